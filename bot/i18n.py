@@ -1,0 +1,107 @@
+"""Rendering message ids in the person's language.
+
+The catalogs are gettext ``.po`` files in ``locales/<lang>/LC_MESSAGES/opstap.po`` whose msgid is
+the message id (``intake.age.ask``) and whose msgstr is the text with ``{name}`` placeholders.
+They are read with babel at start-up; there is no compile step to forget. A missing entry falls
+back to Dutch and then to the id itself, so a gap shows up as an odd word, never a crash (the
+catalog test keeps gaps from landing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from flows.effects import Part
+from flows.text import Msg, Param, Verbatim
+
+DOMAIN = "opstap"
+SOURCE_LANGUAGE = "nl"
+RTL_LANGUAGES = frozenset({"ar"})
+DEFAULT_LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    language: str
+    entries: Mapping[str, str]
+    fuzzy: frozenset[str]
+
+
+def load_catalog(path: Path, language: str) -> Catalog:
+    with path.open("rb") as handle:
+        po = read_po(handle, locale=language, domain=DOMAIN)
+    entries: dict[str, str] = {}
+    fuzzy: set[str] = set()
+    for message in po:
+        if not message.id or not isinstance(message.id, str):
+            continue
+        text = message.string if isinstance(message.string, str) else ""
+        entries[message.id] = text
+        if message.fuzzy:
+            fuzzy.add(message.id)
+    return Catalog(language, entries, frozenset(fuzzy))
+
+
+def catalog_path(locales_dir: Path, language: str) -> Path:
+    return locales_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def available_languages(locales_dir: Path) -> tuple[str, ...]:
+    found = sorted(
+        p.name for p in locales_dir.iterdir() if catalog_path(locales_dir, p.name).is_file()
+    )
+    # Dutch first: it is the source language and the fallback.
+    return tuple(sorted(found, key=lambda code: (code != SOURCE_LANGUAGE, code)))
+
+
+class Translator:
+    """Renders :class:`Msg` values; one instance serves every person."""
+
+    def __init__(self, catalogs: Mapping[str, Catalog]) -> None:
+        self._catalogs = dict(catalogs)
+
+    @classmethod
+    def from_dir(cls, locales_dir: Path = DEFAULT_LOCALES_DIR) -> Translator:
+        return cls(
+            {
+                lang: load_catalog(catalog_path(locales_dir, lang), lang)
+                for lang in available_languages(locales_dir)
+            }
+        )
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self._catalogs)
+
+    def lookup(self, message_id: str, language: str) -> str:
+        for lang in (language, SOURCE_LANGUAGE):
+            catalog = self._catalogs.get(lang)
+            if catalog is not None:
+                text = catalog.entries.get(message_id)
+                if text:
+                    return text
+        return message_id
+
+    def render(self, part: Part | Param, language: str) -> str:
+        if isinstance(part, Verbatim):
+            return part.text
+        if isinstance(part, Msg):
+            template = self.lookup(part.id, language)
+            values = {name: self.render(value, language) for name, value in part.params}
+            try:
+                return template.format(**values)
+            except (KeyError, IndexError, ValueError):
+                # A catalog with a broken placeholder must not take the conversation down.
+                return template
+        return str(part)
+
+    def render_parts(self, parts: tuple[Part, ...], language: str) -> str:
+        return "\n\n".join(self.render(p, language) for p in parts if p is not None)
+
+    @staticmethod
+    def is_rtl(language: str) -> bool:
+        return language in RTL_LANGUAGES

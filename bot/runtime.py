@@ -1,0 +1,169 @@
+"""The composition root: builds every part from settings and runs them together.
+
+Rules: this is the only module that knows every concrete adapter. Start-up order is storage,
+service, HTTP, scheduler, Telegram; shutdown is the reverse, bounded so Ctrl-C or SIGTERM stop
+the process within 5 seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from storage.sql import open_storage
+
+from bot.clock import SystemClock
+from bot.conversations import ENTRY, build_flows
+from bot.i18n import DEFAULT_LOCALES_DIR, Translator
+from bot.scheduler import ReminderTick
+from bot.service import Channel, Clock, ConversationService
+from bot.settings import Settings
+from bot.web.app import CHANNEL_KEY, CLOCK_KEY, SECURE_KEY, SERVICE_KEY, add_routes
+from bot.web.channel import WebChannel
+
+log = logging.getLogger(__name__)
+MAX_BODY = 256 * 1024
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    service: ConversationService
+    web_channel: WebChannel
+    tick: ReminderTick
+    http: web.Application
+    telegram: object | None = None
+    _runner: web.AppRunner | None = None
+    _scheduler: AsyncIOScheduler | None = None
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.http, handle_signals=False, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
+        await site.start()
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        scheduler.add_job(
+            self._tick,
+            "interval",
+            seconds=self.settings.tick_seconds,
+            max_instances=1,
+            coalesce=True,
+            # The job only ticks; a missed tick is simply the next one.
+            misfire_grace_time=None,
+            id="reminder-tick",
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+        if self.telegram is not None:
+            from bot.telegram.app import TelegramFrontDoor
+
+            assert isinstance(self.telegram, TelegramFrontDoor)
+            await self.telegram.start()
+
+    async def _tick(self) -> None:
+        try:
+            await self.tick.run_once()
+        except Exception:
+            log.exception("tick failed")
+
+    async def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+        if self.telegram is not None:
+            from bot.telegram.app import TelegramFrontDoor
+
+            assert isinstance(self.telegram, TelegramFrontDoor)
+            try:
+                await asyncio.wait_for(self.telegram.stop(), timeout=3)
+            except (TimeoutError, Exception):
+                log.warning("telegram did not stop cleanly")
+        if self._runner is not None:
+            await asyncio.wait_for(self._runner.cleanup(), timeout=2)
+        await self.service.storage.close()
+
+
+async def build_runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    locales_dir: Path = DEFAULT_LOCALES_DIR,
+) -> Runtime:
+    clock = clock or SystemClock()
+    storage = await open_storage(settings.database_url)
+    translator = Translator.from_dir(locales_dir)
+    web_channel = WebChannel()
+    channels: dict[str, Channel] = {"web": web_channel}
+    flows = build_flows()
+    service = ConversationService(
+        storage=storage,
+        flows=flows,
+        entry=ENTRY,
+        channels=channels,
+        translator=translator,
+        clock=clock,
+    )
+    http = web.Application(client_max_size=MAX_BODY)
+    http[SERVICE_KEY] = service
+    http[CHANNEL_KEY] = web_channel
+    http[CLOCK_KEY] = clock
+    http[SECURE_KEY] = (settings.public_url or "").startswith("https://")
+    add_routes(http)
+    telegram = None
+    if settings.telegram_token is not None:
+        from bot.telegram.app import WEBHOOK_PATH, TelegramFrontDoor
+
+        front = TelegramFrontDoor(
+            token=settings.telegram_token,
+            api_url=settings.telegram_api_url,
+            service=service,
+            clock=clock,
+            webhook_url=f"{settings.public_url}{WEBHOOK_PATH}" if settings.webhook_enabled
+            else None,
+            webhook_secret=settings.webhook_secret,
+        )
+        channels["tg"] = front.channel
+        if settings.webhook_enabled:
+            front.add_routes(http)
+        telegram = front
+    tick = ReminderTick(
+        storage,
+        service,
+        clock,
+        timezone=settings.timezone,
+        quiet_start=settings.quiet_start,
+        quiet_end=settings.quiet_end,
+    )
+    return Runtime(settings, service, web_channel, tick, http, telegram)
+
+
+async def serve(settings: Settings) -> None:
+    runtime = await build_runtime(settings)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await runtime.start()
+    mode = "off"
+    if settings.telegram_enabled:
+        mode = "webhook" if settings.webhook_enabled else "long polling"
+    # One line that says where to go; nothing secret in it.
+    print(
+        f"Opstap is running: web chat at {settings.web_url} (Telegram: {mode}). "
+        "Stop with Ctrl-C.",
+        file=sys.stderr,
+        flush=True,
+    )
+    await stop.wait()
+    log.info("stopping")
+    try:
+        await asyncio.wait_for(runtime.stop(), timeout=4.5)
+    except TimeoutError:
+        log.warning("shutdown took too long")

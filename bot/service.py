@@ -1,0 +1,406 @@
+"""The conversation service: one input for one person, start to finish.
+
+Rules:
+
+* Safety first. Text (and captions) are screened before anything else, and a flagged text gets
+  the crisis response *before* the database is touched, so it goes out even when storage fails.
+* One person at a time. Inputs of one person are serialised by a per-person lock (and, across
+  processes, by the session version: a conflict reloads and runs the engine again). Different
+  people run in parallel.
+* Load, run engine, save, apply effects. Reminder effects are written in the same transaction
+  as the session; messages are sent after the commit, so a crash never sends a message for a
+  state that was not saved.
+* A failure never leaves the person without a next step: they get ``channel.error``.
+* Logs carry person ids and effect names, never text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from flows.effects import (
+    CancelReminders,
+    Discard,
+    Effect,
+    LanguageChanged,
+    RecordConsent,
+    ScheduleReminder,
+    SendCrisisHelp,
+    SendMessage,
+    ServiceRequest,
+    SubmitIntake,
+)
+from flows.engine import Flow, Transition, current_prompt, resume, start
+from flows.ids import FlowId, PersonId
+from flows.inputs import (
+    ButtonPressed,
+    CommandReceived,
+    Input,
+    MediaReceived,
+    ReminderDue,
+    TextReceived,
+)
+from flows.session import Session
+from flows.text import msg
+from storage.ports import Storage, Transaction, VersionConflict
+
+from bot.i18n import Translator
+
+log = logging.getLogger(__name__)
+
+Keyboard = tuple[tuple[tuple[str, str], ...], ...]
+# The button under the crisis response that brings the current question back.
+RESUME_AFTER_CRISIS = "safety=continue"
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A rendered message for one channel: text in the person's language, buttons as
+    (label, value) pairs. ``crisis`` messages bypass rate limits and quiet hours."""
+
+    text: str
+    buttons: Keyboard = ()
+    prompt: bool = False
+    rtl: bool = False
+    crisis: bool = False
+
+
+class Channel(Protocol):
+    """A way to reach people: Telegram, the web chat."""
+
+    async def deliver(self, person: PersonId, message: OutgoingMessage) -> None: ...
+
+    async def language_changed(self, person: PersonId, language: str) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class Screening(Protocol):
+    @property
+    def flagged(self) -> bool: ...
+
+    @property
+    def category(self) -> str | None: ...
+
+
+class Screener(Protocol):
+    def screen(self, text: str) -> Screening: ...
+
+
+class CrisisResponder(Protocol):
+    """Builds the crisis response and raises the alert (the safety net plugs in here)."""
+
+    def messages(self, category: str | None, now: datetime, language: str) -> list[OutgoingMessage]:
+        ...
+
+    async def raise_alert(self, person: PersonId, category: str | None, now: datetime) -> None: ...
+
+
+EffectHook = Callable[[Transaction, Session, Effect, datetime], Awaitable[None]]
+AfterCommitHook = Callable[[Session, Effect, datetime], Awaitable[list[OutgoingMessage]]]
+
+
+class KeyedLocks:
+    """One asyncio lock per key, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+@dataclass
+class ConversationService:
+    storage: Storage
+    flows: Mapping[FlowId, Flow]
+    entry: FlowId
+    channels: Mapping[str, Channel]
+    translator: Translator
+    clock: Clock
+    screener: Screener | None = None
+    crisis: CrisisResponder | None = None
+    # Effects handled inside the transaction (consents, handoff rows, ...), by effect type.
+    effect_hooks: dict[type, EffectHook] = field(default_factory=dict)
+    # Effects that produce messages after the commit (privacy export, ...), by request name.
+    requests: dict[str, AfterCommitHook] = field(default_factory=dict)
+    _locks: KeyedLocks = field(default_factory=KeyedLocks)
+
+    # --- entry point ----------------------------------------------------------------------
+
+    async def handle(
+        self, person: PersonId, event: Input, *, language_hint: str | None = None
+    ) -> None:
+        """Process one input. Never raises for a person's input: failures become a kind
+        message and a log line with the person id."""
+        language = self._language_hint(language_hint)
+        if isinstance(event, ButtonPressed) and event.value == RESUME_AFTER_CRISIS:
+            await self._resume_after_crisis(person)
+            return
+        crisis_sent = await self._screen(person, event, language)
+        if crisis_sent:
+            # Help, not the next question: the flagged text is not taken as an answer. The
+            # crisis response itself offers the way back to the questions.
+            return
+        try:
+            async with self._locks.hold(person):
+                outgoing, language = await self._run(person, event, language, crisis_sent)
+        except Exception:
+            log.exception("input failed person=%s input=%s", person, type(event).__name__)
+            await self._deliver(person, [self._error_message(language)])
+            return
+        await self._deliver(person, outgoing)
+
+    # --- safety ---------------------------------------------------------------------------
+
+    async def _screen(self, person: PersonId, event: Input, language: str) -> bool:
+        text = None
+        if isinstance(event, TextReceived):
+            text = event.text
+        elif isinstance(event, MediaReceived):
+            text = event.caption
+        if text is None or self.screener is None:
+            return False
+        result = self.screener.screen(text)
+        if not result.flagged:
+            return False
+        log.warning("safety screen flagged person=%s category=%s", person, result.category)
+        await self._send_crisis(person, result.category, language)
+        return True
+
+    async def _send_crisis(self, person: PersonId, category: str | None, language: str) -> None:
+        now = self.clock.now()
+        messages = self._crisis_messages(category, now, language)
+        # The crisis reply goes out first, whatever happens to the database afterwards.
+        await self._deliver(person, messages)
+        if self.crisis is not None:
+            try:
+                await self.crisis.raise_alert(person, category, now)
+            except Exception:
+                log.exception("safety alert failed person=%s", person)
+
+    def _crisis_messages(
+        self, category: str | None, now: datetime, language: str
+    ) -> list[OutgoingMessage]:
+        if self.crisis is not None:
+            return self.crisis.messages(category, now, language)
+        text = self.translator.render(msg("engine.help"), language)
+        button = self.translator.render(msg("safety.continue"), language)
+        return [
+            OutgoingMessage(
+                text,
+                ((( button, RESUME_AFTER_CRISIS),),),
+                rtl=self.translator.is_rtl(language),
+                crisis=True,
+            )
+        ]
+
+    async def _resume_after_crisis(self, person: PersonId) -> None:
+        async with self.storage.transaction() as tx:
+            session = await tx.sessions.get(person)
+        if session is None or session.step is None:
+            now = self.clock.now()
+            await self.handle(person, CommandReceived("start", "", now))
+            return
+        await self._deliver(person, self.prompt_again(session))
+
+    # --- the transaction ------------------------------------------------------------------
+
+    async def _run(
+        self, person: PersonId, event: Input, language: str, crisis_sent: bool
+    ) -> tuple[list[OutgoingMessage], str]:
+        for attempt in range(3):
+            try:
+                return await self._run_once(person, event, language, crisis_sent)
+            except VersionConflict:
+                # Another process handled an input of this person meanwhile: run again on
+                # the newer session.
+                log.info("version conflict person=%s attempt=%d", person, attempt + 1)
+        raise RuntimeError("version conflict persisted")
+
+    async def _run_once(
+        self, person: PersonId, event: Input, language: str, crisis_sent: bool
+    ) -> tuple[list[OutgoingMessage], str]:
+        after: list[tuple[Session, Effect]] = []
+        async with self.storage.transaction() as tx:
+            session = await tx.sessions.get(person)
+            transition = self._transition(person, session, event, language)
+            new = transition.session
+            discard = any(isinstance(e, Discard) for e in transition.effects)
+            if discard:
+                if session is not None:
+                    await tx.sessions.delete(person)
+                await tx.reminders.cancel_all(person)
+            else:
+                await tx.sessions.save(
+                    new, expected_version=session.version if session is not None else None
+                )
+            now = self.clock.now()
+            for effect in transition.effects:
+                if isinstance(effect, ScheduleReminder) and not discard:
+                    await tx.reminders.schedule(person, effect.key, effect.due_at, new.version)
+                elif isinstance(effect, CancelReminders):
+                    await tx.reminders.cancel(person, effect.prefix)
+                elif type(effect) in self.effect_hooks:
+                    await self.effect_hooks[type(effect)](tx, new, effect, now)
+                after.append((new, effect))
+        language = transition.session.language
+        outgoing: list[OutgoingMessage] = []
+        for session_after, effect in after:
+            outgoing.extend(await self._after_commit(session_after, effect, crisis_sent))
+        return outgoing, language
+
+    def _transition(
+        self, person: PersonId, session: Session | None, event: Input, language: str
+    ) -> Transition:
+        if session is None and isinstance(event, ReminderDue):
+            # The session was erased or discarded since: the reminder has nothing to do.
+            placeholder = start(self.flows[self.entry], person, at=event.at, language=language)
+            return Transition(placeholder.session, (Discard(),))
+        if session is None:
+            flow = self.flows[self.entry]
+            first = start(flow, person, at=event.at, language=language)
+            if isinstance(event, ButtonPressed | CommandReceived) and not (
+                isinstance(event, CommandReceived) and event.name == "start"
+            ):
+                # A button or command without a session (after a restart that kept nothing,
+                # or after /wis): apply it to a fresh session; a stale button is re-prompted.
+                return resume(flow, first.session, event)
+            return first
+        flow = self.flows[session.flow]
+        return resume(flow, session, event)
+
+    async def _after_commit(
+        self, session: Session, effect: Effect, crisis_sent: bool
+    ) -> list[OutgoingMessage]:
+        language = session.language
+        rtl = self.translator.is_rtl(language)
+        if isinstance(effect, SendMessage):
+            text = self.translator.render_parts(effect.parts, language)
+            buttons = tuple(
+                tuple((self.translator.render(b.label, language), b.value) for b in row)
+                for row in effect.buttons
+            )
+            return [OutgoingMessage(text, buttons, prompt=effect.prompt, rtl=rtl)]
+        if isinstance(effect, SendCrisisHelp):
+            if crisis_sent:
+                return []
+            person = session.person
+            now = self.clock.now()
+            messages = self._crisis_messages(effect.category, now, language)
+            if self.crisis is not None:
+                try:
+                    await self.crisis.raise_alert(person, effect.category, now)
+                except Exception:
+                    log.exception("safety alert failed person=%s", person)
+            return messages
+        if isinstance(effect, LanguageChanged):
+            channel = self._channel(session.person)
+            if channel is not None:
+                await channel.language_changed(session.person, effect.language)
+            return []
+        if isinstance(effect, ServiceRequest):
+            hook = self.requests.get(effect.name)
+            if hook is not None:
+                return await hook(session, effect, self.clock.now())
+            if effect.name == "show_privacy":
+                text = self.translator.render(msg("privacy.full"), language)
+                return [OutgoingMessage(text, rtl=rtl), *self.prompt_again(session)]
+            text = self.translator.render(msg("engine.not_yet"), language)
+            return [OutgoingMessage(text, rtl=rtl), *self.prompt_again(session)]
+        if isinstance(effect, RecordConsent | SubmitIntake | Discard):
+            return []
+        return []
+
+    def prompt_again(self, session: Session) -> list[OutgoingMessage]:
+        """The current question, rendered: so a side trip never leaves the person stuck."""
+        flow = self.flows[session.flow]
+        out: list[OutgoingMessage] = []
+        for effect in current_prompt(flow, session):
+            if isinstance(effect, SendMessage):
+                text = self.translator.render_parts(effect.parts, session.language)
+                buttons = tuple(
+                    tuple(
+                        (self.translator.render(b.label, session.language), b.value) for b in row
+                    )
+                    for row in effect.buttons
+                )
+                rtl = self.translator.is_rtl(session.language)
+                out.append(OutgoingMessage(text, buttons, prompt=effect.prompt, rtl=rtl))
+        return out
+
+    # --- delivery -------------------------------------------------------------------------
+
+    def _channel(self, person: PersonId) -> Channel | None:
+        prefix = person.split(":", 1)[0]
+        return self.channels.get(prefix)
+
+    async def _deliver(self, person: PersonId, messages: Sequence[OutgoingMessage]) -> None:
+        channel = self._channel(person)
+        if channel is None:
+            log.error("no channel for person=%s", person)
+            return
+        for message in messages:
+            await channel.deliver(person, message)
+
+    async def deliver(self, person: PersonId, messages: Sequence[OutgoingMessage]) -> None:
+        """Send already rendered messages (coach relay, reminders) through the right channel."""
+        await self._deliver(person, messages)
+
+    def _error_message(self, language: str) -> OutgoingMessage:
+        text = self.translator.render(msg("channel.error"), language)
+        return OutgoingMessage(text, rtl=self.translator.is_rtl(language))
+
+    def _language_hint(self, hint: str | None) -> str:
+        if hint:
+            code = hint.split("-")[0].lower()
+            if code in self.translator.languages:
+                return code
+        return "nl"
+
+    async def open(self, person: PersonId, *, language_hint: str | None = None) -> None:
+        """A chat window (re)opened: show where the person is, or start the welcome."""
+        async with self.storage.transaction() as tx:
+            session = await tx.sessions.get(person)
+        if session is None or session.step is None:
+            now = self.clock.now()
+            await self.handle(person, CommandReceived("start", "", now), language_hint=language_hint)
+            return
+        await self._deliver(person, self.prompt_again(session))
+
+    async def crisis_help(self, person: PersonId, *, language_hint: str | None = None) -> None:
+        """The "Ik heb nu hulp nodig" button: the same response as /hulp, in every state."""
+        language = self._language_hint(language_hint)
+        try:
+            async with self.storage.transaction() as tx:
+                session = await tx.sessions.get(person)
+            if session is not None:
+                language = session.language
+        except Exception:
+            log.exception("crisis help could not load session person=%s", person)
+            session = None
+        await self._send_crisis(person, None, language)
+        if session is not None and session.step is not None:
+            await self._deliver(person, self.prompt_again(session))

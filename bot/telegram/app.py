@@ -1,0 +1,336 @@
+"""Wiring python-telegram-bot to the conversation service.
+
+Rules:
+
+* Requests go to ``{TELEGRAM_API_URL}/bot{token}/{method}``: the same setting serves Telegram,
+  a self-hosted Bot API server and the fake one in the tests.
+* Every callback query is answered, also when handling fails, and the message whose button was
+  pressed is edited (buttons removed, choice shown) so it cannot be pressed twice.
+* Updates of one chat are processed in order, different chats in parallel
+  (:class:`PerChatUpdateProcessor`). Updates are deduplicated by key (``update_id``), never by
+  "ignore lower": Telegram may jump ids after a quiet week.
+* Webhook mode: our aiohttp route compares ``X-Telegram-Bot-Api-Secret-Token`` in constant time
+  and answers 401 otherwise; polling mode deletes any webhook first (polling while a webhook is
+  set gives 409).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    CallbackQuery,
+    Message,
+    Update,
+)
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from flows.inputs import ButtonPressed, Input, MediaKind, MediaReceived, TextReceived
+from flows.text import msg
+
+from bot.commands import COMMANDS, parse_command
+from bot.service import Clock, ConversationService
+from bot.telegram.channel import TelegramChannel, person_of
+
+log = logging.getLogger(__name__)
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+
+Blocked = Callable[[int], Awaitable[None]]
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Different chats in parallel, one chat strictly in arrival order."""
+
+    def __init__(self, max_concurrent_updates: int = 64) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(chat.id, asyncio.Lock())
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            if not lock.locked() and self._locks.get(chat.id) is lock:
+                del self._locks[chat.id]
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+def _media_kind(message: Message) -> MediaKind:
+    kinds: tuple[tuple[str, MediaKind], ...] = (
+        ("sticker", "sticker"),
+        ("photo", "photo"),
+        ("voice", "voice"),
+        ("video_note", "video"),
+        ("video", "video"),
+        ("animation", "video"),
+        ("audio", "audio"),
+        ("document", "document"),
+        ("location", "location"),
+        ("venue", "location"),
+        ("contact", "contact"),
+    )
+    for attribute, kind in kinds:
+        if getattr(message, attribute, None):
+            return kind
+    return "other"
+
+
+class TelegramFrontDoor:
+    """Builds the PTB application and translates between updates and inputs."""
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        api_url: str,
+        service: ConversationService,
+        clock: Clock,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        on_blocked: Blocked | None = None,
+    ) -> None:
+        self.service = service
+        self.clock = clock
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        self.on_blocked = on_blocked
+        root = api_url.rstrip("/")
+        builder = (
+            ApplicationBuilder()
+            .token(token)
+            .base_url(f"{root}/bot")
+            .base_file_url(f"{root}/file/bot")
+            .request(HTTPXRequest(connection_pool_size=16, read_timeout=15, write_timeout=15))
+            .get_updates_request(HTTPXRequest(read_timeout=40))
+            .rate_limiter(AIORateLimiter(max_retries=3))
+            .concurrent_updates(PerChatUpdateProcessor())
+        )
+        if webhook_url is not None:
+            # Our own aiohttp route receives the updates; PTB's updater is not needed.
+            builder = builder.updater(None)
+        self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+        translator = service.translator
+        help_labels = {
+            lang: translator.render(msg("safety.button"), lang) for lang in translator.languages
+        }
+        self._help_texts = {label.casefold() for label in help_labels.values()}
+        self.channel = TelegramChannel(
+            self.application.bot, help_labels, on_language=self.set_chat_commands
+        )
+        app = self.application
+        app.add_handler(TypeHandler(Update, self._dedupe), group=-1)
+        app.add_handler(CallbackQueryHandler(self._on_button))
+        app.add_handler(
+            MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.EDITED, self._on_edit)
+        )
+        app.add_handler(
+            MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, self._on_message)
+        )
+        app.add_handler(ChatMemberHandler(self._on_member, ChatMemberHandler.MY_CHAT_MEMBER))
+        app.add_error_handler(self._on_error)
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = self.application
+        await app.initialize()
+        await self.set_default_commands()
+        if self.webhook_url is not None:
+            await app.bot.set_webhook(
+                self.webhook_url,
+                secret_token=self.webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            await app.start()
+        else:
+            await app.bot.delete_webhook()
+            await app.start()
+            assert app.updater is not None
+            await app.updater.start_polling(
+                poll_interval=0.0, timeout=10, allowed_updates=ALLOWED_UPDATES
+            )
+
+    async def stop(self) -> None:
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    # --- commands menu --------------------------------------------------------------------
+
+    def _commands(self, language: str) -> list[BotCommand]:
+        t = self.service.translator
+        return [BotCommand(name, t.render(msg(f"command.{name}"), language)) for name in COMMANDS]
+
+    async def set_default_commands(self) -> None:
+        bot = self.application.bot
+        try:
+            await bot.set_my_commands(self._commands("nl"), scope=BotCommandScopeDefault())
+            for language in self.service.translator.languages:
+                await bot.set_my_commands(
+                    self._commands(language),
+                    scope=BotCommandScopeDefault(),
+                    language_code=language,
+                )
+        except TelegramError as error:
+            # The menu is a convenience: the bot works without it.
+            log.warning("could not set commands error=%s", type(error).__name__)
+
+    async def set_chat_commands(self, chat_id: int, language: str) -> None:
+        try:
+            await self.application.bot.set_my_commands(
+                self._commands(language), scope=BotCommandScopeChat(chat_id)
+            )
+        except TelegramError as error:
+            log.info("could not set chat commands chat=%s error=%s", chat_id,
+                     type(error).__name__)
+
+    # --- handlers -------------------------------------------------------------------------
+
+    async def _dedupe(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        async with self.service.storage.transaction() as tx:
+            first = await tx.updates.first_time("telegram", str(update.update_id), self.clock.now())
+        if not first:
+            raise ApplicationHandlerStop
+
+    async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        user = update.effective_user
+        if message is None or update.effective_chat is None:
+            return
+        person = person_of(update.effective_chat.id)
+        language = user.language_code if user is not None else None
+        now = self.clock.now()
+        event: Input
+        if message.text is not None:
+            if message.text.strip().casefold() in self._help_texts:
+                await self.service.crisis_help(person, language_hint=language)
+                return
+            command = parse_command(message.text, now)
+            event = command if command is not None else TextReceived(message.text, now)
+        else:
+            event = MediaReceived(_media_kind(message), now, caption=message.caption)
+        await self.service.handle(person, event, language_hint=language)
+
+    async def _on_edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # An edited message is screened like new text (a crisis phrase may be added later),
+        # but it does not answer the question twice: the person gets a kind note instead.
+        message = update.effective_message
+        if message is None or update.effective_chat is None:
+            return
+        person = person_of(update.effective_chat.id)
+        now = self.clock.now()
+        await self.service.handle(
+            person, MediaReceived("other", now, caption=message.text or message.caption)
+        )
+
+    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        try:
+            await self._retire_pressed(query)
+            if query.data is not None and update.effective_chat is not None:
+                person = person_of(update.effective_chat.id)
+                user = update.effective_user
+                await self.service.handle(
+                    person,
+                    ButtonPressed(query.data, self.clock.now()),
+                    language_hint=user.language_code if user else None,
+                )
+        finally:
+            try:
+                await query.answer()
+            except TelegramError as error:
+                log.info("answerCallbackQuery failed error=%s", type(error).__name__)
+
+    async def _retire_pressed(self, query: CallbackQuery) -> None:
+        message = query.message
+        if not isinstance(message, Message):
+            return
+        self.channel.forget_prompt(message.chat_id, message.message_id)
+        label = None
+        markup = message.reply_markup
+        if markup is not None:
+            for row in markup.inline_keyboard:
+                for button in row:
+                    if button.callback_data == query.data:
+                        label = button.text
+        try:
+            if message.text and label is not None and len(message.text) + len(label) < 4000:
+                await message.edit_text(f"{message.text}\n\n✓ {label}", reply_markup=None)
+            else:
+                await message.edit_reply_markup(reply_markup=None)
+        except BadRequest:
+            # Already edited by an earlier press: the engine will call this button stale.
+            pass
+
+    async def _on_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        member = update.my_chat_member
+        if member is None:
+            return
+        if member.new_chat_member.status in ("kicked", "left"):
+            log.info("bot blocked chat=%s", member.chat.id)
+            self.channel.blocked.add(member.chat.id)
+            if self.on_blocked is not None:
+                await self.on_blocked(member.chat.id)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        error = context.error
+        log.error("telegram handler failed error=%s", type(error).__name__)
+
+    # --- webhook --------------------------------------------------------------------------
+
+    async def webhook(self, request: web.Request) -> web.StreamResponse:
+        expected = (self.webhook_secret or "").encode()
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not expected or not hmac.compare_digest(given, expected):
+            raise web.HTTPUnauthorized()
+        try:
+            data = await request.json()
+        except ValueError:
+            raise web.HTTPBadRequest() from None
+        update = Update.de_json(data, self.application.bot)
+        # Queue and answer at once: Telegram retries slow or failed deliveries, and the
+        # dedupe handler drops the retries.
+        await self.application.update_queue.put(update)
+        return web.Response(text="ok")
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_post(WEBHOOK_PATH, self.webhook)

@@ -1,0 +1,145 @@
+"""Delivering rendered messages to Telegram chats.
+
+Rules:
+
+* Buttons are inline keyboards whose ``callback_data`` is the engine's button value (at most
+  64 bytes, checked). When a new question is sent, the buttons of the previous question are
+  removed so they cannot be pressed into a wrong state.
+* The persistent "Ik heb nu hulp nodig" button is a reply keyboard, attached to the first
+  message without inline buttons that a chat gets from this process.
+* Arabic messages get a right-to-left mark at the start of every line.
+* Errors are logged by type and chat id, never with text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from flows.ids import PersonId
+
+from bot.service import OutgoingMessage
+
+log = logging.getLogger(__name__)
+MAX_TEXT = 4096
+RLM = "\u200f"
+LanguageHook = Callable[[int, str], Awaitable[None]]
+
+
+def chat_id_of(person: PersonId) -> int:
+    prefix, _, raw = person.partition(":")
+    if prefix != "tg":
+        raise ValueError("not a Telegram person id")
+    return int(raw)
+
+
+def person_of(chat_id: int) -> PersonId:
+    return PersonId(f"tg:{chat_id}")
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split at paragraph, then line, then word boundaries so no chunk exceeds ``limit``."""
+    if len(text) <= limit:
+        return [text]
+    chunks: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = -1
+        for sep in ("\n\n", "\n", " "):
+            cut = rest.rfind(sep, 0, limit)
+            if cut > 0:
+                break
+        if cut <= 0:
+            cut = limit
+        chunks.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        chunks.append(rest)
+    return chunks
+
+
+def rtl(text: str) -> str:
+    return "\n".join(RLM + line if line else line for line in text.split("\n"))
+
+
+class TelegramChannel:
+    def __init__(
+        self, bot: Bot, help_labels: dict[str, str], on_language: LanguageHook | None = None
+    ) -> None:
+        self._bot = bot
+        self.on_language = on_language
+        self._help_labels = help_labels
+        self._last_prompt: dict[int, int] = {}
+        self._keyboard_sent: set[int] = set()
+        self.blocked: set[int] = set()
+
+    def _help_keyboard(self, language: str) -> ReplyKeyboardMarkup:
+        label = self._help_labels.get(language) or self._help_labels.get("nl", "Hulp")
+        return ReplyKeyboardMarkup(
+            [[KeyboardButton(label)]], resize_keyboard=True, is_persistent=True
+        )
+
+    async def deliver(self, person: PersonId, message: OutgoingMessage) -> None:
+        chat_id = chat_id_of(person)
+        text = rtl(message.text) if message.rtl else message.text
+        chunks = split_text(text or "…")
+        markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
+        if message.buttons:
+            rows = []
+            for row in message.buttons:
+                buttons = []
+                for label, value in row:
+                    if not 0 < len(value.encode()) <= 64:
+                        raise ValueError("callback data must be 1-64 bytes")
+                    buttons.append(InlineKeyboardButton(label[:200], callback_data=value))
+                rows.append(buttons)
+            markup = InlineKeyboardMarkup(rows)
+        elif chat_id not in self._keyboard_sent:
+            markup = self._help_keyboard("ar" if message.rtl else "nl")
+            self._keyboard_sent.add(chat_id)
+        if message.prompt:
+            await self._retire_prompt(chat_id)
+        try:
+            sent = None
+            for index, chunk in enumerate(chunks):
+                last = index == len(chunks) - 1
+                sent = await self._bot.send_message(
+                    chat_id, chunk, reply_markup=markup if last else None
+                )
+        except Forbidden:
+            self.blocked.add(chat_id)
+            log.warning("telegram chat blocked the bot chat=%s", chat_id)
+            return
+        if message.prompt and message.buttons and sent is not None:
+            self._last_prompt[chat_id] = sent.message_id
+
+    async def _retire_prompt(self, chat_id: int) -> None:
+        previous = self._last_prompt.pop(chat_id, None)
+        if previous is None:
+            return
+        try:
+            await self._bot.edit_message_reply_markup(chat_id, previous, reply_markup=None)
+        except BadRequest:
+            # Already edited (the button was pressed) or too old: nothing to retire.
+            pass
+        except TelegramError as error:
+            log.info("could not retire prompt chat=%s error=%s", chat_id, type(error).__name__)
+
+    def forget_prompt(self, chat_id: int, message_id: int) -> None:
+        if self._last_prompt.get(chat_id) == message_id:
+            del self._last_prompt[chat_id]
+
+    async def language_changed(self, person: PersonId, language: str) -> None:
+        # The menu language follows the person's choice; done by the application with the
+        # translated descriptions (see bot.telegram.app.set_chat_commands).
+        if self.on_language is not None:
+            await self.on_language(chat_id_of(person), language)

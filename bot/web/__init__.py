@@ -1,0 +1,1 @@
+"""The web chat: a mobile-first page at ``/`` backed by the same conversation service."""

@@ -1,0 +1,64 @@
+"""Inputs: facts that happened, handed to the engine.
+
+Channels turn Telegram updates and web chat posts into these; the scheduler turns a due
+reminder row into :class:`ReminderDue`. Every input carries the time it happened, so the engine
+never reads a clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from flows.ids import ReminderKey
+
+
+@dataclass(frozen=True)
+class TextReceived:
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ButtonPressed:
+    """A button from :class:`flows.effects.SendMessage` was pressed; ``value`` is its value."""
+
+    value: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CommandReceived:
+    """A slash command such as ``/stop``; ``name`` without the slash, lower case."""
+
+    name: str
+    args: str
+    at: datetime
+
+
+MediaKind = Literal[
+    "sticker", "photo", "voice", "video", "audio", "document", "location", "contact", "other"
+]
+
+
+@dataclass(frozen=True)
+class MediaReceived:
+    """Anything that is not text. A caption, when present, is screened like text by ``bot/``."""
+
+    kind: MediaKind
+    at: datetime
+    caption: str | None = None
+
+
+@dataclass(frozen=True)
+class ReminderDue:
+    """A reminder row fell due. ``session_version`` is the session version that scheduled it:
+    when the session has moved on since, the engine ignores the reminder (goflow's rule)."""
+
+    key: ReminderKey
+    session_version: int
+    at: datetime
+
+
+Input = TextReceived | ButtonPressed | CommandReceived | MediaReceived | ReminderDue

@@ -1,0 +1,42 @@
+"""Test fakes for the service: a recording channel and a tiny translator."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from flows.ids import PersonId
+
+from bot.i18n import Catalog, Translator
+from bot.service import OutgoingMessage
+
+
+@dataclass
+class RecordingChannel:
+    sent: list[tuple[PersonId, OutgoingMessage]] = field(default_factory=list)
+    languages: dict[PersonId, str] = field(default_factory=dict)
+    fail: bool = False
+
+    async def deliver(self, person: PersonId, message: OutgoingMessage) -> None:
+        if self.fail:
+            raise RuntimeError("channel down")
+        self.sent.append((person, message))
+
+    async def language_changed(self, person: PersonId, language: str) -> None:
+        self.languages[person] = language
+
+    def texts(self, person: PersonId) -> list[str]:
+        return [m.text for p, m in self.sent if p == person]
+
+    def last(self, person: PersonId) -> OutgoingMessage:
+        return [m for p, m in self.sent if p == person][-1]
+
+
+def id_translator(languages: tuple[str, ...] = ("nl", "en", "ar"),
+                  entries: Mapping[str, str] | None = None) -> Translator:
+    """A translator whose texts are the message ids (plus any ``entries``), so tests can
+    assert on ids without depending on the wording in the catalogs."""
+    catalogs = {
+        lang: Catalog(lang, dict(entries or {}), frozenset()) for lang in languages
+    }
+    return Translator(catalogs)

