@@ -43,3 +43,17 @@ def configure_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
     root.setLevel(level)
     for name in NOISY:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def describe(error: BaseException) -> str:
+    """An exception as its type and where it was raised, without its message: messages can
+    quote what a person wrote (a parse error, a constraint on a column)."""
+    frame = None
+    tb = error.__traceback__
+    while tb is not None:
+        frame = tb
+        tb = tb.tb_next
+    if frame is None:
+        return type(error).__name__
+    code = frame.tb_frame.f_code
+    return f"{type(error).__name__} at {code.co_filename.rsplit('/', 2)[-1]}:{frame.tb_lineno}"

@@ -22,6 +22,7 @@ from storage.sql import open_storage
 from bot.clock import SystemClock
 from bot.conversations import ENTRY, build_flows
 from bot.i18n import DEFAULT_LOCALES_DIR, Translator
+from bot.logs import describe
 from bot.scheduler import ReminderTick
 from bot.service import Channel, Clock, ConversationService
 from bot.settings import Settings
@@ -71,8 +72,8 @@ class Runtime:
     async def _tick(self) -> None:
         try:
             await self.tick.run_once()
-        except Exception:
-            log.exception("tick failed")
+        except Exception as error:
+            log.error("tick failed error=%s", describe(error))
 
     async def stop(self) -> None:
         if self._scheduler is not None:

@@ -24,6 +24,7 @@ from flows.inputs import ReminderDue
 from flows.quiet import quiet_until
 from storage.ports import ReminderRecord, Storage
 
+from bot.logs import describe
 from bot.service import Clock, ConversationService
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ class ReminderTick:
                         ReminderDue(reminder.key, reminder.session_version, now),
                     )
             except Exception as error:
-                log.exception("reminder failed id=%s", reminder.id)
+                log.error("reminder failed id=%s error=%s", reminder.id, describe(error))
                 async with self.storage.transaction() as tx:
                     if reminder.attempts >= MAX_ATTEMPTS:
                         await tx.reminders.mark_failed(reminder.id, type(error).__name__)

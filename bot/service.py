@@ -51,6 +51,7 @@ from flows.text import msg
 from storage.ports import Storage, Transaction, VersionConflict
 
 from bot.i18n import Translator
+from bot.logs import describe
 
 log = logging.getLogger(__name__)
 
@@ -167,8 +168,9 @@ class ConversationService:
         try:
             async with self._locks.hold(person):
                 outgoing, language = await self._run(person, event, language, crisis_sent)
-        except Exception:
-            log.exception("input failed person=%s input=%s", person, type(event).__name__)
+        except Exception as error:
+            log.error("input failed person=%s input=%s error=%s", person,
+                      type(event).__name__, describe(error))
             await self._deliver(person, [self._error_message(language)])
             return
         await self._deliver(person, outgoing)
@@ -198,8 +200,8 @@ class ConversationService:
         if self.crisis is not None:
             try:
                 await self.crisis.raise_alert(person, category, now)
-            except Exception:
-                log.exception("safety alert failed person=%s", person)
+            except Exception as error:
+                log.error("safety alert failed person=%s error=%s", person, describe(error))
 
     def _crisis_messages(
         self, category: str | None, now: datetime, language: str
@@ -313,8 +315,8 @@ class ConversationService:
             if self.crisis is not None:
                 try:
                     await self.crisis.raise_alert(person, effect.category, now)
-                except Exception:
-                    log.exception("safety alert failed person=%s", person)
+                except Exception as error:
+                    log.error("safety alert failed person=%s error=%s", person, describe(error))
             return messages
         if isinstance(effect, LanguageChanged):
             channel = self._channel(session.person)
@@ -398,8 +400,9 @@ class ConversationService:
                 session = await tx.sessions.get(person)
             if session is not None:
                 language = session.language
-        except Exception:
-            log.exception("crisis help could not load session person=%s", person)
+        except Exception as error:
+            log.error("crisis help could not load session person=%s error=%s", person,
+                      describe(error))
             session = None
         await self._send_crisis(person, None, language)
         if session is not None and session.step is not None:

@@ -1,0 +1,342 @@
+"""An in-memory :class:`storage.ports.Storage` for fast service tests.
+
+Rules of this module:
+
+* Same contract as :mod:`storage.sql`, proved by the same suite (``tests/storage``). Sessions go
+  through :mod:`storage.codec`, so what comes back is what a database would give back.
+* A transaction works on a copy of the state and swaps it in on commit; an exception discards
+  the copy. Transactions on one :class:`MemoryDatabase` run one at a time (an ``asyncio.Lock``),
+  like SQLite's writers: never open a second transaction while holding one.
+* Several :class:`MemoryStorage` objects may share one :class:`MemoryDatabase`, standing in for
+  several processes on one database.
+* Not for production: nothing survives the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flows.ids import PersonId, ReminderKey
+from flows.session import Session
+from storage.codec import session_from_row, session_to_row, to_utc
+from storage.ports import (
+    ReminderRecord,
+    ReminderStatus,
+    VersionConflict,
+    check_error_code,
+    check_token_hash,
+)
+
+
+@dataclass(frozen=True)
+class _Reminder:
+    id: int
+    person: PersonId
+    key: ReminderKey
+    due_at: datetime
+    session_version: int
+    status: ReminderStatus
+    attempts: int
+    claimed_by: str | None
+    claimed_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    def record(self) -> ReminderRecord:
+        return ReminderRecord(
+            id=self.id,
+            person=self.person,
+            key=self.key,
+            due_at=self.due_at,
+            session_version=self.session_version,
+            status=self.status,
+            attempts=self.attempts,
+        )
+
+
+@dataclass(frozen=True)
+class _WebIdentity:
+    person: PersonId
+    created_at: datetime
+    last_seen_at: datetime
+
+
+@dataclass
+class _State:
+    # Values are immutable (encoded rows are never changed after creation, the rest are frozen
+    # dataclasses), so copying the dicts is a full snapshot.
+    sessions: dict[PersonId, dict[str, Any]] = field(default_factory=dict)
+    reminders: dict[int, _Reminder] = field(default_factory=dict)
+    next_reminder_id: int = 1
+    updates: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    web: dict[str, _WebIdentity] = field(default_factory=dict)
+
+    def copy(self) -> _State:
+        return _State(
+            sessions=dict(self.sessions),
+            reminders=dict(self.reminders),
+            next_reminder_id=self.next_reminder_id,
+            updates=dict(self.updates),
+            web=dict(self.web),
+        )
+
+
+class MemoryDatabase:
+    """The shared state behind one or more :class:`MemoryStorage` objects."""
+
+    def __init__(self) -> None:
+        self.state = _State()
+        self.lock = asyncio.Lock()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class MemorySessions:
+    def __init__(self, state: _State) -> None:
+        self._state = state
+
+    async def get(self, person: PersonId) -> Session | None:
+        row = self._state.sessions.get(person)
+        return None if row is None else session_from_row(row)
+
+    async def save(self, session: Session, *, expected_version: int | None) -> None:
+        row = session_to_row(session)
+        stored = self._state.sessions.get(session.person)
+        if expected_version is None:
+            if stored is not None:
+                raise VersionConflict("session was changed or created concurrently")
+        elif stored is None or stored["version"] != expected_version:
+            raise VersionConflict("session was changed or created concurrently")
+        self._state.sessions[session.person] = row
+
+    async def delete(self, person: PersonId) -> None:
+        self._state.sessions.pop(person, None)
+
+
+class MemoryReminders:
+    def __init__(self, state: _State) -> None:
+        self._state = state
+
+    def _pending_with(self, person: PersonId, key: ReminderKey, other_than: int) -> bool:
+        return any(
+            r.person == person and r.key == key and r.status == "pending" and r.id != other_than
+            for r in self._state.reminders.values()
+        )
+
+    async def schedule(
+        self, person: PersonId, key: ReminderKey, due_at: datetime, session_version: int
+    ) -> int:
+        due_at = to_utc(due_at)
+        now = _now()
+        for reminder in self._state.reminders.values():
+            if reminder.person == person and reminder.key == key and reminder.status == "pending":
+                self._state.reminders[reminder.id] = replace(
+                    reminder,
+                    due_at=due_at,
+                    session_version=session_version,
+                    attempts=0,
+                    last_error=None,
+                    updated_at=now,
+                )
+                return reminder.id
+        reminder_id = self._state.next_reminder_id
+        self._state.next_reminder_id += 1
+        self._state.reminders[reminder_id] = _Reminder(
+            id=reminder_id,
+            person=person,
+            key=key,
+            due_at=due_at,
+            session_version=session_version,
+            status="pending",
+            attempts=0,
+            claimed_by=None,
+            claimed_at=None,
+            last_error=None,
+            created_at=now,
+            updated_at=now,
+        )
+        return reminder_id
+
+    async def cancel(self, person: PersonId, prefix: str) -> int:
+        return self._cancel(person, prefix)
+
+    async def cancel_all(self, person: PersonId) -> int:
+        return self._cancel(person, "")
+
+    def _cancel(self, person: PersonId, prefix: str) -> int:
+        now = _now()
+        cancelled = 0
+        for reminder in list(self._state.reminders.values()):
+            if (
+                reminder.person == person
+                and reminder.status == "pending"
+                and reminder.key.startswith(prefix)
+            ):
+                self._state.reminders[reminder.id] = replace(
+                    reminder, status="cancelled", updated_at=now
+                )
+                cancelled += 1
+        return cancelled
+
+    async def pending(self, person: PersonId) -> list[ReminderRecord]:
+        found = [
+            r
+            for r in self._state.reminders.values()
+            if r.person == person and r.status == "pending"
+        ]
+        found.sort(key=lambda r: (r.due_at, r.id))
+        return [r.record() for r in found]
+
+    async def claim_due(
+        self,
+        now: datetime,
+        *,
+        worker: str,
+        limit: int = 50,
+        lease: timedelta = timedelta(minutes=5),
+    ) -> list[ReminderRecord]:
+        if limit <= 0:
+            return []
+        now = to_utc(now)
+        expired = now - lease
+        due = [
+            r
+            for r in self._state.reminders.values()
+            if (r.status == "pending" and r.due_at <= now)
+            or (r.status == "claimed" and r.claimed_at is not None and r.claimed_at <= expired)
+        ]
+        due.sort(key=lambda r: (r.due_at, r.id))
+        claimed: list[ReminderRecord] = []
+        for reminder in due[:limit]:
+            updated = replace(
+                reminder,
+                status="claimed",
+                claimed_by=worker,
+                claimed_at=now,
+                attempts=reminder.attempts + 1,
+                updated_at=now,
+            )
+            self._state.reminders[reminder.id] = updated
+            claimed.append(updated.record())
+        return claimed
+
+    def _finish(self, reminder_id: int, **changes: Any) -> None:
+        reminder = self._state.reminders.get(reminder_id)
+        if reminder is None or reminder.status != "claimed":
+            return
+        self._state.reminders[reminder_id] = replace(
+            reminder, claimed_by=None, claimed_at=None, updated_at=_now(), **changes
+        )
+
+    def _back_to_pending(self, reminder_id: int, due_at: datetime, **changes: Any) -> None:
+        reminder = self._state.reminders.get(reminder_id)
+        if reminder is None:
+            return
+        superseded = self._pending_with(reminder.person, reminder.key, reminder_id)
+        status: ReminderStatus = "cancelled" if superseded else "pending"
+        self._finish(reminder_id, status=status, due_at=due_at, **changes)
+
+    async def mark_sent(self, reminder_id: int) -> None:
+        self._finish(reminder_id, status="sent")
+
+    async def mark_failed(self, reminder_id: int, error_code: str) -> None:
+        self._finish(reminder_id, status="failed", last_error=check_error_code(error_code))
+
+    async def release(self, reminder_id: int, *, retry_at: datetime, error_code: str) -> None:
+        self._back_to_pending(
+            reminder_id, to_utc(retry_at), last_error=check_error_code(error_code)
+        )
+
+    async def defer(self, reminder_id: int, due_at: datetime) -> None:
+        reminder = self._state.reminders.get(reminder_id)
+        if reminder is None:
+            return
+        self._back_to_pending(reminder_id, to_utc(due_at), attempts=max(reminder.attempts - 1, 0))
+
+
+class MemoryUpdateLog:
+    def __init__(self, state: _State) -> None:
+        self._state = state
+
+    async def first_time(self, channel: str, update_key: str, now: datetime) -> bool:
+        now = to_utc(now)
+        if (channel, update_key) in self._state.updates:
+            return False
+        self._state.updates[(channel, update_key)] = now
+        return True
+
+    async def prune(self, older_than: datetime) -> int:
+        older_than = to_utc(older_than)
+        old = [key for key, seen_at in self._state.updates.items() if seen_at < older_than]
+        for key in old:
+            del self._state.updates[key]
+        return len(old)
+
+
+class MemoryWebIdentities:
+    def __init__(self, state: _State) -> None:
+        self._state = state
+
+    async def person_for(self, token_hash: str, now: datetime) -> PersonId | None:
+        identity = self._state.web.get(check_token_hash(token_hash))
+        if identity is None:
+            return None
+        self._state.web[token_hash] = replace(identity, last_seen_at=to_utc(now))
+        return identity.person
+
+    async def bind(self, token_hash: str, person: PersonId, now: datetime) -> None:
+        now = to_utc(now)
+        existing = self._state.web.get(check_token_hash(token_hash))
+        created_at = now if existing is None else existing.created_at
+        self._state.web[token_hash] = _WebIdentity(
+            person=person, created_at=created_at, last_seen_at=now
+        )
+
+
+@dataclass(frozen=True)
+class MemoryTransaction:
+    sessions: MemorySessions
+    reminders: MemoryReminders
+    updates: MemoryUpdateLog
+    web: MemoryWebIdentities
+
+    @classmethod
+    def on(cls, state: _State) -> MemoryTransaction:
+        return cls(
+            sessions=MemorySessions(state),
+            reminders=MemoryReminders(state),
+            updates=MemoryUpdateLog(state),
+            web=MemoryWebIdentities(state),
+        )
+
+
+class MemoryStorage:
+    """:class:`storage.ports.Storage` in memory; pass ``database`` to share state."""
+
+    def __init__(self, database: MemoryDatabase | None = None) -> None:
+        self.database = database if database is not None else MemoryDatabase()
+        self._closed = False
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[MemoryTransaction]:
+        if self._closed:
+            raise RuntimeError("storage is closed")
+        async with self.database.lock:
+            working = self.database.state.copy()
+            yield MemoryTransaction.on(working)
+            # Reached only when the block did not raise: commit by swapping the copy in.
+            self.database.state = working
+
+    async def close(self) -> None:
+        self._closed = True
+
+    async def ping(self) -> bool:
+        return not self._closed

@@ -1,0 +1,413 @@
+"""SQL adapters for the ports in :mod:`storage.ports` (SQLite and PostgreSQL).
+
+Rules of this module:
+
+* SQLAlchemy Core on one ``AsyncConnection`` per transaction; no ORM session, no lazy loading.
+* Statements that must not abort a PostgreSQL transaction on a duplicate use
+  ``INSERT ... ON CONFLICT`` instead of catching ``IntegrityError`` (after an error PostgreSQL
+  refuses every further statement of the transaction).
+* Dialect differences stay in this module and are named where they occur (``_claim_due_*``).
+* Nothing is logged: rows hold personal data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Insert,
+    RowMapping,
+    Table,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from flows.ids import PersonId, ReminderKey
+from flows.session import Session
+from storage.codec import session_from_row, session_to_row, to_utc
+from storage.db import is_postgres, make_engine
+from storage.ports import (
+    ReminderRecord,
+    ReminderStatus,
+    VersionConflict,
+    check_error_code,
+    check_token_hash,
+)
+from storage.tables import (
+    PENDING_PREDICATE,
+    PROCESSED_UPDATES,
+    REMINDERS,
+    SESSIONS,
+    WEB_IDENTITIES,
+)
+
+PING_TIMEOUT_S = 5.0
+
+_REMINDER_COLUMNS = (
+    REMINDERS.c.id,
+    REMINDERS.c.person,
+    REMINDERS.c.key,
+    REMINDERS.c.due_at,
+    REMINDERS.c.session_version,
+    REMINDERS.c.status,
+    REMINDERS.c.attempts,
+)
+
+
+def _now() -> datetime:
+    # Only for bookkeeping columns (created_at, updated_at); decisions use the caller's time.
+    return datetime.now(UTC)
+
+
+def _insert(conn: AsyncConnection, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """The dialect's INSERT, which knows ``ON CONFLICT``."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _record(mapping: RowMapping) -> ReminderRecord:
+    return ReminderRecord(
+        id=int(mapping["id"]),
+        person=PersonId(mapping["person"]),
+        key=ReminderKey(mapping["key"]),
+        due_at=mapping["due_at"],
+        session_version=int(mapping["session_version"]),
+        status=cast(ReminderStatus, mapping["status"]),
+        attempts=int(mapping["attempts"]),
+    )
+
+
+class SqlSessions:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, person: PersonId) -> Session | None:
+        result = await self._conn.execute(select(SESSIONS).where(SESSIONS.c.person == person))
+        row = result.first()
+        return None if row is None else session_from_row(row._asdict())
+
+    async def save(self, session: Session, *, expected_version: int | None) -> None:
+        values = session_to_row(session)
+        if expected_version is None:
+            insert = _insert(self._conn, SESSIONS).values(values)
+            statement: Executable = insert.on_conflict_do_nothing()
+        else:
+            statement = (
+                update(SESSIONS)
+                .where(SESSIONS.c.person == session.person)
+                .where(SESSIONS.c.version == expected_version)
+                .values({k: v for k, v in values.items() if k != "person"})
+            )
+        result = await self._conn.execute(statement)
+        if result.rowcount != 1:
+            raise VersionConflict("session was changed or created concurrently")
+
+    async def delete(self, person: PersonId) -> None:
+        await self._conn.execute(delete(SESSIONS).where(SESSIONS.c.person == person))
+
+
+class SqlReminders:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def schedule(
+        self, person: PersonId, key: ReminderKey, due_at: datetime, session_version: int
+    ) -> int:
+        now = _now()
+        insert = _insert(self._conn, REMINDERS).values(
+            person=person,
+            key=key,
+            due_at=to_utc(due_at),
+            session_version=session_version,
+            status="pending",
+            attempts=0,
+            claimed_by=None,
+            claimed_at=None,
+            last_error=None,
+            created_at=now,
+            updated_at=now,
+        )
+        # Upsert against the partial unique index: atomic even when two transactions schedule
+        # the same key at once (the second waits for the first, then updates its row).
+        statement = insert.on_conflict_do_update(
+            index_elements=[REMINDERS.c.person, REMINDERS.c.key],
+            index_where=text(PENDING_PREDICATE),
+            set_={
+                "due_at": insert.excluded.due_at,
+                "session_version": insert.excluded.session_version,
+                "attempts": 0,
+                "last_error": None,
+                "updated_at": insert.excluded.updated_at,
+            },
+        ).returning(REMINDERS.c.id)
+        result = await self._conn.execute(statement)
+        return int(result.scalar_one())
+
+    async def cancel(self, person: PersonId, prefix: str) -> int:
+        # substr() rather than LIKE: LIKE treats "_" and "%" as wildcards and is
+        # case-insensitive on SQLite; substr compares characters exactly on both databases.
+        matches = func.substr(REMINDERS.c.key, 1, len(prefix)) == prefix
+        return await self._cancel_where(person, matches)
+
+    async def cancel_all(self, person: PersonId) -> int:
+        return await self._cancel_where(person, None)
+
+    async def _cancel_where(self, person: PersonId, extra: ColumnElement[bool] | None) -> int:
+        conditions = [REMINDERS.c.person == person, REMINDERS.c.status == "pending"]
+        if extra is not None:
+            conditions.append(extra)
+        result = await self._conn.execute(
+            update(REMINDERS).where(*conditions).values(status="cancelled", updated_at=_now())
+        )
+        return result.rowcount
+
+    async def pending(self, person: PersonId) -> list[ReminderRecord]:
+        result = await self._conn.execute(
+            select(*_REMINDER_COLUMNS)
+            .where(REMINDERS.c.person == person, REMINDERS.c.status == "pending")
+            .order_by(REMINDERS.c.due_at, REMINDERS.c.id)
+        )
+        return [_record(row) for row in result.mappings()]
+
+    async def claim_due(
+        self,
+        now: datetime,
+        *,
+        worker: str,
+        limit: int = 50,
+        lease: timedelta = timedelta(minutes=5),
+    ) -> list[ReminderRecord]:
+        if limit <= 0:
+            return []
+        now = to_utc(now)
+        claimable = or_(
+            and_(REMINDERS.c.status == "pending", REMINDERS.c.due_at <= now),
+            # A claim older than the lease belongs to a worker that died mid-send.
+            and_(REMINDERS.c.status == "claimed", REMINDERS.c.claimed_at <= now - lease),
+        )
+        claim = {
+            "status": "claimed",
+            "claimed_by": worker,
+            "claimed_at": now,
+            "attempts": REMINDERS.c.attempts + 1,
+            "updated_at": now,
+        }
+        if self._conn.dialect.name == "postgresql":
+            rows = await self._claim_due_postgres(claimable, claim, limit)
+        else:
+            rows = await self._claim_due_sqlite(claimable, claim, limit)
+        records = [_record(row) for row in rows]
+        records.sort(key=lambda record: (record.due_at, record.id))
+        return records
+
+    async def _claim_due_postgres(
+        self, claimable: ColumnElement[bool], claim: dict[str, Any], limit: int
+    ) -> Sequence[RowMapping]:
+        # Rows another worker has locked are skipped rather than waited for, so two workers
+        # take disjoint batches; the row locks last until this transaction commits.
+        candidates = (
+            select(REMINDERS.c.id)
+            .where(claimable)
+            .order_by(REMINDERS.c.due_at, REMINDERS.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        result = await self._conn.execute(
+            update(REMINDERS)
+            .where(REMINDERS.c.id.in_(candidates.scalar_subquery()))
+            .values(claim)
+            .returning(*_REMINDER_COLUMNS)
+        )
+        return result.mappings().all()
+
+    async def _claim_due_sqlite(
+        self, claimable: ColumnElement[bool], claim: dict[str, Any], limit: int
+    ) -> Sequence[RowMapping]:
+        # SQLite silently drops FOR UPDATE SKIP LOCKED. Each row is claimed with a
+        # compare-and-set that repeats the condition, so a row another process claimed after
+        # our SELECT is not claimed twice (BEGIN IMMEDIATE already serialises writers; this
+        # keeps the guarantee should that ever change).
+        candidates = await self._conn.execute(
+            select(REMINDERS.c.id)
+            .where(claimable)
+            .order_by(REMINDERS.c.due_at, REMINDERS.c.id)
+            .limit(limit)
+        )
+        claimed: list[RowMapping] = []
+        for reminder_id in candidates.scalars().all():
+            result = await self._conn.execute(
+                update(REMINDERS)
+                .where(REMINDERS.c.id == reminder_id, claimable)
+                .values(claim)
+                .returning(*_REMINDER_COLUMNS)
+            )
+            row = result.mappings().first()
+            if row is not None:
+                claimed.append(row)
+        return claimed
+
+    async def mark_sent(self, reminder_id: int) -> None:
+        await self._finish(reminder_id, {"status": "sent"})
+
+    async def mark_failed(self, reminder_id: int, error_code: str) -> None:
+        await self._finish(
+            reminder_id, {"status": "failed", "last_error": check_error_code(error_code)}
+        )
+
+    async def release(self, reminder_id: int, *, retry_at: datetime, error_code: str) -> None:
+        await self._back_to_pending(
+            reminder_id,
+            due_at=to_utc(retry_at),
+            extra={"last_error": check_error_code(error_code)},
+        )
+
+    async def defer(self, reminder_id: int, due_at: datetime) -> None:
+        # The claim counted an attempt; quiet hours are not a failed attempt.
+        attempts = case((REMINDERS.c.attempts > 0, REMINDERS.c.attempts - 1), else_=0)
+        await self._back_to_pending(
+            reminder_id, due_at=to_utc(due_at), extra={"attempts": attempts}
+        )
+
+    async def _finish(self, reminder_id: int, values: dict[str, Any]) -> None:
+        await self._conn.execute(
+            update(REMINDERS)
+            .where(REMINDERS.c.id == reminder_id, REMINDERS.c.status == "claimed")
+            .values(claimed_by=None, claimed_at=None, updated_at=_now(), **values)
+        )
+
+    async def _back_to_pending(
+        self, reminder_id: int, *, due_at: datetime, extra: dict[str, Any]
+    ) -> None:
+        # A reminder scheduled again while this one was claimed is already pending with the
+        # same key; the partial unique index allows only one, and the newer one wins.
+        newer = REMINDERS.alias("newer")
+        superseded = exists().where(
+            newer.c.person == REMINDERS.c.person,
+            newer.c.key == REMINDERS.c.key,
+            newer.c.status == "pending",
+            newer.c.id != REMINDERS.c.id,
+        )
+        status = case((superseded, "cancelled"), else_="pending")
+        await self._finish(reminder_id, {"status": status, "due_at": due_at, **extra})
+
+
+class SqlUpdateLog:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def first_time(self, channel: str, update_key: str, now: datetime) -> bool:
+        statement: Insert = (
+            _insert(self._conn, PROCESSED_UPDATES)
+            .values(channel=channel, update_key=update_key, seen_at=to_utc(now))
+            .on_conflict_do_nothing()
+        )
+        result = await self._conn.execute(statement)
+        return result.rowcount == 1
+
+    async def prune(self, older_than: datetime) -> int:
+        result = await self._conn.execute(
+            delete(PROCESSED_UPDATES).where(PROCESSED_UPDATES.c.seen_at < to_utc(older_than))
+        )
+        return result.rowcount
+
+
+class SqlWebIdentities:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def person_for(self, token_hash: str, now: datetime) -> PersonId | None:
+        result = await self._conn.execute(
+            update(WEB_IDENTITIES)
+            .where(WEB_IDENTITIES.c.token_hash == check_token_hash(token_hash))
+            .values(last_seen_at=to_utc(now))
+            .returning(WEB_IDENTITIES.c.person)
+        )
+        person = result.scalar_one_or_none()
+        return None if person is None else PersonId(person)
+
+    async def bind(self, token_hash: str, person: PersonId, now: datetime) -> None:
+        now = to_utc(now)
+        insert = _insert(self._conn, WEB_IDENTITIES).values(
+            token_hash=check_token_hash(token_hash),
+            person=person,
+            created_at=now,
+            last_seen_at=now,
+        )
+        await self._conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=[WEB_IDENTITIES.c.token_hash],
+                set_={
+                    "person": insert.excluded.person,
+                    "last_seen_at": insert.excluded.last_seen_at,
+                },
+            )
+        )
+
+
+@dataclass(frozen=True)
+class SqlTransaction:
+    sessions: SqlSessions
+    reminders: SqlReminders
+    updates: SqlUpdateLog
+    web: SqlWebIdentities
+
+    @classmethod
+    def on(cls, conn: AsyncConnection) -> SqlTransaction:
+        return cls(
+            sessions=SqlSessions(conn),
+            reminders=SqlReminders(conn),
+            updates=SqlUpdateLog(conn),
+            web=SqlWebIdentities(conn),
+        )
+
+
+class SqlStorage:
+    """:class:`storage.ports.Storage` on an async SQLAlchemy engine (which it owns)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @property
+    def is_postgres(self) -> bool:
+        return is_postgres(self.engine)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqlTransaction]:
+        # engine.begin(): COMMIT when the block ends normally, ROLLBACK when it raises.
+        async with self.engine.begin() as conn:
+            yield SqlTransaction.on(conn)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def ping(self) -> bool:
+        try:
+            async with asyncio.timeout(PING_TIMEOUT_S), self.engine.connect() as conn:
+                await conn.execute(select(1))
+        except (SQLAlchemyError, OSError, TimeoutError):
+            return False
+        return True
+
+
+async def open_storage(url: str) -> SqlStorage:
+    """A :class:`SqlStorage` for ``url``; the schema must already be migrated
+    (:func:`storage.migrate.upgrade`)."""
+    return SqlStorage(make_engine(url))
