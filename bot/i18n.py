@@ -1,7 +1,10 @@
 """Rendering message ids in the person's language.
 
-The catalogs are gettext ``.po`` files in ``locales/<lang>/LC_MESSAGES/opstap.po`` whose msgid is
-the message id (``intake.age.ask``) and whose msgstr is the text with ``{name}`` placeholders.
+The catalogs are gettext ``.po`` files in ``locales/<lang>/LC_MESSAGES/`` whose msgid is the
+message id (``intake.age.ask``) and whose msgstr is the text with ``{name}`` placeholders. Each
+feature keeps its own domain file (``opstap.po`` for the engine and intake, ``safety.po``,
+``routing.po``, ``privacy.po``, ``appointments.po``); a language's catalog is their union and a
+message id may live in one domain only.
 They are read with babel at start-up; there is no compile step to forget. A missing entry falls
 back to Dutch and then to the id itself, so a gap shows up as an odd word, never a crash (the
 catalog test keeps gaps from landing).
@@ -46,13 +49,33 @@ def load_catalog(path: Path, language: str) -> Catalog:
     return Catalog(language, entries, frozenset(fuzzy))
 
 
-def catalog_path(locales_dir: Path, language: str) -> Path:
-    return locales_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+def catalog_path(locales_dir: Path, language: str, domain: str = DOMAIN) -> Path:
+    return locales_dir / language / "LC_MESSAGES" / f"{domain}.po"
+
+
+def catalog_files(locales_dir: Path, language: str) -> list[Path]:
+    """Every domain file of one language, ``opstap.po`` first."""
+    folder = locales_dir / language / "LC_MESSAGES"
+    return sorted(folder.glob("*.po"), key=lambda p: (p.stem != DOMAIN, p.stem))
+
+
+def load_language(locales_dir: Path, language: str) -> Catalog:
+    """The union of a language's domain files; a message id in two domains is an error."""
+    entries: dict[str, str] = {}
+    fuzzy: set[str] = set()
+    for path in catalog_files(locales_dir, language):
+        part = load_catalog(path, language)
+        twice = set(part.entries) & set(entries)
+        if twice:
+            raise ValueError(f"{path}: message ids also in another domain: {sorted(twice)}")
+        entries.update(part.entries)
+        fuzzy.update(part.fuzzy)
+    return Catalog(language, entries, frozenset(fuzzy))
 
 
 def available_languages(locales_dir: Path) -> tuple[str, ...]:
     found = sorted(
-        p.name for p in locales_dir.iterdir() if catalog_path(locales_dir, p.name).is_file()
+        p.name for p in locales_dir.iterdir() if p.is_dir() and catalog_files(locales_dir, p.name)
     )
     # Dutch first: it is the source language and the fallback.
     return tuple(sorted(found, key=lambda code: (code != SOURCE_LANGUAGE, code)))
@@ -67,10 +90,7 @@ class Translator:
     @classmethod
     def from_dir(cls, locales_dir: Path = DEFAULT_LOCALES_DIR) -> Translator:
         return cls(
-            {
-                lang: load_catalog(catalog_path(locales_dir, lang), lang)
-                for lang in available_languages(locales_dir)
-            }
+            {lang: load_language(locales_dir, lang) for lang in available_languages(locales_dir)}
         )
 
     @property
