@@ -1,0 +1,77 @@
+"""End to end: the real ``opstap run`` process against the fake Bot API server.
+
+/start, a question, a button press, free text, the answers in the database, the process
+restarted, and the conversation continues where it was. SIGTERM stops it within 5 seconds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flows.ids import PersonId
+from storage.sql import open_storage
+from tests.e2e.process import TOKEN, OpstapProcess
+from tests.fakes.bot_api import FakeBotApi, SentMessage
+
+pytestmark = pytest.mark.e2e
+CHAT = 4242
+
+
+def has_inline(message: SentMessage) -> bool:
+    return bool(message.reply_markup and message.reply_markup.get("inline_keyboard"))
+
+
+async def stored_session(workdir: Path):  # type: ignore[no-untyped-def]
+    storage = await open_storage(f"sqlite+aiosqlite:///{workdir / 'opstap.db'}")
+    try:
+        async with storage.transaction() as tx:
+            return await tx.sessions.get(PersonId(f"tg:{CHAT}"))
+    finally:
+        await storage.close()
+
+
+async def test_a_conversation_survives_a_restart(tmp_path: Path) -> None:
+    async with FakeBotApi(token=TOKEN) as fake:
+        env = {"TELEGRAM_TOKEN": TOKEN, "TELEGRAM_API_URL": fake.api_root}
+        first = OpstapProcess(tmp_path, env)
+        await first.start()
+        try:
+            fake.user_sends_command(CHAT, "/start")
+            question = await fake.wait_for_message(CHAT, predicate=has_inline, timeout=15)
+            # The commands menu was set per language at start-up.
+            assert fake.commands("nl") and fake.commands("ar")
+            fake.user_presses_button(CHAT, question.message_id, question.buttons()[0][0][1])
+            ask_name = await fake.wait_for_message(CHAT, after=question.index + 1, timeout=15)
+            await fake.wait_idle(0.5)
+            # The pressed button was answered and its message edited: it cannot be pressed twice.
+            assert fake.unanswered_callback_queries() == []
+            pressed = [m for m in fake.messages(CHAT) if m.message_id == question.message_id][0]
+            assert pressed.buttons() == []
+        finally:
+            took = await first.stop()
+        assert took < 5.0
+        saved = await stored_session(tmp_path)
+        assert saved is not None and saved.step is not None
+        assert saved.answers  # the button's answer is in the database
+
+        second = OpstapProcess(tmp_path, env)
+        await second.start()
+        try:
+            before = len(fake.messages(CHAT))
+            fake.user_sends_text(CHAT, "Anna")
+            reply = await fake.wait_for_message(CHAT, after=before, timeout=15)
+            # It continued after the question that was open, not from the welcome again.
+            assert reply.plain_text != question.plain_text
+            assert reply.message_id > ask_name.message_id
+        finally:
+            took = await second.stop()
+        assert took < 5.0
+        saved_again = await stored_session(tmp_path)
+        assert saved_again is not None
+        assert "Anna" in str(dict(saved_again.answers).values())
+        log = first.output() + second.output()
+        assert TOKEN not in log
+        assert "Anna" not in log
+        fake.assert_no_violations()
