@@ -26,6 +26,7 @@ from bot.routing.gazetteer import (
     load_resolver,
 )
 from flows.routing.directory import DirectoryError, parse_directory
+from flows.routing.places import Gazetteer
 
 __all__ = ["run_directory_check", "run_route"]
 
@@ -53,7 +54,7 @@ def run_directory_check(stdout: TextIO, *, directory_text: str | None = None) ->
     try:
         problems += directory_problems(directory_text)
     except ValueError as error:  # not YAML, or not a mapping at the top
-        problems.append(f"directory.yaml: {error}")
+        problems.append(str(error))
     for line in problems:
         stdout.write(f"problem: {line}\n")
     if problems:
@@ -85,10 +86,7 @@ def run_directory_check(stdout: TextIO, *, directory_text: str | None = None) ->
     return 0
 
 
-def _names(gazetteer: object, codes: tuple[str, ...]) -> str:
-    from flows.routing.places import Gazetteer
-
-    assert isinstance(gazetteer, Gazetteer)
+def _names(gazetteer: Gazetteer, codes: tuple[str, ...]) -> str:
     names = []
     for code in codes:
         municipality = gazetteer.municipality(code)

@@ -82,7 +82,10 @@ def load_directory_mapping(text: str | None = None) -> Mapping[str, object]:
 
 
 def _yaml(text: str, name: str) -> Mapping[str, object]:
-    loaded = yaml.safe_load(text)
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ValueError(f"{name} is not valid YAML: {error}") from None
     if not isinstance(loaded, dict):
         raise ValueError(f"{name}: expected a mapping at the top")
     return cast(Mapping[str, object], loaded)
