@@ -17,8 +17,6 @@ from pathlib import Path
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from storage.sql import open_storage
-
 from bot.clock import SystemClock
 from bot.conversations import ENTRY, build_flows
 from bot.i18n import DEFAULT_LOCALES_DIR, Translator
@@ -28,6 +26,7 @@ from bot.service import Channel, Clock, ConversationService
 from bot.settings import Settings
 from bot.web.app import CHANNEL_KEY, CLOCK_KEY, SECURE_KEY, SERVICE_KEY, add_routes
 from bot.web.channel import WebChannel
+from storage.sql import open_storage
 
 log = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024

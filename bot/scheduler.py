@@ -20,12 +20,11 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from bot.logs import describe
+from bot.service import Clock, ConversationService
 from flows.inputs import ReminderDue
 from flows.quiet import quiet_until
 from storage.ports import ReminderRecord, Storage
-
-from bot.logs import describe
-from bot.service import Clock, ConversationService
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5

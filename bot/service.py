@@ -12,6 +12,9 @@ Rules:
   state that was not saved.
 * A failure never leaves the person without a next step: they get ``channel.error``.
 * Logs carry person ids and effect names, never text.
+* Buttons the service answers itself (the way back after the crisis response, the privacy
+  buttons) are found by the part before ``=`` in :attr:`ConversationService.button_handlers`
+  and handled before the engine. A flow must not use those prefixes as step ids.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from bot.i18n import Translator
+from bot.logs import describe
 from flows.effects import (
     CancelReminders,
     Discard,
@@ -50,14 +55,12 @@ from flows.session import Session
 from flows.text import msg
 from storage.ports import Storage, Transaction, VersionConflict
 
-from bot.i18n import Translator
-from bot.logs import describe
-
 log = logging.getLogger(__name__)
 
 Keyboard = tuple[tuple[tuple[str, str], ...], ...]
 # The button under the crisis response that brings the current question back.
-RESUME_AFTER_CRISIS = "safety=continue"
+SAFETY_BUTTONS = "safety"
+RESUME_AFTER_CRISIS = f"{SAFETY_BUTTONS}=continue"
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,8 @@ class OutgoingMessage:
     prompt: bool = False
     rtl: bool = False
     crisis: bool = False
+    # A file to fetch, as (url, filename): the web chat's download link for a document.
+    download: tuple[str, str] | None = None
 
 
 class Channel(Protocol):
@@ -77,7 +82,18 @@ class Channel(Protocol):
 
     async def deliver(self, person: PersonId, message: OutgoingMessage) -> None: ...
 
+    async def deliver_document(
+        self, person: PersonId, filename: str, content: bytes, caption: str
+    ) -> None:
+        """Send a file (the ``/mijngegevens`` export) to the person's own chat only."""
+        ...
+
     async def language_changed(self, person: PersonId, language: str) -> None: ...
+
+    def forget(self, person: PersonId) -> None:
+        """Drop whatever the channel holds for the person (queued messages, files, the
+        last prompt): called after an erasure."""
+        ...
 
 
 class Clock(Protocol):
@@ -107,6 +123,9 @@ class CrisisResponder(Protocol):
 
 EffectHook = Callable[[Transaction, Session, Effect, datetime], Awaitable[None]]
 AfterCommitHook = Callable[[Session, Effect, datetime], Awaitable[list[OutgoingMessage]]]
+ButtonHandler = Callable[[PersonId, ButtonPressed, str], Awaitable[None]]
+"""A service-level button: (person, the pressed button, language hint). It sends its own
+messages and takes :meth:`ConversationService.person_lock` itself when it changes data."""
 
 
 class KeyedLocks:
@@ -147,7 +166,12 @@ class ConversationService:
     effect_hooks: dict[type, EffectHook] = field(default_factory=dict)
     # Effects that produce messages after the commit (privacy export, ...), by request name.
     requests: dict[str, AfterCommitHook] = field(default_factory=dict)
+    # Buttons answered before the engine, by the part of the value before "=".
+    button_handlers: dict[str, ButtonHandler] = field(default_factory=dict)
     _locks: KeyedLocks = field(default_factory=KeyedLocks)
+
+    def __post_init__(self) -> None:
+        self.button_handlers.setdefault(SAFETY_BUTTONS, self._safety_button)
 
     # --- entry point ----------------------------------------------------------------------
 
@@ -157,9 +181,11 @@ class ConversationService:
         """Process one input. Never raises for a person's input: failures become a kind
         message and a log line with the person id."""
         language = self._language_hint(language_hint)
-        if isinstance(event, ButtonPressed) and event.value == RESUME_AFTER_CRISIS:
-            await self._resume_after_crisis(person)
-            return
+        if isinstance(event, ButtonPressed):
+            handler = self.button_handlers.get(event.value.partition("=")[0])
+            if handler is not None:
+                await self._service_button(handler, person, event, language)
+                return
         crisis_sent = await self._screen(person, event, language)
         if crisis_sent:
             # Help, not the next question: the flagged text is not taken as an answer. The
@@ -218,6 +244,20 @@ class ConversationService:
                 crisis=True,
             )
         ]
+
+    async def _service_button(
+        self, handler: ButtonHandler, person: PersonId, event: ButtonPressed, language: str
+    ) -> None:
+        try:
+            await handler(person, event, language)
+        except Exception as error:
+            log.error("service button failed person=%s button=%s error=%s", person,
+                      event.value.partition("=")[0], describe(error))
+            await self._deliver(person, [self._error_message(language)])
+
+    async def _safety_button(self, person: PersonId, event: ButtonPressed, language: str) -> None:
+        # Only "continue" exists; any other safety button also brings the question back.
+        await self._resume_after_crisis(person)
 
     async def _resume_after_crisis(self, person: PersonId) -> None:
         async with self.storage.transaction() as tx:
@@ -371,6 +411,30 @@ class ConversationService:
         """Send already rendered messages (coach relay, reminders) through the right channel."""
         await self._deliver(person, messages)
 
+    async def deliver_document(
+        self, person: PersonId, filename: str, content: bytes, caption: str
+    ) -> None:
+        channel = self._channel(person)
+        if channel is None:
+            log.error("no channel for person=%s", person)
+            return
+        await channel.deliver_document(person, filename, content, caption)
+
+    def forget(self, person: PersonId) -> None:
+        """After an erasure: the channel drops what it holds for the person."""
+        channel = self._channel(person)
+        if channel is not None:
+            channel.forget(person)
+
+    def person_lock(self, person: PersonId) -> AbstractAsyncContextManager[None]:
+        """The per-person lock ``handle`` takes: hold it to change a person's data outside
+        the engine (not re-entrant: do not call ``handle`` while holding it)."""
+        return self._locks.hold(person)
+
+    def language_for(self, hint: str | None) -> str:
+        """A supported language from a channel's hint (``nl`` when there is none)."""
+        return self._language_hint(hint)
+
     def _error_message(self, language: str) -> OutgoingMessage:
         text = self.translator.render(msg("channel.error"), language)
         return OutgoingMessage(text, rtl=self.translator.is_rtl(language))
@@ -388,7 +452,8 @@ class ConversationService:
             session = await tx.sessions.get(person)
         if session is None or session.step is None:
             now = self.clock.now()
-            await self.handle(person, CommandReceived("start", "", now), language_hint=language_hint)
+            start_input = CommandReceived("start", "", now)
+            await self.handle(person, start_input, language_hint=language_hint)
             return
         await self._deliver(person, self.prompt_again(session))
 

@@ -89,7 +89,7 @@ def _hour(value: str, name: str) -> int:
 def load_settings(
     environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
 ) -> Settings:
-    """Read settings; ``environ`` and ``env_file`` are parameters so tests need no monkeypatching."""
+    """Read settings; ``environ`` and ``env_file`` are parameters so tests need no patching."""
     values: dict[str, str] = {}
     if env_file is not None and env_file.is_file():
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})

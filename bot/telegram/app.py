@@ -47,16 +47,15 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from flows.inputs import ButtonPressed, Input, MediaKind, MediaReceived, TextReceived
-from flows.text import msg
-
 from bot.commands import COMMANDS, parse_command
 from bot.service import Clock, ConversationService
 from bot.telegram.channel import TelegramChannel, person_of
+from flows.inputs import ButtonPressed, Input, MediaKind, MediaReceived, TextReceived
+from flows.text import msg
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 Blocked = Callable[[int], Awaitable[None]]

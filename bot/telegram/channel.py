@@ -9,6 +9,9 @@ Rules:
   message without inline buttons that a chat gets from this process.
 * Arabic messages get a right-to-left mark at the start of every line.
 * Errors are logged by type and chat id, never with text.
+* Documents (the ``/mijngegevens`` export) go to the person's own private chat: a person id is
+  ``tg:<chat id>`` of the private chat the request came from (the handlers accept private chats
+  only), so a document never lands in a group.
 """
 
 from __future__ import annotations
@@ -20,17 +23,18 @@ from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     KeyboardButton,
     ReplyKeyboardMarkup,
 )
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from flows.ids import PersonId
-
 from bot.service import OutgoingMessage
+from flows.ids import PersonId
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 4096
+MAX_CAPTION = 1024
 RLM = "\u200f"
 LanguageHook = Callable[[int, str], Awaitable[None]]
 
@@ -121,6 +125,26 @@ class TelegramChannel:
             return
         if message.prompt and message.buttons and sent is not None:
             self._last_prompt[chat_id] = sent.message_id
+
+    async def deliver_document(
+        self, person: PersonId, filename: str, content: bytes, caption: str
+    ) -> None:
+        chat_id = chat_id_of(person)
+        try:
+            await self._bot.send_document(
+                chat_id,
+                InputFile(content, filename=filename),
+                caption=caption[:MAX_CAPTION] or None,
+            )
+        except Forbidden:
+            self.blocked.add(chat_id)
+            log.warning("telegram chat blocked the bot chat=%s", chat_id)
+
+    def forget(self, person: PersonId) -> None:
+        chat_id = chat_id_of(person)
+        self._last_prompt.pop(chat_id, None)
+        self._keyboard_sent.discard(chat_id)
+        self.blocked.discard(chat_id)
 
     async def _retire_prompt(self, chat_id: int) -> None:
         previous = self._last_prompt.pop(chat_id, None)

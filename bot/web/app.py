@@ -2,7 +2,9 @@
 
 Rules: identity is a random token in an HttpOnly cookie; state-changing requests must be JSON
 (a cross-site form cannot send that without a CORS preflight, which we never allow); a request
-body is bounded; nothing a person typed is logged.
+body is bounded; nothing a person typed is logged. ``GET /api/export/<id>`` hands a person's
+export to the same cookie only, once (404 otherwise, never saying whether the id exists), and
+``no-store`` keeps it out of caches.
 """
 
 from __future__ import annotations
@@ -13,12 +15,11 @@ from typing import Any
 
 from aiohttp import web
 
-from flows.inputs import ButtonPressed, Input, TextReceived
-from flows.text import msg
-
 from bot.commands import parse_command
 from bot.service import Clock, ConversationService, OutgoingMessage
 from bot.web.channel import WebChannel, new_token, person_for_token
+from flows.inputs import ButtonPressed, Input, TextReceived
+from flows.text import msg
 
 COOKIE = "opstap_web"
 MAX_BODY = 16 * 1024
@@ -31,7 +32,7 @@ SECURE_KEY = web.AppKey("secure_cookie", bool)
 
 
 def _message_json(seq: int, message: OutgoingMessage) -> dict[str, Any]:
-    return {
+    found: dict[str, Any] = {
         "seq": seq,
         "text": message.text,
         "buttons": [[{"label": label, "value": value} for label, value in row]
@@ -40,6 +41,10 @@ def _message_json(seq: int, message: OutgoingMessage) -> dict[str, Any]:
         "rtl": message.rtl,
         "crisis": message.crisis,
     }
+    if message.download is not None:
+        url, filename = message.download
+        found["download"] = {"url": url, "filename": filename}
+    return found
 
 
 def _identity(request: web.Request) -> tuple[str, bool]:
@@ -160,6 +165,28 @@ async def get_messages(request: web.Request) -> web.StreamResponse:
     )
 
 
+async def get_export(request: web.Request) -> web.StreamResponse:
+    token = request.cookies.get(COOKIE)
+    if not token:
+        raise web.HTTPNotFound()
+    found = request.app[CHANNEL_KEY].take_download(
+        request.match_info["key"], person_for_token(token)
+    )
+    if found is None:
+        raise web.HTTPNotFound()
+    safe_name = "".join(c for c in found.filename if c.isalnum() or c in "-_.") or "export.json"
+    return web.Response(
+        body=found.content,
+        content_type="application/json",
+        charset="utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{safe_name}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
 async def healthz(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE_KEY]
     ok = await service.storage.ping()
@@ -172,5 +199,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/static/{name}", static)
     app.router.add_post("/api/input", post_input)
     app.router.add_get("/api/messages", get_messages)
+    app.router.add_get("/api/export/{key}", get_export)
     app.router.add_get("/healthz", healthz)
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from flows.ids import PersonId
-
 from bot.i18n import Catalog, Translator
 from bot.service import OutgoingMessage
+from flows.ids import PersonId
 
 
 @dataclass
@@ -16,11 +15,24 @@ class RecordingChannel:
     sent: list[tuple[PersonId, OutgoingMessage]] = field(default_factory=list)
     languages: dict[PersonId, str] = field(default_factory=dict)
     fail: bool = False
+    # (person, filename, content, caption) of every document sent.
+    documents: list[tuple[PersonId, str, bytes, str]] = field(default_factory=list)
+    forgotten: list[PersonId] = field(default_factory=list)
 
     async def deliver(self, person: PersonId, message: OutgoingMessage) -> None:
         if self.fail:
             raise RuntimeError("channel down")
         self.sent.append((person, message))
+
+    async def deliver_document(
+        self, person: PersonId, filename: str, content: bytes, caption: str
+    ) -> None:
+        if self.fail:
+            raise RuntimeError("channel down")
+        self.documents.append((person, filename, content, caption))
+
+    def forget(self, person: PersonId) -> None:
+        self.forgotten.append(person)
 
     async def language_changed(self, person: PersonId, language: str) -> None:
         self.languages[person] = language

@@ -10,14 +10,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.clock import FrozenClock
+from bot.service import ConversationService, KeyedLocks, OutgoingMessage
 from flows.hello import FLOW as HELLO
 from flows.ids import PersonId, ReminderKey
 from flows.inputs import ButtonPressed, CommandReceived, MediaReceived, ReminderDue, TextReceived
 from storage.memory import MemoryStorage
 from storage.ports import Transaction
-
-from bot.clock import FrozenClock
-from bot.service import ConversationService, KeyedLocks, OutgoingMessage
 from tests.bot.fakes import RecordingChannel, id_translator
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -82,7 +81,7 @@ async def test_first_message_gets_the_greeting_and_the_first_question() -> None:
 
 
 async def test_the_whole_hello_flow_is_saved_step_by_step() -> None:
-    service, channel, clock, storage = make_service()
+    service, channel, _clock, storage = make_service()
     await service.handle(ANNA, CommandReceived("start", "", T0))
     await service.handle(ANNA, ButtonPressed("mood=good", T0))
     await service.handle(ANNA, TextReceived("Anna", T0))

@@ -10,13 +10,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from flows.hello import FLOW as HELLO
-from storage.memory import MemoryStorage
-
 from bot.clock import FrozenClock
 from bot.service import ConversationService, OutgoingMessage
 from bot.web.app import CHANNEL_KEY, CLOCK_KEY, COOKIE, SECURE_KEY, SERVICE_KEY, add_routes
 from bot.web.channel import WebChannel, person_for_token
+from flows.hello import FLOW as HELLO
+from storage.memory import MemoryStorage
 from tests.bot.fakes import id_translator
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

@@ -52,13 +52,13 @@ class OpstapProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self, timeout: float = 30.0) -> None:
+    async def start(self, within: float = 30.0) -> None:
         handle = self.log.open("ab")
         self.process = await asyncio.create_subprocess_exec(
             *opstap_command(), "run",
             cwd=self.workdir, env=self.env, stdout=handle, stderr=handle,
         )
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         async with aiohttp.ClientSession() as http:
             while time.monotonic() < deadline:
                 if self.process.returncode is not None:

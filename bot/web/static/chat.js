@@ -29,6 +29,16 @@
       last = m.seq;
       if (m.prompt) disableOldButtons();
       const div = addBubble(m.text, "bot", m);
+      if (m.download) {
+        // The export: a same-origin link, fetched once with the cookie.
+        const a = document.createElement("a");
+        a.href = m.download.url;
+        a.download = m.download.filename;
+        a.textContent = "⬇ " + m.download.filename;
+        a.className = "download";
+        div.appendChild(document.createElement("br"));
+        div.appendChild(a);
+      }
       if (m.buttons.length) {
         const box = document.createElement("div");
         box.className = "buttons";

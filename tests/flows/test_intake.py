@@ -1,0 +1,669 @@
+"""The intake flow: its promises to young people, checked on the pure engine."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.i18n import Translator
+from bot.intake_data import load_domain_lexicon
+from flows.effects import (
+    Discard,
+    RecordConsent,
+    ScheduleReminder,
+    SendMessage,
+    SubmitIntake,
+)
+from flows.engine import LANGUAGE_STEP, RESUME_STEP, SKIPPED, Flow, current_prompt, resume
+from flows.inputs import ButtonPressed, CommandReceived, MediaReceived, TextReceived
+from flows.intake import PlaceCheck, build_intake_flow
+from flows.intake.contact import format_phone, normalise_email, normalise_phone
+from flows.intake.domains import DOMAIN_IDS, DOMAINS, SENSITIVE, ZRM_NOT_ASKED, ZrmDomain
+from flows.intake.flow import S_SUMMARY, domain_order
+from flows.intake.lexicon import DomainLexicon, normalise
+from tests.flows import (
+    HAPPY_PATH,
+    MEDIAN_PATH,
+    NOTICE_VERSION,
+    SCENARIOS,
+    START,
+    Action,
+    Run,
+    restore,
+    run,
+)
+
+# --- the median path ------------------------------------------------------------------------
+
+TAP_SECONDS = 3
+TYPE_SECONDS = 10
+WORDS_PER_MINUTE = 180
+
+
+def estimated_seconds(path: list[Action], tr: Translator) -> float:
+    """Reading every message shown, plus a few seconds per tap and per typed answer."""
+    done = run(path)
+    actions = [a for a in path if a[0] in ("tap", "text")]
+    # Time: reading every message shown, plus a few seconds per tap and per typed answer.
+    words = sum(
+        len(tr.render_parts(e.parts, "nl").split())
+        for e in done.effects
+        if isinstance(e, SendMessage)
+    )
+    typed = sum(1 for a in actions if a[0] == "text")
+    seconds = words * 60 / WORDS_PER_MINUTE + typed * TYPE_SECONDS
+    return seconds + (len(actions) - typed) * TAP_SECONDS
+
+
+@pytest.mark.parametrize("path", [MEDIAN_PATH, HAPPY_PATH], ids=["median", "long"])
+def test_a_path_with_buttons_takes_at_most_20_taps_or_messages(path: list[Action]) -> None:
+    done = run(path)
+    assert len([a for a in path if a[0] in ("tap", "text")]) <= 20
+    assert any(isinstance(e, SubmitIntake) for e in done.effects)
+
+
+def test_the_median_path_takes_about_3_minutes(tr: Translator) -> None:
+    seconds = estimated_seconds(MEDIAN_PATH, tr)
+    assert seconds <= 3.5 * 60, f"the median path takes about {seconds:.0f} s"
+
+
+def test_the_happy_path_hands_over_every_answer() -> None:
+    done = run(HAPPY_PATH)
+    answers = done.session.answers if done.session else {}
+    assert answers["own_words"] == "Ik heb schulden en ze hebben me buiten gezet"
+    assert answers["domains"] == ["money", "housing"]
+    assert answers["age"] == 23
+    assert answers["place_text"] == "Leuven"
+    assert answers["rating_money"] == "2" and answers["help_money"] == "papers"
+    assert answers["help_housing"] == "Een plek om te slapen"
+    assert answers["consent_sensitive"] == "yes"
+    assert "rating_physical" not in answers  # "dat is genoeg" is not a rating
+    assert answers["contact_phone"] == "+32470123456"
+    assert [e for e in done.effects if isinstance(e, RecordConsent)] == [
+        RecordConsent("sensitive_domains", True, NOTICE_VERSION, done.inputs[11].at)
+    ]
+
+
+# --- nothing stored before Start; out of scope keeps nothing --------------------------------
+
+
+def test_nothing_is_stored_before_start() -> None:
+    welcome = run(
+        [("start", "nl"), ("tap", "welcome=more"), ("cmd", "taal"), ("tap", "_language=fr")]
+    )
+    assert welcome.session is not None
+    assert welcome.session.answers == {}
+    assert welcome.session.history == ()
+    assert welcome.session.language == "fr"
+    assert not any(isinstance(e, ScheduleReminder) for e in welcome.effects)
+
+
+@pytest.mark.parametrize(
+    "actions",
+    [
+        [*START, ("tap", "words=dont_know"), ("text", "16")],
+        [*START, ("tap", "words=dont_know"), ("tap", "age=under")],
+        [*START, ("text", "schulden"), ("tap", "words_confirm=yes"), ("text", "31 jaar")],
+        [*START, ("tap", "words=dont_know"), ("tap", "age=over")],
+    ],
+)
+def test_out_of_scope_ages_get_a_referral_and_nothing_is_kept(actions: list[Action]) -> None:
+    done = run(actions)
+    assert done.session is not None
+    assert done.effects[-1] == Discard()
+    assert done.session.answers == {} and done.session.history == ()
+    shown = [
+        p.id
+        for e in done.effects
+        if isinstance(e, SendMessage)
+        for p in e.parts
+        if hasattr(p, "id")
+    ]
+    assert shown[-1] in ("intake.age.under", "intake.age.over")
+
+
+@pytest.mark.parametrize("typed", ["twintig", "18-30", "0", "ik ben oud", "150"])
+def test_an_age_that_is_not_one_number_is_asked_again(typed: str) -> None:
+    done = run([*START, ("tap", "words=dont_know"), ("text", typed)])
+    assert done.session is not None and done.session.step == "age"
+
+
+@pytest.mark.parametrize(
+    ("typed", "age"), [("23", 23), ("ik ben 18", 18), ("30 jaar", 30), ("٢٤", 24)]
+)
+def test_an_age_in_scope_continues(typed: str, age: int) -> None:
+    done = run([*START, ("tap", "words=dont_know"), ("text", typed)])
+    assert done.session is not None
+    assert done.session.step == "place" and done.session.answer("age") == age
+
+
+# --- consent --------------------------------------------------------------------------------
+
+
+def test_consent_refused_skips_sensitive_domains_and_forgets_their_suggestion() -> None:
+    done = run(SCENARIOS["consent_refused"])
+    assert done.session is not None
+    answers = done.session.answers
+    assert answers["domains"] == ["money"]  # "drugs" was suggested, then consent was refused
+    assert not any(
+        k.endswith(tuple(SENSITIVE)) for k in answers if k.startswith(("rating_", "help_"))
+    )
+    [consent] = [e for e in done.effects if isinstance(e, RecordConsent)]
+    assert (consent.given, consent.notice_version, consent.category) == (
+        False,
+        NOTICE_VERSION,
+        "sensitive_domains",
+    )
+    steps = [e["session"]["step"] for e in done.entries]
+    assert not {f"domain_{d}" for d in SENSITIVE} & set(steps)
+    assert any(isinstance(e, SubmitIntake) for e in done.effects)
+
+
+def test_consent_is_asked_just_before_the_first_sensitive_domain() -> None:
+    done = run(
+        [
+            *START,
+            ("text", "ik drink te veel"),
+            ("tap", "words_confirm=yes"),
+            ("text", "20"),
+            ("text", "Gent"),
+        ]
+    )
+    assert done.session is not None
+    assert done.session.step == "consent"  # addiction was named, so it comes first
+    given = run(
+        [
+            *START,
+            ("text", "ik drink te veel"),
+            ("tap", "words_confirm=yes"),
+            ("text", "20"),
+            ("text", "Gent"),
+            ("tap", "consent=yes"),
+        ]
+    )
+    assert given.session is not None and given.session.step == "domain_addiction"
+
+
+def test_no_consent_is_asked_when_the_round_ends_before_sensitive_domains() -> None:
+    done = run(
+        [
+            *START,
+            ("tap", "words=dont_know"),
+            ("text", "20"),
+            ("text", "Gent"),
+            ("tap", "domain_work=enough"),
+        ]
+    )
+    assert done.session is not None and done.session.step == "contact"
+    assert not any(isinstance(e, RecordConsent) for e in done.effects)
+
+
+def test_consent_cannot_be_skipped_but_no_is_one_tap() -> None:
+    at_consent = [
+        *START,
+        ("text", "drugs"),
+        ("tap", "words_confirm=yes"),
+        ("text", "20"),
+        ("text", "Gent"),
+    ]
+    done = run([*at_consent, ("text", "overslaan")])
+    assert done.session is not None and done.session.step == "consent"
+
+
+# --- skipping, editing, contact -------------------------------------------------------------
+
+
+def test_everything_can_be_skipped_and_still_sent() -> None:
+    done = run(SCENARIOS["everything_skipped"])
+    assert done.session is not None
+    answers = done.session.answers
+    for key in ("own_words", "age", "place_text", "contact", "moment", "name", "rating_work"):
+        assert answers[key] == SKIPPED
+    assert any(isinstance(e, SubmitIntake) for e in done.effects)
+
+
+def test_summary_edits_come_back_to_the_summary() -> None:
+    done = run(SCENARIOS["summary_edit"])
+    assert done.session is not None
+    answers = done.session.answers
+    assert answers["age"] == 24
+    assert answers["rating_money"] == "2" and answers["help_money"] == "info"
+    assert answers["contact"] == "email"
+    assert answers["contact_email"] == "Sam.Peeters@voorbeeld.be"
+    summaries = [e for e in done.entries if e["session"]["step"] == S_SUMMARY]
+    assert len(summaries) >= 4
+
+
+def test_a_better_rating_drops_the_old_what_would_help() -> None:
+    base: list[Action] = [
+        *START,
+        ("tap", "words=dont_know"),
+        ("text", "22"),
+        ("text", "Gent"),
+        ("tap", "domain_work=1"),
+        ("tap", "help_work=talk"),
+        ("tap", "domain_money=enough"),
+        ("tap", "contact=chat"),
+        ("tap", "moment=any"),
+        ("tap", "name=_skip"),
+    ]
+    done = run(
+        [
+            *base,
+            ("tap", "summary=edit_domains"),
+            ("tap", "edit_domains=work"),
+            ("tap", "domain_work=4"),
+        ]
+    )
+    assert done.session is not None
+    assert done.session.step == S_SUMMARY
+    assert done.session.answer("rating_work") == "4"
+    assert "help_work" not in done.session.answers
+
+
+def test_changing_the_way_of_contact_forgets_the_old_number() -> None:
+    base: list[Action] = [
+        *START,
+        ("tap", "words=dont_know"),
+        ("text", "22"),
+        ("text", "Gent"),
+        ("tap", "domain_work=enough"),
+        ("tap", "contact=phone"),
+        ("text", "+32 470 12 34 56"),
+        ("tap", "moment=any"),
+        ("tap", "name=_skip"),
+    ]
+    done = run([*base, ("tap", "summary=edit_contact"), ("tap", "contact=chat")])
+    assert done.session is not None
+    assert done.session.step == S_SUMMARY
+    assert "contact_phone" not in done.session.answers
+
+
+def test_a_wrong_phone_number_is_asked_again() -> None:
+    done = run(
+        [
+            *START,
+            ("tap", "words=dont_know"),
+            ("text", "22"),
+            ("text", "Gent"),
+            ("tap", "domain_work=enough"),
+            ("tap", "contact=phone"),
+            ("text", "12345"),
+        ]
+    )
+    assert done.session is not None and done.session.step == "contact_phone"
+
+
+def test_the_summary_fits_one_telegram_message_even_with_long_answers(tr: Translator) -> None:
+    long = "ik weet niet goed hoe ik het moet zeggen maar " * 20  # under the 1000-character limit
+    path: list[Action] = [
+        *START,
+        ("text", long),
+        ("tap", "words_confirm=yes"),
+        ("text", "22"),
+        ("text", long),
+    ]
+    path += [
+        (kind, value)
+        for d in DOMAIN_IDS
+        for kind, value in (("tap", f"domain_{d}=1"), ("text", long))
+    ]
+    path.insert(path.index(("tap", "domain_mental=1")), ("tap", "consent=yes"))
+    path += [("tap", "contact=chat"), ("tap", "moment=any"), ("text", "Sam")]
+    done = run(path)
+    assert done.session is not None and done.session.step == S_SUMMARY
+    card = [e for e in done.effects if isinstance(e, SendMessage)][-1]
+    for language in ("nl", "ar", "uk"):
+        assert len(tr.render_parts(card.parts, language)) <= 4096
+    assert done.session.answer("help_money") == long.strip()  # the coach gets all of it
+
+
+def test_named_domains_can_be_changed_by_toggling() -> None:
+    done = run(
+        [
+            *START,
+            ("text", "schulden"),
+            ("tap", "words_confirm=change"),
+            ("tap", "words_pick=money"),
+            ("tap", "words_pick=housing"),
+            ("tap", "words_pick=work"),
+            ("tap", "words_pick=done"),
+        ]
+    )
+    assert done.session is not None
+    assert done.session.answer("domains") == ["work", "housing"]
+    assert done.session.step == "age"
+    assert domain_order(done.session)[:2] == ("work", "housing")
+
+
+def test_ratings_can_be_typed_as_digits_or_emoji() -> None:
+    base: list[Action] = [*START, ("tap", "words=dont_know"), ("text", "22"), ("text", "Gent")]
+    done = run([*base, ("text", "😄"), ("text", "3"), ("text", "zes")])
+    assert done.session is not None
+    assert done.session.answer("rating_work") == "5"
+    assert done.session.answer("rating_money") == "3"
+    assert done.session.step == "domain_housing"
+
+
+# --- place ----------------------------------------------------------------------------------
+
+
+def fake_places(text: str) -> PlaceCheck:
+    table = {
+        "leuven": PlaceCheck("ok", label="Leuven", value="24062"),
+        "halle": PlaceCheck(
+            "ambiguous",
+            candidates=(("23027", "Halle (Vlaams-Brabant)"), ("11018", "Halle (Zoersel)")),
+        ),
+        "elsene": PlaceCheck("outside_flanders", region="brussels"),
+        "namen": PlaceCheck("outside_flanders", region="wallonia"),
+        "lille": PlaceCheck("outside_flanders", region=None),
+    }
+    return table.get(text.strip().casefold(), PlaceCheck("unknown"))
+
+
+@pytest.fixture
+def placed_flow() -> Flow:
+    return build_intake_flow(
+        load_domain_lexicon(), notice_version=NOTICE_VERSION, place_check=fake_places
+    )
+
+
+def at_place() -> list[Action]:
+    return [*START, ("tap", "words=dont_know"), ("text", "22")]
+
+
+def test_place_ok_stores_the_resolved_value(placed_flow: Flow) -> None:
+    done = run([*at_place(), ("text", "Leuven")], placed_flow)
+    assert done.session is not None
+    answers = done.session.answers
+    assert (answers["place_text"], answers["place"], answers["place_label"]) == (
+        "Leuven",
+        "24062",
+        "Leuven",
+    )
+    assert done.session.step == "domain_work"
+
+
+def test_place_ambiguous_asks_which_one(placed_flow: Flow) -> None:
+    asked = run([*at_place(), ("text", "Halle")], placed_flow)
+    assert asked.session is not None and asked.session.step == "place_pick"
+    last = [e for e in asked.effects if isinstance(e, SendMessage)][-1]
+    assert [b.value for row in last.buttons for b in row][:2] == [
+        "place_pick=23027",
+        "place_pick=11018",
+    ]
+    picked = run([*at_place(), ("text", "Halle"), ("tap", "place_pick=11018")], placed_flow)
+    assert picked.session is not None
+    assert picked.session.answer("place") == "11018"
+    assert picked.session.answer("place_label") == "Halle (Zoersel)"
+    assert picked.session.step == "domain_work"
+
+
+def test_place_unknown_asks_again_with_an_example(placed_flow: Flow) -> None:
+    done = run([*at_place(), ("text", "Atlantis")], placed_flow)
+    assert done.session is not None and done.session.step == "place"
+    last = [e for e in done.effects if isinstance(e, SendMessage)][-2]
+    assert last.parts[0].id == "intake.place.unknown"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("Elsene", "intake.place.outside.brussels"),
+        ("Namen", "intake.place.outside.wallonia"),
+        ("Lille", "intake.place.outside.other"),
+    ],
+)
+def test_place_outside_flanders_is_honest_then_continues_or_ends(
+    placed_flow: Flow, typed: str, message: str
+) -> None:
+    asked = run([*at_place(), ("text", typed)], placed_flow)
+    assert asked.session is not None and asked.session.step == "place_outside"
+    last = [e for e in asked.effects if isinstance(e, SendMessage)][-1]
+    assert last.parts[0].id == message  # type: ignore[union-attr]
+    going_on = run([*at_place(), ("text", typed), ("tap", "place_outside=continue")], placed_flow)
+    assert going_on.session is not None and going_on.session.step == "domain_work"
+    stopped = run([*at_place(), ("text", typed), ("tap", "place_outside=stop")], placed_flow)
+    assert stopped.session is not None
+    assert stopped.effects[-1] == Discard() and stopped.session.answers == {}
+
+
+def test_a_new_place_answer_clears_the_old_resolution(placed_flow: Flow) -> None:
+    done = run(
+        [*at_place(), ("text", "Leuven"), ("tap", "domain_work=_back"), ("text", "Halle")],
+        placed_flow,
+    )
+    assert done.session is not None
+    assert "place" not in done.session.answers and "place_label" not in done.session.answers
+
+
+def test_without_a_resolver_the_text_is_stored() -> None:
+    done = run([*at_place(), ("text", "ergens bij Leuven")])
+    assert done.session is not None
+    assert done.session.answer("place_text") == "ergens bij Leuven"
+    assert "place" not in done.session.answers
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_button_values_fit_telegram_callback_data(name: str) -> None:
+    # 48 bytes leaves room for a channel prefix inside Telegram's 64-byte callback_data.
+    values = {
+        b.value
+        for e in run(SCENARIOS[name]).effects
+        if isinstance(e, SendMessage)
+        for row in e.buttons
+        for b in row
+    }
+    assert [v for v in values if len(v.encode()) > 48] == []
+
+
+# --- pause, resume, persistence -------------------------------------------------------------
+
+
+def test_stop_says_how_long_answers_are_kept() -> None:
+    done = run([*START, ("tap", "words=dont_know"), ("cmd", "stop")])
+    last = done.effects[-1]
+    assert isinstance(last, SendMessage)
+    assert last.parts[0].id == "intake.paused"  # type: ignore[union-attr]
+    assert last.parts[0].param("days") == 30  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_every_session_survives_a_restart_unchanged(name: str) -> None:
+    scripted = Run(run([]).flow, run([]).tr)
+    for action in SCENARIOS[name]:
+        scripted.act(action)
+        if scripted.session is not None and action[0] != "restart":
+            assert restore(scripted.session) == scripted.session
+
+
+# --- robustness -----------------------------------------------------------------------------
+
+ODD_TEXT = st.sampled_from(
+    ["", "   ", "terug", "overslaan", "😭", "x" * 1200, "23", "0470123456", "ja", "١٢", "schulden"]
+)
+
+
+@settings(
+    max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 30), ODD_TEXT), max_size=40))
+def test_no_sequence_of_inputs_crashes_or_loses_the_flow(moves: list[tuple[int, int, str]]) -> None:
+    scripted = run([("start", "nl")])
+    flow = scripted.flow
+    session = scripted.session
+    assert session is not None
+    at = session.updated_at
+    for kind, pick, text in moves:
+        at += timedelta(minutes=pick * 10)
+        buttons = [
+            b.value
+            for e in current_prompt(flow, session)
+            if isinstance(e, SendMessage)
+            for row in e.buttons
+            for b in row
+        ]
+        if kind <= 2 and buttons:
+            event: ButtonPressed | TextReceived | CommandReceived | MediaReceived = ButtonPressed(
+                buttons[pick % len(buttons)], at
+            )
+        elif kind == 3:
+            event = TextReceived(text, at)
+        elif kind == 4:
+            event = CommandReceived(
+                ["stop", "taal", "opnieuw", "start", "privacy", "x"][pick % 6], "", at
+            )
+        else:
+            event = MediaReceived("photo", at)
+        session = resume(flow, session, event).session
+        assert restore(session) == session  # always storable, nothing lost in a restart
+        if session.step is None:
+            break
+        assert session.step in flow.steps or session.step in (LANGUAGE_STEP, RESUME_STEP)
+        if session.step in (LANGUAGE_STEP, RESUME_STEP):
+            assert session.interrupted is None or session.interrupted in flow.steps
+
+
+# --- domains, lexicon, contact --------------------------------------------------------------
+
+
+def test_ten_domains_cover_zrm_2017_except_self_care() -> None:
+    assert len(DOMAINS) == 10 and len(set(DOMAIN_IDS)) == 10
+    assert {"mental", "physical", "addiction", "justice"} == SENSITIVE
+    covered: set[ZrmDomain] = {z for d in DOMAINS for z in d.zrm}
+    assert len(covered) == 12 and not covered & set(ZRM_NOT_ASKED)
+
+
+LEXICON_CASES = [
+    ("Ik heb schulden", ("money",)),
+    ("geen kot", ("housing",)),
+    ("Ze hebben me BUITEN GEZET", ("housing",)),
+    ("ik wil werk zoeken", ("work",)),
+    ("ik gebruik drugs", ("addiction",)),
+    ("verslaafd aan gokken", ("addiction",)),
+    ("geldig rijbewijs", ()),
+    ("ik verveel me", ("leisure",)),
+    ("I have debts and no job", ("work", "money")),
+    ("I got evicted", ("housing",)),
+    ("Je suis à la rue, j'ai des dettes", ("money", "housing")),
+    ("je cherche du travail", ("work",)),
+    ("عندي ديون", ("money",)),
+    ("أبحث عن عمل", ("work",)),
+    ("Borçlarım var", ("money",)),
+    ("iş arıyorum", ("work",)),
+    ("Мене виселили з квартири", ("housing",)),
+    ("шукаю роботу", ("work",)),
+    ("het is een goede dag", ()),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), LEXICON_CASES)
+def test_the_lexicon_maps_own_words_to_domains(text: str, expected: tuple[str, ...]) -> None:
+    assert load_domain_lexicon().match(text) == expected
+
+
+def test_the_lexicon_has_terms_in_six_languages_for_every_domain() -> None:
+    from importlib import resources
+
+    data = yaml.safe_load(
+        resources.files("flows.intake").joinpath("lexicon.yaml").read_text("utf-8")
+    )
+    for domain_id in DOMAIN_IDS:
+        assert set(data["domains"][domain_id]) == {"nl", "en", "fr", "ar", "tr", "uk"}, domain_id
+
+
+def test_normalise_ignores_case_and_diacritics() -> None:
+    assert normalise("Ça VA, Ünal! Şahin çok İYİ") == "ca va unal sahin cok iyi"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"domains": {"unknown": {"nl": ["x"]}}},
+        {"domains": {"money": {"xx": ["x"]}}},
+        {"domains": {"money": {"nl": "schulden"}}},
+        {"domains": {"money": {"nl": ["  "]}}},
+    ],
+)
+def test_a_broken_lexicon_fails_loudly(data: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        DomainLexicon.from_mapping(data)
+
+
+@pytest.mark.parametrize(
+    ("typed", "e164"),
+    [
+        ("0470 12 34 56", "+32470123456"),
+        ("0470/12.34.56", "+32470123456"),
+        ("+32 470 12 34 56", "+32470123456"),
+        ("+32 (0)470 12 34 56", "+32470123456"),
+        ("0032 470 12 34 56", "+32470123456"),
+        ("0456 78 90 12", "+32456789012"),
+        ("02 123 45 67", "+3221234567"),
+        ("09 234 56 78", "+3292345678"),
+        ("016 12 34 56", "+3216123456"),
+        ("04 123 45 67", "+3241234567"),
+        ("٠٤٧٠١٢٣٤٥٦", "+32470123456"),
+    ],
+)
+def test_belgian_phone_numbers_are_accepted(typed: str, e164: str) -> None:
+    assert normalise_phone(typed) == e164
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "12345",
+        "0470 12 34 5",
+        "+31 6 12345678",
+        "0800 12 345",
+        "070 22 33 44",
+        "0900 12 345",
+        "0440 12 34 56",
+        "bel me",
+        "",
+        "+32",
+        "00470123456",
+    ],
+)
+def test_other_numbers_are_refused(typed: str) -> None:
+    assert normalise_phone(typed) is None
+
+
+def test_phone_numbers_are_shown_in_the_national_format() -> None:
+    assert format_phone("+32470123456") == "0470 12 34 56"
+    assert format_phone("+3221234567") == "02 123 45 67"
+    assert format_phone("+3216123456") == "016 12 34 56"
+
+
+@settings(database=None)
+@given(st.text(max_size=40))
+def test_phone_validation_never_crashes_and_only_returns_e164(text: str) -> None:
+    result = normalise_phone(text)
+    assert result is None or re.fullmatch(r"\+32\d{8,9}", result)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("sam@voorbeeld.be", "sam@voorbeeld.be"),
+        (" Sam.Peeters@Voorbeeld.BE ", "Sam.Peeters@voorbeeld.be"),
+        ("a+b@x.co", "a+b@x.co"),
+        ("sam@voorbeeld", None),
+        ("sam voorbeeld.be", None),
+        ("sam@@x.be", None),
+        ("sam..x@x.be", None),
+        (".sam@x.be", None),
+        ("sam@-x.be", None),
+        ("", None),
+    ],
+)
+def test_email_addresses(typed: str, expected: str | None) -> None:
+    assert normalise_email(typed) == expected

@@ -1,0 +1,211 @@
+"""The six gettext catalogs (locales/<lang>/LC_MESSAGES/opstap.po) against the code.
+
+Fails when a message id used anywhere is missing, empty or fuzzy in any language, when a
+message's placeholders differ between languages, when a catalog holds an entry nothing uses
+(stale), when a translation is a copy of the Dutch text, or when a header is incomplete.
+
+Used ids are collected in two ways, so neither a dead branch nor a computed id slips through:
+
+* statically: every ``msg("...")`` call in ``flows/`` (string constants, also inside a
+  conditional expression); an f-string id must be listed in :data:`F_STRING_IDS`;
+* dynamically: every id shown while running the golden scenarios (buttons and nested
+  parameters included).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.i18n import Catalog, catalog_path, load_catalog
+from tests.flows import SCENARIOS, messages, run
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALES = ROOT / "locales"
+LANGUAGES = ("nl", "en", "fr", "ar", "tr", "uk")
+
+# Ids built with an f-string in flows/, and every value they can take.
+F_STRING_IDS: dict[str, tuple[str, ...]] = {
+    "language.{code}": tuple(f"language.{code}" for code in LANGUAGES),
+}
+
+# Ids the service and channels in bot/ use (not in flows/).
+SERVICE_IDS = frozenset(
+    {
+        "safety.button",
+        "channel.unsupported",
+        "channel.error",
+        "channel.rate_limited",
+        "privacy.short",
+        "privacy.full",
+        "privacy.more_button",
+    }
+)
+
+# Entries kept although nothing uses them yet (say why next to each).
+STALE_ALLOWED: frozenset[str] = frozenset()
+
+# Entries that are rightly the same in every language: names of languages in their own
+# language, multilingual pickers, templates that are only placeholders and symbols, and the
+# "Start" button (the welcome text refers to it by that name in every language).
+SAME_AS_DUTCH = frozenset(
+    {
+        *F_STRING_IDS["language.{code}"],
+        "engine.language.ask",
+        "engine.language.button",
+        "intake.lines",
+        "intake.confirm.item",
+        "intake.pick.on",
+        "intake.pick.off",
+        "intake.place.candidate",
+        "intake.summary.edit",
+        "intake.summary.line",
+        "intake.welcome.start",
+        "intake.contact.label",
+    }
+)
+
+
+def _constants(node: ast.AST) -> Iterator[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        yield node.value
+    elif isinstance(node, ast.IfExp):
+        yield from _constants(node.body)
+        yield from _constants(node.orelse)
+
+
+def _f_string_pattern(node: ast.JoinedStr) -> str:
+    out = []
+    for value in node.values:
+        if isinstance(value, ast.Constant):
+            out.append(str(value.value))
+        elif isinstance(value, ast.FormattedValue):
+            out.append("{" + ast.unparse(value.value) + "}")
+    return "".join(out)
+
+
+def static_ids() -> tuple[set[str], set[str]]:
+    """(ids, f-string patterns) of every ``msg(...)`` call under flows/."""
+    found: set[str] = set()
+    patterns: set[str] = set()
+    for path in sorted((ROOT / "flows").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and node.args):
+                continue
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if name != "msg":
+                continue
+            first = node.args[0]
+            if isinstance(first, ast.JoinedStr):
+                patterns.add(_f_string_pattern(first))
+            else:
+                found.update(_constants(first))
+    return found, patterns
+
+
+def dynamic_ids() -> set[str]:
+    found: set[str] = set()
+    for actions in SCENARIOS.values():
+        found.update(m.id for m in messages(run(actions).effects))
+    return found
+
+
+def used_ids() -> set[str]:
+    found, patterns = static_ids()
+    for pattern in patterns:
+        found.update(F_STRING_IDS.get(pattern, ()))
+    return found | dynamic_ids() | SERVICE_IDS
+
+
+@pytest.fixture(scope="module")
+def catalogs() -> dict[str, Catalog]:
+    return {lang: load_catalog(catalog_path(LOCALES, lang), lang) for lang in LANGUAGES}
+
+
+def placeholders(text: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field}
+
+
+def test_every_f_string_id_is_enumerated() -> None:
+    _, patterns = static_ids()
+    assert patterns <= set(F_STRING_IDS), f"list the values of {patterns - set(F_STRING_IDS)}"
+
+
+def test_running_the_scenarios_finds_no_id_the_static_walk_missed() -> None:
+    found, patterns = static_ids()
+    for pattern in patterns:
+        found.update(F_STRING_IDS.get(pattern, ()))
+    assert dynamic_ids() - found == set()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_used_id_is_translated(language: str, catalogs: dict[str, Catalog]) -> None:
+    catalog = catalogs[language]
+    missing = sorted(i for i in used_ids() if i not in catalog.entries)
+    empty = sorted(i for i in used_ids() if i in catalog.entries and not catalog.entries[i].strip())
+    fuzzy = sorted(i for i in used_ids() if i in catalog.fuzzy)
+    assert (missing, empty, fuzzy) == ([], [], []), language
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_stale_entries(language: str, catalogs: dict[str, Catalog]) -> None:
+    stale = set(catalogs[language].entries) - used_ids() - STALE_ALLOWED
+    assert sorted(stale) == []
+
+
+def test_placeholders_are_the_same_in_every_language(catalogs: dict[str, Catalog]) -> None:
+    source = catalogs["nl"].entries
+    differ = [
+        (lang, message_id)
+        for lang in LANGUAGES
+        for message_id, text in catalogs[lang].entries.items()
+        if message_id in source and placeholders(text) != placeholders(source[message_id])
+    ]
+    assert differ == []
+
+
+def test_placeholders_match_the_params_the_code_passes(catalogs: dict[str, Catalog]) -> None:
+    # Every rendered message in the scenarios must find each of its placeholders in its params.
+    source = catalogs["nl"].entries
+    wrong = set()
+    for actions in SCENARIOS.values():
+        for message in messages(run(actions).effects):
+            given = {name for name, _ in message.params}
+            if not placeholders(source.get(message.id, "")) <= given:
+                wrong.add(message.id)
+    assert sorted(wrong) == []
+
+
+@pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != "nl"])
+def test_translations_are_not_copies_of_dutch(language: str, catalogs: dict[str, Catalog]) -> None:
+    source = catalogs["nl"].entries
+    copies = sorted(
+        message_id
+        for message_id, text in catalogs[language].entries.items()
+        if text == source.get(message_id) and message_id not in SAME_AS_DUTCH
+    )
+    assert copies == []
+
+
+def test_arabic_and_ukrainian_are_written_in_their_scripts(catalogs: dict[str, Catalog]) -> None:
+    arabic = re.compile(r"[\u0600-\u06FF]")
+    cyrillic = re.compile(r"[\u0400-\u04FF]")
+    for message_id in ("intake.words.ask", "intake.consent.ask", "privacy.full"):
+        assert arabic.search(catalogs["ar"].entries[message_id])
+        assert cyrillic.search(catalogs["uk"].entries[message_id])
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_headers_declare_language_plurals_and_utf8(language: str) -> None:
+    text = catalog_path(LOCALES, language).read_text(encoding="utf-8")
+    header = text.split("\n\n", 1)[0]
+    assert f'"Language: {language}\\n"' in header
+    assert '"Plural-Forms: nplurals=' in header
+    assert '"Content-Type: text/plain; charset=utf-8\\n"' in header
