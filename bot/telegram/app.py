@@ -33,7 +33,6 @@ from telegram import (
 )
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
@@ -50,6 +49,7 @@ from telegram.request import HTTPXRequest
 from bot.commands import COMMANDS, parse_command
 from bot.service import Clock, ConversationService
 from bot.telegram.channel import TelegramChannel, person_of
+from bot.telegram.limits import FloodLimiter
 from flows.inputs import ButtonPressed, Input, MediaKind, MediaReceived, TextReceived
 from flows.text import msg
 
@@ -135,7 +135,7 @@ class TelegramFrontDoor:
             .base_file_url(f"{root}/file/bot")
             .request(HTTPXRequest(connection_pool_size=16, read_timeout=15, write_timeout=15))
             .get_updates_request(HTTPXRequest(read_timeout=40))
-            .rate_limiter(AIORateLimiter(max_retries=3))
+            .rate_limiter(FloodLimiter())
             .concurrent_updates(PerChatUpdateProcessor())
         )
         if webhook_url is not None:
