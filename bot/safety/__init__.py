@@ -1,0 +1,1 @@
+"""Safety plumbing around the pure crisis detector in ``flows.safety``."""

@@ -1,0 +1,58 @@
+"""Load the shipped crisis lexicons and build the (cached) screener.
+
+Rules of this module:
+
+* This is the only place that opens ``flows/safety/lexicon/*.yaml``; the pure package
+  ``flows.safety`` never touches files.  Files are read as package resources with
+  :mod:`importlib.resources`, so they are found in a wheel or zip as well as in a checkout.
+* Every ``*.yaml`` file in that folder is a lexicon; its stem is the language code
+  (``nl.yaml`` -> ``nl``; ``common.yaml`` holds language-neutral emoji combinations).  Adding a
+  language is adding a file.
+* YAML is parsed with ``yaml.safe_load`` only.  Bad data raises ``ValueError`` naming the file
+  and phrase (from ``Screener.from_mappings``): the bot must fail at start-up, not screen with
+  a half-loaded lexicon.
+* :func:`load_screener` is cached (one compiled screener per process); tests that need other
+  data call ``Screener.from_mappings`` directly.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from typing import Any
+
+import yaml
+
+from flows.safety.detect import Screener
+
+LEXICON_PACKAGE = "flows.safety"
+LEXICON_FOLDER = "lexicon"
+
+
+def _lexicon_dir() -> Traversable:
+    return files(LEXICON_PACKAGE) / LEXICON_FOLDER
+
+
+def load_lexicons() -> dict[str, Any]:
+    """Parse every shipped lexicon file: language code -> parsed YAML (not yet validated)."""
+    lexicons: dict[str, Any] = {}
+    entries = sorted(
+        (e for e in _lexicon_dir().iterdir() if e.is_file() and e.name.endswith(".yaml")),
+        key=lambda e: e.name,
+    )
+    for entry in entries:
+        language = entry.name.removesuffix(".yaml")
+        try:
+            lexicons[language] = yaml.safe_load(entry.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ValueError(f"lexicon file {entry.name}: invalid YAML: {exc}") from exc
+    if not lexicons:
+        raise ValueError(f"no lexicon files found in {LEXICON_PACKAGE}/{LEXICON_FOLDER}")
+    return lexicons
+
+
+@lru_cache(maxsize=1)
+def load_screener() -> Screener:
+    """The screener built from the shipped lexicons, compiled once per process."""
+    return Screener.from_mappings(load_lexicons())

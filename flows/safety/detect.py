@@ -1,0 +1,925 @@
+"""Crisis-phrase detection: text normalisation and lexicon matching (pure).
+
+Rules of this module:
+
+* Pure: no file I/O, no network, no logging, no imports outside the standard library.
+  The lexicon data (YAML) is read by ``bot.safety.lexicon`` and handed in as plain mappings.
+* Never log or keep the screened text: :class:`Screening` carries only offsets, the matched
+  lexicon phrase (from our own data) and categories.
+* Detection is one door among several (the help button and command always work); it is tuned
+  for recall first, precision second.  A benign idiom only ever suppresses its *own* span.
+* Screening runs on every incoming message, so all lexicon phrases are compiled once, into one
+  regular expression per (language, category), when the :class:`Screener` is built.
+* Every language is screened on every message: young people mix languages in one sentence.
+
+Normalisation (:func:`normalise`) in order:
+
+1. Per character: Unicode NFKC (fancy "bold" letters, ligatures, full-width forms, Arabic
+   presentation forms become plain letters), case folding, Latin diacritics stripped
+   (``é`` -> ``e``, ``ı``/``İ`` -> ``i``, ``ø`` -> ``o``) while Arabic and Cyrillic letters
+   are kept;
+   Arabic tashkeel and tatweel are dropped, alef variants become ``ا``, ``ى`` -> ``ي``,
+   ``ة`` -> ``ه``; ``ё`` -> ``е``, ``ї`` -> ``і``, ``ґ`` -> ``г`` (people type them either way);
+   zero-width characters and skin-tone modifiers are dropped; apostrophe look-alikes become
+   ``'``; a few crisis emoji become word tokens (see ``EMOJI_TOKENS``); any other emoji or symbol
+   becomes a space.
+2. ``@``/``$`` between letters become ``a``/``s``; a word mixing Latin and Cyrillic look-alike
+   letters is written in its majority script.
+3. Digits inside a Latin word that also has letters are read as letters (``d00d`` -> ``dood``,
+   ``1k`` -> ``ik``); numbers such as ``1813`` or ``112`` are left alone.
+4. A letter repeated three times or more is cut to two (``dooooood`` -> ``dood``,
+   ``slaaaat`` -> ``slaat``); runs of the same punctuation mark are cut to one.
+5. Contractions and elisions: English (``i'm``, ``don't``, ``wanna``), Dutch/Flemish (``'k``,
+   ``'t``, ``m'n``), French (``j'``, ``m'``, ``qu'``); other apostrophes inside a word vanish.
+6. Chat shorthand, mostly Flemish (``k``/``kwil`` -> ``ik``/``ik wil``, ``ni``/``nie`` -> ``niet``,
+   ``gwn`` -> ``gewoon``) and French (``jveux`` -> ``je veux``, ``jpp`` -> ``je en peux plus``).
+7. Whitespace runs become one space; leading and trailing space is removed.
+
+Lexicon phrases are normalised by the same function when they are compiled, so a phrase is
+written in natural spelling (``ik zie 't niet meer zitten``, ``j'ai avalé``, ``💊 💊``) and matches
+every spelling that normalises the same way.  On top of that every literal word of three letters
+or more tolerates a doubled or an undoubled letter (``die`` matches ``diee``, ``dood`` matches
+``dod``), so the normaliser only has to cut long runs.
+
+Emoji: ``💊`` -> ``pills``, ``🔪``/``🗡`` -> ``knife``, ``🪢`` -> ``rope``,
+``⚰``/``🪦`` -> ``coffin``, ``🩸`` -> ``blood``, ``🔫`` -> ``gun``.
+One emoji alone never flags: a single pill may be a medication reminder, a knife a cooking
+photo.  The lexicon decides what combinations mean
+(``common.yaml``: three pills, knife + blood, knife next to "myself"; the language files: pills
+next to "swallowed", a coffin after "I want").  ``💀``/``☠`` are *not* mapped: in chat they mostly
+mean "I'm dying of laughter".
+
+Phrase syntax (one phrase per YAML list item)::
+
+    word            a literal word; ``*`` at its start or end allows any letters there
+                    (``zelfmoord*`` also matches ``zelfmoordgedachten``)
+    (a|b c)         one of the alternatives
+    [a|b c]         optional: one of the alternatives, or nothing
+    ...             a gap of up to three words, none of which may be a negation
+                    (``ik wil ... dood`` matches ``ik wil echt dood``, not ``ik wil niet dood``)
+    {name}          the text of macro ``name`` from the same file's ``macros``
+
+Words are matched whole (word boundaries on both sides) and separated by any short run of
+spaces or punctuation.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal, get_args
+
+Category = Literal["suicide", "self_harm", "abuse_violence", "acute_danger"]
+
+CATEGORIES: Final[tuple[Category, ...]] = get_args(Category)
+
+# Most severe first.  Screening.category is the first of these that matched.
+SEVERITY: Final[tuple[Category, ...]] = ("suicide", "acute_danger", "self_harm", "abuse_violence")
+
+_SEVERITY_RANK: Final[dict[str, int]] = {c: i for i, c in enumerate(SEVERITY)}
+
+
+@dataclass(frozen=True)
+class Match:
+    """One lexicon phrase found in a message.
+
+    ``start``/``end`` are offsets in the *normalised* text (see :func:`normalise`);
+    :meth:`NormalisedText.original_span` maps them back to the original message.
+    ``pattern`` is the phrase as written in the lexicon file (never user text).
+    """
+
+    category: Category
+    pattern: str
+    language: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Screening:
+    """The outcome of screening one message.
+
+    ``category`` is the most severe matched category (see ``SEVERITY``), ``None`` when nothing
+    matched.  ``matches`` is sorted by position.
+    """
+
+    flagged: bool
+    category: Category | None
+    matches: tuple[Match, ...]
+
+
+# --------------------------------------------------------------------------------------------
+# Normalisation
+# --------------------------------------------------------------------------------------------
+
+# Emoji that carry crisis meaning become plain words that lexicon phrases can use.
+# Keys are base code points; the variation selector (U+FE0F) that often follows is dropped.
+EMOJI_TOKENS: Final[Mapping[str, str]] = {
+    "\U0001f48a": "pills",  # 💊
+    "\U0001f52a": "knife",  # 🔪
+    "\U0001f5e1": "knife",  # 🗡
+    "\U0001faa2": "rope",  # 🪢
+    "\u26b0": "coffin",  # ⚰
+    "\U0001faa6": "coffin",  # 🪦 headstone
+    "\U0001fa78": "blood",  # 🩸
+    "\U0001f52b": "gun",  # 🔫
+}
+
+# Characters that carry no letters: zero-width joiners/spaces, BOM, soft hyphen (used to slip
+# past filters), variation selectors, emoji skin-tone modifiers, Arabic tatweel (kashida).
+_DROP: Final[frozenset[str]] = frozenset(
+    "\u200b\u200c\u200d\u2060\ufeff\u00ad\ufe0e\ufe0f\u0640"
+    + "".join(chr(c) for c in range(0x1F3FB, 0x1F400))
+)
+
+_APOSTROPHES: Final[frozenset[str]] = frozenset("'’‘ʼ`´′＇ʹ")
+
+# Letter folds that NFD does not do.  Arabic: hamza/madda alef variants -> bare alef, alef
+# maqsura -> ya, ta marbuta -> ha (the usual light normalisation: people type either form).
+# Cyrillic: ё -> е (Russian writers skip the dots), ї -> і and ґ -> г (Ukrainian keyboards and
+# hurried typing).  These are applied to lexicon phrases too, so nothing is lost.
+_LETTER_FOLDS: Final[Mapping[str, str]] = {
+    "ø": "o",
+    "æ": "ae",
+    "œ": "oe",
+    "ł": "l",
+    "đ": "d",
+    "ð": "d",
+    "þ": "th",
+    "ı": "i",
+    "ħ": "h",
+    "أ": "ا",
+    "إ": "ا",
+    "آ": "ا",
+    "ٱ": "ا",
+    "ى": "ي",
+    "ی": "ي",
+    "ک": "ك",
+    "ة": "ه",
+    "ё": "е",
+    "ї": "і",
+    "ґ": "г",
+}
+
+_LATIN_TO_CYRILLIC: Final[Mapping[str, str]] = {
+    "a": "а",
+    "c": "с",
+    "e": "е",
+    "i": "і",
+    "o": "о",
+    "p": "р",
+    "x": "х",
+    "y": "у",
+    "k": "к",
+}
+_CYRILLIC_TO_LATIN: Final[Mapping[str, str]] = {v: k for k, v in _LATIN_TO_CYRILLIC.items()}
+
+_LEET: Final[Mapping[str, str]] = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"}
+
+# Contractions whose apostrophe-less spelling must meet the full form.  Applied as whole words.
+_CONTRACTIONS: Final[Mapping[str, str]] = {
+    # English
+    "i'm": "i am",
+    "im": "i am",
+    "i'mma": "i am going to",
+    "imma": "i am going to",
+    "ima": "i am going to",
+    "i've": "i have",
+    "ive": "i have",
+    "i'll": "i will",
+    "i'd": "i would",
+    "can't": "can not",
+    "cant": "can not",
+    "cannot": "can not",
+    "won't": "will not",
+    "ain't": "is not",
+    "dont": "do not",
+    "didnt": "did not",
+    "doesnt": "does not",
+    "isnt": "is not",
+    "wasnt": "was not",
+    "wanna": "want to",
+    "gonna": "going to",
+    "gotta": "got to",
+    "tryna": "trying to",
+    # Dutch / Flemish
+    "'k": "ik",
+    "'t": "het",
+    "m'n": "mijn",
+    "z'n": "zijn",
+    "d'r": "haar",
+    # French
+    "t'es": "tu es",
+    "t'as": "tu as",
+}
+_CONTRACTION_RE: Final = re.compile(
+    r"(?<![\w'])(?:"
+    + "|".join(re.escape(k) for k in sorted(_CONTRACTIONS, key=len, reverse=True))
+    + r")(?![\w'])"
+)
+
+# Flemish: "kwil", "kben", "k'zie" (after apostrophe removal) mean "ik wil", "ik ben", ...
+_K_VERBS: Final[tuple[str, ...]] = (
+    "wil", "wou", "ben", "bn", "heb", "ga", "zie", "zien", "weet", "zou", "moet", "kan", "doe",
+    "voel", "durf", "snij", "snijd", "kras", "denk", "hoop", "word", "wordt", "sta", "zit", "lig",
+    "haat", "mag", "had", "was", "zal", "krijg", "hoor", "vind", "probeer",
+)  # fmt: skip
+
+_SHORTHAND: Final[dict[str, str]] = {
+    # Flemish / Dutch chat
+    "k": "ik",
+    "kb": "ik ben",
+    "ni": "niet",
+    "nie": "niet",
+    "nt": "niet",
+    "nimeer": "niet meer",
+    "niemeer": "niet meer",
+    "gwn": "gewoon",
+    "t": "het",
+    "wrm": "waarom",
+    "wrom": "waarom",
+    "gewn": "gewoon",
+    "mss": "misschien",
+    "wss": "waarschijnlijk",
+    "mn": "mijn",
+    "zn": "zijn",
+    "bn": "ben",
+    "mzelf": "mezelf",
+    "mezelve": "mezelf",
+    "da": "dat",
+    "wa": "wat",
+    # French chat
+    "jveux": "je veux",
+    "jvx": "je veux",
+    "jsuis": "je suis",
+    "jsui": "je suis",
+    "chui": "je suis",
+    "chuis": "je suis",
+    "jpeux": "je peux",
+    "jme": "je me",
+    "jvais": "je vais",
+    "jai": "je ai",
+    "jen": "je en",
+    "jpp": "je en peux plus",
+    "jpense": "je pense",
+    "jsais": "je sais",
+    "stp": "s il te plait",
+    # English chat
+    "myslf": "myself",
+    "myslef": "myself",
+}
+for _verb in _K_VERBS:
+    _SHORTHAND.setdefault("k" + _verb, "ik " + _SHORTHAND.get(_verb, _verb))
+    _SHORTHAND.setdefault("ik" + _verb, "ik " + _SHORTHAND.get(_verb, _verb))
+_SHORTHAND_RE: Final = re.compile(
+    r"(?<!\w)(?:"
+    + "|".join(re.escape(k) for k in sorted(_SHORTHAND, key=len, reverse=True))
+    + r")(?!\w)"
+)
+
+_ELISION_RE: Final = re.compile(r"(?<!\w)(jusqu|lorsqu|puisqu|qu|j|m|t|n|s|l|d|c)'(?=\w)")
+_NT_RE: Final = re.compile(r"(?<=[a-z])n't(?!\w)")
+_EN_SUFFIX_RE: Final = re.compile(r"(?<=[a-z])'(re|ve|ll|m)(?!\w)")
+_EN_SUFFIX: Final[Mapping[str, str]] = {"re": " are", "ve": " have", "ll": " will", "m": " am"}
+_NL_T_RE: Final = re.compile(r"(?<=[^\W\d_])'t(?!\w)")
+_INNER_APOSTROPHE_RE: Final = re.compile(r"(?<=\w)'(?=\w)")
+_APOSTROPHE_RE: Final = re.compile(r"'")
+_AT_DOLLAR_RE: Final = re.compile(r"(?<=[^\W\d_])[@$]+(?=[^\W\d_])")
+_LATIN_TOKEN_RE: Final = re.compile(r"(?<!\w)[a-z0-9]+(?!\w)")
+_MIXED_TOKEN_RE: Final = re.compile(r"\w+")
+_REPEAT_RE: Final = re.compile(r"([^\W\d_])\1{2,}")
+_PUNCT_REPEAT_RE: Final = re.compile(r"([^\w\s])\1+")
+_SPACE_RE: Final = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class NormalisedText:
+    """Normalised text plus, per character, the span of the original text it came from."""
+
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a ``[start, end)`` span of :attr:`text` to the original text.
+
+        A replaced piece (an emoji token, an expanded contraction) maps to the whole original
+        piece, so the span may be a little wider than the exact characters.
+        """
+        if not 0 <= start < end <= len(self.text):
+            raise ValueError(f"span {start}:{end} outside normalised text of {len(self.text)}")
+        return self.starts[start], self.ends[end - 1]
+
+
+@dataclass
+class _Buffer:
+    """Mutable working state of the normaliser (local to one call)."""
+
+    text: str
+    starts: list[int]
+    ends: list[int]
+
+    def sub(self, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str]) -> None:
+        """Like ``re.sub`` but keeps the offset map: replacement characters inherit the span of
+        the whole matched piece; unchanged pieces keep their own offsets."""
+        pieces: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        pos = 0
+        changed = False
+        for m in pattern.finditer(self.text):
+            a, b = m.span()
+            new = repl(m)
+            if new == m.group(0) or a == b:
+                continue
+            changed = True
+            pieces.append(self.text[pos:a])
+            starts.extend(self.starts[pos:a])
+            ends.extend(self.ends[pos:a])
+            pieces.append(new)
+            starts.extend([self.starts[a]] * len(new))
+            ends.extend([self.ends[b - 1]] * len(new))
+            pos = b
+        if not changed:
+            return
+        pieces.append(self.text[pos:])
+        starts.extend(self.starts[pos:])
+        ends.extend(self.ends[pos:])
+        self.text = "".join(pieces)
+        self.starts = starts
+        self.ends = ends
+
+
+def _is_latin(ch: str) -> bool:
+    o = ord(ch)
+    return ch.isascii() or 0xC0 <= o <= 0x24F or 0x1E00 <= o <= 0x1EFF
+
+
+def _is_cyrillic(ch: str) -> bool:
+    return 0x400 <= ord(ch) <= 0x52F
+
+
+def _fold_cluster(cluster: str) -> str:
+    """Fold one base character plus its combining marks (see the module docstring, step 1)."""
+    base = cluster[0]
+    token = EMOJI_TOKENS.get(base)
+    if token is not None:
+        return f" {token} "
+    if base in _APOSTROPHES:
+        return "'"
+    out: list[str] = []
+    for ch in unicodedata.normalize("NFKC", cluster).casefold():
+        if ch in _DROP:
+            continue
+        folded = _LETTER_FOLDS.get(ch)
+        if folded is not None:
+            out.append(folded)
+            continue
+        if ch in _APOSTROPHES:
+            out.append("'")
+            continue
+        cat = unicodedata.category(ch)
+        if cat == "Mn" or cat == "Me":
+            # Left-over marks: Latin accents, Arabic tashkeel, stress marks.  Cyrillic й/ї
+            # were composed by NFKC above and are letters, not marks, so they survive.
+            continue
+        if _is_latin(ch) and not ch.isascii():
+            out.extend(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+            continue
+        if cat in ("So", "Sk", "Co", "Cs", "Cn") and not ch.isascii():
+            # Other emoji and symbols separate words but mean nothing to the lexicon.
+            out.append(" ")
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+def _fold(text: str) -> _Buffer:
+    if text.isascii():
+        # Fast path for the common case: nothing to compose, strip or map but case and ` ´.
+        folded = text.lower().replace("`", "'")
+        n = len(text)
+        return _Buffer(folded, list(range(n)), list(range(1, n + 1)))
+    pieces: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        j = i + 1
+        # A cluster is a base character with the combining marks and variation selectors
+        # that follow it, so offsets never split a letter from its accent.
+        while j < n and unicodedata.category(text[j]) in ("Mn", "Me"):
+            j += 1
+        folded = _fold_cluster(text[i:j])
+        pieces.append(folded)
+        starts.extend([i] * len(folded))
+        ends.extend([j] * len(folded))
+        i = j
+    return _Buffer("".join(pieces), starts, ends)
+
+
+def _fix_mixed_script(m: re.Match[str]) -> str:
+    word = m.group(0)
+    latin = sum(1 for c in word if "a" <= c <= "z")
+    cyrillic = sum(1 for c in word if _is_cyrillic(c))
+    if not latin or not cyrillic:
+        return word
+    table = _LATIN_TO_CYRILLIC if cyrillic >= latin else _CYRILLIC_TO_LATIN
+    return "".join(table.get(c, c) for c in word)
+
+
+def _unleet(m: re.Match[str]) -> str:
+    word = m.group(0)
+    if word.isdigit() or word.isalpha() or not any(c in _LEET for c in word):
+        return word
+    return "".join(_LEET.get(c, c) for c in word)
+
+
+def normalise_with_offsets(text: str) -> NormalisedText:
+    """Normalise ``text`` (see the module docstring) and keep the offset map."""
+    buf = _fold(text)
+    buf.sub(_AT_DOLLAR_RE, lambda m: "".join("a" if c == "@" else "s" for c in m.group(0)))
+    if any(_is_cyrillic(c) for c in buf.text):
+        buf.sub(_MIXED_TOKEN_RE, _fix_mixed_script)
+    buf.sub(_LATIN_TOKEN_RE, _unleet)
+    buf.sub(_REPEAT_RE, lambda m: m.group(1) * 2)
+    buf.sub(_PUNCT_REPEAT_RE, lambda m: m.group(1))
+    if "'" in buf.text:
+        buf.sub(_CONTRACTION_RE, lambda m: _CONTRACTIONS[m.group(0)])
+        buf.sub(_NT_RE, lambda m: " not")
+        buf.sub(_EN_SUFFIX_RE, lambda m: _EN_SUFFIX[m.group(1)])
+        buf.sub(_NL_T_RE, lambda m: " het")
+        buf.sub(_ELISION_RE, lambda m: m.group(1) + "e ")
+        buf.sub(_INNER_APOSTROPHE_RE, lambda m: "")
+        buf.sub(_APOSTROPHE_RE, lambda m: " ")
+    else:
+        buf.sub(_CONTRACTION_RE, lambda m: _CONTRACTIONS[m.group(0)])
+    buf.sub(_SHORTHAND_RE, lambda m: _SHORTHAND[m.group(0)])
+    buf.sub(_SPACE_RE, lambda m: " ")
+    # Strip: drop the offsets of a leading/trailing space too.
+    lead = 1 if buf.text.startswith(" ") else 0
+    trail = 1 if buf.text.endswith(" ") and len(buf.text) > lead else 0
+    end = len(buf.text) - trail
+    return NormalisedText(
+        buf.text[lead:end], tuple(buf.starts[lead:end]), tuple(buf.ends[lead:end])
+    )
+
+
+def normalise(text: str) -> str:
+    """Normalise a message for matching (see the module docstring for the steps)."""
+    return normalise_with_offsets(text).text
+
+
+# --------------------------------------------------------------------------------------------
+# Phrase compilation
+# --------------------------------------------------------------------------------------------
+
+# Between two words: a short run of spaces/punctuation.  Short on purpose: a blanked idiom
+# leaves a long run of spaces, and a phrase must not be glued together across it.
+_SEP: Final = r"[\W_]{1,5}"
+_GAP_WORDS: Final = 3
+_MACRO_RE: Final = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+_LANGUAGE_RE: Final = re.compile(r"[a-z][a-z_]{1,15}")
+_SPECIAL: Final = frozenset("()[]|")
+_ALLOWED_KEYS: Final = frozenset(
+    {"language", "description", "negations", "macros", "idioms", "patterns"}
+)
+
+
+class _PhraseError(Exception):
+    """A phrase that cannot be compiled; turned into ValueError with its location."""
+
+
+@dataclass(frozen=True)
+class _Node:
+    """Parsed phrase element.  kind: 'word' | 'alt' | 'opt' | 'gap'."""
+
+    kind: str
+    regex: str = ""
+    children: tuple[tuple[_Node, ...], ...] = ()
+    first: frozenset[str] | None = None  # a word's possible first characters; None = any
+
+
+def _tokenise(phrase: str) -> list[str]:
+    tokens: list[str] = []
+    word: list[str] = []
+    i = 0
+    while i < len(phrase):
+        ch = phrase[i]
+        if phrase.startswith("...", i) or phrase.startswith("…", i):
+            if word:
+                tokens.append("".join(word))
+                word = []
+            tokens.append("...")
+            i += 3 if ch == "." else 1
+            continue
+        if ch.isspace() or ch in _SPECIAL:
+            if word:
+                tokens.append("".join(word))
+                word = []
+            if ch in _SPECIAL:
+                tokens.append(ch)
+            i += 1
+            continue
+        word.append(ch)
+        i += 1
+    if word:
+        tokens.append("".join(word))
+    return tokens
+
+
+def _letter_regex(word: str) -> str:
+    """Regex for one normalised word; words of 3+ characters tolerate doubled/undoubled
+    letters (``dood`` ~ ``dod``, ``die`` ~ ``diee``) because the normaliser keeps doubles."""
+    if len(word) < 3:
+        return re.escape(word)
+    out: list[str] = []
+    i = 0
+    while i < len(word):
+        ch = word[i]
+        j = i
+        while j < len(word) and word[j] == ch:
+            j += 1
+        if ch.isalpha():
+            out.append(re.escape(ch) + "{1,2}")
+        else:
+            out.append(re.escape(word[i:j]))
+        i = j
+    return "".join(out)
+
+
+def _word_node(token: str) -> _Node:
+    prefix = token.startswith("*")
+    suffix = token.endswith("*") and len(token) > 1
+    core = token[1 if prefix else 0 : len(token) - 1 if suffix else len(token)]
+    if not token.strip("*") or "*" in core:  # a lone "*" or one in the middle of a word
+        raise _PhraseError(
+            f"'*' must be attached to the start or end of a word (not a group): {token!r}"
+        )
+    if core[-1:] in _APOSTROPHES:
+        # An elided word written alone ("j'", "n'"): normalise it as it appears in a message,
+        # glued to the next word ("j'ai" -> "je ai"), and keep only its own part.
+        words = re.split(r"[\W_]+", normalise(core + "x"))
+        if words and words[-1] == "x":
+            words.pop()
+    else:
+        words = re.split(r"[\W_]+", normalise(core))
+    words = [w for w in words if w]
+    if not words:
+        raise _PhraseError(f"word {token!r} has no letters or digits after normalisation")
+    parts = [_letter_regex(w) for w in words]
+    if prefix:
+        parts[0] = r"\w*" + parts[0]
+    if suffix:
+        parts[-1] = parts[-1] + r"\w*"
+    first = None if prefix else frozenset(words[0][0])
+    return _Node("word", "".join(p + _SEP for p in parts), first=first)
+
+
+class _Parser:
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.pos = 0
+
+    def peek(self) -> str | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def parse(self) -> tuple[_Node, ...]:
+        seq = self.sequence()
+        if self.peek() is not None:
+            raise _PhraseError(f"unexpected {self.peek()!r} (unbalanced brackets?)")
+        return seq
+
+    def alternatives(self, closer: str) -> tuple[tuple[_Node, ...], ...]:
+        alts = [self.sequence()]
+        while self.peek() == "|":
+            self.pos += 1
+            alts.append(self.sequence())
+        if self.peek() != closer:
+            raise _PhraseError(f"missing {closer!r}")
+        self.pos += 1
+        if any(not a for a in alts):
+            raise _PhraseError("empty alternative: use [a|b] for an optional word, not (a|)")
+        return tuple(alts)
+
+    def sequence(self) -> tuple[_Node, ...]:
+        items: list[_Node] = []
+        while (tok := self.peek()) is not None and tok not in ("|", ")", "]"):
+            self.pos += 1
+            if tok == "(":
+                items.append(_Node("alt", children=self.alternatives(")")))
+            elif tok == "[":
+                items.append(_Node("opt", children=self.alternatives("]")))
+            elif tok == "...":
+                if items and items[-1].kind == "gap":
+                    raise _PhraseError("two gaps in a row")
+                items.append(_Node("gap"))
+            else:
+                items.append(_word_node(tok))
+        return tuple(items)
+
+
+def _can_be_empty(seq: Sequence[_Node]) -> bool:
+    for node in seq:
+        if node.kind == "word":
+            return False
+        if node.kind == "alt" and not any(_can_be_empty(s) for s in node.children):
+            return False
+    return True
+
+
+def _first_chars(seq: Sequence[_Node]) -> tuple[frozenset[str] | None, bool]:
+    """The characters a match of ``seq`` can start with (None = any word character), and
+    whether ``seq`` can match nothing (then what follows it can come first)."""
+    acc: set[str] = set()
+    for node in seq:
+        if node.kind == "word":
+            chars, empty = node.first, False
+        elif node.kind == "gap":
+            chars, empty = None, True
+        else:
+            chars, empty = frozenset(), node.kind == "opt"
+            for child in node.children:
+                c, e = _first_chars(child)
+                chars = None if c is None or chars is None else chars | c
+                empty = empty or e
+        if chars is None:
+            return None, False
+        acc |= chars
+        if not empty:
+            return frozenset(acc), False
+    return frozenset(acc), True
+
+
+def _seq_regex(seq: Sequence[_Node], gap: str) -> str:
+    parts: list[str] = []
+    for node in seq:
+        if node.kind == "word":
+            parts.append(node.regex)
+        elif node.kind == "gap":
+            parts.append(gap)
+        else:
+            inner = "|".join(_seq_regex(s, gap) for s in node.children)
+            parts.append(f"(?:{inner})" + ("?" if node.kind == "opt" else ""))
+    return "".join(parts)
+
+
+def _compile_phrase(phrase: str, gap: str) -> tuple[str, frozenset[str] | None]:
+    """Compile one phrase to a regex body (without group or leading boundary), plus the
+    characters a match can start with (None = any).
+
+    Every word's regex ends with a separator, so the text to match is padded with a space at
+    both ends and a match's trailing separator is trimmed off when it is reported.
+    """
+    tokens = _tokenise(phrase)
+    if not tokens:
+        raise _PhraseError("empty phrase")
+    seq = _Parser(tokens).parse()
+    if _can_be_empty(seq):
+        raise _PhraseError("phrase can match nothing at all: it needs a required word")
+    if seq[0].kind == "gap" or seq[-1].kind == "gap":
+        raise _PhraseError("'...' must stand between two words")
+    return _seq_regex(seq, gap), _first_chars(seq)[0]
+
+
+def _expand(phrase: str, macros: Mapping[str, str], where: str) -> str:
+    """Replace ``{name}`` by the macro's text; an unknown macro is a ValueError."""
+
+    def repl(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in macros:
+            raise ValueError(f"{where}: phrase {phrase!r}: unknown macro {{{name}}}")
+        return macros[name]
+
+    return _MACRO_RE.sub(repl, phrase)
+
+
+# --------------------------------------------------------------------------------------------
+# Lexicon validation
+# --------------------------------------------------------------------------------------------
+
+
+def _string_list(value: Any, where: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValueError(f"{where}: expected a list of strings, got {type(value).__name__}")
+    out: list[str] = []
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            # YAML 1.1 reads unquoted no/yes/on/off as booleans: say so, it is the usual cause.
+            hint = (
+                " (quote it: YAML reads no/yes/on/off as booleans)"
+                if isinstance(item, bool)
+                else ""
+            )
+            raise ValueError(f"{where}[{i}]: expected a non-empty string, got {item!r}{hint}")
+        out.append(item.strip())
+    return out
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    language: str
+    negations: tuple[str, ...]
+    macros: Mapping[str, str]
+    idioms: tuple[str, ...]
+    patterns: Mapping[Category, tuple[str, ...]]
+
+
+def _validate(language: str, doc: Any) -> _Lexicon:
+    where = f"lexicon {language!r}"
+    if not isinstance(language, str) or not _LANGUAGE_RE.fullmatch(language):
+        raise ValueError(f"{where}: language code must be lower-case letters, like 'nl'")
+    if not isinstance(doc, Mapping):
+        raise ValueError(f"{where}: expected a mapping at the top level")
+    unknown = set(doc) - _ALLOWED_KEYS
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown key(s) {sorted(map(str, unknown))}; allowed: {sorted(_ALLOWED_KEYS)}"
+        )
+    declared = doc.get("language", language)
+    if declared != language:
+        raise ValueError(f"{where}: file says language {declared!r}")
+    macros_raw = doc.get("macros") or {}
+    if not isinstance(macros_raw, Mapping):
+        raise ValueError(f"{where}: macros must be a mapping of name -> phrase text")
+    macros: dict[str, str] = {}
+    for name, text in macros_raw.items():
+        if not isinstance(name, str) or not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+            raise ValueError(f"{where}: macro name {name!r} must be lower_snake_case")
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"{where}: macro {name!r} must be a non-empty string")
+        if _MACRO_RE.search(text):
+            raise ValueError(f"{where}: macro {name!r} uses another macro; macros do not nest")
+        macros[name] = text
+    patterns_raw = doc.get("patterns") or {}
+    if not isinstance(patterns_raw, Mapping):
+        raise ValueError(f"{where}: patterns must be a mapping of category -> list of phrases")
+    patterns: dict[Category, tuple[str, ...]] = {}
+    for cat, phrases in patterns_raw.items():
+        if cat not in CATEGORIES:
+            raise ValueError(f"{where}: unknown category {cat!r}; allowed: {', '.join(CATEGORIES)}")
+        items = _string_list(phrases, f"{where}: patterns.{cat}")
+        seen: set[str] = set()
+        for p in items:
+            if p in seen:
+                raise ValueError(f"{where}: patterns.{cat}: duplicate phrase {p!r}")
+            seen.add(p)
+        patterns[cat] = tuple(items)
+    return _Lexicon(
+        language=language,
+        negations=tuple(_string_list(doc.get("negations"), f"{where}: negations")),
+        macros=macros,
+        idioms=tuple(_string_list(doc.get("idioms"), f"{where}: idioms")),
+        patterns=patterns,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Screener
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rule:
+    language: str
+    category: Category
+    regex: re.Pattern[str]
+    phrases: Mapping[str, str]  # group name -> phrase as written in the lexicon
+
+
+def _build_regex(
+    entries: Iterable[tuple[str, str, str]], gap: str
+) -> tuple[re.Pattern[str], dict[str, str]]:
+    """One alternation over many phrases; each phrase is a named group so a match can say
+    which phrase it was.  ``entries``: (phrase after macro expansion, phrase as written,
+    where it comes from, for error messages)."""
+    by_first: dict[frozenset[str] | None, list[str]] = {}
+    names: dict[str, str] = {}
+    for i, (expanded, written, where) in enumerate(entries):
+        try:
+            body, first = _compile_phrase(expanded, gap)
+            re.compile(body)
+        except (_PhraseError, re.error) as exc:
+            raise ValueError(f"{where}: phrase {written!r}: {exc}") from None
+        name = f"p{i}"
+        names[name] = written
+        by_first.setdefault(first, []).append(f"(?P<{name}>{body})")
+    # Speed: phrases are grouped by the characters they can start with, behind a one-character
+    # lookahead, so at a word start only the few phrases that can begin there are tried; and
+    # (?=\w) first, because most positions in a message are not word starts at all.
+    branches: list[str] = []
+    for first, bodies in by_first.items():
+        alternation = "|".join(bodies)
+        if first is None:
+            branches.append(f"(?:{alternation})")
+        else:
+            chars = "".join(sorted(re.escape(c) for c in first))
+            branches.append(f"(?=[{chars}])(?:{alternation})")
+    return re.compile(r"(?=\w)(?<!\w)(?:" + "|".join(branches) + ")"), names
+
+
+def _trim_end(padded: str, start: int, end: int) -> int:
+    while end > start and not (padded[end - 1].isalnum()):
+        end -= 1
+    return end
+
+
+class Screener:
+    """Screens messages against all loaded languages at once.  Immutable once built.
+
+    Build it with :meth:`from_mappings` (the parsed YAML lexicons); ``bot.safety.lexicon``
+    does that with the shipped files and caches the result.
+    """
+
+    __slots__ = ("_idioms", "_languages", "_rules")
+
+    def __init__(
+        self,
+        rules: tuple[_Rule, ...],
+        idioms: re.Pattern[str] | None,
+        languages: tuple[str, ...],
+    ) -> None:
+        self._rules = rules
+        self._idioms = idioms
+        self._languages = languages
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return self._languages
+
+    @classmethod
+    def from_mappings(cls, lexicons: Mapping[str, Mapping[str, Any]]) -> Screener:
+        """Validate and compile lexicons (language code -> parsed YAML).
+
+        Raises ValueError, naming the language and phrase, on any malformed data: unknown keys
+        or categories, non-string phrases, unbalanced brackets, unknown macros, phrases that
+        could match empty text, or no phrases at all.
+        """
+        if not isinstance(lexicons, Mapping) or not lexicons:
+            raise ValueError("no lexicons given")
+        parsed = [_validate(lang, doc) for lang, doc in lexicons.items()]
+        if not any(phrases for lex in parsed for phrases in lex.patterns.values()):
+            raise ValueError("the lexicons contain no crisis phrases at all")
+        # The gap '...' may not step over a negation of ANY language: messages mix languages.
+        negations: set[str] = set()
+        for lex in parsed:
+            for neg in lex.negations:
+                negations.update(w for w in re.split(r"[\W_]+", normalise(neg)) if w)
+        if negations:
+            neg_alt = "|".join(_letter_regex(w) for w in sorted(negations, key=len, reverse=True))
+            gap = rf"(?:(?!(?:{neg_alt})(?!\w))\w+{_SEP}){{0,{_GAP_WORDS}}}"
+        else:
+            gap = rf"(?:\w+{_SEP}){{0,{_GAP_WORDS}}}"
+
+        rules: list[_Rule] = []
+        idiom_entries: list[tuple[str, str, str]] = []
+        for lex in parsed:
+            where = f"lexicon {lex.language!r}"
+            idiom_entries.extend(
+                (_expand(p, lex.macros, f"{where}: idioms"), p, f"{where}: idioms")
+                for p in lex.idioms
+            )
+            for cat in CATEGORIES:
+                phrases = lex.patterns.get(cat, ())
+                if not phrases:
+                    continue
+                at = f"{where}: patterns.{cat}"
+                regex, names = _build_regex(
+                    [(_expand(p, lex.macros, at), p, at) for p in phrases], gap
+                )
+                rules.append(_Rule(lex.language, cat, regex, names))
+        idioms = None
+        if idiom_entries:
+            # One alternation for the idioms of all languages: messages mix languages.
+            idioms, _ = _build_regex(idiom_entries, gap)
+        return cls(tuple(rules), idioms, tuple(lex.language for lex in parsed))
+
+    def screen(self, text: str) -> Screening:
+        """Screen one message.  Offsets in the result refer to ``normalise(text)``."""
+        return self.screen_normalised(normalise(text))
+
+    def screen_normalised(self, normalised: str) -> Screening:
+        """Screen text that already went through :func:`normalise`."""
+        # Pad so that every phrase's trailing separator has something to match at the end.
+        padded = f" {normalised} "
+        if self._idioms is not None:
+            # Blank benign idioms with spaces of equal length: offsets stay valid and only
+            # the idiom's own span is hidden from the crisis phrases.
+            padded = self._idioms.sub(lambda m: " " * len(m.group(0)), padded)
+        found: list[Match] = []
+        for rule in self._rules:
+            for m in rule.regex.finditer(padded):
+                start = m.start()
+                end = _trim_end(padded, start, m.end())
+                phrase = rule.phrases[m.lastgroup or ""]
+                found.append(Match(rule.category, phrase, rule.language, start - 1, end - 1))
+        if not found:
+            return Screening(False, None, ())
+        found.sort(key=lambda x: (x.start, _SEVERITY_RANK[x.category], x.end))
+        worst = min(found, key=lambda x: _SEVERITY_RANK[x.category]).category
+        return Screening(True, worst, tuple(found))

@@ -1,0 +1,411 @@
+"""Tests for the crisis detector (flows.safety.detect) with the shipped lexicons."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import FrozenInstanceError
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.safety.evaluate import DEFAULT_LABELLED, OVERALL, load_labelled, run, score
+from bot.safety.lexicon import load_lexicons, load_screener
+from flows.safety import (
+    CATEGORIES,
+    SEVERITY,
+    Match,
+    Screener,
+    Screening,
+    normalise,
+    normalise_with_offsets,
+)
+
+EXAMPLES = load_labelled(DEFAULT_LABELLED)
+POSITIVES = [e for e in EXAMPLES if e.label]
+NEGATIVES = [e for e in EXAMPLES if not e.label]
+LANGUAGES = ("nl", "en", "fr", "ar", "tr", "uk")
+
+
+@pytest.fixture(scope="module")
+def screener() -> Screener:
+    return load_screener()
+
+
+# --- the labelled set ----------------------------------------------------------------------
+
+
+def test_labelled_set_is_big_enough() -> None:
+    assert len(EXAMPLES) >= 300
+    per_language = {lang: [e for e in EXAMPLES if e.language == lang] for lang in LANGUAGES}
+    for lang, items in per_language.items():
+        assert len(items) >= 30, lang
+        assert any(e.label for e in items) and any(not e.label for e in items), lang
+    assert max(per_language, key=lambda k: len(per_language[k])) == "nl"
+
+
+def test_overall_recall_and_precision(screener: Screener) -> None:
+    overall = score(run(screener, EXAMPLES))[OVERALL]
+    assert overall.recall >= 0.95, f"recall {overall.recall:.3f}"
+    assert overall.precision >= 0.85, f"precision {overall.precision:.3f}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_recall_and_precision_per_language(screener: Screener, language: str) -> None:
+    scores = score(run(screener, [e for e in EXAMPLES if e.language == language]))[language]
+    # Per-language gates only where the sample can carry them.
+    assert scores.positives >= 20 and scores.negatives >= 10
+    assert scores.recall >= 0.95, f"{language} recall {scores.recall:.3f}"
+    assert scores.precision >= 0.85, f"{language} precision {scores.precision:.3f}"
+
+
+def test_most_severe_category_matches_the_label(screener: Screener) -> None:
+    overall = score(run(screener, EXAMPLES))[OVERALL]
+    assert overall.category_accuracy >= 0.9
+
+
+# --- required phrases from the brief (a readable safety net next to the TSV) ----------------
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("ik wil dood", "suicide"),
+        ("ik zie het niet meer zitten", "suicide"),
+        ("ik wil er niet meer zijn", "suicide"),
+        ("iedereen is beter af zonder mij", "suicide"),
+        ("ik snij mezelf", "self_harm"),
+        ("pillen geslikt", "suicide"),
+        ("ik ben niet veilig thuis", "acute_danger"),
+        ("hij slaat me", "abuse_violence"),
+        ("ik heb een mes", "acute_danger"),
+        ("hij dreigt me", "abuse_violence"),
+        ("ik word geslagen", "abuse_violence"),
+        ("ik durf niet naar huis", "acute_danger"),
+        ("hij heeft me aangerand", "abuse_violence"),
+        ("mezelf iets aandoen", "suicide"),
+        ("kms", "suicide"),
+        ("unalive", "suicide"),
+        ("je veux mourir", "suicide"),
+        ("me suicider", "suicide"),
+        ("ölmek istiyorum", "suicide"),
+        ("intihar", "suicide"),
+        ("кінчити з собою", "suicide"),
+        ("хочу померти", "suicide"),
+        ("أريد أن أموت", "suicide"),
+        ("انتحار", "suicide"),
+    ],
+)
+def test_required_phrases(screener: Screener, text: str, category: str) -> None:
+    result = screener.screen(text)
+    assert result.flagged
+    assert result.category == category
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik heb schulden",
+        "ik zoek werk",
+        "mijn kot is te duur",
+        "ik ben moe",
+        "mijn gsm is dood",
+        "de batterij is dood",
+        "deadline",
+        "doodmoe",
+        "ik verveel me dood",
+        "ik lach me dood",
+        "dood van de honger",
+        "dying to see you",
+        "killing it",
+        "je meurs de faim",
+        "mort de rire",
+        "ölüyorum gülmekten",
+        "",
+        "   ",
+    ],
+)
+def test_everyday_text_and_idioms_do_not_flag(screener: Screener, text: str) -> None:
+    assert screener.screen(text) == Screening(False, None, ())
+
+
+# --- idioms hide only their own span -------------------------------------------------------
+
+
+def test_idiom_alone_does_not_flag(screener: Screener) -> None:
+    assert not screener.screen("ik lach me dood").flagged
+
+
+def test_real_phrase_next_to_idiom_still_flags(screener: Screener) -> None:
+    result = screener.screen("ik lach me dood maar eigenlijk wil ik dood")
+    assert result.flagged and result.category == "suicide"
+    # The match is the real phrase, not the idiom at the start.
+    assert all(m.start >= len("ik lach me dood") for m in result.matches)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik verveel me dood. ik wil dood",
+        "doodmoe en ik zie het niet meer zitten",
+        "i'm dying to see you but i want to die",
+        "je meurs de faim et je veux mourir",
+        "gülmekten öldüm ama ölmek istiyorum",
+        "помираю від сміху але хочу померти",
+    ],
+)
+def test_idiom_never_hides_a_real_phrase_beside_it(screener: Screener, text: str) -> None:
+    assert screener.screen(text).category == "suicide"
+
+
+# --- the result types ----------------------------------------------------------------------
+
+
+def test_screening_reports_offsets_in_normalised_text(screener: Screener) -> None:
+    text = "Hallo!  Ik wil DOOOOD 😭"
+    result = screener.screen(text)
+    norm = normalise(text)
+    assert result.flagged
+    (match,) = result.matches
+    assert norm[match.start : match.end] == "ik wil dood"
+    assert match.language == "nl" and match.category == "suicide"
+    assert "dood" in match.pattern  # the lexicon phrase as written, never user text
+
+
+def test_category_is_the_most_severe_match(screener: Screener) -> None:
+    result = screener.screen("hij slaat me en ik wil dood")
+    assert {m.category for m in result.matches} >= {"abuse_violence", "suicide"}
+    assert result.category == "suicide"
+    assert [m.start for m in result.matches] == sorted(m.start for m in result.matches)
+
+
+def test_severity_order() -> None:
+    assert SEVERITY == ("suicide", "acute_danger", "self_harm", "abuse_violence")
+    assert set(SEVERITY) == set(CATEGORIES)
+
+
+def test_results_are_frozen(screener: Screener) -> None:
+    result = screener.screen("ik wil dood")
+    with pytest.raises(FrozenInstanceError):
+        result.flagged = False  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        result.matches[0].start = 3  # type: ignore[misc]
+    assert isinstance(result.matches, tuple) and isinstance(result.matches[0], Match)
+
+
+def test_screening_is_fast(screener: Screener) -> None:
+    message = ("ik zoek werk in leuven en heb vragen over mijn leefloon, " * 80)[:4096]
+    screener.screen(message)
+    started = time.perf_counter()
+    for _ in range(5):
+        screener.screen(message)
+    per_message = (time.perf_counter() - started) / 5
+    # A full-length Telegram message; generous bound for a slow CI machine.
+    assert per_message < 0.25
+
+
+# --- normalisation -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ik Wil DOOD", "ik wil dood"),
+        ("dooooood", "dood"),
+        ("slaat", "slaat"),
+        ("zien", "zien"),
+        ("slaaaaat", "slaat"),
+        ("zieeeen", "zieen"),
+        ("'k zie 't ni meer zitten", "ik zie het niet meer zitten"),
+        ("kzie het nie meer zitten", "ik zie het niet meer zitten"),
+        ("k wil gwn dood", "ik wil gewoon dood"),
+        ("kwil dood", "ik wil dood"),
+        ("d00d", "dood"),
+        ("1k w1l d00d", "ik wil dood"),
+        ("bel 1813 of 112", "bel 1813 of 112"),
+        ("3de", "ede"),
+        ("café naïef", "cafe naief"),
+        ("ÖLMEK İSTİYORUM", "olmek istiyorum"),
+        ("jveux mourir", "je veux mourir"),
+        ("j'veux mourir", "je veux mourir"),
+        ("j'ai avalé", "je ai avale"),
+        ("I'm gonna", "i am going to"),
+        ("i don't wanna", "i do not want to"),
+        ("أُرِيدُ أَنْ أَمُوتَ", "اريد ان اموت"),
+        ("مـــوت", "موت"),
+        ("Хочу Померти", "хочу померти"),
+        ("хочу пoмерти", "хочу померти"),  # Latin o inside a Cyrillic word
+        ("він мене б’є", "він мене бє"),
+        ("йти", "йти"),  # й survives (Cyrillic letter, not a Latin diacritic)
+        ("𝐢𝐤 𝐰𝐢𝐥 𝐝𝐨𝐨𝐝", "ik wil dood"),
+        ("zelf\u200bmoord", "zelfmoord"),
+        ("  veel   ruimte \n\n hier ", "veel ruimte hier"),
+        ("💊💊💊", "pills pills pills"),
+        ("💊 geslikt", "pills geslikt"),
+        ("🔪", "knife"),
+        ("⚰️", "coffin"),
+        ("🪢", "rope"),
+        ("🩸", "blood"),
+        ("💀💀", ""),
+        ("wacht!!!!!", "wacht!"),
+    ],
+)
+def test_normalise(text: str, expected: str) -> None:
+    assert normalise(text) == expected
+
+
+def test_normalise_keeps_an_offset_map_to_the_original() -> None:
+    text = "Ik heb 💊💊 GESLIKT!!!"
+    norm = normalise_with_offsets(text)
+    assert norm.text == "ik heb pills pills geslikt!"
+    start = norm.text.index("pills")
+    assert norm.original_span(start, start + len("pills")) == (7, 8)
+    start = norm.text.index("geslikt")
+    assert text[slice(*norm.original_span(start, start + 7))] == "GESLIKT"
+    with pytest.raises(ValueError):
+        norm.original_span(0, len(norm.text) + 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("🔪", False),  # one emoji alone never flags
+        ("💊", False),
+        ("⚰️⚰️", False),  # "I'm dead (laughing)"
+        ("💊💊💊", True),
+        ("💊💊 geslikt", True),
+        ("🔪🩸", True),
+        ("ik wil ⚰️", True),
+    ],
+)
+def test_emoji_decisions(screener: Screener, text: str, flagged: bool) -> None:
+    assert screener.screen(text).flagged is flagged
+
+
+def test_negation_in_gap_blocks_a_match(screener: Screener) -> None:
+    assert not screener.screen("ik wil niet dood").flagged
+    assert screener.screen("ik wil echt gewoon dood").flagged
+
+
+# --- property: benign text around a flagged text does not hide it --------------------------
+
+_BENIGN_RANDOM = st.text(
+    alphabet=st.characters(categories=("L", "Zs", "P")), min_size=0, max_size=60
+)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
+)
+@given(
+    flagged=st.sampled_from(POSITIVES),
+    benign=st.one_of(st.sampled_from([e.text for e in NEGATIVES]), _BENIGN_RANDOM),
+    before=st.booleans(),
+    joiner=st.sampled_from([" ", "\n"]),
+)
+def test_benign_text_around_a_flagged_text_keeps_it_flagged(
+    flagged: Any, benign: str, before: bool, joiner: str
+) -> None:
+    screener = load_screener()
+    if screener.screen(benign).flagged:
+        return  # random text that happens to flag is not benign
+    alone = screener.screen(flagged.text)
+    assert alone.flagged
+    combined = benign + joiner + flagged.text if before else flagged.text + joiner + benign
+    result = screener.screen(combined)
+    assert result.flagged
+    assert result.category == alone.category
+
+
+# --- lexicon data --------------------------------------------------------------------------
+
+
+def test_shipped_lexicons_cover_every_language_and_category() -> None:
+    lexicons = load_lexicons()
+    assert set(lexicons) == {*LANGUAGES, "common"}
+    for language in LANGUAGES:
+        doc = lexicons[language]
+        assert doc["language"] == language
+        assert set(doc["patterns"]) == set(CATEGORIES), language
+        assert doc.get("idioms"), language
+
+
+def test_load_screener_is_cached() -> None:
+    assert load_screener() is load_screener()
+    assert set(load_screener().languages) == {*LANGUAGES, "common"}
+
+
+def _lexicon(**patterns: Any) -> dict[str, Any]:
+    return {"nl": {"language": "nl", "patterns": patterns or {"suicide": ["ik wil dood"]}}}
+
+
+def test_minimal_lexicon_works() -> None:
+    screener = Screener.from_mappings(_lexicon())
+    assert screener.screen("Ik wil DOOD").category == "suicide"
+    assert not screener.screen("ik wil brood").flagged
+
+
+@pytest.mark.parametrize(
+    ("lexicons", "message"),
+    [
+        ({}, "no lexicons"),
+        ({"nl": ["ik wil dood"]}, "mapping"),
+        ({"NL!": {"patterns": {"suicide": ["x"]}}}, "language code"),
+        ({"nl": {"language": "en", "patterns": {"suicide": ["x"]}}}, "language 'en'"),
+        ({"nl": {"paterns": {"suicide": ["x"]}}}, "unknown key"),
+        ({"nl": {"patterns": {}}}, "no crisis phrases"),
+        ({"nl": {"patterns": {"suicde": ["ik wil dood"]}}}, "unknown category 'suicde'"),
+        ({"nl": {"patterns": {"suicide": "ik wil dood"}}}, "list of strings"),
+        ({"nl": {"patterns": {"suicide": [False]}}}, "quote it"),
+        ({"nl": {"patterns": {"suicide": [""]}}}, "non-empty string"),
+        ({"nl": {"patterns": {"suicide": ["ik wil dood", "ik wil dood"]}}}, "duplicate"),
+        ({"nl": {"patterns": {"suicide": ["(ik wil dood"]}}}, "missing ')'"),
+        ({"nl": {"patterns": {"suicide": ["ik wil dood)"]}}}, "unbalanced"),
+        ({"nl": {"patterns": {"suicide": ["ik wil (dood|)"]}}}, "empty alternative"),
+        ({"nl": {"patterns": {"suicide": ["[dood]"]}}}, "match nothing"),
+        ({"nl": {"patterns": {"suicide": ["... dood"]}}}, "between two words"),
+        ({"nl": {"patterns": {"suicide": ["ik ... ... dood"]}}}, "two gaps"),
+        ({"nl": {"patterns": {"suicide": ["zelf*moord"]}}}, "'*'"),
+        ({"nl": {"patterns": {"suicide": ["ik wil *(dood|sterven)"]}}}, "'*'"),
+        ({"nl": {"patterns": {"suicide": ["!!!"]}}}, "no letters"),
+        ({"nl": {"patterns": {"suicide": ["{nope} dood"]}}}, "unknown macro {nope}"),
+        ({"nl": {"macros": {"a": "{b}"}, "patterns": {"suicide": ["x"]}}}, "do not nest"),
+        ({"nl": {"macros": ["x"], "patterns": {"suicide": ["x"]}}}, "macros must be"),
+        ({"nl": {"idioms": ["(lach me dood"], "patterns": {"suicide": ["x"]}}}, "idioms"),
+    ],
+)
+def test_bad_lexicon_data_raises_value_error(lexicons: Any, message: str) -> None:
+    with pytest.raises(ValueError) as excinfo:
+        Screener.from_mappings(lexicons)
+    assert message in str(excinfo.value)
+
+
+def test_bad_phrase_error_names_language_category_and_phrase() -> None:
+    with pytest.raises(ValueError) as excinfo:
+        Screener.from_mappings({"fr": {"patterns": {"self_harm": ["je me (coupe"]}}})
+    text = str(excinfo.value)
+    assert "'fr'" in text and "self_harm" in text and "je me (coupe" in text
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "patterns:\n  suicide:\n    - [echt|gewoon]\n",  # parses as a list, not a phrase
+        "patterns:\n  suicide:\n    - [echt|gewoon] dood\n",  # YAML syntax error
+        "patterns:\n  suicide:\n    - *dood\n",  # YAML alias
+    ],
+)
+def test_unquoted_yaml_syntax_characters_are_caught(source: str) -> None:
+    # A reviewer forgets the double quotes around a phrase.
+    with pytest.raises((ValueError, yaml.YAMLError)):
+        Screener.from_mappings({"nl": yaml.safe_load(source)})
+
+
+def test_unquoted_yaml_no_is_caught_with_a_hint() -> None:
+    doc = yaml.safe_load('negations: [no, not]\npatterns:\n  suicide: ["i want to die"]\n')
+    with pytest.raises(ValueError, match="quote it"):
+        Screener.from_mappings({"en": doc})

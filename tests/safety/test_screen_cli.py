@@ -1,0 +1,128 @@
+"""Tests for `opstap screen` (bot.safety.screen_cli) and the evaluation entry point."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.safety import evaluate
+from bot.safety.screen_cli import run_screen
+
+
+def _run(text: str) -> list[dict[str, Any]]:
+    out = io.StringIO()
+    assert run_screen(io.StringIO(text), out) == 0
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def test_one_json_object_per_input_line() -> None:
+    lines = ["ik wil dood", "", "ik zoek werk", "hij slaat me"]
+    results = _run("\n".join(lines) + "\n")
+    assert [r["text"] for r in results] == lines
+    assert [r["flagged"] for r in results] == [True, False, False, True]
+    assert [r["category"] for r in results] == ["suicide", None, None, "abuse_violence"]
+    for r in results:
+        assert set(r) == {"text", "flagged", "category", "matches"}
+        assert isinstance(r["matches"], list)
+        assert r["flagged"] == bool(r["matches"])
+
+
+def test_match_fields_and_offsets_on_the_original_text() -> None:
+    text = "Ik LACH me dood maar eigenlijk WIL ik DOOOOD!!"
+    (result,) = _run(text + "\n")
+    assert result["flagged"] and result["category"] == "suicide"
+    (match,) = result["matches"]
+    assert set(match) == {"phrase", "category", "language", "start", "end"}
+    assert match["category"] == "suicide" and match["language"] == "nl"
+    assert isinstance(match["start"], int) and isinstance(match["end"], int)
+    assert text[match["start"] : match["end"]] == "WIL ik DOOOOD"
+    assert "dood" in match["phrase"]
+
+
+def test_emoji_offsets_cover_the_emoji_and_output_is_not_ascii_escaped() -> None:
+    text = "ik heb 💊💊💊 geslikt"
+    out = io.StringIO()
+    run_screen(io.StringIO(text), out)
+    raw = out.getvalue()
+    assert "💊" in raw and "\\u" not in raw  # ensure_ascii=False
+    result = json.loads(raw)
+    assert result["flagged"]
+    spans = [text[m["start"] : m["end"]] for m in result["matches"]]
+    assert any(span.startswith("💊") for span in spans)
+    assert any(span.endswith("geslikt") for span in spans)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("أريد أن أموت", "suicide"),
+        ("хочу померти", "suicide"),
+        ("ölmek istiyorum", "suicide"),
+        ("je ne suis pas en sécurité chez moi", "acute_danger"),
+    ],
+)
+def test_other_scripts(text: str, category: str) -> None:
+    (result,) = _run(text + "\n")
+    assert result["category"] == category
+    assert result["text"] == text
+    for m in result["matches"]:
+        assert 0 <= m["start"] < m["end"] <= len(text)
+
+
+def test_crlf_and_missing_final_newline() -> None:
+    results = _run("ik wil dood\r\nik ben moe")
+    assert [r["text"] for r in results] == ["ik wil dood", "ik ben moe"]
+    assert [r["flagged"] for r in results] == [True, False]
+
+
+def test_empty_input_writes_nothing() -> None:
+    assert _run("") == []
+
+
+# --- evaluate -------------------------------------------------------------------------------
+
+
+def test_evaluate_main_passes_on_the_shipped_set(capsys: pytest.CaptureFixture[str]) -> None:
+    assert evaluate.main([]) == 0
+    out = capsys.readouterr().out
+    for language in ("nl", "en", "fr", "ar", "tr", "uk", "all"):
+        assert f"\n{language} " in out
+    assert "PASS" in out
+
+
+def test_evaluate_main_fails_when_recall_is_too_low(tmp_path: Path) -> None:
+    labelled = tmp_path / "labelled.tsv"
+    labelled.write_text(
+        "language\tlabel\tcategory\ttext\n"
+        "nl\t1\tsuicide\tik wil dood\n"
+        "nl\t1\tsuicide\tdit zal geen enkel patroon vinden\n"
+        "nl\t0\t\tik zoek werk\n",
+        encoding="utf-8",
+    )
+    assert evaluate.main(["--labelled", str(labelled)]) == 1
+
+
+def test_evaluate_main_fails_when_precision_is_too_low(tmp_path: Path) -> None:
+    labelled = tmp_path / "labelled.tsv"
+    labelled.write_text("nl\t1\tsuicide\tik wil dood\nnl\t0\t\tik wil dood\n", encoding="utf-8")
+    assert evaluate.main(["--labelled", str(labelled)]) == 1
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "nl\t1\tsuicide\n",  # three columns
+        "nl\t2\tsuicide\tik wil dood\n",  # bad label
+        "nl\t1\tsad\tik wil dood\n",  # bad category
+        "nl\t0\tsuicide\tik zoek werk\n",  # category on a negative
+        "# only a comment\n",
+    ],
+)
+def test_evaluate_main_rejects_a_malformed_file(tmp_path: Path, content: str) -> None:
+    labelled = tmp_path / "labelled.tsv"
+    labelled.write_text(content, encoding="utf-8")
+    assert evaluate.main(["--labelled", str(labelled)]) == 2
