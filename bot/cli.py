@@ -11,7 +11,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from bot.settings import SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,6 +24,17 @@ def _parser() -> argparse.ArgumentParser:
     route.add_argument("text", nargs="+")
     directory = sub.add_parser("directory", help="the partnership directory")
     directory.add_argument("action", choices=["check"])
+    keys = sub.add_parser(
+        "keys",
+        help="encryption keys: 'new KID' prints a key entry for OPSTAP_SECRET_KEY; 'rotate'"
+        " re-encrypts stored data under the first (active) key",
+    )
+    keys.add_argument("action", choices=["new", "rotate"])
+    keys.add_argument("kid", nargs="?", default="k1")
+    from bot.coach.cli import add_arguments as coach_arguments
+
+    coach = sub.add_parser("coach", help="coaches: invite (a one-time link), list, deactivate")
+    coach_arguments(coach)
     return parser
 
 
@@ -53,16 +64,36 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run_directory_check(sys.stdout)
 
+    if command == "keys" and args.action == "new":
+        from storage.crypto import Keyring
+
+        # The one place a key is printed: on purpose, for the operator to put in the secrets.
+        print(Keyring.generate(args.kid))
+        return 0
+
     settings = load_settings()
     from bot.logs import configure_logging
 
-    configure_logging(settings.log_level, (settings.telegram_token or "",))
+    # Redaction is the second line of defence; our own logs never hold a token or a key.
+    keys = tuple(part.partition(":")[2].strip() for part in (settings.secret_key or "").split(","))
+    configure_logging(settings.log_level, (settings.telegram_token or "", *keys))
     from storage.migrate import upgrade
 
     if command == "migrate":
         asyncio.run(upgrade(settings.database_url))
         print("opstap: database is up to date", file=sys.stderr)
         return 0
+    if command == "keys":
+        return _rotate(settings)
+    if command == "coach":
+        from bot.clock import SystemClock
+        from bot.coach.cli import run_coach
+
+        async def _coach() -> int:
+            await upgrade(settings.database_url)
+            return await run_coach(args, settings, SystemClock(), sys.stdout, sys.stderr)
+
+        return asyncio.run(_coach())
     if command == "run":
         from bot.runtime import serve
 
@@ -73,6 +104,29 @@ def _dispatch(args: argparse.Namespace) -> int:
         asyncio.run(_run())
         return 0
     raise AssertionError(command)
+
+
+def _rotate(settings: Settings) -> int:
+    from storage.migrate import upgrade
+    from storage.rotation import rotate
+
+    if settings.keyring is None:
+        raise SettingsError("OPSTAP_SECRET_KEY: needed to rotate keys (kid:key[,old_kid:key...])")
+    keyring = settings.keyring
+
+    async def _run() -> int:
+        await upgrade(settings.database_url)
+        report = await rotate(settings.database_url, keyring)
+        per_column = ", ".join(f"{name}={n}" for name, n in sorted(report.rewritten.items()))
+        print(
+            f"opstap: checked {report.checked} encrypted values, re-encrypted"
+            f" {report.total_rewritten} under key '{keyring.active}'"
+            + (f" ({per_column})" if per_column else ""),
+            file=sys.stderr,
+        )
+        return 0
+
+    return asyncio.run(_run())
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 Rules: this is the only module that knows every concrete adapter. Start-up order is storage,
 service, HTTP, scheduler, Telegram; shutdown is the reverse, bounded so Ctrl-C or SIGTERM stop
-the process within 5 seconds.
+the process within 5 seconds. Storage gets the keyring from the settings (encryption at rest);
+features register their :class:`storage.ports.PersonalData` parts on
+``storage.personal_data_parts`` here. The retention purge runs daily at 03:30 local time.
 """
 
 from __future__ import annotations
@@ -13,19 +15,29 @@ import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import SystemClock
+from bot.coach.wiring import install_coach_side
 from bot.conversations import ENTRY, build_flows
 from bot.i18n import DEFAULT_LOCALES_DIR, Translator
 from bot.logs import describe
+from bot.privacy import PrivacyDesk
+from bot.retention import policy_from, purge
+from bot.safety.alerts import CaseOnDuty, FallbackOnDuty, SafetyNet, safety_buttons_first
+from bot.safety.helplines import load_helplines
+from bot.safety.lexicon import load_screener
+from bot.safety.responder import HelpLineResponder
 from bot.scheduler import ReminderTick
 from bot.service import Channel, Clock, ConversationService
 from bot.settings import Settings
 from bot.web.app import CHANNEL_KEY, CLOCK_KEY, SECURE_KEY, SERVICE_KEY, add_routes
 from bot.web.channel import WebChannel
+from flows.ids import PersonId
+from storage.safety import SafetyEventPart
 from storage.sql import open_storage
 
 log = logging.getLogger(__name__)
@@ -60,6 +72,18 @@ class Runtime:
             misfire_grace_time=None,
             id="reminder-tick",
         )
+        scheduler.add_job(
+            self._retention,
+            "cron",
+            hour=3,
+            minute=30,
+            timezone=ZoneInfo(self.settings.timezone),
+            max_instances=1,
+            coalesce=True,
+            # Down at 03:30: still purge when back the same morning.
+            misfire_grace_time=6 * 3600,
+            id="retention-purge",
+        )
         scheduler.start()
         self._scheduler = scheduler
         if self.telegram is not None:
@@ -73,6 +97,14 @@ class Runtime:
             await self.tick.run_once()
         except Exception as error:
             log.error("tick failed error=%s", describe(error))
+
+    async def _retention(self) -> None:
+        try:
+            await purge(
+                self.service.storage, self.service.clock.now(), policy_from(self.settings)
+            )
+        except Exception as error:
+            log.error("retention failed error=%s", describe(error))
 
     async def stop(self) -> None:
         if self._scheduler is not None:
@@ -97,11 +129,15 @@ async def build_runtime(
     locales_dir: Path = DEFAULT_LOCALES_DIR,
 ) -> Runtime:
     clock = clock or SystemClock()
-    storage = await open_storage(settings.database_url)
+    storage = await open_storage(settings.database_url, settings.keyring)
+    if settings.keyring is None:
+        log.warning("encryption at rest is off: OPSTAP_SECRET_KEY is not set")
     translator = Translator.from_dir(locales_dir)
     web_channel = WebChannel()
     channels: dict[str, Channel] = {"web": web_channel}
     flows = build_flows()
+    # Safety first: every text is screened and a flag gets the help lines at once.
+    responder = HelpLineResponder(translator, load_helplines())
     service = ConversationService(
         storage=storage,
         flows=flows,
@@ -109,7 +145,22 @@ async def build_runtime(
         channels=channels,
         translator=translator,
         clock=clock,
+        screener=load_screener(),
+        crisis=responder,
     )
+    coach_side = install_coach_side(service, settings)
+    PrivacyDesk(service, notifier=coach_side.relay, timezone=settings.timezone).install()
+    safety_chat = (
+        None if settings.safety_chat_id is None else PersonId(f"tg:{settings.safety_chat_id}")
+    )
+    safety = SafetyNet(
+        service,
+        responder,
+        CaseOnDuty(storage, FallbackOnDuty(safety_chat)),
+        ack_minutes=settings.safety_ack_minutes,
+    )
+    safety.install()
+    storage.personal_data_parts.append(SafetyEventPart())
     http = web.Application(client_max_size=MAX_BODY)
     http[SERVICE_KEY] = service
     http[CHANNEL_KEY] = web_channel
@@ -128,6 +179,7 @@ async def build_runtime(
             webhook_url=f"{settings.public_url}{WEBHOOK_PATH}" if settings.webhook_enabled
             else None,
             webhook_secret=settings.webhook_secret,
+            coach_router=safety_buttons_first(coach_side.desk.route),
         )
         channels["tg"] = front.channel
         if settings.webhook_enabled:
@@ -140,6 +192,8 @@ async def build_runtime(
         timezone=settings.timezone,
         quiet_start=settings.quiet_start,
         quiet_end=settings.quiet_end,
+        handlers=(safety.on_reminder, coach_side.handoff.on_reminder),
+        holds=(safety.hold,),
     )
     return Runtime(settings, service, web_channel, tick, http, telegram)
 

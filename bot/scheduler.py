@@ -7,6 +7,10 @@ Rules (goflow's timers, domain.md §7 pitfalls):
 * A reminder that fell due while the service was down is claimed at the next tick. APScheduler's
   own ``misfire_grace_time`` would drop it, which is why jobs never carry reminders.
 * Quiet hours: a reminder due at night is deferred to the end of the quiet hours, not sent.
+* Holds: before anything else a reminder is shown to every :data:`ReminderHold`; one that
+  answers a time defers the reminder to then (not dropped). The safety net holds every reminder
+  of a person with an open safety event, except its own (``bot.safety.alerts.SafetyNet.hold``):
+  no cheerful nudge while a concern is open.
 * A failure releases the row with backoff; after ``MAX_ATTEMPTS`` it is marked failed.
 * Jobs and rows carry ids only, never text.
 """
@@ -17,7 +21,7 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.logs import describe
@@ -31,6 +35,10 @@ MAX_ATTEMPTS = 5
 
 ReminderHandler = Callable[[ReminderRecord], Awaitable[bool]]
 """Handles a reminder whose key it owns; returns True when it handled it."""
+ReminderHold = Callable[[ReminderRecord, datetime], Awaitable[datetime | None]]
+"""Says when a due reminder may go at the earliest (``None``: now); it is deferred till then."""
+# A hold that fails (the database hiccups) defers the reminder this long rather than sending.
+HOLD_RETRY = timedelta(minutes=5)
 
 
 def worker_name() -> str:
@@ -49,6 +57,7 @@ class ReminderTick:
         quiet_end: int = 8,
         worker: str | None = None,
         handlers: tuple[ReminderHandler, ...] = (),
+        holds: tuple[ReminderHold, ...] = (),
     ) -> None:
         self.storage = storage
         self.service = service
@@ -58,6 +67,7 @@ class ReminderTick:
         self.quiet_end = quiet_end
         self.worker = worker or worker_name()
         self.handlers = handlers
+        self.holds = holds
 
     async def run_once(self) -> int:
         """Claim and process due reminders; returns how many were sent."""
@@ -66,7 +76,9 @@ class ReminderTick:
             due = await tx.reminders.claim_due(now, worker=self.worker)
         sent = 0
         for reminder in due:
-            later = quiet_until(now, self.tz, self.quiet_start, self.quiet_end)
+            later = await self._held_until(reminder, now)
+            if later is None:
+                later = quiet_until(now, self.tz, self.quiet_start, self.quiet_end)
             if later is not None:
                 async with self.storage.transaction() as tx:
                     await tx.reminders.defer(reminder.id, later)
@@ -97,3 +109,15 @@ class ReminderTick:
                 await tx.reminders.mark_sent(reminder.id)
             sent += 1
         return sent
+
+    async def _held_until(self, reminder: ReminderRecord, now: datetime) -> datetime | None:
+        latest: datetime | None = None
+        for hold in self.holds:
+            try:
+                until = await hold(reminder, now)
+            except Exception as error:
+                log.error("reminder hold failed id=%s error=%s", reminder.id, describe(error))
+                until = now + HOLD_RETRY
+            if until is not None and (latest is None or until > latest):
+                latest = until
+        return latest

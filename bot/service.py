@@ -2,8 +2,9 @@
 
 Rules:
 
-* Safety first. Text (and captions) are screened before anything else, and a flagged text gets
-  the crisis response *before* the database is touched, so it goes out even when storage fails.
+* Safety first. Text (captions, command arguments) is screened before anything else, and a
+  flagged text gets the crisis response *before* the database is touched, so it goes out even
+  when storage fails; ``/hulp`` and the help button get the same response the same way.
 * One person at a time. Inputs of one person are serialised by a per-person lock (and, across
   processes, by the session version: a conflict reloads and runs the engine again). Different
   people run in parallel.
@@ -61,6 +62,9 @@ Keyboard = tuple[tuple[tuple[str, str], ...], ...]
 # The button under the crisis response that brings the current question back.
 SAFETY_BUTTONS = "safety"
 RESUME_AFTER_CRISIS = f"{SAFETY_BUTTONS}=continue"
+# Commands that get the crisis response in every state, before the database is touched.
+HELP_COMMANDS = frozenset({"hulp", "help"})
+CRISIS_LOOKUP_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,9 @@ class OutgoingMessage:
     crisis: bool = False
     # A file to fetch, as (url, filename): the web chat's download link for a document.
     download: tuple[str, str] | None = None
+    # For the team (a coach's or the safety chat), not a young person: channels add nothing
+    # meant for young people, such as the persistent help button.
+    team: bool = False
 
 
 class Channel(Protocol):
@@ -118,7 +125,12 @@ class CrisisResponder(Protocol):
     def messages(self, category: str | None, now: datetime, language: str) -> list[OutgoingMessage]:
         ...
 
-    async def raise_alert(self, person: PersonId, category: str | None, now: datetime) -> None: ...
+    async def raise_alert(
+        self, person: PersonId, category: str | None, now: datetime, language: str
+    ) -> None:
+        """After the crisis reply went out: record the event and alert a person of the team.
+        ``language`` is the one the reply was written in (the session may not exist yet)."""
+        ...
 
 
 EffectHook = Callable[[Transaction, Session, Effect, datetime], Awaitable[None]]
@@ -126,6 +138,11 @@ AfterCommitHook = Callable[[Session, Effect, datetime], Awaitable[list[OutgoingM
 ButtonHandler = Callable[[PersonId, ButtonPressed, str], Awaitable[None]]
 """A service-level button: (person, the pressed button, language hint). It sends its own
 messages and takes :meth:`ConversationService.person_lock` itself when it changes data."""
+AfterFlow = Callable[[Session, Input], Awaitable[list[OutgoingMessage] | None]]
+"""Tried in order for a text, button or media input of a person whose flow is done (``step``
+is ``None``), after the safety screening and under the person's lock: the first hook that
+returns a list (possibly empty) has handled the input and the list is delivered; ``None``
+passes the input on, in the end to the engine (the coach relay plugs in here)."""
 
 
 class KeyedLocks:
@@ -168,6 +185,11 @@ class ConversationService:
     requests: dict[str, AfterCommitHook] = field(default_factory=dict)
     # Buttons answered before the engine, by the part of the value before "=".
     button_handlers: dict[str, ButtonHandler] = field(default_factory=dict)
+    # Effects answered after the commit, by effect type (the handoff after SubmitIntake); their
+    # messages follow the flow's own messages of the same input.
+    after_commit: dict[type, AfterCommitHook] = field(default_factory=dict)
+    # Inputs after the flow is done, before the engine (see AfterFlow).
+    after_flow: list[AfterFlow] = field(default_factory=list)
     _locks: KeyedLocks = field(default_factory=KeyedLocks)
 
     def __post_init__(self) -> None:
@@ -186,6 +208,11 @@ class ConversationService:
             if handler is not None:
                 await self._service_button(handler, person, event, language)
                 return
+        if isinstance(event, CommandReceived) and event.name in HELP_COMMANDS:
+            # /hulp gets the crisis response before the database is touched, like the help
+            # button: it must work when storage is down too.
+            await self.crisis_help(person, language_hint=language_hint)
+            return
         crisis_sent = await self._screen(person, event, language)
         if crisis_sent:
             # Help, not the next question: the flagged text is not taken as an answer. The
@@ -193,7 +220,11 @@ class ConversationService:
             return
         try:
             async with self._locks.hold(person):
-                outgoing, language = await self._run(person, event, language, crisis_sent)
+                handled = await self._after_flow(person, event)
+                if handled is not None:
+                    outgoing = handled
+                else:
+                    outgoing, language = await self._run(person, event, language, crisis_sent)
         except Exception as error:
             log.error("input failed person=%s input=%s error=%s", person,
                       type(event).__name__, describe(error))
@@ -209,6 +240,9 @@ class ConversationService:
             text = event.text
         elif isinstance(event, MediaReceived):
             text = event.caption
+        elif isinstance(event, CommandReceived):
+            # "/stop ik wil dood": what follows a command is text a person wrote, too.
+            text = event.args or None
         if text is None or self.screener is None:
             return False
         result = self.screener.screen(text)
@@ -221,13 +255,17 @@ class ConversationService:
     async def _send_crisis(self, person: PersonId, category: str | None, language: str) -> None:
         now = self.clock.now()
         messages = self._crisis_messages(category, now, language)
-        # The crisis reply goes out first, whatever happens to the database afterwards.
-        await self._deliver(person, messages)
-        if self.crisis is not None:
-            try:
-                await self.crisis.raise_alert(person, category, now)
-            except Exception as error:
-                log.error("safety alert failed person=%s error=%s", person, describe(error))
+        # The crisis reply goes out first, whatever happens to the database afterwards; the
+        # alert is raised even when the channel failed to deliver it.
+        try:
+            await self._deliver(person, messages)
+        finally:
+            if self.crisis is not None:
+                try:
+                    await self.crisis.raise_alert(person, category, now, language)
+                except Exception as error:
+                    log.error("safety alert failed person=%s error=%s", person,
+                              describe(error))
 
     def _crisis_messages(
         self, category: str | None, now: datetime, language: str
@@ -310,9 +348,27 @@ class ConversationService:
                 after.append((new, effect))
         language = transition.session.language
         outgoing: list[OutgoingMessage] = []
+        later: list[OutgoingMessage] = []
         for session_after, effect in after:
             outgoing.extend(await self._after_commit(session_after, effect, crisis_sent))
-        return outgoing, language
+            hook = self.after_commit.get(type(effect))
+            if hook is not None:
+                later.extend(await hook(session_after, effect, self.clock.now()))
+        return [*outgoing, *later], language
+
+    async def _after_flow(self, person: PersonId, event: Input) -> list[OutgoingMessage] | None:
+        if not self.after_flow or not isinstance(event, TextReceived | ButtonPressed
+                                                 | MediaReceived):
+            return None
+        async with self.storage.transaction() as tx:
+            session = await tx.sessions.get(person)
+        if session is None or session.step is not None:
+            return None
+        for hook in self.after_flow:
+            handled = await hook(session, event)
+            if handled is not None:
+                return handled
+        return None
 
     def _transition(
         self, person: PersonId, session: Session | None, event: Input, language: str
@@ -354,7 +410,7 @@ class ConversationService:
             messages = self._crisis_messages(effect.category, now, language)
             if self.crisis is not None:
                 try:
-                    await self.crisis.raise_alert(person, effect.category, now)
+                    await self.crisis.raise_alert(person, effect.category, now, language)
                 except Exception as error:
                     log.error("safety alert failed person=%s error=%s", person, describe(error))
             return messages
@@ -461,7 +517,9 @@ class ConversationService:
         """The "Ik heb nu hulp nodig" button: the same response as /hulp, in every state."""
         language = self._language_hint(language_hint)
         try:
-            async with self.storage.transaction() as tx:
+            # The session only picks the language: a slow or locked database may not hold up
+            # the help, so after a second the reply goes out in the channel's language.
+            async with asyncio.timeout(CRISIS_LOOKUP_SECONDS), self.storage.transaction() as tx:
                 session = await tx.sessions.get(person)
             if session is not None:
                 language = session.language

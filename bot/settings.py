@@ -17,6 +17,8 @@ from urllib.parse import urlparse
 
 from dotenv import dotenv_values
 
+from storage.crypto import Keyring
+
 DEFAULT_DB_PATH = Path("var") / "opstap.db"
 _TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 _DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
@@ -28,22 +30,36 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    telegram_token: str | None = None
+    # Secrets stay out of repr(): a settings object in a log line or traceback shows no key.
+    telegram_token: str | None = field(default=None, repr=False)
     telegram_api_url: str = "https://api.telegram.org"
     database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DB_PATH}"
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     public_url: str | None = None
-    webhook_secret: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
     environment: str = "development"
-    secret_key: str | None = None
+    secret_key: str | None = field(default=None, repr=False)
+    # Parsed from OPSTAP_SECRET_KEY: encryption at rest (None: stored as plaintext).
+    keyring: Keyring | None = field(default=None, repr=False)
+    retention_abandoned_days: int = 30
+    retention_closed_months: int = 12
     reminder_leads: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
     quiet_start: int = 22
     quiet_end: int = 8
     timezone: str = "Europe/Brussels"
     tick_seconds: float = 15.0
     log_level: str = "INFO"
-    extra: Mapping[str, str] = field(default_factory=dict)
+    # Working hours a coach has to accept a case before it goes to the next one.
+    accept_within_hours: float = 8.0
+    # The bot's @username for coach invite links when no TELEGRAM_TOKEN can ask getMe.
+    bot_username: str | None = None
+    # The Telegram chat that gets safety alerts when no coach or coordinator is known for a
+    # young person (a private chat or a group of the team); None: only the coach side's.
+    safety_chat_id: int | None = None
+    # Working minutes an alert may stay unacknowledged before the coordinator is alerted.
+    safety_ack_minutes: int = 15
+    extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def telegram_enabled(self) -> bool:
@@ -83,6 +99,12 @@ def _url(value: str, name: str, schemes: tuple[str, ...]) -> str:
 def _hour(value: str, name: str) -> int:
     if not value.isdigit() or not 0 <= int(value) <= 23:
         raise SettingsError(f"{name}: '{value}' is not an hour from 0 to 23")
+    return int(value)
+
+
+def _whole(value: str, name: str, low: int, high: int) -> int:
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise SettingsError(f"{name}: '{value}' is not a whole number from {low} to {high}")
     return int(value)
 
 
@@ -137,6 +159,20 @@ def load_settings(
     secret_key = get("OPSTAP_SECRET_KEY")
     if environment == "production" and secret_key is None:
         raise SettingsError("OPSTAP_SECRET_KEY: required in production (encryption at rest)")
+    keyring = None
+    if secret_key is not None:
+        try:
+            keyring = Keyring.parse(secret_key)
+        except ValueError as error:
+            # The parser's message never quotes the key.
+            raise SettingsError(f"OPSTAP_SECRET_KEY: {error}") from None
+
+    abandoned_days = _whole(
+        get("OPSTAP_RETENTION_ABANDONED_DAYS") or "30", "OPSTAP_RETENTION_ABANDONED_DAYS", 1, 3650
+    )
+    closed_months = _whole(
+        get("OPSTAP_RETENTION_CLOSED_MONTHS") or "12", "OPSTAP_RETENTION_CLOSED_MONTHS", 1, 120
+    )
 
     leads_text = get("OPSTAP_REMINDER_LEADS")
     leads = Settings.reminder_leads
@@ -153,6 +189,35 @@ def load_settings(
     if not 0.05 <= tick <= 3600:
         raise SettingsError("OPSTAP_TICK_SECONDS: use a number from 0.05 to 3600")
 
+    accept_text = get("OPSTAP_ACCEPT_WITHIN_HOURS") or "8"
+    try:
+        accept_within = float(accept_text)
+    except ValueError:
+        raise SettingsError(
+            f"OPSTAP_ACCEPT_WITHIN_HOURS: '{accept_text}' is not a number of hours"
+        ) from None
+    if not 0.25 <= accept_within <= 200:
+        raise SettingsError("OPSTAP_ACCEPT_WITHIN_HOURS: use a number of hours from 0.25 to 200")
+
+    bot_username = get("OPSTAP_BOT_USERNAME")
+    if bot_username is not None:
+        bot_username = bot_username.removeprefix("@")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{4,31}", bot_username):
+            raise SettingsError(
+                f"OPSTAP_BOT_USERNAME: '{bot_username}' is not a Telegram username (5-32 of "
+                "A-Z, a-z, 0-9 and _, starting with a letter)"
+            )
+
+    safety_chat_text = get("OPSTAP_SAFETY_CHAT_ID")
+    if safety_chat_text is not None and not re.fullmatch(r"-?\d{1,20}", safety_chat_text):
+        raise SettingsError(
+            f"OPSTAP_SAFETY_CHAT_ID: '{safety_chat_text}' is not a Telegram chat id"
+            " (a whole number; groups start with -)"
+        )
+    ack_minutes = _whole(
+        get("OPSTAP_SAFETY_ACK_MINUTES") or "15", "OPSTAP_SAFETY_ACK_MINUTES", 1, 480
+    )
+
     level = (get("OPSTAP_LOG_LEVEL") or "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError(f"OPSTAP_LOG_LEVEL: '{level}' is not DEBUG, INFO, WARNING or ERROR")
@@ -167,11 +232,18 @@ def load_settings(
         webhook_secret=secret,
         environment=environment,
         secret_key=secret_key,
+        keyring=keyring,
+        retention_abandoned_days=abandoned_days,
+        retention_closed_months=closed_months,
         reminder_leads=leads,
         quiet_start=_hour(get("OPSTAP_QUIET_START") or "22", "OPSTAP_QUIET_START"),
         quiet_end=_hour(get("OPSTAP_QUIET_END") or "8", "OPSTAP_QUIET_END"),
         timezone=get("OPSTAP_TIMEZONE") or "Europe/Brussels",
         tick_seconds=tick,
         log_level=level,
+        safety_chat_id=None if safety_chat_text is None else int(safety_chat_text),
+        safety_ack_minutes=ack_minutes,
+        accept_within_hours=accept_within,
+        bot_username=bot_username,
         extra={k: v for k, v in values.items() if k.startswith("OPSTAP_")},
     )

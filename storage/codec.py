@@ -4,8 +4,10 @@ Rules of this module:
 
 * Pure: no SQLAlchemy, no I/O. Both the SQL adapters and :mod:`storage.memory` use it, so the
   fake stores exactly what a database would (a tuple inside the answers comes back as a list).
-* ``answers`` and ``history`` are JSON text. When the privacy work encrypts these columns, it
-  changes :func:`encode_answers`/:func:`decode_answers` and the history pair, nothing else.
+* ``answers`` and ``history`` are JSON text. With a keyring, the columns that can say something
+  about a person (:data:`ENCRYPTED_SESSION_COLUMNS`: the answers, and the step ids, which can
+  name a sensitive domain) are encrypted here, with ``sessions.<column>`` as associated data
+  (:mod:`storage.crypto`); without one they are stored as plaintext.
 * Every datetime at rest is aware UTC; a naive datetime is refused (:func:`to_utc`) rather than
   guessed, because a guessed zone silently moves a reminder by an hour or two.
 """
@@ -19,6 +21,7 @@ from typing import Any, cast, get_args
 
 from flows.ids import FlowId, PersonId, StepId
 from flows.session import JsonValue, Session, Status
+from storage.crypto import Keyring, seal, seal_optional, unseal, unseal_optional
 
 SESSION_COLUMNS = (
     "person",
@@ -37,6 +40,13 @@ SESSION_COLUMNS = (
 )
 
 _STATUSES: frozenset[str] = frozenset(get_args(Status))
+SESSIONS_TABLE = "sessions"
+ENCRYPTED_SESSION_COLUMNS = ("step", "return_to", "interrupted", "answers", "history")
+
+
+def aad(table: str, column: str) -> str:
+    """The associated data of an encrypted column: a value cannot move to another column."""
+    return f"{table}.{column}"
 
 
 def to_utc(value: datetime) -> datetime:
@@ -70,32 +80,44 @@ def decode_history(text: str) -> tuple[StepId, ...]:
     return tuple(StepId(step) for step in value)
 
 
-def session_to_row(session: Session) -> dict[str, Any]:
+def session_to_row(session: Session, keyring: Keyring | None = None) -> dict[str, Any]:
     """Column values for the ``sessions`` table (keys are :data:`SESSION_COLUMNS`)."""
+
+    def sealed(column: str, value: str) -> str:
+        return seal(keyring, value, aad(SESSIONS_TABLE, column))
+
+    def sealed_optional(column: str, value: str | None) -> str | None:
+        return seal_optional(keyring, value, aad(SESSIONS_TABLE, column))
+
     return {
         "person": session.person,
         "flow": session.flow,
-        "step": session.step,
+        "step": sealed_optional("step", session.step),
         "status": session.status,
         "language": session.language,
         "version": session.version,
         "started_at": to_utc(session.started_at),
         "updated_at": to_utc(session.updated_at),
-        "answers": encode_answers(session.answers),
-        "history": encode_history(session.history),
-        "return_to": session.return_to,
-        "interrupted": session.interrupted,
+        "answers": sealed("answers", encode_answers(session.answers)),
+        "history": sealed("history", encode_history(session.history)),
+        "return_to": sealed_optional("return_to", session.return_to),
+        "interrupted": sealed_optional("interrupted", session.interrupted),
         "nudges": session.nudges,
     }
 
 
-def session_from_row(row: Mapping[str, Any]) -> Session:
+def session_from_row(row: Mapping[str, Any], keyring: Keyring | None = None) -> Session:
     status = row["status"]
     if status not in _STATUSES:
         raise ValueError("stored session has an unknown status")
-    step = row["step"]
-    return_to = row["return_to"]
-    interrupted = row["interrupted"]
+
+    def opened(column: str) -> str | None:
+        value: str | None = row[column]
+        return unseal_optional(keyring, value, aad(SESSIONS_TABLE, column))
+
+    step = opened("step")
+    return_to = opened("return_to")
+    interrupted = opened("interrupted")
     return Session(
         person=PersonId(row["person"]),
         flow=FlowId(row["flow"]),
@@ -105,8 +127,8 @@ def session_from_row(row: Mapping[str, Any]) -> Session:
         updated_at=to_utc(row["updated_at"]),
         status=cast(Status, status),
         version=int(row["version"]),
-        answers=decode_answers(row["answers"]),
-        history=decode_history(row["history"]),
+        answers=decode_answers(unseal(keyring, row["answers"], aad(SESSIONS_TABLE, "answers"))),
+        history=decode_history(unseal(keyring, row["history"], aad(SESSIONS_TABLE, "history"))),
         return_to=None if return_to is None else StepId(return_to),
         interrupted=None if interrupted is None else StepId(interrupted),
         nudges=int(row["nudges"]),

@@ -12,6 +12,12 @@ Rules of this module:
   transactions run one at a time, which suits a single small deployment.
 * Datetimes are stored as UTC. :class:`UtcDateTime` refuses naive input and always returns aware
   UTC, because SQLite hands back naive datetimes.
+* :class:`EncryptedText` marks columns that hold encryption tokens (:mod:`storage.crypto`).
+  It stores TEXT and encrypts nothing itself: a column type cannot hold the keyring, which is
+  passed to ``open_storage`` instead. Key rotation and the data-inventory test find the encrypted
+  columns by this type.
+* SQLite runs with ``secure_delete=ON``: a deleted row (an erasure) is overwritten with zeros in
+  the file instead of lingering in a free page.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
-from sqlalchemy.types import DateTime, TypeDecorator
+from sqlalchemy.types import DateTime, Text, TypeDecorator
 
 from storage.codec import to_utc
 
@@ -59,6 +65,13 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class EncryptedText(TypeDecorator[str]):
+    """A column of encryption tokens (``enc:v1:...``) or legacy plaintext; TEXT in the database."""
+
+    impl = Text
+    cache_ok = True
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -98,6 +111,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             # NORMAL is durable enough in WAL mode (a power cut may lose the last commit, never
             # corrupt the file) and avoids an fsync per transaction.
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA secure_delete=ON")
         finally:
             cursor.close()
 

@@ -24,13 +24,22 @@ from typing import Any
 from flows.ids import PersonId, ReminderKey
 from flows.session import Session
 from storage.codec import session_from_row, session_to_row, to_utc
+from storage.crypto import Keyring
+from storage.personal import core_parts
 from storage.ports import (
+    AccessAction,
+    AccessRecord,
+    ConsentRecord,
+    PersonalData,
     ReminderRecord,
     ReminderStatus,
     VersionConflict,
+    WebIdentityRecord,
     check_error_code,
     check_token_hash,
 )
+from storage.routing_memory import MemoryCases, MemoryCoaches, RoutingState
+from storage.safety_memory import MemorySafetyEvents, SafetyState
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,11 @@ class _State:
     next_reminder_id: int = 1
     updates: dict[tuple[str, str], datetime] = field(default_factory=dict)
     web: dict[str, _WebIdentity] = field(default_factory=dict)
+    consents: list[ConsentRecord] = field(default_factory=list)
+    accesses: list[AccessRecord] = field(default_factory=list)
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    routing: RoutingState = field(default_factory=RoutingState)
+    safety: SafetyState = field(default_factory=SafetyState)
 
     def copy(self) -> _State:
         return _State(
@@ -84,6 +98,11 @@ class _State:
             next_reminder_id=self.next_reminder_id,
             updates=dict(self.updates),
             web=dict(self.web),
+            consents=list(self.consents),
+            accesses=list(self.accesses),
+            counts=dict(self.counts),
+            routing=self.routing.copy(),
+            safety=self.safety.copy(),
         )
 
 
@@ -100,15 +119,16 @@ def _now() -> datetime:
 
 
 class MemorySessions:
-    def __init__(self, state: _State) -> None:
+    def __init__(self, state: _State, keyring: Keyring | None = None) -> None:
         self._state = state
+        self._keyring = keyring
 
     async def get(self, person: PersonId) -> Session | None:
         row = self._state.sessions.get(person)
-        return None if row is None else session_from_row(row)
+        return None if row is None else session_from_row(row, self._keyring)
 
     async def save(self, session: Session, *, expected_version: int | None) -> None:
-        row = session_to_row(session)
+        row = session_to_row(session, self._keyring)
         stored = self._state.sessions.get(session.person)
         if expected_version is None:
             if stored is not None:
@@ -119,6 +139,18 @@ class MemorySessions:
 
     async def delete(self, person: PersonId) -> None:
         self._state.sessions.pop(person, None)
+
+    async def purge(self, *, unfinished_before: datetime, finished_before: datetime) -> int:
+        unfinished_before, finished_before = to_utc(unfinished_before), to_utc(finished_before)
+        expired = [
+            person
+            for person, row in self._state.sessions.items()
+            if row["updated_at"]
+            < (finished_before if row["status"] == "done" else unfinished_before)
+        ]
+        for person in expired:
+            del self._state.sessions[person]
+        return len(expired)
 
 
 class MemoryReminders:
@@ -261,6 +293,28 @@ class MemoryReminders:
             return
         self._back_to_pending(reminder_id, to_utc(due_at), attempts=max(reminder.attempts - 1, 0))
 
+    async def all_of(self, person: PersonId) -> list[ReminderRecord]:
+        found = [r for r in self._state.reminders.values() if r.person == person]
+        found.sort(key=lambda r: (r.created_at, r.id))
+        return [r.record() for r in found]
+
+    async def erase(self, person: PersonId) -> int:
+        gone = [r.id for r in self._state.reminders.values() if r.person == person]
+        for reminder_id in gone:
+            del self._state.reminders[reminder_id]
+        return len(gone)
+
+    async def purge_finished(self, before: datetime) -> int:
+        before = to_utc(before)
+        gone = [
+            r.id
+            for r in self._state.reminders.values()
+            if r.status in ("sent", "cancelled", "failed") and r.updated_at < before
+        ]
+        for reminder_id in gone:
+            del self._state.reminders[reminder_id]
+        return len(gone)
+
 
 class MemoryUpdateLog:
     def __init__(self, state: _State) -> None:
@@ -300,6 +354,98 @@ class MemoryWebIdentities:
             person=person, created_at=created_at, last_seen_at=now
         )
 
+    async def of(self, person: PersonId) -> list[WebIdentityRecord]:
+        found = [
+            WebIdentityRecord(token_hash, w.person, w.created_at, w.last_seen_at)
+            for token_hash, w in self._state.web.items()
+            if w.person == person
+        ]
+        found.sort(key=lambda w: w.created_at)
+        return found
+
+    async def erase(self, person: PersonId) -> int:
+        gone = [token for token, w in self._state.web.items() if w.person == person]
+        for token in gone:
+            del self._state.web[token]
+        return len(gone)
+
+    async def purge(self, last_seen_before: datetime) -> int:
+        before = to_utc(last_seen_before)
+        gone = [token for token, w in self._state.web.items() if w.last_seen_at < before]
+        for token in gone:
+            del self._state.web[token]
+        return len(gone)
+
+
+class MemoryConsents:
+    def __init__(self, state: _State) -> None:
+        self._state = state
+
+    async def record(self, consent: ConsentRecord) -> None:
+        self._state.consents.append(replace(consent, at=to_utc(consent.at)))
+
+    async def history(self, person: PersonId) -> list[ConsentRecord]:
+        # Stable sort: records with the same time stay in insertion order, like ORDER BY at, id.
+        return sorted((c for c in self._state.consents if c.person == person), key=lambda c: c.at)
+
+    async def current(self, person: PersonId) -> dict[str, ConsentRecord]:
+        return {c.category: c for c in await self.history(person)}
+
+    async def erase(self, person: PersonId) -> int:
+        before = len(self._state.consents)
+        self._state.consents = [c for c in self._state.consents if c.person != person]
+        return before - len(self._state.consents)
+
+    async def purge(self, before: datetime) -> int:
+        before = to_utc(before)
+        newest: dict[PersonId, datetime] = {}
+        for c in self._state.consents:
+            newest[c.person] = max(c.at, newest.get(c.person, c.at))
+        stale = {
+            person
+            for person, at in newest.items()
+            if at < before and person not in self._state.sessions
+        }
+        count = len(self._state.consents)
+        self._state.consents = [c for c in self._state.consents if c.person not in stale]
+        return count - len(self._state.consents)
+
+
+class MemoryPrivacy:
+    def __init__(self, state: _State) -> None:
+        self._state = state
+
+    async def record_access(
+        self,
+        person: PersonId,
+        partnership: str,
+        coach: str | None,
+        action: AccessAction,
+        at: datetime,
+    ) -> None:
+        self._state.accesses.append(AccessRecord(person, partnership, coach, action, to_utc(at)))
+
+    async def accesses(self, person: PersonId) -> list[AccessRecord]:
+        return sorted((a for a in self._state.accesses if a.person == person), key=lambda a: a.at)
+
+    async def erase_accesses(self, person: PersonId) -> int:
+        count = len(self._state.accesses)
+        self._state.accesses = [a for a in self._state.accesses if a.person != person]
+        return count - len(self._state.accesses)
+
+    async def purge_accesses(self, before: datetime) -> int:
+        before = to_utc(before)
+        count = len(self._state.accesses)
+        self._state.accesses = [a for a in self._state.accesses if a.at >= before]
+        return count - len(self._state.accesses)
+
+    async def add_count(self, month: str, metric: str, amount: int = 1) -> None:
+        key = (month, metric)
+        self._state.counts[key] = self._state.counts.get(key, 0) + amount
+
+    async def counts(self) -> dict[tuple[str, str], int]:
+        return dict(self._state.counts)
+
 
 @dataclass(frozen=True)
 class MemoryTransaction:
@@ -307,22 +453,37 @@ class MemoryTransaction:
     reminders: MemoryReminders
     updates: MemoryUpdateLog
     web: MemoryWebIdentities
+    consents: MemoryConsents
+    privacy: MemoryPrivacy
+    coaches: MemoryCoaches
+    cases: MemoryCases
+    safety: MemorySafetyEvents
 
     @classmethod
-    def on(cls, state: _State) -> MemoryTransaction:
+    def on(cls, state: _State, keyring: Keyring | None = None) -> MemoryTransaction:
         return cls(
-            sessions=MemorySessions(state),
+            sessions=MemorySessions(state, keyring),
             reminders=MemoryReminders(state),
             updates=MemoryUpdateLog(state),
             web=MemoryWebIdentities(state),
+            consents=MemoryConsents(state),
+            privacy=MemoryPrivacy(state),
+            coaches=MemoryCoaches(state.routing),
+            cases=MemoryCases(state.routing, keyring),
+            safety=MemorySafetyEvents(state.safety, keyring),
         )
 
 
 class MemoryStorage:
-    """:class:`storage.ports.Storage` in memory; pass ``database`` to share state."""
+    """:class:`storage.ports.Storage` in memory; pass ``database`` to share state and
+    ``keyring`` to keep sessions encrypted like a database would."""
 
-    def __init__(self, database: MemoryDatabase | None = None) -> None:
+    def __init__(
+        self, database: MemoryDatabase | None = None, keyring: Keyring | None = None
+    ) -> None:
         self.database = database if database is not None else MemoryDatabase()
+        self.keyring = keyring
+        self.personal_data_parts: list[PersonalData] = core_parts()
         self._closed = False
 
     @asynccontextmanager
@@ -331,7 +492,7 @@ class MemoryStorage:
             raise RuntimeError("storage is closed")
         async with self.database.lock:
             working = self.database.state.copy()
-            yield MemoryTransaction.on(working)
+            yield MemoryTransaction.on(working, self.keyring)
             # Reached only when the block did not raise: commit by swapping the copy in.
             self.database.state = working
 

@@ -69,6 +69,19 @@ async def current_revision(url: str) -> str | None:
         await engine.dispose()
 
 
+async def current_heads(url: str) -> tuple[str, ...]:
+    """Every revision the database at ``url`` is at (one per applied branch), sorted."""
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as connection:
+            heads = await connection.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_heads()
+            )
+            return tuple(sorted(heads))
+    finally:
+        await engine.dispose()
+
+
 def upgrade_sync(url: str, revision: str = "heads") -> None:
     asyncio.run(upgrade(url, revision))
 

@@ -13,21 +13,28 @@ Rules of this module:
 * Nothing here carries message text. ``error_code`` is a short code such as ``"RetryAfter"``
   or ``"telegram.forbidden"`` (letters, digits, ``_.:-``, at most 64), never an exception
   message, which may quote what a person wrote. :func:`check_error_code` enforces it.
+* Privacy by design: every table with personal data has a :class:`PersonalData` part in
+  ``Storage.personal_data_parts``; ``/mijngegevens`` exports, ``/wis`` erases and the daily
+  retention job purges through those parts only, so a feature that adds a table adds a part
+  (and a line per column in ``docs/data-inventory.yaml``) and touches no privacy code.
 """
 
 from __future__ import annotations
 
+import calendar
 import re
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol, get_args
 
-from flows.ids import PersonId, ReminderKey
-from flows.session import Session
+from flows.ids import CaseId, CoachId, PartnershipId, PersonId, ReminderKey
+from flows.session import JsonValue, Session
 
 ReminderStatus = Literal["pending", "claimed", "sent", "cancelled", "failed"]
 REMINDER_STATUSES: tuple[ReminderStatus, ...] = get_args(ReminderStatus)
+AccessAction = Literal["received", "viewed"]
+ACCESS_ACTIONS: tuple[AccessAction, ...] = get_args(AccessAction)
 
 ERROR_CODE_MAX = 64
 _ERROR_CODE = re.compile(rf"[A-Za-z0-9_.:\-]{{1,{ERROR_CODE_MAX}}}")
@@ -50,6 +57,70 @@ class ReminderRecord:
     status: ReminderStatus
     # Claims so far (a deferral during quiet hours does not count).
     attempts: int
+
+
+@dataclass(frozen=True)
+class WebIdentityRecord:
+    token_hash: str
+    person: PersonId
+    created_at: datetime
+    last_seen_at: datetime
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """One consent given (``given=True``) or refused/withdrawn, as the person saw it."""
+
+    person: PersonId
+    category: str
+    given: bool
+    notice_version: str
+    # sha256 hex of the rendered text shown with the buttons: proves what was agreed to.
+    text_hash: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AccessRecord:
+    """A partnership (and coach) received or viewed a person's intake."""
+
+    person: PersonId
+    partnership: str
+    coach: str | None
+    action: AccessAction
+    at: datetime
+
+
+def months_back(moment: datetime, months: int) -> datetime:
+    """The same wall time ``months`` calendar months earlier (31 March - 1 = 28/29 February)."""
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month0 = divmod(index, 12)
+    last_day = calendar.monthrange(year, month0 + 1)[1]
+    return moment.replace(year=year, month=month0 + 1, day=min(moment.day, last_day))
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """How long personal data is kept; the daily retention job hands it to every part."""
+
+    # An intake left unfinished (active or paused) this long after its last input.
+    abandoned: timedelta = timedelta(days=30)
+    # A closed case, and a finished intake, this many months after it closed / last changed.
+    closed_months: int = 12
+    # Safety events (crisis screenings, alerts) follow their own policy (the safety feature).
+    safety_events: timedelta = timedelta(days=365)
+    # The web chat cookie lives 60 days; its binding is useless after that.
+    web_identities: timedelta = timedelta(days=60)
+    # Reminders that were sent, cancelled or failed.
+    finished_reminders: timedelta = timedelta(days=30)
+    # Telegram keeps an undelivered update 24 hours; a week of dedupe keys is plenty.
+    processed_updates: timedelta = timedelta(days=7)
+
+    def abandoned_before(self, now: datetime) -> datetime:
+        return now - self.abandoned
+
+    def closed_before(self, now: datetime) -> datetime:
+        return months_back(now, self.closed_months)
 
 
 def check_error_code(error_code: str) -> str:
@@ -79,6 +150,11 @@ class SessionRepository(Protocol):
 
     async def delete(self, person: PersonId) -> None:
         """Remove the person's session; nothing happens when there is none."""
+        ...
+
+    async def purge(self, *, unfinished_before: datetime, finished_before: datetime) -> int:
+        """Delete sessions not ``done`` whose last change is before ``unfinished_before``, and
+        ``done`` ones before ``finished_before`` (retention). Returns how many."""
         ...
 
 
@@ -137,6 +213,18 @@ class ReminderRepository(Protocol):
         counted. Superseded like :meth:`release`. No effect unless the reminder is claimed."""
         ...
 
+    async def all_of(self, person: PersonId) -> list[ReminderRecord]:
+        """Every reminder row of the person, whatever its status, oldest first (export)."""
+        ...
+
+    async def erase(self, person: PersonId) -> int:
+        """Delete every reminder row of the person (erasure). Returns how many."""
+        ...
+
+    async def purge_finished(self, before: datetime) -> int:
+        """Delete sent, cancelled and failed reminders last changed before ``before``."""
+        ...
+
 
 class UpdateLog(Protocol):
     async def first_time(self, channel: str, update_key: str, now: datetime) -> bool:
@@ -158,6 +246,70 @@ class WebIdentities(Protocol):
         """Bind the token hash to ``person`` (re-binding an existing hash moves it)."""
         ...
 
+    async def of(self, person: PersonId) -> list[WebIdentityRecord]:
+        """The person's browser bindings (export)."""
+        ...
+
+    async def erase(self, person: PersonId) -> int:
+        """Delete the person's browser bindings. Returns how many."""
+        ...
+
+    async def purge(self, last_seen_before: datetime) -> int:
+        """Delete bindings not seen since ``last_seen_before``. Returns how many."""
+        ...
+
+
+class ConsentRepository(Protocol):
+    """Consent records: appended, never changed; the newest per category is what holds."""
+
+    async def record(self, consent: ConsentRecord) -> None: ...
+
+    async def history(self, person: PersonId) -> list[ConsentRecord]:
+        """Every record of the person, oldest first."""
+        ...
+
+    async def current(self, person: PersonId) -> dict[str, ConsentRecord]:
+        """The newest record per category."""
+        ...
+
+    async def erase(self, person: PersonId) -> int: ...
+
+    async def purge(self, before: datetime) -> int:
+        """Delete the records of people who have no session any more and whose newest record
+        is from before ``before``: proof of consent is kept as long as the data it covers."""
+        ...
+
+
+class PrivacyRepository(Protocol):
+    """The data access log and the anonymous counts that survive an erasure."""
+
+    async def record_access(
+        self,
+        person: PersonId,
+        partnership: str,
+        coach: str | None,
+        action: AccessAction,
+        at: datetime,
+    ) -> None:
+        """Log that ``partnership`` (and ``coach``) received or viewed the person's intake."""
+        ...
+
+    async def accesses(self, person: PersonId) -> list[AccessRecord]:
+        """Oldest first."""
+        ...
+
+    async def erase_accesses(self, person: PersonId) -> int: ...
+
+    async def purge_accesses(self, before: datetime) -> int: ...
+
+    async def add_count(self, month: str, metric: str, amount: int = 1) -> None:
+        """Add to an anonymous monthly count (``month`` is ``"2026-11"``). Never a person id."""
+        ...
+
+    async def counts(self) -> dict[tuple[str, str], int]:
+        """Every count, by (month, metric)."""
+        ...
+
 
 class Transaction(Protocol):
     @property
@@ -172,14 +324,380 @@ class Transaction(Protocol):
     @property
     def web(self) -> WebIdentities: ...
 
+    @property
+    def consents(self) -> ConsentRepository: ...
+
+    @property
+    def privacy(self) -> PrivacyRepository: ...
+
+    @property
+    def coaches(self) -> CoachRepository: ...
+
+    @property
+    def cases(self) -> CaseRepository: ...
+
+    @property
+    def safety(self) -> SafetyEventRepository: ...
+
+
+class PersonalData(Protocol):
+    """One table's (or one feature's) personal data, as export, erasure and retention see it.
+
+    Every method runs inside the caller's transaction and must not do network I/O. ``name`` is
+    the key of the part in the export file and in the counts a purge logs.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    async def export(self, tx: Transaction, person: PersonId) -> JsonValue:
+        """Everything stored about ``person`` here, decrypted, as JSON values."""
+        ...
+
+    async def erase(self, tx: Transaction, person: PersonId) -> int:
+        """Delete everything of ``person`` here. Returns how many rows."""
+        ...
+
+    async def purge_expired(self, tx: Transaction, now: datetime, policy: RetentionPolicy) -> int:
+        """Delete what the policy no longer allows to keep. Returns how many rows."""
+        ...
+
+    async def withdraw(self, tx: Transaction, person: PersonId, category: str) -> int:
+        """Consent ``category`` was withdrawn: stop keeping what depends on it. Returns how
+        many values or rows were dropped."""
+        ...
+
 
 class Storage(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         """Commit on normal exit, roll back on an exception (which propagates)."""
         ...
 
+    @property
+    def personal_data_parts(self) -> list[PersonalData]:
+        """The registry of :class:`PersonalData` parts; features append theirs at start-up."""
+        ...
+
     async def close(self) -> None: ...
 
     async def ping(self) -> bool:
         """``True`` when the store answers (health checks); never raises."""
+        ...
+
+
+# --- routing: coaches, cases, offers and the relay ------------------------------------------
+#
+# Rules of this section: a case is one young person's submitted intake in one partnership; an
+# offer is that case proposed to one coach until a deadline; the relay keeps the messages
+# between coach and young person with the case. ``cases.intake`` and relay texts are encrypted
+# at rest (``EncryptedText``); coach rows hold a coach's work data only (first name, team).
+# Only the current, open offer of a case can be answered: ``answer_offer`` is a compare-and-set,
+# so a coach's click and the deadline tick can never both win.
+
+CoachRole = Literal["coach", "coordinator"]
+COACH_ROLES: tuple[CoachRole, ...] = get_args(CoachRole)
+CaseStatus = Literal["waiting", "offered", "open", "closed"]
+CASE_STATUSES: tuple[CaseStatus, ...] = get_args(CaseStatus)
+OfferStatus = Literal["open", "accepted", "declined", "expired"]
+OFFER_STATUSES: tuple[OfferStatus, ...] = get_args(OfferStatus)
+CaseOutcome = Literal["work", "training", "referred", "stopped", "other"]
+CASE_OUTCOMES: tuple[CaseOutcome, ...] = get_args(CaseOutcome)
+RelayDirection = Literal["to_coach", "to_young"]
+RELAY_DIRECTIONS: tuple[RelayDirection, ...] = get_args(RelayDirection)
+
+
+@dataclass(frozen=True)
+class CoachRecord:
+    id: CoachId
+    partnership: PartnershipId
+    first_name: str
+    """Shown to young people; never their Telegram name or handle."""
+    organisation: str
+    domains: tuple[str, ...]
+    languages: tuple[str, ...]
+    capacity: int
+    """The most open cases (open offers count too)."""
+    role: CoachRole
+    hours: str | None
+    """Own working hours (``"mon-fri 09:00-17:00"``); ``None``: the partnership's."""
+    active: bool
+    person: PersonId | None
+    """The coach's chat (``tg:<chat id>``) once the invite link was opened."""
+    current_case: CaseId | None
+    """Where the coach's plain messages go (set by accepting a case or ``/case N``)."""
+    last_assigned_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    id: CaseId
+    person: PersonId
+    partnership: PartnershipId
+    municipality_nis: str | None
+    language: str
+    status: CaseStatus
+    coach: CoachId | None
+    outcome: CaseOutcome | None
+    intake: dict[str, JsonValue]
+    """What the card shows (``flows.routing.card.card_answers``), decrypted."""
+    created_at: datetime
+    updated_at: datetime
+    accepted_at: datetime | None
+    closed_at: datetime | None
+    promised_at: datetime | None
+    """The latest "you hear from us by ..." the young person was told."""
+    reopened: int
+
+
+@dataclass(frozen=True)
+class OfferRecord:
+    id: int
+    case: CaseId
+    coach: CoachId
+    status: OfferStatus
+    reasons: dict[str, JsonValue]
+    """Why this coach (``flows.routing.assign.Choice.to_json``): ids and numbers only."""
+    sent_at: datetime
+    deadline_at: datetime
+    answered_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RelayRecord:
+    id: int
+    case: CaseId
+    direction: RelayDirection
+    text: str
+    at: datetime
+    delivered: bool
+
+
+class CoachRepository(Protocol):
+    async def add(self, coach: CoachRecord) -> None: ...
+
+    async def get(self, coach_id: CoachId) -> CoachRecord | None: ...
+
+    async def by_person(self, person: PersonId) -> CoachRecord | None:
+        """The coach bound to this chat, active or not."""
+        ...
+
+    async def of_partnership(self, partnership: PartnershipId) -> list[CoachRecord]:
+        """Ordered by id."""
+        ...
+
+    async def all(self) -> list[CoachRecord]:
+        """Ordered by partnership, then id."""
+        ...
+
+    async def bind(self, coach_id: CoachId, person: PersonId) -> None:
+        """Bind the coach to a chat (a chat belongs to one coach: check ``by_person`` first)."""
+        ...
+
+    async def set_active(self, coach_id: CoachId, active: bool) -> None: ...
+
+    async def set_current_case(self, coach_id: CoachId, case: CaseId | None) -> None: ...
+
+    async def mark_assigned(self, coach_id: CoachId, at: datetime) -> None:
+        """Remember when the coach last got an offer (fairness)."""
+        ...
+
+    async def add_invite(
+        self, token_hash: str, coach_id: CoachId, created_at: datetime, expires_at: datetime
+    ) -> None:
+        """Store an invite by the sha256 hex of its token (never the token)."""
+        ...
+
+    async def redeem_invite(self, token_hash: str, now: datetime) -> CoachId | None:
+        """Use the invite once: the coach id when it exists, is unused and not expired (it is
+        marked used), else ``None``."""
+        ...
+
+
+class CaseRepository(Protocol):
+    async def create(
+        self,
+        person: PersonId,
+        partnership: PartnershipId,
+        municipality_nis: str | None,
+        language: str,
+        intake: dict[str, JsonValue],
+        now: datetime,
+    ) -> CaseRecord:
+        """A new case with status ``waiting``."""
+        ...
+
+    async def get(self, case_id: CaseId) -> CaseRecord | None: ...
+
+    async def latest_of(self, person: PersonId) -> CaseRecord | None:
+        """The person's most recent case."""
+        ...
+
+    async def all_of(self, person: PersonId) -> list[CaseRecord]:
+        """Oldest first."""
+        ...
+
+    async def of_coach(
+        self, coach_id: CoachId, statuses: tuple[CaseStatus, ...]
+    ) -> list[CaseRecord]:
+        """The coach's cases in these statuses, oldest first."""
+        ...
+
+    async def set_status(self, case_id: CaseId, status: CaseStatus, now: datetime) -> None: ...
+
+    async def accept(self, case_id: CaseId, coach_id: CoachId, now: datetime) -> None:
+        """Status ``open`` with this coach."""
+        ...
+
+    async def close(self, case_id: CaseId, outcome: CaseOutcome, now: datetime) -> None: ...
+
+    async def reopen(self, case_id: CaseId, now: datetime) -> None:
+        """Status ``open`` again, same coach; the outcome is cleared, ``reopened`` counts."""
+        ...
+
+    async def promise(self, case_id: CaseId, at: datetime) -> None:
+        """Record the time the young person was last told to expect an answer by."""
+        ...
+
+    async def set_intake(self, case_id: CaseId, intake: dict[str, JsonValue]) -> None:
+        """Replace the card answers (a consent was withdrawn)."""
+        ...
+
+    async def add_offer(
+        self,
+        case_id: CaseId,
+        coach_id: CoachId,
+        reasons: dict[str, JsonValue],
+        sent_at: datetime,
+        deadline_at: datetime,
+    ) -> OfferRecord: ...
+
+    async def get_offer(self, offer_id: int) -> OfferRecord | None: ...
+
+    async def offers_of(self, case_id: CaseId) -> list[OfferRecord]:
+        """Oldest first."""
+        ...
+
+    async def answer_offer(self, offer_id: int, status: OfferStatus, now: datetime) -> bool:
+        """Open -> ``status``; ``False`` (and no change) when the offer is no longer open."""
+        ...
+
+    async def loads(self, coach_ids: tuple[CoachId, ...]) -> dict[CoachId, int]:
+        """Open cases plus open offers per coach (0 for a coach with none)."""
+        ...
+
+    async def add_message(
+        self,
+        case_id: CaseId,
+        direction: RelayDirection,
+        text: str,
+        now: datetime,
+        *,
+        delivered: bool,
+    ) -> RelayRecord: ...
+
+    async def messages_of(self, case_id: CaseId) -> list[RelayRecord]:
+        """Oldest first."""
+        ...
+
+    async def mark_delivered(self, message_ids: tuple[int, ...]) -> None: ...
+
+    async def erase(self, person: PersonId) -> int:
+        """Delete the person's cases with their offers and messages. Returns how many cases."""
+        ...
+
+    async def purge_closed(self, before: datetime) -> int:
+        """Delete cases closed before ``before`` (with offers and messages)."""
+        ...
+
+
+# --- safety: crisis signals and who took them up --------------------------------------------
+#
+# Rules of this section: a safety event records *that* a young person's message was flagged (or
+# that they asked for a person), never what they wrote: a category code, times, the case and
+# who acknowledged or closed it. One open event per person: a new flag while one is open only
+# updates it. Only closing ends it (a coach's button); "you misunderstood me" does not.
+
+SAFETY_CATEGORY_MAX = 32
+_SAFETY_CATEGORY = re.compile(rf"[a-z_]{{1,{SAFETY_CATEGORY_MAX}}}")
+
+
+def check_safety_category(category: str) -> str:
+    """Return ``category`` if it is a short code (``suicide``, ``help_request``); raise
+    ``ValueError`` otherwise, so no text a person wrote can end up in the column."""
+    if not _SAFETY_CATEGORY.fullmatch(category):
+        raise ValueError("a safety category is a short code (a-z and _), not text")
+    return category
+
+
+@dataclass(frozen=True)
+class SafetyEventRecord:
+    id: int
+    person: PersonId
+    case_id: CaseId | None
+    category: str
+    opened_at: datetime
+    last_flag_at: datetime
+    """The latest flag (or request) while the event was open."""
+    flags: int
+    """How many flags and requests the event collected."""
+    acknowledged_at: datetime | None
+    acknowledged_by: PersonId | None
+    """The chat of the coach or coordinator who took it up."""
+    closed_at: datetime | None
+    closed_by: PersonId | None
+    escalated_at: datetime | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class SafetyEventRepository(Protocol):
+    async def open_or_get(
+        self, person: PersonId, category: str, now: datetime, *, case_id: CaseId | None = None
+    ) -> tuple[SafetyEventRecord, bool]:
+        """Open an event for ``person``, or update the open one (``category``, ``last_flag_at``,
+        ``flags + 1``; ``case_id`` when given). Returns the event and ``True`` when it was
+        opened by this call. Two concurrent calls never open two events."""
+        ...
+
+    async def current(self, person: PersonId) -> SafetyEventRecord | None:
+        """The person's open event, if any."""
+        ...
+
+    async def is_open(self, person: PersonId) -> bool: ...
+
+    async def get(self, event_id: int) -> SafetyEventRecord | None: ...
+
+    async def acknowledge(
+        self, event_id: int, by: PersonId, now: datetime
+    ) -> SafetyEventRecord | None:
+        """Record who took the open event up (the first acknowledgement stays). Returns the
+        event as it is now, ``None`` when it does not exist."""
+        ...
+
+    async def close(self, event_id: int, by: PersonId, now: datetime) -> SafetyEventRecord | None:
+        """Close the open event (acknowledging it too when nobody had). Closing a closed event
+        changes nothing. Returns the event as it is now, ``None`` when it does not exist."""
+        ...
+
+    async def mark_escalated(self, event_id: int, now: datetime) -> None:
+        """Remember that the coordinator was alerted because nobody acknowledged in time."""
+        ...
+
+    async def open_events(self) -> list[SafetyEventRecord]:
+        """Every open event, oldest first."""
+        ...
+
+    async def of(self, person: PersonId) -> list[SafetyEventRecord]:
+        """Every event of the person, oldest first (export)."""
+        ...
+
+    async def erase(self, person: PersonId) -> int:
+        """Delete every event of the person. Returns how many."""
+        ...
+
+    async def purge_closed(self, before: datetime) -> int:
+        """Delete events closed before ``before``; open events are never purged."""
         ...

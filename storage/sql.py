@@ -8,6 +8,8 @@ Rules of this module:
   refuses every further statement of the transaction).
 * Dialect differences stay in this module and are named where they occur (``_claim_due_*``).
 * Nothing is logged: rows hold personal data.
+* Encryption at rest happens in the codec and here, with the keyring given to
+  :func:`open_storage` (none: plaintext); the columns are :class:`storage.db.EncryptedText`.
 """
 
 from __future__ import annotations
@@ -42,18 +44,30 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from flows.ids import PersonId, ReminderKey
 from flows.session import Session
 from storage.codec import session_from_row, session_to_row, to_utc
+from storage.crypto import Keyring
 from storage.db import is_postgres, make_engine
+from storage.personal import core_parts
 from storage.ports import (
+    AccessAction,
+    AccessRecord,
+    ConsentRecord,
+    PersonalData,
     ReminderRecord,
     ReminderStatus,
     VersionConflict,
+    WebIdentityRecord,
     check_error_code,
     check_token_hash,
 )
+from storage.routing_sql import SqlCases, SqlCoaches
+from storage.safety_sql import SqlSafetyEvents
 from storage.tables import (
+    CONSENTS,
+    DATA_ACCESS_LOG,
     PENDING_PREDICATE,
     PROCESSED_UPDATES,
     REMINDERS,
+    REPORT_COUNTS,
     SESSIONS,
     WEB_IDENTITIES,
 )
@@ -96,16 +110,17 @@ def _record(mapping: RowMapping) -> ReminderRecord:
 
 
 class SqlSessions:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, keyring: Keyring | None = None) -> None:
         self._conn = conn
+        self._keyring = keyring
 
     async def get(self, person: PersonId) -> Session | None:
         result = await self._conn.execute(select(SESSIONS).where(SESSIONS.c.person == person))
         row = result.first()
-        return None if row is None else session_from_row(row._asdict())
+        return None if row is None else session_from_row(row._asdict(), self._keyring)
 
     async def save(self, session: Session, *, expected_version: int | None) -> None:
-        values = session_to_row(session)
+        values = session_to_row(session, self._keyring)
         if expected_version is None:
             insert = _insert(self._conn, SESSIONS).values(values)
             statement: Executable = insert.on_conflict_do_nothing()
@@ -122,6 +137,14 @@ class SqlSessions:
 
     async def delete(self, person: PersonId) -> None:
         await self._conn.execute(delete(SESSIONS).where(SESSIONS.c.person == person))
+
+    async def purge(self, *, unfinished_before: datetime, finished_before: datetime) -> int:
+        expired = or_(
+            and_(SESSIONS.c.status != "done", SESSIONS.c.updated_at < to_utc(unfinished_before)),
+            and_(SESSIONS.c.status == "done", SESSIONS.c.updated_at < to_utc(finished_before)),
+        )
+        result = await self._conn.execute(delete(SESSIONS).where(expired))
+        return result.rowcount
 
 
 class SqlReminders:
@@ -308,6 +331,27 @@ class SqlReminders:
         status = case((superseded, "cancelled"), else_="pending")
         await self._finish(reminder_id, {"status": status, "due_at": due_at, **extra})
 
+    async def all_of(self, person: PersonId) -> list[ReminderRecord]:
+        result = await self._conn.execute(
+            select(*_REMINDER_COLUMNS)
+            .where(REMINDERS.c.person == person)
+            .order_by(REMINDERS.c.created_at, REMINDERS.c.id)
+        )
+        return [_record(row) for row in result.mappings()]
+
+    async def erase(self, person: PersonId) -> int:
+        result = await self._conn.execute(delete(REMINDERS).where(REMINDERS.c.person == person))
+        return result.rowcount
+
+    async def purge_finished(self, before: datetime) -> int:
+        result = await self._conn.execute(
+            delete(REMINDERS).where(
+                REMINDERS.c.status.in_(("sent", "cancelled", "failed")),
+                REMINDERS.c.updated_at < to_utc(before),
+            )
+        )
+        return result.rowcount
+
 
 class SqlUpdateLog:
     def __init__(self, conn: AsyncConnection) -> None:
@@ -361,6 +405,154 @@ class SqlWebIdentities:
             )
         )
 
+    async def of(self, person: PersonId) -> list[WebIdentityRecord]:
+        result = await self._conn.execute(
+            select(WEB_IDENTITIES)
+            .where(WEB_IDENTITIES.c.person == person)
+            .order_by(WEB_IDENTITIES.c.created_at)
+        )
+        return [
+            WebIdentityRecord(
+                token_hash=row["token_hash"],
+                person=PersonId(row["person"]),
+                created_at=row["created_at"],
+                last_seen_at=row["last_seen_at"],
+            )
+            for row in result.mappings()
+        ]
+
+    async def erase(self, person: PersonId) -> int:
+        result = await self._conn.execute(
+            delete(WEB_IDENTITIES).where(WEB_IDENTITIES.c.person == person)
+        )
+        return result.rowcount
+
+    async def purge(self, last_seen_before: datetime) -> int:
+        result = await self._conn.execute(
+            delete(WEB_IDENTITIES).where(WEB_IDENTITIES.c.last_seen_at < to_utc(last_seen_before))
+        )
+        return result.rowcount
+
+
+class SqlConsents:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def record(self, consent: ConsentRecord) -> None:
+        await self._conn.execute(
+            CONSENTS.insert().values(
+                person=consent.person,
+                category=consent.category,
+                given=consent.given,
+                notice_version=consent.notice_version,
+                text_hash=consent.text_hash,
+                at=to_utc(consent.at),
+            )
+        )
+
+    async def history(self, person: PersonId) -> list[ConsentRecord]:
+        result = await self._conn.execute(
+            select(CONSENTS)
+            .where(CONSENTS.c.person == person)
+            .order_by(CONSENTS.c.at, CONSENTS.c.id)
+        )
+        return [
+            ConsentRecord(
+                person=PersonId(row["person"]),
+                category=row["category"],
+                given=bool(row["given"]),
+                notice_version=row["notice_version"],
+                text_hash=row["text_hash"],
+                at=row["at"],
+            )
+            for row in result.mappings()
+        ]
+
+    async def current(self, person: PersonId) -> dict[str, ConsentRecord]:
+        # Oldest first, so the newest record of each category is the one left in the dict.
+        return {record.category: record for record in await self.history(person)}
+
+    async def erase(self, person: PersonId) -> int:
+        result = await self._conn.execute(delete(CONSENTS).where(CONSENTS.c.person == person))
+        return result.rowcount
+
+    async def purge(self, before: datetime) -> int:
+        stale = (
+            select(CONSENTS.c.person)
+            .group_by(CONSENTS.c.person)
+            .having(func.max(CONSENTS.c.at) < to_utc(before))
+        )
+        result = await self._conn.execute(
+            delete(CONSENTS).where(
+                CONSENTS.c.person.in_(stale),
+                CONSENTS.c.person.not_in(select(SESSIONS.c.person)),
+            )
+        )
+        return result.rowcount
+
+
+class SqlPrivacy:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def record_access(
+        self,
+        person: PersonId,
+        partnership: str,
+        coach: str | None,
+        action: AccessAction,
+        at: datetime,
+    ) -> None:
+        await self._conn.execute(
+            DATA_ACCESS_LOG.insert().values(
+                person=person, partnership=partnership, coach=coach, action=action, at=to_utc(at)
+            )
+        )
+
+    async def accesses(self, person: PersonId) -> list[AccessRecord]:
+        result = await self._conn.execute(
+            select(DATA_ACCESS_LOG)
+            .where(DATA_ACCESS_LOG.c.person == person)
+            .order_by(DATA_ACCESS_LOG.c.at, DATA_ACCESS_LOG.c.id)
+        )
+        return [
+            AccessRecord(
+                person=PersonId(row["person"]),
+                partnership=row["partnership"],
+                coach=row["coach"],
+                action=cast(AccessAction, row["action"]),
+                at=row["at"],
+            )
+            for row in result.mappings()
+        ]
+
+    async def erase_accesses(self, person: PersonId) -> int:
+        result = await self._conn.execute(
+            delete(DATA_ACCESS_LOG).where(DATA_ACCESS_LOG.c.person == person)
+        )
+        return result.rowcount
+
+    async def purge_accesses(self, before: datetime) -> int:
+        result = await self._conn.execute(
+            delete(DATA_ACCESS_LOG).where(DATA_ACCESS_LOG.c.at < to_utc(before))
+        )
+        return result.rowcount
+
+    async def add_count(self, month: str, metric: str, amount: int = 1) -> None:
+        insert = _insert(self._conn, REPORT_COUNTS).values(
+            month=month, metric=metric, count=amount
+        )
+        await self._conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=[REPORT_COUNTS.c.month, REPORT_COUNTS.c.metric],
+                set_={"count": REPORT_COUNTS.c.count + insert.excluded.count},
+            )
+        )
+
+    async def counts(self) -> dict[tuple[str, str], int]:
+        result = await self._conn.execute(select(REPORT_COUNTS))
+        return {(row["month"], row["metric"]): int(row["count"]) for row in result.mappings()}
+
 
 @dataclass(frozen=True)
 class SqlTransaction:
@@ -368,22 +560,37 @@ class SqlTransaction:
     reminders: SqlReminders
     updates: SqlUpdateLog
     web: SqlWebIdentities
+    consents: SqlConsents
+    privacy: SqlPrivacy
+    coaches: SqlCoaches
+    cases: SqlCases
+    safety: SqlSafetyEvents
 
     @classmethod
-    def on(cls, conn: AsyncConnection) -> SqlTransaction:
+    def on(cls, conn: AsyncConnection, keyring: Keyring | None = None) -> SqlTransaction:
         return cls(
-            sessions=SqlSessions(conn),
+            sessions=SqlSessions(conn, keyring),
             reminders=SqlReminders(conn),
             updates=SqlUpdateLog(conn),
             web=SqlWebIdentities(conn),
+            consents=SqlConsents(conn),
+            privacy=SqlPrivacy(conn),
+            coaches=SqlCoaches(conn),
+            cases=SqlCases(conn, keyring),
+            safety=SqlSafetyEvents(conn, keyring),
         )
 
 
 class SqlStorage:
-    """:class:`storage.ports.Storage` on an async SQLAlchemy engine (which it owns)."""
+    """:class:`storage.ports.Storage` on an async SQLAlchemy engine (which it owns).
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    ``keyring`` encrypts the :class:`storage.db.EncryptedText` columns (none: plaintext).
+    """
+
+    def __init__(self, engine: AsyncEngine, keyring: Keyring | None = None) -> None:
         self.engine = engine
+        self.keyring = keyring
+        self.personal_data_parts: list[PersonalData] = core_parts()
 
     @property
     def is_postgres(self) -> bool:
@@ -393,7 +600,7 @@ class SqlStorage:
     async def transaction(self) -> AsyncIterator[SqlTransaction]:
         # engine.begin(): COMMIT when the block ends normally, ROLLBACK when it raises.
         async with self.engine.begin() as conn:
-            yield SqlTransaction.on(conn)
+            yield SqlTransaction.on(conn, self.keyring)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -407,7 +614,7 @@ class SqlStorage:
         return True
 
 
-async def open_storage(url: str) -> SqlStorage:
+async def open_storage(url: str, keyring: Keyring | None = None) -> SqlStorage:
     """A :class:`SqlStorage` for ``url``; the schema must already be migrated
-    (:func:`storage.migrate.upgrade`)."""
-    return SqlStorage(make_engine(url))
+    (:func:`storage.migrate.upgrade`). With ``keyring``, personal data is encrypted at rest."""
+    return SqlStorage(make_engine(url), keyring)

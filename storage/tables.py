@@ -11,23 +11,28 @@ Rules of this module:
   explicitly (primary keys keep the database's default name), so that later migrations, SQLite
   batch mode included, can refer to them.
 * Columns hold no free text a person typed except ``sessions.answers``, which goes through
-  :mod:`storage.codec` (where encryption will be added).
+  :mod:`storage.codec`. Columns that can hold free text, contact details or anything of a
+  sensitive domain are :class:`storage.db.EncryptedText` and are encrypted by the code that
+  writes them; ``docs/data-inventory.yaml`` lists every column, and
+  ``tests/privacy/test_inventory.py`` fails for a column it lacks or a sensitive column that is
+  not encrypted.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Index, Table, Text, text
+from sqlalchemy import CheckConstraint, Index, Table, text
 from sqlmodel import Field, SQLModel
 
-from storage.db import UtcDateTime
-from storage.ports import ERROR_CODE_MAX, REMINDER_STATUSES
+from storage.db import EncryptedText, UtcDateTime
+from storage.ports import ACCESS_ACTIONS, ERROR_CODE_MAX, REMINDER_STATUSES
 
 # The predicate of the partial unique index; upserts must repeat it literally (a bound parameter
 # would keep SQLite and PostgreSQL from matching the conflict target to the index).
 PENDING_PREDICATE = "status = 'pending'"
 _STATUS_LIST = ", ".join(f"'{status}'" for status in REMINDER_STATUSES)
+_ACTION_LIST = ", ".join(f"'{action}'" for action in ACCESS_ACTIONS)
 
 
 class SessionRow(SQLModel, table=True):
@@ -35,16 +40,17 @@ class SessionRow(SQLModel, table=True):
 
     person: str = Field(primary_key=True)
     flow: str
-    step: str | None = Field(default=None, nullable=True)
+    # Step ids are encrypted too: "help_addiction" alone says something about a person.
+    step: str | None = Field(default=None, sa_type=EncryptedText, nullable=True)
     status: str
     language: str
     version: int
     started_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
     updated_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
-    answers: str = Field(sa_type=Text, nullable=False)  # JSON object (storage.codec)
-    history: str = Field(sa_type=Text, nullable=False)  # JSON list of step ids
-    return_to: str | None = Field(default=None, nullable=True)
-    interrupted: str | None = Field(default=None, nullable=True)
+    answers: str = Field(sa_type=EncryptedText, nullable=False)  # JSON object (storage.codec)
+    history: str = Field(sa_type=EncryptedText, nullable=False)  # JSON list of step ids
+    return_to: str | None = Field(default=None, sa_type=EncryptedText, nullable=True)
+    interrupted: str | None = Field(default=None, sa_type=EncryptedText, nullable=True)
     nudges: int
 
 
@@ -98,6 +104,47 @@ class WebIdentityRow(SQLModel, table=True):
     last_seen_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
 
 
+class ConsentRow(SQLModel, table=True):
+    """Every consent given or withdrawn, never updated: the history is the proof."""
+
+    __tablename__ = "consents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person: str = Field(index=True)
+    category: str
+    given: bool
+    notice_version: str
+    # sha256 hex of the text the person saw when they pressed the button.
+    text_hash: str = Field(max_length=64)
+    at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+
+
+class ReportCountRow(SQLModel, table=True):
+    """Anonymous counts per month ("2026-11") for reporting; they survive an erasure."""
+
+    __tablename__ = "report_counts"
+
+    month: str = Field(primary_key=True, max_length=7)
+    metric: str = Field(primary_key=True)
+    count: int
+
+
+class DataAccessRow(SQLModel, table=True):
+    """Which partnership and coach received or viewed a person's intake (shown by /mijngegevens)."""
+
+    __tablename__ = "data_access_log"
+    __table_args__ = (
+        CheckConstraint(f"action IN ({_ACTION_LIST})", name="ck_data_access_log_action"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    person: str = Field(index=True)
+    partnership: str
+    coach: str | None = Field(default=None, nullable=True)
+    action: str
+    at: datetime = Field(sa_type=UtcDateTime, nullable=False, index=True)
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = SQLModel.metadata.tables[str(model.__tablename__)]
     return table
@@ -107,3 +154,12 @@ SESSIONS: Table = _table(SessionRow)
 REMINDERS: Table = _table(ReminderRow)
 PROCESSED_UPDATES: Table = _table(ProcessedUpdateRow)
 WEB_IDENTITIES: Table = _table(WebIdentityRow)
+CONSENTS: Table = _table(ConsentRow)
+REPORT_COUNTS: Table = _table(ReportCountRow)
+DATA_ACCESS_LOG: Table = _table(DataAccessRow)
+
+# The routing tables live in their own module; importing it registers them on the metadata.
+from storage import routing as _routing  # noqa: E402, F401
+
+# So do the safety events (storage/safety.py).
+from storage import safety as _safety  # noqa: E402, F401

@@ -1,4 +1,4 @@
-"""The six gettext catalogs (locales/<lang>/LC_MESSAGES/opstap.po) against the code.
+"""The six gettext catalogs (locales/<lang>/LC_MESSAGES/opstap.po and safety.po) against the code.
 
 Fails when a message id used anywhere is missing, empty or fuzzy in any language, when a
 message's placeholders differ between languages, when a catalog holds an entry nothing uses
@@ -22,12 +22,18 @@ from pathlib import Path
 
 import pytest
 
+from bot.commands import COMMANDS
 from bot.i18n import Catalog, catalog_path, load_catalog
+from bot.safety.helplines import load_helplines
+from bot.safety.responder import message_ids as safety_message_ids
 from tests.flows import SCENARIOS, messages, run
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
 LANGUAGES = ("nl", "en", "fr", "ar", "tr", "uk")
+# Domain files checked here: the engine and intake, and the safety net (its ids come from
+# bot.safety.responder.message_ids, which also covers the ids its YAML data names).
+DOMAINS = ("opstap", "safety")
 
 # Ids built with an f-string in flows/, and every value they can take.
 F_STRING_IDS: dict[str, tuple[str, ...]] = {
@@ -44,6 +50,8 @@ SERVICE_IDS = frozenset(
         "privacy.short",
         "privacy.full",
         "privacy.more_button",
+        # The Telegram commands menu (bot/telegram/app.py), one description per command.
+        *(f"command.{name}" for name in COMMANDS),
     }
 )
 
@@ -67,6 +75,7 @@ SAME_AS_DUTCH = frozenset(
         "intake.summary.line",
         "intake.welcome.start",
         "intake.contact.label",
+        "safety.phone",
     }
 )
 
@@ -121,12 +130,21 @@ def used_ids() -> set[str]:
     found, patterns = static_ids()
     for pattern in patterns:
         found.update(F_STRING_IDS.get(pattern, ()))
-    return found | dynamic_ids() | SERVICE_IDS
+    return found | dynamic_ids() | SERVICE_IDS | safety_message_ids(load_helplines())
+
+
+def _merged(language: str) -> Catalog:
+    parts = [load_catalog(catalog_path(LOCALES, language, domain), language) for domain in DOMAINS]
+    return Catalog(
+        language,
+        {k: v for part in parts for k, v in part.entries.items()},
+        frozenset().union(*(part.fuzzy for part in parts)),
+    )
 
 
 @pytest.fixture(scope="module")
 def catalogs() -> dict[str, Catalog]:
-    return {lang: load_catalog(catalog_path(LOCALES, lang), lang) for lang in LANGUAGES}
+    return {lang: _merged(lang) for lang in LANGUAGES}
 
 
 def placeholders(text: str) -> set[str]:
@@ -202,9 +220,10 @@ def test_arabic_and_ukrainian_are_written_in_their_scripts(catalogs: dict[str, C
         assert cyrillic.search(catalogs["uk"].entries[message_id])
 
 
+@pytest.mark.parametrize("domain", DOMAINS)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_headers_declare_language_plurals_and_utf8(language: str) -> None:
-    text = catalog_path(LOCALES, language).read_text(encoding="utf-8")
+def test_headers_declare_language_plurals_and_utf8(language: str, domain: str) -> None:
+    text = catalog_path(LOCALES, language, domain).read_text(encoding="utf-8")
     header = text.split("\n\n", 1)[0]
     assert f'"Language: {language}\\n"' in header
     assert '"Plural-Forms: nplurals=' in header

@@ -47,6 +47,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.commands import COMMANDS, parse_command
+from bot.inbound import Inbound, InboundRouter
 from bot.service import Clock, ConversationService
 from bot.telegram.channel import TelegramChannel, person_of
 from bot.telegram.limits import FloodLimiter
@@ -108,6 +109,14 @@ def _media_kind(message: Message) -> MediaKind:
     return "other"
 
 
+def _reply_to_bot(message: Message) -> str | None:
+    """The text of the bot's message this one replies to (how a coach picks a case)."""
+    replied = message.reply_to_message
+    if replied is None or replied.from_user is None or not replied.from_user.is_bot:
+        return None
+    return replied.text or replied.caption
+
+
 class TelegramFrontDoor:
     """Builds the PTB application and translates between updates and inputs."""
 
@@ -121,8 +130,11 @@ class TelegramFrontDoor:
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
         on_blocked: Blocked | None = None,
+        coach_router: InboundRouter | None = None,
     ) -> None:
         self.service = service
+        # Gets every private input first (coach chats, coach invite links); True: handled.
+        self.coach_router = coach_router
         self.clock = clock
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
@@ -147,8 +159,15 @@ class TelegramFrontDoor:
             lang: translator.render(msg("safety.button"), lang) for lang in translator.languages
         }
         self._help_texts = {label.casefold() for label in help_labels.values()}
+        help_hints = {
+            lang: translator.render(msg("safety.button.hint"), lang)
+            for lang in translator.languages
+        }
         self.channel = TelegramChannel(
-            self.application.bot, help_labels, on_language=self.set_chat_commands
+            self.application.bot,
+            help_labels,
+            on_language=self.set_chat_commands,
+            help_hints=help_hints,
         )
         app = self.application
         app.add_handler(TypeHandler(Update, self._dedupe), group=-1)
@@ -238,14 +257,21 @@ class TelegramFrontDoor:
         now = self.clock.now()
         event: Input
         if message.text is not None:
-            if message.text.strip().casefold() in self._help_texts:
-                await self.service.crisis_help(person, language_hint=language)
-                return
             command = parse_command(message.text, now)
             event = command if command is not None else TextReceived(message.text, now)
         else:
             event = MediaReceived(_media_kind(message), now, caption=message.caption)
+        if await self._to_coach_desk(
+            Inbound(person, event, language, reply_to=_reply_to_bot(message))
+        ):
+            return
+        if isinstance(event, TextReceived) and event.text.strip().casefold() in self._help_texts:
+            await self.service.crisis_help(person, language_hint=language)
+            return
         await self.service.handle(person, event, language_hint=language)
+
+    async def _to_coach_desk(self, inbound: Inbound) -> bool:
+        return self.coach_router is not None and await self.coach_router(inbound)
 
     async def _on_edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # An edited message is screened like new text (a crisis phrase may be added later),
@@ -255,8 +281,13 @@ class TelegramFrontDoor:
             return
         person = person_of(update.effective_chat.id)
         now = self.clock.now()
+        event = MediaReceived("other", now, caption=message.text or message.caption)
+        if await self._to_coach_desk(Inbound(person, event, edited=True)):
+            return
+        # The language hint lets a crisis response to an edit come in the person's language.
+        user = update.effective_user
         await self.service.handle(
-            person, MediaReceived("other", now, caption=message.text or message.caption)
+            person, event, language_hint=user.language_code if user is not None else None
         )
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -268,11 +299,10 @@ class TelegramFrontDoor:
             if query.data is not None and update.effective_chat is not None:
                 person = person_of(update.effective_chat.id)
                 user = update.effective_user
-                await self.service.handle(
-                    person,
-                    ButtonPressed(query.data, self.clock.now()),
-                    language_hint=user.language_code if user else None,
-                )
+                pressed = ButtonPressed(query.data, self.clock.now())
+                hint = user.language_code if user else None
+                if not await self._to_coach_desk(Inbound(person, pressed, hint)):
+                    await self.service.handle(person, pressed, language_hint=hint)
         finally:
             try:
                 await query.answer()

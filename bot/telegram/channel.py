@@ -6,7 +6,11 @@ Rules:
   64 bytes, checked). When a new question is sent, the buttons of the previous question are
   removed so they cannot be pressed into a wrong state.
 * The persistent "Ik heb nu hulp nodig" button is a reply keyboard, attached to the first
-  message without inline buttons that a chat gets from this process.
+  message without inline buttons that a chat gets from this process. A message can carry only
+  one keyboard, so when that first message has inline buttons (every question has), a short
+  hint with the help button comes just before it (just after it when it is the crisis response,
+  which always comes first): the young person has the button from the start. Messages for the
+  team (``OutgoingMessage.team``) never get it.
 * Arabic messages get a right-to-left mark at the start of every line.
 * Errors are logged by type and chat id, never with text.
 * Documents (the ``/mijngegevens`` export) go to the person's own private chat: a person id is
@@ -77,11 +81,16 @@ def rtl(text: str) -> str:
 
 class TelegramChannel:
     def __init__(
-        self, bot: Bot, help_labels: dict[str, str], on_language: LanguageHook | None = None
+        self,
+        bot: Bot,
+        help_labels: dict[str, str],
+        on_language: LanguageHook | None = None,
+        help_hints: dict[str, str] | None = None,
     ) -> None:
         self._bot = bot
         self.on_language = on_language
         self._help_labels = help_labels
+        self._help_hints = help_hints or {}
         self._last_prompt: dict[int, int] = {}
         self._keyboard_sent: set[int] = set()
         self.blocked: set[int] = set()
@@ -97,6 +106,13 @@ class TelegramChannel:
         text = rtl(message.text) if message.rtl else message.text
         chunks = split_text(text or "…")
         markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
+        language = "ar" if message.rtl else "nl"
+        # The help button still has to be shown in this chat, next to this message.
+        hint = (
+            self._help_hints.get(language) or self._help_hints.get("nl")
+            if message.buttons and not message.team and chat_id not in self._keyboard_sent
+            else None
+        )
         if message.buttons:
             rows = []
             for row in message.buttons:
@@ -107,24 +123,36 @@ class TelegramChannel:
                     buttons.append(InlineKeyboardButton(label[:200], callback_data=value))
                 rows.append(buttons)
             markup = InlineKeyboardMarkup(rows)
-        elif chat_id not in self._keyboard_sent:
-            markup = self._help_keyboard("ar" if message.rtl else "nl")
+        elif chat_id not in self._keyboard_sent and not message.team:
+            markup = self._help_keyboard(language)
             self._keyboard_sent.add(chat_id)
         if message.prompt:
             await self._retire_prompt(chat_id)
         try:
+            if hint is not None and not message.crisis:
+                await self._send_hint(chat_id, hint, language, message.rtl)
             sent = None
             for index, chunk in enumerate(chunks):
                 last = index == len(chunks) - 1
                 sent = await self._bot.send_message(
                     chat_id, chunk, reply_markup=markup if last else None
                 )
+            if hint is not None and message.crisis:
+                await self._send_hint(chat_id, hint, language, message.rtl)
         except Forbidden:
             self.blocked.add(chat_id)
             log.warning("telegram chat blocked the bot chat=%s", chat_id)
             return
         if message.prompt and message.buttons and sent is not None:
             self._last_prompt[chat_id] = sent.message_id
+
+    async def _send_hint(self, chat_id: int, hint: str, language: str, right_to_left: bool) -> None:
+        await self._bot.send_message(
+            chat_id,
+            rtl(hint) if right_to_left else hint,
+            reply_markup=self._help_keyboard(language),
+        )
+        self._keyboard_sent.add(chat_id)
 
     async def deliver_document(
         self, person: PersonId, filename: str, content: bytes, caption: str

@@ -1,0 +1,222 @@
+"""The coach desk: what a coach's chat with the bot does.
+
+Rules of this module:
+
+* :meth:`CoachDesk.route` is the channel's :data:`bot.inbound.InboundRouter`. It takes an invite
+  deep link (``/start c_...``) from any chat, and every input of a chat bound to a coach. Other
+  chats are not touched (``False``): the young person's conversation goes on as before. When the
+  lookup itself fails, the input is passed on rather than lost.
+* Only ``case=`` buttons are the desk's: any other button pressed in a coach chat (a safety
+  alert's, a privacy one) goes on to the conversation service's button handlers.
+* Coach actions: the card buttons (``case=<n>:accept`` / ``decline`` / ``close:<outcome>``), a
+  reply to any message of a case (it carries ``Dossier #n``), ``/case N [text]``, ``/cases``,
+  ``/sluit N`` (then an outcome button), ``/help``. Plain text without a reply goes to the
+  coach's current case (set by accepting a case or by ``/case N``), otherwise the desk asks which
+  case is meant: a message is never guessed onto a young person.
+* A coach acts on their own cases only; every action checks the case's coach in the same
+  transaction that changes it. A deactivated coach is told so and can do nothing.
+* Coaches read concise Dutch (``coach.*``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.coach.card import CASE_BUTTONS, CardWriter, case_button, case_in
+from bot.coach.handoff import Handoff, Outbox
+from bot.coach.invites import looks_like_invite, token_hash
+from bot.coach.relay import Relay
+from bot.inbound import Inbound
+from bot.logs import describe
+from bot.service import OutgoingMessage
+from flows.ids import CaseId, PersonId
+from flows.inputs import ButtonPressed, CommandReceived, MediaReceived, TextReceived
+from flows.text import Param, Verbatim
+from storage.ports import CASE_OUTCOMES, CaseOutcome, CoachRecord
+
+log = logging.getLogger(__name__)
+
+
+class _ChatTaken(Exception):
+    """The chat already belongs to another coach: roll the redemption back."""
+
+
+@dataclass
+class CoachDesk:
+    handoff: Handoff
+    relay: Relay
+
+    @property
+    def writer(self) -> CardWriter:
+        return self.handoff.writer
+
+    def _say(self, message_id: str, **params: Param) -> OutgoingMessage:
+        return OutgoingMessage(self.writer.text(message_id, **params))
+
+    # --- the router -----------------------------------------------------------------------
+
+    async def route(self, inbound: Inbound) -> bool:
+        event = inbound.event
+        service = self.handoff.service
+        if (
+            isinstance(event, CommandReceived)
+            and event.name == "start"
+            and looks_like_invite(event.args)
+        ):
+            await self.handoff.send(await self._redeem(inbound.person, event.args))
+            return True
+        try:
+            async with service.storage.transaction() as tx:
+                coach = await tx.coaches.by_person(inbound.person)
+        except Exception as error:
+            log.error("coach lookup failed person=%s error=%s", inbound.person, describe(error))
+            return False
+        if coach is None:
+            return False
+        if isinstance(event, ButtonPressed) and event.value.partition("=")[0] != CASE_BUTTONS:
+            # Other features' buttons in a coach chat (a safety alert's "close", privacy) are
+            # the service's button handlers' business.
+            return False
+        try:
+            outbox = await self._handle(coach, inbound)
+        except Exception as error:
+            log.error("coach desk failed coach=%s error=%s", coach.id, describe(error))
+            outbox = [(inbound.person, self._say("coach.error"))]
+        await self.handoff.send(outbox)
+        return True
+
+    async def _redeem(self, person: PersonId, token: str) -> Outbox:
+        now = self.handoff.service.clock.now()
+        try:
+            async with self.handoff.service.storage.transaction() as tx:
+                coach_id = await tx.coaches.redeem_invite(token_hash(token), now)
+                if coach_id is None:
+                    return [(person, self._say("coach.invite.invalid"))]
+                other = await tx.coaches.by_person(person)
+                if other is not None and other.id != coach_id:
+                    raise _ChatTaken
+                await tx.coaches.bind(coach_id, person)
+                coach = await tx.coaches.get(coach_id)
+        except _ChatTaken:
+            return [(person, self._say("coach.invite.taken"))]
+        if coach is None:
+            return [(person, self._say("coach.invite.invalid"))]
+        log.info("coach bound coach=%s person=%s", coach.id, person)
+        partnership = self.handoff.directory.partnership(coach.partnership)
+        team = Verbatim(partnership.name if partnership else coach.partnership)
+        return [
+            (person, self._say("coach.welcome", name=Verbatim(coach.first_name), team=team)),
+            (person, self._say("coach.help")),
+        ]
+
+    # --- a coach's input ------------------------------------------------------------------
+
+    async def _handle(self, coach: CoachRecord, inbound: Inbound) -> Outbox:
+        me = inbound.person
+        event = inbound.event
+        if not coach.active:
+            return [(me, self._say("coach.inactive"))]
+        if inbound.edited:
+            return [(me, self._say("coach.edit_ignored"))]
+        if isinstance(event, ButtonPressed):
+            return await self._button(coach, event.value)
+        if isinstance(event, CommandReceived):
+            return await self._command(coach, event)
+        if isinstance(event, MediaReceived):
+            return [(me, self._say("coach.text_only"))]
+        if isinstance(event, TextReceived):
+            case = case_in(inbound.reply_to) or coach.current_case
+            if case is None:
+                return [(me, self._say("coach.which_case"))]
+            return await self.relay.coach_wrote(coach, CaseId(case), event.text)
+        return [(me, self._say("coach.help"))]
+
+    async def _button(self, coach: CoachRecord, value: str) -> Outbox:
+        me = coach.person
+        assert me is not None
+        prefix, _, rest = value.partition("=")
+        case, _, action = rest.partition(":")
+        if prefix != CASE_BUTTONS or not case.isdigit():
+            return [(me, self._say("coach.stale"))]
+        case_id = CaseId(case)
+        if action == "accept":
+            return await self.handoff.accept(coach, case_id)
+        if action == "decline":
+            return await self.handoff.decline(coach, case_id)
+        kind, _, outcome = action.partition(":")
+        if kind == "close" and outcome in CASE_OUTCOMES:
+            return await self.relay.close(coach, case_id, _outcome(outcome))
+        return [(me, self._say("coach.stale"))]
+
+    async def _command(self, coach: CoachRecord, command: CommandReceived) -> Outbox:
+        me = coach.person
+        assert me is not None
+        name = command.name
+        number, _, text = command.args.strip().partition(" ")
+        if name == "case":
+            if not number.isdigit():
+                return [(me, self._say("coach.case.how"))]
+            if text.strip():
+                return await self.relay.coach_wrote(coach, CaseId(number), text)
+            return await self._choose(coach, CaseId(number))
+        if name == "cases":
+            return [(me, await self._list(coach))]
+        if name in ("sluit", "close"):
+            target = number if number.isdigit() else coach.current_case
+            if target is None:
+                return [(me, self._say("coach.close.how"))]
+            return await self._ask_outcome(coach, CaseId(target))
+        return [(me, self._say("coach.help"))]
+
+    async def _choose(self, coach: CoachRecord, case_id: CaseId) -> Outbox:
+        me = coach.person
+        assert me is not None
+        async with self.handoff.service.storage.transaction() as tx:
+            case = await tx.cases.get(case_id)
+            if case is None or case.coach != coach.id:
+                return [(me, self._say("coach.case.unknown", case=case_id))]
+            if case.status != "open":
+                return [(me, self._say("coach.case.closed", case=case_id))]
+            await tx.coaches.set_current_case(coach.id, case.id)
+        name = Verbatim(self.writer.young_name(case.intake))
+        return [(me, self._say("coach.case.current", case=case.id, name=name))]
+
+    async def _list(self, coach: CoachRecord) -> OutgoingMessage:
+        async with self.handoff.service.storage.transaction() as tx:
+            cases = await tx.cases.of_coach(coach.id, ("open",))
+        if not cases:
+            return self._say("coach.cases.none")
+        lines = [self.writer.text("coach.cases.title", count=len(cases), capacity=coach.capacity)]
+        for case in cases:
+            place = case.intake.get("place_label")
+            lines.append(self.writer.text(
+                "coach.cases.line",
+                case=case.id,
+                name=Verbatim(self.writer.young_name(case.intake)),
+                place=Verbatim(place if isinstance(place, str) else "?"),
+            ))
+        return OutgoingMessage("\n".join(lines))
+
+    async def _ask_outcome(self, coach: CoachRecord, case_id: CaseId) -> Outbox:
+        me = coach.person
+        assert me is not None
+        async with self.handoff.service.storage.transaction() as tx:
+            case = await tx.cases.get(case_id)
+        if case is None or case.coach != coach.id:
+            return [(me, self._say("coach.case.unknown", case=case_id))]
+        if case.status != "open":
+            return [(me, self._say("coach.case.closed", case=case_id))]
+        buttons = tuple(
+            ((self.writer.text(f"coach.outcome.{o}"), case_button(case.id, f"close:{o}")),)
+            for o in CASE_OUTCOMES
+        )
+        text = self.writer.text("coach.close.ask", case=case.id)
+        return [(me, OutgoingMessage(text, buttons))]
+
+
+def _outcome(value: str) -> CaseOutcome:
+    for outcome in CASE_OUTCOMES:
+        if outcome == value:
+            return outcome
+    raise ValueError("unknown outcome")

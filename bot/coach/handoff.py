@@ -1,0 +1,467 @@
+"""After "Verstuur": from the intake to a case, a coach, a card and an honest promise.
+
+Rules of this module:
+
+* In the transaction of the submission (:meth:`Handoff.on_submit`, the effect hook of
+  :class:`flows.effects.SubmitIntake`): read the place (the intake's routing value, else the
+  typed place resolved again), make the case (or refresh the young person's case that is not
+  closed in the same partnership), plan the first offer (:func:`flows.routing.assign.
+  next_offer`), schedule its deadline reminder, log that the partnership received the intake.
+  A young person in a blind spot, outside Flanders or without a place gets no case: they get
+  the directory's general contacts, and an anonymous monthly count records it
+  (``routing.blind_spot``, ``routing.blind_spot.<nis>``, ``routing.outside_flanders``,
+  ``routing.no_place``; cases count as ``cases.created``, ``cases.closed.<outcome>`` and
+  ``cases.reopened``).
+* After the commit (:meth:`Handoff.after_submit`): the card goes to the coach and the young
+  person hears what happens and by when. The in-transaction hook leaves a note for the
+  after-commit hook of the same input (:attr:`Handoff._notes`).
+* A deadline is N working hours (``OPSTAP_ACCEPT_WITHIN_HOURS``) in the hours of the coach with
+  the offer (else the partnership's), skipping Belgian public holidays. Its reminder is
+  ``handoff.offer.<offer id>`` on the young person (ids only; the session version is 0 because
+  it does not belong to a conversation step). :meth:`on_reminder` checks that the offer is still
+  open (an answered offer: nothing happens), expires it and offers the case to the next coach,
+  then the coordinator. Whenever the new deadline is later than what the young person was told,
+  they are told again.
+* Nobody reachable: the case waits and ``handoff.retry.<case id>`` tries again after the same
+  working time; the young person gets the general contacts meanwhile.
+* :meth:`accept` never takes a coach above capacity (coordinators, the last resort, excepted).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from bot.coach.card import CardWriter
+from bot.coach.dates import when_text
+from bot.coach.team import deadline, team
+from bot.routing.place_check import parse_place_value, place_check_of
+from bot.service import ConversationService, OutgoingMessage
+from flows.effects import Effect
+from flows.engine import SKIPPED
+from flows.ids import CaseId, PersonId, ReminderKey
+from flows.routing.assign import need_from_answers, next_offer
+from flows.routing.card import card_answers
+from flows.routing.directory import Directory, Partnership
+from flows.routing.places import Resolver
+from flows.session import JsonValue, Session
+from flows.text import Msg, Param, Verbatim, msg
+from storage.ports import (
+    CaseRecord,
+    CoachRecord,
+    OfferRecord,
+    ReminderRecord,
+    Transaction,
+)
+
+log = logging.getLogger(__name__)
+
+REMINDER_PREFIX = "handoff."
+Outbox = list[tuple[PersonId, OutgoingMessage]]
+PlaceStatus = Literal["routed", "blind_spot", "outside_flanders", "no_place"]
+Holidays = Callable[[int, int], frozenset[date]]
+# When a case waits for a partnership the directory no longer lists: try again tomorrow.
+_NO_HOURS_RETRY = timedelta(days=1)
+
+
+def offer_key(offer_id: int) -> ReminderKey:
+    return ReminderKey(f"{REMINDER_PREFIX}offer.{offer_id}")
+
+
+def retry_key(case_id: CaseId) -> ReminderKey:
+    return ReminderKey(f"{REMINDER_PREFIX}retry.{case_id}")
+
+
+@dataclass(frozen=True)
+class Place:
+    status: PlaceStatus
+    nis: str | None = None
+    partnership: Partnership | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class _Note:
+    place: Place
+    case: CaseId | None = None
+    refreshed: bool = False
+
+
+@dataclass(frozen=True)
+class Planned:
+    case: CaseRecord
+    offer: OfferRecord
+    coach: CoachRecord
+
+
+@dataclass
+class Handoff:
+    service: ConversationService
+    directory: Directory
+    holidays: Holidays
+    resolver: Resolver | None = None
+    accept_within_hours: float = 8.0
+    timezone: str = "Europe/Brussels"
+    _notes: dict[PersonId, _Note] = field(default_factory=dict)
+    writer: CardWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.writer = CardWriter(self.service.translator)
+
+    # --- texts ----------------------------------------------------------------------------
+
+    def say(self, language: str, *parts: Msg, buttons: tuple[tuple[tuple[str, str], ...], ...]
+            = ()) -> OutgoingMessage:
+        """A message for a young person, in their language."""
+        translator = self.service.translator
+        text = "\n\n".join(translator.render(part, language) for part in parts)
+        return OutgoingMessage(text, buttons, rtl=translator.is_rtl(language))
+
+    def when(self, moment: datetime, language: str) -> str:
+        now = self.service.clock.now()
+        return when_text(self.service.translator, moment, now, language, self.timezone)
+
+    def contacts(self, nis: str | None) -> Msg:
+        fallback = self.directory.fallback_for(nis or "")
+        lines = []
+        for contact in fallback.contacts:
+            site = f" ({contact.url.removeprefix('https://').removeprefix('http://')})" if (
+                contact.url
+            ) else ""
+            lines.append(f"• {contact.name}: {contact.phone}{site}")
+        return msg("routing.contacts", contacts=Verbatim("\n".join(lines)))
+
+    def month(self, now: datetime) -> str:
+        return now.astimezone(ZoneInfo(self.timezone)).strftime("%Y-%m")
+
+    # --- where -----------------------------------------------------------------------------
+
+    def locate(self, answers: dict[str, JsonValue] | Session) -> Place:
+        """Where the intake goes, from its answers (see the module rules)."""
+        values = answers.answers if isinstance(answers, Session) else answers
+        value = parse_place_value(values.get("place"))
+        status = values.get("place_status")
+        label = values.get("place_label")
+        if value is None and status != "outside_flanders":
+            typed = values.get("place_text")
+            if isinstance(typed, str) and typed != SKIPPED and self.resolver is not None:
+                check = place_check_of(self.resolver.resolve(typed))
+                if check.status == "ok":
+                    value, label = parse_place_value(check.value), check.label
+                elif check.status == "outside_flanders":
+                    status = "outside_flanders"
+        if value is None:
+            kind: PlaceStatus = "outside_flanders" if status == "outside_flanders" else "no_place"
+            return Place(kind)
+        shown = label if isinstance(label, str) else None
+        partnership = (
+            self.directory.partnership(value.partnership) if value.partnership else None
+        )
+        if partnership is None:
+            # A value cut for length, or a partnership since renamed: the municipality decides
+            # when one partnership serves all of it.
+            whole = [p for p, part in self.directory.coverage(value.municipality_nis) if part.whole]
+            partnership = whole[0] if len(whole) == 1 else None
+        if partnership is None:
+            return Place("blind_spot", value.municipality_nis, None, shown)
+        return Place("routed", value.municipality_nis, partnership, shown)
+
+    # --- the submission -------------------------------------------------------------------
+
+    async def on_submit(
+        self, tx: Transaction, session: Session, effect: Effect, now: datetime
+    ) -> None:
+        """Effect hook of ``SubmitIntake`` (inside the submission's transaction)."""
+        person = session.person
+        place = self.locate(session)
+        if place.partnership is None:
+            month = self.month(now)
+            await tx.privacy.add_count(month, f"routing.{place.status}")
+            if place.status == "blind_spot" and place.nis:
+                await tx.privacy.add_count(month, f"routing.blind_spot.{place.nis}")
+            log.info("handoff without a partnership person=%s kind=%s", person, place.status)
+            self._notes[person] = _Note(place)
+            return
+        intake = card_answers(session.answers)
+        if place.label:
+            intake["place_label"] = place.label
+        latest = await tx.cases.latest_of(person)
+        if (
+            latest is not None
+            and latest.status != "closed"
+            and latest.partnership == place.partnership.id
+        ):
+            # Sent again (after /opnieuw): the same case, with the new answers.
+            await tx.cases.set_intake(latest.id, intake)
+            self._notes[person] = _Note(place, latest.id, refreshed=True)
+            log.info("handoff refreshed case=%s", latest.id)
+            return
+        case = await tx.cases.create(
+            person, place.partnership.id, place.nis, session.language, intake, now
+        )
+        await tx.privacy.add_count(self.month(now), "cases.created")
+        planned = await self.plan(tx, case, now)
+        if planned is not None:
+            await tx.cases.promise(case.id, planned.offer.deadline_at)
+        self._notes[person] = _Note(place, case.id)
+
+    async def after_submit(
+        self, session: Session, effect: Effect, now: datetime
+    ) -> list[OutgoingMessage]:
+        """After-commit hook of ``SubmitIntake``: the card out, the young person told."""
+        note = self._notes.pop(session.person, None)
+        language = session.language
+        if note is None:
+            return []
+        if note.case is None:
+            return [self._unrouted(note.place, language)]
+        outbox: Outbox = []
+        async with self.service.storage.transaction() as tx:
+            case = await tx.cases.get(note.case)
+            if case is None:
+                return []
+            offer = await self._open_offer(tx, case)
+            coach = await tx.coaches.get(offer.coach) if offer is not None else None
+            if case.status == "open" and case.coach is not None:
+                mine = await tx.coaches.get(case.coach)
+                name = Verbatim(mine.first_name if mine else "")
+                reply = self.say(language, msg("routing.handoff.refreshed", coach=name))
+                if mine is not None and mine.person is not None:
+                    outbox.append((mine.person, OutgoingMessage(
+                        self.writer.text("coach.refreshed", case=case.id,
+                                         name=Verbatim(self.writer.young_name(case.intake)))
+                    )))
+            elif offer is not None and coach is not None:
+                if not note.refreshed:
+                    outbox += self._card(case, offer, coach)
+                reply = self._offered(case, language)
+            else:
+                reply = self._waiting(case, language)
+        await self.send(outbox)
+        return [reply]
+
+    def _unrouted(self, place: Place, language: str) -> OutgoingMessage:
+        contacts = self.contacts(place.nis)
+        if place.status == "blind_spot":
+            where: Param = Verbatim(place.label) if place.label else msg("routing.your_place")
+            return self.say(language, msg("routing.handoff.blind_spot", place=where), contacts)
+        if place.status == "outside_flanders":
+            return self.say(language, msg("routing.handoff.outside"), contacts)
+        return self.say(language, msg("routing.handoff.no_place"), contacts)
+
+    def _partnership_name(self, case: CaseRecord) -> Verbatim:
+        partnership = self.directory.partnership(case.partnership)
+        return Verbatim(partnership.name if partnership else case.partnership)
+
+    def _offered(self, case: CaseRecord, language: str) -> OutgoingMessage:
+        promised = case.promised_at
+        if promised is None:
+            return self._waiting(case, language)
+        return self.say(
+            language,
+            msg("routing.handoff.offered", partnership=self._partnership_name(case),
+                when=Verbatim(self.when(promised, language))),
+        )
+
+    def _waiting(self, case: CaseRecord, language: str) -> OutgoingMessage:
+        return self.say(
+            language,
+            msg("routing.handoff.waiting", partnership=self._partnership_name(case)),
+            self.contacts(case.municipality_nis),
+        )
+
+    # --- offers ---------------------------------------------------------------------------
+
+    def _deadline(self, now: datetime, partnership: Partnership, coach: CoachRecord | None
+                  ) -> datetime:
+        local_year = now.astimezone(ZoneInfo(self.timezone)).year
+        holidays = self.holidays(local_year, local_year + 1)
+        return deadline(now, self.accept_within_hours, partnership, coach, holidays)
+
+    async def _open_offer(self, tx: Transaction, case: CaseRecord) -> OfferRecord | None:
+        offers = [o for o in await tx.cases.offers_of(case.id) if o.status == "open"]
+        return offers[-1] if offers else None
+
+    async def plan(self, tx: Transaction, case: CaseRecord, now: datetime) -> Planned | None:
+        """Offer the case to the next coach (or coordinator), or let it wait."""
+        await tx.reminders.cancel(case.person, REMINDER_PREFIX)
+        partnership = self.directory.partnership(case.partnership)
+        members = await team(tx, case.partnership)
+        offered = [o.coach for o in await tx.cases.offers_of(case.id)]
+        need = need_from_answers(case.intake, case.language)
+        choice = next_offer([p for _, p in members], need, offered=offered)
+        if choice is None or partnership is None:
+            await tx.cases.set_status(case.id, "waiting", now)
+            retry = (
+                self._deadline(now, partnership, None)
+                if partnership is not None
+                else now + _NO_HOURS_RETRY
+            )
+            await tx.reminders.schedule(case.person, retry_key(case.id), retry, 0)
+            log.info("handoff waits case=%s", case.id)
+            return None
+        coach = next(c for c, p in members if p.id == choice.coach.id)
+        due = self._deadline(now, partnership, coach)
+        offer = await tx.cases.add_offer(case.id, coach.id, choice.to_json(), now, due)
+        await tx.cases.set_status(case.id, "offered", now)
+        await tx.coaches.mark_assigned(coach.id, now)
+        await tx.reminders.schedule(case.person, offer_key(offer.id), due, 0)
+        await tx.privacy.record_access(case.person, case.partnership, coach.id, "received", now)
+        log.info("handoff offer case=%s offer=%s coach=%s by=%s", case.id, offer.id, coach.id,
+                 choice.decided_by)
+        return Planned(case, offer, coach)
+
+    def _card(self, case: CaseRecord, offer: OfferRecord, coach: CoachRecord) -> Outbox:
+        if coach.person is None:
+            return []
+        deadline_text = self.when(offer.deadline_at, "nl")
+        return [(coach.person, m) for m in self.writer.card(case, offer, deadline_text)]
+
+    async def move_on(
+        self, tx: Transaction, case: CaseRecord, now: datetime, *, told_before: bool
+    ) -> Outbox:
+        """Offer the case to the next one and tell the young person when the time slips."""
+        planned = await self.plan(tx, case, now)
+        language = case.language
+        if planned is None:
+            if told_before:
+                return [(case.person, self._waiting(case, language))]
+            return []
+        outbox = self._card(case, planned.offer, planned.coach)
+        promised = case.promised_at
+        due = planned.offer.deadline_at
+        if promised is None or due > promised:
+            await tx.cases.promise(case.id, due)
+            key = "routing.handoff.slipped" if promised is not None else "routing.handoff.offered"
+            outbox.append((case.person, self.say(
+                language,
+                msg(key, partnership=self._partnership_name(case),
+                    when=Verbatim(self.when(due, language))),
+            )))
+        return outbox
+
+    async def on_reminder(self, reminder: ReminderRecord) -> bool:
+        """The reminder handler for ``handoff.*`` keys (see the module rules)."""
+        if not reminder.key.startswith(REMINDER_PREFIX):
+            return False
+        kind, _, number = reminder.key.removeprefix(REMINDER_PREFIX).partition(".")
+        if not number.isdigit():
+            log.warning("handoff reminder with a bad key id=%s", reminder.id)
+            return True
+        now = self.service.clock.now()
+        outbox: Outbox = []
+        async with self.service.storage.transaction() as tx:
+            if kind == "offer":
+                outbox = await self._expire(tx, int(number), now)
+            elif kind == "retry":
+                case = await tx.cases.get(CaseId(number))
+                if case is not None and case.status == "waiting":
+                    outbox = await self.move_on(tx, case, now, told_before=False)
+        await self.send(outbox)
+        return True
+
+    async def _expire(self, tx: Transaction, offer_id: int, now: datetime) -> Outbox:
+        offer = await tx.cases.get_offer(offer_id)
+        if offer is None or offer.status != "open":
+            return []  # answered in time (or declined): nothing to do
+        if not await tx.cases.answer_offer(offer.id, "expired", now):
+            return []
+        case = await tx.cases.get(offer.case)
+        if case is None:
+            return []
+        log.info("handoff offer expired case=%s offer=%s coach=%s", case.id, offer.id,
+                 offer.coach)
+        outbox: Outbox = []
+        previous = await tx.coaches.get(offer.coach)
+        if previous is not None and previous.person is not None:
+            outbox.append((previous.person, OutgoingMessage(
+                self.writer.text("coach.moved", case=case.id)
+            )))
+        return outbox + await self.move_on(tx, case, now, told_before=True)
+
+    # --- answers from the coach desk ------------------------------------------------------
+
+    async def accept(self, coach: CoachRecord, case_id: CaseId) -> Outbox:
+        now = self.service.clock.now()
+        me = coach.person
+        if me is None:
+            return []
+        async with self.service.storage.transaction() as tx:
+            case = await tx.cases.get(case_id)
+            offer = await self._open_offer(tx, case) if case is not None else None
+            if case is None or offer is None or offer.coach != coach.id:
+                if case is not None and case.status == "open" and case.coach == coach.id:
+                    return [(me, self._coach_text("coach.accept.already", case=case_id))]
+                return [(me, self._coach_text("coach.accept.gone", case=case_id))]
+            if coach.role == "coach":
+                load = (await tx.cases.loads((coach.id,)))[coach.id] - 1  # without this offer
+                if load >= coach.capacity:
+                    return [(me, self._coach_text(
+                        "coach.accept.full", case=case_id, load=load, capacity=coach.capacity
+                    ))]
+            if not await tx.cases.answer_offer(offer.id, "accepted", now):
+                return [(me, self._coach_text("coach.accept.gone", case=case_id))]
+            await tx.cases.accept(case.id, coach.id, now)
+            await tx.coaches.set_current_case(coach.id, case.id)
+            await tx.reminders.cancel(case.person, REMINDER_PREFIX)
+            waiting = [
+                m for m in await tx.cases.messages_of(case.id)
+                if m.direction == "to_coach" and not m.delivered
+            ]
+            await tx.cases.mark_delivered(tuple(m.id for m in waiting))
+        log.info("handoff accepted case=%s offer=%s coach=%s", case.id, offer.id, coach.id)
+        name = Verbatim(self.writer.young_name(case.intake))
+        outbox: Outbox = [(me, self._coach_text("coach.accepted", case=case.id, name=name))]
+        outbox += [
+            (me, self._coach_text("coach.from_young", case=case.id, name=name,
+                                  text=Verbatim(m.text)))
+            for m in waiting
+        ]
+        outbox.append((case.person, self.welcome(case, coach)))
+        return outbox
+
+    def welcome(self, case: CaseRecord, coach: CoachRecord) -> OutgoingMessage:
+        """What the young person hears when a coach takes their question."""
+        way = case.intake.get("contact")
+        step = {"phone": "routing.next.phone", "email": "routing.next.email"}.get(
+            str(way), "routing.next.chat"
+        )
+        name = Verbatim(coach.first_name)
+        return self.say(
+            case.language,
+            msg("routing.accepted", coach=name, organisation=Verbatim(coach.organisation)),
+            msg(step, coach=name),
+        )
+
+    async def decline(self, coach: CoachRecord, case_id: CaseId) -> Outbox:
+        now = self.service.clock.now()
+        me = coach.person
+        if me is None:
+            return []
+        async with self.service.storage.transaction() as tx:
+            case = await tx.cases.get(case_id)
+            offer = await self._open_offer(tx, case) if case is not None else None
+            if case is None or offer is None or offer.coach != coach.id:
+                return [(me, self._coach_text("coach.accept.gone", case=case_id))]
+            if not await tx.cases.answer_offer(offer.id, "declined", now):
+                return [(me, self._coach_text("coach.accept.gone", case=case_id))]
+            log.info("handoff declined case=%s offer=%s coach=%s", case.id, offer.id, coach.id)
+            outbox = await self.move_on(tx, case, now, told_before=True)
+        return [(me, self._coach_text("coach.declined", case=case_id)), *outbox]
+
+    def _coach_text(self, message_id: str, **params: Param) -> OutgoingMessage:
+        return OutgoingMessage(self.writer.text(message_id, **params))
+
+    async def send(self, outbox: Outbox) -> None:
+        """Deliver after the commit; a failing chat does not stop the others."""
+        for person, message in outbox:
+            try:
+                await self.service.deliver(person, [message])
+            except Exception as error:
+                # One unreachable chat must not keep the others from hearing.
+                log.error("handoff delivery failed person=%s error=%s", person,
+                          type(error).__name__)

@@ -1,0 +1,242 @@
+"""The relay: coach and young person write to each other through the bot, kept with the case.
+
+Rules of this module:
+
+* Young person -> coach: :meth:`Relay.after_flow` is a :data:`bot.service.AfterFlow` hook, so
+  it only sees text of a young person whose intake is done, after the safety screening (a
+  crisis text is answered by the safety net and never relayed). With an open case the text goes
+  to the coach; while the case is still offered or waiting it is kept and handed over when a
+  coach accepts; after closing the young person gets the way back ("ik heb opnieuw hulp nodig",
+  also a button ``case=reopen``), which reopens the case with the same coach.
+* Coach -> young person: :meth:`Relay.coach_wrote`, for the coach's own open case only. The
+  young person sees the coach's first name as invited, never their Telegram name or handle.
+* Every message is stored with its case (``relay_messages``, encrypted at rest) before it is
+  sent. Logs hold case and coach ids only.
+* A coach's "current case" (where plain messages go) changes only by an explicit act of that
+  coach: accepting a case or addressing one (a reply, ``/case N``). A reopened case does not
+  take it over, so a message never lands with another young person by surprise.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.coach.card import CardWriter
+from bot.coach.handoff import Handoff, Outbox
+from bot.privacy import AfterErasure
+from bot.service import OutgoingMessage
+from flows.ids import CaseId, PersonId
+from flows.inputs import ButtonPressed, Input, TextReceived
+from flows.session import Session
+from flows.text import Msg, Verbatim, msg
+from storage.ports import CaseOutcome, CaseRecord, CoachRecord, Transaction
+
+log = logging.getLogger(__name__)
+
+REOPEN = "case=reopen"
+# A relayed message must fit one Telegram message with the header around it.
+MAX_RELAY = 3500
+_NOT_WORDS = re.compile(r"[^\w]+")
+
+
+def _normal(text: str) -> str:
+    return " ".join(_NOT_WORDS.sub(" ", text.casefold()).split())
+
+
+@dataclass
+class Relay:
+    handoff: Handoff
+    _reopen_phrases: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        translator = self.handoff.service.translator
+        phrases = set()
+        for language in translator.languages:
+            # The button's words, typed in any of the languages, do what the button does.
+            phrases.add(_normal(translator.render(msg("routing.reopen.button"), language)))
+        self._reopen_phrases = frozenset(p for p in phrases if p)
+
+    @property
+    def writer(self) -> CardWriter:
+        return self.handoff.writer
+
+    def _now(self) -> datetime:
+        return self.handoff.service.clock.now()
+
+    def reopen_button(self, language: str) -> tuple[tuple[tuple[str, str], ...], ...]:
+        label = self.handoff.service.translator.render(msg("routing.reopen.button"), language)
+        return (((label, REOPEN),),)
+
+    # --- young person -> coach ------------------------------------------------------------
+
+    async def after_flow(self, session: Session, event: Input) -> list[OutgoingMessage] | None:
+        """The :data:`bot.service.AfterFlow` hook (see the module rules)."""
+        if isinstance(event, ButtonPressed):
+            return None
+        person, language = session.person, session.language
+        async with self.handoff.service.storage.transaction() as tx:
+            case = await tx.cases.latest_of(person)
+        if case is None:
+            return None
+        say = self.handoff.say
+        if case.status == "closed":
+            if isinstance(event, TextReceived) and _normal(event.text) in self._reopen_phrases:
+                outbox = await self.reopen(person, language)
+                await self.handoff.send([m for m in outbox if m[0] != person])
+                return [m for p, m in outbox if p == person]
+            return [say(language, msg("routing.closed.hint"),
+                        buttons=self.reopen_button(language))]
+        if not isinstance(event, TextReceived):
+            return [say(language, msg("routing.text_only"))]
+        text = event.text.strip()
+        if len(text) > MAX_RELAY:
+            return [say(language, msg("routing.too_long", limit=MAX_RELAY))]
+        outbox, reply = await self._to_coach(case, text, language)
+        await self.handoff.send(outbox)
+        return [reply]
+
+    async def _to_coach(
+        self, case: CaseRecord, text: str, language: str
+    ) -> tuple[Outbox, OutgoingMessage]:
+        say = self.handoff.say
+        now = self._now()
+        async with self.handoff.service.storage.transaction() as tx:
+            coach = await tx.coaches.get(case.coach) if case.coach is not None else None
+            if case.status != "open" or coach is None or coach.person is None:
+                # Kept for the coach who accepts: handed over with the acceptance.
+                await tx.cases.add_message(case.id, "to_coach", text, now, delivered=False)
+                log.info("relay kept case=%s", case.id)
+                return [], say(language, msg("routing.kept"))
+            await tx.cases.add_message(case.id, "to_coach", text, now, delivered=True)
+        log.info("relay to coach case=%s coach=%s", case.id, coach.id)
+        name = Verbatim(self.writer.young_name(case.intake))
+        note = self.writer.text("coach.from_young", case=case.id, name=name, text=Verbatim(text))
+        outbox: Outbox = [(coach.person, OutgoingMessage(note))]
+        return outbox, say(language, msg("routing.relayed", coach=Verbatim(coach.first_name)))
+
+    # --- coach -> young person ------------------------------------------------------------
+
+    async def coach_wrote(self, coach: CoachRecord, case_id: CaseId, text: str) -> Outbox:
+        me = coach.person
+        if me is None:
+            return []
+        text = text.strip()
+        now = self._now()
+        async with self.handoff.service.storage.transaction() as tx:
+            case = await tx.cases.get(case_id)
+            if case is None or case.coach != coach.id:
+                return [(me, self._coach("coach.case.unknown", case_id))]
+            if case.status != "open":
+                return [(me, self._coach("coach.case.closed", case_id))]
+            if not text:
+                return [(me, self._coach("coach.case.empty", case_id))]
+            if len(text) > MAX_RELAY:
+                return [(me, OutgoingMessage(self.writer.text("coach.too_long", limit=MAX_RELAY)))]
+            await tx.cases.add_message(case.id, "to_young", text, now, delivered=True)
+            if coach.current_case != case.id:
+                await tx.coaches.set_current_case(coach.id, case.id)
+        log.info("relay to young person case=%s coach=%s", case.id, coach.id)
+        language = case.language
+        young = self.handoff.say(
+            language, msg("routing.from_coach", coach=Verbatim(coach.first_name),
+                          text=Verbatim(text))
+        )
+        name = Verbatim(self.writer.young_name(case.intake))
+        sent = OutgoingMessage(self.writer.text("coach.sent", case=case.id, name=name))
+        return [(case.person, young), (me, sent)]
+
+    def _coach(self, message_id: str, case_id: str) -> OutgoingMessage:
+        return OutgoingMessage(self.writer.text(message_id, case=case_id))
+
+    # --- closing and reopening ------------------------------------------------------------
+
+    async def close(self, coach: CoachRecord, case_id: CaseId, outcome: CaseOutcome) -> Outbox:
+        me = coach.person
+        if me is None:
+            return []
+        now = self._now()
+        async with self.handoff.service.storage.transaction() as tx:
+            case = await tx.cases.get(case_id)
+            if case is None or case.coach != coach.id:
+                return [(me, self._coach("coach.case.unknown", case_id))]
+            if case.status != "open":
+                return [(me, self._coach("coach.case.closed", case_id))]
+            await tx.cases.close(case.id, outcome, now)
+            if coach.current_case == case.id:
+                await tx.coaches.set_current_case(coach.id, None)
+            await tx.privacy.add_count(self.handoff.month(now), f"cases.closed.{outcome}")
+        log.info("case closed case=%s coach=%s outcome=%s", case.id, coach.id, outcome)
+        label = Verbatim(self.writer.text(f"coach.outcome.{outcome}"))
+        language = case.language
+        young = self.handoff.say(
+            language, msg("routing.closed", coach=Verbatim(coach.first_name)),
+            buttons=self.reopen_button(language),
+        )
+        done = OutgoingMessage(self.writer.text("coach.closed", case=case.id, outcome=label))
+        return [(me, done), (case.person, young)]
+
+    async def on_button(self, person: PersonId, event: ButtonPressed, language: str) -> None:
+        """The young person's ``case=...`` buttons (a :data:`bot.service.ButtonHandler`)."""
+        service = self.handoff.service
+        if event.value != REOPEN:
+            return
+        async with service.storage.transaction() as tx:
+            session = await tx.sessions.get(person)
+        if session is not None:
+            language = session.language
+        async with service.person_lock(person):
+            outbox = await self.reopen(person, language)
+        await self.handoff.send(outbox)
+
+    async def reopen(self, person: PersonId, language: str) -> Outbox:
+        """The young person needs help again: the same case, with the same coach if they can
+        still be reached (else the partnership's next coach)."""
+        say = self.handoff.say
+        now = self._now()
+        async with self.handoff.service.storage.transaction() as tx:
+            case = await tx.cases.latest_of(person)
+            if case is None:
+                return [(person, say(language, msg("routing.reopen.none")))]
+            coach = await tx.coaches.get(case.coach) if case.coach is not None else None
+            if case.status != "closed":
+                if case.status == "open" and coach is not None:
+                    return [(person, say(language, msg("routing.reopen.open",
+                                                       coach=Verbatim(coach.first_name))))]
+                return [(person, say(language, msg("routing.kept")))]
+            await tx.cases.reopen(case.id, now)
+            await tx.privacy.add_count(self.handoff.month(now), "cases.reopened")
+            if coach is not None and coach.active and coach.person is not None:
+                log.info("case reopened case=%s coach=%s", case.id, coach.id)
+                name = Verbatim(self.writer.young_name(case.intake))
+                note = self.writer.text("coach.reopened", case=case.id, name=name)
+                back = say(language, msg("routing.reopened", coach=Verbatim(coach.first_name)))
+                return [(coach.person, OutgoingMessage(note)), (person, back)]
+            # The coach left: the case goes round the partnership again.
+            log.info("case reopened without its coach case=%s", case.id)
+            reopened = await tx.cases.get(case.id)
+            assert reopened is not None
+            return await self.handoff.move_on(tx, reopened, now, told_before=True)
+
+    # --- erasure (bot.privacy.CoachNotifier) ------------------------------------------------
+
+    async def case_erased(self, tx: Transaction, person: PersonId) -> AfterErasure | None:
+        """Tell the coaches of the person's cases that the case is gone, nothing more."""
+        told: list[tuple[PersonId, Msg]] = []
+        for case in await tx.cases.all_of(person):
+            coaches = {case.coach} if case.coach is not None else set()
+            coaches |= {o.coach for o in await tx.cases.offers_of(case.id) if o.status == "open"}
+            for coach_id in coaches:
+                coach = await tx.coaches.get(coach_id)
+                if coach is not None and coach.person is not None and case.status != "closed":
+                    told.append((coach.person, msg("coach.erased", case=case.id)))
+        if not told:
+            return None
+        messages = [(p, OutgoingMessage(self.writer.label(m))) for p, m in told]
+
+        async def tell() -> None:
+            await self.handoff.send(messages)
+
+        return tell

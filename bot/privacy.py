@@ -1,0 +1,445 @@
+"""Privacy in the chat: ``/privacy``, ``/mijngegevens``, ``/wis`` and the consent records.
+
+Rules:
+
+* Every consent given, refused or withdrawn is a new row in ``consents`` with the notice
+  version and the sha256 of the text the person saw, rendered in their language: the flow's
+  own question for a :class:`flows.effects.RecordConsent`, the category text for a ``/privacy``
+  button. Rows are never changed; the newest per category holds.
+* Withdrawing is as easy as giving: ``/privacy`` shows every category with one button. A
+  withdrawal takes effect at once, in one transaction: the dependent answers leave the session
+  (:mod:`flows.consent`), dependent reminders are cancelled and every
+  :class:`storage.ports.PersonalData` part drops what depends on the category. When the open
+  question is one that needs the consent, it is skipped, so it is not asked again.
+* ``/mijngegevens`` sends a short summary and a JSON file with everything every part holds, to
+  the person's own chat only (Telegram handlers accept private chats only; the web chat is
+  private by its cookie).
+* ``/wis`` asks first. Then every part erases the person in one transaction, an anonymous
+  monthly count is the only trace, the channel forgets what it holds and the coach is told
+  through :class:`CoachNotifier` (provided by the routing feature).
+* Logs hold counts and kinds only. An erasure is logged without the person id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from bot.conversations import NOTICE_VERSION
+from bot.i18n import SOURCE_LANGUAGE
+from bot.logs import describe
+from bot.service import ConversationService, Keyboard, OutgoingMessage
+from flows.consent import CATEGORIES, ConsentCategory, depends_on, give, withdraw
+from flows.effects import Effect, RecordConsent
+from flows.engine import SKIP, SKIPPED
+from flows.ids import PersonId
+from flows.inputs import ButtonPressed, CommandReceived
+from flows.session import JsonValue, Session
+from flows.text import Msg, Param, Verbatim, msg
+from storage.personal import iso
+from storage.ports import ConsentRecord, Transaction, VersionConflict
+
+log = logging.getLogger(__name__)
+
+BUTTONS = "privacy"
+EXPORT_FORMAT = "opstap-export/1"
+ERASURE_METRIC = "privacy.erasures"
+EXPORT_METRIC = "privacy.exports"
+
+AfterErasure = Callable[[], Awaitable[None]]
+
+
+class CoachNotifier(Protocol):
+    """Tells the coach that a case was erased at the young person's request (routing)."""
+
+    async def case_erased(self, tx: Transaction, person: PersonId) -> AfterErasure | None:
+        """Called inside the erasure transaction before any part erases, so the case and its
+        coach can still be looked up. Return what tells the coach after the commit (network
+        I/O belongs there, not here), or ``None``. Keep nothing of the person."""
+        ...
+
+
+class SilentCoachNotifier:
+    """The default until the routing feature provides a real one: nobody to tell."""
+
+    async def case_erased(self, tx: Transaction, person: PersonId) -> AfterErasure | None:
+        return None
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def button(action: str) -> str:
+    return f"{BUTTONS}={action}"
+
+
+@dataclass
+class PrivacyDesk:
+    """Installs the privacy handlers on a :class:`ConversationService` (:meth:`install`)."""
+
+    service: ConversationService
+    notifier: CoachNotifier = field(default_factory=SilentCoachNotifier)
+    categories: Mapping[str, ConsentCategory] = field(default_factory=lambda: dict(CATEGORIES))
+    notice_version: str = NOTICE_VERSION
+    timezone: str = "Europe/Brussels"
+
+    def install(self) -> None:
+        service = self.service
+        service.effect_hooks[RecordConsent] = self.record_consent
+        service.requests["show_privacy"] = self.show_privacy
+        service.requests["export_data"] = self.export_data
+        service.requests["erase_data"] = self.ask_erase
+        service.button_handlers[BUTTONS] = self.on_button
+
+    # --- rendering ------------------------------------------------------------------------
+
+    def _render(self, message: Msg, language: str) -> str:
+        return self.service.translator.render(message, language)
+
+    def _message(
+        self,
+        parts: list[Msg],
+        language: str,
+        buttons: Keyboard = (),
+        *,
+        prompt: bool = False,
+    ) -> OutgoingMessage:
+        text = "\n".join(self._render(part, language) for part in parts)
+        rtl = self.service.translator.is_rtl(language)
+        return OutgoingMessage(text, buttons, prompt=prompt, rtl=rtl)
+
+    def _date(self, moment: datetime) -> str:
+        return moment.astimezone(ZoneInfo(self.timezone)).strftime("%d-%m-%Y")
+
+    def _month(self, moment: datetime) -> str:
+        return moment.astimezone(ZoneInfo(self.timezone)).strftime("%Y-%m")
+
+    def _label(self, category: str) -> Msg:
+        return msg(f"privacy.category.{category}")
+
+    def _about(self, category: str) -> Msg:
+        return msg(f"privacy.category.{category}.about")
+
+    def _asked_text(self, category: ConsentCategory | None, language: str) -> str:
+        if category is None:
+            # A category this module does not know: still recorded, with the hash of nothing,
+            # so the gap shows in the records instead of the consent being lost.
+            return ""
+        return "\n\n".join(self._render(part, language) for part in category.asked_with)
+
+    # --- consent records ------------------------------------------------------------------
+
+    async def record_consent(
+        self, tx: Transaction, session: Session, effect: Effect, now: datetime
+    ) -> None:
+        """Effect hook for :class:`RecordConsent` (inside the engine's transaction)."""
+        if not isinstance(effect, RecordConsent):
+            return
+        category = self.categories.get(effect.category)
+        if category is None:
+            log.warning("consent for an unknown category=%s", effect.category)
+        shown = self._asked_text(category, session.language)
+        await tx.consents.record(
+            ConsentRecord(
+                person=session.person,
+                category=effect.category,
+                given=effect.given,
+                notice_version=effect.notice_version,
+                text_hash=text_hash(shown),
+                at=effect.at,
+            )
+        )
+        if not effect.given and category is not None:
+            # A "no" after an earlier "yes" (changed from the summary) is a withdrawal too.
+            await self._withdraw_elsewhere(tx, session.person, category)
+
+    async def _withdraw_elsewhere(
+        self, tx: Transaction, person: PersonId, category: ConsentCategory
+    ) -> None:
+        for prefix in category.reminder_prefixes:
+            await tx.reminders.cancel(person, prefix)
+        for part in self.service.storage.personal_data_parts:
+            await part.withdraw(tx, person, category.id)
+
+    # --- /privacy -------------------------------------------------------------------------
+
+    async def show_privacy(
+        self, session: Session, effect: Effect, now: datetime
+    ) -> list[OutgoingMessage]:
+        language = session.language
+        async with self.service.storage.transaction() as tx:
+            current = await tx.consents.current(session.person)
+        notice = self._message([msg("privacy.full")], language)
+        return [notice, self._overview(current, language), *self.service.prompt_again(session)]
+
+    def _overview(self, current: Mapping[str, ConsentRecord], language: str) -> OutgoingMessage:
+        parts: list[Msg] = [msg("privacy.consents.title")]
+        rows: list[tuple[tuple[str, str], ...]] = []
+        for category_id in self.categories:
+            record = current.get(category_id)
+            state: Msg
+            if record is None:
+                state = msg("privacy.consent.state.none")
+            elif record.given:
+                state = msg("privacy.consent.state.given", date=self._date(record.at))
+            else:
+                state = msg("privacy.consent.state.refused", date=self._date(record.at))
+            label = self._label(category_id)
+            parts.append(msg("privacy.consent.line", category=label, state=state))
+            parts.append(self._about(category_id))
+            if record is not None and record.given:
+                action = msg("privacy.button.withdraw", category=label)
+                value = button(f"withdraw:{category_id}")
+            else:
+                action = msg("privacy.button.give", category=label)
+                value = button(f"give:{category_id}")
+            rows.append(((self._render(action, language), value),))
+        rows.append(((self._render(msg("privacy.button.export"), language), button("export")),))
+        rows.append(((self._render(msg("privacy.button.erase"), language), button("erase")),))
+        return self._message(parts, language, tuple(rows))
+
+    # --- buttons --------------------------------------------------------------------------
+
+    async def on_button(self, person: PersonId, event: ButtonPressed, hint: str) -> None:
+        action, _, argument = event.value.partition("=")[2].partition(":")
+        service = self.service
+        if action == "export":
+            await service.handle(person, CommandReceived("mijngegevens", "", event.at),
+                                 language_hint=hint)
+        elif action == "erase" and argument == "":
+            await service.handle(person, CommandReceived("wis", "", event.at), language_hint=hint)
+        elif action == "erase" and argument == "yes":
+            await self.erase(person, event.at, hint)
+        elif action == "erase" and argument == "no":
+            await self._say_and_prompt(person, msg("privacy.erase.kept"), hint)
+        elif action in ("withdraw", "give") and argument in self.categories:
+            await self.change_consent(
+                person, self.categories[argument], action == "give", event.at, hint
+            )
+        else:
+            # A button from an older version of the privacy screen.
+            await self._say_and_prompt(person, msg("engine.stale_button"), hint)
+
+    async def _session(self, person: PersonId) -> Session | None:
+        async with self.service.storage.transaction() as tx:
+            return await tx.sessions.get(person)
+
+    async def _say_and_prompt(self, person: PersonId, said: Msg, hint: str) -> None:
+        session = await self._session(person)
+        language = session.language if session is not None else self.service.language_for(hint)
+        out = [self._message([said], language)]
+        if session is not None and session.step is not None:
+            out.extend(self.service.prompt_again(session))
+        await self.service.deliver(person, out)
+
+    async def change_consent(
+        self,
+        person: PersonId,
+        category: ConsentCategory,
+        given: bool,
+        at: datetime,
+        hint: str,
+    ) -> None:
+        """Give or withdraw ``category`` from the ``/privacy`` buttons; effective at once."""
+        service = self.service
+        async with service.person_lock(person):
+            session = await self._change_consent_once(person, category, given, at, hint)
+        language = session.language if session is not None else service.language_for(hint)
+        said = msg("privacy.consent.given" if given else "privacy.consent.withdrawn",
+                   category=self._label(category.id))
+        await service.deliver(person, [self._message([said], language)])
+        log.info("consent changed person=%s category=%s", person, category.id)
+        if session is None or session.step is None:
+            return
+        if not given and depends_on(session, category):
+            # The open question needs the consent just withdrawn: move on as after a "no".
+            await service.handle(person, ButtonPressed(f"{session.step}={SKIP}", at),
+                                 language_hint=language)
+            await self._drop_skipped(person, category)
+            return
+        await service.deliver(person, service.prompt_again(session))
+
+    async def _change_consent_once(
+        self, person: PersonId, category: ConsentCategory, given: bool, at: datetime, hint: str
+    ) -> Session | None:
+        for _attempt in range(3):
+            try:
+                async with self.service.storage.transaction() as tx:
+                    session = await tx.sessions.get(person)
+                    language = (
+                        session.language if session is not None
+                        else self.service.language_for(hint)
+                    )
+                    shown = self._render(self._about(category.id), language)
+                    await tx.consents.record(
+                        ConsentRecord(person, category.id, given, self.notice_version,
+                                      text_hash(shown), at)
+                    )
+                    changed = None
+                    if session is not None:
+                        changed = give(session, category) if given else withdraw(session, category)
+                        changed = replace(changed, version=session.version + 1, updated_at=at)
+                        await tx.sessions.save(changed, expected_version=session.version)
+                    if not given:
+                        await self._withdraw_elsewhere(tx, person, category)
+                    return changed
+            except VersionConflict:
+                continue
+        raise RuntimeError("consent change kept conflicting")
+
+    async def _drop_skipped(self, person: PersonId, category: ConsentCategory) -> None:
+        # Skipping stored "_skipped" under a dependent key: that says nothing, but the rule is
+        # that nothing depending on a withdrawn consent stays.
+        async with self.service.person_lock(person):
+            for _attempt in range(3):
+                try:
+                    async with self.service.storage.transaction() as tx:
+                        session = await tx.sessions.get(person)
+                        if session is None:
+                            return
+                        left = [k for k in category.dependent_answers
+                                if session.answers.get(k) == SKIPPED]
+                        if not left:
+                            return
+                        await tx.sessions.save(
+                            replace(session.without_answers(*left), version=session.version + 1),
+                            expected_version=session.version,
+                        )
+                        return
+                except VersionConflict:
+                    continue
+
+    # --- /mijngegevens --------------------------------------------------------------------
+
+    async def export_data(
+        self, session: Session, effect: Effect, now: datetime
+    ) -> list[OutgoingMessage]:
+        person = session.person
+        language = session.language
+        storage = self.service.storage
+        data: dict[str, JsonValue] = {}
+        async with storage.transaction() as tx:
+            for part in storage.personal_data_parts:
+                data[part.name] = await part.export(tx, person)
+            current = await tx.consents.current(person)
+            await tx.privacy.add_count(self._month(now), EXPORT_METRIC)
+        document: dict[str, JsonValue] = {
+            "format": EXPORT_FORMAT,
+            "exported_at": iso(now),
+            "person": person,
+            "notice_version": self.notice_version,
+            "data": data,
+        }
+        content = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+        filename = f"opstap-mijn-gegevens-{now.astimezone(ZoneInfo(self.timezone)):%Y-%m-%d}.json"
+        summary = self._message(self._summary(data, current), language)
+        await self.service.deliver(person, [summary])
+        caption = self._render(msg("privacy.export.caption"), language)
+        await self.service.deliver_document(person, filename, content, caption)
+        log.info("export sent person=%s parts=%d bytes=%d", person, len(data), len(content))
+        return self.service.prompt_again(session)
+
+    def _summary(
+        self, data: Mapping[str, JsonValue], current: Mapping[str, ConsentRecord]
+    ) -> list[Msg]:
+        lines: list[Msg] = [msg("privacy.export.title")]
+        session = data.get("session")
+        answers = session.get("answers") if isinstance(session, dict) else None
+        count = (
+            sum(1 for v in answers.values() if v != SKIPPED) if isinstance(answers, dict) else 0
+        )
+        lines.append(msg("privacy.export.answers", count=count))
+        for category_id, record in current.items():
+            state_id = "privacy.consent.state.given" if record.given else (
+                "privacy.consent.state.refused"
+            )
+            state = msg(state_id, date=self._date(record.at))
+            lines.append(
+                msg("privacy.consent.line", category=self._label(category_id), state=state)
+            )
+        reminders = data.get("reminders")
+        pending = (
+            sum(1 for r in reminders if isinstance(r, dict) and r.get("status") == "pending")
+            if isinstance(reminders, list) else 0
+        )
+        lines.append(msg("privacy.export.reminders", count=pending))
+        lines.extend(self._access_lines(data.get("data_access")))
+        for name, value in data.items():
+            if name in ("session", "reminders", "consents", "data_access", "web_identities"):
+                continue
+            size = len(value) if isinstance(value, list | dict) else int(value is not None)
+            if size:
+                lines.append(msg("privacy.export.other", part=self._part_label(name), count=size))
+        lines.append(msg("privacy.export.file"))
+        return lines
+
+    def _part_label(self, name: str) -> Msg | Verbatim:
+        # A feature names its part in its own catalog (``privacy.part.<name>``), so a new part
+        # reads well here without a change to this module; without one, the name is shown.
+        label = f"privacy.part.{name}"
+        if self.service.translator.lookup(label, SOURCE_LANGUAGE) != label:
+            return msg(label)
+        return Verbatim(name)
+
+    def _access_lines(self, accesses: JsonValue) -> list[Msg]:
+        if not isinstance(accesses, list) or not accesses:
+            return [msg("privacy.export.access.none")]
+        lines: list[Msg] = []
+        for entry in accesses:
+            if not isinstance(entry, dict):
+                continue
+            when = entry.get("at")
+            date = self._date(datetime.fromisoformat(when)) if isinstance(when, str) else ""
+            params: dict[str, Param] = {
+                "partnership": str(entry.get("partnership") or ""),
+                "date": date,
+            }
+            if entry.get("action") == "viewed":
+                params["coach"] = str(entry.get("coach") or "")
+                lines.append(msg("privacy.export.access.viewed", **params))
+            else:
+                lines.append(msg("privacy.export.access.received", **params))
+        return lines
+
+    # --- /wis -----------------------------------------------------------------------------
+
+    async def ask_erase(
+        self, session: Session, effect: Effect, now: datetime
+    ) -> list[OutgoingMessage]:
+        language = session.language
+        buttons = (
+            ((self._render(msg("privacy.erase.yes"), language), button("erase:yes")),),
+            ((self._render(msg("privacy.erase.no"), language), button("erase:no")),),
+        )
+        return [self._message([msg("privacy.erase.ask")], language, buttons, prompt=True)]
+
+    async def erase(self, person: PersonId, at: datetime, hint: str) -> None:
+        """Erase everything of ``person`` in one transaction, then tell them and their coach."""
+        service = self.service
+        storage = service.storage
+        async with service.person_lock(person):
+            async with storage.transaction() as tx:
+                session = await tx.sessions.get(person)
+                language = session.language if session is not None else service.language_for(hint)
+                after = await self.notifier.case_erased(tx, person)
+                rows = 0
+                for part in storage.personal_data_parts:
+                    rows += await part.erase(tx, person)
+                await tx.privacy.add_count(self._month(at), ERASURE_METRIC)
+            service.forget(person)
+        # Deliberately without the person id: the log must not remember whom it erased.
+        log.info("personal data erased rows=%d", rows)
+        if after is not None:
+            try:
+                await after()
+            except Exception as error:
+                log.error("telling the coach about an erasure failed error=%s", describe(error))
+        await service.deliver(person, [self._message([msg("privacy.erase.done")], language)])
+

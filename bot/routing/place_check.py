@@ -1,0 +1,96 @@
+"""The intake's place check: a :class:`~flows.routing.places.Resolution` as a
+:class:`~flows.intake.flow.PlaceCheck`, and the routing value it stores.
+
+Rules of this module:
+
+* The value the intake stores for a place is ``"<nis>:<partnership>"`` (``"24062:boest-your-
+  future"``), or ``"<nis>:"`` when no partnership serves that place (a blind spot). The handoff
+  reads it back with :func:`parse_place_value`. It must stay under :data:`MAX_VALUE_BYTES`
+  bytes, because a candidate's value travels in a button; a longer one is cut to ``"<nis>:"``
+  and the handoff finds the partnership again from the municipality.
+* Labels are what the young person sees on the summary and the buttons: the municipality, or
+  "place (municipality)" when a place was named that is not the municipality itself.
+* ``status`` is the resolver's: ``ok``, ``ambiguous`` (candidates to pick), ``unknown``,
+  ``outside_flanders`` (``region`` says which).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flows.ids import PartnershipId
+from flows.intake.flow import PlaceCheck, PlaceChecker
+from flows.routing.places import Candidate, Resolution, Resolver
+
+__all__ = [
+    "MAX_VALUE_BYTES",
+    "PlaceValue",
+    "make_place_check",
+    "parse_place_value",
+    "place_check_of",
+    "place_value",
+]
+
+MAX_VALUE_BYTES = 35
+
+
+@dataclass(frozen=True)
+class PlaceValue:
+    municipality_nis: str
+    partnership: PartnershipId | None
+
+
+def place_value(nis: str, partnership: str | None) -> str:
+    value = f"{nis}:{partnership or ''}"
+    if len(value.encode()) > MAX_VALUE_BYTES:
+        return f"{nis}:"
+    return value
+
+
+def parse_place_value(value: object) -> PlaceValue | None:
+    """The stored value back; ``None`` for anything that is not one (skipped, old data)."""
+    if not isinstance(value, str):
+        return None
+    nis, sep, partnership = value.partition(":")
+    if not sep or len(nis) != 5 or not nis.isdigit():
+        return None
+    return PlaceValue(nis, PartnershipId(partnership) if partnership else None)
+
+
+def _label(candidate: Candidate, named: str | None) -> str:
+    place = candidate.place or named
+    if place and place.casefold() != candidate.municipality.casefold():
+        return f"{place} ({candidate.municipality})"
+    return candidate.municipality
+
+
+def place_check_of(resolution: Resolution) -> PlaceCheck:
+    if resolution.status == "ok" and resolution.candidates:
+        chosen = resolution.candidates[0]
+        return PlaceCheck(
+            "ok",
+            label=_label(chosen, resolution.place),
+            value=place_value(chosen.municipality_nis, chosen.partnership),
+        )
+    if resolution.status == "ambiguous" and resolution.candidates:
+        pairs: list[tuple[str, str]] = []
+        for candidate in resolution.candidates:
+            pair = (
+                place_value(candidate.municipality_nis, candidate.partnership),
+                _label(candidate, resolution.place),
+            )
+            if pair[0] not in {value for value, _ in pairs}:
+                pairs.append(pair)
+        return PlaceCheck("ambiguous", candidates=tuple(pairs))
+    if resolution.status == "outside_flanders":
+        return PlaceCheck("outside_flanders", region=resolution.region)
+    return PlaceCheck("unknown")
+
+
+def make_place_check(resolver: Resolver) -> PlaceChecker:
+    """The ``place_check`` for :func:`flows.intake.flow.build_intake_flow`."""
+
+    def check(text: str) -> PlaceCheck:
+        return place_check_of(resolver.resolve(text))
+
+    return check

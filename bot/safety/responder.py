@@ -1,0 +1,199 @@
+"""Rendering the crisis response: the service's :class:`bot.service.CrisisResponder`.
+
+Rules of this module:
+
+* What to say is decided in :mod:`flows.safety.response` (pure); this module only puts it in
+  the person's language (``locales/<lang>/LC_MESSAGES/safety.po``) and lays it out: short
+  paragraphs, the phone numbers one per line.
+* Every message to the young person is ``crisis=True``: channels send it past rate limits and
+  quiet hours.
+* Sync and without I/O: :meth:`HelpLineResponder.messages` runs before the database is touched.
+  Raising the alert is delegated to the safety net (:mod:`bot.safety.alerts`) once it is
+  attached; without it the response still goes out.
+* :func:`message_ids` lists every id this feature can render, so the catalog test can hold
+  ``safety.po`` complete and free of stale entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Literal, Protocol
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime, format_time
+
+from bot.i18n import Translator
+from bot.service import OutgoingMessage
+from flows.ids import PersonId
+from flows.safety.helplines import HelpLines
+from flows.safety.response import CrisisResponse, crisis_response, day_and_night_options
+from flows.text import Msg, msg
+
+FollowUp = Literal["alerted_now", "alerted_later", "nobody"]
+
+# Ids rendered here or in bot/safety/alerts.py (the composer's ids come from CrisisResponse).
+FOLLOW_UP_IDS = frozenset(
+    {
+        "safety.alerted.now",
+        "safety.alerted.later",
+        "safety.nobody",
+        "safety.meanwhile",
+        # The hint that brings the persistent help button in Telegram (bot/telegram/).
+        "safety.button.hint",
+    }
+)
+ALERT_IDS = frozenset(
+    {
+        "safety.alert",
+        "safety.alert.again",
+        "safety.alert.case",
+        "safety.alert.escalated",
+        "safety.alert.unsaved",
+        "safety.alert.ack",
+        "safety.alert.close",
+        "safety.alert.acked",
+        "safety.alert.taken",
+        "safety.alert.closed",
+        "safety.alert.not_yours",
+    }
+)
+CATEGORY_IDS = frozenset(
+    f"safety.category.{name}"
+    for name in ("suicide", "self_harm", "abuse_violence", "acute_danger", "help_request")
+)
+# The service's own fallback, used only when no responder is configured.
+FALLBACK_IDS = frozenset({"engine.help", "safety.continue"})
+# The name of storage.safety.SafetyEventPart in the /mijngegevens summary (bot/privacy.py).
+PRIVACY_IDS = frozenset({"privacy.part.safety_events"})
+
+
+def message_ids(lines: HelpLines) -> frozenset[str]:
+    """Every message id the safety net can render with these help lines."""
+    composed: set[str] = set()
+    probe = datetime(2026, 1, 5, 12, tzinfo=ZoneInfo(lines.timezone))
+    for category in (None, "suicide", "self_harm", "abuse_violence", "acute_danger"):
+        composed.update(m.id for m in crisis_response(category, probe, lines).messages)
+    # Chat lines and next steps that depend on the hour: name them explicitly.
+    composed.update(
+        {"safety.chat.open", "safety.next.call", "safety.next.emergency", "safety.phone"}
+    )
+    return frozenset(
+        composed
+        | lines.message_ids()
+        | FOLLOW_UP_IDS
+        | ALERT_IDS
+        | CATEGORY_IDS
+        | FALLBACK_IDS
+        | PRIVACY_IDS
+    )
+
+
+class AlertRaiser(Protocol):
+    async def raise_alert(
+        self, person: PersonId, category: str | None, now: datetime, language: str
+    ) -> None: ...
+
+
+class HelpLineResponder:
+    """Renders the crisis response from the help lines; raises alerts through ``alerts``."""
+
+    def __init__(
+        self,
+        translator: Translator,
+        lines: HelpLines,
+        *,
+        alerts: AlertRaiser | None = None,
+    ) -> None:
+        self.translator = translator
+        self.lines = lines
+        self.zone = ZoneInfo(lines.timezone)
+        # Attached by the safety net at start-up (it needs this responder to render).
+        self.alerts = alerts
+
+    # --- the service's CrisisResponder ----------------------------------------------------
+
+    def messages(self, category: str | None, now: datetime, language: str) -> list[OutgoingMessage]:
+        response = crisis_response(category, now.astimezone(self.zone), self.lines)
+        return [self.render_response(response, language)]
+
+    async def raise_alert(
+        self, person: PersonId, category: str | None, now: datetime, language: str
+    ) -> None:
+        if self.alerts is not None:
+            await self.alerts.raise_alert(person, category, now, language)
+
+    # --- rendering ------------------------------------------------------------------------
+
+    def _t(self, message: Msg, language: str) -> str:
+        return self.translator.render(message, language)
+
+    def _lines(self, messages: Iterable[Msg], language: str) -> str:
+        return "\n".join(self._t(m, language) for m in messages)
+
+    def render_response(self, response: CrisisResponse, language: str) -> OutgoingMessage:
+        paragraphs = [
+            self._t(response.intro, language),
+            self._lines((response.heading, *response.day_and_night), language),
+        ]
+        if response.for_category:
+            paragraphs.append(self._lines(response.for_category, language))
+        if response.chats:
+            paragraphs.append(self._lines(response.chats, language))
+        paragraphs.append(self._t(response.next_step, language))
+        buttons = tuple(
+            tuple((self._t(b.label, language), b.value) for b in row) for row in response.buttons
+        )
+        return OutgoingMessage(
+            "\n\n".join(paragraphs),
+            buttons,
+            rtl=self.translator.is_rtl(language),
+            crisis=True,
+        )
+
+    def when(self, moment: datetime, language: str) -> str:
+        """"maandag 1 december, 09:00" in the person's language and the lines' time zone."""
+        local = moment.astimezone(self.zone)
+        try:
+            return format_datetime(local, "EEEE d MMMM, HH:mm", locale=language)
+        except (ValueError, LookupError):
+            return format_datetime(local, "EEEE d MMMM, HH:mm", locale="nl")
+
+    def clock_time(self, moment: datetime, language: str) -> str:
+        local = moment.astimezone(self.zone)
+        try:
+            return format_time(local, "HH:mm", locale=language)
+        except (ValueError, LookupError):
+            return local.strftime("%H:%M")
+
+    def follow_up(
+        self,
+        kind: FollowUp,
+        language: str,
+        *,
+        until: datetime | None = None,
+        read_at: datetime | None = None,
+        buttons: tuple[tuple[tuple[str, str], ...], ...] = (),
+    ) -> OutgoingMessage:
+        """What the young person is told after an alert, honestly: a person knows and reads
+        it today (``until`` the end of working hours), a person reads it only at ``read_at``,
+        or nobody could be alerted. The day-and-night options follow every time."""
+        if kind == "alerted_now":
+            if until is None:
+                raise ValueError("alerted_now needs until (the end of today's working hours)")
+            first = msg("safety.alerted.now", until=self.clock_time(until, language))
+        elif kind == "alerted_later":
+            if read_at is None:
+                raise ValueError("alerted_later needs read_at (the next working hours)")
+            first = msg("safety.alerted.later", when=self.when(read_at, language))
+        else:
+            first = msg("safety.nobody")
+        text = "\n\n".join(
+            [
+                self._t(first, language),
+                self._lines(
+                    (msg("safety.meanwhile"), *day_and_night_options(self.lines)), language
+                ),
+            ]
+        )
+        return OutgoingMessage(text, buttons, rtl=self.translator.is_rtl(language), crisis=True)

@@ -1,0 +1,73 @@
+"""Consent categories: what depends on each consent, so that withdrawing it stops at once.
+
+Rules of this module:
+
+* Pure, like all of :mod:`flows`. :data:`CATEGORIES` is the one place that says, per category,
+  which answers, steps and reminders exist only because the person said yes. ``bot/privacy.py``
+  uses it to withdraw a consent from ``/privacy``; the flow that asks for the consent
+  (:mod:`flows.intake`) does the same on a "no" with the same keys.
+* Withdrawing drops the dependent answers and sets the flow's own consent answer to ``"no"``, so
+  the flow goes on as after a "no" (it skips the category's questions); giving sets ``"yes"``.
+* A reminder that exists only because of a consent has a key starting with one of the
+  category's ``reminder_prefixes`` (by convention ``"<category>."``); withdrawing cancels it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flows.ids import StepId
+from flows.intake.domains import SENSITIVE
+from flows.intake.flow import CONSENT_CATEGORY, domain_step, help_key, help_step, rating_key
+from flows.session import JsonValue, Session
+from flows.text import Msg, msg
+
+
+@dataclass(frozen=True)
+class ConsentCategory:
+    # Also names the texts on /privacy: ``privacy.category.<id>`` and ``....<id>.about``.
+    id: str
+    # The flow's own question for this consent: its rendered text is hashed into the record.
+    asked_with: tuple[Msg, ...]
+    # The flow's answer key that holds "yes"/"no" for this consent.
+    answer: str
+    # Answers kept only with consent; list answers from which some values are removed.
+    dependent_answers: frozenset[str]
+    dependent_values: Mapping[str, frozenset[str]]
+    # Questions that are only asked with consent (a withdrawal there moves the flow on).
+    dependent_steps: frozenset[StepId]
+    reminder_prefixes: tuple[str, ...]
+
+
+SENSITIVE_DOMAINS = ConsentCategory(
+    id=CONSENT_CATEGORY,
+    asked_with=(msg("intake.consent.ask"), msg("intake.consent.why")),
+    answer="consent_sensitive",
+    dependent_answers=frozenset(k for d in SENSITIVE for k in (rating_key(d), help_key(d))),
+    dependent_values={"domains": frozenset(SENSITIVE)},
+    dependent_steps=frozenset(s for d in SENSITIVE for s in (domain_step(d), help_step(d))),
+    reminder_prefixes=(f"{CONSENT_CATEGORY}.",),
+)
+
+CATEGORIES: Mapping[str, ConsentCategory] = {SENSITIVE_DOMAINS.id: SENSITIVE_DOMAINS}
+
+
+def withdraw(session: Session, category: ConsentCategory) -> Session:
+    """The session without anything that depends on ``category``, its consent answer "no"."""
+    kept = session.without_answers(*category.dependent_answers)
+    changes: dict[str, JsonValue] = {category.answer: "no"}
+    for key, values in category.dependent_values.items():
+        current = kept.answers.get(key)
+        if isinstance(current, list):
+            changes[key] = [v for v in current if not (isinstance(v, str) and v in values)]
+    return kept.with_answers(**changes)
+
+
+def give(session: Session, category: ConsentCategory) -> Session:
+    return session.with_answers(**{category.answer: "yes"})
+
+
+def depends_on(session: Session, category: ConsentCategory) -> bool:
+    """True when the open question is one that is only asked with this consent."""
+    return session.step is not None and session.step in category.dependent_steps
