@@ -527,6 +527,6 @@ class ConversationService:
             log.error("crisis help could not load session person=%s error=%s", person,
                       describe(error))
             session = None
+        # No question straight after the help: the response's own "Verder met de vragen"
+        # button is the next step, so the help lines are the last thing on the screen.
         await self._send_crisis(person, None, language)
-        if session is not None and session.step is not None:
-            await self._deliver(person, self.prompt_again(session))

@@ -213,14 +213,20 @@ async def test_keyed_locks_are_dropped_when_free() -> None:
 
 
 @pytest.mark.parametrize("command", ["hulp", "help"])
-async def test_help_command_sends_crisis_help_and_the_question_again(command: str) -> None:
-    service, channel, _, _ = make_service()
+async def test_help_command_sends_crisis_help_with_the_way_back(command: str) -> None:
+    service, channel, _, storage = make_service()
     await service.handle(ANNA, TextReceived("hoi", T0))
     before = len(channel.sent)
     await service.handle(ANNA, CommandReceived(command, "", T0))
     after = [m for _, m in channel.sent[before:]]
-    assert after[0].crisis
-    assert after[-1].text == "hello.mood.ask"
+    # Only the help: the question does not push the help lines off the screen ...
+    assert [m.crisis for m in after] == [True]
+    # ... and the way back to it is one tap.
+    assert ("safety.continue", "safety=continue") in after[0].buttons[-1]
+    await service.handle(ANNA, ButtonPressed("safety=continue", T0))
+    assert channel.texts(ANNA)[-1] == "hello.mood.ask"
+    session = await session_of(storage, ANNA)
+    assert session is not None and session.step == "mood"
 
 
 async def test_a_reminder_for_an_erased_person_does_nothing() -> None:
