@@ -1,12 +1,14 @@
 """Which flows exist and which one a new person starts in.
 
 Flows are pure data from ``flows/``; the data files they need (the domain lexicon, the
-directory behind the place check) are read here, in ``bot/``, and passed in.
+gazetteer and directory behind the place check) are read here, in ``bot/``, and passed in.
 """
 
 from __future__ import annotations
 
 from bot.intake_data import load_domain_lexicon
+from bot.routing.gazetteer import load_resolver
+from bot.routing.place_check import make_place_check
 from flows.engine import Flow
 from flows.hello import FLOW as HELLO_FLOW
 from flows.ids import FlowId
@@ -17,10 +19,10 @@ ENTRY = INTAKE
 NOTICE_VERSION = "2026-11"
 
 
-def build_flows(*, response_days: int = 5) -> dict[FlowId, Flow]:
+def build_flows() -> dict[FlowId, Flow]:
     intake = build_intake_flow(
         load_domain_lexicon(),
         notice_version=NOTICE_VERSION,
-        response_days=response_days,
+        place_check=make_place_check(load_resolver()),
     )
     return {intake.id: intake, HELLO_FLOW.id: HELLO_FLOW}

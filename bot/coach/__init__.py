@@ -4,7 +4,7 @@ Rules of this package:
 
 * :mod:`bot.coach.handoff` runs after "Verstuur": the place, the case, the coach
   (:mod:`flows.routing.assign`), the card, the deadline reminder (ids only, key
-  ``handoff.offer.<offer id>``), and an honest "you hear from us by ..." for the young person.
+  ``handoff.<case>.offer.<offer>``), and an honest "you hear from us by ..." for the young person.
   The reminder tick escalates: next coach, then the coordinator.
 * :mod:`bot.coach.desk` answers coach chats (``tg:<chat id>`` bound by an invite deep link);
   the Telegram channel hands it every private input first (``TelegramFrontDoor.coach_router``).

@@ -32,7 +32,7 @@ from bot.logs import describe
 from bot.service import OutgoingMessage
 from flows.ids import CaseId, PersonId
 from flows.inputs import ButtonPressed, CommandReceived, MediaReceived, TextReceived
-from flows.text import Param, Verbatim
+from flows.text import Param, Verbatim, msg
 from storage.ports import CASE_OUTCOMES, CaseOutcome, CoachRecord
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,13 @@ class CoachDesk:
 
     def _say(self, message_id: str, **params: Param) -> OutgoingMessage:
         return OutgoingMessage(self.writer.text(message_id, **params))
+
+    def _help_labels(self) -> frozenset[str]:
+        translator = self.handoff.service.translator
+        return frozenset(
+            translator.render(msg("safety.button"), language).strip().casefold()
+            for language in translator.languages
+        )
 
     # --- the router -----------------------------------------------------------------------
 
@@ -126,6 +133,9 @@ class CoachDesk:
         if isinstance(event, MediaReceived):
             return [(me, self._say("coach.text_only"))]
         if isinstance(event, TextReceived):
+            if event.text.strip().casefold() in self._help_labels():
+                # The young people's help keyboard shows in coach chats too: never relay it.
+                return [(me, self._say("coach.help_button"))]
             case = case_in(inbound.reply_to) or coach.current_case
             if case is None:
                 return [(me, self._say("coach.which_case"))]

@@ -17,12 +17,12 @@ Rules of this module:
   after-commit hook of the same input (:attr:`Handoff._notes`).
 * A deadline is N working hours (``OPSTAP_ACCEPT_WITHIN_HOURS``) in the hours of the coach with
   the offer (else the partnership's), skipping Belgian public holidays. Its reminder is
-  ``handoff.offer.<offer id>`` on the young person (ids only; the session version is 0 because
-  it does not belong to a conversation step). :meth:`on_reminder` checks that the offer is still
-  open (an answered offer: nothing happens), expires it and offers the case to the next coach,
-  then the coordinator. Whenever the new deadline is later than what the young person was told,
-  they are told again.
-* Nobody reachable: the case waits and ``handoff.retry.<case id>`` tries again after the same
+  ``handoff.<case id>.offer.<offer id>`` on the young person (ids only; session version 0: it
+  belongs to no conversation step). :meth:`on_reminder` checks that the offer is still open
+  (an answered offer: nothing happens), expires it and offers the case to the next coach, then
+  the coordinator. Whenever the new deadline is later than what the young person was told,
+  they are told again. A case's reminders are cancelled by the prefix ``handoff.<case id>.``.
+* Nobody reachable: the case waits and ``handoff.<case id>.retry`` tries again after the same
   working time; the young person gets the general contacts meanwhile.
 * :meth:`accept` never takes a coach above capacity (coordinators, the last resort, excepted).
 """
@@ -68,12 +68,18 @@ Holidays = Callable[[int, int], frozenset[date]]
 _NO_HOURS_RETRY = timedelta(days=1)
 
 
-def offer_key(offer_id: int) -> ReminderKey:
-    return ReminderKey(f"{REMINDER_PREFIX}offer.{offer_id}")
+def case_prefix(case_id: CaseId) -> str:
+    """The reminder keys of one case; the dot ends the number (``handoff.1.`` is not a prefix
+    of case 12's keys), so cancelling them never touches another case of the same person."""
+    return f"{REMINDER_PREFIX}{case_id}."
+
+
+def offer_key(case_id: CaseId, offer_id: int) -> ReminderKey:
+    return ReminderKey(f"{case_prefix(case_id)}offer.{offer_id}")
 
 
 def retry_key(case_id: CaseId) -> ReminderKey:
-    return ReminderKey(f"{REMINDER_PREFIX}retry.{case_id}")
+    return ReminderKey(f"{case_prefix(case_id)}retry")
 
 
 @dataclass(frozen=True)
@@ -288,7 +294,7 @@ class Handoff:
 
     async def plan(self, tx: Transaction, case: CaseRecord, now: datetime) -> Planned | None:
         """Offer the case to the next coach (or coordinator), or let it wait."""
-        await tx.reminders.cancel(case.person, REMINDER_PREFIX)
+        await tx.reminders.cancel(case.person, case_prefix(case.id))
         partnership = self.directory.partnership(case.partnership)
         members = await team(tx, case.partnership)
         offered = [o.coach for o in await tx.cases.offers_of(case.id)]
@@ -309,7 +315,7 @@ class Handoff:
         offer = await tx.cases.add_offer(case.id, coach.id, choice.to_json(), now, due)
         await tx.cases.set_status(case.id, "offered", now)
         await tx.coaches.mark_assigned(coach.id, now)
-        await tx.reminders.schedule(case.person, offer_key(offer.id), due, 0)
+        await tx.reminders.schedule(case.person, offer_key(case.id, offer.id), due, 0)
         await tx.privacy.record_access(case.person, case.partnership, coach.id, "received", now)
         log.info("handoff offer case=%s offer=%s coach=%s by=%s", case.id, offer.id, coach.id,
                  choice.decided_by)
@@ -348,17 +354,18 @@ class Handoff:
         """The reminder handler for ``handoff.*`` keys (see the module rules)."""
         if not reminder.key.startswith(REMINDER_PREFIX):
             return False
-        kind, _, number = reminder.key.removeprefix(REMINDER_PREFIX).partition(".")
-        if not number.isdigit():
+        parts = reminder.key.removeprefix(REMINDER_PREFIX).split(".")
+        if not parts[0].isdigit() or parts[1:2] not in (["offer"], ["retry"]):
             log.warning("handoff reminder with a bad key id=%s", reminder.id)
             return True
+        case_id, kind = CaseId(parts[0]), parts[1]
         now = self.service.clock.now()
         outbox: Outbox = []
         async with self.service.storage.transaction() as tx:
-            if kind == "offer":
-                outbox = await self._expire(tx, int(number), now)
+            if kind == "offer" and len(parts) == 3 and parts[2].isdigit():
+                outbox = await self._expire(tx, int(parts[2]), now)
             elif kind == "retry":
-                case = await tx.cases.get(CaseId(number))
+                case = await tx.cases.get(case_id)
                 if case is not None and case.status == "waiting":
                     outbox = await self.move_on(tx, case, now, told_before=False)
         await self.send(outbox)
@@ -407,7 +414,7 @@ class Handoff:
                 return [(me, self._coach_text("coach.accept.gone", case=case_id))]
             await tx.cases.accept(case.id, coach.id, now)
             await tx.coaches.set_current_case(coach.id, case.id)
-            await tx.reminders.cancel(case.person, REMINDER_PREFIX)
+            await tx.reminders.cancel(case.person, case_prefix(case.id))
             waiting = [
                 m for m in await tx.cases.messages_of(case.id)
                 if m.direction == "to_coach" and not m.delivered

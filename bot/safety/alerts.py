@@ -53,8 +53,9 @@ from storage.ports import ReminderRecord, SafetyEventRecord, Storage
 log = logging.getLogger(__name__)
 
 ESCALATE = ReminderKey("safety.escalate")
-# Reminders whose key starts with this belong to the safety net and are never held back.
-OWN_KEYS = "safety."
+# Reminders never held back while an event is open: the safety net's own, and the handoff's
+# (a young person in crisis needs a coach all the more; only cheerful reminders and nudges wait).
+OWN_KEYS = ("safety.", "handoff.")
 HELP_REQUEST = "help_request"
 # A team that works in Dutch: alerts are written in Dutch.
 TEAM_LANGUAGE = "nl"

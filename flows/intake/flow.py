@@ -248,15 +248,15 @@ def build_intake_flow(
     notice_version: str,
     retention_days: int = 30,
     place_check: PlaceChecker | None = None,
-    response_days: int = 5,
 ) -> Flow:
     """The intake for these data.
 
     * ``notice_version``: the privacy notice shown, kept with every consent.
     * ``retention_days``: how long a paused or abandoned intake is kept (said on ``/stop``).
     * ``place_check``: resolves the typed place; without it the text is stored as typed.
-    * ``response_days``: the working days within which a coach makes contact (said after
-      "Verstuur").
+
+    After "Verstuur" the flow promises no date itself: the handoff knows the partnership and
+    its working hours, and tells the young person honestly when they will hear from a coach.
     """
 
     steps: list[Step] = []
@@ -712,7 +712,7 @@ def build_intake_flow(
         ),
         Step(
             id=S_SENT,
-            prompt=msg("intake.sent", days=response_days),
+            prompt=msg("intake.sent"),
             label=msg("intake.summary.label"),
             waits=False,
             next=None,

@@ -100,7 +100,9 @@ async def test_crisis_help_first_in_the_middle_of_the_intake(
     fake.user_sends_text(YOUNG, HELP_LABEL)
     pressed = await fake.wait_for_message(YOUNG, after=before, timeout=15)
     assert is_crisis_response(pressed), pressed.plain_text
-    # ... and then the open question again, so the young person still has a next step.
+    # Its own "Verder met de vragen" button is the next step: it brings the open question back.
+    await fake.wait_idle(0.3)
+    fake.user_presses_button(YOUNG, pressed.message_id, "safety=continue")
     again = await fake.wait_for_message(
         YOUNG, after=pressed.index + 1, contains="Klopt dat?", timeout=15
     )
@@ -122,8 +124,9 @@ async def test_crisis_help_first_in_the_middle_of_the_intake(
     fake.user_presses_button(TEAM, alert.message_id, "safety=1:ack")
     await fake.wait_for_message(TEAM, contains="op jouw naam", timeout=15)
 
-    # The intake continues where it was: the open question is still the words check (asked
-    # again after each response; the earlier copies lost their buttons).
+    # The intake continues where it was: the open question is still the words check.
+    await fake.wait_idle(0.3)
+    fake.user_presses_button(YOUNG, command.message_id, "safety=continue")
     latest = await fake.wait_for_message(
         YOUNG, after=command.index + 1, contains="Klopt dat?", timeout=15
     )

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bot.coach.handoff import offer_key
-from flows.ids import PersonId, ReminderKey
+from flows.ids import CaseId, PartnershipId, PersonId, ReminderKey
 from storage.ports import ReminderRecord
 from tests.routing2.conftest import YOUNG, Harness, local, make_harness
 
@@ -33,7 +33,7 @@ async def test_submit_makes_a_case_sends_the_card_and_says_when(harness: Harness
     card = h.card_of(lotte)
     assert "Dossier #1" in card.text and "Sam" in card.text
     assert h.texts(PersonId("tg:5002")) == []
-    assert await pending_keys(h) == [("handoff.offer.1", local(2026, 11, 25, 10))]
+    assert await pending_keys(h) == [("handoff.1.offer.1", local(2026, 11, 25, 10))]
     async with h.storage.transaction() as tx:
         accesses = await tx.privacy.accesses(YOUNG)
     assert [(a.partnership, a.coach, a.action) for a in accesses] == [
@@ -120,7 +120,8 @@ async def test_a_reminder_whose_offer_was_answered_does_nothing(harness: Harness
     assert await pending_keys(h) == []  # accepting cancels the deadline
     before = len(h.channel.sent)
     # Even a reminder row that survived (another process scheduled it) finds the offer answered.
-    stale = ReminderRecord(99, YOUNG, offer_key(1), local(2026, 11, 25, 10), 0, "claimed", 1)
+    key = offer_key(CaseId("1"), 1)
+    stale = ReminderRecord(99, YOUNG, key, local(2026, 11, 25, 10), 0, "claimed", 1)
     assert await h.side.handoff.on_reminder(stale) is True
     h.clock.set(local(2026, 11, 30, 12))
     assert await h.tick() == 0
@@ -145,7 +146,7 @@ async def test_niet_voor_mij_goes_to_the_next_coach_at_once(harness: Harness) ->
     assert "Dossier #1" in h.card_of(yusuf).text
     # A new deadline later than promised: Sam is told honestly.
     assert h.texts(YOUNG)[-1].startswith("Het duurt iets langer")
-    assert await pending_keys(h) == [("handoff.offer.2", local(2026, 11, 25, 11))]
+    assert await pending_keys(h) == [("handoff.1.offer.2", local(2026, 11, 25, 11))]
     # Lotte's old buttons no longer work.
     await h.coach_presses(lotte, "case=1:accept")
     assert "niet meer open voor jou" in h.last_text(lotte.person)  # type: ignore[arg-type]
@@ -246,7 +247,7 @@ async def test_without_any_coach_the_case_waits_and_is_tried_again(harness: Harn
     text = h.texts(YOUNG)[-1]
     assert text.startswith("Er is nu nog geen coach vrij bij Boest! Your Future.")
     assert "VDAB: 0800 30 700" in text
-    assert await pending_keys(h) == [("handoff.retry.1", local(2026, 11, 25, 10))]
+    assert await pending_keys(h) == [("handoff.1.retry", local(2026, 11, 25, 10))]
     # A coach opens an invite meanwhile; at the retry the case is offered and Sam is told when.
     lotte = await h.add_coach("Lotte", chat=5001)
     h.clock.set(local(2026, 11, 25, 10))
@@ -274,3 +275,15 @@ async def test_sending_again_refreshes_the_open_case(harness: Harness) -> None:
     assert case.intake["own_words"] == "Ik zoek nu vooral een woning"
     assert h.texts(YOUNG)[-1] == "Dank je! Lotte ziet je nieuwe antwoorden."
     assert "stuurde de vragen opnieuw in" in h.last_text(lotte.person)  # type: ignore[arg-type]
+
+
+async def test_two_cases_of_one_person_keep_their_own_deadlines(harness: Harness) -> None:
+    """A second case (another partnership) neither cancels nor is cancelled by the first."""
+    h = harness
+    lotte = await h.add_coach("Lotte", chat=5001)
+    await h.add_coach("Noor", chat=5002, partnership=PartnershipId("dash"))
+    await h.submit()
+    await h.submit(place="24020:dash", place_label="Diest", place_text="Diest")
+    assert [key for key, _ in await pending_keys(h)] == ["handoff.1.offer.1", "handoff.2.offer.2"]
+    await h.coach_presses(lotte, "case=1:accept")
+    assert [key for key, _ in await pending_keys(h)] == ["handoff.2.offer.2"]

@@ -251,3 +251,12 @@ async def test_other_features_buttons_in_a_coach_chat_pass_through(harness: Harn
     assert not await h.coach_presses(lotte, "safety=7:close")
     assert await h.coach_presses(lotte, "case=1:nonsense")
     assert h.last_text(chat(lotte)) == "Deze knop werkt niet meer."
+
+
+async def test_the_help_keyboard_in_a_coach_chat_is_never_relayed(harness: Harness) -> None:
+    h = harness
+    lotte, _ = await accepted(h)
+    before = h.texts(YOUNG)
+    await h.coach_says(lotte, "🆘 Ik heb nu hulp nodig")
+    assert h.texts(YOUNG) == before
+    assert h.last_text(chat(lotte)).startswith("Die knop is voor jongeren")

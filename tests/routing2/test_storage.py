@@ -9,7 +9,7 @@ import pytest
 from flows.ids import CaseId, CoachId, PartnershipId, PersonId
 from storage.crypto import Keyring
 from storage.ports import CoachRecord, Storage
-from storage.routing import CASES, RELAY_MESSAGES
+from storage.routing import CASES, OFFERS, RELAY_MESSAGES
 from storage.sql import open_storage
 from tests.storage.conftest import Backend, backend, postgres_database, postgres_server
 
@@ -139,13 +139,20 @@ async def test_sql_seals_the_intake_and_messages_with_the_keyring(backend: Backe
         async with storage.transaction() as tx:
             case = await tx.cases.create(YOUNG, P, None, "nl", {"own_words": "schulden"}, T0)
             await tx.cases.add_message(case.id, "to_young", "geheim", T0, delivered=True)
+            await tx.coaches.add(coach("lotte"))
+            await tx.cases.add_offer(case.id, CoachId("lotte"), {"expertise": ["addiction"]},
+                                     T0, T0)
         async with storage.engine.connect() as conn:
             raw = (await conn.execute(CASES.select())).mappings().one()["intake"]
             text = (await conn.execute(RELAY_MESSAGES.select())).mappings().one()["text"]
+            reasons = (await conn.execute(OFFERS.select())).mappings().one()["reasons"]
         assert raw.startswith("enc:v1:k1:") and text.startswith("enc:v1:k1:")
+        assert reasons.startswith("enc:v1:k1:") and "addiction" not in reasons
         async with storage.transaction() as tx:
             stored = await tx.cases.get(case.id)
             assert stored is not None and stored.intake == {"own_words": "schulden"}
             assert [m.text for m in await tx.cases.messages_of(case.id)] == ["geheim"]
+            [offer] = await tx.cases.offers_of(case.id)
+            assert offer.reasons == {"expertise": ["addiction"]}
     finally:
         await storage.close()
