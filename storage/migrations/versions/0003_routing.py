@@ -1,7 +1,7 @@
 """Routing: coaches, coach invites, cases, offers, relay messages.
 
 Revision ID: 0003_routing
-Revises: 0001
+Revises: 0002_privacy
 Create Date: 2026-11-24
 
 Hand-written. A branch off 0001 like the other features being built at the same time
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_routing"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0002_privacy"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

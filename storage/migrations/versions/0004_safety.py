@@ -1,7 +1,7 @@
 """Safety: the safety_events table (crisis signals and who took them up).
 
 Revision ID: 0004_safety
-Revises: 0001
+Revises: 0003_routing
 Create Date: 2026-11-24
 
 Hand-written. A branch off 0001 like the other features being built at the same time
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_safety"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0003_routing"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
