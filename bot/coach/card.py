@@ -20,6 +20,7 @@ from collections.abc import Mapping
 
 from bot.i18n import Translator
 from bot.service import OutgoingMessage
+from bot.splitting import split_text
 from flows.intake.contact import format_phone
 from flows.intake.flow import CONTACTS, HELPS, MOMENTS
 from flows.routing.card import rated_domains, urgency
@@ -199,7 +200,7 @@ def split_card(
     """``body`` as messages of at most ``limit`` characters, each tagged with the case."""
     if len(body) <= limit:
         return [OutgoingMessage(body, buttons)]
-    chunks = _split(body, limit - _HEADER_ROOM)
+    chunks = split_text(body, limit - _HEADER_ROOM)
     total = len(chunks)
     messages = []
     for index, chunk in enumerate(chunks, start=1):
@@ -210,21 +211,3 @@ def split_card(
             text = f"{case_tag(case_id)} ({index}/{total})\n\n{chunk}"
         messages.append(OutgoingMessage(text, buttons if index == total else ()))
     return messages
-
-
-def _split(text: str, limit: int) -> list[str]:
-    chunks: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        cut = -1
-        for separator in ("\n\n", "\n", " "):
-            cut = rest.rfind(separator, 0, limit)
-            if cut > 0:
-                break
-        if cut <= 0:
-            cut = limit
-        chunks.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        chunks.append(rest)
-    return chunks

@@ -34,6 +34,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.service import OutgoingMessage
+from bot.splitting import split_text
 from flows.ids import PersonId
 
 log = logging.getLogger(__name__)
@@ -52,27 +53,6 @@ def chat_id_of(person: PersonId) -> int:
 
 def person_of(chat_id: int) -> PersonId:
     return PersonId(f"tg:{chat_id}")
-
-
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Split at paragraph, then line, then word boundaries so no chunk exceeds ``limit``."""
-    if len(text) <= limit:
-        return [text]
-    chunks: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        cut = -1
-        for sep in ("\n\n", "\n", " "):
-            cut = rest.rfind(sep, 0, limit)
-            if cut > 0:
-                break
-        if cut <= 0:
-            cut = limit
-        chunks.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        chunks.append(rest)
-    return chunks
 
 
 def rtl(text: str) -> str:
