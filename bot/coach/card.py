@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 from bot.i18n import Translator
 from bot.service import OutgoingMessage
-from bot.splitting import split_text
+from bot.splitting import MAX_TEXT, split_text
 from flows.intake.contact import format_phone
 from flows.intake.flow import CONTACTS, HELPS, MOMENTS
 from flows.routing.card import rated_domains, urgency
@@ -28,7 +28,6 @@ from flows.session import JsonValue
 from flows.text import Msg, Param, Verbatim, msg
 from storage.ports import CaseRecord, OfferRecord
 
-MAX_TEXT = 4096
 COACH_LANGUAGE = "nl"
 CASE_BUTTONS = "case"
 _TAG = re.compile(r"Dossier #(\d{1,9})\b")

@@ -38,7 +38,6 @@ from bot.splitting import split_text
 from flows.ids import PersonId
 
 log = logging.getLogger(__name__)
-MAX_TEXT = 4096
 MAX_CAPTION = 1024
 RLM = "\u200f"
 LanguageHook = Callable[[int, str], Awaitable[None]]
