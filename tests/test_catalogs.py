@@ -50,6 +50,9 @@ SERVICE_IDS = frozenset(
         "privacy.short",
         "privacy.full",
         "privacy.more_button",
+        # The web chat page (bot/web/app.py).
+        "web.placeholder",
+        "web.send",
         # The Telegram commands menu (bot/telegram/app.py), one description per command.
         *(f"command.{name}" for name in COMMANDS),
     }

@@ -9,6 +9,7 @@ export to the same cookie only, once (404 otherwise, never saying whether the id
 
 from __future__ import annotations
 
+import html
 import json
 from importlib.resources import files
 from typing import Any
@@ -69,8 +70,18 @@ def _with_cookie(request: web.Request, response: web.StreamResponse, token: str)
 async def index(request: web.Request) -> web.StreamResponse:
     page = files("bot.web").joinpath("static/chat.html").read_text(encoding="utf-8")
     service = request.app[SERVICE_KEY]
-    help_label = service.translator.render(msg("safety.button"), "nl")
-    page = page.replace("{{help_label}}", help_label)
+    # The page chrome speaks the browser's language; the conversation follows the session.
+    language = service.language_for(request.headers.get("Accept-Language", "nl").split(",")[0])
+    translator = service.translator
+    fields = {
+        "lang": language,
+        "dir": "rtl" if translator.is_rtl(language) else "ltr",
+        "help_label": translator.render(msg("safety.button"), language),
+        "placeholder": translator.render(msg("web.placeholder"), language),
+        "send_label": translator.render(msg("web.send"), language),
+    }
+    for name, value in fields.items():
+        page = page.replace("{{" + name + "}}", html.escape(value))
     response = web.Response(text=page, content_type="text/html", charset="utf-8")
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:;"

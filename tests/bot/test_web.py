@@ -112,3 +112,10 @@ async def test_healthz(client: TestClient) -> None:  # type: ignore[type-arg]
     response = await client.get("/healthz")
     assert response.status == 200
     assert (await response.json())["database"] is True
+
+
+async def test_the_page_speaks_the_browser_language(client: TestClient) -> None:  # type: ignore[type-arg]
+    response = await client.get("/", headers={"Accept-Language": "ar,en;q=0.5"})
+    body = await response.text()
+    assert '<html lang="ar" dir="rtl">' in body
+    assert "{{" not in body
