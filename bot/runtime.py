@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.appointments.wiring import install_appointments
 from bot.clock import SystemClock
 from bot.coach.wiring import install_coach_side
 from bot.conversations import ENTRY, build_flows
@@ -149,6 +150,12 @@ async def build_runtime(
         crisis=responder,
     )
     coach_side = install_coach_side(service, settings)
+    # After the coach side: its follow-up planning runs behind the handoff's SubmitIntake hook.
+    appointments = install_appointments(
+        service, settings, directory=coach_side.handoff.directory,
+        holidays=coach_side.handoff.holidays,
+    )
+    coach_side.desk.extensions.append(appointments.desk)
     PrivacyDesk(service, notifier=coach_side.relay, timezone=settings.timezone).install()
     safety_chat = (
         None if settings.safety_chat_id is None else PersonId(f"tg:{settings.safety_chat_id}")
@@ -180,6 +187,8 @@ async def build_runtime(
             else None,
             webhook_secret=settings.webhook_secret,
             coach_router=safety_buttons_first(coach_side.desk.route),
+            on_blocked=appointments.reachability.blocked_chat,
+            on_unblocked=appointments.reachability.unblocked_chat,
         )
         channels["tg"] = front.channel
         if settings.webhook_enabled:
@@ -192,7 +201,7 @@ async def build_runtime(
         timezone=settings.timezone,
         quiet_start=settings.quiet_start,
         quiet_end=settings.quiet_end,
-        handlers=(safety.on_reminder, coach_side.handoff.on_reminder),
+        handlers=(safety.on_reminder, coach_side.handoff.on_reminder, *appointments.handlers),
         holds=(safety.hold,),
     )
     return Runtime(settings, service, web_channel, tick, http, telegram)

@@ -59,6 +59,9 @@ class Settings:
     safety_chat_id: int | None = None
     # Working minutes an alert may stay unacknowledged before the coordinator is alerted.
     safety_ack_minutes: int = 15
+    # Days after the intake a young person with an open case but no appointment is asked how
+    # it goes.
+    checkin_days: int = 5
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -218,6 +221,8 @@ def load_settings(
         get("OPSTAP_SAFETY_ACK_MINUTES") or "15", "OPSTAP_SAFETY_ACK_MINUTES", 1, 480
     )
 
+    checkin_days = _whole(get("OPSTAP_CHECKIN_DAYS") or "5", "OPSTAP_CHECKIN_DAYS", 1, 60)
+
     level = (get("OPSTAP_LOG_LEVEL") or "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError(f"OPSTAP_LOG_LEVEL: '{level}' is not DEBUG, INFO, WARNING or ERROR")
@@ -243,6 +248,7 @@ def load_settings(
         log_level=level,
         safety_chat_id=None if safety_chat_text is None else int(safety_chat_text),
         safety_ack_minutes=ack_minutes,
+        checkin_days=checkin_days,
         accept_within_hours=accept_within,
         bot_username=bot_username,
         extra={k: v for k, v in values.items() if k.startswith("OPSTAP_")},

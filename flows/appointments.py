@@ -12,6 +12,9 @@ Rules (h11 style):
 * Reminders go to the young person only while the appointment is booked and still ahead.
   Quiet hours are applied by the scheduler tick, not here.
 * Two missed appointments in a row: the coach is told and automatic nudges stop.
+* When the service was down or a hold deferred them, several lead reminders of one appointment
+  can be due at once: only the one with the shortest lead goes out
+  (:func:`lead_superseded`), so nobody gets "tomorrow" and "in two hours" back to back.
 """
 
 from __future__ import annotations
@@ -95,6 +98,7 @@ class Tell:
         "two_missed",
         "person_wants_other",
         "person_cannot_come",
+        "person_confirmed",
         "ask_attendance",
     ]
 
@@ -201,7 +205,12 @@ def lead_due(start: datetime, lead: timedelta, tz: tzinfo) -> datetime:
 
 
 def reschedule_request(appointment: Appointment) -> tuple[Appointment, tuple[Decision, ...]]:
-    """The young person asks for another moment (before or instead of booking)."""
+    """The young person asks for another moment (before or instead of booking, or after a
+    missed appointment, from the nudge's one-tap button). A missed appointment stays
+    ``missed`` (it is a fact for the coach); its revision grows so its nudge is stale."""
+    if appointment.status == "missed":
+        asked = replace(appointment, revision=appointment.revision + 1)
+        return asked, (CancelFor(key_prefix(appointment.id)), Tell("coach", "person_wants_other"))
     if appointment.status not in ("proposed", "booked"):
         raise IllegalAppointment(f"cannot reschedule an appointment that is {appointment.status}")
     what: Literal["person_wants_other", "person_cannot_come"] = (
@@ -209,6 +218,24 @@ def reschedule_request(appointment: Appointment) -> tuple[Appointment, tuple[Dec
     )
     moved = replace(appointment, status="rescheduled", revision=appointment.revision + 1)
     return moved, (CancelFor(key_prefix(appointment.id)), Tell("coach", what))
+
+
+def supersede(appointment: Appointment) -> tuple[Appointment, tuple[Decision, ...]]:
+    """The coach proposes a new moment while this one is still proposed or booked: it moves
+    (``rescheduled``, a new revision) and its reminders are never sent. Nobody is told here:
+    the new proposal itself is the message."""
+    if appointment.status not in ("proposed", "booked"):
+        raise IllegalAppointment(f"cannot move an appointment that is {appointment.status}")
+    moved = replace(appointment, status="rescheduled", revision=appointment.revision + 1)
+    return moved, (CancelFor(key_prefix(appointment.id)),)
+
+
+def confirm(appointment: Appointment, now: datetime) -> tuple[Appointment, tuple[Decision, ...]]:
+    """"Ik kom" under a reminder: nothing changes, the coach hears it."""
+    slot = appointment.slot
+    if appointment.status != "booked" or slot is None or slot.starts_at <= now:
+        raise IllegalAppointment(f"cannot confirm an appointment that is {appointment.status}")
+    return appointment, (Tell("coach", "person_confirmed"),)
 
 
 def cancel(appointment: Appointment) -> tuple[Appointment, tuple[Decision, ...]]:
@@ -254,3 +281,30 @@ def reminder_is_current(appointment: Appointment, key: str, now: datetime) -> bo
     if kind == "missed":
         return appointment.status == "missed" and appointment.missed_in_row < MAX_MISSED_IN_ROW
     return False
+
+
+def lead_of(key: str) -> timedelta | None:
+    """The lead of a lead reminder key (``...:lead:86400`` -> 24 hours); else None."""
+    parsed = parse_key(key)
+    if parsed is None or not parsed[2].startswith("lead:"):
+        return None
+    seconds = parsed[2].removeprefix("lead:")
+    return timedelta(seconds=int(seconds)) if seconds.isdigit() else None
+
+
+def lead_superseded(
+    appointment: Appointment,
+    key: str,
+    now: datetime,
+    leads: tuple[timedelta, ...],
+    tz: tzinfo,
+) -> bool:
+    """Whether a due lead reminder should be dropped because a shorter lead is due too (the
+    service was down, or a hold or quiet hours held both): the shorter one says it better."""
+    lead = lead_of(key)
+    slot = appointment.slot
+    if lead is None or slot is None:
+        return False
+    return any(
+        shorter < lead and lead_due(slot.starts_at, shorter, tz) <= now for shorter in leads
+    )

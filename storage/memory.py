@@ -23,6 +23,12 @@ from typing import Any
 
 from flows.ids import PersonId, ReminderKey
 from flows.session import Session
+from storage.appointments_memory import (
+    AppointmentState,
+    MemoryAppointments,
+    MemoryRatings,
+    MemoryReachability,
+)
 from storage.codec import session_from_row, session_to_row, to_utc
 from storage.crypto import Keyring
 from storage.personal import core_parts
@@ -90,6 +96,7 @@ class _State:
     counts: dict[tuple[str, str], int] = field(default_factory=dict)
     routing: RoutingState = field(default_factory=RoutingState)
     safety: SafetyState = field(default_factory=SafetyState)
+    appointments: AppointmentState = field(default_factory=AppointmentState)
 
     def copy(self) -> _State:
         return _State(
@@ -103,6 +110,7 @@ class _State:
             counts=dict(self.counts),
             routing=self.routing.copy(),
             safety=self.safety.copy(),
+            appointments=self.appointments.copy(),
         )
 
 
@@ -458,6 +466,9 @@ class MemoryTransaction:
     coaches: MemoryCoaches
     cases: MemoryCases
     safety: MemorySafetyEvents
+    appointments: MemoryAppointments
+    ratings: MemoryRatings
+    reachability: MemoryReachability
 
     @classmethod
     def on(cls, state: _State, keyring: Keyring | None = None) -> MemoryTransaction:
@@ -471,6 +482,9 @@ class MemoryTransaction:
             coaches=MemoryCoaches(state.routing),
             cases=MemoryCases(state.routing, keyring),
             safety=MemorySafetyEvents(state.safety, keyring),
+            appointments=MemoryAppointments(state.appointments),
+            ratings=MemoryRatings(state.appointments),
+            reachability=MemoryReachability(state.appointments),
         )
 
 

@@ -43,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from flows.ids import PersonId, ReminderKey
 from flows.session import Session
+from storage.appointments_sql import SqlAppointments, SqlRatings, SqlReachability
 from storage.codec import session_from_row, session_to_row, to_utc
 from storage.crypto import Keyring
 from storage.db import is_postgres, make_engine
@@ -565,6 +566,9 @@ class SqlTransaction:
     coaches: SqlCoaches
     cases: SqlCases
     safety: SqlSafetyEvents
+    appointments: SqlAppointments
+    ratings: SqlRatings
+    reachability: SqlReachability
 
     @classmethod
     def on(cls, conn: AsyncConnection, keyring: Keyring | None = None) -> SqlTransaction:
@@ -578,6 +582,9 @@ class SqlTransaction:
             coaches=SqlCoaches(conn),
             cases=SqlCases(conn, keyring),
             safety=SqlSafetyEvents(conn, keyring),
+            appointments=SqlAppointments(conn, keyring),
+            ratings=SqlRatings(conn, keyring),
+            reachability=SqlReachability(conn),
         )
 
 

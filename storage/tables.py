@@ -158,6 +158,10 @@ CONSENTS: Table = _table(ConsentRow)
 REPORT_COUNTS: Table = _table(ReportCountRow)
 DATA_ACCESS_LOG: Table = _table(DataAccessRow)
 
+# The appointments, ratings and reachability live in storage/appointments.py; importing it
+# registers them on the metadata.
+from storage import appointments as _appointments  # noqa: E402, F401
+
 # The routing tables live in their own module; importing it registers them on the metadata.
 from storage import routing as _routing  # noqa: E402, F401
 

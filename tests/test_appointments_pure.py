@@ -16,11 +16,14 @@ from flows.appointments import (
     Tell,
     book,
     cancel,
+    confirm,
     lead_due,
+    lead_superseded,
     propose,
     record_attendance,
     reminder_is_current,
     reschedule_request,
+    supersede,
 )
 from flows.ids import CaseId, CoachId, PersonId
 
@@ -145,3 +148,43 @@ def test_illegal_transitions_raise(bad: str) -> None:
     else:
         with pytest.raises(IllegalAppointment):
             book(proposed(future)[0], 2, NOW, LEADS, BRUSSELS)
+
+
+def test_another_moment_after_a_missed_appointment_keeps_it_missed() -> None:
+    booked, _ = book(proposed(at(2026, 11, 27, 14, 0))[0], 0, NOW, LEADS, BRUSSELS)
+    missed, decisions = record_attendance(booked, "missed", NOW)
+    nudge = next(d for d in decisions if isinstance(d, Remind))
+    asked, told = reschedule_request(missed)
+    assert asked.status == "missed" and asked.missed_in_row == 1
+    assert Tell("coach", "person_wants_other") in told and CancelFor("appt:1:") in told
+    assert not reminder_is_current(asked, nudge.key, NOW)
+
+
+def test_a_new_proposal_supersedes_the_booked_one_silently() -> None:
+    booked, decisions = book(proposed(at(2026, 11, 27, 14, 0))[0], 0, NOW, LEADS, BRUSSELS)
+    moved, moved_decisions = supersede(booked)
+    assert moved.status == "rescheduled" and moved_decisions == (CancelFor("appt:1:"),)
+    keys = [d.key for d in decisions if isinstance(d, Remind)]
+    assert not any(reminder_is_current(moved, key, NOW) for key in keys)
+    with pytest.raises(IllegalAppointment):
+        supersede(moved)
+
+
+def test_i_come_tells_the_coach_and_changes_nothing() -> None:
+    booked, _ = book(proposed(at(2026, 11, 27, 14, 0))[0], 0, NOW, LEADS, BRUSSELS)
+    same, decisions = confirm(booked, NOW)
+    assert same == booked and decisions == (Tell("coach", "person_confirmed"),)
+    with pytest.raises(IllegalAppointment):
+        confirm(booked, at(2026, 11, 27, 14, 0))
+
+
+def test_after_downtime_only_the_shortest_due_lead_goes() -> None:
+    start = at(2026, 11, 27, 14, 0)
+    booked, decisions = book(proposed(start)[0], 0, NOW, LEADS, BRUSSELS)
+    day, two_hours = (d.key for d in decisions if isinstance(d, Remind) and d.to == "person")
+    # Back on Friday 12:30: both are due; only the two-hour one is said.
+    back = at(2026, 11, 27, 12, 30)
+    assert lead_superseded(booked, day, back, LEADS, BRUSSELS)
+    assert not lead_superseded(booked, two_hours, back, LEADS, BRUSSELS)
+    # On time, the day-before reminder is not superseded.
+    assert not lead_superseded(booked, day, at(2026, 11, 26, 14, 0), LEADS, BRUSSELS)

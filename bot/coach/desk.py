@@ -16,12 +16,15 @@ Rules of this module:
 * A coach acts on their own cases only; every action checks the case's coach in the same
   transaction that changes it. A deactivated coach is told so and can do nothing.
 * Coaches read concise Dutch (``coach.*``).
+* Other features plug in as :class:`DeskExtension` (appointments): the commands they name, and
+  what they add to the desk's answer when a case is accepted, looked at (``/case N``) or closed.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
 
 from bot.coach.card import CASE_BUTTONS, CardWriter, case_button, case_in
 from bot.coach.handoff import Handoff, Outbox
@@ -42,10 +45,27 @@ class _ChatTaken(Exception):
     """The chat already belongs to another coach: roll the redemption back."""
 
 
+CaseMoment = Literal["accepted", "viewed", "closed"]
+
+
+class DeskExtension(Protocol):
+    """A feature's part of the coach desk: commands it answers, and what it adds to the desk's
+    answer at a moment of a case (the answer is passed in and the extended one returned)."""
+
+    @property
+    def commands(self) -> frozenset[str]: ...
+
+    async def command(self, coach: CoachRecord, command: CommandReceived) -> Outbox: ...
+
+    async def after(self, coach: CoachRecord, case_id: CaseId, moment: CaseMoment,
+                    outbox: Outbox) -> Outbox: ...
+
+
 @dataclass
 class CoachDesk:
     handoff: Handoff
     relay: Relay
+    extensions: list[DeskExtension] = field(default_factory=list)
 
     @property
     def writer(self) -> CardWriter:
@@ -151,18 +171,23 @@ class CoachDesk:
             return [(me, self._say("coach.stale"))]
         case_id = CaseId(case)
         if action == "accept":
-            return await self.handoff.accept(coach, case_id)
+            return await self._after(coach, case_id, "accepted",
+                                     await self.handoff.accept(coach, case_id))
         if action == "decline":
             return await self.handoff.decline(coach, case_id)
         kind, _, outcome = action.partition(":")
         if kind == "close" and outcome in CASE_OUTCOMES:
-            return await self.relay.close(coach, case_id, _outcome(outcome))
+            return await self._after(coach, case_id, "closed",
+                                     await self.relay.close(coach, case_id, _outcome(outcome)))
         return [(me, self._say("coach.stale"))]
 
     async def _command(self, coach: CoachRecord, command: CommandReceived) -> Outbox:
         me = coach.person
         assert me is not None
         name = command.name
+        for extension in self.extensions:
+            if name in extension.commands:
+                return await extension.command(coach, command)
         number, _, text = command.args.strip().partition(" ")
         if name == "case":
             if not number.isdigit():
@@ -190,7 +215,19 @@ class CoachDesk:
                 return [(me, self._say("coach.case.closed", case=case_id))]
             await tx.coaches.set_current_case(coach.id, case.id)
         name = Verbatim(self.writer.young_name(case.intake))
-        return [(me, self._say("coach.case.current", case=case.id, name=name))]
+        return await self._after(coach, case.id, "viewed",
+                                 [(me, self._say("coach.case.current", case=case.id, name=name))])
+
+    async def _after(self, coach: CoachRecord, case_id: CaseId, moment: CaseMoment,
+                     outbox: Outbox) -> Outbox:
+        for extension in self.extensions:
+            try:
+                outbox = await extension.after(coach, case_id, moment, outbox)
+            except Exception as error:
+                # The desk's own answer still goes out when an extension fails.
+                log.error("desk extension failed coach=%s case=%s error=%s", coach.id, case_id,
+                          describe(error))
+        return outbox
 
     async def _list(self, coach: CoachRecord) -> OutgoingMessage:
         async with self.handoff.service.storage.transaction() as tx:

@@ -131,6 +131,7 @@ class TelegramFrontDoor:
         webhook_secret: str | None = None,
         on_blocked: Blocked | None = None,
         coach_router: InboundRouter | None = None,
+        on_unblocked: Blocked | None = None,
     ) -> None:
         self.service = service
         # Gets every private input first (coach chats, coach invite links); True: handled.
@@ -138,7 +139,10 @@ class TelegramFrontDoor:
         self.clock = clock
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
+        # A young person blocked the bot (my_chat_member "kicked", or a 403 on a send), and
+        # came back (my_chat_member "member"): the appointment feature stops and resumes.
         self.on_blocked = on_blocked
+        self.on_unblocked = on_unblocked
         root = api_url.rstrip("/")
         builder = (
             ApplicationBuilder()
@@ -168,6 +172,7 @@ class TelegramFrontDoor:
             help_labels,
             on_language=self.set_chat_commands,
             help_hints=help_hints,
+            on_forbidden=self._forbidden,
         )
         app = self.application
         app.add_handler(TypeHandler(Update, self._dedupe), group=-1)
@@ -339,6 +344,17 @@ class TelegramFrontDoor:
             self.channel.blocked.add(member.chat.id)
             if self.on_blocked is not None:
                 await self.on_blocked(member.chat.id)
+        elif member.new_chat_member.status == "member":
+            # Also after a restart, when this process never saw the block: marking reachable
+            # is idempotent.
+            log.info("bot unblocked chat=%s", member.chat.id)
+            self.channel.blocked.discard(member.chat.id)
+            if self.on_unblocked is not None:
+                await self.on_unblocked(member.chat.id)
+
+    async def _forbidden(self, chat_id: int) -> None:
+        if self.on_blocked is not None:
+            await self.on_blocked(chat_id)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error

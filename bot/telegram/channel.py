@@ -13,6 +13,10 @@ Rules:
   team (``OutgoingMessage.team``) never get it.
 * Arabic messages get a right-to-left mark at the start of every line.
 * Errors are logged by type and chat id, never with text.
+* A 403 Forbidden means the person blocked the bot: the chat goes into :attr:`TelegramChannel.
+  blocked` and, the first time, ``on_forbidden`` is called in a task of its own (it reaches the
+  database and the coach; a send must not wait for that, nor run it inside a caller's
+  transaction).
 * Documents (the ``/mijngegevens`` export) go to the person's own private chat: a person id is
   ``tg:<chat id>`` of the private chat the request came from (the handlers accept private chats
   only), so a document never lands in a group.
@@ -20,6 +24,7 @@ Rules:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -41,6 +46,7 @@ log = logging.getLogger(__name__)
 MAX_CAPTION = 1024
 RLM = "\u200f"
 LanguageHook = Callable[[int, str], Awaitable[None]]
+ForbiddenHook = Callable[[int], Awaitable[None]]
 
 
 def chat_id_of(person: PersonId) -> int:
@@ -65,6 +71,7 @@ class TelegramChannel:
         help_labels: dict[str, str],
         on_language: LanguageHook | None = None,
         help_hints: dict[str, str] | None = None,
+        on_forbidden: ForbiddenHook | None = None,
     ) -> None:
         self._bot = bot
         self.on_language = on_language
@@ -73,6 +80,8 @@ class TelegramChannel:
         self._last_prompt: dict[int, int] = {}
         self._keyboard_sent: set[int] = set()
         self.blocked: set[int] = set()
+        self.on_forbidden = on_forbidden
+        self._hooks: set[asyncio.Task[None]] = set()
 
     def _help_keyboard(self, language: str) -> ReplyKeyboardMarkup:
         label = self._help_labels.get(language) or self._help_labels.get("nl", "Hulp")
@@ -119,8 +128,7 @@ class TelegramChannel:
             if hint is not None and message.crisis:
                 await self._send_hint(chat_id, hint, language, message.rtl)
         except Forbidden:
-            self.blocked.add(chat_id)
-            log.warning("telegram chat blocked the bot chat=%s", chat_id)
+            self._forbidden(chat_id)
             return
         if message.prompt and message.buttons and sent is not None:
             self._last_prompt[chat_id] = sent.message_id
@@ -144,8 +152,30 @@ class TelegramChannel:
                 caption=caption[:MAX_CAPTION] or None,
             )
         except Forbidden:
-            self.blocked.add(chat_id)
-            log.warning("telegram chat blocked the bot chat=%s", chat_id)
+            self._forbidden(chat_id)
+
+    def _forbidden(self, chat_id: int) -> None:
+        log.warning("telegram chat blocked the bot chat=%s", chat_id)
+        if chat_id in self.blocked:
+            return
+        self.blocked.add(chat_id)
+        if self.on_forbidden is not None:
+            task = asyncio.get_running_loop().create_task(self._run_hook(chat_id))
+            # Kept until done: the loop holds tasks only weakly.
+            self._hooks.add(task)
+            task.add_done_callback(self._hooks.discard)
+
+    async def _run_hook(self, chat_id: int) -> None:
+        assert self.on_forbidden is not None
+        try:
+            await self.on_forbidden(chat_id)
+        except Exception as error:
+            log.error("blocked hook failed chat=%s error=%s", chat_id, type(error).__name__)
+
+    async def settle(self) -> None:
+        """Wait for the blocked hooks still running (shutdown, tests)."""
+        while self._hooks:
+            await asyncio.gather(*list(self._hooks), return_exceptions=True)
 
     def forget(self, person: PersonId) -> None:
         chat_id = chat_id_of(person)

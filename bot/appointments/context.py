@@ -1,0 +1,179 @@
+"""What every part of the appointment feature shares: the service, the directory, the texts.
+
+Rules of this module:
+
+* :meth:`AppointmentContext.apply` carries out the pure decisions inside the caller's
+  transaction: ``Remind`` becomes a reminder row on the young person (ids only; session version
+  0 because it belongs to no conversation step, like the handoff's), ``CancelFor`` cancels rows
+  by prefix, ``Tell`` is handed back to be rendered after the commit.
+* Coach messages are Dutch (:class:`bot.coach.card.CardWriter`) and marked ``team``; young
+  people's messages are in their language (their session's, else the case's).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.coach.card import CardWriter
+from bot.coach.dates import when_text
+from bot.coach.handoff import Outbox
+from bot.coach.team import parse_hours
+from bot.logs import describe
+from bot.service import ConversationService, Keyboard, OutgoingMessage
+from flows.appointments import Appointment, CancelFor, Decision, Remind, Slot, Tell
+from flows.booking import Option
+from flows.ids import PersonId, ReminderKey
+from flows.routing.directory import Directory, Office, Partnership
+from flows.routing.hours import HoursSpec
+from flows.text import Msg, Param, Verbatim, msg
+from storage.ports import CaseRecord, CoachRecord, Transaction
+
+log = logging.getLogger(__name__)
+
+Holidays = Callable[[int, int], frozenset[date]]
+DEFAULT_LEADS = (timedelta(hours=24), timedelta(hours=2))
+
+
+def office_address(partnership: Partnership, office: Office) -> str:
+    """``Onthaal Leuven, Voorbeeldstraat 1, 3000 Leuven``: what a young person needs to get
+    there (the municipality's name from the partnership's area)."""
+    town = next(
+        (part.municipality_name for part in partnership.area
+         if part.municipality_nis == office.municipality_nis),
+        "",
+    )
+    return ", ".join(p for p in (office.name, office.street, f"{office.postcode} {town}".strip())
+                     if p)
+
+
+async def apply_decisions(tx: Transaction, appointment: Appointment,
+                          decisions: tuple[Decision, ...]) -> list[Tell]:
+    """Reminder rows in this transaction; the tells come back for after the commit."""
+    tells: list[Tell] = []
+    for decision in decisions:
+        if isinstance(decision, Remind):
+            await tx.reminders.schedule(
+                appointment.person, ReminderKey(decision.key), decision.due_at, 0
+            )
+        elif isinstance(decision, CancelFor):
+            await tx.reminders.cancel(appointment.person, decision.prefix)
+        else:
+            tells.append(decision)
+    return tells
+
+
+@dataclass
+class AppointmentContext:
+    service: ConversationService
+    directory: Directory
+    holidays: Holidays
+    leads: tuple[timedelta, ...] = DEFAULT_LEADS
+    timezone: str = "Europe/Brussels"
+    checkin_days: int = 5
+    writer: CardWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.writer = CardWriter(self.service.translator)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def now(self) -> datetime:
+        return self.service.clock.now()
+
+    # --- texts ----------------------------------------------------------------------------
+
+    def render(self, message: Msg, language: str) -> str:
+        return self.service.translator.render(message, language)
+
+    def say(self, language: str, *parts: Msg, buttons: Keyboard = ()) -> OutgoingMessage:
+        """A message for a young person, in their language."""
+        translator = self.service.translator
+        text = "\n\n".join(translator.render(part, language) for part in parts)
+        return OutgoingMessage(text, buttons, rtl=translator.is_rtl(language))
+
+    def coach_say(self, message_id: str, buttons: Keyboard = (), **params: Param
+                  ) -> OutgoingMessage:
+        """A message for a coach, in Dutch."""
+        return OutgoingMessage(self.writer.text(message_id, **params), buttons, team=True)
+
+    def coach_label(self, message_id: str, **params: Param) -> str:
+        return self.writer.text(message_id, **params)
+
+    def when(self, moment: datetime, language: str) -> str:
+        return when_text(self.service.translator, moment, self.now(), language, self.timezone)
+
+    def place(self, slot: Slot, language: str, coach: str) -> str:
+        if slot.kind == "phone":
+            return self.render(msg("appt.place.phone", coach=Verbatim(coach)), language)
+        if slot.kind == "video":
+            return self.render(msg("appt.place.video"), language)
+        return slot.place
+
+    def young_name(self, case: CaseRecord) -> Verbatim:
+        return Verbatim(self.writer.young_name(case.intake))
+
+    # --- places and hours -----------------------------------------------------------------
+
+    def partnership(self, case: CaseRecord) -> Partnership | None:
+        return self.directory.partnership(case.partnership)
+
+    def option_place(self, case: CaseRecord, option: Option) -> str | None:
+        """The office address of an option, ``""`` for phone and video, ``None`` when the
+        office index is not (or no longer) in the directory."""
+        index = option.office
+        if index is None:
+            return ""
+        partnership = self.partnership(case)
+        if partnership is None or not 0 <= index < len(partnership.offices):
+            return None
+        return office_address(partnership, partnership.offices[index])
+
+    def hours(self, case: CaseRecord, coach: CoachRecord) -> HoursSpec:
+        """The coach's own working hours, else the partnership's (Monday to Friday 9 to 17
+        when the directory no longer lists the partnership)."""
+        if coach.hours:
+            try:
+                return parse_hours(coach.hours)
+            except ValueError:
+                log.warning("coach hours unreadable coach=%s", coach.id)
+        partnership = self.partnership(case)
+        if partnership is not None:
+            return partnership.hours.spec
+        return parse_hours("mon-fri 09:00-17:00")
+
+    def holidays_around(self, now: datetime) -> frozenset[date]:
+        year = now.astimezone(self.tz).year
+        return self.holidays(year, year + 1)
+
+    # --- people ---------------------------------------------------------------------------
+
+    async def language_of(self, tx: Transaction, person: PersonId, fallback: str) -> str:
+        session = await tx.sessions.get(person)
+        return session.language if session is not None else fallback
+
+    async def coach_of(self, tx: Transaction, case: CaseRecord,
+                       appointment: Appointment | None = None) -> CoachRecord | None:
+        """The coach who now has the case (else the one who made the appointment)."""
+        coach_id = case.coach or (appointment.coach if appointment is not None else None)
+        return await tx.coaches.get(coach_id) if coach_id is not None else None
+
+    # --- decisions ------------------------------------------------------------------------
+
+    async def apply(self, tx: Transaction, appointment: Appointment,
+                    decisions: tuple[Decision, ...]) -> list[Tell]:
+        return await apply_decisions(tx, appointment, decisions)
+
+    async def send(self, outbox: Outbox) -> None:
+        """Deliver after the commit; a failing chat does not stop the others."""
+        for person, message in outbox:
+            try:
+                await self.service.deliver(person, [message])
+            except Exception as error:
+                log.error("appointment delivery failed person=%s error=%s", person,
+                          describe(error))
