@@ -42,7 +42,7 @@ from flows.effects import (
     ServiceRequest,
     SubmitIntake,
 )
-from flows.engine import Flow, Transition, current_prompt, resume, start
+from flows.engine import NUDGE_KEY, Flow, Transition, current_prompt, resume, start
 from flows.ids import FlowId, PersonId
 from flows.inputs import (
     ButtonPressed,
@@ -332,7 +332,9 @@ class ConversationService:
             if discard:
                 if session is not None:
                     await tx.sessions.delete(person)
-                await tx.reminders.cancel_all(person)
+                # Only the intake's own reminders go: a safety escalation of someone who is
+                # not our target group (under 18) must still reach a person.
+                await tx.reminders.cancel(person, NUDGE_KEY)
             else:
                 await tx.sessions.save(
                     new, expected_version=session.version if session is not None else None

@@ -234,3 +234,25 @@ async def test_a_reminder_for_an_erased_person_does_nothing() -> None:
     await service.handle(ANNA, ReminderDue(ReminderKey("nudge"), 3, T0))
     assert channel.sent == []
     assert await session_of(storage, ANNA) is None
+
+
+async def test_discarding_an_under_18_keeps_a_safety_escalation() -> None:
+    from bot.conversations import build_flows
+    from flows.intake.flow import INTAKE
+
+    storage = MemoryStorage()
+    channel = RecordingChannel()
+    service = ConversationService(
+        storage=storage, flows=build_flows(), entry=INTAKE, channels={"web": channel},
+        translator=id_translator(), clock=FrozenClock(T0),
+    )
+    await service.handle(ANNA, TextReceived("hoi", T0))
+    async with storage.transaction() as tx:
+        await tx.reminders.schedule(ANNA, ReminderKey("safety.escalate"), T0, 1)
+    await service.handle(ANNA, ButtonPressed("welcome=start", T0))
+    await service.handle(ANNA, ButtonPressed("words=dont_know", T0))
+    await service.handle(ANNA, TextReceived("15", T0))
+    assert await session_of(storage, ANNA) is None  # nothing kept of an under-18 ...
+    async with storage.transaction() as tx:
+        keys = [r.key for r in await tx.reminders.pending(ANNA)]
+    assert keys == ["safety.escalate"]  # ... but a concern still reaches a person
