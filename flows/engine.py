@@ -346,9 +346,9 @@ def _command(flow: Flow, session: Session, event: CommandReceived) -> Transition
     at = event.at
     name = event.name
     if name == "hulp" or name == "help":
-        # Help first, then the question again so the young person still has a next step.
-        back = _prompt_effects(flow, session)
-        return _touch(session, at, (SendCrisisHelp(), *back))
+        # Only the help: its own "back to the questions" button is the next step, so the help
+        # lines stay the last thing on the screen (bot/service.py answers /hulp the same way).
+        return _touch(session, at, (SendCrisisHelp(),))
     if name == "stop":
         return _pause(flow, session, at)
     if name == "opnieuw" or name == "restart":
