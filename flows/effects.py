@@ -95,11 +95,10 @@ class Discard:
 
 @dataclass(frozen=True)
 class ServiceRequest:
-    """Ask ``bot/`` for something the pure core cannot do itself; ``bot/`` answers with a
-    message or a follow-up input. ``name`` is one of a closed set documented in ARCHITECTURE.md
-    (``export_data``, ``erase_data``)."""
+    """Ask ``bot/`` for something the pure core cannot do itself (the privacy desk answers
+    these after the commit): ``/privacy``, ``/mijngegevens`` and ``/wis``."""
 
-    name: Literal["export_data", "erase_data", "show_privacy", "relay_to_coach", "reopen_case"]
+    name: Literal["export_data", "erase_data", "show_privacy"]
 
 
 Effect = (
