@@ -20,6 +20,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, Table, Text
 from sqlmodel import Field, SQLModel
 
+from storage.codec import aad
 from storage.db import EncryptedText, UtcDateTime
 from storage.ports import (
     CASE_OUTCOMES,
@@ -154,3 +155,9 @@ COACH_INVITES: Table = _table(CoachInviteRow)
 CASES: Table = _table(CaseRow)
 OFFERS: Table = _table(OfferRow)
 RELAY_MESSAGES: Table = _table(RelayMessageRow)
+
+# Associated data for the encrypted columns: a value sealed for one column cannot be moved to
+# another. Shared by the SQL and memory adapters.
+INTAKE_AAD = aad("cases", "intake")
+TEXT_AAD = aad("relay_messages", "text")
+REASONS_AAD = aad("offers", "reasons")

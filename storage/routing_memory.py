@@ -13,7 +13,7 @@ from datetime import datetime
 
 from flows.ids import CaseId, CoachId, PartnershipId, PersonId
 from flows.session import JsonValue
-from storage.codec import aad, to_utc
+from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
 from storage.ports import (
     CaseOutcome,
@@ -26,11 +26,8 @@ from storage.ports import (
     RelayRecord,
     check_token_hash,
 )
+from storage.routing import INTAKE_AAD, REASONS_AAD, TEXT_AAD
 from storage.routing_sql import case_number, decode_object, encode_json
-
-_INTAKE_AAD = aad("cases", "intake")
-_TEXT_AAD = aad("relay_messages", "text")
-_REASONS_AAD = aad("offers", "reasons")
 
 
 @dataclass(frozen=True)
@@ -154,7 +151,7 @@ class MemoryCases:
         self._keyring = keyring
 
     def _record(self, stored: _Case) -> CaseRecord:
-        intake = decode_object(unseal(self._keyring, stored.intake, _INTAKE_AAD))
+        intake = decode_object(unseal(self._keyring, stored.intake, INTAKE_AAD))
         return replace(stored.record, intake=intake)
 
     def _stored(self, case_id: CaseId) -> _Case | None:
@@ -194,7 +191,7 @@ class MemoryCases:
             promised_at=None,
             reopened=0,
         )
-        sealed = seal(self._keyring, encode_json(intake), _INTAKE_AAD)
+        sealed = seal(self._keyring, encode_json(intake), INTAKE_AAD)
         self._state.cases[number] = _Case(record, sealed)
         return self._record(self._state.cases[number])
 
@@ -252,11 +249,11 @@ class MemoryCases:
     async def set_intake(self, case_id: CaseId, intake: dict[str, JsonValue]) -> None:
         stored = self._stored(case_id)
         if stored is not None:
-            sealed = seal(self._keyring, encode_json(intake), _INTAKE_AAD)
+            sealed = seal(self._keyring, encode_json(intake), INTAKE_AAD)
             self._state.cases[int(case_id)] = replace(stored, intake=sealed)
 
     def _offer(self, stored: _Offer) -> OfferRecord:
-        reasons = unseal(self._keyring, stored.reasons, _REASONS_AAD)
+        reasons = unseal(self._keyring, stored.reasons, REASONS_AAD)
         return replace(stored.record, reasons=decode_object(reasons))
 
     async def add_offer(
@@ -280,7 +277,7 @@ class MemoryCases:
             deadline_at=to_utc(deadline_at),
             answered_at=None,
         )
-        sealed = seal(self._keyring, encode_json(reasons), _REASONS_AAD)
+        sealed = seal(self._keyring, encode_json(reasons), REASONS_AAD)
         self._state.offers[number] = _Offer(record, sealed)
         return self._offer(self._state.offers[number])
 
@@ -315,7 +312,7 @@ class MemoryCases:
         return found
 
     def _message(self, stored: _Message) -> RelayRecord:
-        return replace(stored.record, text=unseal(self._keyring, stored.text, _TEXT_AAD))
+        return replace(stored.record, text=unseal(self._keyring, stored.text, TEXT_AAD))
 
     async def add_message(
         self,
@@ -330,7 +327,7 @@ class MemoryCases:
             raise ValueError("unknown case")
         number = self._state.new_id("relay_messages")
         record = RelayRecord(number, case_id, direction, "", to_utc(now), delivered)
-        sealed = seal(self._keyring, text, _TEXT_AAD)
+        sealed = seal(self._keyring, text, TEXT_AAD)
         self._state.messages[number] = _Message(record, sealed)
         return self._message(self._state.messages[number])
 

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from flows.ids import CaseId, CoachId, PartnershipId, PersonId
 from flows.session import JsonValue
-from storage.codec import aad, to_utc
+from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
 from storage.ports import (
     CaseOutcome,
@@ -39,11 +39,16 @@ from storage.ports import (
     RelayRecord,
     check_token_hash,
 )
-from storage.routing import CASES, COACH_INVITES, COACHES, OFFERS, RELAY_MESSAGES
-
-_INTAKE_AAD = aad("cases", "intake")
-_TEXT_AAD = aad("relay_messages", "text")
-_REASONS_AAD = aad("offers", "reasons")
+from storage.routing import (
+    CASES,
+    COACH_INVITES,
+    COACHES,
+    INTAKE_AAD,
+    OFFERS,
+    REASONS_AAD,
+    RELAY_MESSAGES,
+    TEXT_AAD,
+)
 
 
 def encode_json(value: Mapping[str, JsonValue] | list[str]) -> str:
@@ -204,7 +209,7 @@ class SqlCases:
             status=cast(CaseStatus, row["status"]),
             coach=None if coach is None else CoachId(coach),
             outcome=None if outcome is None else cast(CaseOutcome, outcome),
-            intake=decode_object(unseal(self._keyring, row["intake"], _INTAKE_AAD)),
+            intake=decode_object(unseal(self._keyring, row["intake"], INTAKE_AAD)),
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             accepted_at=row["accepted_at"],
@@ -219,7 +224,7 @@ class SqlCases:
             case=CaseId(str(row["case_id"])),
             coach=CoachId(row["coach_id"]),
             status=cast(OfferStatus, row["status"]),
-            reasons=decode_object(unseal(self._keyring, row["reasons"], _REASONS_AAD)),
+            reasons=decode_object(unseal(self._keyring, row["reasons"], REASONS_AAD)),
             sent_at=row["sent_at"],
             deadline_at=row["deadline_at"],
             answered_at=row["answered_at"],
@@ -230,7 +235,7 @@ class SqlCases:
             id=int(row["id"]),
             case=CaseId(str(row["case_id"])),
             direction=cast(RelayDirection, row["direction"]),
-            text=unseal(self._keyring, row["text"], _TEXT_AAD),
+            text=unseal(self._keyring, row["text"], TEXT_AAD),
             at=row["at"],
             delivered=bool(row["delivered"]),
         )
@@ -259,7 +264,7 @@ class SqlCases:
                 status="waiting",
                 coach_id=None,
                 outcome=None,
-                intake=seal(self._keyring, encode_json(intake), _INTAKE_AAD),
+                intake=seal(self._keyring, encode_json(intake), INTAKE_AAD),
                 created_at=now,
                 updated_at=now,
                 accepted_at=None,
@@ -322,7 +327,7 @@ class SqlCases:
         await self._set(case_id, promised_at=to_utc(at))
 
     async def set_intake(self, case_id: CaseId, intake: dict[str, JsonValue]) -> None:
-        await self._set(case_id, intake=seal(self._keyring, encode_json(intake), _INTAKE_AAD))
+        await self._set(case_id, intake=seal(self._keyring, encode_json(intake), INTAKE_AAD))
 
     async def add_offer(
         self,
@@ -338,7 +343,7 @@ class SqlCases:
                 case_id=case_number(case_id),
                 coach_id=coach_id,
                 status="open",
-                reasons=seal(self._keyring, encode_json(reasons), _REASONS_AAD),
+                reasons=seal(self._keyring, encode_json(reasons), REASONS_AAD),
                 sent_at=to_utc(sent_at),
                 deadline_at=to_utc(deadline_at),
                 answered_at=None,
@@ -398,7 +403,7 @@ class SqlCases:
             .values(
                 case_id=case_number(case_id),
                 direction=direction,
-                text=seal(self._keyring, text, _TEXT_AAD),
+                text=seal(self._keyring, text, TEXT_AAD),
                 at=to_utc(now),
                 delivered=delivered,
             )
