@@ -20,7 +20,7 @@ Rules of this module:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import cached_property
@@ -544,18 +544,25 @@ class _Parser:
             verified_on=self.verified_on(entry, where),
         )
 
-    def offices(self, raw: object, where: str) -> tuple[Office, ...]:
+    def entries(
+        self, raw: object, field: str, where: str
+    ) -> Iterator[tuple[str, Mapping[str, object]]]:
+        """The mappings of an optional list field, each with where it stands; a missing field is
+        an empty list, anything else that is not a list of mappings is a problem."""
         if raw is None:
-            return ()
+            return
         if not isinstance(raw, list):
-            self.problem(where, f"field 'offices' must be a list, got {_kind(raw)}")
-            return ()
-        offices: list[Office] = []
+            self.problem(where, f"field {field!r} must be a list, got {_kind(raw)}")
+            return
         for index, item in enumerate(raw):
-            at = f"{where} offices[{index}]"
+            at = f"{where} {field}[{index}]"
             entry = self.mapping(item, at)
-            if entry is None:
-                continue
+            if entry is not None:
+                yield at, entry
+
+    def offices(self, raw: object, where: str) -> tuple[Office, ...]:
+        offices: list[Office] = []
+        for at, entry in self.entries(raw, "offices", where):
             self.keys(entry, _OFFICE_KEYS, at)
             if not self.required(entry, ("name", "street", "postcode", "nis"), at):
                 continue
@@ -580,17 +587,8 @@ class _Parser:
         return tuple(offices)
 
     def coaches(self, raw: object, where: str) -> tuple[DirectoryCoach, ...]:
-        if raw is None:
-            return ()
-        if not isinstance(raw, list):
-            self.problem(where, f"field 'coaches' must be a list, got {_kind(raw)}")
-            return ()
         coaches: list[DirectoryCoach] = []
-        for index, item in enumerate(raw):
-            at = f"{where} coaches[{index}]"
-            entry = self.mapping(item, at)
-            if entry is None:
-                continue
+        for at, entry in self.entries(raw, "coaches", where):
             self.keys(entry, _COACH_KEYS, at)
             self.required(entry, ("id", "first_name"), at)
             demo = entry.get("demo")
