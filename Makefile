@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck pytest bench eval-safety clean
+.PHONY: run test lint typecheck pytest bench eval-safety safety-forms clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ bench: $(STAMP)
 
 eval-safety: $(STAMP)
 	$(BIN)/python -m bot.safety.evaluate
+
+# Rebuild flows/safety/lexicon/forms/*.json from simplemma after changing a concept term.
+safety-forms: $(STAMP)
+	$(BIN)/python -m bot.safety.forms
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

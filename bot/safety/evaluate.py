@@ -1,18 +1,28 @@
-"""Evaluate the crisis screener on the labelled set and print recall/precision per language.
+"""Evaluate the crisis screener: recall and false alarms per language and tier, per data set.
 
-Run: ``python -m bot.safety.evaluate [--labelled PATH] [--show-errors]``
+Run: ``python -m bot.safety.evaluate [--labelled PATH] [--fresh PATH ...] [--show-errors]``
+(``make eval-safety``).
 
 Rules of this module:
 
-* Exit status 0 only when overall recall >= 0.95 and overall precision >= 0.85 (the gate the
-  tests and CI hold the lexicon to); 1 otherwise; 2 when the labelled file is malformed.
-* Recall and precision are about *flagging* (label 1 vs 0).  Whether the most severe category
-  matches the label is reported as a separate column and does not gate: any flag opens the
-  same help route.
-* The labelled texts are test data written for this purpose (no user messages), so
-  ``--show-errors`` may print them; nothing is logged.
-* The labelled set lives at ``tests/safety/labelled.tsv`` (columns ``language<TAB>label<TAB>
-  category<TAB>text``; ``#`` starts a comment line; a header line is allowed).
+* Data sets are scored separately, never pooled: the tuning corpus
+  (``tests/safety/labelled.tsv``, the rules were written while looking at it) and every fresh
+  batch in ``tests/safety/fresh/*.tsv`` (written by someone else, scored before any tuning).
+  A fresh batch says in a ``# status: held-out`` or ``# status: tuning`` comment line what it
+  is now: a batch that was used to tune once more is tuning data and no longer proves
+  anything, so it is reported but does not gate.
+* A line is ``language<TAB>label<TAB>tier<TAB>category<TAB>text``; label 1 must flag (tier
+  ``crisis`` or ``check``, category one of the detector's), 0 must not flag (tier and category
+  empty).  ``#`` starts a comment line; the header line is allowed.
+* Recall counts a positive as caught when it is flagged at either tier: both open help (the
+  check tier asks one direct question first).  Recall is reported per expected tier and for
+  both together; false alarms are flagged negatives over all negatives.  Whether the tier and
+  the most severe category match the label is reported and does not gate.
+* Exit status 0 only when every held-out fresh batch and the tuning corpus reach recall >= 0.95
+  (clear and indirect together) and false alarms <= 0.05 overall (the targets of issue #13);
+  1 otherwise; 2 when a file is malformed.  With no held-out batch the run says so.
+* The texts are test data written for this purpose (no user messages), so ``--show-errors``
+  may print them; nothing is logged.
 """
 
 from __future__ import annotations
@@ -25,18 +35,23 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.safety.lexicon import load_screener
+from flows.safety.concepts import TIERS
 from flows.safety.detect import CATEGORIES, Screener
 
 MIN_RECALL = 0.95
-MIN_PRECISION = 0.85
-DEFAULT_LABELLED = Path(__file__).resolve().parents[2] / "tests" / "safety" / "labelled.tsv"
+MAX_FALSE_ALARMS = 0.05
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_LABELLED = ROOT / "tests" / "safety" / "labelled.tsv"
+FRESH_DIR = ROOT / "tests" / "safety" / "fresh"
 OVERALL = "all"
+HEADER = ["language", "label", "tier", "category", "text"]
 
 
 @dataclass(frozen=True)
 class Example:
     language: str
     label: bool
+    tier: str | None
     category: str | None
     text: str
     line: int
@@ -46,6 +61,7 @@ class Example:
 class Outcome:
     example: Example
     flagged: bool
+    tier: str | None
     category: str | None
 
 
@@ -58,6 +74,8 @@ class Scores:
     negatives: int
     true_pos: int
     false_pos: int
+    by_tier: tuple[tuple[str, int, int], ...]  # (tier, positives, caught)
+    tier_hits: int
     category_hits: int
 
     @property
@@ -69,17 +87,34 @@ class Scores:
         return self.true_pos / self.positives if self.positives else 1.0
 
     @property
-    def precision(self) -> float:
-        flagged = self.true_pos + self.false_pos
-        return self.true_pos / flagged if flagged else 1.0
+    def false_alarms(self) -> float:
+        return self.false_pos / self.negatives if self.negatives else 0.0
+
+    def tier_recall(self, tier: str) -> tuple[int, float | None]:
+        for name, pos, caught in self.by_tier:
+            if name == tier:
+                return pos, (caught / pos if pos else None)
+        return 0, None
+
+    @property
+    def tier_accuracy(self) -> float:
+        return self.tier_hits / self.true_pos if self.true_pos else 1.0
 
     @property
     def category_accuracy(self) -> float:
         return self.category_hits / self.true_pos if self.true_pos else 1.0
 
 
+@dataclass(frozen=True)
+class DataSet:
+    name: str
+    path: Path
+    status: str  # "tuning" or "held-out"
+    examples: tuple[Example, ...]
+
+
 def load_labelled(path: Path) -> list[Example]:
-    """Parse the labelled TSV.  Raises ValueError naming the line on malformed input."""
+    """Parse a labelled TSV.  Raises ValueError naming the line on malformed input."""
     examples: list[Example] = []
     with path.open(encoding="utf-8") as fh:
         for number, raw in enumerate(fh, start=1):
@@ -87,30 +122,47 @@ def load_labelled(path: Path) -> list[Example]:
             if not line.strip() or line.startswith("#"):
                 continue
             fields = line.split("\t")
-            if fields[:3] == ["language", "label", "category"]:
+            if fields == HEADER:
                 continue
-            if len(fields) != 4:
-                raise ValueError(f"{path.name}:{number}: expected 4 tab-separated columns")
-            language, label, category, text = fields
+            if len(fields) != 5:
+                raise ValueError(f"{path.name}:{number}: expected 5 tab-separated columns")
+            language, label, tier, category, text = fields
             if label not in ("0", "1"):
                 raise ValueError(f"{path.name}:{number}: label must be 0 or 1, got {label!r}")
             if label == "1" and category not in CATEGORIES:
                 raise ValueError(f"{path.name}:{number}: unknown category {category!r}")
-            if label == "0" and category:
-                raise ValueError(f"{path.name}:{number}: a negative line has no category")
+            if label == "1" and tier not in TIERS:
+                raise ValueError(f"{path.name}:{number}: tier must be crisis or check")
+            if label == "0" and (category or tier):
+                raise ValueError(f"{path.name}:{number}: a negative line has no tier or category")
             if not text.strip():
                 raise ValueError(f"{path.name}:{number}: empty text")
-            examples.append(Example(language, label == "1", category or None, text, number))
+            examples.append(
+                Example(language, label == "1", tier or None, category or None, text, number)
+            )
     if not examples:
         raise ValueError(f"{path.name}: no examples")
     return examples
+
+
+def batch_status(path: Path) -> str:
+    """``held-out`` unless the file says ``# status: tuning`` in a comment line."""
+    with path.open(encoding="utf-8") as fh:
+        for raw in fh:
+            if not raw.startswith("#"):
+                continue
+            text = raw.lstrip("#").strip().lower()
+            if text.startswith("status:"):
+                value = text.removeprefix("status:").strip()
+                return "tuning" if value.startswith("tuning") else "held-out"
+    return "held-out"
 
 
 def run(screener: Screener, examples: Iterable[Example]) -> list[Outcome]:
     outcomes: list[Outcome] = []
     for ex in examples:
         result = screener.screen(ex.text)
-        outcomes.append(Outcome(ex, result.flagged, result.category))
+        outcomes.append(Outcome(ex, result.flagged, result.tier, result.category))
     return outcomes
 
 
@@ -122,12 +174,24 @@ def score(outcomes: Sequence[Outcome]) -> dict[str, Scores]:
     groups[OVERALL] = list(outcomes)
     result: dict[str, Scores] = {}
     for language, items in groups.items():
+        by_tier = tuple(
+            (
+                tier,
+                sum(1 for o in items if o.example.label and o.example.tier == tier),
+                sum(1 for o in items if o.example.label and o.example.tier == tier and o.flagged),
+            )
+            for tier in TIERS
+        )
         result[language] = Scores(
             language=language,
             positives=sum(1 for o in items if o.example.label),
             negatives=sum(1 for o in items if not o.example.label),
             true_pos=sum(1 for o in items if o.example.label and o.flagged),
             false_pos=sum(1 for o in items if not o.example.label and o.flagged),
+            by_tier=by_tier,
+            tier_hits=sum(
+                1 for o in items if o.example.label and o.flagged and o.tier == o.example.tier
+            ),
             category_hits=sum(
                 1 for o in items if o.example.label and o.category == o.example.category
             ),
@@ -135,57 +199,98 @@ def score(outcomes: Sequence[Outcome]) -> dict[str, Scores]:
     return result
 
 
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
 def print_table(scores: dict[str, Scores], out: TextIO) -> None:
     header = (
-        f"{'language':<9}{'pos':>5}{'neg':>5}{'TP':>5}{'FN':>5}{'FP':>5}"
-        f"{'recall':>9}{'precision':>11}{'category':>10}"
+        f"{'language':<9}{'crisis':>7}{'recall':>8}{'check':>7}{'recall':>8}"
+        f"{'all':>6}{'recall':>8}{'neg':>6}{'FP':>5}{'f.alarm':>9}{'tier':>7}{'categ.':>8}"
     )
     out.write(header + "\n" + "-" * len(header) + "\n")
     for s in scores.values():
         if s.language == OVERALL:
             out.write("-" * len(header) + "\n")
+        crisis_n, crisis_r = s.tier_recall("crisis")
+        check_n, check_r = s.tier_recall("check")
         out.write(
-            f"{s.language:<9}{s.positives:>5}{s.negatives:>5}{s.true_pos:>5}{s.false_neg:>5}"
-            f"{s.false_pos:>5}{s.recall:>9.3f}{s.precision:>11.3f}{s.category_accuracy:>10.3f}\n"
+            f"{s.language:<9}{crisis_n:>7}{_rate(crisis_r):>8}{check_n:>7}{_rate(check_r):>8}"
+            f"{s.positives:>6}{_rate(s.recall):>8}{s.negatives:>6}{s.false_pos:>5}"
+            f"{s.false_alarms:>9.3f}{s.tier_accuracy:>7.3f}{s.category_accuracy:>8.3f}\n"
         )
 
 
 def passes(overall: Scores) -> bool:
-    return overall.recall >= MIN_RECALL and overall.precision >= MIN_PRECISION
+    return overall.recall >= MIN_RECALL and overall.false_alarms <= MAX_FALSE_ALARMS
+
+
+def fresh_batches(folder: Path = FRESH_DIR) -> list[Path]:
+    return sorted(folder.glob("*.tsv")) if folder.is_dir() else []
+
+
+def _show_errors(outcomes: Sequence[Outcome], out: TextIO) -> None:
+    for o in outcomes:
+        ex = o.example
+        if ex.label != o.flagged:
+            kind = "missed" if ex.label else "false alarm"
+            out.write(f"{kind:>11}  line {ex.line} [{ex.language}/{ex.tier or '-'}] {ex.text}\n")
+        elif ex.label and (o.category != ex.category or o.tier != ex.tier):
+            out.write(
+                f"{'label':>11}  line {ex.line} [{ex.language}] {ex.tier}/{ex.category} -> "
+                f"{o.tier}/{o.category}  {ex.text}\n"
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--labelled", type=Path, default=DEFAULT_LABELLED)
     parser.add_argument(
+        "--fresh", type=Path, action="append", help="a fresh batch (default: tests/safety/fresh)"
+    )
+    parser.add_argument(
         "--show-errors", action="store_true", help="list missed and wrongly flagged lines"
     )
     args = parser.parse_args(argv)
+    paths = args.fresh if args.fresh is not None else fresh_batches()
     try:
-        examples = load_labelled(args.labelled)
+        sets = [
+            DataSet("tuning corpus", args.labelled, "tuning", tuple(load_labelled(args.labelled)))
+        ]
+        sets.extend(
+            DataSet(f"fresh {p.stem}", p, batch_status(p), tuple(load_labelled(p))) for p in paths
+        )
     except (OSError, ValueError) as exc:
         print(f"cannot read labelled set: {exc}", file=sys.stderr)
         return 2
-    outcomes = run(load_screener(), examples)
-    scores = score(outcomes)
-    print_table(scores, sys.stdout)
-    if args.show_errors:
-        for o in outcomes:
-            ex = o.example
-            if ex.label != o.flagged:
-                kind = "missed" if ex.label else "false alarm"
-                print(f"{kind:>11}  line {ex.line} [{ex.language}] {ex.text}")
-            elif ex.label and o.category != ex.category:
-                print(
-                    f"{'category':>11}  line {ex.line} [{ex.language}] {ex.category} -> "
-                    f"{o.category}  {ex.text}"
-                )
-    overall = scores[OVERALL]
-    ok = passes(overall)
-    print(
-        f"\noverall recall {overall.recall:.3f} (min {MIN_RECALL}), "
-        f"precision {overall.precision:.3f} (min {MIN_PRECISION}): {'PASS' if ok else 'FAIL'}"
-    )
+    screener = load_screener()
+    ok = True
+    held_out = 0
+    summary: list[str] = []
+    for data in sets:
+        outcomes = run(screener, data.examples)
+        scores = score(outcomes)
+        print(f"\n== {data.name} ({data.path.name}, {data.status}, {len(data.examples)} lines)")
+        print_table(scores, sys.stdout)
+        if args.show_errors:
+            _show_errors(outcomes, sys.stdout)
+        overall = scores[OVERALL]
+        good = passes(overall)
+        gates = data.status == "held-out" or data is sets[0]
+        held_out += data.status == "held-out"
+        if gates:
+            ok = ok and good
+        summary.append(
+            f"{data.name}: recall {overall.recall:.3f} (min {MIN_RECALL}), false alarms "
+            f"{overall.false_alarms:.3f} (max {MAX_FALSE_ALARMS}): "
+            + ("PASS" if good else "FAIL")
+            + ("" if gates else " (tuning data, does not gate)")
+        )
+    print()
+    for line in summary:
+        print(line)
+    if not held_out:
+        print("no held-out fresh batch: the figures above say little about new phrasings")
     return 0 if ok else 1
 
 

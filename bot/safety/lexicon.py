@@ -17,6 +17,7 @@ Rules of this module:
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -52,7 +53,28 @@ def load_lexicons() -> dict[str, Any]:
     return lexicons
 
 
+FORMS_FOLDER = "forms"
+
+
+def load_forms() -> dict[str, dict[str, str]]:
+    """The word-form tables (``lexicon/forms/<lang>.json``, made by ``make safety-forms``)."""
+    folder = _lexicon_dir() / FORMS_FOLDER
+    tables: dict[str, dict[str, str]] = {}
+    if not folder.is_dir():
+        return tables
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.is_file() and entry.name.endswith(".json"):
+            try:
+                data = json.loads(entry.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"forms file {entry.name}: invalid JSON: {exc}") from exc
+            if not isinstance(data, dict):
+                raise ValueError(f"forms file {entry.name}: expected an object form -> lemma")
+            tables[entry.name.removesuffix(".json")] = data
+    return tables
+
+
 @lru_cache(maxsize=1)
 def load_screener() -> Screener:
     """The screener built from the shipped lexicons, compiled once per process."""
-    return Screener.from_mappings(load_lexicons())
+    return Screener.from_mappings(load_lexicons(), load_forms())

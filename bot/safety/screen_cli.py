@@ -4,9 +4,12 @@ Rules of this module:
 
 * One output line per input line, in order, also for empty lines (so outputs can be pasted
   next to inputs); a trailing ``\\r\\n``/``\\n`` is not part of the text.
-* Output object: ``{"text", "flagged", "category", "matches"}`` with ``ensure_ascii=False``.
-  Each match is ``{"phrase", "category", "language", "start", "end"}`` where ``phrase`` is the
-  lexicon phrase as written in the YAML file and ``start``/``end`` are offsets in the
+* Output object: ``{"text", "flagged", "tier", "category", "matches"}`` with
+  ``ensure_ascii=False``; ``tier`` is ``"crisis"`` (help lines at once), ``"check"`` (an
+  indirect signal: the bot asks one direct question first) or ``null``, and ``flagged`` is true
+  for both tiers.  Each match is ``{"phrase", "category", "language", "start", "end", "tier"}``
+  where ``phrase`` is the lexicon phrase as written in the YAML file (or the concept rule's
+  name) and ``start``/``end`` are offsets in the
   ORIGINAL line (Python string indices, end exclusive).  They are mapped back from the
   normalised text; a replaced piece (an emoji token, an expanded contraction like "wanna")
   maps to the whole original piece.
@@ -38,11 +41,13 @@ def screen_line(screener: Screener, text: str) -> dict[str, Any]:
                 "language": m.language,
                 "start": start,
                 "end": end,
+                "tier": m.tier,
             }
         )
     return {
         "text": text,
         "flagged": result.flagged,
+        "tier": result.tier,
         "category": result.category,
         "matches": matches,
     }

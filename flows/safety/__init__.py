@@ -5,6 +5,7 @@ lives in ``lexicon/*.yaml`` beside this code but is opened only by ``bot.safety.
 Screened text is never logged or stored by this package.
 """
 
+from flows.safety.concepts import TIERS, Tier
 from flows.safety.detect import (
     CATEGORIES,
     SEVERITY,
@@ -20,11 +21,13 @@ from flows.safety.detect import (
 __all__ = [
     "CATEGORIES",
     "SEVERITY",
+    "TIERS",
     "Category",
     "Match",
     "NormalisedText",
     "Screener",
     "Screening",
+    "Tier",
     "normalise",
     "normalise_with_offsets",
 ]

@@ -58,6 +58,8 @@ Phrase syntax (one phrase per YAML list item)::
     ...             a gap of up to three words, none of which may be a negation
                     (``ik wil ... dood`` matches ``ik wil echt dood``, not ``ik wil niet dood``)
     {name}          the text of macro ``name`` from the same file's ``macros``
+    $               the end of the message (after the last word and any punctuation)
+    ^               the start of the message (only as the first item)
 
 Words are matched whole (word boundaries on both sides) and separated by any short run of
 spaces or punctuation.
@@ -71,12 +73,21 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, get_args
 
-Category = Literal["suicide", "self_harm", "abuse_violence", "acute_danger"]
+from flows.safety.concepts import ConceptScreener, Tier
+
+Category = Literal["suicide", "overdose", "self_harm", "abuse_violence", "acute_danger"]
 
 CATEGORIES: Final[tuple[Category, ...]] = get_args(Category)
 
-# Most severe first.  Screening.category is the first of these that matched.
-SEVERITY: Final[tuple[Category, ...]] = ("suicide", "acute_danger", "self_harm", "abuse_violence")
+# Most severe first.  Screening.category is the first of these that matched.  An overdose
+# already taken comes first: its help (112, the Antigifcentrum) cannot wait.
+SEVERITY: Final[tuple[Category, ...]] = (
+    "overdose",
+    "suicide",
+    "acute_danger",
+    "self_harm",
+    "abuse_violence",
+)
 
 _SEVERITY_RANK: Final[dict[str, int]] = {c: i for i, c in enumerate(SEVERITY)}
 
@@ -95,19 +106,23 @@ class Match:
     language: str
     start: int
     end: int
+    tier: Tier = "crisis"
 
 
 @dataclass(frozen=True)
 class Screening:
     """The outcome of screening one message.
 
-    ``category`` is the most severe matched category (see ``SEVERITY``), ``None`` when nothing
-    matched.  ``matches`` is sorted by position.
+    ``tier`` is ``"crisis"`` when any clear signal matched (help lines at once), ``"check"``
+    when only indirect signals matched (one direct question first), ``None`` otherwise;
+    ``flagged`` is true for both tiers.  ``category`` is the most severe category of the
+    matches of that tier (see ``SEVERITY``).  ``matches`` is sorted by position.
     """
 
     flagged: bool
     category: Category | None
     matches: tuple[Match, ...]
+    tier: Tier | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -201,6 +216,10 @@ _CONTRACTIONS: Final[Mapping[str, str]] = {
     "isnt": "is not",
     "wasnt": "was not",
     "wanna": "want to",
+    "iwanna": "i want to",
+    "iwant": "i want",
+    "iwanttodie": "i want to die",
+    "iwannadie": "i want to die",
     "gonna": "going to",
     "gotta": "got to",
     "tryna": "trying to",
@@ -237,6 +256,8 @@ _SHORTHAND: Final[dict[str, str]] = {
     "nimeer": "niet meer",
     "niemeer": "niet meer",
     "gwn": "gewoon",
+    "gene": "geen",
+    "genen": "geen",
     "t": "het",
     "wrm": "waarom",
     "wrom": "waarom",
@@ -485,7 +506,8 @@ _MACRO_RE: Final = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _LANGUAGE_RE: Final = re.compile(r"[a-z][a-z_]{1,15}")
 _SPECIAL: Final = frozenset("()[]|")
 _ALLOWED_KEYS: Final = frozenset(
-    {"language", "description", "negations", "macros", "idioms", "patterns"}
+    {"language", "description", "negations", "macros", "idioms", "patterns", "check",
+     "concepts", "rules"}
 )
 
 
@@ -613,6 +635,10 @@ class _Parser:
                 items.append(_Node("alt", children=self.alternatives(")")))
             elif tok == "[":
                 items.append(_Node("opt", children=self.alternatives("]")))
+            elif tok == "$":
+                items.append(_Node("end", regex=r"$"))
+            elif tok == "^":
+                items.append(_Node("end", regex=r"(?<=^ )"))
             elif tok == "...":
                 if items and items[-1].kind == "gap":
                     raise _PhraseError("two gaps in a row")
@@ -638,6 +664,8 @@ def _first_chars(seq: Sequence[_Node]) -> tuple[frozenset[str] | None, bool]:
     for node in seq:
         if node.kind == "word":
             chars, empty = node.first, False
+        elif node.kind == "end":
+            chars, empty = frozenset(), True
         elif node.kind == "gap":
             chars, empty = None, True
         else:
@@ -657,7 +685,7 @@ def _first_chars(seq: Sequence[_Node]) -> tuple[frozenset[str] | None, bool]:
 def _seq_regex(seq: Sequence[_Node], gap: str) -> str:
     parts: list[str] = []
     for node in seq:
-        if node.kind == "word":
+        if node.kind in ("word", "end"):
             parts.append(node.regex)
         elif node.kind == "gap":
             parts.append(gap)
@@ -728,6 +756,24 @@ class _Lexicon:
     macros: Mapping[str, str]
     idioms: tuple[str, ...]
     patterns: Mapping[Category, tuple[str, ...]]
+    check: Mapping[Category, tuple[str, ...]]
+
+
+def _patterns(raw: Any, where: str, key: str) -> dict[Category, tuple[str, ...]]:
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"{where}: {key} must be a mapping of category -> list of phrases")
+    patterns: dict[Category, tuple[str, ...]] = {}
+    for cat, phrases in raw.items():
+        if cat not in CATEGORIES:
+            raise ValueError(f"{where}: unknown category {cat!r}; allowed: {', '.join(CATEGORIES)}")
+        items = _string_list(phrases, f"{where}: {key}.{cat}")
+        seen: set[str] = set()
+        for p in items:
+            if p in seen:
+                raise ValueError(f"{where}: {key}.{cat}: duplicate phrase {p!r}")
+            seen.add(p)
+        patterns[cat] = tuple(items)
+    return patterns
 
 
 def _validate(language: str, doc: Any) -> _Lexicon:
@@ -756,26 +802,15 @@ def _validate(language: str, doc: Any) -> _Lexicon:
         if _MACRO_RE.search(text):
             raise ValueError(f"{where}: macro {name!r} uses another macro; macros do not nest")
         macros[name] = text
-    patterns_raw = doc.get("patterns") or {}
-    if not isinstance(patterns_raw, Mapping):
-        raise ValueError(f"{where}: patterns must be a mapping of category -> list of phrases")
-    patterns: dict[Category, tuple[str, ...]] = {}
-    for cat, phrases in patterns_raw.items():
-        if cat not in CATEGORIES:
-            raise ValueError(f"{where}: unknown category {cat!r}; allowed: {', '.join(CATEGORIES)}")
-        items = _string_list(phrases, f"{where}: patterns.{cat}")
-        seen: set[str] = set()
-        for p in items:
-            if p in seen:
-                raise ValueError(f"{where}: patterns.{cat}: duplicate phrase {p!r}")
-            seen.add(p)
-        patterns[cat] = tuple(items)
+    patterns = _patterns(doc.get("patterns") or {}, where, "patterns")
+    check = _patterns(doc.get("check") or {}, where, "check")
     return _Lexicon(
         language=language,
         negations=tuple(_string_list(doc.get("negations"), f"{where}: negations")),
         macros=macros,
         idioms=tuple(_string_list(doc.get("idioms"), f"{where}: idioms")),
         patterns=patterns,
+        check=check,
     )
 
 
@@ -790,6 +825,7 @@ class _Rule:
     category: Category
     regex: re.Pattern[str]
     phrases: Mapping[str, str]  # group name -> phrase as written in the lexicon
+    tier: Tier = "crisis"
 
 
 def _build_regex(
@@ -836,25 +872,35 @@ class Screener:
     does that with the shipped files and caches the result.
     """
 
-    __slots__ = ("_idioms", "_languages", "_rules")
+    __slots__ = ("_concepts", "_idioms", "_languages", "_rules")
 
     def __init__(
         self,
         rules: tuple[_Rule, ...],
         idioms: re.Pattern[str] | None,
         languages: tuple[str, ...],
+        concepts: ConceptScreener | None = None,
     ) -> None:
         self._rules = rules
         self._idioms = idioms
         self._languages = languages
+        self._concepts = concepts
 
     @property
     def languages(self) -> tuple[str, ...]:
         return self._languages
 
     @classmethod
-    def from_mappings(cls, lexicons: Mapping[str, Mapping[str, Any]]) -> Screener:
+    def from_mappings(
+        cls,
+        lexicons: Mapping[str, Mapping[str, Any]],
+        forms: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> Screener:
         """Validate and compile lexicons (language code -> parsed YAML).
+
+        ``forms`` maps a language to its word-form table (normalised form -> lemma, see
+        :mod:`flows.safety.concepts`); without it concept terms match as written and with a
+        plural ending taken off.
 
         Raises ValueError, naming the language and phrase, on any malformed data: unknown keys
         or categories, non-string phrases, unbalanced brackets, unknown macros, phrases that
@@ -884,20 +930,38 @@ class Screener:
                 (_expand(p, lex.macros, f"{where}: idioms"), p, f"{where}: idioms")
                 for p in lex.idioms
             )
-            for cat in CATEGORIES:
-                phrases = lex.patterns.get(cat, ())
-                if not phrases:
-                    continue
-                at = f"{where}: patterns.{cat}"
-                regex, names = _build_regex(
-                    [(_expand(p, lex.macros, at), p, at) for p in phrases], gap
-                )
-                rules.append(_Rule(lex.language, cat, regex, names))
+            tiers: tuple[tuple[Tier, Mapping[Category, tuple[str, ...]]], ...] = (
+                ("crisis", lex.patterns),
+                ("check", lex.check),
+            )
+            for tier, table in tiers:
+                key = "patterns" if tier == "crisis" else "check"
+                for cat in CATEGORIES:
+                    phrases = table.get(cat, ())
+                    if not phrases:
+                        continue
+                    at = f"{where}: {key}.{cat}"
+                    regex, names = _build_regex(
+                        [(_expand(p, lex.macros, at), p, at) for p in phrases], gap
+                    )
+                    rules.append(_Rule(lex.language, cat, regex, names, tier))
         idioms = None
         if idiom_entries:
             # One alternation for the idioms of all languages: messages mix languages.
             idioms, _ = _build_regex(idiom_entries, gap)
-        return cls(tuple(rules), idioms, tuple(lex.language for lex in parsed))
+        concepts = ConceptScreener.build(
+            {lang: doc for lang, doc in lexicons.items() if isinstance(doc, Mapping)},
+            forms or {},
+            {lex.language: lex.negations for lex in parsed},
+            normalise,
+        )
+        for rule in concepts.rules:
+            if rule.category not in CATEGORIES:
+                raise ValueError(
+                    f"lexicon {rule.language!r}: rule {rule.name!r}: unknown category "
+                    f"{rule.category!r}; allowed: {', '.join(CATEGORIES)}"
+                )
+        return cls(tuple(rules), idioms, tuple(lex.language for lex in parsed), concepts)
 
     def screen(self, text: str) -> Screening:
         """Screen one message.  Offsets in the result refer to ``normalise(text)``."""
@@ -917,9 +981,26 @@ class Screener:
                 start = m.start()
                 end = _trim_end(padded, start, m.end())
                 phrase = rule.phrases[m.lastgroup or ""]
-                found.append(Match(rule.category, phrase, rule.language, start - 1, end - 1))
+                found.append(
+                    Match(rule.category, phrase, rule.language, start - 1, end - 1, rule.tier)
+                )
+        if self._concepts is not None:
+            for hit in self._concepts.screen(padded):
+                found.append(
+                    Match(
+                        hit.rule.category,  # type: ignore[arg-type]  # checked when built
+                        hit.rule.name,
+                        hit.rule.language,
+                        hit.start - 1,
+                        hit.end - 1,
+                        hit.rule.tier,
+                    )
+                )
         if not found:
             return Screening(False, None, ())
         found.sort(key=lambda x: (x.start, _SEVERITY_RANK[x.category], x.end))
-        worst = min(found, key=lambda x: _SEVERITY_RANK[x.category]).category
-        return Screening(True, worst, tuple(found))
+        tier: Tier = "crisis" if any(m.tier == "crisis" for m in found) else "check"
+        worst = min(
+            (m for m in found if m.tier == tier), key=lambda x: _SEVERITY_RANK[x.category]
+        ).category
+        return Screening(True, worst, tuple(found), tier)

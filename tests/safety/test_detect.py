@@ -46,19 +46,19 @@ def test_labelled_set_is_big_enough() -> None:
     assert max(per_language, key=lambda k: len(per_language[k])) == "nl"
 
 
-def test_overall_recall_and_precision(screener: Screener) -> None:
+def test_overall_recall_and_false_alarms(screener: Screener) -> None:
     overall = score(run(screener, EXAMPLES))[OVERALL]
     assert overall.recall >= 0.95, f"recall {overall.recall:.3f}"
-    assert overall.precision >= 0.85, f"precision {overall.precision:.3f}"
+    assert overall.false_alarms <= 0.05, f"false alarms {overall.false_alarms:.3f}"
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_recall_and_precision_per_language(screener: Screener, language: str) -> None:
+def test_recall_and_false_alarms_per_language(screener: Screener, language: str) -> None:
     scores = score(run(screener, [e for e in EXAMPLES if e.language == language]))[language]
     # Per-language gates only where the sample can carry them.
     assert scores.positives >= 20 and scores.negatives >= 10
     assert scores.recall >= 0.95, f"{language} recall {scores.recall:.3f}"
-    assert scores.precision >= 0.85, f"{language} precision {scores.precision:.3f}"
+    assert scores.false_alarms <= 0.05, f"{language} false alarms {scores.false_alarms:.3f}"
 
 
 def test_most_severe_category_matches_the_label(screener: Screener) -> None:
@@ -77,7 +77,7 @@ def test_most_severe_category_matches_the_label(screener: Screener) -> None:
         ("ik wil er niet meer zijn", "suicide"),
         ("iedereen is beter af zonder mij", "suicide"),
         ("ik snij mezelf", "self_harm"),
-        ("pillen geslikt", "suicide"),
+        ("pillen geslikt", "overdose"),
         ("ik ben niet veilig thuis", "acute_danger"),
         ("hij slaat me", "abuse_violence"),
         ("ik heb een mes", "acute_danger"),
@@ -167,11 +167,11 @@ def test_screening_reports_offsets_in_normalised_text(screener: Screener) -> Non
     text = "Hallo!  Ik wil DOOOOD 😭"
     result = screener.screen(text)
     norm = normalise(text)
-    assert result.flagged
-    (match,) = result.matches
-    assert norm[match.start : match.end] == "ik wil dood"
+    assert result.flagged and result.tier == "crisis"
+    match = next(m for m in result.matches if norm[m.start : m.end] == "ik wil dood")
     assert match.language == "nl" and match.category == "suicide"
-    assert "dood" in match.pattern  # the lexicon phrase as written, never user text
+    # The lexicon phrase or rule name as written in our data, never user text.
+    assert all("😭" not in m.pattern and "DOOOOD" not in m.pattern for m in result.matches)
 
 
 def test_category_is_the_most_severe_match(screener: Screener) -> None:
@@ -182,7 +182,7 @@ def test_category_is_the_most_severe_match(screener: Screener) -> None:
 
 
 def test_severity_order() -> None:
-    assert SEVERITY == ("suicide", "acute_danger", "self_harm", "abuse_violence")
+    assert SEVERITY == ("overdose", "suicide", "acute_danger", "self_harm", "abuse_violence")
     assert set(SEVERITY) == set(CATEGORIES)
 
 
@@ -318,7 +318,10 @@ def test_benign_text_around_a_flagged_text_keeps_it_flagged(
     combined = benign + joiner + flagged.text if before else flagged.text + joiner + benign
     result = screener.screen(combined)
     assert result.flagged
-    assert result.category == alone.category
+    # Text around a signal never hides it nor makes it milder (it may add a worse one).
+    assert not (alone.tier == "crisis" and result.tier == "check")
+    if result.tier == alone.tier:
+        assert SEVERITY.index(result.category) <= SEVERITY.index(alone.category)
 
 
 # --- lexicon data --------------------------------------------------------------------------

@@ -26,17 +26,24 @@ def test_one_json_object_per_input_line() -> None:
     assert [r["flagged"] for r in results] == [True, False, False, True]
     assert [r["category"] for r in results] == ["suicide", None, None, "abuse_violence"]
     for r in results:
-        assert set(r) == {"text", "flagged", "category", "matches"}
+        assert set(r) == {"text", "flagged", "tier", "category", "matches"}
         assert isinstance(r["matches"], list)
         assert r["flagged"] == bool(r["matches"])
+
+
+def test_tier_is_printed_and_flagged_is_true_for_both_tiers() -> None:
+    lines = ["ik wil dood", "morgen ben ik er niet meer", "ik zoek werk"]
+    results = _run("\n".join(lines) + "\n")
+    assert [r["tier"] for r in results] == ["crisis", "check", None]
+    assert [r["flagged"] for r in results] == [True, True, False]
 
 
 def test_match_fields_and_offsets_on_the_original_text() -> None:
     text = "Ik LACH me dood maar eigenlijk WIL ik DOOOOD!!"
     (result,) = _run(text + "\n")
-    assert result["flagged"] and result["category"] == "suicide"
-    (match,) = result["matches"]
-    assert set(match) == {"phrase", "category", "language", "start", "end"}
+    assert result["flagged"] and result["category"] == "suicide" and result["tier"] == "crisis"
+    match = result["matches"][0]
+    assert set(match) == {"phrase", "category", "language", "start", "end", "tier"}
     assert match["category"] == "suicide" and match["language"] == "nl"
     assert isinstance(match["start"], int) and isinstance(match["end"], int)
     assert text[match["start"] : match["end"]] == "WIL ik DOOOOD"
@@ -97,28 +104,31 @@ def test_evaluate_main_passes_on_the_shipped_set(capsys: pytest.CaptureFixture[s
 def test_evaluate_main_fails_when_recall_is_too_low(tmp_path: Path) -> None:
     labelled = tmp_path / "labelled.tsv"
     labelled.write_text(
-        "language\tlabel\tcategory\ttext\n"
-        "nl\t1\tsuicide\tik wil dood\n"
-        "nl\t1\tsuicide\tdit zal geen enkel patroon vinden\n"
-        "nl\t0\t\tik zoek werk\n",
+        "language\tlabel\ttier\tcategory\ttext\n"
+        "nl\t1\tcrisis\tsuicide\tik wil dood\n"
+        "nl\t1\tcheck\tsuicide\tdit zal geen enkel patroon vinden\n"
+        "nl\t0\t\t\tik zoek werk\n",
         encoding="utf-8",
     )
     assert evaluate.main(["--labelled", str(labelled)]) == 1
 
 
-def test_evaluate_main_fails_when_precision_is_too_low(tmp_path: Path) -> None:
+def test_evaluate_main_fails_when_false_alarms_are_too_many(tmp_path: Path) -> None:
     labelled = tmp_path / "labelled.tsv"
-    labelled.write_text("nl\t1\tsuicide\tik wil dood\nnl\t0\t\tik wil dood\n", encoding="utf-8")
+    labelled.write_text(
+        "nl\t1\tcrisis\tsuicide\tik wil dood\nnl\t0\t\t\tik wil dood\n", encoding="utf-8"
+    )
     assert evaluate.main(["--labelled", str(labelled)]) == 1
 
 
 @pytest.mark.parametrize(
     "content",
     [
-        "nl\t1\tsuicide\n",  # three columns
-        "nl\t2\tsuicide\tik wil dood\n",  # bad label
-        "nl\t1\tsad\tik wil dood\n",  # bad category
-        "nl\t0\tsuicide\tik zoek werk\n",  # category on a negative
+        "nl\t1\tsuicide\tik wil dood\n",  # four columns (no tier)
+        "nl\t2\tcrisis\tsuicide\tik wil dood\n",  # bad label
+        "nl\t1\tcrisis\tsad\tik wil dood\n",  # bad category
+        "nl\t1\tsoon\tsuicide\tik wil dood\n",  # bad tier
+        "nl\t0\t\tsuicide\tik zoek werk\n",  # category on a negative
         "# only a comment\n",
     ],
 )

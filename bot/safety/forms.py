@@ -1,0 +1,93 @@
+"""Build the word-form tables of the concept rules from simplemma's dictionaries.
+
+Run: ``python -m bot.safety.forms`` (``make safety-forms``) after changing a concept term.
+
+Rules of this module:
+
+* simplemma ships its dictionaries inside the package: this works offline.  Loading all of
+  them takes seconds and hundreds of MB, which the bot must not pay at start-up, so the forms
+  the concept terms need are extracted once into ``flows/safety/lexicon/forms/<lang>.json``
+  (normalised form -> normalised lemma, sorted: reviewable data) and committed.
+* For every single word of every concept term (not the ``*`` prefix words) the lemma is looked
+  up; every form whose lemma is one of those lemmas goes into the table, and so does the term
+  word itself.  ``tests/safety/test_forms.py`` rebuilds a table and compares it with the file.
+* Only languages simplemma knows are built (Arabic is not: its rules use prefix words).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from bot.safety.lexicon import load_lexicons
+from flows.safety.concepts import term_words
+from flows.safety.detect import normalise
+
+FORMS_DIR = Path(__file__).resolve().parents[2] / "flows" / "safety" / "lexicon" / "forms"
+SIMPLEMMA_LANGUAGES = frozenset({"nl", "en", "fr", "tr", "uk"})
+
+
+def concept_words(doc: Mapping[str, Any]) -> set[str]:
+    words: set[str] = set()
+    for items in (doc.get("concepts") or {}).values():
+        for item in items:
+            for w in term_words(item, normalise, "forms"):
+                if not w.endswith("*") and not w.startswith("=") and w != "#n" and len(w) > 1:
+                    words.add(w)
+    return words
+
+
+def build_table(language: str, words: Iterable[str]) -> dict[str, str]:
+    """Normalised form -> normalised lemma for every form of the given words' lemmas."""
+    import simplemma
+    from simplemma.strategies.dictionaries import DefaultDictionaryFactory
+
+    words = set(words)
+    lemmas: dict[str, str] = {}
+    for w in words:
+        lemmas[w] = normalise(simplemma.lemmatize(w, lang=language))
+    wanted = set(lemmas.values())
+    table: dict[str, str] = {}
+    dictionary = DefaultDictionaryFactory().get_dictionary(language)
+    for raw_form, raw_lemma in dictionary.items():
+        lemma = normalise(raw_lemma.decode() if isinstance(raw_lemma, bytes) else str(raw_lemma))
+        if lemma not in wanted:
+            continue
+        form = normalise(raw_form.decode() if isinstance(raw_form, bytes) else str(raw_form))
+        if form and " " not in form and form != lemma:
+            table.setdefault(form, lemma)
+    for w, lemma in lemmas.items():
+        if w != lemma and " " not in lemma:
+            table[w] = lemma
+    return dict(sorted(table.items()))
+
+
+def write_all(languages: Iterable[str] | None = None) -> list[Path]:
+    lexicons = load_lexicons()
+    FORMS_DIR.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for language, doc in sorted(lexicons.items()):
+        if language not in SIMPLEMMA_LANGUAGES or (languages and language not in languages):
+            continue
+        table = build_table(language, concept_words(doc))
+        path = FORMS_DIR / f"{language}.json"
+        path.write_text(
+            json.dumps(table, ensure_ascii=False, indent=0, sort_keys=True) + "\n",
+            encoding="utf-8",
+        )
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    for path in write_all(args or None):
+        print(f"wrote {path.name}: {len(json.loads(path.read_text(encoding='utf-8')))} forms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,468 @@
+"""Concept rules: crisis signals as combinations of concepts, not fixed phrases (pure).
+
+Rules of this module:
+
+* Pure: no file I/O, no logging, standard library only.  The concept data (the ``concepts``
+  and ``rules`` keys of ``flows/safety/lexicon/<lang>.yaml``) and the word-form table
+  (``flows/safety/lexicon/forms/<lang>.json``, made from simplemma's dictionaries by
+  ``make safety-forms``) are read by ``bot.safety.lexicon`` and handed in as plain mappings.
+* A message is cut into tokens (normalised words) and clauses (split at . , ; ! ? new lines
+  and blanked idioms).  Every token is looked up as it is, as its lemma (the form table: "genomen"
+  -> "nemen", "paracetamols" -> "paracetamol"), and with a plural ending taken off; a concept
+  term matches when its words match consecutive tokens.  A term word ending in ``*`` matches
+  any word starting with it (Turkish endings, compounds like ``zelfmoordgedachten``); one
+  starting with ``*`` any word ending with it (Arabic prefixes); ``=word`` only that exact
+  form (tense matters: "genomen", not "nemen"); ``#n`` a number of 5 or more.  Arabic clitics
+  (و ف ب ل ال س) are also taken off a token before lookup.
+* A rule fires when one term of each of its ``all`` concepts is found in one clause, within
+  ``within`` tokens, and no negation word of the rule's language stands inside that window or
+  right before it (per language: Flemish "ne" is "een", French "ne" is a negation; a negation
+  that is part of a matched term, like "niet meer leven", counts as the term), and none of the
+  rule's ``none`` concepts stands there or up to four words after.  ``unless`` concepts veto
+  from anywhere in the message ("morgen ben ik er niet meer, ik heb een examen");
+  ``across: true`` lets the concepts stand in different clauses.
+* A token glued from several words ("ikwildood", "iwannadie") is split when it starts with a
+  self word and every piece is a known word: young people skip spaces.
+* Every rule names a category and a tier: ``crisis`` (help lines at once) or ``check`` (an
+  indirect signal: the bot asks one direct question first).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+Tier = Literal["crisis", "check"]
+TIERS: Final[tuple[Tier, ...]] = ("crisis", "check")
+
+DEFAULT_WITHIN: Final = 8
+_TOKEN_RE: Final = re.compile(r"\w+|[.,;!?\n]|\s{3,}")
+_BREAK: Final = "|"
+_PLURAL_ENDINGS: Final = ("'s", "s", "en", "es", "x", "ов", "и", "ы", "ів")
+# Arabic clitics written onto the word: and, so, with, for, the, will ("وبالسكين", "سأموت").
+_AR_PREFIXES: Final = ("وال", "بال", "فال", "لل", "ال", "و", "ف", "ب", "ل", "س", "ح", "ه")
+_AR_PREFIX_START: Final = frozenset(p[0] for p in _AR_PREFIXES)
+_NAME_RE: Final = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class ConceptRule:
+    """One rule as data: the category and tier it flags, the concepts it needs."""
+
+    name: str
+    language: str
+    category: str
+    tier: Tier
+    all: tuple[str, ...]
+    none: tuple[str, ...]
+    within: int
+    unless: tuple[str, ...] = ()
+    """Concepts that veto the rule anywhere in the message ("morgen ben ik er niet meer,
+    ik heb een examen": a reason that explains the absence)."""
+    across: bool = False
+    """The concepts may stand in different clauses ("hij wou seks, ik niet, maar ...")."""
+
+
+@dataclass(frozen=True)
+class ConceptHit:
+    """A rule that fired: token span ``[start, end)`` in characters of the screened text."""
+
+    rule: ConceptRule
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class _Term:
+    words: tuple[str, ...]  # normalised; a trailing "*" marks a prefix word
+    concept: str
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    start: int
+    end: int
+    clause: int
+
+
+class _Language:
+    """The concepts, rules and word forms of one language, indexed for lookup."""
+
+    def __init__(
+        self,
+        language: str,
+        terms: Sequence[_Term],
+        rules: Sequence[ConceptRule],
+        forms: Mapping[str, str],
+        negations: frozenset[str] = frozenset(),
+    ) -> None:
+        self.language = language
+        self.negations = negations
+        self.rules = tuple(rules)
+        self.forms = dict(forms)
+        # Terms are matched as lemmas: "genomen" in a term means every form of "nemen".  A
+        # word written "=genomen" is matched exactly as written (tense matters there).
+        written = frozenset(
+            w for t in terms for w in t.words if "*" not in w and not w.startswith("=")
+        )
+        terms = [_Term(tuple(self._term_lemma(w) for w in t.words), t.concept) for t in terms]
+        self.exact: dict[str, list[_Term]] = {}
+        self.prefix: dict[str, list[tuple[str, _Term]]] = {}
+        self.suffix: list[tuple[str, _Term]] = []
+        for term in terms:
+            first = term.words[0]
+            if first.startswith("*"):
+                self.suffix.append((first[1:], term))
+            elif first.endswith("*"):
+                stem = first[:-1]
+                self.prefix.setdefault(stem[:3], []).append((stem, term))
+            else:
+                self.exact.setdefault(first, []).append(term)
+        self.vocabulary = frozenset(
+            w
+            for w in (*written, *(w for t in terms for w in t.words))
+            if "*" not in w and not w.startswith("=") and w != "#n" and len(w) > 1
+        )
+
+    def _term_lemma(self, word: str) -> str:
+        if word.endswith("*") or word.startswith(("=", "*")) or word == "#n":
+            return word
+        return self.forms.get(word, word)
+
+    def candidates(self, token: str) -> tuple[str, ...]:
+        """The token, its lemma, and the token without a plural ending (in that order)."""
+        out = [token]
+        lemma = self.forms.get(token)
+        if lemma is not None and lemma != token:
+            out.append(lemma)
+        if token[:1] in _AR_PREFIX_START and len(token) > 3:
+            for prefix in _AR_PREFIXES:
+                if token.startswith(prefix) and len(token) - len(prefix) >= 2:
+                    out.append(token[len(prefix) :])
+        if len(token) > 4:
+            for ending in _PLURAL_ENDINGS:
+                if token.endswith(ending):
+                    stem = token[: -len(ending)]
+                    out.append(stem)
+                    stem_lemma = self.forms.get(stem)
+                    if stem_lemma is not None:
+                        out.append(stem_lemma)
+        return tuple(out)
+
+    def word_matches(self, word: str, token: str) -> bool:
+        if word.startswith("="):
+            return token == word[1:]
+        if word.startswith("*"):
+            return any(c.endswith(word[1:]) for c in self.candidates(token))
+        if word == "#n":
+            return _is_amount(token)
+        if word.endswith("*"):
+            stem = word[:-1]
+            return any(c.startswith(stem) for c in self.candidates(token))
+        return word in self.candidates(token)
+
+    def concepts_at(self, tokens: Sequence[_Token], i: int) -> list[tuple[str, int]]:
+        """(concept, number of tokens) for every term that starts at token ``i``."""
+        found: list[tuple[str, int]] = []
+        cands = self.candidates(tokens[i].text)
+        seen_terms: set[int] = set()
+        pool: list[_Term] = []
+        keys = list(cands)
+        keys.append("=" + tokens[i].text)
+        if _is_amount(tokens[i].text):
+            keys.append("#n")
+        for c in keys:
+            for term in self.exact.get(c, ()):
+                if id(term) not in seen_terms:
+                    seen_terms.add(id(term))
+                    pool.append(term)
+            for stem, term in self.prefix.get(c[:3], ()):
+                if c.startswith(stem) and id(term) not in seen_terms:
+                    seen_terms.add(id(term))
+                    pool.append(term)
+            for stem, term in self.suffix:
+                if c.endswith(stem) and id(term) not in seen_terms:
+                    seen_terms.add(id(term))
+                    pool.append(term)
+        for term in pool:
+            n = len(term.words)
+            if i + n > len(tokens):
+                continue
+            if any(tokens[i + k].clause != tokens[i].clause for k in range(n)):
+                continue
+            if all(self.word_matches(term.words[k], tokens[i + k].text) for k in range(1, n)):
+                found.append((term.concept, n))
+        return found
+
+
+class ConceptScreener:
+    """All languages' concept rules; immutable once built."""
+
+    __slots__ = ("_languages", "_negations", "_self_words", "_vocabulary")
+
+    def __init__(
+        self,
+        languages: Sequence[_Language],
+        negations: frozenset[str],
+        self_words: frozenset[str],
+    ) -> None:
+        self._languages = tuple(languages)
+        self._negations = negations
+        self._self_words = self_words
+        vocab: set[str] = set(negations)
+        for lang in languages:
+            vocab |= lang.vocabulary
+        self._vocabulary = frozenset(vocab)
+
+    @property
+    def rules(self) -> tuple[ConceptRule, ...]:
+        return tuple(r for lang in self._languages for r in lang.rules)
+
+    @classmethod
+    def build(
+        cls,
+        lexicons: Mapping[str, Mapping[str, Any]],
+        forms: Mapping[str, Mapping[str, str]],
+        negations: Mapping[str, Sequence[str]],
+        normalise: Any,
+    ) -> ConceptScreener:
+        """Validate and index the ``concepts`` and ``rules`` of each language.
+
+        ``normalise`` is the message normaliser (terms are written in natural spelling and
+        normalised like messages).  Raises ValueError naming the language and the item.
+        """
+        languages: list[_Language] = []
+        all_neg: set[str] = set()
+        self_words: set[str] = set()
+        for language, words in negations.items():
+            for w in words:
+                all_neg.update(t for t in re.split(r"[\W_]+", normalise(w)) if t)
+            del language
+        for language, doc in lexicons.items():
+            concepts_raw = doc.get("concepts") or {}
+            rules_raw = doc.get("rules") or []
+            where = f"lexicon {language!r}"
+            if not isinstance(concepts_raw, Mapping):
+                raise ValueError(f"{where}: concepts must be a mapping of name -> list of terms")
+            if not isinstance(rules_raw, list):
+                raise ValueError(f"{where}: rules must be a list")
+            terms: list[_Term] = []
+            for name, items in concepts_raw.items():
+                if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
+                    raise ValueError(f"{where}: concept name {name!r} must be lower_snake_case")
+                if not isinstance(items, list) or not items:
+                    raise ValueError(f"{where}: concept {name!r} needs a list of terms")
+                for item in items:
+                    if not isinstance(item, str) or not item.strip():
+                        raise ValueError(f"{where}: concept {name!r}: bad term {item!r}")
+                    terms.append(_Term(term_words(item, normalise, where), name))
+                    if name in ("i", "self"):
+                        self_words.update(term_words(item, normalise, where))
+            names = set(concepts_raw)
+            rules: list[ConceptRule] = []
+            for i, raw in enumerate(rules_raw):
+                rules.append(_rule(raw, i, language, names, where))
+            if terms or rules:
+                languages.append(
+                    _Language(
+                        language,
+                        terms,
+                        rules,
+                        _norm_forms(forms.get(language, {})),
+                        frozenset(
+                            t
+                            for w in negations.get(language, ())
+                            for t in re.split(r"[\W_]+", normalise(w))
+                            if t
+                        ),
+                    )
+                )
+        return cls(languages, frozenset(all_neg), frozenset(self_words))
+
+    def screen(self, padded: str) -> list[ConceptHit]:
+        """Every rule that fires in ``padded`` (normalised text; idioms already blanked)."""
+        tokens = self._tokens(padded)
+        if not tokens:
+            return []
+        hits: list[ConceptHit] = []
+        for lang in self._languages:
+            if not lang.rules:
+                continue
+            positions: dict[str, list[tuple[int, int]]] = {}
+            for i in range(len(tokens)):
+                for concept, n in lang.concepts_at(tokens, i):
+                    positions.setdefault(concept, []).append((i, i + n))
+            if not positions:
+                continue
+            for rule in lang.rules:
+                span = self._fire(rule, positions, tokens, lang.negations)
+                if span is not None:
+                    hits.append(ConceptHit(rule, tokens[span[0]].start, tokens[span[1] - 1].end))
+        return hits
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _tokens(self, padded: str) -> list[_Token]:
+        tokens: list[_Token] = []
+        clause = 0
+        for m in _TOKEN_RE.finditer(padded):
+            text = m.group(0)
+            if not (text[0].isalnum() or text[0] == "_"):
+                clause += 1
+                continue
+            pieces = self._split_glued(text)
+            if pieces is None:
+                tokens.append(_Token(text, m.start(), m.end(), clause))
+            else:
+                for piece in pieces:
+                    tokens.append(_Token(piece, m.start(), m.end(), clause))
+        return tokens
+
+    def _split_glued(self, text: str) -> list[str] | None:
+        """Split "ikwildood" into known words when it starts with a self word."""
+        if len(text) < 6 or text in self._vocabulary or not text.isascii():
+            return None
+        for first in sorted(self._self_words, key=len, reverse=True):
+            if text.startswith(first) and len(first) < len(text):
+                rest = _segment(text[len(first) :], self._vocabulary)
+                if rest is not None:
+                    return [first, *rest]
+        return None
+
+    def _fire(
+        self,
+        rule: ConceptRule,
+        positions: Mapping[str, list[tuple[int, int]]],
+        tokens: Sequence[_Token],
+        negations: frozenset[str],
+    ) -> tuple[int, int] | None:
+        lists = [positions.get(c) for c in rule.all]
+        if any(not x for x in lists):
+            return None
+        if any(positions.get(c) for c in rule.unless):
+            return None
+        # Small numbers: try every combination, shortest window first.
+        best: tuple[int, int] | None = None
+        for combo in _combinations([x for x in lists if x is not None], limit=400):
+            spans = sorted(combo)
+            if any(spans[k][1] > spans[k + 1][0] for k in range(len(spans) - 1)):
+                continue  # overlapping terms: one word cannot be two concepts
+            start, end = spans[0][0], spans[-1][1]
+            if end - start > rule.within:
+                continue
+            if not rule.across and tokens[start].clause != tokens[end - 1].clause:
+                continue
+            covered = {i for a, b in spans for i in range(a, b)}
+            window = range(max(start - 1, 0), end)
+            if any(
+                i not in covered
+                and tokens[i].clause == tokens[start].clause
+                and tokens[i].text in negations
+                for i in window
+            ):
+                continue
+            if rule.none and any(
+                a >= start - 1 and b <= end + 4 and tokens[a].clause == tokens[start].clause
+                for c in rule.none
+                for a, b in positions.get(c, ())
+                if not any(a >= x and b <= y for x, y in spans)
+            ):
+                continue
+            if best is None or end - start < best[1] - best[0]:
+                best = (start, end)
+        return best
+
+
+def _is_amount(token: str) -> bool:
+    """A number of pills or doses: 5 or more (written in digits)."""
+    return token.isdigit() and 5 <= int(token) < 1000
+
+
+def _combinations(
+    lists: Sequence[Sequence[tuple[int, int]]], limit: int
+) -> Iterable[tuple[tuple[int, int], ...]]:
+    out: list[tuple[tuple[int, int], ...]] = [()]
+    for options in lists:
+        out = [(*prev, o) for prev in out for o in options][:limit]
+    return out
+
+
+def _segment(text: str, vocabulary: frozenset[str]) -> list[str] | None:
+    """Cut ``text`` into vocabulary words (longest first); None when it cannot be done."""
+    if not text:
+        return []
+    for size in range(min(len(text), 16), 1, -1):
+        head = text[:size]
+        if head in vocabulary:
+            rest = _segment(text[size:], vocabulary)
+            if rest is not None:
+                return [head, *rest]
+    return None
+
+
+def term_words(item: str, normalise: Any, where: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for raw in item.split():
+        if raw == "#n":
+            out.append(raw)
+            continue
+        exact = raw.startswith("=")
+        star = raw.endswith("*")
+        core = raw.strip("*=")
+        words = [w for w in re.split(r"[\W_]+", normalise(core)) if w]
+        if not words:
+            raise ValueError(f"{where}: term {item!r}: word {raw!r} has no letters")
+        if star:
+            words[-1] += "*"
+        if exact:
+            words = ["=" + w for w in words]
+        out.extend(words)
+    return tuple(out)
+
+
+def _rule(raw: Any, i: int, language: str, names: set[str], where: str) -> ConceptRule:
+    at = f"{where}: rules[{i}]"
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"{at}: expected a mapping with category, tier, all")
+    unknown = set(raw) - {"name", "category", "tier", "all", "none", "within", "unless", "across"}
+    if unknown:
+        raise ValueError(f"{at}: unknown key(s) {sorted(map(str, unknown))}")
+    category = raw.get("category")
+    tier = raw.get("tier", "crisis")
+    if tier not in TIERS:
+        raise ValueError(f"{at}: tier must be crisis or check, got {tier!r}")
+    need = raw.get("all")
+    if not isinstance(need, list) or len(need) < 2:
+        raise ValueError(f"{at}: 'all' needs two or more concepts")
+    veto = raw.get("none") or []
+    unless = raw.get("unless") or []
+    across = raw.get("across", False)
+    if not isinstance(across, bool):
+        raise ValueError(f"{at}: across must be true or false")
+    for c in [*need, *veto, *unless]:
+        if c not in names:
+            raise ValueError(f"{at}: unknown concept {c!r}")
+    within = raw.get("within", DEFAULT_WITHIN)
+    if not isinstance(within, int) or not 1 < within <= 20:
+        raise ValueError(f"{at}: within must be a number of tokens from 2 to 20")
+    name = raw.get("name") or f"{language}:{category}:{'+'.join(need)}"
+    return ConceptRule(
+        name=str(name),
+        language=language,
+        category=str(category),
+        tier=tier,
+        all=tuple(need),
+        none=tuple(veto),
+        within=within,
+        unless=tuple(unless),
+        across=across,
+    )
+
+
+def _norm_forms(forms: Mapping[str, str]) -> dict[str, str]:
+    if not isinstance(forms, Mapping):
+        raise ValueError("a word-form table must map form -> lemma")
+    return {str(k): str(v) for k, v in forms.items()}

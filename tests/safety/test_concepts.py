@@ -1,0 +1,152 @@
+"""Concept rules and tiers (flows.safety.concepts through the shipped lexicons)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from bot.safety.lexicon import load_forms, load_lexicons, load_screener
+from flows.safety import Screener
+
+
+@pytest.fixture(scope="module")
+def screener() -> Screener:
+    return load_screener()
+
+
+# The issue's examples: inflections, plurals, chat spelling, self-harm verbs, everyday abuse.
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("ik heb net 30 paracetamols genomen", "overdose"),
+        ("ik ben het beu om te leven", "suicide"),
+        ("ik kerf in mijn benen met een mesje", "self_harm"),
+        ("ik heb afscheidsbrieven geschreven", "suicide"),
+        ("mijn stiefvader zit aan mij", "abuse_violence"),
+        ("ik wil nie meer leve", "suicide"),
+        ("I took a whole bottle of pills", "overdose"),
+        ("ikwildood", "suicide"),
+        ("mijn ex bedreigt me met een mes", "acute_danger"),
+        ("ik heb een fles bleekwater gedronken", "overdose"),
+    ],
+)
+def test_clear_signals_are_crisis(screener: Screener, text: str, category: str) -> None:
+    result = screener.screen(text)
+    assert result.flagged and result.tier == "crisis", text
+    assert result.category == category
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "morgen ben ik er niet meer",
+        "ik weet hoe ik het ga doen",
+        "als ik niet meer wakker word is het ook goed",
+        "tomorrow i won't be here anymore",
+        "demain je serai plus là",
+    ],
+)
+def test_indirect_signals_are_check(screener: Screener, text: str) -> None:
+    result = screener.screen(text)
+    assert result.flagged and result.tier == "check", text
+    assert result.category == "suicide"
+
+
+def test_a_clear_signal_beside_an_indirect_one_is_crisis(screener: Screener) -> None:
+    result = screener.screen("morgen ben ik er niet meer. ik wil dood")
+    assert result.tier == "crisis"
+    assert {m.tier for m in result.matches} == {"crisis", "check"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik ben doodmoe",
+        "ik lach me dood",
+        "ik snij de groenten",
+        "ik heb mijn pillen genomen vanochtend",
+        "morgen ben ik er niet, ik heb een examen",
+        "ik heb een hele doos koekjes opgegeten",
+        "ik wil niet dood",
+        "mijn broer verslaat me met fifa",
+        "ik heb 2 dafalgan genomen tegen de hoofdpijn",
+    ],
+)
+def test_idioms_and_look_alikes_pass(screener: Screener, text: str) -> None:
+    assert not screener.screen(text).flagged, text
+
+
+def test_an_idiom_never_hides_a_concept_signal_beside_it(screener: Screener) -> None:
+    assert screener.screen("ik lach me dood maar ik heb 30 pillen genomen").category == "overdose"
+    assert screener.screen("ik snij de groenten en daarna kerf ik in mijn armen").flagged
+
+
+def test_a_negation_blocks_a_rule_only_in_its_own_language(screener: Screener) -> None:
+    # Flemish "ne" is "een"; French "ne" is a negation and must not block a Dutch rule.
+    assert screener.screen("ik heb ne volle doos slaappillen genomen").category == "overdose"
+
+
+def test_word_forms_make_inflections_match() -> None:
+    forms = load_forms()
+    assert forms["nl"]["genomen"] == "nemen"
+    assert forms["nl"]["benen"] == "been"
+    assert forms["en"]["took"] == "take"
+
+
+def _minimal(**extra: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "negations": ["niet"],
+        "patterns": {"suicide": ["ik wil dood"]},
+        "concepts": {"i": ["ik"], "wish": ["wil"], "death": ["sterven"]},
+        "rules": [{"category": "suicide", "tier": "check", "all": ["i", "wish", "death"]}],
+    }
+    doc.update(extra)
+    return {"nl": doc}
+
+
+def test_rules_are_data() -> None:
+    screener = Screener.from_mappings(_minimal(), {"nl": {"stierf": "sterven"}})
+    assert screener.screen("ik wil echt sterven").tier == "check"
+    assert screener.screen("ik wil niet sterven").tier is None
+    assert screener.screen("ik stierf liever, wil ik").tier is None  # two clauses
+    assert screener.screen("wil ik stierf").tier == "check"  # a form from the table
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        ([{"category": "suicide", "all": ["i", "nope"]}], "unknown concept"),
+        ([{"category": "sad", "all": ["i", "wish"]}], "unknown category"),
+        ([{"category": "suicide", "tier": "soon", "all": ["i", "wish"]}], "tier"),
+        ([{"category": "suicide", "all": ["i"]}], "two or more"),
+        ([{"category": "suicide", "all": ["i", "wish"], "within": 99}], "within"),
+    ],
+)
+def test_bad_rules_raise_value_error(rules: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Screener.from_mappings(_minimal(rules=rules))
+
+
+def test_concepts_add_little_to_start_up() -> None:
+    """Building with the concept rules costs at most a fraction more than the phrases alone
+    (a ratio, not a time: the machine is shared)."""
+    lexicons = load_lexicons()
+    forms = load_forms()
+    plain = {
+        lang: {k: v for k, v in doc.items() if k not in ("concepts", "rules")}
+        for lang, doc in lexicons.items()
+    }
+
+    def best(build: Any) -> float:
+        times = []
+        for _ in range(2):
+            start = time.perf_counter()
+            build()
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    with_concepts = best(lambda: Screener.from_mappings(lexicons, forms))
+    without = best(lambda: Screener.from_mappings(plain))
+    assert with_concepts <= without * 1.5
