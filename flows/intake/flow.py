@@ -286,8 +286,10 @@ def build_intake_flow(
     )
 
     # 3. Their own words first.
-    def parse_words(text: str, _session: Session) -> Parsed:
-        return Parsed(value=text, also={"domains": list(lexicon.match(text))})
+    def parse_words(text: str, session: Session) -> Parsed:
+        # The person's own language and Dutch, whole words only (flows/intake/lexicon.py).
+        found = lexicon.match(text, (session.language, "nl"))
+        return Parsed(value=text, also={"domains": list(found)})
 
     def words_answered(
         session: Session, value: JsonValue, _at: datetime

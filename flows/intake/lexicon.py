@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from flows.intake.domains import DOMAIN_IDS, DomainId
@@ -48,6 +48,8 @@ class DomainLexicon:
     """Terms per domain, compiled once. Build it with :meth:`from_mapping`."""
 
     terms: tuple[tuple[DomainId, str, re.Pattern[str]], ...]
+    languages: tuple[str, ...] = ()
+    """The language of each term (same order as ``terms``)."""
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, object]) -> DomainLexicon:
@@ -60,6 +62,7 @@ class DomainLexicon:
         if not isinstance(domains, Mapping):
             raise ValueError("lexicon: 'domains' must be a mapping")
         compiled: list[tuple[DomainId, str, re.Pattern[str]]] = []
+        term_languages: list[str] = []
         for key, per_language in domains.items():
             if key not in DOMAIN_IDS:
                 raise ValueError(f"lexicon: unknown domain {key!r}")
@@ -74,12 +77,26 @@ class DomainLexicon:
                     if not isinstance(term, str) or not normalise(term).replace("*", ""):
                         raise ValueError(f"lexicon: {key}.{language}: empty or odd term")
                     compiled.append((DomainId(key), term, _pattern(term)))
-        return cls(tuple(compiled))
+                    term_languages.append(str(language))
+        return cls(tuple(compiled), tuple(term_languages))
 
-    def match(self, text: str) -> tuple[DomainId, ...]:
-        """The domains whose terms occur in ``text``, in the canonical domain order."""
+    def match(
+        self, text: str, languages: Collection[str] | None = None
+    ) -> tuple[DomainId, ...]:
+        """The domains whose terms occur in ``text``, in the canonical domain order.
+
+        ``languages``: only the terms of these languages (the person's own and Dutch): a
+        Turkish word must not be found inside a Dutch one ("paracetamols" is not "para*").
+        ``None``: every language."""
         clean = normalise(text).replace("*", " ")
-        found = {domain_id for domain_id, _, pattern in self.terms if pattern.search(clean)}
+        wanted = None if languages is None else frozenset(languages)
+        found = {
+            domain_id
+            for (domain_id, _, pattern), language in zip(
+                self.terms, self.languages or ("",) * len(self.terms), strict=True
+            )
+            if (wanted is None or language in wanted) and pattern.search(clean)
+        }
         return tuple(d for d in DOMAIN_IDS if d in found)
 
     def terms_for(self, domain_id: DomainId) -> tuple[str, ...]:
