@@ -38,6 +38,7 @@ from bot.settings import Settings
 from bot.web.app import CHANNEL_KEY, CLOCK_KEY, SECURE_KEY, SERVICE_KEY, add_routes
 from bot.web.channel import WebChannel
 from flows.ids import PersonId
+from flows.safety.helplines import HelpLines
 from storage.safety import SafetyEventPart
 from storage.sql import open_storage
 
@@ -123,6 +124,20 @@ class Runtime:
         await self.service.storage.close()
 
 
+def warn_about_safety_setup(settings: Settings, lines: HelpLines) -> None:
+    """Said in the first lines at start-up: who hears a safety signal, and which help lines
+    nobody has verified yet (the team checks them; the bot never calls them verified)."""
+    if settings.safety_chat_id is None:
+        log.warning(
+            "no safety chat configured (OPSTAP_SAFETY_CHAT_ID): a safety signal of a young "
+            "person without a coach reaches nobody of the team; they are told to call the "
+            "help lines themselves"
+        )
+    unverified = [line.id for line in lines.unverified()]
+    if unverified:
+        log.warning("help lines not verified yet: %s", ", ".join(unverified))
+
+
 async def build_runtime(
     settings: Settings,
     *,
@@ -133,6 +148,7 @@ async def build_runtime(
     storage = await open_storage(settings.database_url, settings.keyring)
     if settings.keyring is None:
         log.warning("encryption at rest is off: OPSTAP_SECRET_KEY is not set")
+    warn_about_safety_setup(settings, load_helplines())
     translator = Translator.from_dir(locales_dir)
     web_channel = WebChannel()
     channels: dict[str, Channel] = {"web": web_channel}

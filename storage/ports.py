@@ -659,19 +659,35 @@ class SafetyEventRecord:
     closed_at: datetime | None
     closed_by: PersonId | None
     escalated_at: datetime | None
+    categories: tuple[str, ...] = ()
+    """Every category flagged while the event was open, first one first (``category`` is the
+    most severe of them)."""
 
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
 
+    @property
+    def all_categories(self) -> tuple[str, ...]:
+        """``categories``, or the one ``category`` of an event from before they were kept."""
+        return self.categories or (self.category,)
+
 
 class SafetyEventRepository(Protocol):
     async def open_or_get(
-        self, person: PersonId, category: str, now: datetime, *, case_id: CaseId | None = None
+        self,
+        person: PersonId,
+        category: str,
+        now: datetime,
+        *,
+        case_id: CaseId | None = None,
+        flagged: str | None = None,
     ) -> tuple[SafetyEventRecord, bool]:
         """Open an event for ``person``, or update the open one (``category``, ``last_flag_at``,
-        ``flags + 1``; ``case_id`` when given). Returns the event and ``True`` when it was
-        opened by this call. Two concurrent calls never open two events."""
+        ``flags + 1``; ``case_id`` when given). ``flagged`` (default ``category``) is added to
+        the event's ``categories``: the event keeps every category it saw. Returns the event
+        and ``True`` when it was opened by this call. Two concurrent calls never open two
+        events."""
         ...
 
     async def current(self, person: PersonId) -> SafetyEventRecord | None:

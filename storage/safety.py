@@ -6,9 +6,12 @@ is on ``SQLModel.metadata``):
 * A row says *that* a young person was flagged or asked for a person: a category code
   (:func:`storage.ports.check_safety_category`), times, the case, and the chats of who took it
   up or closed it. Never a word of what the young person wrote.
+* An event keeps every category flagged while it was open (``categories``, from migration
+  ``0009_safety_categories``; ``category`` stays the most severe one).
 * The category says something about a person's health ("suicide"): it is
   :class:`storage.db.EncryptedText`, sealed with the storage keyring by the adapters
-  (associated data ``"safety_events.category"``).
+  (associated data ``"safety_events.category"``; ``categories`` likewise, with
+  ``"safety_events.categories"``).
 * At most one open event per person: a partial unique index on ``person`` where ``closed_at``
   is null. Upserts repeat :data:`OPEN_PREDICATE` literally (a bound parameter would keep SQLite
   and PostgreSQL from matching the conflict target to the index).
@@ -34,6 +37,19 @@ from storage.ports import RetentionPolicy, Transaction
 
 OPEN_PREDICATE = "closed_at IS NULL"
 CATEGORY_AAD = aad("safety_events", "category")
+CATEGORIES_AAD = aad("safety_events", "categories")
+
+
+def join_categories(codes: tuple[str, ...]) -> str:
+    return ",".join(codes)
+
+
+def split_categories(text: str | None) -> tuple[str, ...]:
+    return tuple(code for code in (text or "").split(",") if code)
+
+
+def merge_categories(kept: tuple[str, ...], new: str) -> tuple[str, ...]:
+    return kept if new in kept else (*kept, new)
 
 
 class SafetyEventRow(SQLModel, table=True):
@@ -61,6 +77,8 @@ class SafetyEventRow(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
     closed_by: str | None = Field(default=None, nullable=True)
     escalated_at: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
+    # Every category flagged while open ("suicide,overdose"); null on events from before 0009.
+    categories: str | None = Field(default=None, sa_type=EncryptedText, nullable=True)
 
 
 SAFETY_EVENTS: Table = SQLModel.metadata.tables[str(SafetyEventRow.__tablename__)]
@@ -82,6 +100,7 @@ class SafetyEventPart:
         return [
             {
                 "category": e.category,
+                "categories": list(e.all_categories),
                 "opened_at": _iso(e.opened_at),
                 "last_flag_at": _iso(e.last_flag_at),
                 "flags": e.flags,

@@ -15,7 +15,7 @@ from flows.ids import CaseId, PersonId
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
 from storage.ports import SafetyEventRecord, check_safety_category
-from storage.safety import CATEGORY_AAD
+from storage.safety import CATEGORY_AAD, merge_categories
 
 
 @dataclass
@@ -46,15 +46,24 @@ class MemorySafetyEvents:
         )
 
     async def open_or_get(
-        self, person: PersonId, category: str, now: datetime, *, case_id: CaseId | None = None
+        self,
+        person: PersonId,
+        category: str,
+        now: datetime,
+        *,
+        case_id: CaseId | None = None,
+        flagged: str | None = None,
     ) -> tuple[SafetyEventRecord, bool]:
         sealed = seal(self._keyring, check_safety_category(category), CATEGORY_AAD)
+        new = check_safety_category(flagged or category)
         now = to_utc(now)
         current = self._stored(person)
         if current is not None:
+            kept = current.categories
             updated = replace(
                 current,
                 category=sealed,
+                categories=merge_categories(kept, new),
                 last_flag_at=now,
                 flags=current.flags + 1,
                 case_id=case_id if case_id is not None else current.case_id,
@@ -74,6 +83,7 @@ class MemorySafetyEvents:
             closed_at=None,
             closed_by=None,
             escalated_at=None,
+            categories=(new,),
         )
         self._state.next_id += 1
         self._state.events[event.id] = event

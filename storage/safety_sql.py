@@ -19,7 +19,15 @@ from flows.ids import CaseId, PersonId
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
 from storage.ports import SafetyEventRecord, check_safety_category
-from storage.safety import CATEGORY_AAD, OPEN_PREDICATE, SAFETY_EVENTS
+from storage.safety import (
+    CATEGORIES_AAD,
+    CATEGORY_AAD,
+    OPEN_PREDICATE,
+    SAFETY_EVENTS,
+    join_categories,
+    merge_categories,
+    split_categories,
+)
 
 T = SAFETY_EVENTS
 
@@ -40,6 +48,11 @@ def _record(row: RowMapping, keyring: Keyring | None) -> SafetyEventRecord:
         closed_at=row["closed_at"],
         closed_by=None if row["closed_by"] is None else PersonId(row["closed_by"]),
         escalated_at=row["escalated_at"],
+        categories=split_categories(
+            None
+            if row["categories"] is None
+            else unseal(keyring, row["categories"], CATEGORIES_AAD)
+        ),
     )
 
 
@@ -53,15 +66,26 @@ class SqlSafetyEvents:
         row = result.mappings().first()
         return None if row is None else _record(row, self._keyring)
 
+    def _seal_categories(self, codes: tuple[str, ...]) -> str:
+        return seal(self._keyring, join_categories(codes), CATEGORIES_AAD)
+
     async def open_or_get(
-        self, person: PersonId, category: str, now: datetime, *, case_id: CaseId | None = None
+        self,
+        person: PersonId,
+        category: str,
+        now: datetime,
+        *,
+        case_id: CaseId | None = None,
+        flagged: str | None = None,
     ) -> tuple[SafetyEventRecord, bool]:
         sealed = seal(self._keyring, check_safety_category(category), CATEGORY_AAD)
+        new = check_safety_category(flagged or category)
         now = to_utc(now)
         values = {
             "person": person,
             "case_id": case_id,
             "category": sealed,
+            "categories": self._seal_categories((new,)),
             "opened_at": now,
             "last_flag_at": now,
             "flags": 1,
@@ -78,8 +102,11 @@ class SqlSafetyEvents:
             opened = await self.current(person)
             assert opened is not None  # inserted just now, in this transaction
             return opened, True
+        before = await self.current(person)
+        kept = before.all_categories if before is not None else ()
         changes: dict[str, object] = {
             "category": sealed,
+            "categories": self._seal_categories(merge_categories(kept, new)),
             "last_flag_at": now,
             "flags": T.c.flags + 1,
         }

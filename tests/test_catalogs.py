@@ -38,6 +38,9 @@ DOMAINS = ("opstap", "safety")
 # Ids built with an f-string in flows/, and every value they can take.
 F_STRING_IDS: dict[str, tuple[str, ...]] = {
     "language.{code}": tuple(f"language.{code}" for code in LANGUAGES),
+    # The languages a help line speaks (flows/safety/response.py: speaks()).
+    "safety.speaks.{count}": tuple(f"safety.speaks.{n}" for n in range(1, 5)),
+    "safety.lang.{code}": ("safety.lang.nl", "safety.lang.fr", "safety.lang.en", "safety.lang.de"),
 }
 
 # Ids the service and channels in bot/ use (not in flows/).
@@ -79,6 +82,8 @@ SAME_AS_DUTCH = frozenset(
         "intake.welcome.start",
         "intake.contact.label",
         "safety.phone",
+        # Only placeholders and commas: "{l1}, {l2}".
+        *(f"safety.speaks.{n}" for n in range(1, 5)),
     }
 )
 

@@ -7,7 +7,10 @@ Rules of this module (practice at crisis services, ``domain.md`` §4):
   step fails on its own: no database still alerts the team (an alert without a number), no
   team still records the event.
 * A flag opens a safety event, or updates the open one (one open event per person; the most
-  severe category stays). ``/hulp`` and the help button open nothing by themselves: their
+  severe category is ``category``, and the event keeps every category it saw). Every category
+  that is new within an open event alerts the team again at once and says what is new (a
+  later disclosure is never swallowed by an earlier one); the same category again alerts at
+  most every ``REALERT_AFTER``. ``/hulp`` and the help button open nothing by themselves: their
   response offers "Ik wil met iemand praten", and that button opens a ``help_request`` event
   the same way. A young person is never told someone was alerted when nobody was.
 * The alert goes in Telegram to whoever :class:`OnDuty` names for the young person (the coach
@@ -67,7 +70,7 @@ _NINE_TO_FIVE = ((time(9), time(17)),)
 DEFAULT_HOURS = WorkingHours("Europe/Brussels", (_NINE_TO_FIVE,) * 5 + ((), ()))
 _RANK = {category: rank for rank, category in enumerate((*SEVERITY, HELP_REQUEST))}
 
-AlertKind = Literal["new", "again", "escalated", "unsaved"]
+AlertKind = Literal["new", "again", "new_category", "escalated", "unsaved"]
 
 
 def more_severe(first: str, second: str) -> str:
@@ -224,7 +227,9 @@ class SafetyNet:
             async with self.storage.transaction() as tx:
                 previous = await tx.safety.current(person)
                 kept = category if previous is None else more_severe(previous.category, category)
-                event, opened = await tx.safety.open_or_get(person, kept, now, case_id=case)
+                event, opened = await tx.safety.open_or_get(
+                    person, kept, now, case_id=case, flagged=category
+                )
                 if opened:
                     due = hours.deadline(now, self.ack_minutes / 60, self._holidays(now))
                     await tx.reminders.schedule(person, ESCALATE, due, 0)
@@ -233,14 +238,29 @@ class SafetyNet:
             event, previous = None, None
         log.warning("safety event person=%s event=%s category=%s", person,
                     event.id if event else None, category)
+        is_new = previous is not None and category not in previous.all_categories
         due_again = previous is None or now - previous.last_flag_at >= REALERT_AFTER
-        if not (due_again or asked):
+        if not (due_again or asked or is_new):
             return
-        kind: AlertKind = "unsaved" if event is None else "new" if previous is None else "again"
-        reached = await self._alert(responders, event, category, now, kind)
+        kind: AlertKind = (
+            "unsaved"
+            if event is None
+            else "new"
+            if previous is None
+            else "new_category"
+            if is_new
+            else "again"
+        )
+        earlier = previous.all_categories if previous is not None else ()
+        reached = await self._alert(responders, event, category, now, kind, earlier)
         taken_up = previous is not None and previous.acknowledged_at is not None
         if reached or taken_up:
             follow = self._told(hours, now, language)
+        elif asked:
+            # "Ik wil met iemand praten" and nobody could be alerted: say so, and who to call.
+            follow = self.responder.follow_up(
+                "talk_nobody", language, buttons=self._back(language)
+            )
         else:
             follow = self.responder.follow_up("nobody", language, buttons=self._back(language))
         await self.service.deliver(person, [follow])
@@ -281,7 +301,12 @@ class SafetyNet:
     # --- alerting the team -----------------------------------------------------------------
 
     def _alert_message(
-        self, event: SafetyEventRecord | None, category: str, now: datetime, kind: AlertKind
+        self,
+        event: SafetyEventRecord | None,
+        category: str,
+        now: datetime,
+        kind: AlertKind,
+        earlier: tuple[str, ...] = (),
     ) -> OutgoingMessage:
         t = self.service.translator
         label = t.render(msg(f"safety.category.{category}"), TEAM_LANGUAGE)
@@ -295,6 +320,14 @@ class SafetyNet:
                        minutes=str(self.ack_minutes))
         elif kind == "again":
             body = msg("safety.alert.again", number=number, category=label, time=at)
+        elif kind == "new_category":
+            before = ", ".join(
+                t.render(msg(f"safety.category.{c}"), TEAM_LANGUAGE) for c in earlier
+            )
+            body = msg(
+                "safety.alert.new_category", number=number, category=label, earlier=before,
+                time=at,
+            )
         else:
             body = msg("safety.alert", number=number, category=label, time=at)
         parts = [t.render(body, TEAM_LANGUAGE)]
@@ -321,9 +354,10 @@ class SafetyNet:
         category: str,
         now: datetime,
         kind: AlertKind,
+        earlier: tuple[str, ...] = (),
     ) -> int:
         """Send the alert to each chat; returns how many could be handed to a channel."""
-        message = self._alert_message(event, category, now, kind)
+        message = self._alert_message(event, category, now, kind, earlier)
         reached = 0
         for chat in dict.fromkeys(chats):
             if chat.partition(":")[0] not in self.service.channels:
@@ -405,6 +439,28 @@ class SafetyNet:
             log.error("safety talk could not load session person=%s error=%s", person,
                       describe(error))
         await self.signal(person, HELP_REQUEST, now, language, asked=True)
+
+    async def low_signal(self, person: PersonId, category: str, now: datetime) -> int:
+        """Tier ``check`` answered "Nee": no event and no escalation, but the team sees a
+        low-level signal (category and time only). Returns how many chats were reached."""
+        _, _, responders = await self._duty(person)
+        t = self.service.translator
+        label = t.render(msg(f"safety.category.{category}"), TEAM_LANGUAGE)
+        at = now.astimezone(self.responder.zone).strftime("%d-%m %H:%M")
+        text = t.render(msg("safety.alert.check_no", category=label, time=at), TEAM_LANGUAGE)
+        reached = 0
+        for chat in dict.fromkeys(responders):
+            if chat.partition(":")[0] not in self.service.channels:
+                continue
+            try:
+                await self.service.deliver(chat, [OutgoingMessage(text, team=True)])
+                reached += 1
+            except Exception as error:
+                log.error("safety low signal not delivered chat=%s error=%s", chat,
+                          describe(error))
+        log.warning("safety low signal person=%s category=%s reached=%d", person, category,
+                    reached)
+        return reached
 
     async def team_button(self, presser: PersonId, event_id: int, action: str) -> None:
         now = self.service.clock.now()

@@ -248,11 +248,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--fresh", type=Path, action="append", help="a fresh batch (default: tests/safety/fresh)"
     )
+    parser.add_argument("--no-fresh", action="store_true", help="score the tuning corpus only")
     parser.add_argument(
         "--show-errors", action="store_true", help="list missed and wrongly flagged lines"
     )
     args = parser.parse_args(argv)
-    paths = args.fresh if args.fresh is not None else fresh_batches()
+    paths = [] if args.no_fresh else args.fresh if args.fresh is not None else fresh_batches()
     try:
         sets = [
             DataSet("tuning corpus", args.labelled, "tuning", tuple(load_labelled(args.labelled)))

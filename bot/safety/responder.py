@@ -30,7 +30,7 @@ from flows.safety.helplines import HelpLines
 from flows.safety.response import CrisisResponse, crisis_response, day_and_night_options
 from flows.text import Msg, msg
 
-FollowUp = Literal["alerted_now", "alerted_later", "nobody"]
+FollowUp = Literal["alerted_now", "alerted_later", "nobody", "talk_nobody"]
 
 # Ids rendered here or in bot/safety/alerts.py (the composer's ids come from CrisisResponse).
 FOLLOW_UP_IDS = frozenset(
@@ -38,6 +38,7 @@ FOLLOW_UP_IDS = frozenset(
         "safety.alerted.now",
         "safety.alerted.later",
         "safety.nobody",
+        "safety.talk.nobody",
         "safety.meanwhile",
         # The hint that brings the persistent help button in Telegram (bot/telegram/).
         "safety.button.hint",
@@ -47,6 +48,8 @@ ALERT_IDS = frozenset(
     {
         "safety.alert",
         "safety.alert.again",
+        "safety.alert.new_category",
+        "safety.alert.check_no",
         "safety.alert.case",
         "safety.alert.escalated",
         "safety.alert.unsaved",
@@ -60,7 +63,24 @@ ALERT_IDS = frozenset(
 )
 CATEGORY_IDS = frozenset(
     f"safety.category.{name}"
-    for name in ("suicide", "self_harm", "abuse_violence", "acute_danger", "help_request")
+    for name in (
+        "suicide",
+        "overdose",
+        "self_harm",
+        "abuse_violence",
+        "acute_danger",
+        "help_request",
+    )
+)
+# The one direct question of tier "check" (bot/safety/check.py).
+CHECK_IDS = frozenset(
+    {
+        "safety.check.question",
+        "safety.check.yes",
+        "safety.check.no",
+        "safety.check.unsure",
+        "safety.check.no_thanks",
+    }
 )
 # The service's own fallback, used only when no responder is configured.
 FALLBACK_IDS = frozenset({"engine.help", "safety.continue"})
@@ -72,8 +92,10 @@ def message_ids(lines: HelpLines) -> frozenset[str]:
     """Every message id the safety net can render with these help lines."""
     composed: set[str] = set()
     probe = datetime(2026, 1, 5, 12, tzinfo=ZoneInfo(lines.timezone))
-    for category in (None, "suicide", "self_harm", "abuse_violence", "acute_danger"):
-        composed.update(m.id for m in crisis_response(category, probe, lines).messages)
+    for category in (None, "suicide", "overdose", "self_harm", "abuse_violence", "acute_danger"):
+        for language in ("nl", "fr"):
+            response = crisis_response(category, probe, lines, language)
+            composed.update(_all_ids(response.messages))
     # Chat lines and next steps that depend on the hour: name them explicitly.
     composed.update(
         {"safety.chat.open", "safety.next.call", "safety.next.emergency", "safety.phone"}
@@ -86,7 +108,21 @@ def message_ids(lines: HelpLines) -> frozenset[str]:
         | CATEGORY_IDS
         | FALLBACK_IDS
         | PRIVACY_IDS
+        | CHECK_IDS
+        | {f"safety.speaks.{n}" for n in range(1, 5)}
+        | {f"safety.lang.{code}" for line in lines.lines for code in line.languages}
     )
+
+
+def _all_ids(messages: Iterable[Msg]) -> set[str]:
+    """Message ids, including those nested in parameters (the languages a line speaks)."""
+    found: set[str] = set()
+    stack = list(messages)
+    while stack:
+        message = stack.pop()
+        found.add(message.id)
+        stack.extend(value for _, value in message.params if isinstance(value, Msg))
+    return found
 
 
 class AlertRaiser(Protocol):
@@ -114,7 +150,7 @@ class HelpLineResponder:
     # --- the service's CrisisResponder ----------------------------------------------------
 
     def messages(self, category: str | None, now: datetime, language: str) -> list[OutgoingMessage]:
-        response = crisis_response(category, now.astimezone(self.zone), self.lines)
+        response = crisis_response(category, now.astimezone(self.zone), self.lines, language)
         return [self.render_response(response, language)]
 
     async def raise_alert(
@@ -132,10 +168,11 @@ class HelpLineResponder:
         return "\n".join(self._t(m, language) for m in messages)
 
     def render_response(self, response: CrisisResponse, language: str) -> OutgoingMessage:
-        paragraphs = [
-            self._t(response.intro, language),
-            self._lines((response.heading, *response.day_and_night), language),
-        ]
+        paragraphs = [self._t(response.intro, language)]
+        if response.first or response.danger_now is not None:
+            danger = (response.danger_now,) if response.danger_now is not None else ()
+            paragraphs.append(self._lines((*response.first, *danger), language))
+        paragraphs.append(self._lines((response.heading, *response.day_and_night), language))
         if response.for_category:
             paragraphs.append(self._lines(response.for_category, language))
         if response.chats:
@@ -186,13 +223,25 @@ class HelpLineResponder:
             if read_at is None:
                 raise ValueError("alerted_later needs read_at (the next working hours)")
             first = msg("safety.alerted.later", when=self.when(read_at, language))
+        elif kind == "talk_nobody":
+            # Nobody to alert: no "meanwhile", the numbers are the way to a person now.
+            return OutgoingMessage(
+                self._lines(
+                    (msg("safety.talk.nobody"), *day_and_night_options(self.lines, language)),
+                    language,
+                ),
+                buttons,
+                rtl=self.translator.is_rtl(language),
+                crisis=True,
+            )
         else:
             first = msg("safety.nobody")
         text = "\n\n".join(
             [
                 self._t(first, language),
                 self._lines(
-                    (msg("safety.meanwhile"), *day_and_night_options(self.lines)), language
+                    (msg("safety.meanwhile"), *day_and_night_options(self.lines, language)),
+                    language,
                 ),
             ]
         )

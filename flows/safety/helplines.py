@@ -12,6 +12,12 @@ Rules of this module:
   now, day and night"; a line of unknown hours is named without any claim about its hours.
 * Hours are local wall-clock times (``17:00-24:00``; ``24:00`` means the end of the day) in the
   file's ``timezone``; an interval never crosses midnight.
+* Each line says which ``languages`` it speaks (ISO codes); the response names them, so a
+  young person who chose English or Arabic knows what to expect. A line with ``for_speakers``
+  is offered only to people who chose one of those languages (French-language lines for
+  French speakers).
+* ``first`` names, per category, the lines shown first (an overdose already taken: 112 and
+  the Antigifcentrum); ``danger_now`` the categories that also get "in danger now? call 112".
 * :func:`parse_helplines` refuses bad data with every problem, one line each
   (:class:`HelpLinesError`): the bot must fail at start-up, not in a crisis.
 """
@@ -41,8 +47,9 @@ HELP = "help"
 # ``categories: all``: the line is offered in every crisis response.
 ALL = "all"
 KNOWN_CATEGORIES = frozenset(
-    {"suicide", "self_harm", "abuse_violence", "acute_danger", HELP, "default"}
+    {"suicide", "overdose", "self_harm", "abuse_violence", "acute_danger", HELP, "default"}
 )
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 END_OF_DAY = time.max
 _INTERVAL = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _MESSAGE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
@@ -96,6 +103,17 @@ class HelpLine:
     """Message id that names what a line of limited hours is for (``safety.line.abuse``)."""
     chat: ChatLine | None = None
     verified_on: date | None = None
+    languages: tuple[str, ...] = ("nl",)
+    """The languages the line speaks (ISO codes), most used first."""
+    for_speakers: frozenset[str] = frozenset()
+    """Offered only to people who chose one of these languages; empty: to everyone."""
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_on is not None
+
+    def offered_to(self, language: str) -> bool:
+        return not self.for_speakers or language in self.for_speakers
 
     @property
     def day_and_night(self) -> bool:
@@ -120,6 +138,14 @@ class HelpLines:
     lines: tuple[HelpLine, ...]
     next_step: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Category (or ``default``) -> line ids to suggest, first reachable one wins."""
+    first: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Category -> line ids shown before all others (their help comes first)."""
+    danger_now: frozenset[str] = frozenset()
+    """Categories whose response adds "in danger now? call 112"."""
+
+    def unverified(self) -> tuple[HelpLine, ...]:
+        """Lines whose number nobody has checked yet (the team sees them at start-up)."""
+        return tuple(line for line in self.lines if line.verified_on is None)
 
     def line(self, line_id: str) -> HelpLine | None:
         return next((line for line in self.lines if line.id == line_id), None)
@@ -230,6 +256,19 @@ def _line(entry: object, index: int, problems: list[str]) -> HelpLine | None:
                 hours=chat_hours or Hours(),
                 verified_on=_date(raw_chat.get("verified_on"), f"{where}.chat", problems),
             )
+    raw_languages = entry.get("languages", ["nl"])
+    languages: tuple[str, ...] = ()
+    if not isinstance(raw_languages, list) or not raw_languages:
+        problems.append(f"{where}: languages is a non-empty list of ISO codes like [nl, fr]")
+    else:
+        languages = tuple(str(code) for code in raw_languages)
+        bad = [code for code in languages if not _LANGUAGE.match(code)]
+        if bad:
+            problems.append(f"{where}: languages {bad} are not ISO codes like nl")
+    raw_speakers = entry.get("for_speakers") or []
+    if not isinstance(raw_speakers, list):
+        problems.append(f"{where}: for_speakers is a list of ISO codes")
+        raw_speakers = []
     line = HelpLine(
         id=line_id,
         name=name,
@@ -240,6 +279,8 @@ def _line(entry: object, index: int, problems: list[str]) -> HelpLine | None:
         about=about_id,
         chat=chat,
         verified_on=_date(entry.get("verified_on"), where, problems),
+        languages=languages,
+        for_speakers=frozenset(str(code) for code in raw_speakers),
     )
     if line.categories and not line.day_and_night and line.about is None and line.chat is None:
         problems.append(f"{where}: a line offered without 24/7 hours needs 'about'")
@@ -282,6 +323,29 @@ def parse_helplines(data: Mapping[str, object]) -> HelpLines:
             if last is not None and not last.day_and_night:
                 problems.append(f"next_step.{category}: end with a line open day and night")
             next_step[str(category)] = chosen
+    first: dict[str, tuple[str, ...]] = {}
+    raw_first = data.get("first") or {}
+    if not isinstance(raw_first, Mapping):
+        problems.append("first: a mapping of category -> line ids")
+    else:
+        for category, targets in raw_first.items():
+            if category not in KNOWN_CATEGORIES:
+                problems.append(f"first: unknown category {category!r}")
+            chosen = tuple(str(t) for t in (targets if isinstance(targets, list) else [targets]))
+            missing = [t for t in chosen if t not in ids]
+            if missing:
+                problems.append(f"first.{category}: unknown lines {missing}")
+            first[str(category)] = chosen
+    raw_danger = data.get("danger_now") or []
+    if not isinstance(raw_danger, list) or any(c not in KNOWN_CATEGORIES for c in raw_danger):
+        problems.append("danger_now: a list of categories")
+        raw_danger = []
     if problems:
         raise HelpLinesError(problems)
-    return HelpLines(timezone=timezone, lines=tuple(lines), next_step=next_step)
+    return HelpLines(
+        timezone=timezone,
+        lines=tuple(lines),
+        next_step=next_step,
+        first=first,
+        danger_now=frozenset(str(c) for c in raw_danger),
+    )

@@ -93,8 +93,8 @@ def test_empty_input_writes_nothing() -> None:
 # --- evaluate -------------------------------------------------------------------------------
 
 
-def test_evaluate_main_passes_on_the_shipped_set(capsys: pytest.CaptureFixture[str]) -> None:
-    assert evaluate.main([]) == 0
+def test_evaluate_main_passes_on_the_tuning_corpus(capsys: pytest.CaptureFixture[str]) -> None:
+    assert evaluate.main(["--no-fresh"]) == 0
     out = capsys.readouterr().out
     for language in ("nl", "en", "fr", "ar", "tr", "uk", "all"):
         assert f"\n{language} " in out
@@ -136,3 +136,37 @@ def test_evaluate_main_rejects_a_malformed_file(tmp_path: Path, content: str) ->
     labelled = tmp_path / "labelled.tsv"
     labelled.write_text(content, encoding="utf-8")
     assert evaluate.main(["--labelled", str(labelled)]) == 2
+
+
+def _batch(tmp_path: Path, name: str, status: str, lines: str) -> Path:
+    path = tmp_path / name
+    path.write_text(
+        f"# status: {status}\nlanguage\tlabel\ttier\tcategory\ttext\n" + lines, encoding="utf-8"
+    )
+    return path
+
+
+def test_a_held_out_batch_below_target_fails_the_gate(tmp_path: Path) -> None:
+    missed = "nl\t1\tcheck\tsuicide\tdit vindt geen enkele regel\nnl\t0\t\t\tik zoek werk\n"
+    held = _batch(tmp_path, "b.tsv", "held-out", missed)
+    assert evaluate.main(["--fresh", str(held)]) == 1
+
+
+def test_a_batch_used_for_tuning_is_reported_but_does_not_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missed = "nl\t1\tcheck\tsuicide\tdit vindt geen enkele regel\nnl\t0\t\t\tik zoek werk\n"
+    tuned = _batch(tmp_path, "b.tsv", "tuning", missed)
+    assert evaluate.main(["--fresh", str(tuned)]) == 0
+    out = capsys.readouterr().out
+    assert "fresh b" in out and "does not gate" in out and "no held-out fresh batch" in out
+
+
+def test_the_shipped_fresh_batches_are_scored_separately(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    evaluate.main([])
+    out = capsys.readouterr().out
+    assert "== tuning corpus" in out and "== fresh batch1" in out and "== fresh batch2" in out
+    assert evaluate.batch_status(evaluate.FRESH_DIR / "batch1.tsv") == "tuning"
+    assert evaluate.batch_status(evaluate.FRESH_DIR / "batch2.tsv") == "held-out"

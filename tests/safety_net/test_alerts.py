@@ -189,18 +189,40 @@ async def test_a_new_flag_while_open_updates_the_same_event() -> None:
     rig = make_rig()
     await flag(rig)
     rig.clock.advance(timedelta(minutes=1))
-    await flag(rig, "hij slaat me")
+    await flag(rig, "ik wil dood")
     [event] = await rig.events()
     assert event.flags == 2
-    # The most severe category stays.
-    assert event.category == "suicide"
-    # Within a few minutes the team is not alerted again.
+    # The same category again within a few minutes: the team is not alerted again.
     assert len(rig.to(COACH)) == 1
     rig.clock.advance(timedelta(minutes=10))
     await flag(rig)
     assert len(rig.to(COACH)) == 2
     assert "nieuw signaal" in rig.to(COACH)[-1].text
     assert len(await rig.events()) == 1
+
+
+async def test_every_new_category_alerts_again_at_once_and_says_what_is_new() -> None:
+    """Five disclosures in 90 seconds: each new one reaches the team; the event keeps all."""
+    rig = make_rig()
+    await flag(rig, "ik wil dood")
+    for text in (
+        "ik heb net 30 paracetamols genomen",
+        "mijn vader slaat mij",
+        "ik kerf in mijn benen met een mesje",
+        "ik wil dood",
+    ):
+        rig.clock.advance(timedelta(seconds=20))
+        await flag(rig, text)
+    alerts = rig.to(COACH)
+    assert len(alerts) == 4  # the first, then overdose, violence and self-harm (not suicide again)
+    assert "iets nieuws" in alerts[1].text and "overdosis" in alerts[1].text
+    assert "Al eerder: gedachten aan zelfdoding" in alerts[1].text
+    assert "geweld" in alerts[2].text.split("Al eerder")[0]
+    [event] = await rig.events()
+    assert event.flags == 5
+    assert event.category == "overdose"  # the most severe
+    assert set(event.all_categories) == {"suicide", "overdose", "abuse_violence", "self_harm"}
+    assert event.all_categories[0] == "suicide"  # in the order they came
 
 
 async def test_abuse_gets_1712_and_the_team_hears_the_category() -> None:
@@ -260,3 +282,35 @@ def test_severity_keeps_the_worst() -> None:
     assert more_severe("abuse_violence", "suicide") == "suicide"
     assert more_severe(HELP_REQUEST, "self_harm") == "self_harm"
     assert more_severe("acute_danger", HELP_REQUEST) == "acute_danger"
+
+
+async def test_talk_with_nobody_configured_says_who_to_call_now_and_never_dead_ends() -> None:
+    rig = make_rig(on_duty=FakeOnDuty(coach=None, coordinator_chat=None))
+    await rig.service.crisis_help(YOUNG, language_hint="nl")
+    await press(rig, YOUNG, "safety=talk")
+    told = rig.to(YOUNG)[-1]
+    assert "niemand van ons team bereiken" in told.text
+    assert "1813" in told.text and "106" in told.text and "112" in told.text
+    assert "verwittigd" not in told.text  # never a promise nobody keeps
+    assert buttons_of(told) == ["safety=continue"]  # a way back to the questions
+    [event] = await rig.events()
+    assert event.category == HELP_REQUEST and event.is_open
+
+
+async def test_talk_with_nobody_configured_in_french_names_french_lines() -> None:
+    rig = make_rig(on_duty=FakeOnDuty(coach=None, coordinator_chat=None))
+    await rig.service.crisis_help(YOUNG, language_hint="fr")
+    await rig.service.handle(YOUNG, ButtonPressed("safety=talk", rig.clock.now()),
+                             language_hint="fr")
+    told = rig.to(YOUNG)[-1]
+    assert "107" in told.text and "0800 32 123" in told.text
+
+
+async def test_a_no_to_the_check_question_is_a_low_level_signal_for_the_team() -> None:
+    rig = make_rig()
+    reached = await rig.net.low_signal(YOUNG, "suicide", rig.clock.now())
+    assert reached == 1
+    [note] = rig.to(COACH)
+    assert "Laag signaal" in note.text and "gedachten aan zelfdoding" in note.text
+    assert note.buttons == ()  # nothing to take up or close: no event
+    assert await rig.events() == []

@@ -49,6 +49,7 @@ async def test_one_open_event_per_person_a_new_flag_updates_it(storage: Storage)
     assert not opened_again
     assert again.id == first.id
     assert (again.category, again.flags, again.case_id) == ("self_harm", 2, "7")
+    assert again.categories == ("suicide", "self_harm")
     assert again.opened_at == T0 and again.last_flag_at == T0 + timedelta(minutes=5)
     async with storage.transaction() as tx:
         assert await tx.safety.is_open(ANNA)
@@ -138,6 +139,7 @@ async def test_the_personal_data_part_exports_erases_and_purges(storage: Storage
         assert exported == [
             {
                 "category": "suicide",
+                "categories": ["suicide"],
                 "opened_at": T0.isoformat(),
                 "last_flag_at": T0.isoformat(),
                 "flags": 1,
@@ -176,6 +178,25 @@ async def test_the_category_is_encrypted_at_rest(tmp_path: Path) -> None:
     try:
         async with engine.connect() as conn:
             raw = (await conn.execute(text("SELECT category FROM safety_events"))).scalar_one()
+            kept = (
+                await conn.execute(text("SELECT categories FROM safety_events"))
+            ).scalar_one()
     finally:
         await engine.dispose()
     assert "self_harm" not in raw and is_encrypted(raw)
+    assert "suicide" not in kept and is_encrypted(kept)
+
+
+async def test_the_event_keeps_every_category_once_in_order(storage: Storage) -> None:
+    async with storage.transaction() as tx:
+        await tx.safety.open_or_get(ANNA, "suicide", T0)
+        await tx.safety.open_or_get(ANNA, "overdose", T0, flagged="overdose")
+        await tx.safety.open_or_get(ANNA, "overdose", T0, flagged="suicide")
+        event, _ = await tx.safety.open_or_get(
+            ANNA, "overdose", T0, flagged="abuse_violence"
+        )
+    assert event.category == "overdose"
+    assert event.categories == ("suicide", "overdose", "abuse_violence")
+    async with storage.transaction() as tx:
+        with pytest.raises(ValueError):
+            await tx.safety.open_or_get(ANNA, "suicide", T0, flagged="ik wil dood")
