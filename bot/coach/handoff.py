@@ -26,7 +26,7 @@ Rules of this module:
 * Escalation has an end. When everyone was asked (or nobody can be reached), the case goes to
   the partnership's **team queue** (status ``escalated``): the dashboard lists it, the
   partnership's coordinators (no coordinator: its coaches) get a daily digest in Telegram
-  (the row ``handoff.digest.<partnership>`` on the person ``team:<partnership>``, ids only,
+  (the row ``handoff.digest.<partnership>`` on ``tg:team.<partnership>``, ids only,
   at the next working day's opening while unclaimed cases remain), and ``handoff.<case
   id>.fallback`` falls due ``OPSTAP_FALLBACK_AFTER_DAYS`` working days later. Then the young
   person is pointed, once (a compare-and-set on ``cases.fallback_at``), honestly and in their
@@ -130,8 +130,10 @@ def digest_key(partnership: PartnershipId) -> ReminderKey:
 
 
 def team_person(partnership: PartnershipId) -> PersonId:
-    """The reminder owner of a partnership's digest: a team, not a person."""
-    return PersonId(f"team:{partnership}")
+    """The reminder owner of a partnership's digest: a team, not a person. Its ``tg:`` prefix
+    lets only a process with Telegram claim it (the digest goes to coach chats); it is never
+    a chat id, and nothing is ever sent to it."""
+    return PersonId(f"tg:team.{partnership}")
 
 
 async def withdraw_offers(tx: Transaction, coach_id: CoachId, now: datetime) -> list[CaseId]:

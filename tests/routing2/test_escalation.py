@@ -15,7 +15,7 @@ from storage.ports import CASE_OUTCOMES, CoachRecord
 from tests.bot.fakes import RecordingChannel
 from tests.routing2.conftest import YOUNG, Harness, local, make_harness
 
-TEAM = PersonId("team:boest-your-future")
+TEAM = PersonId("tg:team.boest-your-future")
 CaseIdOne = CaseId("1")
 
 

@@ -263,7 +263,7 @@ async def test_without_any_coach_the_case_goes_to_the_team_queue(harness: Harnes
         " nu iemand voor je. Je hoort van ons ten laatste dinsdag 1 december om 17:00."
     )
     assert await pending_keys(h) == [("handoff.1.fallback", local(2026, 12, 1, 17))]
-    assert await pending_keys(h, PersonId("team:boest-your-future")) == [
+    assert await pending_keys(h, PersonId("tg:team.boest-your-future")) == [
         ("handoff.digest.boest-your-future", local(2026, 11, 25, 9))
     ]
 
