@@ -57,7 +57,7 @@ def build_table(language: str, words: Iterable[str]) -> dict[str, str]:
         if lemma not in wanted:
             continue
         form = normalise(raw_form.decode() if isinstance(raw_form, bytes) else str(raw_form))
-        if form and " " not in form and form != lemma:
+        if len(form) > 1 and " " not in form and form != lemma:
             table.setdefault(form, lemma)
     for w, lemma in lemmas.items():
         if w != lemma and " " not in lemma:

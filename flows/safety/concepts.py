@@ -135,7 +135,8 @@ class _Language:
     def candidates(self, token: str) -> tuple[str, ...]:
         """The token, its lemma, and the token without a plural ending (in that order)."""
         out = [token]
-        lemma = self.forms.get(token)
+        # One letter is no word to look up ("j" is not "hij"; "k" was expanded already).
+        lemma = self.forms.get(token) if len(token) > 1 else None
         if lemma is not None and lemma != token:
             out.append(lemma)
         if token[:1] in _AR_PREFIX_START and len(token) > 3:

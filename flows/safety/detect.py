@@ -836,14 +836,15 @@ def _build_regex(
     where it comes from, for error messages)."""
     by_first: dict[frozenset[str] | None, list[str]] = {}
     names: dict[str, str] = {}
+    bodies_written: list[tuple[str, str, str]] = []
     for i, (expanded, written, where) in enumerate(entries):
         try:
             body, first = _compile_phrase(expanded, gap)
-            re.compile(body)
-        except (_PhraseError, re.error) as exc:
+        except _PhraseError as exc:
             raise ValueError(f"{where}: phrase {written!r}: {exc}") from None
         name = f"p{i}"
         names[name] = written
+        bodies_written.append((body, written, where))
         by_first.setdefault(first, []).append(f"(?P<{name}>{body})")
     # Speed: phrases are grouped by the characters they can start with, behind a one-character
     # lookahead, so at a word start only the few phrases that can begin there are tried; and
@@ -856,7 +857,17 @@ def _build_regex(
         else:
             chars = "".join(sorted(re.escape(c) for c in first))
             branches.append(f"(?=[{chars}])(?:{alternation})")
-    return re.compile(r"(?=\w)(?<!\w)(?:" + "|".join(branches) + ")"), names
+    try:
+        # Start-up speed: one compile for all phrases; each phrase alone only to name the
+        # culprit when the whole does not compile.
+        return re.compile(r"(?=\w)(?<!\w)(?:" + "|".join(branches) + ")"), names
+    except re.error:
+        for body, written, where in bodies_written:
+            try:
+                re.compile(body)
+            except re.error as exc:
+                raise ValueError(f"{where}: phrase {written!r}: {exc}") from None
+        raise
 
 
 def _trim_end(padded: str, start: int, end: int) -> int:

@@ -315,6 +315,10 @@ def test_benign_text_around_a_flagged_text_keeps_it_flagged(
         return  # random text that happens to flag is not benign
     alone = screener.screen(flagged.text)
     assert alone.flagged
+    if all(m.pattern.startswith("^") or m.pattern.endswith("$") for m in alone.matches):
+        # Only a whole-message phrase ("i have a plan" and nothing else): vague on purpose,
+        # it means something only alone.
+        return
     combined = benign + joiner + flagged.text if before else flagged.text + joiner + benign
     result = screener.screen(combined)
     assert result.flagged
