@@ -108,7 +108,6 @@ class CaseOperations:
 
     async def assign_to(self, case_id: CaseId, coach_id: CoachId) -> Done:
         """Hand the case to a named colleague (see the module rules)."""
-        now = self.handoff.service.clock.now()
         async with self.handoff.service.storage.transaction() as tx:
             case = await tx.cases.get(case_id)
             coach = await tx.coaches.get(coach_id)
