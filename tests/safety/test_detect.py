@@ -305,7 +305,7 @@ _BENIGN_RANDOM = st.text(
     flagged=st.sampled_from(POSITIVES),
     benign=st.one_of(st.sampled_from([e.text for e in NEGATIVES]), _BENIGN_RANDOM),
     before=st.booleans(),
-    joiner=st.sampled_from([" ", "\n"]),
+    joiner=st.sampled_from([" ", "\n", ". "]),
 )
 def test_benign_text_around_a_flagged_text_keeps_it_flagged(
     flagged: Any, benign: str, before: bool, joiner: str
@@ -319,6 +319,10 @@ def test_benign_text_around_a_flagged_text_keeps_it_flagged(
         # Only a whole-message phrase ("i have a plan" and nothing else): vague on purpose,
         # it means something only alone.
         return
+    if joiner == " " and alone.tier == "check":
+        # An indirect signal is judged within its sentence: a reason in the same run-on
+        # sentence ("over een week ben ik er niet meer ik heb werk") may explain it.
+        joiner = ". "
     combined = benign + joiner + flagged.text if before else flagged.text + joiner + benign
     result = screener.screen(combined)
     assert result.flagged
