@@ -20,6 +20,10 @@ pytestmark = pytest.mark.e2e
 CHAT = 5151
 
 
+def database_bytes(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(folder.glob("opstap.db*")))
+
+
 async def web_chat_answers(process: OpstapProcess) -> bool:
     async with aiohttp.ClientSession() as http, http.post(
         f"{process.url}/api/input", json={"kind": "text", "text": "hallo"}
@@ -104,7 +108,7 @@ async def test_a_first_start_without_a_key_stores_one_and_says_where(tmp_path: P
     assert f"an encryption key is stored in {env_file}" in output
     assert "Back it up" in output
     assert process.keyring() is not None
-    stored = b"".join(p.read_bytes() for p in tmp_path.glob("opstap.db*"))
+    stored = database_bytes(tmp_path)
     assert b"enc:v1:k1:" in stored
     assert canary.encode() not in stored
     # The next start uses the stored key and says nothing about it.
