@@ -174,6 +174,10 @@ async def build_runtime(
     http[CLOCK_KEY] = clock
     http[SECURE_KEY] = (settings.public_url or "").startswith("https://")
     add_routes(http)
+    from bot.team.wiring import install_team
+
+    install_team(http, settings, service, handoff=coach_side.handoff, relay=coach_side.relay,
+                 booking=appointments.booking)
     telegram = None
     if settings.telegram_token is not None:
         from bot.telegram.app import WEBHOOK_PATH, TelegramFrontDoor
