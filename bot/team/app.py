@@ -4,7 +4,7 @@ Rules of this module:
 
 * Every route comes from :data:`bot.team.access.ROUTES` and is wrapped by :func:`_guard`: no
   session -> a GET goes to the login page, a POST is refused (403); a POST needs the CSRF token
-  of its session (and a same-origin ``Origin`` when the browser sends one); a missing
+  of its session (and a same-origin ``Origin`` when the browser names one); a missing
   permission is a 404. The handler gets the account on ``request[USER]``.
 * Headers on every ``/team`` response (also errors): a CSP without inline script or style,
   ``nosniff``, ``no-referrer``, ``frame-ancestors 'none'`` and ``Cache-Control: no-store``
@@ -141,8 +141,9 @@ def login_token_ok(request: web.Request, sent: object) -> bool:
 def _same_origin(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if origin is None or origin == "null":
-        # No Origin (older browsers, some same-origin form posts): the CSRF token decides.
-        return origin is None
+        # No Origin, or "null": browsers send "null" for a form post from a page with
+        # Referrer-Policy: no-referrer (ours). The CSRF token decides then.
+        return True
     return origin == f"{request.scheme}://{request.host}"
 
 

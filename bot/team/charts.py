@@ -29,6 +29,7 @@ def _config(chart: pygal.graph.graph.Graph) -> None:
     chart.js = []
     chart.disable_xml_declaration = False
     chart.legend_at_bottom = True
+    chart.no_data_text = "Nog geen gegevens"
 
 
 def bars(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]],
