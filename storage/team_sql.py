@@ -49,7 +49,8 @@ from storage.team import (
     TeamRole,
 )
 
-UNCLAIMED = ("waiting", "offered")
+# Not taken by anyone yet: waiting, offered to someone, or in the team queue (escalated).
+UNCLAIMED = ("waiting", "offered", "escalated")
 
 
 @dataclass(frozen=True)

@@ -68,8 +68,9 @@ async def offer_to(handoff: Handoff, tx: Transaction, case: CaseRecord, coach: C
 
 
 async def take(handoff: Handoff, coach: CoachRecord, case_id: CaseId) -> Outbox:
-    """``coach`` takes the case: an offer to them (unless they hold the open one), then the
-    handoff's own acceptance."""
+    """``coach`` takes the case: the handoff's own acceptance, which claims a case from the
+    team queue (waiting or escalated) or takes the coach's own offer; a case offered to a
+    colleague is offered to this coach first."""
     now = handoff.service.clock.now()
     async with handoff.service.storage.transaction() as tx:
         case = await tx.cases.get(case_id)
@@ -77,7 +78,10 @@ async def take(handoff: Handoff, coach: CoachRecord, case_id: CaseId) -> Outbox:
             raise CannotOffer("case")
         mine = any(o.status == "open" and o.coach == coach.id
                    for o in await tx.cases.offers_of(case.id))
-        outbox: Outbox = [] if mine else await offer_to(handoff, tx, case, coach, now)
+        claimable = case.status in ("waiting", "escalated")
+        outbox: Outbox = (
+            [] if mine or claimable else await offer_to(handoff, tx, case, coach, now)
+        )
     # The card for the coach who takes it is superfluous: they are accepting right now.
     outbox = [(p, m) for p, m in outbox if p != coach.person]
     return outbox + await handoff.accept(coach, case_id)

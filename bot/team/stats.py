@@ -26,6 +26,7 @@ from flows.appointments import Appointment
 from flows.ids import CaseId
 from flows.intake.domains import DOMAIN_IDS
 from flows.routing.card import rated_domains
+from flows.routing.outcomes import REPORTING
 from storage.ports import CaseRecord, RatingRecord
 
 
@@ -167,6 +168,13 @@ def export_rows(partnership: str, stats: Stats) -> list[tuple[str, str, str, str
              for week, n in stats.intakes_per_week]
     rows += [(partnership, "domain", domain, str(n)) for domain, n in stats.domains]
     rows += [(partnership, "outcome", outcome, str(n)) for outcome, n in stats.outcomes]
+    # The same counts under the categories reporting uses ("niet bereikt", "doorverwezen").
+    reporting: dict[str, int] = {}
+    for outcome, n in stats.outcomes:
+        label = REPORTING.get(outcome, outcome)  # type: ignore[call-overload]
+        reporting[label] = reporting.get(label, 0) + n
+    rows += [(partnership, "outcome_reporting", label, str(n))
+             for label, n in sorted(reporting.items())]
     for item in stats.progress:
         rows.append((partnership, "progress_cases", item.domain, str(item.cases)))
         rows.append((partnership, "progress_change", item.domain, _number(item.change)))

@@ -76,6 +76,7 @@ NOTE_MAX = 4000
 STATUS_LABELS = {
     "waiting": "wacht op een coach",
     "offered": "aangeboden",
+    "escalated": "teamwachtrij",
     "open": "lopend",
     "closed": "afgesloten",
 }
@@ -208,8 +209,9 @@ class QueueRow:
     created: str
 
 
-def _escalated(offers: list[OfferRecord]) -> bool:
-    return len(offers) > 1 or any(o.reasons.get("decided_by") == "escalation" for o in offers)
+def _escalated(case: CaseRecord, offers: list[OfferRecord]) -> bool:
+    return (case.status == "escalated" or case.escalated_at is not None or len(offers) > 1
+            or any(o.reasons.get("decided_by") == "escalation" for o in offers))
 
 
 async def queue(request: web.Request) -> web.StreamResponse:
@@ -227,9 +229,9 @@ async def queue(request: web.Request) -> web.StreamResponse:
     for case in cases:
         case_offers = offers[case.id]
         open_offer = next((o for o in reversed(case_offers) if o.status == "open"), None)
-        escalated = _escalated(case_offers)
+        escalated = _escalated(case, case_offers)
         flagged = case.person in safety
-        unclaimed = case.status in ("waiting", "offered")
+        unclaimed = case.status in ("waiting", "offered", "escalated")
         group = 0 if flagged else 1 if unclaimed or (escalated and case.status != "open") else 2
         listed = case.intake.get("domains")
         domains = ", ".join(_domain(deps, d) for d in listed if isinstance(d, str)) if isinstance(
@@ -327,7 +329,7 @@ async def case_page(request: web.Request) -> web.StreamResponse:
     actor = user.coach
     mine = actor is not None and case.coach == actor
     # Anyone of the team with a coach record may take an unclaimed case from the queue.
-    can_accept = actor is not None and case.status in ("waiting", "offered")
+    can_accept = actor is not None and case.status in ("waiting", "offered", "escalated")
     partnership = deps.directory.partnership(case.partnership)
     offices = [(str(i), f"{o.name}, {o.street}") for i, o in
                enumerate(partnership.offices if partnership else ())]
@@ -380,6 +382,11 @@ def _timeline(deps: TeamDeps, case: CaseRecord, offers: list[OfferRecord], messa
             items.append((event.escalated_at, "safety", "Veiligheidsmelding naar coördinator"))
         if event.closed_at is not None:
             items.append((event.closed_at, "safety", "Veiligheidsmelding afgesloten"))
+    if case.escalated_at is not None:
+        items.append((case.escalated_at, "escalation", "Naar de teamwachtrij"))
+    if case.fallback_at is not None:
+        items.append((case.fallback_at, "escalation",
+                      "Algemene dienst van de regio aan de jongere gegeven"))
     if case.closed_at is not None:
         items.append((case.closed_at, "case", "Dossier afgesloten"))
     items.sort(key=lambda i: i[0])
@@ -638,7 +645,9 @@ async def coach_deactivate(request: web.Request) -> web.StreamResponse:
     async def change(t: TeamTransaction, coach: CoachRecord) -> None:
         await t.core.coaches.set_active(coach.id, False)
 
-    await _coach_change(request, "coach.deactivate", change)
+    coach = await _coach_change(request, "coach.deactivate", change)
+    # Open offers end at once and their cases move on (the coach side's rule).
+    await deps_of(request).handoff.coach_gone(coach.id)
     raise web.HTTPSeeOther("/team/coaches?m=deactivated")
 
 
@@ -669,7 +678,9 @@ async def coach_absence(request: web.Request) -> web.StreamResponse:
     async def change(t: TeamTransaction, coach: CoachRecord) -> None:
         await t.core.coaches.set_absent(coach.id, until)
 
-    await _coach_change(request, "coach.absence", change)
+    coach = await _coach_change(request, "coach.absence", change)
+    if until is not None:
+        await deps.handoff.coach_gone(coach.id)
     raise web.HTTPSeeOther("/team/coaches?m=absence")
 
 

@@ -226,3 +226,39 @@ async def test_notes_and_access_are_in_the_young_persons_export_and_erased(team:
     async with team.deps.store.transaction() as t:
         assert await t.team.notes_of_cases((case.id,)) == []
     assert (await client.get(page)).status == 404
+
+
+async def test_absence_withdraws_offers_and_keeps_new_ones_away(team: Team) -> None:
+    lotte = await team.coach("lotte", person="tg:5001")
+    noor = await team.coach("noor", person="tg:5002")
+    case = await team.case("web:young")
+    async with team.runtime.service.storage.transaction() as tx:
+        first = (await tx.cases.offers_of(case.id))[-1]
+    away = lotte if first.coach == lotte.id else noor
+    await team.user("co@a.example", "coordinator")
+    client = await team.signed_in("co@a.example")
+    day = (team.clock.now() + timedelta(days=3)).date().isoformat()
+    await team.post(client, f"/team/coaches/{away.id}/absence", {"until": day},
+                    page="/team/coaches")
+    async with team.runtime.service.storage.transaction() as tx:
+        offers = await tx.cases.offers_of(case.id)
+    assert offers[0].status == "withdrawn"
+    assert offers[-1].status == "open" and offers[-1].coach != away.id
+    later = await team.case("web:later")
+    async with team.runtime.service.storage.transaction() as tx:
+        assert all(o.coach != away.id for o in await tx.cases.offers_of(later.id))
+
+
+async def test_a_case_in_the_team_queue_is_taken_from_the_dashboard(team: Team) -> None:
+    lotte = await team.coach("lotte")  # no Telegram chat: nobody can be offered the case
+    case = await team.case("web:young")
+    assert case.status == "escalated"
+    await team.user("lotte@a.example", "coach", coach=lotte.id)
+    client = await team.signed_in("lotte@a.example")
+    text = await (await client.get("/team/queue")).text()
+    assert "teamwachtrij" in text and "geëscaleerd" in text
+    page = f"/team/cases/{case.id}"
+    taken = await team.post(client, f"{page}/accept", page=page)
+    assert taken.headers["Location"].endswith("m=accepted")
+    fresh = await team.get_case(case.id)
+    assert (fresh.status, fresh.coach) == ("open", lotte.id)

@@ -1,12 +1,13 @@
 """Team dashboard: accounts, web sessions, login attempts, the audit log, case notes; absence.
 
 Revision ID: 0006_team
-Revises: 0005_appointments
+Revises: 0007_escalation
 Create Date: 2026-12-06
 
-Hand-written. ``team_users.totp_secret`` and ``case_notes.text`` hold encryption tokens
+Hand-written. Chained after 0007_escalation, which landed first (one line of migrations).
+``team_users.totp_secret`` and ``case_notes.text`` hold encryption tokens
 (``storage.db.EncryptedText``, TEXT in the database). ``coaches.absent_until`` is the absence
-mode a coordinator sets in the dashboard (added in batch mode for SQLite).
+mode a coordinator sets in the dashboard (a plain ADD COLUMN, also on SQLite).
 """
 
 from collections.abc import Sequence
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_team"
-down_revision: str | Sequence[str] | None = "0005_appointments"
+down_revision: str | Sequence[str] | None = "0007_escalation"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -95,13 +96,14 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_case_notes_case_id", "case_notes", ["case_id"])
-    with op.batch_alter_table("coaches") as batch:
-        batch.add_column(sa.Column("absent_until", TZ, nullable=True))
+    # A plain ADD COLUMN, not batch mode: rebuilding ``coaches`` on SQLite would trip the
+    # foreign keys of offers and cases that point at it.
+    op.add_column("coaches", sa.Column("absent_until", TZ, nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("coaches") as batch:
-        batch.drop_column("absent_until")
+    # SQLite 3.35+ and PostgreSQL drop a column in place.
+    op.execute("ALTER TABLE coaches DROP COLUMN absent_until")
     op.drop_index("ix_case_notes_case_id", table_name="case_notes")
     op.drop_table("case_notes")
     op.drop_index("ix_team_audit_case_id", table_name="team_audit")
