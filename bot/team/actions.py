@@ -2,14 +2,14 @@
 
 Rules of this module:
 
-* No case rule lives here. Accepting is :meth:`bot.coach.handoff.Handoff.accept` (after
-  :func:`bot.coach.steer.take` when the case is not offered to this coach), offering to a named
-  coach is :func:`bot.coach.steer.offer_to`, closing and reopening are the relay's, proposals and
-  attendance the booking's. Those operations check the case's coach and status themselves.
-* They answer the acting coach in their chat; from the web the acting coach's chat is
-  :data:`WEB`: those answers go to the coach's Telegram chat when they have one (they see there
-  what they did here), and are dropped otherwise. Everything to the young person and to other
-  coaches goes out as it would from Telegram.
+* No case rule lives here. Accept, assign to a named colleague, close and reopen are
+  :class:`bot.coach.operations.CaseOperations`; proposals and attendance are the booking's
+  (:meth:`bot.appointments.booking.Booking.propose_for`, ``coach_answer``). Those operations
+  check the case's coach, status and capacity themselves and send what they produce.
+* The booking answers the acting coach in their chat; from the web that chat is :data:`WEB`:
+  those answers go to the coach's Telegram chat when they have one (they see there what they
+  did here), and are dropped otherwise. Everything to the young person goes out as it would
+  from Telegram.
 * Who acts: a coach acts as themselves; a coordinator acts on a case as the case's coach (the
   young person hears that coach's name, as before). Whether it worked is read back from the
   stored case or appointment afterwards, never guessed from the answer texts.
@@ -23,12 +23,12 @@ from typing import Literal
 
 from bot.appointments.booking import Booking
 from bot.coach.handoff import Handoff, Outbox
+from bot.coach.operations import CaseOperations
 from bot.coach.relay import Relay
-from bot.coach.steer import CannotOffer, offer_to, take
 from flows.appointments import AppointmentId
 from flows.booking import Draft, Option
-from flows.ids import CaseId, CoachId, PersonId
-from storage.ports import CASE_OUTCOMES, CaseOutcome, CaseRecord, CoachRecord
+from flows.ids import CaseId, PersonId
+from storage.ports import CaseRecord, CoachRecord
 
 WEB = PersonId("team:web")
 
@@ -39,11 +39,19 @@ def as_web(coach: CoachRecord) -> CoachRecord:
     return replace(coach, person=WEB)
 
 
+def _result(ok: bool) -> Result:
+    return "ok" if ok else "refused"
+
+
 @dataclass(frozen=True)
 class TeamActions:
     handoff: Handoff
     relay: Relay
     booking: Booking | None
+
+    @property
+    def operations(self) -> CaseOperations:
+        return CaseOperations(self.handoff, self.relay)
 
     async def _send(self, outbox: Outbox, coach: CoachRecord) -> None:
         real = coach.person
@@ -56,52 +64,18 @@ class TeamActions:
                 out.append((person, message))
         await self.handoff.send(out)
 
-    async def _case(self, case_id: CaseId) -> CaseRecord | None:
-        async with self.handoff.service.storage.transaction() as tx:
-            return await tx.cases.get(case_id)
-
     async def accept(self, coach: CoachRecord, case_id: CaseId) -> Result:
-        try:
-            outbox = await take(self.handoff, as_web(coach), case_id)
-        except CannotOffer:
-            return "refused"
-        await self._send(outbox, coach)
-        case = await self._case(case_id)
-        return "ok" if case is not None and case.status == "open" and case.coach == coach.id \
-            else "refused"
+        """The coach's own offer, or a case from the team queue."""
+        return _result((await self.operations.accept(case_id, coach)).ok)
 
     async def assign(self, case: CaseRecord, coach: CoachRecord) -> Result:
-        now = self.handoff.service.clock.now()
-        try:
-            async with self.handoff.service.storage.transaction() as tx:
-                fresh = await tx.cases.get(case.id)
-                if fresh is None:
-                    return "refused"
-                outbox = await offer_to(self.handoff, tx, fresh, coach, now)
-        except CannotOffer:
-            return "refused"
-        await self.handoff.send(outbox)
-        return "ok"
+        return _result((await self.operations.assign_to(case.id, coach.id)).ok)
 
-    async def close(self, coach: CoachRecord, case_id: CaseId, outcome: str) -> Result:
-        chosen = _outcome(outcome)
-        if chosen is None:
-            return "refused"
-        outbox = await self.relay.close(as_web(coach), case_id, chosen)
-        await self._send(outbox, coach)
-        case = await self._case(case_id)
-        return "ok" if case is not None and case.status == "closed" else "refused"
+    async def close(self, case_id: CaseId, outcome: str) -> Result:
+        return _result((await self.operations.close(case_id, outcome)).ok)
 
     async def reopen(self, case: CaseRecord) -> Result:
-        async with self.handoff.service.storage.transaction() as tx:
-            latest = await tx.cases.latest_of(case.person)
-        if latest is None or latest.id != case.id or case.status != "closed":
-            # The relay reopens the young person's latest case; an older one stays closed.
-            return "refused"
-        outbox = await self.relay.reopen(case.person, case.language)
-        await self.handoff.send(outbox)
-        fresh = await self._case(case.id)
-        return "ok" if fresh is not None and fresh.status != "closed" else "refused"
+        return _result((await self.operations.reopen(case.id)).ok)
 
     async def propose(self, coach: CoachRecord, case: CaseRecord,
                       options: list[tuple[date, time, str]]) -> Result:
@@ -114,7 +88,7 @@ class TeamActions:
         await self._send(outbox, coach)
         async with self.handoff.service.storage.transaction() as tx:
             after = len(await tx.appointments.of_case(case.id))
-        return "ok" if after > before else "refused"
+        return _result(after > before)
 
     async def attendance(self, coach: CoachRecord, case: CaseRecord, appointment_id: int,
                          action: str) -> Result:
@@ -130,15 +104,4 @@ class TeamActions:
             after = await tx.appointments.get(AppointmentId(appointment_id))
         changed = after is not None and (after.status, after.revision) != (
             before.status, before.revision)
-        return "ok" if changed else "refused"
-
-
-def _outcome(value: str) -> CaseOutcome | None:
-    for outcome in CASE_OUTCOMES:
-        if outcome == value:
-            return outcome
-    return None
-
-
-def coach_id(value: str) -> CoachId:
-    return CoachId(value)
+        return _result(changed)

@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 
 MESSAGES = {
     "accepted": "Je hebt dit dossier opgenomen.",
-    "assigned": "Het dossier is aan de gekozen coach aangeboden.",
+    "assigned": "Het dossier is nu van de gekozen coach.",
     "closed": "Het dossier is afgesloten.",
     "reopened": "Het dossier is heropend.",
     "noted": "Je notitie is bewaard.",
@@ -328,8 +328,12 @@ async def case_page(request: web.Request) -> web.StreamResponse:
     profile = _profile_rows(deps, case, ratings)
     actor = user.coach
     mine = actor is not None and case.coach == actor
-    # Anyone of the team with a coach record may take an unclaimed case from the queue.
-    can_accept = actor is not None and case.status in ("waiting", "offered", "escalated")
+    open_offer = next((o for o in offers if o.status == "open"), None)
+    # A coach takes their own offer, or a case from the team queue (waiting or escalated).
+    can_accept = actor is not None and (
+        case.status in ("waiting", "escalated")
+        or (case.status == "offered" and open_offer is not None and open_offer.coach == actor)
+    )
     partnership = deps.directory.partnership(case.partnership)
     offices = [(str(i), f"{o.name}, {o.street}") for i, o in
                enumerate(partnership.offices if partnership else ())]
@@ -481,13 +485,12 @@ async def close(request: web.Request) -> web.StreamResponse:
     form = await _form(request)
     async with deps.store.transaction() as t:
         case = await _scoped_case(t, user.scope(), _case_id(request))
-        coach = await _acting_coach(t, user, case)
     outcome = form.get("outcome", "")
-    if coach is None:
-        raise _back(case.id, "no_coach")
+    if user.role != "coordinator" and case.coach != user.coach:
+        raise _back(case.id, "refused")
     if outcome not in CASE_OUTCOMES:
         raise _back(case.id, "bad_input")
-    result = await _actions(deps).close(coach, case.id, outcome)
+    result = await _actions(deps).close(case.id, outcome)
     await _audit_change(deps, request, "case.close", case, f"{outcome}:{result}")
     raise _back(case.id, "closed" if result == "ok" else "refused")
 

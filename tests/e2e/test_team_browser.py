@@ -1,7 +1,7 @@
 """The team dashboard in Debian's Chromium, at phone and desktop size: a coordinator logs in
-with TOTP, sees the queue, takes a case, writes a note, proposes an appointment, sees the
-life-domain chart and downloads the CSV. Screenshots go to ``var/artifacts/team/`` (ignored by
-git) as test artefacts.
+with TOTP, sees the queue, takes a case from the team queue, writes a note, proposes an
+appointment, sees the life-domain chart and downloads the CSV. Screenshots go to
+``var/artifacts/team/`` (ignored by git) as test artefacts.
 
 The service runs in process as ``opstap run`` builds it, on a free port, with a frozen clock
 (the TOTP code is computed from the same clock).
@@ -56,8 +56,10 @@ async def service(tmp_path: Path) -> AsyncIterator[tuple[Runtime, str, str]]:
     storage = runtime.service.storage
     an = CoachRecord(CoachId("an"), A, "An", "OCMW Leuven", ("work",), ("nl",), 8,
                      "coordinator", None, True, None, None, None, clock.now())
+    # Lotte has not opened her invite yet: nobody can be offered Sam's case, so it goes to
+    # the partnership's team queue, where the coordinator takes it.
     lotte = CoachRecord(CoachId("lotte"), A, "Lotte", "JAC", ("work", "money"), ("nl",), 8,
-                        "coach", None, True, PersonId("tg:5001"), None, None, clock.now())
+                        "coach", None, True, None, None, None, clock.now())
     async with storage.transaction() as tx:
         await tx.coaches.add(an)
         await tx.coaches.add(lotte)
@@ -105,6 +107,7 @@ async def test_a_coordinator_works_a_case_in_the_browser(
         await page.wait_for_url("**/team/queue")
         await page.get_by_role("heading", name="Wachtrij").wait_for()
         assert await page.locator("table.queue a", has_text="#1").count() == 1
+        assert await page.locator("table.queue", has_text="teamwachtrij").count() == 1
         await shoot(page, "phone-queue")
 
         await page.click("table.queue a:has-text('#1')")

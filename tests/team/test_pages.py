@@ -44,12 +44,15 @@ async def test_a_coach_sees_no_name_or_own_words_before_accepting(team: Team) ->
         offers = await tx.cases.offers_of(case.id)
     offered_to = offers[-1].coach
     other = "noor" if offered_to == lotte.id else "lotte"
-    await team.user("x@a.example", "coach", coach=other)  # type: ignore[arg-type]
-    client = await team.signed_in("x@a.example")
-    text = await (await client.get(f"/team/cases/{case.id}")).text()
-    assert "Zarkonia" not in text and "Brouwerstraat" not in text
-    assert "Werk en school" in text and "Kessel-Lo" in text
-    assert "Ik neem dit op" in text
+    await team.user("x@a.example", "coach", coach=offered_to)
+    await team.user("y@a.example", "coach", coach=other)  # type: ignore[arg-type]
+    for email, may_take in (("x@a.example", True), ("y@a.example", False)):
+        client = await team.signed_in(email)
+        text = await (await client.get(f"/team/cases/{case.id}")).text()
+        assert "Zarkonia" not in text and "Brouwerstraat" not in text
+        assert "Werk en school" in text and "Kessel-Lo" in text
+        # Only the coach it is offered to takes it; a colleague's offer is not theirs to take.
+        assert ("Ik neem dit op" in text) is may_take
 
 
 async def test_accept_note_propose_attendance_close_and_reopen(team: Team) -> None:
@@ -117,7 +120,7 @@ async def test_accept_note_propose_attendance_close_and_reopen(team: Team) -> No
     assert all(r.actor == "lotte@a.example" and r.address for r in rows)
 
 
-async def test_a_coordinator_offers_a_case_to_a_named_coach(team: Team) -> None:
+async def test_a_coordinator_assigns_a_case_to_a_named_coach(team: Team) -> None:
     lotte = await team.coach("lotte", person="tg:5001")
     noor = await team.coach("noor", person="tg:5002")
     case = await team.case("web:young")
@@ -129,13 +132,16 @@ async def test_a_coordinator_offers_a_case_to_a_named_coach(team: Team) -> None:
     page = f"/team/cases/{case.id}"
     response = await team.post(client, f"{page}/assign", {"coach": target.id}, page=page)
     assert response.headers["Location"].endswith("m=assigned")
+    fresh = await team.get_case(case.id)
+    assert (fresh.status, fresh.coach) == ("open", target.id)
     async with team.runtime.service.storage.transaction() as tx:
         offers = await tx.cases.offers_of(case.id)
-        reminders = await tx.reminders.pending(case.person)
-    assert [(o.coach, o.status) for o in offers] == [(first, "expired"), (target.id, "open")]
-    assert [r.key for r in reminders] == [f"handoff.{case.id}.offer.{offers[-1].id}"]
+    assert [(o.coach, o.status) for o in offers] == [(first, "withdrawn")]
+    assert any(target.first_name in m for m in team.young_messages("web:young"))
     unknown = await team.post(client, f"{page}/assign", {"coach": "nobody"}, page=page)
     assert unknown.headers["Location"].endswith("m=bad_input")
+    async with team.deps.store.transaction() as t:
+        assert "case.assign" in [r.action for r in await t.team.audit_of_cases((case.id,))]
 
 
 async def test_coaches_page_invite_deactivate_absence(team: Team) -> None:
