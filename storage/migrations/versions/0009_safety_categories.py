@@ -1,7 +1,7 @@
 """Safety: an event keeps every category it saw (issue #13).
 
 Revision ID: 0009_safety_categories
-Revises: 0007_escalation
+Revises: 0006_team
 Create Date: 2026-12-06
 
 Hand-written. Adds ``safety_events.categories``: the category codes flagged while the event
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009_safety_categories"
-down_revision: str | Sequence[str] | None = "0007_escalation"
+down_revision: str | Sequence[str] | None = "0006_team"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
