@@ -5,6 +5,8 @@ message id (``intake.age.ask``) and whose msgstr is the text with ``{name}`` pla
 feature keeps its own domain file (``opstap.po`` for the engine and intake, ``safety.po``,
 ``routing.po``, ``privacy.po``, ``appointments.po``); a language's catalog is their union and a
 message id may live in one domain only.
+They ship inside the package (``locales`` is a package whose ``.po`` files are package data,
+found with :mod:`importlib.resources`), so a built wheel finds them as an editable install does.
 They are read with babel at start-up; there is no compile step to forget. A missing entry falls
 back to Dutch and then to the id itself, so a gap shows up as an odd word, never a crash (the
 catalog test keeps gaps from landing).
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -24,7 +27,8 @@ from flows.text import Msg, Param, Verbatim
 DOMAIN = "opstap"
 SOURCE_LANGUAGE = "nl"
 RTL_LANGUAGES = frozenset({"ar"})
-DEFAULT_LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+# Installed packages live on the file system (wheels are unpacked), so the folder is a Path.
+DEFAULT_LOCALES_DIR = Path(str(files("locales")))
 
 
 @dataclass(frozen=True)
