@@ -35,8 +35,13 @@ MESSAGE_ID = re.compile(r"^[a-z_]+(\.[a-z0-9_]+)+$")
 
 def run(*command: str | Path, cwd: Path, env: dict[str, str] | None = None) -> str:
     result = subprocess.run(
-        [str(part) for part in command], cwd=cwd, env=env, capture_output=True, text=True,
-        timeout=600, check=False,
+        [str(part) for part in command],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert result.returncode == 0, f"{command} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout
@@ -65,14 +70,31 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
             shutil.copy2(path, source / name)
     env = clean_env(work)
     dist = work / "dist"
-    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", dist, source,
-        cwd=work, env=env)
+    run(
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--quiet",
+        "--no-deps",
+        "-w",
+        dist,
+        source,
+        cwd=work,
+        env=env,
+    )
     wheels = list(dist.glob("opstap-*.whl"))
     assert len(wheels) == 1, wheels
     venv = work / "venv"
     run(sys.executable, "-m", "venv", venv, cwd=work, env=env)
-    pip = (venv / "bin" / "python", "-m", "pip", "install", "--quiet",
-           "--disable-pip-version-check")
+    pip = (
+        venv / "bin" / "python",
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    )
     if LOCK.exists():
         run(*pip, "--require-hashes", "-r", LOCK, cwd=work, env=env)
         run(*pip, "--no-deps", wheels[0], cwd=work, env=env)
@@ -82,9 +104,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_installed_package_is_the_wheel(installed: Path, tmp_path: Path) -> None:
-    where = run(installed / "python", "-c",
-                "import bot, locales; print(bot.__file__); print(locales.__file__)",
-                cwd=tmp_path, env=clean_env(tmp_path))
+    where = run(
+        installed / "python",
+        "-c",
+        "import bot, locales; print(bot.__file__); print(locales.__file__)",
+        cwd=tmp_path,
+        env=clean_env(tmp_path),
+    )
     for line in where.split():
         assert "site-packages" in line, where
     catalogs = list((Path(where.split()[1]).parent).glob("*/LC_MESSAGES/*.po"))
