@@ -7,7 +7,10 @@ feature keeps its own domain file (``opstap.po`` for the engine and intake, ``sa
 message id may live in one domain only.
 They ship inside the package (``locales`` is a package whose ``.po`` files are package data,
 found with :mod:`importlib.resources`), so a built wheel finds them as an editable install does.
-They are read with babel at start-up; there is no compile step to forget. A missing entry falls
+They are read with babel at start-up; there is no compile step to forget.
+A text that depends on a setting names it as a placeholder (``{retention_days}``); the
+translator fills those from the settings (:func:`setting_values`), so no flow or handler passes
+them and a changed setting changes every text that mentions it. A missing entry falls
 back to Dutch and then to the id itself, so a gap shows up as an odd word, never a crash (the
 catalog test keeps gaps from landing).
 """
@@ -21,6 +24,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
+from bot.settings import Settings
 from flows.effects import Part
 from flows.text import Msg, Param, Verbatim
 
@@ -29,6 +33,14 @@ SOURCE_LANGUAGE = "nl"
 RTL_LANGUAGES = frozenset({"ar"})
 # Installed packages live on the file system (wheels are unpacked), so the folder is a Path.
 DEFAULT_LOCALES_DIR = Path(str(files("locales")))
+
+
+def setting_values(settings: Settings) -> dict[str, str]:
+    """The placeholders every text may use, from the settings."""
+    return {
+        "retention_days": str(settings.retention_abandoned_days),
+        "retention_months": str(settings.retention_closed_months),
+    }
 
 
 @dataclass(frozen=True)
@@ -88,13 +100,17 @@ def available_languages(locales_dir: Path) -> tuple[str, ...]:
 class Translator:
     """Renders :class:`Msg` values; one instance serves every person."""
 
-    def __init__(self, catalogs: Mapping[str, Catalog]) -> None:
+    def __init__(self, catalogs: Mapping[str, Catalog], settings: Settings | None = None) -> None:
         self._catalogs = dict(catalogs)
+        self._setting_values = setting_values(settings or Settings())
 
     @classmethod
-    def from_dir(cls, locales_dir: Path = DEFAULT_LOCALES_DIR) -> Translator:
+    def from_dir(
+        cls, locales_dir: Path = DEFAULT_LOCALES_DIR, settings: Settings | None = None
+    ) -> Translator:
         return cls(
-            {lang: load_language(locales_dir, lang) for lang in available_languages(locales_dir)}
+            {lang: load_language(locales_dir, lang) for lang in available_languages(locales_dir)},
+            settings,
         )
 
     @property
@@ -115,7 +131,8 @@ class Translator:
             return part.text
         if isinstance(part, Msg):
             template = self.lookup(part.id, language)
-            values = {name: self.render(value, language) for name, value in part.params}
+            values = dict(self._setting_values)
+            values.update((name, self.render(value, language)) for name, value in part.params)
             try:
                 return template.format(**values)
             except (KeyError, IndexError, ValueError):

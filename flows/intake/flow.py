@@ -246,13 +246,11 @@ def build_intake_flow(
     lexicon: DomainLexicon,
     *,
     notice_version: str,
-    retention_days: int = 30,
     place_check: PlaceChecker | None = None,
 ) -> Flow:
     """The intake for these data.
 
     * ``notice_version``: the privacy notice shown, kept with every consent.
-    * ``retention_days``: how long a paused or abandoned intake is kept (said on ``/stop``).
     * ``place_check``: resolves the typed place; without it the text is stored as typed.
 
     After "Verstuur" the flow promises no date itself: the handoff knows the partnership and
@@ -268,7 +266,7 @@ def build_intake_flow(
             prompt=lambda _s: (
                 msg("intake.welcome.bot"),
                 msg("intake.welcome.what"),
-                msg("intake.welcome.privacy", days=retention_days),
+                msg("intake.welcome.privacy"),
             ),
             label=msg("intake.welcome.label"),
             options=(
@@ -745,7 +743,7 @@ def build_intake_flow(
         languages=LANGUAGES,
         on_finish=finish,
         nudges=NUDGES,
-        pause_message=msg("intake.paused", days=retention_days),
+        pause_message=msg("intake.paused"),
     )
 
 
