@@ -15,7 +15,7 @@ LOCK_FLAGS ?=
 UV_COMPILE := $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command "make lock" --quiet $(LOCK_FLAGS)
 
-.PHONY: help run test test-fast lint typecheck pytest fmt coverage goldens migration lock \
+.PHONY: help run test test-fast lint typecheck pytest fmt coverage goldens migration lock i18n \
 	bench eval-safety clean
 
 help:
@@ -26,6 +26,7 @@ help:
 	@echo "make coverage   the tests with a line and branch coverage report"
 	@echo "make goldens    rewrite the golden transcripts (review the diff)"
 	@echo "make migration  NAME=0006_feature MSG='what it adds': draft a migration"
+	@echo "make i18n       templates (.pot) from the Dutch catalogs, update every language, check"
 	@echo "make lock       pin the dependencies of pyproject.toml into $(LOCK) and $(DEV_LOCK)"
 	@echo "                (LOCK_FLAGS=--upgrade for the newest allowed versions)"
 	@echo "make bench      benchmarks (ratios);  make eval-safety  crisis detector per language"
@@ -71,6 +72,12 @@ coverage: $(STAMP)
 goldens: $(STAMP)
 	$(PYTEST) tests/flows/test_golden.py --regen-golden
 	git diff --stat -- tests/flows/golden
+
+# Translators' workflow (bot/catalogs.py, docs/i18n.md): a new text goes into
+# locales/nl/LC_MESSAGES/<domain>.po first; this writes locales/<domain>.pot, adds the id to
+# every language of that domain (empty, to translate) and checks that everything loads.
+i18n: $(STAMP)
+	$(BIN)/python -m bot.catalogs
 
 NAME ?=
 MSG ?=

@@ -51,6 +51,8 @@ SERVICE_IDS = frozenset(
         "privacy.short",
         "privacy.full",
         "privacy.more_button",
+        # A service request no feature handles (bot/service.py).
+        "engine.not_yet",
         # The web chat page (bot/web/app.py).
         "web.placeholder",
         "web.send",
