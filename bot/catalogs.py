@@ -37,6 +37,7 @@ from babel.messages.pofile import read_po, write_po
 from babel.util import TextWrapper
 
 from bot.i18n import DEFAULT_LOCALES_DIR, SOURCE_LANGUAGE, load_language
+from flows.languages import CODES
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = ("msg",)
@@ -216,7 +217,9 @@ def domains(locales: Path) -> list[str]:
 
 
 def languages(locales: Path) -> list[str]:
-    return sorted(p.name for p in locales.iterdir() if (p / "LC_MESSAGES").is_dir())
+    """The languages of flows/languages.py (a new one gets its catalogs) and any folder."""
+    found = {p.name for p in locales.iterdir() if (p / "LC_MESSAGES").is_dir()}
+    return sorted(found | set(CODES))
 
 
 def run(locales: Path = DEFAULT_LOCALES_DIR, root: Path = ROOT, *, check_only: bool = False,

@@ -26,11 +26,13 @@ from babel.messages.pofile import read_po
 
 from bot.settings import Settings
 from flows.effects import Part
+from flows.languages import RTL_LANGUAGES, SOURCE_LANGUAGE
 from flows.text import Msg, Param, Verbatim
 
+# Re-exported: the translator speaks of these; the list itself lives in flows/languages.py.
+__all__ = ["RTL_LANGUAGES", "SOURCE_LANGUAGE", "Catalog", "Translator", "setting_values"]
+
 DOMAIN = "opstap"
-SOURCE_LANGUAGE = "nl"
-RTL_LANGUAGES = frozenset({"ar"})
 # Installed packages live on the file system (wheels are unpacked), so the folder is a Path.
 DEFAULT_LOCALES_DIR = Path(str(files("locales")))
 

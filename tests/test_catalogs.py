@@ -27,11 +27,12 @@ from bot.i18n import Catalog, catalog_path, load_catalog, setting_values
 from bot.safety.helplines import load_helplines
 from bot.safety.responder import message_ids as safety_message_ids
 from bot.settings import Settings
+from flows.languages import CODES
 from tests.flows import SCENARIOS, messages, run
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
-LANGUAGES = ("nl", "en", "fr", "ar", "tr", "uk")
+LANGUAGES = CODES
 # Domain files checked here: the engine and intake, and the safety net (its ids come from
 # bot.safety.responder.message_ids, which also covers the ids its YAML data names).
 DOMAINS = ("opstap", "safety")

@@ -131,3 +131,15 @@ def test_pybabel_update_of_one_domain_keeps_the_catalogs_loadable(locales: Path)
     # And make i18n brings the files back to their canonical form.
     assert run(locales, ROOT, out=io.StringIO()) == 0
     assert run(locales, ROOT, check_only=True, out=io.StringIO()) == 0
+
+
+def test_a_new_language_gets_every_domain_to_translate(locales: Path) -> None:
+    shutil.rmtree(locales / "uk")
+    assert run(locales, ROOT, out=io.StringIO()) == 0  # uk is in flows/languages.py
+    for domain in ("opstap", "safety", "privacy"):
+        catalog = entries(locales / "uk" / "LC_MESSAGES" / f"{domain}.po", "uk")
+        assert set(catalog) == set(entries(locales / f"{domain}.pot"))
+        assert not any(catalog.values())
+    text = (locales / "uk" / "LC_MESSAGES" / "opstap.po").read_text(encoding="utf-8")
+    assert '"Language: uk\\n"' in text and "Plural-Forms: nplurals=3" in text
+    assert run(locales, ROOT, check_only=True, out=io.StringIO()) == 0

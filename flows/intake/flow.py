@@ -45,11 +45,12 @@ from flows.ids import FlowId, StepId
 from flows.intake.contact import ascii_digits, format_phone, normalise_email, normalise_phone
 from flows.intake.domains import DOMAIN_IDS, DOMAINS, SENSITIVE, Domain, DomainId, domain
 from flows.intake.lexicon import DomainLexicon
+from flows.languages import CODES
 from flows.session import JsonValue, Session
 from flows.text import Msg, Param, Verbatim, msg
 
 INTAKE = FlowId("intake")
-LANGUAGES = ("nl", "en", "fr", "ar", "tr", "uk")
+LANGUAGES = CODES  # one list for all: flows/languages.py
 # One gentle nudge after a day, one more after three days, then silence (quiet hours are the
 # scheduler's job).
 NUDGES = (timedelta(hours=24), timedelta(hours=72))

@@ -10,13 +10,13 @@ import pytest
 
 from bot.i18n import Translator
 from bot.settings import load_settings
+from flows.languages import CODES
 from flows.text import msg
 
-LANGUAGES = ("nl", "en", "fr", "ar", "tr", "uk")
 RETENTION_TEXTS = ("intake.welcome.privacy", "intake.paused", "privacy.full", "privacy.short")
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("language", CODES)
 def test_retention_texts_follow_the_settings(language: str) -> None:
     settings = load_settings(
         {"OPSTAP_RETENTION_ABANDONED_DAYS": "14", "OPSTAP_RETENTION_CLOSED_MONTHS": "7"},

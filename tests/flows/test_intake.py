@@ -472,7 +472,7 @@ def test_stop_says_how_long_answers_are_kept() -> None:
     assert isinstance(last, SendMessage)
     assert last.parts[0].id == "intake.paused"  # type: ignore[union-attr]
     # The number of days is the setting's, filled in when the text is rendered.
-    assert "30" in run([]).tr.render(last.parts[0], "nl")  # type: ignore[arg-type]
+    assert "30" in run([]).tr.render(last.parts[0], "nl")
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))

@@ -17,6 +17,7 @@ from flows.routing.assign import (
     next_offer,
     rank_coaches,
 )
+from flows.session import JsonValue
 
 T0 = datetime(2026, 11, 24, 9, tzinfo=UTC)
 NEED = Need(language="nl", named=("work",), lowest=("money",))
@@ -134,7 +135,7 @@ def test_the_coordinator_when_no_coach_has_room_and_nobody_without_one() -> None
 
 
 def test_the_need_of_an_intake() -> None:
-    answers = {
+    answers: dict[str, JsonValue] = {
         "domains": ["work", "mental"],
         "rating_work": "3",
         "rating_money": "2",
