@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
@@ -149,12 +149,17 @@ def render(catalog: Catalog, top: str, *, template: bool = False) -> str:
     """The canonical text of a catalog: the header ``top``, then the entries in order."""
     body = io.BytesIO()
     clean = Catalog(locale=catalog.locale, domain=catalog.domain)
+    # The file's own Plural-Forms, not babel's table (they differ for fr): same form count.
+    clean.mime_headers = catalog.mime_headers
     for message in catalog:
         if not message.id:
             continue
+        empty: str | tuple[str, ...] = (
+            tuple("" for _ in message.string or ()) if isinstance(message.id, tuple) else ""
+        )
         clean.add(
             message.id,
-            "" if template else message.string,
+            empty if template else message.string,
             locations=sorted(message.locations) if template else (),
             flags=message.flags,
             # The Dutch source text is a note in the template only, not in every catalog.
@@ -169,21 +174,33 @@ def render(catalog: Catalog, top: str, *, template: bool = False) -> str:
     return f"{top}\n\n{entries}\n" if entries else f"{top}\n"
 
 
+def message_key(message: Message) -> str | None:
+    """The id of an entry; a plural entry's is its ``msgid`` (``msgid_plural`` repeats it)."""
+    if not message.id:
+        return None
+    return message.id if isinstance(message.id, str) else str(message.id[0])
+
+
 def template_for(domain: str, source: Catalog, code_ids: Mapping[str, set[str]]) -> Catalog:
     """The domain's ``.pot``: the registry's ids, the Dutch text as a note for translators."""
     pot = Catalog(domain=domain)
     for message in source:
-        if not message.id or not isinstance(message.id, str):
+        key = message_key(message)
+        if key is None:
             continue
-        dutch = message.string if isinstance(message.string, str) else ""
+        # A plural entry shows its Dutch forms side by side: "{count} dag | {count} dagen".
+        dutch = (
+            message.string if isinstance(message.string, str)
+            else " | ".join(str(form) for form in message.string or ())
+        )
         notes = [c for c in message.auto_comments if not c.startswith(SOURCE_NOTE)]
         for line in dutch.splitlines() or [""]:
             # Wrapped here, every piece marked, so babel's own wrapping leaves them alone.
             notes += _NOTE_WRAP.wrap(line) or [SOURCE_NOTE]
         pot.add(
             message.id,
-            "",
-            locations=[(name, 0) for name in sorted(code_ids.get(message.id, ()))],
+            ("", "") if isinstance(message.id, tuple) else "",
+            locations=[(name, 0) for name in sorted(code_ids.get(key, ()))],
             auto_comments=notes,
         )
     return pot
@@ -193,6 +210,13 @@ def updated(current: Catalog, template: Catalog) -> Catalog:
     """``pybabel update`` of one domain: its template's ids only; no fuzzy guesses."""
     current.update(template, no_fuzzy_matching=True, update_header_comment=False,
                    update_creation_date=False)
+    for message in current:
+        # A new plural entry comes with the template's two forms; give it the language's count.
+        forms = message.string
+        if isinstance(message.id, tuple) and isinstance(forms, tuple | list):
+            missing = current.num_plurals - len(forms)
+            if missing > 0:
+                message.string = (*forms, *([""] * missing))
     return current
 
 
@@ -241,12 +265,11 @@ def run(locales: Path = DEFAULT_LOCALES_DIR, root: Path = ROOT, *, check_only: b
         source_path = locales / SOURCE_LANGUAGE / "LC_MESSAGES" / f"{domain}.po"
         source = read_file(source_path, SOURCE_LANGUAGE)
         for message in source.catalog:
-            if message.id and isinstance(message.id, str):
-                if message.id in registry:
-                    problems.append(
-                        f"{message.id}: in the domains {registry[message.id]} and {domain}"
-                    )
-                registry[message.id] = domain
+            key = message_key(message)
+            if key is not None:
+                if key in registry:
+                    problems.append(f"{key}: in the domains {registry[key]} and {domain}")
+                registry[key] = domain
         write(source_path, render(
             source.catalog, header(domain, source.catalog, source.comments, template=False)
         ))

@@ -54,6 +54,9 @@ SERVICE_IDS = frozenset(
         "privacy.more_button",
         # A service request no feature handles (bot/service.py).
         "engine.not_yet",
+        # Counts with their unit, in each language's plural forms (bot/i18n.py).
+        "count.days",
+        "count.months",
         # The web chat page (bot/web/app.py).
         "web.placeholder",
         "web.send",
