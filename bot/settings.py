@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     log_level: str = _env("OPSTAP_LOG_LEVEL", default="INFO")
     # Working hours a coach has to accept a case before it goes to the next one.
     accept_within_hours: float = _env("OPSTAP_ACCEPT_WITHIN_HOURS", default=8.0)
+    # Working days a case may wait in the partnership's team queue before the young person is
+    # pointed to the general service of the region (the warm fallback).
+    fallback_after_days: int = _env("OPSTAP_FALLBACK_AFTER_DAYS", default=5)
     # The bot's @username for coach invite links when no TELEGRAM_TOKEN can ask getMe.
     bot_username: str | None = _env("OPSTAP_BOT_USERNAME", default=None)
     # The Telegram chat that gets safety alerts when no coach or coordinator is known for a
@@ -184,7 +187,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "retention_abandoned_days", "retention_closed_months", "safety_ack_minutes",
-        "checkin_days", mode="before",
+        "checkin_days", "fallback_after_days", mode="before",
     )
     @classmethod
     def _whole(cls, value: object, info: ValidationInfo) -> object:
@@ -301,6 +304,7 @@ _WHOLE_RANGES = {
     "retention_closed_months": (1, 120),
     "safety_ack_minutes": (1, 480),
     "checkin_days": (1, 60),
+    "fallback_after_days": (1, 30),
 }
 
 
