@@ -135,9 +135,9 @@ def test_every_coordinator_once_then_the_team_queue() -> None:
     first = next_offer(team, NEED, offered=[])
     assert first is not None and first.coach.id == "anna"
     # Anna said "Niet voor mij": it goes to Bert, never back to her.
-    second = next_offer(team, NEED, offered=["anna"])
+    second = next_offer(team, NEED, offered=[CoachId("anna")])
     assert second is not None and second.coach.id == "bert"
-    assert next_offer(team, NEED, offered=["anna", "bert"]) is None
+    assert next_offer(team, NEED, offered=[CoachId("anna"), CoachId("bert")]) is None
     # No coordinator at all: straight to the team queue.
     assert next_offer([coach("a", load=5, capacity=5)], NEED, offered=[]) is None
 
@@ -151,7 +151,7 @@ def test_absent_or_unreachable_people_get_no_offer() -> None:
     ]
     choice = next_offer(team, NEED, offered=[])
     assert choice is not None and choice.coach.id == "c"
-    assert next_offer(team, NEED, offered=["c"]) is None
+    assert next_offer(team, NEED, offered=[CoachId("c")]) is None
 
 
 def test_the_coordinator_when_no_coach_has_room_and_nobody_without_one() -> None:
