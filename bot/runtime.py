@@ -222,7 +222,7 @@ async def build_runtime(
     if settings.keyring is None:
         log.warning("encryption at rest is off: OPSTAP_SECRET_KEY is not set")
     warn_about_safety_setup(settings, load_helplines())
-    translator = Translator.from_dir(locales_dir)
+    translator = Translator.from_dir(locales_dir, settings)
     web_channel = WebChannel()
     channels: dict[str, Channel] = {"web": web_channel}
     flows = build_flows()

@@ -32,7 +32,7 @@ def offered(response: Any) -> set[str]:
 
 def with_chat(verified_on: str | None) -> Mapping[str, Any]:
     data = dict(load_helplines_mapping())
-    lines = [dict(line) for line in data["lines"]]  # type: ignore[union-attr]
+    lines = [dict(line) for line in data["lines"]]  # type: ignore[attr-defined]
     lines[0]["chat"] = {
         "url": "https://chat.example.org",
         "hours": {day: ["17:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri")},
@@ -124,7 +124,7 @@ def test_bad_data_is_refused_with_a_clear_problem(data: Mapping[str, Any], probl
 
 def test_bad_hours_are_refused() -> None:
     data = with_chat("2026-11-20")
-    data["lines"][0]["chat"]["hours"] = {"mon": ["22:00-02:00"]}  # type: ignore[index]
+    data["lines"][0]["chat"]["hours"] = {"mon": ["22:00-02:00"]}
     with pytest.raises(HelpLinesError, match="cross midnight"):
         parse_helplines(data)
 
