@@ -53,6 +53,7 @@ from flows.inputs import (
     ReminderDue,
     TextReceived,
 )
+from flows.safety.help_words import asks_for_help
 from flows.session import Session
 from flows.text import msg
 from storage.ports import Storage, Transaction, VersionConflict
@@ -114,7 +115,6 @@ class Screening(Protocol):
 
     @property
     def category(self) -> str | None: ...
-
 
 class Screener(Protocol):
     def screen(self, text: str) -> Screening: ...
@@ -236,6 +236,11 @@ class ConversationService:
     # --- safety ---------------------------------------------------------------------------
 
     async def _screen(self, person: PersonId, event: Input, language: str) -> bool:
+        if isinstance(event, TextReceived) and asks_for_help(event.text):
+            # "help", "hulp", "sos" typed in any state open help; never an answer.
+            log.info("typed help person=%s", person)
+            await self._send_crisis(person, None, language)
+            return True
         text = None
         if isinstance(event, TextReceived):
             text = event.text
@@ -249,9 +254,22 @@ class ConversationService:
         result = self.screener.screen(text)
         if not result.flagged:
             return False
-        log.warning("safety screen flagged person=%s category=%s", person, result.category)
+        # "crisis" (help at once) or "check" (ask one direct question first); a screener
+        # without tiers only knows crisis.
+        tier = getattr(result, "tier", "crisis")
+        log.warning("safety screen flagged person=%s category=%s tier=%s", person,
+                    result.category, tier)
+        ask = getattr(self.crisis, "check_question", None)
+        if tier == "check" and ask is not None and result.category is not None:
+            # An indirect signal: one direct question first (bot/safety/alerts.py answers it).
+            await self._deliver(person, [ask(result.category, language)])
+            return True
         await self._send_crisis(person, result.category, language)
         return True
+
+    async def send_crisis(self, person: PersonId, category: str | None, language: str) -> None:
+        """The crisis reply, then the alert (the safety net's answer to the check question)."""
+        await self._send_crisis(person, category, language)
 
     async def _send_crisis(self, person: PersonId, category: str | None, language: str) -> None:
         now = self.clock.now()

@@ -28,6 +28,10 @@ Rules of this module (practice at crisis services, ``domain.md`` §4):
   is deferred, not dropped: :meth:`SafetyNet.hold` on the scheduler tick.
 * Only a close button pressed by the team closes an event. Nothing a young person types or
   presses closes it: "nee, je begreep me verkeerd" is a message, not a decision.
+* Tier ``check`` (an indirect signal) first asks one direct question
+  (:meth:`HelpLineResponder.check_question`); "Ja" and "Ik weet het niet" get the crisis
+  response and the alert, "Nee" goes back to the question and the team gets a low-level
+  signal (:meth:`SafetyNet.low_signal`: no event, no escalation).
 * Logs hold person ids, event numbers and categories, never text.
 """
 
@@ -42,7 +46,7 @@ from typing import Literal, Protocol
 from bot.inbound import Inbound, InboundRouter
 from bot.logs import describe
 from bot.routing.gazetteer import belgian_public_holidays, load_directory
-from bot.safety.responder import HelpLineResponder
+from bot.safety.responder import HelpLineResponder, parse_check
 from bot.service import SAFETY_BUTTONS, ButtonHandler, ConversationService, OutgoingMessage
 from flows.ids import CaseId, PartnershipId, PersonId, ReminderKey
 from flows.inputs import ButtonPressed
@@ -419,6 +423,10 @@ class SafetyNet:
         if value == TALK.partition("=")[2]:
             await self.talk(person, language)
             return
+        check = parse_check(value)
+        if check is not None:
+            await self.answer_check(person, event, check[0], check[1], language)
+            return
         number, colon, action = value.partition(":")
         if colon and number.isdigit() and action in ("ack", "close"):
             await self.team_button(person, int(number), action)
@@ -426,6 +434,25 @@ class SafetyNet:
         if self._resume is not None:
             # "continue" (and anything unknown) brings the question back, as before.
             await self._resume(person, event, language)
+
+    async def answer_check(
+        self, person: PersonId, event: ButtonPressed, answer: str, category: str, language: str
+    ) -> None:
+        """The answer to the check question: "Ja" or "Ik weet het niet" get the crisis
+        response and the team alert; "Nee" goes back to the question, and the team still sees
+        a low-level signal."""
+        if category not in _RANK:
+            category = "suicide"
+        if answer in ("yes", "unsure"):
+            await self.service.send_crisis(person, category, language)
+            return
+        now = self.service.clock.now()
+        try:
+            await self.low_signal(person, category, now)
+        finally:
+            await self.service.deliver(person, [self.responder.check_no(language)])
+            if self._resume is not None:
+                await self._resume(person, ButtonPressed(CONTINUE, event.at), language)
 
     async def talk(self, person: PersonId, language: str) -> None:
         """"Ik wil met iemand praten": alert the team and say honestly when they read it."""

@@ -82,6 +82,23 @@ CHECK_IDS = frozenset(
         "safety.check.no_thanks",
     }
 )
+CHECK_ANSWERS = ("yes", "no", "unsure")
+
+
+def check_value(answer: str, category: str) -> str:
+    """The button value of an answer to the check question."""
+    return f"safety=check:{answer}:{category}"
+
+
+def parse_check(value: str) -> tuple[str, str] | None:
+    """``("yes", "suicide")`` from ``check:yes:suicide`` (the part after ``safety=``)."""
+    kind, _, rest = value.partition(":")
+    answer, _, category = rest.partition(":")
+    if kind != "check" or answer not in CHECK_ANSWERS or not category.isidentifier():
+        return None
+    return answer, category
+
+
 # The service's own fallback, used only when no responder is configured.
 FALLBACK_IDS = frozenset({"engine.help", "safety.continue"})
 # The name of storage.safety.SafetyEventPart in the /mijngegevens summary (bot/privacy.py).
@@ -184,6 +201,29 @@ class HelpLineResponder:
         return OutgoingMessage(
             "\n\n".join(paragraphs),
             buttons,
+            rtl=self.translator.is_rtl(language),
+            crisis=True,
+        )
+
+    def check_question(self, category: str, language: str) -> OutgoingMessage:
+        """Tier ``check``: one gentle, direct question with Ja / Nee / Ik weet het niet. The
+        buttons carry the category (``safety=check:<answer>:<category>``), so the answer needs
+        no stored state."""
+        buttons = tuple(
+            ((self._t(msg(f"safety.check.{answer}"), language), check_value(answer, category)),)
+            for answer in CHECK_ANSWERS
+        )
+        return OutgoingMessage(
+            self._t(msg("safety.check.question"), language),
+            buttons,
+            rtl=self.translator.is_rtl(language),
+            crisis=True,
+        )
+
+    def check_no(self, language: str) -> OutgoingMessage:
+        """After "Nee": thanks, and where help is when it does get hard."""
+        return OutgoingMessage(
+            self._t(msg("safety.check.no_thanks"), language),
             rtl=self.translator.is_rtl(language),
             crisis=True,
         )

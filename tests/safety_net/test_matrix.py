@@ -52,9 +52,17 @@ TRIGGERS: dict[str, Trigger] = {
     "caption": _send(MediaReceived("photo", WORKING, caption="ik wil dood")),
     # What bot.telegram.app.TelegramFrontDoor._on_edit hands the service for an edit.
     "edited": _send(MediaReceived("other", WORKING, caption="ik wil er niet meer zijn")),
+    # Typed help words in the six languages (flows/safety/help_words.py): never an answer.
+    "typed help": _send(TextReceived("help", WORKING)),
+    "typed hulp": _send(TextReceived("Hulp!", WORKING)),
+    "typed sos": _send(TextReceived("SOS", WORKING)),
+    "typed au secours": _send(TextReceived("au secours", WORKING)),
+    "typed yardım": _send(TextReceived("yardım", WORKING)),
+    "typed допоможіть": _send(TextReceived("допоможіть", WORKING)),
+    "typed مساعدة": _send(TextReceived("مساعدة", WORKING)),
 }
 # Triggers that carry text: the text must never become an answer.
-TEXT_TRIGGERS = {"phrase", "caption", "edited"}
+TEXT_TRIGGERS = {"phrase", "caption", "edited", *(k for k in TRIGGERS if k.startswith("typed"))}
 
 
 def _states() -> dict[str, Session | None]:
