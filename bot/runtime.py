@@ -28,7 +28,7 @@ from bot.i18n import DEFAULT_LOCALES_DIR, Translator
 from bot.logs import describe
 from bot.privacy import PrivacyDesk
 from bot.retention import policy_from, purge
-from bot.safety.alerts import CaseOnDuty, FallbackOnDuty, SafetyNet, safety_buttons_first
+from bot.safety.alerts import CaseOnDuty, FallbackOnDuty, SafetyNet
 from bot.safety.helplines import load_helplines
 from bot.safety.lexicon import load_screener
 from bot.safety.responder import HelpLineResponder
@@ -167,6 +167,14 @@ async def build_runtime(
         ack_minutes=settings.safety_ack_minutes,
     )
     safety.install()
+    # The coach desk claims coach chats and invite links before the young person's
+    # conversation; coach chats are not screened.
+    service.pipeline.routers.append(coach_side.desk)
+    service.pipeline.team.append(coach_side.desk.is_team)
+    try:
+        await coach_side.desk.warm()
+    except Exception as error:
+        log.error("could not load the coach chats error=%s", describe(error))
     storage.personal_data_parts.append(SafetyEventPart())
     http = web.Application(client_max_size=MAX_BODY)
     http[SERVICE_KEY] = service
@@ -186,7 +194,6 @@ async def build_runtime(
             webhook_url=f"{settings.public_url}{WEBHOOK_PATH}" if settings.webhook_enabled
             else None,
             webhook_secret=settings.webhook_secret,
-            coach_router=safety_buttons_first(coach_side.desk.route),
             on_blocked=appointments.reachability.blocked_chat,
             on_unblocked=appointments.reachability.unblocked_chat,
         )
