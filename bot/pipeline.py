@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from bot.delivery import NoChannel
 from bot.inbound import Inbound
 from bot.logs import describe
 from flows.effects import Effect
@@ -348,6 +349,9 @@ class Pipeline:
                     await self._route(inbound)
             else:
                 await self._route(inbound)
+        except NoChannel:
+            # A reminder this process cannot deliver: the tick gives it back (bot.delivery).
+            raise
         except Exception as error:
             log.error("input failed person=%s input=%s error=%s", person,
                       type(event).__name__, describe(error))
