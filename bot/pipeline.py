@@ -19,8 +19,9 @@ to :meth:`Pipeline.handle`, which runs these stages in this order:
    through the :class:`Inbox` port inside the transaction that also routes the input and, for
    the engine, saves the session: one write transaction per input, and a rollback forgets the
    key, so a redelivery is handled again.
-4. **route** (in the person's turn): the routers (the coach desk) may claim the input, then the
-   service-level buttons (by the part of the value before ``=``), then the engine.
+4. **route** (in the person's turn): the features' routers (the coach desk) may claim the
+   input, then the service-level buttons (by the part of the value before ``=``) and commands
+   the features registered (:mod:`bot.plugins`), then the engine.
 
 Order: inputs of one person are routed one at a time in arrival order. The turn is reserved
 synchronously when the input arrives (:meth:`KeyedLocks.reserve`, before any ``await``), so a
@@ -34,12 +35,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from functools import partial
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.delivery import NoChannel
 from bot.inbound import Inbound
@@ -52,6 +54,7 @@ from flows.text import msg
 from storage.ports import Transaction, VersionConflict
 
 if TYPE_CHECKING:
+    from bot.plugins import EffectHook
     from bot.service import ConversationService
 
 log = logging.getLogger(__name__)
@@ -153,6 +156,10 @@ class KeyedLocks:
         return len(self._tails)
 
 
+HookValues = tuple[tuple["EffectHook[Any]", Any], ...]
+"""Per effect: each registered hook with what its in-transaction phase returned."""
+
+
 @dataclass(frozen=True)
 class Routed:
     """What the engine decided for one input, committed; :meth:`ConversationService.finish`
@@ -160,7 +167,7 @@ class Routed:
 
     person: PersonId
     session: Session
-    after: tuple[tuple[Session, Effect], ...]
+    after: tuple[tuple[Session, Effect, HookValues], ...]
     discard: bool
 
 
@@ -235,9 +242,6 @@ TeamCheck = Callable[[PersonId], bool]
 class Pipeline:
     service: ConversationService
     inbox: Inbox = field(default_factory=UpdateLogInbox)
-    routers: list[Router] = field(default_factory=list)
-    # Chats of the team (coaches): not screened. Checked in memory, never in storage.
-    team: list[TeamCheck] = field(default_factory=list)
     languages: LanguageMemo = field(default_factory=LanguageMemo)
     _help_texts: frozenset[str] | None = None
 
@@ -269,6 +273,16 @@ class Pipeline:
                 for language in translator.languages
             )
         return self._help_texts
+
+    @property
+    def routers(self) -> list[Router]:
+        """The features' routers (``registry.router``), tried in registration order."""
+        return self.service.registry.routers
+
+    @property
+    def team(self) -> list[TeamCheck]:
+        """Chats of the team (coaches): not screened. Checked in memory, never in storage."""
+        return self.service.registry.team
 
     def is_team(self, person: PersonId) -> bool:
         return any(check(person) for check in self.team)
@@ -362,9 +376,15 @@ class Pipeline:
         service = self.service
         person, event = inbound.person, inbound.event
         language = service.language_for(inbound.language_hint)
-        handler = None
+        handler: Callable[[], Awaitable[None]] | None = None
         if isinstance(event, ButtonPressed):
-            handler = service.button_handlers.get(event.value.partition("=")[0])
+            button = service.button_handler(event.value.partition("=")[0])
+            if button is not None:
+                handler = partial(service.service_button, button, person, event, language)
+        elif isinstance(event, CommandReceived):
+            command = service.registry.commands.get(event.name)
+            if command is not None:
+                handler = partial(service.service_command, command, person, event, language)
         claimed: Router | None = None
         routed: Routed | FlowDone | None = None
         for attempt in range(ATTEMPTS):
@@ -392,8 +412,7 @@ class Pipeline:
         if claimed is not None and await claimed.route(inbound):
             return
         if handler is not None:
-            assert isinstance(event, ButtonPressed)
-            await service.service_button(handler, person, event, language)
+            await handler()
             return
         if routed is None or isinstance(routed, FlowDone):
             handled = None

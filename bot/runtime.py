@@ -1,15 +1,13 @@
 """The composition root: builds every part from settings and runs them together.
 
-Rules: this is the only module that knows every concrete adapter. Start-up order is storage,
-service, HTTP, scheduler, Telegram. Telegram starts in the background: a Bot API that is down or
-rejects the token is tried again with back-off (:data:`TELEGRAM_RETRY`) while the web chat and
-the tick run, and only the error's type is logged (PTB's messages quote the token).
-Shutdown (Ctrl-C, SIGTERM) is graceful and bounded by :data:`STOP_WITHIN`: new HTTP requests get
-503, the tick finishes its sends in flight and gives back the reminders it still holds,
-Telegram works off the updates it has, then HTTP and storage close. Storage gets the keyring
-from the settings (encryption at rest); features register their
-:class:`storage.ports.PersonalData` parts on ``storage.personal_data_parts`` here. The
-retention purge runs daily at 03:30 local time.
+Rules: this is the only module that knows every concrete adapter. The features (coach side,
+appointments, privacy, safety net; :mod:`bot.plugins`) are composed from one list, in the order
+their hooks run; everything they add (hooks, buttons, routers, reminder handlers and holds,
+jobs, personal-data parts) reaches the service, the pipeline, the tick and the scheduler
+through the registry, never by hand here. Start-up order is storage, service, features, HTTP,
+scheduler, Telegram; shutdown is the reverse, bounded so Ctrl-C or SIGTERM stop the process in
+time. Storage gets the keyring from the settings (encryption at rest). The retention purge
+runs daily at 03:30 local time.
 """
 
 from __future__ import annotations
@@ -26,12 +24,13 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.appointments.wiring import install_appointments
+from bot.appointments.wiring import appointment_side
 from bot.clock import SystemClock
-from bot.coach.wiring import install_coach_side
+from bot.coach.wiring import coach_side
 from bot.conversations import ENTRY, build_flows
 from bot.i18n import DEFAULT_LOCALES_DIR, Translator
 from bot.logs import describe
+from bot.plugins import Feature, Job
 from bot.privacy import PrivacyDesk
 from bot.retention import policy_from, purge
 from bot.safety.alerts import CaseOnDuty, FallbackOnDuty, SafetyNet
@@ -44,7 +43,6 @@ from bot.settings import Settings
 from bot.web.app import CHANNEL_KEY, CLOCK_KEY, SECURE_KEY, SERVICE_KEY, add_routes
 from bot.web.channel import WebChannel
 from flows.ids import PersonId
-from storage.safety import SafetyEventPart
 from storage.sql import open_storage
 
 log = logging.getLogger(__name__)
@@ -101,6 +99,11 @@ class Runtime:
             misfire_grace_time=6 * 3600,
             id="retention-purge",
         )
+        for job in self.service.registry.jobs:
+            scheduler.add_job(
+                self._job(job.run, job.name), job.trigger, max_instances=1, coalesce=True,
+                id=job.name, **job.options,
+            )
         scheduler.start()
         self._scheduler = scheduler
         if self.telegram is not None:
@@ -144,6 +147,16 @@ class Runtime:
             # Telegram and the page try again later, against the next process.
             raise web.HTTPServiceUnavailable(headers={"Retry-After": "5"})
         return await handler(request)
+
+    @staticmethod
+    def _job(run: Job, name: str) -> Job:
+        async def guarded() -> None:
+            try:
+                await run()
+            except Exception as error:
+                log.error("job failed job=%s error=%s", name, describe(error))
+
+        return guarded
 
     async def _tick(self) -> None:
         try:
@@ -220,33 +233,34 @@ async def build_runtime(
         screener=load_screener(),
         crisis=responder,
     )
-    coach_side = install_coach_side(service, settings)
-    # After the coach side: its follow-up planning runs behind the handoff's SubmitIntake hook.
-    appointments = install_appointments(
-        service, settings, directory=coach_side.handoff.directory,
-        holidays=coach_side.handoff.holidays,
+    coach = coach_side(service, settings)
+    appointments = appointment_side(
+        service, settings, directory=coach.handoff.directory, holidays=coach.handoff.holidays,
+        coach_desk=coach.desk,
     )
-    coach_side.desk.extensions.append(appointments.desk)
-    PrivacyDesk(service, notifier=coach_side.relay, timezone=settings.timezone).install()
     safety_chat = (
         None if settings.safety_chat_id is None else PersonId(f"tg:{settings.safety_chat_id}")
     )
-    safety = SafetyNet(
-        service,
-        responder,
-        CaseOnDuty(storage, FallbackOnDuty(safety_chat)),
-        ack_minutes=settings.safety_ack_minutes,
-    )
-    safety.install()
-    # The coach desk claims coach chats and invite links before the young person's
-    # conversation; coach chats are not screened.
-    service.pipeline.routers.append(coach_side.desk)
-    service.pipeline.team.append(coach_side.desk.is_team)
-    try:
-        await coach_side.desk.warm()
-    except Exception as error:
-        log.error("could not load the coach chats error=%s", describe(error))
-    storage.personal_data_parts.append(SafetyEventPart())
+    features: list[Feature] = [
+        coach,
+        # After the coach side: its follow-up planning needs the case the handoff made in the
+        # same transaction (hooks of one effect run in this order).
+        appointments,
+        PrivacyDesk(service, notifier=coach.relay, timezone=settings.timezone),
+        SafetyNet(
+            service,
+            responder,
+            CaseOnDuty(storage, FallbackOnDuty(safety_chat)),
+            ack_minutes=settings.safety_ack_minutes,
+        ),
+    ]
+    for feature in features:
+        service.add(feature)
+    for start in service.registry.on_start:
+        try:
+            await start()
+        except Exception as error:
+            log.error("feature start-up failed error=%s", describe(error))
     http = web.Application(client_max_size=MAX_BODY)
     http[SERVICE_KEY] = service
     http[CHANNEL_KEY] = web_channel
@@ -279,8 +293,8 @@ async def build_runtime(
         timezone=settings.timezone,
         quiet_start=settings.quiet_start,
         quiet_end=settings.quiet_end,
-        handlers=(safety.on_reminder, coach_side.handoff.on_reminder, *appointments.handlers),
-        holds=(safety.hold,),
+        handlers=tuple(service.registry.reminder_handlers),
+        holds=tuple(service.registry.reminder_holds),
     )
     return Runtime(settings, service, web_channel, tick, http, telegram)
 

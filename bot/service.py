@@ -15,9 +15,11 @@ Rules:
   not saved.
 * A failure never leaves the person without a next step: they get ``channel.error``.
 * Logs carry person ids and effect names, never text.
-* Buttons the service answers itself (the way back after the crisis response, the privacy
-  buttons) are found by the part before ``=`` in :attr:`ConversationService.button_handlers`
-  and handled before the engine. A flow must not use those prefixes as step ids.
+* Features plug in through :attr:`ConversationService.registry` (:mod:`bot.plugins`): effect
+  hooks (several per effect type, in registration order; the in-transaction phase's value goes
+  to the after-commit phase), service-level buttons and commands (handled before the engine,
+  by the part of a button's value before ``=``; a flow must not use those prefixes as step
+  ids), after-flow hooks.
 """
 
 from __future__ import annotations
@@ -27,13 +29,14 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.delivery import NoChannel, delivery_is_strict
 from bot.i18n import Translator
 from bot.inbound import Inbound
 from bot.logs import describe
-from bot.pipeline import HELP_COMMANDS, FlowDone, KeyedLocks, Pipeline, Routed
+from bot.pipeline import HELP_COMMANDS, FlowDone, HookValues, KeyedLocks, Pipeline, Routed
+from bot.plugins import AfterFlow, ButtonHandler, CommandHandler, EffectHook, Feature, Registry
 from flows.effects import (
     CancelReminders,
     Discard,
@@ -66,7 +69,9 @@ Keyboard = tuple[tuple[tuple[str, str], ...], ...]
 # The button under the crisis response that brings the current question back.
 SAFETY_BUTTONS = "safety"
 RESUME_AFTER_CRISIS = f"{SAFETY_BUTTONS}=continue"
-__all__ = ["HELP_COMMANDS", "FlowDone", "KeyedLocks", "Routed"]
+__all__ = [
+    "HELP_COMMANDS", "AfterFlow", "ButtonHandler", "FlowDone", "KeyedLocks", "Routed",
+]
 
 
 @dataclass(frozen=True)
@@ -135,16 +140,7 @@ class CrisisResponder(Protocol):
         ...
 
 
-EffectHook = Callable[[Transaction, Session, Effect, datetime], Awaitable[None]]
 AfterCommitHook = Callable[[Session, Effect, datetime], Awaitable[list[OutgoingMessage]]]
-ButtonHandler = Callable[[PersonId, ButtonPressed, str], Awaitable[None]]
-"""A service-level button: (person, the pressed button, language hint). It sends its own
-messages and takes :meth:`ConversationService.person_lock` itself when it changes data."""
-AfterFlow = Callable[[Session, Input], Awaitable[list[OutgoingMessage] | None]]
-"""Tried in order for a text, button or media input of a person whose flow is done (``step``
-is ``None``), after the safety screening and under the person's lock: the first hook that
-returns a list (possibly empty) has handled the input and the list is delivered; ``None``
-passes the input on, in the end to the engine (the coach relay plugs in here)."""
 
 
 @dataclass
@@ -157,23 +153,39 @@ class ConversationService:
     clock: Clock
     screener: Screener | None = None
     crisis: CrisisResponder | None = None
-    # Effects handled inside the transaction (consents, handoff rows, ...), by effect type.
-    effect_hooks: dict[type, EffectHook] = field(default_factory=dict)
     # Effects that produce messages after the commit (privacy export, ...), by request name.
     requests: dict[str, AfterCommitHook] = field(default_factory=dict)
-    # Buttons answered before the engine, by the part of the value before "=".
-    button_handlers: dict[str, ButtonHandler] = field(default_factory=dict)
-    # Effects answered after the commit, by effect type (the handoff after SubmitIntake); their
-    # messages follow the flow's own messages of the same input.
-    after_commit: dict[type, AfterCommitHook] = field(default_factory=dict)
-    # Inputs after the flow is done, before the engine (see AfterFlow).
-    after_flow: list[AfterFlow] = field(default_factory=list)
+    # What the features registered (bot/plugins.py): effect hooks, buttons, commands, ...
+    registry: Registry = field(init=False)
     _locks: KeyedLocks = field(default_factory=KeyedLocks)
     pipeline: Pipeline = field(init=False)
 
     def __post_init__(self) -> None:
-        self.button_handlers.setdefault(SAFETY_BUTTONS, self._safety_button)
+        # Personal-data parts a feature registers go straight into the storage's list.
+        self.registry = Registry(parts=self.storage.personal_data_parts)
         self.pipeline = Pipeline(self)
+
+    def add(self, feature: Feature) -> None:
+        """Plug a feature in (see :mod:`bot.plugins`)."""
+        self.registry.add(feature)
+
+    @property
+    def button_handlers(self) -> dict[str, ButtonHandler]:
+        """Service-level buttons by prefix (the registry's; a feature registers through
+        ``registry.button``, which refuses a prefix taken twice)."""
+        return self.registry.buttons
+
+    @property
+    def after_flow(self) -> list[AfterFlow]:
+        return self.registry.after_flow
+
+    def button_handler(self, prefix: str) -> ButtonHandler | None:
+        """The handler of a service-level button; ``safety=`` falls back to bringing the
+        question back (the safety net, when plugged in, takes the whole prefix)."""
+        found = self.registry.buttons.get(prefix)
+        if found is None and prefix == SAFETY_BUTTONS:
+            return self._safety_button
+        return found
 
     @property
     def locks(self) -> KeyedLocks:
@@ -233,11 +245,22 @@ class ConversationService:
                       event.value.partition("=")[0], describe(error))
             await self._deliver(person, [self.error_message(language)])
 
+    async def service_command(
+        self, handler: CommandHandler, person: PersonId, event: CommandReceived, language: str
+    ) -> None:
+        try:
+            await handler(person, event, language)
+        except Exception as error:
+            log.error("service command failed person=%s command=%s error=%s", person,
+                      event.name, describe(error))
+            await self._deliver(person, [self.error_message(language)])
+
     async def _safety_button(self, person: PersonId, event: ButtonPressed, language: str) -> None:
         # Only "continue" exists; any other safety button also brings the question back.
-        await self._resume_after_crisis(person)
+        await self.resume_after_crisis(person)
 
-    async def _resume_after_crisis(self, person: PersonId) -> None:
+    async def resume_after_crisis(self, person: PersonId) -> None:
+        """The way back after the crisis response: the open question, or the welcome."""
         async with self.storage.transaction() as tx:
             session = await tx.sessions.get(person)
         if session is None or session.step is None:
@@ -291,15 +314,20 @@ class ConversationService:
                 new, expected_version=session.version if session is not None else None
             )
         now = self.clock.now()
-        after: list[tuple[Session, Effect]] = []
+        after: list[tuple[Session, Effect, HookValues]] = []
         for effect in transition.effects:
             if isinstance(effect, ScheduleReminder) and not discard:
                 await tx.reminders.schedule(person, effect.key, effect.due_at, new.version)
             elif isinstance(effect, CancelReminders):
                 await tx.reminders.cancel(person, effect.prefix)
-            elif type(effect) in self.effect_hooks:
-                await self.effect_hooks[type(effect)](tx, new, effect, now)
-            after.append((new, effect))
+            values: list[tuple[EffectHook[Any], Any]] = []
+            for hook in self.registry.hooks_for(effect):
+                # In registration order; each hook's value goes to its own after-commit phase.
+                value = None
+                if hook.in_transaction is not None:
+                    value = await hook.in_transaction(tx, new, effect, now)
+                values.append((hook, value))
+            after.append((new, effect, tuple(values)))
         return Routed(person, new, tuple(after), discard)
 
     async def finish(self, routed: Routed) -> list[OutgoingMessage]:
@@ -310,11 +338,13 @@ class ConversationService:
             self.pipeline.languages.remember(routed.person, routed.session.language)
         outgoing: list[OutgoingMessage] = []
         later: list[OutgoingMessage] = []
-        for session_after, effect in routed.after:
+        for session_after, effect, values in routed.after:
             outgoing.extend(await self._after_commit(session_after, effect))
-            hook = self.after_commit.get(type(effect))
-            if hook is not None:
-                later.extend(await hook(session_after, effect, self.clock.now()))
+            for hook, value in values:
+                if hook.after_commit is not None:
+                    later.extend(
+                        await hook.after_commit(session_after, effect, value, self.clock.now())
+                    )
         return [*outgoing, *later]
 
     async def run_after_flow(self, session: Session, event: Input) -> list[OutgoingMessage] | None:
