@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from bot.coach.card import CASE_BUTTONS
 from bot.coach.desk import CoachDesk
 from bot.coach.handoff import Handoff
+from bot.coach.operations import CaseOperations
 from bot.coach.relay import Relay
 from bot.routing.gazetteer import belgian_public_holidays, load_directory, load_resolver
 from bot.service import ConversationService
@@ -29,6 +30,11 @@ class CoachSide:
     relay: Relay
     desk: CoachDesk
 
+    @property
+    def operations(self) -> CaseOperations:
+        """The case operations as plain functions (the dashboard's buttons)."""
+        return CaseOperations(self.handoff, self.relay)
+
 
 def install_coach_side(service: ConversationService, settings: Settings) -> CoachSide:
     handoff = Handoff(
@@ -38,6 +44,7 @@ def install_coach_side(service: ConversationService, settings: Settings) -> Coac
         resolver=load_resolver(),
         accept_within_hours=settings.accept_within_hours,
         timezone=settings.timezone,
+        fallback_after_days=settings.fallback_after_days,
     )
     relay = Relay(handoff)
     desk = CoachDesk(handoff, relay)
