@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.coach.card import CardWriter
-from bot.coach.handoff import Handoff, Outbox
+from bot.coach.handoff import DELETE_WITHIN, Handoff, Outbox
 from bot.privacy import AfterErasure
 from bot.service import OutgoingMessage
 from flows.ids import CaseId, PersonId
@@ -154,16 +154,15 @@ class Relay:
     # --- closing and reopening ------------------------------------------------------------
 
     async def close(self, coach: CoachRecord, case_id: CaseId, outcome: CaseOutcome) -> Outbox:
-        me = coach.person
-        if me is None:
-            return []
+        me = coach.person  # None: closing from the dashboard without a chat
+        mine = self.handoff._to
         now = self._now()
         async with self.handoff.service.storage.transaction() as tx:
             case = await tx.cases.get(case_id)
             if case is None or case.coach != coach.id:
-                return [(me, self._coach("coach.case.unknown", case_id))]
+                return mine(me, self._coach("coach.case.unknown", case_id))
             if case.status != "open":
-                return [(me, self._coach("coach.case.closed", case_id))]
+                return mine(me, self._coach("coach.case.closed", case_id))
             await tx.cases.close(case.id, outcome, now)
             if coach.current_case == case.id:
                 await tx.coaches.set_current_case(coach.id, None)
@@ -176,7 +175,7 @@ class Relay:
             buttons=self.reopen_button(language),
         )
         done = OutgoingMessage(self.writer.text("coach.closed", case=case.id, outcome=label))
-        return [(me, done), (case.person, young)]
+        return [*mine(me, done), (case.person, young)]
 
     async def on_button(self, person: PersonId, event: ButtonPressed, language: str) -> None:
         """The young person's ``case=...`` buttons (a :data:`bot.service.ButtonHandler`)."""
@@ -223,20 +222,50 @@ class Relay:
     # --- erasure (bot.privacy.CoachNotifier) ------------------------------------------------
 
     async def case_erased(self, tx: Transaction, person: PersonId) -> AfterErasure | None:
-        """Tell the coaches of the person's cases that the case is gone, nothing more."""
+        """Tell the coaches of the person's cases that the case is gone, nothing more; keep an
+        anonymous trace for the team; after the commit, delete the bot's messages about the
+        person in coach chats where Telegram still allows it (48 hours), else edit them to
+        "verwijderd"."""
         told: list[tuple[PersonId, Msg]] = []
+        refs: list[tuple[CaseId, PersonId, int, datetime]] = []
+        now = self._now()
         for case in await tx.cases.all_of(person):
+            await tx.cases.record_erased(case, now)
+            refs += [
+                (case.id, m.chat, m.message_id, m.sent_at)
+                for m in await tx.cases.coach_messages_of(case.id)
+            ]
             coaches = {case.coach} if case.coach is not None else set()
             coaches |= {o.coach for o in await tx.cases.offers_of(case.id) if o.status == "open"}
             for coach_id in coaches:
                 coach = await tx.coaches.get(coach_id)
                 if coach is not None and coach.person is not None and case.status != "closed":
                     told.append((coach.person, msg("coach.erased", case=case.id)))
-        if not told:
+        if not told and not refs:
             return None
         messages = [(p, OutgoingMessage(self.writer.label(m))) for p, m in told]
 
         async def tell() -> None:
+            await self.retract(refs, now)
             await self.handoff.send(messages)
 
         return tell
+
+    async def retract(
+        self, refs: list[tuple[CaseId, PersonId, int, datetime]], now: datetime
+    ) -> None:
+        """Delete (within 48 hours) or blank the bot's messages about an erased case."""
+        chats = self.handoff.chats
+        if chats is None:
+            return
+        deleted = edited = 0
+        for case_id, chat, message_id, sent_at in refs:
+            try:
+                if now - sent_at < DELETE_WITHIN and await chats.delete_message(chat, message_id):
+                    deleted += 1
+                    continue
+                if await chats.replace_text(chat, message_id, self.writer.erased(case_id)):
+                    edited += 1
+            except Exception as error:
+                log.info("coach message not retracted error=%s", type(error).__name__)
+        log.info("coach messages retracted deleted=%d edited=%d", deleted, edited)

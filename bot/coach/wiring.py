@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from bot.coach.card import CASE_BUTTONS
 from bot.coach.desk import CoachDesk
 from bot.coach.handoff import Handoff
+from bot.coach.operations import CaseOperations
 from bot.coach.relay import Relay
 from bot.plugins import Registry
 from bot.routing.gazetteer import belgian_public_holidays, load_directory, load_resolver
@@ -44,6 +45,11 @@ class CoachSide:
         registry.personal_data(CasePart())
         registry.start(self.desk.warm)
 
+    @property
+    def operations(self) -> CaseOperations:
+        """The case operations as plain functions (the dashboard's buttons)."""
+        return CaseOperations(self.handoff, self.relay)
+
 
 def coach_side(service: ConversationService, settings: Settings) -> CoachSide:
     handoff = Handoff(
@@ -53,6 +59,7 @@ def coach_side(service: ConversationService, settings: Settings) -> CoachSide:
         resolver=load_resolver(),
         accept_within_hours=settings.accept_within_hours,
         timezone=settings.timezone,
+        fallback_after_days=settings.fallback_after_days,
     )
     relay = Relay(handoff)
     return CoachSide(handoff, relay, CoachDesk(handoff, relay))

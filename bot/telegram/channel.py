@@ -122,7 +122,13 @@ class TelegramChannel:
         )
 
     async def deliver(self, person: PersonId, message: OutgoingMessage) -> None:
+        await self.deliver_tracked(person, message)
+
+    async def deliver_tracked(self, person: PersonId, message: OutgoingMessage) -> list[int]:
+        """Send like :meth:`deliver`; the ids of the messages that carry the text (the coach
+        side remembers them to edit or delete them later; empty when the chat blocked us)."""
         chat_id = chat_id_of(person)
+        ids: list[int] = []
         text = rtl(message.text) if message.rtl else message.text
         chunks = split_text(text or "…")
         markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
@@ -149,8 +155,9 @@ class TelegramChannel:
         press = _PRESS.get()
         if press is not None and press.chat_id == chat_id and message.prompt:
             press.prompted = True
-        if await self._edit_pressed(chat_id, message, chunks, markup, hint):
-            return
+        edited = await self._edit_pressed(chat_id, message, chunks, markup, hint)
+        if edited is not None:
+            return edited
         if message.prompt:
             await self._retire_prompt(chat_id)
         try:
@@ -163,13 +170,41 @@ class TelegramChannel:
                     chat_id, chunk, reply_markup=markup if last else None
                 )
                 self._last_sent[chat_id] = sent.message_id
+                ids.append(sent.message_id)
             if hint is not None and message.crisis:
                 await self._send_hint(chat_id, hint, language, message.rtl)
         except Forbidden:
             self._forbidden(chat_id)
-            return
+            return ids
         if message.prompt and message.buttons and sent is not None:
             self._last_prompt[chat_id] = sent.message_id
+        return ids
+
+    async def delete_message(self, person: PersonId, message_id: int) -> bool:
+        """Delete one of our messages; ``False`` when Telegram refuses (older than 48 hours,
+        already gone)."""
+        try:
+            return bool(await self._bot.delete_message(chat_id_of(person), message_id))
+        except Forbidden:
+            self._forbidden(chat_id_of(person))
+            return False
+        except TelegramError as error:
+            log.info("could not delete chat=%s error=%s", chat_id_of(person),
+                     type(error).__name__)
+            return False
+
+    async def replace_text(self, person: PersonId, message_id: int, text: str) -> bool:
+        """Edit one of our messages to ``text`` without buttons; ``False`` when refused."""
+        try:
+            await self._bot.edit_message_text(text, chat_id=chat_id_of(person),
+                                              message_id=message_id, reply_markup=None)
+        except Forbidden:
+            self._forbidden(chat_id_of(person))
+            return False
+        except TelegramError as error:
+            log.info("could not edit chat=%s error=%s", chat_id_of(person), type(error).__name__)
+            return False
+        return True
 
     async def _edit_pressed(
         self,
@@ -178,9 +213,10 @@ class TelegramChannel:
         chunks: list[str],
         markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None,
         hint: str | None,
-    ) -> bool:
-        """Edit the pressed message into ``message`` (see the module rules); ``True`` when
-        done, so nothing more is sent."""
+    ) -> list[int] | None:
+        """Edit the pressed message into ``message`` (see the module rules): the id of the
+        message that now carries the text (none when the chat blocked us), or ``None`` when it
+        must be sent as a new message."""
         press = _PRESS.get()
         if (
             press is None
@@ -195,7 +231,7 @@ class TelegramChannel:
             or isinstance(markup, ReplyKeyboardMarkup)
             or self._last_sent.get(chat_id) != press.message_id
         ):
-            return False
+            return None
         press.used = True
         try:
             await self._bot.edit_message_text(
@@ -205,17 +241,17 @@ class TelegramChannel:
             if "not modified" not in str(error).lower():
                 # Too old or gone: the reply comes as a new message after all.
                 press.used = False
-                return False
+                return None
         except Forbidden:
             self._forbidden(chat_id)
-            return True
+            return []
         self._morphed.setdefault(chat_id, set()).add(press.message_id)
         self._bare.get(chat_id, set()).discard(press.message_id)
         if message.buttons:
             self._last_prompt[chat_id] = press.message_id
         else:
             self._last_prompt.pop(chat_id, None)
-        return True
+        return [press.message_id]
 
     @asynccontextmanager
     async def replying_to(

@@ -2,8 +2,8 @@
 
 "Wave": a young person can press ``wave=hi`` or type ``/zwaai`` and gets a wave back; for
 every message the engine sends, the saved session's version is read inside the input's
-transaction and reaches the after-commit phase as a value; a ``wave.`` reminder is the feature's own; its table (none here)
-would register a personal-data part.
+transaction and reaches the after-commit phase as a value; a ``wave.`` reminder is the
+feature's own; its table (none here) would register a personal-data part.
 """
 
 from __future__ import annotations
