@@ -69,6 +69,8 @@ class _Press:
     was_prompt: bool
     used: bool = False
     prompted: bool = False
+    # Another part (the coach desk) edited or deleted the pressed message meanwhile.
+    touched: bool = False
 
 
 _PRESS: ContextVar[_Press | None] = ContextVar("opstap_telegram_press", default=None)
@@ -183,6 +185,7 @@ class TelegramChannel:
     async def delete_message(self, person: PersonId, message_id: int) -> bool:
         """Delete one of our messages; ``False`` when Telegram refuses (older than 48 hours,
         already gone)."""
+        self._touch(chat_id_of(person), message_id)
         try:
             return bool(await self._bot.delete_message(chat_id_of(person), message_id))
         except Forbidden:
@@ -195,6 +198,7 @@ class TelegramChannel:
 
     async def replace_text(self, person: PersonId, message_id: int, text: str) -> bool:
         """Edit one of our messages to ``text`` without buttons; ``False`` when refused."""
+        self._touch(chat_id_of(person), message_id)
         try:
             await self._bot.edit_message_text(text, chat_id=chat_id_of(person),
                                               message_id=message_id, reply_markup=None)
@@ -205,6 +209,12 @@ class TelegramChannel:
             log.info("could not edit chat=%s error=%s", chat_id_of(person), type(error).__name__)
             return False
         return True
+
+    def _touch(self, chat_id: int, message_id: int) -> None:
+        press = _PRESS.get()
+        if press is not None and press.chat_id == chat_id and press.message_id == message_id:
+            press.touched = True
+        self._bare.setdefault(chat_id, set()).add(message_id)
 
     async def _edit_pressed(
         self,
@@ -259,7 +269,8 @@ class TelegramChannel:
     ) -> AsyncIterator[None]:
         """Deliveries in this block reply to the press of a button on ``message_id``; when
         none of them took the pressed message over, ``retire`` takes its buttons off (and
-        shows the choice), unless a new question already retired it. A message that was once
+        shows the choice), unless a new question already retired it or another part edited it
+        meanwhile (the coach desk's card). A message that was once
         edited into a question only loses its buttons: the press may carry its older text."""
         was_prompt = self._last_prompt.get(chat_id) == message_id
         press = _Press(chat_id, message_id, was_prompt)
@@ -268,7 +279,7 @@ class TelegramChannel:
             yield
         finally:
             _PRESS.reset(token)
-            if not press.used and not (was_prompt and press.prompted):
+            if not press.used and not press.touched and not (was_prompt and press.prompted):
                 self.forget_prompt(chat_id, message_id)
                 if message_id in self._bare.get(chat_id, ()):
                     pass
