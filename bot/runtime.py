@@ -214,7 +214,8 @@ async def build_runtime(
     locales_dir: Path = DEFAULT_LOCALES_DIR,
 ) -> Runtime:
     clock = clock or SystemClock()
-    storage = await open_storage(settings.database_url, settings.keyring)
+    # Bookkeeping timestamps come from the same clock as every decision.
+    storage = await open_storage(settings.database_url, settings.keyring, now=clock.now)
     if settings.keyring is None:
         log.warning("encryption at rest is off: OPSTAP_SECRET_KEY is not set")
     translator = Translator.from_dir(locales_dir)
