@@ -7,8 +7,9 @@ to :meth:`Pipeline.handle`, which runs these stages in this order:
    edited message go through the :class:`Screener`; ``/hulp``, ``/help`` and the help button's
    words ask for help. Either gets the crisis reply at once, and the flagged text is not an
    answer. Nothing waits for storage before that reply except the language of a person this
-   process has not seen yet, and that wait is bounded (:data:`LANGUAGE_LOOKUP_SECONDS`): when the
-   database is locked or down the reply goes out in the channel's language. The chosen language
+   process has not seen yet, and that wait is bounded (:data:`LANGUAGE_LOOKUP_SECONDS`, the read
+   runs in a task of its own): when the database is locked or down the reply goes out in the
+   channel's language. The chosen language
    (the session's, remembered in :class:`LanguageMemo`) wins over the channel's hint. Team chats
    (coaches, :attr:`Pipeline.team`) are not screened: a coach quoting a young person is not in
    crisis.
@@ -244,6 +245,7 @@ class Pipeline:
     inbox: Inbox = field(default_factory=UpdateLogInbox)
     languages: LanguageMemo = field(default_factory=LanguageMemo)
     _help_texts: frozenset[str] | None = None
+    _lookups: set[asyncio.Task[str | None]] = field(default_factory=set)
 
     def reserve(self, person: PersonId) -> Turn:
         return self.service.locks.reserve(person)
@@ -324,21 +326,33 @@ class Pipeline:
 
     async def language_of(self, person: PersonId, hint: str | None) -> str:
         """The person's chosen language: remembered, else read within a bound, else the
-        channel's hint (so a locked or broken database never holds up help)."""
+        channel's hint (so a locked or broken database never holds up help).
+
+        The read runs in a task of its own that is not waited for beyond the bound: cancelling
+        a read that waits for SQLite's write lock would wait for the lock all the same. When it
+        finishes later, the language is remembered for the next reply."""
         known = self.languages.get(person)
         if known is not None:
             return known
+        lookup = asyncio.get_running_loop().create_task(self._read_language(person))
+        self._lookups.add(lookup)
+        lookup.add_done_callback(self._lookups.discard)
+        done, _ = await asyncio.wait({lookup}, timeout=LANGUAGE_LOOKUP_SECONDS)
+        found = lookup.result() if lookup in done else None
+        if found is None:
+            log.info("language lookup skipped person=%s", person)
+            return self.service.language_for(hint)
+        return found
+
+    async def _read_language(self, person: PersonId) -> str | None:
         try:
-            async with (
-                asyncio.timeout(LANGUAGE_LOOKUP_SECONDS),
-                self.service.storage.transaction() as tx,
-            ):
+            async with self.service.storage.transaction() as tx:
                 session = await tx.sessions.get(person)
         except Exception as error:
-            log.info("language lookup skipped person=%s error=%s", person, describe(error))
-            return self.service.language_for(hint)
+            log.info("language lookup failed person=%s error=%s", person, describe(error))
+            return None
         if session is None:
-            return self.service.language_for(hint)
+            return None
         self.languages.remember(person, session.language)
         return session.language
 

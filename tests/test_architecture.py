@@ -130,4 +130,4 @@ def test_the_screen_stage_touches_no_storage_before_the_crisis_reply() -> None:
         node for node in ast.walk(tree)
         if isinstance(node, ast.AsyncFunctionDef) and node.name == "language_of"
     )
-    assert "asyncio.timeout(LANGUAGE_LOOKUP_SECONDS)" in ast.unparse(language_of)
+    assert "timeout=LANGUAGE_LOOKUP_SECONDS" in ast.unparse(language_of)
