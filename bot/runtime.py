@@ -239,6 +239,8 @@ async def build_runtime(
         service, settings, directory=coach.handoff.directory, holidays=coach.handoff.holidays,
         coach_desk=coach.desk,
     )
+    # Coach messages of the appointments go through the coach side (so /wis can remove them).
+    appointments.context.sender = coach.handoff.send
     safety_chat = (
         None if settings.safety_chat_id is None else PersonId(f"tg:{settings.safety_chat_id}")
     )
