@@ -65,7 +65,6 @@ class Settings:
     # Days after the intake a young person with an open case but no appointment is asked how
     # it goes.
     checkin_days: int = 5
-    extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def telegram_enabled(self) -> bool:
@@ -258,5 +257,4 @@ def load_settings(
         accept_within_hours=accept_within,
         fallback_after_days=fallback_days,
         bot_username=bot_username,
-        extra={k: v for k, v in values.items() if k.startswith("OPSTAP_")},
     )
