@@ -35,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
 
     coach = sub.add_parser("coach", help="coaches: invite (a one-time link), list, deactivate")
     coach_arguments(coach)
+    from bot.team.cli import add_arguments as user_arguments
+
+    user = sub.add_parser("user", help="team dashboard accounts: add, list, disable")
+    user_arguments(user)
     return parser
 
 
@@ -72,6 +76,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
 
     settings = load_settings()
+    if command == "run" and settings.keyring is None:
+        settings = _first_start_key()
     from bot.logs import configure_logging
 
     # Redaction is the second line of defence; our own logs never hold a token or a key.
@@ -100,6 +106,16 @@ def _dispatch(args: argparse.Namespace) -> int:
             return await run_coach(args, settings, SystemClock(), sys.stdout, sys.stderr)
 
         return asyncio.run(_coach())
+    if command == "user":
+        from bot.clock import SystemClock
+        from bot.team.cli import run_user
+
+        async def _user() -> int:
+            await upgrade(settings.database_url)
+            return await run_user(args, settings, SystemClock(), sys.stdin, sys.stdout,
+                                  sys.stderr)
+
+        return asyncio.run(_user())
     if command == "run":
         import logging
 
@@ -118,6 +134,32 @@ def _dispatch(args: argparse.Namespace) -> int:
             return 1
         return 0
     raise AssertionError(command)
+
+
+def _first_start_key() -> Settings:
+    """No ``OPSTAP_SECRET_KEY``: free text is never stored in plaintext, so the first start
+    writes a key to ``.env`` (owner-only) and says where, once."""
+    from pathlib import Path
+
+    from bot.devkey import ensure_dev_key
+
+    path = Path(".env").resolve()
+    ensure_dev_key(
+        path,
+        kid="k1",
+        note="Encryption key for data at rest (written by opstap run). BACK IT UP: without it"
+        " the stored data cannot be read.",
+    )
+    settings = load_settings()
+    if settings.keyring is None:
+        raise SettingsError(f"OPSTAP_SECRET_KEY: could not be stored in {path}")
+    print(
+        f"opstap: no OPSTAP_SECRET_KEY was set: an encryption key is stored in {path}."
+        " Back it up now: without it the stored data cannot be read.",
+        file=sys.stderr,
+        flush=True,
+    )
+    return settings
 
 
 def _rotate(settings: Settings) -> int:

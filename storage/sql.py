@@ -63,6 +63,7 @@ from storage.ports import (
 )
 from storage.routing_sql import SqlCases, SqlCoaches
 from storage.safety_sql import SqlSafetyEvents
+from storage.scrub import scrub_engine
 from storage.tables import (
     CONSENTS,
     DATA_ACCESS_LOG,
@@ -597,6 +598,10 @@ class SqlTransaction:
     appointments: SqlAppointments
     ratings: SqlRatings
     reachability: SqlReachability
+    # The connection and keyring, for feature repositories that live outside this module
+    # (storage.team_sql.team_of): same transaction, no new field per feature.
+    conn: AsyncConnection | None = None
+    keyring: Keyring | None = None
 
     @classmethod
     def on(cls, conn: AsyncConnection, keyring: Keyring | None = None) -> SqlTransaction:
@@ -613,6 +618,8 @@ class SqlTransaction:
             appointments=SqlAppointments(conn, keyring),
             ratings=SqlRatings(conn, keyring),
             reachability=SqlReachability(conn),
+            conn=conn,
+            keyring=keyring,
         )
 
 
@@ -639,6 +646,9 @@ class SqlStorage:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+    async def scrub(self) -> None:
+        await scrub_engine(self.engine)
 
     async def ping(self) -> bool:
         try:
