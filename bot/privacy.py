@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 from bot.conversations import NOTICE_VERSION
 from bot.i18n import SOURCE_LANGUAGE
 from bot.logs import describe
+from bot.plugins import Registry
 from bot.service import ConversationService, Keyboard, OutgoingMessage
 from flows.consent import CATEGORIES, ConsentCategory, depends_on, give, withdraw
 from flows.effects import Effect, RecordConsent
@@ -84,7 +85,8 @@ def button(action: str) -> str:
 
 @dataclass
 class PrivacyDesk:
-    """Installs the privacy handlers on a :class:`ConversationService` (:meth:`install`)."""
+    """The privacy feature (:mod:`bot.plugins`): consent records, ``/privacy``,
+    ``/mijngegevens``, ``/wis`` and the ``privacy=`` buttons."""
 
     service: ConversationService
     notifier: CoachNotifier = field(default_factory=SilentCoachNotifier)
@@ -92,13 +94,20 @@ class PrivacyDesk:
     notice_version: str = NOTICE_VERSION
     timezone: str = "Europe/Brussels"
 
+    name: str = "privacy"
+
+    def register(self, registry: Registry) -> None:
+        registry.on_effect(RecordConsent, in_transaction=self.record_consent)
+        registry.button(BUTTONS, self.on_button)
+        # The engine asks for these by name (ServiceRequest); answered after the commit.
+        requests = self.service.requests
+        requests["show_privacy"] = self.show_privacy
+        requests["export_data"] = self.export_data
+        requests["erase_data"] = self.ask_erase
+
     def install(self) -> None:
-        service = self.service
-        service.effect_hooks[RecordConsent] = self.record_consent
-        service.requests["show_privacy"] = self.show_privacy
-        service.requests["export_data"] = self.export_data
-        service.requests["erase_data"] = self.ask_erase
-        service.button_handlers[BUTTONS] = self.on_button
+        """Plug the privacy feature into its service."""
+        self.service.add(self)
 
     # --- rendering ------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flows.ids import PersonId, ReminderKey
@@ -41,9 +41,11 @@ from storage.ports import (
     ReminderRecord,
     ReminderStatus,
     VersionConflict,
+    WallClock,
     WebIdentityRecord,
     check_error_code,
     check_token_hash,
+    system_now,
 )
 from storage.routing_memory import MemoryCases, MemoryCoaches, RoutingState
 from storage.safety_memory import MemorySafetyEvents, SafetyState
@@ -123,9 +125,6 @@ class MemoryDatabase:
         self.lock = asyncio.Lock()
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
 
 class MemorySessions:
     def __init__(self, state: _State, keyring: Keyring | None = None) -> None:
@@ -163,8 +162,9 @@ class MemorySessions:
 
 
 class MemoryReminders:
-    def __init__(self, state: _State) -> None:
+    def __init__(self, state: _State, now: WallClock = system_now) -> None:
         self._state = state
+        self._now = now
 
     def _pending_with(self, person: PersonId, key: ReminderKey, other_than: int) -> bool:
         return any(
@@ -176,7 +176,7 @@ class MemoryReminders:
         self, person: PersonId, key: ReminderKey, due_at: datetime, session_version: int
     ) -> int:
         due_at = to_utc(due_at)
-        now = _now()
+        now = self._now()
         for reminder in self._state.reminders.values():
             if reminder.person == person and reminder.key == key and reminder.status == "pending":
                 self._state.reminders[reminder.id] = replace(
@@ -213,7 +213,7 @@ class MemoryReminders:
         return self._cancel(person, "")
 
     def _cancel(self, person: PersonId, prefix: str) -> int:
-        now = _now()
+        now = self._now()
         cancelled = 0
         for reminder in list(self._state.reminders.values()):
             if (
@@ -282,7 +282,7 @@ class MemoryReminders:
             superseded = self._pending_with(r.person, r.key, r.id)
             self._state.reminders[r.id] = replace(
                 r, status="cancelled" if superseded else "pending", claimed_by=None,
-                claimed_at=None, attempts=max(r.attempts - 1, 0), updated_at=_now(),
+                claimed_at=None, attempts=max(r.attempts - 1, 0), updated_at=self._now(),
             )
         return len(mine)
 
@@ -291,7 +291,7 @@ class MemoryReminders:
         if reminder is None or reminder.status != "claimed":
             return
         self._state.reminders[reminder_id] = replace(
-            reminder, claimed_by=None, claimed_at=None, updated_at=_now(), **changes
+            reminder, claimed_by=None, claimed_at=None, updated_at=self._now(), **changes
         )
 
     def _back_to_pending(self, reminder_id: int, due_at: datetime, **changes: Any) -> None:
@@ -489,10 +489,12 @@ class MemoryTransaction:
     reachability: MemoryReachability
 
     @classmethod
-    def on(cls, state: _State, keyring: Keyring | None = None) -> MemoryTransaction:
+    def on(
+        cls, state: _State, keyring: Keyring | None = None, now: WallClock = system_now
+    ) -> MemoryTransaction:
         return cls(
             sessions=MemorySessions(state, keyring),
-            reminders=MemoryReminders(state),
+            reminders=MemoryReminders(state, now),
             updates=MemoryUpdateLog(state),
             web=MemoryWebIdentities(state),
             consents=MemoryConsents(state),
@@ -511,10 +513,14 @@ class MemoryStorage:
     ``keyring`` to keep sessions encrypted like a database would."""
 
     def __init__(
-        self, database: MemoryDatabase | None = None, keyring: Keyring | None = None
+        self,
+        database: MemoryDatabase | None = None,
+        keyring: Keyring | None = None,
+        now: WallClock = system_now,
     ) -> None:
         self.database = database if database is not None else MemoryDatabase()
         self.keyring = keyring
+        self.now = now
         self.personal_data_parts: list[PersonalData] = core_parts()
         self._closed = False
 
@@ -524,7 +530,7 @@ class MemoryStorage:
             raise RuntimeError("storage is closed")
         async with self.database.lock:
             working = self.database.state.copy()
-            yield MemoryTransaction.on(working, self.keyring)
+            yield MemoryTransaction.on(working, self.keyring, self.now)
             # Reached only when the block did not raise: commit by swapping the copy in.
             self.database.state = working
 

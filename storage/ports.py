@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol, get_args
 
 from flows.appointments import Appointment, AppointmentId
@@ -390,6 +391,17 @@ class PersonalData(Protocol):
         """Consent ``category`` was withdrawn: stop keeping what depends on it. Returns how
         many values or rows were dropped."""
         ...
+
+
+
+WallClock = Callable[[], datetime]
+"""Where bookkeeping timestamps (``created_at``, ``updated_at``) come from: the composition
+root's clock (``bot.clock``), so a frozen clock in tests freezes them too."""
+
+
+def system_now() -> datetime:
+    """The default :data:`WallClock` when none is injected (tools, scripts)."""
+    return datetime.now(UTC)
 
 
 class Storage(Protocol):

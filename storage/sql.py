@@ -18,7 +18,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -57,9 +57,11 @@ from storage.ports import (
     ReminderRecord,
     ReminderStatus,
     VersionConflict,
+    WallClock,
     WebIdentityRecord,
     check_error_code,
     check_token_hash,
+    system_now,
 )
 from storage.routing_sql import SqlCases, SqlCoaches
 from storage.safety_sql import SqlSafetyEvents
@@ -87,10 +89,6 @@ _REMINDER_COLUMNS = (
     REMINDERS.c.attempts,
 )
 
-
-def _now() -> datetime:
-    # Only for bookkeeping columns (created_at, updated_at); decisions use the caller's time.
-    return datetime.now(UTC)
 
 
 def _insert(conn: AsyncConnection, table: Table) -> postgresql.Insert | sqlite.Insert:
@@ -151,13 +149,15 @@ class SqlSessions:
 
 
 class SqlReminders:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, now: WallClock = system_now) -> None:
         self._conn = conn
+        # Only for bookkeeping columns (created_at, updated_at); decisions use the caller's time.
+        self._now = now
 
     async def schedule(
         self, person: PersonId, key: ReminderKey, due_at: datetime, session_version: int
     ) -> int:
-        now = _now()
+        now = self._now()
         insert = _insert(self._conn, REMINDERS).values(
             person=person,
             key=key,
@@ -201,7 +201,7 @@ class SqlReminders:
         if extra is not None:
             conditions.append(extra)
         result = await self._conn.execute(
-            update(REMINDERS).where(*conditions).values(status="cancelled", updated_at=_now())
+            update(REMINDERS).where(*conditions).values(status="cancelled", updated_at=self._now())
         )
         return result.rowcount
 
@@ -308,7 +308,7 @@ class SqlReminders:
             .where(REMINDERS.c.status == "claimed", REMINDERS.c.claimed_by == worker)
             .values(
                 status=self._pending_unless_superseded(), claimed_by=None, claimed_at=None,
-                attempts=attempts, updated_at=_now(),
+                attempts=attempts, updated_at=self._now(),
             )
         )
         return result.rowcount
@@ -339,7 +339,7 @@ class SqlReminders:
         await self._conn.execute(
             update(REMINDERS)
             .where(REMINDERS.c.id == reminder_id, REMINDERS.c.status == "claimed")
-            .values(claimed_by=None, claimed_at=None, updated_at=_now(), **values)
+            .values(claimed_by=None, claimed_at=None, updated_at=self._now(), **values)
         )
 
     async def _back_to_pending(
@@ -604,10 +604,12 @@ class SqlTransaction:
     keyring: Keyring | None = None
 
     @classmethod
-    def on(cls, conn: AsyncConnection, keyring: Keyring | None = None) -> SqlTransaction:
+    def on(
+        cls, conn: AsyncConnection, keyring: Keyring | None = None, now: WallClock = system_now
+    ) -> SqlTransaction:
         return cls(
             sessions=SqlSessions(conn, keyring),
-            reminders=SqlReminders(conn),
+            reminders=SqlReminders(conn, now),
             updates=SqlUpdateLog(conn),
             web=SqlWebIdentities(conn),
             consents=SqlConsents(conn),
@@ -629,9 +631,12 @@ class SqlStorage:
     ``keyring`` encrypts the :class:`storage.db.EncryptedText` columns (none: plaintext).
     """
 
-    def __init__(self, engine: AsyncEngine, keyring: Keyring | None = None) -> None:
+    def __init__(
+        self, engine: AsyncEngine, keyring: Keyring | None = None, now: WallClock = system_now
+    ) -> None:
         self.engine = engine
         self.keyring = keyring
+        self.now = now
         self.personal_data_parts: list[PersonalData] = core_parts()
 
     @property
@@ -642,7 +647,7 @@ class SqlStorage:
     async def transaction(self) -> AsyncIterator[SqlTransaction]:
         # engine.begin(): COMMIT when the block ends normally, ROLLBACK when it raises.
         async with self.engine.begin() as conn:
-            yield SqlTransaction.on(conn, self.keyring)
+            yield SqlTransaction.on(conn, self.keyring, self.now)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -659,7 +664,10 @@ class SqlStorage:
         return True
 
 
-async def open_storage(url: str, keyring: Keyring | None = None) -> SqlStorage:
+async def open_storage(
+    url: str, keyring: Keyring | None = None, *, now: WallClock = system_now
+) -> SqlStorage:
     """A :class:`SqlStorage` for ``url``; the schema must already be migrated
-    (:func:`storage.migrate.upgrade`). With ``keyring``, personal data is encrypted at rest."""
-    return SqlStorage(make_engine(url), keyring)
+    (:func:`storage.migrate.upgrade`). With ``keyring``, personal data is encrypted at rest;
+    bookkeeping timestamps come from ``now`` (the runtime's clock)."""
+    return SqlStorage(make_engine(url), keyring, now)

@@ -2,10 +2,14 @@
 
 Rules of this module:
 
-* :meth:`CoachDesk.route` is the channel's :data:`bot.inbound.InboundRouter`. It takes an invite
-  deep link (``/start c_...``) from any chat, and every input of a chat bound to a coach. Other
-  chats are not touched (``False``): the young person's conversation goes on as before. When the
-  lookup itself fails, the input is passed on rather than lost.
+* The desk is a router of the inbound pipeline (:class:`bot.pipeline.Router`):
+  :meth:`CoachDesk.claims` looks inside the input's transaction, :meth:`CoachDesk.route` handles
+  the claimed input after it. It takes an invite deep link (``/start c_...``) from any chat, and
+  every input of a chat bound to a coach. Other chats are not touched (``False``): the young
+  person's conversation goes on as before. When the lookup itself fails, the input is passed on
+  rather than lost.
+* Coach chats are team chats (:meth:`CoachDesk.is_team`, known in memory from start-up and every
+  lookup): the pipeline does not screen them for crisis words.
 * Only ``case=`` buttons are the desk's: any other button pressed in a coach chat (a safety
   alert's, a privacy one) goes on to the conversation service's button handlers.
 * Coach actions: the card buttons (``case=<n>:accept`` / ``decline`` / ``close:<outcome>``;
@@ -35,10 +39,10 @@ from bot.inbound import Inbound
 from bot.logs import describe
 from bot.service import OutgoingMessage
 from flows.ids import CaseId, PersonId
-from flows.inputs import ButtonPressed, CommandReceived, MediaReceived, TextReceived
+from flows.inputs import ButtonPressed, CommandReceived, MediaReceived, ReminderDue, TextReceived
 from flows.routing.outcomes import OUTCOMES, is_outcome
 from flows.text import Param, Verbatim, msg
-from storage.ports import CASE_OUTCOMES, CaseOutcome, CoachRecord
+from storage.ports import CASE_OUTCOMES, CaseOutcome, CoachRecord, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +72,8 @@ class CoachDesk:
     handoff: Handoff
     relay: Relay
     extensions: list[DeskExtension] = field(default_factory=list)
+    # Chats bound to a coach, as far as this process knows (never screened as young people).
+    team: set[PersonId] = field(default_factory=set)
 
     @property
     def writer(self) -> CardWriter:
@@ -84,6 +90,35 @@ class CoachDesk:
         )
 
     # --- the router -----------------------------------------------------------------------
+
+    def is_team(self, person: PersonId) -> bool:
+        return person in self.team
+
+    async def warm(self) -> None:
+        """Learn the coach chats at start-up (so their first message is not screened)."""
+        async with self.handoff.service.storage.transaction() as tx:
+            coaches = await tx.coaches.all()
+        self.team.update(c.person for c in coaches if c.person is not None)
+
+    async def claims(self, tx: Transaction, inbound: Inbound) -> bool:
+        """Inside the input's transaction: an invite link, or an input of a coach's chat (but
+        not another feature's button)."""
+        event = inbound.event
+        if isinstance(event, ReminderDue):
+            return False
+        if (
+            isinstance(event, CommandReceived)
+            and event.name == "start"
+            and looks_like_invite(event.args)
+        ):
+            return True
+        coach = await tx.coaches.by_person(inbound.person)
+        if coach is None:
+            return False
+        self.team.add(inbound.person)
+        return not (
+            isinstance(event, ButtonPressed) and event.value.partition("=")[0] != CASE_BUTTONS
+        )
 
     async def route(self, inbound: Inbound) -> bool:
         event = inbound.event
@@ -126,6 +161,7 @@ class CoachDesk:
                 if other is not None and other.id != coach_id:
                     raise _ChatTaken
                 await tx.coaches.bind(coach_id, person)
+                self.team.add(person)
                 coach = await tx.coaches.get(coach_id)
         except _ChatTaken:
             return [(person, self._say("coach.invite.taken"))]

@@ -13,8 +13,8 @@ Rules of this module:
   ``routing.no_place``; cases count as ``cases.created``, ``cases.closed.<outcome>`` and
   ``cases.reopened``).
 * After the commit (:meth:`Handoff.after_submit`): the card goes to the coach and the young
-  person hears what happens and by when. The in-transaction hook leaves a note for the
-  after-commit hook of the same input (:attr:`Handoff._notes`).
+  person hears what happens and by when. The in-transaction phase returns a :class:`HandoffNote`
+  that the after-commit phase of the same input receives (:mod:`bot.plugins`).
 * A deadline is N working hours (``OPSTAP_ACCEPT_WITHIN_HOURS``) in the hours of the coach with
   the offer (else the partnership's), skipping Belgian public holidays. Its reminder is
   ``handoff.<case id>.offer.<offer id>`` on the young person (ids only; session version 0: it
@@ -165,7 +165,7 @@ class Place:
 
 
 @dataclass(frozen=True)
-class _Note:
+class HandoffNote:
     place: Place
     case: CaseId | None = None
     refreshed: bool = False
@@ -199,7 +199,6 @@ class Handoff:
     fallback_after_days: int = 5
     chats: CoachChats | None = None
     """Set by the runtime once Telegram is up; without it nothing is tracked."""
-    _notes: dict[PersonId, _Note] = field(default_factory=dict)
     writer: CardWriter = field(init=False)
 
     def __post_init__(self) -> None:
@@ -267,8 +266,9 @@ class Handoff:
 
     async def on_submit(
         self, tx: Transaction, session: Session, effect: Effect, now: datetime
-    ) -> None:
-        """Effect hook of ``SubmitIntake`` (inside the submission's transaction)."""
+    ) -> HandoffNote:
+        """Effect hook of ``SubmitIntake`` (inside the submission's transaction); what it did,
+        for :meth:`after_submit`."""
         person = session.person
         place = self.locate(session)
         if place.partnership is None:
@@ -279,8 +279,7 @@ class Handoff:
             for partnership in self._near(place.nis):
                 await tx.cases.count_blind_spot(month, place.status, place.nis or "", partnership)
             log.info("handoff without a partnership person=%s kind=%s", person, place.status)
-            self._notes[person] = _Note(place)
-            return
+            return HandoffNote(place)
         intake = card_answers(session.answers)
         if place.label:
             intake["place_label"] = place.label
@@ -292,9 +291,8 @@ class Handoff:
         ):
             # Sent again (after /opnieuw): the same case, with the new answers.
             await tx.cases.set_intake(latest.id, intake)
-            self._notes[person] = _Note(place, latest.id, refreshed=True)
             log.info("handoff refreshed case=%s", latest.id)
-            return
+            return HandoffNote(place, latest.id, refreshed=True)
         case = await tx.cases.create(
             person, place.partnership.id, place.nis, session.language, intake, now
         )
@@ -304,13 +302,12 @@ class Handoff:
             await tx.cases.promise(case.id, planned.offer.deadline_at)
         elif isinstance(planned, Escalated):
             await tx.cases.promise(case.id, planned.fallback_at)
-        self._notes[person] = _Note(place, case.id)
+        return HandoffNote(place, case.id)
 
     async def after_submit(
-        self, session: Session, effect: Effect, now: datetime
+        self, session: Session, effect: Effect, note: HandoffNote | None, now: datetime
     ) -> list[OutgoingMessage]:
         """After-commit hook of ``SubmitIntake``: the card out, the young person told."""
-        note = self._notes.pop(session.person, None)
         language = session.language
         if note is None:
             return []

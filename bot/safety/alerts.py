@@ -36,11 +36,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Literal, Protocol
 
-from bot.inbound import Inbound, InboundRouter
 from bot.logs import describe
+from bot.plugins import Registry
 from bot.routing.gazetteer import belgian_public_holidays, load_directory
 from bot.safety.responder import HelpLineResponder
-from bot.service import SAFETY_BUTTONS, ButtonHandler, ConversationService, OutgoingMessage
+from bot.service import SAFETY_BUTTONS, ConversationService, OutgoingMessage
 from flows.ids import CaseId, PartnershipId, PersonId, ReminderKey
 from flows.inputs import ButtonPressed
 from flows.routing.directory import WorkingHours
@@ -49,6 +49,7 @@ from flows.safety.detect import SEVERITY
 from flows.safety.response import CONTINUE, TALK
 from flows.text import msg
 from storage.ports import ReminderRecord, SafetyEventRecord, Storage
+from storage.safety import SafetyEventPart
 
 log = logging.getLogger(__name__)
 
@@ -187,14 +188,22 @@ class SafetyNet:
     ack_minutes: int = 15
     hours_for: Callable[[PartnershipId | None], WorkingHours] = directory_hours
     holidays: Callable[[int], frozenset[date]] = public_holidays
-    _resume: ButtonHandler | None = None
+    name: str = "safety"
+
+    def register(self, registry: Registry) -> None:
+        """The safety net as a feature (:mod:`bot.plugins`): the ``safety=`` buttons (its
+        "continue" brings the question back through the service), the escalation reminders
+        and the hold on everything else while an event is open, the ``safety_events`` part;
+        and it raises the alerts of the service's responder."""
+        registry.button(SAFETY_BUTTONS, self.on_button)
+        registry.reminders(self.on_reminder)
+        registry.hold(self.hold)
+        registry.personal_data(SafetyEventPart())
+        self.responder.alerts = self
 
     def install(self) -> None:
-        """Take the service's ``safety=`` buttons (keeping its "continue" handler) and raise
-        the alerts of the service's responder."""
-        self._resume = self.service.button_handlers.get(SAFETY_BUTTONS)
-        self.service.button_handlers[SAFETY_BUTTONS] = self.on_button
-        self.responder.alerts = self
+        """Plug the safety net into its service."""
+        self.service.add(self)
 
     @property
     def storage(self) -> Storage:
@@ -389,9 +398,8 @@ class SafetyNet:
         if colon and number.isdigit() and action in ("ack", "close"):
             await self.team_button(person, int(number), action)
             return
-        if self._resume is not None:
-            # "continue" (and anything unknown) brings the question back, as before.
-            await self._resume(person, event, language)
+        # "continue" (and anything unknown) brings the question back.
+        await self.service.resume_after_crisis(person)
 
     async def talk(self, person: PersonId, language: str) -> None:
         """"Ik wil met iemand praten": alert the team and say honestly when they read it."""
@@ -450,19 +458,6 @@ class SafetyNet:
         if coordinator is not None:
             team.add(coordinator)
         return team
-
-
-def safety_buttons_first(router: InboundRouter) -> InboundRouter:
-    """Wrap a channel's inbound router (the coach desk, which takes every input of a coach's
-    chat) so that the team's ``safety=`` buttons reach the safety net."""
-
-    async def route(inbound: Inbound) -> bool:
-        event = inbound.event
-        if isinstance(event, ButtonPressed) and event.value.startswith(f"{SAFETY_BUTTONS}="):
-            return False
-        return await router(inbound)
-
-    return route
 
 
 def _closing(hours: WorkingHours, now: datetime) -> datetime:

@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.commands import parse_command
+from bot.inbound import Inbound
 from bot.service import Clock, ConversationService, OutgoingMessage
 from bot.web.channel import WebChannel, new_token, person_for_token
 from flows.inputs import ButtonPressed, Input, TextReceived
@@ -145,11 +146,12 @@ async def post_input(request: web.Request) -> web.StreamResponse:
     if event is None:
         raise web.HTTPBadRequest(text="unknown input")
     if event == "help":
-        await service.crisis_help(person, language_hint=language)
+        await service.pipeline.help(person, language_hint=language)
     elif event == "open":
         await service.open(person, language_hint=language)
     elif not isinstance(event, str):
-        await service.handle(person, event, language_hint=language)
+        # The same pipeline as Telegram: screen, dedupe, route, one input at a time.
+        await service.pipeline.handle(Inbound(person, event, language))
     messages = channel.since(person, after)
     response = web.json_response(
         {"messages": [_message_json(s, m) for s, m in messages], "last": channel.last_seq(person)}

@@ -96,7 +96,7 @@ async def test_a_whole_conversation_at_debug_logs_no_answer_no_token(
         fake.user_sends_command(CHAT, "/start")
         mood = await fake.wait_for_message(CHAT, predicate=has_button("mood=bad"), timeout=10)
         fake.user_presses_button(CHAT, mood.message_id, "mood=bad")
-        await fake.wait_for_message(CHAT, after=mood.index + 1, timeout=10)
+        await fake.wait_for_answer(CHAT, mood, timeout=10)
         fake.user_sends_text(CHAT, CANARY)
         await fake.wait_idle(0.3, timeout=10)
 
@@ -118,7 +118,7 @@ async def test_a_whole_conversation_at_debug_logs_no_answer_no_token(
             CHAT, predicate=has_button("privacy=erase:yes"), timeout=10
         )
         fake.user_presses_button(CHAT, ask.message_id, "privacy=erase:yes")
-        await fake.wait_for_message(CHAT, after=ask.index + 1, timeout=10)
+        await fake.wait_for_answer(CHAT, ask, timeout=10)
         await fake.wait_idle(0.3, timeout=10)
     finally:
         await front.stop()
