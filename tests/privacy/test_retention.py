@@ -148,7 +148,7 @@ async def test_a_failing_part_does_not_stop_the_others(caplog: pytest.LogCapture
 async def test_the_runtime_purges_daily_at_half_past_three_in_brussels(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'opstap.db'}"
     await upgrade(url)
-    settings = Settings(database_url=url, http_port=0, extra={})
+    settings = Settings(database_url=url, http_port=0)
     runtime = await build_runtime(settings)
     await runtime.start()
     try:
