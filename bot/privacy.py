@@ -182,8 +182,12 @@ class PrivacyDesk:
     def _overview(self, current: Mapping[str, ConsentRecord], language: str) -> OutgoingMessage:
         parts: list[Msg] = [msg("privacy.consents.title")]
         rows: list[tuple[tuple[str, str], ...]] = []
-        for category_id in self.categories:
+        for category_id, category in self.categories.items():
             record = current.get(category_id)
+            if category.legacy and record is None:
+                # The one consent for all sensitive domains from before: only for those who
+                # gave or refused it, so they can still withdraw or see it.
+                continue
             state: Msg
             if record is None:
                 state = msg("privacy.consent.state.none")

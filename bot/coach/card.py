@@ -22,6 +22,7 @@ from bot.i18n import Translator
 from bot.service import OutgoingMessage
 from bot.splitting import MAX_TEXT, split_text
 from flows.intake.contact import format_phone
+from flows.intake.domains import CONSENT_CATEGORIES, DOMAIN_IDS, consent_key, domain
 from flows.intake.flow import CONTACTS, HELPS, MOMENTS
 from flows.routing.card import rated_domains, urgency
 from flows.session import JsonValue
@@ -127,7 +128,11 @@ class CardWriter:
         items = []
         for item in rated:
             score = _FACES.get(item.rating) or self.text(f"coach.rating.{item.rating}")
-            items.append(f"{self.domain(item.domain)} {score}")
+            # The young person's own words for the domain, and the ZRM 2017 domain(s) it
+            # belongs to: a self-rating, not the coach's ZRM score.
+            zrm = "/".join(domain(item.domain).zrm) if item.domain in DOMAIN_IDS else ""
+            label = f"{self.domain(item.domain)} (ZRM: {zrm})" if zrm else self.domain(item.domain)
+            items.append(f"{label} {score}")
         return self.text("coach.card.ratings", line=Verbatim(" · ".join(items)))
 
     def _help(self, intake: Mapping[str, JsonValue]) -> str:
@@ -164,6 +169,15 @@ class CardWriter:
         )
 
     def _consent(self, intake: Mapping[str, JsonValue]) -> str:
+        asked = {c: intake.get(consent_key(c)) for c in CONSENT_CATEGORIES}
+        if any(v in ("yes", "no") for v in asked.values()):
+            return "\n".join(
+                self.text(
+                    f"coach.card.consent.{c}.{'yes' if v == 'yes' else 'no'}"
+                )
+                for c, v in asked.items()
+                if v in ("yes", "no")
+            )
         consent = intake.get("consent_sensitive")
         if consent == "yes":
             return self.text("coach.card.consent.yes")

@@ -5,10 +5,10 @@ Rules of this module:
 * Pure. ``bot/coach/card.py`` renders the result in Dutch and splits it for Telegram.
 * :func:`card_answers` is the only way intake answers reach a coach: it keeps the keys the card
   shows and nothing else. Ratings and help wishes of the sensitive domains (health, addiction,
-  justice) are kept only when the young person explicitly said yes to sharing them; without
-  that "yes" a sensitive domain is dropped everywhere, also from the domains found in their own
-  words. Their own words are kept: they wrote them as their question, and the summary told them
-  who will read it.
+  justice) are kept only when the young person explicitly said yes to sharing that category;
+  without that "yes" a sensitive domain is dropped everywhere, also from the domains found in
+  their own words. Their own words are kept: they wrote them as their question, and the
+  summary told them who will read it.
 * Skipped answers (:data:`flows.engine.SKIPPED`) are left out rather than shown as a value.
 * Urgency is a reading aid for the coach, computed from the young person's self-ratings: not a
   ZRM score and not a safety assessment (the safety net raises its own alerts).
@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from flows.engine import SKIPPED
-from flows.intake.domains import DOMAIN_IDS, SENSITIVE
+from flows.engine import UNANSWERED
+from flows.intake.domains import CONSENT_CATEGORIES, DOMAIN_IDS, consent_key, shared
 from flows.session import JsonValue
 
 __all__ = [
@@ -46,6 +46,9 @@ CARD_KEYS = (
     "contact_email",
     "moment",
     "consent_sensitive",
+    *(consent_key(c) for c in CONSENT_CATEGORIES),
+    "place_route",
+    "more_domains",
 )
 _NOT_A_NUMBER = ("dont_know", "rather_not")
 
@@ -60,24 +63,25 @@ class RatedDomain:
 
 
 def _present(value: JsonValue) -> bool:
-    return value is not None and value != SKIPPED and value != ""
+    return value is not None and value not in UNANSWERED and value != ""
 
 
 def card_answers(answers: Mapping[str, JsonValue]) -> dict[str, JsonValue]:
     """The answers a coach may see (see the module rules)."""
-    consent = answers.get("consent_sensitive") == "yes"
-
-    def shared(domain: str) -> bool:
-        return consent or domain not in SENSITIVE
+    def visible(domain: str) -> bool:
+        return shared(answers, domain)
 
     kept: dict[str, JsonValue] = {
         key: answers[key] for key in CARD_KEYS if key in answers and _present(answers[key])
     }
     raw_domains = answers.get("domains")
     if isinstance(raw_domains, list):
-        kept["domains"] = [d for d in DOMAIN_IDS if d in raw_domains and shared(d)]
+        kept["domains"] = [d for d in DOMAIN_IDS if d in raw_domains and visible(d)]
+    raw_more = answers.get("more_domains")
+    if isinstance(raw_more, list):
+        kept["more_domains"] = [d for d in DOMAIN_IDS if d in raw_more and visible(d)]
     for domain in DOMAIN_IDS:
-        if not shared(domain):
+        if not visible(domain):
             continue
         for key in (f"rating_{domain}", f"help_{domain}"):
             if key in answers and _present(answers[key]):
