@@ -33,6 +33,15 @@ COACH_LANGUAGE = "nl"
 CASE_BUTTONS = "case"
 _TAG = re.compile(r"Dossier #(\d{1,9})\b")
 _FACES = {"1": "1😟", "2": "2🙁", "3": "3😐", "4": "4🙂", "5": "5😄"}
+# Per consent category and whether it was given: what the card says about it.
+_CONSENT_LINES = {
+    ("health", True): "coach.card.consent.health.yes",
+    ("health", False): "coach.card.consent.health.no",
+    ("addiction", True): "coach.card.consent.addiction.yes",
+    ("addiction", False): "coach.card.consent.addiction.no",
+    ("justice", True): "coach.card.consent.justice.yes",
+    ("justice", False): "coach.card.consent.justice.no",
+}
 # Room for the part header ("📁 Dossier #123456 (2/3)") above a chunk.
 _HEADER_ROOM = 48
 
@@ -172,9 +181,7 @@ class CardWriter:
         asked = {c: intake.get(consent_key(c)) for c in CONSENT_CATEGORIES}
         if any(v in ("yes", "no") for v in asked.values()):
             return "\n".join(
-                self.text(
-                    f"coach.card.consent.{c}.{'yes' if v == 'yes' else 'no'}"
-                )
+                self.text(_CONSENT_LINES[(c, v == "yes")])
                 for c, v in asked.items()
                 if v in ("yes", "no")
             )

@@ -924,7 +924,8 @@ def build_intake_flow(
 
     def after_name(session: Session) -> StepId:
         place = session.answer("place_text")
-        if (place is None or place in UNANSWERED) and S_PLACE_AGAIN not in session.history and (
+        missing = place is None or (isinstance(place, str) and place in UNANSWERED)
+        if missing and S_PLACE_AGAIN not in session.history and (
             session.answer("place_route") is None
         ):
             return S_PLACE_AGAIN
@@ -1208,7 +1209,7 @@ def summary_rows(session: Session) -> list[Msg]:
     for d in rated:
         rating = _answer_text(a(rating_key(d)), RATINGS)
         helped = a(help_key(d))
-        if helped is not None and helped not in UNANSWERED:
+        if helped is not None and not (isinstance(helped, str) and helped in UNANSWERED):
             helps = _answer_text(helped, HELPS)
             rating = msg("intake.summary.with_help", rating=rating, help=helps)
         rows.append(_line(domain(d).label, rating))

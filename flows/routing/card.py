@@ -63,7 +63,9 @@ class RatedDomain:
 
 
 def _present(value: JsonValue) -> bool:
-    return value is not None and value not in UNANSWERED and value != ""
+    if isinstance(value, str):
+        return value not in UNANSWERED and value != ""
+    return value is not None
 
 
 def card_answers(answers: Mapping[str, JsonValue]) -> dict[str, JsonValue]:

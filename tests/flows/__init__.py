@@ -579,7 +579,6 @@ SCENARIOS: Mapping[str, list[Action]] = {
         ("text", "oui"),
         ("text", "je ne sais pas"),
         ("text", "vingt-deux"),
-        ("media", "edited"),
         ("text", "Louvain"),
         ("cmd", "taal"),
         ("text", "English"),
@@ -595,6 +594,13 @@ SCENARIOS: Mapping[str, list[Action]] = {
         ("cmd", "taal"),
         ("tap", "_language=ar"),
         ("text", "لا أعرف"),
+    ],
+    # An edited text gets a fitting answer, not "I cannot look at photos".
+    "edited_message": [
+        *START,
+        ("text", "ik zoek werk"),
+        ("media", "edited"),
+        ("tap", "words_confirm=yes"),
     ],
     # One consent per category, each saying what the coach sees; "no" still gives help.
     "consent_per_category": [
