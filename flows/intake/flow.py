@@ -114,6 +114,9 @@ S_PLACE_POSTCODE = StepId("place_postcode")
 S_PLACE_UNCOVERED = StepId("place_uncovered")
 S_PLACE_END = StepId("place_end")
 S_PLACE_AGAIN = StepId("place_again")
+# Resting steps of sessions saved before issue 14 (kept so such a session goes on).
+S_LEGACY_CONSENT = StepId("consent")
+S_LEGACY_PLACE_OUTSIDE = StepId("place_outside")
 S_MORE = StepId("more")
 S_CONTACT = StepId("contact")
 S_CONTACT_PHONE = StepId("contact_phone")
@@ -785,6 +788,19 @@ def build_intake_flow(
             follow_up=lambda _s, v: S_PLACE_END if v == "stop" else None,
             next=after_place,
         ),
+        # Sessions saved before coverage came at the place question may rest on the old
+        # "outside Flanders" question: it now offers the same as ``place_uncovered``.
+        Step(
+            id=S_LEGACY_PLACE_OUTSIDE,
+            prompt=uncovered_prompt,
+            label=msg("intake.place.label"),
+            options=uncovered_options,
+            store="place_route",
+            skippable=False,
+            on_answer=uncovered_answered,
+            follow_up=lambda _s, v: S_PLACE_END if v == "stop" else None,
+            next=after_place,
+        ),
         Step(
             id=S_PLACE_END,
             prompt=msg("intake.place.end"),
@@ -834,6 +850,42 @@ def build_intake_flow(
             return session.without_answers(*keys).with_answers(**kept), (record,)
 
         return answered
+
+    # Sessions saved before per-category consent may rest on the one consent question for all
+    # three categories; it still works for them (new sessions never reach it).
+    legacy_keys = tuple(k for d in CONSENT_DOMAINS[LEGACY_CONSENT]
+                        for k in (rating_key(d), help_key(d)))
+
+    def legacy_consent_answered(
+        session: Session, value: JsonValue, at: datetime
+    ) -> tuple[Session, tuple[Effect, ...]]:
+        given = value == "yes"
+        record = RecordConsent(LEGACY_CONSENT, given, notice_version, at)
+        if given:
+            return session, (record,)
+        sensitive = CONSENT_DOMAINS[LEGACY_CONSENT]
+        kept: dict[str, JsonValue] = {
+            key: [d for d in _ids(session.answer(key)) if d not in sensitive]
+            for key in ("domains", "more_domains")
+            if key in session.answers
+        }
+        return session.without_answers(*legacy_keys).with_answers(**kept), (record,)
+
+    steps.append(
+        Step(
+            id=S_LEGACY_CONSENT,
+            prompt=lambda _s: (msg("intake.consent.ask"), msg("intake.consent.why")),
+            label=CONSENT_LABELS["health"],
+            options=(
+                option("yes", msg("intake.consent.yes")),
+                option("no", msg("intake.consent.no")),
+            ),
+            store=consent_key(LEGACY_CONSENT),
+            skippable=False,
+            on_answer=legacy_consent_answered,
+            next=_next_domain,
+        )
+    )
 
     for category in CONSENT_CATEGORIES:
         steps.append(

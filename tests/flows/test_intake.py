@@ -821,3 +821,28 @@ def test_phone_validation_never_crashes_and_only_returns_e164(text: str) -> None
 )
 def test_email_addresses(typed: str, expected: str | None) -> None:
     assert normalise_email(typed) == expected
+
+
+@pytest.mark.parametrize(
+    ("step", "answers", "tap", "then"),
+    [
+        ("consent", {"domains": ["mental"], "place_status": "ok"}, "consent=yes", "domain_mental"),
+        ("consent", {"domains": ["mental", "work"]}, "consent=no", "domain_work"),
+        ("place_outside", {"place_status": "outside_flanders", "place_region": "brussels"},
+         "place_outside=fallback", "more"),
+    ],
+)
+def test_a_session_saved_on_a_question_that_moved_still_goes_on(
+    flow: Flow, step: str, answers: dict[str, object], tap: str, then: str
+) -> None:
+    # Sessions stored before issue 14 may rest on the old consent or "outside" question.
+    from datetime import UTC, datetime
+
+    from flows.ids import FlowId, PersonId, StepId
+    from flows.session import Session
+
+    at = datetime(2026, 1, 5, 10, tzinfo=UTC)
+    old = Session(PersonId("tg:9"), FlowId("intake"), StepId(step), "nl", at, at, version=9,
+                  answers=answers, history=(StepId("words"),))  # type: ignore[arg-type]
+    moved = resume(flow, old, ButtonPressed(tap, at)).session
+    assert moved.step == then
