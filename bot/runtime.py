@@ -227,6 +227,7 @@ async def build_runtime(
         holidays=coach_side.handoff.holidays,
     )
     coach_side.desk.extensions.append(appointments.desk)
+    appointments.context.sender = coach_side.handoff.send
     PrivacyDesk(service, notifier=coach_side.relay, timezone=settings.timezone).install()
     safety_chat = (
         None if settings.safety_chat_id is None else PersonId(f"tg:{settings.safety_chat_id}")
