@@ -250,6 +250,10 @@ async def build_runtime(
     add_routes(http)
     # Rate limits, a bound on new anonymous identities, 4xx for malformed requests, no-store.
     install_limits(http)
+    from bot.team.wiring import install_team
+
+    install_team(http, settings, service, handoff=coach_side.handoff, relay=coach_side.relay,
+                 booking=appointments.booking)
     telegram = None
     if settings.telegram_token is not None:
         from bot.telegram.app import WEBHOOK_PATH, TelegramFrontDoor

@@ -598,6 +598,10 @@ class SqlTransaction:
     appointments: SqlAppointments
     ratings: SqlRatings
     reachability: SqlReachability
+    # The connection and keyring, for feature repositories that live outside this module
+    # (storage.team_sql.team_of): same transaction, no new field per feature.
+    conn: AsyncConnection | None = None
+    keyring: Keyring | None = None
 
     @classmethod
     def on(cls, conn: AsyncConnection, keyring: Keyring | None = None) -> SqlTransaction:
@@ -614,6 +618,8 @@ class SqlTransaction:
             appointments=SqlAppointments(conn, keyring),
             ratings=SqlRatings(conn, keyring),
             reachability=SqlReachability(conn),
+            conn=conn,
+            keyring=keyring,
         )
 
 

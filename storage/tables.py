@@ -170,3 +170,6 @@ from storage import routing as _routing  # noqa: E402, F401
 
 # So do the safety events (storage/safety.py).
 from storage import safety as _safety  # noqa: E402, F401
+
+# The team dashboard's accounts, sessions, audit log and notes (storage/team.py).
+from storage import team as _team  # noqa: E402, F401
