@@ -63,6 +63,7 @@ from flows.inputs import (
     ReminderDue,
     TextReceived,
 )
+from flows.languages import BACK_WORDS, SKIP_WORDS
 from flows.replies import intent, normalise
 from flows.session import JsonValue, Session
 from flows.text import Msg, msg
@@ -803,7 +804,15 @@ def _natural(flow: Flow, session: Session, event: TextReceived) -> Input | None:
             for button in buttons:
                 if normalise(flow.say(button.label, language)) == clean:
                     return ButtonPressed(button.value, event.at)
-    meaning = intent(event.text, session.language)
+    lowered = event.text.strip().casefold()
+    # Each language's own back and skip words (flows/languages.py), then the natural replies.
+    meaning: str | None
+    if lowered in BACK_WORDS:
+        meaning = "back"
+    elif lowered in SKIP_WORDS:
+        meaning = "skip"
+    else:
+        meaning = intent(event.text, session.language)
     if meaning is None:
         return None
     if meaning == "stop":

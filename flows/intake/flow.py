@@ -82,12 +82,13 @@ from flows.intake.domains import (
     domain,
 )
 from flows.intake.lexicon import DomainLexicon
+from flows.languages import CODES
 from flows.replies import number_in_words, rating_in_words
 from flows.session import JsonValue, Session
 from flows.text import Msg, Param, Verbatim, msg
 
 INTAKE = FlowId("intake")
-LANGUAGES = ("nl", "en", "fr", "ar", "tr", "uk")
+LANGUAGES = CODES  # one list for all: flows/languages.py
 # One gentle nudge after a day, one more after three days, then silence (quiet hours are the
 # scheduler's job).
 NUDGES = (timedelta(hours=24), timedelta(hours=72))
@@ -382,7 +383,6 @@ def build_intake_flow(
     lexicon: DomainLexicon,
     *,
     notice_version: str,
-    retention_days: int = 30,
     place_check: PlaceChecker | None = None,
     coverage: Coverage | None = None,
     say: Callable[[Msg, str], str] | None = None,
@@ -390,7 +390,6 @@ def build_intake_flow(
     """The intake for these data.
 
     * ``notice_version``: the privacy notice shown, kept with every consent.
-    * ``retention_days``: how long a paused or abandoned intake is kept (said on ``/stop``).
     * ``place_check``: resolves the typed place; without it the text is stored as typed.
     * ``coverage``: per region, the general services and the fallback team.
     * ``say``: how ``bot/`` renders a message, so that a typed button label is recognised.
@@ -421,7 +420,7 @@ def build_intake_flow(
         ),
         Step(
             id=S_WELCOME_PRIVACY,
-            prompt=msg("intake.welcome.privacy", days=retention_days),
+            prompt=msg("intake.welcome.privacy"),
             label=msg("intake.welcome.label"),
             options=(
                 option("start", msg("intake.welcome.start")),
@@ -1128,7 +1127,7 @@ def build_intake_flow(
         languages=LANGUAGES,
         on_finish=finish,
         nudges=NUDGES,
-        pause_message=msg("intake.paused", days=retention_days),
+        pause_message=msg("intake.paused"),
         say=say,
     )
 

@@ -396,7 +396,9 @@ def test_a_fallback_team_must_be_a_partnership_with_the_fallback_role() -> None:
     from flows.routing.directory import check_directory
 
     data = dict(load_directory_mapping())
-    fallback = dict(data["fallback"])  # type: ignore[arg-type]
+    raw = data["fallback"]
+    assert isinstance(raw, dict)
+    fallback = dict(raw)
     fallback["team"] = "boest-your-future"
     data["fallback"] = fallback
     problems = check_directory(yaml.safe_load(yaml.safe_dump(data)), load_gazetteer())

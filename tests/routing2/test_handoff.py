@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from bot.coach.handoff import offer_key
 from flows.ids import CaseId, PartnershipId, PersonId, ReminderKey
-from flows.session import JsonValue
 from storage.ports import ReminderRecord
 from tests.routing2.conftest import YOUNG, Harness, local, make_harness
 
@@ -319,14 +319,14 @@ VANGNET = PartnershipId("opstap-vangnet")
     ids=["blind-spot", "brussels", "withheld"],
 )
 async def test_a_question_sent_to_the_fallback_team_becomes_a_case_for_that_team(
-    harness: Harness, answers: dict[str, JsonValue]
+    harness: Harness, answers: dict[str, Any]
 ) -> None:
     # Issue 14: where no partnership works, the young person chose at the place question to
     # send their question anyway; the fallback team the flow named gets a case and a card.
     h = harness
     lotte = await h.add_coach("Lotte", chat=5001)
     vera = await h.add_coach("Vera", chat=5009, partnership=VANGNET)
-    await h.submit(**answers, place_route="fallback", place_team="Opstap Vangnet")
+    await h.submit(YOUNG, **answers, place_route="fallback", place_team="Opstap Vangnet")
     case = await h.case()
     assert case is not None and case.partnership == VANGNET
     assert h.texts(lotte.person) == []  # type: ignore[arg-type]
