@@ -75,7 +75,7 @@ async def _service_inputs(url: str | None, count: int) -> float:
     else:
         await upgrade(url)
         storage = await open_storage(url)
-    channel = WebChannel()
+    channel = WebChannel(storage)
     service = ConversationService(
         storage=storage, flows=build_flows(), entry=next(iter(build_flows())),
         channels={"web": channel}, translator=Translator.from_dir(), clock=SystemClock(),

@@ -84,8 +84,14 @@ def available_languages(locales_dir: Path) -> tuple[str, ...]:
 class Translator:
     """Renders :class:`Msg` values; one instance serves every person."""
 
-    def __init__(self, catalogs: Mapping[str, Catalog]) -> None:
+    def __init__(self, catalogs: Mapping[str, Catalog], *, variant: str | None = None) -> None:
         self._catalogs = dict(catalogs)
+        self._variant = variant
+
+    def variant(self, channel: str) -> Translator:
+        """The same catalogs where ``<channel>.<id>``, when a catalog has it, replaces ``<id>``:
+        a channel's own wording (the web chat does not say that Telegram carries messages)."""
+        return Translator(self._catalogs, variant=channel)
 
     @classmethod
     def from_dir(cls, locales_dir: Path = DEFAULT_LOCALES_DIR) -> Translator:
@@ -98,12 +104,16 @@ class Translator:
         return tuple(self._catalogs)
 
     def lookup(self, message_id: str, language: str) -> str:
+        candidates = (message_id,) if self._variant is None else (
+            f"{self._variant}.{message_id}", message_id
+        )
         for lang in (language, SOURCE_LANGUAGE):
             catalog = self._catalogs.get(lang)
             if catalog is not None:
-                text = catalog.entries.get(message_id)
-                if text:
-                    return text
+                for candidate in candidates:
+                    text = catalog.entries.get(candidate)
+                    if text:
+                        return text
         return message_id
 
     def render(self, part: Part | Param, language: str) -> str:

@@ -72,6 +72,7 @@ from storage.tables import (
     SESSIONS,
     WEB_IDENTITIES,
 )
+from storage.web_transcript_sql import SqlWebTranscript
 
 PING_TIMEOUT_S = 5.0
 
@@ -569,6 +570,7 @@ class SqlTransaction:
     appointments: SqlAppointments
     ratings: SqlRatings
     reachability: SqlReachability
+    web_transcript: SqlWebTranscript
 
     @classmethod
     def on(cls, conn: AsyncConnection, keyring: Keyring | None = None) -> SqlTransaction:
@@ -585,6 +587,7 @@ class SqlTransaction:
             appointments=SqlAppointments(conn, keyring),
             ratings=SqlRatings(conn, keyring),
             reachability=SqlReachability(conn),
+            web_transcript=SqlWebTranscript(conn, keyring),
         )
 
 
