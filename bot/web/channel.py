@@ -149,6 +149,9 @@ class _Waiters:
 
 
 class WebChannel:
+    # Texts with a ``web.<id>`` entry (bot/i18n.py) are worded for the web: no Telegram.
+    text_variant = "web"
+
     def __init__(
         self,
         storage: Storage,

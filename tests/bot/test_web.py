@@ -16,6 +16,7 @@ from bot.service import ConversationService, OutgoingMessage
 from bot.web.app import CHANNEL_KEY, CLOCK_KEY, COOKIE, SECURE_KEY, SERVICE_KEY, add_routes
 from bot.web.channel import WebChannel, person_for_token
 from flows.hello import FLOW as HELLO
+from flows.ids import PersonId
 from storage.memory import MemoryStorage
 from tests.bot.fakes import id_translator
 
@@ -188,3 +189,23 @@ async def test_the_page_speaks_the_browser_language(client: TestClient) -> None:
     body = await response.text()
     assert '<html lang="ar" dir="rtl">' in body
     assert "{{" not in body
+
+
+async def test_the_web_gets_its_own_wording_of_a_text() -> None:
+    storage = MemoryStorage()
+    clock = FrozenClock(T0)
+    channel = WebChannel(storage, clock=clock)
+    service = ConversationService(
+        storage=storage,
+        flows={HELLO.id: HELLO},
+        entry=HELLO.id,
+        channels={"web": channel},
+        translator=id_translator(entries={"web.hello.greet": "Hallo van de webchat"}),
+        clock=clock,
+    )
+    person = PersonId("web:anna")
+    await service.open(person)
+    texts = [e.body["text"] for e in (await channel.read(person, 0)).entries]
+    assert texts == ["Hallo van de webchat", "hello.mood.ask"]
+    # Other channels keep the plain text.
+    assert service.translator_for(PersonId("tg:1")).lookup("hello.greet", "nl") == "hello.greet"
