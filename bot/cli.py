@@ -76,7 +76,13 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     # Redaction is the second line of defence; our own logs never hold a token or a key.
     keys = tuple(part.partition(":")[2].strip() for part in (settings.secret_key or "").split(","))
-    configure_logging(settings.log_level, (settings.telegram_token or "", *keys))
+    from sqlalchemy.engine import make_url
+
+    password = make_url(settings.database_url).password
+    configure_logging(
+        settings.log_level,
+        (settings.telegram_token or "", *keys, str(password) if password else ""),
+    )
     from storage.migrate import upgrade
 
     if command == "migrate":
@@ -95,13 +101,21 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return asyncio.run(_coach())
     if command == "run":
+        import logging
+
         from bot.runtime import serve
 
         async def _run() -> None:
             await upgrade(settings.database_url)
             await serve(settings)
 
-        asyncio.run(_run())
+        try:
+            asyncio.run(_run())
+        except Exception:
+            # Through the logging filter: a traceback printed by Python itself could quote
+            # the token or a key.
+            logging.getLogger("opstap").critical("opstap stopped on an error", exc_info=True)
+            return 1
         return 0
     raise AssertionError(command)
 

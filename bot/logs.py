@@ -1,8 +1,9 @@
 """Logging set-up: useful for operators, useless to an eavesdropper.
 
 Rules: records never hold message text, answers, names or tokens. Our own code logs ids only;
-as a second line of defence a filter redacts anything shaped like a bot token, and httpx (which
-logs request URLs, holding the token, at INFO) is held at WARNING.
+as a second line of defence a filter redacts anything shaped like a bot token (and the secrets
+it is given) in the message and in the traceback, and httpx (which logs request URLs, holding
+the token, at INFO) is held at WARNING.
 """
 
 from __future__ import annotations
@@ -31,7 +32,18 @@ class RedactTokens(logging.Filter):
         if cleaned != message:
             record.msg = cleaned
             record.args = None
+        # A traceback quotes exception messages (PTB's InvalidToken names the token): the
+        # formatter uses exc_text when it is set, so it gets the cleaned text.
+        if record.exc_info and record.exc_info[0] is not None:
+            record.exc_text = self._clean(_FORMATTER.formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = self._clean(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._clean(record.stack_info)
         return True
+
+
+_FORMATTER = logging.Formatter()
 
 
 def configure_logging(level: str, secrets: tuple[str, ...] = ()) -> None:

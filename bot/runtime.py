@@ -1,10 +1,15 @@
 """The composition root: builds every part from settings and runs them together.
 
 Rules: this is the only module that knows every concrete adapter. Start-up order is storage,
-service, HTTP, scheduler, Telegram; shutdown is the reverse, bounded so Ctrl-C or SIGTERM stop
-the process within 5 seconds. Storage gets the keyring from the settings (encryption at rest);
-features register their :class:`storage.ports.PersonalData` parts on
-``storage.personal_data_parts`` here. The retention purge runs daily at 03:30 local time.
+service, HTTP, scheduler, Telegram. Telegram starts in the background: a Bot API that is down or
+rejects the token is tried again with back-off (:data:`TELEGRAM_RETRY`) while the web chat and
+the tick run, and only the error's type is logged (PTB's messages quote the token).
+Shutdown (Ctrl-C, SIGTERM) is graceful and bounded by :data:`STOP_WITHIN`: new HTTP requests get
+503, the tick finishes its sends in flight and gives back the reminders it still holds,
+Telegram works off the updates it has, then HTTP and storage close. Storage gets the keyring
+from the settings (encryption at rest); features register their
+:class:`storage.ports.PersonalData` parts on ``storage.personal_data_parts`` here. The
+retention purge runs daily at 03:30 local time.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -42,7 +48,14 @@ from storage.safety import SafetyEventPart
 from storage.sql import open_storage
 
 log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_BODY = 256 * 1024
+# Seconds between attempts to reach the Bot API at start-up: doubling, then every minute.
+TELEGRAM_RETRY = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
+# The whole graceful stop, and the parts of it.
+STOP_WITHIN = 9.0
+TICK_STOP = 3.0
+TELEGRAM_STOP = 4.0
 
 
 @dataclass
@@ -56,8 +69,11 @@ class Runtime:
     _runner: web.AppRunner | None = None
     _scheduler: AsyncIOScheduler | None = None
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    _telegram_start: asyncio.Task[None] | None = None
+    telegram_ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
+        self.http.middlewares.append(self._refuse_while_stopping)
         self._runner = web.AppRunner(self.http, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
@@ -88,10 +104,46 @@ class Runtime:
         scheduler.start()
         self._scheduler = scheduler
         if self.telegram is not None:
-            from bot.telegram.app import TelegramFrontDoor
+            self._telegram_start = asyncio.create_task(self._start_telegram())
 
-            assert isinstance(self.telegram, TelegramFrontDoor)
-            await self.telegram.start()
+    async def _start_telegram(self) -> None:
+        from bot.telegram.app import TelegramFrontDoor
+
+        assert isinstance(self.telegram, TelegramFrontDoor)
+        attempt = 0
+        while not self._stopping.is_set():
+            try:
+                await self.telegram.start()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                wait = TELEGRAM_RETRY[min(attempt, len(TELEGRAM_RETRY) - 1)]
+                attempt += 1
+                # The type only: PTB's messages and tracebacks quote the token.
+                log.error(
+                    "telegram start failed error=%s attempt=%d retry_in=%.0fs",
+                    type(error).__name__, attempt, wait,
+                )
+                await self.telegram.reset()
+                try:
+                    await asyncio.wait_for(self._stopping.wait(), timeout=wait)
+                except TimeoutError:
+                    continue
+                return
+            else:
+                if attempt:
+                    log.info("telegram started attempt=%d", attempt + 1)
+                self.telegram_ready.set()
+                return
+
+    @web.middleware
+    async def _refuse_while_stopping(
+        self, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        if self._stopping.is_set():
+            # Telegram and the page try again later, against the next process.
+            raise web.HTTPServiceUnavailable(headers={"Retry-After": "5"})
+        return await handler(request)
 
     async def _tick(self) -> None:
         try:
@@ -108,18 +160,37 @@ class Runtime:
             log.error("retention failed error=%s", describe(error))
 
     async def stop(self) -> None:
+        # From here on every HTTP request gets 503 (the middleware above).
+        self._stopping.set()
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
-        if self.telegram is not None:
+        if self._telegram_start is not None and not self._telegram_start.done():
+            self._telegram_start.cancel()
+            await asyncio.gather(self._telegram_start, return_exceptions=True)
+
+        async def stop_tick() -> None:
+            try:
+                await self.tick.stop(within=TICK_STOP)
+            except Exception as error:
+                log.error("tick did not stop cleanly error=%s", describe(error))
+
+        async def stop_telegram() -> None:
+            if self.telegram is None or not self.telegram_ready.is_set():
+                return
             from bot.telegram.app import TelegramFrontDoor
 
             assert isinstance(self.telegram, TelegramFrontDoor)
             try:
-                await asyncio.wait_for(self.telegram.stop(), timeout=3)
-            except (TimeoutError, Exception):
-                log.warning("telegram did not stop cleanly")
+                await asyncio.wait_for(self.telegram.stop(), timeout=TELEGRAM_STOP)
+            except (TimeoutError, Exception) as error:
+                log.warning("telegram did not stop cleanly error=%s", type(error).__name__)
+
+        await asyncio.gather(stop_tick(), stop_telegram())
         if self._runner is not None:
-            await asyncio.wait_for(self._runner.cleanup(), timeout=2)
+            try:
+                await asyncio.wait_for(self._runner.cleanup(), timeout=1.5)
+            except TimeoutError:
+                log.warning("http did not stop cleanly")
         await self.service.storage.close()
 
 
@@ -228,6 +299,6 @@ async def serve(settings: Settings) -> None:
     await stop.wait()
     log.info("stopping")
     try:
-        await asyncio.wait_for(runtime.stop(), timeout=4.5)
+        await asyncio.wait_for(runtime.stop(), timeout=STOP_WITHIN)
     except TimeoutError:
         log.warning("shutdown took too long")

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from bot.delivery import NoChannel, delivery_is_strict
 from bot.i18n import Translator
 from bot.logs import describe
 from flows.effects import (
@@ -468,6 +469,9 @@ class ConversationService:
     async def _deliver(self, person: PersonId, messages: Sequence[OutgoingMessage]) -> None:
         channel = self._channel(person)
         if channel is None:
+            if delivery_is_strict():
+                # A reminder: left for a process that has this channel (bot.delivery).
+                raise NoChannel(person.split(":", 1)[0])
             log.error("no channel for person=%s", person)
             return
         for message in messages:

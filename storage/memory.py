@@ -33,6 +33,7 @@ from storage.codec import session_from_row, session_to_row, to_utc
 from storage.crypto import Keyring
 from storage.personal import core_parts
 from storage.ports import (
+    REMINDER_LEASE,
     AccessAction,
     AccessRecord,
     ConsentRecord,
@@ -244,7 +245,8 @@ class MemoryReminders:
         *,
         worker: str,
         limit: int = 50,
-        lease: timedelta = timedelta(minutes=5),
+        lease: timedelta = REMINDER_LEASE,
+        prefixes: tuple[str, ...] | None = None,
     ) -> list[ReminderRecord]:
         if limit <= 0:
             return []
@@ -253,8 +255,11 @@ class MemoryReminders:
         due = [
             r
             for r in self._state.reminders.values()
-            if (r.status == "pending" and r.due_at <= now)
-            or (r.status == "claimed" and r.claimed_at is not None and r.claimed_at <= expired)
+            if (prefixes is None or r.person.startswith(prefixes))
+            and (
+                (r.status == "pending" and r.due_at <= now)
+                or (r.status == "claimed" and r.claimed_at is not None and r.claimed_at <= expired)
+            )
         ]
         due.sort(key=lambda r: (r.due_at, r.id))
         claimed: list[ReminderRecord] = []
@@ -270,6 +275,19 @@ class MemoryReminders:
             self._state.reminders[reminder.id] = updated
             claimed.append(updated.record())
         return claimed
+
+    async def release_claims(self, worker: str) -> int:
+        mine = [
+            r for r in self._state.reminders.values()
+            if r.status == "claimed" and r.claimed_by == worker
+        ]
+        for r in mine:
+            superseded = self._pending_with(r.person, r.key, r.id)
+            self._state.reminders[r.id] = replace(
+                r, status="cancelled" if superseded else "pending", claimed_by=None,
+                claimed_at=None, attempts=max(r.attempts - 1, 0), updated_at=_now(),
+            )
+        return len(mine)
 
     def _finish(self, reminder_id: int, **changes: Any) -> None:
         reminder = self._state.reminders.get(reminder_id)

@@ -44,6 +44,10 @@ _ERROR_CODE = re.compile(rf"[A-Za-z0-9_.:\-]{{1,{ERROR_CODE_MAX}}}")
 _TOKEN_HASH = re.compile(r"[0-9a-f]{64}")
 
 
+# How long a claimed reminder belongs to its worker. Short, so the reminders of a worker that
+# was killed mid-send go out within a minute; the tick bounds every send well below it.
+REMINDER_LEASE = timedelta(seconds=40)
+
 class VersionConflict(Exception):
     """The session changed (or appeared) since it was read: re-read and re-apply the input."""
 
@@ -189,12 +193,20 @@ class ReminderRepository(Protocol):
         *,
         worker: str,
         limit: int = 50,
-        lease: timedelta = timedelta(minutes=5),
+        lease: timedelta = REMINDER_LEASE,
+        prefixes: tuple[str, ...] | None = None,
     ) -> list[ReminderRecord]:
         """Claim up to ``limit`` reminders for ``worker``: pending ones due at ``now`` and
         claimed ones whose lease (``claimed_at + lease``) has run out because their worker died.
         Each claim counts an attempt. Two workers never get the same reminder from one call.
+        With ``prefixes`` (``("tg:", "web:")``) only reminders of persons whose id starts with
+        one of them: a process claims only what its channels can deliver.
         Returned soonest first, with status ``"claimed"``."""
+        ...
+
+    async def release_claims(self, worker: str) -> int:
+        """Every reminder ``worker`` still holds goes back to pending at its due time, the
+        claim's attempt taken back (a graceful stop). Returns how many."""
         ...
 
     async def mark_sent(self, reminder_id: int) -> None:

@@ -49,6 +49,7 @@ from storage.crypto import Keyring
 from storage.db import is_postgres, make_engine
 from storage.personal import core_parts
 from storage.ports import (
+    REMINDER_LEASE,
     AccessAction,
     AccessRecord,
     ConsentRecord,
@@ -218,15 +219,23 @@ class SqlReminders:
         *,
         worker: str,
         limit: int = 50,
-        lease: timedelta = timedelta(minutes=5),
+        lease: timedelta = REMINDER_LEASE,
+        prefixes: tuple[str, ...] | None = None,
     ) -> list[ReminderRecord]:
-        if limit <= 0:
+        if limit <= 0 or prefixes == ():
             return []
         now = to_utc(now)
-        claimable = or_(
-            and_(REMINDERS.c.status == "pending", REMINDERS.c.due_at <= now),
-            # A claim older than the lease belongs to a worker that died mid-send.
-            and_(REMINDERS.c.status == "claimed", REMINDERS.c.claimed_at <= now - lease),
+        mine: list[ColumnElement[bool]] = []
+        if prefixes is not None:
+            mine.append(or_(*(
+                func.substr(REMINDERS.c.person, 1, len(prefix)) == prefix for prefix in prefixes
+            )))
+        # Two conditions, each served by ix_reminders_status_due_at in due order: an OR of
+        # both would make SQLite scan the table.
+        pending = and_(REMINDERS.c.status == "pending", REMINDERS.c.due_at <= now, *mine)
+        # A claim older than the lease belongs to a worker that died mid-send.
+        expired = and_(
+            REMINDERS.c.status == "claimed", REMINDERS.c.claimed_at <= now - lease, *mine
         )
         claim = {
             "status": "claimed",
@@ -235,10 +244,14 @@ class SqlReminders:
             "attempts": REMINDERS.c.attempts + 1,
             "updated_at": now,
         }
-        if self._conn.dialect.name == "postgresql":
-            rows = await self._claim_due_postgres(claimable, claim, limit)
-        else:
-            rows = await self._claim_due_sqlite(claimable, claim, limit)
+        rows: list[RowMapping] = []
+        for claimable in (expired, pending):
+            if len(rows) >= limit:
+                break
+            if self._conn.dialect.name == "postgresql":
+                rows.extend(await self._claim_due_postgres(claimable, claim, limit - len(rows)))
+            else:
+                rows.extend(await self._claim_due_sqlite(claimable, claim, limit - len(rows)))
         records = [_record(row) for row in rows]
         records.sort(key=lambda record: (record.due_at, record.id))
         return records
@@ -266,28 +279,39 @@ class SqlReminders:
     async def _claim_due_sqlite(
         self, claimable: ColumnElement[bool], claim: dict[str, Any], limit: int
     ) -> Sequence[RowMapping]:
-        # SQLite silently drops FOR UPDATE SKIP LOCKED. Each row is claimed with a
-        # compare-and-set that repeats the condition, so a row another process claimed after
-        # our SELECT is not claimed twice (BEGIN IMMEDIATE already serialises writers; this
-        # keeps the guarantee should that ever change).
+        # SQLite silently drops FOR UPDATE SKIP LOCKED. The candidates come from the
+        # (status, due_at) index in due order; one UPDATE claims them all and repeats the
+        # condition, so a row another process claimed after our SELECT is not claimed twice
+        # (BEGIN IMMEDIATE already serialises writers; this keeps the guarantee should that
+        # ever change).
         candidates = await self._conn.execute(
             select(REMINDERS.c.id)
             .where(claimable)
             .order_by(REMINDERS.c.due_at, REMINDERS.c.id)
             .limit(limit)
         )
-        claimed: list[RowMapping] = []
-        for reminder_id in candidates.scalars().all():
-            result = await self._conn.execute(
-                update(REMINDERS)
-                .where(REMINDERS.c.id == reminder_id, claimable)
-                .values(claim)
-                .returning(*_REMINDER_COLUMNS)
+        ids = list(candidates.scalars().all())
+        if not ids:
+            return []
+        result = await self._conn.execute(
+            update(REMINDERS)
+            .where(REMINDERS.c.id.in_(ids), claimable)
+            .values(claim)
+            .returning(*_REMINDER_COLUMNS)
+        )
+        return result.mappings().all()
+
+    async def release_claims(self, worker: str) -> int:
+        attempts = case((REMINDERS.c.attempts > 0, REMINDERS.c.attempts - 1), else_=0)
+        result = await self._conn.execute(
+            update(REMINDERS)
+            .where(REMINDERS.c.status == "claimed", REMINDERS.c.claimed_by == worker)
+            .values(
+                status=self._pending_unless_superseded(), claimed_by=None, claimed_at=None,
+                attempts=attempts, updated_at=_now(),
             )
-            row = result.mappings().first()
-            if row is not None:
-                claimed.append(row)
-        return claimed
+        )
+        return result.rowcount
 
     async def mark_sent(self, reminder_id: int) -> None:
         await self._finish(reminder_id, {"status": "sent"})
@@ -321,6 +345,11 @@ class SqlReminders:
     async def _back_to_pending(
         self, reminder_id: int, *, due_at: datetime, extra: dict[str, Any]
     ) -> None:
+        status = self._pending_unless_superseded()
+        await self._finish(reminder_id, {"status": status, "due_at": due_at, **extra})
+
+    @staticmethod
+    def _pending_unless_superseded() -> ColumnElement[str]:
         # A reminder scheduled again while this one was claimed is already pending with the
         # same key; the partial unique index allows only one, and the newer one wins.
         newer = REMINDERS.alias("newer")
@@ -330,8 +359,7 @@ class SqlReminders:
             newer.c.status == "pending",
             newer.c.id != REMINDERS.c.id,
         )
-        status = case((superseded, "cancelled"), else_="pending")
-        await self._finish(reminder_id, {"status": status, "due_at": due_at, **extra})
+        return case((superseded, "cancelled"), else_="pending")
 
     async def all_of(self, person: PersonId) -> list[ReminderRecord]:
         result = await self._conn.execute(

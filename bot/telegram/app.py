@@ -215,6 +215,18 @@ class TelegramFrontDoor:
             await app.stop()
         await app.shutdown()
 
+    async def reset(self) -> None:
+        """After a failed :meth:`start`: undo what started, so the next attempt begins clean
+        (the runtime retries with back-off)."""
+        app = self.application
+        try:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+        except Exception as error:
+            log.info("telegram reset error=%s", type(error).__name__)
+
     # --- commands menu --------------------------------------------------------------------
 
     def _commands(self, language: str) -> list[BotCommand]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bot.scheduler import ReminderTick
-from flows.ids import PersonId
+from bot.service import OutgoingMessage
+from flows.ids import PersonId, ReminderKey
 from flows.inputs import TextReceived
 from storage.memory import MemoryStorage
+from storage.ports import ReminderRecord
 from tests.bot.test_service import ANNA, make_service
 
 # A Tuesday, 10:00 in Brussels (09:00 UTC).
@@ -78,3 +81,128 @@ async def test_a_failing_send_is_released_with_backoff() -> None:
     [again] = await pending(storage, ANNA)
     assert again.due_at > clock.now()
     assert again.attempts == 1
+
+
+# --- honest and on time (issue #16) --------------------------------------------------------
+
+
+async def test_a_process_without_the_channel_leaves_the_reminder_for_one_that_has_it() -> None:
+    service, channel, clock, storage = make_service()
+    clock.set(T0)
+    await service.handle(ANNA, TextReceived("hoi", T0))
+    clock.advance(timedelta(hours=24))
+    # A second process on the same database that has no web channel (say, Telegram only).
+    blind, _, _, _ = make_service(storage)
+    blind.clock = clock
+    blind.channels = {"tg": channel}
+    assert await ReminderTick(storage, blind, clock, worker="blind").run_once() == 0
+    [still] = await pending(storage, ANNA)
+    assert (still.status, still.attempts) == ("pending", 0)
+    before = len(channel.sent)
+    assert await ReminderTick(storage, service, clock, worker="w1").run_once() == 1
+    assert channel.texts(ANNA)[before].startswith("engine.nudge")
+
+
+async def test_a_reminder_for_someone_this_process_cannot_reach_is_not_marked_sent() -> None:
+    service, _channel, clock, storage = make_service()
+    clock.set(T0)
+    await service.handle(ANNA, TextReceived("hoi", T0))
+    clock.advance(timedelta(hours=24))
+
+    async def alert_a_coach(reminder: object) -> bool:
+        # Like the safety escalation: a web person's reminder that reaches a Telegram coach.
+        await service.deliver(PersonId("tg:42"), [OutgoingMessage("alert", team=True)])
+        return True
+
+    tick = ReminderTick(storage, service, clock, worker="w1", handlers=(alert_a_coach,))
+    assert await tick.run_once() == 0
+    [back] = await pending(storage, ANNA)
+    assert back.attempts == 0 and back.due_at > clock.now()
+    # Outside a reminder, a message to an unreachable chat is still only logged.
+    await service.deliver(PersonId("tg:42"), [OutgoingMessage("x")])
+
+
+async def test_a_tick_sends_to_many_people_at_once() -> None:
+    service, _channel, clock, storage = make_service()
+    people = [PersonId(f"web:p{i}") for i in range(120)]
+    async with storage.transaction() as tx:
+        for person in people:
+            await tx.reminders.schedule(person, ReminderKey("ping"), T0, 0)
+    clock.set(T0)
+    running = 0
+    most = 0
+    release = asyncio.Event()
+
+    async def slow_send(reminder: object) -> bool:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        if most >= 10:
+            release.set()
+        # Each send waits until ten run at once: sequential sending would never get there.
+        await asyncio.wait_for(release.wait(), timeout=5)
+        running -= 1
+        return True
+
+    tick = ReminderTick(storage, service, clock, worker="w1", handlers=(slow_send,))
+    # More than one batch (50) in one tick.
+    assert await tick.run_once() == 120
+    assert most >= 10
+    async with storage.transaction() as tx:
+        for person in people:
+            assert await tx.reminders.pending(person) == []
+
+
+async def test_one_persons_reminders_go_in_due_order_one_at_a_time() -> None:
+    service, _channel, clock, storage = make_service()
+    async with storage.transaction() as tx:
+        for i in range(5):
+            await tx.reminders.schedule(ANNA, ReminderKey(f"r{i}"), T0 + timedelta(seconds=i), 0)
+    clock.set(T0 + timedelta(minutes=1))
+    seen: list[str] = []
+    running = 0
+
+    async def send(reminder: ReminderRecord) -> bool:
+        nonlocal running
+        running += 1
+        assert running == 1
+        await asyncio.sleep(0)
+        seen.append(reminder.key)
+        running -= 1
+        return True
+
+    tick = ReminderTick(storage, service, clock, worker="w1", handlers=(send,))
+    assert await tick.run_once() == 5
+    assert seen == [f"r{i}" for i in range(5)]
+
+
+async def test_stop_lets_the_send_in_flight_finish_and_releases_the_rest() -> None:
+    service, _channel, clock, storage = make_service()
+    async with storage.transaction() as tx:
+        await tx.reminders.schedule(ANNA, ReminderKey("a"), T0, 0)
+        await tx.reminders.schedule(ANNA, ReminderKey("b"), T0 + timedelta(seconds=1), 0)
+    clock.set(T0 + timedelta(minutes=1))
+    started = asyncio.Event()
+    finish = asyncio.Event()
+    sent: list[str] = []
+
+    async def send(reminder: ReminderRecord) -> bool:
+        started.set()
+        await finish.wait()
+        sent.append(reminder.key)
+        return True
+
+    tick = ReminderTick(storage, service, clock, worker="w1", handlers=(send,))
+    running = asyncio.create_task(tick.run_once())
+    await started.wait()
+    stopping = asyncio.create_task(tick.stop(within=0.2))
+    await asyncio.sleep(0.05)
+    finish.set()
+    await stopping
+    await asyncio.gather(running, return_exceptions=True)
+    # "a" went out; "b" waited behind it and is back to pending for the next process.
+    assert sent in (["a"], ["a", "b"])
+    async with storage.transaction() as tx:
+        rows = await tx.reminders.all_of(ANNA)
+    assert not any(r.status == "claimed" for r in rows)
+    assert await tick.run_once() == 0  # a stopped tick claims nothing

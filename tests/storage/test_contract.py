@@ -342,6 +342,54 @@ async def test_an_expired_lease_is_claimed_again(storage: Storage) -> None:
     assert (again.id, again.status, again.attempts) == (reminder_id, "claimed", 2)
 
 
+async def test_the_default_lease_lets_a_killed_workers_reminder_go_within_a_minute(
+    storage: Storage,
+) -> None:
+    reminder_id = await schedule(storage, "nudge", T0)
+    async with storage.transaction() as tx:
+        await tx.reminders.claim_due(T0, worker="killed")
+    async with storage.transaction() as tx:
+        [again] = await tx.reminders.claim_due(T0 + timedelta(minutes=1), worker="w2")
+    assert (again.id, again.attempts) == (reminder_id, 2)
+
+
+async def test_claim_due_takes_only_the_persons_of_the_given_channels(storage: Storage) -> None:
+    telegram = await schedule(storage, "a", T0 - timedelta(minutes=2), person=ANNA)
+    web = await schedule(storage, "b", T0 - timedelta(minutes=1), person=BEN)
+    async with storage.transaction() as tx:
+        assert await tx.reminders.claim_due(T0, worker="w1", prefixes=()) == []
+        only_web = await tx.reminders.claim_due(T0, worker="w1", prefixes=("web:",))
+    assert [r.id for r in only_web] == [web]
+    async with storage.transaction() as tx:
+        rest = await tx.reminders.claim_due(T0, worker="w2", prefixes=("tg:", "web:"))
+    assert [r.id for r in rest] == [telegram]
+
+
+async def test_release_claims_gives_back_what_a_stopping_worker_holds(storage: Storage) -> None:
+    mine = await schedule(storage, "mine", T0 - timedelta(minutes=1))
+    theirs = await schedule(storage, "theirs", T0 - timedelta(minutes=1), person=BEN)
+    await claim(storage, T0, worker="w1", limit=1)
+    await claim(storage, T0, worker="w2")
+    async with storage.transaction() as tx:
+        assert await tx.reminders.release_claims("w1") == 1
+        assert await tx.reminders.release_claims("w1") == 0
+    [back] = await pending(storage)
+    assert (back.id, back.attempts, back.due_at) == (mine, 0, T0 - timedelta(minutes=1))
+    assert await pending(storage, BEN) == []
+    [again] = await claim(storage, T0, worker="w3")
+    assert again.id == mine and theirs != mine
+
+
+async def test_release_claims_yields_to_a_newer_pending_reminder(storage: Storage) -> None:
+    old = await schedule(storage, "nudge", T0)
+    await claim(storage, T0, worker="w1")
+    newer = await schedule(storage, "nudge", T0 + timedelta(hours=1))
+    async with storage.transaction() as tx:
+        await tx.reminders.release_claims("w1")
+    assert [r.id for r in await pending(storage)] == [newer]
+    assert old != newer
+
+
 async def test_mark_sent_finishes_a_reminder(storage: Storage) -> None:
     reminder_id = await schedule(storage, "nudge", T0)
     await claim(storage, T0)

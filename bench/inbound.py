@@ -1,0 +1,98 @@
+"""Inbound: whole intakes through the fake Bot API, full stack, against the echo-bot floor.
+
+Targets (issue #17): throughput at least 0.5 of the echo bot on SQLite; p99 under 100 ms at 50
+updates per second spread over 200 chats.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bench.fake import BenchFake
+from bench.stack import (
+    TOKEN,
+    Load,
+    closed_loop,
+    echo_bot,
+    fresh_postgres,
+    open_loop,
+    opstap,
+    postgres_available,
+)
+
+CHATS = 200
+CLOSED_SECONDS = 12.0
+OPEN_SECONDS = 16.0
+OPEN_RATE = 50.0
+
+
+def describe(load: Load) -> str:
+    return (f"{load.label:<28} {load.per_second:7.1f} upd/s  {load.cpu_ms_per_update:6.2f} ms CPU"
+            f"/upd  p50 {load.p(0.5):7.1f} ms  p99 {load.p(0.99):7.1f} ms"
+            f"  unanswered {load.unanswered}")
+
+
+async def _fake() -> BenchFake:
+    fake = BenchFake(token=TOKEN, long_poll_cap=10.0)
+    await fake.start()
+    return fake
+
+
+async def echo_floor(workdir: Path) -> Load:
+    fake = await _fake()
+    try:
+        async with echo_bot(fake, workdir) as bot:
+            return await closed_loop(fake, bot, "echo bot (PTB), closed", chats=CHATS,
+                                     seconds=CLOSED_SECONDS, first_chat=1_000_000)
+    finally:
+        await fake.stop()
+
+
+async def full_stack(workdir: Path, database: str, *, webhook: bool, open_rate: bool,
+                     base: int) -> list[Load]:
+    url = (f"sqlite+aiosqlite:///{workdir / f'inbound-{base}.db'}" if database == "sqlite"
+           else await fresh_postgres())
+    mode = "webhook" if webhook else "polling"
+    fake = await _fake()
+    loads = []
+    try:
+        async with opstap(fake, workdir, url, webhook=webhook) as bot:
+            loads.append(await closed_loop(fake, bot, f"opstap {database} {mode}, closed",
+                                           chats=CHATS, seconds=CLOSED_SECONDS,
+                                           first_chat=base))
+            if open_rate:
+                loads.append(await open_loop(fake, bot, f"opstap {database} {mode}, 50/s",
+                                             chats=CHATS, rate=OPEN_RATE,
+                                             seconds=OPEN_SECONDS, first_chat=base + 10_000))
+    finally:
+        await fake.stop()
+    return loads
+
+
+async def run(workdir: Path, results: dict[str, Any]) -> None:
+    echo = await echo_floor(workdir)
+    print(describe(echo))
+    results["echo_updates_per_s"] = round(echo.per_second, 1)
+    results["echo_cpu_ms_per_update"] = round(echo.cpu_ms_per_update, 2)
+    plans = [("sqlite", False, True), ("sqlite", True, False)]
+    if await postgres_available():
+        plans += [("postgres", False, True), ("postgres", True, False)]
+    else:
+        print("PostgreSQL is not reachable on 127.0.0.1:5432: its rows are left out")
+    for index, (database, webhook, with_open) in enumerate(plans):
+        for load in await full_stack(workdir, database, webhook=webhook, open_rate=with_open,
+                                     base=2_000_000 + index * 100_000):
+            print(describe(load) + f"  ({load.per_second / echo.per_second:.2f}x echo)")
+            key = load.label.replace("opstap ", "").replace(", ", "_").replace(" ", "_")
+            key = key.replace("/", "")
+            results[f"inbound_{key}_ups"] = round(load.per_second, 1)
+            results[f"inbound_{key}_cpu_ms"] = round(load.cpu_ms_per_update, 2)
+            results[f"inbound_{key}_p50_ms"] = round(load.p(0.5), 1)
+            results[f"inbound_{key}_p99_ms"] = round(load.p(0.99), 1)
+            results[f"inbound_{key}_unanswered"] = load.unanswered
+            if load.label.endswith("polling, closed"):
+                results[f"inbound_ratio_{database}"] = round(load.per_second / echo.per_second, 3)
+            if load.label == "opstap sqlite polling, 50/s":
+                results["p99_ms_at_50ups"] = round(load.p(0.99), 1)
+                results["p50_ms_at_50ups"] = round(load.p(0.5), 1)

@@ -1,0 +1,33 @@
+"""Whether a message was really handed to a channel, for work that must not be lost.
+
+Rules: an input from a person always has its channel, and a message to someone this process
+cannot reach (a coach in Telegram, from a process without a token) is logged and dropped there.
+A reminder is different: it is ``sent`` only when a channel took it. The tick runs its
+handlers inside :func:`strict_delivery`, where a missing channel raises :class:`NoChannel`, so
+the reminder goes back to the queue for a process that has the channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+_STRICT: ContextVar[bool] = ContextVar("strict_delivery", default=False)
+
+
+class NoChannel(RuntimeError):
+    """This process has no channel for the person (the message was not delivered)."""
+
+
+@contextmanager
+def strict_delivery() -> Iterator[None]:
+    token = _STRICT.set(True)
+    try:
+        yield
+    finally:
+        _STRICT.reset(token)
+
+
+def delivery_is_strict() -> bool:
+    return _STRICT.get()
