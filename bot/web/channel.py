@@ -13,7 +13,9 @@ Rules:
   screened and the crisis reply written.
 * Safety first: when the database fails or is slow (:data:`SAVE_TIMEOUT`), a message is kept in
   memory (bounded) and served from there until a later append stores it; the page recognises
-  every message by its random ``ref``, so it never shows one twice.
+  every message by its random ``ref``, so it never shows one twice. Under
+  :func:`bot.delivery.strict_delivery` (a reminder, which is ``sent`` only once a channel took
+  it) the failure is raised instead, so the reminder goes back to the queue.
 * A long poll waits on an event per person, never on a sleep loop; it looks at the database
   again every :data:`RECHECK_SECONDS` for messages another process stored.
 * Web identities are random cookie tokens; only their SHA-256 is used. Nothing a person typed is
@@ -37,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.clock import SystemClock
+from bot.delivery import delivery_is_strict
 from bot.logs import describe
 from bot.service import Clock, OutgoingMessage
 from flows.ids import PersonId
@@ -192,9 +195,13 @@ class WebChannel:
                 await tx.web_transcript.append(person, tuple(waiting), self._now())
                 await tx.web_transcript.trim(person, MAX_ENTRIES)
         except Exception as error:
-            # The page still gets them (from memory); a later append stores them, in order.
             log.error("web transcript append failed person=%s entries=%d error=%s", person,
                       len(waiting), describe(error))
+            if delivery_is_strict():
+                # A reminder is "sent" only once stored: it goes back to the queue instead.
+                self._unsaved[person] = waiting[: len(waiting) - len(entries)][-MAX_UNSAVED:]
+                raise
+            # The page still gets them (from memory); a later append stores them, in order.
             self._unsaved[person] = waiting[-MAX_UNSAVED:]
         self._waiters.notify(person)
 
