@@ -250,6 +250,11 @@ async def build_runtime(
     if settings.telegram_token is not None:
         from bot.telegram.app import WEBHOOK_PATH, TelegramFrontDoor
 
+        async def blocked_chat(chat_id: int) -> None:
+            # A young person's chat: their reminders stop; a coach's: their offers move on.
+            await appointments.reachability.blocked_chat(chat_id)
+            await coach_side.handoff.blocked_chat(chat_id)
+
         front = TelegramFrontDoor(
             token=settings.telegram_token,
             api_url=settings.telegram_api_url,
@@ -259,10 +264,12 @@ async def build_runtime(
             else None,
             webhook_secret=settings.webhook_secret,
             coach_router=safety_buttons_first(coach_side.desk.route),
-            on_blocked=appointments.reachability.blocked_chat,
+            on_blocked=blocked_chat,
             on_unblocked=appointments.reachability.unblocked_chat,
         )
         channels["tg"] = front.channel
+        # Cards and relay messages in coach chats are remembered by id (edit, delete on /wis).
+        coach_side.handoff.chats = front.channel
         if settings.webhook_enabled:
             front.add_routes(http)
         telegram = front

@@ -52,6 +52,9 @@ class Settings:
     log_level: str = "INFO"
     # Working hours a coach has to accept a case before it goes to the next one.
     accept_within_hours: float = 8.0
+    # Working days a case may wait in the partnership's team queue before the young person is
+    # pointed to the general service of the region (the warm fallback).
+    fallback_after_days: int = 5
     # The bot's @username for coach invite links when no TELEGRAM_TOKEN can ask getMe.
     bot_username: str | None = None
     # The Telegram chat that gets safety alerts when no coach or coordinator is known for a
@@ -222,6 +225,9 @@ def load_settings(
     )
 
     checkin_days = _whole(get("OPSTAP_CHECKIN_DAYS") or "5", "OPSTAP_CHECKIN_DAYS", 1, 60)
+    fallback_days = _whole(
+        get("OPSTAP_FALLBACK_AFTER_DAYS") or "5", "OPSTAP_FALLBACK_AFTER_DAYS", 1, 30
+    )
 
     level = (get("OPSTAP_LOG_LEVEL") or "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -250,6 +256,7 @@ def load_settings(
         safety_ack_minutes=ack_minutes,
         checkin_days=checkin_days,
         accept_within_hours=accept_within,
+        fallback_after_days=fallback_days,
         bot_username=bot_username,
         extra={k: v for k, v in values.items() if k.startswith("OPSTAP_")},
     )

@@ -423,12 +423,20 @@ class Storage(Protocol):
 
 CoachRole = Literal["coach", "coordinator"]
 COACH_ROLES: tuple[CoachRole, ...] = get_args(CoachRole)
-CaseStatus = Literal["waiting", "offered", "open", "closed"]
+CaseStatus = Literal["waiting", "offered", "open", "closed", "escalated"]
+"""``escalated``: no coach or coordinator took it in time; it is in the partnership's team
+queue (the dashboard lists it, the coordinators get a daily digest) until someone takes it."""
 CASE_STATUSES: tuple[CaseStatus, ...] = get_args(CaseStatus)
-OfferStatus = Literal["open", "accepted", "declined", "expired"]
+OfferStatus = Literal["open", "accepted", "declined", "expired", "withdrawn"]
+"""``withdrawn``: the coach blocked the bot, was deactivated or went absent."""
 OFFER_STATUSES: tuple[OfferStatus, ...] = get_args(OfferStatus)
-CaseOutcome = Literal["work", "training", "referred", "stopped", "other"]
+CaseOutcome = Literal[
+    "work", "training", "referred", "not_reached", "ongoing", "stopped", "other"
+]
+"""The outcomes as stored; :mod:`flows.routing.outcomes` is the list buttons and reports use."""
 CASE_OUTCOMES: tuple[CaseOutcome, ...] = get_args(CaseOutcome)
+CoachMessageKind = Literal["card", "relay", "other"]
+COACH_MESSAGE_KINDS: tuple[CoachMessageKind, ...] = get_args(CoachMessageKind)
 RelayDirection = Literal["to_coach", "to_young"]
 RELAY_DIRECTIONS: tuple[RelayDirection, ...] = get_args(RelayDirection)
 
@@ -475,6 +483,10 @@ class CaseRecord:
     promised_at: datetime | None
     """The latest "you hear from us by ..." the young person was told."""
     reopened: int
+    escalated_at: datetime | None = None
+    """When the case went to the partnership's team queue (status ``escalated``)."""
+    fallback_at: datetime | None = None
+    """When the young person was pointed to the region's general service (once)."""
 
 
 @dataclass(frozen=True)
@@ -498,6 +510,45 @@ class RelayRecord:
     text: str
     at: datetime
     delivered: bool
+
+
+@dataclass(frozen=True)
+class CoachMessageRecord:
+    """A message the bot sent to a coach's chat about a case: ids only, so the bot can edit it
+    (a declined card) or delete it (after ``/wis``) later."""
+
+    id: int
+    case: CaseId
+    coach: CoachId
+    chat: PersonId
+    message_id: int
+    kind: CoachMessageKind
+    sent_at: datetime
+    redacted: bool
+
+
+@dataclass(frozen=True)
+class ErasedCaseRecord:
+    """What is left of a case erased at the young person's request: no person, no answers."""
+
+    case: CaseId
+    partnership: PartnershipId
+    coach: CoachId | None
+    erased_at: datetime
+
+
+@dataclass(frozen=True)
+class BlindSpotCount:
+    """An anonymous count of intakes no partnership could take, per month and place."""
+
+    month: str
+    kind: str
+    """``blind_spot``, ``outside_flanders`` or ``no_place``."""
+    municipality_nis: str
+    """``""`` when the place is unknown."""
+    partnership: str
+    """A partnership serving part of the municipality (``""``: none)."""
+    count: int
 
 
 class CoachRepository(Protocol):
@@ -635,6 +686,63 @@ class CaseRepository(Protocol):
 
     async def purge_closed(self, before: datetime) -> int:
         """Delete cases closed before ``before`` (with offers and messages)."""
+        ...
+
+    # --- escalation (storage/escalation.py, migration 0007_escalation) -------------------
+
+    async def escalate(self, case_id: CaseId, now: datetime) -> bool:
+        """Status ``escalated`` (the team queue); ``escalated_at`` keeps its first time.
+        ``True`` when the case was not escalated before."""
+        ...
+
+    async def mark_fallback(self, case_id: CaseId, now: datetime) -> bool:
+        """Record the warm fallback once: ``True`` only for the first call (compare-and-set)."""
+        ...
+
+    async def of_partnership(
+        self, partnership: PartnershipId, statuses: tuple[CaseStatus, ...]
+    ) -> list[CaseRecord]:
+        """The partnership's cases in these statuses, oldest first."""
+        ...
+
+    async def offers_of_coach(
+        self, coach_id: CoachId, statuses: tuple[OfferStatus, ...]
+    ) -> list[OfferRecord]:
+        """Oldest first."""
+        ...
+
+    async def add_coach_message(
+        self,
+        case_id: CaseId,
+        coach_id: CoachId,
+        chat: PersonId,
+        message_id: int,
+        kind: CoachMessageKind,
+        now: datetime,
+    ) -> None: ...
+
+    async def coach_messages_of(self, case_id: CaseId) -> list[CoachMessageRecord]:
+        """Oldest first."""
+        ...
+
+    async def mark_redacted(self, ids: tuple[int, ...]) -> None: ...
+
+    async def record_erased(self, case: CaseRecord, now: datetime) -> None:
+        """Keep an anonymous trace of a case erased on request (no person, no answers)."""
+        ...
+
+    async def erased_of(self, partnership: PartnershipId) -> list[ErasedCaseRecord]: ...
+
+    async def purge_erased(self, before: datetime) -> int: ...
+
+    async def count_blind_spot(
+        self, month: str, kind: str, municipality_nis: str, partnership: str
+    ) -> None:
+        """Add one to an anonymous count (never a person id)."""
+        ...
+
+    async def blind_spots(self) -> list[BlindSpotCount]:
+        """Every count, by month, kind, municipality and partnership."""
         ...
 
 

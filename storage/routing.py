@@ -104,6 +104,9 @@ class CaseRow(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
     promised_at: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
     reopened: int
+    # Migration 0007_escalation: the team queue and the warm fallback.
+    escalated_at: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
+    fallback_at: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
 
 
 class OfferRow(SQLModel, table=True):

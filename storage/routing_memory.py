@@ -16,10 +16,14 @@ from flows.session import JsonValue
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
 from storage.ports import (
+    BlindSpotCount,
     CaseOutcome,
     CaseRecord,
     CaseStatus,
+    CoachMessageKind,
+    CoachMessageRecord,
     CoachRecord,
+    ErasedCaseRecord,
     OfferRecord,
     OfferStatus,
     RelayDirection,
@@ -63,6 +67,9 @@ class RoutingState:
     offers: dict[int, _Offer] = field(default_factory=dict)
     messages: dict[int, _Message] = field(default_factory=dict)
     next_id: dict[str, int] = field(default_factory=dict)
+    coach_messages: dict[int, CoachMessageRecord] = field(default_factory=dict)
+    erased: dict[int, ErasedCaseRecord] = field(default_factory=dict)
+    blind_spots: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
 
     def copy(self) -> RoutingState:
         return RoutingState(
@@ -72,6 +79,9 @@ class RoutingState:
             offers=dict(self.offers),
             messages=dict(self.messages),
             next_id=dict(self.next_id),
+            coach_messages=dict(self.coach_messages),
+            erased=dict(self.erased),
+            blind_spots=dict(self.blind_spots),
         )
 
     def new_id(self, table: str) -> int:
@@ -353,6 +363,8 @@ class MemoryCases:
             del self._state.offers[offer_id]
         for message_id in [i for i, m in self._state.messages.items() if m.record.case in cases]:
             del self._state.messages[message_id]
+        for ref in [i for i, m in self._state.coach_messages.items() if m.case in cases]:
+            del self._state.coach_messages[ref]
         for coach in list(self._state.coaches.values()):
             if coach.current_case in cases:
                 self._state.coaches[coach.id] = replace(coach, current_case=None)
@@ -374,3 +386,92 @@ class MemoryCases:
                 and c.record.closed_at < before
             ]
         )
+
+    # --- escalation ----------------------------------------------------------------------
+
+    async def escalate(self, case_id: CaseId, now: datetime) -> bool:
+        stored = self._stored(case_id)
+        if stored is None:
+            return False
+        now = to_utc(now)
+        first = stored.record.escalated_at is None
+        self._set(case_id, status="escalated", updated_at=now,
+                  escalated_at=now if first else stored.record.escalated_at)
+        return first
+
+    async def mark_fallback(self, case_id: CaseId, now: datetime) -> bool:
+        stored = self._stored(case_id)
+        if stored is None or stored.record.fallback_at is not None:
+            return False
+        self._set(case_id, fallback_at=to_utc(now))
+        return True
+
+    async def of_partnership(
+        self, partnership: PartnershipId, statuses: tuple[CaseStatus, ...]
+    ) -> list[CaseRecord]:
+        return [
+            self._record(c)
+            for _, c in sorted(self._state.cases.items())
+            if c.record.partnership == partnership and c.record.status in statuses
+        ]
+
+    async def offers_of_coach(
+        self, coach_id: CoachId, statuses: tuple[OfferStatus, ...]
+    ) -> list[OfferRecord]:
+        return [
+            self._offer(o)
+            for _, o in sorted(self._state.offers.items())
+            if o.record.coach == coach_id and o.record.status in statuses
+        ]
+
+    async def add_coach_message(
+        self,
+        case_id: CaseId,
+        coach_id: CoachId,
+        chat: PersonId,
+        message_id: int,
+        kind: CoachMessageKind,
+        now: datetime,
+    ) -> None:
+        if self._stored(case_id) is None:
+            raise ValueError("unknown case")
+        number = self._state.new_id("coach_messages")
+        self._state.coach_messages[number] = CoachMessageRecord(
+            number, case_id, coach_id, chat, message_id, kind, to_utc(now), False
+        )
+
+    async def coach_messages_of(self, case_id: CaseId) -> list[CoachMessageRecord]:
+        return [m for _, m in sorted(self._state.coach_messages.items()) if m.case == case_id]
+
+    async def mark_redacted(self, ids: tuple[int, ...]) -> None:
+        for number in ids:
+            found = self._state.coach_messages.get(number)
+            if found is not None:
+                self._state.coach_messages[number] = replace(found, redacted=True)
+
+    async def record_erased(self, case: CaseRecord, now: datetime) -> None:
+        self._state.erased[int(case.id)] = ErasedCaseRecord(
+            case.id, case.partnership, case.coach, to_utc(now)
+        )
+
+    async def erased_of(self, partnership: PartnershipId) -> list[ErasedCaseRecord]:
+        return [e for _, e in sorted(self._state.erased.items()) if e.partnership == partnership]
+
+    async def purge_erased(self, before: datetime) -> int:
+        before = to_utc(before)
+        gone = [n for n, e in self._state.erased.items() if e.erased_at < before]
+        for number in gone:
+            del self._state.erased[number]
+        return len(gone)
+
+    async def count_blind_spot(
+        self, month: str, kind: str, municipality_nis: str, partnership: str
+    ) -> None:
+        key = (month, kind, municipality_nis, partnership)
+        self._state.blind_spots[key] = self._state.blind_spots.get(key, 0) + 1
+
+    async def blind_spots(self) -> list[BlindSpotCount]:
+        return [
+            BlindSpotCount(month, kind, nis, partnership, count)
+            for (month, kind, nis, partnership), count in sorted(self._state.blind_spots.items())
+        ]

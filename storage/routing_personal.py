@@ -6,7 +6,8 @@ registered on ``storage.personal_data_parts`` by ``bot/coach/wiring.py``.
 * Export: every case of the person with its card answers, offers (which coach, when) and the
   messages, decrypted.
 * Erase: the cases with their offers and messages.
-* Retention: a closed case is deleted ``RetentionPolicy.closed_months`` after it closed.
+* Retention: a closed case is deleted ``RetentionPolicy.closed_months`` after it closed; the
+  anonymous trace of an erased case (``erased_cases``) as long after its erasure.
 * Withdrawing the consent for sensitive domains removes those ratings and help wishes from the
   card answers of every case (:func:`flows.routing.card.card_answers` with consent "no").
 """
@@ -73,7 +74,8 @@ class CasePart:
         return await tx.cases.erase(person)
 
     async def purge_expired(self, tx: Transaction, now: datetime, policy: RetentionPolicy) -> int:
-        return await tx.cases.purge_closed(policy.closed_before(now))
+        before = policy.closed_before(now)
+        return await tx.cases.purge_closed(before) + await tx.cases.purge_erased(before)
 
     async def withdraw(self, tx: Transaction, person: PersonId, category: str) -> int:
         if category != CONSENT_CATEGORY:

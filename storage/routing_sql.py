@@ -20,19 +20,26 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import RowMapping, delete, func, select, update
+from sqlalchemy import RowMapping, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from flows.ids import CaseId, CoachId, PartnershipId, PersonId
 from flows.session import JsonValue
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
+from storage.escalation import BLIND_SPOT_COUNTS, COACH_MESSAGES, ERASED_CASES
 from storage.ports import (
+    BlindSpotCount,
     CaseOutcome,
     CaseRecord,
     CaseStatus,
+    CoachMessageKind,
+    CoachMessageRecord,
     CoachRecord,
     CoachRole,
+    ErasedCaseRecord,
     OfferRecord,
     OfferStatus,
     RelayDirection,
@@ -216,6 +223,8 @@ class SqlCases:
             closed_at=row["closed_at"],
             promised_at=row["promised_at"],
             reopened=int(row["reopened"]),
+            escalated_at=row["escalated_at"],
+            fallback_at=row["fallback_at"],
         )
 
     def _offer(self, row: RowMapping) -> OfferRecord:
@@ -271,6 +280,8 @@ class SqlCases:
                 closed_at=None,
                 promised_at=None,
                 reopened=0,
+                escalated_at=None,
+                fallback_at=None,
             )
             .returning(*CASES.c)
         )
@@ -433,6 +444,7 @@ class SqlCases:
         ids = select(CASES.c.id).where(*where)
         await self._conn.execute(delete(OFFERS).where(OFFERS.c.case_id.in_(ids)))
         await self._conn.execute(delete(RELAY_MESSAGES).where(RELAY_MESSAGES.c.case_id.in_(ids)))
+        await self._conn.execute(delete(COACH_MESSAGES).where(COACH_MESSAGES.c.case_id.in_(ids)))
         # A coach whose current case goes away writes to no case.
         await self._conn.execute(
             update(COACHES).where(COACHES.c.current_case.in_(ids)).values(current_case=None)
@@ -447,3 +459,169 @@ class SqlCases:
         return await self._delete_cases(
             CASES.c.status == "closed", CASES.c.closed_at < to_utc(before)
         )
+
+    # --- escalation ----------------------------------------------------------------------
+
+    async def escalate(self, case_id: CaseId, now: datetime) -> bool:
+        now = to_utc(now)
+        number = case_number(case_id)
+        first = await self._conn.execute(
+            update(CASES)
+            .where(CASES.c.id == number, CASES.c.escalated_at.is_(None))
+            .values(status="escalated", escalated_at=now, updated_at=now)
+        )
+        if first.rowcount == 1:
+            return True
+        await self._set(case_id, status="escalated", updated_at=now)
+        return False
+
+    async def mark_fallback(self, case_id: CaseId, now: datetime) -> bool:
+        result = await self._conn.execute(
+            update(CASES)
+            .where(CASES.c.id == case_number(case_id), CASES.c.fallback_at.is_(None))
+            .values(fallback_at=to_utc(now))
+        )
+        return result.rowcount == 1
+
+    async def of_partnership(
+        self, partnership: PartnershipId, statuses: tuple[CaseStatus, ...]
+    ) -> list[CaseRecord]:
+        return await self._cases(
+            CASES.c.partnership == partnership, CASES.c.status.in_(statuses)
+        )
+
+    async def offers_of_coach(
+        self, coach_id: CoachId, statuses: tuple[OfferStatus, ...]
+    ) -> list[OfferRecord]:
+        result = await self._conn.execute(
+            select(OFFERS)
+            .where(OFFERS.c.coach_id == coach_id, OFFERS.c.status.in_(statuses))
+            .order_by(OFFERS.c.id)
+        )
+        return [self._offer(row) for row in result.mappings()]
+
+    async def add_coach_message(
+        self,
+        case_id: CaseId,
+        coach_id: CoachId,
+        chat: PersonId,
+        message_id: int,
+        kind: CoachMessageKind,
+        now: datetime,
+    ) -> None:
+        await self._conn.execute(
+            insert(COACH_MESSAGES).values(
+                case_id=case_number(case_id),
+                coach_id=coach_id,
+                chat=chat,
+                message_id=message_id,
+                kind=kind,
+                sent_at=to_utc(now),
+                redacted=False,
+            )
+        )
+
+    async def coach_messages_of(self, case_id: CaseId) -> list[CoachMessageRecord]:
+        result = await self._conn.execute(
+            select(COACH_MESSAGES)
+            .where(COACH_MESSAGES.c.case_id == case_number(case_id))
+            .order_by(COACH_MESSAGES.c.id)
+        )
+        return [
+            CoachMessageRecord(
+                id=int(row["id"]),
+                case=CaseId(str(row["case_id"])),
+                coach=CoachId(row["coach_id"]),
+                chat=PersonId(row["chat"]),
+                message_id=int(row["message_id"]),
+                kind=cast(CoachMessageKind, row["kind"]),
+                sent_at=row["sent_at"],
+                redacted=bool(row["redacted"]),
+            )
+            for row in result.mappings()
+        ]
+
+    async def mark_redacted(self, ids: tuple[int, ...]) -> None:
+        if ids:
+            await self._conn.execute(
+                update(COACH_MESSAGES).where(COACH_MESSAGES.c.id.in_(ids)).values(redacted=True)
+            )
+
+    async def record_erased(self, case: CaseRecord, now: datetime) -> None:
+        await self._conn.execute(
+            delete(ERASED_CASES).where(ERASED_CASES.c.case_id == case_number(case.id))
+        )
+        await self._conn.execute(
+            insert(ERASED_CASES).values(
+                case_id=case_number(case.id),
+                partnership=case.partnership,
+                coach_id=case.coach,
+                erased_at=to_utc(now),
+            )
+        )
+
+    async def erased_of(self, partnership: PartnershipId) -> list[ErasedCaseRecord]:
+        result = await self._conn.execute(
+            select(ERASED_CASES)
+            .where(ERASED_CASES.c.partnership == partnership)
+            .order_by(ERASED_CASES.c.case_id)
+        )
+        return [
+            ErasedCaseRecord(
+                case=CaseId(str(row["case_id"])),
+                partnership=PartnershipId(row["partnership"]),
+                coach=None if row["coach_id"] is None else CoachId(row["coach_id"]),
+                erased_at=row["erased_at"],
+            )
+            for row in result.mappings()
+        ]
+
+    async def purge_erased(self, before: datetime) -> int:
+        result = await self._conn.execute(
+            delete(ERASED_CASES).where(ERASED_CASES.c.erased_at < to_utc(before))
+        )
+        return result.rowcount
+
+    async def count_blind_spot(
+        self, month: str, kind: str, municipality_nis: str, partnership: str
+    ) -> None:
+        values = {
+            "month": month,
+            "kind": kind,
+            "municipality_nis": municipality_nis,
+            "partnership": partnership,
+            "count": 1,
+        }
+        if self._conn.dialect.name == "postgresql":
+            pg = pg_insert(BLIND_SPOT_COUNTS).values(values)
+            statement: Any = pg.on_conflict_do_update(
+                index_elements=list(BLIND_SPOT_COUNTS.primary_key.columns),
+                set_={"count": BLIND_SPOT_COUNTS.c.count + 1},
+            )
+        else:
+            lite = sqlite_insert(BLIND_SPOT_COUNTS).values(values)
+            statement = lite.on_conflict_do_update(
+                index_elements=list(BLIND_SPOT_COUNTS.primary_key.columns),
+                set_={"count": BLIND_SPOT_COUNTS.c.count + 1},
+            )
+        await self._conn.execute(statement)
+
+    async def blind_spots(self) -> list[BlindSpotCount]:
+        result = await self._conn.execute(
+            select(BLIND_SPOT_COUNTS).order_by(
+                BLIND_SPOT_COUNTS.c.month,
+                BLIND_SPOT_COUNTS.c.kind,
+                BLIND_SPOT_COUNTS.c.municipality_nis,
+                BLIND_SPOT_COUNTS.c.partnership,
+            )
+        )
+        return [
+            BlindSpotCount(
+                month=row["month"],
+                kind=row["kind"],
+                municipality_nis=row["municipality_nis"],
+                partnership=row["partnership"],
+                count=int(row["count"]),
+            )
+            for row in result.mappings()
+        ]

@@ -5,7 +5,12 @@ Rules of this module:
 * Coaches read Dutch: the card is rendered in ``nl`` from ``coach.*`` and the intake's own labels
   (domain names, help wishes, contact ways), whatever the young person's language.
 * What the card may show was decided when the case was made (:func:`flows.routing.card.
-  card_answers`: sensitive domains only with consent); this module only formats it.
+  card_answers`: sensitive domains only with consent) and by the stage (:func:`flows.routing.
+  card.card_view`): an offered coach gets :meth:`CardWriter.card` (domains, language, place,
+  urgency, preferred way of contact; no name, phone, e-mail or own words), the coach who accepted
+  gets :meth:`CardWriter.details`. A card whose offer is over is edited to
+  :meth:`CardWriter.redacted`; after ``/wis`` to :meth:`CardWriter.erased` where it can no longer
+  be deleted.
 * Every message to a coach about a case starts with ``📁 Dossier #<n>`` (:func:`case_tag`), so a
   reply to any of them finds the case again (:func:`case_in`). A card longer than Telegram's
   4096 characters is split at paragraph, line, then word boundaries into parts that each carry
@@ -23,7 +28,7 @@ from bot.service import OutgoingMessage
 from bot.splitting import MAX_TEXT, split_text
 from flows.intake.contact import format_phone
 from flows.intake.flow import CONTACTS, HELPS, MOMENTS
-from flows.routing.card import rated_domains, urgency
+from flows.routing.card import card_view, rated_domains, urgency
 from flows.session import JsonValue
 from flows.text import Msg, Param, Verbatim, msg
 from storage.ports import CaseRecord, OfferRecord
@@ -73,16 +78,16 @@ class CardWriter:
     # --- the card -------------------------------------------------------------------------
 
     def card(self, case: CaseRecord, offer: OfferRecord, deadline: str) -> list[OutgoingMessage]:
-        intake = case.intake
+        """The card of an offer: only what a coach needs to decide."""
+        intake = card_view(case.intake, "offer")
         paragraphs = [
             self.text(self._title(offer), case=case.id),
-            self._who(intake),
             self.text(f"coach.card.urgency.{urgency(intake)}"),
-            self._words(intake),
+            self._topics(intake),
             self._ratings(intake),
-            self._help(intake),
-            self._contact(intake, case.language),
+            self._where(intake, case.language),
             self._consent(intake),
+            self.text("coach.card.hidden"),
             self._why(offer.reasons),
             self.text("coach.card.deadline", when=Verbatim(deadline)),
         ]
@@ -94,6 +99,50 @@ class CardWriter:
             ),
         )
         return split_card(body, case.id, buttons)
+
+    def details(self, case: CaseRecord) -> list[OutgoingMessage]:
+        """Everything the coach of the case may see, once they accepted it."""
+        intake = card_view(case.intake, "accepted")
+        paragraphs = [
+            self.text("coach.card.title.details", case=case.id),
+            self._who(intake),
+            self.text(f"coach.card.urgency.{urgency(intake)}"),
+            self._words(intake),
+            self._ratings(intake),
+            self._help(intake),
+            self._contact(intake, case.language),
+            self._consent(intake),
+        ]
+        body = "\n\n".join(p for p in paragraphs if p)
+        return split_card(body, case.id, ())
+
+    def redacted(self, case_id: str) -> str:
+        """A card whose offer is over: the number stays, the details go."""
+        return self.text("coach.card.redacted", case=case_id)
+
+    def erased(self, case_id: str) -> str:
+        """A message about a case erased on the young person's request."""
+        return self.text("coach.card.erased", case=case_id)
+
+    def _topics(self, intake: Mapping[str, JsonValue]) -> str:
+        named = intake.get("domains")
+        if not isinstance(named, list) or not named:
+            return ""
+        names = ", ".join(self.domain(str(d)) for d in named)
+        return self.text("coach.card.topics", domains=Verbatim(names))
+
+    def _where(self, intake: Mapping[str, JsonValue], language: str) -> str:
+        place = intake.get("place_label")
+        way = intake.get("contact")
+        how = self.label(CONTACTS[way]) if isinstance(way, str) and way in CONTACTS else (
+            self.text("coach.card.unknown")
+        )
+        return self.text(
+            "coach.card.where",
+            place=Verbatim(place if isinstance(place, str) else self.text("coach.card.unknown")),
+            language=Verbatim(self.text(f"coach.language.{language}")),
+            how=Verbatim(how),
+        )
 
     def _title(self, offer: OfferRecord) -> str:
         if offer.reasons.get("decided_by") == "escalation":

@@ -70,7 +70,7 @@ async def run_coach(
         if args.action == "list":
             return await _list(settings, stdout)
         if args.action == "deactivate":
-            return await _deactivate(args.coach, settings, stdout)
+            return await _deactivate(args.coach, settings, clock, stdout)
     except ValueError as error:
         stderr.write(f"opstap: {error}\n")
         return 2
@@ -156,7 +156,8 @@ async def _list(settings: Settings, stdout: TextIO) -> int:
     return 0
 
 
-async def _deactivate(coach_id: str, settings: Settings, stdout: TextIO) -> int:
+async def _deactivate(coach_id: str, settings: Settings, clock: Clock, stdout: TextIO) -> int:
+    from bot.coach.handoff import withdraw_offers
     from storage.sql import open_storage
 
     storage = await open_storage(settings.database_url, settings.keyring)
@@ -165,7 +166,12 @@ async def _deactivate(coach_id: str, settings: Settings, stdout: TextIO) -> int:
             if await tx.coaches.get(CoachId(coach_id)) is None:
                 raise ValueError(f"no coach with id {coach_id!r}")
             await tx.coaches.set_active(CoachId(coach_id), False)
+            # Offers they can no longer answer go to the next one at the service's next tick.
+            moved = await withdraw_offers(tx, CoachId(coach_id), clock.now())
     finally:
         await storage.close()
-    stdout.write(f"coach {coach_id}: gets no new cases (open cases stay with them)\n")
+    stdout.write(
+        f"coach {coach_id}: gets no new cases (open cases stay with them); "
+        f"{len(moved)} open offer(s) go to a colleague\n"
+    )
     return 0

@@ -8,7 +8,8 @@ Rules of this module:
   lookup itself fails, the input is passed on rather than lost.
 * Only ``case=`` buttons are the desk's: any other button pressed in a coach chat (a safety
   alert's, a privacy one) goes on to the conversation service's button handlers.
-* Coach actions: the card buttons (``case=<n>:accept`` / ``decline`` / ``close:<outcome>``), a
+* Coach actions: the card buttons (``case=<n>:accept`` / ``decline`` / ``close:<outcome>``;
+  ``claim`` under the team digest takes a case from the partnership's team queue), a
   reply to any message of a case (it carries ``Dossier #n``), ``/case N [text]``, ``/cases``,
   ``/sluit N`` (then an outcome button), ``/help``. Plain text without a reply goes to the
   coach's current case (set by accepting a case or by ``/case N``), otherwise the desk asks which
@@ -35,6 +36,7 @@ from bot.logs import describe
 from bot.service import OutgoingMessage
 from flows.ids import CaseId, PersonId
 from flows.inputs import ButtonPressed, CommandReceived, MediaReceived, TextReceived
+from flows.routing.outcomes import OUTCOMES, is_outcome
 from flows.text import Param, Verbatim, msg
 from storage.ports import CASE_OUTCOMES, CaseOutcome, CoachRecord
 
@@ -170,13 +172,13 @@ class CoachDesk:
         if prefix != CASE_BUTTONS or not case.isdigit():
             return [(me, self._say("coach.stale"))]
         case_id = CaseId(case)
-        if action == "accept":
+        if action in ("accept", "claim"):
             return await self._after(coach, case_id, "accepted",
                                      await self.handoff.accept(coach, case_id))
         if action == "decline":
             return await self.handoff.decline(coach, case_id)
         kind, _, outcome = action.partition(":")
-        if kind == "close" and outcome in CASE_OUTCOMES:
+        if kind == "close" and is_outcome(outcome):
             return await self._after(coach, case_id, "closed",
                                      await self.relay.close(coach, case_id, _outcome(outcome)))
         return [(me, self._say("coach.stale"))]
@@ -256,7 +258,7 @@ class CoachDesk:
             return [(me, self._say("coach.case.closed", case=case_id))]
         buttons = tuple(
             ((self.writer.text(f"coach.outcome.{o}"), case_button(case.id, f"close:{o}")),)
-            for o in CASE_OUTCOMES
+            for o in OUTCOMES
         )
         text = self.writer.text("coach.close.ask", case=case.id)
         return [(me, OutgoingMessage(text, buttons))]

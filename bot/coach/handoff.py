@@ -20,11 +20,28 @@ Rules of this module:
   ``handoff.<case id>.offer.<offer id>`` on the young person (ids only; session version 0: it
   belongs to no conversation step). :meth:`on_reminder` checks that the offer is still open
   (an answered offer: nothing happens), expires it and offers the case to the next coach, then
-  the coordinator. Whenever the new deadline is later than what the young person was told,
-  they are told again. A case's reminders are cancelled by the prefix ``handoff.<case id>.``.
-* Nobody reachable: the case waits and ``handoff.<case id>.retry`` tries again after the same
-  working time; the young person gets the general contacts meanwhile.
+  each coordinator once (:func:`flows.routing.assign.next_offer`). Only when the time the young
+  person was promised moves later are they told again (an apology); never for the same time.
+  A case's reminders are cancelled by the prefix ``handoff.<case id>.``.
+* Escalation has an end. When everyone was asked (or nobody can be reached), the case goes to
+  the partnership's **team queue** (status ``escalated``): the dashboard lists it, the
+  partnership's coordinators (no coordinator: its coaches) get a daily digest in Telegram
+  (the row ``handoff.digest.<partnership>`` on ``tg:team.<partnership>``, ids only,
+  at the next working day's opening while unclaimed cases remain), and ``handoff.<case
+  id>.fallback`` falls due ``OPSTAP_FALLBACK_AFTER_DAYS`` working days later. Then the young
+  person is pointed, once (a compare-and-set on ``cases.fallback_at``), honestly and in their
+  language, to the general service of the region from the directory; the case stays in the
+  team queue, so a coach can still take it.
+* A coach who blocks the bot, is deactivated or is absent loses their open offers at once
+  (:meth:`withdraw_offers`: offer ``withdrawn``, case ``waiting``, ``handoff.<case>.retry`` due
+  now), so the case goes to the next one; in-process callers move it on at once.
+* The directory no longer lists the partnership: the case waits and ``handoff.<case id>.retry``
+  tries again a day later; the young person gets the general contacts meanwhile.
 * :meth:`accept` never takes a coach above capacity (coordinators, the last resort, excepted).
+* Coach chats: every message about a case (it carries ``Dossier #n``) sent to a coach through
+  :meth:`send` is remembered by its Telegram message id (``coach_messages``, ids only) when the
+  channel can tell it (:class:`CoachChats`); a card whose offer is over is edited to its number
+  only (:meth:`tidy_cards`).
 """
 
 from __future__ import annotations
@@ -33,25 +50,27 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
-from bot.coach.card import CardWriter
+from bot.coach.card import CardWriter, case_in
 from bot.coach.dates import when_text
-from bot.coach.team import deadline, team
+from bot.coach.team import deadline, reachable_team
 from bot.routing.place_check import parse_place_value, place_check_of
 from bot.service import ConversationService, OutgoingMessage
 from flows.effects import Effect
 from flows.engine import SKIPPED
-from flows.ids import CaseId, PersonId, ReminderKey
+from flows.ids import CaseId, CoachId, PartnershipId, PersonId, ReminderKey
 from flows.routing.assign import need_from_answers, next_offer
 from flows.routing.card import card_answers
 from flows.routing.directory import Directory, Partnership
+from flows.routing.hours import add_working_days, next_opening_day
 from flows.routing.places import Resolver
 from flows.session import JsonValue, Session
 from flows.text import Msg, Param, Verbatim, msg
 from storage.ports import (
     CaseRecord,
+    CoachMessageKind,
     CoachRecord,
     OfferRecord,
     ReminderRecord,
@@ -66,6 +85,26 @@ PlaceStatus = Literal["routed", "blind_spot", "outside_flanders", "no_place"]
 Holidays = Callable[[int, int], frozenset[date]]
 # When a case waits for a partnership the directory no longer lists: try again tomorrow.
 _NO_HOURS_RETRY = timedelta(days=1)
+DIGEST = "digest"
+# Telegram lets a bot delete its message in a private chat for 48 hours; keep a margin.
+DELETE_WITHIN = timedelta(hours=47)
+
+
+@runtime_checkable
+class CoachChats(Protocol):
+    """A channel that can tell the ids of what it sent and change it later (Telegram)."""
+
+    async def deliver_tracked(self, person: PersonId, message: OutgoingMessage) -> list[int]:
+        """Send like ``deliver``; the message ids of the parts sent (empty when blocked)."""
+        ...
+
+    async def delete_message(self, person: PersonId, message_id: int) -> bool:
+        """``False`` when Telegram refuses (too old, gone)."""
+        ...
+
+    async def replace_text(self, person: PersonId, message_id: int, text: str) -> bool:
+        """Edit the text and drop the buttons; ``False`` when Telegram refuses."""
+        ...
 
 
 def case_prefix(case_id: CaseId) -> str:
@@ -80,6 +119,41 @@ def offer_key(case_id: CaseId, offer_id: int) -> ReminderKey:
 
 def retry_key(case_id: CaseId) -> ReminderKey:
     return ReminderKey(f"{case_prefix(case_id)}retry")
+
+
+def fallback_key(case_id: CaseId) -> ReminderKey:
+    return ReminderKey(f"{case_prefix(case_id)}fallback")
+
+
+def digest_key(partnership: PartnershipId) -> ReminderKey:
+    return ReminderKey(f"{REMINDER_PREFIX}{DIGEST}.{partnership}")
+
+
+def team_person(partnership: PartnershipId) -> PersonId:
+    """The reminder owner of a partnership's digest: a team, not a person. Its ``tg:`` prefix
+    lets only a process with Telegram claim it (the digest goes to coach chats); it is never
+    a chat id, and nothing is ever sent to it."""
+    return PersonId(f"tg:team.{partnership}")
+
+
+async def withdraw_offers(tx: Transaction, coach_id: CoachId, now: datetime) -> list[CaseId]:
+    """The coach can no longer answer (blocked, deactivated, absent): their open offers end at
+    once and each case is due to move on (``handoff.<case>.retry`` now, so the tick of any
+    process picks it up: the command line has no Telegram)."""
+    moved: list[CaseId] = []
+    for offer in await tx.cases.offers_of_coach(coach_id, ("open",)):
+        if not await tx.cases.answer_offer(offer.id, "withdrawn", now):
+            continue
+        case = await tx.cases.get(offer.case)
+        if case is None:
+            continue
+        await tx.reminders.cancel(case.person, case_prefix(case.id))
+        await tx.cases.set_status(case.id, "waiting", now)
+        await tx.reminders.schedule(case.person, retry_key(case.id), now, 0)
+        moved.append(case.id)
+        log.info("handoff offer withdrawn case=%s offer=%s coach=%s", case.id, offer.id,
+                 coach_id)
+    return moved
 
 
 @dataclass(frozen=True)
@@ -104,6 +178,16 @@ class Planned:
     coach: CoachRecord
 
 
+@dataclass(frozen=True)
+class Escalated:
+    """The case went to the team queue; ``fallback_at``: when the young person is pointed to
+    the general service unless someone takes it first."""
+
+    case: CaseRecord
+    first: bool
+    fallback_at: datetime
+
+
 @dataclass
 class Handoff:
     service: ConversationService
@@ -112,6 +196,9 @@ class Handoff:
     resolver: Resolver | None = None
     accept_within_hours: float = 8.0
     timezone: str = "Europe/Brussels"
+    fallback_after_days: int = 5
+    chats: CoachChats | None = None
+    """Set by the runtime once Telegram is up; without it nothing is tracked."""
     _notes: dict[PersonId, _Note] = field(default_factory=dict)
     writer: CardWriter = field(init=False)
 
@@ -189,6 +276,8 @@ class Handoff:
             await tx.privacy.add_count(month, f"routing.{place.status}")
             if place.status == "blind_spot" and place.nis:
                 await tx.privacy.add_count(month, f"routing.blind_spot.{place.nis}")
+            for partnership in self._near(place.nis):
+                await tx.cases.count_blind_spot(month, place.status, place.nis or "", partnership)
             log.info("handoff without a partnership person=%s kind=%s", person, place.status)
             self._notes[person] = _Note(place)
             return
@@ -211,8 +300,10 @@ class Handoff:
         )
         await tx.privacy.add_count(self.month(now), "cases.created")
         planned = await self.plan(tx, case, now)
-        if planned is not None:
+        if isinstance(planned, Planned):
             await tx.cases.promise(case.id, planned.offer.deadline_at)
+        elif isinstance(planned, Escalated):
+            await tx.cases.promise(case.id, planned.fallback_at)
         self._notes[person] = _Note(place, case.id)
 
     async def after_submit(
@@ -245,10 +336,22 @@ class Handoff:
                 if not note.refreshed:
                     outbox += self._card(case, offer, coach)
                 reply = self._offered(case, language)
+            elif case.status == "escalated" and case.promised_at is not None:
+                reply = self.say(language, msg(
+                    "routing.handoff.team", partnership=self._partnership_name(case),
+                    when=Verbatim(self.when(case.promised_at, language)),
+                ))
             else:
                 reply = self._waiting(case, language)
         await self.send(outbox)
         return [reply]
+
+    def _near(self, nis: str | None) -> list[str]:
+        """The partnerships a blind spot is counted for: those serving part of the
+        municipality, else none (``""``)."""
+        if not nis:
+            return [""]
+        return [p.id for p, _ in self.directory.coverage(nis)] or [""]
 
     def _unrouted(self, place: Place, language: str) -> OutgoingMessage:
         contacts = self.contacts(place.nis)
@@ -292,24 +395,24 @@ class Handoff:
         offers = [o for o in await tx.cases.offers_of(case.id) if o.status == "open"]
         return offers[-1] if offers else None
 
-    async def plan(self, tx: Transaction, case: CaseRecord, now: datetime) -> Planned | None:
-        """Offer the case to the next coach (or coordinator), or let it wait."""
+    async def plan(
+        self, tx: Transaction, case: CaseRecord, now: datetime
+    ) -> Planned | Escalated | None:
+        """Offer the case to the next coach (or coordinator), else to the team queue; ``None``
+        when the directory no longer knows the partnership (the case waits)."""
         await tx.reminders.cancel(case.person, case_prefix(case.id))
         partnership = self.directory.partnership(case.partnership)
-        members = await team(tx, case.partnership)
+        if partnership is None:
+            await tx.cases.set_status(case.id, "waiting", now)
+            await tx.reminders.schedule(case.person, retry_key(case.id), now + _NO_HOURS_RETRY, 0)
+            log.info("handoff waits case=%s", case.id)
+            return None
+        members = await reachable_team(tx, case.partnership)
         offered = [o.coach for o in await tx.cases.offers_of(case.id)]
         need = need_from_answers(case.intake, case.language)
         choice = next_offer([p for _, p in members], need, offered=offered)
-        if choice is None or partnership is None:
-            await tx.cases.set_status(case.id, "waiting", now)
-            retry = (
-                self._deadline(now, partnership, None)
-                if partnership is not None
-                else now + _NO_HOURS_RETRY
-            )
-            await tx.reminders.schedule(case.person, retry_key(case.id), retry, 0)
-            log.info("handoff waits case=%s", case.id)
-            return None
+        if choice is None:
+            return await self._escalate(tx, case, partnership, now)
         coach = next(c for c, p in members if p.id == choice.coach.id)
         due = self._deadline(now, partnership, coach)
         offer = await tx.cases.add_offer(case.id, coach.id, choice.to_json(), now, due)
@@ -321,6 +424,33 @@ class Handoff:
                  choice.decided_by)
         return Planned(case, offer, coach)
 
+    def _holidays_around(self, now: datetime) -> frozenset[date]:
+        year = now.astimezone(ZoneInfo(self.timezone)).year
+        return self.holidays(year, year + 1)
+
+    async def _escalate(
+        self, tx: Transaction, case: CaseRecord, partnership: Partnership, now: datetime
+    ) -> Escalated:
+        """To the team queue: the fallback row (once) and the partnership's digest row."""
+        first = await tx.cases.escalate(case.id, now)
+        current = await tx.cases.get(case.id)
+        assert current is not None
+        since = current.escalated_at or now
+        spec, tz = partnership.hours.spec, partnership.hours.timezone
+        fallback_at = add_working_days(
+            since, self.fallback_after_days, spec, self._holidays_around(since), tz
+        )
+        if current.fallback_at is None:
+            await tx.reminders.schedule(case.person, fallback_key(case.id), fallback_at, 0)
+        owner, key = team_person(partnership.id), digest_key(partnership.id)
+        if not any(r.key == key for r in await tx.reminders.pending(owner)):
+            digest_at = next_opening_day(now, spec, self._holidays_around(now), tz)
+            await tx.reminders.schedule(owner, key, digest_at, 0)
+        if first:
+            await tx.privacy.add_count(self.month(now), "cases.escalated")
+        log.info("handoff to the team queue case=%s first=%s", case.id, first)
+        return Escalated(current, first, fallback_at)
+
     def _card(self, case: CaseRecord, offer: OfferRecord, coach: CoachRecord) -> Outbox:
         if coach.person is None:
             return []
@@ -330,32 +460,49 @@ class Handoff:
     async def move_on(
         self, tx: Transaction, case: CaseRecord, now: datetime, *, told_before: bool
     ) -> Outbox:
-        """Offer the case to the next one and tell the young person when the time slips."""
+        """Offer the case to the next one, or to the team queue; the young person hears only
+        when the time they were promised moves (see the module rules)."""
         planned = await self.plan(tx, case, now)
         language = case.language
         if planned is None:
             if told_before:
                 return [(case.person, self._waiting(case, language))]
             return []
+        if isinstance(planned, Escalated):
+            return await self._promise(tx, case, planned.fallback_at, "routing.handoff.team")
         outbox = self._card(case, planned.offer, planned.coach)
+        return outbox + await self._promise(
+            tx, case, planned.offer.deadline_at, "routing.handoff.slipped"
+        )
+
+    async def _promise(
+        self, tx: Transaction, case: CaseRecord, due: datetime, slipped: str
+    ) -> Outbox:
+        """Tell the young person a new time only when it is later than the one they have."""
         promised = case.promised_at
-        due = planned.offer.deadline_at
-        if promised is None or due > promised:
-            await tx.cases.promise(case.id, due)
-            key = "routing.handoff.slipped" if promised is not None else "routing.handoff.offered"
-            outbox.append((case.person, self.say(
-                language,
-                msg(key, partnership=self._partnership_name(case),
-                    when=Verbatim(self.when(due, language))),
-            )))
-        return outbox
+        if promised is not None and due <= promised:
+            return []
+        await tx.cases.promise(case.id, due)
+        # The team queue has its own words; a first promise is not an apology.
+        key = slipped if promised is not None or slipped == "routing.handoff.team" else (
+            "routing.handoff.offered"
+        )
+        language = case.language
+        return [(case.person, self.say(
+            language,
+            msg(key, partnership=self._partnership_name(case),
+                when=Verbatim(self.when(due, language))),
+        ))]
 
     async def on_reminder(self, reminder: ReminderRecord) -> bool:
         """The reminder handler for ``handoff.*`` keys (see the module rules)."""
         if not reminder.key.startswith(REMINDER_PREFIX):
             return False
         parts = reminder.key.removeprefix(REMINDER_PREFIX).split(".")
-        if not parts[0].isdigit() or parts[1:2] not in (["offer"], ["retry"]):
+        if parts[0] == DIGEST and len(parts) >= 2:
+            await self.digest(PartnershipId(".".join(parts[1:])))
+            return True
+        if not parts[0].isdigit() or parts[1:2] not in (["offer"], ["retry"], ["fallback"]):
             log.warning("handoff reminder with a bad key id=%s", reminder.id)
             return True
         case_id, kind = CaseId(parts[0]), parts[1]
@@ -368,8 +515,119 @@ class Handoff:
                 case = await tx.cases.get(case_id)
                 if case is not None and case.status == "waiting":
                     outbox = await self.move_on(tx, case, now, told_before=False)
+            elif kind == "fallback":
+                outbox = await self._fallback(tx, case_id, now)
         await self.send(outbox)
+        await self.tidy_cards(case_id)
         return True
+
+    async def _fallback(self, tx: Transaction, case_id: CaseId, now: datetime) -> Outbox:
+        """The warm fallback: once, only while nobody took the case."""
+        case = await tx.cases.get(case_id)
+        if case is None or case.status not in ("escalated", "waiting"):
+            return []
+        if not await tx.cases.mark_fallback(case.id, now):
+            return []
+        await tx.privacy.add_count(self.month(now), "cases.fallback")
+        log.info("handoff warm fallback case=%s", case.id)
+        return [(case.person, self.say(
+            case.language,
+            msg("routing.handoff.fallback", partnership=self._partnership_name(case)),
+            self.contacts(case.municipality_nis),
+        ))]
+
+    # --- the team queue --------------------------------------------------------------------
+
+    async def digest(self, partnership_id: PartnershipId) -> None:
+        """The daily digest of unclaimed cases to the partnership's coordinators (no
+        coordinator: its coaches); scheduled again for the next working day while any
+        remain."""
+        now = self.service.clock.now()
+        partnership = self.directory.partnership(partnership_id)
+        async with self.service.storage.transaction() as tx:
+            waiting = await tx.cases.of_partnership(partnership_id, ("escalated",))
+            if not waiting or partnership is None:
+                return
+            members = [c for c, p in await reachable_team(tx, partnership_id) if p.available]
+            readers = [c for c in members if c.role == "coordinator"] or members
+            spec, tz = partnership.hours.spec, partnership.hours.timezone
+            next_at = next_opening_day(now, spec, self._holidays_around(now), tz)
+            await tx.reminders.schedule(
+                team_person(partnership_id), digest_key(partnership_id), next_at, 0
+            )
+        if not readers:
+            log.warning("team queue without readers partnership=%s cases=%d", partnership_id,
+                        len(waiting))
+            return
+        message = self.digest_message(partnership, waiting, now)
+        await self.send([(c.person, message) for c in readers if c.person is not None])
+        log.info("team digest partnership=%s cases=%d readers=%d", partnership_id,
+                 len(waiting), len(readers))
+
+    def digest_message(
+        self, partnership: Partnership, cases: list[CaseRecord], now: datetime
+    ) -> OutgoingMessage:
+        lines = [self.writer.text("coach.digest.title", team=Verbatim(partnership.name),
+                                  count=len(cases))]
+        for case in cases:
+            place = case.intake.get("place_label")
+            domains = case.intake.get("domains")
+            names = ", ".join(self.writer.domain(str(d)) for d in domains) if (
+                isinstance(domains, list) and domains
+            ) else self.writer.text("coach.card.unknown")
+            since = case.escalated_at or case.updated_at
+            lines.append(self.writer.text(
+                "coach.digest.line", case=case.id,
+                place=Verbatim(place if isinstance(place, str) else "?"),
+                domains=Verbatim(names), since=Verbatim(self.when(since, "nl")),
+            ))
+        lines.append(self.writer.text("coach.digest.how"))
+        buttons = tuple(
+            ((self.writer.text("coach.digest.claim", case=case.id),
+              f"case={case.id}:claim"),)
+            for case in cases[:20]
+        )
+        return OutgoingMessage("\n".join(lines), buttons)
+
+    # --- offers that end without an answer --------------------------------------------------
+
+    async def withdraw_offers(
+        self, tx: Transaction, coach_id: CoachId, now: datetime
+    ) -> list[CaseId]:
+        return await withdraw_offers(tx, coach_id, now)
+
+    async def coach_gone(self, coach_id: CoachId) -> int:
+        """Withdraw the coach's open offers and move those cases on now (in this process)."""
+        now = self.service.clock.now()
+        async with self.service.storage.transaction() as tx:
+            moved = await self.withdraw_offers(tx, coach_id, now)
+        for case_id in moved:
+            await self.retry(case_id)
+        return len(moved)
+
+    async def retry(self, case_id: CaseId) -> None:
+        """Move a waiting case on now (what its retry row would do at the next tick)."""
+        now = self.service.clock.now()
+        async with self.service.storage.transaction() as tx:
+            case = await tx.cases.get(case_id)
+            if case is None or case.status != "waiting":
+                return
+            outbox = await self.move_on(tx, case, now, told_before=False)
+        await self.send(outbox)
+        await self.tidy_cards(case_id)
+
+    async def blocked_chat(self, chat_id: int) -> None:
+        """A chat blocked the bot (``TelegramFrontDoor.on_blocked``): when it is a coach's,
+        they are unreachable and lose their open offers."""
+        person = PersonId(f"tg:{chat_id}")
+        now = self.service.clock.now()
+        async with self.service.storage.transaction() as tx:
+            coach = await tx.coaches.by_person(person)
+            if coach is None:
+                return
+            await tx.reachability.mark_unreachable(person, now)
+        log.info("coach unreachable coach=%s", coach.id)
+        await self.coach_gone(coach.id)
 
     async def _expire(self, tx: Transaction, offer_id: int, now: datetime) -> Outbox:
         offer = await tx.cases.get_offer(offer_id)
@@ -400,18 +658,31 @@ class Handoff:
         async with self.service.storage.transaction() as tx:
             case = await tx.cases.get(case_id)
             offer = await self._open_offer(tx, case) if case is not None else None
-            if case is None or offer is None or offer.coach != coach.id:
+            claim = (
+                case is not None
+                and case.status in ("escalated", "waiting")
+                and case.partnership == coach.partnership
+            )
+            if case is None or ((offer is None or offer.coach != coach.id) and not claim):
                 if case is not None and case.status == "open" and case.coach == coach.id:
                     return [(me, self._coach_text("coach.accept.already", case=case_id))]
                 return [(me, self._coach_text("coach.accept.gone", case=case_id))]
+            mine = offer is not None and offer.coach == coach.id
             if coach.role == "coach":
-                load = (await tx.cases.loads((coach.id,)))[coach.id] - 1  # without this offer
+                load = (await tx.cases.loads((coach.id,)))[coach.id] - (1 if mine else 0)
                 if load >= coach.capacity:
                     return [(me, self._coach_text(
                         "coach.accept.full", case=case_id, load=load, capacity=coach.capacity
                     ))]
-            if not await tx.cases.answer_offer(offer.id, "accepted", now):
-                return [(me, self._coach_text("coach.accept.gone", case=case_id))]
+            if mine:
+                assert offer is not None
+                if not await tx.cases.answer_offer(offer.id, "accepted", now):
+                    return [(me, self._coach_text("coach.accept.gone", case=case_id))]
+            elif offer is not None:
+                # Taken from the team queue while a colleague still had it: their offer ends.
+                await tx.cases.answer_offer(offer.id, "withdrawn", now)
+            await tx.privacy.record_access(case.person, case.partnership, coach.id, "received",
+                                           now)
             await tx.cases.accept(case.id, coach.id, now)
             await tx.coaches.set_current_case(coach.id, case.id)
             await tx.reminders.cancel(case.person, case_prefix(case.id))
@@ -420,15 +691,20 @@ class Handoff:
                 if m.direction == "to_coach" and not m.delivered
             ]
             await tx.cases.mark_delivered(tuple(m.id for m in waiting))
-        log.info("handoff accepted case=%s offer=%s coach=%s", case.id, offer.id, coach.id)
+        log.info("handoff accepted case=%s offer=%s coach=%s", case.id,
+                 offer.id if offer is not None else "-", coach.id)
         name = Verbatim(self.writer.young_name(case.intake))
+        # "Is van jou" first (other features add their buttons under it), then everything the
+        # coach may now see.
         outbox: Outbox = [(me, self._coach_text("coach.accepted", case=case.id, name=name))]
+        outbox += [(me, m) for m in self.writer.details(case)]
         outbox += [
             (me, self._coach_text("coach.from_young", case=case.id, name=name,
                                   text=Verbatim(m.text)))
             for m in waiting
         ]
         outbox.append((case.person, self.welcome(case, coach)))
+        await self.tidy_cards(case.id)
         return outbox
 
     def welcome(self, case: CaseRecord, coach: CoachRecord) -> OutgoingMessage:
@@ -458,17 +734,95 @@ class Handoff:
                 return [(me, self._coach_text("coach.accept.gone", case=case_id))]
             log.info("handoff declined case=%s offer=%s coach=%s", case.id, offer.id, coach.id)
             outbox = await self.move_on(tx, case, now, told_before=True)
+        await self.tidy_cards(case_id)
         return [(me, self._coach_text("coach.declined", case=case_id)), *outbox]
+
+    # --- coach chats: what the bot sent, and tidying it -------------------------------------
+
+    async def tidy_cards(self, case_id: CaseId) -> None:
+        """Edit every card of this case whose offer is over (declined, expired, withdrawn, or
+        taken by someone else) to its number only."""
+        if self.chats is None:
+            return
+        async with self.service.storage.transaction() as tx:
+            case = await tx.cases.get(case_id)
+            if case is None:
+                return
+            holders = {o.coach for o in await tx.cases.offers_of(case.id) if o.status == "open"}
+            if case.status == "open" and case.coach is not None:
+                holders.add(case.coach)
+            stale = [
+                m for m in await tx.cases.coach_messages_of(case.id)
+                if m.kind == "card" and not m.redacted and m.coach not in holders
+            ]
+        if not stale:
+            return
+        done: list[int] = []
+        for ref in stale:
+            try:
+                await self.chats.replace_text(ref.chat, ref.message_id,
+                                              self.writer.redacted(case.id))
+            except Exception as error:
+                log.info("card not tidied case=%s error=%s", case.id, type(error).__name__)
+            done.append(ref.id)
+        async with self.service.storage.transaction() as tx:
+            await tx.cases.mark_redacted(tuple(done))
 
     def _coach_text(self, message_id: str, **params: Param) -> OutgoingMessage:
         return OutgoingMessage(self.writer.text(message_id, **params))
 
     async def send(self, outbox: Outbox) -> None:
-        """Deliver after the commit; a failing chat does not stop the others."""
+        """Deliver after the commit; a failing chat does not stop the others. Messages about a
+        case that go to a coach are remembered by id (see the module rules)."""
+        coaches = await self._coaches_among(outbox)
+        sent: list[tuple[CaseId, CoachId, PersonId, int, CoachMessageKind]] = []
         for person, message in outbox:
             try:
-                await self.service.deliver(person, [message])
+                coach = coaches.get(person)
+                case = case_in(message.text) if coach is not None else None
+                if self.chats is not None and coach is not None and case is not None:
+                    kind: CoachMessageKind = "card" if any(
+                        value.endswith(":accept") for row in message.buttons for _, value in row
+                    ) else "relay"
+                    for message_id in await self.chats.deliver_tracked(person, message):
+                        sent.append((CaseId(case), coach, person, message_id, kind))
+                else:
+                    await self.service.deliver(person, [message])
             except Exception as error:
                 # One unreachable chat must not keep the others from hearing.
                 log.error("handoff delivery failed person=%s error=%s", person,
+                          type(error).__name__)
+        if sent:
+            await self._remember(sent)
+
+    async def _coaches_among(self, outbox: Outbox) -> dict[PersonId, CoachId]:
+        if self.chats is None:
+            return {}
+        people = {p for p, m in outbox if p.startswith("tg:") and case_in(m.text) is not None}
+        if not people:
+            return {}
+        found: dict[PersonId, CoachId] = {}
+        try:
+            async with self.service.storage.transaction() as tx:
+                for person in people:
+                    coach = await tx.coaches.by_person(person)
+                    if coach is not None:
+                        found[person] = coach.id
+        except Exception as error:
+            log.error("coach lookup failed error=%s", type(error).__name__)
+        return found
+
+    async def _remember(
+        self, sent: list[tuple[CaseId, CoachId, PersonId, int, CoachMessageKind]]
+    ) -> None:
+        now = self.service.clock.now()
+        for case_id, coach_id, chat, message_id, kind in sent:
+            try:
+                async with self.service.storage.transaction() as tx:
+                    if await tx.cases.get(case_id) is None:
+                        continue  # erased meanwhile
+                    await tx.cases.add_coach_message(case_id, coach_id, chat, message_id, kind,
+                                                     now)
+            except Exception as error:
+                log.error("coach message not remembered case=%s error=%s", case_id,
                           type(error).__name__)

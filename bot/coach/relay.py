@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.coach.card import CardWriter
-from bot.coach.handoff import Handoff, Outbox
+from bot.coach.handoff import DELETE_WITHIN, Handoff, Outbox
 from bot.privacy import AfterErasure
 from bot.service import OutgoingMessage
 from flows.ids import CaseId, PersonId
@@ -223,20 +223,50 @@ class Relay:
     # --- erasure (bot.privacy.CoachNotifier) ------------------------------------------------
 
     async def case_erased(self, tx: Transaction, person: PersonId) -> AfterErasure | None:
-        """Tell the coaches of the person's cases that the case is gone, nothing more."""
+        """Tell the coaches of the person's cases that the case is gone, nothing more; keep an
+        anonymous trace for the team; after the commit, delete the bot's messages about the
+        person in coach chats where Telegram still allows it (48 hours), else edit them to
+        "verwijderd"."""
         told: list[tuple[PersonId, Msg]] = []
+        refs: list[tuple[CaseId, PersonId, int, datetime]] = []
+        now = self._now()
         for case in await tx.cases.all_of(person):
+            await tx.cases.record_erased(case, now)
+            refs += [
+                (case.id, m.chat, m.message_id, m.sent_at)
+                for m in await tx.cases.coach_messages_of(case.id)
+            ]
             coaches = {case.coach} if case.coach is not None else set()
             coaches |= {o.coach for o in await tx.cases.offers_of(case.id) if o.status == "open"}
             for coach_id in coaches:
                 coach = await tx.coaches.get(coach_id)
                 if coach is not None and coach.person is not None and case.status != "closed":
                     told.append((coach.person, msg("coach.erased", case=case.id)))
-        if not told:
+        if not told and not refs:
             return None
         messages = [(p, OutgoingMessage(self.writer.label(m))) for p, m in told]
 
         async def tell() -> None:
+            await self.retract(refs, now)
             await self.handoff.send(messages)
 
         return tell
+
+    async def retract(
+        self, refs: list[tuple[CaseId, PersonId, int, datetime]], now: datetime
+    ) -> None:
+        """Delete (within 48 hours) or blank the bot's messages about an erased case."""
+        chats = self.handoff.chats
+        if chats is None:
+            return
+        deleted = edited = 0
+        for case_id, chat, message_id, sent_at in refs:
+            try:
+                if now - sent_at < DELETE_WITHIN and await chats.delete_message(chat, message_id):
+                    deleted += 1
+                    continue
+                if await chats.replace_text(chat, message_id, self.writer.erased(case_id)):
+                    edited += 1
+            except Exception as error:
+                log.info("coach message not retracted error=%s", type(error).__name__)
+        log.info("coach messages retracted deleted=%d edited=%d", deleted, edited)

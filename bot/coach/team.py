@@ -60,7 +60,7 @@ def _days(text: str) -> list[int]:
     return days
 
 
-def profile(coach: CoachRecord, load: int) -> CoachProfile:
+def profile(coach: CoachRecord, load: int, *, unreachable: bool = False) -> CoachProfile:
     return CoachProfile(
         id=coach.id,
         domains=frozenset(coach.domains),
@@ -70,7 +70,7 @@ def profile(coach: CoachRecord, load: int) -> CoachProfile:
         last_assigned_at=coach.last_assigned_at,
         role=coach.role,
         active=coach.active,
-        reachable=coach.person is not None,
+        reachable=coach.person is not None and not unreachable,
     )
 
 
@@ -80,6 +80,19 @@ async def team(
     coaches = await tx.coaches.of_partnership(partnership)
     loads = await tx.cases.loads(tuple(c.id for c in coaches))
     return [(c, profile(c, loads[c.id])) for c in coaches]
+
+
+async def reachable_team(
+    tx: Transaction, partnership: PartnershipId
+) -> list[tuple[CoachRecord, CoachProfile]]:
+    """:func:`team`, with coaches whose chat blocked the bot marked unreachable."""
+    coaches = await tx.coaches.of_partnership(partnership)
+    loads = await tx.cases.loads(tuple(c.id for c in coaches))
+    found = []
+    for coach in coaches:
+        blocked = coach.person is not None and await tx.reachability.get(coach.person) is not None
+        found.append((coach, profile(coach, loads[coach.id], unreachable=blocked)))
+    return found
 
 
 def deadline(

@@ -38,6 +38,7 @@ def install_coach_side(service: ConversationService, settings: Settings) -> Coac
         resolver=load_resolver(),
         accept_within_hours=settings.accept_within_hours,
         timezone=settings.timezone,
+        fallback_after_days=settings.fallback_after_days,
     )
     relay = Relay(handoff)
     desk = CoachDesk(handoff, relay)

@@ -90,7 +90,13 @@ class TelegramChannel:
         )
 
     async def deliver(self, person: PersonId, message: OutgoingMessage) -> None:
+        await self.deliver_tracked(person, message)
+
+    async def deliver_tracked(self, person: PersonId, message: OutgoingMessage) -> list[int]:
+        """Send like :meth:`deliver`; the ids of the messages that carry the text (the coach
+        side remembers them to edit or delete them later; empty when the chat blocked us)."""
         chat_id = chat_id_of(person)
+        ids: list[int] = []
         text = rtl(message.text) if message.rtl else message.text
         chunks = split_text(text or "…")
         markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
@@ -125,13 +131,41 @@ class TelegramChannel:
                 sent = await self._bot.send_message(
                     chat_id, chunk, reply_markup=markup if last else None
                 )
+                ids.append(sent.message_id)
             if hint is not None and message.crisis:
                 await self._send_hint(chat_id, hint, language, message.rtl)
         except Forbidden:
             self._forbidden(chat_id)
-            return
+            return ids
         if message.prompt and message.buttons and sent is not None:
             self._last_prompt[chat_id] = sent.message_id
+        return ids
+
+    async def delete_message(self, person: PersonId, message_id: int) -> bool:
+        """Delete one of our messages; ``False`` when Telegram refuses (older than 48 hours,
+        already gone)."""
+        try:
+            return bool(await self._bot.delete_message(chat_id_of(person), message_id))
+        except Forbidden:
+            self._forbidden(chat_id_of(person))
+            return False
+        except TelegramError as error:
+            log.info("could not delete chat=%s error=%s", chat_id_of(person),
+                     type(error).__name__)
+            return False
+
+    async def replace_text(self, person: PersonId, message_id: int, text: str) -> bool:
+        """Edit one of our messages to ``text`` without buttons; ``False`` when refused."""
+        try:
+            await self._bot.edit_message_text(text, chat_id=chat_id_of(person),
+                                              message_id=message_id, reply_markup=None)
+        except Forbidden:
+            self._forbidden(chat_id_of(person))
+            return False
+        except TelegramError as error:
+            log.info("could not edit chat=%s error=%s", chat_id_of(person), type(error).__name__)
+            return False
+        return True
 
     async def _send_hint(self, chat_id: int, hint: str, language: str, right_to_left: bool) -> None:
         await self._bot.send_message(

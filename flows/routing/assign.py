@@ -4,15 +4,18 @@ Rules of this module:
 
 * Pure: the caller passes the coaches as :class:`CoachProfile` values with their current load
   (open cases plus open offers) and the time of their last assignment; nothing is read here.
-* Candidates are active coaches (role ``coach``) reachable in a chat, with room: ``load <
-  capacity``. A coach at capacity is never offered a case, so an acceptance can never take a
-  coach above capacity. Coaches who already had an offer for this case are skipped.
+* Candidates are active coaches (role ``coach``) reachable in a chat, not absent, with room:
+  ``load < capacity``. A coach at capacity is never offered a case, so an acceptance can never
+  take a coach above capacity. Coaches who already had an offer for this case are skipped.
 * Order, the first difference decides: **expertise** (how many of the wanted domains the coach
   covers: the young person's own-words domains and their lowest-rated domains), a **shared
   language**, **load** against capacity (lower share first), **fairness** (longest since the
   last assignment; never assigned counts as longest), then the id (stable results).
-* Escalation: at most :data:`MAX_COACH_OFFERS` coaches get an offer for one case; after that, or
-  when no coach has room, the offer goes to a coordinator of the partnership.
+* Escalation has an end: at most :data:`MAX_COACH_OFFERS` coaches get an offer for one case;
+  after that, or when no coach has room, each coordinator of the partnership (active,
+  reachable, not absent) gets it once, in id order. When everyone was asked (or nobody can be
+  reached), :func:`next_offer` answers ``None``: the case goes to the partnership's team queue.
+  A coordinator who declined or let it expire is never asked again for the same case.
 * Explainable: a :class:`Choice` says what decided it (``decided_by``) and what matched, as data;
   ``bot/coach/card.py`` turns that into the "why you" line of the card.
 """
@@ -66,7 +69,13 @@ class CoachProfile:
     role: Role = "coach"
     active: bool = True
     reachable: bool = True
-    """Bound to a chat: a coach who never opened the invite cannot get a card."""
+    """Bound to a chat that has not blocked the bot: otherwise nobody reads the card."""
+    absent: bool = False
+    """Away (holiday, sick leave): no offers until back."""
+
+    @property
+    def available(self) -> bool:
+        return self.active and self.reachable and not self.absent
 
     @property
     def has_room(self) -> bool:
@@ -161,7 +170,7 @@ def rank_coaches(
     candidates = [
         c
         for c in coaches
-        if c.role == "coach" and c.active and c.reachable and c.has_room and c.id not in skipped
+        if c.role == "coach" and c.available and c.has_room and c.id not in skipped
     ]
     return sorted(candidates, key=lambda c: _key(c, need))
 
@@ -194,8 +203,8 @@ def next_offer(
     """Who gets the next offer for a case that was offered to ``offered`` (oldest first).
 
     The best coach with room, for the first :data:`MAX_COACH_OFFERS` offers; then, or when no
-    coach has room, a coordinator: preferably one who has not had it yet, else the one asked
-    longest ago (the reminder goes round). ``None``: nobody in the partnership can be reached.
+    coach has room, a coordinator who has not had it yet. ``None``: everyone who could take it
+    was asked (or nobody can be reached): the case goes to the team queue.
     """
     # A coach who left the team since still counts as a coach offer.
     coach_offers = [c for c in offered if _role_of(coaches, c) != "coordinator"]
@@ -203,20 +212,17 @@ def next_offer(
         choice = choose_coach(coaches, need, exclude=offered)
         if choice is not None:
             return choice
-    coordinators = sorted(
-        (c for c in coaches if c.role == "coordinator" and c.active and c.reachable),
+    fresh = sorted(
+        (
+            c
+            for c in coaches
+            if c.role == "coordinator" and c.available and c.id not in set(offered)
+        ),
         key=lambda c: c.id,
     )
-    if not coordinators:
+    if not fresh:
         return None
-    asked = [c for c in offered if any(k.id == c for k in coordinators)]
-    fresh = [c for c in coordinators if c.id not in asked]
-    if fresh:
-        chosen = fresh[0]
-    else:
-        # Everyone was asked: the one asked longest ago gets the reminder.
-        last_asked = {c: i for i, c in enumerate(offered)}
-        chosen = min(coordinators, key=lambda c: last_asked.get(c.id, -1))
+    chosen = fresh[0]
     return Choice(
         coach=chosen,
         decided_by="escalation",

@@ -7,8 +7,14 @@ Rules of this module:
   shows and nothing else. Ratings and help wishes of the sensitive domains (health, addiction,
   justice) are kept only when the young person explicitly said yes to sharing them; without
   that "yes" a sensitive domain is dropped everywhere, also from the domains found in their own
-  words. Their own words are kept: they wrote them as their question, and the summary told them
-  who will read it.
+  words. Their own words are kept (they wrote them as their question, and the summary told them
+  who will read it), except when they name a sensitive domain and there is no "yes": then the
+  words themselves would tell what the young person chose not to share.
+* Two stages (:func:`card_view`): before a coach accepts, the card shows only what a coach needs
+  to decide (:data:`OFFER_KEYS`: domains and their ratings, the place, the preferred way of
+  contact without the number or address, whether sensitive domains were shared; the case adds
+  language and urgency). No name, no phone, no e-mail, no own words, no age. After acceptance,
+  the coach of the case sees every kept answer.
 * Skipped answers (:data:`flows.engine.SKIPPED`) are left out rather than shown as a value.
 * Urgency is a reading aid for the coach, computed from the young person's self-ratings: not a
   ZRM score and not a safety assessment (the safety net raises its own alerts).
@@ -26,14 +32,18 @@ from flows.session import JsonValue
 
 __all__ = [
     "CARD_KEYS",
+    "OFFER_KEYS",
+    "CardStage",
     "RatedDomain",
     "Urgency",
     "card_answers",
+    "card_view",
     "rated_domains",
     "urgency",
 ]
 
 Urgency = Literal["high", "medium", "low"]
+CardStage = Literal["offer", "accepted"]
 
 CARD_KEYS = (
     "own_words",
@@ -47,6 +57,8 @@ CARD_KEYS = (
     "moment",
     "consent_sensitive",
 )
+OFFER_KEYS = ("domains", "place_label", "contact", "consent_sensitive")
+"""What an offered coach may see besides the ratings (``rating_<domain>``)."""
 _NOT_A_NUMBER = ("dont_know", "rather_not")
 
 
@@ -76,6 +88,8 @@ def card_answers(answers: Mapping[str, JsonValue]) -> dict[str, JsonValue]:
     raw_domains = answers.get("domains")
     if isinstance(raw_domains, list):
         kept["domains"] = [d for d in DOMAIN_IDS if d in raw_domains and shared(d)]
+        if any(not shared(d) for d in raw_domains if isinstance(d, str)):
+            kept.pop("own_words", None)
     for domain in DOMAIN_IDS:
         if not shared(domain):
             continue
@@ -116,3 +130,14 @@ def urgency(answers: Mapping[str, JsonValue]) -> Urgency:
     if low:
         return "medium"
     return "low"
+
+
+def card_view(intake: Mapping[str, JsonValue], stage: CardStage) -> dict[str, JsonValue]:
+    """What a coach sees of a case's kept answers at this stage (see the module rules)."""
+    if stage == "accepted":
+        return dict(intake)
+    return {
+        key: value
+        for key, value in intake.items()
+        if key in OFFER_KEYS or key.startswith("rating_")
+    }

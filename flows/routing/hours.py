@@ -25,10 +25,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 __all__ = [
     "WEEKDAYS",
     "HoursSpec",
+    "add_working_days",
     "add_working_hours",
     "check_hours_spec",
     "format_interval",
     "is_working_time",
+    "next_opening_day",
     "next_working_time",
     "parse_interval",
     "zone",
@@ -183,4 +185,47 @@ def next_working_time(
             if closes > instant:
                 return max(opens, instant)
         day += timedelta(days=1)
+    raise ValueError(f"no working time found within {MAX_SEARCH_DAYS} days")
+
+
+def add_working_days(
+    start: datetime,
+    days: int,
+    hours_spec: HoursSpec,
+    holidays: frozenset[date],
+    tz: str | tzinfo,
+) -> datetime:
+    """The close of the ``days``-th working day after the day of ``start`` (aware, UTC).
+
+    A working day is a local day with opening hours that is not a holiday. Five working days
+    from Tuesday 10:00 with Monday-Friday hours 09:00-17:00 is the next Tuesday 17:00.
+    """
+    instant = _require_aware(start, "start")
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    local_zone = zone(tz)
+    day = instant.astimezone(local_zone).date()
+    counted = 0
+    for _ in range(MAX_SEARCH_DAYS):
+        day += timedelta(days=1)
+        intervals = _intervals(day, hours_spec, holidays, local_zone)
+        if intervals:
+            counted += 1
+            if counted == days:
+                return intervals[-1][1]
+    raise ValueError(f"no working time found within {MAX_SEARCH_DAYS} days")
+
+
+def next_opening_day(
+    after: datetime, hours_spec: HoursSpec, holidays: frozenset[date], tz: str | tzinfo
+) -> datetime:
+    """The first opening (aware, UTC) of a working day after the local day of ``after``."""
+    instant = _require_aware(after, "after")
+    local_zone = zone(tz)
+    day = instant.astimezone(local_zone).date()
+    for _ in range(MAX_SEARCH_DAYS):
+        day += timedelta(days=1)
+        intervals = _intervals(day, hours_spec, holidays, local_zone)
+        if intervals:
+            return intervals[0][0]
     raise ValueError(f"no working time found within {MAX_SEARCH_DAYS} days")

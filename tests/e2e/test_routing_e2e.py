@@ -182,7 +182,9 @@ async def test_routing_end_to_end(
 
     # The card reaches Lotte (expertise: work and money), not Yusuf.
     card = await lotte.expect(0, button="case=1:accept")
-    assert "Dossier #1" in card.plain_text and "Sam · 23 jaar" in card.plain_text
+    # Before anyone accepts: what a coach needs to decide, no name, no own words.
+    assert "Dossier #1" in card.plain_text and "Sam" not in card.plain_text
+    assert "Ik zoek werk" not in card.plain_text
     assert "Werk en school 1😟 · Geld 2🙁" in card.plain_text
     assert "Waarom jij: beste match op domeinen" in card.plain_text
     assert len(card.text) <= 4096
@@ -196,9 +198,16 @@ async def test_routing_end_to_end(
     assert "Dossier #1" in second.plain_text
     await sam.expect(before_sam, contains="Het duurt iets langer dan we dachten")
     await lotte.expect(0, contains="ging naar een collega")
+    # Lotte's card is edited down to its number.
+    await fake.wait_idle(0.2)
+    [edited] = [m for m in fake.messages(LOTTE) if m.message_id == card.message_id]
+    assert edited.plain_text == "📁 Dossier #1 · niet meer voor jou. De details zijn weggehaald."
+    assert buttons_of(edited) == []
 
     # Yusuf accepts; Sam hears his first name and organisation, and the next step.
     await yusuf.taps("case=1:accept", contains="Dossier #1 is van jou")
+    details = await yusuf.expect(0, contains="alle gegevens")
+    assert "Sam · 23 jaar" in details.plain_text and "Ik zoek werk" in details.plain_text
     welcome = await sam.expect(before_sam, contains="Goed nieuws! Yusuf van CAW Leuven")
     assert "Yusuf stuurt je hier snel een bericht" in welcome.plain_text
 

@@ -13,9 +13,11 @@ import pytest
 
 from flows.routing.hours import (
     HoursSpec,
+    add_working_days,
     add_working_hours,
     check_hours_spec,
     is_working_time,
+    next_opening_day,
     next_working_time,
     parse_interval,
 )
@@ -192,3 +194,28 @@ def test_check_hours_spec() -> None:
         "mon: 09:00-13:00 overlaps 12:00-17:00"
     ]
     assert check_hours_spec({7: [(time(9), time(17))]})[0] == "unknown weekday 7"
+
+
+def test_working_days_end_at_closing_time_and_skip_weekends_and_holidays() -> None:
+    # Tuesday 10:00 + 5 working days: Wednesday to Tuesday, at closing time.
+    assert add_working_days(local(2026, 6, 2, 10), 5, OFFICE, HOLIDAYS, TZ) == local(
+        2026, 6, 9, 17
+    )
+    # From Wednesday 23 December: Thursday 24, (Christmas, weekend), Monday 28, Tuesday 29.
+    assert add_working_days(local(2026, 12, 23, 16), 3, OFFICE, HOLIDAYS, TZ) == local(
+        2026, 12, 29, 17
+    )
+    with pytest.raises(ValueError):
+        add_working_days(local(2026, 6, 2, 10), 0, OFFICE, HOLIDAYS, TZ)
+
+
+def test_the_next_opening_day() -> None:
+    # Friday afternoon -> Monday 09:00; Thursday 24 December -> Monday 28 (Christmas, weekend).
+    assert next_opening_day(local(2026, 6, 5, 15), OFFICE, HOLIDAYS, TZ) == local(2026, 6, 8, 9)
+    assert next_opening_day(local(2026, 12, 24, 8), OFFICE, HOLIDAYS, TZ) == local(
+        2026, 12, 28, 9
+    )
+    # Across the DST change: opening stays 09:00 local.
+    assert next_opening_day(local(2027, 3, 26, 12), OFFICE, HOLIDAYS, TZ) == local(
+        2027, 3, 30, 9
+    )

@@ -221,7 +221,9 @@ class Harness:
             return await tx.privacy.counts()
 
 
-def make_harness(storage: Storage | None = None, *, accept_within: str = "8") -> Harness:
+def make_harness(
+    storage: Storage | None = None, *, accept_within: str = "8", fallback_days: str = "5"
+) -> Harness:
     storage = storage or MemoryStorage()
     channel = RecordingChannel()
     clock = FrozenClock(T0)
@@ -233,7 +235,10 @@ def make_harness(storage: Storage | None = None, *, accept_within: str = "8") ->
         translator=translator(),
         clock=clock,
     )
-    settings = load_settings({"OPSTAP_ACCEPT_WITHIN_HOURS": accept_within}, env_file=None)
+    settings = load_settings(
+        {"OPSTAP_ACCEPT_WITHIN_HOURS": accept_within, "OPSTAP_FALLBACK_AFTER_DAYS": fallback_days},
+        env_file=None,
+    )
     side = install_coach_side(service, settings)
     return Harness(storage, service, channel, clock, side)
 

@@ -33,6 +33,7 @@ def coach(
     role: str = "coach",
     active: bool = True,
     reachable: bool = True,
+    absent: bool = False,
 ) -> CoachProfile:
     return CoachProfile(
         id=CoachId(name),
@@ -43,6 +44,7 @@ def coach(
         last_assigned_at=last,
         role="coordinator" if role == "coordinator" else "coach",
         active=active,
+        absent=absent,
         reachable=reachable,
     )
 
@@ -115,14 +117,40 @@ def test_next_coach_then_the_coordinator() -> None:
     ]
     offered: list[CoachId] = []
     order = []
-    for _ in range(MAX_COACH_OFFERS + 2):
+    for _ in range(MAX_COACH_OFFERS + 1):
         choice = next_offer(team, NEED, offered=offered)
         assert choice is not None
         order.append((choice.coach.id, choice.decided_by))
         offered.append(choice.coach.id)
-    # Two coaches, then the coordinator, who keeps getting the reminder.
-    assert [o[0] for o in order] == ["a", "b", "boss", "boss"]
+    # Two coaches, then the coordinator, once.
+    assert [o[0] for o in order] == ["a", "b", "boss"]
     assert order[2][1] == "escalation"
+    # Everyone was asked: the end of the line is the team queue, never the same coordinator.
+    assert next_offer(team, NEED, offered=offered) is None
+
+
+def test_every_coordinator_once_then_the_team_queue() -> None:
+    team = [coach("anna", role="coordinator"), coach("bert", role="coordinator")]
+    first = next_offer(team, NEED, offered=[])
+    assert first is not None and first.coach.id == "anna"
+    # Anna said "Niet voor mij": it goes to Bert, never back to her.
+    second = next_offer(team, NEED, offered=["anna"])
+    assert second is not None and second.coach.id == "bert"
+    assert next_offer(team, NEED, offered=["anna", "bert"]) is None
+    # No coordinator at all: straight to the team queue.
+    assert next_offer([coach("a", load=5, capacity=5)], NEED, offered=[]) is None
+
+
+def test_absent_or_unreachable_people_get_no_offer() -> None:
+    team = [
+        coach("a", domains=("work", "money"), absent=True),
+        coach("b", reachable=False),
+        coach("c"),
+        coach("boss", role="coordinator", absent=True),
+    ]
+    choice = next_offer(team, NEED, offered=[])
+    assert choice is not None and choice.coach.id == "c"
+    assert next_offer(team, NEED, offered=["c"]) is None
 
 
 def test_the_coordinator_when_no_coach_has_room_and_nobody_without_one() -> None:

@@ -54,27 +54,72 @@ OFFER = OfferRecord(
 
 
 def render(intake: dict[str, object], language: str = "nl") -> list[str]:
+    """The card of an offer, then the details the coach gets after accepting."""
     writer = CardWriter(translator())
-    return [m.text for m in writer.card(case_with(intake, language), OFFER, "morgen om 10:00")]
+    case = case_with(intake, language)
+    return [m.text for m in [*writer.card(case, OFFER, "morgen om 10:00"), *writer.details(case)]]
 
 
-def test_the_card_shows_what_a_coach_needs() -> None:
-    [text] = render(intake_answers(contact="phone", contact_phone="+32470123456",
-                                   moment="evening"), "ar")
+def test_before_acceptance_the_card_shows_only_what_a_coach_needs_to_decide() -> None:
+    writer = CardWriter(translator())
+    case = case_with(intake_answers(contact="phone", contact_phone="+32470123456",
+                                    moment="evening"), "ar")
+    [card] = writer.card(case, OFFER, "morgen om 10:00")
+    text = card.text
     assert text.startswith("📁 Dossier #12")
     for expected in (
-        "Sam", "23 jaar", "Kessel-Lo (Leuven)",  # who and where
-        "Ik zoek werk en ik heb schulden",  # their own words
+        "Kessel-Lo (Leuven)",  # where
+        "Vraag over: Werk en school, Geld",  # the domains of their question
         "Werk en school 1😟 · Geld 2🙁 · Wonen 4🙂",  # the compact ratings line, neediest first
-        "Iemand die meegaat",  # what would help
         "Urgentie: hoog",
-        "0470 12 34 56", "Avond", "Arabisch",  # contact preferences and language
+        "taal: Arabisch", "contact liefst: 📞 Met de telefoon",  # language and way of contact
         "geen toestemming",  # what they consented to share
+        "zie je zodra je het dossier opneemt",
         "Waarom jij: langst geen nieuw dossier · kent Werk en school, Geld · spreekt Arabisch"
         " · 2 van 8 dossiers",
         "morgen om 10:00",
     ):
         assert expected in text, expected
+    # No name, no age, no phone number, no own words, no help wishes, no moment.
+    for hidden in ("Sam", "23 jaar", "0470", "+32", "Ik zoek werk", "Iemand die meegaat",
+                   "Avond"):
+        assert hidden not in text, hidden
+
+
+def test_after_acceptance_the_coach_sees_the_rest() -> None:
+    writer = CardWriter(translator())
+    case = case_with(intake_answers(contact="phone", contact_phone="+32470123456",
+                                    moment="evening"), "ar")
+    [details] = writer.details(case)
+    for expected in (
+        "Sam", "23 jaar", "Kessel-Lo (Leuven)", "Ik zoek werk en ik heb schulden",
+        "Iemand die meegaat", "0470 12 34 56", "Avond", "Arabisch", "geen toestemming",
+    ):
+        assert expected in details.text, expected
+    assert details.buttons == () and case_in(details.text) == "12"
+
+
+def test_own_words_naming_a_sensitive_domain_need_consent() -> None:
+    words = "Ik drink te veel en zoek werk"
+    without = card_answers(intake_answers(own_words=words, domains=["work", "addiction"],
+                                          consent_sensitive="no"))
+    assert "own_words" not in without and without["domains"] == ["work"]
+    text = "\n".join(render(intake_answers(own_words=words, domains=["work", "addiction"],
+                                            consent_sensitive="no")))
+    assert "drink" not in text
+    shared = card_answers(intake_answers(own_words=words, domains=["work", "addiction"],
+                                         consent_sensitive="yes"))
+    assert shared["own_words"] == words
+    # Own words about a domain that is not sensitive are kept.
+    assert card_answers(intake_answers())["own_words"] == "Ik zoek werk en ik heb schulden"
+
+
+def test_a_card_whose_offer_is_over_keeps_only_its_number() -> None:
+    writer = CardWriter(translator())
+    assert writer.redacted("12") == (
+        "📁 Dossier #12 · niet meer voor jou. De details zijn weggehaald."
+    )
+    assert case_in(writer.erased("12")) == "12" and "verwijderd" in writer.erased("12")
 
 
 def test_sensitive_domains_only_with_consent() -> None:
@@ -96,7 +141,7 @@ def test_only_card_keys_reach_the_coach() -> None:
     kept = card_answers({**intake_answers(), "place_candidates": [["x", "y"]],
                          "secret_note": "x", "name": SKIPPED})
     assert "place_candidates" not in kept and "secret_note" not in kept and "name" not in kept
-    assert "(geen naam)" in render({**intake_answers(), "name": SKIPPED})[0]
+    assert "(geen naam)" in render({**intake_answers(), "name": SKIPPED})[1]
 
 
 def test_urgency_from_the_self_ratings() -> None:
@@ -118,13 +163,15 @@ def test_a_long_card_is_split_cleanly_with_the_buttons_last() -> None:
     ratings = {f"rating_{d}": "1" for d in ("work", "money", "housing", "home", "leisure",
                                             "network")}
     writer = CardWriter(translator())
-    messages = writer.card(case_with(intake_answers(own_words=long_words, **ratings, **long_help)),
-                           OFFER, "morgen om 10:00")
+    messages = writer.details(case_with(intake_answers(own_words=long_words, **ratings,
+                                                       **long_help)))
     assert len(messages) > 1
     assert all(len(m.text) <= MAX_TEXT for m in messages)
     # Every part names the case, so a reply to any part reaches the same young person.
     assert all(case_in(m.text) == "12" for m in messages)
-    assert [bool(m.buttons) for m in messages] == [False] * (len(messages) - 1) + [True]
+    split = split_card("📁 Dossier #12\n\n" + "\n\n".join([long_words] * 8), "12",
+                       ((("ok", "case=12:accept"),),))
+    assert [bool(m.buttons) for m in split] == [False] * (len(split) - 1) + [True]
     assert messages[0].text.endswith(f"(1/{len(messages)})")
     # Nothing is lost in the split.
     joined = " ".join(m.text for m in messages)

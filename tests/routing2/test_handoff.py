@@ -31,7 +31,8 @@ async def test_submit_makes_a_case_sends_the_card_and_says_when(harness: Harness
         " om 10:00."
     )
     card = h.card_of(lotte)
-    assert "Dossier #1" in card.text and "Sam" in card.text
+    # Before acceptance no name, phone or own words (see test_card.py).
+    assert "Dossier #1" in card.text and "Sam" not in card.text
     assert h.texts(PersonId("tg:5002")) == []
     assert await pending_keys(h) == [("handoff.1.offer.1", local(2026, 11, 25, 10))]
     async with h.storage.transaction() as tx:
@@ -82,6 +83,16 @@ async def test_no_answer_in_time_goes_to_the_next_coach_then_the_coordinator() -
     assert [(o.coach, o.status) for o in offers] == [
         ("lotte", "expired"), ("yusuf", "expired"), ("bert", "open")
     ]
+    told = len(h.texts(YOUNG))
+    # Bert does not answer either: the team queue, not Bert again.
+    h.clock.set(local(2026, 11, 27, 10, 3))
+    assert await h.tick() == 1
+    case = await h.case()
+    assert case is not None and case.status == "escalated"
+    assert len([m for m in h.sent(boss.person) if m.buttons]) == 1  # type: ignore[arg-type]
+    # One message for Sam: a later promise (the warm fallback's time), with one apology.
+    assert len(h.texts(YOUNG)) == told + 1
+    assert h.texts(YOUNG)[-1].startswith("Nog niemand kon je vraag op tijd opnemen. Sorry!")
 
 
 async def test_deadlines_skip_weekends_and_public_holidays() -> None:
@@ -239,21 +250,22 @@ async def test_the_typed_place_is_resolved_when_the_flow_had_no_place_check(
     assert case.intake["place_label"] == "Kessel-Lo (Leuven)"
 
 
-async def test_without_any_coach_the_case_waits_and_is_tried_again(harness: Harness) -> None:
+async def test_without_any_coach_the_case_goes_to_the_team_queue(harness: Harness) -> None:
     h = harness
     await h.submit()
     case = await h.case()
-    assert case is not None and case.status == "waiting"
-    text = h.texts(YOUNG)[-1]
-    assert text.startswith("Er is nu nog geen coach vrij bij Boest! Your Future.")
-    assert "VDAB: 0800 30 700" in text
-    assert await pending_keys(h) == [("handoff.1.retry", local(2026, 11, 25, 10))]
-    # A coach opens an invite meanwhile; at the retry the case is offered and Sam is told when.
-    lotte = await h.add_coach("Lotte", chat=5001)
-    h.clock.set(local(2026, 11, 25, 10))
-    assert await h.tick() == 1
-    assert "Dossier #1" in h.card_of(lotte).text
-    assert h.texts(YOUNG)[-1].startswith("Een coach van Boest! Your Future bekijkt je vraag.")
+    assert case is not None and case.status == "escalated"
+    assert case.escalated_at == local(2026, 11, 24, 10)
+    # Five working days after Tuesday 24 November: Tuesday 1 December at closing time.
+    assert case.promised_at == local(2026, 12, 1, 17)
+    assert h.texts(YOUNG)[-1] == (
+        "Nog niemand kon je vraag op tijd opnemen. Sorry! Het team van Boest! Your Future zoekt"
+        " nu iemand voor je. Je hoort van ons ten laatste dinsdag 1 december om 17:00."
+    )
+    assert await pending_keys(h) == [("handoff.1.fallback", local(2026, 12, 1, 17))]
+    assert await pending_keys(h, PersonId("tg:team.boest-your-future")) == [
+        ("handoff.digest.boest-your-future", local(2026, 11, 25, 9))
+    ]
 
 
 async def test_an_unbound_coach_gets_no_card(harness: Harness) -> None:

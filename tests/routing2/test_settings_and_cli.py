@@ -19,12 +19,16 @@ from tests.routing2.conftest import T0
 def test_routing_settings() -> None:
     default = load_settings({}, env_file=None)
     assert default.accept_within_hours == 8 and default.bot_username is None
+    assert default.fallback_after_days == 5
+    assert load_settings({"OPSTAP_FALLBACK_AFTER_DAYS": "10"}, env_file=None
+                         ).fallback_after_days == 10
     chosen = load_settings(
         {"OPSTAP_ACCEPT_WITHIN_HOURS": "4.5", "OPSTAP_BOT_USERNAME": "@Opstap_bot"}, env_file=None
     )
     assert chosen.accept_within_hours == 4.5 and chosen.bot_username == "Opstap_bot"
     for bad in ({"OPSTAP_ACCEPT_WITHIN_HOURS": "acht"}, {"OPSTAP_ACCEPT_WITHIN_HOURS": "0"},
-                {"OPSTAP_BOT_USERNAME": "no spaces"}, {"OPSTAP_BOT_USERNAME": "ab"}):
+                {"OPSTAP_BOT_USERNAME": "no spaces"}, {"OPSTAP_BOT_USERNAME": "ab"},
+                {"OPSTAP_FALLBACK_AFTER_DAYS": "0"}, {"OPSTAP_FALLBACK_AFTER_DAYS": "vijf"}):
         with pytest.raises(SettingsError) as raised:
             load_settings(bad, env_file=None)
         assert "\n" not in str(raised.value)

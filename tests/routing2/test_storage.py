@@ -156,3 +156,58 @@ async def test_sql_seals_the_intake_and_messages_with_the_keyring(backend: Backe
             assert offer.reasons == {"expertise": ["addiction"]}
     finally:
         await storage.close()
+
+
+async def test_the_team_queue_fallback_and_coach_messages(storage: Storage) -> None:
+    later = T0 + timedelta(days=1)
+    async with storage.transaction() as tx:
+        await tx.coaches.add(coach("lotte", "tg:5001"))
+        case = await tx.cases.create(YOUNG, P, "24062", "nl", {"name": "Sam"}, T0)
+        offer = await tx.cases.add_offer(case.id, CoachId("lotte"), {}, T0, later)
+        assert await tx.cases.escalate(case.id, T0) is True
+        assert await tx.cases.escalate(case.id, later) is False  # keeps its first time
+        assert await tx.cases.answer_offer(offer.id, "withdrawn", T0)
+    async with storage.transaction() as tx:
+        found = await tx.cases.get(case.id)
+        assert found is not None and found.status == "escalated" and found.escalated_at == T0
+        assert [c.id for c in await tx.cases.of_partnership(P, ("escalated",))] == [case.id]
+        assert await tx.cases.of_partnership(P, ("open",)) == []
+        assert [o.status for o in await tx.cases.offers_of_coach(CoachId("lotte"),
+                                                                  ("withdrawn",))] == ["withdrawn"]
+        assert await tx.cases.mark_fallback(case.id, later) is True
+        assert await tx.cases.mark_fallback(case.id, later) is False
+        await tx.cases.add_coach_message(case.id, CoachId("lotte"), PersonId("tg:5001"), 77,
+                                         "card", T0)
+        await tx.cases.add_coach_message(case.id, CoachId("lotte"), PersonId("tg:5001"), 78,
+                                         "relay", T0)
+    async with storage.transaction() as tx:
+        found = await tx.cases.get(case.id)
+        assert found is not None and found.fallback_at == later
+        refs = await tx.cases.coach_messages_of(case.id)
+        assert [(r.message_id, r.kind, r.redacted) for r in refs] == [
+            (77, "card", False), (78, "relay", False)
+        ]
+        await tx.cases.mark_redacted((refs[0].id,))
+    async with storage.transaction() as tx:
+        assert [r.redacted for r in await tx.cases.coach_messages_of(case.id)] == [True, False]
+        await tx.cases.record_erased(case, later)
+        assert await tx.cases.erase(YOUNG) == 1
+        assert await tx.cases.coach_messages_of(case.id) == []
+    async with storage.transaction() as tx:
+        [erased] = await tx.cases.erased_of(P)
+        assert erased.case == case.id and erased.coach is None and erased.erased_at == later
+        assert await tx.cases.purge_erased(later) == 0
+        assert await tx.cases.purge_erased(later + timedelta(seconds=1)) == 1
+        assert await tx.cases.erased_of(P) == []
+
+
+async def test_blind_spot_counts(storage: Storage) -> None:
+    async with storage.transaction() as tx:
+        await tx.cases.count_blind_spot("2026-11", "blind_spot", "44021", "")
+        await tx.cases.count_blind_spot("2026-11", "blind_spot", "44021", "")
+        await tx.cases.count_blind_spot("2026-11", "blind_spot", "24038", "boest-your-future")
+    async with storage.transaction() as tx:
+        counts = await tx.cases.blind_spots()
+    assert [(c.municipality_nis, c.partnership, c.count) for c in counts] == [
+        ("24038", "boest-your-future", 1), ("44021", "", 2)
+    ]
