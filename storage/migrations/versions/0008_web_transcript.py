@@ -1,7 +1,7 @@
 """Web chat: the web_transcript table (both sides of a web conversation, the web outbox).
 
 Revision ID: 0008_web_transcript
-Revises: 0005_appointments
+Revises: 0007_escalation
 Create Date: 2026-12-06
 
 Hand-written. ``body`` holds encryption tokens (``storage.db.EncryptedText``, TEXT in the
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_web_transcript"
-down_revision: str | Sequence[str] | None = "0005_appointments"
+down_revision: str | Sequence[str] | None = "0007_escalation"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
