@@ -652,9 +652,7 @@ class Handoff:
 
     async def accept(self, coach: CoachRecord, case_id: CaseId) -> Outbox:
         now = self.service.clock.now()
-        me = coach.person
-        if me is None:
-            return []
+        me = coach.person  # None: acting from the dashboard without a chat
         async with self.service.storage.transaction() as tx:
             case = await tx.cases.get(case_id)
             offer = await self._open_offer(tx, case) if case is not None else None
@@ -665,19 +663,19 @@ class Handoff:
             )
             if case is None or ((offer is None or offer.coach != coach.id) and not claim):
                 if case is not None and case.status == "open" and case.coach == coach.id:
-                    return [(me, self._coach_text("coach.accept.already", case=case_id))]
-                return [(me, self._coach_text("coach.accept.gone", case=case_id))]
+                    return self._to(me, self._coach_text("coach.accept.already", case=case_id))
+                return self._to(me, self._coach_text("coach.accept.gone", case=case_id))
             mine = offer is not None and offer.coach == coach.id
             if coach.role == "coach":
                 load = (await tx.cases.loads((coach.id,)))[coach.id] - (1 if mine else 0)
                 if load >= coach.capacity:
-                    return [(me, self._coach_text(
+                    return self._to(me, self._coach_text(
                         "coach.accept.full", case=case_id, load=load, capacity=coach.capacity
-                    ))]
+                    ))
             if mine:
                 assert offer is not None
                 if not await tx.cases.answer_offer(offer.id, "accepted", now):
-                    return [(me, self._coach_text("coach.accept.gone", case=case_id))]
+                    return self._to(me, self._coach_text("coach.accept.gone", case=case_id))
             elif offer is not None:
                 # Taken from the team queue while a colleague still had it: their offer ends.
                 await tx.cases.answer_offer(offer.id, "withdrawn", now)
@@ -696,12 +694,12 @@ class Handoff:
         name = Verbatim(self.writer.young_name(case.intake))
         # "Is van jou" first (other features add their buttons under it), then everything the
         # coach may now see.
-        outbox: Outbox = [(me, self._coach_text("coach.accepted", case=case.id, name=name))]
-        outbox += [(me, m) for m in self.writer.details(case)]
+        outbox: Outbox = self._to(me, self._coach_text("coach.accepted", case=case.id,
+                                                       name=name))
+        outbox += [o for m in self.writer.details(case) for o in self._to(me, m)]
         outbox += [
-            (me, self._coach_text("coach.from_young", case=case.id, name=name,
-                                  text=Verbatim(m.text)))
-            for m in waiting
+            o for m in waiting for o in self._to(me, self._coach_text(
+                "coach.from_young", case=case.id, name=name, text=Verbatim(m.text)))
         ]
         outbox.append((case.person, self.welcome(case, coach)))
         await self.tidy_cards(case.id)
@@ -722,20 +720,18 @@ class Handoff:
 
     async def decline(self, coach: CoachRecord, case_id: CaseId) -> Outbox:
         now = self.service.clock.now()
-        me = coach.person
-        if me is None:
-            return []
+        me = coach.person  # None: acting from the dashboard without a chat
         async with self.service.storage.transaction() as tx:
             case = await tx.cases.get(case_id)
             offer = await self._open_offer(tx, case) if case is not None else None
             if case is None or offer is None or offer.coach != coach.id:
-                return [(me, self._coach_text("coach.accept.gone", case=case_id))]
+                return self._to(me, self._coach_text("coach.accept.gone", case=case_id))
             if not await tx.cases.answer_offer(offer.id, "declined", now):
-                return [(me, self._coach_text("coach.accept.gone", case=case_id))]
+                return self._to(me, self._coach_text("coach.accept.gone", case=case_id))
             log.info("handoff declined case=%s offer=%s coach=%s", case.id, offer.id, coach.id)
             outbox = await self.move_on(tx, case, now, told_before=True)
         await self.tidy_cards(case_id)
-        return [(me, self._coach_text("coach.declined", case=case_id)), *outbox]
+        return [*self._to(me, self._coach_text("coach.declined", case=case_id)), *outbox]
 
     # --- coach chats: what the bot sent, and tidying it -------------------------------------
 
@@ -767,6 +763,11 @@ class Handoff:
             done.append(ref.id)
         async with self.service.storage.transaction() as tx:
             await tx.cases.mark_redacted(tuple(done))
+
+    @staticmethod
+    def _to(me: PersonId | None, message: OutgoingMessage) -> Outbox:
+        """A message for the acting coach's chat, when they have one."""
+        return [] if me is None else [(me, message)]
 
     def _coach_text(self, message_id: str, **params: Param) -> OutgoingMessage:
         return OutgoingMessage(self.writer.text(message_id, **params))

@@ -154,16 +154,15 @@ class Relay:
     # --- closing and reopening ------------------------------------------------------------
 
     async def close(self, coach: CoachRecord, case_id: CaseId, outcome: CaseOutcome) -> Outbox:
-        me = coach.person
-        if me is None:
-            return []
+        me = coach.person  # None: closing from the dashboard without a chat
+        mine = self.handoff._to
         now = self._now()
         async with self.handoff.service.storage.transaction() as tx:
             case = await tx.cases.get(case_id)
             if case is None or case.coach != coach.id:
-                return [(me, self._coach("coach.case.unknown", case_id))]
+                return mine(me, self._coach("coach.case.unknown", case_id))
             if case.status != "open":
-                return [(me, self._coach("coach.case.closed", case_id))]
+                return mine(me, self._coach("coach.case.closed", case_id))
             await tx.cases.close(case.id, outcome, now)
             if coach.current_case == case.id:
                 await tx.coaches.set_current_case(coach.id, None)
@@ -176,7 +175,7 @@ class Relay:
             buttons=self.reopen_button(language),
         )
         done = OutgoingMessage(self.writer.text("coach.closed", case=case.id, outcome=label))
-        return [(me, done), (case.person, young)]
+        return [*mine(me, done), (case.person, young)]
 
     async def on_button(self, person: PersonId, event: ButtonPressed, language: str) -> None:
         """The young person's ``case=...`` buttons (a :data:`bot.service.ButtonHandler`)."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from bot.coach.card import CASE_BUTTONS
 from bot.coach.desk import CoachDesk
 from bot.coach.handoff import Handoff
+from bot.coach.operations import CaseOperations
 from bot.coach.relay import Relay
 from bot.routing.gazetteer import belgian_public_holidays, load_directory, load_resolver
 from bot.service import ConversationService
@@ -28,6 +29,11 @@ class CoachSide:
     handoff: Handoff
     relay: Relay
     desk: CoachDesk
+
+    @property
+    def operations(self) -> CaseOperations:
+        """The case operations as plain functions (the dashboard's buttons)."""
+        return CaseOperations(self.handoff, self.relay)
 
 
 def install_coach_side(service: ConversationService, settings: Settings) -> CoachSide:
