@@ -95,11 +95,11 @@ async def type_text(page: Page, text: str) -> None:
 
 
 async def bubbles(page: Page) -> list[tuple[str, str]]:
-    out = []
-    for element in await page.locator(".bubble").all():
-        side = "me" if "me" in (await element.get_attribute("class") or "").split() else "bot"
-        out.append((side, await element.inner_text()))
-    return out
+    # One read of the whole screen: the page may clear it between two element reads.
+    found = await page.locator(".bubble").evaluate_all(
+        "els => els.map(e => [e.classList.contains('me') ? 'me' : 'bot', e.innerText])"
+    )
+    return [(side, text) for side, text in found]
 
 
 async def test_a_reload_restores_both_sides_and_the_question_once(
