@@ -72,6 +72,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
 
     settings = load_settings()
+    if command == "run" and settings.keyring is None:
+        settings = _first_start_key()
     from bot.logs import configure_logging
 
     # Redaction is the second line of defence; our own logs never hold a token or a key.
@@ -118,6 +120,32 @@ def _dispatch(args: argparse.Namespace) -> int:
             return 1
         return 0
     raise AssertionError(command)
+
+
+def _first_start_key() -> Settings:
+    """No ``OPSTAP_SECRET_KEY``: free text is never stored in plaintext, so the first start
+    writes a key to ``.env`` (owner-only) and says where, once."""
+    from pathlib import Path
+
+    from bot.devkey import ensure_dev_key
+
+    path = Path(".env").resolve()
+    ensure_dev_key(
+        path,
+        kid="k1",
+        note="Encryption key for data at rest (written by opstap run). BACK IT UP: without it"
+        " the stored data cannot be read.",
+    )
+    settings = load_settings()
+    if settings.keyring is None:
+        raise SettingsError(f"OPSTAP_SECRET_KEY: could not be stored in {path}")
+    print(
+        f"opstap: no OPSTAP_SECRET_KEY was set: an encryption key is stored in {path}."
+        " Back it up now: without it the stored data cannot be read.",
+        file=sys.stderr,
+        flush=True,
+    )
+    return settings
 
 
 def _rotate(settings: Settings) -> int:

@@ -13,16 +13,23 @@ import sys
 from pathlib import Path
 
 
-def ensure_dev_key(path: Path) -> bool:
+def ensure_dev_key(
+    path: Path,
+    *,
+    kid: str = "dev1",
+    note: str = "Local development key (written by make run). Never reuse it.",
+) -> bool:
     """Append ``OPSTAP_SECRET_KEY`` to ``path`` unless present; True when written."""
     existing = path.read_text(encoding="utf-8") if path.exists() else ""
     if any(line.startswith("OPSTAP_SECRET_KEY=") for line in existing.splitlines()):
         return False
     key = base64.urlsafe_b64encode(os.urandom(32)).decode()
     prefix = "" if not existing or existing.endswith("\n") else "\n"
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(f"{prefix}# Local development key (written by make run). Never reuse it.\n")
-        handle.write(f"OPSTAP_SECRET_KEY=dev1:{key}\n")
+    # Created owner-only before the key is written: never readable by others, not even briefly.
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as handle:
+        handle.write(f"{prefix}# {note}\n")
+        handle.write(f"OPSTAP_SECRET_KEY={kid}:{key}\n")
     path.chmod(0o600)
     return True
 

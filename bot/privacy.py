@@ -16,7 +16,9 @@ Rules:
   private by its cookie).
 * ``/wis`` asks first. Then every part erases the person in one transaction, an anonymous
   monthly count is the only trace, the channel forgets what it holds and the coach is told
-  through :class:`CoachNotifier` (provided by the routing feature).
+  through :class:`CoachNotifier` (provided by the routing feature). Then the storage is
+  scrubbed (``Storage.scrub``): no copy stays in SQLite's WAL or free pages, nor in
+  PostgreSQL's dead rows.
 * Logs hold counts and kinds only. An erasure is logged without the person id.
 """
 
@@ -438,6 +440,12 @@ class PrivacyDesk:
             service.forget(person)
         # Deliberately without the person id: the log must not remember whom it erased.
         log.info("personal data erased rows=%d", rows)
+        try:
+            # No copy in the WAL, free pages or dead rows (storage.scrub); the daily
+            # retention run tries again when this one could not.
+            await storage.scrub()
+        except Exception as error:
+            log.error("scrub after erasure failed error=%s", describe(error))
         if after is not None:
             try:
                 await after()

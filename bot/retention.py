@@ -45,4 +45,10 @@ async def purge(storage: Storage, now: datetime, policy: RetentionPolicy) -> dic
     except Exception as error:
         log.error("retention purge failed part=%s error=%s", UPDATES, describe(error))
     log.info("retention purge %s", " ".join(f"{name}={n}" for name, n in sorted(counts.items())))
+    try:
+        # Purged rows leave no copy in the files; also catches up on an erasure whose own
+        # scrub could not run.
+        await storage.scrub()
+    except Exception as error:
+        log.error("scrub after retention failed error=%s", describe(error))
     return counts

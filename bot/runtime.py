@@ -43,6 +43,7 @@ from bot.service import Channel, Clock, ConversationService
 from bot.settings import Settings
 from bot.web.app import CHANNEL_KEY, CLOCK_KEY, SECURE_KEY, SERVICE_KEY, add_routes
 from bot.web.channel import WebChannel
+from bot.web.limits import GuardedAppRunner, install_limits
 from flows.ids import PersonId
 from storage.safety import SafetyEventPart
 from storage.sql import open_storage
@@ -74,7 +75,8 @@ class Runtime:
 
     async def start(self) -> None:
         self.http.middlewares.append(self._refuse_while_stopping)
-        self._runner = web.AppRunner(self.http, handle_signals=False, shutdown_timeout=1.0)
+        # Slow and idle connections are closed (bot.web.limits).
+        self._runner = GuardedAppRunner(self.http, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
         await site.start()
@@ -228,6 +230,7 @@ async def build_runtime(
         holidays=coach_side.handoff.holidays,
     )
     coach_side.desk.extensions.append(appointments.desk)
+    appointments.context.sender = coach_side.handoff.send
     PrivacyDesk(service, notifier=coach_side.relay, timezone=settings.timezone).install()
     safety_chat = (
         None if settings.safety_chat_id is None else PersonId(f"tg:{settings.safety_chat_id}")
@@ -246,6 +249,8 @@ async def build_runtime(
     http[CLOCK_KEY] = clock
     http[SECURE_KEY] = (settings.public_url or "").startswith("https://")
     add_routes(http)
+    # Rate limits, a bound on new anonymous identities, 4xx for malformed requests, no-store.
+    install_limits(http)
     telegram = None
     if settings.telegram_token is not None:
         from bot.telegram.app import WEBHOOK_PATH, TelegramFrontDoor

@@ -536,5 +536,9 @@ class MemoryStorage:
     async def close(self) -> None:
         self._closed = True
 
+    async def scrub(self) -> None:
+        # Nothing is on disk.
+        return None
+
     async def ping(self) -> bool:
         return not self._closed

@@ -411,6 +411,12 @@ class Storage(Protocol):
         """``True`` when the store answers (health checks); never raises."""
         ...
 
+    async def scrub(self) -> None:
+        """After an erasure or a key rotation: no readable copy of deleted or replaced values
+        stays in the database's files (WAL, free space, dead rows); see ``storage.scrub``.
+        Raises when that could not be done now."""
+        ...
+
 
 # --- routing: coaches, cases, offers and the relay ------------------------------------------
 #

@@ -10,6 +10,7 @@ Rules of this module:
   rewrote meanwhile (already under the active key) is left alone, never overwritten.
 * Plaintext rows (written before a key was configured) are encrypted as well.
 * Only counts come back; no value is ever logged or printed.
+* Afterwards the database is scrubbed (:mod:`storage.scrub`): no old-key copy stays behind.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import storage.tables  # noqa: F401  (registers every table on SQLModel.metadata
 from storage.codec import aad
 from storage.crypto import Keyring
 from storage.db import EncryptedText, make_engine
+from storage.scrub import scrub_engine
 
 
 @dataclass
@@ -51,7 +53,10 @@ def encrypted_columns() -> list[tuple[Table, list[Column[Any]]]]:
 async def rotate(url: str, keyring: Keyring, *, batch: int = 200) -> RotationReport:
     engine = make_engine(url)
     try:
-        return await rotate_engine(engine, keyring, batch=batch)
+        report = await rotate_engine(engine, keyring, batch=batch)
+        # The values under the old key must not linger in the WAL or in dead rows.
+        await scrub_engine(engine)
+        return report
     finally:
         await engine.dispose()
 

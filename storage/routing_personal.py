@@ -64,6 +64,8 @@ class CasePart:
                     "accepted_at": _iso(case.accepted_at),
                     "closed_at": _iso(case.closed_at),
                     "reopened": case.reopened,
+                    "escalated_at": _iso(case.escalated_at),
+                    "fallback_at": _iso(case.fallback_at),
                     "offers": offers,
                     "messages": messages,
                 }

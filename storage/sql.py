@@ -63,6 +63,7 @@ from storage.ports import (
 )
 from storage.routing_sql import SqlCases, SqlCoaches
 from storage.safety_sql import SqlSafetyEvents
+from storage.scrub import scrub_engine
 from storage.tables import (
     CONSENTS,
     DATA_ACCESS_LOG,
@@ -642,6 +643,9 @@ class SqlStorage:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+    async def scrub(self) -> None:
+        await scrub_engine(self.engine)
 
     async def ping(self) -> bool:
         try:

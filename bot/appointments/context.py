@@ -13,7 +13,7 @@ Rules of this module:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -75,6 +75,9 @@ class AppointmentContext:
     timezone: str = "Europe/Brussels"
     checkin_days: int = 5
     writer: CardWriter = field(init=False)
+    # The coach side's sender (``Handoff.send``), set by the runtime: it remembers the ids of
+    # messages about a case in coach chats, so they can be deleted after /wis.
+    sender: Callable[[Outbox], Awaitable[None]] | None = None
 
     def __post_init__(self) -> None:
         self.writer = CardWriter(self.service.translator)
@@ -171,6 +174,9 @@ class AppointmentContext:
 
     async def send(self, outbox: Outbox) -> None:
         """Deliver after the commit; a failing chat does not stop the others."""
+        if self.sender is not None:
+            await self.sender(outbox)
+            return
         for person, message in outbox:
             try:
                 await self.service.deliver(person, [message])

@@ -117,6 +117,25 @@ def _reply_to_bot(message: Message) -> str | None:
     return replied.text or replied.caption
 
 
+MAX_UPDATE_ID = 2**63 - 1
+
+
+def parse_update(data: object, bot: Any) -> Update | None:
+    """An :class:`Update` from webhook JSON, or ``None`` when it is not one (not an object, no
+    whole-number ``update_id``, or fields PTB cannot read)."""
+    if not isinstance(data, dict):
+        return None
+    update_id = data.get("update_id")
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        return None
+    if not 0 <= update_id <= MAX_UPDATE_ID:
+        return None
+    try:
+        return Update.de_json(data, bot)
+    except Exception:
+        return None
+
+
 class TelegramFrontDoor:
     """Builds the PTB application and translates between updates and inputs."""
 
@@ -383,7 +402,10 @@ class TelegramFrontDoor:
             data = await request.json()
         except ValueError:
             raise web.HTTPBadRequest() from None
-        update = Update.de_json(data, self.application.bot)
+        update = parse_update(data, self.application.bot)
+        if update is None:
+            # Not an update: 4xx, never a 500 with a traceback (bot.web.limits).
+            raise web.HTTPBadRequest()
         # Queue and answer at once: Telegram retries slow or failed deliveries, and the
         # dedupe handler drops the retries.
         await self.application.update_queue.put(update)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import aiohttp
 
+from storage.crypto import Keyring
+
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
 
@@ -85,6 +87,12 @@ class OpstapProcess:
                 await self.process.wait()
                 raise AssertionError(f"opstap ignored the signal:\n{self.output()}") from None
         return time.monotonic() - started
+
+    def keyring(self) -> Keyring | None:
+        """The key ``opstap run`` stored on its first start (``.env`` in the work directory)."""
+        from bot.settings import load_settings
+
+        return load_settings(environ=self.env, env_file=self.workdir / ".env").keyring
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""

@@ -20,6 +20,10 @@ pytestmark = pytest.mark.e2e
 CHAT = 5151
 
 
+def database_bytes(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(folder.glob("opstap.db*")))
+
+
 async def web_chat_answers(process: OpstapProcess) -> bool:
     async with aiohttp.ClientSession() as http, http.post(
         f"{process.url}/api/input", json={"kind": "text", "text": "hallo"}
@@ -82,3 +86,33 @@ async def test_sigterm_refuses_new_requests_and_stops_within_ten_seconds(
     took = await process.stop(signal.SIGTERM)
     assert took < 10.0
     assert process.process is not None and process.process.returncode == 0
+
+
+async def test_a_first_start_without_a_key_stores_one_and_says_where(tmp_path: Path) -> None:
+    process = OpstapProcess(tmp_path, {})
+    await process.start()
+    canary = "kanarie-eerste-start-91f"
+    try:
+        async with aiohttp.ClientSession() as http:
+            for text in ("hallo", canary):
+                async with http.post(
+                    f"{process.url}/api/input", json={"kind": "text", "text": text}
+                ) as response:
+                    assert response.status == 200
+    finally:
+        await process.stop()
+    env_file = tmp_path / ".env"
+    assert env_file.stat().st_mode & 0o777 == 0o600
+    assert "OPSTAP_SECRET_KEY=k1:" in env_file.read_text(encoding="utf-8")
+    output = process.output()
+    assert f"an encryption key is stored in {env_file}" in output
+    assert "Back it up" in output
+    assert process.keyring() is not None
+    stored = database_bytes(tmp_path)
+    assert b"enc:v1:k1:" in stored
+    assert canary.encode() not in stored
+    # The next start uses the stored key and says nothing about it.
+    again = OpstapProcess(tmp_path, {})
+    await again.start()
+    await again.stop()
+    assert again.output().count("an encryption key is stored") == 1

@@ -23,8 +23,10 @@ def has_inline(message: SentMessage) -> bool:
     return bool(message.reply_markup and message.reply_markup.get("inline_keyboard"))
 
 
-async def stored_session(workdir: Path):  # type: ignore[no-untyped-def]
-    storage = await open_storage(f"sqlite+aiosqlite:///{workdir / 'opstap.db'}")
+async def stored_session(process: OpstapProcess):  # type: ignore[no-untyped-def]
+    workdir = process.workdir
+    storage = await open_storage(f"sqlite+aiosqlite:///{workdir / 'opstap.db'}",
+                                 process.keyring())
     try:
         async with storage.transaction() as tx:
             return await tx.sessions.get(PersonId(f"tg:{CHAT}"))
@@ -56,7 +58,7 @@ async def test_a_conversation_survives_a_restart(tmp_path: Path) -> None:
         finally:
             took = await first.stop()
         assert took < 5.0
-        saved = await stored_session(tmp_path)
+        saved = await stored_session(first)
         assert saved is not None and saved.step == "words_confirm"
         assert "Zarkonia" in str(saved.answers["own_words"])
 
@@ -74,7 +76,7 @@ async def test_a_conversation_survives_a_restart(tmp_path: Path) -> None:
         finally:
             took = await second.stop()
         assert took < 5.0
-        saved_again = await stored_session(tmp_path)
+        saved_again = await stored_session(second)
         assert saved_again is not None and saved_again.step == "age"
         log = first.output() + second.output()
         assert TOKEN not in log
