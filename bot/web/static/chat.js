@@ -206,6 +206,8 @@
         body: payload ? JSON.stringify(payload) : undefined,
         signal: controller.signal,
       });
+      // Too many at once (rate limit) or too slow: not a refusal, the same input goes again.
+      if (res.status === 429 || res.status === 408) return null;
       if (res.status >= 400 && res.status < 500) return { rejected: true };
       if (!res.ok) throw new Error(String(res.status));
       setOffline(false);
