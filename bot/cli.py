@@ -35,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
 
     coach = sub.add_parser("coach", help="coaches: invite (a one-time link), list, deactivate")
     coach_arguments(coach)
+    from bot.team.cli import add_arguments as user_arguments
+
+    user = sub.add_parser("user", help="team dashboard accounts: add, list, disable")
+    user_arguments(user)
     return parser
 
 
@@ -102,6 +106,16 @@ def _dispatch(args: argparse.Namespace) -> int:
             return await run_coach(args, settings, SystemClock(), sys.stdout, sys.stderr)
 
         return asyncio.run(_coach())
+    if command == "user":
+        from bot.clock import SystemClock
+        from bot.team.cli import run_user
+
+        async def _user() -> int:
+            await upgrade(settings.database_url)
+            return await run_user(args, settings, SystemClock(), sys.stdin, sys.stdout,
+                                  sys.stderr)
+
+        return asyncio.run(_user())
     if command == "run":
         import logging
 

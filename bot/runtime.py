@@ -206,7 +206,7 @@ async def build_runtime(
     storage = await open_storage(settings.database_url, settings.keyring)
     if settings.keyring is None:
         log.warning("encryption at rest is off: OPSTAP_SECRET_KEY is not set")
-    translator = Translator.from_dir(locales_dir)
+    translator = Translator.from_dir(locales_dir, settings)
     # The web channel stores its transcript (and registers its personal-data part).
     web_channel = WebChannel(storage, clock=clock)
     channels: dict[str, Channel] = {"web": web_channel}
@@ -251,6 +251,10 @@ async def build_runtime(
     add_routes(http)
     # Rate limits, a bound on new anonymous identities, 4xx for malformed requests, no-store.
     install_limits(http)
+    from bot.team.wiring import install_team
+
+    install_team(http, settings, service, handoff=coach_side.handoff, relay=coach_side.relay,
+                 booking=appointments.booking)
     telegram = None
     if settings.telegram_token is not None:
         from bot.telegram.app import WEBHOOK_PATH, TelegramFrontDoor

@@ -468,6 +468,11 @@ class CoachRecord:
     """Where the coach's plain messages go (set by accepting a case or ``/case N``)."""
     last_assigned_at: datetime | None
     created_at: datetime
+    absent_until: datetime | None = None
+    """Absence mode (holiday, sick leave): no new offers until then (set in the dashboard)."""
+
+    def is_absent(self, now: datetime) -> bool:
+        return self.absent_until is not None and now < self.absent_until
 
 
 @dataclass(frozen=True)
@@ -581,6 +586,10 @@ class CoachRepository(Protocol):
     async def set_active(self, coach_id: CoachId, active: bool) -> None: ...
 
     async def set_current_case(self, coach_id: CoachId, case: CaseId | None) -> None: ...
+
+    async def set_absent(self, coach_id: CoachId, until: datetime | None) -> None:
+        """Absence mode until ``until`` (``None``: present again)."""
+        ...
 
     async def mark_assigned(self, coach_id: CoachId, at: datetime) -> None:
         """Remember when the coach last got an offer (fairness)."""

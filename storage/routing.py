@@ -59,6 +59,8 @@ class CoachRow(SQLModel, table=True):
     current_case: int | None = Field(default=None, nullable=True)
     last_assigned_at: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
     created_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    # Absence mode (migration 0006_team): no new offers until then.
+    absent_until: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
 
 
 class CoachInviteRow(SQLModel, table=True):

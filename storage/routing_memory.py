@@ -135,6 +135,9 @@ class MemoryCoaches:
             case_number(case)
         self._set(coach_id, current_case=case)
 
+    async def set_absent(self, coach_id: CoachId, until: datetime | None) -> None:
+        self._set(coach_id, absent_until=None if until is None else to_utc(until))
+
     async def mark_assigned(self, coach_id: CoachId, at: datetime) -> None:
         self._set(coach_id, last_assigned_at=to_utc(at))
 

@@ -94,6 +94,7 @@ def coach_from_row(row: RowMapping) -> CoachRecord:
         current_case=None if current is None else CaseId(str(current)),
         last_assigned_at=row["last_assigned_at"],
         created_at=row["created_at"],
+        absent_until=row["absent_until"],
     )
 
 
@@ -115,6 +116,7 @@ def coach_to_row(coach: CoachRecord) -> dict[str, Any]:
         if coach.last_assigned_at is None
         else to_utc(coach.last_assigned_at),
         "created_at": to_utc(coach.created_at),
+        "absent_until": None if coach.absent_until is None else to_utc(coach.absent_until),
     }
 
 
@@ -169,6 +171,9 @@ class SqlCoaches:
 
     async def mark_assigned(self, coach_id: CoachId, at: datetime) -> None:
         await self._set(coach_id, last_assigned_at=to_utc(at))
+
+    async def set_absent(self, coach_id: CoachId, until: datetime | None) -> None:
+        await self._set(coach_id, absent_until=None if until is None else to_utc(until))
 
     async def add_invite(
         self, token_hash: str, coach_id: CoachId, created_at: datetime, expires_at: datetime

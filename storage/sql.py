@@ -600,6 +600,10 @@ class SqlTransaction:
     ratings: SqlRatings
     reachability: SqlReachability
     web_transcript: SqlWebTranscript
+    # The connection and keyring, for feature repositories that live outside this module
+    # (storage.team_sql.team_of): same transaction, no new field per feature.
+    conn: AsyncConnection | None = None
+    keyring: Keyring | None = None
 
     @classmethod
     def on(cls, conn: AsyncConnection, keyring: Keyring | None = None) -> SqlTransaction:
@@ -617,6 +621,8 @@ class SqlTransaction:
             ratings=SqlRatings(conn, keyring),
             reachability=SqlReachability(conn),
             web_transcript=SqlWebTranscript(conn, keyring),
+            conn=conn,
+            keyring=keyring,
         )
 
 

@@ -310,6 +310,17 @@ class Booking:
                                     name=self.ctx.young_name(case))),
         ]
 
+    async def propose_for(self, coach: CoachRecord, case: CaseRecord, draft: Draft) -> Outbox:
+        """Send a proposal drafted elsewhere (the team dashboard's form), as "Versturen" does.
+        The coach's answers go to ``coach.person``."""
+        return await self._send(coach, case, draft)
+
+    async def coach_answer(self, coach: CoachRecord, appointment_id: int, action: str
+                           ) -> Outbox:
+        """Attendance (``came``, ``missed``, ``moved``) or ``cancel``, as the coach's buttons
+        do; only the coach of the case may."""
+        return await self._coach_action(coach, coach_button(appointment_id, action))
+
     def proposal(self, appointment: Appointment, coach: CoachRecord, language: str
                  ) -> OutgoingMessage:
         parts: list[Msg] = [msg("appt.proposed", coach=Verbatim(coach.first_name))]

@@ -407,7 +407,7 @@ class Handoff:
             await tx.reminders.schedule(case.person, retry_key(case.id), now + _NO_HOURS_RETRY, 0)
             log.info("handoff waits case=%s", case.id)
             return None
-        members = await reachable_team(tx, case.partnership)
+        members = await reachable_team(tx, case.partnership, now)
         offered = [o.coach for o in await tx.cases.offers_of(case.id)]
         need = need_from_answers(case.intake, case.language)
         choice = next_offer([p for _, p in members], need, offered=offered)

@@ -60,7 +60,8 @@ def _days(text: str) -> list[int]:
     return days
 
 
-def profile(coach: CoachRecord, load: int, *, unreachable: bool = False) -> CoachProfile:
+def profile(coach: CoachRecord, load: int, *, unreachable: bool = False,
+            now: datetime | None = None) -> CoachProfile:
     return CoachProfile(
         id=coach.id,
         domains=frozenset(coach.domains),
@@ -71,6 +72,8 @@ def profile(coach: CoachRecord, load: int, *, unreachable: bool = False) -> Coac
         role=coach.role,
         active=coach.active,
         reachable=coach.person is not None and not unreachable,
+        # Absence mode (set in the team dashboard): no new offers until the date.
+        absent=now is not None and coach.is_absent(now),
     )
 
 
@@ -83,15 +86,16 @@ async def team(
 
 
 async def reachable_team(
-    tx: Transaction, partnership: PartnershipId
+    tx: Transaction, partnership: PartnershipId, now: datetime | None = None
 ) -> list[tuple[CoachRecord, CoachProfile]]:
-    """:func:`team`, with coaches whose chat blocked the bot marked unreachable."""
+    """:func:`team`, with coaches whose chat blocked the bot marked unreachable (and, given
+    ``now``, absent coaches marked absent)."""
     coaches = await tx.coaches.of_partnership(partnership)
     loads = await tx.cases.loads(tuple(c.id for c in coaches))
     found = []
     for coach in coaches:
         blocked = coach.person is not None and await tx.reachability.get(coach.person) is not None
-        found.append((coach, profile(coach, loads[coach.id], unreachable=blocked)))
+        found.append((coach, profile(coach, loads[coach.id], unreachable=blocked, now=now)))
     return found
 
 

@@ -1,0 +1,811 @@
+"""The dashboard's pages and form handlers (Dutch: the team works in Dutch).
+
+Rules of this module:
+
+* A handler runs behind :func:`bot.team.app._guard` (session, CSRF, permission) and reads cases
+  and coaches only through the scoped queries of :class:`storage.team_sql.SqlTeam`: anything
+  they do not return is a 404, whether it exists or not.
+* Every view of a case, every export and every change writes an audit row in the transaction
+  that read or changed it (changes made by a coach-side operation: right after it).
+* A form answers with a redirect (303) to a page that says what happened by a fixed code
+  (``?m=accepted``); nothing typed is echoed in a URL.
+* Before a case is accepted, a coach who is not its coach sees what they need to decide
+  (domains, language, municipality, urgency, contact channel), not the name, phone or the
+  young person's own words; after acceptance the case's coach and the coordinators see the
+  whole card and the conversation.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from importlib.resources import files
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from bot.coach.invites import INVITE_VALID, invite_again, invite_link
+from bot.team import charts
+from bot.team.actions import TeamActions
+from bot.team.app import (
+    RAW,
+    TEAM_KEY,
+    TeamDeps,
+    address,
+    clear_session_cookie,
+    login_token_ok,
+    new_login_token,
+    render,
+    set_login_cookie,
+    set_session_cookie,
+    user_of,
+)
+from bot.team.auth import LoggedIn
+from bot.team.stats import compute, export_rows, intake_scores, latest_scores
+from flows.appointments import Appointment, AppointmentId
+from flows.ids import CaseId, CoachId
+from flows.routing.card import rated_domains, urgency
+from storage.ports import CASE_OUTCOMES, CaseRecord, CoachRecord, OfferRecord, RatingRecord
+from storage.team_sql import TeamScope, TeamTransaction, TeamUser
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    "accepted": "Je hebt dit dossier opgenomen.",
+    "assigned": "Het dossier is nu van de gekozen coach.",
+    "closed": "Het dossier is afgesloten.",
+    "reopened": "Het dossier is heropend.",
+    "noted": "Je notitie is bewaard.",
+    "proposed": "Het voorstel is naar de jongere gestuurd.",
+    "attendance": "Bewaard.",
+    "refused": "Dat lukte niet: het dossier of de afspraak is intussen veranderd.",
+    "empty": "Je notitie is leeg.",
+    "too_long": "Je notitie is te lang (maximaal 4000 tekens).",
+    "bad_input": "Kijk de velden na: er ontbreekt iets of het klopt niet.",
+    "no_coach": "Je account is niet aan een coach gekoppeld. Vraag het aan de beheerder.",
+    "deactivated": "De coach krijgt geen nieuwe dossiers meer.",
+    "reactivated": "De coach krijgt weer dossiers.",
+    "absence": "De afwezigheid is bewaard.",
+    "disabled": "Het account is uitgeschakeld.",
+}
+NOTE_MAX = 4000
+STATUS_LABELS = {
+    "waiting": "wacht op een coach",
+    "offered": "aangeboden",
+    "escalated": "teamwachtrij",
+    "open": "lopend",
+    "closed": "afgesloten",
+}
+ATTENDANCE = {"came": "Gekomen", "missed": "Niet gekomen", "moved": "Verzet",
+              "cancel": "Annuleren"}
+APPOINTMENT_LABELS = {
+    "proposed": "voorgesteld", "booked": "vastgelegd", "cancelled": "geannuleerd",
+    "attended": "gekomen", "missed": "niet gekomen", "rescheduled": "verzet",
+}
+
+
+def deps_of(request: web.Request) -> TeamDeps:
+    return request.app[TEAM_KEY]
+
+
+def _tz(deps: TeamDeps) -> ZoneInfo:
+    return ZoneInfo(deps.timezone)
+
+
+def _local(deps: TeamDeps, moment: datetime | None) -> str:
+    if moment is None:
+        return "-"
+    return moment.astimezone(_tz(deps)).strftime("%d-%m-%Y %H:%M")
+
+
+def _actions(deps: TeamDeps) -> TeamActions:
+    return TeamActions(deps.handoff, deps.relay, deps.booking)
+
+
+def _label(deps: TeamDeps, message_id: str) -> str:
+    return deps.handoff.writer.text(message_id)
+
+
+def _domain(deps: TeamDeps, domain: str) -> str:
+    return deps.handoff.writer.domain(domain)
+
+
+def _case_id(request: web.Request) -> CaseId:
+    value = request.match_info["case"]
+    if not value.isdigit() or len(value) > 12:
+        raise web.HTTPNotFound()
+    return CaseId(value)
+
+
+async def _form(request: web.Request) -> dict[str, str]:
+    form = await request.post()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def _back(case_id: str, code: str) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(f"/team/cases/{case_id}?m={code}")
+
+
+def _message(request: web.Request) -> str | None:
+    return MESSAGES.get(request.query.get("m", ""))
+
+
+# --- login ----------------------------------------------------------------------------------
+
+
+async def stylesheet(request: web.Request) -> web.StreamResponse:
+    body = files("bot.team").joinpath("static/team.css").read_text(encoding="utf-8")
+    response = web.Response(text=body, content_type="text/css", charset="utf-8")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+async def login_form(request: web.Request) -> web.StreamResponse:
+    return _login_page(request, None)
+
+
+def _login_page(request: web.Request, problem: str | None, status: int = 200
+                ) -> web.Response:
+    token = new_login_token()
+    page = render(request, "login.html", http_status=status, problem=problem,
+                  login_csrf=token)
+    set_login_cookie(request, page, token)
+    return page
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    form = await _form(request)
+    if not login_token_ok(request, form.get("login_csrf")):
+        return _login_page(request, "Dit formulier is verlopen. Probeer opnieuw.", 403)
+    deps = deps_of(request)
+    result = await deps.auth.login(form.get("email", ""), form.get("password", "")[:256],
+                                   form.get("code", ""), address(request))
+    if not isinstance(result, LoggedIn):
+        return _login_page(
+            request,
+            "Aanmelden lukte niet. Kijk je e-mailadres, wachtwoord en code na. Na te veel"
+            " pogingen moet je 15 minuten wachten.",
+            401,
+        )
+    response = web.HTTPSeeOther("/team")
+    set_session_cookie(request, response, result.raw_session)
+    response.del_cookie(deps.login_cookie, path="/")
+    raise response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    deps = deps_of(request)
+    raw = request[RAW]
+    await deps.auth.logout(raw, user_of(request), address(request))
+    response = web.HTTPSeeOther("/team/login")
+    clear_session_cookie(request, response)
+    raise response
+
+
+async def home(request: web.Request) -> web.StreamResponse:
+    user = user_of(request)
+    raise web.HTTPSeeOther("/team/admin" if user.role == "admin" else "/team/queue")
+
+
+# --- the queue ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    case: CaseRecord
+    group: int  # 0 safety, 1 unclaimed or escalated, 2 the rest
+    safety: bool
+    escalated: bool
+    coach_name: str
+    offered_to: str
+    deadline: str
+    domains: str
+    place: str
+    status: str
+    created: str
+
+
+def _escalated(case: CaseRecord, offers: list[OfferRecord]) -> bool:
+    return (case.status == "escalated" or case.escalated_at is not None or len(offers) > 1
+            or any(o.reasons.get("decided_by") == "escalation" for o in offers))
+
+
+async def queue(request: web.Request) -> web.StreamResponse:
+    deps = deps_of(request)
+    user = user_of(request)
+    scope = user.scope()
+    async with deps.store.transaction() as t:
+        cases = await t.team.cases(scope, include_closed=False)
+        safety = await t.team.open_safety_people(scope)
+        coaches = await t.team.coaches(scope)
+        loads = await t.core.cases.loads(tuple(c.id for c in coaches))
+        offers = {c.id: await t.core.cases.offers_of(c.id) for c in cases}
+    names = {c.id: c.first_name for c in coaches}
+    rows = []
+    for case in cases:
+        case_offers = offers[case.id]
+        open_offer = next((o for o in reversed(case_offers) if o.status == "open"), None)
+        escalated = _escalated(case, case_offers)
+        flagged = case.person in safety
+        unclaimed = case.status in ("waiting", "offered", "escalated")
+        group = 0 if flagged else 1 if unclaimed or (escalated and case.status != "open") else 2
+        listed = case.intake.get("domains")
+        domains = ", ".join(_domain(deps, d) for d in listed if isinstance(d, str)) if isinstance(
+            listed, list) else ""
+        place = case.intake.get("place_label")
+        rows.append(QueueRow(
+            case=case, group=group, safety=flagged, escalated=escalated,
+            coach_name=names.get(case.coach, "-") if case.coach else "-",
+            offered_to=names.get(open_offer.coach, "?") if open_offer else "-",
+            deadline=_local(deps, open_offer.deadline_at) if open_offer else "-",
+            domains=domains, place=place if isinstance(place, str) else "-",
+            status=STATUS_LABELS.get(case.status, case.status),
+            created=_local(deps, case.created_at),
+        ))
+    rows.sort(key=lambda r: (r.group, r.case.created_at, int(r.case.id)))
+    team = [
+        {"coach": c, "load": loads.get(c.id, 0),
+         "absent": c.is_absent(deps.clock.now()),
+         "absent_until": _local(deps, c.absent_until)}
+        for c in coaches if user.role == "coordinator" or c.id == user.coach
+    ]
+    return render(request, "queue.html", rows=rows, team=team, message=_message(request))
+
+
+# --- a case ---------------------------------------------------------------------------------
+
+
+async def _scoped_case(t: TeamTransaction, scope: TeamScope, case_id: CaseId) -> CaseRecord:
+    case = await t.team.case(scope, case_id)
+    if case is None:
+        raise web.HTTPNotFound()
+    return case
+
+
+def _full_view(user: TeamUser, case: CaseRecord) -> bool:
+    if case.status not in ("open", "closed"):
+        return user.role == "coordinator"
+    return user.role == "coordinator" or (user.coach is not None and case.coach == user.coach)
+
+
+def _summary(deps: TeamDeps, case: CaseRecord) -> list[tuple[str, str]]:
+    """What a coach may see before accepting."""
+    intake = case.intake
+    listed = intake.get("domains")
+    domains = ", ".join(_domain(deps, d) for d in listed if isinstance(d, str)) if isinstance(
+        listed, list) else "-"
+    place = intake.get("place_label")
+    contact = intake.get("contact")
+    return [
+        ("Domeinen", domains or "-"),
+        ("Taal", _label(deps, f"coach.language.{case.language}")),
+        ("Gemeente", place if isinstance(place, str) else "-"),
+        ("Urgentie", _label(deps, f"coach.card.urgency.{urgency(intake)}")),
+        ("Contact via", str(contact) if isinstance(contact, str) else "-"),
+    ]
+
+
+def _card_text(deps: TeamDeps, case: CaseRecord, offers: list[OfferRecord]) -> str:
+    offer = offers[-1] if offers else OfferRecord(
+        0, case.id, CoachId("-"), "accepted", {}, case.created_at, case.created_at, None)
+    parts = deps.handoff.writer.card(case, offer, _local(deps, offer.deadline_at))
+    return "\n\n".join(m.text for m in parts)
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    when: str
+    kind: str
+    text: str
+
+
+async def case_page(request: web.Request) -> web.StreamResponse:
+    deps = deps_of(request)
+    user = user_of(request)
+    scope = user.scope()
+    case_id = _case_id(request)
+    async with deps.store.transaction() as t:
+        case = await _scoped_case(t, scope, case_id)
+        offers = await t.core.cases.offers_of(case.id)
+        messages = await t.core.cases.messages_of(case.id)
+        appointments = await t.core.appointments.of_case(case.id)
+        events = await t.core.safety.of(case.person)
+        notes = await t.team.notes(scope, case.id)
+        coaches = await t.team.coaches(scope)
+        ratings = await t.core.ratings.of_case(case.id)
+        await t.team.audit(at=deps.clock.now(), user=user, action="case.view",
+                           address=address(request), case=case.id,
+                           partnership=case.partnership)
+    full = _full_view(user, case)
+    names = {c.id: c.first_name for c in coaches}
+    timeline = _timeline(deps, case, offers, messages if full else [], appointments, events,
+                         names)
+    profile = _profile_rows(deps, case, ratings)
+    actor = user.coach
+    mine = actor is not None and case.coach == actor
+    open_offer = next((o for o in offers if o.status == "open"), None)
+    # A coach takes their own offer, or a case from the team queue (waiting or escalated).
+    can_accept = actor is not None and (
+        case.status in ("waiting", "escalated")
+        or (case.status == "offered" and open_offer is not None and open_offer.coach == actor)
+    )
+    partnership = deps.directory.partnership(case.partnership)
+    offices = [(str(i), f"{o.name}, {o.street}") for i, o in
+               enumerate(partnership.offices if partnership else ())]
+    tomorrow = (deps.clock.now().astimezone(_tz(deps)) + timedelta(days=1)).date()
+    return render(
+        request, "case.html",
+        case=case, full=full, summary=_summary(deps, case),
+        card=_card_text(deps, case, offers) if full else None,
+        name=deps.handoff.writer.young_name(case.intake) if full else None,
+        status=STATUS_LABELS.get(case.status, case.status),
+        coach_name=names.get(case.coach, "-") if case.coach else "-",
+        timeline=timeline, notes=[(n, _local(deps, n.at)) for n in notes] if full else [],
+        profile=profile, can_accept=can_accept, mine=mine,
+        can_act=full and case.status == "open" and (mine or user.role == "coordinator"),
+        coaches=[c for c in coaches if c.active],
+        outcomes=[(o, _label(deps, f"coach.outcome.{o}")) for o in CASE_OUTCOMES],
+        appointments=[
+            (a, APPOINTMENT_LABELS.get(a.status, a.status),
+             _local(deps, a.slot.starts_at) if a.slot else
+             ", ".join(_local(deps, s.starts_at) for s in a.options))
+            for a in appointments
+        ] if full else [],
+        attendance=ATTENDANCE, offices=offices, day=tomorrow.isoformat(),
+        message=_message(request), has_booking=deps.booking is not None,
+    )
+
+
+def _timeline(deps: TeamDeps, case: CaseRecord, offers: list[OfferRecord], messages: list[Any],
+              appointments: list[Appointment], events: list[Any],
+              names: dict[CoachId, str]) -> list[TimelineItem]:
+    items: list[tuple[datetime, str, str]] = [(case.created_at, "intake", "Intake ontvangen")]
+    for offer in offers:
+        who = names.get(offer.coach, offer.coach)
+        items.append((offer.sent_at, "offer", f"Aangeboden aan {who}"))
+        if offer.answered_at is not None:
+            word = {"accepted": "opgenomen door", "declined": "geweigerd door",
+                    "expired": "verlopen bij"}.get(offer.status, offer.status)
+            items.append((offer.answered_at, "offer", f"Aanbod {word} {who}"))
+    for message in messages:
+        who = "Jongere" if message.direction == "to_coach" else "Coach"
+        items.append((message.at, "message", f"{who}: {message.text}"))
+    for appointment in appointments:
+        when = appointment.slot.starts_at if appointment.slot else (
+            appointment.options[0].starts_at if appointment.options else case.created_at)
+        items.append((when, "appointment",
+                      f"Afspraak ({APPOINTMENT_LABELS.get(appointment.status, '')})"))
+    for event in events:
+        items.append((event.opened_at, "safety", "Veiligheidsmelding"))
+        if event.escalated_at is not None:
+            items.append((event.escalated_at, "safety", "Veiligheidsmelding naar coördinator"))
+        if event.closed_at is not None:
+            items.append((event.closed_at, "safety", "Veiligheidsmelding afgesloten"))
+    if case.escalated_at is not None:
+        items.append((case.escalated_at, "escalation", "Naar de teamwachtrij"))
+    if case.fallback_at is not None:
+        items.append((case.fallback_at, "escalation",
+                      "Algemene dienst van de regio aan de jongere gegeven"))
+    if case.closed_at is not None:
+        items.append((case.closed_at, "case", "Dossier afgesloten"))
+    items.sort(key=lambda i: i[0])
+    return [TimelineItem(at, _local(deps, at), kind, text) for at, kind, text in items]
+
+
+def _profile_rows(deps: TeamDeps, case: CaseRecord, ratings: list[RatingRecord]
+                  ) -> list[tuple[str, str, int | None, int | None]]:
+    start = intake_scores(case, ratings)
+    latest = latest_scores(ratings)
+    domains = [r.domain for r in rated_domains(case.intake)]
+    domains += [d for d in start if d not in domains]
+    return [(d, _domain(deps, d), start.get(d), latest.get(d)) for d in domains]
+
+
+async def profile_chart(request: web.Request) -> web.StreamResponse:
+    deps = deps_of(request)
+    user = user_of(request)
+    async with deps.store.transaction() as t:
+        case = await _scoped_case(t, user.scope(), _case_id(request))
+        ratings = await t.core.ratings.of_case(case.id)
+    rows = _profile_rows(deps, case, ratings)
+    svg = charts.bars(
+        "Levensdomeinen: intake en laatste meting (1-5)",
+        [label for _, label, _, _ in rows],
+        [("Intake", [s for _, _, s, _ in rows]), ("Laatste", [n for _, _, _, n in rows])],
+        maximum=5, horizontal=True,
+    )
+    return _svg(svg)
+
+
+def _svg(svg: bytes) -> web.Response:
+    from bot.team.app import SVG_CSP
+
+    response = web.Response(body=svg, content_type="image/svg+xml")
+    response.headers["Content-Security-Policy"] = SVG_CSP
+    return response
+
+
+# --- case actions ---------------------------------------------------------------------------
+
+
+async def _acting_coach(t: TeamTransaction, user: TeamUser, case: CaseRecord
+                        ) -> CoachRecord | None:
+    """A coach acts as themselves; a coordinator as the case's coach."""
+    if user.role == "coordinator" and case.coach is not None:
+        return await t.core.coaches.get(case.coach)
+    if user.coach is None:
+        return None
+    coach = await t.core.coaches.get(user.coach)
+    return coach if coach is not None and coach.partnership == case.partnership else None
+
+
+async def _audit_change(deps: TeamDeps, request: web.Request, action: str, case: CaseRecord,
+                        target: str | None = None) -> None:
+    async with deps.store.transaction() as t:
+        await t.team.audit(at=deps.clock.now(), user=user_of(request), action=action,
+                           address=address(request), case=case.id, target=target,
+                           partnership=case.partnership)
+
+
+async def accept(request: web.Request) -> web.StreamResponse:
+    deps = deps_of(request)
+    user = user_of(request)
+    async with deps.store.transaction() as t:
+        case = await _scoped_case(t, user.scope(), _case_id(request))
+        me = await t.core.coaches.get(user.coach) if user.coach else None
+    if me is None or me.partnership != case.partnership:
+        raise _back(case.id, "no_coach")
+    result = await _actions(deps).accept(me, case.id)
+    await _audit_change(deps, request, "case.accept", case, f"{me.id}:{result}")
+    raise _back(case.id, "accepted" if result == "ok" else "refused")
+
+
+async def assign(request: web.Request) -> web.StreamResponse:
+    deps = deps_of(request)
+    user = user_of(request)
+    form = await _form(request)
+    async with deps.store.transaction() as t:
+        case = await _scoped_case(t, user.scope(), _case_id(request))
+        target = await t.team.coach(user.scope(), CoachId(form.get("coach", "")))
+    if target is None:
+        raise _back(case.id, "bad_input")
+    result = await _actions(deps).assign(case, target)
+    await _audit_change(deps, request, "case.assign", case, f"{target.id}:{result}")
+    raise _back(case.id, "assigned" if result == "ok" else "refused")
+
+
+async def close(request: web.Request) -> web.StreamResponse:
+    deps = deps_of(request)
+    user = user_of(request)
+    form = await _form(request)
+    async with deps.store.transaction() as t:
+        case = await _scoped_case(t, user.scope(), _case_id(request))
+    outcome = form.get("outcome", "")
+    if user.role != "coordinator" and case.coach != user.coach:
+        raise _back(case.id, "refused")
+    if outcome not in CASE_OUTCOMES:
+        raise _back(case.id, "bad_input")
+    result = await _actions(deps).close(case.id, outcome)
+    await _audit_change(deps, request, "case.close", case, f"{outcome}:{result}")
+    raise _back(case.id, "closed" if result == "ok" else "refused")
+
+
+async def reopen(request: web.Request) -> web.StreamResponse:
+    deps = deps_of(request)
+    user = user_of(request)
+    async with deps.store.transaction() as t:
+        case = await _scoped_case(t, user.scope(), _case_id(request))
+    if user.role != "coordinator" and case.coach != user.coach:
+        raise _back(case.id, "refused")
+    result = await _actions(deps).reopen(case)
+    await _audit_change(deps, request, "case.reopen", case, result)
+    raise _back(case.id, "reopened" if result == "ok" else "refused")
+
+
+async def add_note(request: web.Request) -> web.StreamResponse:
+    deps = deps_of(request)
+    user = user_of(request)
+    form = await _form(request)
+    text = form.get("text", "").strip()
+    async with deps.store.transaction() as t:
+        case = await _scoped_case(t, user.scope(), _case_id(request))
+        if not _full_view(user, case):
+            raise _back(case.id, "refused")
+        if not text:
+            raise _back(case.id, "empty")
+        if len(text) > NOTE_MAX:
+            raise _back(case.id, "too_long")
+        now = deps.clock.now()
+        await t.team.add_note(case.id, user, text, now)
+        await t.team.audit(at=now, user=user, action="case.note", address=address(request),
+                           case=case.id, partnership=case.partnership)
+    raise _back(case.id, "noted")
+
+
+def _option(form: dict[str, str], index: int) -> tuple[date, time, str] | None:
+    day, at, place = (form.get(f"day{index}", ""), form.get(f"time{index}", ""),
+                      form.get(f"place{index}", ""))
+    if not day and not at:
+        return None
+    try:
+        parsed_day = date.fromisoformat(day)
+        parsed_time = time.fromisoformat(at).replace(second=0, microsecond=0)
+    except ValueError as error:
+        raise ValueError("bad option") from error
+    if place not in ("t", "v") and not (place.isdigit() and len(place) == 1):
+        raise ValueError("bad place")
+    return parsed_day, parsed_time, place
+
+
+async def propose(request: web.Request) -> web.StreamResponse:
+    deps = deps_of(request)
+    user = user_of(request)
+    form = await _form(request)
+    async with deps.store.transaction() as t:
+        case = await _scoped_case(t, user.scope(), _case_id(request))
+        coach = await _acting_coach(t, user, case)
+    if coach is None:
+        raise _back(case.id, "no_coach")
+    try:
+        options = [o for i in (1, 2, 3) if (o := _option(form, i)) is not None]
+    except ValueError:
+        raise _back(case.id, "bad_input") from None
+    if not options:
+        raise _back(case.id, "bad_input")
+    result = await _actions(deps).propose(coach, case, options)
+    await _audit_change(deps, request, "appointment.propose", case, result)
+    raise _back(case.id, "proposed" if result == "ok" else "refused")
+
+
+async def attendance(request: web.Request) -> web.StreamResponse:
+    deps = deps_of(request)
+    user = user_of(request)
+    form = await _form(request)
+    number = request.match_info["appointment"]
+    if not number.isdigit() or len(number) > 12:
+        raise web.HTTPNotFound()
+    async with deps.store.transaction() as t:
+        case = await _scoped_case(t, user.scope(), _case_id(request))
+        coach = await _acting_coach(t, user, case)
+        appointment = await t.core.appointments.get(AppointmentId(int(number)))
+    if appointment is None or appointment.case != case.id:
+        raise web.HTTPNotFound()
+    if coach is None:
+        raise _back(case.id, "no_coach")
+    action = form.get("action", "")
+    result = await _actions(deps).attendance(coach, case, appointment.id, action)
+    await _audit_change(deps, request, "appointment.attendance", case, f"{action}:{result}")
+    raise _back(case.id, "attendance" if result == "ok" else "refused")
+
+
+# --- coaches --------------------------------------------------------------------------------
+
+
+async def coaches(request: web.Request) -> web.StreamResponse:
+    deps = deps_of(request)
+    user = user_of(request)
+    async with deps.store.transaction() as t:
+        found = await t.team.coaches(user.scope())
+        loads = await t.core.cases.loads(tuple(c.id for c in found))
+    now = deps.clock.now()
+    rows = [{"coach": c, "load": loads.get(c.id, 0), "absent": c.is_absent(now),
+             "absent_until": _local(deps, c.absent_until)} for c in found]
+    return render(request, "coaches.html", rows=rows, message=_message(request), link=None,
+                  link_for=None, valid_days=INVITE_VALID.days)
+
+
+async def _scoped_coach(t: TeamTransaction, user: TeamUser, request: web.Request
+                        ) -> CoachRecord:
+    coach = await t.team.coach(user.scope(), CoachId(request.match_info["coach"]))
+    if coach is None:
+        raise web.HTTPNotFound()
+    return coach
+
+
+async def _coach_change(request: web.Request, action: str, change: Any) -> CoachRecord:
+    deps = deps_of(request)
+    user = user_of(request)
+    async with deps.store.transaction() as t:
+        coach = await _scoped_coach(t, user, request)
+        await change(t, coach)
+        await t.team.audit(at=deps.clock.now(), user=user, action=action,
+                           address=address(request), target=coach.id)
+    return coach
+
+
+async def coach_invite(request: web.Request) -> web.StreamResponse:
+    deps = deps_of(request)
+    user = user_of(request)
+    async with deps.store.transaction() as t:
+        coach = await _scoped_coach(t, user, request)
+    try:
+        username = await deps.bot_username()
+    except Exception:
+        raise web.HTTPSeeOther("/team/coaches?m=bad_input") from None
+    token = await invite_again(deps.handoff.service.storage, coach.id, deps.clock.now())
+    if token is None:
+        raise web.HTTPNotFound()
+    async with deps.store.transaction() as t:
+        await t.team.audit(at=deps.clock.now(), user=user, action="coach.invite",
+                           address=address(request), target=coach.id)
+        found = await t.team.coaches(user.scope())
+        loads = await t.core.cases.loads(tuple(c.id for c in found))
+    now = deps.clock.now()
+    rows = [{"coach": c, "load": loads.get(c.id, 0), "absent": c.is_absent(now),
+             "absent_until": _local(deps, c.absent_until)} for c in found]
+    # Shown once, on this page only (no-store); only its hash is stored.
+    return render(request, "coaches.html", rows=rows, message=None,
+                  link=invite_link(username, token), link_for=coach,
+                  valid_days=INVITE_VALID.days)
+
+
+async def coach_deactivate(request: web.Request) -> web.StreamResponse:
+    async def change(t: TeamTransaction, coach: CoachRecord) -> None:
+        await t.core.coaches.set_active(coach.id, False)
+
+    coach = await _coach_change(request, "coach.deactivate", change)
+    # Open offers end at once and their cases move on (the coach side's rule).
+    await deps_of(request).handoff.coach_gone(coach.id)
+    raise web.HTTPSeeOther("/team/coaches?m=deactivated")
+
+
+async def coach_reactivate(request: web.Request) -> web.StreamResponse:
+    async def change(t: TeamTransaction, coach: CoachRecord) -> None:
+        await t.core.coaches.set_active(coach.id, True)
+
+    await _coach_change(request, "coach.reactivate", change)
+    raise web.HTTPSeeOther("/team/coaches?m=reactivated")
+
+
+async def coach_absence(request: web.Request) -> web.StreamResponse:
+    deps = deps_of(request)
+    form = await _form(request)
+    text = form.get("until", "").strip()
+    until: datetime | None = None
+    if text:
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise web.HTTPSeeOther("/team/coaches?m=bad_input") from None
+        # Absent up to and including that day: back the next morning.
+        until = datetime.combine(day + timedelta(days=1), time(0), tzinfo=_tz(deps)
+                                 ).astimezone(UTC)
+        if until <= deps.clock.now():
+            raise web.HTTPSeeOther("/team/coaches?m=bad_input")
+
+    async def change(t: TeamTransaction, coach: CoachRecord) -> None:
+        await t.core.coaches.set_absent(coach.id, until)
+
+    coach = await _coach_change(request, "coach.absence", change)
+    if until is not None:
+        await deps.handoff.coach_gone(coach.id)
+    raise web.HTTPSeeOther("/team/coaches?m=absence")
+
+
+# --- statistics and export ------------------------------------------------------------------
+
+
+async def _stats(deps: TeamDeps, user: TeamUser) -> Any:
+    scope = user.scope()
+    async with deps.store.transaction() as t:
+        cases = await t.team.cases(scope)
+        contacts = await t.team.first_contacts(scope)
+        appointments: list[Appointment] = []
+        ratings: dict[CaseId, list[RatingRecord]] = {}
+        for case in cases:
+            appointments += await t.core.appointments.of_case(case.id)
+            ratings[case.id] = await t.core.ratings.of_case(case.id)
+        counts = await t.team.counts_like("routing.blind_spot.")
+    blind: dict[str, int] = {}
+    for (_, metric), amount in counts.items():
+        nis = metric.removeprefix("routing.blind_spot.")
+        blind[nis] = blind.get(nis, 0) + amount
+    return compute(cases, contacts, appointments, ratings, blind, deps.clock.now(), _tz(deps))
+
+
+def _place_name(deps: TeamDeps, nis: str) -> str:
+    covering = [p.name for p, _ in deps.directory.coverage(nis)]
+    return f"{nis}" + (f" (deels {', '.join(covering)})" if covering else "")
+
+
+async def stats(request: web.Request) -> web.StreamResponse:
+    deps = deps_of(request)
+    user = user_of(request)
+    found = await _stats(deps, user)
+    partnership = deps.directory.partnership(user.partnership or "")
+    return render(
+        request, "stats.html", stats=found,
+        partnership=partnership.name if partnership else user.partnership,
+        domains=[(_domain(deps, d), n) for d, n in found.domains],
+        outcomes=[(_label(deps, f"coach.outcome.{o}"), n) for o, n in found.outcomes],
+        progress=[(_domain(deps, p.domain), p) for p in found.progress],
+        blind=[(_place_name(deps, nis), n) for nis, n in found.blind_spots],
+    )
+
+
+async def stats_chart(request: web.Request) -> web.StreamResponse:
+    deps = deps_of(request)
+    found = await _stats(deps, user_of(request))
+    name = request.match_info["chart"]
+    if name == "intakes":
+        svg = charts.bars("Intakes per week", [w for w, _ in found.intakes_per_week],
+                          [("Intakes", [n for _, n in found.intakes_per_week])])
+    elif name == "domains":
+        svg = charts.bars("Levensdomeinen", [_domain(deps, d) for d, _ in found.domains],
+                          [("Dossiers", [n for _, n in found.domains])], horizontal=True)
+    elif name == "outcomes":
+        svg = charts.bars("Uitkomsten", [_label(deps, f"coach.outcome.{o}")
+                                         for o, _ in found.outcomes],
+                          [("Dossiers", [n for _, n in found.outcomes])])
+    elif name == "progress":
+        svg = charts.bars("Vooruitgang (gemiddelde 1-5)",
+                          [_domain(deps, p.domain) for p in found.progress],
+                          [("Intake", [p.intake_mean for p in found.progress]),
+                           ("Laatste", [p.latest_mean for p in found.progress])],
+                          maximum=5, horizontal=True)
+    else:
+        raise web.HTTPNotFound()
+    return _svg(svg)
+
+
+async def export_csv(request: web.Request) -> web.StreamResponse:
+    deps = deps_of(request)
+    user = user_of(request)
+    found = await _stats(deps, user)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(("partnership", "metric", "key", "value"))
+    writer.writerows(export_rows(user.partnership or "-", found))
+    async with deps.store.transaction() as t:
+        await t.team.audit(at=deps.clock.now(), user=user, action="export.csv",
+                           address=address(request))
+    day = deps.clock.now().astimezone(_tz(deps)).strftime("%Y-%m-%d")
+    return web.Response(
+        text=buffer.getvalue(), content_type="text/csv", charset="utf-8",
+        headers={"Content-Disposition":
+                 f'attachment; filename="opstap-{user.partnership or "team"}-{day}.csv"'},
+    )
+
+
+# --- audit and admin ------------------------------------------------------------------------
+
+
+async def audit(request: web.Request) -> web.StreamResponse:
+    deps = deps_of(request)
+    user = user_of(request)
+    async with deps.store.transaction() as t:
+        rows = await t.team.audit_rows(user.scope())
+    return render(request, "audit.html", rows=[(r, _local(deps, r.at)) for r in rows])
+
+
+async def admin(request: web.Request) -> web.StreamResponse:
+    deps = deps_of(request)
+    async with deps.store.transaction() as t:
+        users = await t.team.users()
+    partnerships = [
+        {"id": p.id, "name": p.name, "municipalities": len(p.area), "offices": len(p.offices)}
+        for p in sorted(deps.directory.partnerships, key=lambda p: p.name)
+    ]
+    return render(request, "admin.html", users=[(u, _local(deps, u.last_login_at))
+                                                for u in users],
+                  partnerships=partnerships, message=_message(request))
+
+
+async def user_disable(request: web.Request) -> web.StreamResponse:
+    deps = deps_of(request)
+    number = request.match_info["user"]
+    if not number.isdigit() or len(number) > 12:
+        raise web.HTTPNotFound()
+    async with deps.store.transaction() as t:
+        target = await t.team.user(int(number))
+        if target is None:
+            raise web.HTTPNotFound()
+        await t.team.set_user_active(target.id, False)
+        await t.team.audit(at=deps.clock.now(), user=user_of(request), action="user.disable",
+                           address=address(request), target=str(target.id))
+    raise web.HTTPSeeOther("/team/admin?m=disabled")

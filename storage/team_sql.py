@@ -1,0 +1,546 @@
+"""The team dashboard's data layer: accounts, sessions, throttling, audit, notes, and every read
+of cases and coaches the dashboard does, each taking a :class:`TeamScope`.
+
+Rules of this module (those of :mod:`storage.sql` apply):
+
+* **Scope is enforced here, in the query.** Every read of a case, a coach, a note or an audit
+  row takes a :class:`TeamScope` and adds its condition to the ``WHERE`` clause: a coordinator
+  sees the cases of their partnership; a coach the cases of their partnership that are theirs,
+  offered to them, or not taken by anyone yet (the team queue); an admin no case at all. Out of
+  scope looks exactly like "does not exist" (``None`` or an empty list), so the web layer turns
+  both into the same 404.
+* SQL only (SQLite and PostgreSQL): the dashboard runs where the service's database runs; the
+  memory store is for the conversation tests. :class:`SqlTeamStore` opens a transaction that
+  carries the core repositories (:class:`storage.sql.SqlTransaction`) and this one on the same
+  connection, so an action and its audit row commit together.
+* The audit log is append-only here: :meth:`SqlTeam.audit` inserts, and only
+  :meth:`SqlTeam.purge_audit` (retention) deletes.
+* Nothing is logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, RowMapping, and_, delete, false, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from flows.ids import CaseId, CoachId, PartnershipId, PersonId
+from storage.codec import to_utc
+from storage.crypto import Keyring, seal, unseal
+from storage.ports import CaseRecord, CoachRecord, OfferRecord
+from storage.routing import CASES, COACHES, OFFERS, RELAY_MESSAGES
+from storage.routing_sql import SqlCases, coach_from_row
+from storage.safety import SAFETY_EVENTS
+from storage.sql import SqlStorage, SqlTransaction
+from storage.tables import REPORT_COUNTS
+from storage.team import (
+    CASE_NOTES,
+    NOTE_AAD,
+    TEAM_AUDIT,
+    TEAM_LOGIN_ATTEMPTS,
+    TEAM_SESSIONS,
+    TEAM_USERS,
+    TOTP_AAD,
+    TeamRole,
+)
+
+# Not taken by anyone yet: waiting, offered to someone, or in the team queue (escalated).
+UNCLAIMED = ("waiting", "offered", "escalated")
+
+
+@dataclass(frozen=True)
+class TeamScope:
+    """Who asks: the data layer's whole notion of access."""
+
+    user_id: int
+    role: TeamRole
+    partnership: PartnershipId | None
+    coach: CoachId | None
+
+    def case_condition(self) -> ColumnElement[bool]:
+        if self.role == "admin" or self.partnership is None:
+            return false()
+        same = CASES.c.partnership == self.partnership
+        if self.role == "coordinator":
+            return same
+        if self.coach is None:
+            return and_(same, CASES.c.status.in_(UNCLAIMED))
+        offered_to_me = (
+            select(OFFERS.c.id)
+            .where(OFFERS.c.case_id == CASES.c.id, OFFERS.c.coach_id == self.coach,
+                   OFFERS.c.status == "open")
+            .exists()
+        )
+        return and_(same, or_(CASES.c.coach_id == self.coach,
+                              CASES.c.status.in_(UNCLAIMED), offered_to_me))
+
+    def coach_condition(self) -> ColumnElement[bool]:
+        if self.role == "admin" or self.partnership is None:
+            return false()
+        return COACHES.c.partnership == self.partnership
+
+
+@dataclass(frozen=True)
+class TeamUser:
+    id: int
+    email: str
+    name: str
+    role: TeamRole
+    partnership: PartnershipId | None
+    coach: CoachId | None
+    password_hash: str
+    totp_secret: str
+    totp_last_step: int
+    active: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+    def scope(self) -> TeamScope:
+        return TeamScope(self.id, self.role, self.partnership, self.coach)
+
+
+@dataclass(frozen=True)
+class TeamSession:
+    id_hash: str
+    user_id: int
+    created_at: datetime
+    last_seen_at: datetime
+    address: str
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    id: int
+    at: datetime
+    user_id: int | None
+    actor: str
+    partnership: str | None
+    action: str
+    case: CaseId | None
+    target: str | None
+    address: str
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    id: int
+    case: CaseId
+    author: str
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the statistics need of one case: no answers but the domains and ids."""
+
+    case: CaseRecord
+    offers: tuple[OfferRecord, ...]
+    first_contact_at: datetime | None
+
+
+def _user(row: RowMapping, keyring: Keyring | None) -> TeamUser:
+    return TeamUser(
+        id=int(row["id"]),
+        email=row["email"],
+        name=row["name"],
+        role=cast(TeamRole, row["role"]),
+        partnership=None if row["partnership"] is None else PartnershipId(row["partnership"]),
+        coach=None if row["coach_id"] is None else CoachId(row["coach_id"]),
+        password_hash=row["password_hash"],
+        totp_secret=unseal(keyring, row["totp_secret"], TOTP_AAD),
+        totp_last_step=int(row["totp_last_step"]),
+        active=bool(row["active"]),
+        created_at=row["created_at"],
+        last_login_at=row["last_login_at"],
+    )
+
+
+def _audit(row: RowMapping) -> AuditRecord:
+    case_id = row["case_id"]
+    return AuditRecord(
+        id=int(row["id"]),
+        at=row["at"],
+        user_id=row["user_id"],
+        actor=row["actor"],
+        partnership=row["partnership"],
+        action=row["action"],
+        case=None if case_id is None else CaseId(str(case_id)),
+        target=row["target"],
+        address=row["address"],
+    )
+
+
+class SqlTeam:
+    def __init__(self, conn: AsyncConnection, keyring: Keyring | None = None) -> None:
+        self._conn = conn
+        self._keyring = keyring
+        self._cases = SqlCases(conn, keyring)
+
+    # --- accounts -------------------------------------------------------------------------
+
+    async def add_user(
+        self,
+        *,
+        email: str,
+        name: str,
+        role: TeamRole,
+        partnership: PartnershipId | None,
+        coach: CoachId | None,
+        password_hash: str,
+        totp_secret: str,
+        now: datetime,
+    ) -> TeamUser:
+        result = await self._conn.execute(
+            TEAM_USERS.insert()
+            .values(
+                email=email.strip().lower(),
+                name=name,
+                role=role,
+                partnership=partnership,
+                coach_id=coach,
+                password_hash=password_hash,
+                totp_secret=seal(self._keyring, totp_secret, TOTP_AAD),
+                totp_last_step=0,
+                active=True,
+                created_at=to_utc(now),
+                last_login_at=None,
+            )
+            .returning(TEAM_USERS.c.id)
+        )
+        user = await self.user(int(result.scalar_one()))
+        assert user is not None  # inserted just now, in this transaction
+        return user
+
+    async def user(self, user_id: int) -> TeamUser | None:
+        result = await self._conn.execute(select(TEAM_USERS).where(TEAM_USERS.c.id == user_id))
+        row = result.mappings().first()
+        return None if row is None else _user(row, self._keyring)
+
+    async def user_by_email(self, email: str) -> TeamUser | None:
+        result = await self._conn.execute(
+            select(TEAM_USERS).where(TEAM_USERS.c.email == email.strip().lower())
+        )
+        row = result.mappings().first()
+        return None if row is None else _user(row, self._keyring)
+
+    async def users(self) -> list[TeamUser]:
+        result = await self._conn.execute(select(TEAM_USERS).order_by(TEAM_USERS.c.email))
+        return [_user(row, self._keyring) for row in result.mappings()]
+
+    async def set_user_active(self, user_id: int, active: bool) -> None:
+        await self._conn.execute(
+            update(TEAM_USERS).where(TEAM_USERS.c.id == user_id).values(active=active)
+        )
+        if not active:
+            await self.end_sessions_of(user_id)
+
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        await self._conn.execute(
+            update(TEAM_USERS).where(TEAM_USERS.c.id == user_id)
+            .values(password_hash=password_hash)
+        )
+
+    async def use_totp_step(self, user_id: int, step: int) -> bool:
+        """Compare-and-set: ``True`` when ``step`` is newer than the last one used."""
+        result = await self._conn.execute(
+            update(TEAM_USERS)
+            .where(TEAM_USERS.c.id == user_id, TEAM_USERS.c.totp_last_step < step)
+            .values(totp_last_step=step)
+        )
+        return result.rowcount == 1
+
+    async def logged_in(self, user_id: int, now: datetime) -> None:
+        await self._conn.execute(
+            update(TEAM_USERS).where(TEAM_USERS.c.id == user_id)
+            .values(last_login_at=to_utc(now))
+        )
+
+    # --- sessions -------------------------------------------------------------------------
+
+    async def start_session(self, id_hash: str, user_id: int, now: datetime,
+                            address: str) -> None:
+        now = to_utc(now)
+        await self._conn.execute(
+            TEAM_SESSIONS.insert().values(
+                id_hash=id_hash, user_id=user_id, created_at=now, last_seen_at=now,
+                address=address[:64],
+            )
+        )
+
+    async def session(self, id_hash: str) -> TeamSession | None:
+        result = await self._conn.execute(
+            select(TEAM_SESSIONS).where(TEAM_SESSIONS.c.id_hash == id_hash)
+        )
+        row = result.mappings().first()
+        if row is None:
+            return None
+        return TeamSession(row["id_hash"], int(row["user_id"]), row["created_at"],
+                           row["last_seen_at"], row["address"])
+
+    async def touch_session(self, id_hash: str, now: datetime) -> None:
+        await self._conn.execute(
+            update(TEAM_SESSIONS).where(TEAM_SESSIONS.c.id_hash == id_hash)
+            .values(last_seen_at=to_utc(now))
+        )
+
+    async def end_session(self, id_hash: str) -> None:
+        await self._conn.execute(delete(TEAM_SESSIONS).where(TEAM_SESSIONS.c.id_hash == id_hash))
+
+    async def end_sessions_of(self, user_id: int) -> None:
+        await self._conn.execute(delete(TEAM_SESSIONS).where(TEAM_SESSIONS.c.user_id == user_id))
+
+    async def purge_sessions(self, idle_before: datetime, started_before: datetime) -> int:
+        result = await self._conn.execute(
+            delete(TEAM_SESSIONS).where(or_(
+                TEAM_SESSIONS.c.last_seen_at < to_utc(idle_before),
+                TEAM_SESSIONS.c.created_at < to_utc(started_before),
+            ))
+        )
+        return result.rowcount
+
+    # --- login throttling -----------------------------------------------------------------
+
+    async def record_attempt(self, key: str, now: datetime, *, success: bool) -> None:
+        await self._conn.execute(
+            TEAM_LOGIN_ATTEMPTS.insert().values(key=key[:100], at=to_utc(now), success=success)
+        )
+
+    async def failures_since(self, key: str, since: datetime) -> int:
+        """Failed attempts of ``key`` since ``since`` and after its last success."""
+        last_success = (
+            select(func.max(TEAM_LOGIN_ATTEMPTS.c.at))
+            .where(TEAM_LOGIN_ATTEMPTS.c.key == key, TEAM_LOGIN_ATTEMPTS.c.success.is_(True))
+            .scalar_subquery()
+        )
+        result = await self._conn.execute(
+            select(func.count()).select_from(TEAM_LOGIN_ATTEMPTS).where(
+                TEAM_LOGIN_ATTEMPTS.c.key == key,
+                TEAM_LOGIN_ATTEMPTS.c.success.is_(False),
+                TEAM_LOGIN_ATTEMPTS.c.at >= to_utc(since),
+                or_(last_success.is_(None), TEAM_LOGIN_ATTEMPTS.c.at > last_success),
+            )
+        )
+        return int(result.scalar_one())
+
+    async def purge_attempts(self, before: datetime) -> int:
+        result = await self._conn.execute(
+            delete(TEAM_LOGIN_ATTEMPTS).where(TEAM_LOGIN_ATTEMPTS.c.at < to_utc(before))
+        )
+        return result.rowcount
+
+    # --- audit (append-only) --------------------------------------------------------------
+
+    async def audit(
+        self,
+        *,
+        at: datetime,
+        user: TeamUser | None,
+        action: str,
+        address: str,
+        case: CaseId | None = None,
+        target: str | None = None,
+        partnership: str | None = None,
+    ) -> None:
+        await self._conn.execute(
+            TEAM_AUDIT.insert().values(
+                at=to_utc(at),
+                user_id=None if user is None else user.id,
+                actor="-" if user is None else user.email,
+                partnership=partnership if partnership is not None else (
+                    None if user is None else user.partnership
+                ),
+                action=action[:40],
+                case_id=None if case is None else int(case),
+                target=None if target is None else target[:80],
+                address=address[:64],
+            )
+        )
+
+    async def audit_rows(self, scope: TeamScope, *, case: CaseId | None = None,
+                         limit: int = 200) -> list[AuditRecord]:
+        """A coordinator's partnership's rows (an admin's: the account rows), newest first."""
+        if scope.role == "admin":
+            condition: ColumnElement[bool] = TEAM_AUDIT.c.action.like("user.%")
+        elif scope.role == "coordinator" and scope.partnership is not None:
+            condition = TEAM_AUDIT.c.partnership == scope.partnership
+        else:
+            condition = false()
+        statement = select(TEAM_AUDIT).where(condition)
+        if case is not None:
+            statement = statement.where(TEAM_AUDIT.c.case_id == int(case))
+        result = await self._conn.execute(
+            statement.order_by(TEAM_AUDIT.c.at.desc(), TEAM_AUDIT.c.id.desc()).limit(limit)
+        )
+        return [_audit(row) for row in result.mappings()]
+
+    async def audit_of_cases(self, case_ids: tuple[CaseId, ...]) -> list[AuditRecord]:
+        """Who looked at and changed these cases (a young person's export), oldest first."""
+        if not case_ids:
+            return []
+        result = await self._conn.execute(
+            select(TEAM_AUDIT).where(TEAM_AUDIT.c.case_id.in_([int(c) for c in case_ids]))
+            .order_by(TEAM_AUDIT.c.at, TEAM_AUDIT.c.id)
+        )
+        return [_audit(row) for row in result.mappings()]
+
+    async def purge_audit(self, before: datetime) -> int:
+        result = await self._conn.execute(
+            delete(TEAM_AUDIT).where(TEAM_AUDIT.c.at < to_utc(before))
+        )
+        return result.rowcount
+
+    # --- cases and coaches, scoped --------------------------------------------------------
+
+    async def case(self, scope: TeamScope, case_id: CaseId) -> CaseRecord | None:
+        if not case_id.isdigit():
+            return None
+        result = await self._conn.execute(
+            select(CASES).where(CASES.c.id == int(case_id), scope.case_condition())
+        )
+        row = result.mappings().first()
+        return None if row is None else self._cases._case(row)
+
+    async def cases(self, scope: TeamScope, *, include_closed: bool = True) -> list[CaseRecord]:
+        statement = select(CASES).where(scope.case_condition())
+        if not include_closed:
+            statement = statement.where(CASES.c.status != "closed")
+        result = await self._conn.execute(statement.order_by(CASES.c.id))
+        return [self._cases._case(row) for row in result.mappings()]
+
+    async def open_safety_people(self, scope: TeamScope) -> frozenset[PersonId]:
+        """The young people of the scope's cases with an open safety event."""
+        result = await self._conn.execute(
+            select(SAFETY_EVENTS.c.person).distinct().where(
+                SAFETY_EVENTS.c.closed_at.is_(None),
+                SAFETY_EVENTS.c.person.in_(select(CASES.c.person).where(scope.case_condition())),
+            )
+        )
+        return frozenset(PersonId(p) for p in result.scalars())
+
+    async def coaches(self, scope: TeamScope) -> list[CoachRecord]:
+        result = await self._conn.execute(
+            select(COACHES).where(scope.coach_condition()).order_by(COACHES.c.id)
+        )
+        return [coach_from_row(row) for row in result.mappings()]
+
+    async def coach(self, scope: TeamScope, coach_id: CoachId) -> CoachRecord | None:
+        result = await self._conn.execute(
+            select(COACHES).where(COACHES.c.id == coach_id, scope.coach_condition())
+        )
+        row = result.mappings().first()
+        return None if row is None else coach_from_row(row)
+
+    async def first_contacts(self, scope: TeamScope) -> dict[CaseId, datetime]:
+        """The first message a coach wrote to the young person, per case in scope."""
+        result = await self._conn.execute(
+            select(RELAY_MESSAGES.c.case_id, func.min(RELAY_MESSAGES.c.at))
+            .where(RELAY_MESSAGES.c.direction == "to_young",
+                   RELAY_MESSAGES.c.case_id.in_(select(CASES.c.id).where(
+                       scope.case_condition())))
+            .group_by(RELAY_MESSAGES.c.case_id)
+        )
+        found: dict[CaseId, datetime] = {}
+        for case_id, at in result.all():
+            found[CaseId(str(case_id))] = _aware(at)
+        return found
+
+    # --- notes ----------------------------------------------------------------------------
+
+    async def add_note(self, case_id: CaseId, user: TeamUser, text: str,
+                       now: datetime) -> NoteRecord:
+        result = await self._conn.execute(
+            CASE_NOTES.insert().values(
+                case_id=int(case_id), user_id=user.id, author=user.name,
+                text=seal(self._keyring, text, NOTE_AAD), at=to_utc(now),
+            ).returning(CASE_NOTES.c.id)
+        )
+        return NoteRecord(int(result.scalar_one()), case_id, user.name, text, to_utc(now))
+
+    async def notes(self, scope: TeamScope, case_id: CaseId) -> list[NoteRecord]:
+        if not case_id.isdigit():
+            return []
+        result = await self._conn.execute(
+            select(CASE_NOTES).where(
+                CASE_NOTES.c.case_id == int(case_id),
+                CASE_NOTES.c.case_id.in_(select(CASES.c.id).where(scope.case_condition())),
+            ).order_by(CASE_NOTES.c.at, CASE_NOTES.c.id)
+        )
+        return [
+            NoteRecord(int(row["id"]), CaseId(str(row["case_id"])), row["author"],
+                       unseal(self._keyring, row["text"], NOTE_AAD), row["at"])
+            for row in result.mappings()
+        ]
+
+    async def notes_of_cases(self, case_ids: tuple[CaseId, ...]) -> list[NoteRecord]:
+        """Unscoped: for the young person's own export only."""
+        if not case_ids:
+            return []
+        result = await self._conn.execute(
+            select(CASE_NOTES).where(CASE_NOTES.c.case_id.in_([int(c) for c in case_ids]))
+            .order_by(CASE_NOTES.c.at, CASE_NOTES.c.id)
+        )
+        return [
+            NoteRecord(int(row["id"]), CaseId(str(row["case_id"])), row["author"],
+                       unseal(self._keyring, row["text"], NOTE_AAD), row["at"])
+            for row in result.mappings()
+        ]
+
+    async def erase_notes_of_cases(self, case_ids: tuple[CaseId, ...]) -> int:
+        if not case_ids:
+            return 0
+        result = await self._conn.execute(
+            delete(CASE_NOTES).where(CASE_NOTES.c.case_id.in_([int(c) for c in case_ids]))
+        )
+        return result.rowcount
+
+    # --- anonymous counts -----------------------------------------------------------------
+
+    async def counts_like(self, prefix: str) -> dict[tuple[str, str], int]:
+        """The anonymous monthly counts whose metric starts with ``prefix``."""
+        result = await self._conn.execute(
+            select(REPORT_COUNTS).where(
+                func.substr(REPORT_COUNTS.c.metric, 1, len(prefix)) == prefix
+            )
+        )
+        return {(row["month"], row["metric"]): int(row["count"]) for row in result.mappings()}
+
+
+def _aware(value: Any) -> datetime:
+    if not isinstance(value, datetime):
+        # SQLite returns aggregated datetimes as text.
+        value = datetime.fromisoformat(str(value))
+    return to_utc(value) if value.tzinfo is not None else to_utc(value.replace(tzinfo=UTC))
+
+
+@dataclass(frozen=True)
+class TeamTransaction:
+    core: SqlTransaction
+    team: SqlTeam
+
+
+class SqlTeamStore:
+    """Transactions that carry the core repositories and :class:`SqlTeam` together."""
+
+    def __init__(self, storage: SqlStorage) -> None:
+        self.storage = storage
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[TeamTransaction]:
+        async with self.storage.engine.begin() as conn:
+            yield TeamTransaction(
+                SqlTransaction.on(conn, self.storage.keyring),
+                SqlTeam(conn, self.storage.keyring),
+            )
+
+
+def team_of(tx: object) -> SqlTeam | None:
+    """The team repository on the connection of a core transaction (``None`` off SQL)."""
+    if isinstance(tx, SqlTransaction) and tx.conn is not None:
+        return SqlTeam(tx.conn, tx.keyring)
+    return None
