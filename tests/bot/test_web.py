@@ -140,7 +140,7 @@ async def test_a_coach_message_waits_in_the_transcript_until_read(client: TestCl
     person = person_for_token(opened.cookies[COOKIE].value)
     last = (await opened.json())["last"]
     # Delivered while no page is open, by "another process": only the database has it.
-    app = client.server.app
+    app = client.app
     other = WebChannel(app[SERVICE_KEY].storage)
     await other.deliver(person, OutgoingMessage("routing.from_coach"))
     found = await (await client.get(f"/api/messages?after={last}")).json()

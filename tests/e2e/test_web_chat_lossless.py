@@ -18,7 +18,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Locator, Page, Route, async_playwright
+from playwright.async_api import (
+    Browser,
+    Locator,
+    Page,
+    Route,
+    ViewportSize,
+    async_playwright,
+)
 
 from tests.e2e.browser import CHROMIUM_FLAGS, chromium_path
 from tests.e2e.process import OpstapProcess
@@ -26,7 +33,7 @@ from tests.e2e.process import OpstapProcess
 pytestmark = pytest.mark.e2e
 
 NEUTRAL = "https://www.google.be/"
-VIEWPORT = {"width": 390, "height": 844}
+VIEWPORT: ViewportSize = {"width": 390, "height": 844}
 
 
 async def until(check: Callable[[], Awaitable[bool]], what: str, within: float = 15.0) -> None:
