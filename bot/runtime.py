@@ -210,7 +210,7 @@ async def build_runtime(
     # The web channel stores its transcript (and registers its personal-data part).
     web_channel = WebChannel(storage, clock=clock)
     channels: dict[str, Channel] = {"web": web_channel}
-    flows = build_flows()
+    flows = build_flows(translator)
     # Safety first: every text is screened and a flag gets the help lines at once.
     responder = HelpLineResponder(translator, load_helplines())
     service = ConversationService(
