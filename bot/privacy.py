@@ -119,7 +119,7 @@ class PrivacyDesk:
     ) -> OutgoingMessage:
         text = "\n".join(self._render(part, language) for part in parts)
         rtl = self.service.translator.is_rtl(language)
-        return OutgoingMessage(text, buttons, prompt=prompt, rtl=rtl)
+        return OutgoingMessage(text, buttons, prompt=prompt, rtl=rtl, language=language)
 
     def _date(self, moment: datetime) -> str:
         return moment.astimezone(ZoneInfo(self.timezone)).strftime("%d-%m-%Y")

@@ -214,7 +214,9 @@ class Handoff:
         """A message for a young person, in their language."""
         translator = self.service.translator
         text = "\n\n".join(translator.render(part, language) for part in parts)
-        return OutgoingMessage(text, buttons, rtl=translator.is_rtl(language))
+        return OutgoingMessage(
+            text, buttons, rtl=translator.is_rtl(language), language=language
+        )
 
     def when(self, moment: datetime, language: str) -> str:
         now = self.service.clock.now()
