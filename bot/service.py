@@ -83,6 +83,9 @@ class OutgoingMessage:
     # For the team (a coach's or the safety chat), not a young person: channels add nothing
     # meant for young people, such as the persistent help button.
     team: bool = False
+    # The language the text is in (None: not known here); a channel shows what it adds itself,
+    # such as the persistent help button and its hint, in the same language.
+    language: str | None = None
 
 
 class Channel(Protocol):
@@ -404,7 +407,11 @@ class ConversationService:
                 tuple((self.translator.render(b.label, language), b.value) for b in row)
                 for row in effect.buttons
             )
-            return [OutgoingMessage(text, buttons, prompt=effect.prompt, rtl=rtl)]
+            return [
+                OutgoingMessage(
+                    text, buttons, prompt=effect.prompt, rtl=rtl, language=language
+                )
+            ]
         if isinstance(effect, SendCrisisHelp):
             if crisis_sent:
                 return []
@@ -428,9 +435,15 @@ class ConversationService:
                 return await hook(session, effect, self.clock.now())
             if effect.name == "show_privacy":
                 text = self.translator.render(msg("privacy.full"), language)
-                return [OutgoingMessage(text, rtl=rtl), *self.prompt_again(session)]
+                return [
+                    OutgoingMessage(text, rtl=rtl, language=language),
+                    *self.prompt_again(session),
+                ]
             text = self.translator.render(msg("engine.not_yet"), language)
-            return [OutgoingMessage(text, rtl=rtl), *self.prompt_again(session)]
+            return [
+                    OutgoingMessage(text, rtl=rtl, language=language),
+                    *self.prompt_again(session),
+                ]
         if isinstance(effect, RecordConsent | SubmitIntake | Discard):
             return []
         return []
@@ -449,7 +462,12 @@ class ConversationService:
                     for row in effect.buttons
                 )
                 rtl = self.translator.is_rtl(session.language)
-                out.append(OutgoingMessage(text, buttons, prompt=effect.prompt, rtl=rtl))
+                out.append(
+                    OutgoingMessage(
+                        text, buttons, prompt=effect.prompt, rtl=rtl,
+                        language=session.language,
+                    )
+                )
         return out
 
     # --- delivery -------------------------------------------------------------------------
@@ -499,7 +517,7 @@ class ConversationService:
 
     def _error_message(self, language: str) -> OutgoingMessage:
         text = self.translator.render(msg("channel.error"), language)
-        return OutgoingMessage(text, rtl=self.translator.is_rtl(language))
+        return OutgoingMessage(text, rtl=self.translator.is_rtl(language), language=language)
 
     def _language_hint(self, hint: str | None) -> str:
         if hint:

@@ -317,7 +317,7 @@ class TelegramFrontDoor:
             return
         person = person_of(update.effective_chat.id)
         now = self.clock.now()
-        event = MediaReceived("other", now, caption=message.text or message.caption)
+        event = MediaReceived("edited", now, caption=message.text or message.caption)
         if await self._to_coach_desk(Inbound(person, event, edited=True)):
             return
         # The language hint lets a crisis response to an edit come in the person's language.
