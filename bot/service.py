@@ -382,10 +382,11 @@ class ConversationService:
     async def _after_commit(self, session: Session, effect: Effect) -> list[OutgoingMessage]:
         language = session.language
         rtl = self.translator.is_rtl(language)
+        translator = self.translator_for(session.person)
         if isinstance(effect, SendMessage):
-            text = self.translator.render_parts(effect.parts, language)
+            text = translator.render_parts(effect.parts, language)
             buttons = tuple(
-                tuple((self.translator.render(b.label, language), b.value) for b in row)
+                tuple((translator.render(b.label, language), b.value) for b in row)
                 for row in effect.buttons
             )
             return [
@@ -413,7 +414,7 @@ class ConversationService:
             if hook is not None:
                 return await hook(session, effect, self.clock.now())
             if effect.name == "show_privacy":
-                text = self.translator.render(msg("privacy.full"), language)
+                text = translator.render(msg("privacy.full"), language)
                 return [
                     OutgoingMessage(text, rtl=rtl, language=language),
                     *self.prompt_again(session),
@@ -427,16 +428,23 @@ class ConversationService:
             return []
         return []
 
+    def translator_for(self, person: PersonId) -> Translator:
+        """The translator for the person's channel: a channel may word some texts its own way
+        (its ``text_variant``: the web chat never says that Telegram carries the messages)."""
+        variant = getattr(self._channel(person), "text_variant", None)
+        return self.translator.variant(variant) if isinstance(variant, str) else self.translator
+
     def prompt_again(self, session: Session) -> list[OutgoingMessage]:
         """The current question, rendered: so a side trip never leaves the person stuck."""
         flow = self.flows[session.flow]
+        translator = self.translator_for(session.person)
         out: list[OutgoingMessage] = []
         for effect in current_prompt(flow, session):
             if isinstance(effect, SendMessage):
-                text = self.translator.render_parts(effect.parts, session.language)
+                text = translator.render_parts(effect.parts, session.language)
                 buttons = tuple(
                     tuple(
-                        (self.translator.render(b.label, session.language), b.value) for b in row
+                        (translator.render(b.label, session.language), b.value) for b in row
                     )
                     for row in effect.buttons
                 )
