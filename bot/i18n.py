@@ -5,26 +5,55 @@ message id (``intake.age.ask``) and whose msgstr is the text with ``{name}`` pla
 feature keeps its own domain file (``opstap.po`` for the engine and intake, ``safety.po``,
 ``routing.po``, ``privacy.po``, ``appointments.po``); a language's catalog is their union and a
 message id may live in one domain only.
-They are read with babel at start-up; there is no compile step to forget. A missing entry falls
+They ship inside the package (``locales`` is a package whose ``.po`` files are package data,
+found with :mod:`importlib.resources`), so a built wheel finds them as an editable install does.
+They are read with babel at start-up; there is no compile step to forget.
+A text that depends on a setting names it as a placeholder (``{retention_days}``); the
+translator fills those from the settings (:func:`setting_values`), so no flow or handler passes
+them and a changed setting changes every text that mentions it.
+A count with a unit is a plural entry (``msgid_plural``, one form per ``Plural-Forms`` case of
+the language): a :class:`Msg` with an int ``count`` parameter gets the form for that number
+(``msg("count.days", count=21)``: "21 dagen", "21 день"). A missing entry falls
 back to Dutch and then to the id itself, so a gap shows up as an odd word, never a crash (the
 catalog test keeps gaps from landing).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import gettext
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
 from pathlib import Path
 
 from babel.messages.pofile import read_po
 
+from bot.settings import Settings
 from flows.effects import Part
-from flows.text import Msg, Param, Verbatim
+from flows.languages import RTL_LANGUAGES, SOURCE_LANGUAGE
+from flows.text import Msg, Param, Verbatim, msg
+
+# Re-exported: the translator speaks of these; the list itself lives in flows/languages.py.
+__all__ = ["RTL_LANGUAGES", "SOURCE_LANGUAGE", "Catalog", "Translator", "setting_values"]
 
 DOMAIN = "opstap"
-SOURCE_LANGUAGE = "nl"
-RTL_LANGUAGES = frozenset({"ar"})
-DEFAULT_LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+# Installed packages live on the file system (wheels are unpacked), so the folder is a Path.
+DEFAULT_LOCALES_DIR = Path(str(files("locales")))
+
+
+def setting_values(settings: Settings) -> dict[str, Msg]:
+    """The placeholders every text may use, from the settings: a count with its unit, in the
+    right plural form of each language (``30 dagen``, ``1 dag``, ``21 день``)."""
+    return {
+        "retention_days": msg("count.days", count=settings.retention_abandoned_days),
+        "retention_months": msg("count.months", count=settings.retention_closed_months),
+    }
+
+
+@cache
+def _plural_rule(expression: str) -> Callable[[int], int]:
+    return gettext.c2py(expression)
 
 
 @dataclass(frozen=True)
@@ -32,6 +61,17 @@ class Catalog:
     language: str
     entries: Mapping[str, str]
     fuzzy: frozenset[str]
+    # Ids with plural forms (``msgid_plural``): every form, in the order of the catalog's
+    # ``Plural-Forms`` rule; ``entries`` holds the first, so checks that read it see every id.
+    plurals: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    plural_rule: str = "(n != 1)"
+
+    def plural(self, message_id: str, count: int) -> str | None:
+        forms = self.plurals.get(message_id)
+        if not forms:
+            return None
+        index = _plural_rule(self.plural_rule)(count)
+        return forms[index] if index < len(forms) and forms[index] else None
 
 
 def load_catalog(path: Path, language: str) -> Catalog:
@@ -39,14 +79,21 @@ def load_catalog(path: Path, language: str) -> Catalog:
         po = read_po(handle, locale=language, domain=DOMAIN)
     entries: dict[str, str] = {}
     fuzzy: set[str] = set()
+    plurals: dict[str, tuple[str, ...]] = {}
     for message in po:
-        if not message.id or not isinstance(message.id, str):
+        if not message.id:
             continue
-        text = message.string if isinstance(message.string, str) else ""
-        entries[message.id] = text
+        if isinstance(message.id, str):
+            key = message.id
+            entries[key] = message.string if isinstance(message.string, str) else ""
+        else:
+            key = str(message.id[0])
+            forms = tuple(str(form or "") for form in (message.string or ()))
+            plurals[key] = forms
+            entries[key] = forms[0] if forms else ""
         if message.fuzzy:
-            fuzzy.add(message.id)
-    return Catalog(language, entries, frozenset(fuzzy))
+            fuzzy.add(key)
+    return Catalog(language, entries, frozenset(fuzzy), plurals, po.plural_expr)
 
 
 def catalog_path(locales_dir: Path, language: str, domain: str = DOMAIN) -> Path:
@@ -63,6 +110,8 @@ def load_language(locales_dir: Path, language: str) -> Catalog:
     """The union of a language's domain files; a message id in two domains is an error."""
     entries: dict[str, str] = {}
     fuzzy: set[str] = set()
+    plurals: dict[str, tuple[str, ...]] = {}
+    rule = Catalog(language, {}, frozenset()).plural_rule
     for path in catalog_files(locales_dir, language):
         part = load_catalog(path, language)
         twice = set(part.entries) & set(entries)
@@ -70,7 +119,10 @@ def load_language(locales_dir: Path, language: str) -> Catalog:
             raise ValueError(f"{path}: message ids also in another domain: {sorted(twice)}")
         entries.update(part.entries)
         fuzzy.update(part.fuzzy)
-    return Catalog(language, entries, frozenset(fuzzy))
+        plurals.update(part.plurals)
+        if path.stem == DOMAIN:
+            rule = part.plural_rule
+    return Catalog(language, entries, frozenset(fuzzy), plurals, rule)
 
 
 def available_languages(locales_dir: Path) -> tuple[str, ...]:
@@ -84,34 +136,58 @@ def available_languages(locales_dir: Path) -> tuple[str, ...]:
 class Translator:
     """Renders :class:`Msg` values; one instance serves every person."""
 
-    def __init__(self, catalogs: Mapping[str, Catalog]) -> None:
+    def __init__(self, catalogs: Mapping[str, Catalog], settings: Settings | None = None) -> None:
         self._catalogs = dict(catalogs)
+        self._setting_values = setting_values(settings or Settings())
+        self._setting_texts: dict[str, dict[str, str]] = {}
 
     @classmethod
-    def from_dir(cls, locales_dir: Path = DEFAULT_LOCALES_DIR) -> Translator:
+    def from_dir(
+        cls, locales_dir: Path = DEFAULT_LOCALES_DIR, settings: Settings | None = None
+    ) -> Translator:
         return cls(
-            {lang: load_language(locales_dir, lang) for lang in available_languages(locales_dir)}
+            {lang: load_language(locales_dir, lang) for lang in available_languages(locales_dir)},
+            settings,
         )
 
     @property
     def languages(self) -> tuple[str, ...]:
         return tuple(self._catalogs)
 
-    def lookup(self, message_id: str, language: str) -> str:
+    def lookup(self, message_id: str, language: str, count: int | None = None) -> str:
+        """The text of ``message_id``; with a ``count``, the plural form of the language."""
         for lang in (language, SOURCE_LANGUAGE):
             catalog = self._catalogs.get(lang)
             if catalog is not None:
-                text = catalog.entries.get(message_id)
+                text = catalog.plural(message_id, count) if count is not None else None
+                text = text or catalog.entries.get(message_id)
                 if text:
                     return text
         return message_id
 
+    def _settings_in(self, language: str) -> dict[str, str]:
+        found = self._setting_texts.get(language)
+        if found is None:
+            found = {name: self._render(value, language, {}) for name, value
+                     in self._setting_values.items()}
+            self._setting_texts[language] = found
+        return found
+
     def render(self, part: Part | Param, language: str) -> str:
+        return self._render(part, language, None)
+
+    def _render(
+        self, part: Part | Param, language: str, settings: dict[str, str] | None
+    ) -> str:
         if isinstance(part, Verbatim):
             return part.text
         if isinstance(part, Msg):
-            template = self.lookup(part.id, language)
-            values = {name: self.render(value, language) for name, value in part.params}
+            count = part.param("count")
+            template = self.lookup(part.id, language, count if isinstance(count, int) else None)
+            values = dict(self._settings_in(language) if settings is None else settings)
+            values.update(
+                (name, self._render(value, language, settings)) for name, value in part.params
+            )
             try:
                 return template.format(**values)
             except (KeyError, IndexError, ValueError):

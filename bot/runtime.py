@@ -220,7 +220,7 @@ async def build_runtime(
     storage = await open_storage(settings.database_url, settings.keyring, now=clock.now)
     if settings.keyring is None:
         log.warning("encryption at rest is off: OPSTAP_SECRET_KEY is not set")
-    translator = Translator.from_dir(locales_dir)
+    translator = Translator.from_dir(locales_dir, settings)
     web_channel = WebChannel()
     channels: dict[str, Channel] = {"web": web_channel}
     flows = build_flows()

@@ -1,8 +1,16 @@
 """Settings: the only place that reads the environment.
 
-Values come from the process environment, then from an optional ``.env`` file (the environment
-wins). A bad value raises :class:`SettingsError` whose message is one line a person can act on;
-the CLI prints it and exits with status 2 instead of a traceback.
+Rules of this module:
+
+* Each setting is declared once, as a field of :class:`Settings` (pydantic-settings): its
+  environment variable (the alias), its default and its validator. Nothing else in the code
+  base repeats a default.
+* Values come from the process environment, then from an optional ``.env`` file (the
+  environment wins); empty values count as unset. :func:`load_settings` reads them through
+  pydantic-settings' sources; constructing :class:`Settings` directly takes only its arguments,
+  so a test never picks up the machine's environment.
+* A bad value raises :class:`SettingsError` whose message is one line naming the variable; the
+  CLI prints it and exits with status 2 instead of a traceback. Secrets are never echoed.
 """
 
 from __future__ import annotations
@@ -10,61 +18,269 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Annotated, Any
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
+from pydantic import (
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from storage.crypto import Keyring
 
 DEFAULT_DB_PATH = Path("var") / "opstap.db"
 _TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 _DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_ENVIRONMENTS = ("development", "production", "test")
 
 
 class SettingsError(ValueError):
     """A configuration value is wrong; ``str(error)`` is one line for the operator."""
 
 
-@dataclass(frozen=True)
-class Settings:
+def _env(name: str, **extra: Any) -> Any:
+    """A field read from the environment variable ``name``."""
+    return Field(validation_alias=name, **extra)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        frozen=True,
+        extra="ignore",
+        case_sensitive=True,
+        populate_by_name=True,
+        arbitrary_types_allowed=True,
+        # Validation errors would quote the input; a malformed token or key is still a secret.
+        hide_input_in_errors=True,
+    )
+
     # Secrets stay out of repr(): a settings object in a log line or traceback shows no key.
-    telegram_token: str | None = field(default=None, repr=False)
-    telegram_api_url: str = "https://api.telegram.org"
-    database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DB_PATH}"
-    http_host: str = "127.0.0.1"
-    http_port: int = 8080
-    public_url: str | None = None
-    webhook_secret: str | None = field(default=None, repr=False)
-    environment: str = "development"
-    secret_key: str | None = field(default=None, repr=False)
+    telegram_token: str | None = _env("TELEGRAM_TOKEN", default=None, repr=False)
+    telegram_api_url: str = _env("TELEGRAM_API_URL", default="https://api.telegram.org")
+    database_url: str = _env(
+        "OPSTAP_DATABASE_URL", default=f"sqlite+aiosqlite:///{DEFAULT_DB_PATH}"
+    )
+    http_host: str = _env("OPSTAP_HTTP_HOST", default="127.0.0.1")
+    http_port: int = _env("OPSTAP_HTTP_PORT", default=8080)
+    public_url: str | None = _env("OPSTAP_PUBLIC_URL", default=None)
+    webhook_secret: str | None = _env("OPSTAP_WEBHOOK_SECRET", default=None, repr=False)
+    environment: str = _env("OPSTAP_ENV", default="development")
+    secret_key: str | None = _env("OPSTAP_SECRET_KEY", default=None, repr=False)
     # Parsed from OPSTAP_SECRET_KEY: encryption at rest (None: stored as plaintext).
-    keyring: Keyring | None = field(default=None, repr=False)
-    retention_abandoned_days: int = 30
-    retention_closed_months: int = 12
-    reminder_leads: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
-    quiet_start: int = 22
-    quiet_end: int = 8
-    timezone: str = "Europe/Brussels"
-    tick_seconds: float = 15.0
-    log_level: str = "INFO"
+    keyring: Keyring | None = Field(default=None, repr=False, exclude=True)
+    retention_abandoned_days: int = _env("OPSTAP_RETENTION_ABANDONED_DAYS", default=30)
+    retention_closed_months: int = _env("OPSTAP_RETENTION_CLOSED_MONTHS", default=12)
+    reminder_leads: Annotated[tuple[timedelta, ...], NoDecode] = _env(
+        "OPSTAP_REMINDER_LEADS", default=(timedelta(hours=24), timedelta(hours=2))
+    )
+    quiet_start: int = _env("OPSTAP_QUIET_START", default=22)
+    quiet_end: int = _env("OPSTAP_QUIET_END", default=8)
+    timezone: str = _env("OPSTAP_TIMEZONE", default="Europe/Brussels")
+    tick_seconds: float = _env("OPSTAP_TICK_SECONDS", default=15.0)
+    log_level: str = _env("OPSTAP_LOG_LEVEL", default="INFO")
     # Working hours a coach has to accept a case before it goes to the next one.
-    accept_within_hours: float = 8.0
+    accept_within_hours: float = _env("OPSTAP_ACCEPT_WITHIN_HOURS", default=8.0)
     # Working days a case may wait in the partnership's team queue before the young person is
     # pointed to the general service of the region (the warm fallback).
-    fallback_after_days: int = 5
+    fallback_after_days: int = _env("OPSTAP_FALLBACK_AFTER_DAYS", default=5)
     # The bot's @username for coach invite links when no TELEGRAM_TOKEN can ask getMe.
-    bot_username: str | None = None
+    bot_username: str | None = _env("OPSTAP_BOT_USERNAME", default=None)
     # The Telegram chat that gets safety alerts when no coach or coordinator is known for a
     # young person (a private chat or a group of the team); None: only the coach side's.
-    safety_chat_id: int | None = None
+    safety_chat_id: int | None = _env("OPSTAP_SAFETY_CHAT_ID", default=None)
     # Working minutes an alert may stay unacknowledged before the coordinator is alerted.
-    safety_ack_minutes: int = 15
+    safety_ack_minutes: int = _env("OPSTAP_SAFETY_ACK_MINUTES", default=15)
     # Days after the intake a young person with an open case but no appointment is asked how
     # it goes.
-    checkin_days: int = 5
+    checkin_days: int = _env("OPSTAP_CHECKIN_DAYS", default=5)
+    # Every OPSTAP_* value as given, for a feature that reads its own optional variables.
+    extra: Mapping[str, str] = Field(default_factory=dict, repr=False, exclude=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # load_settings() chooses the sources; Settings(...) takes its arguments only.
+        return (init_settings,)
+
+    # --- one validator per value; the messages name no variable, _one_line() adds it ----
+
+    @field_validator("telegram_token", mode="before")
+    @classmethod
+    def _token(cls, value: object) -> object:
+        if isinstance(value, str) and not _TOKEN_RE.match(value):
+            # Never echo the token itself: it is a secret even when it is malformed.
+            raise ValueError("does not look like a BotFather token (123456:ABC...)")
+        return value
+
+    @field_validator("telegram_api_url", mode="before")
+    @classmethod
+    def _api_url(cls, value: object) -> object:
+        return _url(value, ("http", "https"))
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _public_url(cls, value: object) -> object:
+        return _url(value, ("https", "http"))
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _database_url(cls, value: object) -> object:
+        if isinstance(value, str) and not value.startswith(
+            ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+        ):
+            raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://...")
+        return value
+
+    @field_validator("http_port", mode="before")
+    @classmethod
+    def _port(cls, value: object) -> object:
+        if isinstance(value, str) and (not value.isdigit() or not 1 <= int(value) <= 65535):
+            raise ValueError(f"'{value}' is not a port number (1-65535)")
+        return value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret(cls, value: object) -> object:
+        if isinstance(value, str) and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value):
+            raise ValueError("use 16-256 characters from A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("environment", mode="before")
+    @classmethod
+    def _environment(cls, value: object) -> object:
+        if isinstance(value, str) and value not in _ENVIRONMENTS:
+            raise ValueError(f"'{value}' is not development, production or test")
+        return value
+
+    @field_validator("secret_key", mode="before")
+    @classmethod
+    def _secret_key(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                Keyring.parse(value)
+            except ValueError as error:
+                # The parser's message never quotes the key.
+                raise ValueError(str(error)) from None
+        return value
+
+    @field_validator(
+        "retention_abandoned_days", "retention_closed_months", "safety_ack_minutes",
+        "checkin_days", "fallback_after_days", mode="before",
+    )
+    @classmethod
+    def _whole(cls, value: object, info: ValidationInfo) -> object:
+        low, high = _WHOLE_RANGES[str(info.field_name)]
+        if isinstance(value, str) and (not value.isdigit() or not low <= int(value) <= high):
+            raise ValueError(f"'{value}' is not a whole number from {low} to {high}")
+        return value
+
+    @field_validator("quiet_start", "quiet_end", mode="before")
+    @classmethod
+    def _hour(cls, value: object) -> object:
+        if isinstance(value, str) and (not value.isdigit() or not 0 <= int(value) <= 23):
+            raise ValueError(f"'{value}' is not an hour from 0 to 23")
+        return value
+
+    @field_validator("reminder_leads", mode="before")
+    @classmethod
+    def _leads(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(parse_duration(part) for part in value.split(","))
+        return value
+
+    @field_validator("timezone", mode="before")
+    @classmethod
+    def _timezone(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"'{value}' is not a time zone name like Europe/Brussels"
+                ) from None
+        return value
+
+    @field_validator("tick_seconds", mode="before")
+    @classmethod
+    def _tick(cls, value: object) -> object:
+        seconds = _number(value, "a number")
+        if not 0.05 <= seconds <= 3600:
+            raise ValueError("use a number from 0.05 to 3600")
+        return seconds
+
+    @field_validator("accept_within_hours", mode="before")
+    @classmethod
+    def _accept_within(cls, value: object) -> object:
+        hours = _number(value, "a number of hours")
+        if not 0.25 <= hours <= 200:
+            raise ValueError("use a number of hours from 0.25 to 200")
+        return hours
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.upper()
+            if value not in _LOG_LEVELS:
+                raise ValueError(f"'{value}' is not DEBUG, INFO, WARNING or ERROR")
+        return value
+
+    @field_validator("bot_username", mode="before")
+    @classmethod
+    def _bot_username(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.removeprefix("@")
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{4,31}", value):
+                raise ValueError(
+                    f"'{value}' is not a Telegram username (5-32 of A-Z, a-z, 0-9 and _,"
+                    " starting with a letter)"
+                )
+        return value
+
+    @field_validator("safety_chat_id", mode="before")
+    @classmethod
+    def _safety_chat(cls, value: object) -> object:
+        if isinstance(value, str) and not re.fullmatch(r"-?\d{1,20}", value):
+            raise ValueError(
+                f"'{value}' is not a Telegram chat id (a whole number; groups start with -)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _together(self) -> Settings:
+        if (self.public_url is None) != (self.webhook_secret is None):
+            raise ValueError(
+                "OPSTAP_PUBLIC_URL and OPSTAP_WEBHOOK_SECRET go together: set both for webhook"
+                " mode, or neither for long polling"
+            )
+        if self.production and self.secret_key is None:
+            raise ValueError("OPSTAP_SECRET_KEY: required in production (encryption at rest)")
+        if self.keyring is None and self.secret_key is not None:
+            # Frozen: the parsed keyring is set once, here, from the validated key.
+            object.__setattr__(self, "keyring", Keyring.parse(self.secret_key))
+        return self
 
     @property
     def telegram_enabled(self) -> bool:
@@ -83,34 +299,61 @@ class Settings:
         return f"http://{self.http_host}:{self.http_port}/"
 
 
-def parse_duration(text: str, name: str) -> timedelta:
+_WHOLE_RANGES = {
+    "retention_abandoned_days": (1, 3650),
+    "retention_closed_months": (1, 120),
+    "safety_ack_minutes": (1, 480),
+    "checkin_days": (1, 60),
+    "fallback_after_days": (1, 30),
+}
+
+
+def parse_duration(text: str, name: str | None = None) -> timedelta:
+    """``24h``, ``2h``, ``30m``, ``1d`` or ``45s``; ``name`` prefixes the error if given."""
     match = _DURATION_RE.match(text)
+    prefix = f"{name}: " if name else ""
     if match is None:
-        raise SettingsError(f"{name}: '{text}' is not a duration like 24h, 2h, 30m or 1d")
+        raise SettingsError(f"{prefix}'{text}' is not a duration like 24h, 2h, 30m or 1d")
     amount, unit = int(match.group(1)), match.group(2)
     seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit] * amount
     if seconds <= 0:
-        raise SettingsError(f"{name}: a duration must be more than zero")
+        raise SettingsError(f"{prefix}a duration must be more than zero")
     return timedelta(seconds=seconds)
 
 
-def _url(value: str, name: str, schemes: tuple[str, ...]) -> str:
+def _url(value: object, schemes: tuple[str, ...]) -> object:
+    if not isinstance(value, str):
+        return value
     parsed = urlparse(value)
     if parsed.scheme not in schemes or not parsed.netloc:
-        raise SettingsError(f"{name}: '{value}' is not a URL starting with {' or '.join(schemes)}")
+        raise ValueError(f"'{value}' is not a URL starting with {' or '.join(schemes)}")
     return value.rstrip("/")
 
 
-def _hour(value: str, name: str) -> int:
-    if not value.isdigit() or not 0 <= int(value) <= 23:
-        raise SettingsError(f"{name}: '{value}' is not an hour from 0 to 23")
-    return int(value)
+def _number(value: object, what: str) -> float:
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        return float(str(value))
+    except ValueError:
+        raise ValueError(f"'{value}' is not {what}") from None
 
 
-def _whole(value: str, name: str, low: int, high: int) -> int:
-    if not value.isdigit() or not low <= int(value) <= high:
-        raise SettingsError(f"{name}: '{value}' is not a whole number from {low} to {high}")
-    return int(value)
+class _Given(EnvSettingsSource):
+    """pydantic-settings' environment source over a given mapping (the merged environment)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._given = dict(environ)
+        super().__init__(settings_cls, case_sensitive=True, env_ignore_empty=True)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return self._given
+
+    def prepare_field_value(
+        self, field_name: str, field: FieldInfo, value: Any, value_is_complex: bool
+    ) -> Any:
+        # Every variable is plain text, parsed by the field's validator (no JSON decoding).
+        return value
 
 
 def load_settings(
@@ -121,140 +364,32 @@ def load_settings(
     if env_file is not None and env_file.is_file():
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     values.update(os.environ if environ is None else environ)
-
-    def get(name: str) -> str | None:
-        raw = values.get(name)
-        return raw.strip() if raw is not None and raw.strip() else None
-
-    token = get("TELEGRAM_TOKEN")
-    if token is not None and not _TOKEN_RE.match(token):
-        # Never echo the token itself: it is a secret even when it is malformed.
-        raise SettingsError("TELEGRAM_TOKEN: does not look like a BotFather token (123456:ABC...)")
-
-    api_url = _url(get("TELEGRAM_API_URL") or Settings.telegram_api_url, "TELEGRAM_API_URL",
-                   ("http", "https"))
-
-    db_url = get("OPSTAP_DATABASE_URL") or Settings.database_url
-    if not db_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-        raise SettingsError(
-            "OPSTAP_DATABASE_URL: use sqlite+aiosqlite:///path or postgresql+asyncpg://..."
-        )
-
-    port_text = get("OPSTAP_HTTP_PORT") or "8080"
-    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-        raise SettingsError(f"OPSTAP_HTTP_PORT: '{port_text}' is not a port number (1-65535)")
-
-    public_url = get("OPSTAP_PUBLIC_URL")
-    if public_url is not None:
-        public_url = _url(public_url, "OPSTAP_PUBLIC_URL", ("https", "http"))
-    secret = get("OPSTAP_WEBHOOK_SECRET")
-    if (public_url is None) != (secret is None):
-        raise SettingsError(
-            "OPSTAP_PUBLIC_URL and OPSTAP_WEBHOOK_SECRET go together: set both for webhook mode,"
-            " or neither for long polling"
-        )
-    if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
-        raise SettingsError(
-            "OPSTAP_WEBHOOK_SECRET: use 16-256 characters from A-Z, a-z, 0-9, _ and -"
-        )
-
-    environment = get("OPSTAP_ENV") or "development"
-    if environment not in ("development", "production", "test"):
-        raise SettingsError(f"OPSTAP_ENV: '{environment}' is not development, production or test")
-    secret_key = get("OPSTAP_SECRET_KEY")
-    if environment == "production" and secret_key is None:
-        raise SettingsError("OPSTAP_SECRET_KEY: required in production (encryption at rest)")
-    keyring = None
-    if secret_key is not None:
-        try:
-            keyring = Keyring.parse(secret_key)
-        except ValueError as error:
-            # The parser's message never quotes the key.
-            raise SettingsError(f"OPSTAP_SECRET_KEY: {error}") from None
-
-    abandoned_days = _whole(
-        get("OPSTAP_RETENTION_ABANDONED_DAYS") or "30", "OPSTAP_RETENTION_ABANDONED_DAYS", 1, 3650
-    )
-    closed_months = _whole(
-        get("OPSTAP_RETENTION_CLOSED_MONTHS") or "12", "OPSTAP_RETENTION_CLOSED_MONTHS", 1, 120
-    )
-
-    leads_text = get("OPSTAP_REMINDER_LEADS")
-    leads = Settings.reminder_leads
-    if leads_text is not None:
-        leads = tuple(
-            parse_duration(part, "OPSTAP_REMINDER_LEADS") for part in leads_text.split(",")
-        )
-
-    tick_text = get("OPSTAP_TICK_SECONDS") or "15"
+    # Surrounding blanks are typing slips; a blank value means "unset".
+    cleaned = {name: value.strip() for name, value in values.items() if value.strip()}
+    given = _Given(Settings, cleaned)()
     try:
-        tick = float(tick_text)
-    except ValueError:
-        raise SettingsError(f"OPSTAP_TICK_SECONDS: '{tick_text}' is not a number") from None
-    if not 0.05 <= tick <= 3600:
-        raise SettingsError("OPSTAP_TICK_SECONDS: use a number from 0.05 to 3600")
-
-    accept_text = get("OPSTAP_ACCEPT_WITHIN_HOURS") or "8"
-    try:
-        accept_within = float(accept_text)
-    except ValueError:
-        raise SettingsError(
-            f"OPSTAP_ACCEPT_WITHIN_HOURS: '{accept_text}' is not a number of hours"
-        ) from None
-    if not 0.25 <= accept_within <= 200:
-        raise SettingsError("OPSTAP_ACCEPT_WITHIN_HOURS: use a number of hours from 0.25 to 200")
-
-    bot_username = get("OPSTAP_BOT_USERNAME")
-    if bot_username is not None:
-        bot_username = bot_username.removeprefix("@")
-        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{4,31}", bot_username):
-            raise SettingsError(
-                f"OPSTAP_BOT_USERNAME: '{bot_username}' is not a Telegram username (5-32 of "
-                "A-Z, a-z, 0-9 and _, starting with a letter)"
-            )
-
-    safety_chat_text = get("OPSTAP_SAFETY_CHAT_ID")
-    if safety_chat_text is not None and not re.fullmatch(r"-?\d{1,20}", safety_chat_text):
-        raise SettingsError(
-            f"OPSTAP_SAFETY_CHAT_ID: '{safety_chat_text}' is not a Telegram chat id"
-            " (a whole number; groups start with -)"
+        return Settings(
+            **given,
+            extra={k: v for k, v in cleaned.items() if k.startswith("OPSTAP_")},
         )
-    ack_minutes = _whole(
-        get("OPSTAP_SAFETY_ACK_MINUTES") or "15", "OPSTAP_SAFETY_ACK_MINUTES", 1, 480
-    )
+    except ValidationError as error:
+        raise SettingsError(_one_line(error)) from None
 
-    checkin_days = _whole(get("OPSTAP_CHECKIN_DAYS") or "5", "OPSTAP_CHECKIN_DAYS", 1, 60)
-    fallback_days = _whole(
-        get("OPSTAP_FALLBACK_AFTER_DAYS") or "5", "OPSTAP_FALLBACK_AFTER_DAYS", 1, 30
-    )
 
-    level = (get("OPSTAP_LOG_LEVEL") or "INFO").upper()
-    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise SettingsError(f"OPSTAP_LOG_LEVEL: '{level}' is not DEBUG, INFO, WARNING or ERROR")
+def _variable(field_name: str) -> str:
+    alias = Settings.model_fields[field_name].validation_alias
+    return alias if isinstance(alias, str) else field_name
 
-    return Settings(
-        telegram_token=token,
-        telegram_api_url=api_url,
-        database_url=db_url,
-        http_host=get("OPSTAP_HTTP_HOST") or "127.0.0.1",
-        http_port=int(port_text),
-        public_url=public_url,
-        webhook_secret=secret,
-        environment=environment,
-        secret_key=secret_key,
-        keyring=keyring,
-        retention_abandoned_days=abandoned_days,
-        retention_closed_months=closed_months,
-        reminder_leads=leads,
-        quiet_start=_hour(get("OPSTAP_QUIET_START") or "22", "OPSTAP_QUIET_START"),
-        quiet_end=_hour(get("OPSTAP_QUIET_END") or "8", "OPSTAP_QUIET_END"),
-        timezone=get("OPSTAP_TIMEZONE") or "Europe/Brussels",
-        tick_seconds=tick,
-        log_level=level,
-        safety_chat_id=None if safety_chat_text is None else int(safety_chat_text),
-        safety_ack_minutes=ack_minutes,
-        checkin_days=checkin_days,
-        accept_within_hours=accept_within,
-        fallback_after_days=fallback_days,
-        bot_username=bot_username,
-    )
+
+def _one_line(error: ValidationError) -> str:
+    """Every problem of one ``ValidationError`` on one line, each naming its variable."""
+    parts: list[str] = []
+    for problem in error.errors(include_url=False, include_input=False):
+        text = str(problem["msg"]).removeprefix("Value error, ")
+        location = problem["loc"]
+        if location and isinstance(location[0], str):
+            name = location[0]
+            variable = _variable(name) if name in Settings.model_fields else name
+            text = f"{variable}: {text}"
+        parts.append(" ".join(text.split()))
+    return "; ".join(parts)

@@ -58,6 +58,7 @@ from flows.inputs import (
     ReminderDue,
     TextReceived,
 )
+from flows.languages import BACK_WORDS, SKIP_WORDS
 from flows.session import JsonValue, Session
 from flows.text import Msg, msg
 
@@ -73,9 +74,8 @@ SKIPPED = "_skipped"
 MAX_TEXT = 1000
 NUDGE_KEY = ReminderKey("nudge")
 
-# Words that mean "back" in the six languages; matched on the whole (stripped, lower) message.
-BACK_WORDS = frozenset({"terug", "back", "retour", "geri", "назад", "رجوع", "عودة"})
-SKIP_WORDS = frozenset({"overslaan", "skip", "passer", "geç", "пропустити", "تخطي"})
+# Words that mean "back" or "skip" in each language (flows/languages.py); matched on the
+# whole (stripped, lower) message.
 
 # Media we cannot read, each with a re-prompt that says what to do instead.
 MEDIA_MESSAGES: Mapping[str, Msg] = {

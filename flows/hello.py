@@ -10,11 +10,12 @@ from datetime import timedelta
 
 from flows.engine import Flow, Parsed, Step, option
 from flows.ids import FlowId, StepId
+from flows.languages import CODES
 from flows.session import Session
 from flows.text import msg
 
 HELLO = FlowId("hello")
-LANGUAGES = ("nl", "en", "fr", "ar", "tr", "uk")
+LANGUAGES = CODES  # one list for all: flows/languages.py
 
 
 def _name(text: str, session: Session) -> Parsed:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from bot.i18n import catalog_path, load_catalog
+from flows.languages import CODES
 from tests.test_plain_language import (
     MAX_AVERAGE_SENTENCE,
     MAX_WORDS,
@@ -22,7 +23,7 @@ from tests.test_plain_language import (
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
-LANGUAGES = ("nl", "en", "fr", "ar", "tr", "uk")
+LANGUAGES = CODES
 
 
 def domain_catalog(domain: str, language: str) -> dict[str, str]:
@@ -63,6 +64,7 @@ def ids_in_code(
                     pattern = "".join(
                         str(v.value) if isinstance(v, ast.Constant)
                         else "{" + ast.unparse(v.value) + "}"
+                        if isinstance(v, ast.FormattedValue) else ""
                         for v in node.values
                     )
                     if pattern in f_strings:

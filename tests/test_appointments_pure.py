@@ -33,7 +33,7 @@ NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
 def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BRUSSELS).astimezone(UTC)  # type: ignore[misc]
+    return datetime(*args, tzinfo=BRUSSELS).astimezone(UTC)  # type: ignore[misc, arg-type]
 
 
 def proposed(*starts: datetime, missed_in_row: int = 0):  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
 def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BRUSSELS)  # type: ignore[misc]
+    return datetime(*args, tzinfo=BRUSSELS)  # type: ignore[misc, arg-type]
 
 
 @pytest.mark.parametrize(

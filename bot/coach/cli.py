@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, TextIO
 from bot.settings import Settings
 from flows.ids import CoachId, PartnershipId
 from flows.intake.domains import DOMAIN_IDS
+from flows.languages import CODES
 from storage.ports import COACH_ROLES, CoachRole
 
 if TYPE_CHECKING:
     from bot.service import Clock
 
-LANGUAGES = ("nl", "en", "fr", "ar", "tr", "uk")
+LANGUAGES = CODES  # one list for all: flows/languages.py
 DEFAULT_CAPACITY = 8
 
 

@@ -45,11 +45,12 @@ from flows.ids import FlowId, StepId
 from flows.intake.contact import ascii_digits, format_phone, normalise_email, normalise_phone
 from flows.intake.domains import DOMAIN_IDS, DOMAINS, SENSITIVE, Domain, DomainId, domain
 from flows.intake.lexicon import DomainLexicon
+from flows.languages import CODES
 from flows.session import JsonValue, Session
 from flows.text import Msg, Param, Verbatim, msg
 
 INTAKE = FlowId("intake")
-LANGUAGES = ("nl", "en", "fr", "ar", "tr", "uk")
+LANGUAGES = CODES  # one list for all: flows/languages.py
 # One gentle nudge after a day, one more after three days, then silence (quiet hours are the
 # scheduler's job).
 NUDGES = (timedelta(hours=24), timedelta(hours=72))
@@ -246,13 +247,11 @@ def build_intake_flow(
     lexicon: DomainLexicon,
     *,
     notice_version: str,
-    retention_days: int = 30,
     place_check: PlaceChecker | None = None,
 ) -> Flow:
     """The intake for these data.
 
     * ``notice_version``: the privacy notice shown, kept with every consent.
-    * ``retention_days``: how long a paused or abandoned intake is kept (said on ``/stop``).
     * ``place_check``: resolves the typed place; without it the text is stored as typed.
 
     After "Verstuur" the flow promises no date itself: the handoff knows the partnership and
@@ -268,7 +267,7 @@ def build_intake_flow(
             prompt=lambda _s: (
                 msg("intake.welcome.bot"),
                 msg("intake.welcome.what"),
-                msg("intake.welcome.privacy", days=retention_days),
+                msg("intake.welcome.privacy"),
             ),
             label=msg("intake.welcome.label"),
             options=(
@@ -745,7 +744,7 @@ def build_intake_flow(
         languages=LANGUAGES,
         on_finish=finish,
         nudges=NUDGES,
-        pause_message=msg("intake.paused", days=retention_days),
+        pause_message=msg("intake.paused"),
     )
 
 

@@ -21,8 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flows.intake.domains import DOMAIN_IDS, DomainId
+from flows.languages import CODES
 
-LANGUAGES = frozenset({"nl", "en", "fr", "ar", "tr", "uk"})
+LANGUAGES = frozenset(CODES)  # one list for all: flows/languages.py
 _NOT_WORD = re.compile(r"[^\w*]+")
 # Letters that NFKD does not decompose but people type interchangeably.
 _FOLD = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d", "ß": "ss", "ـ": ""})

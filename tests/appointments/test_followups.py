@@ -25,14 +25,14 @@ async def test_submitting_stores_the_intake_numbers_and_plans_the_follow_ups(
         [intake] = await tx.ratings.of_case(h.case)
     assert intake.kind == "intake"
     assert intake.ratings == {"work": "1", "money": "2", "housing": "4"}
-    planned = {r.key: r.due_at for r in await h.pending()}
+    planned = {str(r.key): r.due_at for r in await h.pending()}
     assert planned[f"followup.{h.case}.checkin"] == local(2026, 11, 29, 10)
     assert planned[f"followup.{h.case}.rerate.three_months"] == local(2027, 2, 24, 10)
 
 
 async def test_the_check_in_days_are_a_setting() -> None:
     h = await make(checkin_days="2")
-    planned = {r.key: r.due_at for r in await h.pending()}
+    planned = {str(r.key): r.due_at for r in await h.pending()}
     assert planned[f"followup.{h.case}.checkin"] == local(2026, 11, 26, 10)
 
 
@@ -134,7 +134,10 @@ async def test_personal_data_parts_export_erase_withdraw_and_purge(
         await tx.reachability.mark_unreachable(YOUNG, h.clock.now())
         exported = {p.name: await p.export(tx, YOUNG) for p in
                     (AppointmentPart(), RatingPart(), ReachabilityPart())}
-    [appointment] = exported["appointments"]  # type: ignore[misc]
+    appointments = exported["appointments"]
+    assert isinstance(appointments, list)
+    [appointment] = appointments
+    assert isinstance(appointment, dict) and isinstance(appointment["place"], str)
     assert appointment["status"] == "booked" and appointment["place"].startswith("Onthaal")
     assert len(exported["ratings"]) == 2  # type: ignore[arg-type]
     assert exported["reachability"] == [{"unreachable_since": local(2026, 11, 24, 10)

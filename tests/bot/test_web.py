@@ -21,6 +21,12 @@ from tests.bot.fakes import id_translator
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
+def app_of(client: TestClient) -> web.Application:  # type: ignore[type-arg]
+    server = client.server
+    assert isinstance(server, TestServer)
+    return server.app
+
+
 @pytest.fixture
 async def client() -> AsyncIterator[TestClient[web.Request, web.Application]]:
     channel = WebChannel()
@@ -79,7 +85,7 @@ async def test_commands_typed_in_the_web_chat_work(client: TestClient) -> None: 
     opened = await client.post("/api/input", json={"kind": "open"})
     person = person_for_token(opened.cookies[COOKIE].value)
     await client.post("/api/input", json={"kind": "text", "text": "/stop"})
-    async with client.server.app[SERVICE_KEY].storage.transaction() as tx:
+    async with app_of(client)[SERVICE_KEY].storage.transaction() as tx:
         session = await tx.sessions.get(person)
     assert session is not None and session.status == "paused"
 
@@ -100,7 +106,7 @@ async def test_long_poll_returns_a_message_delivered_later(client: TestClient) -
     first = await client.post("/api/input", json={"kind": "open"})
     token = first.cookies[COOKIE].value
     last = (await first.json())["last"]
-    channel = client.server.app[CHANNEL_KEY]
+    channel = app_of(client)[CHANNEL_KEY]
     poll = asyncio.create_task(client.get(f"/api/messages?after={last}&wait=5"))
     await asyncio.sleep(0.05)
     await channel.deliver(person_for_token(token), OutgoingMessage("later"))

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -137,7 +137,7 @@ class Harness:
         self.runtime: Runtime | None = None
 
     async def start(self) -> Runtime:
-        self.settings = replace(self.settings, http_port=free_port())
+        self.settings = self.settings.model_copy(update={"http_port": free_port()})
         self.runtime = await build_runtime(self.settings, clock=self.clock)
         await self.runtime.start()
         return self.runtime
@@ -418,7 +418,7 @@ async def driver(
         harness = await make_harness(tmp_path, {"TELEGRAM_API_URL": fake.api_root})
         await harness.stop()
         # The fake's token is shorter than a real one; the settings check is not under test.
-        harness.settings = replace(harness.settings, telegram_token=fake.token)
+        harness.settings = harness.settings.model_copy(update={"telegram_token": fake.token})
         await harness.start()
         try:
             yield TelegramDriver(fake, harness)

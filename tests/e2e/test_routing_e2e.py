@@ -17,6 +17,7 @@ import re
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,7 +54,7 @@ class Chat:
     def __init__(self, fake: FakeBotApi, chat: int, first_name: str, username: str) -> None:
         self.fake, self.chat, self.first_name, self.username = fake, chat, first_name, username
 
-    def _who(self) -> dict[str, str]:
+    def _who(self) -> dict[str, Any]:
         return {"first_name": self.first_name, "username": self.username}
 
     @property

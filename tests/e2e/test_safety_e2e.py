@@ -9,7 +9,6 @@ person's words, and takes it up with its button.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -53,7 +52,7 @@ async def runtime(fake_bot_api: FakeBotApi, tmp_path: Path) -> AsyncIterator[Run
         env_file=None,
     )
     # The fixture's token is shorter than a real one; the settings check is not under test.
-    settings = replace(settings, telegram_token=fake_bot_api.token)
+    settings = settings.model_copy(update={"telegram_token": fake_bot_api.token})
     started = await build_runtime(settings, clock=FrozenClock(NOW))
     await started.start()
     try:

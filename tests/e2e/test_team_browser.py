@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page, ViewportSize, async_playwright
 
 from bot.clock import FrozenClock
 from bot.runtime import Runtime, build_runtime
@@ -34,8 +34,8 @@ pytestmark = pytest.mark.e2e
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "artifacts" / "team"
 A = PartnershipId("boest-your-future")
 EMAIL, PASSWORD = "an@leuven.example", "een lange zin als wachtwoord"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
 
 @pytest.fixture

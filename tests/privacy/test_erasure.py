@@ -59,7 +59,7 @@ async def fill(harness: Harness, person: PersonId, name: str) -> None:
 
 async def everything(storage: SqlStorage) -> list[tuple[str, str]]:
     """(table, value) for every value in every table of the schema."""
-    found = []
+    found: list[tuple[str, str]] = []
     async with storage.engine.connect() as conn:
         for table in SQLModel.metadata.sorted_tables:
             for row in (await conn.execute(select(table))).all():
@@ -169,7 +169,7 @@ async def test_a_failing_part_rolls_back_the_whole_erasure() -> None:
         async def withdraw(self, tx: object, person: PersonId, category: str) -> int:
             return 0
 
-    storage.personal_data_parts.append(Broken())  # type: ignore[arg-type]
+    storage.personal_data_parts.append(Broken())
     await harness.service.handle(ANNA, ButtonPressed("privacy=erase:yes", T0))
     assert harness.channel.last(ANNA).text == "channel.error"
     async with storage.transaction() as tx:

@@ -36,7 +36,7 @@ def load() -> dict[str, Any]:
 
 def categories_of(entry: dict[str, Any]) -> set[str]:
     value = entry.get("category")
-    return set(value) if isinstance(value, list) else {value}
+    return set(value) if isinstance(value, list) else {str(value)}
 
 
 def problems(metadata: MetaData, inventory: dict[str, Any]) -> list[str]:

@@ -90,7 +90,7 @@ async def test_a_whole_conversation_at_debug_logs_no_answer_no_token(
     front = TelegramFrontDoor(
         token=TOKEN, api_url=fake.api_root, service=service, clock=SystemClock()
     )
-    service.channels = {"tg": front.channel}  # type: ignore[assignment]
+    service.channels = {"tg": front.channel}
     await front.start()
     try:
         fake.user_sends_command(CHAT, "/start")

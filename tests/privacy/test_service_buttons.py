@@ -49,4 +49,4 @@ async def _version(harness) -> int:  # type: ignore[no-untyped-def]
     async with harness.storage.transaction() as tx:
         session = await tx.sessions.get(ANNA)
     assert session is not None
-    return session.version
+    return int(session.version)

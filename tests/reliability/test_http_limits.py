@@ -194,7 +194,7 @@ async def test_slow_and_idle_connections_are_closed(monkeypatch: pytest.MonkeyPa
         closed = await asyncio.wait_for(
             asyncio.gather(slow_reader.read(), idle_reader.read()), timeout=6
         )
-        assert closed == [b"", b""]
+        assert list(closed) == [b"", b""]
         slow_writer.close()
         idle_writer.close()
     finally:

@@ -17,6 +17,7 @@ from flows.routing.assign import (
     next_offer,
     rank_coaches,
 )
+from flows.session import JsonValue
 
 T0 = datetime(2026, 11, 24, 9, tzinfo=UTC)
 NEED = Need(language="nl", named=("work",), lowest=("money",))
@@ -134,9 +135,9 @@ def test_every_coordinator_once_then_the_team_queue() -> None:
     first = next_offer(team, NEED, offered=[])
     assert first is not None and first.coach.id == "anna"
     # Anna said "Niet voor mij": it goes to Bert, never back to her.
-    second = next_offer(team, NEED, offered=["anna"])
+    second = next_offer(team, NEED, offered=[CoachId("anna")])
     assert second is not None and second.coach.id == "bert"
-    assert next_offer(team, NEED, offered=["anna", "bert"]) is None
+    assert next_offer(team, NEED, offered=[CoachId("anna"), CoachId("bert")]) is None
     # No coordinator at all: straight to the team queue.
     assert next_offer([coach("a", load=5, capacity=5)], NEED, offered=[]) is None
 
@@ -150,7 +151,7 @@ def test_absent_or_unreachable_people_get_no_offer() -> None:
     ]
     choice = next_offer(team, NEED, offered=[])
     assert choice is not None and choice.coach.id == "c"
-    assert next_offer(team, NEED, offered=["c"]) is None
+    assert next_offer(team, NEED, offered=[CoachId("c")]) is None
 
 
 def test_the_coordinator_when_no_coach_has_room_and_nobody_without_one() -> None:
@@ -162,7 +163,7 @@ def test_the_coordinator_when_no_coach_has_room_and_nobody_without_one() -> None
 
 
 def test_the_need_of_an_intake() -> None:
-    answers = {
+    answers: dict[str, JsonValue] = {
         "domains": ["work", "mental"],
         "rating_work": "3",
         "rating_money": "2",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
-from bot.coach.card import MAX_TEXT, CardWriter, case_in, split_card
+from bot.coach.card import CardWriter, case_in, split_card
+from bot.splitting import MAX_TEXT
 from flows.engine import SKIPPED
 from flows.ids import CaseId, CoachId, PartnershipId, PersonId
 from flows.routing.card import card_answers, rated_domains, urgency
@@ -20,7 +22,7 @@ SENSITIVE_ANSWERS = intake_answers(
 )
 
 
-def case_with(intake: dict[str, object], language: str = "nl") -> CaseRecord:
+def case_with(intake: Mapping[str, object], language: str = "nl") -> CaseRecord:
     return CaseRecord(
         id=CaseId("12"),
         person=PersonId("tg:4242"),
@@ -53,7 +55,7 @@ OFFER = OfferRecord(
 )
 
 
-def render(intake: dict[str, object], language: str = "nl") -> list[str]:
+def render(intake: Mapping[str, object], language: str = "nl") -> list[str]:
     """The card of an offer, then the details the coach gets after accepting."""
     writer = CardWriter(translator())
     case = case_with(intake, language)

@@ -51,7 +51,7 @@ class TrackingChannel(RecordingChannel):
 def tracked() -> tuple[Harness, TrackingChannel]:
     h = make_harness()
     channel = TrackingChannel()
-    h.service.channels = {"tg": channel, "web": channel}  # type: ignore[misc]
+    h.service.channels = {"tg": channel, "web": channel}
     h.channel = channel
     h.side.handoff.chats = channel
     return h, channel

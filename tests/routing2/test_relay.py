@@ -242,7 +242,8 @@ async def test_withdrawing_consent_drops_sensitive_answers_from_the_case() -> No
     assert case is not None
     assert "rating_mental" not in case.intake and "help_mental" not in case.intake
     assert case.intake["domains"] == ["work"] and case.intake["consent_sensitive"] == "no"
-    assert isinstance(exported, list) and exported[0]["case"] == "1"
+    assert isinstance(exported, list) and isinstance(exported[0], dict)
+    assert exported[0]["case"] == "1"
 
 
 async def test_other_features_buttons_in_a_coach_chat_pass_through(harness: Harness) -> None:

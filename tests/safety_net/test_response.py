@@ -26,7 +26,7 @@ def numbers(messages: tuple[Msg, ...]) -> set[str]:
 
 def with_chat(verified_on: str | None) -> Mapping[str, Any]:
     data = dict(load_helplines_mapping())
-    lines = [dict(line) for line in data["lines"]]  # type: ignore[union-attr]
+    lines = [dict(line) for line in data["lines"]]  # type: ignore[attr-defined]
     lines[0]["chat"] = {
         "url": "https://chat.example.org",
         "hours": {day: ["17:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri")},
@@ -119,6 +119,6 @@ def test_bad_data_is_refused_with_a_clear_problem(data: Mapping[str, Any], probl
 
 def test_bad_hours_are_refused() -> None:
     data = with_chat("2026-11-20")
-    data["lines"][0]["chat"]["hours"] = {"mon": ["22:00-02:00"]}  # type: ignore[index]
+    data["lines"][0]["chat"]["hours"] = {"mon": ["22:00-02:00"]}
     with pytest.raises(HelpLinesError, match="cross midnight"):
         parse_helplines(data)

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from aiohttp import ClientResponse
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp import ClientResponse, web
+from aiohttp.test_utils import TestClient as _TestClient
+from aiohttp.test_utils import TestServer
 
 from bot.clock import FrozenClock
 from bot.runtime import Runtime, build_runtime
@@ -33,6 +34,9 @@ from storage.ports import CaseRecord, CoachRecord, CoachRole
 from storage.team import TeamRole
 from storage.team_sql import TeamUser
 from tests.routing2.conftest import intake_answers, local
+
+# The dashboard's test client (aiohttp types it by request and application).
+TestClient = _TestClient[web.Request, web.Application]
 
 PASSWORD = "correct horse battery staple"
 A = PartnershipId("boest-your-future")
@@ -63,7 +67,7 @@ class Team:
         return other_partnership(self.deps)
 
     async def client(self) -> TestClient:
-        client = TestClient(self.server)
+        client = _TestClient(self.server)
         await client.start_server()
         self.clients.append(client)
         return client

@@ -224,8 +224,10 @@ async def test_notes_and_access_are_in_the_young_persons_export_and_erased(team:
     async with storage.transaction() as tx:
         exported = await part.export(tx, PersonId("web:young"))
     assert isinstance(exported, dict)
-    assert [n["text"] for n in exported["notes"]] == ["Eerste gesprek goed"]  # type: ignore[index]
-    assert {"case.view", "case.note"} <= {a["action"] for a in exported["access"]}  # type: ignore[index]
+    notes, access = exported["notes"], exported["access"]
+    assert isinstance(notes, list) and isinstance(access, list)
+    assert [n["text"] for n in notes] == ["Eerste gesprek goed"]  # type: ignore[index, call-overload]
+    assert {"case.view", "case.note"} <= {a["action"] for a in access}  # type: ignore[index, call-overload]
     async with storage.transaction() as tx:
         for each in storage.personal_data_parts:
             await each.erase(tx, PersonId("web:young"))

@@ -8,7 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pyotp
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp import web
+from aiohttp.test_utils import TestClient as _TestClient
+from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from bot.clock import FrozenClock
@@ -24,6 +26,8 @@ from bot.team.auth import (
 from storage.team import TEAM_SESSIONS, TEAM_USERS
 from storage.team_sql import SqlTeamStore
 from tests.team.conftest import PASSWORD, T0, A, Team, team_settings
+
+TestClient = _TestClient[web.Request, web.Application]
 
 
 async def _coordinator(team: Team) -> TestClient:
@@ -225,7 +229,7 @@ async def test_cookies_in_development_and_behind_https(tmp_path: Path, team: Tea
     later = T0 + timedelta(minutes=5)  # a TOTP step after the first login's
     runtime = await build_runtime(settings, clock=FrozenClock(later))
     server = TestServer(runtime.http)
-    secure = TestClient(server)
+    secure = _TestClient(server)
     await secure.start_server()
     secret = pyotp.random_base32()
     async with SqlTeamStore(runtime.service.storage).transaction() as t:  # type: ignore[arg-type]
