@@ -11,9 +11,11 @@ Rules:
   (:mod:`flows.consent`), dependent reminders are cancelled and every
   :class:`storage.ports.PersonalData` part drops what depends on the category. When the open
   question is one that needs the consent, it is skipped, so it is not asked again.
-* ``/mijngegevens`` sends a short summary and a JSON file with everything every part holds, to
-  the person's own chat only (Telegram handlers accept private chats only; the web chat is
-  private by its cookie).
+* ``/mijngegevens`` sends, in the person's language, the summary card of their answers as text
+  (what they told, where it goes, their consents, who received or viewed it, what else is
+  kept), the same summary as a PDF (:mod:`bot.export_pdf`) and a JSON file with everything
+  every part holds for machines, to the person's own chat only (Telegram handlers accept
+  private chats only; the web chat is private by its cookie).
 * ``/wis`` asks first. Then every part erases the person in one transaction, an anonymous
   monthly count is the only trace, the channel forgets what it holds and the coach is told
   through :class:`CoachNotifier` (provided by the routing feature). Then the storage is
@@ -34,6 +36,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.conversations import NOTICE_VERSION
+from bot.export_pdf import summary_pdf
 from bot.i18n import SOURCE_LANGUAGE
 from bot.logs import describe
 from bot.plugins import Registry
@@ -43,6 +46,7 @@ from flows.effects import Effect, RecordConsent
 from flows.engine import SKIP, SKIPPED
 from flows.ids import PersonId
 from flows.inputs import ButtonPressed, CommandReceived
+from flows.intake.flow import INTAKE, summary_rows
 from flows.session import JsonValue, Session
 from flows.text import Msg, Param, Verbatim, msg
 from storage.personal import iso
@@ -193,8 +197,12 @@ class PrivacyDesk:
     def _overview(self, current: Mapping[str, ConsentRecord], language: str) -> OutgoingMessage:
         parts: list[Msg] = [msg("privacy.consents.title")]
         rows: list[tuple[tuple[str, str], ...]] = []
-        for category_id in self.categories:
+        for category_id, category in self.categories.items():
             record = current.get(category_id)
+            if category.legacy and record is None:
+                # The one consent for all sensitive domains from before: only for those who
+                # gave or refused it, so they can still withdraw or see it.
+                continue
             state: Msg
             if record is None:
                 state = msg("privacy.consent.state.none")
@@ -349,24 +357,44 @@ class PrivacyDesk:
             "data": data,
         }
         content = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
-        filename = f"opstap-mijn-gegevens-{now.astimezone(ZoneInfo(self.timezone)):%Y-%m-%d}.json"
-        summary = self._message(self._summary(data, current), language)
+        stem = f"opstap-mijn-gegevens-{now.astimezone(ZoneInfo(self.timezone)):%Y-%m-%d}"
+        lines = self._summary(data, current, session)
+        summary = self._message(lines, language)
         await self.service.deliver(person, [summary])
+        rendered = [self._render(line, language) for line in lines]
+        pdf = summary_pdf(
+            rendered[0],
+            [row for text in rendered[1:] for row in text.split("\n")],
+            rtl=self.service.translator.is_rtl(language),
+            no_font_note=self._render(msg("privacy.export.pdf_note"), language),
+        )
+        pdf_caption = self._render(msg("privacy.export.pdf_caption"), language)
+        await self.service.deliver_document(person, f"{stem}.pdf", pdf, pdf_caption)
         caption = self._render(msg("privacy.export.caption"), language)
-        await self.service.deliver_document(person, filename, content, caption)
-        log.info("export sent person=%s parts=%d bytes=%d", person, len(data), len(content))
+        await self.service.deliver_document(person, f"{stem}.json", content, caption)
+        log.info("export sent person=%s parts=%d bytes=%d pdf=%d", person, len(data),
+                 len(content), len(pdf))
         return self.service.prompt_again(session)
 
     def _summary(
-        self, data: Mapping[str, JsonValue], current: Mapping[str, ConsentRecord]
+        self,
+        data: Mapping[str, JsonValue],
+        current: Mapping[str, ConsentRecord],
+        session: Session | None = None,
     ) -> list[Msg]:
         lines: list[Msg] = [msg("privacy.export.title")]
-        session = data.get("session")
-        answers = session.get("answers") if isinstance(session, dict) else None
-        count = (
-            sum(1 for v in answers.values() if v != SKIPPED) if isinstance(answers, dict) else 0
-        )
-        lines.append(msg("privacy.export.answers", count=count))
+        if session is not None and session.flow == INTAKE and session.history:
+            # Their answers as they saw them on the summary card, in their language.
+            lines.append(msg("intake.summary.title"))
+            lines.extend(summary_rows(session))
+        else:
+            stored = data.get("session")
+            answers = stored.get("answers") if isinstance(stored, dict) else None
+            count = (
+                sum(1 for v in answers.values() if v != SKIPPED)
+                if isinstance(answers, dict) else 0
+            )
+            lines.append(msg("privacy.export.answers", count=count))
         for category_id, record in current.items():
             state_id = "privacy.consent.state.given" if record.given else (
                 "privacy.consent.state.refused"

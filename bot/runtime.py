@@ -223,7 +223,7 @@ async def build_runtime(
     translator = Translator.from_dir(locales_dir, settings)
     web_channel = WebChannel()
     channels: dict[str, Channel] = {"web": web_channel}
-    flows = build_flows()
+    flows = build_flows(translator)
     # Safety first: every text is screened and a flag gets the help lines at once.
     responder = HelpLineResponder(translator, load_helplines())
     service = ConversationService(

@@ -38,7 +38,8 @@ class CommandReceived:
 
 
 MediaKind = Literal[
-    "sticker", "photo", "voice", "video", "audio", "document", "location", "contact", "other"
+    "sticker", "photo", "voice", "video", "audio", "document", "location", "contact", "edited",
+    "other",
 ]
 
 

@@ -29,8 +29,7 @@ from sqlalchemy import CheckConstraint, Index, Table
 from sqlmodel import Field, SQLModel
 
 from flows.ids import CaseId, PersonId
-from flows.intake.domains import SENSITIVE
-from flows.intake.flow import CONSENT_CATEGORY
+from flows.intake.domains import CONSENT_DOMAINS
 from flows.session import JsonValue
 from storage.codec import aad
 from storage.db import EncryptedText, UtcDateTime
@@ -182,11 +181,12 @@ class RatingPart:
         return gone
 
     async def withdraw(self, tx: Transaction, person: PersonId, category: str) -> int:
-        if category != CONSENT_CATEGORY:
+        if category not in CONSENT_DOMAINS:
             return 0
         dropped = 0
+        withdrawn = CONSENT_DOMAINS[category]
         for record in await tx.ratings.all_of(person):
-            kept = {d: v for d, v in record.ratings.items() if d not in SENSITIVE}
+            kept = {d: v for d, v in record.ratings.items() if d not in withdrawn}
             if len(kept) != len(record.ratings):
                 dropped += len(record.ratings) - len(kept)
                 await tx.ratings.set_ratings(record.id, kept)

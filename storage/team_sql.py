@@ -26,13 +26,28 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, RowMapping, and_, delete, false, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    String,
+    and_,
+    delete,
+    false,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from flows.appointments import Appointment
 from flows.ids import CaseId, CoachId, PartnershipId, PersonId
+from storage.appointments import APPOINTMENTS, RATINGS
+from storage.appointments_sql import _rating, appointment_from_row
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
-from storage.ports import CaseRecord, CoachRecord, OfferRecord
+from storage.ports import CaseRecord, CoachRecord, OfferRecord, RatingRecord
 from storage.routing import CASES, COACHES, OFFERS, RELAY_MESSAGES
 from storage.routing_sql import SqlCases, coach_from_row
 from storage.safety import SAFETY_EVENTS
@@ -412,6 +427,41 @@ class SqlTeam:
             statement = statement.where(CASES.c.status != "closed")
         result = await self._conn.execute(statement.order_by(CASES.c.id))
         return [self._cases._case(row) for row in result.mappings()]
+
+    async def offers_by_case(self, scope: TeamScope, *, include_closed: bool = True
+                             ) -> dict[CaseId, list[OfferRecord]]:
+        """Every offer of the scope's cases in one query (the queue lists thousands), oldest
+        first per case."""
+        cases = select(CASES.c.id).where(scope.case_condition())
+        if not include_closed:
+            cases = cases.where(CASES.c.status != "closed")
+        result = await self._conn.execute(
+            select(OFFERS).where(OFFERS.c.case_id.in_(cases))
+            .order_by(OFFERS.c.case_id, OFFERS.c.sent_at, OFFERS.c.id)
+        )
+        found: dict[CaseId, list[OfferRecord]] = {}
+        for row in result.mappings():
+            offer = self._cases._offer(row)
+            found.setdefault(offer.case, []).append(offer)
+        return found
+
+    async def appointments_and_ratings(self, scope: TeamScope) -> tuple[
+            list[Appointment], dict[CaseId, list[RatingRecord]]]:
+        """Every appointment and rating of the scope's cases in two queries (statistics)."""
+        # appointments.case_id and ratings.case_id are text (no foreign key, see 0005).
+        ids = select(sql_cast(CASES.c.id, String)).where(scope.case_condition())
+        rows = await self._conn.execute(
+            select(APPOINTMENTS).where(APPOINTMENTS.c.case_id.in_(ids))
+            .order_by(APPOINTMENTS.c.id))
+        appointments = [appointment_from_row(row, self._keyring) for row in rows.mappings()]
+        rows = await self._conn.execute(
+            select(RATINGS).where(RATINGS.c.case_id.in_(ids))
+            .order_by(RATINGS.c.taken_at, RATINGS.c.id))
+        ratings: dict[CaseId, list[RatingRecord]] = {}
+        for row in rows.mappings():
+            record = _rating(row, self._keyring)
+            ratings.setdefault(record.case, []).append(record)
+        return appointments, ratings
 
     async def open_safety_people(self, scope: TeamScope) -> frozenset[PersonId]:
         """The young people of the scope's cases with an open safety event."""

@@ -27,6 +27,7 @@ from bot.i18n import Translator
 from bot.service import OutgoingMessage
 from bot.splitting import MAX_TEXT, split_text
 from flows.intake.contact import format_phone
+from flows.intake.domains import CONSENT_CATEGORIES, DOMAIN_IDS, consent_key, domain
 from flows.intake.flow import CONTACTS, HELPS, MOMENTS
 from flows.routing.card import card_view, rated_domains, urgency
 from flows.session import JsonValue
@@ -37,6 +38,15 @@ COACH_LANGUAGE = "nl"
 CASE_BUTTONS = "case"
 _TAG = re.compile(r"Dossier #(\d{1,9})\b")
 _FACES = {"1": "1😟", "2": "2🙁", "3": "3😐", "4": "4🙂", "5": "5😄"}
+# Per consent category and whether it was given: what the card says about it.
+_CONSENT_LINES = {
+    ("health", True): "coach.card.consent.health.yes",
+    ("health", False): "coach.card.consent.health.no",
+    ("addiction", True): "coach.card.consent.addiction.yes",
+    ("addiction", False): "coach.card.consent.addiction.no",
+    ("justice", True): "coach.card.consent.justice.yes",
+    ("justice", False): "coach.card.consent.justice.no",
+}
 # Room for the part header ("📁 Dossier #123456 (2/3)") above a chunk.
 _HEADER_ROOM = 48
 
@@ -176,7 +186,11 @@ class CardWriter:
         items = []
         for item in rated:
             score = _FACES.get(item.rating) or self.text(f"coach.rating.{item.rating}")
-            items.append(f"{self.domain(item.domain)} {score}")
+            # The young person's own words for the domain, and the ZRM 2017 domain(s) it
+            # belongs to: a self-rating, not the coach's ZRM score.
+            zrm = "/".join(domain(item.domain).zrm) if item.domain in DOMAIN_IDS else ""
+            label = f"{self.domain(item.domain)} (ZRM: {zrm})" if zrm else self.domain(item.domain)
+            items.append(f"{label} {score}")
         return self.text("coach.card.ratings", line=Verbatim(" · ".join(items)))
 
     def _help(self, intake: Mapping[str, JsonValue]) -> str:
@@ -213,6 +227,13 @@ class CardWriter:
         )
 
     def _consent(self, intake: Mapping[str, JsonValue]) -> str:
+        asked = {c: intake.get(consent_key(c)) for c in CONSENT_CATEGORIES}
+        if any(v in ("yes", "no") for v in asked.values()):
+            return "\n".join(
+                self.text(_CONSENT_LINES[(c, v == "yes")])
+                for c, v in asked.items()
+                if v in ("yes", "no")
+            )
         consent = intake.get("consent_sensitive")
         if consent == "yes":
             return self.text("coach.card.consent.yes")

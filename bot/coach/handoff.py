@@ -7,8 +7,10 @@ Rules of this module:
   typed place resolved again), make the case (or refresh the young person's case that is not
   closed in the same partnership), plan the first offer (:func:`flows.routing.assign.
   next_offer`), schedule its deadline reminder, log that the partnership received the intake.
-  A young person in a blind spot, outside Flanders or without a place gets no case: they get
-  the directory's general contacts, and an anonymous monthly count records it
+  A young person in a blind spot, outside Flanders or without a place who chose the fallback
+  team at the place question (``place_route`` "fallback") gets a case for the directory's
+  fallback team of their region (``routing.fallback_team`` counts it). Otherwise they get no
+  case: they get the directory's general contacts, and an anonymous monthly count records it
   (``routing.blind_spot``, ``routing.blind_spot.<nis>``, ``routing.outside_flanders``,
   ``routing.no_place``; cases count as ``cases.created``, ``cases.closed.<outcome>`` and
   ``cases.reopened``).
@@ -47,7 +49,7 @@ Rules of this module:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal, Protocol, runtime_checkable
@@ -262,6 +264,20 @@ class Handoff:
             return Place("blind_spot", value.municipality_nis, None, shown)
         return Place("routed", value.municipality_nis, partnership, shown)
 
+    def fallback_team(
+        self, place: Place, answers: Mapping[str, JsonValue]
+    ) -> Partnership | None:
+        """The fallback team of the place's region, when the young person chose to send their
+        question there (``place_route`` "fallback"); ``None`` otherwise."""
+        if answers.get("place_route") != "fallback":
+            return None
+        region: str | None = None
+        if place.status == "outside_flanders":
+            raw = answers.get("place_region")
+            region = raw if raw in ("brussels", "wallonia") else "other"
+        found = self.directory.fallback.for_region(region).team
+        return self.directory.partnership(found) if found is not None else None
+
     # --- the submission -------------------------------------------------------------------
 
     async def on_submit(
@@ -276,9 +292,19 @@ class Handoff:
             await tx.privacy.add_count(month, f"routing.{place.status}")
             if place.status == "blind_spot" and place.nis:
                 await tx.privacy.add_count(month, f"routing.blind_spot.{place.nis}")
-            for partnership in self._near(place.nis):
-                await tx.cases.count_blind_spot(month, place.status, place.nis or "", partnership)
-            log.info("handoff without a partnership person=%s kind=%s", person, place.status)
+            for near in self._near(place.nis):
+                await tx.cases.count_blind_spot(month, place.status, place.nis or "", near)
+            team = self.fallback_team(place, session.answers)
+            if team is None:
+                log.info("handoff without a partnership person=%s kind=%s", person, place.status)
+                return HandoffNote(place)
+            # They chose to send their question anyway: a case for the fallback team, which
+            # the flow named to them, with the same offers, deadlines and escalation.
+            await tx.privacy.add_count(month, "routing.fallback_team")
+            log.info("handoff to the fallback team person=%s kind=%s", person, place.status)
+            place = Place(place.status, place.nis, team, place.label)
+        partnership = place.partnership
+        if partnership is None:  # for the type checker: both branches above set one
             return HandoffNote(place)
         intake = card_answers(session.answers)
         if place.label:
@@ -287,14 +313,14 @@ class Handoff:
         if (
             latest is not None
             and latest.status != "closed"
-            and latest.partnership == place.partnership.id
+            and latest.partnership == partnership.id
         ):
             # Sent again (after /opnieuw): the same case, with the new answers.
             await tx.cases.set_intake(latest.id, intake)
             log.info("handoff refreshed case=%s", latest.id)
             return HandoffNote(place, latest.id, refreshed=True)
         case = await tx.cases.create(
-            person, place.partnership.id, place.nis, session.language, intake, now
+            person, partnership.id, place.nis, session.language, intake, now
         )
         await tx.privacy.add_count(self.month(now), "cases.created")
         planned = await self.plan(tx, case, now)

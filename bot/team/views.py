@@ -223,11 +223,11 @@ async def queue(request: web.Request) -> web.StreamResponse:
         safety = await t.team.open_safety_people(scope)
         coaches = await t.team.coaches(scope)
         loads = await t.core.cases.loads(tuple(c.id for c in coaches))
-        offers = {c.id: await t.core.cases.offers_of(c.id) for c in cases}
+        offers = await t.team.offers_by_case(scope, include_closed=False)
     names = {c.id: c.first_name for c in coaches}
     rows = []
     for case in cases:
-        case_offers = offers[case.id]
+        case_offers = offers.get(case.id, [])
         open_offer = next((o for o in reversed(case_offers) if o.status == "open"), None)
         escalated = _escalated(case, case_offers)
         flagged = case.person in safety
@@ -695,11 +695,7 @@ async def _stats(deps: TeamDeps, user: TeamUser) -> Any:
     async with deps.store.transaction() as t:
         cases = await t.team.cases(scope)
         contacts = await t.team.first_contacts(scope)
-        appointments: list[Appointment] = []
-        ratings: dict[CaseId, list[RatingRecord]] = {}
-        for case in cases:
-            appointments += await t.core.appointments.of_case(case.id)
-            ratings[case.id] = await t.core.ratings.of_case(case.id)
+        appointments, ratings = await t.team.appointments_and_ratings(scope)
         counts = await t.team.counts_like("routing.blind_spot.")
     blind: dict[str, int] = {}
     for (_, metric), amount in counts.items():
@@ -709,8 +705,13 @@ async def _stats(deps: TeamDeps, user: TeamUser) -> Any:
 
 
 def _place_name(deps: TeamDeps, nis: str) -> str:
+    """"Tienen (24107)", and the partnerships that cover part of it."""
+    from bot.routing.gazetteer import load_gazetteer
+
+    municipality = load_gazetteer().municipality(nis)
+    name = f"{municipality.name_nl} ({nis})" if municipality is not None else nis
     covering = [p.name for p, _ in deps.directory.coverage(nis)]
-    return f"{nis}" + (f" (deels {', '.join(covering)})" if covering else "")
+    return name + (f", deels: {', '.join(covering)}" if covering else "")
 
 
 async def stats(request: web.Request) -> web.StreamResponse:

@@ -323,7 +323,7 @@ class TelegramFrontDoor:
         message = update.effective_message
         if message is None or update.effective_chat is None:
             return
-        event = MediaReceived("other", self.clock.now(), caption=message.text or message.caption)
+        event = MediaReceived("edited", self.clock.now(), caption=message.text or message.caption)
         await self.pipeline.handle(self._inbound(update, event, edited=True), turn=_TURN.get())
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

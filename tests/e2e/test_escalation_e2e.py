@@ -43,10 +43,9 @@ async def test_an_unclaimed_case_reaches_the_team_queue_then_the_warm_fallback(
     await sam.says("23", button="place=")
     await sam.says("3010 Kessel-Lo", button="domain_work=")
     await sam.taps("domain_work=1", button="help_work=")
-    await sam.taps("help_work=guide", button="domain_money=")
-    await sam.taps("domain_money=enough", button="contact=")
-    await sam.taps("contact=chat", button="moment=")
-    await sam.taps("moment=any", button="name=")
+    await sam.taps("help_work=guide", button="more=")
+    await sam.taps("more=none", button="contact=")
+    await sam.taps("contact=chat", button="name=")
     await sam.says("Sam", button="summary=send")
     await sam.taps("summary=send", contains="ten laatste morgen om 10:00")
 

@@ -97,7 +97,7 @@ def crisis_response(language: str, now: datetime) -> Shown:
 
 def expected(actions: Sequence[Action]) -> Expected:
     tr = translator()
-    scripted = Run(build_flows()[FlowId(INTAKE)], tr)
+    scripted = Run(build_flows(tr)[FlowId(INTAKE)], tr)
     out = Expected()
     for action in actions:
         transition = scripted.act(action)
@@ -211,6 +211,7 @@ class TelegramDriver(Driver):
         # Where each button value was last shown: a press on a retired button goes there.
         self.shown: dict[str, int] = {}
         self.problems: list[str] = []
+        self.last_text = 0
 
     def _is_hint(self, message: SentMessage) -> bool:
         keyboard = bool(message.reply_markup and message.reply_markup.get("keyboard"))
@@ -263,7 +264,8 @@ class TelegramDriver(Driver):
 
     async def text(self, text: str, want: int) -> list[Delivered]:
         before = len(self.fake.messages(CHAT))
-        self.fake.user_sends_text(CHAT, text, language_code=self.language)
+        sent = self.fake.user_sends_text(CHAT, text, language_code=self.language)
+        self.last_text = int(sent["message"]["message_id"])
         return await self._collect(before, want)
 
     async def tap(self, value: str, want: int) -> list[Delivered]:
@@ -309,6 +311,9 @@ class TelegramDriver(Driver):
             "voice": self.fake.user_sends_voice,
             "location": self.fake.user_sends_location,
         }
+        if kind == "edited":
+            self.fake.user_edits_message(CHAT, self.last_text, "aangepast")
+            return await self._collect(before, want)
         senders[kind](CHAT, language_code=self.language)
         return await self._collect(before, want)
 
@@ -389,6 +394,7 @@ class WebDriver(Driver):
 WEB_SKIPS = {
     "media_and_odd_text": "the web chat has no media input (POST /api/input takes open, text,"
     " button and help only)",
+    "edited_message": "the web chat cannot edit a sent message",
 }
 
 

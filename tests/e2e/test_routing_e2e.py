@@ -181,10 +181,9 @@ async def test_routing_end_to_end(
     await sam.taps("domain_work=1", button="help_work=")
     await sam.taps("help_work=guide", button="domain_money=")
     await sam.taps("domain_money=2", button="help_money=")
-    await sam.taps("help_money=papers", button="domain_housing=")
-    await sam.taps("domain_housing=enough", button="contact=")
-    await sam.taps("contact=chat", button="moment=")
-    await sam.taps("moment=any", button="name=")
+    await sam.taps("help_money=papers", button="more=")
+    await sam.taps("more=none", button="contact=")
+    await sam.taps("contact=chat", button="name=")
     await sam.says("Sam", button="summary=send")
     await sam.taps("summary=send", contains="ten laatste morgen om 10:00")
 
@@ -193,7 +192,10 @@ async def test_routing_end_to_end(
     # Before anyone accepts: what a coach needs to decide, no name, no own words.
     assert "Dossier #1" in card.plain_text and "Sam" not in card.plain_text
     assert "Ik zoek werk" not in card.plain_text
-    assert "Werk en school 1😟 · Geld 2🙁" in card.plain_text
+    # Each rating with its ZRM 2017 domain.
+    assert "Werk en school (ZRM: Werk & Opleiding) 1😟 · Geld (ZRM: Financiën) 2🙁" in (
+        card.plain_text
+    )
     assert "Waarom jij: beste match op domeinen" in card.plain_text
     assert len(card.text) <= 4096
     assert not any("Dossier #1" in t for t in yusuf.texts())

@@ -22,7 +22,7 @@ LOCALES = ROOT / "locales"
 LANGUAGES = ("nl", "en", "fr", "ar", "tr", "uk")
 DOMAIN = "privacy"
 # Ids the privacy code uses from other domains (opstap.po owns them).
-BORROWED = frozenset({"privacy.full", "engine.stale_button"})
+BORROWED = frozenset({"privacy.full", "engine.stale_button", "intake.summary.title"})
 # Templates that are only placeholders and punctuation.
 SAME_AS_DUTCH = frozenset({"privacy.consent.line", "privacy.export.other"})
 MAX_WORDS = 60

@@ -111,7 +111,9 @@ async def test_the_summary_renders_who_saw_the_request() -> None:
     assert "coach-3 van kortrijk bekeek je vraag op 24-11-2026." in summary
     assert "Antwoorden: 4" in summary
     assert CANARY not in summary  # the summary counts; the file holds the values
-    assert len(harness.channel.documents) == 1
+    # The summary as a PDF, then everything as JSON.
+    assert [d[1].rsplit(".", 1)[-1] for d in harness.channel.documents] == ["pdf", "json"]
+    assert harness.channel.documents[0][2].startswith(b"%PDF-")
 
 
 async def test_a_feature_part_is_exported_without_touching_privacy_code() -> None:
@@ -176,8 +178,8 @@ async def _download_url(client: Client) -> str:
     response = await client.post("/api/input", json={"kind": "text", "text": "/mijngegevens"})
     messages = (await response.json())["messages"]
     links = [m["download"] for m in messages if "download" in m]
-    assert len(links) == 1
-    assert links[0]["filename"].endswith(".json")
+    assert [link["filename"].rsplit(".", 1)[-1] for link in links] == ["pdf", "json"]
+    links = links[1:]
     url: str = links[0]["url"]
     assert url.startswith("/api/export/")
     return url
@@ -205,3 +207,38 @@ async def test_an_unfetched_download_expires(web_client: tuple[Client, WebChanne
     url = await _download_url(client)
     client.ticks[0] += DOWNLOAD_TTL + 1  # type: ignore[attr-defined]
     assert (await client.get(url)).status == 404
+
+
+async def test_the_intake_summary_is_readable_in_the_persons_language() -> None:
+    # Issue 14: a 19-year-old gets their own summary card as text, in their language, and the
+    # same as a PDF; the JSON stays for machines.
+    from bot.conversations import build_flows
+    from bot.i18n import Translator
+    from flows.ids import FlowId, StepId
+    from flows.session import Session
+
+    flows = build_flows()
+    intake = flows[FlowId("intake")]
+    harness = make_harness(MemoryStorage(), flows=(intake,))
+    harness.service.translator = Translator.from_dir()
+    session = Session(
+        person=ANNA, flow=intake.id, step=StepId("contact"), language="ar",
+        started_at=T0, updated_at=T0, version=3,
+        answers={"own_words": "عندي ديون", "domains": ["money"], "age": 22,
+                 "place_text": "Leuven", "place_label": "Leuven", "place_status": "ok",
+                 "place_partnership": "Boest! Your Future", "place_route": "partnership",
+                 "rating_money": "2"},
+        history=(StepId("welcome"), StepId("words"), StepId("age"), StepId("place"),
+                 StepId("domain_money")),
+    )
+    async with harness.storage.transaction() as tx:
+        await tx.sessions.save(session, expected_version=None)
+    await harness.service.handle(ANNA, CommandReceived("mijngegevens", "", T0))
+    summary = next(m for p, m in harness.channel.sent if p == ANNA and "عندي ديون" in m.text)
+    assert summary.rtl
+    assert "العمر: 22" in summary.text and "Boest! Your Future" in summary.text
+    assert "cases" not in summary.text and "Leeftijd" not in summary.text
+    [pdf, machine] = harness.channel.documents
+    assert pdf[1].endswith(".pdf") and pdf[2].startswith(b"%PDF-")
+    assert pdf[3] == "📄 ملخصك بصيغة PDF"
+    assert machine[1].endswith(".json")

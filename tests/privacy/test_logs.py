@@ -126,9 +126,9 @@ async def test_a_whole_conversation_at_debug_logs_no_answer_no_token(
 
     # The conversation really carried the canary: it is in the exported file.
     documents = fake.documents(CHAT)
-    assert len(documents) == 1
-    assert documents[0].filename is not None and documents[0].filename.endswith(".json")
-    exported = json.loads(documents[0].data)
+    # The readable PDF of the summary, then the JSON for machines.
+    assert [d.filename.rsplit(".", 1)[-1] for d in documents if d.filename] == ["pdf", "json"]
+    exported = json.loads(documents[1].data)
     assert exported["data"]["session"]["answers"]["name"] == CANARY
 
     records = debug_logs.records

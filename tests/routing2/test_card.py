@@ -72,7 +72,9 @@ def test_before_acceptance_the_card_shows_only_what_a_coach_needs_to_decide() ->
     for expected in (
         "Kessel-Lo (Leuven)",  # where
         "Vraag over: Werk en school, Geld",  # the domains of their question
-        "Werk en school 1😟 · Geld 2🙁 · Wonen 4🙂",  # the compact ratings line, neediest first
+        # The compact ratings line, neediest first, each with its ZRM 2017 domain.
+        "Werk en school (ZRM: Werk & Opleiding) 1😟 · Geld (ZRM: Financiën) 2🙁"
+        " · Wonen (ZRM: Huisvesting) 4🙂",
         "Urgentie: hoog",
         "taal: Arabisch", "contact liefst: 📞 Met de telefoon",  # language and way of contact
         "geen toestemming",  # what they consented to share
@@ -135,8 +137,20 @@ def test_sensitive_domains_only_with_consent() -> None:
     assert with_consent["domains"] == ["work", "addiction"]
     assert with_consent["rating_addiction"] == "1" and with_consent["help_addiction"] == "talk"
     shown = "\n".join(render({**SENSITIVE_ANSWERS, "consent_sensitive": "yes"}))
-    assert "Alcohol, drugs en gokken 1😟" in shown and "gedeeld met toestemming" in shown
-    assert "Politie en justitie zegt liever niets" in shown
+    assert "Alcohol, drugs en gokken (ZRM: Middelengebruik) 1😟" in shown
+    assert "gedeeld met toestemming" in shown
+    assert "Politie en justitie (ZRM: Justitie) zegt liever niets" in shown
+
+
+def test_consent_per_category_shows_only_what_was_shared() -> None:
+    answers = {**SENSITIVE_ANSWERS, "consent_addiction": "yes", "consent_justice": "no"}
+    answers.pop("consent_sensitive", None)
+    kept = card_answers(answers)
+    assert kept["rating_addiction"] == "1" and "rating_justice" not in kept
+    shown = "\n".join(render(answers))
+    assert "Alcohol, drugs en gokken: gedeeld met toestemming." in shown
+    assert "Politie en justitie: geen toestemming, dus niet getoond." in shown
+    assert "(ZRM: Justitie)" not in shown
 
 
 def test_only_card_keys_reach_the_coach() -> None:

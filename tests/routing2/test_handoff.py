@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
+
+import pytest
 
 from bot.coach.handoff import offer_key
 from flows.ids import CaseId, PartnershipId, PersonId, ReminderKey
@@ -299,3 +302,42 @@ async def test_two_cases_of_one_person_keep_their_own_deadlines(harness: Harness
     assert [key for key, _ in await pending_keys(h)] == ["handoff.1.offer.1", "handoff.2.offer.2"]
     await h.coach_presses(lotte, "case=1:accept")
     assert [key for key, _ in await pending_keys(h)] == ["handoff.2.offer.2"]
+
+
+VANGNET = PartnershipId("opstap-vangnet")
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"place": "44021:", "place_label": "Gent", "place_text": "Gent", "place_status": "ok"},
+        {"place": None, "place_label": None, "place_status": "outside_flanders",
+         "place_region": "brussels", "place_text": "Brussel"},
+        {"place": None, "place_label": None, "place_status": "withheld",
+         "place_text": "_rather_not"},
+    ],
+    ids=["blind-spot", "brussels", "withheld"],
+)
+async def test_a_question_sent_to_the_fallback_team_becomes_a_case_for_that_team(
+    harness: Harness, answers: dict[str, Any]
+) -> None:
+    # Issue 14: where no partnership works, the young person chose at the place question to
+    # send their question anyway; the fallback team the flow named gets a case and a card.
+    h = harness
+    lotte = await h.add_coach("Lotte", chat=5001)
+    vera = await h.add_coach("Vera", chat=5009, partnership=VANGNET)
+    await h.submit(YOUNG, **answers, place_route="fallback", place_team="Opstap Vangnet")
+    case = await h.case()
+    assert case is not None and case.partnership == VANGNET
+    assert h.texts(lotte.person) == []  # type: ignore[arg-type]
+    assert any("Dossier #" in t for t in h.texts(vera.person))  # type: ignore[arg-type]
+    assert "Opstap Vangnet" in h.texts(YOUNG)[-1]
+    counts = await h.counts()
+    assert counts[("2026-11", "routing.fallback_team")] == 1
+
+
+async def test_without_the_fallback_choice_no_case_is_made(harness: Harness) -> None:
+    h = harness
+    await h.add_coach("Vera", chat=5009, partnership=VANGNET)
+    await h.submit(place="44021:", place_label="Gent", place_text="Gent", place_route="stop")
+    assert await h.case() is None

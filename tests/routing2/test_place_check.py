@@ -16,22 +16,26 @@ from flows.ids import PartnershipId
 from flows.intake.flow import PlaceCheck
 
 CHECK = make_place_check(load_resolver())
+BOEST = "Boest! Your Future"
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Leuven", PlaceCheck("ok", label="Leuven", value="24062:boest-your-future")),
+        ("Leuven", PlaceCheck("ok", label="Leuven", value="24062:boest-your-future",
+                              partnership=BOEST)),
         ("3010 Kessel-Lo", PlaceCheck("ok", label="Kessel-Lo (Leuven)",
-                                      value="24062:boest-your-future")),
+                                      value="24062:boest-your-future", partnership=BOEST)),
         ("Winksele", PlaceCheck("ok", label="Winksele (Herent)",
-                                value="24038:boest-your-future")),
+                                value="24038:boest-your-future", partnership=BOEST)),
         # A blind spot is a firm answer without a partnership.
         ("Gent", PlaceCheck("ok", label="Gent", value="44021:")),
         ("3020", PlaceCheck("ambiguous", candidates=(
-            ("24038:boest-your-future", "Winksele (Herent)"), ("24038:", "Herent")))),
+            ("24038:boest-your-future", "Winksele (Herent)"), ("24038:", "Herent")),
+            partners=(("24038:boest-your-future", BOEST),))),
         ("Deurne", PlaceCheck("ambiguous", candidates=(
-            ("11002:", "Deurne (Antwerpen)"), ("24020:dash", "Deurne (Diest)")))),
+            ("11002:", "Deurne (Antwerpen)"), ("24020:dash", "Deurne (Diest)")),
+            partners=(("24020:dash", "DASH"),))),
         ("Namur", PlaceCheck("outside_flanders", region="wallonia")),
         ("Brussel", PlaceCheck("outside_flanders", region="brussels")),
         ("blabla", PlaceCheck("unknown")),

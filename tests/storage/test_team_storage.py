@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from flows.appointments import AppointmentId, Slot, propose
 from flows.ids import CoachId, PartnershipId, PersonId
 from storage.crypto import Keyring
 from storage.ports import CoachRecord
@@ -126,3 +127,20 @@ async def test_blind_spot_counts(store: SqlTeamStore) -> None:
         await t.core.privacy.add_count("2026-11", "cases.created")
         found = await t.team.counts_like("routing.blind_spot.")
     assert found == {("2026-11", "routing.blind_spot.11002"): 2}
+
+
+async def test_appointments_and_ratings_of_the_scope_in_one_go(store: SqlTeamStore) -> None:
+    async with store.transaction() as t:
+        await t.core.coaches.add(_coach("lotte", A))
+        mine = await t.core.cases.create(PersonId("web:1"), A, "24062", "nl", {}, T0)
+        elsewhere = await t.core.cases.create(PersonId("web:2"), B, "11002", "nl", {}, T0)
+        for case in (mine, elsewhere):
+            proposed, _ = propose(AppointmentId(0), case.id, case.person, CoachId("lotte"),
+                                  (Slot(T0 + timedelta(days=1), "phone"),), T0)
+            await t.core.appointments.add(proposed, T0)
+            await t.core.ratings.add(case.id, case.person, "intake", {"work": "2"}, T0)
+    scope = TeamScope(1, "coordinator", A, None)
+    async with store.transaction() as t:
+        appointments, ratings = await t.team.appointments_and_ratings(scope)
+    assert [a.case for a in appointments] == [mine.id]
+    assert list(ratings) == [mine.id] and ratings[mine.id][0].ratings == {"work": "2"}

@@ -186,7 +186,7 @@ async def test_statistics_and_the_anonymous_csv(team: Team) -> None:
     client = await team.signed_in("co@a.example")
     text = await (await client.get("/team/stats")).text()
     assert "2.0 uur" in text and "3.0 uur" in text
-    assert "11002" in text
+    assert "Antwerpen (11002)" in text
     for chart in ("intakes", "domains", "outcomes", "progress"):
         svg = await client.get(f"/team/stats/{chart}.svg")
         assert svg.status == 200 and svg.content_type == "image/svg+xml"
