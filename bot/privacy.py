@@ -128,7 +128,7 @@ class PrivacyDesk:
     ) -> OutgoingMessage:
         text = "\n".join(self._render(part, language) for part in parts)
         rtl = self.service.translator.is_rtl(language)
-        return OutgoingMessage(text, buttons, prompt=prompt, rtl=rtl)
+        return OutgoingMessage(text, buttons, prompt=prompt, rtl=rtl, language=language)
 
     def _date(self, moment: datetime) -> str:
         return moment.astimezone(ZoneInfo(self.timezone)).strftime("%d-%m-%Y")
@@ -191,7 +191,9 @@ class PrivacyDesk:
         language = session.language
         async with self.service.storage.transaction() as tx:
             current = await tx.consents.current(session.person)
-        notice = self._message([msg("privacy.full")], language)
+        # In the person's channel's own words (the web chat does not speak of Telegram).
+        full = self.service.translator_for(session.person).render(msg("privacy.full"), language)
+        notice = OutgoingMessage(full, rtl=self.service.translator.is_rtl(language))
         return [notice, self._overview(current, language), *self.service.prompt_again(session)]
 
     def _overview(self, current: Mapping[str, ConsentRecord], language: str) -> OutgoingMessage:

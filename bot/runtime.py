@@ -221,7 +221,8 @@ async def build_runtime(
     if settings.keyring is None:
         log.warning("encryption at rest is off: OPSTAP_SECRET_KEY is not set")
     translator = Translator.from_dir(locales_dir, settings)
-    web_channel = WebChannel()
+    # The web channel stores its transcript (and registers its personal-data part).
+    web_channel = WebChannel(storage, clock=clock)
     channels: dict[str, Channel] = {"web": web_channel}
     flows = build_flows(translator)
     # Safety first: every text is screened and a flag gets the help lines at once.

@@ -89,6 +89,9 @@ class OutgoingMessage:
     # For the team (a coach's or the safety chat), not a young person: channels add nothing
     # meant for young people, such as the persistent help button.
     team: bool = False
+    # The language the text is in (None: not known here); a channel shows what it adds itself,
+    # such as the persistent help button and its hint, in the same language.
+    language: str | None = None
 
 
 class Channel(Protocol):
@@ -379,13 +382,18 @@ class ConversationService:
     async def _after_commit(self, session: Session, effect: Effect) -> list[OutgoingMessage]:
         language = session.language
         rtl = self.translator.is_rtl(language)
+        translator = self.translator_for(session.person)
         if isinstance(effect, SendMessage):
-            text = self.translator.render_parts(effect.parts, language)
+            text = translator.render_parts(effect.parts, language)
             buttons = tuple(
-                tuple((self.translator.render(b.label, language), b.value) for b in row)
+                tuple((translator.render(b.label, language), b.value) for b in row)
                 for row in effect.buttons
             )
-            return [OutgoingMessage(text, buttons, prompt=effect.prompt, rtl=rtl)]
+            return [
+                OutgoingMessage(
+                    text, buttons, prompt=effect.prompt, rtl=rtl, language=language
+                )
+            ]
         if isinstance(effect, SendCrisisHelp):
             person = session.person
             now = self.clock.now()
@@ -406,29 +414,47 @@ class ConversationService:
             if hook is not None:
                 return await hook(session, effect, self.clock.now())
             if effect.name == "show_privacy":
-                text = self.translator.render(msg("privacy.full"), language)
-                return [OutgoingMessage(text, rtl=rtl), *self.prompt_again(session)]
+                text = translator.render(msg("privacy.full"), language)
+                return [
+                    OutgoingMessage(text, rtl=rtl, language=language),
+                    *self.prompt_again(session),
+                ]
             text = self.translator.render(msg("engine.not_yet"), language)
-            return [OutgoingMessage(text, rtl=rtl), *self.prompt_again(session)]
+            return [
+                    OutgoingMessage(text, rtl=rtl, language=language),
+                    *self.prompt_again(session),
+                ]
         if isinstance(effect, RecordConsent | SubmitIntake | Discard):
             return []
         return []
 
+    def translator_for(self, person: PersonId) -> Translator:
+        """The translator for the person's channel: a channel may word some texts its own way
+        (its ``text_variant``: the web chat never says that Telegram carries the messages)."""
+        variant = getattr(self._channel(person), "text_variant", None)
+        return self.translator.variant(variant) if isinstance(variant, str) else self.translator
+
     def prompt_again(self, session: Session) -> list[OutgoingMessage]:
         """The current question, rendered: so a side trip never leaves the person stuck."""
         flow = self.flows[session.flow]
+        translator = self.translator_for(session.person)
         out: list[OutgoingMessage] = []
         for effect in current_prompt(flow, session):
             if isinstance(effect, SendMessage):
-                text = self.translator.render_parts(effect.parts, session.language)
+                text = translator.render_parts(effect.parts, session.language)
                 buttons = tuple(
                     tuple(
-                        (self.translator.render(b.label, session.language), b.value) for b in row
+                        (translator.render(b.label, session.language), b.value) for b in row
                     )
                     for row in effect.buttons
                 )
                 rtl = self.translator.is_rtl(session.language)
-                out.append(OutgoingMessage(text, buttons, prompt=effect.prompt, rtl=rtl))
+                out.append(
+                    OutgoingMessage(
+                        text, buttons, prompt=effect.prompt, rtl=rtl,
+                        language=session.language,
+                    )
+                )
         return out
 
     # --- delivery -------------------------------------------------------------------------
@@ -479,7 +505,7 @@ class ConversationService:
 
     def error_message(self, language: str) -> OutgoingMessage:
         text = self.translator.render(msg("channel.error"), language)
-        return OutgoingMessage(text, rtl=self.translator.is_rtl(language))
+        return OutgoingMessage(text, rtl=self.translator.is_rtl(language), language=language)
 
     def _language_hint(self, hint: str | None) -> str:
         if hint:

@@ -49,6 +49,7 @@ from storage.ports import (
 )
 from storage.routing_memory import MemoryCases, MemoryCoaches, RoutingState
 from storage.safety_memory import MemorySafetyEvents, SafetyState
+from storage.web_transcript_memory import MemoryWebTranscript, TranscriptState
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class _State:
     routing: RoutingState = field(default_factory=RoutingState)
     safety: SafetyState = field(default_factory=SafetyState)
     appointments: AppointmentState = field(default_factory=AppointmentState)
+    web_transcript: TranscriptState = field(default_factory=TranscriptState)
 
     def copy(self) -> _State:
         return _State(
@@ -114,6 +116,7 @@ class _State:
             routing=self.routing.copy(),
             safety=self.safety.copy(),
             appointments=self.appointments.copy(),
+            web_transcript=self.web_transcript.copy(),
         )
 
 
@@ -487,6 +490,7 @@ class MemoryTransaction:
     appointments: MemoryAppointments
     ratings: MemoryRatings
     reachability: MemoryReachability
+    web_transcript: MemoryWebTranscript
 
     @classmethod
     def on(
@@ -505,6 +509,7 @@ class MemoryTransaction:
             appointments=MemoryAppointments(state.appointments),
             ratings=MemoryRatings(state.appointments),
             reachability=MemoryReachability(state.appointments),
+            web_transcript=MemoryWebTranscript(state.web_transcript, keyring),
         )
 
 

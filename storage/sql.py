@@ -76,6 +76,7 @@ from storage.tables import (
     SESSIONS,
     WEB_IDENTITIES,
 )
+from storage.web_transcript_sql import SqlWebTranscript
 
 PING_TIMEOUT_S = 5.0
 
@@ -598,6 +599,7 @@ class SqlTransaction:
     appointments: SqlAppointments
     ratings: SqlRatings
     reachability: SqlReachability
+    web_transcript: SqlWebTranscript
     # The connection and keyring, for feature repositories that live outside this module
     # (storage.team_sql.team_of): same transaction, no new field per feature.
     conn: AsyncConnection | None = None
@@ -620,6 +622,7 @@ class SqlTransaction:
             appointments=SqlAppointments(conn, keyring),
             ratings=SqlRatings(conn, keyring),
             reachability=SqlReachability(conn),
+            web_transcript=SqlWebTranscript(conn, keyring),
             conn=conn,
             keyring=keyring,
         )

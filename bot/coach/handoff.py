@@ -34,7 +34,8 @@ Rules of this module:
   person is pointed, once (a compare-and-set on ``cases.fallback_at``), honestly and in their
   language, to the general service of the region from the directory; the case stays in the
   team queue, so a coach can still take it.
-* A coach who blocks the bot, is deactivated or is absent loses their open offers at once
+* A coach who blocks the bot, is deactivated or is absent (``coaches.absent_until``) loses
+  their open offers at once
   (:meth:`withdraw_offers`: offer ``withdrawn``, case ``waiting``, ``handoff.<case>.retry`` due
   now), so the case goes to the next one; in-process callers move it on at once.
 * The directory no longer lists the partnership: the case waits and ``handoff.<case id>.retry``
@@ -213,7 +214,9 @@ class Handoff:
         """A message for a young person, in their language."""
         translator = self.service.translator
         text = "\n\n".join(translator.render(part, language) for part in parts)
-        return OutgoingMessage(text, buttons, rtl=translator.is_rtl(language))
+        return OutgoingMessage(
+            text, buttons, rtl=translator.is_rtl(language), language=language
+        )
 
     def when(self, moment: datetime, language: str) -> str:
         now = self.service.clock.now()
@@ -571,7 +574,9 @@ class Handoff:
             waiting = await tx.cases.of_partnership(partnership_id, ("escalated",))
             if not waiting or partnership is None:
                 return
-            members = [c for c, p in await reachable_team(tx, partnership_id) if p.available]
+            members = [
+                c for c, p in await reachable_team(tx, partnership_id, now) if p.available
+            ]
             readers = [c for c in members if c.role == "coordinator"] or members
             spec, tz = partnership.hours.spec, partnership.hours.timezone
             next_at = next_opening_day(now, spec, self._holidays_around(now), tz)

@@ -14,12 +14,15 @@ Rules of this module:
   new coach. A coach is never taken above capacity; a coach who is inactive, of another
   partnership or absent gets nothing.
 * Closing and reopening act as the case's coach, so the young person hears their coach's name.
+* :meth:`CaseOperations.set_absent` (absence mode, ``coaches.absent_until``): while absent a
+  coach gets no offers and their open offers move on at once; open cases stay with them.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.coach.handoff import Handoff, Outbox, case_prefix
 from bot.coach.relay import Relay
@@ -37,6 +40,13 @@ class Done:
     ok: bool
     case: CaseRecord | None
     """The case as stored after the operation (``None``: there is no such case)."""
+
+
+@dataclass(frozen=True)
+class Absence:
+    ok: bool
+    moved: tuple[CaseId, ...]
+    """The cases whose open offer to the coach ended and moved on."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,23 @@ class CaseOperations:
         await self.handoff.send(outbox)
         return Done(True, await self._case(case_id))
 
+    async def set_absent(self, coach_id: CoachId, until: datetime | None) -> Absence:
+        """Absence mode until ``until`` (``None``: back now). An absent coach gets no offers
+        and loses open ones at once (they go to the next one); open cases stay theirs."""
+        now = self.handoff.service.clock.now()
+        async with self.handoff.service.storage.transaction() as tx:
+            if await tx.coaches.get(coach_id) is None:
+                return Absence(False, ())
+            await tx.coaches.set_absent(coach_id, until)
+            moved: list[CaseId] = []
+            if until is not None and until > now:
+                moved = await self.handoff.withdraw_offers(tx, coach_id, now)
+        for case_id in moved:
+            await self.handoff.retry(case_id)
+        log.info("coach absence coach=%s away=%s moved=%d", coach_id, until is not None,
+                 len(moved))
+        return Absence(True, tuple(moved))
+
     async def assign_to(self, case_id: CaseId, coach_id: CoachId) -> Done:
         """Hand the case to a named colleague (see the module rules)."""
         async with self.handoff.service.storage.transaction() as tx:
@@ -125,7 +152,7 @@ class CaseOperations:
         if case.status == "closed" or not coach.active or coach.partnership != case.partnership:
             return False
         now = self.handoff.service.clock.now()
-        if is_away(coach, now):
+        if coach.is_absent(now):
             return False
         if coach.role == "coach" and not (case.status == "open" and case.coach == coach.id):
             held = any(o.status == "open" and o.coach == coach.id
@@ -171,9 +198,3 @@ class CaseOperations:
             ))) for m in waiting]
         outbox.append((case.person, self.handoff.welcome(case, coach)))
         return outbox
-
-
-def is_away(coach: CoachRecord, now: object) -> bool:
-    """Absence mode (``coaches.absent_until``, migration 0006_team), when the schema has it."""
-    check = getattr(coach, "is_absent", None)
-    return bool(check(now)) if callable(check) else False

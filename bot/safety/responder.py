@@ -148,6 +148,7 @@ class HelpLineResponder:
             "\n\n".join(paragraphs),
             buttons,
             rtl=self.translator.is_rtl(language),
+            language=language,
             crisis=True,
         )
 
@@ -196,4 +197,6 @@ class HelpLineResponder:
                 ),
             ]
         )
-        return OutgoingMessage(text, buttons, rtl=self.translator.is_rtl(language), crisis=True)
+        return OutgoingMessage(
+            text, buttons, rtl=self.translator.is_rtl(language), crisis=True, language=language
+        )

@@ -113,6 +113,8 @@ class TelegramChannel:
         # Messages whose buttons were taken off.
         self._bare: dict[int, set[int]] = {}
         self._keyboard_sent: set[int] = set()
+        # The last language each chat was spoken to in (for the help button and its hint).
+        self._languages: dict[int, str] = {}
         self.blocked: set[int] = set()
         self.on_forbidden = on_forbidden
         self._hooks: set[asyncio.Task[None]] = set()
@@ -134,7 +136,13 @@ class TelegramChannel:
         text = rtl(message.text) if message.rtl else message.text
         chunks = split_text(text or "…")
         markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
-        language = "ar" if message.rtl else "nl"
+        if message.language is not None:
+            self._languages[chat_id] = message.language
+        # The person's language, as the service said it (the text direction alone cannot tell
+        # English from Dutch).
+        language = message.language or self._languages.get(
+            chat_id, "ar" if message.rtl else "nl"
+        )
         # The help button still has to be shown in this chat, next to this message.
         hint = (
             self._help_hints.get(language) or self._help_hints.get("nl")
@@ -368,6 +376,12 @@ class TelegramChannel:
             del self._last_prompt[chat_id]
 
     async def language_changed(self, person: PersonId, language: str) -> None:
+        chat_id = chat_id_of(person)
+        if self._languages.get(chat_id) != language:
+            # The help button and its hint come again, in the new language, with the next
+            # question.
+            self._languages[chat_id] = language
+            self._keyboard_sent.discard(chat_id)
         # The menu language follows the person's choice; done by the application with the
         # translated descriptions (see bot.telegram.app.set_chat_commands).
         if self.on_language is not None:

@@ -150,9 +150,10 @@ async def test_a_feature_part_is_exported_without_touching_privacy_code() -> Non
 async def web_client() -> AsyncIterator[tuple[Client, WebChannel]]:
     clock = FrozenClock(T0)
     ticks = [0.0]
-    channel = WebChannel(monotonic=lambda: ticks[0])
+    storage = MemoryStorage()
+    channel = WebChannel(storage, clock=clock, monotonic=lambda: ticks[0])
     service = ConversationService(
-        storage=MemoryStorage(),
+        storage=storage,
         flows={HELLO.id: HELLO},
         entry=HELLO.id,
         channels={"web": channel},

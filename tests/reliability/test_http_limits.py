@@ -31,9 +31,9 @@ Client = TestClient[web.Request, web.Application]
 
 
 def make_app(limits: Limits | None = None) -> tuple[web.Application, MemoryStorage]:
-    channel = WebChannel()
     clock = FrozenClock(T0)
     storage = MemoryStorage()
+    channel = WebChannel(storage, clock=clock)
     service = ConversationService(
         storage=storage,
         flows={HELLO.id: HELLO},

@@ -153,9 +153,10 @@ class Team:
         form = {"csrf": await self.csrf(client, page), **(data or {})}
         return await client.post(path, data=form, allow_redirects=False)
 
-    def young_messages(self, person: str) -> list[str]:
-        channel = self.runtime.web_channel
-        return [m.text for _, m in channel.since(PersonId(person), 0)]
+    async def young_messages(self, person: str) -> list[str]:
+        # What the web chat's transcript holds for the young person (the bot's side).
+        page = await self.runtime.web_channel.read(PersonId(person), 0, mark_seen=False)
+        return [str(e.body.get("text")) for e in page.entries if e.side == "bot"]
 
 
 def team_settings(tmp_path: Path, **extra: str) -> Settings:

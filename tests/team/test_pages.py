@@ -67,13 +67,14 @@ async def test_accept_note_propose_attendance_close_and_reopen(team: Team) -> No
     assert accepted.headers["Location"] == f"{page}?m=accepted"
     fresh = await team.get_case(case.id)
     assert (fresh.status, fresh.coach) == ("open", lotte.id)
-    assert any("Lotte" in m and "coach" in m for m in team.young_messages("web:young"))
+    assert any("Lotte" in m and "coach" in m for m in await team.young_messages("web:young"))
 
     noted = await team.post(client, f"{page}/notes", {"text": "Belt liever na 16u"}, page=page)
     assert noted.headers["Location"].endswith("m=noted")
     text = await (await client.get(page)).text()
     assert "Belt liever na 16u" in text
-    assert not any("16u" in m for m in team.young_messages("web:young")), "notes stay internal"
+    young = await team.young_messages("web:young")
+    assert not any("16u" in m for m in young), "notes stay internal"
     async with team.deps.store.transaction() as t:
         stored = (await t.team._conn.execute(select(CASE_NOTES.c.text))).scalar_one()
     assert stored.startswith("enc:v1:") and "16u" not in stored
@@ -86,7 +87,7 @@ async def test_accept_note_propose_attendance_close_and_reopen(team: Team) -> No
     async with team.runtime.service.storage.transaction() as tx:
         appointment = (await tx.appointments.of_case(case.id))[-1]
     assert len(appointment.options) == 2
-    assert any("1." in m or "10:00" in m for m in team.young_messages("web:young"))
+    assert any("1." in m or "10:00" in m for m in await team.young_messages("web:young"))
 
     past = await team.post(client, f"{page}/appointments",
                            {"day1": "2020-01-01", "time1": "10:00", "place1": "t"}, page=page)
@@ -137,7 +138,7 @@ async def test_a_coordinator_assigns_a_case_to_a_named_coach(team: Team) -> None
     async with team.runtime.service.storage.transaction() as tx:
         offers = await tx.cases.offers_of(case.id)
     assert [(o.coach, o.status) for o in offers] == [(first, "withdrawn")]
-    assert any(target.first_name in m for m in team.young_messages("web:young"))
+    assert any(target.first_name in m for m in await team.young_messages("web:young"))
     unknown = await team.post(client, f"{page}/assign", {"coach": "nobody"}, page=page)
     assert unknown.headers["Location"].endswith("m=bad_input")
     async with team.deps.store.transaction() as t:
