@@ -17,7 +17,7 @@ TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ_abc"
 
 def test_defaults_without_anything() -> None:
     settings = load_settings({}, env_file=None)
-    assert settings == Settings(extra={})
+    assert settings == Settings()
     assert not settings.telegram_enabled
     assert settings.web_url == "http://127.0.0.1:8080/"
     assert settings.reminder_leads == (timedelta(hours=24), timedelta(hours=2))
