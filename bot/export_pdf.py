@@ -62,9 +62,7 @@ def _latin1(text: str) -> str:
 
 
 def _is_rtl(text: str) -> bool:
-    return any(
-        unicodedata.name(ch, "").startswith(_RTL_SCRIPTS) for ch in text if ch.isalpha()
-    )
+    return any(unicodedata.name(ch, "").startswith(_RTL_SCRIPTS) for ch in text if ch.isalpha())
 
 
 def summary_pdf(
@@ -105,8 +103,9 @@ def summary_pdf(
         if unicode_font:
             pdf.set_text_shaping(True, direction="rtl" if right else "ltr")
         pdf.set_font(size=size)
-        pdf.multi_cell(0, size * 0.55, shown, align="R" if right else "L",
-                       new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            0, size * 0.55, shown, align="R" if right else "L", new_x="LMARGIN", new_y="NEXT"
+        )
         pdf.ln(size * 0.2)
 
     if not unicode_font:

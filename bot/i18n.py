@@ -137,7 +137,10 @@ class Translator:
     """Renders :class:`Msg` values; one instance serves every person."""
 
     def __init__(
-        self, catalogs: Mapping[str, Catalog], settings: Settings | None = None, *,
+        self,
+        catalogs: Mapping[str, Catalog],
+        settings: Settings | None = None,
+        *,
         variant: str | None = None,
     ) -> None:
         self._catalogs = dict(catalogs)
@@ -166,8 +169,10 @@ class Translator:
 
     def lookup(self, message_id: str, language: str, count: int | None = None) -> str:
         """The text of ``message_id``; with a ``count``, the plural form of the language."""
-        candidates = (message_id,) if self._variant is None else (
-            f"{self._variant}.{message_id}", message_id
+        candidates = (
+            (message_id,)
+            if self._variant is None
+            else (f"{self._variant}.{message_id}", message_id)
         )
         for lang in (language, SOURCE_LANGUAGE):
             catalog = self._catalogs.get(lang)
@@ -182,17 +187,17 @@ class Translator:
     def _settings_in(self, language: str) -> dict[str, str]:
         found = self._setting_texts.get(language)
         if found is None:
-            found = {name: self._render(value, language, {}) for name, value
-                     in self._setting_values.items()}
+            found = {
+                name: self._render(value, language, {})
+                for name, value in self._setting_values.items()
+            }
             self._setting_texts[language] = found
         return found
 
     def render(self, part: Part | Param, language: str) -> str:
         return self._render(part, language, None)
 
-    def _render(
-        self, part: Part | Param, language: str, settings: dict[str, str] | None
-    ) -> str:
+    def _render(self, part: Part | Param, language: str, settings: dict[str, str] | None) -> str:
         if isinstance(part, Verbatim):
             return part.text
         if isinstance(part, Msg):

@@ -381,8 +381,12 @@ class Pipeline:
             # A reminder this process cannot deliver: the tick gives it back (bot.delivery).
             raise
         except Exception as error:
-            log.error("input failed person=%s input=%s error=%s", person,
-                      type(event).__name__, describe(error))
+            log.error(
+                "input failed person=%s input=%s error=%s",
+                person,
+                type(event).__name__,
+                describe(error),
+            )
             language = self.languages.get(person) or service.language_for(inbound.language_hint)
             await service.deliver(person, [service.error_message(language)])
 

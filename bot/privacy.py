@@ -232,8 +232,9 @@ class PrivacyDesk:
         action, _, argument = event.value.partition("=")[2].partition(":")
         service = self.service
         if action == "export":
-            await service.handle(person, CommandReceived("mijngegevens", "", event.at),
-                                 language_hint=hint)
+            await service.handle(
+                person, CommandReceived("mijngegevens", "", event.at), language_hint=hint
+            )
         elif action == "erase" and argument == "":
             await service.handle(person, CommandReceived("wis", "", event.at), language_hint=hint)
         elif action == "erase" and argument == "yes":
@@ -273,16 +274,19 @@ class PrivacyDesk:
         async with service.person_lock(person):
             session = await self._change_consent_once(person, category, given, at, hint)
         language = session.language if session is not None else service.language_for(hint)
-        said = msg("privacy.consent.given" if given else "privacy.consent.withdrawn",
-                   category=self._label(category.id))
+        said = msg(
+            "privacy.consent.given" if given else "privacy.consent.withdrawn",
+            category=self._label(category.id),
+        )
         await service.deliver(person, [self._message([said], language)])
         log.info("consent changed person=%s category=%s", person, category.id)
         if session is None or session.step is None:
             return
         if not given and depends_on(session, category):
             # The open question needs the consent just withdrawn: move on as after a "no".
-            await service.handle(person, ButtonPressed(f"{session.step}={SKIP}", at),
-                                 language_hint=language)
+            await service.handle(
+                person, ButtonPressed(f"{session.step}={SKIP}", at), language_hint=language
+            )
             await self._drop_skipped(person, category)
             return
         await service.deliver(person, service.prompt_again(session))
@@ -295,13 +299,13 @@ class PrivacyDesk:
                 async with self.service.storage.transaction() as tx:
                     session = await tx.sessions.get(person)
                     language = (
-                        session.language if session is not None
-                        else self.service.language_for(hint)
+                        session.language if session is not None else self.service.language_for(hint)
                     )
                     shown = self._render(self._about(category.id), language)
                     await tx.consents.record(
-                        ConsentRecord(person, category.id, given, self.notice_version,
-                                      text_hash(shown), at)
+                        ConsentRecord(
+                            person, category.id, given, self.notice_version, text_hash(shown), at
+                        )
                     )
                     changed = None
                     if session is not None:
@@ -325,8 +329,11 @@ class PrivacyDesk:
                         session = await tx.sessions.get(person)
                         if session is None:
                             return
-                        left = [k for k in category.dependent_answers
-                                if session.answers.get(k) == SKIPPED]
+                        left = [
+                            k
+                            for k in category.dependent_answers
+                            if session.answers.get(k) == SKIPPED
+                        ]
                         if not left:
                             return
                         await tx.sessions.save(
@@ -374,8 +381,13 @@ class PrivacyDesk:
         await self.service.deliver_document(person, f"{stem}.pdf", pdf, pdf_caption)
         caption = self._render(msg("privacy.export.caption"), language)
         await self.service.deliver_document(person, f"{stem}.json", content, caption)
-        log.info("export sent person=%s parts=%d bytes=%d pdf=%d", person, len(data),
-                 len(content), len(pdf))
+        log.info(
+            "export sent person=%s parts=%d bytes=%d pdf=%d",
+            person,
+            len(data),
+            len(content),
+            len(pdf),
+        )
         return self.service.prompt_again(session)
 
     def _summary(
@@ -393,13 +405,12 @@ class PrivacyDesk:
             stored = data.get("session")
             answers = stored.get("answers") if isinstance(stored, dict) else None
             count = (
-                sum(1 for v in answers.values() if v != SKIPPED)
-                if isinstance(answers, dict) else 0
+                sum(1 for v in answers.values() if v != SKIPPED) if isinstance(answers, dict) else 0
             )
             lines.append(msg("privacy.export.answers", count=count))
         for category_id, record in current.items():
-            state_id = "privacy.consent.state.given" if record.given else (
-                "privacy.consent.state.refused"
+            state_id = (
+                "privacy.consent.state.given" if record.given else ("privacy.consent.state.refused")
             )
             state = msg(state_id, date=self._date(record.at))
             lines.append(
@@ -408,7 +419,8 @@ class PrivacyDesk:
         reminders = data.get("reminders")
         pending = (
             sum(1 for r in reminders if isinstance(r, dict) and r.get("status") == "pending")
-            if isinstance(reminders, list) else 0
+            if isinstance(reminders, list)
+            else 0
         )
         lines.append(msg("privacy.export.reminders", count=pending))
         lines.extend(self._access_lines(data.get("data_access")))
@@ -489,4 +501,3 @@ class PrivacyDesk:
             except Exception as error:
                 log.error("telling the coach about an erasure failed error=%s", describe(error))
         await service.deliver(person, [self._message([msg("privacy.erase.done")], language)])
-

@@ -103,8 +103,12 @@ class Runtime:
         )
         for job in self.service.registry.jobs:
             scheduler.add_job(
-                self._job(job.run, job.name), job.trigger, max_instances=1, coalesce=True,
-                id=job.name, **job.options,
+                self._job(job.run, job.name),
+                job.trigger,
+                max_instances=1,
+                coalesce=True,
+                id=job.name,
+                **job.options,
             )
         scheduler.start()
         self._scheduler = scheduler
@@ -127,7 +131,9 @@ class Runtime:
                 # The type only: PTB's messages and tracebacks quote the token.
                 log.error(
                     "telegram start failed error=%s attempt=%d retry_in=%.0fs",
-                    type(error).__name__, attempt, wait,
+                    type(error).__name__,
+                    attempt,
+                    wait,
                 )
                 await self.telegram.reset()
                 try:
@@ -168,9 +174,7 @@ class Runtime:
 
     async def _retention(self) -> None:
         try:
-            await purge(
-                self.service.storage, self.service.clock.now(), policy_from(self.settings)
-            )
+            await purge(self.service.storage, self.service.clock.now(), policy_from(self.settings))
         except Exception as error:
             log.error("retention failed error=%s", describe(error))
 
@@ -239,7 +243,10 @@ async def build_runtime(
     )
     coach = coach_side(service, settings)
     appointments = appointment_side(
-        service, settings, directory=coach.handoff.directory, holidays=coach.handoff.holidays,
+        service,
+        settings,
+        directory=coach.handoff.directory,
+        holidays=coach.handoff.holidays,
         coach_desk=coach.desk,
     )
     # Coach messages of the appointments go through the coach side (so /wis can remove them).
@@ -277,8 +284,14 @@ async def build_runtime(
     install_limits(http)
     from bot.team.wiring import install_team
 
-    install_team(http, settings, service, handoff=coach.handoff, relay=coach.relay,
-                 booking=appointments.booking)
+    install_team(
+        http,
+        settings,
+        service,
+        handoff=coach.handoff,
+        relay=coach.relay,
+        booking=appointments.booking,
+    )
     telegram = None
     if settings.telegram_token is not None:
         from bot.telegram.app import WEBHOOK_PATH, TelegramFrontDoor
@@ -293,7 +306,8 @@ async def build_runtime(
             api_url=settings.telegram_api_url,
             service=service,
             clock=clock,
-            webhook_url=f"{settings.public_url}{WEBHOOK_PATH}" if settings.webhook_enabled
+            webhook_url=f"{settings.public_url}{WEBHOOK_PATH}"
+            if settings.webhook_enabled
             else None,
             webhook_secret=settings.webhook_secret,
             on_blocked=blocked_chat,
@@ -330,8 +344,7 @@ async def serve(settings: Settings) -> None:
         mode = "webhook" if settings.webhook_enabled else "long polling"
     # One line that says where to go; nothing secret in it.
     print(
-        f"Opstap is running: web chat at {settings.web_url} (Telegram: {mode}). "
-        "Stop with Ctrl-C.",
+        f"Opstap is running: web chat at {settings.web_url} (Telegram: {mode}). Stop with Ctrl-C.",
         file=sys.stderr,
         flush=True,
     )

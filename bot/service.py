@@ -70,7 +70,12 @@ Keyboard = tuple[tuple[tuple[str, str], ...], ...]
 SAFETY_BUTTONS = "safety"
 RESUME_AFTER_CRISIS = f"{SAFETY_BUTTONS}=continue"
 __all__ = [
-    "HELP_COMMANDS", "AfterFlow", "ButtonHandler", "FlowDone", "KeyedLocks", "Routed",
+    "HELP_COMMANDS",
+    "AfterFlow",
+    "ButtonHandler",
+    "FlowDone",
+    "KeyedLocks",
+    "Routed",
 ]
 
 
@@ -132,8 +137,9 @@ class Screener(Protocol):
 class CrisisResponder(Protocol):
     """Builds the crisis response and raises the alert (the safety net plugs in here)."""
 
-    def messages(self, category: str | None, now: datetime, language: str) -> list[OutgoingMessage]:
-        ...
+    def messages(
+        self, category: str | None, now: datetime, language: str
+    ) -> list[OutgoingMessage]: ...
 
     async def raise_alert(
         self, person: PersonId, category: str | None, now: datetime, language: str
@@ -219,8 +225,7 @@ class ConversationService:
                 try:
                     await self.crisis.raise_alert(person, category, now, language)
                 except Exception as error:
-                    log.error("safety alert failed person=%s error=%s", person,
-                              describe(error))
+                    log.error("safety alert failed person=%s error=%s", person, describe(error))
 
     def _crisis_messages(
         self, category: str | None, now: datetime, language: str
@@ -232,7 +237,7 @@ class ConversationService:
         return [
             OutgoingMessage(
                 text,
-                ((( button, RESUME_AFTER_CRISIS),),),
+                (((button, RESUME_AFTER_CRISIS),),),
                 rtl=self.translator.is_rtl(language),
                 crisis=True,
             )
@@ -244,8 +249,12 @@ class ConversationService:
         try:
             await handler(person, event, language)
         except Exception as error:
-            log.error("service button failed person=%s button=%s error=%s", person,
-                      event.value.partition("=")[0], describe(error))
+            log.error(
+                "service button failed person=%s button=%s error=%s",
+                person,
+                event.value.partition("=")[0],
+                describe(error),
+            )
             await self._deliver(person, [self.error_message(language)])
 
     async def service_command(
@@ -254,8 +263,12 @@ class ConversationService:
         try:
             await handler(person, event, language)
         except Exception as error:
-            log.error("service command failed person=%s command=%s error=%s", person,
-                      event.name, describe(error))
+            log.error(
+                "service command failed person=%s command=%s error=%s",
+                person,
+                event.name,
+                describe(error),
+            )
             await self._deliver(person, [self.error_message(language)])
 
     async def _safety_button(self, person: PersonId, event: ButtonPressed, language: str) -> None:
@@ -288,7 +301,12 @@ class ConversationService:
         raise RuntimeError("version conflict persisted")
 
     async def step(
-        self, tx: Transaction, person: PersonId, event: Input, language: str, *,
+        self,
+        tx: Transaction,
+        person: PersonId,
+        event: Input,
+        language: str,
+        *,
         after_flow: bool,
     ) -> Routed | FlowDone:
         """Inside the input's transaction: load the session, run the engine, save, and apply
@@ -390,9 +408,7 @@ class ConversationService:
                 for row in effect.buttons
             )
             return [
-                OutgoingMessage(
-                    text, buttons, prompt=effect.prompt, rtl=rtl, language=language
-                )
+                OutgoingMessage(text, buttons, prompt=effect.prompt, rtl=rtl, language=language)
             ]
         if isinstance(effect, SendCrisisHelp):
             person = session.person
@@ -421,9 +437,9 @@ class ConversationService:
                 ]
             text = self.translator.render(msg("engine.not_yet"), language)
             return [
-                    OutgoingMessage(text, rtl=rtl, language=language),
-                    *self.prompt_again(session),
-                ]
+                OutgoingMessage(text, rtl=rtl, language=language),
+                *self.prompt_again(session),
+            ]
         if isinstance(effect, RecordConsent | SubmitIntake | Discard):
             return []
         return []
@@ -443,15 +459,16 @@ class ConversationService:
             if isinstance(effect, SendMessage):
                 text = translator.render_parts(effect.parts, session.language)
                 buttons = tuple(
-                    tuple(
-                        (translator.render(b.label, session.language), b.value) for b in row
-                    )
+                    tuple((translator.render(b.label, session.language), b.value) for b in row)
                     for row in effect.buttons
                 )
                 rtl = self.translator.is_rtl(session.language)
                 out.append(
                     OutgoingMessage(
-                        text, buttons, prompt=effect.prompt, rtl=rtl,
+                        text,
+                        buttons,
+                        prompt=effect.prompt,
+                        rtl=rtl,
                         language=session.language,
                     )
                 )

@@ -184,8 +184,12 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "retention_abandoned_days", "retention_closed_months", "safety_ack_minutes",
-        "checkin_days", "fallback_after_days", mode="before",
+        "retention_abandoned_days",
+        "retention_closed_months",
+        "safety_ack_minutes",
+        "checkin_days",
+        "fallback_after_days",
+        mode="before",
     )
     @classmethod
     def _whole(cls, value: object, info: ValidationInfo) -> object:

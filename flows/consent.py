@@ -51,9 +51,9 @@ class ConsentCategory:
     legacy: bool = False
 
 
-def _category(category: str, asked_with: tuple[Msg, ...], *, legacy: bool = False) -> (
-    ConsentCategory
-):
+def _category(
+    category: str, asked_with: tuple[Msg, ...], *, legacy: bool = False
+) -> ConsentCategory:
     domains = CONSENT_DOMAINS[category]
     return ConsentCategory(
         id=category,

@@ -744,9 +744,7 @@ def _restart_prompt(session: Session) -> SendMessage:
 def _offer_restart(flow: Flow, session: Session, at: datetime) -> Transition:
     if session.step == RESTART_STEP:
         return _touch(session, at, (_restart_prompt(session),))
-    waiting = (
-        session.interrupted if session.step in (LANGUAGE_STEP, RESUME_STEP) else session.step
-    )
+    waiting = session.interrupted if session.step in (LANGUAGE_STEP, RESUME_STEP) else session.step
     moved = replace(session, step=RESTART_STEP, interrupted=waiting, status="active")
     return _touch(moved, at, (_restart_prompt(moved),))
 

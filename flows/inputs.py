@@ -38,7 +38,15 @@ class CommandReceived:
 
 
 MediaKind = Literal[
-    "sticker", "photo", "voice", "video", "audio", "document", "location", "contact", "edited",
+    "sticker",
+    "photo",
+    "voice",
+    "video",
+    "audio",
+    "document",
+    "location",
+    "contact",
+    "edited",
     "other",
 ]
 

@@ -124,22 +124,28 @@ class AppointmentPart:
         for record in await tx.appointments.all_of(person):
             a = record.appointment
             options: list[JsonValue] = [
-                {"starts_at": _iso(o.starts_at), "kind": o.kind, "place": o.place,
-                 "minutes": o.minutes}
+                {
+                    "starts_at": _iso(o.starts_at),
+                    "kind": o.kind,
+                    "place": o.place,
+                    "minutes": o.minutes,
+                }
                 for o in a.options
             ]
-            found.append({
-                "case": a.case,
-                "coach": a.coach,
-                "status": a.status,
-                "options": options,
-                "starts_at": _iso(a.slot.starts_at) if a.slot else None,
-                "kind": a.slot.kind if a.slot else None,
-                "place": a.slot.place if a.slot else None,
-                "missed_in_row": a.missed_in_row,
-                "created_at": _iso(record.created_at),
-                "updated_at": _iso(record.updated_at),
-            })
+            found.append(
+                {
+                    "case": a.case,
+                    "coach": a.coach,
+                    "status": a.status,
+                    "options": options,
+                    "starts_at": _iso(a.slot.starts_at) if a.slot else None,
+                    "kind": a.slot.kind if a.slot else None,
+                    "place": a.slot.place if a.slot else None,
+                    "missed_in_row": a.missed_in_row,
+                    "created_at": _iso(record.created_at),
+                    "updated_at": _iso(record.updated_at),
+                }
+            )
         return found
 
     async def erase(self, tx: Transaction, person: PersonId) -> int:

@@ -128,7 +128,6 @@ class MemoryDatabase:
         self.lock = asyncio.Lock()
 
 
-
 class MemorySessions:
     def __init__(self, state: _State, keyring: Keyring | None = None) -> None:
         self._state = state
@@ -278,14 +277,19 @@ class MemoryReminders:
 
     async def release_claims(self, worker: str) -> int:
         mine = [
-            r for r in self._state.reminders.values()
+            r
+            for r in self._state.reminders.values()
             if r.status == "claimed" and r.claimed_by == worker
         ]
         for r in mine:
             superseded = self._pending_with(r.person, r.key, r.id)
             self._state.reminders[r.id] = replace(
-                r, status="cancelled" if superseded else "pending", claimed_by=None,
-                claimed_at=None, attempts=max(r.attempts - 1, 0), updated_at=self._now(),
+                r,
+                status="cancelled" if superseded else "pending",
+                claimed_by=None,
+                claimed_at=None,
+                attempts=max(r.attempts - 1, 0),
+                updated_at=self._now(),
             )
         return len(mine)
 

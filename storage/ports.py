@@ -49,6 +49,7 @@ _TOKEN_HASH = re.compile(r"[0-9a-f]{64}")
 # was killed mid-send go out within a minute; the tick bounds every send well below it.
 REMINDER_LEASE = timedelta(seconds=40)
 
+
 class VersionConflict(Exception):
     """The session changed (or appeared) since it was read: re-read and re-apply the input."""
 
@@ -396,7 +397,6 @@ class PersonalData(Protocol):
         ...
 
 
-
 WallClock = Callable[[], datetime]
 """Where bookkeeping timestamps (``created_at``, ``updated_at``) come from: the composition
 root's clock (``bot.clock``), so a frozen clock in tests freezes them too."""
@@ -448,9 +448,7 @@ CASE_STATUSES: tuple[CaseStatus, ...] = get_args(CaseStatus)
 OfferStatus = Literal["open", "accepted", "declined", "expired", "withdrawn"]
 """``withdrawn``: the coach blocked the bot, was deactivated or went absent."""
 OFFER_STATUSES: tuple[OfferStatus, ...] = get_args(OfferStatus)
-CaseOutcome = Literal[
-    "work", "training", "referred", "not_reached", "ongoing", "stopped", "other"
-]
+CaseOutcome = Literal["work", "training", "referred", "not_reached", "ongoing", "stopped", "other"]
 """The outcomes as stored; :mod:`flows.routing.outcomes` is the list buttons and reports use."""
 CASE_OUTCOMES: tuple[CaseOutcome, ...] = get_args(CaseOutcome)
 CoachMessageKind = Literal["card", "relay", "other"]
@@ -917,8 +915,7 @@ class AppointmentRepository(Protocol):
 
     async def get(self, appointment_id: AppointmentId) -> Appointment | None: ...
 
-    async def save(self, appointment: Appointment, *, expected: Appointment,
-                   now: datetime) -> bool:
+    async def save(self, appointment: Appointment, *, expected: Appointment, now: datetime) -> bool:
         """Replace the stored appointment if it still has ``expected``'s status and revision;
         ``False`` (and no change) when someone else changed it first."""
         ...
@@ -941,8 +938,14 @@ class AppointmentRepository(Protocol):
 
 
 class RatingRepository(Protocol):
-    async def add(self, case_id: CaseId, person: PersonId, kind: RatingKind,
-                  ratings: dict[str, str | None], taken_at: datetime) -> RatingRecord: ...
+    async def add(
+        self,
+        case_id: CaseId,
+        person: PersonId,
+        kind: RatingKind,
+        ratings: dict[str, str | None],
+        taken_at: datetime,
+    ) -> RatingRecord: ...
 
     async def get(self, rating_id: int) -> RatingRecord | None: ...
 

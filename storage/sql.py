@@ -91,7 +91,6 @@ _REMINDER_COLUMNS = (
 )
 
 
-
 def _insert(conn: AsyncConnection, table: Table) -> postgresql.Insert | sqlite.Insert:
     """The dialect's INSERT, which knows ``ON CONFLICT``."""
     if conn.dialect.name == "postgresql":
@@ -228,9 +227,14 @@ class SqlReminders:
         now = to_utc(now)
         mine: list[ColumnElement[bool]] = []
         if prefixes is not None:
-            mine.append(or_(*(
-                func.substr(REMINDERS.c.person, 1, len(prefix)) == prefix for prefix in prefixes
-            )))
+            mine.append(
+                or_(
+                    *(
+                        func.substr(REMINDERS.c.person, 1, len(prefix)) == prefix
+                        for prefix in prefixes
+                    )
+                )
+            )
         # Two conditions, each served by ix_reminders_status_due_at in due order: an OR of
         # both would make SQLite scan the table.
         pending = and_(REMINDERS.c.status == "pending", REMINDERS.c.due_at <= now, *mine)
@@ -308,8 +312,11 @@ class SqlReminders:
             update(REMINDERS)
             .where(REMINDERS.c.status == "claimed", REMINDERS.c.claimed_by == worker)
             .values(
-                status=self._pending_unless_superseded(), claimed_by=None, claimed_at=None,
-                attempts=attempts, updated_at=self._now(),
+                status=self._pending_unless_superseded(),
+                claimed_by=None,
+                claimed_at=None,
+                attempts=attempts,
+                updated_at=self._now(),
             )
         )
         return result.rowcount
@@ -570,9 +577,7 @@ class SqlPrivacy:
         return result.rowcount
 
     async def add_count(self, month: str, metric: str, amount: int = 1) -> None:
-        insert = _insert(self._conn, REPORT_COUNTS).values(
-            month=month, metric=metric, count=amount
-        )
+        insert = _insert(self._conn, REPORT_COUNTS).values(month=month, metric=metric, count=amount)
         await self._conn.execute(
             insert.on_conflict_do_update(
                 index_elements=[REPORT_COUNTS.c.month, REPORT_COUNTS.c.metric],

@@ -77,12 +77,14 @@ class WebTranscriptPart:
             if not batch:
                 return found
             for entry in batch:
-                found.append({
-                    "at": entry.at.isoformat(),
-                    "from": "opstap" if entry.side == "bot" else "you",
-                    "text": entry.body.get("text"),
-                    "read_at": None if entry.seen_at is None else entry.seen_at.isoformat(),
-                })
+                found.append(
+                    {
+                        "at": entry.at.isoformat(),
+                        "from": "opstap" if entry.side == "bot" else "you",
+                        "text": entry.body.get("text"),
+                        "read_at": None if entry.seen_at is None else entry.seen_at.isoformat(),
+                    }
+                )
             after = batch[-1].id
 
     async def erase(self, tx: Transaction, person: PersonId) -> int:

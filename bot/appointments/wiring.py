@@ -47,8 +47,9 @@ class AppointmentDesk:
     async def command(self, coach: CoachRecord, command: CommandReceived) -> Outbox:
         return await self.booking.command(coach, command.args)
 
-    async def after(self, coach: CoachRecord, case_id: CaseId, moment: CaseMoment,
-                    outbox: Outbox) -> Outbox:
+    async def after(
+        self, coach: CoachRecord, case_id: CaseId, moment: CaseMoment, outbox: Outbox
+    ) -> Outbox:
         if moment == "closed":
             return outbox + await self.followups.case_closed(coach, case_id)
         ctx = self.booking.ctx
@@ -65,9 +66,10 @@ class AppointmentDesk:
         index = mine[0]
         person, message = outbox[index]
         text = "\n".join([message.text, *lines])
-        changed = OutgoingMessage(text, button, prompt=message.prompt, rtl=message.rtl,
-                                  team=message.team)
-        return [*outbox[:index], (person, changed), *outbox[index + 1:]]
+        changed = OutgoingMessage(
+            text, button, prompt=message.prompt, rtl=message.rtl, team=message.team
+        )
+        return [*outbox[:index], (person, changed), *outbox[index + 1 :]]
 
 
 @dataclass(frozen=True)
@@ -122,8 +124,15 @@ def appointment_side(
     reminders = AppointmentReminders(context)
     follow = FollowUps(context, booking)
     reachability = Reachability(context)
-    return AppointmentSide(context, booking, reminders, follow, reachability,
-                           AppointmentDesk(booking, follow), coach_desk)
+    return AppointmentSide(
+        context,
+        booking,
+        reminders,
+        follow,
+        reachability,
+        AppointmentDesk(booking, follow),
+        coach_desk,
+    )
 
 
 def install_appointments(
@@ -135,7 +144,8 @@ def install_appointments(
     coach_desk: CoachDesk | None = None,
 ) -> AppointmentSide:
     """Build the feature and plug it into ``service`` (after the coach side)."""
-    side = appointment_side(service, settings, directory=directory, holidays=holidays,
-                            coach_desk=coach_desk)
+    side = appointment_side(
+        service, settings, directory=directory, holidays=holidays, coach_desk=coach_desk
+    )
     service.add(side)
     return side

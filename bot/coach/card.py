@@ -144,8 +144,10 @@ class CardWriter:
     def _where(self, intake: Mapping[str, JsonValue], language: str) -> str:
         place = intake.get("place_label")
         way = intake.get("contact")
-        how = self.label(CONTACTS[way]) if isinstance(way, str) and way in CONTACTS else (
-            self.text("coach.card.unknown")
+        how = (
+            self.label(CONTACTS[way])
+            if isinstance(way, str) and way in CONTACTS
+            else (self.text("coach.card.unknown"))
         )
         return self.text(
             "coach.card.where",
@@ -161,8 +163,10 @@ class CardWriter:
 
     def _who(self, intake: Mapping[str, JsonValue]) -> str:
         age = intake.get("age")
-        age_text = self.text("coach.card.age", age=age) if isinstance(age, int) else self.text(
-            "coach.card.unknown"
+        age_text = (
+            self.text("coach.card.age", age=age)
+            if isinstance(age, int)
+            else self.text("coach.card.unknown")
         )
         place = intake.get("place_label")
         place_text = place if isinstance(place, str) else self.text("coach.card.unknown")
@@ -200,15 +204,20 @@ class CardWriter:
                 continue
             wish = self.label(HELPS[item.help]) if item.help in HELPS else item.help
             lines.append(
-                self.text("coach.card.help", domain=Verbatim(self.domain(item.domain)),
-                          help=Verbatim(wish))
+                self.text(
+                    "coach.card.help",
+                    domain=Verbatim(self.domain(item.domain)),
+                    help=Verbatim(wish),
+                )
             )
         return "\n".join(lines)
 
     def _contact(self, intake: Mapping[str, JsonValue], language: str) -> str:
         way = intake.get("contact")
-        how = self.label(CONTACTS[way]) if isinstance(way, str) and way in CONTACTS else (
-            self.text("coach.card.unknown")
+        how = (
+            self.label(CONTACTS[way])
+            if isinstance(way, str) and way in CONTACTS
+            else (self.text("coach.card.unknown"))
         )
         phone, email = intake.get("contact_phone"), intake.get("contact_email")
         if way == "phone" and isinstance(phone, str):
@@ -216,8 +225,10 @@ class CardWriter:
         elif way == "email" and isinstance(email, str):
             how = f"{how}: {email}"
         moment = intake.get("moment")
-        when = self.label(MOMENTS[moment]) if isinstance(moment, str) and moment in MOMENTS else (
-            self.text("coach.card.unknown")
+        when = (
+            self.label(MOMENTS[moment])
+            if isinstance(moment, str) and moment in MOMENTS
+            else (self.text("coach.card.unknown"))
         )
         return self.text(
             "coach.card.contact",
@@ -251,8 +262,9 @@ class CardWriter:
         language = reasons.get("language")
         if isinstance(language, str) and language != COACH_LANGUAGE:
             parts.append(
-                self.text("coach.why.language",
-                          language=Verbatim(self.text(f"coach.language.{language}")))
+                self.text(
+                    "coach.why.language", language=Verbatim(self.text(f"coach.language.{language}"))
+                )
             )
         load, capacity = reasons.get("load"), reasons.get("capacity")
         if isinstance(load, int) and isinstance(capacity, int) and decided != "escalation":

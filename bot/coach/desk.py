@@ -63,8 +63,9 @@ class DeskExtension(Protocol):
 
     async def command(self, coach: CoachRecord, command: CommandReceived) -> Outbox: ...
 
-    async def after(self, coach: CoachRecord, case_id: CaseId, moment: CaseMoment,
-                    outbox: Outbox) -> Outbox: ...
+    async def after(
+        self, coach: CoachRecord, case_id: CaseId, moment: CaseMoment, outbox: Outbox
+    ) -> Outbox: ...
 
 
 @dataclass
@@ -209,14 +210,16 @@ class CoachDesk:
             return [(me, self._say("coach.stale"))]
         case_id = CaseId(case)
         if action in ("accept", "claim"):
-            return await self._after(coach, case_id, "accepted",
-                                     await self.handoff.accept(coach, case_id))
+            return await self._after(
+                coach, case_id, "accepted", await self.handoff.accept(coach, case_id)
+            )
         if action == "decline":
             return await self.handoff.decline(coach, case_id)
         kind, _, outcome = action.partition(":")
         if kind == "close" and is_outcome(outcome):
-            return await self._after(coach, case_id, "closed",
-                                     await self.relay.close(coach, case_id, _outcome(outcome)))
+            return await self._after(
+                coach, case_id, "closed", await self.relay.close(coach, case_id, _outcome(outcome))
+            )
         return [(me, self._say("coach.stale"))]
 
     async def _command(self, coach: CoachRecord, command: CommandReceived) -> Outbox:
@@ -253,18 +256,27 @@ class CoachDesk:
                 return [(me, self._say("coach.case.closed", case=case_id))]
             await tx.coaches.set_current_case(coach.id, case.id)
         name = Verbatim(self.writer.young_name(case.intake))
-        return await self._after(coach, case.id, "viewed",
-                                 [(me, self._say("coach.case.current", case=case.id, name=name))])
+        return await self._after(
+            coach,
+            case.id,
+            "viewed",
+            [(me, self._say("coach.case.current", case=case.id, name=name))],
+        )
 
-    async def _after(self, coach: CoachRecord, case_id: CaseId, moment: CaseMoment,
-                     outbox: Outbox) -> Outbox:
+    async def _after(
+        self, coach: CoachRecord, case_id: CaseId, moment: CaseMoment, outbox: Outbox
+    ) -> Outbox:
         for extension in self.extensions:
             try:
                 outbox = await extension.after(coach, case_id, moment, outbox)
             except Exception as error:
                 # The desk's own answer still goes out when an extension fails.
-                log.error("desk extension failed coach=%s case=%s error=%s", coach.id, case_id,
-                          describe(error))
+                log.error(
+                    "desk extension failed coach=%s case=%s error=%s",
+                    coach.id,
+                    case_id,
+                    describe(error),
+                )
         return outbox
 
     async def _list(self, coach: CoachRecord) -> OutgoingMessage:
@@ -275,12 +287,14 @@ class CoachDesk:
         lines = [self.writer.text("coach.cases.title", count=len(cases), capacity=coach.capacity)]
         for case in cases:
             place = case.intake.get("place_label")
-            lines.append(self.writer.text(
-                "coach.cases.line",
-                case=case.id,
-                name=Verbatim(self.writer.young_name(case.intake)),
-                place=Verbatim(place if isinstance(place, str) else "?"),
-            ))
+            lines.append(
+                self.writer.text(
+                    "coach.cases.line",
+                    case=case.id,
+                    name=Verbatim(self.writer.young_name(case.intake)),
+                    place=Verbatim(place if isinstance(place, str) else "?"),
+                )
+            )
         return OutgoingMessage("\n".join(lines))
 
     async def _ask_outcome(self, coach: CoachRecord, case_id: CaseId) -> Outbox:

@@ -221,7 +221,12 @@ class SafetyNet:
         await self.signal(person, category, now, language)
 
     async def signal(
-        self, person: PersonId, category: str, now: datetime, language: str, *,
+        self,
+        person: PersonId,
+        category: str,
+        now: datetime,
+        language: str,
+        *,
         asked: bool = False,
     ) -> None:
         """Record the flag (or request), alert the team, tell the young person honestly."""
@@ -240,8 +245,12 @@ class SafetyNet:
         except Exception as error:
             log.error("safety event not recorded person=%s error=%s", person, describe(error))
             event, previous = None, None
-        log.warning("safety event person=%s event=%s category=%s", person,
-                    event.id if event else None, category)
+        log.warning(
+            "safety event person=%s event=%s category=%s",
+            person,
+            event.id if event else None,
+            category,
+        )
         due_again = previous is None or now - previous.last_flag_at >= REALERT_AFTER
         if not (due_again or asked):
             return
@@ -267,8 +276,7 @@ class SafetyNet:
         try:
             responders = await self.on_duty.responders(person)
         except Exception as error:
-            log.error("safety: on-duty lookup failed person=%s error=%s", person,
-                      describe(error))
+            log.error("safety: on-duty lookup failed person=%s error=%s", person, describe(error))
         return case, partnership, responders
 
     def _holidays(self, now: datetime) -> frozenset[date]:
@@ -300,8 +308,13 @@ class SafetyNet:
             return OutgoingMessage(text, crisis=True, team=True)
         number = str(event.id)
         if kind == "escalated":
-            body = msg("safety.alert.escalated", number=number, category=label, time=at,
-                       minutes=str(self.ack_minutes))
+            body = msg(
+                "safety.alert.escalated",
+                number=number,
+                category=label,
+                time=at,
+                minutes=str(self.ack_minutes),
+            )
         elif kind == "again":
             body = msg("safety.alert.again", number=number, category=label, time=at)
         else:
@@ -309,18 +322,21 @@ class SafetyNet:
         parts = [t.render(body, TEAM_LANGUAGE)]
         if event.case_id is not None:
             parts.append(t.render(msg("safety.alert.case", case=event.case_id), TEAM_LANGUAGE))
-        return OutgoingMessage(
-            "\n".join(parts), self._team_buttons(event), crisis=True, team=True
-        )
+        return OutgoingMessage("\n".join(parts), self._team_buttons(event), crisis=True, team=True)
 
     def _team_buttons(self, event: SafetyEventRecord) -> tuple[tuple[tuple[str, str], ...], ...]:
         t = self.service.translator
-        close = ((t.render(msg("safety.alert.close"), TEAM_LANGUAGE),
-                  f"{SAFETY_BUTTONS}={event.id}:close"),)
+        close = (
+            (
+                t.render(msg("safety.alert.close"), TEAM_LANGUAGE),
+                f"{SAFETY_BUTTONS}={event.id}:close",
+            ),
+        )
         if event.acknowledged_at is not None:
             return (close,)
-        ack = ((t.render(msg("safety.alert.ack"), TEAM_LANGUAGE),
-                f"{SAFETY_BUTTONS}={event.id}:ack"),)
+        ack = (
+            (t.render(msg("safety.alert.ack"), TEAM_LANGUAGE), f"{SAFETY_BUTTONS}={event.id}:ack"),
+        )
         return (ack, close)
 
     async def _alert(
@@ -402,7 +418,7 @@ class SafetyNet:
         await self.service.resume_after_crisis(person)
 
     async def talk(self, person: PersonId, language: str) -> None:
-        """"Ik wil met iemand praten": alert the team and say honestly when they read it."""
+        """ "Ik wil met iemand praten": alert the team and say honestly when they read it."""
         now = self.service.clock.now()
         try:
             async with self.storage.transaction() as tx:
@@ -410,16 +426,19 @@ class SafetyNet:
             if session is not None:
                 language = session.language
         except Exception as error:
-            log.error("safety talk could not load session person=%s error=%s", person,
-                      describe(error))
+            log.error(
+                "safety talk could not load session person=%s error=%s", person, describe(error)
+            )
         await self.signal(person, HELP_REQUEST, now, language, asked=True)
 
     async def team_button(self, presser: PersonId, event_id: int, action: str) -> None:
         now = self.service.clock.now()
         async with self.storage.transaction() as tx:
             event = await tx.safety.get(event_id)
-        allowed = event is not None and presser != event.person and presser in (
-            await self._team(event.person)
+        allowed = (
+            event is not None
+            and presser != event.person
+            and presser in (await self._team(event.person))
         )
         t = self.service.translator
         if event is None or not allowed:

@@ -153,7 +153,7 @@ class HelpLineResponder:
         )
 
     def when(self, moment: datetime, language: str) -> str:
-        """"maandag 1 december, 09:00" in the person's language and the lines' time zone."""
+        """ "maandag 1 december, 09:00" in the person's language and the lines' time zone."""
         local = moment.astimezone(self.zone)
         try:
             return format_datetime(local, "EEEE d MMMM, HH:mm", locale=language)

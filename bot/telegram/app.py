@@ -287,8 +287,7 @@ class TelegramFrontDoor:
                 self._commands(language), scope=BotCommandScopeChat(chat_id)
             )
         except TelegramError as error:
-            log.info("could not set chat commands chat=%s error=%s", chat_id,
-                     type(error).__name__)
+            log.info("could not set chat commands chat=%s error=%s", chat_id, type(error).__name__)
 
     # --- handlers -------------------------------------------------------------------------
 

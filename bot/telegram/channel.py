@@ -140,9 +140,7 @@ class TelegramChannel:
             self._languages[chat_id] = message.language
         # The person's language, as the service said it (the text direction alone cannot tell
         # English from Dutch).
-        language = message.language or self._languages.get(
-            chat_id, "ar" if message.rtl else "nl"
-        )
+        language = message.language or self._languages.get(chat_id, "ar" if message.rtl else "nl")
         # The help button still has to be shown in this chat, next to this message.
         hint = (
             self._help_hints.get(language) or self._help_hints.get("nl")
@@ -200,16 +198,16 @@ class TelegramChannel:
             self._forbidden(chat_id_of(person))
             return False
         except TelegramError as error:
-            log.info("could not delete chat=%s error=%s", chat_id_of(person),
-                     type(error).__name__)
+            log.info("could not delete chat=%s error=%s", chat_id_of(person), type(error).__name__)
             return False
 
     async def replace_text(self, person: PersonId, message_id: int, text: str) -> bool:
         """Edit one of our messages to ``text`` without buttons; ``False`` when refused."""
         self._touch(chat_id_of(person), message_id)
         try:
-            await self._bot.edit_message_text(text, chat_id=chat_id_of(person),
-                                              message_id=message_id, reply_markup=None)
+            await self._bot.edit_message_text(
+                text, chat_id=chat_id_of(person), message_id=message_id, reply_markup=None
+            )
         except Forbidden:
             self._forbidden(chat_id_of(person))
             return False

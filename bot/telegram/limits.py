@@ -115,7 +115,9 @@ class FloodLimiter(BaseRateLimiter[int]):
                 wait = self._backoff * 2**attempt
                 log.info(
                     "telegram retry method=%s error=%s wait=%.1fs",
-                    endpoint, type(error).__name__, wait,
+                    endpoint,
+                    type(error).__name__,
+                    wait,
                 )
                 await asyncio.sleep(wait)
         raise AssertionError("unreachable")

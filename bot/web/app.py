@@ -80,13 +80,17 @@ def _entry_json(entry: WebEntry, channel: WebChannel, person: PersonId) -> dict[
     rows = body.get("buttons")
     if isinstance(rows, list):
         found["buttons"] = [
-            [{"label": b[0], "value": b[1]} for b in row
-             if isinstance(b, list) and len(b) == 2]
-            for row in rows if isinstance(row, list)
+            [{"label": b[0], "value": b[1]} for b in row if isinstance(b, list) and len(b) == 2]
+            for row in rows
+            if isinstance(row, list)
         ]
     download = body.get("download")
-    if (isinstance(download, list) and len(download) == 2 and isinstance(download[0], str)
-            and channel.download_available(download[0], person)):
+    if (
+        isinstance(download, list)
+        and len(download) == 2
+        and isinstance(download[0], str)
+        and channel.download_available(download[0], person)
+    ):
         found["download"] = {"url": download[0], "filename": download[1]}
     return found
 
@@ -258,8 +262,8 @@ async def get_messages(request: web.Request) -> web.StreamResponse:
         return _page_json(request, PersonId("web:none"), empty)
     person = person_for_token(token)
     channel = request.app[CHANNEL_KEY]
-    found = await channel.wait(person, after, wait) if wait > 0 else await channel.read(
-        person, after
+    found = (
+        await channel.wait(person, after, wait) if wait > 0 else await channel.read(person, after)
     )
     return _page_json(request, person, found)
 
@@ -289,8 +293,9 @@ async def get_export(request: web.Request) -> web.StreamResponse:
 async def healthz(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE_KEY]
     ok = await service.storage.ping()
-    return web.json_response({"status": "ok" if ok else "degraded", "database": ok},
-                             status=200 if ok else 503)
+    return web.json_response(
+        {"status": "ok" if ok else "degraded", "database": ok}, status=200 if ok else 503
+    )
 
 
 def add_routes(app: web.Application) -> None:
@@ -300,4 +305,3 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/messages", get_messages)
     app.router.add_get("/api/export/{key}", get_export)
     app.router.add_get("/healthz", healthz)
-

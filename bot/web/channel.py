@@ -195,8 +195,12 @@ class WebChannel:
                 await tx.web_transcript.append(person, tuple(waiting), self._now())
                 await tx.web_transcript.trim(person, MAX_ENTRIES)
         except Exception as error:
-            log.error("web transcript append failed person=%s entries=%d error=%s", person,
-                      len(waiting), describe(error))
+            log.error(
+                "web transcript append failed person=%s entries=%d error=%s",
+                person,
+                len(waiting),
+                describe(error),
+            )
             if delivery_is_strict():
                 # A reminder is "sent" only once stored: it goes back to the queue instead.
                 self._unsaved[person] = waiting[: len(waiting) - len(entries)][-MAX_UNSAVED:]
@@ -223,15 +227,15 @@ class WebChannel:
         """Where the transcript stands and the session's language, without entries."""
         return await self.read(person, None)
 
-    async def read(self, person: PersonId, after: int | None, *,
-                   mark_seen: bool = True) -> WebPage:
+    async def read(self, person: PersonId, after: int | None, *, mark_seen: bool = True) -> WebPage:
         """The entries after id ``after`` (and those waiting in memory), marked as seen;
         ``after=None``: none."""
         unsaved = [WebEntry(None, e.ref, e.side, e.body) for e in self._unsaved.get(person, [])]
         try:
             async with self._storage.transaction() as tx:
                 stored = (
-                    [] if after is None
+                    []
+                    if after is None
                     else await tx.web_transcript.after(person, after, limit=PAGE_SIZE)
                 )
                 bounds = await tx.web_transcript.bounds(person)
@@ -257,15 +261,15 @@ class WebChannel:
 
     async def has_ref(self, person: PersonId, ref: str) -> bool:
         """Whether this input was taken already (a page retrying after a lost answer)."""
-        if any(e.ref == ref for e in [*self._inbound.get(person, []),
-                                      *self._unsaved.get(person, [])]):
+        if any(
+            e.ref == ref for e in [*self._inbound.get(person, []), *self._unsaved.get(person, [])]
+        ):
             return True
         try:
             async with asyncio.timeout(SAVE_TIMEOUT), self._storage.transaction() as tx:
                 return await tx.web_transcript.has_ref(person, ref)
         except Exception as error:
-            log.error("web transcript lookup failed person=%s error=%s", person,
-                      describe(error))
+            log.error("web transcript lookup failed person=%s error=%s", person, describe(error))
             return False
 
     # --- downloads ------------------------------------------------------------------------
@@ -286,7 +290,7 @@ class WebChannel:
         self._drop_expired()
         if not url.startswith(DOWNLOAD_PATH):
             return False
-        found = self._downloads.get(url[len(DOWNLOAD_PATH):])
+        found = self._downloads.get(url[len(DOWNLOAD_PATH) :])
         return found is not None and found.person == person
 
     def _drop_expired(self) -> None:

@@ -274,9 +274,11 @@ _MARKERS: Mapping[str, Msg] = {
 
 
 def _ids(value: JsonValue) -> list[DomainId]:
-    return [DomainId(v) for v in value if isinstance(v, str) and v in DOMAIN_IDS] if isinstance(
-        value, list
-    ) else []
+    return (
+        [DomainId(v) for v in value if isinstance(v, str) and v in DOMAIN_IDS]
+        if isinstance(value, list)
+        else []
+    )
 
 
 def selected_domains(session: Session) -> tuple[DomainId, ...]:
@@ -300,8 +302,10 @@ def domain_order(session: Session) -> tuple[DomainId, ...]:
     were added from the summary come last."""
     queued = _queue(session)
     rated = tuple(
-        d for d in DOMAIN_IDS
-        if d not in queued and rating_key(d) in session.answers
+        d
+        for d in DOMAIN_IDS
+        if d not in queued
+        and rating_key(d) in session.answers
         and consent_answer(session.answers, d) == "yes"
     )
     return queued + rated
@@ -311,8 +315,7 @@ def _open_domains(session: Session) -> tuple[DomainId, ...]:
     """Domains still to be offered at "Is er nog iets?"."""
     asked = set(domain_order(session))
     return tuple(
-        d for d in DOMAIN_IDS
-        if d not in asked and consent_answer(session.answers, d) != "no"
+        d for d in DOMAIN_IDS if d not in asked and consent_answer(session.answers, d) != "no"
     )
 
 
@@ -684,8 +687,9 @@ def build_intake_flow(
         region = _region(session)
         label = session.answer("place_label")
         if region == "flanders":
-            reason = msg("intake.place.blind_spot",
-                         place=Verbatim(label if isinstance(label, str) else ""))
+            reason = msg(
+                "intake.place.blind_spot", place=Verbatim(label if isinstance(label, str) else "")
+            )
         else:
             reason = _OUTSIDE[region]
         found = regions.help_for(region)
@@ -827,9 +831,9 @@ def build_intake_flow(
     for d in DOMAINS:
         steps += _domain_steps(d)
 
-    def consent_answered(category: str) -> Callable[
-        [Session, JsonValue, datetime], tuple[Session, tuple[Effect, ...]]
-    ]:
+    def consent_answered(
+        category: str,
+    ) -> Callable[[Session, JsonValue, datetime], tuple[Session, tuple[Effect, ...]]]:
         dependent = CONSENT_DOMAINS[category]
         keys = tuple(k for d in dependent for k in (rating_key(d), help_key(d)))
 
@@ -852,8 +856,9 @@ def build_intake_flow(
 
     # Sessions saved before per-category consent may rest on the one consent question for all
     # three categories; it still works for them (new sessions never reach it).
-    legacy_keys = tuple(k for d in CONSENT_DOMAINS[LEGACY_CONSENT]
-                        for k in (rating_key(d), help_key(d)))
+    legacy_keys = tuple(
+        k for d in CONSENT_DOMAINS[LEGACY_CONSENT] for k in (rating_key(d), help_key(d))
+    )
 
     def legacy_consent_answered(
         session: Session, value: JsonValue, at: datetime
@@ -947,8 +952,9 @@ def build_intake_flow(
         session: Session, value: JsonValue, _at: datetime
     ) -> tuple[Session, tuple[Effect, ...]]:
         # Keep only the address that belongs to the chosen way: fewer personal data at rest.
-        drop = [k for k, way in (("contact_phone", "phone"), ("contact_email", "email"))
-                if value != way]
+        drop = [
+            k for k, way in (("contact_phone", "phone"), ("contact_email", "email")) if value != way
+        ]
         if value != "phone":
             drop.append("moment")
         return session.without_answers(*drop), ()
@@ -976,8 +982,10 @@ def build_intake_flow(
     def after_name(session: Session) -> StepId:
         place = session.answer("place_text")
         missing = place is None or (isinstance(place, str) and place in UNANSWERED)
-        if missing and S_PLACE_AGAIN not in session.history and (
-            session.answer("place_route") is None
+        if (
+            missing
+            and S_PLACE_AGAIN not in session.history
+            and (session.answer("place_route") is None)
         ):
             return S_PLACE_AGAIN
         return S_SUMMARY
@@ -1103,8 +1111,7 @@ def build_intake_flow(
 
     def finish(session: Session, _at: datetime) -> tuple[Session, tuple[Effect, ...]]:
         out_of_scope = (
-            _in_scope(session.answer("age")) != "ok"
-            or session.answer("place_route") == "stop"
+            _in_scope(session.answer("age")) != "ok" or session.answer("place_route") == "stop"
         )
         if out_of_scope:
             # Keep nothing: the referral was the whole answer.
@@ -1238,15 +1245,11 @@ def summary_rows(session: Session) -> list[Msg]:
     a = session.answer
     rows: list[Msg] = []
     words = a("own_words")
-    words_value = (
-        msg("intake.words.dont_know") if words == "dont_know" else _answer_text(words)
-    )
+    words_value = msg("intake.words.dont_know") if words == "dont_know" else _answer_text(words)
     rows.append(_line(msg("intake.words.label"), words_value))
     rows.append(_line(msg("intake.age.label"), _answer_text(a("age"))))
     place_label = a("place_label")
-    place = Verbatim(place_label) if isinstance(place_label, str) else _answer_text(
-        a("place_text")
-    )
+    place = Verbatim(place_label) if isinstance(place_label, str) else _answer_text(a("place_text"))
     rows.append(_line(msg("intake.place.label"), place))
     partnership = a("place_partnership")
     if a("place_route") == "partnership" and isinstance(partnership, str):

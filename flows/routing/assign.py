@@ -129,6 +129,7 @@ def need_from_answers(answers: Mapping[str, JsonValue], language: str) -> Need:
 
     Sensitive domains count only with the explicit consent of the young person.
     """
+
     def allowed(domain: str) -> bool:
         return domain in DOMAIN_IDS and shared(answers, domain)
 

@@ -89,6 +89,7 @@ def _present(value: JsonValue) -> bool:
 
 def card_answers(answers: Mapping[str, JsonValue]) -> dict[str, JsonValue]:
     """The answers a coach may see (see the module rules)."""
+
     def visible(domain: str) -> bool:
         return shared(answers, domain)
 
@@ -121,8 +122,9 @@ def rated_domains(answers: Mapping[str, JsonValue]) -> tuple[RatedDomain, ...]:
             continue
         helped = answers.get(f"help_{domain}")
         found.append(
-            RatedDomain(domain, rating, helped if isinstance(helped, str) and _present(helped)
-                        else None)
+            RatedDomain(
+                domain, rating, helped if isinstance(helped, str) and _present(helped) else None
+            )
         )
 
     def order(item: RatedDomain) -> tuple[int, int]:

@@ -110,21 +110,28 @@ async def test_contended_inputs_of_one_person_reach_the_engine_in_arrival_order(
     channel.deliver = slow_deliver  # type: ignore[method-assign]
     storage = MemoryStorage()
     service = ConversationService(
-        storage=storage, flows={TAPS: flow}, entry=TAPS, channels={"tg": channel},
-        translator=id_translator(), clock=SystemClock(),
+        storage=storage,
+        flows={TAPS: flow},
+        entry=TAPS,
+        channels={"tg": channel},
+        translator=id_translator(),
+        clock=SystemClock(),
     )
     now = SystemClock().now()
     person = PersonId("tg:1")
-    first = asyncio.create_task(service.pipeline.handle(
-        Inbound(person, CommandReceived("start", "", now))))
+    first = asyncio.create_task(
+        service.pipeline.handle(Inbound(person, CommandReceived("start", "", now)))
+    )
     await asyncio.sleep(0.02)
-    second = asyncio.create_task(service.pipeline.handle(
-        Inbound(person, ButtonPressed("q1=a", now))))
+    second = asyncio.create_task(
+        service.pipeline.handle(Inbound(person, ButtonPressed("q1=a", now)))
+    )
     await asyncio.sleep(0.02)
     gate.set()
     await asyncio.sleep(0)
-    third = asyncio.create_task(service.pipeline.handle(
-        Inbound(person, ButtonPressed("q2=b", now))))
+    third = asyncio.create_task(
+        service.pipeline.handle(Inbound(person, ButtonPressed("q2=b", now)))
+    )
     await asyncio.gather(first, second, third)
     async with storage.transaction() as tx:
         session = await tx.sessions.get(person)
@@ -139,8 +146,12 @@ async def test_a_service_button_may_hand_a_new_input_to_the_pipeline_in_its_own_
     flow = tap_flow(2)
     channel = RecordingChannel()
     service = ConversationService(
-        storage=MemoryStorage(), flows={TAPS: flow}, entry=TAPS, channels={"tg": channel},
-        translator=id_translator(), clock=SystemClock(),
+        storage=MemoryStorage(),
+        flows={TAPS: flow},
+        entry=TAPS,
+        channels={"tg": channel},
+        translator=id_translator(),
+        clock=SystemClock(),
     )
     person = PersonId("tg:2")
 
@@ -175,8 +186,9 @@ async def test_a_crisis_reply_comes_in_the_chosen_language_not_the_clients() -> 
     await _switch_to_arabic(rig)
     before = len(rig.to(YOUNG))
     # The client still says Dutch; the person chose Arabic.
-    await rig.service.handle(YOUNG, TextReceived("أريد أن أنتحر", rig.clock.now()),
-                             language_hint="nl")
+    await rig.service.handle(
+        YOUNG, TextReceived("أريد أن أنتحر", rig.clock.now()), language_hint="nl"
+    )
     reply = rig.to(YOUNG)[before]
     assert reply.crisis and reply.rtl
     dutch = make_rig()
@@ -189,12 +201,12 @@ async def test_a_new_process_also_answers_a_crisis_in_the_chosen_language() -> N
     await _switch_to_arabic(rig)
     # Another process on the same storage: nothing remembered, the session says Arabic.
     other = make_rig(storage=rig.storage)
-    await other.service.handle(YOUNG, TextReceived(CRISIS, other.clock.now()),
-                               language_hint="nl")
+    await other.service.handle(YOUNG, TextReceived(CRISIS, other.clock.now()), language_hint="nl")
     assert other.to(YOUNG)[0].crisis and other.to(YOUNG)[0].rtl
     # /hulp and the help button too.
-    await other.service.handle(YOUNG, CommandReceived("hulp", "", other.clock.now()),
-                               language_hint="nl")
+    await other.service.handle(
+        YOUNG, CommandReceived("hulp", "", other.clock.now()), language_hint="nl"
+    )
     assert other.to(YOUNG)[-1].rtl
 
 
@@ -217,8 +229,13 @@ async def telegram_bot(
     storage = await open_storage(url)
     translator = translator or id_translator(("nl",))
     service = ConversationService(
-        storage=storage, flows={flow.id: flow}, entry=flow.id, channels={},
-        translator=translator, clock=SystemClock(), screener=load_screener(),
+        storage=storage,
+        flows={flow.id: flow},
+        entry=flow.id,
+        channels={},
+        translator=translator,
+        clock=SystemClock(),
+        screener=load_screener(),
         crisis=HelpLineResponder(translator, load_helplines()),
     )
     front = TelegramFrontDoor(
@@ -267,8 +284,7 @@ async def test_a_rapid_tapper_gets_every_tap_answered_at_once_and_applied_in_ord
         # Longer than the pacing's longest wait, so the last replies are out.
         await fake.wait_idle(1.5, timeout=120)
         answers = {
-            c.params["callback_query_id"]: c.time
-            for c in fake.calls("answerCallbackQuery") if c.ok
+            c.params["callback_query_id"]: c.time for c in fake.calls("answerCallbackQuery") if c.ok
         }
         assert fake.unanswered_callback_queries() == []
         late = [(v, round(answers[q] - at, 2)) for q, at, v in pressed if answers[q] - at >= 1.0]
@@ -335,14 +351,18 @@ async def test_a_crisis_phrase_is_answered_while_another_process_holds_the_write
         # screen may look it up, but only within its bound.
         bot.service.pipeline.languages.forget(PersonId(f"tg:{CHAT}"))
         holder = subprocess.Popen(  # noqa: ASYNC220 - a second process, on purpose
-            [sys.executable, "-c",
-             "import sqlite3, sys, time\n"
-             "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-             "c.execute('BEGIN IMMEDIATE')\n"
-             "print('locked', flush=True)\n"
-             "time.sleep(8)\n",
-             str(tmp_path / "opstap.db")],
-            stdout=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-c",
+                "import sqlite3, sys, time\n"
+                "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+                "c.execute('BEGIN IMMEDIATE')\n"
+                "print('locked', flush=True)\n"
+                "time.sleep(8)\n",
+                str(tmp_path / "opstap.db"),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
         )
         try:
             assert holder.stdout is not None
@@ -351,9 +371,7 @@ async def test_a_crisis_phrase_is_answered_while_another_process_holds_the_write
             before = len(fake.messages(CHAT))
             started = time.monotonic()
             fake.user_sends_text(CHAT, CRISIS)
-            reply = await fake.wait_for_message(
-                CHAT, after=before, contains="1813", timeout=7
-            )
+            reply = await fake.wait_for_message(CHAT, after=before, contains="1813", timeout=7)
             took = time.monotonic() - started
             assert took < 1.0, f"the crisis reply took {took:.2f}s"
             assert "112" in reply.plain_text

@@ -45,9 +45,9 @@ class BrokenStorage(MemoryStorage):
         yield  # pragma: no cover
 
 
-def make_service(storage: MemoryStorage | None = None) -> tuple[
-    ConversationService, RecordingChannel, FrozenClock, MemoryStorage
-]:
+def make_service(
+    storage: MemoryStorage | None = None,
+) -> tuple[ConversationService, RecordingChannel, FrozenClock, MemoryStorage]:
     storage = storage or MemoryStorage()
     channel = RecordingChannel()
     clock = FrozenClock(T0)
@@ -243,8 +243,12 @@ async def test_discarding_an_under_18_keeps_a_safety_escalation() -> None:
     storage = MemoryStorage()
     channel = RecordingChannel()
     service = ConversationService(
-        storage=storage, flows=build_flows(), entry=INTAKE, channels={"web": channel},
-        translator=id_translator(), clock=FrozenClock(T0),
+        storage=storage,
+        flows=build_flows(),
+        entry=INTAKE,
+        channels={"web": channel},
+        translator=id_translator(),
+        clock=FrozenClock(T0),
     )
     await service.handle(ANNA, TextReceived("hoi", T0))
     async with storage.transaction() as tx:

@@ -71,20 +71,32 @@ async def test_open_then_button_then_text_completes_the_flow(client: TestClient)
     assert bot_texts(opened) == ["hello.greet", "hello.mood.ask"]
     buttons = opened["messages"][-1]["buttons"]
     assert buttons[0][0] == {"label": "hello.mood.good", "value": "mood=good"}
-    pressed = await (await client.post("/api/input", json={
-        "kind": "button", "value": "mood=good", "label": "Goed", "after": opened["last"],
-        "ref": "press-ref-0001",
-    })).json()
+    pressed = await (
+        await client.post(
+            "/api/input",
+            json={
+                "kind": "button",
+                "value": "mood=good",
+                "label": "Goed",
+                "after": opened["last"],
+                "ref": "press-ref-0001",
+            },
+        )
+    ).json()
     # The young person's own press comes back first, with the ref the page gave it.
     assert [(m["side"], m["text"]) for m in pressed["messages"]] == [
-        ("me", "Goed"), ("bot", "hello.name.ask")
+        ("me", "Goed"),
+        ("bot", "hello.name.ask"),
     ]
     assert pressed["messages"][0]["ref"] == "press-ref-0001"
-    typed = await (await client.post(
-        "/api/input", json={"kind": "text", "text": "Anna", "after": pressed["last"]}
-    )).json()
+    typed = await (
+        await client.post(
+            "/api/input", json={"kind": "text", "text": "Anna", "after": pressed["last"]}
+        )
+    ).json()
     assert [(m["side"], m["text"]) for m in typed["messages"]] == [
-        ("me", "Anna"), ("bot", "hello.thanks")
+        ("me", "Anna"),
+        ("bot", "hello.thanks"),
     ]
     ids = [m["id"] for a in (opened, pressed, typed) for m in a["messages"]]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
@@ -92,12 +104,13 @@ async def test_open_then_button_then_text_completes_the_flow(client: TestClient)
 
 async def test_a_reload_gets_everything_and_the_question_once(client: TestClient) -> None:  # type: ignore[type-arg]
     await client.post("/api/input", json={"kind": "open"})
-    await client.post("/api/input", json={"kind": "button", "value": "mood=good",
-                                          "label": "Goed"})
+    await client.post("/api/input", json={"kind": "button", "value": "mood=good", "label": "Goed"})
     # A reload: the page opens again from nothing.
     again = await (await client.post("/api/input", json={"kind": "open", "after": 0})).json()
     assert [(m["side"], m["text"]) for m in again["messages"]] == [
-        ("bot", "hello.greet"), ("bot", "hello.mood.ask"), ("me", "Goed"),
+        ("bot", "hello.greet"),
+        ("bot", "hello.mood.ask"),
+        ("me", "Goed"),
         ("bot", "hello.name.ask"),
     ]
 
@@ -106,9 +119,9 @@ async def test_an_input_sent_again_after_a_lost_answer_is_taken_once(client: Tes
     await client.post("/api/input", json={"kind": "open"})
     payload = {"kind": "button", "value": "mood=good", "label": "Goed", "ref": "retry-ref-001"}
     await client.post("/api/input", json=payload)
-    again = await (await client.post(
-        "/api/input", json={**payload, "retry": True, "after": 0}
-    )).json()
+    again = await (
+        await client.post("/api/input", json={**payload, "retry": True, "after": 0})
+    ).json()
     assert [m["text"] for m in again["messages"]].count("Goed") == 1
     assert bot_texts(again).count("hello.name.ask") == 1
 
@@ -126,9 +139,11 @@ async def test_the_page_follows_the_conversation_language(client: TestClient) ->
     opened = await (await client.post("/api/input", json={"kind": "open"})).json()
     assert (opened["lang"], opened["dir"]) == ("nl", "ltr")
     await client.post("/api/input", json={"kind": "text", "text": "/taal"})
-    switched = await (await client.post(
-        "/api/input", json={"kind": "button", "value": "_language=ar", "label": "العربية"}
-    )).json()
+    switched = await (
+        await client.post(
+            "/api/input", json={"kind": "button", "value": "_language=ar", "label": "العربية"}
+        )
+    ).json()
     assert (switched["lang"], switched["dir"]) == ("ar", "rtl")
     assert set(switched["labels"]) >= {"help", "placeholder", "send", "exit", "log", "input"}
     page = await (await client.get("/")).text()
@@ -164,8 +179,10 @@ async def test_form_posts_are_refused(client: TestClient) -> None:  # type: igno
     assert response.status == 415
 
 
-@pytest.mark.parametrize("payload", [[1, 2], {"kind": "nope"}, {"kind": "text", "text": 5},
-                                     {"kind": "button", "value": "x" * 65}])
+@pytest.mark.parametrize(
+    "payload",
+    [[1, 2], {"kind": "nope"}, {"kind": "text", "text": 5}, {"kind": "button", "value": "x" * 65}],
+)
 async def test_bad_input_is_a_400(client: TestClient, payload: object) -> None:  # type: ignore[type-arg]
     response = await client.post("/api/input", json=payload)
     assert response.status == 400

@@ -30,8 +30,9 @@ NOT_FOR_WEB = ("coach.", "command.")
 
 
 def overrides() -> set[str]:
-    return {i for i in domain_catalog(DOMAIN, "nl") if i.startswith("web.")
-            and i not in LABELS.values()}
+    return {
+        i for i in domain_catalog(DOMAIN, "nl") if i.startswith("web.") and i not in LABELS.values()
+    }
 
 
 def used_ids() -> set[str]:
@@ -47,7 +48,8 @@ def test_every_label_is_in_every_language() -> None:
             assert text != message_id, (language, name)
             if language != "nl":
                 assert text != translator.lookup(message_id, "nl") or name == "input", (
-                    language, name
+                    language,
+                    name,
                 )
     assert missing_in_some_language(DOMAIN, used_ids()) == {}
 
@@ -72,7 +74,8 @@ def test_the_web_never_says_telegram(language: str) -> None:
     web = Translator.from_dir().variant("web")
     ids = load_language(LOCALES, language).entries
     said = sorted(
-        i for i in ids
+        i
+        for i in ids
         if not i.startswith(NOT_FOR_WEB) and "telegram" in web.lookup(i, language).lower()
     )
     assert said == []

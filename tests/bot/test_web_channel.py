@@ -37,10 +37,11 @@ async def test_the_young_persons_words_are_stored_before_the_reply() -> None:
     storage = MemoryStorage()
     channel = WebChannel(storage, clock=FrozenClock(T0))
     channel.received(ANNA, "page-ref-0001", {"text": "ik zoek werk"})
-    await channel.deliver(ANNA, OutgoingMessage("Oké", (( ("Ja", "x=yes"),),), prompt=True))
+    await channel.deliver(ANNA, OutgoingMessage("Oké", ((("Ja", "x=yes"),),), prompt=True))
     page = await channel.read(ANNA, 0)
     assert [(e.side, e.body["text"]) for e in page.entries] == [
-        ("young", "ik zoek werk"), ("bot", "Oké")
+        ("young", "ik zoek werk"),
+        ("bot", "Oké"),
     ]
     assert page.entries[0].ref == "page-ref-0001"
     assert page.entries[1].body["buttons"] == [[["Ja", "x=yes"]]]
@@ -60,7 +61,8 @@ async def test_a_failing_database_keeps_the_messages_in_memory_until_it_is_back(
     down = await channel.read(ANNA, 0)
     # The page still gets the crisis reply, without an id and without bounds.
     assert [(e.id, e.body["text"]) for e in down.entries] == [
-        (None, "ik wil dood"), (None, "Bel 1813")
+        (None, "ik wil dood"),
+        (None, "Bel 1813"),
     ]
     assert down.last is None
     storage.broken = False

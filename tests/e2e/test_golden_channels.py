@@ -347,7 +347,8 @@ class WebDriver(Driver):
         self.last = max(self.last, int(body["last"]))
         return [
             (m["text"], [[b["value"] for b in row] for row in m["buttons"] if row], m["rtl"])
-            for m in body["messages"] if m["side"] == "bot"
+            for m in body["messages"]
+            if m["side"] == "bot"
         ]
 
     async def _poll(self) -> list[Delivered]:
@@ -359,8 +360,7 @@ class WebDriver(Driver):
 
     async def _post(self, payload: dict[str, Any]) -> list[Delivered]:
         async with self.http.post(
-            self._url("/api/input"), json={**payload, "after": self.last},
-            headers=self._headers()
+            self._url("/api/input"), json={**payload, "after": self.last}, headers=self._headers()
         ) as response:
             assert response.status == 200, await response.text()
             if COOKIE in response.cookies:

@@ -82,6 +82,8 @@ async def test_the_help_button_and_hint_follow_the_language_and_a_switch(
     )
     fake.user_presses_button(YOUNG, picker.message_id, "_language=fr", language_code=language)
     await fake.wait_for_message(
-        YOUNG, after=picker.index + 1, predicate=lambda m: LABELS["fr"] in help_labels(m),
+        YOUNG,
+        after=picker.index + 1,
+        predicate=lambda m: LABELS["fr"] in help_labels(m),
         timeout=15,
     )

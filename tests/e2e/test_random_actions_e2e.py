@@ -24,8 +24,19 @@ pytestmark = pytest.mark.e2e
 PEOPLE = (6101, 6102, 6103, 6104)
 ACTIONS = 25
 TEXTS = (
-    "Ik zoek werk", "ja", "nee", "23", "3000 Leuven", "Kessel-Lo", "🙂", "???",
-    "/start", "/taal", "/stop", "/privacy", "ik weet het niet",
+    "Ik zoek werk",
+    "ja",
+    "nee",
+    "23",
+    "3000 Leuven",
+    "Kessel-Lo",
+    "🙂",
+    "???",
+    "/start",
+    "/taal",
+    "/stop",
+    "/privacy",
+    "ik weet het niet",
 )
 
 
@@ -45,8 +56,9 @@ async def person(fake: FakeBotApi, chat: int, rng: random.Random, pressed: Press
         visible = [m for m in fake.messages(chat)[-4:] if pressable(m) and not m.deleted]
         if visible and rng.random() < 0.7:
             message = rng.choice(visible)
-            update = fake.user_presses_button(chat, message.message_id,
-                                              rng.choice(pressable(message)))
+            update = fake.user_presses_button(
+                chat, message.message_id, rng.choice(pressable(message))
+            )
             pressed.append((update["callback_query"]["id"], time.monotonic()))
         else:
             text = rng.choice(TEXTS)
@@ -64,9 +76,9 @@ async def test_random_presses_leave_no_callback_query_unanswered(tmp_path: Path)
         await process.start()
         pressed: Pressed = []
         try:
-            await asyncio.gather(*(
-                person(fake, chat, random.Random(rng.random()), pressed) for chat in PEOPLE
-            ))
+            await asyncio.gather(
+                *(person(fake, chat, random.Random(rng.random()), pressed) for chat in PEOPLE)
+            )
             # Replies are paced (about one a second per chat); wait until all went out.
             await fake.wait_idle(2.0, timeout=120)
         finally:
@@ -74,8 +86,7 @@ async def test_random_presses_leave_no_callback_query_unanswered(tmp_path: Path)
         assert fake.unanswered_callback_queries() == []
         assert len(pressed) > 20
         answered = {
-            c.params["callback_query_id"]: c.time
-            for c in fake.calls("answerCallbackQuery") if c.ok
+            c.params["callback_query_id"]: c.time for c in fake.calls("answerCallbackQuery") if c.ok
         }
         assert all(query in answered for query, _ in pressed)
         slow = sorted(round(answered[q] - at, 1) for q, at in pressed if answered[q] - at > 3.0)

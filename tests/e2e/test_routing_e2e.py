@@ -61,8 +61,9 @@ class Chat:
     def seen(self) -> int:
         return len(self.fake.messages(self.chat))
 
-    async def expect(self, after: int, *, contains: str | None = None,
-                     button: str | None = None) -> SentMessage:
+    async def expect(
+        self, after: int, *, contains: str | None = None, button: str | None = None
+    ) -> SentMessage:
         def matches(m: SentMessage) -> bool:
             return button is None or any(d.startswith(button) for d in buttons_of(m))
 
@@ -70,25 +71,33 @@ class Chat:
             self.chat, after=after, contains=contains, predicate=matches, timeout=WAIT
         )
 
-    async def says(self, text: str, *, contains: str | None = None,
-                   button: str | None = None) -> SentMessage:
+    async def says(
+        self, text: str, *, contains: str | None = None, button: str | None = None
+    ) -> SentMessage:
         before = self.seen
         self.fake.user_sends_text(self.chat, text, **self._who())
         return await self.expect(before, contains=contains, button=button)
 
-    async def command(self, command: str, args: str = "", *, contains: str | None = None,
-                      button: str | None = None) -> SentMessage:
+    async def command(
+        self,
+        command: str,
+        args: str = "",
+        *,
+        contains: str | None = None,
+        button: str | None = None,
+    ) -> SentMessage:
         before = self.seen
         self.fake.user_sends_command(self.chat, command, args, **self._who())
         return await self.expect(before, contains=contains, button=button)
 
-    async def taps(self, data: str, *, contains: str | None = None,
-                   button: str | None = None) -> SentMessage:
+    async def taps(
+        self, data: str, *, contains: str | None = None, button: str | None = None
+    ) -> SentMessage:
         before = self.seen
-        message = next(m for m in reversed(self.fake.messages(self.chat))
-                       if data in buttons_of(m))
-        self.fake.user_presses_button(self.chat, message.message_id, data,
-                                      first_name=self.first_name)
+        message = next(m for m in reversed(self.fake.messages(self.chat)) if data in buttons_of(m))
+        self.fake.user_presses_button(
+            self.chat, message.message_id, data, first_name=self.first_name
+        )
 
         def matches(m: SentMessage) -> bool:
             return button is None or any(d.startswith(button) for d in buttons_of(m))
@@ -102,8 +111,9 @@ class Chat:
         """A Telegram reply to one of the bot's messages (the fake has no helper for it)."""
         before = self.seen
         content = {"text": text, "reply_to_message": self.fake._message_json(to)}
-        message = self.fake._user_message(self.chat, self.first_name, "nl", None, self.username,
-                                          content)
+        message = self.fake._user_message(
+            self.chat, self.first_name, "nl", None, self.username, content
+        )
         self.fake.push_update("message", message)
         return await self.expect(before, contains=contains)
 
@@ -112,8 +122,9 @@ class Chat:
 
 
 @pytest.fixture
-async def running(fake_bot_api: FakeBotApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                  ) -> AsyncIterator[tuple[Runtime, FrozenClock, Settings]]:
+async def running(
+    fake_bot_api: FakeBotApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[Runtime, FrozenClock, Settings]]:
     fake_bot_api.token = TOKEN  # a token our settings accept; the fake only compares it
     # Telegram's one message per second per chat is the limiter's own business (tested in
     # tests/bot/test_telegram_limits.py); at that pace this conversation takes a minute.
@@ -163,10 +174,30 @@ async def test_routing_end_to_end(
     sam = Chat(fake, YOUNG, "Sam", "sam_private")
 
     # Two coaches of Boest! Your Future, invited and bound through their deep link.
-    lotte_link = await invite(settings, clock, "--partnership", "boest-your-future", "--name",
-                              "Lotte", "--domains", "work,money", "--organisation", "JAC Leuven")
-    yusuf_link = await invite(settings, clock, "--partnership", "boest-your-future", "--name",
-                              "Yusuf", "--domains", "housing", "--organisation", "CAW Leuven")
+    lotte_link = await invite(
+        settings,
+        clock,
+        "--partnership",
+        "boest-your-future",
+        "--name",
+        "Lotte",
+        "--domains",
+        "work,money",
+        "--organisation",
+        "JAC Leuven",
+    )
+    yusuf_link = await invite(
+        settings,
+        clock,
+        "--partnership",
+        "boest-your-future",
+        "--name",
+        "Yusuf",
+        "--domains",
+        "housing",
+        "--organisation",
+        "CAW Leuven",
+    )
     await lotte.command("/start", lotte_link, contains="Welkom, Lotte!")
     await yusuf.command("/start", yusuf_link, contains="Welkom, Yusuf!")
 

@@ -200,9 +200,9 @@ async def test_after_a_switch_to_arabic_the_page_speaks_arabic(
 
 async def test_quick_exit_leaves_no_way_back(browser: Browser, server: OpstapProcess) -> None:
     async with browser_page(browser) as page:
+
         async def neutral(route: Route) -> None:
-            await route.fulfill(body="<html><body>Zoeken</body></html>",
-                                content_type="text/html")
+            await route.fulfill(body="<html><body>Zoeken</body></html>", content_type="text/html")
 
         await page.route(NEUTRAL + "**", neutral)
         await start_intake(page, server.url)

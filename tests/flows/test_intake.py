@@ -115,8 +115,13 @@ def test_a_cooperative_newcomer_with_two_topics_sends_in_at_most_12_actions() ->
 
 
 def test_someone_who_wants_to_tell_everything_still_can() -> None:
-    path: list[Action] = [*START, ("tap", "words=dont_know"), ("text", "22"), ("text", "Leuven"),
-                          ("tap", "more=all")]
+    path: list[Action] = [
+        *START,
+        ("tap", "words=dont_know"),
+        ("text", "22"),
+        ("text", "Leuven"),
+        ("tap", "more=all"),
+    ]
     for d in DOMAIN_IDS:
         if d == "mental":
             path.append(("tap", "consent_health=yes"))
@@ -136,9 +141,7 @@ def test_someone_who_wants_to_tell_everything_still_can() -> None:
 
 
 def test_nothing_is_stored_before_start() -> None:
-    welcome = run(
-        [("start", "nl"), ("cmd", "taal"), ("tap", "_language=fr")]
-    )
+    welcome = run([("start", "nl"), ("cmd", "taal"), ("tap", "_language=fr")])
     assert welcome.session is not None
     assert welcome.session.answers == {}
     assert welcome.session.history == ()
@@ -179,9 +182,17 @@ def test_an_age_that_is_not_one_number_is_asked_again(typed: str) -> None:
 @pytest.mark.parametrize(
     ("typed", "age"),
     [
-        ("23", 23), ("ik ben 18", 18), ("30 jaar", 30), ("٢٤", 24), ("twintig", 20),
-        ("drieëntwintig", 23), ("twenty-one", 21), ("vingt et un", 21), ("yirmi iki", 22),
-        ("двадцять п'ять", 25), ("خمسة وعشرون", 25),
+        ("23", 23),
+        ("ik ben 18", 18),
+        ("30 jaar", 30),
+        ("٢٤", 24),
+        ("twintig", 20),
+        ("drieëntwintig", 23),
+        ("twenty-one", 21),
+        ("vingt et un", 21),
+        ("yirmi iki", 22),
+        ("двадцять п'ять", 25),
+        ("خمسة وعشرون", 25),
     ],
 )
 def test_an_age_in_scope_continues(typed: str, age: int) -> None:
@@ -238,7 +249,9 @@ def test_consent_is_asked_just_before_the_first_sensitive_domain() -> None:
     shown = [e for e in done.effects if isinstance(e, SendMessage)][-1]
     # The question says what the coach will see, and that "no" still gives help.
     assert [p.id for p in shown.parts] == [  # type: ignore[union-attr]
-        "intake.consent.addiction.ask", "intake.consent.addiction.see", "intake.consent.why"
+        "intake.consent.addiction.ask",
+        "intake.consent.addiction.see",
+        "intake.consent.why",
     ]
 
 
@@ -246,7 +259,10 @@ def test_each_category_is_asked_and_recorded_separately() -> None:
     done = run(SCENARIOS["consent_per_category"])
     records = [(e.category, e.given) for e in done.effects if isinstance(e, RecordConsent)]
     assert records == [
-        ("health", True), ("addiction", False), ("justice", True), ("justice", False)
+        ("health", True),
+        ("addiction", False),
+        ("justice", True),
+        ("justice", False),
     ]
     assert done.session is not None
     answers = done.session.answers
@@ -389,8 +405,11 @@ def test_the_summary_fits_one_telegram_message_even_with_long_answers(tr: Transl
         for d in DOMAIN_IDS
         for kind, value in (("tap", f"domain_{d}=1"), ("text", long))
     ]
-    for category, first in (("health", "mental"), ("addiction", "addiction"),
-                            ("justice", "justice")):
+    for category, first in (
+        ("health", "mental"),
+        ("addiction", "addiction"),
+        ("justice", "justice"),
+    ):
         path.insert(path.index(("tap", f"domain_{first}=1")), ("tap", f"consent_{category}=yes"))
     path += [("tap", "contact=chat"), ("text", "Sam")]
     done = run(path)
@@ -421,7 +440,11 @@ def test_named_domains_can_be_changed_by_toggling() -> None:
 
 def test_ratings_can_be_typed_as_digits_or_emoji() -> None:
     base: list[Action] = [
-        *START, ("tap", "words=dont_know"), ("text", "22"), ("text", "Leuven"), ("tap", "more=all")
+        *START,
+        ("tap", "words=dont_know"),
+        ("text", "22"),
+        ("text", "Leuven"),
+        ("tap", "more=all"),
     ]
     done = run([*base, ("text", "😄"), ("text", "3"), ("text", "zes")])
     assert done.session is not None
@@ -432,13 +455,29 @@ def test_ratings_can_be_typed_as_digits_or_emoji() -> None:
 
 @pytest.mark.parametrize(
     ("typed", "rating"),
-    [("slecht", "2"), ("gaat wel", "3"), ("goed", "4"), ("heel slecht", "1"), ("super", "5"),
-     ("not good", "2"), ("ça va", "3"), ("çok iyi", "5"), ("погано", "2"), ("جيد", "4"),
-     ("Niet goed", "2"), ("weet ik niet", "dont_know"), ("zeg ik liever niet", "rather_not")],
+    [
+        ("slecht", "2"),
+        ("gaat wel", "3"),
+        ("goed", "4"),
+        ("heel slecht", "1"),
+        ("super", "5"),
+        ("not good", "2"),
+        ("ça va", "3"),
+        ("çok iyi", "5"),
+        ("погано", "2"),
+        ("جيد", "4"),
+        ("Niet goed", "2"),
+        ("weet ik niet", "dont_know"),
+        ("zeg ik liever niet", "rather_not"),
+    ],
 )
 def test_ratings_can_be_typed_in_words(typed: str, rating: str) -> None:
     base: list[Action] = [
-        *START, ("tap", "words=dont_know"), ("text", "22"), ("text", "Leuven"), ("tap", "more=work")
+        *START,
+        ("tap", "words=dont_know"),
+        ("text", "22"),
+        ("text", "Leuven"),
+        ("tap", "more=work"),
     ]
     done = run([*base, ("text", typed)])
     assert done.session is not None and done.session.answer("rating_work") == rating
@@ -477,7 +516,9 @@ COVERAGE = Coverage(
 @pytest.fixture
 def placed_flow() -> Flow:
     return build_intake_flow(
-        load_domain_lexicon(), notice_version=NOTICE_VERSION, place_check=fake_places,
+        load_domain_lexicon(),
+        notice_version=NOTICE_VERSION,
+        place_check=fake_places,
         coverage=COVERAGE,
     )
 
@@ -488,7 +529,10 @@ def at_place() -> list[Action]:
 
 def said(done: Run) -> list[str]:
     return [
-        p.id for e in done.effects if isinstance(e, SendMessage) for p in e.parts
+        p.id
+        for e in done.effects
+        if isinstance(e, SendMessage)
+        for p in e.parts
         if isinstance(p, Msg)
     ]
 
@@ -573,7 +617,10 @@ def test_no_partnership_is_said_at_once_with_general_help_and_the_fallback_team(
 
 def test_a_skipped_place_is_asked_once_more_before_sending(placed_flow: Flow) -> None:
     base: list[Action] = [
-        *at_place(), ("tap", "place=_skip"), ("tap", "more=none"), ("tap", "contact=chat"),
+        *at_place(),
+        ("tap", "place=_skip"),
+        ("tap", "more=none"),
+        ("tap", "contact=chat"),
         ("tap", "name=_skip"),
     ]
     asked = run(base, placed_flow)
@@ -830,8 +877,12 @@ def test_email_addresses(typed: str, expected: str | None) -> None:
     [
         ("consent", {"domains": ["mental"], "place_status": "ok"}, "consent=yes", "domain_mental"),
         ("consent", {"domains": ["mental", "work"]}, "consent=no", "domain_work"),
-        ("place_outside", {"place_status": "outside_flanders", "place_region": "brussels"},
-         "place_outside=fallback", "more"),
+        (
+            "place_outside",
+            {"place_status": "outside_flanders", "place_region": "brussels"},
+            "place_outside=fallback",
+            "more",
+        ),
     ],
 )
 def test_a_session_saved_on_a_question_that_moved_still_goes_on(
@@ -844,7 +895,16 @@ def test_a_session_saved_on_a_question_that_moved_still_goes_on(
     from flows.session import Session
 
     at = datetime(2026, 1, 5, 10, tzinfo=UTC)
-    old = Session(PersonId("tg:9"), FlowId("intake"), StepId(step), "nl", at, at, version=9,
-                  answers=answers, history=(StepId("words"),))  # type: ignore[arg-type]
+    old = Session(
+        PersonId("tg:9"),
+        FlowId("intake"),
+        StepId(step),
+        "nl",
+        at,
+        at,
+        version=9,
+        answers=answers,  # type: ignore[arg-type]
+        history=(StepId("words"),),
+    )
     moved = resume(flow, old, ButtonPressed(tap, at)).session
     assert moved.step == then

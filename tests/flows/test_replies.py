@@ -32,28 +32,53 @@ def test_no_phrase_means_two_things() -> None:
 @pytest.mark.parametrize(
     ("typed", "language", "meaning"),
     [
-        ("Ja!", "nl", "yes"), ("ja klopt", "nl", "yes"), ("oui", "fr", "yes"),
-        ("نعم", "ar", "yes"), ("evet", "tr", "yes"), ("так", "uk", "yes"),
-        ("nee", "nl", "no"), ("Non merci", "fr", "no"), ("hayır", "tr", "no"),
-        ("stop", "nl", "stop"), ("Ik wil stoppen", "nl", "stop"), ("I want to stop", "en", "stop"),
-        ("je veux arrêter", "fr", "stop"), ("хочу зупинитися", "uk", "stop"),
-        ("weet ik niet", "nl", "dont_know"), ("Ik weet het niet", "nl", "dont_know"),
-        ("I don't know", "en", "dont_know"), ("je sais pas", "fr", "dont_know"),
-        ("لا أعرف", "ar", "dont_know"), ("bilmiyorum", "tr", "dont_know"),
+        ("Ja!", "nl", "yes"),
+        ("ja klopt", "nl", "yes"),
+        ("oui", "fr", "yes"),
+        ("نعم", "ar", "yes"),
+        ("evet", "tr", "yes"),
+        ("так", "uk", "yes"),
+        ("nee", "nl", "no"),
+        ("Non merci", "fr", "no"),
+        ("hayır", "tr", "no"),
+        ("stop", "nl", "stop"),
+        ("Ik wil stoppen", "nl", "stop"),
+        ("I want to stop", "en", "stop"),
+        ("je veux arrêter", "fr", "stop"),
+        ("хочу зупинитися", "uk", "stop"),
+        ("weet ik niet", "nl", "dont_know"),
+        ("Ik weet het niet", "nl", "dont_know"),
+        ("I don't know", "en", "dont_know"),
+        ("je sais pas", "fr", "dont_know"),
+        ("لا أعرف", "ar", "dont_know"),
+        ("bilmiyorum", "tr", "dont_know"),
         ("не знаю", "uk", "dont_know"),
-        ("zeg ik liever niet", "nl", "rather_not"), ("I'd rather not say", "en", "rather_not"),
+        ("zeg ik liever niet", "nl", "rather_not"),
+        ("I'd rather not say", "en", "rather_not"),
         ("je préfère ne pas dire", "fr", "rather_not"),
         ("söylemek istemiyorum", "tr", "rather_not"),
-        ("overslaan", "nl", "skip"), ("sla over", "nl", "skip"), ("пропустити", "uk", "skip"),
-        ("terug", "nl", "back"), ("geri", "tr", "back"),
+        ("overslaan", "nl", "skip"),
+        ("sla over", "nl", "skip"),
+        ("пропустити", "uk", "skip"),
+        ("terug", "nl", "back"),
+        ("geri", "tr", "back"),
     ],
 )
 def test_whole_messages_are_understood(typed: str, language: str, meaning: str) -> None:
     assert intent(typed, language) == meaning
 
 
-@pytest.mark.parametrize("typed", ["stop met drinken", "ja maar", "ik weet niet wat ik moet doen",
-                                   "nee nee nee ik wil werk", "", "😭"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "stop met drinken",
+        "ja maar",
+        "ik weet niet wat ik moet doen",
+        "nee nee nee ik wil werk",
+        "",
+        "😭",
+    ],
+)
 def test_a_message_means_something_only_as_a_whole(typed: str) -> None:
     assert intent(typed, "nl") is None
 
@@ -61,13 +86,26 @@ def test_a_message_means_something_only_as_a_whole(typed: str) -> None:
 @pytest.mark.parametrize(
     ("typed", "language", "number"),
     [
-        ("twintig", "nl", 20), ("eenentwintig", "nl", 21), ("drieëntwintig", "nl", 23),
-        ("achttien", "nl", 18), ("negenentwintig", "nl", 29), ("dertig", "nl", 30),
-        ("twenty-two", "en", 22), ("nineteen", "en", 19), ("vingt", "fr", 20),
-        ("vingt et un", "fr", 21), ("vingt-huit", "fr", 28), ("dix-neuf", "fr", 19),
-        ("yirmi üç", "tr", 23), ("yirmibir", "tr", 21), ("двадцять", "uk", 20),
-        ("двадцять чотири", "uk", 24), ("вісімнадцять", "uk", 18), ("عشرون", "ar", 20),
-        ("خمسة وعشرين", "ar", 25), ("ثمانية عشر", "ar", 18),
+        ("twintig", "nl", 20),
+        ("eenentwintig", "nl", 21),
+        ("drieëntwintig", "nl", 23),
+        ("achttien", "nl", 18),
+        ("negenentwintig", "nl", 29),
+        ("dertig", "nl", 30),
+        ("twenty-two", "en", 22),
+        ("nineteen", "en", 19),
+        ("vingt", "fr", 20),
+        ("vingt et un", "fr", 21),
+        ("vingt-huit", "fr", 28),
+        ("dix-neuf", "fr", 19),
+        ("yirmi üç", "tr", 23),
+        ("yirmibir", "tr", 21),
+        ("двадцять", "uk", 20),
+        ("двадцять чотири", "uk", 24),
+        ("вісімнадцять", "uk", 18),
+        ("عشرون", "ar", 20),
+        ("خمسة وعشرين", "ar", 25),
+        ("ثمانية عشر", "ar", 18),
     ],
 )
 def test_numbers_in_words(typed: str, language: str, number: int) -> None:
@@ -81,9 +119,17 @@ def test_not_a_number(typed: str) -> None:
 
 @pytest.mark.parametrize(
     ("typed", "language", "rating"),
-    [("slecht", "nl", "2"), ("gaat wel", "nl", "3"), ("goed", "nl", "4"), ("heel goed", "nl", "5"),
-     ("very bad", "en", "1"), ("bof", "fr", "3"), ("iyi", "tr", "4"), ("погано", "uk", "2"),
-     ("ممتاز", "ar", "5")],
+    [
+        ("slecht", "nl", "2"),
+        ("gaat wel", "nl", "3"),
+        ("goed", "nl", "4"),
+        ("heel goed", "nl", "5"),
+        ("very bad", "en", "1"),
+        ("bof", "fr", "3"),
+        ("iyi", "tr", "4"),
+        ("погано", "uk", "2"),
+        ("ممتاز", "ar", "5"),
+    ],
 )
 def test_ratings_in_words(typed: str, language: str, rating: str) -> None:
     assert rating_in_words(typed, language) == rating

@@ -41,15 +41,15 @@ class Wave:
         self.seen.append(f"command {event.name}")
         await self.service.deliver(person, [OutgoingMessage("👋👋")])
 
-    async def count(self, tx: Transaction, session: Session, effect: Effect,
-                    now: datetime) -> int:
+    async def count(self, tx: Transaction, session: Session, effect: Effect, now: datetime) -> int:
         # Inside the input's transaction (the session is saved already): a value for the
         # after-commit phase, no state kept on the feature.
         saved = await tx.sessions.get(session.person)
         return saved.version if saved is not None else -1
 
-    async def report(self, session: Session, effect: Effect, value: int,
-                     now: datetime) -> list[OutgoingMessage]:
+    async def report(
+        self, session: Session, effect: Effect, value: int, now: datetime
+    ) -> list[OutgoingMessage]:
         self.seen.append(f"after commit {value}")
         return []
 

@@ -39,11 +39,17 @@ async def test_a_feature_module_plugs_in_through_the_registry() -> None:
 
     # Its reminders reach it through the tick.
     async with storage.transaction() as tx:
-        await tx.reminders.schedule(PersonId(ANNA), ReminderKey("wave.later"),
-                                    T0 + timedelta(minutes=1), 0)
-    tick = ReminderTick(storage, service, clock,
-                        handlers=tuple(service.registry.reminder_handlers),
-                        quiet_start=0, quiet_end=0)
+        await tx.reminders.schedule(
+            PersonId(ANNA), ReminderKey("wave.later"), T0 + timedelta(minutes=1), 0
+        )
+    tick = ReminderTick(
+        storage,
+        service,
+        clock,
+        handlers=tuple(service.registry.reminder_handlers),
+        quiet_start=0,
+        quiet_end=0,
+    )
     clock.set(T0 + timedelta(minutes=2))
     await tick.run_once()
     assert "reminder wave.later" in wave.seen

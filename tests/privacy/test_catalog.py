@@ -54,9 +54,7 @@ def used_ids() -> set[str]:
 
 
 def catalogs() -> dict[str, Catalog]:
-    return {
-        lang: load_catalog(catalog_path(LOCALES, lang, DOMAIN), lang) for lang in LANGUAGES
-    }
+    return {lang: load_catalog(catalog_path(LOCALES, lang, DOMAIN), lang) for lang in LANGUAGES}
 
 
 def placeholders(text: str) -> set[str]:

@@ -75,10 +75,12 @@ async def test_a_yes_is_recorded_with_the_notice_version_and_the_text_shown() ->
 
 async def test_the_hash_is_of_the_text_in_the_persons_language() -> None:
     harness = make_harness(MemoryStorage())
-    harness.service.translator = _translator_with({
-        ("nl", "intake.consent.ask"): "Mag ik dat vragen?",
-        ("en", "intake.consent.ask"): "May I ask?",
-    })
+    harness.service.translator = _translator_with(
+        {
+            ("nl", "intake.consent.ask"): "Mag ik dat vragen?",
+            ("en", "intake.consent.ask"): "May I ask?",
+        }
+    )
     await harness.service.handle(ANNA, CommandReceived("start", "", T0), language_hint="en")
     await harness.service.handle(ANNA, ButtonPressed("mood=bad", T0))
     await harness.service.handle(ANNA, ButtonPressed("consent=yes", T0))
@@ -198,8 +200,10 @@ async def test_an_unknown_privacy_button_is_a_kind_reprompt() -> None:
     harness = make_harness(MemoryStorage())
     await to_consent(harness)
     await harness.service.handle(ANNA, ButtonPressed("privacy=withdraw:unknown", T0))
-    assert harness.channel.texts(ANNA)[-2:] == ["engine.stale_button", "intake.consent.ask\n\n"
-                                                 "intake.consent.why"]
+    assert harness.channel.texts(ANNA)[-2:] == [
+        "engine.stale_button",
+        "intake.consent.ask\n\nintake.consent.why",
+    ]
     assert await consents(harness) == []
 
 
@@ -223,8 +227,12 @@ async def test_withdrawal_in_the_real_intake_drops_every_sensitive_answer() -> N
             "rating_mental": "2",
             "help_mental": "iemand om mee te praten",
         },
-        history=(StepId("domain_work"), StepId("consent"), StepId("domain_mental"),
-                 StepId("help_mental")),
+        history=(
+            StepId("domain_work"),
+            StepId("consent"),
+            StepId("domain_mental"),
+            StepId("help_mental"),
+        ),
     )
     async with harness.storage.transaction() as tx:
         await tx.sessions.save(session, expected_version=None)
@@ -257,8 +265,12 @@ async def test_withdrawing_one_category_in_the_real_intake_keeps_the_others() ->
             "rating_mental": "2",
             "rating_addiction": "3",
         },
-        history=(StepId("consent_health"), StepId("domain_mental"),
-                 StepId("consent_addiction"), StepId("domain_addiction")),
+        history=(
+            StepId("consent_health"),
+            StepId("domain_mental"),
+            StepId("consent_addiction"),
+            StepId("domain_addiction"),
+        ),
     )
     async with harness.storage.transaction() as tx:
         await tx.sessions.save(session, expected_version=None)

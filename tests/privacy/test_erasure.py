@@ -79,7 +79,11 @@ async def test_erasure_leaves_no_trace_in_any_table(sql_storage: SqlStorage) -> 
     # The scan sees the data (no key, so plaintext), in many tables.
     assert traces(before, CANARY) == ["sessions"]
     assert set(traces(before, str(CHAT_ID))) >= {
-        "sessions", "reminders", "web_identities", "consents", "data_access_log"
+        "sessions",
+        "reminders",
+        "web_identities",
+        "consents",
+        "data_access_log",
     }
 
     await harness.service.handle(ANNA, CommandReceived("wis", "", T0))

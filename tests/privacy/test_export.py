@@ -61,11 +61,24 @@ async def test_the_export_holds_every_stored_field_consent_and_reminder() -> Non
     assert set(data) == {"session", "reminders", "web_identities", "consents", "data_access"}
     session = data["session"]
     assert session["answers"] == {
-        "mood": "good", "consent_sensitive": "yes", "rating_mental": "2", "name": CANARY
+        "mood": "good",
+        "consent_sensitive": "yes",
+        "rating_mental": "2",
+        "name": CANARY,
     }
     assert set(session) == {
-        "flow", "step", "status", "language", "version", "started_at", "updated_at",
-        "answers", "history", "return_to", "interrupted", "nudges",
+        "flow",
+        "step",
+        "status",
+        "language",
+        "version",
+        "started_at",
+        "updated_at",
+        "answers",
+        "history",
+        "return_to",
+        "interrupted",
+        "nudges",
     }
     assert data["consents"] == [
         {
@@ -78,7 +91,8 @@ async def test_the_export_holds_every_stored_field_consent_and_reminder() -> Non
     ]
     # Every reminder row, whatever its status: the nudge was cancelled when the flow ended.
     assert [(r["key"], r["status"]) for r in data["reminders"]] == [
-        ("nudge", "cancelled"), ("appointment.1", "pending")
+        ("nudge", "cancelled"),
+        ("appointment.1", "pending"),
     ]
     assert data["data_access"] == [
         {"partnership": "kortrijk", "coach": None, "action": "received", "at": T0.isoformat()},
@@ -101,10 +115,12 @@ async def test_the_export_holds_every_stored_field_consent_and_reminder() -> Non
 async def test_the_summary_renders_who_saw_the_request() -> None:
     storage = MemoryStorage()
     harness = make_harness(storage)
-    harness.service.translator = id_translator(entries={
-        "privacy.export.access.viewed": "{coach} van {partnership} bekeek je vraag op {date}.",
-        "privacy.export.answers": "Antwoorden: {count}",
-    })
+    harness.service.translator = id_translator(
+        entries={
+            "privacy.export.access.viewed": "{coach} van {partnership} bekeek je vraag op {date}.",
+            "privacy.export.answers": "Antwoorden: {count}",
+        }
+    )
     await fill(harness)
     await harness.service.handle(ANNA, ButtonPressed("privacy=export", T0))
     summary = next(t for t in harness.channel.texts(ANNA) if t.startswith("privacy.export.title"))
@@ -136,10 +152,12 @@ async def test_a_feature_part_is_exported_without_touching_privacy_code() -> Non
 
     storage.personal_data_parts.append(Cases())  # type: ignore[arg-type]
     harness = make_harness(storage)
-    harness.service.translator = id_translator(entries={
-        "privacy.export.other": "{part}: {count}",
-        "privacy.part.cases": "Je vraag bij een coach",  # from the feature's own catalog
-    })
+    harness.service.translator = id_translator(
+        entries={
+            "privacy.export.other": "{part}: {count}",
+            "privacy.part.cases": "Je vraag bij een coach",  # from the feature's own catalog
+        }
+    )
     await fill(harness)
     await harness.service.handle(ANNA, CommandReceived("mijngegevens", "", T0))
     assert exported(harness)["data"]["cases"] == [{"case": "K-12", "status": "open"}]
@@ -223,14 +241,31 @@ async def test_the_intake_summary_is_readable_in_the_persons_language() -> None:
     harness = make_harness(MemoryStorage(), flows=(intake,))
     harness.service.translator = Translator.from_dir()
     session = Session(
-        person=ANNA, flow=intake.id, step=StepId("contact"), language="ar",
-        started_at=T0, updated_at=T0, version=3,
-        answers={"own_words": "عندي ديون", "domains": ["money"], "age": 22,
-                 "place_text": "Leuven", "place_label": "Leuven", "place_status": "ok",
-                 "place_partnership": "Boest! Your Future", "place_route": "partnership",
-                 "rating_money": "2"},
-        history=(StepId("welcome"), StepId("words"), StepId("age"), StepId("place"),
-                 StepId("domain_money")),
+        person=ANNA,
+        flow=intake.id,
+        step=StepId("contact"),
+        language="ar",
+        started_at=T0,
+        updated_at=T0,
+        version=3,
+        answers={
+            "own_words": "عندي ديون",
+            "domains": ["money"],
+            "age": 22,
+            "place_text": "Leuven",
+            "place_label": "Leuven",
+            "place_status": "ok",
+            "place_partnership": "Boest! Your Future",
+            "place_route": "partnership",
+            "rating_money": "2",
+        },
+        history=(
+            StepId("welcome"),
+            StepId("words"),
+            StepId("age"),
+            StepId("place"),
+            StepId("domain_money"),
+        ),
     )
     async with harness.storage.transaction() as tx:
         await tx.sessions.save(session, expected_version=None)

@@ -44,17 +44,22 @@ def test_every_language_is_set_in_an_embedded_unicode_font(
     pdf = summary_pdf(title, [line], rtl=language == "ar", no_font_note="-")
     assert b"/FontFile2" in pdf and b"DejaVu" in pdf  # a TrueType font, embedded
     # Shaped text is written as glyph ids (hex), not as Latin-1 text with missing letters.
-    assert "?" not in re.sub(r"<[0-9A-Fa-f]+>", "", "".join(
-        m for m in re.findall(r"\((.*?)\)\s*Tj", streams(pdf))
-    ))
+    assert "?" not in re.sub(
+        r"<[0-9A-Fa-f]+>", "", "".join(m for m in re.findall(r"\((.*?)\)\s*Tj", streams(pdf)))
+    )
 
 
 def test_without_a_unicode_font_the_pdf_says_so_and_prints_no_wrong_letters(
     tmp_path: Path,
 ) -> None:
     note = "Sommige letters kan ik hier niet tonen. Je chat heeft alles."
-    pdf = summary_pdf("📋 Dit is wat je vertelde:", [*LINES, "• Naam: Олена"], rtl=False,
-                      no_font_note=note, fonts=())
+    pdf = summary_pdf(
+        "📋 Dit is wat je vertelde:",
+        [*LINES, "• Naam: Олена"],
+        rtl=False,
+        no_font_note=note,
+        fonts=(),
+    )
     text = streams(pdf)
     assert "Sommige letters kan ik hier niet tonen" in text
     assert "Leeftijd: 22" in text

@@ -53,10 +53,12 @@ async def seed(storage: Storage) -> None:
             await tx.consents.record(
                 ConsentRecord(person, "sensitive_domains", True, "2026-11", "0" * 64, at)
             )
-        await tx.privacy.record_access(CLOSED, "kortrijk", None, "received",
-                                       NOW - timedelta(days=400))
-        await tx.privacy.record_access(DONE_RECENTLY, "gent", "c1", "viewed",
-                                       NOW - timedelta(days=300))
+        await tx.privacy.record_access(
+            CLOSED, "kortrijk", None, "received", NOW - timedelta(days=400)
+        )
+        await tx.privacy.record_access(
+            DONE_RECENTLY, "gent", "c1", "viewed", NOW - timedelta(days=300)
+        )
         await tx.web.bind("a" * 64, RECENT, NOW - timedelta(days=61))
         await tx.web.bind("b" * 64, RECENT, NOW - timedelta(days=59))
         await tx.updates.first_time("telegram", "1", NOW - timedelta(days=8))

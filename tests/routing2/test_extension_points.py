@@ -51,8 +51,9 @@ async def test_after_commit_hook_messages_follow_the_flows_own() -> None:
     service, channel = made[0], made[1]
     calls: list[str] = []
 
-    async def on_discard(session: Session, effect: Effect, value: None, now: object
-                         ) -> list[OutgoingMessage]:
+    async def on_discard(
+        session: Session, effect: Effect, value: None, now: object
+    ) -> list[OutgoingMessage]:
         calls.append(session.person)
         return [OutgoingMessage("daarna")]
 

@@ -84,7 +84,9 @@ async def test_no_answer_in_time_goes_to_the_next_coach_then_the_coordinator() -
     async with h.storage.transaction() as tx:
         offers = await tx.cases.offers_of(case.id)
     assert [(o.coach, o.status) for o in offers] == [
-        ("lotte", "expired"), ("yusuf", "expired"), ("bert", "open")
+        ("lotte", "expired"),
+        ("yusuf", "expired"),
+        ("bert", "open"),
     ]
     told = len(h.texts(YOUNG))
     # Bert does not answer either: the team queue, not Bert again.
@@ -231,8 +233,13 @@ async def test_an_uncovered_municipality_gets_the_fallback_and_is_counted(
 
 async def test_outside_flanders_and_no_place_are_told_honestly(harness: Harness) -> None:
     h = harness
-    await h.submit(place=None, place_label=None, place_status="outside_flanders",
-                   place_region="brussels", place_text="Brussel")
+    await h.submit(
+        place=None,
+        place_label=None,
+        place_status="outside_flanders",
+        place_region="brussels",
+        place_text="Brussel",
+    )
     assert h.texts(YOUNG)[-1].startswith("Opstap werkt alleen in Vlaanderen.")
     other = PersonId("tg:4343")
     await h.submit(other, place=None, place_label=None, place_status=None, place_text="_skipped")
@@ -311,10 +318,19 @@ VANGNET = PartnershipId("opstap-vangnet")
     "answers",
     [
         {"place": "44021:", "place_label": "Gent", "place_text": "Gent", "place_status": "ok"},
-        {"place": None, "place_label": None, "place_status": "outside_flanders",
-         "place_region": "brussels", "place_text": "Brussel"},
-        {"place": None, "place_label": None, "place_status": "withheld",
-         "place_text": "_rather_not"},
+        {
+            "place": None,
+            "place_label": None,
+            "place_status": "outside_flanders",
+            "place_region": "brussels",
+            "place_text": "Brussel",
+        },
+        {
+            "place": None,
+            "place_label": None,
+            "place_status": "withheld",
+            "place_text": "_rather_not",
+        },
     ],
     ids=["blind-spot", "brussels", "withheld"],
 )

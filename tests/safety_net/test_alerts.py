@@ -63,9 +63,7 @@ async def test_the_crisis_reply_is_sent_before_the_team_is_alerted() -> None:
     assert order.index(YOUNG) < order.index(COACH)
 
 
-async def test_unacknowledged_in_working_hours_the_coordinator_is_alerted_after_x_minutes() -> (
-    None
-):
+async def test_unacknowledged_in_working_hours_the_coordinator_is_alerted_after_x_minutes() -> None:
     rig = make_rig(ack_minutes=15)
     await flag(rig)
     [escalation] = [r for r in await reminders(rig) if r.key == ESCALATE]

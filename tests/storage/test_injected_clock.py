@@ -25,9 +25,7 @@ async def test_reminder_bookkeeping_uses_the_injected_clock(tmp_path: Path) -> N
             await tx.reminders.schedule(person, ReminderKey("nudge.1"), LONG_AGO, 1)
             await tx.reminders.cancel(person, "nudge.")
         async with storage.engine.connect() as conn:
-            rows = (await conn.execute(
-                text("SELECT created_at, updated_at FROM reminders")
-            )).all()
+            rows = (await conn.execute(text("SELECT created_at, updated_at FROM reminders"))).all()
     finally:
         await storage.close()
     assert rows, "no reminder row"

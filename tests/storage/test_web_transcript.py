@@ -46,7 +46,9 @@ async def test_entries_get_growing_ids_that_another_process_sees(backend: Backen
         bounds = await tx.web_transcript.bounds(ANNA)
     assert later[0].id > stored[1].id
     assert [(e.side, e.body["text"]) for e in found] == [
-        ("young", "hoi"), ("bot", "Hallo!"), ("bot", "Nog iets")
+        ("young", "hoi"),
+        ("bot", "Hallo!"),
+        ("bot", "Nog iets"),
     ]
     assert (bounds.first, bounds.last) == (stored[0].id, later[0].id)
 
@@ -98,9 +100,7 @@ async def test_retention_keeps_unread_messages_longer(storage: Storage) -> None:
         await tx.web_transcript.mark_seen(ANNA, 10**9, old)
         await tx.web_transcript.append(ANNA, (bot("ref-old-unrd", "coach"),), old)
         await tx.web_transcript.append(ANNA, (bot("ref-new-read", "nieuw"),), T0)
-        await tx.web_transcript.append(
-            BEN, (bot("ref-ancient1", "oud"),), T0 - timedelta(days=61)
-        )
+        await tx.web_transcript.append(BEN, (bot("ref-ancient1", "oud"),), T0 - timedelta(days=61))
         assert await part.purge_expired(tx, T0, policy) == 3
         left = [e.body["text"] for e in await tx.web_transcript.after(ANNA, 0)]
         assert left == ["coach", "nieuw"]

@@ -24,8 +24,9 @@ async def test_the_queue_puts_safety_first_then_unclaimed_then_the_rest(team: Te
     team.clock.advance(timedelta(minutes=5))
     flagged = await team.case("web:flagged", offer=False)
     async with team.runtime.service.storage.transaction() as tx:
-        await tx.safety.open_or_get(PersonId("web:flagged"), "suicide", team.clock.now(),
-                                    case_id=flagged.id)
+        await tx.safety.open_or_get(
+            PersonId("web:flagged"), "suicide", team.clock.now(), case_id=flagged.id
+        )
     await team.user("co@a.example", "coordinator")
     client = await team.signed_in("co@a.example")
     text = await (await client.get("/team/queue")).text()
@@ -80,22 +81,36 @@ async def test_accept_note_propose_attendance_close_and_reopen(team: Team) -> No
     assert stored.startswith("enc:v1:") and "16u" not in stored
 
     day = (team.clock.now() + timedelta(days=1)).date().isoformat()
-    proposed = await team.post(client, f"{page}/appointments",
-                               {"day1": day, "time1": "10:00", "place1": "0",
-                                "day2": day, "time2": "14:30", "place2": "t"}, page=page)
+    proposed = await team.post(
+        client,
+        f"{page}/appointments",
+        {
+            "day1": day,
+            "time1": "10:00",
+            "place1": "0",
+            "day2": day,
+            "time2": "14:30",
+            "place2": "t",
+        },
+        page=page,
+    )
     assert proposed.headers["Location"].endswith("m=proposed")
     async with team.runtime.service.storage.transaction() as tx:
         appointment = (await tx.appointments.of_case(case.id))[-1]
     assert len(appointment.options) == 2
     assert any("1." in m or "10:00" in m for m in await team.young_messages("web:young"))
 
-    past = await team.post(client, f"{page}/appointments",
-                           {"day1": "2020-01-01", "time1": "10:00", "place1": "t"}, page=page)
+    past = await team.post(
+        client,
+        f"{page}/appointments",
+        {"day1": "2020-01-01", "time1": "10:00", "place1": "t"},
+        page=page,
+    )
     assert past.headers["Location"].endswith("m=refused")
 
     cancelled = await team.post(
-        client, f"{page}/appointments/{appointment.id}/attendance", {"action": "cancel"},
-        page=page)
+        client, f"{page}/appointments/{appointment.id}/attendance", {"action": "cancel"}, page=page
+    )
     assert cancelled.headers["Location"].endswith("m=attendance")
     async with team.runtime.service.storage.transaction() as tx:
         after = await tx.appointments.get(AppointmentId(appointment.id))
@@ -115,8 +130,15 @@ async def test_accept_note_propose_attendance_close_and_reopen(team: Team) -> No
         assert user is None
         rows = await t.team.audit_of_cases((case.id,))
     actions = [r.action for r in rows]
-    for action in ("case.view", "case.accept", "case.note", "appointment.propose",
-                   "appointment.attendance", "case.close", "case.reopen"):
+    for action in (
+        "case.view",
+        "case.accept",
+        "case.note",
+        "appointment.propose",
+        "appointment.attendance",
+        "case.close",
+        "case.reopen",
+    ):
         assert action in actions
     assert all(r.actor == "lotte@a.example" and r.address for r in rows)
 
@@ -158,15 +180,17 @@ async def test_coaches_page_invite_deactivate_absence(team: Team) -> None:
         assert (await tx.coaches.get(lotte.id)).active is False  # type: ignore[union-attr]
     await team.post(client, f"/team/coaches/{lotte.id}/reactivate", page="/team/coaches")
     day = (team.clock.now() + timedelta(days=7)).date().isoformat()
-    await team.post(client, f"/team/coaches/{lotte.id}/absence", {"until": day},
-                    page="/team/coaches")
+    await team.post(
+        client, f"/team/coaches/{lotte.id}/absence", {"until": day}, page="/team/coaches"
+    )
     async with team.runtime.service.storage.transaction() as tx:
         coach = await tx.coaches.get(lotte.id)
     assert coach is not None and coach.active
     assert coach.is_absent(team.clock.now() + timedelta(days=7))
     assert not coach.is_absent(team.clock.now() + timedelta(days=9))
-    await team.post(client, f"/team/coaches/{lotte.id}/absence", {"until": ""},
-                    page="/team/coaches")
+    await team.post(
+        client, f"/team/coaches/{lotte.id}/absence", {"until": ""}, page="/team/coaches"
+    )
     async with team.runtime.service.storage.transaction() as tx:
         assert (await tx.coaches.get(lotte.id)).absent_until is None  # type: ignore[union-attr]
 
@@ -177,8 +201,9 @@ async def test_statistics_and_the_anonymous_csv(team: Team) -> None:
     team.clock.advance(timedelta(hours=2))
     async with team.runtime.service.storage.transaction() as tx:
         await tx.cases.accept(one.id, lotte.id, team.clock.now())
-        await tx.cases.add_message(one.id, "to_young", "Hallo!", team.clock.now()
-                                   + timedelta(hours=1), delivered=True)
+        await tx.cases.add_message(
+            one.id, "to_young", "Hallo!", team.clock.now() + timedelta(hours=1), delivered=True
+        )
         await tx.cases.close(one.id, "work", team.clock.now() + timedelta(days=1))
         await tx.privacy.add_count("2026-11", "routing.blind_spot.11002")
         await tx.privacy.add_count("2026-11", "routing.blind_spot.11002")
@@ -247,8 +272,9 @@ async def test_absence_withdraws_offers_and_keeps_new_ones_away(team: Team) -> N
     await team.user("co@a.example", "coordinator")
     client = await team.signed_in("co@a.example")
     day = (team.clock.now() + timedelta(days=3)).date().isoformat()
-    await team.post(client, f"/team/coaches/{away.id}/absence", {"until": day},
-                    page="/team/coaches")
+    await team.post(
+        client, f"/team/coaches/{away.id}/absence", {"until": day}, page="/team/coaches"
+    )
     async with team.runtime.service.storage.transaction() as tx:
         offers = await tx.cases.offers_of(case.id)
     assert offers[0].status == "withdrawn"
