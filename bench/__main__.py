@@ -37,10 +37,12 @@ class Target:
 
 TARGETS = (
     Target("inbound_ratio_sqlite", "throughput vs echo bot, SQLite", ">= 0.5x", lambda v: v >= 0.5),
-    Target("inbound_ratio_postgres", "throughput vs echo bot, PostgreSQL", "(reported)",
-           lambda v: True),
-    Target("p99_ms_at_50ups", "p99 reply at 50 upd/s over 200 chats", "< 100 ms",
-           lambda v: v < 100),
+    Target(
+        "inbound_ratio_postgres", "throughput vs echo bot, PostgreSQL", "(reported)", lambda v: True
+    ),
+    Target(
+        "p99_ms_at_50ups", "p99 reply at 50 upd/s over 200 chats", "< 100 ms", lambda v: v < 100
+    ),
     Target("rss_mb_100k", "RSS, 100k stored + 10k open", "< 250 MB", lambda v: v < 250),
     Target("startup_100k_pending_s", "start to ready, 100k pending", "< 3 s", lambda v: v < 3),
     Target("reminders_per_s", "reminders delivered, sustained", "28-30 /s", lambda v: v >= 28),
@@ -89,7 +91,7 @@ def main() -> None:
     results: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()} {os.cpu_count()} cores, Python "
-                   f"{platform.python_version()}",
+        f"{platform.python_version()}",
     }
     try:
         asyncio.run(run_all(results))
@@ -97,8 +99,7 @@ def main() -> None:
         results["bench_seconds"] = round(monotonic() - began, 1)
         RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
         table(results)
-        print(f"\nwritten to {RESULTS}"
-              f" in {results['bench_seconds']:.0f} s", file=sys.stdout)
+        print(f"\nwritten to {RESULTS} in {results['bench_seconds']:.0f} s", file=sys.stdout)
 
 
 if __name__ == "__main__":

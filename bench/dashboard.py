@@ -63,15 +63,21 @@ async def run(workdir: Path, results: dict[str, Any], *, cases: int = CASES) -> 
     for first in range(0, cases, 500):
         async with storage.transaction() as tx:
             for n in range(first, min(cases, first + 500)):
-                await tx.cases.create(PersonId(f"web:bench{n}"), partnership, None, "nl",
-                                      dict(intake), clock.now())
+                await tx.cases.create(
+                    PersonId(f"web:bench{n}"), partnership, None, "nl", dict(intake), clock.now()
+                )
     print(f"seeded {cases:,} cases in one partnership in {perf_counter() - began:5.1f} s")
     secret = pyotp.random_base32()
     async with deps.store.transaction() as t:
         await t.team.add_user(
-            email="coordinator@bench.example", name="Coordinator", role="coordinator",
-            partnership=partnership, coach=None, password_hash=hash_password(PASSWORD),
-            totp_secret=secret, now=clock.now(),
+            email="coordinator@bench.example",
+            name="Coordinator",
+            role="coordinator",
+            partnership=partnership,
+            coach=None,
+            password_hash=hash_password(PASSWORD),
+            totp_secret=secret,
+            now=clock.now(),
         )
     server = TestServer(runtime.http)
     client = TestClient(server)
@@ -81,10 +87,16 @@ async def run(workdir: Path, results: dict[str, Any], *, cases: int = CASES) -> 
         token = _LOGIN_CSRF.search(await page.text())
         if token is None:
             raise RuntimeError("no login form on /team/login")
-        response = await client.post("/team/login", data={
-            "login_csrf": token.group(1), "email": "coordinator@bench.example",
-            "password": PASSWORD, "code": pyotp.TOTP(secret).at(clock.now()),
-        }, allow_redirects=False)
+        response = await client.post(
+            "/team/login",
+            data={
+                "login_csrf": token.group(1),
+                "email": "coordinator@bench.example",
+                "password": PASSWORD,
+                "code": pyotp.TOTP(secret).at(clock.now()),
+            },
+            allow_redirects=False,
+        )
         if response.status != 303:
             raise RuntimeError(f"login failed: HTTP {response.status}")
         times = []
@@ -103,5 +115,7 @@ async def run(workdir: Path, results: dict[str, Any], *, cases: int = CASES) -> 
     p50, p99 = 1000 * percentile(times, 0.5), 1000 * percentile(times, 0.99)
     results["queue_p50_ms"] = round(p50, 1)
     results["queue_p99_ms"] = round(p99, 1)
-    print(f"queue page with {cases:,} cases: p50 {p50:6.1f} ms, p99 {p99:6.1f} ms "
-          f"({size / 1024:5.0f} KB, {FETCHES} fetches)")
+    print(
+        f"queue page with {cases:,} cases: p50 {p50:6.1f} ms, p99 {p99:6.1f} ms "
+        f"({size / 1024:5.0f} KB, {FETCHES} fetches)"
+    )

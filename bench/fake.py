@@ -20,8 +20,14 @@ from typing import Any
 
 from tests.fakes.bot_api import Call, FakeBotApi, _error_payload
 
-SENDS = ("sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument",
-         "copyMessage", "forwardMessage")
+SENDS = (
+    "sendMessage",
+    "editMessageText",
+    "editMessageReplyMarkup",
+    "sendDocument",
+    "copyMessage",
+    "forwardMessage",
+)
 # What counts as "the bot answered this chat": a new or edited message.
 ANSWERS = frozenset({"sendMessage", "editMessageText", "sendDocument"})
 
@@ -35,8 +41,14 @@ def _chat_of(params: dict[str, Any]) -> int | None:
 
 
 class BenchFake(FakeBotApi):
-    def __init__(self, *args: Any, enforce_limits: bool = False, overall_per_second: int = 30,
-                 chat_burst: int = 3, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        enforce_limits: bool = False,
+        overall_per_second: int = 30,
+        chat_burst: int = 3,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.enforce_limits = enforce_limits
         self.overall_per_second = overall_per_second

@@ -28,9 +28,11 @@ OPEN_RATE = 50.0
 
 
 def describe(load: Load) -> str:
-    return (f"{load.label:<28} {load.per_second:7.1f} upd/s  {load.cpu_ms_per_update:6.2f} ms CPU"
-            f"/upd  p50 {load.p(0.5):7.1f} ms  p99 {load.p(0.99):7.1f} ms"
-            f"  unanswered {load.unanswered}")
+    return (
+        f"{load.label:<28} {load.per_second:7.1f} upd/s  {load.cpu_ms_per_update:6.2f} ms CPU"
+        f"/upd  p50 {load.p(0.5):7.1f} ms  p99 {load.p(0.99):7.1f} ms"
+        f"  unanswered {load.unanswered}"
+    )
 
 
 async def _fake() -> BenchFake:
@@ -43,28 +45,53 @@ async def echo_floor(workdir: Path) -> Load:
     fake = await _fake()
     try:
         async with echo_bot(fake, workdir) as bot:
-            return await closed_loop(fake, bot, "echo bot (PTB), closed", chats=CHATS,
-                                     seconds=CLOSED_SECONDS, first_chat=1_000_000)
+            return await closed_loop(
+                fake,
+                bot,
+                "echo bot (PTB), closed",
+                chats=CHATS,
+                seconds=CLOSED_SECONDS,
+                first_chat=1_000_000,
+            )
     finally:
         await fake.stop()
 
 
-async def full_stack(workdir: Path, database: str, *, webhook: bool, open_rate: bool,
-                     base: int) -> list[Load]:
-    url = (f"sqlite+aiosqlite:///{workdir / f'inbound-{base}.db'}" if database == "sqlite"
-           else await fresh_postgres())
+async def full_stack(
+    workdir: Path, database: str, *, webhook: bool, open_rate: bool, base: int
+) -> list[Load]:
+    url = (
+        f"sqlite+aiosqlite:///{workdir / f'inbound-{base}.db'}"
+        if database == "sqlite"
+        else await fresh_postgres()
+    )
     mode = "webhook" if webhook else "polling"
     fake = await _fake()
     loads = []
     try:
         async with opstap(fake, workdir, url, webhook=webhook) as bot:
-            loads.append(await closed_loop(fake, bot, f"opstap {database} {mode}, closed",
-                                           chats=CHATS, seconds=CLOSED_SECONDS,
-                                           first_chat=base))
+            loads.append(
+                await closed_loop(
+                    fake,
+                    bot,
+                    f"opstap {database} {mode}, closed",
+                    chats=CHATS,
+                    seconds=CLOSED_SECONDS,
+                    first_chat=base,
+                )
+            )
             if open_rate:
-                loads.append(await open_loop(fake, bot, f"opstap {database} {mode}, 50/s",
-                                             chats=CHATS, rate=OPEN_RATE,
-                                             seconds=OPEN_SECONDS, first_chat=base + 10_000))
+                loads.append(
+                    await open_loop(
+                        fake,
+                        bot,
+                        f"opstap {database} {mode}, 50/s",
+                        chats=CHATS,
+                        rate=OPEN_RATE,
+                        seconds=OPEN_SECONDS,
+                        first_chat=base + 10_000,
+                    )
+                )
     finally:
         await fake.stop()
     return loads
@@ -81,8 +108,13 @@ async def run(workdir: Path, results: dict[str, Any]) -> None:
     else:
         print("PostgreSQL is not reachable on 127.0.0.1:5432: its rows are left out")
     for index, (database, webhook, with_open) in enumerate(plans):
-        for load in await full_stack(workdir, database, webhook=webhook, open_rate=with_open,
-                                     base=2_000_000 + index * 100_000):
+        for load in await full_stack(
+            workdir,
+            database,
+            webhook=webhook,
+            open_rate=with_open,
+            base=2_000_000 + index * 100_000,
+        ):
             print(describe(load) + f"  ({load.per_second / echo.per_second:.2f}x echo)")
             key = load.label.replace("opstap ", "").replace(", ", "_").replace(" ", "_")
             key = key.replace("/", "")

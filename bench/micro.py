@@ -32,10 +32,14 @@ def bench_screener() -> None:
     baseline = timed(lambda: short.casefold().split(), 2000)
     per_short = timed(lambda: screener.screen(short), 500)
     per_long = timed(lambda: screener.screen(long), 20)
-    print(f"screen short message   {per_short * 1e6:9.1f} µs  "
-          f"({per_short / baseline:7.0f}x casefold+split)")
-    print(f"screen 4 kB message    {per_long * 1e6:9.1f} µs  "
-          f"({per_long / per_short:7.1f}x the short one, {len(long) / len(short):.0f}x longer)")
+    print(
+        f"screen short message   {per_short * 1e6:9.1f} µs  "
+        f"({per_short / baseline:7.0f}x casefold+split)"
+    )
+    print(
+        f"screen 4 kB message    {per_long * 1e6:9.1f} µs  "
+        f"({per_long / per_short:7.1f}x the short one, {len(long) / len(short):.0f}x longer)"
+    )
 
 
 def bench_engine() -> None:
@@ -52,8 +56,9 @@ def bench_engine() -> None:
 
     baseline = timed(lambda: start(flow, PersonId("bench"), at=at, language="nl"), 500)
     per_walk = timed(walk, 200)
-    print(f"engine: 3 inputs       {per_walk * 1e6:9.1f} µs  "
-          f"({per_walk / baseline:7.1f}x one start)")
+    print(
+        f"engine: 3 inputs       {per_walk * 1e6:9.1f} µs  ({per_walk / baseline:7.1f}x one start)"
+    )
 
 
 def run() -> None:

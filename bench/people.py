@@ -24,8 +24,20 @@ from bench.fake import BenchFake
 TEXTS = ("Ik zoek werk en ik heb schulden", "21", "3010", "goed", "ja")
 # A reply is complete when the chat stays quiet this long (not part of the latency).
 SETTLE = 0.15
-AVOID = ("_back", "restart", "opnieuw", "erase", "wis", "delete", "privacy", "stop", "lang",
-         "safety", "crisis", "help")
+AVOID = (
+    "_back",
+    "restart",
+    "opnieuw",
+    "erase",
+    "wis",
+    "delete",
+    "privacy",
+    "stop",
+    "lang",
+    "safety",
+    "crisis",
+    "help",
+)
 
 
 @dataclass
@@ -40,7 +52,9 @@ class Person:
         last = fake.last_message(self.chat)
         if last is not None:
             choices = [
-                data for row in last.buttons() for _, data in row
+                data
+                for row in last.buttons()
+                for _, data in row
                 if data is not None and not any(word in data for word in AVOID)
             ]
             if choices:

@@ -62,8 +62,7 @@ async def seed(url: str, key: str, *, people: int, due: int, now: datetime) -> N
         for first in range(0, people, BATCH):
             batch = range(first, min(people, first + BATCH))
             rows = [
-                session_to_row(replace(template, person=PersonId(f"tg:{FIRST_CHAT + n}")),
-                               keyring)
+                session_to_row(replace(template, person=PersonId(f"tg:{FIRST_CHAT + n}")), keyring)
                 for n in batch
             ]
             due_rows = [
@@ -114,8 +113,9 @@ async def run(workdir: Path, results: dict[str, Any], *, people: int, due: int) 
         async with opstap(fake, workdir, url, extra=extra) as bot:
             results["startup_100k_pending_s"] = round(bot.ready_s, 2)
             idle = rss_mb(bot.pid)
-            print(f"start to ready with {people:,} pending: {bot.ready_s:5.2f} s; "
-                  f"RSS {idle:6.1f} MB")
+            print(
+                f"start to ready with {people:,} pending: {bot.ready_s:5.2f} s; RSS {idle:6.1f} MB"
+            )
             chats = [FIRST_CHAT + n for n in range(due)]
             first_seen: dict[int, float] = {}
             t0 = monotonic()
@@ -152,10 +152,14 @@ async def run(workdir: Path, results: dict[str, Any], *, people: int, due: int) 
         projected = idle + growth * 10_000
         results["rss_kb_per_open_conversation"] = round(growth * 1024, 2)
         results["rss_mb_100k"] = round(projected, 1)
-        print(f"reminders: {len(first_seen):,}/{due:,} delivered, {rate:5.1f}/s sustained, "
-              f"429s {fake.rejected}, lost {lost}, doubled {doubled}")
-        print(f"RSS: idle {idle:6.1f} MB, after {due:,} conversations {busy:6.1f} MB "
-              f"({growth * 1024:5.1f} KB each); with 10,000 open: {projected:6.1f} MB "
-              "(projected from the growth)")
+        print(
+            f"reminders: {len(first_seen):,}/{due:,} delivered, {rate:5.1f}/s sustained, "
+            f"429s {fake.rejected}, lost {lost}, doubled {doubled}"
+        )
+        print(
+            f"RSS: idle {idle:6.1f} MB, after {due:,} conversations {busy:6.1f} MB "
+            f"({growth * 1024:5.1f} KB each); with 10,000 open: {projected:6.1f} MB "
+            "(projected from the growth)"
+        )
     finally:
         await fake.stop()

@@ -36,7 +36,7 @@ def inputs() -> list[str]:
     for text in rng.sample(texts, min(200, len(texts))):
         if len(text) > 4 and not text.isdigit():
             cut = rng.randrange(1, len(text) - 1)
-            typos.append(text[:cut] + text[cut + 1:])
+            typos.append(text[:cut] + text[cut + 1 :])
     return texts + [t.lower() for t in rng.sample(texts, min(200, len(texts)))] + typos
 
 
@@ -54,8 +54,10 @@ def run_resolver(results: dict[str, Any]) -> None:
     results["route_p50_ms"] = round(p50, 3)
     results["route_p99_ms"] = round(p99, 3)
     results["route_inputs"] = len(texts)
-    print(f"resolver over {len(texts):,} inputs: p50 {p50:6.3f} ms, p99 {p99:6.3f} ms "
-          f"(max {1000 * max(times):6.2f} ms)")
+    print(
+        f"resolver over {len(texts):,} inputs: p50 {p50:6.3f} ms, p99 {p99:6.3f} ms "
+        f"(max {1000 * max(times):6.2f} ms)"
+    )
 
 
 async def run_startup(workdir: Path, results: dict[str, Any], *, rounds: int = 3) -> None:
@@ -69,5 +71,7 @@ async def run_startup(workdir: Path, results: dict[str, Any], *, rounds: int = 3
     times.sort()
     median = times[len(times) // 2]
     results["startup_s"] = round(median, 2)
-    print(f"start-up to /healthz on an empty database: {median:5.2f} s "
-          f"(median of {rounds}: {', '.join(f'{t:.2f}' for t in times)})")
+    print(
+        f"start-up to /healthz on an empty database: {median:5.2f} s "
+        f"(median of {rounds}: {', '.join(f'{t:.2f}' for t in times)})"
+    )

@@ -113,8 +113,13 @@ def _tail(log: Path) -> str:
     return log.read_text(errors="replace")[-3000:]
 
 
-async def _wait_until(check: Callable[[], Awaitable[bool]], within: float, what: str,
-                      process: asyncio.subprocess.Process, log: Path) -> None:
+async def _wait_until(
+    check: Callable[[], Awaitable[bool]],
+    within: float,
+    what: str,
+    process: asyncio.subprocess.Process,
+    log: Path,
+) -> None:
     deadline = monotonic() + within
     while monotonic() < deadline:
         if process.returncode is not None:
@@ -126,9 +131,15 @@ async def _wait_until(check: Callable[[], Awaitable[bool]], within: float, what:
 
 
 @asynccontextmanager
-async def opstap(fake: BenchFake | None, workdir: Path, database_url: str, *,
-                 webhook: bool = False, extra: dict[str, str] | None = None,
-                 ready: str = "telegram") -> AsyncIterator[Bot]:
+async def opstap(
+    fake: BenchFake | None,
+    workdir: Path,
+    database_url: str,
+    *,
+    webhook: bool = False,
+    extra: dict[str, str] | None = None,
+    ready: str = "telegram",
+) -> AsyncIterator[Bot]:
     """``opstap run`` as a subprocess; ready when /healthz answers and, with Telegram, when it
     polls (or registered its webhook)."""
     port = free_port()
@@ -193,8 +204,15 @@ async def echo_bot(fake: BenchFake, workdir: Path) -> AsyncIterator[Bot]:
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT)}
     with log.open("ab") as handle:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.echo_bot", fake.api_root, TOKEN,
-            cwd=ROOT, env=env, stdout=handle, stderr=handle,
+            sys.executable,
+            "-m",
+            "bench.echo_bot",
+            fake.api_root,
+            TOKEN,
+            cwd=ROOT,
+            env=env,
+            stdout=handle,
+            stderr=handle,
         )
 
     async def polling() -> bool:
@@ -235,8 +253,9 @@ async def _warm_up(fake: BenchFake, people: list[Person]) -> None:
     await asyncio.gather(*(person.start(fake, 30) for person in people))
 
 
-async def closed_loop(fake: BenchFake, bot: Bot, label: str, *, chats: int, seconds: float,
-                      first_chat: int) -> Load:
+async def closed_loop(
+    fake: BenchFake, bot: Bot, label: str, *, chats: int, seconds: float, first_chat: int
+) -> Load:
     """``chats`` people, each acting as soon as the previous answer is complete."""
     people = [Person(first_chat + i, random.Random(first_chat + i)) for i in range(chats)]
     await _warm_up(fake, people)
@@ -254,12 +273,19 @@ async def closed_loop(fake: BenchFake, bot: Bot, label: str, *, chats: int, seco
     elapsed = monotonic() - began
     cpu = cpu_seconds(bot.pid) - cpu_before
     latencies = tuple(x for p in people for x in p.latencies)
-    return Load(label, len(latencies), elapsed, cpu, latencies,
-                sum(p.unanswered for p in people))
+    return Load(label, len(latencies), elapsed, cpu, latencies, sum(p.unanswered for p in people))
 
 
-async def open_loop(fake: BenchFake, bot: Bot, label: str, *, chats: int, rate: float,
-                    seconds: float, first_chat: int) -> Load:
+async def open_loop(
+    fake: BenchFake,
+    bot: Bot,
+    label: str,
+    *,
+    chats: int,
+    rate: float,
+    seconds: float,
+    first_chat: int,
+) -> Load:
     """Updates offered at ``rate`` per second, spread evenly over ``chats`` people on a fixed
     schedule. A person whose previous answer is still due waits for it (as a person would), so
     a slow bot lowers the offered rate: the run reports the rate it really reached."""
@@ -283,8 +309,7 @@ async def open_loop(fake: BenchFake, bot: Bot, label: str, *, chats: int, rate: 
     elapsed = monotonic() - began
     cpu = cpu_seconds(bot.pid) - cpu_before
     latencies = tuple(x for p in people for x in p.latencies)
-    return Load(label, len(latencies), elapsed, cpu, latencies,
-                sum(p.unanswered for p in people))
+    return Load(label, len(latencies), elapsed, cpu, latencies, sum(p.unanswered for p in people))
 
 
 def scratch_dir() -> tempfile.TemporaryDirectory[str]:

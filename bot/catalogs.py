@@ -42,8 +42,12 @@ from flows.languages import CODES
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = ("msg",)
 SOURCE_NOTE = f"{SOURCE_LANGUAGE}:"
-_NOTE_WRAP = TextWrapper(width=76, initial_indent=f"{SOURCE_NOTE} ",
-                         subsequent_indent=f"{SOURCE_NOTE} ", break_long_words=False)
+_NOTE_WRAP = TextWrapper(
+    width=76,
+    initial_indent=f"{SOURCE_NOTE} ",
+    subsequent_indent=f"{SOURCE_NOTE} ",
+    break_long_words=False,
+)
 # How `pybabel update` wraps the comments above a header; the same here, so both agree.
 _HEADER_WRAP = TextWrapper(width=76, subsequent_indent="# ", break_long_words=False)
 _HEADER_FIELDS = (
@@ -168,8 +172,16 @@ def render(catalog: Catalog, top: str, *, template: bool = False) -> str:
             ],
             user_comments=message.user_comments,
         )
-    write_po(body, clean, width=0, omit_header=True, sort_output=False, ignore_obsolete=True,
-             include_lineno=False, no_location=not template)
+    write_po(
+        body,
+        clean,
+        width=0,
+        omit_header=True,
+        sort_output=False,
+        ignore_obsolete=True,
+        include_lineno=False,
+        no_location=not template,
+    )
     entries = body.getvalue().decode("utf-8").strip("\n")
     return f"{top}\n\n{entries}\n" if entries else f"{top}\n"
 
@@ -190,7 +202,8 @@ def template_for(domain: str, source: Catalog, code_ids: Mapping[str, set[str]])
             continue
         # A plural entry shows its Dutch forms side by side: "{count} dag | {count} dagen".
         dutch = (
-            message.string if isinstance(message.string, str)
+            message.string
+            if isinstance(message.string, str)
             else " | ".join(str(form) for form in message.string or ())
         )
         notes = [c for c in message.auto_comments if not c.startswith(SOURCE_NOTE)]
@@ -208,8 +221,9 @@ def template_for(domain: str, source: Catalog, code_ids: Mapping[str, set[str]])
 
 def updated(current: Catalog, template: Catalog) -> Catalog:
     """``pybabel update`` of one domain: its template's ids only; no fuzzy guesses."""
-    current.update(template, no_fuzzy_matching=True, update_header_comment=False,
-                   update_creation_date=False)
+    current.update(
+        template, no_fuzzy_matching=True, update_header_comment=False, update_creation_date=False
+    )
     for message in current:
         # A new plural entry comes with the template's two forms; give it the language's count.
         forms = message.string
@@ -222,9 +236,7 @@ def updated(current: Catalog, template: Catalog) -> Catalog:
 
 def compile_problems(catalog: Catalog, path: Path) -> list[str]:
     problems = [
-        f"{path}: {message.id}: {error}"
-        for message, errors in catalog.check()
-        for error in errors
+        f"{path}: {message.id}: {error}" for message, errors in catalog.check() for error in errors
     ]
     try:
         write_mo(io.BytesIO(), catalog)
@@ -246,8 +258,13 @@ def languages(locales: Path) -> list[str]:
     return sorted(found | set(CODES))
 
 
-def run(locales: Path = DEFAULT_LOCALES_DIR, root: Path = ROOT, *, check_only: bool = False,
-        out: IO[str] = sys.stdout) -> int:
+def run(
+    locales: Path = DEFAULT_LOCALES_DIR,
+    root: Path = ROOT,
+    *,
+    check_only: bool = False,
+    out: IO[str] = sys.stdout,
+) -> int:
     """Extract, write templates, update, check. Returns the exit status."""
     problems: list[str] = []
     changed: list[Path] = []
@@ -270,24 +287,27 @@ def run(locales: Path = DEFAULT_LOCALES_DIR, root: Path = ROOT, *, check_only: b
                 if key in registry:
                     problems.append(f"{key}: in the domains {registry[key]} and {domain}")
                 registry[key] = domain
-        write(source_path, render(
-            source.catalog, header(domain, source.catalog, source.comments, template=False)
-        ))
+        write(
+            source_path,
+            render(source.catalog, header(domain, source.catalog, source.comments, template=False)),
+        )
         pot = template_for(domain, source.catalog, code_ids)
         pot_path = locales / f"{domain}.pot"
         pot_comments = read_file(pot_path, None).comments if pot_path.exists() else ()
-        write(pot_path, render(pot, header(domain, pot, pot_comments, template=True),
-                               template=True))
+        write(
+            pot_path, render(pot, header(domain, pot, pot_comments, template=True), template=True)
+        )
         for language in languages(locales):
             if language == SOURCE_LANGUAGE:
                 continue
             path = locales / language / "LC_MESSAGES" / f"{domain}.po"
-            current = read_file(path, language) if path.exists() else PoFile(
-                Catalog(locale=language, domain=domain), ()
+            current = (
+                read_file(path, language)
+                if path.exists()
+                else PoFile(Catalog(locale=language, domain=domain), ())
             )
             catalog = updated(current.catalog, pot)
-            write(path, render(catalog, header(domain, catalog, current.comments,
-                                               template=False)))
+            write(path, render(catalog, header(domain, catalog, current.comments, template=False)))
             problems += compile_problems(catalog, path)
             missing = sum(1 for m in catalog if m.id and not m.string)
             if missing:
@@ -318,8 +338,11 @@ def run(locales: Path = DEFAULT_LOCALES_DIR, root: Path = ROOT, *, check_only: b
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.catalogs", description=__doc__)
-    parser.add_argument("--check", action="store_true",
-                        help="change nothing; exit 1 when a template or catalog is out of date")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 when a template or catalog is out of date",
+    )
     parser.add_argument("--locales", type=Path, default=DEFAULT_LOCALES_DIR)
     args = parser.parse_args(argv)
     return run(args.locales, check_only=args.check)

@@ -112,8 +112,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         async def _user() -> int:
             await upgrade(settings.database_url)
-            return await run_user(args, settings, SystemClock(), sys.stdin, sys.stdout,
-                                  sys.stderr)
+            return await run_user(args, settings, SystemClock(), sys.stdin, sys.stdout, sys.stderr)
 
         return asyncio.run(_user())
     if command == "run":

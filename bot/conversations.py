@@ -6,9 +6,10 @@ gazetteer and directory behind the place check) are read here, in ``bot/``, and 
 
 from __future__ import annotations
 
+from bot.i18n import Translator
 from bot.intake_data import load_domain_lexicon
 from bot.routing.gazetteer import load_resolver
-from bot.routing.place_check import make_place_check
+from bot.routing.place_check import load_coverage, make_place_check
 from flows.engine import Flow
 from flows.hello import FLOW as HELLO_FLOW
 from flows.ids import FlowId
@@ -19,10 +20,13 @@ ENTRY = INTAKE
 NOTICE_VERSION = "2026-11"
 
 
-def build_flows() -> dict[FlowId, Flow]:
+def build_flows(translator: Translator | None = None) -> dict[FlowId, Flow]:
+    """The flows; with ``translator`` a typed button label counts as pressing the button."""
     intake = build_intake_flow(
         load_domain_lexicon(),
         notice_version=NOTICE_VERSION,
         place_check=make_place_check(load_resolver()),
+        coverage=load_coverage(),
+        say=translator.render if translator is not None else None,
     )
     return {intake.id: intake, HELLO_FLOW.id: HELLO_FLOW}

@@ -136,10 +136,23 @@ def available_languages(locales_dir: Path) -> tuple[str, ...]:
 class Translator:
     """Renders :class:`Msg` values; one instance serves every person."""
 
-    def __init__(self, catalogs: Mapping[str, Catalog], settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        catalogs: Mapping[str, Catalog],
+        settings: Settings | None = None,
+        *,
+        variant: str | None = None,
+    ) -> None:
         self._catalogs = dict(catalogs)
+        self._settings = settings
         self._setting_values = setting_values(settings or Settings())
         self._setting_texts: dict[str, dict[str, str]] = {}
+        self._variant = variant
+
+    def variant(self, channel: str) -> Translator:
+        """The same catalogs where ``<channel>.<id>``, when a catalog has it, replaces ``<id>``:
+        a channel's own wording (the web chat does not say that Telegram carries messages)."""
+        return Translator(self._catalogs, self._settings, variant=channel)
 
     @classmethod
     def from_dir(
@@ -156,29 +169,35 @@ class Translator:
 
     def lookup(self, message_id: str, language: str, count: int | None = None) -> str:
         """The text of ``message_id``; with a ``count``, the plural form of the language."""
+        candidates = (
+            (message_id,)
+            if self._variant is None
+            else (f"{self._variant}.{message_id}", message_id)
+        )
         for lang in (language, SOURCE_LANGUAGE):
             catalog = self._catalogs.get(lang)
             if catalog is not None:
-                text = catalog.plural(message_id, count) if count is not None else None
-                text = text or catalog.entries.get(message_id)
-                if text:
-                    return text
+                for candidate in candidates:
+                    text = catalog.plural(candidate, count) if count is not None else None
+                    text = text or catalog.entries.get(candidate)
+                    if text:
+                        return text
         return message_id
 
     def _settings_in(self, language: str) -> dict[str, str]:
         found = self._setting_texts.get(language)
         if found is None:
-            found = {name: self._render(value, language, {}) for name, value
-                     in self._setting_values.items()}
+            found = {
+                name: self._render(value, language, {})
+                for name, value in self._setting_values.items()
+            }
             self._setting_texts[language] = found
         return found
 
     def render(self, part: Part | Param, language: str) -> str:
         return self._render(part, language, None)
 
-    def _render(
-        self, part: Part | Param, language: str, settings: dict[str, str] | None
-    ) -> str:
+    def _render(self, part: Part | Param, language: str, settings: dict[str, str] | None) -> str:
         if isinstance(part, Verbatim):
             return part.text
         if isinstance(part, Msg):

@@ -1,18 +1,25 @@
-"""An input as a channel received it, before the conversation service sees it.
+"""An input as a channel received it, before the inbound pipeline (:mod:`bot.pipeline`) sees it.
 
-Rules: a channel hands every private input to its :data:`InboundRouter` first (the coach desk);
-when the router returns ``True`` the input was handled and the young person's conversation
-never sees it. The router gets ids and the text of the replied-to message, never channel
-objects, so it does not depend on Telegram.
+Rules: a channel turns what it received into one :class:`Inbound` and hands it to
+``Pipeline.handle``; everything else (screening, answering a button press, dedupe, routing) is
+the pipeline's. An ``Inbound`` carries ids, the input and a few channel callbacks, never channel
+objects, so nothing behind the pipeline depends on Telegram.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from flows.ids import PersonId
 from flows.inputs import Input
+
+Acknowledge = Callable[[], Awaitable[None]]
+"""Answers a button press on the channel (Telegram's ``answerCallbackQuery``)."""
+ReplyScope = Callable[[], AbstractAsyncContextManager[None]]
+"""Entered around the route stage: the channel's context for the replies to this input (in
+Telegram: the pressed message may be edited into the next question)."""
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,11 @@ class Inbound:
     """The text of the bot's message this one replies to (a coach answering a case message)."""
     edited: bool = False
     """An edit of an earlier message, not a new one."""
+    key: str | None = None
+    """The channel's id of this delivery (``telegram:<update_id>``): the same key is handled
+    once. ``None``: the channel does not redeliver (the web chat answers the request)."""
+    acknowledge: Acknowledge | None = None
+    replies: ReplyScope | None = None
 
 
 InboundRouter = Callable[[Inbound], Awaitable[bool]]

@@ -12,8 +12,16 @@ import logging
 import re
 
 TOKEN_SHAPE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
-NOISY = ("httpx", "httpcore", "apscheduler", "telegram.ext", "aiosqlite", "asyncio",
-         "sqlalchemy.engine", "alembic")
+NOISY = (
+    "httpx",
+    "httpcore",
+    "apscheduler",
+    "telegram.ext",
+    "aiosqlite",
+    "asyncio",
+    "sqlalchemy.engine",
+    "alembic",
+)
 
 
 class RedactTokens(logging.Filter):

@@ -11,9 +11,11 @@ Rules:
   (:mod:`flows.consent`), dependent reminders are cancelled and every
   :class:`storage.ports.PersonalData` part drops what depends on the category. When the open
   question is one that needs the consent, it is skipped, so it is not asked again.
-* ``/mijngegevens`` sends a short summary and a JSON file with everything every part holds, to
-  the person's own chat only (Telegram handlers accept private chats only; the web chat is
-  private by its cookie).
+* ``/mijngegevens`` sends, in the person's language, the summary card of their answers as text
+  (what they told, where it goes, their consents, who received or viewed it, what else is
+  kept), the same summary as a PDF (:mod:`bot.export_pdf`) and a JSON file with everything
+  every part holds for machines, to the person's own chat only (Telegram handlers accept
+  private chats only; the web chat is private by its cookie).
 * ``/wis`` asks first. Then every part erases the person in one transaction, an anonymous
   monthly count is the only trace, the channel forgets what it holds and the coach is told
   through :class:`CoachNotifier` (provided by the routing feature). Then the storage is
@@ -34,14 +36,17 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.conversations import NOTICE_VERSION
+from bot.export_pdf import summary_pdf
 from bot.i18n import SOURCE_LANGUAGE
 from bot.logs import describe
+from bot.plugins import Registry
 from bot.service import ConversationService, Keyboard, OutgoingMessage
 from flows.consent import CATEGORIES, ConsentCategory, depends_on, give, withdraw
 from flows.effects import Effect, RecordConsent
 from flows.engine import SKIP, SKIPPED
 from flows.ids import PersonId
 from flows.inputs import ButtonPressed, CommandReceived
+from flows.intake.flow import INTAKE, summary_rows
 from flows.session import JsonValue, Session
 from flows.text import Msg, Param, Verbatim, msg
 from storage.personal import iso
@@ -84,7 +89,8 @@ def button(action: str) -> str:
 
 @dataclass
 class PrivacyDesk:
-    """Installs the privacy handlers on a :class:`ConversationService` (:meth:`install`)."""
+    """The privacy feature (:mod:`bot.plugins`): consent records, ``/privacy``,
+    ``/mijngegevens``, ``/wis`` and the ``privacy=`` buttons."""
 
     service: ConversationService
     notifier: CoachNotifier = field(default_factory=SilentCoachNotifier)
@@ -92,13 +98,20 @@ class PrivacyDesk:
     notice_version: str = NOTICE_VERSION
     timezone: str = "Europe/Brussels"
 
+    name: str = "privacy"
+
+    def register(self, registry: Registry) -> None:
+        registry.on_effect(RecordConsent, in_transaction=self.record_consent)
+        registry.button(BUTTONS, self.on_button)
+        # The engine asks for these by name (ServiceRequest); answered after the commit.
+        requests = self.service.requests
+        requests["show_privacy"] = self.show_privacy
+        requests["export_data"] = self.export_data
+        requests["erase_data"] = self.ask_erase
+
     def install(self) -> None:
-        service = self.service
-        service.effect_hooks[RecordConsent] = self.record_consent
-        service.requests["show_privacy"] = self.show_privacy
-        service.requests["export_data"] = self.export_data
-        service.requests["erase_data"] = self.ask_erase
-        service.button_handlers[BUTTONS] = self.on_button
+        """Plug the privacy feature into its service."""
+        self.service.add(self)
 
     # --- rendering ------------------------------------------------------------------------
 
@@ -115,7 +128,7 @@ class PrivacyDesk:
     ) -> OutgoingMessage:
         text = "\n".join(self._render(part, language) for part in parts)
         rtl = self.service.translator.is_rtl(language)
-        return OutgoingMessage(text, buttons, prompt=prompt, rtl=rtl)
+        return OutgoingMessage(text, buttons, prompt=prompt, rtl=rtl, language=language)
 
     def _date(self, moment: datetime) -> str:
         return moment.astimezone(ZoneInfo(self.timezone)).strftime("%d-%m-%Y")
@@ -178,14 +191,20 @@ class PrivacyDesk:
         language = session.language
         async with self.service.storage.transaction() as tx:
             current = await tx.consents.current(session.person)
-        notice = self._message([msg("privacy.full")], language)
+        # In the person's channel's own words (the web chat does not speak of Telegram).
+        full = self.service.translator_for(session.person).render(msg("privacy.full"), language)
+        notice = OutgoingMessage(full, rtl=self.service.translator.is_rtl(language))
         return [notice, self._overview(current, language), *self.service.prompt_again(session)]
 
     def _overview(self, current: Mapping[str, ConsentRecord], language: str) -> OutgoingMessage:
         parts: list[Msg] = [msg("privacy.consents.title")]
         rows: list[tuple[tuple[str, str], ...]] = []
-        for category_id in self.categories:
+        for category_id, category in self.categories.items():
             record = current.get(category_id)
+            if category.legacy and record is None:
+                # The one consent for all sensitive domains from before: only for those who
+                # gave or refused it, so they can still withdraw or see it.
+                continue
             state: Msg
             if record is None:
                 state = msg("privacy.consent.state.none")
@@ -213,8 +232,9 @@ class PrivacyDesk:
         action, _, argument = event.value.partition("=")[2].partition(":")
         service = self.service
         if action == "export":
-            await service.handle(person, CommandReceived("mijngegevens", "", event.at),
-                                 language_hint=hint)
+            await service.handle(
+                person, CommandReceived("mijngegevens", "", event.at), language_hint=hint
+            )
         elif action == "erase" and argument == "":
             await service.handle(person, CommandReceived("wis", "", event.at), language_hint=hint)
         elif action == "erase" and argument == "yes":
@@ -254,16 +274,19 @@ class PrivacyDesk:
         async with service.person_lock(person):
             session = await self._change_consent_once(person, category, given, at, hint)
         language = session.language if session is not None else service.language_for(hint)
-        said = msg("privacy.consent.given" if given else "privacy.consent.withdrawn",
-                   category=self._label(category.id))
+        said = msg(
+            "privacy.consent.given" if given else "privacy.consent.withdrawn",
+            category=self._label(category.id),
+        )
         await service.deliver(person, [self._message([said], language)])
         log.info("consent changed person=%s category=%s", person, category.id)
         if session is None or session.step is None:
             return
         if not given and depends_on(session, category):
             # The open question needs the consent just withdrawn: move on as after a "no".
-            await service.handle(person, ButtonPressed(f"{session.step}={SKIP}", at),
-                                 language_hint=language)
+            await service.handle(
+                person, ButtonPressed(f"{session.step}={SKIP}", at), language_hint=language
+            )
             await self._drop_skipped(person, category)
             return
         await service.deliver(person, service.prompt_again(session))
@@ -276,13 +299,13 @@ class PrivacyDesk:
                 async with self.service.storage.transaction() as tx:
                     session = await tx.sessions.get(person)
                     language = (
-                        session.language if session is not None
-                        else self.service.language_for(hint)
+                        session.language if session is not None else self.service.language_for(hint)
                     )
                     shown = self._render(self._about(category.id), language)
                     await tx.consents.record(
-                        ConsentRecord(person, category.id, given, self.notice_version,
-                                      text_hash(shown), at)
+                        ConsentRecord(
+                            person, category.id, given, self.notice_version, text_hash(shown), at
+                        )
                     )
                     changed = None
                     if session is not None:
@@ -306,8 +329,11 @@ class PrivacyDesk:
                         session = await tx.sessions.get(person)
                         if session is None:
                             return
-                        left = [k for k in category.dependent_answers
-                                if session.answers.get(k) == SKIPPED]
+                        left = [
+                            k
+                            for k in category.dependent_answers
+                            if session.answers.get(k) == SKIPPED
+                        ]
                         if not left:
                             return
                         await tx.sessions.save(
@@ -340,27 +366,51 @@ class PrivacyDesk:
             "data": data,
         }
         content = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
-        filename = f"opstap-mijn-gegevens-{now.astimezone(ZoneInfo(self.timezone)):%Y-%m-%d}.json"
-        summary = self._message(self._summary(data, current), language)
+        stem = f"opstap-mijn-gegevens-{now.astimezone(ZoneInfo(self.timezone)):%Y-%m-%d}"
+        lines = self._summary(data, current, session)
+        summary = self._message(lines, language)
         await self.service.deliver(person, [summary])
+        rendered = [self._render(line, language) for line in lines]
+        pdf = summary_pdf(
+            rendered[0],
+            [row for text in rendered[1:] for row in text.split("\n")],
+            rtl=self.service.translator.is_rtl(language),
+            no_font_note=self._render(msg("privacy.export.pdf_note"), language),
+        )
+        pdf_caption = self._render(msg("privacy.export.pdf_caption"), language)
+        await self.service.deliver_document(person, f"{stem}.pdf", pdf, pdf_caption)
         caption = self._render(msg("privacy.export.caption"), language)
-        await self.service.deliver_document(person, filename, content, caption)
-        log.info("export sent person=%s parts=%d bytes=%d", person, len(data), len(content))
+        await self.service.deliver_document(person, f"{stem}.json", content, caption)
+        log.info(
+            "export sent person=%s parts=%d bytes=%d pdf=%d",
+            person,
+            len(data),
+            len(content),
+            len(pdf),
+        )
         return self.service.prompt_again(session)
 
     def _summary(
-        self, data: Mapping[str, JsonValue], current: Mapping[str, ConsentRecord]
+        self,
+        data: Mapping[str, JsonValue],
+        current: Mapping[str, ConsentRecord],
+        session: Session | None = None,
     ) -> list[Msg]:
         lines: list[Msg] = [msg("privacy.export.title")]
-        session = data.get("session")
-        answers = session.get("answers") if isinstance(session, dict) else None
-        count = (
-            sum(1 for v in answers.values() if v != SKIPPED) if isinstance(answers, dict) else 0
-        )
-        lines.append(msg("privacy.export.answers", count=count))
+        if session is not None and session.flow == INTAKE and session.history:
+            # Their answers as they saw them on the summary card, in their language.
+            lines.append(msg("intake.summary.title"))
+            lines.extend(summary_rows(session))
+        else:
+            stored = data.get("session")
+            answers = stored.get("answers") if isinstance(stored, dict) else None
+            count = (
+                sum(1 for v in answers.values() if v != SKIPPED) if isinstance(answers, dict) else 0
+            )
+            lines.append(msg("privacy.export.answers", count=count))
         for category_id, record in current.items():
-            state_id = "privacy.consent.state.given" if record.given else (
-                "privacy.consent.state.refused"
+            state_id = (
+                "privacy.consent.state.given" if record.given else ("privacy.consent.state.refused")
             )
             state = msg(state_id, date=self._date(record.at))
             lines.append(
@@ -369,7 +419,8 @@ class PrivacyDesk:
         reminders = data.get("reminders")
         pending = (
             sum(1 for r in reminders if isinstance(r, dict) and r.get("status") == "pending")
-            if isinstance(reminders, list) else 0
+            if isinstance(reminders, list)
+            else 0
         )
         lines.append(msg("privacy.export.reminders", count=pending))
         lines.extend(self._access_lines(data.get("data_access")))
@@ -450,4 +501,3 @@ class PrivacyDesk:
             except Exception as error:
                 log.error("telling the coach about an erasure failed error=%s", describe(error))
         await service.deliver(person, [self._message([msg("privacy.erase.done")], language)])
-

@@ -1,15 +1,13 @@
 """The composition root: builds every part from settings and runs them together.
 
-Rules: this is the only module that knows every concrete adapter. Start-up order is storage,
-service, HTTP, scheduler, Telegram. Telegram starts in the background: a Bot API that is down or
-rejects the token is tried again with back-off (:data:`TELEGRAM_RETRY`) while the web chat and
-the tick run, and only the error's type is logged (PTB's messages quote the token).
-Shutdown (Ctrl-C, SIGTERM) is graceful and bounded by :data:`STOP_WITHIN`: new HTTP requests get
-503, the tick finishes its sends in flight and gives back the reminders it still holds,
-Telegram works off the updates it has, then HTTP and storage close. Storage gets the keyring
-from the settings (encryption at rest); features register their
-:class:`storage.ports.PersonalData` parts on ``storage.personal_data_parts`` here. The
-retention purge runs daily at 03:30 local time.
+Rules: this is the only module that knows every concrete adapter. The features (coach side,
+appointments, privacy, safety net; :mod:`bot.plugins`) are composed from one list, in the order
+their hooks run; everything they add (hooks, buttons, routers, reminder handlers and holds,
+jobs, personal-data parts) reaches the service, the pipeline, the tick and the scheduler
+through the registry, never by hand here. Start-up order is storage, service, features, HTTP,
+scheduler, Telegram; shutdown is the reverse, bounded so Ctrl-C or SIGTERM stop the process in
+time. Storage gets the keyring from the settings (encryption at rest). The retention purge
+runs daily at 03:30 local time.
 """
 
 from __future__ import annotations
@@ -26,15 +24,16 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.appointments.wiring import install_appointments
+from bot.appointments.wiring import appointment_side
 from bot.clock import SystemClock
-from bot.coach.wiring import install_coach_side
+from bot.coach.wiring import coach_side
 from bot.conversations import ENTRY, build_flows
 from bot.i18n import DEFAULT_LOCALES_DIR, Translator
 from bot.logs import describe
+from bot.plugins import Feature, Job
 from bot.privacy import PrivacyDesk
 from bot.retention import policy_from, purge
-from bot.safety.alerts import CaseOnDuty, FallbackOnDuty, SafetyNet, safety_buttons_first
+from bot.safety.alerts import CaseOnDuty, FallbackOnDuty, SafetyNet
 from bot.safety.helplines import load_helplines
 from bot.safety.lexicon import load_screener
 from bot.safety.responder import HelpLineResponder
@@ -46,7 +45,6 @@ from bot.web.channel import WebChannel
 from bot.web.limits import GuardedAppRunner, install_limits
 from flows.ids import PersonId
 from flows.safety.helplines import HelpLines
-from storage.safety import SafetyEventPart
 from storage.sql import open_storage
 
 log = logging.getLogger(__name__)
@@ -104,6 +102,15 @@ class Runtime:
             misfire_grace_time=6 * 3600,
             id="retention-purge",
         )
+        for job in self.service.registry.jobs:
+            scheduler.add_job(
+                self._job(job.run, job.name),
+                job.trigger,
+                max_instances=1,
+                coalesce=True,
+                id=job.name,
+                **job.options,
+            )
         scheduler.start()
         self._scheduler = scheduler
         if self.telegram is not None:
@@ -125,7 +132,9 @@ class Runtime:
                 # The type only: PTB's messages and tracebacks quote the token.
                 log.error(
                     "telegram start failed error=%s attempt=%d retry_in=%.0fs",
-                    type(error).__name__, attempt, wait,
+                    type(error).__name__,
+                    attempt,
+                    wait,
                 )
                 await self.telegram.reset()
                 try:
@@ -148,6 +157,16 @@ class Runtime:
             raise web.HTTPServiceUnavailable(headers={"Retry-After": "5"})
         return await handler(request)
 
+    @staticmethod
+    def _job(run: Job, name: str) -> Job:
+        async def guarded() -> None:
+            try:
+                await run()
+            except Exception as error:
+                log.error("job failed job=%s error=%s", name, describe(error))
+
+        return guarded
+
     async def _tick(self) -> None:
         try:
             await self.tick.run_once()
@@ -156,9 +175,7 @@ class Runtime:
 
     async def _retention(self) -> None:
         try:
-            await purge(
-                self.service.storage, self.service.clock.now(), policy_from(self.settings)
-            )
+            await purge(self.service.storage, self.service.clock.now(), policy_from(self.settings))
         except Exception as error:
             log.error("retention failed error=%s", describe(error))
 
@@ -218,14 +235,16 @@ async def build_runtime(
     locales_dir: Path = DEFAULT_LOCALES_DIR,
 ) -> Runtime:
     clock = clock or SystemClock()
-    storage = await open_storage(settings.database_url, settings.keyring)
+    # Bookkeeping timestamps come from the same clock as every decision.
+    storage = await open_storage(settings.database_url, settings.keyring, now=clock.now)
     if settings.keyring is None:
         log.warning("encryption at rest is off: OPSTAP_SECRET_KEY is not set")
     warn_about_safety_setup(settings, load_helplines())
     translator = Translator.from_dir(locales_dir, settings)
-    web_channel = WebChannel()
+    # The web channel stores its transcript (and registers its personal-data part).
+    web_channel = WebChannel(storage, clock=clock)
     channels: dict[str, Channel] = {"web": web_channel}
-    flows = build_flows()
+    flows = build_flows(translator)
     # Safety first: every text is screened and a flag gets the help lines at once.
     responder = HelpLineResponder(translator, load_helplines())
     service = ConversationService(
@@ -238,26 +257,39 @@ async def build_runtime(
         screener=load_screener(),
         crisis=responder,
     )
-    coach_side = install_coach_side(service, settings)
-    # After the coach side: its follow-up planning runs behind the handoff's SubmitIntake hook.
-    appointments = install_appointments(
-        service, settings, directory=coach_side.handoff.directory,
-        holidays=coach_side.handoff.holidays,
+    coach = coach_side(service, settings)
+    appointments = appointment_side(
+        service,
+        settings,
+        directory=coach.handoff.directory,
+        holidays=coach.handoff.holidays,
+        coach_desk=coach.desk,
     )
-    coach_side.desk.extensions.append(appointments.desk)
-    appointments.context.sender = coach_side.handoff.send
-    PrivacyDesk(service, notifier=coach_side.relay, timezone=settings.timezone).install()
+    # Coach messages of the appointments go through the coach side (so /wis can remove them).
+    appointments.context.sender = coach.handoff.send
     safety_chat = (
         None if settings.safety_chat_id is None else PersonId(f"tg:{settings.safety_chat_id}")
     )
-    safety = SafetyNet(
-        service,
-        responder,
-        CaseOnDuty(storage, FallbackOnDuty(safety_chat)),
-        ack_minutes=settings.safety_ack_minutes,
-    )
-    safety.install()
-    storage.personal_data_parts.append(SafetyEventPart())
+    features: list[Feature] = [
+        coach,
+        # After the coach side: its follow-up planning needs the case the handoff made in the
+        # same transaction (hooks of one effect run in this order).
+        appointments,
+        PrivacyDesk(service, notifier=coach.relay, timezone=settings.timezone),
+        SafetyNet(
+            service,
+            responder,
+            CaseOnDuty(storage, FallbackOnDuty(safety_chat)),
+            ack_minutes=settings.safety_ack_minutes,
+        ),
+    ]
+    for feature in features:
+        service.add(feature)
+    for start in service.registry.on_start:
+        try:
+            await start()
+        except Exception as error:
+            log.error("feature start-up failed error=%s", describe(error))
     http = web.Application(client_max_size=MAX_BODY)
     http[SERVICE_KEY] = service
     http[CHANNEL_KEY] = web_channel
@@ -268,8 +300,14 @@ async def build_runtime(
     install_limits(http)
     from bot.team.wiring import install_team
 
-    install_team(http, settings, service, handoff=coach_side.handoff, relay=coach_side.relay,
-                 booking=appointments.booking)
+    install_team(
+        http,
+        settings,
+        service,
+        handoff=coach.handoff,
+        relay=coach.relay,
+        booking=appointments.booking,
+    )
     telegram = None
     if settings.telegram_token is not None:
         from bot.telegram.app import WEBHOOK_PATH, TelegramFrontDoor
@@ -277,23 +315,23 @@ async def build_runtime(
         async def blocked_chat(chat_id: int) -> None:
             # A young person's chat: their reminders stop; a coach's: their offers move on.
             await appointments.reachability.blocked_chat(chat_id)
-            await coach_side.handoff.blocked_chat(chat_id)
+            await coach.handoff.blocked_chat(chat_id)
 
         front = TelegramFrontDoor(
             token=settings.telegram_token,
             api_url=settings.telegram_api_url,
             service=service,
             clock=clock,
-            webhook_url=f"{settings.public_url}{WEBHOOK_PATH}" if settings.webhook_enabled
+            webhook_url=f"{settings.public_url}{WEBHOOK_PATH}"
+            if settings.webhook_enabled
             else None,
             webhook_secret=settings.webhook_secret,
-            coach_router=safety_buttons_first(coach_side.desk.route),
             on_blocked=blocked_chat,
             on_unblocked=appointments.reachability.unblocked_chat,
         )
         channels["tg"] = front.channel
         # Cards and relay messages in coach chats are remembered by id (edit, delete on /wis).
-        coach_side.handoff.chats = front.channel
+        coach.handoff.chats = front.channel
         if settings.webhook_enabled:
             front.add_routes(http)
         telegram = front
@@ -304,8 +342,8 @@ async def build_runtime(
         timezone=settings.timezone,
         quiet_start=settings.quiet_start,
         quiet_end=settings.quiet_end,
-        handlers=(safety.on_reminder, coach_side.handoff.on_reminder, *appointments.handlers),
-        holds=(safety.hold,),
+        handlers=tuple(service.registry.reminder_handlers),
+        holds=tuple(service.registry.reminder_holds),
     )
     return Runtime(settings, service, web_channel, tick, http, telegram)
 
@@ -322,8 +360,7 @@ async def serve(settings: Settings) -> None:
         mode = "webhook" if settings.webhook_enabled else "long polling"
     # One line that says where to go; nothing secret in it.
     print(
-        f"Opstap is running: web chat at {settings.web_url} (Telegram: {mode}). "
-        "Stop with Ctrl-C.",
+        f"Opstap is running: web chat at {settings.web_url} (Telegram: {mode}). Stop with Ctrl-C.",
         file=sys.stderr,
         flush=True,
     )

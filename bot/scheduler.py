@@ -114,7 +114,10 @@ class ReminderTick:
                 now = self.clock.now()
                 async with self.storage.transaction() as tx:
                     due = await tx.reminders.claim_due(
-                        now, worker=self.worker, limit=self.batch, lease=self.lease,
+                        now,
+                        worker=self.worker,
+                        limit=self.batch,
+                        lease=self.lease,
                         prefixes=self.prefixes,
                     )
                 if not due:
@@ -194,7 +197,7 @@ class ReminderTick:
                 if reminder.attempts >= MAX_ATTEMPTS:
                     await tx.reminders.mark_failed(reminder.id, type(error).__name__)
                 else:
-                    backoff = timedelta(seconds=30 * 2 ** reminder.attempts)
+                    backoff = timedelta(seconds=30 * 2**reminder.attempts)
                     await tx.reminders.release(
                         reminder.id, retry_at=now + backoff, error_code=type(error).__name__
                     )

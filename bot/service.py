@@ -1,36 +1,42 @@
-"""The conversation service: one input for one person, start to finish.
+"""The conversation service: the engine's side of the inbound pipeline (:mod:`bot.pipeline`).
 
 Rules:
 
-* Safety first. Text (captions, command arguments) is screened before anything else, and a
-  flagged text gets the crisis response *before* the database is touched, so it goes out even
-  when storage fails; ``/hulp`` and the help button get the same response the same way.
-* One person at a time. Inputs of one person are serialised by a per-person lock (and, across
-  processes, by the session version: a conflict reloads and runs the engine again). Different
-  people run in parallel.
-* Load, run engine, save, apply effects. Reminder effects are written in the same transaction
-  as the session; messages are sent after the commit, so a crash never sends a message for a
-  state that was not saved.
+* Every input goes through the pipeline (``handle`` hands it there): screening, the button's
+  answer, dedupe and routing are the pipeline's; this module runs the engine for one input of
+  one person, renders, and delivers.
+* One person at a time. Inputs of one person are serialised by the pipeline's per-person turn
+  (:class:`bot.pipeline.KeyedLocks`; :meth:`ConversationService.person_lock` is the same lock)
+  and, across processes, by the session version: a conflict reloads and runs the engine again.
+  Different people run in parallel.
+* Load, run engine, save, apply effects (:meth:`ConversationService.step`) inside the input's
+  transaction; messages are rendered and sent after the commit
+  (:meth:`ConversationService.finish`), so a crash never sends a message for a state that was
+  not saved.
 * A failure never leaves the person without a next step: they get ``channel.error``.
 * Logs carry person ids and effect names, never text.
-* Buttons the service answers itself (the way back after the crisis response, the privacy
-  buttons) are found by the part before ``=`` in :attr:`ConversationService.button_handlers`
-  and handled before the engine. A flow must not use those prefixes as step ids.
+* Features plug in through :attr:`ConversationService.registry` (:mod:`bot.plugins`): effect
+  hooks (several per effect type, in registration order; the in-transaction phase's value goes
+  to the after-commit phase), service-level buttons and commands (handled before the engine,
+  by the part of a button's value before ``=``; a flow must not use those prefixes as step
+  ids), after-flow hooks.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.delivery import NoChannel, delivery_is_strict
 from bot.i18n import Translator
+from bot.inbound import Inbound
 from bot.logs import describe
+from bot.pipeline import HELP_COMMANDS, FlowDone, HookValues, KeyedLocks, Pipeline, Routed
+from bot.plugins import AfterFlow, ButtonHandler, CommandHandler, EffectHook, Feature, Registry
 from flows.effects import (
     CancelReminders,
     Discard,
@@ -53,7 +59,6 @@ from flows.inputs import (
     ReminderDue,
     TextReceived,
 )
-from flows.safety.help_words import asks_for_help
 from flows.session import Session
 from flows.text import msg
 from storage.ports import Storage, Transaction, VersionConflict
@@ -64,9 +69,14 @@ Keyboard = tuple[tuple[tuple[str, str], ...], ...]
 # The button under the crisis response that brings the current question back.
 SAFETY_BUTTONS = "safety"
 RESUME_AFTER_CRISIS = f"{SAFETY_BUTTONS}=continue"
-# Commands that get the crisis response in every state, before the database is touched.
-HELP_COMMANDS = frozenset({"hulp", "help"})
-CRISIS_LOOKUP_SECONDS = 1.0
+__all__ = [
+    "HELP_COMMANDS",
+    "AfterFlow",
+    "ButtonHandler",
+    "FlowDone",
+    "KeyedLocks",
+    "Routed",
+]
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,9 @@ class OutgoingMessage:
     # For the team (a coach's or the safety chat), not a young person: channels add nothing
     # meant for young people, such as the persistent help button.
     team: bool = False
+    # The language the text is in (None: not known here); a channel shows what it adds itself,
+    # such as the persistent help button and its hint, in the same language.
+    language: str | None = None
 
 
 class Channel(Protocol):
@@ -116,6 +129,7 @@ class Screening(Protocol):
     @property
     def category(self) -> str | None: ...
 
+
 class Screener(Protocol):
     def screen(self, text: str) -> Screening: ...
 
@@ -123,8 +137,9 @@ class Screener(Protocol):
 class CrisisResponder(Protocol):
     """Builds the crisis response and raises the alert (the safety net plugs in here)."""
 
-    def messages(self, category: str | None, now: datetime, language: str) -> list[OutgoingMessage]:
-        ...
+    def messages(
+        self, category: str | None, now: datetime, language: str
+    ) -> list[OutgoingMessage]: ...
 
     async def raise_alert(
         self, person: PersonId, category: str | None, now: datetime, language: str
@@ -134,40 +149,7 @@ class CrisisResponder(Protocol):
         ...
 
 
-EffectHook = Callable[[Transaction, Session, Effect, datetime], Awaitable[None]]
 AfterCommitHook = Callable[[Session, Effect, datetime], Awaitable[list[OutgoingMessage]]]
-ButtonHandler = Callable[[PersonId, ButtonPressed, str], Awaitable[None]]
-"""A service-level button: (person, the pressed button, language hint). It sends its own
-messages and takes :meth:`ConversationService.person_lock` itself when it changes data."""
-AfterFlow = Callable[[Session, Input], Awaitable[list[OutgoingMessage] | None]]
-"""Tried in order for a text, button or media input of a person whose flow is done (``step``
-is ``None``), after the safety screening and under the person's lock: the first hook that
-returns a list (possibly empty) has handled the input and the list is delivered; ``None``
-passes the input on, in the end to the engine (the coach relay plugs in here)."""
-
-
-class KeyedLocks:
-    """One asyncio lock per key, dropped when nobody holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-    def __len__(self) -> int:
-        return len(self._locks)
 
 
 @dataclass
@@ -180,98 +162,58 @@ class ConversationService:
     clock: Clock
     screener: Screener | None = None
     crisis: CrisisResponder | None = None
-    # Effects handled inside the transaction (consents, handoff rows, ...), by effect type.
-    effect_hooks: dict[type, EffectHook] = field(default_factory=dict)
     # Effects that produce messages after the commit (privacy export, ...), by request name.
     requests: dict[str, AfterCommitHook] = field(default_factory=dict)
-    # Buttons answered before the engine, by the part of the value before "=".
-    button_handlers: dict[str, ButtonHandler] = field(default_factory=dict)
-    # Effects answered after the commit, by effect type (the handoff after SubmitIntake); their
-    # messages follow the flow's own messages of the same input.
-    after_commit: dict[type, AfterCommitHook] = field(default_factory=dict)
-    # Inputs after the flow is done, before the engine (see AfterFlow).
-    after_flow: list[AfterFlow] = field(default_factory=list)
+    # What the features registered (bot/plugins.py): effect hooks, buttons, commands, ...
+    registry: Registry = field(init=False)
     _locks: KeyedLocks = field(default_factory=KeyedLocks)
+    pipeline: Pipeline = field(init=False)
 
     def __post_init__(self) -> None:
-        self.button_handlers.setdefault(SAFETY_BUTTONS, self._safety_button)
+        # Personal-data parts a feature registers go straight into the storage's list.
+        self.registry = Registry(parts=self.storage.personal_data_parts)
+        self.pipeline = Pipeline(self)
+
+    def add(self, feature: Feature) -> None:
+        """Plug a feature in (see :mod:`bot.plugins`)."""
+        self.registry.add(feature)
+
+    @property
+    def button_handlers(self) -> dict[str, ButtonHandler]:
+        """Service-level buttons by prefix (the registry's; a feature registers through
+        ``registry.button``, which refuses a prefix taken twice)."""
+        return self.registry.buttons
+
+    @property
+    def after_flow(self) -> list[AfterFlow]:
+        return self.registry.after_flow
+
+    def button_handler(self, prefix: str) -> ButtonHandler | None:
+        """The handler of a service-level button; ``safety=`` falls back to bringing the
+        question back (the safety net, when plugged in, takes the whole prefix)."""
+        found = self.registry.buttons.get(prefix)
+        if found is None and prefix == SAFETY_BUTTONS:
+            return self._safety_button
+        return found
+
+    @property
+    def locks(self) -> KeyedLocks:
+        return self._locks
 
     # --- entry point ----------------------------------------------------------------------
 
     async def handle(
         self, person: PersonId, event: Input, *, language_hint: str | None = None
     ) -> None:
-        """Process one input. Never raises for a person's input: failures become a kind
-        message and a log line with the person id."""
-        language = self._language_hint(language_hint)
-        if isinstance(event, ButtonPressed):
-            handler = self.button_handlers.get(event.value.partition("=")[0])
-            if handler is not None:
-                await self._service_button(handler, person, event, language)
-                return
-        if isinstance(event, CommandReceived) and event.name in HELP_COMMANDS:
-            # /hulp gets the crisis response before the database is touched, like the help
-            # button: it must work when storage is down too.
-            await self.crisis_help(person, language_hint=language_hint)
-            return
-        crisis_sent = await self._screen(person, event, language)
-        if crisis_sent:
-            # Help, not the next question: the flagged text is not taken as an answer. The
-            # crisis response itself offers the way back to the questions.
-            return
-        try:
-            async with self._locks.hold(person):
-                handled = await self._after_flow(person, event)
-                if handled is not None:
-                    outgoing = handled
-                else:
-                    outgoing, language = await self._run(person, event, language, crisis_sent)
-        except Exception as error:
-            log.error("input failed person=%s input=%s error=%s", person,
-                      type(event).__name__, describe(error))
-            await self._deliver(person, [self._error_message(language)])
-            return
-        await self._deliver(person, outgoing)
+        """Process one input through the inbound pipeline (:mod:`bot.pipeline`). Never raises
+        for a person's input: failures become a kind message and a log line with the person
+        id."""
+        await self.pipeline.handle(Inbound(person, event, language_hint))
 
     # --- safety ---------------------------------------------------------------------------
 
-    async def _screen(self, person: PersonId, event: Input, language: str) -> bool:
-        if isinstance(event, TextReceived) and asks_for_help(event.text):
-            # "help", "hulp", "sos" typed in any state open help; never an answer.
-            log.info("typed help person=%s", person)
-            await self._send_crisis(person, None, language)
-            return True
-        text = None
-        if isinstance(event, TextReceived):
-            text = event.text
-        elif isinstance(event, MediaReceived):
-            text = event.caption
-        elif isinstance(event, CommandReceived):
-            # "/stop ik wil dood": what follows a command is text a person wrote, too.
-            text = event.args or None
-        if text is None or self.screener is None:
-            return False
-        result = self.screener.screen(text)
-        if not result.flagged:
-            return False
-        # "crisis" (help at once) or "check" (ask one direct question first); a screener
-        # without tiers only knows crisis.
-        tier = getattr(result, "tier", "crisis")
-        log.warning("safety screen flagged person=%s category=%s tier=%s", person,
-                    result.category, tier)
-        ask = getattr(self.crisis, "check_question", None)
-        if tier == "check" and ask is not None and result.category is not None:
-            # An indirect signal: one direct question first (bot/safety/alerts.py answers it).
-            await self._deliver(person, [ask(result.category, language)])
-            return True
-        await self._send_crisis(person, result.category, language)
-        return True
-
     async def send_crisis(self, person: PersonId, category: str | None, language: str) -> None:
-        """The crisis reply, then the alert (the safety net's answer to the check question)."""
-        await self._send_crisis(person, category, language)
-
-    async def _send_crisis(self, person: PersonId, category: str | None, language: str) -> None:
+        """The crisis reply, then the alert (the pipeline's screen stage calls this)."""
         now = self.clock.now()
         messages = self._crisis_messages(category, now, language)
         # The crisis reply goes out first, whatever happens to the database afterwards; the
@@ -283,8 +225,7 @@ class ConversationService:
                 try:
                     await self.crisis.raise_alert(person, category, now, language)
                 except Exception as error:
-                    log.error("safety alert failed person=%s error=%s", person,
-                              describe(error))
+                    log.error("safety alert failed person=%s error=%s", person, describe(error))
 
     def _crisis_messages(
         self, category: str | None, now: datetime, language: str
@@ -296,27 +237,46 @@ class ConversationService:
         return [
             OutgoingMessage(
                 text,
-                ((( button, RESUME_AFTER_CRISIS),),),
+                (((button, RESUME_AFTER_CRISIS),),),
                 rtl=self.translator.is_rtl(language),
                 crisis=True,
             )
         ]
 
-    async def _service_button(
+    async def service_button(
         self, handler: ButtonHandler, person: PersonId, event: ButtonPressed, language: str
     ) -> None:
         try:
             await handler(person, event, language)
         except Exception as error:
-            log.error("service button failed person=%s button=%s error=%s", person,
-                      event.value.partition("=")[0], describe(error))
-            await self._deliver(person, [self._error_message(language)])
+            log.error(
+                "service button failed person=%s button=%s error=%s",
+                person,
+                event.value.partition("=")[0],
+                describe(error),
+            )
+            await self._deliver(person, [self.error_message(language)])
+
+    async def service_command(
+        self, handler: CommandHandler, person: PersonId, event: CommandReceived, language: str
+    ) -> None:
+        try:
+            await handler(person, event, language)
+        except Exception as error:
+            log.error(
+                "service command failed person=%s command=%s error=%s",
+                person,
+                event.name,
+                describe(error),
+            )
+            await self._deliver(person, [self.error_message(language)])
 
     async def _safety_button(self, person: PersonId, event: ButtonPressed, language: str) -> None:
         # Only "continue" exists; any other safety button also brings the question back.
-        await self._resume_after_crisis(person)
+        await self.resume_after_crisis(person)
 
-    async def _resume_after_crisis(self, person: PersonId) -> None:
+    async def resume_after_crisis(self, person: PersonId) -> None:
+        """The way back after the crisis response: the open question, or the welcome."""
         async with self.storage.transaction() as tx:
             session = await tx.sessions.get(person)
         if session is None or session.step is None:
@@ -327,64 +287,90 @@ class ConversationService:
 
     # --- the transaction ------------------------------------------------------------------
 
-    async def _run(
-        self, person: PersonId, event: Input, language: str, crisis_sent: bool
-    ) -> tuple[list[OutgoingMessage], str]:
+    async def run(self, person: PersonId, event: Input, language: str) -> Routed:
+        """The engine in a transaction of its own (after a router or an after-flow hook let
+        the input pass)."""
         for attempt in range(3):
             try:
-                return await self._run_once(person, event, language, crisis_sent)
+                async with self.storage.transaction() as tx:
+                    routed = await self.step(tx, person, event, language, after_flow=False)
+                assert isinstance(routed, Routed)
+                return routed
             except VersionConflict:
-                # Another process handled an input of this person meanwhile: run again on
-                # the newer session.
                 log.info("version conflict person=%s attempt=%d", person, attempt + 1)
         raise RuntimeError("version conflict persisted")
 
-    async def _run_once(
-        self, person: PersonId, event: Input, language: str, crisis_sent: bool
-    ) -> tuple[list[OutgoingMessage], str]:
-        after: list[tuple[Session, Effect]] = []
-        async with self.storage.transaction() as tx:
-            session = await tx.sessions.get(person)
-            transition = self._transition(person, session, event, language)
-            new = transition.session
-            discard = any(isinstance(e, Discard) for e in transition.effects)
-            if discard:
-                if session is not None:
-                    await tx.sessions.delete(person)
-                # Only the intake's own reminders go: a safety escalation of someone who is
-                # not our target group (under 18) must still reach a person.
-                await tx.reminders.cancel(person, NUDGE_KEY)
-            else:
-                await tx.sessions.save(
-                    new, expected_version=session.version if session is not None else None
-                )
-            now = self.clock.now()
-            for effect in transition.effects:
-                if isinstance(effect, ScheduleReminder) and not discard:
-                    await tx.reminders.schedule(person, effect.key, effect.due_at, new.version)
-                elif isinstance(effect, CancelReminders):
-                    await tx.reminders.cancel(person, effect.prefix)
-                elif type(effect) in self.effect_hooks:
-                    await self.effect_hooks[type(effect)](tx, new, effect, now)
-                after.append((new, effect))
-        language = transition.session.language
+    async def step(
+        self,
+        tx: Transaction,
+        person: PersonId,
+        event: Input,
+        language: str,
+        *,
+        after_flow: bool,
+    ) -> Routed | FlowDone:
+        """Inside the input's transaction: load the session, run the engine, save, and apply
+        the in-transaction effects. With ``after_flow``, a text, button or media input of a
+        person whose flow is done is returned as :class:`FlowDone` for the after-flow hooks."""
+        session = await tx.sessions.get(person)
+        if (
+            after_flow
+            and self.after_flow
+            and session is not None
+            and session.step is None
+            and isinstance(event, TextReceived | ButtonPressed | MediaReceived)
+        ):
+            return FlowDone(session)
+        transition = self._transition(person, session, event, language)
+        new = transition.session
+        discard = any(isinstance(e, Discard) for e in transition.effects)
+        if discard:
+            if session is not None:
+                await tx.sessions.delete(person)
+            # Only the intake's own reminders go: a safety escalation of someone who is
+            # not our target group (under 18) must still reach a person.
+            await tx.reminders.cancel(person, NUDGE_KEY)
+        else:
+            await tx.sessions.save(
+                new, expected_version=session.version if session is not None else None
+            )
+        now = self.clock.now()
+        after: list[tuple[Session, Effect, HookValues]] = []
+        for effect in transition.effects:
+            if isinstance(effect, ScheduleReminder) and not discard:
+                await tx.reminders.schedule(person, effect.key, effect.due_at, new.version)
+            elif isinstance(effect, CancelReminders):
+                await tx.reminders.cancel(person, effect.prefix)
+            values: list[tuple[EffectHook[Any], Any]] = []
+            for hook in self.registry.hooks_for(effect):
+                # In registration order; each hook's value goes to its own after-commit phase.
+                value = None
+                if hook.in_transaction is not None:
+                    value = await hook.in_transaction(tx, new, effect, now)
+                values.append((hook, value))
+            after.append((new, effect, tuple(values)))
+        return Routed(person, new, tuple(after), discard)
+
+    async def finish(self, routed: Routed) -> list[OutgoingMessage]:
+        """After the commit: the messages of the effects, then those of the after-commit hooks."""
+        if routed.discard:
+            self.pipeline.languages.forget(routed.person)
+        else:
+            self.pipeline.languages.remember(routed.person, routed.session.language)
         outgoing: list[OutgoingMessage] = []
         later: list[OutgoingMessage] = []
-        for session_after, effect in after:
-            outgoing.extend(await self._after_commit(session_after, effect, crisis_sent))
-            hook = self.after_commit.get(type(effect))
-            if hook is not None:
-                later.extend(await hook(session_after, effect, self.clock.now()))
-        return [*outgoing, *later], language
+        for session_after, effect, values in routed.after:
+            outgoing.extend(await self._after_commit(session_after, effect))
+            for hook, value in values:
+                if hook.after_commit is not None:
+                    later.extend(
+                        await hook.after_commit(session_after, effect, value, self.clock.now())
+                    )
+        return [*outgoing, *later]
 
-    async def _after_flow(self, person: PersonId, event: Input) -> list[OutgoingMessage] | None:
-        if not self.after_flow or not isinstance(event, TextReceived | ButtonPressed
-                                                 | MediaReceived):
-            return None
-        async with self.storage.transaction() as tx:
-            session = await tx.sessions.get(person)
-        if session is None or session.step is not None:
-            return None
+    async def run_after_flow(self, session: Session, event: Input) -> list[OutgoingMessage] | None:
+        """The after-flow hooks in order; the first that returns a list handled the input."""
+        self.pipeline.languages.remember(session.person, session.language)
         for hook in self.after_flow:
             handled = await hook(session, event)
             if handled is not None:
@@ -411,21 +397,20 @@ class ConversationService:
         flow = self.flows[session.flow]
         return resume(flow, session, event)
 
-    async def _after_commit(
-        self, session: Session, effect: Effect, crisis_sent: bool
-    ) -> list[OutgoingMessage]:
+    async def _after_commit(self, session: Session, effect: Effect) -> list[OutgoingMessage]:
         language = session.language
         rtl = self.translator.is_rtl(language)
+        translator = self.translator_for(session.person)
         if isinstance(effect, SendMessage):
-            text = self.translator.render_parts(effect.parts, language)
+            text = translator.render_parts(effect.parts, language)
             buttons = tuple(
-                tuple((self.translator.render(b.label, language), b.value) for b in row)
+                tuple((translator.render(b.label, language), b.value) for b in row)
                 for row in effect.buttons
             )
-            return [OutgoingMessage(text, buttons, prompt=effect.prompt, rtl=rtl)]
+            return [
+                OutgoingMessage(text, buttons, prompt=effect.prompt, rtl=rtl, language=language)
+            ]
         if isinstance(effect, SendCrisisHelp):
-            if crisis_sent:
-                return []
             person = session.person
             now = self.clock.now()
             messages = self._crisis_messages(effect.category, now, language)
@@ -445,29 +430,48 @@ class ConversationService:
             if hook is not None:
                 return await hook(session, effect, self.clock.now())
             if effect.name == "show_privacy":
-                text = self.translator.render(msg("privacy.full"), language)
-                return [OutgoingMessage(text, rtl=rtl), *self.prompt_again(session)]
+                text = translator.render(msg("privacy.full"), language)
+                return [
+                    OutgoingMessage(text, rtl=rtl, language=language),
+                    *self.prompt_again(session),
+                ]
             text = self.translator.render(msg("engine.not_yet"), language)
-            return [OutgoingMessage(text, rtl=rtl), *self.prompt_again(session)]
+            return [
+                OutgoingMessage(text, rtl=rtl, language=language),
+                *self.prompt_again(session),
+            ]
         if isinstance(effect, RecordConsent | SubmitIntake | Discard):
             return []
         return []
 
+    def translator_for(self, person: PersonId) -> Translator:
+        """The translator for the person's channel: a channel may word some texts its own way
+        (its ``text_variant``: the web chat never says that Telegram carries the messages)."""
+        variant = getattr(self._channel(person), "text_variant", None)
+        return self.translator.variant(variant) if isinstance(variant, str) else self.translator
+
     def prompt_again(self, session: Session) -> list[OutgoingMessage]:
         """The current question, rendered: so a side trip never leaves the person stuck."""
         flow = self.flows[session.flow]
+        translator = self.translator_for(session.person)
         out: list[OutgoingMessage] = []
         for effect in current_prompt(flow, session):
             if isinstance(effect, SendMessage):
-                text = self.translator.render_parts(effect.parts, session.language)
+                text = translator.render_parts(effect.parts, session.language)
                 buttons = tuple(
-                    tuple(
-                        (self.translator.render(b.label, session.language), b.value) for b in row
-                    )
+                    tuple((translator.render(b.label, session.language), b.value) for b in row)
                     for row in effect.buttons
                 )
                 rtl = self.translator.is_rtl(session.language)
-                out.append(OutgoingMessage(text, buttons, prompt=effect.prompt, rtl=rtl))
+                out.append(
+                    OutgoingMessage(
+                        text,
+                        buttons,
+                        prompt=effect.prompt,
+                        rtl=rtl,
+                        language=session.language,
+                    )
+                )
         return out
 
     # --- delivery -------------------------------------------------------------------------
@@ -502,22 +506,23 @@ class ConversationService:
 
     def forget(self, person: PersonId) -> None:
         """After an erasure: the channel drops what it holds for the person."""
+        self.pipeline.languages.forget(person)
         channel = self._channel(person)
         if channel is not None:
             channel.forget(person)
 
     def person_lock(self, person: PersonId) -> AbstractAsyncContextManager[None]:
-        """The per-person lock ``handle`` takes: hold it to change a person's data outside
-        the engine (not re-entrant: do not call ``handle`` while holding it)."""
+        """The per-person turn the pipeline takes: hold it to change a person's data outside
+        the engine. Re-entrant within a task, so ``handle`` may be called while holding it."""
         return self._locks.hold(person)
 
     def language_for(self, hint: str | None) -> str:
         """A supported language from a channel's hint (``nl`` when there is none)."""
         return self._language_hint(hint)
 
-    def _error_message(self, language: str) -> OutgoingMessage:
+    def error_message(self, language: str) -> OutgoingMessage:
         text = self.translator.render(msg("channel.error"), language)
-        return OutgoingMessage(text, rtl=self.translator.is_rtl(language))
+        return OutgoingMessage(text, rtl=self.translator.is_rtl(language), language=language)
 
     def _language_hint(self, hint: str | None) -> str:
         if hint:
@@ -528,29 +533,17 @@ class ConversationService:
 
     async def open(self, person: PersonId, *, language_hint: str | None = None) -> None:
         """A chat window (re)opened: show where the person is, or start the welcome."""
-        async with self.storage.transaction() as tx:
-            session = await tx.sessions.get(person)
-        if session is None or session.step is None:
-            now = self.clock.now()
-            start_input = CommandReceived("start", "", now)
-            await self.handle(person, start_input, language_hint=language_hint)
-            return
-        await self._deliver(person, self.prompt_again(session))
+        async with self.person_lock(person):
+            async with self.storage.transaction() as tx:
+                session = await tx.sessions.get(person)
+            if session is None or session.step is None:
+                now = self.clock.now()
+                start_input = CommandReceived("start", "", now)
+                await self.handle(person, start_input, language_hint=language_hint)
+                return
+            await self._deliver(person, self.prompt_again(session))
 
     async def crisis_help(self, person: PersonId, *, language_hint: str | None = None) -> None:
-        """The "Ik heb nu hulp nodig" button: the same response as /hulp, in every state."""
-        language = self._language_hint(language_hint)
-        try:
-            # The session only picks the language: a slow or locked database may not hold up
-            # the help, so after a second the reply goes out in the channel's language.
-            async with asyncio.timeout(CRISIS_LOOKUP_SECONDS), self.storage.transaction() as tx:
-                session = await tx.sessions.get(person)
-            if session is not None:
-                language = session.language
-        except Exception as error:
-            log.error("crisis help could not load session person=%s error=%s", person,
-                      describe(error))
-            session = None
-        # No question straight after the help: the response's own "Verder met de vragen"
-        # button is the next step, so the help lines are the last thing on the screen.
-        await self._send_crisis(person, None, language)
+        """The "Ik heb nu hulp nodig" button: the same response as /hulp, in every state, in
+        the chosen language, without waiting for the database (see the pipeline's screen)."""
+        await self.pipeline.help(person, language_hint=language_hint)

@@ -109,8 +109,6 @@ class Settings(BaseSettings):
     # Days after the intake a young person with an open case but no appointment is asked how
     # it goes.
     checkin_days: int = _env("OPSTAP_CHECKIN_DAYS", default=5)
-    # Every OPSTAP_* value as given, for a feature that reads its own optional variables.
-    extra: Mapping[str, str] = Field(default_factory=dict, repr=False, exclude=True)
 
     @classmethod
     def settings_customise_sources(
@@ -186,8 +184,12 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "retention_abandoned_days", "retention_closed_months", "safety_ack_minutes",
-        "checkin_days", "fallback_after_days", mode="before",
+        "retention_abandoned_days",
+        "retention_closed_months",
+        "safety_ack_minutes",
+        "checkin_days",
+        "fallback_after_days",
+        mode="before",
     )
     @classmethod
     def _whole(cls, value: object, info: ValidationInfo) -> object:
@@ -368,10 +370,7 @@ def load_settings(
     cleaned = {name: value.strip() for name, value in values.items() if value.strip()}
     given = _Given(Settings, cleaned)()
     try:
-        return Settings(
-            **given,
-            extra={k: v for k, v in cleaned.items() if k.startswith("OPSTAP_")},
-        )
+        return Settings(**given)
     except ValidationError as error:
         raise SettingsError(_one_line(error)) from None
 

@@ -147,8 +147,9 @@ def propose(
         raise IllegalAppointment(f"propose 1 to {MAX_OPTIONS} options")
     if any(slot.starts_at <= now for slot in options):
         raise IllegalAppointment("every option must be in the future")
-    appointment = Appointment(appointment_id, case, person, coach, options,
-                              missed_in_row=missed_in_row)
+    appointment = Appointment(
+        appointment_id, case, person, coach, options, missed_in_row=missed_in_row
+    )
     return appointment, (Tell("person", "proposed"),)
 
 
@@ -231,7 +232,7 @@ def supersede(appointment: Appointment) -> tuple[Appointment, tuple[Decision, ..
 
 
 def confirm(appointment: Appointment, now: datetime) -> tuple[Appointment, tuple[Decision, ...]]:
-    """"Ik kom" under a reminder: nothing changes, the coach hears it."""
+    """ "Ik kom" under a reminder: nothing changes, the coach hears it."""
     slot = appointment.slot
     if appointment.status != "booked" or slot is None or slot.starts_at <= now:
         raise IllegalAppointment(f"cannot confirm an appointment that is {appointment.status}")
@@ -305,6 +306,4 @@ def lead_superseded(
     slot = appointment.slot
     if lead is None or slot is None:
         return False
-    return any(
-        shorter < lead and lead_due(slot.starts_at, shorter, tz) <= now for shorter in leads
-    )
+    return any(shorter < lead and lead_due(slot.starts_at, shorter, tz) <= now for shorter in leads)

@@ -164,8 +164,9 @@ def _exists(day: date, at: time, tz: tzinfo) -> bool:
     return (start.date(), start.time().replace(tzinfo=None)) == (day, at)
 
 
-def times(day: date, now: datetime, tz: tzinfo, spec: HoursSpec,
-          holidays: frozenset[date]) -> tuple[time, ...]:
+def times(
+    day: date, now: datetime, tz: tzinfo, spec: HoursSpec, holidays: frozenset[date]
+) -> tuple[time, ...]:
     """Start times on ``day``: every :data:`STEP` from opening until a step before closing,
     after ``now``."""
     if day in holidays:
@@ -182,8 +183,9 @@ def times(day: date, now: datetime, tz: tzinfo, spec: HoursSpec,
     return tuple(found)
 
 
-def days(now: datetime, tz: tzinfo, spec: HoursSpec, holidays: frozenset[date],
-         count: int = DAYS_SHOWN) -> tuple[date, ...]:
+def days(
+    now: datetime, tz: tzinfo, spec: HoursSpec, holidays: frozenset[date], count: int = DAYS_SHOWN
+) -> tuple[date, ...]:
     """The next ``count`` working days that still have a start time (today included)."""
     today = now.astimezone(tz).date()
     found: list[date] = []

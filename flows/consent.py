@@ -8,6 +8,9 @@ Rules of this module:
   (:mod:`flows.intake`) does the same on a "no" with the same keys.
 * Withdrawing drops the dependent answers and sets the flow's own consent answer to ``"no"``, so
   the flow goes on as after a "no" (it skips the category's questions); giving sets ``"yes"``.
+* Health, addiction and justice are asked, recorded and withdrawn separately. The one consent
+  for all three that came before (``sensitive_domains``) stays known, so its records can still
+  be shown and withdrawn.
 * A reminder that exists only because of a consent has a key starting with one of the
   category's ``reminder_prefixes`` (by convention ``"<category>."``); withdrawing cancels it.
 """
@@ -18,8 +21,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flows.ids import StepId
-from flows.intake.domains import SENSITIVE
-from flows.intake.flow import CONSENT_CATEGORY, domain_step, help_key, help_step, rating_key
+from flows.intake.domains import (
+    CONSENT_CATEGORIES,
+    CONSENT_DOMAINS,
+    LEGACY_CONSENT,
+    consent_key,
+)
+from flows.intake.flow import consent_question, domain_step, help_key, help_step, rating_key
 from flows.session import JsonValue, Session
 from flows.text import Msg, msg
 
@@ -38,19 +46,35 @@ class ConsentCategory:
     # Questions that are only asked with consent (a withdrawal there moves the flow on).
     dependent_steps: frozenset[StepId]
     reminder_prefixes: tuple[str, ...]
+    # Shown on /privacy only to someone who has a record of it (the one consent for all
+    # sensitive domains that came before one per category).
+    legacy: bool = False
 
 
-SENSITIVE_DOMAINS = ConsentCategory(
-    id=CONSENT_CATEGORY,
-    asked_with=(msg("intake.consent.ask"), msg("intake.consent.why")),
-    answer="consent_sensitive",
-    dependent_answers=frozenset(k for d in SENSITIVE for k in (rating_key(d), help_key(d))),
-    dependent_values={"domains": frozenset(SENSITIVE)},
-    dependent_steps=frozenset(s for d in SENSITIVE for s in (domain_step(d), help_step(d))),
-    reminder_prefixes=(f"{CONSENT_CATEGORY}.",),
+def _category(
+    category: str, asked_with: tuple[Msg, ...], *, legacy: bool = False
+) -> ConsentCategory:
+    domains = CONSENT_DOMAINS[category]
+    return ConsentCategory(
+        id=category,
+        asked_with=asked_with,
+        answer=consent_key(category),
+        dependent_answers=frozenset(k for d in domains for k in (rating_key(d), help_key(d))),
+        dependent_values={"domains": frozenset(domains), "more_domains": frozenset(domains)},
+        dependent_steps=frozenset(s for d in domains for s in (domain_step(d), help_step(d))),
+        reminder_prefixes=(f"{category}.",),
+        legacy=legacy,
+    )
+
+
+SENSITIVE_DOMAINS = _category(
+    LEGACY_CONSENT, (msg("intake.consent.ask"), msg("intake.consent.why")), legacy=True
 )
 
-CATEGORIES: Mapping[str, ConsentCategory] = {SENSITIVE_DOMAINS.id: SENSITIVE_DOMAINS}
+CATEGORIES: Mapping[str, ConsentCategory] = {
+    **{c: _category(c, consent_question(c)) for c in CONSENT_CATEGORIES},
+    SENSITIVE_DOMAINS.id: SENSITIVE_DOMAINS,
+}
 
 
 def withdraw(session: Session, category: ConsentCategory) -> Session:

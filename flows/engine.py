@@ -10,8 +10,13 @@ Rules (h11 style):
   lost.
 * Every question can be skipped and "terug" goes back one step, unless the step says otherwise.
 * Commands work in every state: ``/hulp`` (crisis help), ``/stop`` (pause), ``/opnieuw``
-  (restart), ``/taal`` (language), ``/start`` (continue or start over), ``/privacy``,
+  (restart, after a yes: answers are never thrown away by one word), ``/taal`` (language),
+  ``/start`` (continue or start over; a finished flow stays finished), ``/privacy``,
   ``/mijngegevens``, ``/wis``. A flow may add its own in :attr:`Flow.commands`.
+* Typed text is read the way people write (:mod:`flows.replies`): the label of a button on
+  screen counts as pressing it (with :attr:`Flow.say`, how ``bot/`` renders a label), and so do
+  "ja"/"nee" for a yes/no button, "overslaan", "terug", "stop" (a pause), "weet ik niet" and
+  "zeg ik liever niet" (their button, or a skip that remembers what was said).
 * A reminder carries the session version that scheduled it; when the session moved on since,
   the reminder is ignored (goflow's timers).
 * Idle sessions get at most ``len(flow.nudges)`` nudges, counted from the last input. A nudge
@@ -59,23 +64,31 @@ from flows.inputs import (
     TextReceived,
 )
 from flows.languages import BACK_WORDS, SKIP_WORDS
+from flows.replies import intent, normalise
 from flows.session import JsonValue, Session
 from flows.text import Msg, msg
 
 # Engine-owned pseudo steps: they interrupt the flow and return to ``session.interrupted``.
 LANGUAGE_STEP = StepId("_language")
 RESUME_STEP = StepId("_resume")
+RESTART_STEP = StepId("_restart")
 SKIP = "_skip"
 BACK = "_back"
 # A button value on any step with ``offer_language``: opens the language picker.
 LANGUAGE = "_language"
 # What a skipped answer is stored as, so the summary can say "skipped" instead of "missing".
 SKIPPED = "_skipped"
+# A typed "weet ik niet" / "zeg ik liever niet" on a question without such a button: stored
+# instead of SKIPPED so the summary can say what the person said.
+DONT_KNOW = "_dont_know"
+RATHER_NOT = "_rather_not"
+UNANSWERED = frozenset({SKIPPED, DONT_KNOW, RATHER_NOT})
 MAX_TEXT = 1000
 NUDGE_KEY = ReminderKey("nudge")
 
-# Words that mean "back" or "skip" in each language (flows/languages.py); matched on the
-# whole (stripped, lower) message.
+# Option values a typed "yes" or "no" stands for (flows/replies.py has the words).
+YES_VALUES = ("yes", "start", "continue", "send", "fallback")
+NO_VALUES = ("no", "none", "stop")
 
 # Media we cannot read, each with a re-prompt that says what to do instead.
 MEDIA_MESSAGES: Mapping[str, Msg] = {
@@ -84,6 +97,7 @@ MEDIA_MESSAGES: Mapping[str, Msg] = {
     "video": msg("engine.media.voice"),
     "location": msg("engine.media.location"),
     "sticker": msg("engine.media.sticker"),
+    "edited": msg("engine.media.edited"),
 }
 MEDIA_DEFAULT = msg("engine.media")
 
@@ -226,6 +240,9 @@ class Flow:
     final_steps: frozenset[StepId] = frozenset()
     # What ``/stop`` says once there are answers (e.g. how long they are kept).
     pause_message: Msg | None = None
+    # How ``bot/`` renders a message in a language: only used to recognise the typed label of
+    # a button on screen ("maakt niet uit"). Without it, typed labels are not recognised.
+    say: Callable[[Msg, str], str] | None = None
 
     def step(self, step_id: StepId) -> Step:
         try:
@@ -267,6 +284,15 @@ def resume(flow: Flow, session: Session, event: Input) -> Transition:
         # The flow is done; anything typed is answered kindly, the conversation is not lost.
         return _touch(session, at, (SendMessage((msg("engine.done"),)),))
 
+    if isinstance(event, TextReceived):
+        natural = _natural(flow, session, event)
+        if isinstance(natural, CommandReceived):
+            return _command(flow, session, natural)
+        if natural is not None:
+            return resume(flow, session, natural)
+
+    if session.step == RESTART_STEP:
+        return _restart_answer(flow, session, event)
     if session.step == LANGUAGE_STEP:
         return _language_answer(flow, session, event)
     if session.step == RESUME_STEP:
@@ -306,6 +332,8 @@ def _button(flow: Flow, session: Session, step: Step, event: ButtonPressed) -> T
         return _reprompt(flow, session, event.at, msg("engine.stale_button"))
     if value == SKIP and step.skippable:
         return _advance(flow, session, step, None, event.at, skipped=True)
+    if value in (DONT_KNOW, RATHER_NOT) and step.skippable:
+        return _advance(flow, session, step, None, event.at, skipped=True, marker=value)
     if value == BACK and session.history and step.back:
         return _back(flow, session, event.at)
     if value == LANGUAGE and step.offer_language:
@@ -325,11 +353,6 @@ def _has_words(text: str) -> bool:
 
 def _text(flow: Flow, session: Session, step: Step, event: TextReceived) -> Transition:
     text = event.text.strip()
-    lowered = text.casefold()
-    if lowered in BACK_WORDS and session.history and step.back:
-        return _back(flow, session, event.at)
-    if lowered in SKIP_WORDS and step.skippable:
-        return _advance(flow, session, step, None, event.at, skipped=True)
     if len(text) > MAX_TEXT:
         return _reprompt(flow, session, event.at, msg("engine.too_long", limit=MAX_TEXT))
     if step.text is None or not text:
@@ -352,13 +375,18 @@ def _command(flow: Flow, session: Session, event: CommandReceived) -> Transition
     if name == "stop":
         return _pause(flow, session, at)
     if name == "opnieuw" or name == "restart":
-        fresh = start(flow, session.person, at=at, language=session.language)
-        restarted = replace(fresh.session, version=session.version + 1)
-        return Transition(restarted, (CancelReminders(NUDGE_KEY), *fresh.effects))
+        if not session.history:
+            # Nothing answered yet: nothing to lose, so no question first.
+            return _start_over(flow, session, at)
+        return _offer_restart(flow, session, at)
     if name == "taal" or name == "language":
         return _offer_language(flow, session, at)
     if name == "start":
-        if session.step is None or not session.history:
+        if session.step is None and session.history:
+            # A finished flow is never started over by /start or an old "back to the
+            # questions" button: only /opnieuw, after a yes, starts a new one.
+            return _touch(session, at, (SendMessage((msg("engine.done"),)),))
+        if not session.history:
             fresh = start(flow, session.person, at=at, language=session.language)
             return Transition(replace(fresh.session, version=session.version + 1), fresh.effects)
         return _offer_resume(flow, replace(session, status="active"), at)
@@ -375,7 +403,12 @@ def _pause(flow: Flow, session: Session, at: datetime) -> Transition:
     if session.step is None:
         return _touch(session, at, (SendMessage((msg("engine.done"),)),))
     base = session
-    if session.step in (LANGUAGE_STEP, RESUME_STEP) and session.interrupted is not None:
+    if session.step == RESTART_STEP and session.interrupted is None:
+        # Asked to start over after the flow was done: "stop" leaves it done.
+        return _touch(_undo_restart(session), at, (SendMessage((msg("engine.done"),)),))
+    if session.step in (LANGUAGE_STEP, RESUME_STEP, RESTART_STEP) and (
+        session.interrupted is not None
+    ):
         # Pause at the real question, so that coming back offers to continue there.
         base = replace(session, step=session.interrupted, interrupted=None)
     paused = replace(base, status="paused")
@@ -393,7 +426,7 @@ def _reminder(flow: Flow, session: Session, event: ReminderDue) -> Transition:
     if event.key != NUDGE_KEY or session.step is None or session.nudges >= len(flow.nudges):
         return Transition(session, ())
     waiting = session.step
-    if session.step in (LANGUAGE_STEP, RESUME_STEP):
+    if session.step in (LANGUAGE_STEP, RESUME_STEP, RESTART_STEP):
         waiting = session.interrupted if session.interrupted is not None else session.step
     if waiting not in flow.steps or not flow.steps[waiting].nudge:
         return Transition(session, ())
@@ -425,12 +458,13 @@ def _advance(
     *,
     chosen: Option | None = None,
     skipped: bool = False,
+    marker: str = SKIPPED,
     also: Mapping[str, JsonValue] | None = None,
 ) -> Transition:
     updated = session
     if step.record:
         key = step.store or step.id
-        updated = updated.with_answers(**{key: SKIPPED if skipped else value})
+        updated = updated.with_answers(**{key: marker if skipped else value})
         if also:
             updated = updated.with_answers(**also)
     effects: tuple[Effect, ...] = ()
@@ -579,6 +613,8 @@ def _prompt_effects(flow: Flow, session: Session) -> tuple[Effect, ...]:
         return (_language_prompt(flow),)
     if session.step == RESUME_STEP:
         return (_resume_prompt(flow, session),)
+    if session.step == RESTART_STEP:
+        return (_restart_prompt(session),)
     step = flow.step(session.step)
     return (SendMessage(prompt_parts(step, session), keyboard(step, session), prompt=step.waits),)
 
@@ -594,7 +630,13 @@ def _language_prompt(flow: Flow) -> SendMessage:
 
 
 def _offer_language(flow: Flow, session: Session, at: datetime) -> Transition:
-    back_to = session.interrupted if session.step in (LANGUAGE_STEP, RESUME_STEP) else session.step
+    if session.step == RESTART_STEP and session.interrupted is None:
+        session = _undo_restart(session)
+    back_to = (
+        session.interrupted
+        if session.step in (LANGUAGE_STEP, RESUME_STEP, RESTART_STEP)
+        else session.step
+    )
     moved = replace(session, step=LANGUAGE_STEP, interrupted=back_to)
     return _touch(moved, at, (_language_prompt(flow),))
 
@@ -638,7 +680,11 @@ def _resume_buttons() -> Keyboard:
 
 def _offer_resume(flow: Flow, session: Session, at: datetime) -> Transition:
     # From the language picker or an earlier offer, the real question is already interrupted.
-    waiting = session.interrupted if session.step in (LANGUAGE_STEP, RESUME_STEP) else session.step
+    waiting = (
+        session.interrupted
+        if session.step in (LANGUAGE_STEP, RESUME_STEP, RESTART_STEP)
+        else session.step
+    )
     moved = replace(session, step=RESUME_STEP, interrupted=waiting)
     return _touch(moved, at, (_resume_prompt(flow, moved),))
 
@@ -671,6 +717,122 @@ def _resume_answer(flow: Flow, session: Session, event: Input) -> Transition:
     return _touch(
         session, at, (SendMessage((msg("engine.use_buttons"),)), _resume_prompt(flow, session))
     )
+
+
+# --- engine step: start over, after a yes ---------------------------------------------------
+
+
+def _start_over(flow: Flow, session: Session, at: datetime) -> Transition:
+    fresh = start(flow, session.person, at=at, language=session.language)
+    restarted = replace(fresh.session, version=session.version + 1)
+    return Transition(restarted, (CancelReminders(NUDGE_KEY), *fresh.effects))
+
+
+def _restart_prompt(session: Session) -> SendMessage:
+    # ``interrupted`` is None when the flow was already done (then the answers were sent).
+    ask = msg("engine.restart.ask_done" if session.interrupted is None else "engine.restart.ask")
+    return SendMessage(
+        (ask,),
+        (
+            (Button(msg("engine.restart.yes"), f"{RESTART_STEP}=yes"),),
+            (Button(msg("engine.restart.no"), f"{RESTART_STEP}=no"),),
+        ),
+        prompt=True,
+    )
+
+
+def _offer_restart(flow: Flow, session: Session, at: datetime) -> Transition:
+    if session.step == RESTART_STEP:
+        return _touch(session, at, (_restart_prompt(session),))
+    waiting = session.interrupted if session.step in (LANGUAGE_STEP, RESUME_STEP) else session.step
+    moved = replace(session, step=RESTART_STEP, interrupted=waiting, status="active")
+    return _touch(moved, at, (_restart_prompt(moved),))
+
+
+def _undo_restart(session: Session) -> Session:
+    """Back to where the person was before ``/opnieuw`` (a finished flow stays finished)."""
+    if session.interrupted is None:
+        return replace(session, step=None, status="done")
+    return replace(session, step=session.interrupted, interrupted=None)
+
+
+def _restart_answer(flow: Flow, session: Session, event: Input) -> Transition:
+    at = event.at
+    choice = None
+    if isinstance(event, ButtonPressed):
+        step_id, _, value = event.value.partition("=")
+        if step_id == RESTART_STEP:
+            choice = value
+        elif session.interrupted is not None and step_id == session.interrupted:
+            # A button of the question that was open: they carry on with it.
+            restored = _undo_restart(session)
+            return _button(flow, restored, flow.step(StepId(step_id)), event)
+    if choice == "yes":
+        return _start_over(flow, session, at)
+    if choice == "no":
+        back = _undo_restart(session)
+        if back.step is None:
+            return _touch(back, at, (SendMessage((msg("engine.restart.kept"),)),))
+        return _enter(flow, _bump(back, at), back.step, at, ())
+    return _touch(
+        session, at, (SendMessage((msg("engine.use_buttons"),)), _restart_prompt(session))
+    )
+
+
+# --- natural replies ------------------------------------------------------------------------
+
+
+def _on_screen(flow: Flow, session: Session) -> tuple[Button, ...]:
+    buttons: list[Button] = []
+    for effect in _prompt_effects(flow, session):
+        if isinstance(effect, SendMessage):
+            for row in effect.buttons:
+                buttons.extend(row)
+    return tuple(buttons)
+
+
+def _natural(flow: Flow, session: Session, event: TextReceived) -> Input | None:
+    """Typed text that means a button on screen, a stop, or "weet ik niet": as that input."""
+    clean = normalise(event.text)
+    if not clean:
+        return None
+    buttons = _on_screen(flow, session)
+    if flow.say is not None:
+        for language in dict.fromkeys((session.language, flow.languages[0])):
+            for button in buttons:
+                if normalise(flow.say(button.label, language)) == clean:
+                    return ButtonPressed(button.value, event.at)
+    lowered = event.text.strip().casefold()
+    # Each language's own back and skip words (flows/languages.py), then the natural replies.
+    meaning: str | None
+    if lowered in BACK_WORDS:
+        meaning = "back"
+    elif lowered in SKIP_WORDS:
+        meaning = "skip"
+    else:
+        meaning = intent(event.text, session.language)
+    if meaning is None:
+        return None
+    if meaning == "stop":
+        return CommandReceived("stop", "", event.at)
+    wanted: tuple[str, ...] = {
+        "yes": YES_VALUES,
+        "no": NO_VALUES,
+        "skip": (SKIP,),
+        "back": (BACK,),
+        "dont_know": ("dont_know",),
+        "rather_not": ("rather_not",),
+    }[meaning]
+    for value in wanted:
+        for button in buttons:
+            if button.value.partition("=")[2] == value:
+                return ButtonPressed(button.value, event.at)
+    skip = next((b for b in buttons if b.value.partition("=")[2] == SKIP), None)
+    if skip is not None and meaning in ("dont_know", "rather_not"):
+        # No button for it, but the question may be skipped: remember what they said.
+        marker = DONT_KNOW if meaning == "dont_know" else RATHER_NOT
+        return ButtonPressed(f"{skip.value.partition('=')[0]}={marker}", event.at)
+    return None
 
 
 def current_prompt(flow: Flow, session: Session) -> tuple[Effect, ...]:

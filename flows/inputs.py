@@ -38,7 +38,16 @@ class CommandReceived:
 
 
 MediaKind = Literal[
-    "sticker", "photo", "voice", "video", "audio", "document", "location", "contact", "other"
+    "sticker",
+    "photo",
+    "voice",
+    "video",
+    "audio",
+    "document",
+    "location",
+    "contact",
+    "edited",
+    "other",
 ]
 
 

@@ -23,8 +23,8 @@ def quiet_until(now: datetime, tz: tzinfo, start_hour: int, end_hour: int) -> da
     local = now.astimezone(tz)
     hour = local.hour
     overnight = start_hour > end_hour
-    quiet = (hour >= start_hour or hour < end_hour) if overnight else (
-        start_hour <= hour < end_hour
+    quiet = (
+        (hour >= start_hour or hour < end_hour) if overnight else (start_hour <= hour < end_hour)
     )
     if not quiet:
         return None

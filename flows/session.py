@@ -14,9 +14,7 @@ from typing import Literal, TypeAlias
 
 from flows.ids import FlowId, PersonId, StepId
 
-JsonValue: TypeAlias = (
-    str | int | float | bool | list["JsonValue"] | dict[str, "JsonValue"] | None
-)
+JsonValue: TypeAlias = str | int | float | bool | list["JsonValue"] | dict[str, "JsonValue"] | None
 Status = Literal["active", "paused", "done"]
 
 

@@ -29,8 +29,7 @@ from sqlalchemy import CheckConstraint, Index, Table
 from sqlmodel import Field, SQLModel
 
 from flows.ids import CaseId, PersonId
-from flows.intake.domains import SENSITIVE
-from flows.intake.flow import CONSENT_CATEGORY
+from flows.intake.domains import CONSENT_DOMAINS
 from flows.session import JsonValue
 from storage.codec import aad
 from storage.db import EncryptedText, UtcDateTime
@@ -125,22 +124,28 @@ class AppointmentPart:
         for record in await tx.appointments.all_of(person):
             a = record.appointment
             options: list[JsonValue] = [
-                {"starts_at": _iso(o.starts_at), "kind": o.kind, "place": o.place,
-                 "minutes": o.minutes}
+                {
+                    "starts_at": _iso(o.starts_at),
+                    "kind": o.kind,
+                    "place": o.place,
+                    "minutes": o.minutes,
+                }
                 for o in a.options
             ]
-            found.append({
-                "case": a.case,
-                "coach": a.coach,
-                "status": a.status,
-                "options": options,
-                "starts_at": _iso(a.slot.starts_at) if a.slot else None,
-                "kind": a.slot.kind if a.slot else None,
-                "place": a.slot.place if a.slot else None,
-                "missed_in_row": a.missed_in_row,
-                "created_at": _iso(record.created_at),
-                "updated_at": _iso(record.updated_at),
-            })
+            found.append(
+                {
+                    "case": a.case,
+                    "coach": a.coach,
+                    "status": a.status,
+                    "options": options,
+                    "starts_at": _iso(a.slot.starts_at) if a.slot else None,
+                    "kind": a.slot.kind if a.slot else None,
+                    "place": a.slot.place if a.slot else None,
+                    "missed_in_row": a.missed_in_row,
+                    "created_at": _iso(record.created_at),
+                    "updated_at": _iso(record.updated_at),
+                }
+            )
         return found
 
     async def erase(self, tx: Transaction, person: PersonId) -> int:
@@ -182,11 +187,12 @@ class RatingPart:
         return gone
 
     async def withdraw(self, tx: Transaction, person: PersonId, category: str) -> int:
-        if category != CONSENT_CATEGORY:
+        if category not in CONSENT_DOMAINS:
             return 0
         dropped = 0
+        withdrawn = CONSENT_DOMAINS[category]
         for record in await tx.ratings.all_of(person):
-            kept = {d: v for d, v in record.ratings.items() if d not in SENSITIVE}
+            kept = {d: v for d, v in record.ratings.items() if d not in withdrawn}
             if len(kept) != len(record.ratings):
                 dropped += len(record.ratings) - len(kept)
                 await tx.ratings.set_ratings(record.id, kept)

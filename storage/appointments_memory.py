@@ -52,8 +52,7 @@ class MemoryAppointments:
         record = self._state.appointments.get(appointment_id)
         return None if record is None else record.appointment
 
-    async def save(self, appointment: Appointment, *, expected: Appointment,
-                   now: datetime) -> bool:
+    async def save(self, appointment: Appointment, *, expected: Appointment, now: datetime) -> bool:
         record = self._state.appointments.get(expected.id)
         if record is None:
             return False
@@ -67,8 +66,9 @@ class MemoryAppointments:
         return True
 
     def _sorted(self) -> list[AppointmentRecord]:
-        return sorted(self._state.appointments.values(),
-                      key=lambda r: (r.created_at, r.appointment.id))
+        return sorted(
+            self._state.appointments.values(), key=lambda r: (r.created_at, r.appointment.id)
+        )
 
     async def of_case(self, case_id: CaseId) -> list[Appointment]:
         return [r.appointment for r in self._sorted() if r.appointment.case == case_id]
@@ -85,22 +85,31 @@ class MemoryAppointments:
         return len(ids)
 
     async def erase(self, person: PersonId) -> int:
-        return self._drop([i for i, r in self._state.appointments.items()
-                                  if r.appointment.person == person])
+        return self._drop(
+            [i for i, r in self._state.appointments.items() if r.appointment.person == person]
+        )
 
     async def erase_case(self, case_id: CaseId) -> int:
-        return self._drop([i for i, r in self._state.appointments.items()
-                                  if r.appointment.case == case_id])
+        return self._drop(
+            [i for i, r in self._state.appointments.items() if r.appointment.case == case_id]
+        )
 
 
 class MemoryRatings:
     def __init__(self, state: AppointmentState) -> None:
         self._state = state
 
-    async def add(self, case_id: CaseId, person: PersonId, kind: RatingKind,
-                  ratings: dict[str, str | None], taken_at: datetime) -> RatingRecord:
-        record = RatingRecord(self._state.next_rating, case_id, person, kind, to_utc(taken_at),
-                              dict(ratings))
+    async def add(
+        self,
+        case_id: CaseId,
+        person: PersonId,
+        kind: RatingKind,
+        ratings: dict[str, str | None],
+        taken_at: datetime,
+    ) -> RatingRecord:
+        record = RatingRecord(
+            self._state.next_rating, case_id, person, kind, to_utc(taken_at), dict(ratings)
+        )
         self._state.next_rating += 1
         self._state.ratings[record.id] = record
         return replace(record, ratings=dict(record.ratings))
@@ -122,8 +131,7 @@ class MemoryRatings:
         return [replace(r, ratings=dict(r.ratings)) for r in self._sorted() if r.case == case_id]
 
     async def all_of(self, person: PersonId) -> list[RatingRecord]:
-        return [replace(r, ratings=dict(r.ratings)) for r in self._sorted()
-                if r.person == person]
+        return [replace(r, ratings=dict(r.ratings)) for r in self._sorted() if r.person == person]
 
     async def case_ids(self) -> list[CaseId]:
         return sorted({r.case for r in self._state.ratings.values()})

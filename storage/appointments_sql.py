@@ -39,8 +39,12 @@ A, R, U = APPOINTMENTS, RATINGS, REACHABILITY
 def options_json(options: tuple[Slot, ...]) -> str:
     return json.dumps(
         [
-            {"starts_at": to_utc(o.starts_at).isoformat(), "kind": o.kind, "place": o.place,
-             "minutes": o.minutes}
+            {
+                "starts_at": to_utc(o.starts_at).isoformat(),
+                "kind": o.kind,
+                "place": o.place,
+                "minutes": o.minutes,
+            }
             for o in options
         ],
         ensure_ascii=False,
@@ -136,13 +140,15 @@ class SqlAppointments:
         row = result.mappings().first()
         return None if row is None else appointment_from_row(row, self._keyring)
 
-    async def save(self, appointment: Appointment, *, expected: Appointment,
-                   now: datetime) -> bool:
+    async def save(self, appointment: Appointment, *, expected: Appointment, now: datetime) -> bool:
         values = appointment_values(appointment, self._keyring)
         result = await self._conn.execute(
             update(A)
-            .where(A.c.id == expected.id, A.c.status == expected.status,
-                   A.c.revision == expected.revision)
+            .where(
+                A.c.id == expected.id,
+                A.c.status == expected.status,
+                A.c.revision == expected.revision,
+            )
             .values(updated_at=to_utc(now), **values)
         )
         return result.rowcount == 1
@@ -193,12 +199,23 @@ class SqlRatings:
         self._conn = conn
         self._keyring = keyring
 
-    async def add(self, case_id: CaseId, person: PersonId, kind: RatingKind,
-                  ratings: dict[str, str | None], taken_at: datetime) -> RatingRecord:
+    async def add(
+        self,
+        case_id: CaseId,
+        person: PersonId,
+        kind: RatingKind,
+        ratings: dict[str, str | None],
+        taken_at: datetime,
+    ) -> RatingRecord:
         result = await self._conn.execute(
             R.insert()
-            .values(case_id=case_id, person=person, kind=kind, taken_at=to_utc(taken_at),
-                    ratings=seal(self._keyring, ratings_json(ratings), RATINGS_AAD))
+            .values(
+                case_id=case_id,
+                person=person,
+                kind=kind,
+                taken_at=to_utc(taken_at),
+                ratings=seal(self._keyring, ratings_json(ratings), RATINGS_AAD),
+            )
             .returning(R.c.id)
         )
         record = await self.get(int(result.scalar_one()))
@@ -212,7 +229,8 @@ class SqlRatings:
 
     async def set_ratings(self, rating_id: int, ratings: dict[str, str | None]) -> None:
         await self._conn.execute(
-            update(R).where(R.c.id == rating_id)
+            update(R)
+            .where(R.c.id == rating_id)
             .values(ratings=seal(self._keyring, ratings_json(ratings), RATINGS_AAD))
         )
 
@@ -272,7 +290,5 @@ class SqlReachability:
         return result.rowcount
 
     async def purge(self, before: datetime) -> int:
-        result = await self._conn.execute(
-            delete(U).where(U.c.unreachable_since < to_utc(before))
-        )
+        result = await self._conn.execute(delete(U).where(U.c.unreachable_since < to_utc(before)))
         return result.rowcount

@@ -18,7 +18,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flows.ids import PersonId, ReminderKey
@@ -41,12 +41,15 @@ from storage.ports import (
     ReminderRecord,
     ReminderStatus,
     VersionConflict,
+    WallClock,
     WebIdentityRecord,
     check_error_code,
     check_token_hash,
+    system_now,
 )
 from storage.routing_memory import MemoryCases, MemoryCoaches, RoutingState
 from storage.safety_memory import MemorySafetyEvents, SafetyState
+from storage.web_transcript_memory import MemoryWebTranscript, TranscriptState
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class _State:
     routing: RoutingState = field(default_factory=RoutingState)
     safety: SafetyState = field(default_factory=SafetyState)
     appointments: AppointmentState = field(default_factory=AppointmentState)
+    web_transcript: TranscriptState = field(default_factory=TranscriptState)
 
     def copy(self) -> _State:
         return _State(
@@ -112,6 +116,7 @@ class _State:
             routing=self.routing.copy(),
             safety=self.safety.copy(),
             appointments=self.appointments.copy(),
+            web_transcript=self.web_transcript.copy(),
         )
 
 
@@ -121,10 +126,6 @@ class MemoryDatabase:
     def __init__(self) -> None:
         self.state = _State()
         self.lock = asyncio.Lock()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class MemorySessions:
@@ -163,8 +164,9 @@ class MemorySessions:
 
 
 class MemoryReminders:
-    def __init__(self, state: _State) -> None:
+    def __init__(self, state: _State, now: WallClock = system_now) -> None:
         self._state = state
+        self._now = now
 
     def _pending_with(self, person: PersonId, key: ReminderKey, other_than: int) -> bool:
         return any(
@@ -176,7 +178,7 @@ class MemoryReminders:
         self, person: PersonId, key: ReminderKey, due_at: datetime, session_version: int
     ) -> int:
         due_at = to_utc(due_at)
-        now = _now()
+        now = self._now()
         for reminder in self._state.reminders.values():
             if reminder.person == person and reminder.key == key and reminder.status == "pending":
                 self._state.reminders[reminder.id] = replace(
@@ -213,7 +215,7 @@ class MemoryReminders:
         return self._cancel(person, "")
 
     def _cancel(self, person: PersonId, prefix: str) -> int:
-        now = _now()
+        now = self._now()
         cancelled = 0
         for reminder in list(self._state.reminders.values()):
             if (
@@ -275,14 +277,19 @@ class MemoryReminders:
 
     async def release_claims(self, worker: str) -> int:
         mine = [
-            r for r in self._state.reminders.values()
+            r
+            for r in self._state.reminders.values()
             if r.status == "claimed" and r.claimed_by == worker
         ]
         for r in mine:
             superseded = self._pending_with(r.person, r.key, r.id)
             self._state.reminders[r.id] = replace(
-                r, status="cancelled" if superseded else "pending", claimed_by=None,
-                claimed_at=None, attempts=max(r.attempts - 1, 0), updated_at=_now(),
+                r,
+                status="cancelled" if superseded else "pending",
+                claimed_by=None,
+                claimed_at=None,
+                attempts=max(r.attempts - 1, 0),
+                updated_at=self._now(),
             )
         return len(mine)
 
@@ -291,7 +298,7 @@ class MemoryReminders:
         if reminder is None or reminder.status != "claimed":
             return
         self._state.reminders[reminder_id] = replace(
-            reminder, claimed_by=None, claimed_at=None, updated_at=_now(), **changes
+            reminder, claimed_by=None, claimed_at=None, updated_at=self._now(), **changes
         )
 
     def _back_to_pending(self, reminder_id: int, due_at: datetime, **changes: Any) -> None:
@@ -487,12 +494,15 @@ class MemoryTransaction:
     appointments: MemoryAppointments
     ratings: MemoryRatings
     reachability: MemoryReachability
+    web_transcript: MemoryWebTranscript
 
     @classmethod
-    def on(cls, state: _State, keyring: Keyring | None = None) -> MemoryTransaction:
+    def on(
+        cls, state: _State, keyring: Keyring | None = None, now: WallClock = system_now
+    ) -> MemoryTransaction:
         return cls(
             sessions=MemorySessions(state, keyring),
-            reminders=MemoryReminders(state),
+            reminders=MemoryReminders(state, now),
             updates=MemoryUpdateLog(state),
             web=MemoryWebIdentities(state),
             consents=MemoryConsents(state),
@@ -503,6 +513,7 @@ class MemoryTransaction:
             appointments=MemoryAppointments(state.appointments),
             ratings=MemoryRatings(state.appointments),
             reachability=MemoryReachability(state.appointments),
+            web_transcript=MemoryWebTranscript(state.web_transcript, keyring),
         )
 
 
@@ -511,10 +522,14 @@ class MemoryStorage:
     ``keyring`` to keep sessions encrypted like a database would."""
 
     def __init__(
-        self, database: MemoryDatabase | None = None, keyring: Keyring | None = None
+        self,
+        database: MemoryDatabase | None = None,
+        keyring: Keyring | None = None,
+        now: WallClock = system_now,
     ) -> None:
         self.database = database if database is not None else MemoryDatabase()
         self.keyring = keyring
+        self.now = now
         self.personal_data_parts: list[PersonalData] = core_parts()
         self._closed = False
 
@@ -524,7 +539,7 @@ class MemoryStorage:
             raise RuntimeError("storage is closed")
         async with self.database.lock:
             working = self.database.state.copy()
-            yield MemoryTransaction.on(working, self.keyring)
+            yield MemoryTransaction.on(working, self.keyring, self.now)
             # Reached only when the block did not raise: commit by swapping the copy in.
             self.database.state = working
 

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol, get_args
 
 from flows.appointments import Appointment, AppointmentId
@@ -47,6 +48,7 @@ _TOKEN_HASH = re.compile(r"[0-9a-f]{64}")
 # How long a claimed reminder belongs to its worker. Short, so the reminders of a worker that
 # was killed mid-send go out within a minute; the tick bounds every send well below it.
 REMINDER_LEASE = timedelta(seconds=40)
+
 
 class VersionConflict(Exception):
     """The session changed (or appeared) since it was read: re-read and re-apply the input."""
@@ -363,6 +365,9 @@ class Transaction(Protocol):
     @property
     def reachability(self) -> ReachabilityRepository: ...
 
+    @property
+    def web_transcript(self) -> WebTranscriptRepository: ...
+
 
 class PersonalData(Protocol):
     """One table's (or one feature's) personal data, as export, erasure and retention see it.
@@ -390,6 +395,16 @@ class PersonalData(Protocol):
         """Consent ``category`` was withdrawn: stop keeping what depends on it. Returns how
         many values or rows were dropped."""
         ...
+
+
+WallClock = Callable[[], datetime]
+"""Where bookkeeping timestamps (``created_at``, ``updated_at``) come from: the composition
+root's clock (``bot.clock``), so a frozen clock in tests freezes them too."""
+
+
+def system_now() -> datetime:
+    """The default :data:`WallClock` when none is injected (tools, scripts)."""
+    return datetime.now(UTC)
 
 
 class Storage(Protocol):
@@ -433,9 +448,7 @@ CASE_STATUSES: tuple[CaseStatus, ...] = get_args(CaseStatus)
 OfferStatus = Literal["open", "accepted", "declined", "expired", "withdrawn"]
 """``withdrawn``: the coach blocked the bot, was deactivated or went absent."""
 OFFER_STATUSES: tuple[OfferStatus, ...] = get_args(OfferStatus)
-CaseOutcome = Literal[
-    "work", "training", "referred", "not_reached", "ongoing", "stopped", "other"
-]
+CaseOutcome = Literal["work", "training", "referred", "not_reached", "ongoing", "stopped", "other"]
 """The outcomes as stored; :mod:`flows.routing.outcomes` is the list buttons and reports use."""
 CASE_OUTCOMES: tuple[CaseOutcome, ...] = get_args(CaseOutcome)
 CoachMessageKind = Literal["card", "relay", "other"]
@@ -918,8 +931,7 @@ class AppointmentRepository(Protocol):
 
     async def get(self, appointment_id: AppointmentId) -> Appointment | None: ...
 
-    async def save(self, appointment: Appointment, *, expected: Appointment,
-                   now: datetime) -> bool:
+    async def save(self, appointment: Appointment, *, expected: Appointment, now: datetime) -> bool:
         """Replace the stored appointment if it still has ``expected``'s status and revision;
         ``False`` (and no change) when someone else changed it first."""
         ...
@@ -942,8 +954,14 @@ class AppointmentRepository(Protocol):
 
 
 class RatingRepository(Protocol):
-    async def add(self, case_id: CaseId, person: PersonId, kind: RatingKind,
-                  ratings: dict[str, str | None], taken_at: datetime) -> RatingRecord: ...
+    async def add(
+        self,
+        case_id: CaseId,
+        person: PersonId,
+        kind: RatingKind,
+        ratings: dict[str, str | None],
+        taken_at: datetime,
+    ) -> RatingRecord: ...
 
     async def get(self, rating_id: int) -> RatingRecord | None: ...
 
@@ -982,4 +1000,90 @@ class ReachabilityRepository(Protocol):
 
     async def purge(self, before: datetime) -> int:
         """Delete marks older than ``before``."""
+        ...
+
+
+# --- web chat transcript: both sides of a web conversation, the web channel's outbox ---------
+#
+# Rules of this section: an entry is one message as the web page shows it (``body``: a JSON
+# object, sealed as a whole because it holds what the young person typed and what the bot and
+# their coach said). Ids come from the database and never repeat, so they survive restarts and
+# an open page can ask for "everything after id N". Appends for one person are serialised
+# (SQLite: one writer; PostgreSQL: a transaction-scoped advisory lock per person), so ids of
+# one person become visible in increasing order and a reader never skips one.
+
+TranscriptSide = Literal["bot", "young"]
+TRANSCRIPT_SIDES: tuple[TranscriptSide, ...] = get_args(TranscriptSide)
+TRANSCRIPT_REF_MAX = 40
+_TRANSCRIPT_REF = re.compile(rf"[A-Za-z0-9_-]{{8,{TRANSCRIPT_REF_MAX}}}")
+
+
+def check_transcript_ref(ref: str) -> str:
+    """Return ``ref`` if it is a random reference (8-40 of ``A-Za-z0-9_-``); raise
+    ``ValueError`` otherwise, so no text can end up in the clear column."""
+    if not _TRANSCRIPT_REF.fullmatch(ref):
+        raise ValueError("a transcript ref is 8-40 characters of A-Za-z0-9_-")
+    return ref
+
+
+@dataclass(frozen=True)
+class NewTranscriptEntry:
+    ref: str
+    """Random, chosen by whoever wrote the message (the page for the young person's words):
+    the page recognises its own message by it, and a retried input is stored once."""
+    side: TranscriptSide
+    body: dict[str, JsonValue]
+
+
+@dataclass(frozen=True)
+class TranscriptEntry:
+    id: int
+    person: PersonId
+    ref: str
+    side: TranscriptSide
+    body: dict[str, JsonValue]
+    at: datetime
+    seen_at: datetime | None
+    """When the page first fetched it; ``None``: not read yet (kept longer, see purge)."""
+
+
+@dataclass(frozen=True)
+class TranscriptBounds:
+    first: int | None
+    """The lowest id the person still has (``None``: nothing): an open page that shows a
+    lower one knows that part of the conversation was erased."""
+    last: int
+    """The highest id (0: nothing)."""
+
+
+class WebTranscriptRepository(Protocol):
+    async def append(
+        self, person: PersonId, entries: tuple[NewTranscriptEntry, ...], now: datetime
+    ) -> list[TranscriptEntry]:
+        """Store the entries in order, with new increasing ids; an entry whose ref the person
+        already has is not stored again (the existing one is returned in its place)."""
+        ...
+
+    async def after(self, person: PersonId, after: int, limit: int = 500) -> list[TranscriptEntry]:
+        """The person's first ``limit`` entries with an id above ``after``, oldest first (a
+        reader pages on from the last id it got)."""
+        ...
+
+    async def bounds(self, person: PersonId) -> TranscriptBounds: ...
+
+    async def has_ref(self, person: PersonId, ref: str) -> bool: ...
+
+    async def mark_seen(self, person: PersonId, up_to: int, now: datetime) -> int:
+        """Entries up to id ``up_to`` not yet seen are seen now. Returns how many."""
+        ...
+
+    async def trim(self, person: PersonId, keep: int) -> int:
+        """Keep the person's newest ``keep`` entries. Returns how many went."""
+        ...
+
+    async def erase(self, person: PersonId) -> int: ...
+
+    async def purge(self, *, seen_before: datetime, any_before: datetime) -> int:
+        """Delete entries from before ``seen_before`` that were seen or are the young person's
+        own, and every entry from before ``any_before``. Returns how many."""
         ...

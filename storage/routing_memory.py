@@ -398,8 +398,12 @@ class MemoryCases:
             return False
         now = to_utc(now)
         first = stored.record.escalated_at is None
-        self._set(case_id, status="escalated", updated_at=now,
-                  escalated_at=now if first else stored.record.escalated_at)
+        self._set(
+            case_id,
+            status="escalated",
+            updated_at=now,
+            escalated_at=now if first else stored.record.escalated_at,
+        )
         return first
 
     async def mark_fallback(self, case_id: CaseId, now: datetime) -> bool:

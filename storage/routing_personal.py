@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flows.ids import PersonId
-from flows.intake.flow import CONSENT_CATEGORY
+from flows.intake.domains import CONSENT_DOMAINS, consent_key
 from flows.routing.card import card_answers
 from flows.session import JsonValue
 from storage.personal import iso
@@ -80,11 +80,11 @@ class CasePart:
         return await tx.cases.purge_closed(before) + await tx.cases.purge_erased(before)
 
     async def withdraw(self, tx: Transaction, person: PersonId, category: str) -> int:
-        if category != CONSENT_CATEGORY:
+        if category not in CONSENT_DOMAINS:
             return 0
         dropped = 0
         for case in await tx.cases.all_of(person):
-            kept = card_answers({**case.intake, "consent_sensitive": "no"})
+            kept = card_answers({**case.intake, consent_key(category): "no"})
             if kept != case.intake:
                 dropped += len(case.intake) - len(kept) + 1
                 await tx.cases.set_intake(case.id, kept)

@@ -491,9 +491,7 @@ class SqlCases:
     async def of_partnership(
         self, partnership: PartnershipId, statuses: tuple[CaseStatus, ...]
     ) -> list[CaseRecord]:
-        return await self._cases(
-            CASES.c.partnership == partnership, CASES.c.status.in_(statuses)
-        )
+        return await self._cases(CASES.c.partnership == partnership, CASES.c.status.in_(statuses))
 
     async def offers_of_coach(
         self, coach_id: CoachId, statuses: tuple[OfferStatus, ...]

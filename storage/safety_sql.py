@@ -42,9 +42,9 @@ def _record(row: RowMapping, keyring: Keyring | None) -> SafetyEventRecord:
         last_flag_at=row["last_flag_at"],
         flags=int(row["flags"]),
         acknowledged_at=row["acknowledged_at"],
-        acknowledged_by=None if row["acknowledged_by"] is None else PersonId(
-            row["acknowledged_by"]
-        ),
+        acknowledged_by=None
+        if row["acknowledged_by"] is None
+        else PersonId(row["acknowledged_by"]),
         closed_at=row["closed_at"],
         closed_by=None if row["closed_by"] is None else PersonId(row["closed_by"]),
         escalated_at=row["escalated_at"],

@@ -57,18 +57,18 @@ async def _vacuum_full(engine: AsyncEngine) -> None:
         # VACUUM keeps a dead row that a snapshot older than its deletion could still see
         # (another session, or a backend just connecting anywhere in the cluster). Wait, a
         # little, until no snapshot is older than now.
-        now = (await auto.execute(
-            text("SELECT txid_current() % 4294967296")
-        )).scalar_one()
+        now = (await auto.execute(text("SELECT txid_current() % 4294967296"))).scalar_one()
         for _ in range(SNAPSHOT_WAITS):
-            older = (await auto.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
-                    " AND backend_xmin IS NOT NULL"
-                    " AND age(backend_xmin) > age(CAST(:now AS xid))"
-                ),
-                {"now": int(now)},
-            )).scalar_one()
+            older = (
+                await auto.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+                        " AND backend_xmin IS NOT NULL"
+                        " AND age(backend_xmin) > age(CAST(:now AS xid))"
+                    ),
+                    {"now": int(now)},
+                )
+            ).scalar_one()
             if not older:
                 break
             await asyncio.sleep(CHECKPOINT_PAUSE)

@@ -18,7 +18,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -57,9 +57,11 @@ from storage.ports import (
     ReminderRecord,
     ReminderStatus,
     VersionConflict,
+    WallClock,
     WebIdentityRecord,
     check_error_code,
     check_token_hash,
+    system_now,
 )
 from storage.routing_sql import SqlCases, SqlCoaches
 from storage.safety_sql import SqlSafetyEvents
@@ -74,6 +76,7 @@ from storage.tables import (
     SESSIONS,
     WEB_IDENTITIES,
 )
+from storage.web_transcript_sql import SqlWebTranscript
 
 PING_TIMEOUT_S = 5.0
 
@@ -86,11 +89,6 @@ _REMINDER_COLUMNS = (
     REMINDERS.c.status,
     REMINDERS.c.attempts,
 )
-
-
-def _now() -> datetime:
-    # Only for bookkeeping columns (created_at, updated_at); decisions use the caller's time.
-    return datetime.now(UTC)
 
 
 def _insert(conn: AsyncConnection, table: Table) -> postgresql.Insert | sqlite.Insert:
@@ -151,13 +149,15 @@ class SqlSessions:
 
 
 class SqlReminders:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, now: WallClock = system_now) -> None:
         self._conn = conn
+        # Only for bookkeeping columns (created_at, updated_at); decisions use the caller's time.
+        self._now = now
 
     async def schedule(
         self, person: PersonId, key: ReminderKey, due_at: datetime, session_version: int
     ) -> int:
-        now = _now()
+        now = self._now()
         insert = _insert(self._conn, REMINDERS).values(
             person=person,
             key=key,
@@ -201,7 +201,7 @@ class SqlReminders:
         if extra is not None:
             conditions.append(extra)
         result = await self._conn.execute(
-            update(REMINDERS).where(*conditions).values(status="cancelled", updated_at=_now())
+            update(REMINDERS).where(*conditions).values(status="cancelled", updated_at=self._now())
         )
         return result.rowcount
 
@@ -227,9 +227,14 @@ class SqlReminders:
         now = to_utc(now)
         mine: list[ColumnElement[bool]] = []
         if prefixes is not None:
-            mine.append(or_(*(
-                func.substr(REMINDERS.c.person, 1, len(prefix)) == prefix for prefix in prefixes
-            )))
+            mine.append(
+                or_(
+                    *(
+                        func.substr(REMINDERS.c.person, 1, len(prefix)) == prefix
+                        for prefix in prefixes
+                    )
+                )
+            )
         # Two conditions, each served by ix_reminders_status_due_at in due order: an OR of
         # both would make SQLite scan the table.
         pending = and_(REMINDERS.c.status == "pending", REMINDERS.c.due_at <= now, *mine)
@@ -307,8 +312,11 @@ class SqlReminders:
             update(REMINDERS)
             .where(REMINDERS.c.status == "claimed", REMINDERS.c.claimed_by == worker)
             .values(
-                status=self._pending_unless_superseded(), claimed_by=None, claimed_at=None,
-                attempts=attempts, updated_at=_now(),
+                status=self._pending_unless_superseded(),
+                claimed_by=None,
+                claimed_at=None,
+                attempts=attempts,
+                updated_at=self._now(),
             )
         )
         return result.rowcount
@@ -339,7 +347,7 @@ class SqlReminders:
         await self._conn.execute(
             update(REMINDERS)
             .where(REMINDERS.c.id == reminder_id, REMINDERS.c.status == "claimed")
-            .values(claimed_by=None, claimed_at=None, updated_at=_now(), **values)
+            .values(claimed_by=None, claimed_at=None, updated_at=self._now(), **values)
         )
 
     async def _back_to_pending(
@@ -569,9 +577,7 @@ class SqlPrivacy:
         return result.rowcount
 
     async def add_count(self, month: str, metric: str, amount: int = 1) -> None:
-        insert = _insert(self._conn, REPORT_COUNTS).values(
-            month=month, metric=metric, count=amount
-        )
+        insert = _insert(self._conn, REPORT_COUNTS).values(month=month, metric=metric, count=amount)
         await self._conn.execute(
             insert.on_conflict_do_update(
                 index_elements=[REPORT_COUNTS.c.month, REPORT_COUNTS.c.metric],
@@ -598,16 +604,19 @@ class SqlTransaction:
     appointments: SqlAppointments
     ratings: SqlRatings
     reachability: SqlReachability
+    web_transcript: SqlWebTranscript
     # The connection and keyring, for feature repositories that live outside this module
     # (storage.team_sql.team_of): same transaction, no new field per feature.
     conn: AsyncConnection | None = None
     keyring: Keyring | None = None
 
     @classmethod
-    def on(cls, conn: AsyncConnection, keyring: Keyring | None = None) -> SqlTransaction:
+    def on(
+        cls, conn: AsyncConnection, keyring: Keyring | None = None, now: WallClock = system_now
+    ) -> SqlTransaction:
         return cls(
             sessions=SqlSessions(conn, keyring),
-            reminders=SqlReminders(conn),
+            reminders=SqlReminders(conn, now),
             updates=SqlUpdateLog(conn),
             web=SqlWebIdentities(conn),
             consents=SqlConsents(conn),
@@ -618,6 +627,7 @@ class SqlTransaction:
             appointments=SqlAppointments(conn, keyring),
             ratings=SqlRatings(conn, keyring),
             reachability=SqlReachability(conn),
+            web_transcript=SqlWebTranscript(conn, keyring),
             conn=conn,
             keyring=keyring,
         )
@@ -629,9 +639,12 @@ class SqlStorage:
     ``keyring`` encrypts the :class:`storage.db.EncryptedText` columns (none: plaintext).
     """
 
-    def __init__(self, engine: AsyncEngine, keyring: Keyring | None = None) -> None:
+    def __init__(
+        self, engine: AsyncEngine, keyring: Keyring | None = None, now: WallClock = system_now
+    ) -> None:
         self.engine = engine
         self.keyring = keyring
+        self.now = now
         self.personal_data_parts: list[PersonalData] = core_parts()
 
     @property
@@ -642,7 +655,7 @@ class SqlStorage:
     async def transaction(self) -> AsyncIterator[SqlTransaction]:
         # engine.begin(): COMMIT when the block ends normally, ROLLBACK when it raises.
         async with self.engine.begin() as conn:
-            yield SqlTransaction.on(conn, self.keyring)
+            yield SqlTransaction.on(conn, self.keyring, self.now)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -659,7 +672,10 @@ class SqlStorage:
         return True
 
 
-async def open_storage(url: str, keyring: Keyring | None = None) -> SqlStorage:
+async def open_storage(
+    url: str, keyring: Keyring | None = None, *, now: WallClock = system_now
+) -> SqlStorage:
     """A :class:`SqlStorage` for ``url``; the schema must already be migrated
-    (:func:`storage.migrate.upgrade`). With ``keyring``, personal data is encrypted at rest."""
-    return SqlStorage(make_engine(url), keyring)
+    (:func:`storage.migrate.upgrade`). With ``keyring``, personal data is encrypted at rest;
+    bookkeeping timestamps come from ``now`` (the runtime's clock)."""
+    return SqlStorage(make_engine(url), keyring, now)

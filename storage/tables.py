@@ -173,3 +173,6 @@ from storage import safety as _safety  # noqa: E402, F401
 
 # The team dashboard's accounts, sessions, audit log and notes (storage/team.py).
 from storage import team as _team  # noqa: E402, F401
+
+# And the web chat transcript (storage/web_transcript.py).
+from storage import web_transcript as _web_transcript  # noqa: E402, F401

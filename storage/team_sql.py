@@ -26,13 +26,28 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, RowMapping, and_, delete, false, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    String,
+    and_,
+    delete,
+    false,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from flows.appointments import Appointment
 from flows.ids import CaseId, CoachId, PartnershipId, PersonId
+from storage.appointments import APPOINTMENTS, RATINGS
+from storage.appointments_sql import _rating, appointment_from_row
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
-from storage.ports import CaseRecord, CoachRecord, OfferRecord
+from storage.ports import CaseRecord, CoachRecord, OfferRecord, RatingRecord
 from storage.routing import CASES, COACHES, OFFERS, RELAY_MESSAGES
 from storage.routing_sql import SqlCases, coach_from_row
 from storage.safety import SAFETY_EVENTS
@@ -72,12 +87,16 @@ class TeamScope:
             return and_(same, CASES.c.status.in_(UNCLAIMED))
         offered_to_me = (
             select(OFFERS.c.id)
-            .where(OFFERS.c.case_id == CASES.c.id, OFFERS.c.coach_id == self.coach,
-                   OFFERS.c.status == "open")
+            .where(
+                OFFERS.c.case_id == CASES.c.id,
+                OFFERS.c.coach_id == self.coach,
+                OFFERS.c.status == "open",
+            )
             .exists()
         )
-        return and_(same, or_(CASES.c.coach_id == self.coach,
-                              CASES.c.status.in_(UNCLAIMED), offered_to_me))
+        return and_(
+            same, or_(CASES.c.coach_id == self.coach, CASES.c.status.in_(UNCLAIMED), offered_to_me)
+        )
 
     def coach_condition(self) -> ColumnElement[bool]:
         if self.role == "admin" or self.partnership is None:
@@ -242,8 +261,7 @@ class SqlTeam:
 
     async def set_password_hash(self, user_id: int, password_hash: str) -> None:
         await self._conn.execute(
-            update(TEAM_USERS).where(TEAM_USERS.c.id == user_id)
-            .values(password_hash=password_hash)
+            update(TEAM_USERS).where(TEAM_USERS.c.id == user_id).values(password_hash=password_hash)
         )
 
     async def use_totp_step(self, user_id: int, step: int) -> bool:
@@ -257,18 +275,19 @@ class SqlTeam:
 
     async def logged_in(self, user_id: int, now: datetime) -> None:
         await self._conn.execute(
-            update(TEAM_USERS).where(TEAM_USERS.c.id == user_id)
-            .values(last_login_at=to_utc(now))
+            update(TEAM_USERS).where(TEAM_USERS.c.id == user_id).values(last_login_at=to_utc(now))
         )
 
     # --- sessions -------------------------------------------------------------------------
 
-    async def start_session(self, id_hash: str, user_id: int, now: datetime,
-                            address: str) -> None:
+    async def start_session(self, id_hash: str, user_id: int, now: datetime, address: str) -> None:
         now = to_utc(now)
         await self._conn.execute(
             TEAM_SESSIONS.insert().values(
-                id_hash=id_hash, user_id=user_id, created_at=now, last_seen_at=now,
+                id_hash=id_hash,
+                user_id=user_id,
+                created_at=now,
+                last_seen_at=now,
                 address=address[:64],
             )
         )
@@ -280,12 +299,18 @@ class SqlTeam:
         row = result.mappings().first()
         if row is None:
             return None
-        return TeamSession(row["id_hash"], int(row["user_id"]), row["created_at"],
-                           row["last_seen_at"], row["address"])
+        return TeamSession(
+            row["id_hash"],
+            int(row["user_id"]),
+            row["created_at"],
+            row["last_seen_at"],
+            row["address"],
+        )
 
     async def touch_session(self, id_hash: str, now: datetime) -> None:
         await self._conn.execute(
-            update(TEAM_SESSIONS).where(TEAM_SESSIONS.c.id_hash == id_hash)
+            update(TEAM_SESSIONS)
+            .where(TEAM_SESSIONS.c.id_hash == id_hash)
             .values(last_seen_at=to_utc(now))
         )
 
@@ -297,10 +322,12 @@ class SqlTeam:
 
     async def purge_sessions(self, idle_before: datetime, started_before: datetime) -> int:
         result = await self._conn.execute(
-            delete(TEAM_SESSIONS).where(or_(
-                TEAM_SESSIONS.c.last_seen_at < to_utc(idle_before),
-                TEAM_SESSIONS.c.created_at < to_utc(started_before),
-            ))
+            delete(TEAM_SESSIONS).where(
+                or_(
+                    TEAM_SESSIONS.c.last_seen_at < to_utc(idle_before),
+                    TEAM_SESSIONS.c.created_at < to_utc(started_before),
+                )
+            )
         )
         return result.rowcount
 
@@ -319,7 +346,9 @@ class SqlTeam:
             .scalar_subquery()
         )
         result = await self._conn.execute(
-            select(func.count()).select_from(TEAM_LOGIN_ATTEMPTS).where(
+            select(func.count())
+            .select_from(TEAM_LOGIN_ATTEMPTS)
+            .where(
                 TEAM_LOGIN_ATTEMPTS.c.key == key,
                 TEAM_LOGIN_ATTEMPTS.c.success.is_(False),
                 TEAM_LOGIN_ATTEMPTS.c.at >= to_utc(since),
@@ -352,9 +381,9 @@ class SqlTeam:
                 at=to_utc(at),
                 user_id=None if user is None else user.id,
                 actor="-" if user is None else user.email,
-                partnership=partnership if partnership is not None else (
-                    None if user is None else user.partnership
-                ),
+                partnership=partnership
+                if partnership is not None
+                else (None if user is None else user.partnership),
                 action=action[:40],
                 case_id=None if case is None else int(case),
                 target=None if target is None else target[:80],
@@ -362,8 +391,9 @@ class SqlTeam:
             )
         )
 
-    async def audit_rows(self, scope: TeamScope, *, case: CaseId | None = None,
-                         limit: int = 200) -> list[AuditRecord]:
+    async def audit_rows(
+        self, scope: TeamScope, *, case: CaseId | None = None, limit: int = 200
+    ) -> list[AuditRecord]:
         """A coordinator's partnership's rows (an admin's: the account rows), newest first."""
         if scope.role == "admin":
             condition: ColumnElement[bool] = TEAM_AUDIT.c.action.like("user.%")
@@ -384,7 +414,8 @@ class SqlTeam:
         if not case_ids:
             return []
         result = await self._conn.execute(
-            select(TEAM_AUDIT).where(TEAM_AUDIT.c.case_id.in_([int(c) for c in case_ids]))
+            select(TEAM_AUDIT)
+            .where(TEAM_AUDIT.c.case_id.in_([int(c) for c in case_ids]))
             .order_by(TEAM_AUDIT.c.at, TEAM_AUDIT.c.id)
         )
         return [_audit(row) for row in result.mappings()]
@@ -413,10 +444,52 @@ class SqlTeam:
         result = await self._conn.execute(statement.order_by(CASES.c.id))
         return [self._cases._case(row) for row in result.mappings()]
 
+    async def offers_by_case(
+        self, scope: TeamScope, *, include_closed: bool = True
+    ) -> dict[CaseId, list[OfferRecord]]:
+        """Every offer of the scope's cases in one query (the queue lists thousands), oldest
+        first per case."""
+        cases = select(CASES.c.id).where(scope.case_condition())
+        if not include_closed:
+            cases = cases.where(CASES.c.status != "closed")
+        result = await self._conn.execute(
+            select(OFFERS)
+            .where(OFFERS.c.case_id.in_(cases))
+            .order_by(OFFERS.c.case_id, OFFERS.c.sent_at, OFFERS.c.id)
+        )
+        found: dict[CaseId, list[OfferRecord]] = {}
+        for row in result.mappings():
+            offer = self._cases._offer(row)
+            found.setdefault(offer.case, []).append(offer)
+        return found
+
+    async def appointments_and_ratings(
+        self, scope: TeamScope
+    ) -> tuple[list[Appointment], dict[CaseId, list[RatingRecord]]]:
+        """Every appointment and rating of the scope's cases in two queries (statistics)."""
+        # appointments.case_id and ratings.case_id are text (no foreign key, see 0005).
+        ids = select(sql_cast(CASES.c.id, String)).where(scope.case_condition())
+        rows = await self._conn.execute(
+            select(APPOINTMENTS).where(APPOINTMENTS.c.case_id.in_(ids)).order_by(APPOINTMENTS.c.id)
+        )
+        appointments = [appointment_from_row(row, self._keyring) for row in rows.mappings()]
+        rows = await self._conn.execute(
+            select(RATINGS)
+            .where(RATINGS.c.case_id.in_(ids))
+            .order_by(RATINGS.c.taken_at, RATINGS.c.id)
+        )
+        ratings: dict[CaseId, list[RatingRecord]] = {}
+        for row in rows.mappings():
+            record = _rating(row, self._keyring)
+            ratings.setdefault(record.case, []).append(record)
+        return appointments, ratings
+
     async def open_safety_people(self, scope: TeamScope) -> frozenset[PersonId]:
         """The young people of the scope's cases with an open safety event."""
         result = await self._conn.execute(
-            select(SAFETY_EVENTS.c.person).distinct().where(
+            select(SAFETY_EVENTS.c.person)
+            .distinct()
+            .where(
                 SAFETY_EVENTS.c.closed_at.is_(None),
                 SAFETY_EVENTS.c.person.in_(select(CASES.c.person).where(scope.case_condition())),
             )
@@ -440,9 +513,10 @@ class SqlTeam:
         """The first message a coach wrote to the young person, per case in scope."""
         result = await self._conn.execute(
             select(RELAY_MESSAGES.c.case_id, func.min(RELAY_MESSAGES.c.at))
-            .where(RELAY_MESSAGES.c.direction == "to_young",
-                   RELAY_MESSAGES.c.case_id.in_(select(CASES.c.id).where(
-                       scope.case_condition())))
+            .where(
+                RELAY_MESSAGES.c.direction == "to_young",
+                RELAY_MESSAGES.c.case_id.in_(select(CASES.c.id).where(scope.case_condition())),
+            )
             .group_by(RELAY_MESSAGES.c.case_id)
         )
         found: dict[CaseId, datetime] = {}
@@ -452,13 +526,19 @@ class SqlTeam:
 
     # --- notes ----------------------------------------------------------------------------
 
-    async def add_note(self, case_id: CaseId, user: TeamUser, text: str,
-                       now: datetime) -> NoteRecord:
+    async def add_note(
+        self, case_id: CaseId, user: TeamUser, text: str, now: datetime
+    ) -> NoteRecord:
         result = await self._conn.execute(
-            CASE_NOTES.insert().values(
-                case_id=int(case_id), user_id=user.id, author=user.name,
-                text=seal(self._keyring, text, NOTE_AAD), at=to_utc(now),
-            ).returning(CASE_NOTES.c.id)
+            CASE_NOTES.insert()
+            .values(
+                case_id=int(case_id),
+                user_id=user.id,
+                author=user.name,
+                text=seal(self._keyring, text, NOTE_AAD),
+                at=to_utc(now),
+            )
+            .returning(CASE_NOTES.c.id)
         )
         return NoteRecord(int(result.scalar_one()), case_id, user.name, text, to_utc(now))
 
@@ -466,14 +546,21 @@ class SqlTeam:
         if not case_id.isdigit():
             return []
         result = await self._conn.execute(
-            select(CASE_NOTES).where(
+            select(CASE_NOTES)
+            .where(
                 CASE_NOTES.c.case_id == int(case_id),
                 CASE_NOTES.c.case_id.in_(select(CASES.c.id).where(scope.case_condition())),
-            ).order_by(CASE_NOTES.c.at, CASE_NOTES.c.id)
+            )
+            .order_by(CASE_NOTES.c.at, CASE_NOTES.c.id)
         )
         return [
-            NoteRecord(int(row["id"]), CaseId(str(row["case_id"])), row["author"],
-                       unseal(self._keyring, row["text"], NOTE_AAD), row["at"])
+            NoteRecord(
+                int(row["id"]),
+                CaseId(str(row["case_id"])),
+                row["author"],
+                unseal(self._keyring, row["text"], NOTE_AAD),
+                row["at"],
+            )
             for row in result.mappings()
         ]
 
@@ -482,12 +569,18 @@ class SqlTeam:
         if not case_ids:
             return []
         result = await self._conn.execute(
-            select(CASE_NOTES).where(CASE_NOTES.c.case_id.in_([int(c) for c in case_ids]))
+            select(CASE_NOTES)
+            .where(CASE_NOTES.c.case_id.in_([int(c) for c in case_ids]))
             .order_by(CASE_NOTES.c.at, CASE_NOTES.c.id)
         )
         return [
-            NoteRecord(int(row["id"]), CaseId(str(row["case_id"])), row["author"],
-                       unseal(self._keyring, row["text"], NOTE_AAD), row["at"])
+            NoteRecord(
+                int(row["id"]),
+                CaseId(str(row["case_id"])),
+                row["author"],
+                unseal(self._keyring, row["text"], NOTE_AAD),
+                row["at"],
+            )
             for row in result.mappings()
         ]
 

@@ -54,7 +54,8 @@ def ids_in_code(
                     not_ids_in_calls_to
                 ):
                     excluded.update(
-                        a.value for a in node.args
+                        a.value
+                        for a in node.args
                         if isinstance(a, ast.Constant) and isinstance(a.value, str)
                     )
                 elif isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -62,9 +63,11 @@ def ids_in_code(
                         found.add(node.value)
                 elif isinstance(node, ast.JoinedStr):
                     pattern = "".join(
-                        str(v.value) if isinstance(v, ast.Constant)
+                        str(v.value)
+                        if isinstance(v, ast.Constant)
                         else "{" + ast.unparse(v.value) + "}"
-                        if isinstance(v, ast.FormattedValue) else ""
+                        if isinstance(v, ast.FormattedValue)
+                        else ""
                         for v in node.values
                     )
                     if pattern in f_strings:
@@ -93,7 +96,8 @@ def placeholder_differences(domain: str, language: str) -> list[str]:
     if set(other) != set(dutch):
         problems.append(f"ids differ: {sorted(set(other) ^ set(dutch))}")
     problems += [
-        message_id for message_id, text in dutch.items()
+        message_id
+        for message_id, text in dutch.items()
         if message_id in other and placeholders(other[message_id]) != placeholders(text)
     ]
     return problems
@@ -104,7 +108,8 @@ def copies_of_dutch(
 ) -> list[str]:
     dutch, other = domain_catalog(domain, "nl"), domain_catalog(domain, language)
     return sorted(
-        i for i in dutch
+        i
+        for i in dutch
         if i.startswith(young_prefixes) and i not in same_as_dutch and other.get(i) == dutch[i]
     )
 

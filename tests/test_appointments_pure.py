@@ -38,8 +38,15 @@ def at(*args: int) -> datetime:
 
 def proposed(*starts: datetime, missed_in_row: int = 0):  # type: ignore[no-untyped-def]
     options = tuple(Slot(s, "office", "Stationsstraat 1, Leuven") for s in starts)
-    return propose(AppointmentId(1), CaseId("7"), PersonId("tg:1"), CoachId("c1"), options, NOW,
-                   missed_in_row=missed_in_row)
+    return propose(
+        AppointmentId(1),
+        CaseId("7"),
+        PersonId("tg:1"),
+        CoachId("c1"),
+        options,
+        NOW,
+        missed_in_row=missed_in_row,
+    )
 
 
 def test_booking_plans_both_leads_and_the_attendance_question() -> None:

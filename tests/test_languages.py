@@ -46,10 +46,7 @@ def _code_lists(tree: ast.AST) -> list[int]:
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Tuple | ast.List | ast.Set):
-            codes = {
-                e.value for e in node.elts
-                if isinstance(e, ast.Constant) and e.value in CODES
-            }
+            codes = {e.value for e in node.elts if isinstance(e, ast.Constant) and e.value in CODES}
             if len(codes) >= 3:
                 found.append(node.lineno)
     return found
@@ -60,7 +57,8 @@ def test_no_other_list_of_languages_is_written_in_the_code() -> None:
     lists = {
         f"{path.relative_to(ROOT)}:{line}"
         for folder in ("bot", "flows")
-        for path in (ROOT / folder).rglob("*.py") if path != own
+        for path in (ROOT / folder).rglob("*.py")
+        if path != own
         for line in _code_lists(ast.parse(path.read_text(encoding="utf-8")))
     }
     assert sorted(lists) == [], "read the languages from flows/languages.py"

@@ -101,8 +101,9 @@ class Booking:
             return [(me, self.ctx.coach_say("coach.appt.how"))]
         return await self.overview(coach, CaseId(target))
 
-    async def _own_case(self, tx: Transaction, coach: CoachRecord, case_id: CaseId
-                        ) -> tuple[CaseRecord | None, OutgoingMessage | None]:
+    async def _own_case(
+        self, tx: Transaction, coach: CoachRecord, case_id: CaseId
+    ) -> tuple[CaseRecord | None, OutgoingMessage | None]:
         case = await tx.cases.get(case_id)
         if case is None or case.coach != coach.id:
             return None, self.ctx.coach_say("coach.case.unknown", case=case_id)
@@ -124,20 +125,34 @@ class Booking:
         current = active[-1]
         buttons: Keyboard = (
             ((self.ctx.coach_label("coach.appt.new.button"), Draft(case.id).value()),),
-            ((self.ctx.coach_label("coach.appt.cancel.button"),
-              coach_button(current.id, "cancel")),),
+            (
+                (
+                    self.ctx.coach_label("coach.appt.cancel.button"),
+                    coach_button(current.id, "cancel"),
+                ),
+            ),
         )
-        return [(me, self.ctx.coach_say(
-            "coach.appt.current", buttons, case=case.id, name=self.ctx.young_name(case),
-            moments=Verbatim(self._moments(current, coach)),
-            status=Verbatim(self.ctx.coach_label(_STATUS_TEXT[current.status])),
-        ))]
+        return [
+            (
+                me,
+                self.ctx.coach_say(
+                    "coach.appt.current",
+                    buttons,
+                    case=case.id,
+                    name=self.ctx.young_name(case),
+                    moments=Verbatim(self._moments(current, coach)),
+                    status=Verbatim(self.ctx.coach_label(_STATUS_TEXT[current.status])),
+                ),
+            )
+        ]
 
     def _moments(self, appointment: Appointment, coach: CoachRecord) -> str:
         slots = (appointment.slot,) if appointment.slot is not None else appointment.options
         return "\n".join(
             self.ctx.coach_label(
-                "coach.appt.option", n=index, when=Verbatim(self.ctx.when(s.starts_at, "nl")),
+                "coach.appt.option",
+                n=index,
+                when=Verbatim(self.ctx.when(s.starts_at, "nl")),
                 place=Verbatim(self.ctx.place(s, "nl", coach.first_name)),
             )
             for index, s in enumerate(slots, start=1)
@@ -145,8 +160,7 @@ class Booking:
 
     # --- coach: buttons -------------------------------------------------------------------
 
-    async def on_coach_button(self, person: PersonId, event: ButtonPressed, language: str
-                              ) -> None:
+    async def on_coach_button(self, person: PersonId, event: ButtonPressed, language: str) -> None:
         """The ``apb=`` and ``apc=`` buttons (a :data:`bot.service.ButtonHandler`)."""
         async with self.ctx.service.storage.transaction() as tx:
             coach = await tx.coaches.by_person(person)
@@ -160,7 +174,8 @@ class Booking:
         if event.value.startswith(f"{DRAFT}="):
             draft = booking.decode(event.value)
             outbox = (
-                await self._step(coach, draft) if draft is not None
+                await self._step(coach, draft)
+                if draft is not None
                 else [(person, self.ctx.coach_say("coach.appt.gone"))]
             )
         else:
@@ -200,34 +215,44 @@ class Booking:
 
     def _days(self, coach: CoachRecord, case: CaseRecord, draft: Draft) -> OutgoingMessage:
         now = self.ctx.now()
-        days = booking.days(now, self.ctx.tz, self.ctx.hours(case, coach),
-                            self.ctx.holidays_around(now))
+        days = booking.days(
+            now, self.ctx.tz, self.ctx.hours(case, coach), self.ctx.holidays_around(now)
+        )
         if not days:
             return self.ctx.coach_say("coach.appt.none_free", case=case.id)
         buttons = [(self._day_label(day), draft.to("time", day=day).value()) for day in days]
-        rows = [tuple(buttons[i:i + _DAYS_PER_ROW]) for i in range(0, len(buttons),
-                                                                    _DAYS_PER_ROW)]
+        rows = [
+            tuple(buttons[i : i + _DAYS_PER_ROW]) for i in range(0, len(buttons), _DAYS_PER_ROW)
+        ]
         return self.ctx.coach_say(
-            "coach.appt.pick_day", (*rows, self._stop_row(case.id)), case=case.id,
-            name=self.ctx.young_name(case), n=len(draft.options) + 1,
+            "coach.appt.pick_day",
+            (*rows, self._stop_row(case.id)),
+            case=case.id,
+            name=self.ctx.young_name(case),
+            n=len(draft.options) + 1,
         )
 
     def _day_label(self, day: date) -> str:
         return format_date(day, "EEE d MMM", locale="nl")
 
-    def _times(self, coach: CoachRecord, case: CaseRecord, draft: Draft, day: date
-               ) -> OutgoingMessage:
+    def _times(
+        self, coach: CoachRecord, case: CaseRecord, draft: Draft, day: date
+    ) -> OutgoingMessage:
         now = self.ctx.now()
-        times = booking.times(day, now, self.ctx.tz, self.ctx.hours(case, coach),
-                              self.ctx.holidays_around(now))
+        times = booking.times(
+            day, now, self.ctx.tz, self.ctx.hours(case, coach), self.ctx.holidays_around(now)
+        )
         if not times:
             return self._days(coach, case, draft.to("day"))
         buttons = [(f"{at:%H:%M}", draft.to("place", day=day, at=at).value()) for at in times]
-        rows = [tuple(buttons[i:i + _TIMES_PER_ROW]) for i in range(0, len(buttons),
-                                                                     _TIMES_PER_ROW)]
+        rows = [
+            tuple(buttons[i : i + _TIMES_PER_ROW]) for i in range(0, len(buttons), _TIMES_PER_ROW)
+        ]
         back = ((self.ctx.coach_label("coach.appt.other_day"), draft.to("day").value()),)
         return self.ctx.coach_say(
-            "coach.appt.pick_time", (*rows, back, self._stop_row(case.id)), case=case.id,
+            "coach.appt.pick_time",
+            (*rows, back, self._stop_row(case.id)),
+            case=case.id,
             day=Verbatim(format_date(day, "EEEE d MMMM", locale="nl")),
         )
 
@@ -242,19 +267,26 @@ class Booking:
             for label, place in choices
         )
         when = self.ctx.when(booking.local_start(day, at, self.ctx.tz), "nl")
-        return self.ctx.coach_say("coach.appt.pick_place", (*rows, self._stop_row(case.id)),
-                                  case=case.id, when=Verbatim(when))
+        return self.ctx.coach_say(
+            "coach.appt.pick_place",
+            (*rows, self._stop_row(case.id)),
+            case=case.id,
+            when=Verbatim(when),
+        )
 
     def _overview(self, coach: CoachRecord, case: CaseRecord, draft: Draft) -> OutgoingMessage:
         lines = []
         for index, option in enumerate(draft.options, start=1):
             slot = self._slot(case, option)
             place = self.ctx.place(slot, "nl", coach.first_name) if slot is not None else "?"
-            lines.append(self.ctx.coach_label(
-                "coach.appt.option", n=index,
-                when=Verbatim(self.ctx.when(option.starts_at(self.ctx.tz), "nl")),
-                place=Verbatim(place),
-            ))
+            lines.append(
+                self.ctx.coach_label(
+                    "coach.appt.option",
+                    n=index,
+                    when=Verbatim(self.ctx.when(option.starts_at(self.ctx.tz), "nl")),
+                    place=Verbatim(place),
+                )
+            )
         rows: list[tuple[tuple[str, str], ...]] = []
         if not draft.full:
             rows.append(((self.ctx.coach_label("coach.appt.add"), draft.to("day").value()),))
@@ -262,7 +294,10 @@ class Booking:
         rows.append(((self.ctx.coach_label("coach.appt.restart"), Draft(case.id).value()),))
         rows.append(self._stop_row(case.id))
         return self.ctx.coach_say(
-            "coach.appt.overview", tuple(rows), case=case.id, name=self.ctx.young_name(case),
+            "coach.appt.overview",
+            tuple(rows),
+            case=case.id,
+            name=self.ctx.young_name(case),
             options=Verbatim("\n".join(lines)),
         )
 
@@ -288,8 +323,13 @@ class Booking:
                 earlier = await tx.appointments.of_case(case.id)
                 carried = earlier[-1].missed_in_row if earlier else 0
                 proposed, _ = propose(
-                    AppointmentId(0), case.id, case.person, coach.id,
-                    tuple(s for s in slots if s is not None), now, missed_in_row=carried,
+                    AppointmentId(0),
+                    case.id,
+                    case.person,
+                    coach.id,
+                    tuple(s for s in slots if s is not None),
+                    now,
+                    missed_in_row=carried,
                 )
                 for old in earlier:
                     if old.status in ACTIVE:
@@ -302,12 +342,19 @@ class Booking:
             return [(me, self.ctx.coach_say("coach.appt.expired", case=case.id))]
         except _Raced:
             return [(me, self.ctx.coach_say("coach.appt.gone"))]
-        log.info("appointment proposed appointment=%s case=%s coach=%s options=%d", stored.id,
-                 case.id, coach.id, len(stored.options))
+        log.info(
+            "appointment proposed appointment=%s case=%s coach=%s options=%d",
+            stored.id,
+            case.id,
+            coach.id,
+            len(stored.options),
+        )
         return [
             (case.person, self.proposal(stored, coach, language)),
-            (me, self.ctx.coach_say("coach.appt.sent", case=case.id,
-                                    name=self.ctx.young_name(case))),
+            (
+                me,
+                self.ctx.coach_say("coach.appt.sent", case=case.id, name=self.ctx.young_name(case)),
+            ),
         ]
 
     async def propose_for(self, coach: CoachRecord, case: CaseRecord, draft: Draft) -> Outbox:
@@ -315,29 +362,36 @@ class Booking:
         The coach's answers go to ``coach.person``."""
         return await self._send(coach, case, draft)
 
-    async def coach_answer(self, coach: CoachRecord, appointment_id: int, action: str
-                           ) -> Outbox:
+    async def coach_answer(self, coach: CoachRecord, appointment_id: int, action: str) -> Outbox:
         """Attendance (``came``, ``missed``, ``moved``) or ``cancel``, as the coach's buttons
         do; only the coach of the case may."""
         return await self._coach_action(coach, coach_button(appointment_id, action))
 
-    def proposal(self, appointment: Appointment, coach: CoachRecord, language: str
-                 ) -> OutgoingMessage:
+    def proposal(
+        self, appointment: Appointment, coach: CoachRecord, language: str
+    ) -> OutgoingMessage:
         parts: list[Msg] = [msg("appt.proposed", coach=Verbatim(coach.first_name))]
         buttons: list[tuple[tuple[str, str], ...]] = []
         for index, slot in enumerate(appointment.options):
             when = self.ctx.when(slot.starts_at, language)
             place = self.ctx.place(slot, language, coach.first_name)
-            parts.append(msg("appt.option", n=index + 1, when=Verbatim(when),
-                             place=Verbatim(place)))
+            parts.append(
+                msg("appt.option", n=index + 1, when=Verbatim(when), place=Verbatim(place))
+            )
             pick = young_button(appointment.id, f"pick:{index}")
             buttons.append(((f"{index + 1}. {when}", pick),))
         other = self.ctx.render(msg("appt.other.button"), language)
         buttons.append(((other, young_button(appointment.id, "other")),))
         return self.ctx.say(language, *parts, buttons=tuple(buttons))
 
-    async def _save(self, tx: Transaction, new: Appointment, old: Appointment,
-                    decisions: tuple[Decision, ...], now: datetime) -> list[Tell]:
+    async def _save(
+        self,
+        tx: Transaction,
+        new: Appointment,
+        old: Appointment,
+        decisions: tuple[Decision, ...],
+        now: datetime,
+    ) -> list[Tell]:
         if new != old and not await tx.appointments.save(new, expected=old, now=now):
             raise _Raced
         return await self.ctx.apply(tx, new, decisions)
@@ -363,40 +417,62 @@ class Booking:
                 language = await self.ctx.language_of(tx, case.person, case.language)
         except (IllegalAppointment, _Raced):
             return [(me, self.ctx.coach_say("coach.appt.gone"))]
-        log.info("appointment %s appointment=%s case=%s coach=%s", action, new.id, case.id,
-                 coach.id)
+        log.info(
+            "appointment %s appointment=%s case=%s coach=%s", action, new.id, case.id, coach.id
+        )
         name = self.ctx.young_name(case)
         outbox: Outbox = []
         if action == "cancel":
-            outbox.append((me, self.ctx.coach_say("coach.appt.cancelled", case=case.id,
-                                                  name=name)))
+            outbox.append((me, self.ctx.coach_say("coach.appt.cancelled", case=case.id, name=name)))
         elif Tell("coach", "two_missed") in tells:
-            outbox.append((me, self.ctx.coach_say(
-                "coach.appt.two_missed", self.new_button(case.id), case=case.id, name=name)))
+            outbox.append(
+                (
+                    me,
+                    self.ctx.coach_say(
+                        "coach.appt.two_missed", self.new_button(case.id), case=case.id, name=name
+                    ),
+                )
+            )
         else:
             buttons = self.new_button(case.id) if action != "came" else ()
-            outbox.append((me, self.ctx.coach_say(f"coach.appt.recorded.{action}", buttons,
-                                                  case=case.id, name=name)))
+            outbox.append(
+                (
+                    me,
+                    self.ctx.coach_say(
+                        f"coach.appt.recorded.{action}", buttons, case=case.id, name=name
+                    ),
+                )
+            )
         if Tell("person", "cancelled") in tells and old.slot is not None:
             outbox.append((case.person, self.cancelled(old, coach, language)))
         elif Tell("person", "cancelled") in tells:
-            outbox.append((case.person, self.ctx.say(
-                language, msg("appt.cancelled.proposal", coach=Verbatim(coach.first_name)))))
+            outbox.append(
+                (
+                    case.person,
+                    self.ctx.say(
+                        language, msg("appt.cancelled.proposal", coach=Verbatim(coach.first_name))
+                    ),
+                )
+            )
         return outbox
 
-    def cancelled(self, appointment: Appointment, coach: CoachRecord, language: str
-                  ) -> OutgoingMessage:
+    def cancelled(
+        self, appointment: Appointment, coach: CoachRecord, language: str
+    ) -> OutgoingMessage:
         slot = appointment.slot
         assert slot is not None
-        return self.ctx.say(language, msg(
-            "appt.cancelled", when=Verbatim(self.ctx.when(slot.starts_at, language)),
-            coach=Verbatim(coach.first_name),
-        ))
+        return self.ctx.say(
+            language,
+            msg(
+                "appt.cancelled",
+                when=Verbatim(self.ctx.when(slot.starts_at, language)),
+                coach=Verbatim(coach.first_name),
+            ),
+        )
 
     # --- young person ---------------------------------------------------------------------
 
-    async def on_young_button(self, person: PersonId, event: ButtonPressed, language: str
-                              ) -> None:
+    async def on_young_button(self, person: PersonId, event: ButtonPressed, language: str) -> None:
         """The ``appt=`` buttons (a :data:`bot.service.ButtonHandler`)."""
         number, _, action = event.value.partition("=")[2].partition(":")
         async with self.ctx.service.person_lock(person):
@@ -409,8 +485,9 @@ class Booking:
                 log.error("calendar file failed person=%s error=%s", person, type(error).__name__)
         await self.ctx.send(outbox[1:])
 
-    async def _young(self, person: PersonId, number: str, action: str, language: str
-                     ) -> tuple[Outbox, Document | None]:
+    async def _young(
+        self, person: PersonId, number: str, action: str, language: str
+    ) -> tuple[Outbox, Document | None]:
         now = self.ctx.now()
         stale = [(person, self.ctx.say(language, msg("appt.stale")))]
         if not number.isdigit():
@@ -433,8 +510,9 @@ class Booking:
         log.info("appointment answer appointment=%s action=%s", new.id, action.partition(":")[0])
         return self._told(new, case, coach, tells, language, now)
 
-    def _decide(self, old: Appointment, action: str, now: datetime
-                ) -> tuple[Appointment, tuple[Decision, ...]]:
+    def _decide(
+        self, old: Appointment, action: str, now: datetime
+    ) -> tuple[Appointment, tuple[Decision, ...]]:
         kind, _, argument = action.partition(":")
         if kind == "pick" and argument.isdigit():
             return book(old, int(argument), now, self.ctx.leads, self.ctx.tz)
@@ -448,9 +526,15 @@ class Booking:
             return confirm(old, now)
         raise ValueError("unknown appointment button")
 
-    def _told(self, appointment: Appointment, case: CaseRecord, coach: CoachRecord | None,
-              tells: list[Tell], language: str, now: datetime
-              ) -> tuple[Outbox, Document | None]:
+    def _told(
+        self,
+        appointment: Appointment,
+        case: CaseRecord,
+        coach: CoachRecord | None,
+        tells: list[Tell],
+        language: str,
+        now: datetime,
+    ) -> tuple[Outbox, Document | None]:
         person = appointment.person
         first = Verbatim(coach.first_name if coach is not None else "")
         name = self.ctx.young_name(case)
@@ -463,32 +547,59 @@ class Booking:
         for tell in tells:
             if tell.what == "booked" and tell.to == "person" and slot is not None:
                 place = self.ctx.place(slot, language, first.text)
-                young.append(self.ctx.say(language, msg(
-                    "appt.booked", coach=first, when=Verbatim(when_young), place=Verbatim(place)
-                )))
+                young.append(
+                    self.ctx.say(
+                        language,
+                        msg(
+                            "appt.booked",
+                            coach=first,
+                            when=Verbatim(when_young),
+                            place=Verbatim(place),
+                        ),
+                    )
+                )
                 summary = self.ctx.render(msg("appt.ics.summary", coach=first), language)
                 content = calendar_file(appointment, summary=summary, location=place, now=now)
                 caption = self.ctx.render(msg("appt.ics.caption"), language)
                 document = (person, FILENAME, content, caption)
             elif tell.what == "booked" and slot is not None:
-                to_coach.append(self.ctx.coach_say(
-                    "coach.appt.booked", case=case.id, name=name, when=Verbatim(when_coach),
-                    place=Verbatim(self.ctx.place(slot, "nl", first.text)),
-                ))
+                to_coach.append(
+                    self.ctx.coach_say(
+                        "coach.appt.booked",
+                        case=case.id,
+                        name=name,
+                        when=Verbatim(when_coach),
+                        place=Verbatim(self.ctx.place(slot, "nl", first.text)),
+                    )
+                )
             elif tell.what == "person_wants_other":
                 young.append(self.ctx.say(language, msg("appt.other.sent", coach=first)))
-                to_coach.append(self.ctx.coach_say(
-                    "coach.appt.wants_other", self.new_button(case.id, "coach.appt.new.button"),
-                    case=case.id, name=name))
+                to_coach.append(
+                    self.ctx.coach_say(
+                        "coach.appt.wants_other",
+                        self.new_button(case.id, "coach.appt.new.button"),
+                        case=case.id,
+                        name=name,
+                    )
+                )
             elif tell.what == "person_cannot_come":
                 young.append(self.ctx.say(language, msg("appt.cannot.sent", coach=first)))
-                to_coach.append(self.ctx.coach_say(
-                    "coach.appt.cannot_come", self.new_button(case.id, "coach.appt.new.button"),
-                    case=case.id, name=name, when=Verbatim(when_coach)))
+                to_coach.append(
+                    self.ctx.coach_say(
+                        "coach.appt.cannot_come",
+                        self.new_button(case.id, "coach.appt.new.button"),
+                        case=case.id,
+                        name=name,
+                        when=Verbatim(when_coach),
+                    )
+                )
             elif tell.what == "person_confirmed":
                 young.append(self.ctx.say(language, msg("appt.come.thanks")))
-                to_coach.append(self.ctx.coach_say(
-                    "coach.appt.confirmed", case=case.id, name=name, when=Verbatim(when_coach)))
+                to_coach.append(
+                    self.ctx.coach_say(
+                        "coach.appt.confirmed", case=case.id, name=name, when=Verbatim(when_coach)
+                    )
+                )
         outbox: Outbox = [(person, m) for m in young]
         if coach is not None and coach.person is not None:
             outbox += [(coach.person, m) for m in to_coach]

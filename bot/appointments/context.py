@@ -42,16 +42,21 @@ def office_address(partnership: Partnership, office: Office) -> str:
     """``Onthaal Leuven, Voorbeeldstraat 1, 3000 Leuven``: what a young person needs to get
     there (the municipality's name from the partnership's area)."""
     town = next(
-        (part.municipality_name for part in partnership.area
-         if part.municipality_nis == office.municipality_nis),
+        (
+            part.municipality_name
+            for part in partnership.area
+            if part.municipality_nis == office.municipality_nis
+        ),
         "",
     )
-    return ", ".join(p for p in (office.name, office.street, f"{office.postcode} {town}".strip())
-                     if p)
+    return ", ".join(
+        p for p in (office.name, office.street, f"{office.postcode} {town}".strip()) if p
+    )
 
 
-async def apply_decisions(tx: Transaction, appointment: Appointment,
-                          decisions: tuple[Decision, ...]) -> list[Tell]:
+async def apply_decisions(
+    tx: Transaction, appointment: Appointment, decisions: tuple[Decision, ...]
+) -> list[Tell]:
     """Reminder rows in this transaction; the tells come back for after the commit."""
     tells: list[Tell] = []
     for decision in decisions:
@@ -100,8 +105,9 @@ class AppointmentContext:
         text = "\n\n".join(translator.render(part, language) for part in parts)
         return OutgoingMessage(text, buttons, rtl=translator.is_rtl(language))
 
-    def coach_say(self, message_id: str, buttons: Keyboard = (), **params: Param
-                  ) -> OutgoingMessage:
+    def coach_say(
+        self, message_id: str, buttons: Keyboard = (), **params: Param
+    ) -> OutgoingMessage:
         """A message for a coach, in Dutch."""
         return OutgoingMessage(self.writer.text(message_id, **params), buttons, team=True)
 
@@ -160,16 +166,18 @@ class AppointmentContext:
         session = await tx.sessions.get(person)
         return session.language if session is not None else fallback
 
-    async def coach_of(self, tx: Transaction, case: CaseRecord,
-                       appointment: Appointment | None = None) -> CoachRecord | None:
+    async def coach_of(
+        self, tx: Transaction, case: CaseRecord, appointment: Appointment | None = None
+    ) -> CoachRecord | None:
         """The coach who now has the case (else the one who made the appointment)."""
         coach_id = case.coach or (appointment.coach if appointment is not None else None)
         return await tx.coaches.get(coach_id) if coach_id is not None else None
 
     # --- decisions ------------------------------------------------------------------------
 
-    async def apply(self, tx: Transaction, appointment: Appointment,
-                    decisions: tuple[Decision, ...]) -> list[Tell]:
+    async def apply(
+        self, tx: Transaction, appointment: Appointment, decisions: tuple[Decision, ...]
+    ) -> list[Tell]:
         return await apply_decisions(tx, appointment, decisions)
 
     async def send(self, outbox: Outbox) -> None:
@@ -181,5 +189,4 @@ class AppointmentContext:
             try:
                 await self.service.deliver(person, [message])
             except Exception as error:
-                log.error("appointment delivery failed person=%s error=%s", person,
-                          describe(error))
+                log.error("appointment delivery failed person=%s error=%s", person, describe(error))

@@ -65,8 +65,9 @@ class FollowUps:
 
     # --- after the intake -----------------------------------------------------------------
 
-    async def on_submit(self, tx: Transaction, session: Session, effect: Effect, now: datetime
-                        ) -> None:
+    async def on_submit(
+        self, tx: Transaction, session: Session, effect: Effect, now: datetime
+    ) -> None:
         """Inside the submission's transaction, after the handoff made or refreshed the case."""
         case = await tx.cases.latest_of(session.person)
         if case is None or case.status == "closed":
@@ -78,8 +79,9 @@ class FollowUps:
             await tx.ratings.set_ratings(earlier[0].id, numbers)
             return
         await tx.ratings.add(case.id, case.person, "intake", numbers, now)
-        for planned in followups.plan_after_intake(case.id, now, self.ctx.checkin_days,
-                                                   self.ctx.tz):
+        for planned in followups.plan_after_intake(
+            case.id, now, self.ctx.checkin_days, self.ctx.tz
+        ):
             await tx.reminders.schedule(case.person, ReminderKey(planned.key), planned.due_at, 0)
         log.info("follow-ups planned case=%s", case.id)
 
@@ -125,18 +127,21 @@ class FollowUps:
             return False  # two missed in a row: a person takes over, no automatic nudges
         return kind != "checkin" or not appointments
 
-    def _checkin(self, case: CaseRecord, coach: CoachRecord | None, language: str
-                 ) -> OutgoingMessage:
+    def _checkin(
+        self, case: CaseRecord, coach: CoachRecord | None, language: str
+    ) -> OutgoingMessage:
         first = Verbatim(coach.first_name if coach is not None else "")
         yes = self.ctx.render(msg("appt.checkin.yes"), language)
         no = self.ctx.render(msg("appt.checkin.no"), language)
         return self.ctx.say(
-            language, msg("appt.checkin", coach=first),
+            language,
+            msg("appt.checkin", coach=first),
             buttons=(((yes, f"{CHECKIN}={case.id}:appt"),), ((no, f"{CHECKIN}={case.id}:later"),)),
         )
 
-    async def _start_rerate(self, tx: Transaction, case: CaseRecord, kind: RerateKind,
-                            now: datetime) -> RatingRecord | None:
+    async def _start_rerate(
+        self, tx: Transaction, case: CaseRecord, kind: RerateKind, now: datetime
+    ) -> RatingRecord | None:
         records = await tx.ratings.of_case(case.id)
         same = [r for r in records if r.kind == kind]
         if same:
@@ -147,13 +152,13 @@ class FollowUps:
             return None
         return await tx.ratings.add(case.id, case.person, kind, asked, now)
 
-    def _baseline(self, case: CaseRecord, records: Sequence[RatingRecord]
-                  ) -> dict[str, str | None]:
+    def _baseline(self, case: CaseRecord, records: Sequence[RatingRecord]) -> dict[str, str | None]:
         intake = [r for r in records if r.kind == "intake"]
         return dict(intake[0].ratings) if intake else intake_ratings(case.intake)
 
-    def _rerate_intro(self, record: RatingRecord, kind: RerateKind, language: str
-                      ) -> OutgoingMessage | None:
+    def _rerate_intro(
+        self, record: RatingRecord, kind: RerateKind, language: str
+    ) -> OutgoingMessage | None:
         question = self._question(record, language)
         if question is None:
             return None
@@ -178,8 +183,9 @@ class FollowUps:
 
     # --- the young person's buttons -------------------------------------------------------
 
-    async def on_checkin_button(self, person: PersonId, event: ButtonPressed, language: str
-                                ) -> None:
+    async def on_checkin_button(
+        self, person: PersonId, event: ButtonPressed, language: str
+    ) -> None:
         """``followup=<case>:appt|later`` (a :data:`bot.service.ButtonHandler`)."""
         number, _, action = event.value.partition("=")[2].partition(":")
         outbox: Outbox = [(person, self.ctx.say(language, msg("appt.stale")))]
@@ -193,35 +199,45 @@ class FollowUps:
                     outbox = self._checkin_answer(case, coach, action, language)
         await self.ctx.send(outbox)
 
-    def _checkin_answer(self, case: CaseRecord, coach: CoachRecord | None, action: str,
-                        language: str) -> Outbox:
+    def _checkin_answer(
+        self, case: CaseRecord, coach: CoachRecord | None, action: str, language: str
+    ) -> Outbox:
         person = case.person
         first = Verbatim(coach.first_name if coach is not None else "")
         if action != "appt":
             return [(person, self.ctx.say(language, msg("appt.checkin.later", coach=first)))]
         outbox: Outbox = [(person, self.ctx.say(language, msg("appt.checkin.asked", coach=first)))]
         if coach is not None and coach.person is not None and case.status == "open":
-            outbox.append((coach.person, self.ctx.coach_say(
-                "coach.appt.checkin_wants", self.booking.new_button(case.id), case=case.id,
-                name=self.ctx.young_name(case),
-            )))
+            outbox.append(
+                (
+                    coach.person,
+                    self.ctx.coach_say(
+                        "coach.appt.checkin_wants",
+                        self.booking.new_button(case.id),
+                        case=case.id,
+                        name=self.ctx.young_name(case),
+                    ),
+                )
+            )
         log.info("check-in answered case=%s action=%s", case.id, action)
         return outbox
 
-    async def on_rerate_button(self, person: PersonId, event: ButtonPressed, language: str
-                               ) -> None:
+    async def on_rerate_button(self, person: PersonId, event: ButtonPressed, language: str) -> None:
         """``rerate=<id>:<domain>:<value>`` (a :data:`bot.service.ButtonHandler`)."""
         number, _, rest = event.value.partition("=")[2].partition(":")
         domain_id, _, value = rest.partition(":")
         outbox: Outbox = [(person, self.ctx.say(language, msg("appt.stale")))]
         if number.isdigit():
             async with self.ctx.service.person_lock(person):
-                outbox = await self._rerate_answer(person, int(number), domain_id, value,
-                                                   language) or outbox
+                outbox = (
+                    await self._rerate_answer(person, int(number), domain_id, value, language)
+                    or outbox
+                )
         await self.ctx.send(outbox)
 
-    async def _rerate_answer(self, person: PersonId, rating_id: int, domain_id: str,
-                             value: str, language: str) -> Outbox | None:
+    async def _rerate_answer(
+        self, person: PersonId, rating_id: int, domain_id: str, value: str, language: str
+    ) -> Outbox | None:
         async with self.ctx.service.storage.transaction() as tx:
             record = await tx.ratings.get(rating_id)
             if record is None or record.person != person:
@@ -233,53 +249,78 @@ class FollowUps:
                 question = self._question(record, language)
                 return [(person, question)] if question is not None else None
             await tx.ratings.set_ratings(record.id, updated)
-            record = RatingRecord(record.id, record.case, record.person, record.kind,
-                                  record.taken_at, updated)
+            record = RatingRecord(
+                record.id, record.case, record.person, record.kind, record.taken_at, updated
+            )
             if not record.complete:
                 question = self._question(record, language)
                 return [(person, question)] if question is not None else None
             case = await tx.cases.get(record.case)
-            baseline = self._baseline(case, await tx.ratings.of_case(record.case)) if (
-                case is not None) else {}
+            baseline = (
+                self._baseline(case, await tx.ratings.of_case(record.case))
+                if (case is not None)
+                else {}
+            )
             coach = await self.ctx.coach_of(tx, case) if case is not None else None
         log.info("re-rating done rating=%s case=%s", record.id, record.case)
         changes = progress(baseline, record.ratings)
         young_line = self.line(changes, language)
-        outbox: Outbox = [(person, self.ctx.say(
-            language,
-            msg("appt.rerate.done", lines=Verbatim(young_line)) if changes
-            else msg("appt.rerate.done.nothing"),
-        ))]
+        outbox: Outbox = [
+            (
+                person,
+                self.ctx.say(
+                    language,
+                    msg("appt.rerate.done", lines=Verbatim(young_line))
+                    if changes
+                    else msg("appt.rerate.done.nothing"),
+                ),
+            )
+        ]
         if case is not None and coach is not None and coach.person is not None and changes:
-            outbox.append((coach.person, self.ctx.coach_say(
-                "coach.appt.rerated", case=case.id, name=self.ctx.young_name(case),
-                line=Verbatim(self.line(changes, "nl", separator=" · ")),
-            )))
+            outbox.append(
+                (
+                    coach.person,
+                    self.ctx.coach_say(
+                        "coach.appt.rerated",
+                        case=case.id,
+                        name=self.ctx.young_name(case),
+                        line=Verbatim(self.line(changes, "nl", separator=" · ")),
+                    ),
+                )
+            )
         return outbox
 
-    def line(self, changes: Sequence[followups.Change], language: str,
-             separator: str = "\n") -> str:
+    def line(
+        self, changes: Sequence[followups.Change], language: str, separator: str = "\n"
+    ) -> str:
         return separator.join(
-            self.ctx.render(msg(
-                "appt.rerate.line", domain=domain(c.domain).label,
-                before=Verbatim(_FACES[c.before]), after=Verbatim(_FACES[c.after]),
-            ), language)
+            self.ctx.render(
+                msg(
+                    "appt.rerate.line",
+                    domain=domain(c.domain).label,
+                    before=Verbatim(_FACES[c.before]),
+                    after=Verbatim(_FACES[c.after]),
+                ),
+                language,
+            )
             for c in changes
         )
 
     # --- the coach's view and closing -----------------------------------------------------
 
-    async def case_lines(self, tx: Transaction, case: CaseRecord, coach: CoachRecord
-                         ) -> list[str]:
+    async def case_lines(self, tx: Transaction, case: CaseRecord, coach: CoachRecord) -> list[str]:
         """What ``/case N`` adds: the next appointment, progress, unreachable."""
         lines: list[str] = []
         active = [a for a in await tx.appointments.of_case(case.id) if a.status in ACTIVE]
         if active and active[-1].slot is not None:
             slot = active[-1].slot
-            lines.append(self.ctx.coach_label(
-                "coach.appt.next", when=Verbatim(self.ctx.when(slot.starts_at, "nl")),
-                place=Verbatim(self.ctx.place(slot, "nl", coach.first_name)),
-            ))
+            lines.append(
+                self.ctx.coach_label(
+                    "coach.appt.next",
+                    when=Verbatim(self.ctx.when(slot.starts_at, "nl")),
+                    place=Verbatim(self.ctx.place(slot, "nl", coach.first_name)),
+                )
+            )
         elif active:
             lines.append(self.ctx.coach_label("coach.appt.waiting"))
         records = await tx.ratings.of_case(case.id)
@@ -287,13 +328,17 @@ class FollowUps:
         if done:
             changes = progress(self._baseline(case, records), done[-1].ratings)
             if changes:
-                lines.append(self.ctx.coach_label(
-                    "coach.appt.progress", line=Verbatim(self.line(changes, "nl", " · "))))
+                lines.append(
+                    self.ctx.coach_label(
+                        "coach.appt.progress", line=Verbatim(self.line(changes, "nl", " · "))
+                    )
+                )
         unreachable = await tx.reachability.get(case.person)
         if unreachable is not None:
             local = unreachable.unreachable_since.astimezone(ZoneInfo(self.ctx.timezone))
-            lines.append(self.ctx.coach_label("coach.appt.unreachable.line",
-                                              date=f"{local:%d-%m-%Y}"))
+            lines.append(
+                self.ctx.coach_label("coach.appt.unreachable.line", date=f"{local:%d-%m-%Y}")
+            )
         return lines
 
     async def case_closed(self, coach: CoachRecord, case_id: CaseId) -> Outbox:
@@ -313,8 +358,10 @@ class FollowUps:
                     if Tell("person", "cancelled") in tells:
                         cancelled.append(old)
             await tx.reminders.schedule(
-                case.person, ReminderKey(followups.rerate_key(case.id, "closing")),
-                now + CLOSING_DELAY, 0,
+                case.person,
+                ReminderKey(followups.rerate_key(case.id, "closing")),
+                now + CLOSING_DELAY,
+                0,
             )
             language = await self.ctx.language_of(tx, case.person, case.language)
         log.info("follow-ups closed case=%s cancelled=%d", case.id, len(cancelled))

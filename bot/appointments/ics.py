@@ -23,9 +23,7 @@ FILENAME = "afspraak.ics"
 PRODID = "-//afspraak//ics 1.0//NL"
 
 
-def calendar_file(
-    appointment: Appointment, *, summary: str, location: str, now: datetime
-) -> bytes:
+def calendar_file(appointment: Appointment, *, summary: str, location: str, now: datetime) -> bytes:
     slot = appointment.slot
     if slot is None:
         raise ValueError("only a booked appointment has a calendar file")

@@ -71,11 +71,22 @@ class Reachability:
                 if coach is None or coach.person is None:
                     continue
                 told.add(coach.id)
-                outbox.append((coach.person, self.ctx.coach_say(
-                    "coach.appt.unreachable", case=case.id, name=self.ctx.young_name(case),
-                )))
-        log.info("young person unreachable person=%s reminders_stopped=%d coaches=%d", person,
-                 stopped, len(outbox))
+                outbox.append(
+                    (
+                        coach.person,
+                        self.ctx.coach_say(
+                            "coach.appt.unreachable",
+                            case=case.id,
+                            name=self.ctx.young_name(case),
+                        ),
+                    )
+                )
+        log.info(
+            "young person unreachable person=%s reminders_stopped=%d coaches=%d",
+            person,
+            stopped,
+            len(outbox),
+        )
         await self.ctx.send(outbox)
 
     async def reachable(self, person: PersonId) -> None:

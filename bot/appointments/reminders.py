@@ -76,7 +76,10 @@ class AppointmentReminders:
                 ),
             )
             message = ctx.coach_say(
-                "coach.appt.ask_attendance", buttons, case=case.id, name=ctx.young_name(case),
+                "coach.appt.ask_attendance",
+                buttons,
+                case=case.id,
+                name=ctx.young_name(case),
                 when=Verbatim(ctx.when(slot.starts_at, "nl")),
             )
         elif unreachable:
@@ -87,21 +90,28 @@ class AppointmentReminders:
             label = ctx.render(msg("appt.missed.button"), language)
             # The button names the revision: a second tap after the coach heard is stale.
             other = young_button(appointment.id, f"other:{appointment.revision}")
-            message = ctx.say(language, msg("appt.missed", coach=Verbatim(first)),
-                              buttons=(((label, other),),))
+            message = ctx.say(
+                language, msg("appt.missed", coach=Verbatim(first)), buttons=(((label, other),),)
+            )
         elif slot is not None:
             target = appointment.person
-            message = self.lead(appointment.id, slot.starts_at, ctx.place(slot, language, first),
-                                first, language)
+            message = self.lead(
+                appointment.id, slot.starts_at, ctx.place(slot, language, first), first, language
+            )
         else:
             return True
         await ctx.service.deliver(target, [message])
-        log.info("appointment reminder sent id=%s appointment=%s kind=%s", reminder.id,
-                 appointment.id, kind.partition(":")[0])
+        log.info(
+            "appointment reminder sent id=%s appointment=%s kind=%s",
+            reminder.id,
+            appointment.id,
+            kind.partition(":")[0],
+        )
         return True
 
-    def lead(self, appointment_id: int, starts_at: datetime, place: str, coach: str,
-             language: str) -> OutgoingMessage:
+    def lead(
+        self, appointment_id: int, starts_at: datetime, place: str, coach: str, language: str
+    ) -> OutgoingMessage:
         ctx = self.ctx
         come = ctx.render(msg("appt.come.button"), language)
         cannot = ctx.render(msg("appt.cannot.button"), language)

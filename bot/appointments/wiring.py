@@ -1,36 +1,37 @@
-"""Installing the appointment feature on a conversation service (called from ``bot/runtime.py``).
+"""The appointment feature (:mod:`bot.plugins`).
 
-Rules: every hook is set here, in one place: the young person's and the coach's service-level
-buttons (``appt``, ``followup``, ``rerate``, ``apb``, ``apc``), the follow-up planning chained
-behind the handoff's ``SubmitIntake`` hook, the ``appointments``, ``ratings`` and
-``reachability`` parts of the personal data registry. The runtime hands
-:attr:`AppointmentSide.handlers` to the tick, :attr:`AppointmentSide.desk` to the coach desk
-(``CoachDesk.extensions``) and the reachability hooks to the Telegram front door.
+Rules: :meth:`AppointmentSide.register` is the only place the feature plugs in: the young
+person's and the coach's service-level buttons (``appt``, ``followup``, ``rerate``, ``apb``,
+``apc``), the follow-up planning as its own ``SubmitIntake`` hook (registered after the coach
+side, so the case the handoff made in the same transaction is there: the runtime lists the
+features in that order), the tick's handlers for ``appt:`` and ``followup.`` keys, its part of
+the coach desk (``CoachDesk.extensions``) and the ``appointments``, ``ratings`` and
+``reachability`` parts of the personal data registry. The runtime hands the reachability
+hooks to the Telegram front door.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from bot.appointments.booking import COACH, DRAFT, YOUNG, Booking
 from bot.appointments.context import AppointmentContext, Holidays
 from bot.appointments.followups import CHECKIN, RERATE, FollowUps
 from bot.appointments.reachability import Reachability
 from bot.appointments.reminders import AppointmentReminders
-from bot.coach.desk import CaseMoment
+from bot.coach.desk import CaseMoment, CoachDesk
 from bot.coach.handoff import Outbox
+from bot.plugins import Registry
 from bot.routing.gazetteer import belgian_public_holidays, load_directory
 from bot.scheduler import ReminderHandler
 from bot.service import ConversationService, OutgoingMessage
 from bot.settings import Settings
-from flows.effects import Effect, SubmitIntake
+from flows.effects import SubmitIntake
 from flows.ids import CaseId
 from flows.inputs import CommandReceived
 from flows.routing.directory import Directory
-from flows.session import Session
 from storage.appointments import AppointmentPart, RatingPart, ReachabilityPart
-from storage.ports import CoachRecord, Transaction
+from storage.ports import CoachRecord
 
 COMMANDS = frozenset({"afspraak", "appointment"})
 
@@ -46,8 +47,9 @@ class AppointmentDesk:
     async def command(self, coach: CoachRecord, command: CommandReceived) -> Outbox:
         return await self.booking.command(coach, command.args)
 
-    async def after(self, coach: CoachRecord, case_id: CaseId, moment: CaseMoment,
-                    outbox: Outbox) -> Outbox:
+    async def after(
+        self, coach: CoachRecord, case_id: CaseId, moment: CaseMoment, outbox: Outbox
+    ) -> Outbox:
         if moment == "closed":
             return outbox + await self.followups.case_closed(coach, case_id)
         ctx = self.booking.ctx
@@ -64,9 +66,10 @@ class AppointmentDesk:
         index = mine[0]
         person, message = outbox[index]
         text = "\n".join([message.text, *lines])
-        changed = OutgoingMessage(text, button, prompt=message.prompt, rtl=message.rtl,
-                                  team=message.team)
-        return [*outbox[:index], (person, changed), *outbox[index + 1:]]
+        changed = OutgoingMessage(
+            text, button, prompt=message.prompt, rtl=message.rtl, team=message.team
+        )
+        return [*outbox[:index], (person, changed), *outbox[index + 1 :]]
 
 
 @dataclass(frozen=True)
@@ -77,20 +80,38 @@ class AppointmentSide:
     followups: FollowUps
     reachability: Reachability
     desk: AppointmentDesk
+    coach_desk: CoachDesk | None = None
+    name: str = "appointments"
 
     @property
     def handlers(self) -> tuple[ReminderHandler, ...]:
         """The tick's handlers for ``appt:`` and ``followup.`` keys."""
         return (self.reminders.on_reminder, self.followups.on_reminder)
 
+    def register(self, registry: Registry) -> None:
+        registry.button(YOUNG, self.booking.on_young_button)
+        registry.button(DRAFT, self.booking.on_coach_button)
+        registry.button(COACH, self.booking.on_coach_button)
+        registry.button(CHECKIN, self.followups.on_checkin_button)
+        registry.button(RERATE, self.followups.on_rerate_button)
+        registry.on_effect(SubmitIntake, in_transaction=self.followups.on_submit)
+        for handler in self.handlers:
+            registry.reminders(handler)
+        for part in (AppointmentPart(), RatingPart(), ReachabilityPart()):
+            registry.personal_data(part)
+        if self.coach_desk is not None:
+            self.coach_desk.extensions.append(self.desk)
 
-def install_appointments(
+
+def appointment_side(
     service: ConversationService,
     settings: Settings,
     *,
     directory: Directory | None = None,
     holidays: Holidays = belgian_public_holidays,
+    coach_desk: CoachDesk | None = None,
 ) -> AppointmentSide:
+    """Build the feature (plug it in with ``service.add``, after the coach side)."""
     context = AppointmentContext(
         service,
         directory if directory is not None else load_directory(),
@@ -103,23 +124,28 @@ def install_appointments(
     reminders = AppointmentReminders(context)
     follow = FollowUps(context, booking)
     reachability = Reachability(context)
-    service.button_handlers[YOUNG] = booking.on_young_button
-    service.button_handlers[DRAFT] = booking.on_coach_button
-    service.button_handlers[COACH] = booking.on_coach_button
-    service.button_handlers[CHECKIN] = follow.on_checkin_button
-    service.button_handlers[RERATE] = follow.on_rerate_button
-    handoff = service.effect_hooks.get(SubmitIntake)
-
-    async def on_submit(tx: Transaction, session: Session, effect: Effect, now: datetime
-                        ) -> None:
-        # The handoff makes (or refreshes) the case first; the follow-ups are planned on it.
-        if handoff is not None:
-            await handoff(tx, session, effect, now)
-        await follow.on_submit(tx, session, effect, now)
-
-    service.effect_hooks[SubmitIntake] = on_submit
-    service.storage.personal_data_parts.extend(
-        [AppointmentPart(), RatingPart(), ReachabilityPart()]
+    return AppointmentSide(
+        context,
+        booking,
+        reminders,
+        follow,
+        reachability,
+        AppointmentDesk(booking, follow),
+        coach_desk,
     )
-    return AppointmentSide(context, booking, reminders, follow, reachability,
-                           AppointmentDesk(booking, follow))
+
+
+def install_appointments(
+    service: ConversationService,
+    settings: Settings,
+    *,
+    directory: Directory | None = None,
+    holidays: Holidays = belgian_public_holidays,
+    coach_desk: CoachDesk | None = None,
+) -> AppointmentSide:
+    """Build the feature and plug it into ``service`` (after the coach side)."""
+    side = appointment_side(
+        service, settings, directory=directory, holidays=holidays, coach_desk=coach_desk
+    )
+    service.add(side)
+    return side

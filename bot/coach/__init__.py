@@ -7,7 +7,7 @@ Rules of this package:
   ``handoff.<case>.offer.<offer>``), and an honest "you hear from us by ..." for the young person.
   The reminder tick escalates: next coach, then the coordinator.
 * :mod:`bot.coach.desk` answers coach chats (``tg:<chat id>`` bound by an invite deep link);
-  the Telegram channel hands it every private input first (``TelegramFrontDoor.coach_router``).
+  the inbound pipeline lets it claim every input first (``Pipeline.routers``).
 * :mod:`bot.coach.relay` carries messages between coach and young person, kept with the case
   and encrypted at rest. A young person never sees the coach's Telegram identity, only the first
   name the coach was invited with.

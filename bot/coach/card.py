@@ -27,6 +27,7 @@ from bot.i18n import Translator
 from bot.service import OutgoingMessage
 from bot.splitting import MAX_TEXT, split_text
 from flows.intake.contact import format_phone
+from flows.intake.domains import CONSENT_CATEGORIES, DOMAIN_IDS, consent_key, domain
 from flows.intake.flow import CONTACTS, HELPS, MOMENTS
 from flows.routing.card import card_view, rated_domains, urgency
 from flows.session import JsonValue
@@ -37,6 +38,15 @@ COACH_LANGUAGE = "nl"
 CASE_BUTTONS = "case"
 _TAG = re.compile(r"Dossier #(\d{1,9})\b")
 _FACES = {"1": "1😟", "2": "2🙁", "3": "3😐", "4": "4🙂", "5": "5😄"}
+# Per consent category and whether it was given: what the card says about it.
+_CONSENT_LINES = {
+    ("health", True): "coach.card.consent.health.yes",
+    ("health", False): "coach.card.consent.health.no",
+    ("addiction", True): "coach.card.consent.addiction.yes",
+    ("addiction", False): "coach.card.consent.addiction.no",
+    ("justice", True): "coach.card.consent.justice.yes",
+    ("justice", False): "coach.card.consent.justice.no",
+}
 # Room for the part header ("📁 Dossier #123456 (2/3)") above a chunk.
 _HEADER_ROOM = 48
 
@@ -134,8 +144,10 @@ class CardWriter:
     def _where(self, intake: Mapping[str, JsonValue], language: str) -> str:
         place = intake.get("place_label")
         way = intake.get("contact")
-        how = self.label(CONTACTS[way]) if isinstance(way, str) and way in CONTACTS else (
-            self.text("coach.card.unknown")
+        how = (
+            self.label(CONTACTS[way])
+            if isinstance(way, str) and way in CONTACTS
+            else (self.text("coach.card.unknown"))
         )
         return self.text(
             "coach.card.where",
@@ -151,8 +163,10 @@ class CardWriter:
 
     def _who(self, intake: Mapping[str, JsonValue]) -> str:
         age = intake.get("age")
-        age_text = self.text("coach.card.age", age=age) if isinstance(age, int) else self.text(
-            "coach.card.unknown"
+        age_text = (
+            self.text("coach.card.age", age=age)
+            if isinstance(age, int)
+            else self.text("coach.card.unknown")
         )
         place = intake.get("place_label")
         place_text = place if isinstance(place, str) else self.text("coach.card.unknown")
@@ -176,7 +190,11 @@ class CardWriter:
         items = []
         for item in rated:
             score = _FACES.get(item.rating) or self.text(f"coach.rating.{item.rating}")
-            items.append(f"{self.domain(item.domain)} {score}")
+            # The young person's own words for the domain, and the ZRM 2017 domain(s) it
+            # belongs to: a self-rating, not the coach's ZRM score.
+            zrm = "/".join(domain(item.domain).zrm) if item.domain in DOMAIN_IDS else ""
+            label = f"{self.domain(item.domain)} (ZRM: {zrm})" if zrm else self.domain(item.domain)
+            items.append(f"{label} {score}")
         return self.text("coach.card.ratings", line=Verbatim(" · ".join(items)))
 
     def _help(self, intake: Mapping[str, JsonValue]) -> str:
@@ -186,15 +204,20 @@ class CardWriter:
                 continue
             wish = self.label(HELPS[item.help]) if item.help in HELPS else item.help
             lines.append(
-                self.text("coach.card.help", domain=Verbatim(self.domain(item.domain)),
-                          help=Verbatim(wish))
+                self.text(
+                    "coach.card.help",
+                    domain=Verbatim(self.domain(item.domain)),
+                    help=Verbatim(wish),
+                )
             )
         return "\n".join(lines)
 
     def _contact(self, intake: Mapping[str, JsonValue], language: str) -> str:
         way = intake.get("contact")
-        how = self.label(CONTACTS[way]) if isinstance(way, str) and way in CONTACTS else (
-            self.text("coach.card.unknown")
+        how = (
+            self.label(CONTACTS[way])
+            if isinstance(way, str) and way in CONTACTS
+            else (self.text("coach.card.unknown"))
         )
         phone, email = intake.get("contact_phone"), intake.get("contact_email")
         if way == "phone" and isinstance(phone, str):
@@ -202,8 +225,10 @@ class CardWriter:
         elif way == "email" and isinstance(email, str):
             how = f"{how}: {email}"
         moment = intake.get("moment")
-        when = self.label(MOMENTS[moment]) if isinstance(moment, str) and moment in MOMENTS else (
-            self.text("coach.card.unknown")
+        when = (
+            self.label(MOMENTS[moment])
+            if isinstance(moment, str) and moment in MOMENTS
+            else (self.text("coach.card.unknown"))
         )
         return self.text(
             "coach.card.contact",
@@ -213,6 +238,13 @@ class CardWriter:
         )
 
     def _consent(self, intake: Mapping[str, JsonValue]) -> str:
+        asked = {c: intake.get(consent_key(c)) for c in CONSENT_CATEGORIES}
+        if any(v in ("yes", "no") for v in asked.values()):
+            return "\n".join(
+                self.text(_CONSENT_LINES[(c, v == "yes")])
+                for c, v in asked.items()
+                if v in ("yes", "no")
+            )
         consent = intake.get("consent_sensitive")
         if consent == "yes":
             return self.text("coach.card.consent.yes")
@@ -230,8 +262,9 @@ class CardWriter:
         language = reasons.get("language")
         if isinstance(language, str) and language != COACH_LANGUAGE:
             parts.append(
-                self.text("coach.why.language",
-                          language=Verbatim(self.text(f"coach.language.{language}")))
+                self.text(
+                    "coach.why.language", language=Verbatim(self.text(f"coach.language.{language}"))
+                )
             )
         load, capacity = reasons.get("load"), reasons.get("capacity")
         if isinstance(load, int) and isinstance(capacity, int) and decided != "escalation":

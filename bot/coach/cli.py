@@ -34,8 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     invite.add_argument("--organisation", help="organisation shown to young people")
     invite.add_argument("--domains", default="", help=f"comma list of {','.join(DOMAIN_IDS)}")
     invite.add_argument("--languages", default="nl", help=f"comma list of {','.join(LANGUAGES)}")
-    invite.add_argument("--capacity", type=int, default=DEFAULT_CAPACITY,
-                        help="most open cases at once")
+    invite.add_argument(
+        "--capacity", type=int, default=DEFAULT_CAPACITY, help="most open cases at once"
+    )
     invite.add_argument("--role", choices=COACH_ROLES, default="coach")
     invite.add_argument("--hours", help='own working hours, e.g. "mon-thu 09:00-17:00"')
     invite.add_argument("--coach", help="a new link for this existing coach id")
@@ -78,8 +79,9 @@ async def run_coach(
     raise AssertionError(args.action)
 
 
-async def _invite(args: argparse.Namespace, settings: Settings, clock: Clock,
-                  stdout: TextIO) -> int:
+async def _invite(
+    args: argparse.Namespace, settings: Settings, clock: Clock, stdout: TextIO
+) -> int:
     from bot.coach.invites import INVITE_VALID, invite_again, invite_link, invite_new_coach
     from bot.coach.team import parse_hours
     from bot.routing.gazetteer import load_directory

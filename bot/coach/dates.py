@@ -31,7 +31,6 @@ def when_text(
     weekday = format_datetime(local, "EEEE", tzinfo=zone, locale=language)
     day = format_skeleton("MMMMd", local, tzinfo=zone, locale=language)
     return translator.render(
-        msg("routing.when.day", weekday=Verbatim(weekday), date=Verbatim(day),
-            time=Verbatim(time)),
+        msg("routing.when.day", weekday=Verbatim(weekday), date=Verbatim(day), time=Verbatim(time)),
         language,
     )

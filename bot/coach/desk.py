@@ -2,10 +2,14 @@
 
 Rules of this module:
 
-* :meth:`CoachDesk.route` is the channel's :data:`bot.inbound.InboundRouter`. It takes an invite
-  deep link (``/start c_...``) from any chat, and every input of a chat bound to a coach. Other
-  chats are not touched (``False``): the young person's conversation goes on as before. When the
-  lookup itself fails, the input is passed on rather than lost.
+* The desk is a router of the inbound pipeline (:class:`bot.pipeline.Router`):
+  :meth:`CoachDesk.claims` looks inside the input's transaction, :meth:`CoachDesk.route` handles
+  the claimed input after it. It takes an invite deep link (``/start c_...``) from any chat, and
+  every input of a chat bound to a coach. Other chats are not touched (``False``): the young
+  person's conversation goes on as before. When the lookup itself fails, the input is passed on
+  rather than lost.
+* Coach chats are team chats (:meth:`CoachDesk.is_team`, known in memory from start-up and every
+  lookup): the pipeline does not screen them for crisis words.
 * Only ``case=`` buttons are the desk's: any other button pressed in a coach chat (a safety
   alert's, a privacy one) goes on to the conversation service's button handlers.
 * Coach actions: the card buttons (``case=<n>:accept`` / ``decline`` / ``close:<outcome>``;
@@ -35,10 +39,10 @@ from bot.inbound import Inbound
 from bot.logs import describe
 from bot.service import OutgoingMessage
 from flows.ids import CaseId, PersonId
-from flows.inputs import ButtonPressed, CommandReceived, MediaReceived, TextReceived
+from flows.inputs import ButtonPressed, CommandReceived, MediaReceived, ReminderDue, TextReceived
 from flows.routing.outcomes import OUTCOMES, is_outcome
 from flows.text import Param, Verbatim, msg
-from storage.ports import CASE_OUTCOMES, CaseOutcome, CoachRecord
+from storage.ports import CASE_OUTCOMES, CaseOutcome, CoachRecord, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +63,9 @@ class DeskExtension(Protocol):
 
     async def command(self, coach: CoachRecord, command: CommandReceived) -> Outbox: ...
 
-    async def after(self, coach: CoachRecord, case_id: CaseId, moment: CaseMoment,
-                    outbox: Outbox) -> Outbox: ...
+    async def after(
+        self, coach: CoachRecord, case_id: CaseId, moment: CaseMoment, outbox: Outbox
+    ) -> Outbox: ...
 
 
 @dataclass
@@ -68,6 +73,8 @@ class CoachDesk:
     handoff: Handoff
     relay: Relay
     extensions: list[DeskExtension] = field(default_factory=list)
+    # Chats bound to a coach, as far as this process knows (never screened as young people).
+    team: set[PersonId] = field(default_factory=set)
 
     @property
     def writer(self) -> CardWriter:
@@ -84,6 +91,35 @@ class CoachDesk:
         )
 
     # --- the router -----------------------------------------------------------------------
+
+    def is_team(self, person: PersonId) -> bool:
+        return person in self.team
+
+    async def warm(self) -> None:
+        """Learn the coach chats at start-up (so their first message is not screened)."""
+        async with self.handoff.service.storage.transaction() as tx:
+            coaches = await tx.coaches.all()
+        self.team.update(c.person for c in coaches if c.person is not None)
+
+    async def claims(self, tx: Transaction, inbound: Inbound) -> bool:
+        """Inside the input's transaction: an invite link, or an input of a coach's chat (but
+        not another feature's button)."""
+        event = inbound.event
+        if isinstance(event, ReminderDue):
+            return False
+        if (
+            isinstance(event, CommandReceived)
+            and event.name == "start"
+            and looks_like_invite(event.args)
+        ):
+            return True
+        coach = await tx.coaches.by_person(inbound.person)
+        if coach is None:
+            return False
+        self.team.add(inbound.person)
+        return not (
+            isinstance(event, ButtonPressed) and event.value.partition("=")[0] != CASE_BUTTONS
+        )
 
     async def route(self, inbound: Inbound) -> bool:
         event = inbound.event
@@ -126,6 +162,7 @@ class CoachDesk:
                 if other is not None and other.id != coach_id:
                     raise _ChatTaken
                 await tx.coaches.bind(coach_id, person)
+                self.team.add(person)
                 coach = await tx.coaches.get(coach_id)
         except _ChatTaken:
             return [(person, self._say("coach.invite.taken"))]
@@ -173,14 +210,16 @@ class CoachDesk:
             return [(me, self._say("coach.stale"))]
         case_id = CaseId(case)
         if action in ("accept", "claim"):
-            return await self._after(coach, case_id, "accepted",
-                                     await self.handoff.accept(coach, case_id))
+            return await self._after(
+                coach, case_id, "accepted", await self.handoff.accept(coach, case_id)
+            )
         if action == "decline":
             return await self.handoff.decline(coach, case_id)
         kind, _, outcome = action.partition(":")
         if kind == "close" and is_outcome(outcome):
-            return await self._after(coach, case_id, "closed",
-                                     await self.relay.close(coach, case_id, _outcome(outcome)))
+            return await self._after(
+                coach, case_id, "closed", await self.relay.close(coach, case_id, _outcome(outcome))
+            )
         return [(me, self._say("coach.stale"))]
 
     async def _command(self, coach: CoachRecord, command: CommandReceived) -> Outbox:
@@ -217,18 +256,27 @@ class CoachDesk:
                 return [(me, self._say("coach.case.closed", case=case_id))]
             await tx.coaches.set_current_case(coach.id, case.id)
         name = Verbatim(self.writer.young_name(case.intake))
-        return await self._after(coach, case.id, "viewed",
-                                 [(me, self._say("coach.case.current", case=case.id, name=name))])
+        return await self._after(
+            coach,
+            case.id,
+            "viewed",
+            [(me, self._say("coach.case.current", case=case.id, name=name))],
+        )
 
-    async def _after(self, coach: CoachRecord, case_id: CaseId, moment: CaseMoment,
-                     outbox: Outbox) -> Outbox:
+    async def _after(
+        self, coach: CoachRecord, case_id: CaseId, moment: CaseMoment, outbox: Outbox
+    ) -> Outbox:
         for extension in self.extensions:
             try:
                 outbox = await extension.after(coach, case_id, moment, outbox)
             except Exception as error:
                 # The desk's own answer still goes out when an extension fails.
-                log.error("desk extension failed coach=%s case=%s error=%s", coach.id, case_id,
-                          describe(error))
+                log.error(
+                    "desk extension failed coach=%s case=%s error=%s",
+                    coach.id,
+                    case_id,
+                    describe(error),
+                )
         return outbox
 
     async def _list(self, coach: CoachRecord) -> OutgoingMessage:
@@ -239,12 +287,14 @@ class CoachDesk:
         lines = [self.writer.text("coach.cases.title", count=len(cases), capacity=coach.capacity)]
         for case in cases:
             place = case.intake.get("place_label")
-            lines.append(self.writer.text(
-                "coach.cases.line",
-                case=case.id,
-                name=Verbatim(self.writer.young_name(case.intake)),
-                place=Verbatim(place if isinstance(place, str) else "?"),
-            ))
+            lines.append(
+                self.writer.text(
+                    "coach.cases.line",
+                    case=case.id,
+                    name=Verbatim(self.writer.young_name(case.intake)),
+                    place=Verbatim(place if isinstance(place, str) else "?"),
+                )
+            )
         return OutgoingMessage("\n".join(lines))
 
     async def _ask_outcome(self, coach: CoachRecord, case_id: CaseId) -> Outbox:

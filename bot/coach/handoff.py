@@ -7,14 +7,16 @@ Rules of this module:
   typed place resolved again), make the case (or refresh the young person's case that is not
   closed in the same partnership), plan the first offer (:func:`flows.routing.assign.
   next_offer`), schedule its deadline reminder, log that the partnership received the intake.
-  A young person in a blind spot, outside Flanders or without a place gets no case: they get
-  the directory's general contacts, and an anonymous monthly count records it
+  A young person in a blind spot, outside Flanders or without a place who chose the fallback
+  team at the place question (``place_route`` "fallback") gets a case for the directory's
+  fallback team of their region (``routing.fallback_team`` counts it). Otherwise they get no
+  case: they get the directory's general contacts, and an anonymous monthly count records it
   (``routing.blind_spot``, ``routing.blind_spot.<nis>``, ``routing.outside_flanders``,
   ``routing.no_place``; cases count as ``cases.created``, ``cases.closed.<outcome>`` and
   ``cases.reopened``).
 * After the commit (:meth:`Handoff.after_submit`): the card goes to the coach and the young
-  person hears what happens and by when. The in-transaction hook leaves a note for the
-  after-commit hook of the same input (:attr:`Handoff._notes`).
+  person hears what happens and by when. The in-transaction phase returns a :class:`HandoffNote`
+  that the after-commit phase of the same input receives (:mod:`bot.plugins`).
 * A deadline is N working hours (``OPSTAP_ACCEPT_WITHIN_HOURS``) in the hours of the coach with
   the offer (else the partnership's), skipping Belgian public holidays. Its reminder is
   ``handoff.<case id>.offer.<offer id>`` on the young person (ids only; session version 0: it
@@ -32,7 +34,8 @@ Rules of this module:
   person is pointed, once (a compare-and-set on ``cases.fallback_at``), honestly and in their
   language, to the general service of the region from the directory; the case stays in the
   team queue, so a coach can still take it.
-* A coach who blocks the bot, is deactivated or is absent loses their open offers at once
+* A coach who blocks the bot, is deactivated or is absent (``coaches.absent_until``) loses
+  their open offers at once
   (:meth:`withdraw_offers`: offer ``withdrawn``, case ``waiting``, ``handoff.<case>.retry`` due
   now), so the case goes to the next one; in-process callers move it on at once.
 * The directory no longer lists the partnership: the case waits and ``handoff.<case id>.retry``
@@ -47,7 +50,7 @@ Rules of this module:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal, Protocol, runtime_checkable
@@ -151,8 +154,7 @@ async def withdraw_offers(tx: Transaction, coach_id: CoachId, now: datetime) -> 
         await tx.cases.set_status(case.id, "waiting", now)
         await tx.reminders.schedule(case.person, retry_key(case.id), now, 0)
         moved.append(case.id)
-        log.info("handoff offer withdrawn case=%s offer=%s coach=%s", case.id, offer.id,
-                 coach_id)
+        log.info("handoff offer withdrawn case=%s offer=%s coach=%s", case.id, offer.id, coach_id)
     return moved
 
 
@@ -165,7 +167,7 @@ class Place:
 
 
 @dataclass(frozen=True)
-class _Note:
+class HandoffNote:
     place: Place
     case: CaseId | None = None
     refreshed: bool = False
@@ -199,7 +201,6 @@ class Handoff:
     fallback_after_days: int = 5
     chats: CoachChats | None = None
     """Set by the runtime once Telegram is up; without it nothing is tracked."""
-    _notes: dict[PersonId, _Note] = field(default_factory=dict)
     writer: CardWriter = field(init=False)
 
     def __post_init__(self) -> None:
@@ -207,12 +208,13 @@ class Handoff:
 
     # --- texts ----------------------------------------------------------------------------
 
-    def say(self, language: str, *parts: Msg, buttons: tuple[tuple[tuple[str, str], ...], ...]
-            = ()) -> OutgoingMessage:
+    def say(
+        self, language: str, *parts: Msg, buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    ) -> OutgoingMessage:
         """A message for a young person, in their language."""
         translator = self.service.translator
         text = "\n\n".join(translator.render(part, language) for part in parts)
-        return OutgoingMessage(text, buttons, rtl=translator.is_rtl(language))
+        return OutgoingMessage(text, buttons, rtl=translator.is_rtl(language), language=language)
 
     def when(self, moment: datetime, language: str) -> str:
         now = self.service.clock.now()
@@ -222,9 +224,11 @@ class Handoff:
         fallback = self.directory.fallback_for(nis or "")
         lines = []
         for contact in fallback.contacts:
-            site = f" ({contact.url.removeprefix('https://').removeprefix('http://')})" if (
-                contact.url
-            ) else ""
+            site = (
+                f" ({contact.url.removeprefix('https://').removeprefix('http://')})"
+                if (contact.url)
+                else ""
+            )
             lines.append(f"• {contact.name}: {contact.phone}{site}")
         return msg("routing.contacts", contacts=Verbatim("\n".join(lines)))
 
@@ -251,9 +255,7 @@ class Handoff:
             kind: PlaceStatus = "outside_flanders" if status == "outside_flanders" else "no_place"
             return Place(kind)
         shown = label if isinstance(label, str) else None
-        partnership = (
-            self.directory.partnership(value.partnership) if value.partnership else None
-        )
+        partnership = self.directory.partnership(value.partnership) if value.partnership else None
         if partnership is None:
             # A value cut for length, or a partnership since renamed: the municipality decides
             # when one partnership serves all of it.
@@ -263,12 +265,25 @@ class Handoff:
             return Place("blind_spot", value.municipality_nis, None, shown)
         return Place("routed", value.municipality_nis, partnership, shown)
 
+    def fallback_team(self, place: Place, answers: Mapping[str, JsonValue]) -> Partnership | None:
+        """The fallback team of the place's region, when the young person chose to send their
+        question there (``place_route`` "fallback"); ``None`` otherwise."""
+        if answers.get("place_route") != "fallback":
+            return None
+        region: str | None = None
+        if place.status == "outside_flanders":
+            raw = answers.get("place_region")
+            region = raw if raw in ("brussels", "wallonia") else "other"
+        found = self.directory.fallback.for_region(region).team
+        return self.directory.partnership(found) if found is not None else None
+
     # --- the submission -------------------------------------------------------------------
 
     async def on_submit(
         self, tx: Transaction, session: Session, effect: Effect, now: datetime
-    ) -> None:
-        """Effect hook of ``SubmitIntake`` (inside the submission's transaction)."""
+    ) -> HandoffNote:
+        """Effect hook of ``SubmitIntake`` (inside the submission's transaction); what it did,
+        for :meth:`after_submit`."""
         person = session.person
         place = self.locate(session)
         if place.partnership is None:
@@ -276,11 +291,20 @@ class Handoff:
             await tx.privacy.add_count(month, f"routing.{place.status}")
             if place.status == "blind_spot" and place.nis:
                 await tx.privacy.add_count(month, f"routing.blind_spot.{place.nis}")
-            for partnership in self._near(place.nis):
-                await tx.cases.count_blind_spot(month, place.status, place.nis or "", partnership)
-            log.info("handoff without a partnership person=%s kind=%s", person, place.status)
-            self._notes[person] = _Note(place)
-            return
+            for near in self._near(place.nis):
+                await tx.cases.count_blind_spot(month, place.status, place.nis or "", near)
+            team = self.fallback_team(place, session.answers)
+            if team is None:
+                log.info("handoff without a partnership person=%s kind=%s", person, place.status)
+                return HandoffNote(place)
+            # They chose to send their question anyway: a case for the fallback team, which
+            # the flow named to them, with the same offers, deadlines and escalation.
+            await tx.privacy.add_count(month, "routing.fallback_team")
+            log.info("handoff to the fallback team person=%s kind=%s", person, place.status)
+            place = Place(place.status, place.nis, team, place.label)
+        partnership = place.partnership
+        if partnership is None:  # for the type checker: both branches above set one
+            return HandoffNote(place)
         intake = card_answers(session.answers)
         if place.label:
             intake["place_label"] = place.label
@@ -288,15 +312,14 @@ class Handoff:
         if (
             latest is not None
             and latest.status != "closed"
-            and latest.partnership == place.partnership.id
+            and latest.partnership == partnership.id
         ):
             # Sent again (after /opnieuw): the same case, with the new answers.
             await tx.cases.set_intake(latest.id, intake)
-            self._notes[person] = _Note(place, latest.id, refreshed=True)
             log.info("handoff refreshed case=%s", latest.id)
-            return
+            return HandoffNote(place, latest.id, refreshed=True)
         case = await tx.cases.create(
-            person, place.partnership.id, place.nis, session.language, intake, now
+            person, partnership.id, place.nis, session.language, intake, now
         )
         await tx.privacy.add_count(self.month(now), "cases.created")
         planned = await self.plan(tx, case, now)
@@ -304,13 +327,12 @@ class Handoff:
             await tx.cases.promise(case.id, planned.offer.deadline_at)
         elif isinstance(planned, Escalated):
             await tx.cases.promise(case.id, planned.fallback_at)
-        self._notes[person] = _Note(place, case.id)
+        return HandoffNote(place, case.id)
 
     async def after_submit(
-        self, session: Session, effect: Effect, now: datetime
+        self, session: Session, effect: Effect, note: HandoffNote | None, now: datetime
     ) -> list[OutgoingMessage]:
         """After-commit hook of ``SubmitIntake``: the card out, the young person told."""
-        note = self._notes.pop(session.person, None)
         language = session.language
         if note is None:
             return []
@@ -328,19 +350,31 @@ class Handoff:
                 name = Verbatim(mine.first_name if mine else "")
                 reply = self.say(language, msg("routing.handoff.refreshed", coach=name))
                 if mine is not None and mine.person is not None:
-                    outbox.append((mine.person, OutgoingMessage(
-                        self.writer.text("coach.refreshed", case=case.id,
-                                         name=Verbatim(self.writer.young_name(case.intake)))
-                    )))
+                    outbox.append(
+                        (
+                            mine.person,
+                            OutgoingMessage(
+                                self.writer.text(
+                                    "coach.refreshed",
+                                    case=case.id,
+                                    name=Verbatim(self.writer.young_name(case.intake)),
+                                )
+                            ),
+                        )
+                    )
             elif offer is not None and coach is not None:
                 if not note.refreshed:
                     outbox += self._card(case, offer, coach)
                 reply = self._offered(case, language)
             elif case.status == "escalated" and case.promised_at is not None:
-                reply = self.say(language, msg(
-                    "routing.handoff.team", partnership=self._partnership_name(case),
-                    when=Verbatim(self.when(case.promised_at, language)),
-                ))
+                reply = self.say(
+                    language,
+                    msg(
+                        "routing.handoff.team",
+                        partnership=self._partnership_name(case),
+                        when=Verbatim(self.when(case.promised_at, language)),
+                    ),
+                )
             else:
                 reply = self._waiting(case, language)
         await self.send(outbox)
@@ -372,8 +406,11 @@ class Handoff:
             return self._waiting(case, language)
         return self.say(
             language,
-            msg("routing.handoff.offered", partnership=self._partnership_name(case),
-                when=Verbatim(self.when(promised, language))),
+            msg(
+                "routing.handoff.offered",
+                partnership=self._partnership_name(case),
+                when=Verbatim(self.when(promised, language)),
+            ),
         )
 
     def _waiting(self, case: CaseRecord, language: str) -> OutgoingMessage:
@@ -385,8 +422,9 @@ class Handoff:
 
     # --- offers ---------------------------------------------------------------------------
 
-    def _deadline(self, now: datetime, partnership: Partnership, coach: CoachRecord | None
-                  ) -> datetime:
+    def _deadline(
+        self, now: datetime, partnership: Partnership, coach: CoachRecord | None
+    ) -> datetime:
         local_year = now.astimezone(ZoneInfo(self.timezone)).year
         holidays = self.holidays(local_year, local_year + 1)
         return deadline(now, self.accept_within_hours, partnership, coach, holidays)
@@ -420,8 +458,13 @@ class Handoff:
         await tx.coaches.mark_assigned(coach.id, now)
         await tx.reminders.schedule(case.person, offer_key(case.id, offer.id), due, 0)
         await tx.privacy.record_access(case.person, case.partnership, coach.id, "received", now)
-        log.info("handoff offer case=%s offer=%s coach=%s by=%s", case.id, offer.id, coach.id,
-                 choice.decided_by)
+        log.info(
+            "handoff offer case=%s offer=%s coach=%s by=%s",
+            case.id,
+            offer.id,
+            coach.id,
+            choice.decided_by,
+        )
         return Planned(case, offer, coach)
 
     def _holidays_around(self, now: datetime) -> frozenset[date]:
@@ -484,15 +527,25 @@ class Handoff:
             return []
         await tx.cases.promise(case.id, due)
         # The team queue has its own words; a first promise is not an apology.
-        key = slipped if promised is not None or slipped == "routing.handoff.team" else (
-            "routing.handoff.offered"
+        key = (
+            slipped
+            if promised is not None or slipped == "routing.handoff.team"
+            else ("routing.handoff.offered")
         )
         language = case.language
-        return [(case.person, self.say(
-            language,
-            msg(key, partnership=self._partnership_name(case),
-                when=Verbatim(self.when(due, language))),
-        ))]
+        return [
+            (
+                case.person,
+                self.say(
+                    language,
+                    msg(
+                        key,
+                        partnership=self._partnership_name(case),
+                        when=Verbatim(self.when(due, language)),
+                    ),
+                ),
+            )
+        ]
 
     async def on_reminder(self, reminder: ReminderRecord) -> bool:
         """The reminder handler for ``handoff.*`` keys (see the module rules)."""
@@ -530,11 +583,16 @@ class Handoff:
             return []
         await tx.privacy.add_count(self.month(now), "cases.fallback")
         log.info("handoff warm fallback case=%s", case.id)
-        return [(case.person, self.say(
-            case.language,
-            msg("routing.handoff.fallback", partnership=self._partnership_name(case)),
-            self.contacts(case.municipality_nis),
-        ))]
+        return [
+            (
+                case.person,
+                self.say(
+                    case.language,
+                    msg("routing.handoff.fallback", partnership=self._partnership_name(case)),
+                    self.contacts(case.municipality_nis),
+                ),
+            )
+        ]
 
     # --- the team queue --------------------------------------------------------------------
 
@@ -548,7 +606,7 @@ class Handoff:
             waiting = await tx.cases.of_partnership(partnership_id, ("escalated",))
             if not waiting or partnership is None:
                 return
-            members = [c for c, p in await reachable_team(tx, partnership_id) if p.available]
+            members = [c for c, p in await reachable_team(tx, partnership_id, now) if p.available]
             readers = [c for c in members if c.role == "coordinator"] or members
             spec, tz = partnership.hours.spec, partnership.hours.timezone
             next_at = next_opening_day(now, spec, self._holidays_around(now), tz)
@@ -556,35 +614,48 @@ class Handoff:
                 team_person(partnership_id), digest_key(partnership_id), next_at, 0
             )
         if not readers:
-            log.warning("team queue without readers partnership=%s cases=%d", partnership_id,
-                        len(waiting))
+            log.warning(
+                "team queue without readers partnership=%s cases=%d", partnership_id, len(waiting)
+            )
             return
         message = self.digest_message(partnership, waiting, now)
         await self.send([(c.person, message) for c in readers if c.person is not None])
-        log.info("team digest partnership=%s cases=%d readers=%d", partnership_id,
-                 len(waiting), len(readers))
+        log.info(
+            "team digest partnership=%s cases=%d readers=%d",
+            partnership_id,
+            len(waiting),
+            len(readers),
+        )
 
     def digest_message(
         self, partnership: Partnership, cases: list[CaseRecord], now: datetime
     ) -> OutgoingMessage:
-        lines = [self.writer.text("coach.digest.title", team=Verbatim(partnership.name),
-                                  count=len(cases))]
+        lines = [
+            self.writer.text(
+                "coach.digest.title", team=Verbatim(partnership.name), count=len(cases)
+            )
+        ]
         for case in cases:
             place = case.intake.get("place_label")
             domains = case.intake.get("domains")
-            names = ", ".join(self.writer.domain(str(d)) for d in domains) if (
-                isinstance(domains, list) and domains
-            ) else self.writer.text("coach.card.unknown")
+            names = (
+                ", ".join(self.writer.domain(str(d)) for d in domains)
+                if (isinstance(domains, list) and domains)
+                else self.writer.text("coach.card.unknown")
+            )
             since = case.escalated_at or case.updated_at
-            lines.append(self.writer.text(
-                "coach.digest.line", case=case.id,
-                place=Verbatim(place if isinstance(place, str) else "?"),
-                domains=Verbatim(names), since=Verbatim(self.when(since, "nl")),
-            ))
+            lines.append(
+                self.writer.text(
+                    "coach.digest.line",
+                    case=case.id,
+                    place=Verbatim(place if isinstance(place, str) else "?"),
+                    domains=Verbatim(names),
+                    since=Verbatim(self.when(since, "nl")),
+                )
+            )
         lines.append(self.writer.text("coach.digest.how"))
         buttons = tuple(
-            ((self.writer.text("coach.digest.claim", case=case.id),
-              f"case={case.id}:claim"),)
+            ((self.writer.text("coach.digest.claim", case=case.id), f"case={case.id}:claim"),)
             for case in cases[:20]
         )
         return OutgoingMessage("\n".join(lines), buttons)
@@ -638,14 +709,13 @@ class Handoff:
         case = await tx.cases.get(offer.case)
         if case is None:
             return []
-        log.info("handoff offer expired case=%s offer=%s coach=%s", case.id, offer.id,
-                 offer.coach)
+        log.info("handoff offer expired case=%s offer=%s coach=%s", case.id, offer.id, offer.coach)
         outbox: Outbox = []
         previous = await tx.coaches.get(offer.coach)
         if previous is not None and previous.person is not None:
-            outbox.append((previous.person, OutgoingMessage(
-                self.writer.text("coach.moved", case=case.id)
-            )))
+            outbox.append(
+                (previous.person, OutgoingMessage(self.writer.text("coach.moved", case=case.id)))
+            )
         return outbox + await self.move_on(tx, case, now, told_before=True)
 
     # --- answers from the coach desk ------------------------------------------------------
@@ -669,9 +739,12 @@ class Handoff:
             if coach.role == "coach":
                 load = (await tx.cases.loads((coach.id,)))[coach.id] - (1 if mine else 0)
                 if load >= coach.capacity:
-                    return self._to(me, self._coach_text(
-                        "coach.accept.full", case=case_id, load=load, capacity=coach.capacity
-                    ))
+                    return self._to(
+                        me,
+                        self._coach_text(
+                            "coach.accept.full", case=case_id, load=load, capacity=coach.capacity
+                        ),
+                    )
             if mine:
                 assert offer is not None
                 if not await tx.cases.answer_offer(offer.id, "accepted", now):
@@ -679,27 +752,36 @@ class Handoff:
             elif offer is not None:
                 # Taken from the team queue while a colleague still had it: their offer ends.
                 await tx.cases.answer_offer(offer.id, "withdrawn", now)
-            await tx.privacy.record_access(case.person, case.partnership, coach.id, "received",
-                                           now)
+            await tx.privacy.record_access(case.person, case.partnership, coach.id, "received", now)
             await tx.cases.accept(case.id, coach.id, now)
             await tx.coaches.set_current_case(coach.id, case.id)
             await tx.reminders.cancel(case.person, case_prefix(case.id))
             waiting = [
-                m for m in await tx.cases.messages_of(case.id)
+                m
+                for m in await tx.cases.messages_of(case.id)
                 if m.direction == "to_coach" and not m.delivered
             ]
             await tx.cases.mark_delivered(tuple(m.id for m in waiting))
-        log.info("handoff accepted case=%s offer=%s coach=%s", case.id,
-                 offer.id if offer is not None else "-", coach.id)
+        log.info(
+            "handoff accepted case=%s offer=%s coach=%s",
+            case.id,
+            offer.id if offer is not None else "-",
+            coach.id,
+        )
         name = Verbatim(self.writer.young_name(case.intake))
         # "Is van jou" first (other features add their buttons under it), then everything the
         # coach may now see.
-        outbox: Outbox = self._to(me, self._coach_text("coach.accepted", case=case.id,
-                                                       name=name))
+        outbox: Outbox = self._to(me, self._coach_text("coach.accepted", case=case.id, name=name))
         outbox += [o for m in self.writer.details(case) for o in self._to(me, m)]
         outbox += [
-            o for m in waiting for o in self._to(me, self._coach_text(
-                "coach.from_young", case=case.id, name=name, text=Verbatim(m.text)))
+            o
+            for m in waiting
+            for o in self._to(
+                me,
+                self._coach_text(
+                    "coach.from_young", case=case.id, name=name, text=Verbatim(m.text)
+                ),
+            )
         ]
         outbox.append((case.person, self.welcome(case, coach)))
         await self.tidy_cards(case.id)
@@ -748,7 +830,8 @@ class Handoff:
             if case.status == "open" and case.coach is not None:
                 holders.add(case.coach)
             stale = [
-                m for m in await tx.cases.coach_messages_of(case.id)
+                m
+                for m in await tx.cases.coach_messages_of(case.id)
                 if m.kind == "card" and not m.redacted and m.coach not in holders
             ]
         if not stale:
@@ -756,8 +839,9 @@ class Handoff:
         done: list[int] = []
         for ref in stale:
             try:
-                await self.chats.replace_text(ref.chat, ref.message_id,
-                                              self.writer.redacted(case.id))
+                await self.chats.replace_text(
+                    ref.chat, ref.message_id, self.writer.redacted(case.id)
+                )
             except Exception as error:
                 log.info("card not tidied case=%s error=%s", case.id, type(error).__name__)
             done.append(ref.id)
@@ -782,17 +866,22 @@ class Handoff:
                 coach = coaches.get(person)
                 case = case_in(message.text) if coach is not None else None
                 if self.chats is not None and coach is not None and case is not None:
-                    kind: CoachMessageKind = "card" if any(
-                        value.endswith(":accept") for row in message.buttons for _, value in row
-                    ) else "relay"
+                    kind: CoachMessageKind = (
+                        "card"
+                        if any(
+                            value.endswith(":accept") for row in message.buttons for _, value in row
+                        )
+                        else "relay"
+                    )
                     for message_id in await self.chats.deliver_tracked(person, message):
                         sent.append((CaseId(case), coach, person, message_id, kind))
                 else:
                     await self.service.deliver(person, [message])
             except Exception as error:
                 # One unreachable chat must not keep the others from hearing.
-                log.error("handoff delivery failed person=%s error=%s", person,
-                          type(error).__name__)
+                log.error(
+                    "handoff delivery failed person=%s error=%s", person, type(error).__name__
+                )
         if sent:
             await self._remember(sent)
 
@@ -822,8 +911,8 @@ class Handoff:
                 async with self.service.storage.transaction() as tx:
                     if await tx.cases.get(case_id) is None:
                         continue  # erased meanwhile
-                    await tx.cases.add_coach_message(case_id, coach_id, chat, message_id, kind,
-                                                     now)
+                    await tx.cases.add_coach_message(case_id, coach_id, chat, message_id, kind, now)
             except Exception as error:
-                log.error("coach message not remembered case=%s error=%s", case_id,
-                          type(error).__name__)
+                log.error(
+                    "coach message not remembered case=%s error=%s", case_id, type(error).__name__
+                )

@@ -14,12 +14,15 @@ Rules of this module:
   new coach. A coach is never taken above capacity; a coach who is inactive, of another
   partnership or absent gets nothing.
 * Closing and reopening act as the case's coach, so the young person hears their coach's name.
+* :meth:`CaseOperations.set_absent` (absence mode, ``coaches.absent_until``): while absent a
+  coach gets no offers and their open offers move on at once; open cases stay with them.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.coach.handoff import Handoff, Outbox, case_prefix
 from bot.coach.relay import Relay
@@ -37,6 +40,13 @@ class Done:
     ok: bool
     case: CaseRecord | None
     """The case as stored after the operation (``None``: there is no such case)."""
+
+
+@dataclass(frozen=True)
+class Absence:
+    ok: bool
+    moved: tuple[CaseId, ...]
+    """The cases whose open offer to the coach ended and moved on."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,7 @@ class CaseOperations:
         return Done(case is not None and case.status == "open" and case.coach == coach.id, case)
 
     async def decline(self, case_id: CaseId, coach: CoachRecord) -> Done:
-        """"Niet voor mij": the case goes to the next one (or the team queue)."""
+        """ "Niet voor mij": the case goes to the next one (or the team queue)."""
         async with self.handoff.service.storage.transaction() as tx:
             offers = await tx.cases.offers_of(case_id)
         held = any(o.status == "open" and o.coach == coach.id for o in offers)
@@ -81,8 +91,9 @@ class CaseOperations:
         chosen = next(o for o in CASE_OUTCOMES if o == outcome)
         await self.handoff.send(await self.relay.close(coach, case_id, chosen))
         after = await self._case(case_id)
-        return Done(after is not None and after.status == "closed" and after.outcome == outcome,
-                    after)
+        return Done(
+            after is not None and after.status == "closed" and after.outcome == outcome, after
+        )
 
     async def reopen(self, case_id: CaseId) -> Done:
         """Open a closed case again with its coach (else it goes round the partnership)."""
@@ -106,6 +117,22 @@ class CaseOperations:
         await self.handoff.send(outbox)
         return Done(True, await self._case(case_id))
 
+    async def set_absent(self, coach_id: CoachId, until: datetime | None) -> Absence:
+        """Absence mode until ``until`` (``None``: back now). An absent coach gets no offers
+        and loses open ones at once (they go to the next one); open cases stay theirs."""
+        now = self.handoff.service.clock.now()
+        async with self.handoff.service.storage.transaction() as tx:
+            if await tx.coaches.get(coach_id) is None:
+                return Absence(False, ())
+            await tx.coaches.set_absent(coach_id, until)
+            moved: list[CaseId] = []
+            if until is not None and until > now:
+                moved = await self.handoff.withdraw_offers(tx, coach_id, now)
+        for case_id in moved:
+            await self.handoff.retry(case_id)
+        log.info("coach absence coach=%s away=%s moved=%d", coach_id, until is not None, len(moved))
+        return Absence(True, tuple(moved))
+
     async def assign_to(self, case_id: CaseId, coach_id: CoachId) -> Done:
         """Hand the case to a named colleague (see the module rules)."""
         async with self.handoff.service.storage.transaction() as tx:
@@ -125,11 +152,13 @@ class CaseOperations:
         if case.status == "closed" or not coach.active or coach.partnership != case.partnership:
             return False
         now = self.handoff.service.clock.now()
-        if is_away(coach, now):
+        if coach.is_absent(now):
             return False
         if coach.role == "coach" and not (case.status == "open" and case.coach == coach.id):
-            held = any(o.status == "open" and o.coach == coach.id
-                       for o in await tx.cases.offers_of(case.id))
+            held = any(
+                o.status == "open" and o.coach == coach.id
+                for o in await tx.cases.offers_of(case.id)
+            )
             load = (await tx.cases.loads((coach.id,)))[coach.id] - (1 if held else 0)
             if load >= coach.capacity:
                 return False
@@ -142,38 +171,48 @@ class CaseOperations:
         for offer in await tx.cases.offers_of(case.id):
             if offer.status == "open":
                 await tx.cases.answer_offer(offer.id, "withdrawn", now)
-        previous = await tx.coaches.get(case.coach) if (
-            case.status == "open" and case.coach is not None and case.coach != coach.id
-        ) else None
+        previous = (
+            await tx.coaches.get(case.coach)
+            if (case.status == "open" and case.coach is not None and case.coach != coach.id)
+            else None
+        )
         if previous is not None:
             if previous.current_case == case.id:
                 await tx.coaches.set_current_case(previous.id, None)
             if previous.person is not None:
-                outbox.append((previous.person, OutgoingMessage(
-                    writer.text("coach.reassigned", case=case.id)
-                )))
+                outbox.append(
+                    (
+                        previous.person,
+                        OutgoingMessage(writer.text("coach.reassigned", case=case.id)),
+                    )
+                )
         await tx.privacy.record_access(case.person, case.partnership, coach.id, "received", now)
         await tx.cases.accept(case.id, coach.id, now)
         await tx.coaches.set_current_case(coach.id, case.id)
         await tx.reminders.cancel(case.person, case_prefix(case.id))
-        waiting = [m for m in await tx.cases.messages_of(case.id)
-                   if m.direction == "to_coach" and not m.delivered]
+        waiting = [
+            m
+            for m in await tx.cases.messages_of(case.id)
+            if m.direction == "to_coach" and not m.delivered
+        ]
         await tx.cases.mark_delivered(tuple(m.id for m in waiting))
         if coach.person is not None:
             name = Verbatim(writer.young_name(case.intake))
             me = coach.person
-            outbox.append((me, OutgoingMessage(
-                writer.text("coach.assigned", case=case.id, name=name)
-            )))
+            outbox.append(
+                (me, OutgoingMessage(writer.text("coach.assigned", case=case.id, name=name)))
+            )
             outbox += [(me, m) for m in writer.details(case)]
-            outbox += [(me, OutgoingMessage(writer.text(
-                "coach.from_young", case=case.id, name=name, text=Verbatim(m.text)
-            ))) for m in waiting]
+            outbox += [
+                (
+                    me,
+                    OutgoingMessage(
+                        writer.text(
+                            "coach.from_young", case=case.id, name=name, text=Verbatim(m.text)
+                        )
+                    ),
+                )
+                for m in waiting
+            ]
         outbox.append((case.person, self.handoff.welcome(case, coach)))
         return outbox
-
-
-def is_away(coach: CoachRecord, now: object) -> bool:
-    """Absence mode (``coaches.absent_until``, migration 0006_team), when the schema has it."""
-    check = getattr(coach, "is_absent", None)
-    return bool(check(now)) if callable(check) else False

@@ -87,8 +87,7 @@ class Relay:
                 outbox = await self.reopen(person, language)
                 await self.handoff.send([m for m in outbox if m[0] != person])
                 return [m for p, m in outbox if p == person]
-            return [say(language, msg("routing.closed.hint"),
-                        buttons=self.reopen_button(language))]
+            return [say(language, msg("routing.closed.hint"), buttons=self.reopen_button(language))]
         if not isinstance(event, TextReceived):
             return [say(language, msg("routing.text_only"))]
         text = event.text.strip()
@@ -141,8 +140,8 @@ class Relay:
         log.info("relay to young person case=%s coach=%s", case.id, coach.id)
         language = case.language
         young = self.handoff.say(
-            language, msg("routing.from_coach", coach=Verbatim(coach.first_name),
-                          text=Verbatim(text))
+            language,
+            msg("routing.from_coach", coach=Verbatim(coach.first_name), text=Verbatim(text)),
         )
         name = Verbatim(self.writer.young_name(case.intake))
         sent = OutgoingMessage(self.writer.text("coach.sent", case=case.id, name=name))
@@ -171,7 +170,8 @@ class Relay:
         label = Verbatim(self.writer.text(f"coach.outcome.{outcome}"))
         language = case.language
         young = self.handoff.say(
-            language, msg("routing.closed", coach=Verbatim(coach.first_name)),
+            language,
+            msg("routing.closed", coach=Verbatim(coach.first_name)),
             buttons=self.reopen_button(language),
         )
         done = OutgoingMessage(self.writer.text("coach.closed", case=case.id, outcome=label))
@@ -202,8 +202,15 @@ class Relay:
             coach = await tx.coaches.get(case.coach) if case.coach is not None else None
             if case.status != "closed":
                 if case.status == "open" and coach is not None:
-                    return [(person, say(language, msg("routing.reopen.open",
-                                                       coach=Verbatim(coach.first_name))))]
+                    return [
+                        (
+                            person,
+                            say(
+                                language,
+                                msg("routing.reopen.open", coach=Verbatim(coach.first_name)),
+                            ),
+                        )
+                    ]
                 return [(person, say(language, msg("routing.kept")))]
             await tx.cases.reopen(case.id, now)
             await tx.privacy.add_count(self.handoff.month(now), "cases.reopened")

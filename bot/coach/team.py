@@ -60,8 +60,9 @@ def _days(text: str) -> list[int]:
     return days
 
 
-def profile(coach: CoachRecord, load: int, *, unreachable: bool = False,
-            now: datetime | None = None) -> CoachProfile:
+def profile(
+    coach: CoachRecord, load: int, *, unreachable: bool = False, now: datetime | None = None
+) -> CoachProfile:
     return CoachProfile(
         id=coach.id,
         domains=frozenset(coach.domains),

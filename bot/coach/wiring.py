@@ -1,11 +1,11 @@
-"""Installing the coach side on a conversation service (called from ``bot/runtime.py``).
+"""The coach side as a feature (:mod:`bot.plugins`).
 
-Rules: every hook the coach side needs is set here, in one place, so the runtime stays a list
-of explicit steps: the handoff on ``SubmitIntake`` (in the transaction and after the commit),
-the relay as an after-flow hook, the young person's ``case=`` buttons, the routing part of the
-personal data registry. The Telegram router (:attr:`CoachSide.desk`), the reminder handler
-(:attr:`CoachSide.handoff`) and the erasure notifier (:attr:`CoachSide.relay`) are handed to
-the channel, the tick and the privacy desk by the runtime.
+Rules: :meth:`CoachSide.register` is the only place the coach side plugs in: the handoff on
+``SubmitIntake`` (its in-transaction note goes to its after-commit phase), the relay as an
+after-flow hook, the young person's ``case=`` buttons, the coach desk as a router of the
+inbound pipeline (its coach chats are team chats, not screened), the handoff's reminder
+handler, the ``cases`` personal-data part and the desk's start-up (learning the coach chats).
+The erasure notifier (:attr:`CoachSide.relay`) is handed to the privacy feature by the runtime.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from bot.coach.desk import CoachDesk
 from bot.coach.handoff import Handoff
 from bot.coach.operations import CaseOperations
 from bot.coach.relay import Relay
+from bot.plugins import Registry
 from bot.routing.gazetteer import belgian_public_holidays, load_directory, load_resolver
 from bot.service import ConversationService
 from bot.settings import Settings
@@ -29,6 +30,20 @@ class CoachSide:
     handoff: Handoff
     relay: Relay
     desk: CoachDesk
+    name: str = "coach"
+
+    def register(self, registry: Registry) -> None:
+        registry.on_effect(
+            SubmitIntake,
+            in_transaction=self.handoff.on_submit,
+            after_commit=self.handoff.after_submit,
+        )
+        registry.after_flow_hook(self.relay.after_flow)
+        registry.button(CASE_BUTTONS, self.relay.on_button)
+        registry.router(self.desk, team=self.desk.is_team)
+        registry.reminders(self.handoff.on_reminder)
+        registry.personal_data(CasePart())
+        registry.start(self.desk.warm)
 
     @property
     def operations(self) -> CaseOperations:
@@ -36,7 +51,7 @@ class CoachSide:
         return CaseOperations(self.handoff, self.relay)
 
 
-def install_coach_side(service: ConversationService, settings: Settings) -> CoachSide:
+def coach_side(service: ConversationService, settings: Settings) -> CoachSide:
     handoff = Handoff(
         service,
         load_directory(),
@@ -47,10 +62,11 @@ def install_coach_side(service: ConversationService, settings: Settings) -> Coac
         fallback_after_days=settings.fallback_after_days,
     )
     relay = Relay(handoff)
-    desk = CoachDesk(handoff, relay)
-    service.effect_hooks[SubmitIntake] = handoff.on_submit
-    service.after_commit[SubmitIntake] = handoff.after_submit
-    service.after_flow.append(relay.after_flow)
-    service.button_handlers[CASE_BUTTONS] = relay.on_button
-    service.storage.personal_data_parts.append(CasePart())
-    return CoachSide(handoff, relay, desk)
+    return CoachSide(handoff, relay, CoachDesk(handoff, relay))
+
+
+def install_coach_side(service: ConversationService, settings: Settings) -> CoachSide:
+    """Build the coach side and plug it into ``service``."""
+    side = coach_side(service, settings)
+    service.add(side)
+    return side

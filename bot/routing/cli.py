@@ -68,13 +68,17 @@ def run_directory_check(stdout: TextIO, *, directory_text: str | None = None) ->
     partial = directory.partially_covered()
     covered = len(flemish) - len(blind)
     stdout.write(
-        f"directory OK: {len(directory.partnerships)} partnerships, {covered} of {len(flemish)} "
+        f"directory OK: {len([p for p in directory.partnerships if p.role is None])} "
+        f"partnerships, {covered} of {len(flemish)} "
         f"Flemish municipalities covered ({len(partial)} only in part: "
         f"{_names(gazetteer, partial)})\n"
     )
+    team = directory.partnership(directory.fallback.team) if directory.fallback.team else None
     stdout.write(
         f"blind spots: {len(blind)} municipalities covered by no partnership get the fallback "
-        f"({', '.join(c.name + ' ' + c.phone for c in directory.fallback.contacts)})\n"
+        f"({', '.join(c.name + ' ' + c.phone for c in directory.fallback.contacts)})"
+        + (f" and can send their question to the fallback team {team.name}" if team else "")
+        + "\n"
     )
     unverified = directory.unverified()
     if unverified:

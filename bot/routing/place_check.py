@@ -18,13 +18,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.routing.gazetteer import load_directory
 from flows.ids import PartnershipId
-from flows.intake.flow import PlaceCheck, PlaceChecker
+from flows.intake.flow import REGIONS, Coverage, PlaceCheck, PlaceChecker, RegionHelp
+from flows.routing.directory import FALLBACK_REGIONS, Directory
 from flows.routing.places import Candidate, Resolution, Resolver
 
 __all__ = [
     "MAX_VALUE_BYTES",
     "PlaceValue",
+    "coverage_of",
+    "load_coverage",
     "make_place_check",
     "parse_place_value",
     "place_check_of",
@@ -71,9 +75,11 @@ def place_check_of(resolution: Resolution) -> PlaceCheck:
             "ok",
             label=_label(chosen, resolution.place),
             value=place_value(chosen.municipality_nis, chosen.partnership),
+            partnership=chosen.partnership_name if chosen.partnership else None,
         )
     if resolution.status == "ambiguous" and resolution.candidates:
         pairs: list[tuple[str, str]] = []
+        partners: list[tuple[str, str]] = []
         for candidate in resolution.candidates:
             pair = (
                 place_value(candidate.municipality_nis, candidate.partnership),
@@ -81,10 +87,30 @@ def place_check_of(resolution: Resolution) -> PlaceCheck:
             )
             if pair[0] not in {value for value, _ in pairs}:
                 pairs.append(pair)
-        return PlaceCheck("ambiguous", candidates=tuple(pairs))
+                if candidate.partnership and candidate.partnership_name:
+                    partners.append((pair[0], candidate.partnership_name))
+        return PlaceCheck("ambiguous", candidates=tuple(pairs), partners=tuple(partners))
     if resolution.status == "outside_flanders":
         return PlaceCheck("outside_flanders", region=resolution.region)
     return PlaceCheck("unknown")
+
+
+def coverage_of(directory: Directory) -> Coverage:
+    """The intake's :class:`Coverage`: per region the general lines and the fallback team's
+    name, from the directory's ``fallback``."""
+    regions: dict[str, RegionHelp] = {}
+    for region in REGIONS:
+        found = directory.fallback.for_region(region if region in FALLBACK_REGIONS else None)
+        team = directory.partnership(found.team) if found.team is not None else None
+        regions[region] = RegionHelp(
+            services=tuple((c.name, c.phone) for c in found.contacts),
+            team=team.name if team is not None else None,
+        )
+    return Coverage(regions)
+
+
+def load_coverage() -> Coverage:
+    return coverage_of(load_directory())
 
 
 def make_place_check(resolver: Resolver) -> PlaceChecker:

@@ -43,11 +43,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Literal, Protocol
 
-from bot.inbound import Inbound, InboundRouter
 from bot.logs import describe
+from bot.plugins import Registry
 from bot.routing.gazetteer import belgian_public_holidays, load_directory
 from bot.safety.responder import HelpLineResponder, parse_check
-from bot.service import SAFETY_BUTTONS, ButtonHandler, ConversationService, OutgoingMessage
+from bot.service import SAFETY_BUTTONS, ConversationService, OutgoingMessage
 from flows.ids import CaseId, PartnershipId, PersonId, ReminderKey
 from flows.inputs import ButtonPressed
 from flows.routing.directory import WorkingHours
@@ -56,6 +56,7 @@ from flows.safety.detect import SEVERITY
 from flows.safety.response import CONTINUE, TALK
 from flows.text import msg
 from storage.ports import ReminderRecord, SafetyEventRecord, Storage
+from storage.safety import SafetyEventPart
 
 log = logging.getLogger(__name__)
 
@@ -194,14 +195,22 @@ class SafetyNet:
     ack_minutes: int = 15
     hours_for: Callable[[PartnershipId | None], WorkingHours] = directory_hours
     holidays: Callable[[int], frozenset[date]] = public_holidays
-    _resume: ButtonHandler | None = None
+    name: str = "safety"
+
+    def register(self, registry: Registry) -> None:
+        """The safety net as a feature (:mod:`bot.plugins`): the ``safety=`` buttons (its
+        "continue" brings the question back through the service), the escalation reminders
+        and the hold on everything else while an event is open, the ``safety_events`` part;
+        and it raises the alerts of the service's responder."""
+        registry.button(SAFETY_BUTTONS, self.on_button)
+        registry.reminders(self.on_reminder)
+        registry.hold(self.hold)
+        registry.personal_data(SafetyEventPart())
+        self.responder.alerts = self
 
     def install(self) -> None:
-        """Take the service's ``safety=`` buttons (keeping its "continue" handler) and raise
-        the alerts of the service's responder."""
-        self._resume = self.service.button_handlers.get(SAFETY_BUTTONS)
-        self.service.button_handlers[SAFETY_BUTTONS] = self.on_button
-        self.responder.alerts = self
+        """Plug the safety net into its service."""
+        self.service.add(self)
 
     @property
     def storage(self) -> Storage:
@@ -219,7 +228,12 @@ class SafetyNet:
         await self.signal(person, category, now, language)
 
     async def signal(
-        self, person: PersonId, category: str, now: datetime, language: str, *,
+        self,
+        person: PersonId,
+        category: str,
+        now: datetime,
+        language: str,
+        *,
         asked: bool = False,
     ) -> None:
         """Record the flag (or request), alert the team, tell the young person honestly."""
@@ -240,8 +254,12 @@ class SafetyNet:
         except Exception as error:
             log.error("safety event not recorded person=%s error=%s", person, describe(error))
             event, previous = None, None
-        log.warning("safety event person=%s event=%s category=%s", person,
-                    event.id if event else None, category)
+        log.warning(
+            "safety event person=%s event=%s category=%s",
+            person,
+            event.id if event else None,
+            category,
+        )
         is_new = previous is not None and category not in previous.all_categories
         due_again = previous is None or now - previous.last_flag_at >= REALERT_AFTER
         if not (due_again or asked or is_new):
@@ -262,9 +280,7 @@ class SafetyNet:
             follow = self._told(hours, now, language)
         elif asked:
             # "Ik wil met iemand praten" and nobody could be alerted: say so, and who to call.
-            follow = self.responder.follow_up(
-                "talk_nobody", language, buttons=self._back(language)
-            )
+            follow = self.responder.follow_up("talk_nobody", language, buttons=self._back(language))
         else:
             follow = self.responder.follow_up("nobody", language, buttons=self._back(language))
         await self.service.deliver(person, [follow])
@@ -282,8 +298,7 @@ class SafetyNet:
         try:
             responders = await self.on_duty.responders(person)
         except Exception as error:
-            log.error("safety: on-duty lookup failed person=%s error=%s", person,
-                      describe(error))
+            log.error("safety: on-duty lookup failed person=%s error=%s", person, describe(error))
         return case, partnership, responders
 
     def _holidays(self, now: datetime) -> frozenset[date]:
@@ -320,8 +335,13 @@ class SafetyNet:
             return OutgoingMessage(text, crisis=True, team=True)
         number = str(event.id)
         if kind == "escalated":
-            body = msg("safety.alert.escalated", number=number, category=label, time=at,
-                       minutes=str(self.ack_minutes))
+            body = msg(
+                "safety.alert.escalated",
+                number=number,
+                category=label,
+                time=at,
+                minutes=str(self.ack_minutes),
+            )
         elif kind == "again":
             body = msg("safety.alert.again", number=number, category=label, time=at)
         elif kind == "new_category":
@@ -329,7 +349,10 @@ class SafetyNet:
                 t.render(msg(f"safety.category.{c}"), TEAM_LANGUAGE) for c in earlier
             )
             body = msg(
-                "safety.alert.new_category", number=number, category=label, earlier=before,
+                "safety.alert.new_category",
+                number=number,
+                category=label,
+                earlier=before,
                 time=at,
             )
         else:
@@ -337,18 +360,21 @@ class SafetyNet:
         parts = [t.render(body, TEAM_LANGUAGE)]
         if event.case_id is not None:
             parts.append(t.render(msg("safety.alert.case", case=event.case_id), TEAM_LANGUAGE))
-        return OutgoingMessage(
-            "\n".join(parts), self._team_buttons(event), crisis=True, team=True
-        )
+        return OutgoingMessage("\n".join(parts), self._team_buttons(event), crisis=True, team=True)
 
     def _team_buttons(self, event: SafetyEventRecord) -> tuple[tuple[tuple[str, str], ...], ...]:
         t = self.service.translator
-        close = ((t.render(msg("safety.alert.close"), TEAM_LANGUAGE),
-                  f"{SAFETY_BUTTONS}={event.id}:close"),)
+        close = (
+            (
+                t.render(msg("safety.alert.close"), TEAM_LANGUAGE),
+                f"{SAFETY_BUTTONS}={event.id}:close",
+            ),
+        )
         if event.acknowledged_at is not None:
             return (close,)
-        ack = ((t.render(msg("safety.alert.ack"), TEAM_LANGUAGE),
-                f"{SAFETY_BUTTONS}={event.id}:ack"),)
+        ack = (
+            (t.render(msg("safety.alert.ack"), TEAM_LANGUAGE), f"{SAFETY_BUTTONS}={event.id}:ack"),
+        )
         return (ack, close)
 
     async def _alert(
@@ -431,9 +457,8 @@ class SafetyNet:
         if colon and number.isdigit() and action in ("ack", "close"):
             await self.team_button(person, int(number), action)
             return
-        if self._resume is not None:
-            # "continue" (and anything unknown) brings the question back, as before.
-            await self._resume(person, event, language)
+        # "continue" (and anything unknown) brings the question back.
+        await self.service.resume_after_crisis(person)
 
     async def answer_check(
         self, person: PersonId, event: ButtonPressed, answer: str, category: str, language: str
@@ -451,11 +476,11 @@ class SafetyNet:
             await self.low_signal(person, category, now)
         finally:
             await self.service.deliver(person, [self.responder.check_no(language)])
-            if self._resume is not None:
-                await self._resume(person, ButtonPressed(CONTINUE, event.at), language)
+            # Back to the question they were at.
+            await self.service.resume_after_crisis(person)
 
     async def talk(self, person: PersonId, language: str) -> None:
-        """"Ik wil met iemand praten": alert the team and say honestly when they read it."""
+        """ "Ik wil met iemand praten": alert the team and say honestly when they read it."""
         now = self.service.clock.now()
         try:
             async with self.storage.transaction() as tx:
@@ -463,8 +488,9 @@ class SafetyNet:
             if session is not None:
                 language = session.language
         except Exception as error:
-            log.error("safety talk could not load session person=%s error=%s", person,
-                      describe(error))
+            log.error(
+                "safety talk could not load session person=%s error=%s", person, describe(error)
+            )
         await self.signal(person, HELP_REQUEST, now, language, asked=True)
 
     async def low_signal(self, person: PersonId, category: str, now: datetime) -> int:
@@ -483,18 +509,18 @@ class SafetyNet:
                 await self.service.deliver(chat, [OutgoingMessage(text, team=True)])
                 reached += 1
             except Exception as error:
-                log.error("safety low signal not delivered chat=%s error=%s", chat,
-                          describe(error))
-        log.warning("safety low signal person=%s category=%s reached=%d", person, category,
-                    reached)
+                log.error("safety low signal not delivered chat=%s error=%s", chat, describe(error))
+        log.warning("safety low signal person=%s category=%s reached=%d", person, category, reached)
         return reached
 
     async def team_button(self, presser: PersonId, event_id: int, action: str) -> None:
         now = self.service.clock.now()
         async with self.storage.transaction() as tx:
             event = await tx.safety.get(event_id)
-        allowed = event is not None and presser != event.person and presser in (
-            await self._team(event.person)
+        allowed = (
+            event is not None
+            and presser != event.person
+            and presser in (await self._team(event.person))
         )
         t = self.service.translator
         if event is None or not allowed:
@@ -533,19 +559,6 @@ class SafetyNet:
         if coordinator is not None:
             team.add(coordinator)
         return team
-
-
-def safety_buttons_first(router: InboundRouter) -> InboundRouter:
-    """Wrap a channel's inbound router (the coach desk, which takes every input of a coach's
-    chat) so that the team's ``safety=`` buttons reach the safety net."""
-
-    async def route(inbound: Inbound) -> bool:
-        event = inbound.event
-        if isinstance(event, ButtonPressed) and event.value.startswith(f"{SAFETY_BUTTONS}="):
-            return False
-        return await router(inbound)
-
-    return route
 
 
 def _closing(hours: WorkingHours, now: datetime) -> datetime:

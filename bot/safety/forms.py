@@ -23,11 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.safety.lexicon import load_lexicons
+from flows.languages import CODES
 from flows.safety.concepts import term_words
 from flows.safety.detect import normalise
 
 FORMS_DIR = Path(__file__).resolve().parents[2] / "flows" / "safety" / "lexicon" / "forms"
-SIMPLEMMA_LANGUAGES = frozenset({"nl", "en", "fr", "tr", "uk"})
+# simplemma has no Arabic data: every supported language but Arabic.
+SIMPLEMMA_LANGUAGES = frozenset(CODES) - {"ar"}
 
 
 def concept_words(doc: Mapping[str, Any]) -> set[str]:

@@ -202,6 +202,7 @@ class HelpLineResponder:
             "\n\n".join(paragraphs),
             buttons,
             rtl=self.translator.is_rtl(language),
+            language=language,
             crisis=True,
         )
 
@@ -229,7 +230,7 @@ class HelpLineResponder:
         )
 
     def when(self, moment: datetime, language: str) -> str:
-        """"maandag 1 december, 09:00" in the person's language and the lines' time zone."""
+        """ "maandag 1 december, 09:00" in the person's language and the lines' time zone."""
         local = moment.astimezone(self.zone)
         try:
             return format_datetime(local, "EEEE d MMMM, HH:mm", locale=language)
@@ -285,4 +286,6 @@ class HelpLineResponder:
                 ),
             ]
         )
-        return OutgoingMessage(text, buttons, rtl=self.translator.is_rtl(language), crisis=True)
+        return OutgoingMessage(
+            text, buttons, rtl=self.translator.is_rtl(language), crisis=True, language=language
+        )

@@ -32,10 +32,17 @@ Permission = Literal[
 
 ROLE_PERMISSIONS: dict[TeamRole, frozenset[Permission]] = {
     "coach": frozenset({"signed_in", "cases.read", "cases.act"}),
-    "coordinator": frozenset({
-        "signed_in", "cases.read", "cases.act", "cases.assign", "coaches.manage",
-        "stats.read", "audit.read",
-    }),
+    "coordinator": frozenset(
+        {
+            "signed_in",
+            "cases.read",
+            "cases.act",
+            "cases.assign",
+            "coaches.manage",
+            "stats.read",
+            "audit.read",
+        }
+    ),
     "admin": frozenset({"signed_in", "accounts.manage", "audit.read"}),
 }
 
@@ -67,8 +74,12 @@ ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("POST", "/team/cases/{case}/reopen", "reopen", "cases.act"),
     RouteSpec("POST", "/team/cases/{case}/notes", "add_note", "cases.act"),
     RouteSpec("POST", "/team/cases/{case}/appointments", "propose", "cases.act"),
-    RouteSpec("POST", "/team/cases/{case}/appointments/{appointment}/attendance",
-              "attendance", "cases.act"),
+    RouteSpec(
+        "POST",
+        "/team/cases/{case}/appointments/{appointment}/attendance",
+        "attendance",
+        "cases.act",
+    ),
     RouteSpec("GET", "/team/coaches", "coaches", "coaches.manage"),
     RouteSpec("POST", "/team/coaches/{coach}/invite", "coach_invite", "coaches.manage"),
     RouteSpec("POST", "/team/coaches/{coach}/deactivate", "coach_deactivate", "coaches.manage"),

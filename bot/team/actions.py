@@ -77,8 +77,9 @@ class TeamActions:
     async def reopen(self, case: CaseRecord) -> Result:
         return _result((await self.operations.reopen(case.id)).ok)
 
-    async def propose(self, coach: CoachRecord, case: CaseRecord,
-                      options: list[tuple[date, time, str]]) -> Result:
+    async def propose(
+        self, coach: CoachRecord, case: CaseRecord, options: list[tuple[date, time, str]]
+    ) -> Result:
         if self.booking is None or not options:
             return "refused"
         draft = Draft(case.id, tuple(Option(day, at, place) for day, at, place in options[:3]))
@@ -90,8 +91,9 @@ class TeamActions:
             after = len(await tx.appointments.of_case(case.id))
         return _result(after > before)
 
-    async def attendance(self, coach: CoachRecord, case: CaseRecord, appointment_id: int,
-                         action: str) -> Result:
+    async def attendance(
+        self, coach: CoachRecord, case: CaseRecord, appointment_id: int, action: str
+    ) -> Result:
         if self.booking is None or action not in ("came", "missed", "moved", "cancel"):
             return "refused"
         async with self.handoff.service.storage.transaction() as tx:
@@ -103,5 +105,7 @@ class TeamActions:
         async with self.handoff.service.storage.transaction() as tx:
             after = await tx.appointments.get(AppointmentId(appointment_id))
         changed = after is not None and (after.status, after.revision) != (
-            before.status, before.revision)
+            before.status,
+            before.revision,
+        )
         return _result(changed)

@@ -91,8 +91,9 @@ def user_of(request: web.Request) -> TeamUser:
     return request[USER]
 
 
-def render(request: web.Request, template: str, http_status: int = 200,
-           **values: Any) -> web.Response:
+def render(
+    request: web.Request, template: str, http_status: int = 200, **values: Any
+) -> web.Response:
     deps = request.app[TEAM_KEY]
     user = request.get(USER)
     raw = request.get(RAW)
@@ -103,22 +104,28 @@ def render(request: web.Request, template: str, http_status: int = 200,
         can=(lambda permission: isinstance(user, TeamUser) and allowed(user.role, permission)),
         **values,
     )
-    return web.Response(text=page, status=http_status, content_type="text/html",
-                        charset="utf-8")
+    return web.Response(text=page, status=http_status, content_type="text/html", charset="utf-8")
 
 
 def set_session_cookie(request: web.Request, response: web.StreamResponse, raw: str) -> None:
     deps = request.app[TEAM_KEY]
     # No max-age: the browser forgets it when closed; the server ends it after 30 minutes idle
     # or 12 hours at most.
-    response.set_cookie(deps.session_cookie, raw, httponly=True, samesite="Strict",
-                        secure=deps.secure_cookies, path="/")
+    response.set_cookie(
+        deps.session_cookie,
+        raw,
+        httponly=True,
+        samesite="Strict",
+        secure=deps.secure_cookies,
+        path="/",
+    )
 
 
 def clear_session_cookie(request: web.Request, response: web.StreamResponse) -> None:
     deps = request.app[TEAM_KEY]
-    response.del_cookie(deps.session_cookie, path="/", secure=deps.secure_cookies,
-                        httponly=True, samesite="Strict")
+    response.del_cookie(
+        deps.session_cookie, path="/", secure=deps.secure_cookies, httponly=True, samesite="Strict"
+    )
 
 
 def new_login_token() -> str:
@@ -128,14 +135,23 @@ def new_login_token() -> str:
 
 def set_login_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
     deps = request.app[TEAM_KEY]
-    response.set_cookie(deps.login_cookie, token, httponly=True, samesite="Strict",
-                        secure=deps.secure_cookies, path="/")
+    response.set_cookie(
+        deps.login_cookie,
+        token,
+        httponly=True,
+        samesite="Strict",
+        secure=deps.secure_cookies,
+        path="/",
+    )
 
 
 def login_token_ok(request: web.Request, sent: object) -> bool:
     cookie = request.cookies.get(request.app[TEAM_KEY].login_cookie)
-    return (isinstance(sent, str) and cookie is not None
-            and hmac.compare_digest(cookie.encode(), sent.encode()))
+    return (
+        isinstance(sent, str)
+        and cookie is not None
+        and hmac.compare_digest(cookie.encode(), sent.encode())
+    )
 
 
 def _same_origin(request: web.Request) -> bool:
@@ -167,8 +183,9 @@ def _guard(spec: RouteSpec, handler: Handler) -> Handler:
         user, _ = found
         if request.method == "POST":
             if request.content_length is not None and request.content_length > MAX_FORM:
-                raise web.HTTPRequestEntityTooLarge(max_size=MAX_FORM,
-                                                    actual_size=request.content_length)
+                raise web.HTTPRequestEntityTooLarge(
+                    max_size=MAX_FORM, actual_size=request.content_length
+                )
             form = await request.post()
             if not _same_origin(request) or not csrf_ok(raw, _text(form.get("csrf"))):
                 raise web.HTTPForbidden(text="Dit formulier is verlopen. Laad de pagina opnieuw.")

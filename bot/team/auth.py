@@ -128,8 +128,9 @@ class Authenticator:
     store: SqlTeamStore
     clock: Clock
 
-    async def login(self, email: str, password: str, code: str,
-                    address: str) -> LoggedIn | LoginFailure:
+    async def login(
+        self, email: str, password: str, code: str, address: str
+    ) -> LoggedIn | LoginFailure:
         now = self.clock.now()
         email = email.strip().lower()[:254]
         account, place = account_key(email), address_key(address)

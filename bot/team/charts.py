@@ -32,12 +32,24 @@ def _config(chart: pygal.graph.graph.Graph) -> None:
     chart.no_data_text = "Nog geen gegevens"
 
 
-def bars(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]],
-         *, maximum: float | None = None, horizontal: bool = False) -> bytes:
+def bars(
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None]]],
+    *,
+    maximum: float | None = None,
+    horizontal: bool = False,
+) -> bytes:
     kind = pygal.HorizontalBar if horizontal else pygal.Bar
-    chart = kind(style=_STYLE, width=640, height=360, show_legend=len(series) > 1,
-                 print_values=False, range=(0, maximum) if maximum else None,
-                 x_label_rotation=30 if not horizontal and len(labels) > 6 else 0)
+    chart = kind(
+        style=_STYLE,
+        width=640,
+        height=360,
+        show_legend=len(series) > 1,
+        print_values=False,
+        range=(0, maximum) if maximum else None,
+        x_label_rotation=30 if not horizontal and len(labels) > 6 else 0,
+    )
     _config(chart)
     chart.title = title
     chart.x_labels = list(labels)

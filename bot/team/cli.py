@@ -33,8 +33,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     disable.add_argument("email")
 
 
-async def run_user(args: argparse.Namespace, settings: Settings, clock: Clock, stdin: TextIO,
-                   stdout: TextIO, stderr: TextIO) -> int:
+async def run_user(
+    args: argparse.Namespace,
+    settings: Settings,
+    clock: Clock,
+    stdin: TextIO,
+    stdout: TextIO,
+    stderr: TextIO,
+) -> int:
     try:
         if args.action == "add":
             return await _add(args, settings, clock, stdin, stdout)
@@ -56,8 +62,9 @@ def _email(text: str) -> str:
     return email
 
 
-async def _add(args: argparse.Namespace, settings: Settings, clock: Clock, stdin: TextIO,
-               stdout: TextIO) -> int:
+async def _add(
+    args: argparse.Namespace, settings: Settings, clock: Clock, stdin: TextIO, stdout: TextIO
+) -> int:
     from bot.routing.gazetteer import load_directory
     from bot.team.auth import hash_password, new_totp_secret, totp_uri
     from flows.ids import CoachId, PartnershipId
@@ -96,17 +103,29 @@ async def _add(args: argparse.Namespace, settings: Settings, clock: Clock, stdin
             now = clock.now()
             team: SqlTeam = t.team
             user = await team.add_user(
-                email=email, name=name, role=role,
+                email=email,
+                name=name,
+                role=role,
                 partnership=PartnershipId(partnership) if partnership else None,
                 coach=coach.id if coach is not None else None,
-                password_hash=password_hash, totp_secret=secret, now=now,
+                password_hash=password_hash,
+                totp_secret=secret,
+                now=now,
             )
-            await team.audit(at=now, user=None, action="user.add", address="cli",
-                             target=str(user.id), partnership=partnership)
+            await team.audit(
+                at=now,
+                user=None,
+                action="user.add",
+                address="cli",
+                target=str(user.id),
+                partnership=partnership,
+            )
     finally:
         await storage.close()
-    stdout.write(f"account {email} ({role}) created. Add this to the authenticator app now;"
-                 " it is not shown again:\n")
+    stdout.write(
+        f"account {email} ({role}) created. Add this to the authenticator app now;"
+        " it is not shown again:\n"
+    )
     stdout.write(totp_uri(secret, email) + "\n")
     return 0
 
@@ -126,9 +145,11 @@ async def _list(settings: Settings, stdout: TextIO) -> int:
         return 0
     for u in users:
         last = u.last_login_at.isoformat(timespec="minutes") if u.last_login_at else "never"
-        stdout.write(f"{u.email}\t{u.name}\t{u.role}\t{u.partnership or '-'}\t"
-                     f"coach={u.coach or '-'}\tlast_login={last}\t"
-                     f"{'active' if u.active else 'disabled'}\n")
+        stdout.write(
+            f"{u.email}\t{u.name}\t{u.role}\t{u.partnership or '-'}\t"
+            f"coach={u.coach or '-'}\tlast_login={last}\t"
+            f"{'active' if u.active else 'disabled'}\n"
+        )
     return 0
 
 
@@ -144,8 +165,14 @@ async def _disable(email_text: str, settings: Settings, clock: Clock, stdout: Te
             if user is None:
                 raise ValueError(f"no account {email}")
             await t.team.set_user_active(user.id, False)
-            await t.team.audit(at=clock.now(), user=None, action="user.disable", address="cli",
-                               target=str(user.id), partnership=user.partnership)
+            await t.team.audit(
+                at=clock.now(),
+                user=None,
+                action="user.disable",
+                address="cli",
+                target=str(user.id),
+                partnership=user.partnership,
+            )
     finally:
         await storage.close()
     stdout.write(f"account {email}: disabled, its sessions ended\n")

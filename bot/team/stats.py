@@ -127,7 +127,8 @@ def compute(
                 sums.setdefault(domain, []).append((before, latest[domain]))
     progress = tuple(
         DomainProgress(
-            domain, len(pairs),
+            domain,
+            len(pairs),
             round(statistics.fmean(p[0] for p in pairs), 2),
             round(statistics.fmean(p[1] for p in pairs), 2),
         )
@@ -158,14 +159,12 @@ def export_rows(partnership: str, stats: Stats) -> list[tuple[str, str, str, str
         (partnership, "cases", "total", str(stats.cases)),
         (partnership, "cases", "accepted", str(stats.accepted)),
         (partnership, "hours_to_acceptance", "median", _number(stats.hours_to_acceptance)),
-        (partnership, "hours_to_first_contact", "median",
-         _number(stats.hours_to_first_contact)),
+        (partnership, "hours_to_first_contact", "median", _number(stats.hours_to_first_contact)),
         (partnership, "appointments", "attended", str(stats.appointments_attended)),
         (partnership, "appointments", "missed", str(stats.appointments_missed)),
         (partnership, "no_show_rate", "all", _number(stats.no_show_rate)),
     ]
-    rows += [(partnership, "intakes_per_week", week, str(n))
-             for week, n in stats.intakes_per_week]
+    rows += [(partnership, "intakes_per_week", week, str(n)) for week, n in stats.intakes_per_week]
     rows += [(partnership, "domain", domain, str(n)) for domain, n in stats.domains]
     rows += [(partnership, "outcome", outcome, str(n)) for outcome, n in stats.outcomes]
     # The same counts under the categories reporting uses ("niet bereikt", "doorverwezen").
@@ -173,8 +172,9 @@ def export_rows(partnership: str, stats: Stats) -> list[tuple[str, str, str, str
     for outcome, n in stats.outcomes:
         label = REPORTING.get(outcome, outcome)  # type: ignore[call-overload]
         reporting[label] = reporting.get(label, 0) + n
-    rows += [(partnership, "outcome_reporting", label, str(n))
-             for label, n in sorted(reporting.items())]
+    rows += [
+        (partnership, "outcome_reporting", label, str(n)) for label, n in sorted(reporting.items())
+    ]
     for item in stats.progress:
         rows.append((partnership, "progress_cases", item.domain, str(item.cases)))
         rows.append((partnership, "progress_change", item.domain, _number(item.change)))

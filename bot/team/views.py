@@ -80,11 +80,14 @@ STATUS_LABELS = {
     "open": "lopend",
     "closed": "afgesloten",
 }
-ATTENDANCE = {"came": "Gekomen", "missed": "Niet gekomen", "moved": "Verzet",
-              "cancel": "Annuleren"}
+ATTENDANCE = {"came": "Gekomen", "missed": "Niet gekomen", "moved": "Verzet", "cancel": "Annuleren"}
 APPOINTMENT_LABELS = {
-    "proposed": "voorgesteld", "booked": "vastgelegd", "cancelled": "geannuleerd",
-    "attended": "gekomen", "missed": "niet gekomen", "rescheduled": "verzet",
+    "proposed": "voorgesteld",
+    "booked": "vastgelegd",
+    "cancelled": "geannuleerd",
+    "attended": "gekomen",
+    "missed": "niet gekomen",
+    "rescheduled": "verzet",
 }
 
 
@@ -148,11 +151,9 @@ async def login_form(request: web.Request) -> web.StreamResponse:
     return _login_page(request, None)
 
 
-def _login_page(request: web.Request, problem: str | None, status: int = 200
-                ) -> web.Response:
+def _login_page(request: web.Request, problem: str | None, status: int = 200) -> web.Response:
     token = new_login_token()
-    page = render(request, "login.html", http_status=status, problem=problem,
-                  login_csrf=token)
+    page = render(request, "login.html", http_status=status, problem=problem, login_csrf=token)
     set_login_cookie(request, page, token)
     return page
 
@@ -162,8 +163,12 @@ async def login(request: web.Request) -> web.StreamResponse:
     if not login_token_ok(request, form.get("login_csrf")):
         return _login_page(request, "Dit formulier is verlopen. Probeer opnieuw.", 403)
     deps = deps_of(request)
-    result = await deps.auth.login(form.get("email", ""), form.get("password", "")[:256],
-                                   form.get("code", ""), address(request))
+    result = await deps.auth.login(
+        form.get("email", ""),
+        form.get("password", "")[:256],
+        form.get("code", ""),
+        address(request),
+    )
     if not isinstance(result, LoggedIn):
         return _login_page(
             request,
@@ -210,8 +215,12 @@ class QueueRow:
 
 
 def _escalated(case: CaseRecord, offers: list[OfferRecord]) -> bool:
-    return (case.status == "escalated" or case.escalated_at is not None or len(offers) > 1
-            or any(o.reasons.get("decided_by") == "escalation" for o in offers))
+    return (
+        case.status == "escalated"
+        or case.escalated_at is not None
+        or len(offers) > 1
+        or any(o.reasons.get("decided_by") == "escalation" for o in offers)
+    )
 
 
 async def queue(request: web.Request) -> web.StreamResponse:
@@ -223,35 +232,48 @@ async def queue(request: web.Request) -> web.StreamResponse:
         safety = await t.team.open_safety_people(scope)
         coaches = await t.team.coaches(scope)
         loads = await t.core.cases.loads(tuple(c.id for c in coaches))
-        offers = {c.id: await t.core.cases.offers_of(c.id) for c in cases}
+        offers = await t.team.offers_by_case(scope, include_closed=False)
     names = {c.id: c.first_name for c in coaches}
     rows = []
     for case in cases:
-        case_offers = offers[case.id]
+        case_offers = offers.get(case.id, [])
         open_offer = next((o for o in reversed(case_offers) if o.status == "open"), None)
         escalated = _escalated(case, case_offers)
         flagged = case.person in safety
         unclaimed = case.status in ("waiting", "offered", "escalated")
         group = 0 if flagged else 1 if unclaimed or (escalated and case.status != "open") else 2
         listed = case.intake.get("domains")
-        domains = ", ".join(_domain(deps, d) for d in listed if isinstance(d, str)) if isinstance(
-            listed, list) else ""
+        domains = (
+            ", ".join(_domain(deps, d) for d in listed if isinstance(d, str))
+            if isinstance(listed, list)
+            else ""
+        )
         place = case.intake.get("place_label")
-        rows.append(QueueRow(
-            case=case, group=group, safety=flagged, escalated=escalated,
-            coach_name=names.get(case.coach, "-") if case.coach else "-",
-            offered_to=names.get(open_offer.coach, "?") if open_offer else "-",
-            deadline=_local(deps, open_offer.deadline_at) if open_offer else "-",
-            domains=domains, place=place if isinstance(place, str) else "-",
-            status=STATUS_LABELS.get(case.status, case.status),
-            created=_local(deps, case.created_at),
-        ))
+        rows.append(
+            QueueRow(
+                case=case,
+                group=group,
+                safety=flagged,
+                escalated=escalated,
+                coach_name=names.get(case.coach, "-") if case.coach else "-",
+                offered_to=names.get(open_offer.coach, "?") if open_offer else "-",
+                deadline=_local(deps, open_offer.deadline_at) if open_offer else "-",
+                domains=domains,
+                place=place if isinstance(place, str) else "-",
+                status=STATUS_LABELS.get(case.status, case.status),
+                created=_local(deps, case.created_at),
+            )
+        )
     rows.sort(key=lambda r: (r.group, r.case.created_at, int(r.case.id)))
     team = [
-        {"coach": c, "load": loads.get(c.id, 0),
-         "absent": c.is_absent(deps.clock.now()),
-         "absent_until": _local(deps, c.absent_until)}
-        for c in coaches if user.role == "coordinator" or c.id == user.coach
+        {
+            "coach": c,
+            "load": loads.get(c.id, 0),
+            "absent": c.is_absent(deps.clock.now()),
+            "absent_until": _local(deps, c.absent_until),
+        }
+        for c in coaches
+        if user.role == "coordinator" or c.id == user.coach
     ]
     return render(request, "queue.html", rows=rows, team=team, message=_message(request))
 
@@ -276,8 +298,11 @@ def _summary(deps: TeamDeps, case: CaseRecord) -> list[tuple[str, str]]:
     """What a coach may see before accepting."""
     intake = case.intake
     listed = intake.get("domains")
-    domains = ", ".join(_domain(deps, d) for d in listed if isinstance(d, str)) if isinstance(
-        listed, list) else "-"
+    domains = (
+        ", ".join(_domain(deps, d) for d in listed if isinstance(d, str))
+        if isinstance(listed, list)
+        else "-"
+    )
     place = intake.get("place_label")
     contact = intake.get("contact")
     return [
@@ -290,8 +315,13 @@ def _summary(deps: TeamDeps, case: CaseRecord) -> list[tuple[str, str]]:
 
 
 def _card_text(deps: TeamDeps, case: CaseRecord, offers: list[OfferRecord]) -> str:
-    offer = offers[-1] if offers else OfferRecord(
-        0, case.id, CoachId("-"), "accepted", {}, case.created_at, case.created_at, None)
+    offer = (
+        offers[-1]
+        if offers
+        else OfferRecord(
+            0, case.id, CoachId("-"), "accepted", {}, case.created_at, case.created_at, None
+        )
+    )
     parts = deps.handoff.writer.card(case, offer, _local(deps, offer.deadline_at))
     return "\n\n".join(m.text for m in parts)
 
@@ -318,13 +348,17 @@ async def case_page(request: web.Request) -> web.StreamResponse:
         notes = await t.team.notes(scope, case.id)
         coaches = await t.team.coaches(scope)
         ratings = await t.core.ratings.of_case(case.id)
-        await t.team.audit(at=deps.clock.now(), user=user, action="case.view",
-                           address=address(request), case=case.id,
-                           partnership=case.partnership)
+        await t.team.audit(
+            at=deps.clock.now(),
+            user=user,
+            action="case.view",
+            address=address(request),
+            case=case.id,
+            partnership=case.partnership,
+        )
     full = _full_view(user, case)
     names = {c.id: c.first_name for c in coaches}
-    timeline = _timeline(deps, case, offers, messages if full else [], appointments, events,
-                         names)
+    timeline = _timeline(deps, case, offers, messages if full else [], appointments, events, names)
     profile = _profile_rows(deps, case, ratings)
     actor = user.coach
     mine = actor is not None and case.coach == actor
@@ -335,51 +369,81 @@ async def case_page(request: web.Request) -> web.StreamResponse:
         or (case.status == "offered" and open_offer is not None and open_offer.coach == actor)
     )
     partnership = deps.directory.partnership(case.partnership)
-    offices = [(str(i), f"{o.name}, {o.street}") for i, o in
-               enumerate(partnership.offices if partnership else ())]
+    offices = [
+        (str(i), f"{o.name}, {o.street}")
+        for i, o in enumerate(partnership.offices if partnership else ())
+    ]
     tomorrow = (deps.clock.now().astimezone(_tz(deps)) + timedelta(days=1)).date()
     return render(
-        request, "case.html",
-        case=case, full=full, summary=_summary(deps, case),
+        request,
+        "case.html",
+        case=case,
+        full=full,
+        summary=_summary(deps, case),
         card=_card_text(deps, case, offers) if full else None,
         name=deps.handoff.writer.young_name(case.intake) if full else None,
         status=STATUS_LABELS.get(case.status, case.status),
         coach_name=names.get(case.coach, "-") if case.coach else "-",
-        timeline=timeline, notes=[(n, _local(deps, n.at)) for n in notes] if full else [],
-        profile=profile, can_accept=can_accept, mine=mine,
+        timeline=timeline,
+        notes=[(n, _local(deps, n.at)) for n in notes] if full else [],
+        profile=profile,
+        can_accept=can_accept,
+        mine=mine,
         can_act=full and case.status == "open" and (mine or user.role == "coordinator"),
         coaches=[c for c in coaches if c.active],
         outcomes=[(o, _label(deps, f"coach.outcome.{o}")) for o in CASE_OUTCOMES],
         appointments=[
-            (a, APPOINTMENT_LABELS.get(a.status, a.status),
-             _local(deps, a.slot.starts_at) if a.slot else
-             ", ".join(_local(deps, s.starts_at) for s in a.options))
+            (
+                a,
+                APPOINTMENT_LABELS.get(a.status, a.status),
+                _local(deps, a.slot.starts_at)
+                if a.slot
+                else ", ".join(_local(deps, s.starts_at) for s in a.options),
+            )
             for a in appointments
-        ] if full else [],
-        attendance=ATTENDANCE, offices=offices, day=tomorrow.isoformat(),
-        message=_message(request), has_booking=deps.booking is not None,
+        ]
+        if full
+        else [],
+        attendance=ATTENDANCE,
+        offices=offices,
+        day=tomorrow.isoformat(),
+        message=_message(request),
+        has_booking=deps.booking is not None,
     )
 
 
-def _timeline(deps: TeamDeps, case: CaseRecord, offers: list[OfferRecord], messages: list[Any],
-              appointments: list[Appointment], events: list[Any],
-              names: dict[CoachId, str]) -> list[TimelineItem]:
+def _timeline(
+    deps: TeamDeps,
+    case: CaseRecord,
+    offers: list[OfferRecord],
+    messages: list[Any],
+    appointments: list[Appointment],
+    events: list[Any],
+    names: dict[CoachId, str],
+) -> list[TimelineItem]:
     items: list[tuple[datetime, str, str]] = [(case.created_at, "intake", "Intake ontvangen")]
     for offer in offers:
         who = names.get(offer.coach, offer.coach)
         items.append((offer.sent_at, "offer", f"Aangeboden aan {who}"))
         if offer.answered_at is not None:
-            word = {"accepted": "opgenomen door", "declined": "geweigerd door",
-                    "expired": "verlopen bij"}.get(offer.status, offer.status)
+            word = {
+                "accepted": "opgenomen door",
+                "declined": "geweigerd door",
+                "expired": "verlopen bij",
+            }.get(offer.status, offer.status)
             items.append((offer.answered_at, "offer", f"Aanbod {word} {who}"))
     for message in messages:
         who = "Jongere" if message.direction == "to_coach" else "Coach"
         items.append((message.at, "message", f"{who}: {message.text}"))
     for appointment in appointments:
-        when = appointment.slot.starts_at if appointment.slot else (
-            appointment.options[0].starts_at if appointment.options else case.created_at)
-        items.append((when, "appointment",
-                      f"Afspraak ({APPOINTMENT_LABELS.get(appointment.status, '')})"))
+        when = (
+            appointment.slot.starts_at
+            if appointment.slot
+            else (appointment.options[0].starts_at if appointment.options else case.created_at)
+        )
+        items.append(
+            (when, "appointment", f"Afspraak ({APPOINTMENT_LABELS.get(appointment.status, '')})")
+        )
     for event in events:
         items.append((event.opened_at, "safety", "Veiligheidsmelding"))
         if event.escalated_at is not None:
@@ -389,16 +453,18 @@ def _timeline(deps: TeamDeps, case: CaseRecord, offers: list[OfferRecord], messa
     if case.escalated_at is not None:
         items.append((case.escalated_at, "escalation", "Naar de teamwachtrij"))
     if case.fallback_at is not None:
-        items.append((case.fallback_at, "escalation",
-                      "Algemene dienst van de regio aan de jongere gegeven"))
+        items.append(
+            (case.fallback_at, "escalation", "Algemene dienst van de regio aan de jongere gegeven")
+        )
     if case.closed_at is not None:
         items.append((case.closed_at, "case", "Dossier afgesloten"))
     items.sort(key=lambda i: i[0])
     return [TimelineItem(at, _local(deps, at), kind, text) for at, kind, text in items]
 
 
-def _profile_rows(deps: TeamDeps, case: CaseRecord, ratings: list[RatingRecord]
-                  ) -> list[tuple[str, str, int | None, int | None]]:
+def _profile_rows(
+    deps: TeamDeps, case: CaseRecord, ratings: list[RatingRecord]
+) -> list[tuple[str, str, int | None, int | None]]:
     start = intake_scores(case, ratings)
     latest = latest_scores(ratings)
     domains = [r.domain for r in rated_domains(case.intake)]
@@ -417,7 +483,8 @@ async def profile_chart(request: web.Request) -> web.StreamResponse:
         "Levensdomeinen: intake en laatste meting (1-5)",
         [label for _, label, _, _ in rows],
         [("Intake", [s for _, _, s, _ in rows]), ("Laatste", [n for _, _, _, n in rows])],
-        maximum=5, horizontal=True,
+        maximum=5,
+        horizontal=True,
     )
     return _svg(svg)
 
@@ -433,8 +500,7 @@ def _svg(svg: bytes) -> web.Response:
 # --- case actions ---------------------------------------------------------------------------
 
 
-async def _acting_coach(t: TeamTransaction, user: TeamUser, case: CaseRecord
-                        ) -> CoachRecord | None:
+async def _acting_coach(t: TeamTransaction, user: TeamUser, case: CaseRecord) -> CoachRecord | None:
     """A coach acts as themselves; a coordinator as the case's coach."""
     if user.role == "coordinator" and case.coach is not None:
         return await t.core.coaches.get(case.coach)
@@ -444,12 +510,19 @@ async def _acting_coach(t: TeamTransaction, user: TeamUser, case: CaseRecord
     return coach if coach is not None and coach.partnership == case.partnership else None
 
 
-async def _audit_change(deps: TeamDeps, request: web.Request, action: str, case: CaseRecord,
-                        target: str | None = None) -> None:
+async def _audit_change(
+    deps: TeamDeps, request: web.Request, action: str, case: CaseRecord, target: str | None = None
+) -> None:
     async with deps.store.transaction() as t:
-        await t.team.audit(at=deps.clock.now(), user=user_of(request), action=action,
-                           address=address(request), case=case.id, target=target,
-                           partnership=case.partnership)
+        await t.team.audit(
+            at=deps.clock.now(),
+            user=user_of(request),
+            action=action,
+            address=address(request),
+            case=case.id,
+            target=target,
+            partnership=case.partnership,
+        )
 
 
 async def accept(request: web.Request) -> web.StreamResponse:
@@ -522,14 +595,23 @@ async def add_note(request: web.Request) -> web.StreamResponse:
             raise _back(case.id, "too_long")
         now = deps.clock.now()
         await t.team.add_note(case.id, user, text, now)
-        await t.team.audit(at=now, user=user, action="case.note", address=address(request),
-                           case=case.id, partnership=case.partnership)
+        await t.team.audit(
+            at=now,
+            user=user,
+            action="case.note",
+            address=address(request),
+            case=case.id,
+            partnership=case.partnership,
+        )
     raise _back(case.id, "noted")
 
 
 def _option(form: dict[str, str], index: int) -> tuple[date, time, str] | None:
-    day, at, place = (form.get(f"day{index}", ""), form.get(f"time{index}", ""),
-                      form.get(f"place{index}", ""))
+    day, at, place = (
+        form.get(f"day{index}", ""),
+        form.get(f"time{index}", ""),
+        form.get(f"place{index}", ""),
+    )
     if not day and not at:
         return None
     try:
@@ -593,14 +675,27 @@ async def coaches(request: web.Request) -> web.StreamResponse:
         found = await t.team.coaches(user.scope())
         loads = await t.core.cases.loads(tuple(c.id for c in found))
     now = deps.clock.now()
-    rows = [{"coach": c, "load": loads.get(c.id, 0), "absent": c.is_absent(now),
-             "absent_until": _local(deps, c.absent_until)} for c in found]
-    return render(request, "coaches.html", rows=rows, message=_message(request), link=None,
-                  link_for=None, valid_days=INVITE_VALID.days)
+    rows = [
+        {
+            "coach": c,
+            "load": loads.get(c.id, 0),
+            "absent": c.is_absent(now),
+            "absent_until": _local(deps, c.absent_until),
+        }
+        for c in found
+    ]
+    return render(
+        request,
+        "coaches.html",
+        rows=rows,
+        message=_message(request),
+        link=None,
+        link_for=None,
+        valid_days=INVITE_VALID.days,
+    )
 
 
-async def _scoped_coach(t: TeamTransaction, user: TeamUser, request: web.Request
-                        ) -> CoachRecord:
+async def _scoped_coach(t: TeamTransaction, user: TeamUser, request: web.Request) -> CoachRecord:
     coach = await t.team.coach(user.scope(), CoachId(request.match_info["coach"]))
     if coach is None:
         raise web.HTTPNotFound()
@@ -613,8 +708,9 @@ async def _coach_change(request: web.Request, action: str, change: Any) -> Coach
     async with deps.store.transaction() as t:
         coach = await _scoped_coach(t, user, request)
         await change(t, coach)
-        await t.team.audit(at=deps.clock.now(), user=user, action=action,
-                           address=address(request), target=coach.id)
+        await t.team.audit(
+            at=deps.clock.now(), user=user, action=action, address=address(request), target=coach.id
+        )
     return coach
 
 
@@ -631,17 +727,35 @@ async def coach_invite(request: web.Request) -> web.StreamResponse:
     if token is None:
         raise web.HTTPNotFound()
     async with deps.store.transaction() as t:
-        await t.team.audit(at=deps.clock.now(), user=user, action="coach.invite",
-                           address=address(request), target=coach.id)
+        await t.team.audit(
+            at=deps.clock.now(),
+            user=user,
+            action="coach.invite",
+            address=address(request),
+            target=coach.id,
+        )
         found = await t.team.coaches(user.scope())
         loads = await t.core.cases.loads(tuple(c.id for c in found))
     now = deps.clock.now()
-    rows = [{"coach": c, "load": loads.get(c.id, 0), "absent": c.is_absent(now),
-             "absent_until": _local(deps, c.absent_until)} for c in found]
+    rows = [
+        {
+            "coach": c,
+            "load": loads.get(c.id, 0),
+            "absent": c.is_absent(now),
+            "absent_until": _local(deps, c.absent_until),
+        }
+        for c in found
+    ]
     # Shown once, on this page only (no-store); only its hash is stored.
-    return render(request, "coaches.html", rows=rows, message=None,
-                  link=invite_link(username, token), link_for=coach,
-                  valid_days=INVITE_VALID.days)
+    return render(
+        request,
+        "coaches.html",
+        rows=rows,
+        message=None,
+        link=invite_link(username, token),
+        link_for=coach,
+        valid_days=INVITE_VALID.days,
+    )
 
 
 async def coach_deactivate(request: web.Request) -> web.StreamResponse:
@@ -673,8 +787,7 @@ async def coach_absence(request: web.Request) -> web.StreamResponse:
         except ValueError:
             raise web.HTTPSeeOther("/team/coaches?m=bad_input") from None
         # Absent up to and including that day: back the next morning.
-        until = datetime.combine(day + timedelta(days=1), time(0), tzinfo=_tz(deps)
-                                 ).astimezone(UTC)
+        until = datetime.combine(day + timedelta(days=1), time(0), tzinfo=_tz(deps)).astimezone(UTC)
         if until <= deps.clock.now():
             raise web.HTTPSeeOther("/team/coaches?m=bad_input")
 
@@ -695,11 +808,7 @@ async def _stats(deps: TeamDeps, user: TeamUser) -> Any:
     async with deps.store.transaction() as t:
         cases = await t.team.cases(scope)
         contacts = await t.team.first_contacts(scope)
-        appointments: list[Appointment] = []
-        ratings: dict[CaseId, list[RatingRecord]] = {}
-        for case in cases:
-            appointments += await t.core.appointments.of_case(case.id)
-            ratings[case.id] = await t.core.ratings.of_case(case.id)
+        appointments, ratings = await t.team.appointments_and_ratings(scope)
         counts = await t.team.counts_like("routing.blind_spot.")
     blind: dict[str, int] = {}
     for (_, metric), amount in counts.items():
@@ -709,8 +818,13 @@ async def _stats(deps: TeamDeps, user: TeamUser) -> Any:
 
 
 def _place_name(deps: TeamDeps, nis: str) -> str:
+    """ "Tienen (24107)", and the partnerships that cover part of it."""
+    from bot.routing.gazetteer import load_gazetteer
+
+    municipality = load_gazetteer().municipality(nis)
+    name = f"{municipality.name_nl} ({nis})" if municipality is not None else nis
     covering = [p.name for p, _ in deps.directory.coverage(nis)]
-    return f"{nis}" + (f" (deels {', '.join(covering)})" if covering else "")
+    return name + (f", deels: {', '.join(covering)}" if covering else "")
 
 
 async def stats(request: web.Request) -> web.StreamResponse:
@@ -719,7 +833,9 @@ async def stats(request: web.Request) -> web.StreamResponse:
     found = await _stats(deps, user)
     partnership = deps.directory.partnership(user.partnership or "")
     return render(
-        request, "stats.html", stats=found,
+        request,
+        "stats.html",
+        stats=found,
         partnership=partnership.name if partnership else user.partnership,
         domains=[(_domain(deps, d), n) for d, n in found.domains],
         outcomes=[(_label(deps, f"coach.outcome.{o}"), n) for o, n in found.outcomes],
@@ -733,21 +849,35 @@ async def stats_chart(request: web.Request) -> web.StreamResponse:
     found = await _stats(deps, user_of(request))
     name = request.match_info["chart"]
     if name == "intakes":
-        svg = charts.bars("Intakes per week", [w for w, _ in found.intakes_per_week],
-                          [("Intakes", [n for _, n in found.intakes_per_week])])
+        svg = charts.bars(
+            "Intakes per week",
+            [w for w, _ in found.intakes_per_week],
+            [("Intakes", [n for _, n in found.intakes_per_week])],
+        )
     elif name == "domains":
-        svg = charts.bars("Levensdomeinen", [_domain(deps, d) for d, _ in found.domains],
-                          [("Dossiers", [n for _, n in found.domains])], horizontal=True)
+        svg = charts.bars(
+            "Levensdomeinen",
+            [_domain(deps, d) for d, _ in found.domains],
+            [("Dossiers", [n for _, n in found.domains])],
+            horizontal=True,
+        )
     elif name == "outcomes":
-        svg = charts.bars("Uitkomsten", [_label(deps, f"coach.outcome.{o}")
-                                         for o, _ in found.outcomes],
-                          [("Dossiers", [n for _, n in found.outcomes])])
+        svg = charts.bars(
+            "Uitkomsten",
+            [_label(deps, f"coach.outcome.{o}") for o, _ in found.outcomes],
+            [("Dossiers", [n for _, n in found.outcomes])],
+        )
     elif name == "progress":
-        svg = charts.bars("Vooruitgang (gemiddelde 1-5)",
-                          [_domain(deps, p.domain) for p in found.progress],
-                          [("Intake", [p.intake_mean for p in found.progress]),
-                           ("Laatste", [p.latest_mean for p in found.progress])],
-                          maximum=5, horizontal=True)
+        svg = charts.bars(
+            "Vooruitgang (gemiddelde 1-5)",
+            [_domain(deps, p.domain) for p in found.progress],
+            [
+                ("Intake", [p.intake_mean for p in found.progress]),
+                ("Laatste", [p.latest_mean for p in found.progress]),
+            ],
+            maximum=5,
+            horizontal=True,
+        )
     else:
         raise web.HTTPNotFound()
     return _svg(svg)
@@ -762,13 +892,19 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
     writer.writerow(("partnership", "metric", "key", "value"))
     writer.writerows(export_rows(user.partnership or "-", found))
     async with deps.store.transaction() as t:
-        await t.team.audit(at=deps.clock.now(), user=user, action="export.csv",
-                           address=address(request))
+        await t.team.audit(
+            at=deps.clock.now(), user=user, action="export.csv", address=address(request)
+        )
     day = deps.clock.now().astimezone(_tz(deps)).strftime("%Y-%m-%d")
     return web.Response(
-        text=buffer.getvalue(), content_type="text/csv", charset="utf-8",
-        headers={"Content-Disposition":
-                 f'attachment; filename="opstap-{user.partnership or "team"}-{day}.csv"'},
+        text=buffer.getvalue(),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="opstap-{user.partnership or "team"}-{day}.csv"'
+            )
+        },
     )
 
 
@@ -791,9 +927,13 @@ async def admin(request: web.Request) -> web.StreamResponse:
         {"id": p.id, "name": p.name, "municipalities": len(p.area), "offices": len(p.offices)}
         for p in sorted(deps.directory.partnerships, key=lambda p: p.name)
     ]
-    return render(request, "admin.html", users=[(u, _local(deps, u.last_login_at))
-                                                for u in users],
-                  partnerships=partnerships, message=_message(request))
+    return render(
+        request,
+        "admin.html",
+        users=[(u, _local(deps, u.last_login_at)) for u in users],
+        partnerships=partnerships,
+        message=_message(request),
+    )
 
 
 async def user_disable(request: web.Request) -> web.StreamResponse:
@@ -806,6 +946,11 @@ async def user_disable(request: web.Request) -> web.StreamResponse:
         if target is None:
             raise web.HTTPNotFound()
         await t.team.set_user_active(target.id, False)
-        await t.team.audit(at=deps.clock.now(), user=user_of(request), action="user.disable",
-                           address=address(request), target=str(target.id))
+        await t.team.audit(
+            at=deps.clock.now(),
+            user=user_of(request),
+            action="user.disable",
+            address=address(request),
+            target=str(target.id),
+        )
     raise web.HTTPSeeOther("/team/admin?m=disabled")

@@ -4,10 +4,16 @@ Rules:
 
 * Requests go to ``{TELEGRAM_API_URL}/bot{token}/{method}``: the same setting serves Telegram,
   a self-hosted Bot API server and the fake one in the tests.
-* Every callback query is answered, also when handling fails, and the message whose button was
-  pressed is edited (buttons removed, choice shown) so it cannot be pressed twice.
-* Updates of one chat are processed in order, different chats in parallel
-  (:class:`PerChatUpdateProcessor`). Updates are deduplicated by key (``update_id``), never by
+* Every update becomes one :class:`~bot.inbound.Inbound` for the inbound pipeline
+  (:mod:`bot.pipeline`): screening, answering the callback query, dedupe and routing are the
+  pipeline's, the same as for the web chat.
+* Every callback query is answered at once (the pipeline's acknowledge stage, before any other
+  work, never paced), also when handling fails; the message whose button was pressed becomes
+  the next question (one edit) or loses its buttons (choice shown), so it cannot be pressed
+  twice.
+* Updates of one chat are routed in arrival order, different chats in parallel: the
+  :class:`PerChatUpdateProcessor` reserves the chat's turn in the pipeline's lock the moment
+  PTB hands it the update. Updates are deduplicated by key (``telegram:<update_id>``), never by
   "ignore lower": Telegram may jump ids after a quiet week.
 * Webhook mode: our aiohttp route compares ``X-Telegram-Bot-Api-Secret-Token`` in constant time
   and answers 401 otherwise; polling mode deletes any webhook first (polling while a webhook is
@@ -16,10 +22,11 @@ Rules:
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -35,22 +42,22 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
-    ApplicationHandlerStop,
     BaseUpdateProcessor,
     CallbackQueryHandler,
     ChatMemberHandler,
     ContextTypes,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 from telegram.request import HTTPXRequest
 
 from bot.commands import COMMANDS, parse_command
-from bot.inbound import Inbound, InboundRouter
+from bot.inbound import Inbound
+from bot.pipeline import Turn
 from bot.service import Clock, ConversationService
 from bot.telegram.channel import TelegramChannel, person_of
 from bot.telegram.limits import FloodLimiter
+from flows.ids import PersonId
 from flows.inputs import ButtonPressed, Input, MediaKind, MediaReceived, TextReceived
 from flows.text import msg
 
@@ -62,25 +69,37 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_membe
 Blocked = Callable[[int], Awaitable[None]]
 
 
-class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Different chats in parallel, one chat strictly in arrival order."""
+# The turn the processor reserved for the update being handled (read by the handlers).
+_TURN: ContextVar[Turn | None] = ContextVar("opstap_telegram_turn", default=None)
 
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Different chats in parallel, one chat strictly in arrival order.
+
+    The order is the pipeline's (:class:`bot.pipeline.KeyedLocks`): the chat's turn is
+    reserved here, synchronously, in the order PTB hands over the updates; the pipeline enters
+    it after screening and answering, so a callback query is answered at once even while an
+    earlier update of the chat is still running."""
+
+    def __init__(
+        self, reserve: Callable[[PersonId], Turn], max_concurrent_updates: int = 256
+    ) -> None:
         super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._reserve = reserve
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             await coroutine
             return
-        lock = self._locks.setdefault(chat.id, asyncio.Lock())
+        turn = self._reserve(person_of(chat.id))
+        token = _TURN.set(turn)
         try:
-            async with lock:
-                await coroutine
+            await coroutine
         finally:
-            if not lock.locked() and self._locks.get(chat.id) is lock:
-                del self._locks[chat.id]
+            _TURN.reset(token)
+            # Passes the line on when no handler entered the turn (a my_chat_member update).
+            turn.release()
 
     async def initialize(self) -> None:
         return None
@@ -149,12 +168,10 @@ class TelegramFrontDoor:
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
         on_blocked: Blocked | None = None,
-        coach_router: InboundRouter | None = None,
         on_unblocked: Blocked | None = None,
     ) -> None:
         self.service = service
-        # Gets every private input first (coach chats, coach invite links); True: handled.
-        self.coach_router = coach_router
+        self.pipeline = service.pipeline
         self.clock = clock
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
@@ -171,7 +188,7 @@ class TelegramFrontDoor:
             .request(HTTPXRequest(connection_pool_size=16, read_timeout=15, write_timeout=15))
             .get_updates_request(HTTPXRequest(read_timeout=40))
             .rate_limiter(FloodLimiter())
-            .concurrent_updates(PerChatUpdateProcessor())
+            .concurrent_updates(PerChatUpdateProcessor(service.pipeline.reserve))
         )
         if webhook_url is not None:
             # Our own aiohttp route receives the updates; PTB's updater is not needed.
@@ -181,7 +198,6 @@ class TelegramFrontDoor:
         help_labels = {
             lang: translator.render(msg("safety.button"), lang) for lang in translator.languages
         }
-        self._help_texts = {label.casefold() for label in help_labels.values()}
         help_hints = {
             lang: translator.render(msg("safety.button.hint"), lang)
             for lang in translator.languages
@@ -194,7 +210,6 @@ class TelegramFrontDoor:
             on_forbidden=self._forbidden,
         )
         app = self.application
-        app.add_handler(TypeHandler(Update, self._dedupe), group=-1)
         app.add_handler(CallbackQueryHandler(self._on_button))
         app.add_handler(
             MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.EDITED, self._on_edit)
@@ -272,24 +287,25 @@ class TelegramFrontDoor:
                 self._commands(language), scope=BotCommandScopeChat(chat_id)
             )
         except TelegramError as error:
-            log.info("could not set chat commands chat=%s error=%s", chat_id,
-                     type(error).__name__)
+            log.info("could not set chat commands chat=%s error=%s", chat_id, type(error).__name__)
 
     # --- handlers -------------------------------------------------------------------------
 
-    async def _dedupe(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        async with self.service.storage.transaction() as tx:
-            first = await tx.updates.first_time("telegram", str(update.update_id), self.clock.now())
-        if not first:
-            raise ApplicationHandlerStop
+    def _inbound(self, update: Update, event: Input, **extra: Any) -> Inbound:
+        assert update.effective_chat is not None
+        user = update.effective_user
+        return Inbound(
+            person_of(update.effective_chat.id),
+            event,
+            user.language_code if user is not None else None,
+            key=f"telegram:{update.update_id}",
+            **extra,
+        )
 
     async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
-        user = update.effective_user
         if message is None or update.effective_chat is None:
             return
-        person = person_of(update.effective_chat.id)
-        language = user.language_code if user is not None else None
         now = self.clock.now()
         event: Input
         if message.text is not None:
@@ -297,17 +313,8 @@ class TelegramFrontDoor:
             event = command if command is not None else TextReceived(message.text, now)
         else:
             event = MediaReceived(_media_kind(message), now, caption=message.caption)
-        if await self._to_coach_desk(
-            Inbound(person, event, language, reply_to=_reply_to_bot(message))
-        ):
-            return
-        if isinstance(event, TextReceived) and event.text.strip().casefold() in self._help_texts:
-            await self.service.crisis_help(person, language_hint=language)
-            return
-        await self.service.handle(person, event, language_hint=language)
-
-    async def _to_coach_desk(self, inbound: Inbound) -> bool:
-        return self.coach_router is not None and await self.coach_router(inbound)
+        inbound = self._inbound(update, event, reply_to=_reply_to_bot(message))
+        await self.pipeline.handle(inbound, turn=_TURN.get())
 
     async def _on_edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # An edited message is screened like new text (a crisis phrase may be added later),
@@ -315,41 +322,41 @@ class TelegramFrontDoor:
         message = update.effective_message
         if message is None or update.effective_chat is None:
             return
-        person = person_of(update.effective_chat.id)
-        now = self.clock.now()
-        event = MediaReceived("other", now, caption=message.text or message.caption)
-        if await self._to_coach_desk(Inbound(person, event, edited=True)):
-            return
-        # The language hint lets a crisis response to an edit come in the person's language.
-        user = update.effective_user
-        await self.service.handle(
-            person, event, language_hint=user.language_code if user is not None else None
-        )
+        event = MediaReceived("edited", self.clock.now(), caption=message.text or message.caption)
+        await self.pipeline.handle(self._inbound(update, event, edited=True), turn=_TURN.get())
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         if query is None:
             return
+        if query.data is None or update.effective_chat is None:
+            await self._answer(query)
+            return
+        pressed = ButtonPressed(query.data, self.clock.now())
+        message = query.message
+        replies = None
+        if isinstance(message, Message):
+            replies = partial(
+                self.channel.replying_to,
+                message.chat_id,
+                message.message_id,
+                partial(self._retire_pressed, query),
+            )
+        inbound = self._inbound(
+            update, pressed, acknowledge=partial(self._answer, query), replies=replies
+        )
+        await self.pipeline.handle(inbound, turn=_TURN.get())
+
+    async def _answer(self, query: CallbackQuery) -> None:
         try:
-            await self._retire_pressed(query)
-            if query.data is not None and update.effective_chat is not None:
-                person = person_of(update.effective_chat.id)
-                user = update.effective_user
-                pressed = ButtonPressed(query.data, self.clock.now())
-                hint = user.language_code if user else None
-                if not await self._to_coach_desk(Inbound(person, pressed, hint)):
-                    await self.service.handle(person, pressed, language_hint=hint)
-        finally:
-            try:
-                await query.answer()
-            except TelegramError as error:
-                log.info("answerCallbackQuery failed error=%s", type(error).__name__)
+            await query.answer()
+        except TelegramError as error:
+            log.info("answerCallbackQuery failed error=%s", type(error).__name__)
 
     async def _retire_pressed(self, query: CallbackQuery) -> None:
         message = query.message
         if not isinstance(message, Message):
             return
-        self.channel.forget_prompt(message.chat_id, message.message_id)
         label = None
         markup = message.reply_markup
         if markup is not None:
@@ -365,6 +372,8 @@ class TelegramFrontDoor:
         except BadRequest:
             # Already edited by an earlier press: the engine will call this button stale.
             pass
+        except TelegramError as error:
+            log.info("could not retire pressed message error=%s", type(error).__name__)
 
     async def _on_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         member = update.my_chat_member

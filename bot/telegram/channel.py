@@ -12,6 +12,14 @@ Rules:
   which always comes first): the young person has the button from the start. Messages for the
   team (``OutgoingMessage.team``) never get it.
 * Arabic messages get a right-to-left mark at the start of every line.
+* One Bot API call per tap where Telegram allows it: while the replies to a button press are
+  delivered (:meth:`TelegramChannel.replying_to`, entered by the pipeline around the route
+  stage), the first reply edits the pressed message into itself when the pressed message is
+  the chat's current question and still its last message, and the reply is the next question,
+  fits one message and needs no reply keyboard (never a statement, a crisis reply or a team
+  message: those always come as new messages). Otherwise the pressed message loses its
+  buttons (the choice shown under it) and the replies come as new messages. Buttons are taken
+  off a message once (a double tap does not edit it twice).
 * Errors are logged by type and chat id, never with text.
 * A 403 Forbidden means the person blocked the bot: the chat goes into :attr:`TelegramChannel.
   blocked` and, the first time, ``on_forbidden`` is called in a task of its own (it reaches the
@@ -26,7 +34,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 from telegram import (
     Bot,
@@ -47,6 +58,22 @@ MAX_CAPTION = 1024
 RLM = "\u200f"
 LanguageHook = Callable[[int, str], Awaitable[None]]
 ForbiddenHook = Callable[[int], Awaitable[None]]
+
+
+@dataclass
+class _Press:
+    """The button press whose replies are being delivered (in this task only)."""
+
+    chat_id: int
+    message_id: int
+    was_prompt: bool
+    used: bool = False
+    prompted: bool = False
+    # Another part (the coach desk) edited or deleted the pressed message meanwhile.
+    touched: bool = False
+
+
+_PRESS: ContextVar[_Press | None] = ContextVar("opstap_telegram_press", default=None)
 
 
 def chat_id_of(person: PersonId) -> int:
@@ -78,7 +105,16 @@ class TelegramChannel:
         self._help_labels = help_labels
         self._help_hints = help_hints or {}
         self._last_prompt: dict[int, int] = {}
+        # The last message this process sent to each chat: only that one may be edited into
+        # the next question (an edit further up would hide the question above newer messages).
+        self._last_sent: dict[int, int] = {}
+        # Messages edited into a later question (their buttons may be newer than a press).
+        self._morphed: dict[int, set[int]] = {}
+        # Messages whose buttons were taken off.
+        self._bare: dict[int, set[int]] = {}
         self._keyboard_sent: set[int] = set()
+        # The last language each chat was spoken to in (for the help button and its hint).
+        self._languages: dict[int, str] = {}
         self.blocked: set[int] = set()
         self.on_forbidden = on_forbidden
         self._hooks: set[asyncio.Task[None]] = set()
@@ -100,7 +136,11 @@ class TelegramChannel:
         text = rtl(message.text) if message.rtl else message.text
         chunks = split_text(text or "…")
         markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
-        language = "ar" if message.rtl else "nl"
+        if message.language is not None:
+            self._languages[chat_id] = message.language
+        # The person's language, as the service said it (the text direction alone cannot tell
+        # English from Dutch).
+        language = message.language or self._languages.get(chat_id, "ar" if message.rtl else "nl")
         # The help button still has to be shown in this chat, next to this message.
         hint = (
             self._help_hints.get(language) or self._help_hints.get("nl")
@@ -120,6 +160,12 @@ class TelegramChannel:
         elif chat_id not in self._keyboard_sent and not message.team:
             markup = self._help_keyboard(language)
             self._keyboard_sent.add(chat_id)
+        press = _PRESS.get()
+        if press is not None and press.chat_id == chat_id and message.prompt:
+            press.prompted = True
+        edited = await self._edit_pressed(chat_id, message, chunks, markup, hint)
+        if edited is not None:
+            return edited
         if message.prompt:
             await self._retire_prompt(chat_id)
         try:
@@ -131,6 +177,7 @@ class TelegramChannel:
                 sent = await self._bot.send_message(
                     chat_id, chunk, reply_markup=markup if last else None
                 )
+                self._last_sent[chat_id] = sent.message_id
                 ids.append(sent.message_id)
             if hint is not None and message.crisis:
                 await self._send_hint(chat_id, hint, language, message.rtl)
@@ -144,21 +191,23 @@ class TelegramChannel:
     async def delete_message(self, person: PersonId, message_id: int) -> bool:
         """Delete one of our messages; ``False`` when Telegram refuses (older than 48 hours,
         already gone)."""
+        self._touch(chat_id_of(person), message_id)
         try:
             return bool(await self._bot.delete_message(chat_id_of(person), message_id))
         except Forbidden:
             self._forbidden(chat_id_of(person))
             return False
         except TelegramError as error:
-            log.info("could not delete chat=%s error=%s", chat_id_of(person),
-                     type(error).__name__)
+            log.info("could not delete chat=%s error=%s", chat_id_of(person), type(error).__name__)
             return False
 
     async def replace_text(self, person: PersonId, message_id: int, text: str) -> bool:
         """Edit one of our messages to ``text`` without buttons; ``False`` when refused."""
+        self._touch(chat_id_of(person), message_id)
         try:
-            await self._bot.edit_message_text(text, chat_id=chat_id_of(person),
-                                              message_id=message_id, reply_markup=None)
+            await self._bot.edit_message_text(
+                text, chat_id=chat_id_of(person), message_id=message_id, reply_markup=None
+            )
         except Forbidden:
             self._forbidden(chat_id_of(person))
             return False
@@ -167,12 +216,92 @@ class TelegramChannel:
             return False
         return True
 
+    def _touch(self, chat_id: int, message_id: int) -> None:
+        press = _PRESS.get()
+        if press is not None and press.chat_id == chat_id and press.message_id == message_id:
+            press.touched = True
+        self._bare.setdefault(chat_id, set()).add(message_id)
+
+    async def _edit_pressed(
+        self,
+        chat_id: int,
+        message: OutgoingMessage,
+        chunks: list[str],
+        markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None,
+        hint: str | None,
+    ) -> list[int] | None:
+        """Edit the pressed message into ``message`` (see the module rules): the id of the
+        message that now carries the text (none when the chat blocked us), or ``None`` when it
+        must be sent as a new message."""
+        press = _PRESS.get()
+        if (
+            press is None
+            or press.used
+            or press.chat_id != chat_id
+            or not press.was_prompt
+            or not message.prompt
+            or message.crisis
+            or message.team
+            or len(chunks) != 1
+            or hint is not None
+            or isinstance(markup, ReplyKeyboardMarkup)
+            or self._last_sent.get(chat_id) != press.message_id
+        ):
+            return None
+        press.used = True
+        try:
+            await self._bot.edit_message_text(
+                chunks[0], chat_id=chat_id, message_id=press.message_id, reply_markup=markup
+            )
+        except BadRequest as error:
+            if "not modified" not in str(error).lower():
+                # Too old or gone: the reply comes as a new message after all.
+                press.used = False
+                return None
+        except Forbidden:
+            self._forbidden(chat_id)
+            return []
+        self._morphed.setdefault(chat_id, set()).add(press.message_id)
+        self._bare.get(chat_id, set()).discard(press.message_id)
+        if message.buttons:
+            self._last_prompt[chat_id] = press.message_id
+        else:
+            self._last_prompt.pop(chat_id, None)
+        return [press.message_id]
+
+    @asynccontextmanager
+    async def replying_to(
+        self, chat_id: int, message_id: int, retire: Callable[[], Awaitable[None]]
+    ) -> AsyncIterator[None]:
+        """Deliveries in this block reply to the press of a button on ``message_id``; when
+        none of them took the pressed message over, ``retire`` takes its buttons off (and
+        shows the choice), unless a new question already retired it or another part edited it
+        meanwhile (the coach desk's card). A message that was once
+        edited into a question only loses its buttons: the press may carry its older text."""
+        was_prompt = self._last_prompt.get(chat_id) == message_id
+        press = _Press(chat_id, message_id, was_prompt)
+        token = _PRESS.set(press)
+        try:
+            yield
+        finally:
+            _PRESS.reset(token)
+            if not press.used and not press.touched and not (was_prompt and press.prompted):
+                self.forget_prompt(chat_id, message_id)
+                if message_id in self._bare.get(chat_id, ()):
+                    pass
+                elif message_id in self._morphed.get(chat_id, ()):
+                    await self._take_buttons_off(chat_id, message_id)
+                else:
+                    await retire()
+                    self._bare.setdefault(chat_id, set()).add(message_id)
+
     async def _send_hint(self, chat_id: int, hint: str, language: str, right_to_left: bool) -> None:
-        await self._bot.send_message(
+        sent = await self._bot.send_message(
             chat_id,
             rtl(hint) if right_to_left else hint,
             reply_markup=self._help_keyboard(language),
         )
+        self._last_sent[chat_id] = sent.message_id
         self._keyboard_sent.add(chat_id)
 
     async def deliver_document(
@@ -180,11 +309,12 @@ class TelegramChannel:
     ) -> None:
         chat_id = chat_id_of(person)
         try:
-            await self._bot.send_document(
+            sent = await self._bot.send_document(
                 chat_id,
                 InputFile(content, filename=filename),
                 caption=caption[:MAX_CAPTION] or None,
             )
+            self._last_sent[chat_id] = sent.message_id
         except Forbidden:
             self._forbidden(chat_id)
 
@@ -214,6 +344,9 @@ class TelegramChannel:
     def forget(self, person: PersonId) -> None:
         chat_id = chat_id_of(person)
         self._last_prompt.pop(chat_id, None)
+        self._last_sent.pop(chat_id, None)
+        self._morphed.pop(chat_id, None)
+        self._bare.pop(chat_id, None)
         self._keyboard_sent.discard(chat_id)
         self.blocked.discard(chat_id)
 
@@ -221,6 +354,13 @@ class TelegramChannel:
         previous = self._last_prompt.pop(chat_id, None)
         if previous is None:
             return
+        await self._take_buttons_off(chat_id, previous)
+
+    async def _take_buttons_off(self, chat_id: int, previous: int) -> None:
+        bare = self._bare.setdefault(chat_id, set())
+        if previous in bare:
+            return
+        bare.add(previous)
         try:
             await self._bot.edit_message_reply_markup(chat_id, previous, reply_markup=None)
         except BadRequest:
@@ -234,6 +374,12 @@ class TelegramChannel:
             del self._last_prompt[chat_id]
 
     async def language_changed(self, person: PersonId, language: str) -> None:
+        chat_id = chat_id_of(person)
+        if self._languages.get(chat_id) != language:
+            # The help button and its hint come again, in the new language, with the next
+            # question.
+            self._languages[chat_id] = language
+            self._keyboard_sent.discard(chat_id)
         # The menu language follows the person's choice; done by the application with the
         # translated descriptions (see bot.telegram.app.set_chat_commands).
         if self.on_language is not None:

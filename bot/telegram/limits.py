@@ -2,9 +2,14 @@
 
 Rules:
 
-* At most about one message per second per chat and 30 per second overall. PTB's own
+* About one message per second per chat on average, with a short burst allowed (a tap's
+  reply, a statement and the next question go out at once: Telegram tolerates a few messages
+  in a row), and 30 per second overall. Both are leaky buckets (``aiolimiter``): a chat's
+  bucket holds ``per_chat_burst`` sends and drains at ``per_chat_per_second``. PTB's own
   ``AIORateLimiter`` has no per-private-chat limit and retries 0 times by default, so we use
   this limiter instead.
+* Only sends and edits are paced: answering a callback query (``answerCallbackQuery``) never
+  waits behind a chat's pacing, so a tap stops spinning at once.
 * A 429 waits ``retry_after`` (plus a little) and tries again, and every other request waits
   too while one is waiting, since the limit is per bot.
 * 5xx and network timeouts retry with exponential backoff. A timed-out ``sendMessage`` may have
@@ -36,11 +41,13 @@ class FloodLimiter(BaseRateLimiter[int]):
         *,
         overall_per_second: float = 30,
         per_chat_per_second: float = 1,
+        per_chat_burst: int = 3,
         max_retries: int = 4,
         backoff: float = 0.5,
     ) -> None:
         self._overall = AsyncLimiter(overall_per_second, 1)
         self._per_chat_rate = per_chat_per_second
+        self._per_chat_burst = max(1, per_chat_burst)
         self._chats: OrderedDict[int | str, AsyncLimiter] = OrderedDict()
         self._max_retries = max_retries
         self._backoff = backoff
@@ -56,7 +63,8 @@ class FloodLimiter(BaseRateLimiter[int]):
     def _chat_limiter(self, chat_id: int | str) -> AsyncLimiter:
         limiter = self._chats.get(chat_id)
         if limiter is None:
-            limiter = AsyncLimiter(self._per_chat_rate, 1)
+            burst = self._per_chat_burst
+            limiter = AsyncLimiter(burst, burst / self._per_chat_rate)
             self._chats[chat_id] = limiter
             # Forget the least recently used chats: a limiter only matters for a second.
             while len(self._chats) > MAX_CHATS:
@@ -107,7 +115,9 @@ class FloodLimiter(BaseRateLimiter[int]):
                 wait = self._backoff * 2**attempt
                 log.info(
                     "telegram retry method=%s error=%s wait=%.1fs",
-                    endpoint, type(error).__name__, wait,
+                    endpoint,
+                    type(error).__name__,
+                    wait,
                 )
                 await asyncio.sleep(wait)
         raise AssertionError("unreachable")

@@ -2,13 +2,21 @@
 
 Rules: identity is a random token in an HttpOnly cookie; state-changing requests must be JSON
 (a cross-site form cannot send that without a CORS preflight, which we never allow); a request
-body is bounded; nothing a person typed is logged. ``GET /api/export/<id>`` hands a person's
-export to the same cookie only, once (404 otherwise, never saying whether the id exists), and
-``no-store`` keeps it out of caches.
+body is bounded; nothing a person typed is logged. Every answer that carries a conversation
+(and the page, whose language follows it) is ``no-store``, so no cache keeps it.
+``GET /api/export/<id>`` hands a person's export to the same cookie only, once (404 otherwise,
+never saying whether the id exists).
+
+The page and the server share one model: the transcript (:mod:`bot.web.channel`). Every answer
+carries the entries after the page's last id, the transcript's ``first`` and ``last`` ids (a
+page showing an id below ``first`` was erased and clears its screen), and the conversation's
+``lang``, ``dir`` and page labels. ``open`` starts the welcome only when the transcript is
+empty, so a reload shows the current question once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 from importlib.resources import files
@@ -17,14 +25,39 @@ from typing import Any
 from aiohttp import web
 
 from bot.commands import parse_command
-from bot.service import Clock, ConversationService, OutgoingMessage
-from bot.web.channel import WebChannel, new_token, person_for_token
+from bot.inbound import Inbound
+from bot.service import Clock, ConversationService
+from bot.web.channel import (
+    WebChannel,
+    WebEntry,
+    WebPage,
+    new_ref,
+    new_token,
+    person_for_token,
+)
+from flows.ids import PersonId
 from flows.inputs import ButtonPressed, Input, TextReceived
+from flows.session import JsonValue
 from flows.text import msg
+from storage.ports import check_transcript_ref
 
 COOKIE = "opstap_web"
 MAX_BODY = 16 * 1024
+MAX_LABEL = 200
 LONG_POLL_SECONDS = 20.0
+# Where the quick-exit button goes: a neutral page that says nothing about Opstap.
+QUICK_EXIT_URL = "https://www.google.be/"
+# Labels of the page, by the name the page uses; they follow the conversation's language.
+LABELS = {
+    "help": "safety.button",
+    "placeholder": "web.placeholder",
+    "send": "web.send",
+    "exit": "web.exit",
+    "log": "web.log",
+    "input": "web.input",
+    "offline": "web.offline",
+}
+NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 SERVICE_KEY = web.AppKey("service", ConversationService)
 CHANNEL_KEY = web.AppKey("web_channel", WebChannel)
@@ -32,20 +65,64 @@ CLOCK_KEY = web.AppKey("clock", Clock)
 SECURE_KEY = web.AppKey("secure_cookie", bool)
 
 
-def _message_json(seq: int, message: OutgoingMessage) -> dict[str, Any]:
+def _entry_json(entry: WebEntry, channel: WebChannel, person: PersonId) -> dict[str, Any]:
+    body = entry.body
     found: dict[str, Any] = {
-        "seq": seq,
-        "text": message.text,
-        "buttons": [[{"label": label, "value": value} for label, value in row]
-                    for row in message.buttons],
-        "prompt": message.prompt,
-        "rtl": message.rtl,
-        "crisis": message.crisis,
+        "id": entry.id,
+        "ref": entry.ref,
+        "side": "bot" if entry.side == "bot" else "me",
+        "text": body.get("text") if isinstance(body.get("text"), str) else "",
+        "buttons": [],
+        "prompt": body.get("prompt") is True,
+        "rtl": body.get("rtl") is True,
+        "crisis": body.get("crisis") is True,
     }
-    if message.download is not None:
-        url, filename = message.download
-        found["download"] = {"url": url, "filename": filename}
+    rows = body.get("buttons")
+    if isinstance(rows, list):
+        found["buttons"] = [
+            [{"label": b[0], "value": b[1]} for b in row if isinstance(b, list) and len(b) == 2]
+            for row in rows
+            if isinstance(row, list)
+        ]
+    download = body.get("download")
+    if (
+        isinstance(download, list)
+        and len(download) == 2
+        and isinstance(download[0], str)
+        and channel.download_available(download[0], person)
+    ):
+        found["download"] = {"url": download[0], "filename": download[1]}
     return found
+
+
+def _language(request: web.Request, session_language: str | None) -> str:
+    service = request.app[SERVICE_KEY]
+    if session_language is not None:
+        return service.language_for(session_language)
+    return service.language_for(request.headers.get("Accept-Language", "nl").split(",")[0])
+
+
+def _chrome(request: web.Request, language: str) -> dict[str, Any]:
+    """The page's language, direction and labels: they follow the conversation."""
+    translator = request.app[SERVICE_KEY].translator
+    return {
+        "lang": language,
+        "dir": "rtl" if translator.is_rtl(language) else "ltr",
+        "labels": {name: translator.render(msg(mid), language) for name, mid in LABELS.items()},
+    }
+
+
+def _page_json(request: web.Request, person: PersonId, found: WebPage) -> web.Response:
+    channel = request.app[CHANNEL_KEY]
+    return web.json_response(
+        {
+            "messages": [_entry_json(e, channel, person) for e in found.entries],
+            "first": found.first,
+            "last": found.last,
+            **_chrome(request, _language(request, found.language)),
+        },
+        headers=NO_STORE,
+    )
 
 
 def _identity(request: web.Request) -> tuple[str, bool]:
@@ -69,17 +146,17 @@ def _with_cookie(request: web.Request, response: web.StreamResponse, token: str)
 
 async def index(request: web.Request) -> web.StreamResponse:
     page = files("bot.web").joinpath("static/chat.html").read_text(encoding="utf-8")
-    service = request.app[SERVICE_KEY]
-    # The page chrome speaks the browser's language; the conversation follows the session.
-    language = service.language_for(request.headers.get("Accept-Language", "nl").split(",")[0])
-    translator = service.translator
-    fields = {
-        "lang": language,
-        "dir": "rtl" if translator.is_rtl(language) else "ltr",
-        "help_label": translator.render(msg("safety.button"), language),
-        "placeholder": translator.render(msg("web.placeholder"), language),
-        "send_label": translator.render(msg("web.send"), language),
-    }
+    token, _ = _identity(request)
+    # The page speaks the conversation's language from the first paint; without one yet, the
+    # browser's.
+    language = _language(request, None)
+    if request.cookies.get(COOKIE):
+        with contextlib.suppress(Exception):
+            found = await request.app[CHANNEL_KEY].peek(person_for_token(token))
+            language = _language(request, found.language)
+    chrome = _chrome(request, language)
+    fields = {"lang": chrome["lang"], "dir": chrome["dir"], "exit_url": QUICK_EXIT_URL}
+    fields.update({f"{name}_label": text for name, text in chrome["labels"].items()})
     for name, value in fields.items():
         page = page.replace("{{" + name + "}}", html.escape(value))
     response = web.Response(text=page, content_type="text/html", charset="utf-8")
@@ -87,11 +164,10 @@ async def index(request: web.Request) -> web.StreamResponse:
         "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:;"
         " frame-ancestors 'none'"
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers.update(NO_STORE)
     response.headers["Referrer-Policy"] = "no-referrer"
-    token, fresh = _identity(request)
-    if fresh:
-        _with_cookie(request, response, token)
+    # Set again on every visit: the cookie lives 60 days after the last visit, not the first.
+    _with_cookie(request, response, token)
     return response
 
 
@@ -104,23 +180,27 @@ async def static(request: web.Request) -> web.StreamResponse:
     return web.Response(text=body, content_type=types[name], charset="utf-8")
 
 
-def _to_input(payload: dict[str, Any], clock: Clock) -> Input | str | None:
+def _to_input(payload: dict[str, Any], clock: Clock) -> tuple[Input | str, dict[str, JsonValue]]:
+    """The input and how the young person's side shows it; ``ValueError`` when it is bad."""
     now = clock.now()
     kind = payload.get("kind")
     if kind == "text":
         text = payload.get("text")
-        if not isinstance(text, str):
-            return None
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError("text")
         command = parse_command(text, now)
-        return command if command is not None else TextReceived(text, now)
+        return (command if command is not None else TextReceived(text, now)), {"text": text}
     if kind == "button":
         value = payload.get("value")
+        label = payload.get("label", "")
         if not isinstance(value, str) or not 0 < len(value) <= 64:
-            return None
-        return ButtonPressed(value, now)
+            raise ValueError("value")
+        if not isinstance(label, str) or len(label) > MAX_LABEL:
+            raise ValueError("label")
+        return ButtonPressed(value, now), {"text": label, "button": value}
     if kind in ("open", "help"):
-        return str(kind)
-    return None
+        return str(kind), {}
+    raise ValueError("kind")
 
 
 async def post_input(request: web.Request) -> web.StreamResponse:
@@ -134,26 +214,37 @@ async def post_input(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest(text="bad JSON") from None
     if not isinstance(payload, dict):
         raise web.HTTPBadRequest(text="bad JSON")
+    try:
+        event, shown = _to_input(payload, request.app[CLOCK_KEY])
+        ref = payload.get("ref")
+        ref = new_ref() if ref is None else check_transcript_ref(ref)
+    except (ValueError, TypeError):
+        raise web.HTTPBadRequest(text="unknown input") from None
+    after = payload.get("after", 0)
+    after = after if isinstance(after, int) and after >= 0 else 0
     token, fresh = _identity(request)
     person = person_for_token(token)
     service = request.app[SERVICE_KEY]
     channel = request.app[CHANNEL_KEY]
-    after = payload.get("after", channel.last_seq(person))
-    after = after if isinstance(after, int) else channel.last_seq(person)
     language = request.headers.get("Accept-Language", "nl").split(",")[0]
-    event = _to_input(payload, request.app[CLOCK_KEY])
-    if event is None:
-        raise web.HTTPBadRequest(text="unknown input")
     if event == "help":
-        await service.crisis_help(person, language_hint=language)
+        await service.pipeline.help(person, language_hint=language)
     elif event == "open":
-        await service.open(person, language_hint=language)
-    elif not isinstance(event, str):
-        await service.handle(person, event, language_hint=language)
-    messages = channel.since(person, after)
-    response = web.json_response(
-        {"messages": [_message_json(s, m) for s, m in messages], "last": channel.last_seq(person)}
-    )
+        # A reload: the transcript already holds the conversation and its current question;
+        # only an empty one (a new person, or one whose transcript expired) gets the start.
+        shown_before = await channel.peek(person)
+        if shown_before.last == 0:
+            await service.open(person, language_hint=language)
+    elif not isinstance(event, str) and not (
+        # The page sends an input again when the answer got lost (restart, network): a ref
+        # the transcript has was taken already.
+        payload.get("retry") is True and await channel.has_ref(person, ref)
+    ):
+        channel.received(person, ref, shown)
+        # The same pipeline as Telegram: screen, dedupe, route, one input at a time.
+        await service.pipeline.handle(Inbound(person, event, language))
+    await channel.flush(person)
+    response = _page_json(request, person, await channel.read(person, after))
     if fresh:
         _with_cookie(request, response, token)
     return response
@@ -161,19 +252,20 @@ async def post_input(request: web.Request) -> web.StreamResponse:
 
 async def get_messages(request: web.Request) -> web.StreamResponse:
     token = request.cookies.get(COOKIE)
-    if not token:
-        return web.json_response({"messages": [], "last": 0})
-    person = person_for_token(token)
-    channel = request.app[CHANNEL_KEY]
     try:
         after = int(request.query.get("after", "0"))
         wait = min(float(request.query.get("wait", "0")), LONG_POLL_SECONDS)
     except ValueError:
         raise web.HTTPBadRequest(text="after and wait are numbers") from None
-    found = await channel.wait(person, after, wait) if wait > 0 else channel.since(person, after)
-    return web.json_response(
-        {"messages": [_message_json(s, m) for s, m in found], "last": channel.last_seq(person)}
+    if not token:
+        empty = WebPage([], None, 0, None)
+        return _page_json(request, PersonId("web:none"), empty)
+    person = person_for_token(token)
+    channel = request.app[CHANNEL_KEY]
+    found = (
+        await channel.wait(person, after, wait) if wait > 0 else await channel.read(person, after)
     )
+    return _page_json(request, person, found)
 
 
 async def get_export(request: web.Request) -> web.StreamResponse:
@@ -201,8 +293,9 @@ async def get_export(request: web.Request) -> web.StreamResponse:
 async def healthz(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE_KEY]
     ok = await service.storage.ping()
-    return web.json_response({"status": "ok" if ok else "degraded", "database": ok},
-                             status=200 if ok else 503)
+    return web.json_response(
+        {"status": "ok" if ok else "degraded", "database": ok}, status=200 if ok else 503
+    )
 
 
 def add_routes(app: web.Application) -> None:
@@ -212,4 +305,3 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/messages", get_messages)
     app.router.add_get("/api/export/{key}", get_export)
     app.router.add_get("/healthz", healthz)
-

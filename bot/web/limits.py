@@ -44,8 +44,15 @@ GUARDED_PREFIXES = ("/api/", "/telegram/")
 IDLE_SECONDS = 15.0
 BODY_SECONDS = 10.0
 MAX_KEYS = 20_000
-PARSE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, OverflowError, UnicodeError,
-                LookupError)
+PARSE_ERRORS = (
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    OverflowError,
+    UnicodeError,
+    LookupError,
+)
 
 
 @dataclass
@@ -67,7 +74,10 @@ class Buckets:
     """Token buckets by key, bounded to ``max_keys`` (least recently used dropped)."""
 
     def __init__(
-        self, rate: Rate, *, max_keys: int = MAX_KEYS,
+        self,
+        rate: Rate,
+        *,
+        max_keys: int = MAX_KEYS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.rate = rate

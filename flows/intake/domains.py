@@ -5,7 +5,10 @@ Rules of this module:
 * The order of :data:`DOMAINS` is the order of the questions after the domains the young
   person named themselves (those come first).
 * ``sensitive`` domains (health, addiction, justice: special-category or judicial data) are only
-  asked after explicit consent; a "no" skips them and the intake goes on.
+  asked after explicit consent, one consent per :data:`CONSENT_CATEGORIES` entry (health covers
+  how they feel and their body); a "no" skips that category and the intake goes on.
+  :func:`shared` is the one test of whether a coach may see a domain's answers; an intake from
+  before per-category consent carries one ``consent_sensitive`` answer for all three.
 * A young person's self-rating is not the coach's ZRM score. ``zrm`` says which ZRM 2017
   domains a coach may look at first; it never turns a self-rating into a ZRM score.
 * ZRM "Basale ADL" (self-care) is not asked: it is for the coach to judge, not a question a
@@ -14,6 +17,7 @@ Rules of this module:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, NewType
 
@@ -46,7 +50,12 @@ class Domain:
     # The "how is it going?" question in the young person's words.
     ask: Msg
     zrm: tuple[ZrmDomain, ...]
-    sensitive: bool = False
+    # The consent category that must be "yes" before this domain is asked (None: no consent).
+    consent: str | None = None
+
+    @property
+    def sensitive(self) -> bool:
+        return self.consent is not None
 
 
 DOMAINS: tuple[Domain, ...] = (
@@ -79,21 +88,21 @@ DOMAINS: tuple[Domain, ...] = (
         msg("intake.domain.mental.label"),
         msg("intake.domain.mental.ask"),
         ("Geestelijke gezondheid",),
-        sensitive=True,
+        consent="health",
     ),
     Domain(
         DomainId("physical"),
         msg("intake.domain.physical.label"),
         msg("intake.domain.physical.ask"),
         ("Lichamelijke gezondheid",),
-        sensitive=True,
+        consent="health",
     ),
     Domain(
         DomainId("addiction"),
         msg("intake.domain.addiction.label"),
         msg("intake.domain.addiction.ask"),
         ("Middelengebruik",),
-        sensitive=True,
+        consent="addiction",
     ),
     Domain(
         DomainId("leisure"),
@@ -114,7 +123,7 @@ DOMAINS: tuple[Domain, ...] = (
         msg("intake.domain.justice.label"),
         msg("intake.domain.justice.ask"),
         ("Justitie",),
-        sensitive=True,
+        consent="justice",
     ),
 )
 
@@ -122,6 +131,41 @@ BY_ID: dict[DomainId, Domain] = {d.id: d for d in DOMAINS}
 DOMAIN_IDS: tuple[DomainId, ...] = tuple(d.id for d in DOMAINS)
 SENSITIVE: frozenset[DomainId] = frozenset(d.id for d in DOMAINS if d.sensitive)
 ZRM_NOT_ASKED: tuple[ZrmDomain, ...] = ("Basale ADL",)
+
+# The consent asked before the intake had one consent per category; its records and answers
+# ("consent_sensitive") still mean all three categories at once.
+LEGACY_CONSENT = "sensitive_domains"
+LEGACY_CONSENT_KEY = "consent_sensitive"
+CONSENT_CATEGORIES: tuple[str, ...] = ("health", "addiction", "justice")
+# Consent category -> the domains that need it (the legacy category covers them all).
+CONSENT_DOMAINS: Mapping[str, frozenset[DomainId]] = {
+    **{c: frozenset(d.id for d in DOMAINS if d.consent == c) for c in CONSENT_CATEGORIES},
+    LEGACY_CONSENT: SENSITIVE,
+}
+
+
+def consent_key(category: str) -> str:
+    """The answer key that holds "yes"/"no" for a consent category."""
+    return LEGACY_CONSENT_KEY if category == LEGACY_CONSENT else f"consent_{category}"
+
+
+def consent_answer(answers: Mapping[str, object], domain_id: str) -> str | None:
+    """ "yes", "no" or None (not asked yet) for the consent a domain needs; "yes" for a domain
+    that needs none."""
+    found = BY_ID.get(DomainId(domain_id))
+    if found is None or found.consent is None:
+        return "yes"
+    value = answers.get(consent_key(found.consent))
+    if value is None:
+        value = answers.get(LEGACY_CONSENT_KEY)
+    if value == "yes" or value == "no":
+        return value
+    return None
+
+
+def shared(answers: Mapping[str, object], domain_id: str) -> bool:
+    """True when a coach may see this domain's answers (the young person said yes to it)."""
+    return consent_answer(answers, domain_id) == "yes"
 
 
 def domain(domain_id: str) -> Domain:

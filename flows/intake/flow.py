@@ -2,50 +2,88 @@
 
 Rules of this module:
 
-* Pure, like all of :mod:`flows`: the lexicon and the place resolver are handed to
-  :func:`build_intake_flow`; nothing here reads a file, a clock or the environment.
-* Nothing is stored before "Start": the welcome records no answer and is never nudged.
-* Every question can be skipped, except the three whose buttons already include "no": the
-  check of the domains we recognised, the consent question and the summary.
+* Pure, like all of :mod:`flows`: the lexicon, the place resolver and the coverage data are
+  handed to :func:`build_intake_flow`; nothing here reads a file, a clock or the environment.
+* Nothing is stored before "Start": the welcome records no answer and is never nudged. The
+  welcome is one short message; the privacy layer is one tap away, the full notice two.
+* Every question can be skipped, except those whose buttons already include "no": the check of
+  the domains we recognised, the consent questions, the summary, the coverage answer and the
+  second place question (which has "zeg ik liever niet").
+* Coverage is said right after the place is known: a covered place names its partnership in one
+  line; a place without a partnership, outside Flanders or unknown gets the general services of
+  its region at once and the choice to send the question to the region's fallback team
+  (:class:`Coverage`), or to stop. An unknown place name gets the postcode question once, never
+  a loop. A skipped place is asked once more before the summary.
+* Ratings follow the young person: the domains they named first, then "Is er nog iets?" with
+  the other domains as a short list, or all of them ("Alles overlopen").
 * Sensitive domains (:data:`flows.intake.domains.SENSITIVE`) are asked only after explicit
-  consent, asked just before the first of them; "Nee" drops them, also from the topics the young
-  person named, and the intake goes on. The consent is recorded with the notice version either
-  way.
-* An age under 18 or over 30, or "stop" after hearing the place is outside Flanders, ends with
-  a referral, no answers and :class:`flows.effects.Discard`.
+  consent for their category (health, addiction, justice), asked just before the first domain of
+  that category; each question says what the coach will see. "Nee" drops that category, also
+  from the topics the young person named, and the intake goes on. Every decision is recorded
+  with the notice version.
+* An age under 18 or over 30, or "stop" at the coverage question, ends with a referral, no
+  answers and :class:`flows.effects.Discard`.
 * Branches that belong to an answer (a low rating's "what would help?", a phone number, a
   place to pick) are ``follow_up`` steps, so they are asked again when the answer is changed
   from the summary, which the young person then returns to.
 
-Step ids, in the order of the median path: ``welcome``, ``words``, ``words_confirm``
-(``words_pick``), ``age`` (``age_under``, ``age_over``), ``place`` (``place_pick``,
-``place_outside``, ``place_end``), ``domains_intro``, ``domain_<id>`` and ``help_<id>`` per
-domain with ``consent`` before the first sensitive one, ``contact`` (``contact_phone``,
-``contact_email``), ``moment``, ``name``, ``summary`` (``edit_domains``), ``sent``.
+Step ids, in the order of the median path: ``welcome`` (``welcome_privacy``), ``words``,
+``words_confirm`` (``words_pick``), ``age`` (``age_under``, ``age_over``), ``place``
+(``place_pick``, ``place_postcode``, ``place_uncovered``, ``place_end``), ``consent_<category>``
+before the first domain of a sensitive category, ``domain_<id>`` and ``help_<id>`` per domain,
+``more``, ``contact`` (``contact_phone``, ``moment``, ``contact_email``), ``name``,
+``place_again``, ``summary`` (``edit_domains``), ``sent``.
 
-Answer keys: ``own_words``, ``domains`` (list of domain ids), ``age`` (int, or "under"/"over"),
-``place_text``, ``place``, ``place_label``, ``place_status``, ``place_region``,
-``place_candidates``, ``place_outside``, ``rating_<id>`` ("1".."5", "dont_know", "rather_not"),
-``help_<id>``, ``consent_sensitive`` ("yes"/"no"), ``contact``, ``contact_phone`` (E.164),
-``contact_email``, ``moment``, ``name``. A skipped question stores
-:data:`flows.engine.SKIPPED`.
+Answer keys: ``own_words``, ``domains`` (ids found in their words), ``more_domains`` (ids they
+added at "Is er nog iets?"), ``more`` ("all" when they chose to rate everything), ``age`` (int,
+or "under"/"over"), ``place_text``, ``place``, ``place_label``, ``place_status`` ("ok",
+"ambiguous", "unknown", "outside_flanders", "withheld"), ``place_region``,
+``place_partnership`` (the covering partnership's name), ``place_candidates``,
+``place_partners``, ``place_route`` ("partnership", "fallback" or "stop"), ``place_team``
+(the fallback team's name),
+``rating_<id>`` ("1".."5", "dont_know", "rather_not"), ``help_<id>``, ``consent_<category>``
+("yes"/"no"), ``contact``, ``contact_phone`` (E.164), ``contact_email``, ``moment``, ``name``.
+A skipped question stores :data:`flows.engine.SKIPPED` (or ``DONT_KNOW``/``RATHER_NOT`` when
+that is what they typed).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from flows.effects import Discard, Effect, Part, RecordConsent, SubmitIntake
-from flows.engine import SKIPPED, Flow, Option, Parsed, Step, option
+from flows.effects import Discard, Effect, Part, RecordConsent, SendMessage, SubmitIntake
+from flows.engine import (
+    DONT_KNOW,
+    RATHER_NOT,
+    SKIPPED,
+    UNANSWERED,
+    Flow,
+    Option,
+    Parsed,
+    Step,
+    option,
+)
 from flows.ids import FlowId, StepId
 from flows.intake.contact import ascii_digits, format_phone, normalise_email, normalise_phone
-from flows.intake.domains import DOMAIN_IDS, DOMAINS, SENSITIVE, Domain, DomainId, domain
+from flows.intake.domains import (
+    CONSENT_CATEGORIES,
+    CONSENT_DOMAINS,
+    DOMAIN_IDS,
+    DOMAINS,
+    LEGACY_CONSENT,
+    Domain,
+    DomainId,
+    consent_answer,
+    consent_key,
+    domain,
+)
 from flows.intake.lexicon import DomainLexicon
 from flows.languages import CODES
+from flows.replies import number_in_words, rating_in_words
 from flows.session import JsonValue, Session
 from flows.text import Msg, Param, Verbatim, msg
 
@@ -54,13 +92,17 @@ LANGUAGES = CODES  # one list for all: flows/languages.py
 # One gentle nudge after a day, one more after three days, then silence (quiet hours are the
 # scheduler's job).
 NUDGES = (timedelta(hours=24), timedelta(hours=72))
-CONSENT_CATEGORY = "sensitive_domains"
+# Kept for records and data from before per-category consent (see flows.intake.domains).
+CONSENT_CATEGORY = LEGACY_CONSENT
 MAX_NAME = 40
 SUMMARY_TEXT = 200
 # "Ik ben 23" has one number; "18-30" has two and gets the question again.
 _NUMBER = re.compile(r"\d+")
+# A Belgian postcode on its own: four digits.
+_POSTCODE = re.compile(r"^\s*\d{4}\s*$")
 
 S_WELCOME = StepId("welcome")
+S_WELCOME_PRIVACY = StepId("welcome_privacy")
 S_WORDS = StepId("words")
 S_WORDS_CONFIRM = StepId("words_confirm")
 S_WORDS_PICK = StepId("words_pick")
@@ -69,10 +111,14 @@ S_AGE_UNDER = StepId("age_under")
 S_AGE_OVER = StepId("age_over")
 S_PLACE = StepId("place")
 S_PLACE_PICK = StepId("place_pick")
-S_PLACE_OUTSIDE = StepId("place_outside")
+S_PLACE_POSTCODE = StepId("place_postcode")
+S_PLACE_UNCOVERED = StepId("place_uncovered")
 S_PLACE_END = StepId("place_end")
-S_DOMAINS_INTRO = StepId("domains_intro")
-S_CONSENT = StepId("consent")
+S_PLACE_AGAIN = StepId("place_again")
+# Resting steps of sessions saved before issue 14 (kept so such a session goes on).
+S_LEGACY_CONSENT = StepId("consent")
+S_LEGACY_PLACE_OUTSIDE = StepId("place_outside")
+S_MORE = StepId("more")
 S_CONTACT = StepId("contact")
 S_CONTACT_PHONE = StepId("contact_phone")
 S_CONTACT_EMAIL = StepId("contact_email")
@@ -87,8 +133,11 @@ PLACE_KEYS = (
     "place_label",
     "place_status",
     "place_region",
+    "place_partnership",
     "place_candidates",
-    "place_outside",
+    "place_partners",
+    "place_route",
+    "place_team",
 )
 
 
@@ -96,10 +145,12 @@ PLACE_KEYS = (
 class PlaceCheck:
     """What a place resolver says about the text typed at the place question.
 
-    * ``ok``: ``value`` (an id for routing) and ``label`` (shown on the summary).
+    * ``ok``: ``value`` (an id for routing) and ``label`` (shown on the summary);
+      ``partnership`` names the partnership that works there, ``None`` for a blind spot.
     * ``ambiguous``: ``candidates`` as ``(value, label)`` pairs, shown as buttons; each value
-      must stay under 36 bytes so the button fits Telegram's callback data.
-    * ``unknown``: the question is asked again with an example.
+      must stay under 36 bytes so the button fits Telegram's callback data. ``partners`` names
+      the partnership of a candidate value (absent: a blind spot).
+    * ``unknown``: the postcode question follows, once.
     * ``outside_flanders``: ``region`` is ``"brussels"``, ``"wallonia"`` or anything else
       (then a general message) and says where to go instead.
     """
@@ -109,9 +160,38 @@ class PlaceCheck:
     candidates: tuple[tuple[str, str], ...] = ()
     region: str | None = None
     value: str | None = None
+    partnership: str | None = None
+    partners: tuple[tuple[str, str], ...] = ()
 
 
 PlaceChecker = Callable[[str], PlaceCheck]
+
+
+@dataclass(frozen=True)
+class RegionHelp:
+    """For a place without a partnership: the general services (name, phone) of the region and
+    the team that still reads a question from there (``None``: nobody, then only the services
+    are offered)."""
+
+    services: tuple[tuple[str, str], ...] = ()
+    team: str | None = None
+
+
+# Regions of :class:`Coverage`: a Flemish place without a partnership is "flanders"; outside
+# Flanders the resolver's region ("brussels", "wallonia", anything else is "other"); a place
+# nobody could find, or one they would rather not say, is "unknown".
+REGIONS = ("flanders", "brussels", "wallonia", "other", "unknown")
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Per region, what to offer when no partnership works there (from the directory)."""
+
+    regions: Mapping[str, RegionHelp] = field(default_factory=dict)
+
+    def help_for(self, region: str | None) -> RegionHelp:
+        key = region if region in REGIONS else "other"
+        return self.regions.get(key) or self.regions.get("unknown") or RegionHelp()
 
 
 def domain_step(domain_id: str) -> StepId:
@@ -120,6 +200,10 @@ def domain_step(domain_id: str) -> StepId:
 
 def help_step(domain_id: str) -> StepId:
     return StepId(f"help_{domain_id}")
+
+
+def consent_step(category: str) -> StepId:
+    return StepId(f"consent_{category}")
 
 
 def rating_key(domain_id: str) -> str:
@@ -162,49 +246,90 @@ MOMENTS: Mapping[str, Msg] = {
     "evening": msg("intake.moment.evening"),
     "any": msg("intake.moment.any"),
 }
+CONSENT_LABELS: Mapping[str, Msg] = {
+    "health": msg("intake.consent.health.label"),
+    "addiction": msg("intake.consent.addiction.label"),
+    "justice": msg("intake.consent.justice.label"),
+}
+_OUTSIDE: Mapping[str, Msg] = {
+    "brussels": msg("intake.place.outside.brussels"),
+    "wallonia": msg("intake.place.outside.wallonia"),
+    "other": msg("intake.place.outside.other"),
+    "unknown": msg("intake.place.outside.unknown"),
+}
+_CONSENT_ASK: Mapping[str, tuple[Msg, Msg]] = {
+    "health": (msg("intake.consent.health.ask"), msg("intake.consent.health.see")),
+    "addiction": (msg("intake.consent.addiction.ask"), msg("intake.consent.addiction.see")),
+    "justice": (msg("intake.consent.justice.ask"), msg("intake.consent.justice.see")),
+}
+# What the young person sees on the summary for a marker typed instead of an answer.
+_MARKERS: Mapping[str, Msg] = {
+    SKIPPED: msg("intake.summary.skipped"),
+    DONT_KNOW: msg("intake.rating.dont_know"),
+    RATHER_NOT: msg("intake.rating.rather_not"),
+}
 
 
 # --- the order of the domain questions ------------------------------------------------------
 
 
+def _ids(value: JsonValue) -> list[DomainId]:
+    return (
+        [DomainId(v) for v in value if isinstance(v, str) and v in DOMAIN_IDS]
+        if isinstance(value, list)
+        else []
+    )
+
+
 def selected_domains(session: Session) -> tuple[DomainId, ...]:
     """The domains the young person named (confirmed suggestions), in canonical order."""
-    raw = session.answer("domains")
-    chosen = set(raw) if isinstance(raw, list) else set()
+    chosen = set(_ids(session.answer("domains")))
     return tuple(d for d in DOMAIN_IDS if d in chosen)
 
 
-def _full_order(session: Session) -> tuple[DomainId, ...]:
-    chosen = selected_domains(session)
-    return chosen + tuple(d for d in DOMAIN_IDS if d not in chosen)
+def _queue(session: Session) -> tuple[DomainId, ...]:
+    """The domains to rate: named ones, then those added at "Is er nog iets?", then (after
+    "Alles overlopen") the rest; never one whose consent was refused."""
+    order: list[DomainId] = list(selected_domains(session))
+    order += [d for d in _ids(session.answer("more_domains")) if d not in order]
+    if session.answer("more") == "all":
+        order += [d for d in DOMAIN_IDS if d not in order]
+    return tuple(d for d in order if consent_answer(session.answers, d) != "no")
 
 
 def domain_order(session: Session) -> tuple[DomainId, ...]:
-    """The domains asked in this session: named ones first, sensitive ones only with consent."""
-    refused = session.answer("consent_sensitive") == "no"
-    return tuple(d for d in _full_order(session) if not (refused and d in SENSITIVE))
+    """The domains of this session in the order they are (or were) asked; rated domains that
+    were added from the summary come last."""
+    queued = _queue(session)
+    rated = tuple(
+        d
+        for d in DOMAIN_IDS
+        if d not in queued
+        and rating_key(d) in session.answers
+        and consent_answer(session.answers, d) == "yes"
+    )
+    return queued + rated
 
 
-def _next_domain(session: Session, after: DomainId | None) -> StepId:
-    full = _full_order(session)
-    begin = full.index(after) + 1 if after in full else 0
-    consent = session.answer("consent_sensitive")
-    for candidate in full[begin:]:
-        if candidate in SENSITIVE:
-            if consent == "no":
-                continue
-            if consent != "yes":
-                return S_CONSENT
+def _open_domains(session: Session) -> tuple[DomainId, ...]:
+    """Domains still to be offered at "Is er nog iets?"."""
+    asked = set(domain_order(session))
+    return tuple(
+        d for d in DOMAIN_IDS if d not in asked and consent_answer(session.answers, d) != "no"
+    )
+
+
+def _next_domain(session: Session) -> StepId:
+    for candidate in _queue(session):
+        if rating_key(candidate) in session.answers:
+            continue
+        category = domain(candidate).consent
+        if category is not None and consent_answer(session.answers, candidate) is None:
+            return consent_step(category)
         return domain_step(candidate)
-    return S_CONTACT
-
-
-def _last_domain(session: Session) -> DomainId | None:
-    for step_id in reversed(session.history):
-        head, _, tail = step_id.partition("_")
-        if head in ("domain", "help") and tail in DOMAIN_IDS:
-            return DomainId(tail)
-    return None
+    if session.answer("more") == "all" or not _open_domains(session):
+        return S_CONTACT
+    return S_MORE
 
 
 # --- small helpers --------------------------------------------------------------------------
@@ -220,14 +345,6 @@ def lines(items: Sequence[Msg]) -> Msg | Verbatim:
     return joined
 
 
-def _drop_empty(keys: tuple[str, ...]) -> Callable[[Session], Session]:
-    def drop(session: Session) -> Session:
-        empty = [k for k in keys if k in session.answers and session.answers[k] is None]
-        return session.without_answers(*empty)
-
-    return drop
-
-
 def _no_effects(session: Session) -> tuple[Session, tuple[Effect, ...]]:
     return session, ()
 
@@ -240,6 +357,28 @@ def _in_scope(value: JsonValue) -> Literal["under", "over", "ok"]:
     return "ok"
 
 
+def _pairs(raw: JsonValue) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    if isinstance(raw, list):
+        for pair in raw:
+            if isinstance(pair, list) and len(pair) == 2:
+                value, label = pair
+                if isinstance(value, str) and isinstance(label, str):
+                    found.append((value, label))
+    return found
+
+
+def _region(session: Session) -> str:
+    """The :data:`REGIONS` key of the session's place."""
+    status = session.answer("place_status")
+    if status == "ok":
+        return "flanders"
+    if status == "outside_flanders":
+        region = session.answer("place_region")
+        return region if region in ("brussels", "wallonia") else "other"
+    return "unknown"
+
+
 # --- the flow -------------------------------------------------------------------------------
 
 
@@ -248,27 +387,43 @@ def build_intake_flow(
     *,
     notice_version: str,
     place_check: PlaceChecker | None = None,
+    coverage: Coverage | None = None,
+    say: Callable[[Msg, str], str] | None = None,
 ) -> Flow:
     """The intake for these data.
 
     * ``notice_version``: the privacy notice shown, kept with every consent.
     * ``place_check``: resolves the typed place; without it the text is stored as typed.
+    * ``coverage``: per region, the general services and the fallback team.
+    * ``say``: how ``bot/`` renders a message, so that a typed button label is recognised.
 
     After "Verstuur" the flow promises no date itself: the handoff knows the partnership and
     its working hours, and tells the young person honestly when they will hear from a coach.
     """
-
+    regions = coverage or Coverage()
     steps: list[Step] = []
 
-    # 1. Welcome: bot, what it does, the short privacy layer; the full notice one tap away.
-    steps.append(
+    # 1. Welcome: bot, what it does, emergency numbers; privacy one tap away, all of it two.
+    steps += [
         Step(
             id=S_WELCOME,
-            prompt=lambda _s: (
-                msg("intake.welcome.bot"),
-                msg("intake.welcome.what"),
-                msg("intake.welcome.privacy"),
+            prompt=msg("intake.welcome.bot"),
+            label=msg("intake.welcome.label"),
+            options=(
+                option("start", msg("intake.welcome.start")),
+                option("privacy", msg("intake.welcome.privacy_button"), next=S_WELCOME_PRIVACY),
             ),
+            next=S_WORDS,
+            skippable=False,
+            back=False,
+            record=False,
+            nudge=False,
+            offer_language=True,
+            columns=2,
+        ),
+        Step(
+            id=S_WELCOME_PRIVACY,
+            prompt=msg("intake.welcome.privacy"),
             label=msg("intake.welcome.label"),
             options=(
                 option("start", msg("intake.welcome.start")),
@@ -279,12 +434,11 @@ def build_intake_flow(
             back=False,
             record=False,
             nudge=False,
-            offer_language=True,
             columns=2,
-        )
-    )
+        ),
+    ]
 
-    # 3. Their own words first.
+    # 2. Their own words first.
     def parse_words(text: str, session: Session) -> Parsed:
         # The person's own language and Dutch, whole words only (flows/intake/lexicon.py).
         found = lexicon.match(text, (session.language, "nl"))
@@ -384,9 +538,12 @@ def build_intake_flow(
         )
     )
 
-    # 4. Age: a typed number, or a button for "younger than 18" / "older than 30".
-    def parse_age(text: str, _session: Session) -> Parsed:
+    # 3. Age: a number in digits or words, or a button for "younger than 18" / "older than 30".
+    def parse_age(text: str, session: Session) -> Parsed:
         numbers = _NUMBER.findall(ascii_digits(text))
+        if not numbers:
+            spoken = number_in_words(text, session.language)
+            numbers = [str(spoken)] if spoken is not None else []
         if len(numbers) != 1 or not 10 <= int(numbers[0]) <= 99:
             return Parsed(error=msg("intake.age.invalid"))
         return Parsed(value=int(numbers[0]))
@@ -429,73 +586,166 @@ def build_intake_flow(
         ),
     ]
 
-    # 5. Where they live.
-    drop_empty_place = _drop_empty(PLACE_KEYS)
+    # 4. Where they live, and at once who helps there.
+    def after_place(session: Session) -> StepId:
+        # The second place question comes after the name: from there, on to the summary.
+        if S_PLACE_AGAIN in session.history:
+            return S_SUMMARY
+        return _next_domain(session)
 
     def parse_place(text: str, _session: Session) -> Parsed:
         cleared: dict[str, JsonValue] = dict.fromkeys(PLACE_KEYS)
         if place_check is None:
             return Parsed(value=text, also=cleared)
         result = place_check(text)
-        if result.status == "unknown" or (
-            result.status == "ambiguous" and not result.candidates
-        ):
-            return Parsed(error=msg("intake.place.unknown"))
-        cleared["place_status"] = result.status
-        if result.status == "ok":
+        status: str = result.status
+        if status == "ambiguous" and not result.candidates:
+            status = "unknown"
+        cleared["place_status"] = status
+        if status == "ok":
             cleared["place"] = result.value
             cleared["place_label"] = result.label
-        elif result.status == "ambiguous":
+            cleared["place_partnership"] = result.partnership
+            cleared["place_route"] = "partnership" if result.partnership else None
+        elif status == "ambiguous":
             cleared["place_candidates"] = [[value, label] for value, label in result.candidates]
-        else:
+            cleared["place_partners"] = [[value, name] for value, name in result.partners]
+        elif status == "outside_flanders":
             cleared["place_region"] = result.region
         return Parsed(value=text, also=cleared)
+
+    def covered_line(session: Session) -> tuple[Effect, ...]:
+        name, label = session.answer("place_partnership"), session.answer("place_label")
+        if session.answer("place_status") != "ok" or not isinstance(name, str):
+            return ()
+        place = Verbatim(label if isinstance(label, str) else "")
+        line = msg("intake.place.covered", place=place, partnership=Verbatim(name))
+        return (SendMessage((line,)),)
 
     def place_answered(
         session: Session, _value: JsonValue, _at: datetime
     ) -> tuple[Session, tuple[Effect, ...]]:
-        return drop_empty_place(session), ()
+        empty = [k for k in PLACE_KEYS if k in session.answers and session.answers[k] is None]
+        kept = session.without_answers(*empty)
+        return kept, covered_line(kept)
 
     def place_follow_up(session: Session, _value: JsonValue) -> StepId | None:
         status = session.answer("place_status")
         if status == "ambiguous":
             return S_PLACE_PICK
-        if status == "outside_flanders":
-            return S_PLACE_OUTSIDE
+        if status == "unknown":
+            return S_PLACE_POSTCODE
+        if status == "outside_flanders" or (
+            status == "ok" and session.answer("place_route") != "partnership"
+        ):
+            return S_PLACE_UNCOVERED
         return None
-
-    def candidates(session: Session) -> list[tuple[str, str]]:
-        raw = session.answer("place_candidates")
-        found: list[tuple[str, str]] = []
-        if isinstance(raw, list):
-            for pair in raw:
-                if isinstance(pair, list) and len(pair) == 2:
-                    value, label = pair
-                    if isinstance(value, str) and isinstance(label, str):
-                        found.append((value, label))
-        return found
 
     def pick_place_options(session: Session) -> tuple[Option, ...]:
         return tuple(
             option(value, msg("intake.place.candidate", name=Verbatim(label)))
-            for value, label in candidates(session)
+            for value, label in _pairs(session.answer("place_candidates"))
         )
 
     def place_picked(
         session: Session, value: JsonValue, _at: datetime
     ) -> tuple[Session, tuple[Effect, ...]]:
-        labels = dict(candidates(session))
-        if isinstance(value, str) and value in labels:
-            return session.with_answers(place_label=labels[value], place_status="ok"), ()
+        labels = dict(_pairs(session.answer("place_candidates")))
+        partners = dict(_pairs(session.answer("place_partners")))
+        if not (isinstance(value, str) and value in labels):
+            return session, ()
+        name = partners.get(value)
+        picked = session.with_answers(
+            place_label=labels[value],
+            place_status="ok",
+            place_partnership=name,
+            place_route="partnership" if name else None,
+        ).without_answers("place_candidates", "place_partners")
+        empty = [k for k in ("place_partnership", "place_route") if picked.answers.get(k) is None]
+        picked = picked.without_answers(*empty)
+        return picked, covered_line(picked)
+
+    def postcode_parse(text: str, session: Session) -> Parsed:
+        if not _POSTCODE.match(ascii_digits(text)):
+            # Not a postcode: they may have typed their municipality after all.
+            return parse_place(text, session)
+        return parse_place(ascii_digits(text).strip(), session)
+
+    def postcode_answered(
+        session: Session, value: JsonValue, at: datetime
+    ) -> tuple[Session, tuple[Effect, ...]]:
+        if value == "dont_know":
+            return session.with_answers(place_status="unknown"), ()
+        return place_answered(session, value, at)
+
+    def postcode_follow_up(session: Session, value: JsonValue) -> StepId | None:
+        status = session.answer("place_status")
+        if value == "dont_know" or status == "unknown":
+            # Asked once: an unknown postcode is not asked again, it gets the general help.
+            return S_PLACE_UNCOVERED
+        return place_follow_up(session, value)
+
+    def uncovered_prompt(session: Session) -> Sequence[Part]:
+        region = _region(session)
+        label = session.answer("place_label")
+        if region == "flanders":
+            reason = msg(
+                "intake.place.blind_spot", place=Verbatim(label if isinstance(label, str) else "")
+            )
+        else:
+            reason = _OUTSIDE[region]
+        found = regions.help_for(region)
+        parts: list[Part] = [reason]
+        if found.services:
+            rows = [
+                msg("intake.place.service", name=Verbatim(name), phone=Verbatim(phone))
+                for name, phone in found.services
+            ]
+            parts += [msg("intake.place.services"), lines(rows)]
+        if found.team:
+            parts.append(msg("intake.place.fallback.ask", team=Verbatim(found.team)))
+        else:
+            parts.append(msg("intake.place.fallback.none"))
+        return parts
+
+    def uncovered_options(session: Session) -> tuple[Option, ...]:
+        if regions.help_for(_region(session)).team:
+            return (
+                option("fallback", msg("intake.place.fallback.send")),
+                option("stop", msg("intake.place.outside.stop")),
+            )
+        return (option("stop", msg("intake.place.outside.stop")),)
+
+    def uncovered_answered(
+        session: Session, value: JsonValue, _at: datetime
+    ) -> tuple[Session, tuple[Effect, ...]]:
+        if value == "fallback":
+            team = regions.help_for(_region(session)).team or ""
+            said = SendMessage((msg("intake.place.fallback.sent", team=Verbatim(team)),))
+            return session.with_answers(place_team=team), (said,)
         return session, ()
 
-    def outside_prompt(session: Session) -> Sequence[Part]:
-        region = session.answer("place_region")
-        if region == "brussels":
-            return (msg("intake.place.outside.brussels"), msg("intake.place.outside.ask"))
-        if region == "wallonia":
-            return (msg("intake.place.outside.wallonia"), msg("intake.place.outside.ask"))
-        return (msg("intake.place.outside.other"), msg("intake.place.outside.ask"))
+    def again_parse(text: str, session: Session) -> Parsed:
+        return parse_place(text, session)
+
+    def again_answered(
+        session: Session, value: JsonValue, at: datetime
+    ) -> tuple[Session, tuple[Effect, ...]]:
+        if value == "rather_not":
+            cleared = session.without_answers(*PLACE_KEYS).with_answers(
+                place_text=RATHER_NOT, place_status="withheld", place_route="fallback"
+            )
+            team = regions.help_for("unknown").team
+            if team:
+                said = msg("intake.place.fallback.sent", team=Verbatim(team))
+                return cleared.with_answers(place_team=team), (SendMessage((said,)),)
+            return cleared, ()
+        return place_answered(session, value, at)
+
+    def again_follow_up(session: Session, value: JsonValue) -> StepId | None:
+        if value == "rather_not":
+            return None
+        return place_follow_up(session, value)
 
     steps += [
         Step(
@@ -506,7 +756,7 @@ def build_intake_flow(
             store="place_text",
             on_answer=place_answered,
             follow_up=place_follow_up,
-            next=S_DOMAINS_INTRO,
+            next=after_place,
         ),
         Step(
             id=S_PLACE_PICK,
@@ -515,19 +765,46 @@ def build_intake_flow(
             options=pick_place_options,
             store="place",
             on_answer=place_picked,
-            next=S_DOMAINS_INTRO,
+            follow_up=lambda s, _v: (
+                S_PLACE_UNCOVERED if s.answer("place_route") != "partnership" else None
+            ),
+            next=after_place,
         ),
         Step(
-            id=S_PLACE_OUTSIDE,
-            prompt=outside_prompt,
+            id=S_PLACE_POSTCODE,
+            prompt=msg("intake.place.postcode"),
             label=msg("intake.place.label"),
-            options=(
-                option("continue", msg("intake.place.outside.continue")),
-                option("stop", msg("intake.place.outside.stop")),
-            ),
-            store="place_outside",
+            options=(option("dont_know", msg("intake.rating.dont_know")),),
+            text=postcode_parse,
+            store="place_text",
+            skippable=False,
+            on_answer=postcode_answered,
+            follow_up=postcode_follow_up,
+            next=after_place,
+        ),
+        Step(
+            id=S_PLACE_UNCOVERED,
+            prompt=uncovered_prompt,
+            label=msg("intake.place.label"),
+            options=uncovered_options,
+            store="place_route",
+            skippable=False,
+            on_answer=uncovered_answered,
             follow_up=lambda _s, v: S_PLACE_END if v == "stop" else None,
-            next=S_DOMAINS_INTRO,
+            next=after_place,
+        ),
+        # Sessions saved before coverage came at the place question may rest on the old
+        # "outside Flanders" question: it now offers the same as ``place_uncovered``.
+        Step(
+            id=S_LEGACY_PLACE_OUTSIDE,
+            prompt=uncovered_prompt,
+            label=msg("intake.place.label"),
+            options=uncovered_options,
+            store="place_route",
+            skippable=False,
+            on_answer=uncovered_answered,
+            follow_up=lambda _s, v: S_PLACE_END if v == "stop" else None,
+            next=after_place,
         ),
         Step(
             id=S_PLACE_END,
@@ -536,58 +813,152 @@ def build_intake_flow(
             waits=False,
             next=None,
         ),
+        Step(
+            id=S_PLACE_AGAIN,
+            prompt=msg("intake.place.again"),
+            label=msg("intake.place.label"),
+            options=(option("rather_not", msg("intake.rating.rather_not")),),
+            text=again_parse,
+            store="place_text",
+            skippable=False,
+            back=False,
+            on_answer=again_answered,
+            follow_up=again_follow_up,
+            next=S_SUMMARY,
+        ),
     ]
 
-    # 6. Life domains, named ones first; 7. consent just before the first sensitive one.
-    steps.append(
-        Step(
-            id=S_DOMAINS_INTRO,
-            prompt=msg("intake.domains.intro"),
-            label=msg("intake.domains.label"),
-            waits=False,
-            next=lambda s: _next_domain(s, None),
-        )
-    )
+    # 5. Life domains: the named ones, consent per category just before its first domain,
+    #    then "Is er nog iets?".
     for d in DOMAINS:
         steps += _domain_steps(d)
 
-    sensitive_keys = tuple(k for d in SENSITIVE for k in (rating_key(d), help_key(d)))
-
     def consent_answered(
+        category: str,
+    ) -> Callable[[Session, JsonValue, datetime], tuple[Session, tuple[Effect, ...]]]:
+        dependent = CONSENT_DOMAINS[category]
+        keys = tuple(k for d in dependent for k in (rating_key(d), help_key(d)))
+
+        def answered(
+            session: Session, value: JsonValue, at: datetime
+        ) -> tuple[Session, tuple[Effect, ...]]:
+            given = value == "yes"
+            record = RecordConsent(category, given, notice_version, at)
+            if given:
+                return session, (record,)
+            # "No" also forgets that their words pointed to a domain of this category.
+            kept: dict[str, JsonValue] = {
+                key: [d for d in _ids(session.answer(key)) if d not in dependent]
+                for key in ("domains", "more_domains")
+                if key in session.answers
+            }
+            return session.without_answers(*keys).with_answers(**kept), (record,)
+
+        return answered
+
+    # Sessions saved before per-category consent may rest on the one consent question for all
+    # three categories; it still works for them (new sessions never reach it).
+    legacy_keys = tuple(
+        k for d in CONSENT_DOMAINS[LEGACY_CONSENT] for k in (rating_key(d), help_key(d))
+    )
+
+    def legacy_consent_answered(
         session: Session, value: JsonValue, at: datetime
     ) -> tuple[Session, tuple[Effect, ...]]:
         given = value == "yes"
-        record = RecordConsent(CONSENT_CATEGORY, given, notice_version, at)
+        record = RecordConsent(LEGACY_CONSENT, given, notice_version, at)
         if given:
             return session, (record,)
-        # "No" also forgets that their words pointed to a sensitive domain.
-        kept: list[JsonValue] = [d for d in selected_domains(session) if d not in SENSITIVE]
-        return session.without_answers(*sensitive_keys).with_answers(domains=kept), (record,)
+        sensitive = CONSENT_DOMAINS[LEGACY_CONSENT]
+        kept: dict[str, JsonValue] = {
+            key: [d for d in _ids(session.answer(key)) if d not in sensitive]
+            for key in ("domains", "more_domains")
+            if key in session.answers
+        }
+        return session.without_answers(*legacy_keys).with_answers(**kept), (record,)
 
     steps.append(
         Step(
-            id=S_CONSENT,
+            id=S_LEGACY_CONSENT,
             prompt=lambda _s: (msg("intake.consent.ask"), msg("intake.consent.why")),
-            label=msg("intake.consent.label"),
+            label=CONSENT_LABELS["health"],
             options=(
                 option("yes", msg("intake.consent.yes")),
                 option("no", msg("intake.consent.no")),
             ),
-            store="consent_sensitive",
-            # "Nee" is the skip: consent must be an explicit yes or no.
+            store=consent_key(LEGACY_CONSENT),
             skippable=False,
-            on_answer=consent_answered,
-            next=lambda s: _next_domain(s, _last_domain(s)),
+            on_answer=legacy_consent_answered,
+            next=_next_domain,
         )
     )
 
-    # 8. Contact.
+    for category in CONSENT_CATEGORIES:
+        steps.append(
+            Step(
+                id=consent_step(category),
+                prompt=_consent_prompt(category),
+                label=CONSENT_LABELS[category],
+                options=(
+                    option("yes", msg("intake.consent.yes")),
+                    option("no", msg("intake.consent.no")),
+                ),
+                store=consent_key(category),
+                # "Nee" is the skip: consent must be an explicit yes or no.
+                skippable=False,
+                on_answer=consent_answered(category),
+                next=_next_domain,
+            )
+        )
+
+    def more_prompt(session: Session) -> Sequence[Part]:
+        if domain_order(session):
+            return (msg("intake.more.ask"),)
+        return (msg("intake.more.ask_first"),)
+
+    def more_options(session: Session) -> tuple[Option, ...]:
+        rated = bool(domain_order(session))
+        none = option(
+            "none", msg("intake.more.none" if rated else "intake.more.nothing"), next=S_CONTACT
+        )
+        topics = tuple(option(d, domain(d).label) for d in _open_domains(session))
+        return (none, *topics, option("all", msg("intake.more.all")))
+
+    def more_answered(
+        session: Session, value: JsonValue, _at: datetime
+    ) -> tuple[Session, tuple[Effect, ...]]:
+        if value == "all":
+            return session.with_answers(more="all"), ()
+        if isinstance(value, str) and value in DOMAIN_IDS:
+            added: list[JsonValue] = [*_ids(session.answer("more_domains")), value]
+            return session.with_answers(more_domains=added), ()
+        return session, ()
+
+    steps.append(
+        Step(
+            id=S_MORE,
+            prompt=more_prompt,
+            label=msg("intake.domains.label"),
+            options=more_options,
+            columns=(1, 2, 2, 2, 2, 2, 1),
+            record=False,
+            # "Nee, dat is alles" is the way on; a skip would only ask this again.
+            skippable=False,
+            on_answer=more_answered,
+            next=_next_domain,
+        )
+    )
+
+    # 6. Contact: the moment only matters for a phone call.
     def contact_answered(
         session: Session, value: JsonValue, _at: datetime
     ) -> tuple[Session, tuple[Effect, ...]]:
         # Keep only the address that belongs to the chosen way: fewer personal data at rest.
-        drop = [k for k, way in (("contact_phone", "phone"), ("contact_email", "email"))
-                if value != way]
+        drop = [
+            k for k, way in (("contact_phone", "phone"), ("contact_email", "email")) if value != way
+        ]
+        if value != "phone":
+            drop.append("moment")
         return session.without_answers(*drop), ()
 
     def contact_follow_up(_session: Session, value: JsonValue) -> StepId | None:
@@ -610,6 +981,17 @@ def build_intake_flow(
             return Parsed(error=msg("intake.name.too_long", limit=MAX_NAME))
         return Parsed(value=text)
 
+    def after_name(session: Session) -> StepId:
+        place = session.answer("place_text")
+        missing = place is None or (isinstance(place, str) and place in UNANSWERED)
+        if (
+            missing
+            and S_PLACE_AGAIN not in session.history
+            and (session.answer("place_route") is None)
+        ):
+            return S_PLACE_AGAIN
+        return S_SUMMARY
+
     steps += [
         Step(
             id=S_CONTACT,
@@ -618,21 +1000,22 @@ def build_intake_flow(
             options=tuple(option(k, v) for k, v in CONTACTS.items()),
             on_answer=contact_answered,
             follow_up=contact_follow_up,
-            next=S_MOMENT,
+            next=S_NAME,
         ),
         Step(
             id=S_CONTACT_PHONE,
             prompt=msg("intake.contact.phone.ask"),
             label=msg("intake.contact.phone.label"),
             text=parse_phone,
-            next=S_MOMENT,
+            follow_up=lambda _s, _v: S_MOMENT,
+            next=S_NAME,
         ),
         Step(
             id=S_CONTACT_EMAIL,
             prompt=msg("intake.contact.email.ask"),
             label=msg("intake.contact.email.label"),
             text=parse_email,
-            next=S_MOMENT,
+            next=S_NAME,
         ),
         Step(
             id=S_MOMENT,
@@ -647,11 +1030,11 @@ def build_intake_flow(
             prompt=msg("intake.name.ask"),
             label=msg("intake.name.label"),
             text=parse_name,
-            next=S_SUMMARY,
+            next=after_name,
         ),
     ]
 
-    # 9. Summary, editable; "Verstuur" hands it over.
+    # 7. Summary, editable; "Verstuur" hands it over.
     def summary_answered(
         session: Session, value: JsonValue, at: datetime
     ) -> tuple[Session, tuple[Effect, ...]]:
@@ -662,21 +1045,38 @@ def build_intake_flow(
     def edit(value: str, what: Msg, target: StepId) -> Option:
         return option(value, msg("intake.summary.edit", what=what), next=target, edit=True)
 
-    def edit_domain_options(session: Session) -> tuple[Option, ...]:
-        consent = session.answer("consent_sensitive")
-        shown = tuple(
-            option(d, domain(d).label)
-            for d in domain_order(session)
-            if d not in SENSITIVE or consent == "yes"
-        )
-        if consent in ("yes", "no"):
-            return (*shown, option("consent", msg("intake.consent.label")))
-        return shown
+    def summary_options(session: Session) -> tuple[Option, ...]:
+        found = [
+            option("send", msg("intake.summary.send")),
+            edit("edit_words", msg("intake.words.label"), S_WORDS),
+            edit("edit_age", msg("intake.age.label"), S_AGE),
+            edit("edit_place", msg("intake.place.label"), S_PLACE),
+            edit("edit_domains", msg("intake.domains.label"), S_EDIT_DOMAINS),
+            edit("edit_contact", msg("intake.contact.label"), S_CONTACT),
+        ]
+        if session.answer("contact") == "phone":
+            found.append(edit("edit_moment", msg("intake.moment.label"), S_MOMENT))
+        found.append(edit("edit_name", msg("intake.name.label"), S_NAME))
+        return tuple(found)
 
-    def edit_domain_follow_up(_session: Session, value: JsonValue) -> StepId | None:
-        if value == "consent":
-            return S_CONSENT
+    def edit_domain_options(session: Session) -> tuple[Option, ...]:
+        shown = [
+            option(d, domain(d).label)
+            for d in DOMAIN_IDS
+            if consent_answer(session.answers, d) != "no"
+        ]
+        for category in CONSENT_CATEGORIES:
+            if session.answer(consent_key(category)) in ("yes", "no"):
+                shown.append(option(f"consent_{category}", CONSENT_LABELS[category]))
+        return tuple(shown)
+
+    def edit_domain_follow_up(session: Session, value: JsonValue) -> StepId | None:
+        if isinstance(value, str) and value.startswith("consent_"):
+            return StepId(value)
         if isinstance(value, str) and value in DOMAIN_IDS:
+            category = domain(value).consent
+            if category is not None and consent_answer(session.answers, value) != "yes":
+                return consent_step(category)
             return domain_step(value)
         return None
 
@@ -685,16 +1085,7 @@ def build_intake_flow(
             id=S_SUMMARY,
             prompt=summary_parts,
             label=msg("intake.summary.label"),
-            options=(
-                option("send", msg("intake.summary.send")),
-                edit("edit_words", msg("intake.words.label"), S_WORDS),
-                edit("edit_age", msg("intake.age.label"), S_AGE),
-                edit("edit_place", msg("intake.place.label"), S_PLACE),
-                edit("edit_domains", msg("intake.domains.label"), S_EDIT_DOMAINS),
-                edit("edit_contact", msg("intake.contact.label"), S_CONTACT),
-                edit("edit_moment", msg("intake.moment.label"), S_MOMENT),
-                edit("edit_name", msg("intake.name.label"), S_NAME),
-            ),
+            options=summary_options,
             columns=(1, 2),
             record=False,
             skippable=False,
@@ -722,8 +1113,7 @@ def build_intake_flow(
 
     def finish(session: Session, _at: datetime) -> tuple[Session, tuple[Effect, ...]]:
         out_of_scope = (
-            _in_scope(session.answer("age")) != "ok"
-            or session.answer("place_outside") == "stop"
+            _in_scope(session.answer("age")) != "ok" or session.answer("place_route") == "stop"
         )
         if out_of_scope:
             # Keep nothing: the referral was the whole answer.
@@ -747,30 +1137,46 @@ def build_intake_flow(
         on_finish=finish,
         nudges=NUDGES,
         pause_message=msg("intake.paused"),
+        say=say,
     )
+
+
+def consent_question(category: str) -> tuple[Msg, ...]:
+    """The parts of the consent question of ``category`` (hashed into the consent record)."""
+    return (*_CONSENT_ASK[category], msg("intake.consent.why"))
+
+
+def _consent_prompt(category: str) -> Callable[[Session], Sequence[Part]]:
+    def prompt(_session: Session) -> Sequence[Part]:
+        return consent_question(category)
+
+    return prompt
 
 
 def _domain_steps(d: Domain) -> list[Step]:
     def prompt(session: Session) -> Sequence[Part]:
-        order = domain_order(session)
+        named = selected_domains(session)
         parts: list[Part] = []
-        if d.id in order and session.return_to is None:
-            parts.append(msg("intake.domain.progress", n=order.index(d.id) + 1, total=len(order)))
+        if d.id in named and len(named) > 1 and session.return_to is None:
+            parts.append(msg("intake.domain.progress", n=named.index(d.id) + 1, total=len(named)))
         parts.append(d.ask)
         return parts
 
     def options(session: Session) -> tuple[Option, ...]:
         ratings = tuple(option(value, label) for value, label in RATINGS.items())
-        if session.return_to is not None:
-            # While changing one answer from the summary, "enough" has no round to end.
+        if session.return_to is not None or session.answer("more") != "all":
+            # "Dat is genoeg" ends the round of all domains; otherwise there is none to end.
             return ratings
         return (*ratings, option("enough", msg("intake.rating.enough"), next=S_CONTACT))
 
-    def parse_rating(text: str, _session: Session) -> Parsed:
+    def parse_rating(text: str, session: Session) -> Parsed:
         clean = ascii_digits(text).strip()
         value = _RATING_SYMBOLS.get(clean, clean)
         if value in ("1", "2", "3", "4", "5"):
             return Parsed(value=value)
+        spoken = rating_in_words(text, session.language)
+        if spoken is not None:
+            return Parsed(value=spoken)
         return Parsed(error=msg("intake.rating.invalid"))
 
     def answered(
@@ -799,7 +1205,7 @@ def _domain_steps(d: Domain) -> list[Step]:
             store=rating_key(d.id),
             on_answer=answered,
             follow_up=lambda _s, v: help_step(d.id) if v in LOW_RATINGS else None,
-            next=lambda s: _next_domain(s, d.id),
+            next=_next_domain,
         ),
         Step(
             id=help_step(d.id),
@@ -809,7 +1215,7 @@ def _domain_steps(d: Domain) -> list[Step]:
             columns=2,
             text=help_text,
             store=help_key(d.id),
-            next=lambda s: _next_domain(s, d.id),
+            next=_next_domain,
         ),
     ]
 
@@ -820,8 +1226,8 @@ def _domain_steps(d: Domain) -> list[Step]:
 def _answer_text(value: JsonValue, labels: Mapping[str, Msg] | None = None) -> Param:
     if value is None:
         return msg("intake.summary.empty")
-    if value == SKIPPED:
-        return msg("intake.summary.skipped")
+    if isinstance(value, str) and value in _MARKERS:
+        return _MARKERS[value]
     if labels is not None and isinstance(value, str) and value in labels:
         return labels[value]
     text = str(value)
@@ -836,21 +1242,22 @@ def _line(label: Msg, value: Param) -> Msg:
     return msg("intake.summary.line", label=label, value=value)
 
 
-def summary_parts(session: Session) -> Sequence[Part]:
-    """The card: every answer, who will see it, and what the buttons do."""
+def summary_rows(session: Session) -> list[Msg]:
+    """The lines of the summary card (also the readable ``/mijngegevens``)."""
     a = session.answer
     rows: list[Msg] = []
     words = a("own_words")
-    words_value = (
-        msg("intake.words.dont_know") if words == "dont_know" else _answer_text(words)
-    )
+    words_value = msg("intake.words.dont_know") if words == "dont_know" else _answer_text(words)
     rows.append(_line(msg("intake.words.label"), words_value))
     rows.append(_line(msg("intake.age.label"), _answer_text(a("age"))))
     place_label = a("place_label")
-    place = Verbatim(place_label) if isinstance(place_label, str) else _answer_text(
-        a("place_text")
-    )
+    place = Verbatim(place_label) if isinstance(place_label, str) else _answer_text(a("place_text"))
     rows.append(_line(msg("intake.place.label"), place))
+    partnership = a("place_partnership")
+    if a("place_route") == "partnership" and isinstance(partnership, str):
+        rows.append(_line(msg("intake.summary.to"), Verbatim(partnership)))
+    elif a("place_route") == "fallback" and isinstance(a("place_team"), str):
+        rows.append(_line(msg("intake.summary.to"), Verbatim(str(a("place_team")))))
 
     rated = [d for d in domain_order(session) if rating_key(d) in session.answers]
     if not rated:
@@ -858,28 +1265,35 @@ def summary_parts(session: Session) -> Sequence[Part]:
     for d in rated:
         rating = _answer_text(a(rating_key(d)), RATINGS)
         helped = a(help_key(d))
-        if helped is not None and helped != SKIPPED:
+        if helped is not None and not (isinstance(helped, str) and helped in UNANSWERED):
             helps = _answer_text(helped, HELPS)
             rating = msg("intake.summary.with_help", rating=rating, help=helps)
         rows.append(_line(domain(d).label, rating))
-    consent = a("consent_sensitive")
-    if consent in ("yes", "no"):
-        given = msg("intake.consent.yes") if consent == "yes" else msg("intake.consent.no")
-        rows.append(_line(msg("intake.consent.label"), given))
+    for category in CONSENT_CATEGORIES:
+        consent = a(consent_key(category))
+        if consent in ("yes", "no"):
+            given = msg("intake.consent.yes") if consent == "yes" else msg("intake.consent.no")
+            rows.append(_line(CONSENT_LABELS[category], given))
 
     way = a("contact")
     contact: Param = _answer_text(way, CONTACTS)
     phone, email = a("contact_phone"), a("contact_email")
-    if way == "phone" and isinstance(phone, str) and phone != SKIPPED:
+    if way == "phone" and isinstance(phone, str) and phone not in UNANSWERED:
         contact = Verbatim(format_phone(phone))
-    elif way == "email" and isinstance(email, str) and email != SKIPPED:
+    elif way == "email" and isinstance(email, str) and email not in UNANSWERED:
         contact = Verbatim(email)
     rows.append(_line(msg("intake.contact.label"), contact))
-    rows.append(_line(msg("intake.moment.label"), _answer_text(a("moment"), MOMENTS)))
+    if way == "phone":
+        rows.append(_line(msg("intake.moment.label"), _answer_text(a("moment"), MOMENTS)))
     rows.append(_line(msg("intake.name.label"), _answer_text(a("name"))))
+    return rows
+
+
+def summary_parts(session: Session) -> Sequence[Part]:
+    """The card: every answer, who will see it, and what the buttons do."""
     return (
         msg("intake.summary.title"),
-        lines(rows),
+        lines(summary_rows(session)),
         msg("intake.summary.who"),
         msg("intake.summary.hint"),
     )

@@ -81,9 +81,7 @@ class DomainLexicon:
                     term_languages.append(str(language))
         return cls(tuple(compiled), tuple(term_languages))
 
-    def match(
-        self, text: str, languages: Collection[str] | None = None
-    ) -> tuple[DomainId, ...]:
+    def match(self, text: str, languages: Collection[str] | None = None) -> tuple[DomainId, ...]:
         """The domains whose terms occur in ``text``, in the canonical domain order.
 
         ``languages``: only the terms of these languages (the person's own and Dutch): a

@@ -29,7 +29,7 @@ from fractions import Fraction
 from typing import Literal
 
 from flows.ids import CoachId
-from flows.intake.domains import DOMAIN_IDS, SENSITIVE
+from flows.intake.domains import DOMAIN_IDS, shared
 from flows.session import JsonValue
 
 __all__ = [
@@ -120,18 +120,22 @@ class Choice:
         }
 
 
+def _listed(value: JsonValue) -> list[JsonValue]:
+    return value if isinstance(value, list) else []
+
+
 def need_from_answers(answers: Mapping[str, JsonValue], language: str) -> Need:
     """The :class:`Need` of an intake's answers (keys of :mod:`flows.intake.flow`).
 
     Sensitive domains count only with the explicit consent of the young person.
     """
-    consent = answers.get("consent_sensitive") == "yes"
 
     def allowed(domain: str) -> bool:
-        return domain in DOMAIN_IDS and (consent or domain not in SENSITIVE)
+        return domain in DOMAIN_IDS and shared(answers, domain)
 
-    raw = answers.get("domains")
-    named = tuple(d for d in DOMAIN_IDS if isinstance(raw, list) and d in raw and allowed(d))
+    # Named in their own words, or added when asked "Is er nog iets?".
+    raw = [*_listed(answers.get("domains")), *_listed(answers.get("more_domains"))]
+    named = tuple(d for d in DOMAIN_IDS if d in raw and allowed(d))
     ratings: dict[str, int] = {}
     for domain in DOMAIN_IDS:
         value = answers.get(f"rating_{domain}")

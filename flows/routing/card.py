@@ -5,11 +5,11 @@ Rules of this module:
 * Pure. ``bot/coach/card.py`` renders the result in Dutch and splits it for Telegram.
 * :func:`card_answers` is the only way intake answers reach a coach: it keeps the keys the card
   shows and nothing else. Ratings and help wishes of the sensitive domains (health, addiction,
-  justice) are kept only when the young person explicitly said yes to sharing them; without
-  that "yes" a sensitive domain is dropped everywhere, also from the domains found in their own
-  words. Their own words are kept (they wrote them as their question, and the summary told them
-  who will read it), except when they name a sensitive domain and there is no "yes": then the
-  words themselves would tell what the young person chose not to share.
+  justice) are kept only when the young person explicitly said yes to sharing that category;
+  without that "yes" a sensitive domain is dropped everywhere, also from the domains found in
+  their own words. Their own words are kept (they wrote them as their question, and the
+  summary told them who will read it), except when they name a sensitive domain and there is
+  no "yes": then the words themselves would tell what the young person chose not to share.
 * Two stages (:func:`card_view`): before a coach accepts, the card shows only what a coach needs
   to decide (:data:`OFFER_KEYS`: domains and their ratings, the place, the preferred way of
   contact without the number or address, whether sensitive domains were shared; the case adds
@@ -26,8 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from flows.engine import SKIPPED
-from flows.intake.domains import DOMAIN_IDS, SENSITIVE
+from flows.engine import UNANSWERED
+from flows.intake.domains import CONSENT_CATEGORIES, DOMAIN_IDS, consent_key, shared
 from flows.session import JsonValue
 
 __all__ = [
@@ -56,8 +56,18 @@ CARD_KEYS = (
     "contact_email",
     "moment",
     "consent_sensitive",
+    *(consent_key(c) for c in CONSENT_CATEGORIES),
+    "place_route",
+    "more_domains",
 )
-OFFER_KEYS = ("domains", "place_label", "contact", "consent_sensitive")
+OFFER_KEYS = (
+    "domains",
+    "more_domains",
+    "place_label",
+    "contact",
+    "consent_sensitive",
+    *(consent_key(c) for c in CONSENT_CATEGORIES),
+)
 """What an offered coach may see besides the ratings (``rating_<domain>``)."""
 _NOT_A_NUMBER = ("dont_know", "rather_not")
 
@@ -72,26 +82,30 @@ class RatedDomain:
 
 
 def _present(value: JsonValue) -> bool:
-    return value is not None and value != SKIPPED and value != ""
+    if isinstance(value, str):
+        return value not in UNANSWERED and value != ""
+    return value is not None
 
 
 def card_answers(answers: Mapping[str, JsonValue]) -> dict[str, JsonValue]:
     """The answers a coach may see (see the module rules)."""
-    consent = answers.get("consent_sensitive") == "yes"
 
-    def shared(domain: str) -> bool:
-        return consent or domain not in SENSITIVE
+    def visible(domain: str) -> bool:
+        return shared(answers, domain)
 
     kept: dict[str, JsonValue] = {
         key: answers[key] for key in CARD_KEYS if key in answers and _present(answers[key])
     }
     raw_domains = answers.get("domains")
     if isinstance(raw_domains, list):
-        kept["domains"] = [d for d in DOMAIN_IDS if d in raw_domains and shared(d)]
-        if any(not shared(d) for d in raw_domains if isinstance(d, str)):
+        kept["domains"] = [d for d in DOMAIN_IDS if d in raw_domains and visible(d)]
+        if any(not visible(d) for d in raw_domains if isinstance(d, str)):
             kept.pop("own_words", None)
+    raw_more = answers.get("more_domains")
+    if isinstance(raw_more, list):
+        kept["more_domains"] = [d for d in DOMAIN_IDS if d in raw_more and visible(d)]
     for domain in DOMAIN_IDS:
-        if not shared(domain):
+        if not visible(domain):
             continue
         for key in (f"rating_{domain}", f"help_{domain}"):
             if key in answers and _present(answers[key]):
@@ -108,8 +122,9 @@ def rated_domains(answers: Mapping[str, JsonValue]) -> tuple[RatedDomain, ...]:
             continue
         helped = answers.get(f"help_{domain}")
         found.append(
-            RatedDomain(domain, rating, helped if isinstance(helped, str) and _present(helped)
-                        else None)
+            RatedDomain(
+                domain, rating, helped if isinstance(helped, str) and _present(helped) else None
+            )
         )
 
     def order(item: RatedDomain) -> tuple[int, int]:

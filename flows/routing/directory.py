@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property
 
@@ -39,6 +39,7 @@ from flows.routing.hours import (
 from flows.routing.places import Gazetteer, MunicipalityNis, normalize
 
 __all__ = [
+    "FALLBACK_REGIONS",
     "AreaPart",
     "Coordinator",
     "Directory",
@@ -46,6 +47,7 @@ __all__ = [
     "DirectoryError",
     "Fallback",
     "FallbackContact",
+    "FallbackRegion",
     "Office",
     "Partnership",
     "WorkingHours",
@@ -131,6 +133,8 @@ class Partnership:
     hours: WorkingHours
     coaches: tuple[DirectoryCoach, ...]
     notes: tuple[str, ...] = ()
+    # "fallback": a team that takes questions from where no partnership works (no area).
+    role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -144,11 +148,36 @@ class FallbackContact:
 
 
 @dataclass(frozen=True)
+class FallbackRegion:
+    """Outside the partnerships' areas, per region (``brussels``, ``wallonia``, ``other``):
+    the general lines of that region and the team that still reads a question from there."""
+
+    contacts: tuple[FallbackContact, ...]
+    team: PartnershipId | None = None
+
+
+# Regions a fallback can be configured for; "flanders" (a blind spot) and "unknown" (no or an
+# unknown place) use the top-level contacts and team.
+FALLBACK_REGIONS = ("brussels", "wallonia", "other")
+
+
+@dataclass(frozen=True)
 class Fallback:
-    """Who a young person in a blind spot can turn to: general VDAB and JAC/CAW lines."""
+    """Who a young person in a blind spot can turn to: general VDAB and JAC/CAW lines, and the
+    fallback team (a partnership with ``role: fallback``) that answers their question honestly;
+    ``regions`` overrides both for a place outside Flanders."""
 
     contacts: tuple[FallbackContact, ...]
     note: str | None = None
+    team: PartnershipId | None = None
+    regions: Mapping[str, FallbackRegion] = field(default_factory=dict)
+
+    def for_region(self, region: str | None) -> FallbackRegion:
+        """The contacts and team for a :data:`flows.intake.flow.REGIONS` key."""
+        found = self.regions.get(region or "")
+        if found is None:
+            return FallbackRegion(self.contacts, self.team)
+        return FallbackRegion(found.contacts, found.team or self.team)
 
 
 @dataclass(frozen=True)
@@ -247,6 +276,7 @@ _PARTNERSHIP_KEYS = {
     "coaches",
     "notes",
     "source",
+    "role",
 }
 _PARTNERSHIP_REQUIRED = ("id", "name", "area", "partners", "coordinator", "working_hours")
 _AREA_KEYS = {"nis", "name", "places", "postcodes", "note"}
@@ -254,7 +284,8 @@ _COORDINATOR_KEYS = {"name", "email", "phone", "verified_on"}
 _OFFICE_KEYS = {"name", "street", "postcode", "nis", "placeholder", "verified_on"}
 _COACH_KEYS = {"id", "first_name", "demo"}
 _HOURS_KEYS = {"timezone", *WEEKDAYS}
-_FALLBACK_KEYS = {"note", "contacts"}
+_FALLBACK_KEYS = {"note", "contacts", "team", "regions"}
+_REGION_KEYS = {"contacts", "team"}
 _CONTACT_KEYS = {"id", "name", "phone", "url", "note", "verified_on"}
 
 
@@ -381,6 +412,8 @@ class _Parser:
             if partnership is not None:
                 partnerships.append(partnership)
         self.overlaps(partnerships)
+        if fallback is not None:
+            self.fallback_teams(fallback, partnerships)
         updated_on = top.get("updated_on")
         directory = (
             Directory(
@@ -402,13 +435,57 @@ class _Parser:
         if entry is None:
             return None
         self.keys(entry, _FALLBACK_KEYS, where)
-        contacts: list[FallbackContact] = []
         raw_contacts = entry.get("contacts")
         if not isinstance(raw_contacts, list) or not raw_contacts:
             self.problem(where, "missing field 'contacts' (at least one general contact)")
             raw_contacts = []
+        contacts = self.contacts(raw_contacts, where)
+        regions: dict[str, FallbackRegion] = {}
+        raw_regions = entry.get("regions")
+        if raw_regions is not None:
+            region_map = self.mapping(raw_regions, f"{where}.regions")
+            for name, raw_region in (region_map or {}).items():
+                at = f"{where}.regions.{name}"
+                if name not in FALLBACK_REGIONS:
+                    self.problem(at, f"unknown region; known: {', '.join(FALLBACK_REGIONS)}")
+                    continue
+                region = self.mapping(raw_region, at)
+                if region is None:
+                    continue
+                self.keys(region, _REGION_KEYS, at)
+                listed = region.get("contacts")
+                team = self.optional_text(region, "team", at)
+                regions[str(name)] = FallbackRegion(
+                    tuple(self.contacts(listed if isinstance(listed, list) else [], at)),
+                    PartnershipId(team) if team else None,
+                )
+        team = self.optional_text(entry, "team", where)
+        return Fallback(
+            contacts=tuple(contacts),
+            note=self.optional_text(entry, "note", where),
+            team=PartnershipId(team) if team else None,
+            regions=regions,
+        )
+
+    def fallback_teams(self, fallback: Fallback, partnerships: Sequence[Partnership]) -> None:
+        """Every team named in the fallback is a partnership with ``role: fallback``."""
+        teams = {p.id: p for p in partnerships}
+        named = [("fallback.team", fallback.team)] + [
+            (f"fallback.regions.{r}.team", region.team) for r, region in fallback.regions.items()
+        ]
+        for where, team in named:
+            if team is None:
+                continue
+            found = teams.get(team)
+            if found is None:
+                self.problem(where, f"no partnership with id {team!r}")
+            elif found.role != "fallback":
+                self.problem(where, f"partnership {team!r} needs 'role: fallback'")
+
+    def contacts(self, raw_contacts: list[object], where: str) -> list[FallbackContact]:
+        contacts: list[FallbackContact] = []
         for index, item in enumerate(raw_contacts):
-            at = f"fallback.contacts[{index}]"
+            at = f"{where}.contacts[{index}]"
             contact = self.mapping(item, at)
             if contact is None:
                 continue
@@ -424,7 +501,7 @@ class _Parser:
                     verified_on=self.verified_on(contact, at),
                 )
             )
-        return Fallback(contacts=tuple(contacts), note=self.optional_text(entry, "note", where))
+        return contacts
 
     def partnership(self, raw: object, index: int) -> Partnership | None:
         entry = self.mapping(raw, f"partnerships[{index}]")
@@ -433,7 +510,12 @@ class _Parser:
         raw_id = self.text(entry, "id", f"partnerships[{index}]")
         where = f"partnership {raw_id!r}" if raw_id else f"partnerships[{index}]"
         self.keys(entry, _PARTNERSHIP_KEYS, where)
-        self.required(entry, _PARTNERSHIP_REQUIRED, where)
+        role = self.optional_text(entry, "role", where)
+        if role not in (None, "fallback"):
+            self.problem(where, "role must be 'fallback' or absent")
+        # A fallback team works where no partnership does: it has no area of its own.
+        needed = [k for k in _PARTNERSHIP_REQUIRED if not (role == "fallback" and k == "area")]
+        self.required(entry, needed, where)
         if raw_id and not _SLUG.match(raw_id):
             self.problem(where, "id must be a slug: lower-case letters, digits and hyphens")
         area = self.area(entry.get("area"), where)
@@ -454,6 +536,7 @@ class _Parser:
             hours=hours,
             coaches=coaches,
             notes=self.text_list(entry, "notes", where),
+            role=role,
         )
 
     def area(self, raw: object, where: str) -> tuple[AreaPart, ...]:

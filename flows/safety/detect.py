@@ -506,8 +506,17 @@ _MACRO_RE: Final = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _LANGUAGE_RE: Final = re.compile(r"[a-z][a-z_]{1,15}")
 _SPECIAL: Final = frozenset("()[]|")
 _ALLOWED_KEYS: Final = frozenset(
-    {"language", "description", "negations", "macros", "idioms", "patterns", "check",
-     "concepts", "rules"}
+    {
+        "language",
+        "description",
+        "negations",
+        "macros",
+        "idioms",
+        "patterns",
+        "check",
+        "concepts",
+        "rules",
+    }
 )
 
 

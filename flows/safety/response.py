@@ -82,7 +82,7 @@ _MAX_LANGUAGES = 4
 
 
 def speaks(line: HelpLine) -> Msg:
-    """"Nederlands, Frans" as message ids: ``safety.speaks.<n>`` with ``safety.lang.<code>``."""
+    """ "Nederlands, Frans" as message ids: ``safety.speaks.<n>`` with ``safety.lang.<code>``."""
     codes = line.languages[:_MAX_LANGUAGES]
     names = {f"l{i}": msg(f"safety.lang.{code}") for i, code in enumerate(codes, start=1)}
     count = len(codes)

@@ -93,7 +93,10 @@ class AppointmentHarness:
 
     def tick(self, *, worker: str = "test", storage: Storage | None = None) -> ReminderTick:
         return ReminderTick(
-            storage or self.storage, self.base.service, self.clock, worker=worker,
+            storage or self.storage,
+            self.base.service,
+            self.clock,
+            worker=worker,
             handlers=(self.base.side.handoff.on_reminder, *self.side.handlers),
             holds=self.holds,
         )
@@ -106,13 +109,17 @@ class AppointmentHarness:
             return await tx.reminders.pending(person)
 
 
-def option(year: int, month: int, day: int, hour: int, minute: int = 0, place: str = "0"
-           ) -> Option:
+def option(year: int, month: int, day: int, hour: int, minute: int = 0, place: str = "0") -> Option:
     return Option(date(year, month, day), time(hour, minute), place)
 
 
-async def make(*, at: datetime | None = None, leads: str = "24h,2h", checkin_days: str = "5",
-               storage: Storage | None = None) -> AppointmentHarness:
+async def make(
+    *,
+    at: datetime | None = None,
+    leads: str = "24h,2h",
+    checkin_days: str = "5",
+    storage: Storage | None = None,
+) -> AppointmentHarness:
     """A young person from Kessel-Lo whose case coach Lotte accepted."""
     base = make_harness(storage)
     if at is not None:
@@ -121,12 +128,15 @@ async def make(*, at: datetime | None = None, leads: str = "24h,2h", checkin_day
         {"OPSTAP_REMINDER_LEADS": leads, "OPSTAP_CHECKIN_DAYS": checkin_days}, env_file=None
     )
     side = install_appointments(
-        base.service, settings, directory=base.side.handoff.directory,
+        base.service,
+        settings,
+        directory=base.side.handoff.directory,
         holidays=base.side.handoff.holidays,
     )
     base.side.desk.extensions.append(side.desk)
-    coach = await base.add_coach("Lotte", chat=5001, domains=("work", "money"),
-                                 organisation="JAC Leuven")
+    coach = await base.add_coach(
+        "Lotte", chat=5001, domains=("work", "money"), organisation="JAC Leuven"
+    )
     await base.submit()
     case_id = base.case_of_card(coach)
     await base.coach_presses(coach, f"case={case_id}:accept")

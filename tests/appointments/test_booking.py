@@ -26,8 +26,14 @@ async def test_the_coach_builds_a_proposal_with_buttons(h: AppointmentHarness) -
     assert "Kies een dag" in days.text
     # Tuesday 10:00: today still has times; the weekend is not offered.
     labels = [label for row in days.buttons for label, _ in row]
-    assert labels[:6] == ["di 24 nov", "wo 25 nov", "do 26 nov", "vr 27 nov", "ma 30 nov",
-                          "di 1 dec"]
+    assert labels[:6] == [
+        "di 24 nov",
+        "wo 25 nov",
+        "do 26 nov",
+        "vr 27 nov",
+        "ma 30 nov",
+        "di 1 dec",
+    ]
     thursday = next(v for row in days.buttons for label, v in row if label == "do 26 nov")
     await h.coach_presses(thursday)
     times = h.last(h.me)
@@ -37,11 +43,16 @@ async def test_the_coach_builds_a_proposal_with_buttons(h: AppointmentHarness) -
     await h.coach_presses(two)
     places = h.last(h.me)
     assert [label for row in places.buttons for label, _ in row][:3] == [
-        "Onthaal Leuven (placeholder)", "📞 Telefoon", "💻 Video"]
+        "Onthaal Leuven (placeholder)",
+        "📞 Telefoon",
+        "💻 Video",
+    ]
     await h.coach_presses(places.buttons[0][0][1])
     overview = h.last(h.me)
-    assert "donderdag 26 november om 14:00 · Onthaal Leuven (placeholder), Voorbeeldstraat 1" \
+    assert (
+        "donderdag 26 november om 14:00 · Onthaal Leuven (placeholder), Voorbeeldstraat 1"
         in overview.text
+    )
     send = next(v for v in buttons_of(overview) if v.endswith(":s"))
     assert len(send.encode()) <= 64
     await h.coach_presses(send)
@@ -62,8 +73,9 @@ async def test_today_offers_only_later_times() -> None:
 async def test_picking_confirms_both_sends_a_calendar_file_and_plans_reminders(
     h: AppointmentHarness,
 ) -> None:
-    appointment = await h.book(option(2026, 11, 26, 14), option(2026, 11, 27, 10, place="t"),
-                               choice=0)
+    appointment = await h.book(
+        option(2026, 11, 26, 14), option(2026, 11, 27, 10, place="t"), choice=0
+    )
     booked = h.to(YOUNG)[-1]
     assert booked.text.startswith("Top! Je afspraak met Lotte is donderdag 26 november om 14:00.")
     [(person, filename, content, caption)] = h.base.channel.documents
@@ -124,8 +136,9 @@ async def test_the_coach_cancels_and_the_young_person_is_told(h: AppointmentHarn
     current = h.last(h.me)
     assert "Afspraak met Sam (vastgelegd)" in current.text
     await h.coach_presses(f"apc={appointment}:cancel")
-    assert h.last(YOUNG).text.startswith("Je afspraak van donderdag 26 november om 14:00 gaat "
-                                         "niet door.")
+    assert h.last(YOUNG).text.startswith(
+        "Je afspraak van donderdag 26 november om 14:00 gaat niet door."
+    )
     assert "Afspraak geannuleerd" in h.last(h.me).text
     assert not [r for r in await h.pending() if r.key.startswith("appt:")]
 
@@ -143,8 +156,7 @@ async def test_a_stranger_cannot_use_coach_or_young_buttons(h: AppointmentHarnes
     stranger = PersonId("tg:999")
     await h.young_presses(f"appt={appointment}:pick:0", person=stranger)
     assert h.texts(stranger) == ["Deze knop werkt niet meer. Kijk naar het laatste bericht."]
-    await h.base.service.handle(stranger, ButtonPressed(f"apc={appointment}:cancel",
-                                                        h.clock.now()))
+    await h.base.service.handle(stranger, ButtonPressed(f"apc={appointment}:cancel", h.clock.now()))
     assert h.texts(stranger) == ["Deze knop werkt niet meer. Kijk naar het laatste bericht."]
     async with h.storage.transaction() as tx:
         stored = await tx.appointments.get(AppointmentId(appointment))
@@ -152,8 +164,9 @@ async def test_a_stranger_cannot_use_coach_or_young_buttons(h: AppointmentHarnes
 
 
 async def test_a_full_draft_offers_no_fourth_option(h: AppointmentHarness) -> None:
-    full = Draft(h.case, (option(2026, 11, 26, 9), option(2026, 11, 26, 10),
-                          option(2026, 11, 26, 11)))
+    full = Draft(
+        h.case, (option(2026, 11, 26, 9), option(2026, 11, 26, 10), option(2026, 11, 26, 11))
+    )
     await h.coach_presses(full.to("day").value())
     overview = h.last(h.me)
     assert "Voorstel voor Sam" in overview.text

@@ -36,10 +36,29 @@ F_STRINGS: dict[str, tuple[str, ...]] = {
 # Templates of placeholders and symbols only: the same in every language.
 SAME_AS_DUTCH = frozenset({"appt.option", "appt.rerate.line"})
 # What shows on a lock screen: the first line of every automatic message.
-AUTOMATIC = ("appt.reminder", "appt.missed", "appt.checkin", "appt.rerate.three_months",
-             "appt.rerate.closing")
-NOT_ON_A_LOCK_SCREEN = ("opstap", "hulp", "help", "schuld", "debt", "crisis", "verslav",
-                        "addict", "drug", "werkloos", "vdab", "caw", "ocmw", "jac ")
+AUTOMATIC = (
+    "appt.reminder",
+    "appt.missed",
+    "appt.checkin",
+    "appt.rerate.three_months",
+    "appt.rerate.closing",
+)
+NOT_ON_A_LOCK_SCREEN = (
+    "opstap",
+    "hulp",
+    "help",
+    "schuld",
+    "debt",
+    "crisis",
+    "verslav",
+    "addict",
+    "drug",
+    "werkloos",
+    "vdab",
+    "caw",
+    "ocmw",
+    "jac ",
+)
 
 
 def used_ids() -> set[str]:
@@ -72,7 +91,8 @@ def test_young_peoples_texts_are_translated(language: str) -> None:
 def test_coaches_read_dutch_everywhere(language: str) -> None:
     dutch, other = domain_catalog(DOMAIN, "nl"), domain_catalog(DOMAIN, language)
     assert {i: t for i, t in other.items() if i.startswith("coach.")} == {
-        i: t for i, t in dutch.items() if i.startswith("coach.")}
+        i: t for i, t in dutch.items() if i.startswith("coach.")
+    }
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

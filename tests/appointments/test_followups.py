@@ -76,14 +76,20 @@ async def test_three_months_later_the_young_person_rates_again_and_both_see_prog
     assert first.text.startswith("Hoi! Hoe gaat het nu met je? Je bent drie maanden bezig.")
     assert "Vraag 1 van 3" in first.text and "Hoe gaat het met werk of school?" in first.text
     assert [label for row in first.buttons for label, _ in row] == [
-        "😟 Heel slecht", "🙁 Niet goed", "😐 Gaat wel", "🙂 Goed", "😄 Heel goed",
-        "🤐 Zeg ik liever niet"]
+        "😟 Heel slecht",
+        "🙁 Niet goed",
+        "😐 Gaat wel",
+        "🙂 Goed",
+        "😄 Heel goed",
+        "🤐 Zeg ik liever niet",
+    ]
     await answer_all(h, {"work": "3", "money": "4", "housing": "skip"})
     done = h.last(YOUNG)
-    assert done.text == ("Dank je! Zo gaat het nu, vergeleken met het begin:\n"
-                         "Werk en school: 1😟 → 3😐\nGeld: 2🙁 → 4🙂")
-    assert "Sam gaf nieuwe scores: Werk en school: 1😟 → 3😐 · Geld: 2🙁 → 4🙂" \
-        in h.last(h.me).text
+    assert done.text == (
+        "Dank je! Zo gaat het nu, vergeleken met het begin:\n"
+        "Werk en school: 1😟 → 3😐\nGeld: 2🙁 → 4🙂"
+    )
+    assert "Sam gaf nieuwe scores: Werk en school: 1😟 → 3😐 · Geld: 2🙁 → 4🙂" in h.last(h.me).text
     # A button of an answered question asks what is still open (nothing): kindly stale.
     rating = buttons_of(first)[0].partition("=")[2].split(":")[0]
     await h.young_presses(f"rerate={rating}:work:5")
@@ -104,8 +110,9 @@ async def test_closing_cancels_what_is_planned_and_asks_a_last_time(
     appointment = await h.book(option(2026, 11, 30, 10))
     await h.coach_presses(f"case={h.case}:close:work")
     texts = h.texts(YOUNG)
-    assert any(t.startswith("Je afspraak van maandag 30 november om 10:00 gaat niet door.")
-               for t in texts)
+    assert any(
+        t.startswith("Je afspraak van maandag 30 november om 10:00 gaat niet door.") for t in texts
+    )
     keys = [r.key for r in await h.pending()]
     assert keys == [f"followup.{h.case}.rerate.closing"]
     async with h.storage.transaction() as tx:
@@ -129,19 +136,21 @@ async def test_personal_data_parts_export_erase_withdraw_and_purge(
 ) -> None:
     await h.book(option(2026, 11, 26, 14))
     async with h.storage.transaction() as tx:
-        await tx.ratings.add(CaseId(h.case), YOUNG, "three_months",
-                             {"work": "3", "mental": "2"}, h.clock.now())
+        await tx.ratings.add(
+            CaseId(h.case), YOUNG, "three_months", {"work": "3", "mental": "2"}, h.clock.now()
+        )
         await tx.reachability.mark_unreachable(YOUNG, h.clock.now())
-        exported = {p.name: await p.export(tx, YOUNG) for p in
-                    (AppointmentPart(), RatingPart(), ReachabilityPart())}
+        exported = {
+            p.name: await p.export(tx, YOUNG)
+            for p in (AppointmentPart(), RatingPart(), ReachabilityPart())
+        }
     appointments = exported["appointments"]
     assert isinstance(appointments, list)
     [appointment] = appointments
     assert isinstance(appointment, dict) and isinstance(appointment["place"], str)
     assert appointment["status"] == "booked" and appointment["place"].startswith("Onthaal")
     assert len(exported["ratings"]) == 2  # type: ignore[arg-type]
-    assert exported["reachability"] == [{"unreachable_since": local(2026, 11, 24, 10)
-                                         .isoformat()}]
+    assert exported["reachability"] == [{"unreachable_since": local(2026, 11, 24, 10).isoformat()}]
     # Withdrawing the consent for sensitive domains drops their numbers.
     async with h.storage.transaction() as tx:
         assert await RatingPart().withdraw(tx, YOUNG, "sensitive_domains") == 1
@@ -156,7 +165,10 @@ async def test_personal_data_parts_export_erase_withdraw_and_purge(
         assert await RatingPart().purge_expired(tx, h.clock.now(), policy) == 2
         assert await ReachabilityPart().erase(tx, YOUNG) == 1
     assert {p.name for p in h.storage.personal_data_parts} >= {
-        "appointments", "ratings", "reachability"}
+        "appointments",
+        "ratings",
+        "reachability",
+    }
 
 
 async def test_wis_erases_appointments_ratings_and_reachability(h: AppointmentHarness) -> None:

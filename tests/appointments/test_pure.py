@@ -37,30 +37,43 @@ def test_a_full_draft_fits_in_a_button_and_comes_back() -> None:
     assert options[1].kind == "phone" and options[0].office == 0
 
 
-@pytest.mark.parametrize("value", [
-    "apb=1::q", "apb=x::d", "apb=1:2611261400z:m", "apb=1:261326140000:m", "case=1::d",
-    "apb=1:2611261400:m", "apb=1::t261340", "apb=1::p2611262500",
-    "apb=1:2611261400t.2611261400t.2611261400t.2611261400t:m",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "apb=1::q",
+        "apb=x::d",
+        "apb=1:2611261400z:m",
+        "apb=1:261326140000:m",
+        "case=1::d",
+        "apb=1:2611261400:m",
+        "apb=1::t261340",
+        "apb=1::p2611262500",
+        "apb=1:2611261400t.2611261400t.2611261400t.2611261400t:m",
+    ],
+)
 def test_a_malformed_or_forged_value_is_refused(value: str) -> None:
     assert booking.decode(value) is None
 
 
 def test_days_skip_weekends_holidays_and_today_after_closing() -> None:
     friday_evening = at(2026, 11, 27, 16, 45)
-    days = booking.days(friday_evening, BRUSSELS, NINE_TO_FIVE,
-                        frozenset({date(2026, 12, 1)}), count=3)
+    days = booking.days(
+        friday_evening, BRUSSELS, NINE_TO_FIVE, frozenset({date(2026, 12, 1)}), count=3
+    )
     assert days == (date(2026, 11, 30), date(2026, 12, 2), date(2026, 12, 3))
 
 
 def test_times_are_wall_clock_on_a_dst_monday_and_after_now() -> None:
-    times = booking.times(date(2026, 3, 30), at(2026, 3, 30, 15, 0), BRUSSELS, NINE_TO_FIVE,
-                          frozenset())
+    times = booking.times(
+        date(2026, 3, 30), at(2026, 3, 30, 15, 0), BRUSSELS, NINE_TO_FIVE, frozenset()
+    )
     assert times == (time(15, 30), time(16), time(16, 30))
     assert Option(date(2026, 3, 30), time(10), "0").starts_at(BRUSSELS) == datetime(
-        2026, 3, 30, 8, tzinfo=UTC)
+        2026, 3, 30, 8, tzinfo=UTC
+    )
     assert Option(date(2026, 3, 27), time(10), "0").starts_at(BRUSSELS) == datetime(
-        2026, 3, 27, 9, tzinfo=UTC)
+        2026, 3, 27, 9, tzinfo=UTC
+    )
 
 
 def test_a_wall_time_in_the_spring_gap_is_not_offered() -> None:
@@ -86,8 +99,12 @@ def test_follow_up_keys_and_dates() -> None:
 
 
 def test_a_rerating_asks_the_numbered_domains_and_shows_progress() -> None:
-    intake = {"rating_money": "2", "rating_work": "1", "rating_housing": "dont_know",
-              "rating_mental": "rather_not"}
+    intake = {
+        "rating_money": "2",
+        "rating_work": "1",
+        "rating_housing": "dont_know",
+        "rating_mental": "rather_not",
+    }
     baseline = followups.intake_ratings(intake)
     assert baseline == {"work": "1", "money": "2"}
     asked = followups.to_ask(baseline)

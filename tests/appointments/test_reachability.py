@@ -26,7 +26,10 @@ async def test_blocking_marks_stops_the_young_persons_reminders_and_tells_the_co
         mark = await tx.reachability.get(YOUNG)
     assert mark is not None and mark.unreachable_since == local(2026, 11, 24, 10)
     assert sorted(r.key for r in await h.pending()) == [
-        f"appt:{appointment}:r1:attendance", "handoff.1.retry", "safety.escalate"]
+        f"appt:{appointment}:r1:attendance",
+        "handoff.1.retry",
+        "safety.escalate",
+    ]
     told = h.last(h.me)
     assert "Sam heeft de bot geblokkeerd. Herinneringen zijn gestopt." in told.text
     count = len(h.to(h.me))
@@ -43,7 +46,8 @@ async def test_a_row_planned_later_for_an_unreachable_person_is_dropped(
     await h.side.reachability.blocked(YOUNG)
     async with h.storage.transaction() as tx:
         await tx.reminders.schedule(
-            YOUNG, ReminderKey(f"appt:{appointment}:r1:lead:86400"), local(2026, 11, 25, 14), 0)
+            YOUNG, ReminderKey(f"appt:{appointment}:r1:lead:86400"), local(2026, 11, 25, 14), 0
+        )
     h.clock.set(local(2026, 11, 25, 14))
     before = len(h.to(YOUNG))
     await h.run_tick()
@@ -99,8 +103,11 @@ async def test_the_channels_forbidden_path_calls_the_hook_once() -> None:
 
 
 async def test_the_forbidden_hook_reaches_the_appointment_feature(h: AppointmentHarness) -> None:
-    channel = TelegramChannel(ForbiddingBot(), {"nl": "Hulp"},  # type: ignore[arg-type]
-                              on_forbidden=h.side.reachability.blocked_chat)
+    channel = TelegramChannel(
+        ForbiddingBot(),  # type: ignore[arg-type]
+        {"nl": "Hulp"},
+        on_forbidden=h.side.reachability.blocked_chat,
+    )
     await channel.deliver(YOUNG, OutgoingMessage("…"))
     await channel.settle()
     async with h.storage.transaction() as tx:

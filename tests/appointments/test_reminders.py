@@ -91,10 +91,14 @@ async def test_a_lead_reminder_names_neither_the_service_nor_a_problem(
     first_line = reminder.text.split("\n")[0]
     assert first_line == "Je hebt morgen om 14:00 een afspraak."
     assert "Opstap" not in reminder.text
-    assert "Met Lotte.\n📍 Onthaal Leuven (placeholder), Voorbeeldstraat 1, 3000 Leuven" \
+    assert (
+        "Met Lotte.\n📍 Onthaal Leuven (placeholder), Voorbeeldstraat 1, 3000 Leuven"
         in reminder.text
+    )
     assert [label for row in reminder.buttons for label, _ in row] == [
-        "Ik kom", "Ik kan niet, andere afspraak"]
+        "Ik kom",
+        "Ik kan niet, andere afspraak",
+    ]
     assert buttons_of(reminder) == [f"appt={appointment}:come", f"appt={appointment}:cannot"]
     h.clock.set(local(2026, 11, 26, 12, 0))
     assert await h.run_tick() == 1
@@ -106,14 +110,18 @@ async def test_the_reminder_is_in_the_young_persons_language() -> None:
     async with h.storage.transaction() as tx:
         session = await tx.sessions.get(YOUNG)
         assert session is not None
-        await tx.sessions.save(replace(session, language="fr", version=session.version + 1),
-                               expected_version=session.version)
+        await tx.sessions.save(
+            replace(session, language="fr", version=session.version + 1),
+            expected_version=session.version,
+        )
     await h.book(option(2026, 11, 26, 14))
     h.clock.set(local(2026, 11, 25, 14, 0))
     await h.run_tick()
     assert h.last(YOUNG).text.startswith("Tu as un rendez-vous demain à 14:00.")
     assert [label for row in h.last(YOUNG).buttons for label, _ in row] == [
-        "Je viens", "Je ne peux pas, autre moment"]
+        "Je viens",
+        "Je ne peux pas, autre moment",
+    ]
 
 
 async def test_i_come_tells_the_coach(h: AppointmentHarness) -> None:
@@ -158,15 +166,20 @@ async def test_a_row_of_a_moved_or_cancelled_appointment_is_never_sent(
     # A row of the old revision that somehow stayed pending (another process scheduled it).
     async with h.storage.transaction() as tx:
         await tx.reminders.schedule(
-            YOUNG, ReminderKey(f"appt:{appointment}:r1:lead:86400"), local(2026, 11, 25, 14), 0)
+            YOUNG, ReminderKey(f"appt:{appointment}:r1:lead:86400"), local(2026, 11, 25, 14), 0
+        )
     h.clock.set(local(2026, 11, 25, 14))
     before = len(h.to(YOUNG))
     await h.run_tick()
-    assert not [m for m in h.to(YOUNG)[before:] if "donderdag 26" in m.text
-                or "morgen om 14:00" in m.text]
+    assert not [
+        m for m in h.to(YOUNG)[before:] if "donderdag 26" in m.text or "morgen om 14:00" in m.text
+    ]
     async with h.storage.transaction() as tx:
-        rows = [r for r in await tx.reminders.all_of(YOUNG)
-                if r.key == f"appt:{appointment}:r1:lead:86400"]
+        rows = [
+            r
+            for r in await tx.reminders.all_of(YOUNG)
+            if r.key == f"appt:{appointment}:r1:lead:86400"
+        ]
     assert {r.status for r in rows} <= {"cancelled", "sent"}
 
 
@@ -193,8 +206,7 @@ async def test_nothing_automatic_reaches_the_young_person_at_night(kind: str) ->
 
 def safety_hold(h: AppointmentHarness) -> SafetyNet:
     responder = HelpLineResponder(translator(), load_helplines())
-    return SafetyNet(h.base.service, responder,
-                     CaseOnDuty(h.storage, FallbackOnDuty(None)))
+    return SafetyNet(h.base.service, responder, CaseOnDuty(h.storage, FallbackOnDuty(None)))
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -234,7 +246,9 @@ async def test_an_open_safety_event_pauses_every_automatic_kind(kind: str) -> No
     ],
 )
 async def test_whole_day_leads_keep_the_wall_clock_time_across_dst(
-    start: tuple[int, int, int, int], days_before: tuple[int, int, int, int], real_hours: int,
+    start: tuple[int, int, int, int],
+    days_before: tuple[int, int, int, int],
+    real_hours: int,
     said: str,
 ) -> None:
     h = await make(at=local(start[0], start[1], start[2] - 7, 10), leads="48h,2h")
@@ -273,8 +287,11 @@ async def test_a_morning_reminder_on_the_dst_day_waits_for_eight_local() -> None
     await h.run_tick()
     assert len(h.to(YOUNG)) == before
     [row] = [r for r in await h.pending() if r.key == f"appt:{appointment}:r1:lead:7200"]
-    assert row.due_at == local(2026, 3, 30, 8, 0) == datetime.fromisoformat(
-        "2026-03-30T06:00:00+00:00")
+    assert (
+        row.due_at
+        == local(2026, 3, 30, 8, 0)
+        == datetime.fromisoformat("2026-03-30T06:00:00+00:00")
+    )
     h.clock.set(row.due_at)
     await h.run_tick()
     [reminder] = h.to(YOUNG)[before:]
@@ -299,10 +316,19 @@ async def test_after_a_restart_only_the_last_due_lead_goes_and_nothing_after_the
     base = make_harness(second)
     base.clock.set(local(2026, 11, 26, 12, 30))
     settings = load_settings({"OPSTAP_REMINDER_LEADS": "24h,2h"}, env_file=None)
-    side = install_appointments(base.service, settings, directory=base.side.handoff.directory,
-                                holidays=base.side.handoff.holidays)
-    tick = ReminderTick(second, base.service, base.clock, worker="after-restart",
-                        handlers=(base.side.handoff.on_reminder, *side.handlers))
+    side = install_appointments(
+        base.service,
+        settings,
+        directory=base.side.handoff.directory,
+        holidays=base.side.handoff.holidays,
+    )
+    tick = ReminderTick(
+        second,
+        base.service,
+        base.clock,
+        worker="after-restart",
+        handlers=(base.side.handoff.on_reminder, *side.handlers),
+    )
     try:
         assert await tick.run_once() == 2  # both handled ...
         texts = base.texts(YOUNG)
@@ -314,8 +340,7 @@ async def test_after_a_restart_only_the_last_due_lead_goes_and_nothing_after_the
         assert len(base.texts(YOUNG)) == 1
         asked = base.sent(PersonId("tg:5001"))[-1]
         assert "Kwam Sam naar de afspraak van vandaag om 14:00?" in asked.text
-        assert buttons_of(asked) == [f"apc={appointment}:{a}" for a in ("came", "missed",
-                                                                         "moved")]
+        assert buttons_of(asked) == [f"apc={appointment}:{a}" for a in ("came", "missed", "moved")]
     finally:
         await second.close()
 

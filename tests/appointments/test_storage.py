@@ -57,13 +57,17 @@ async def test_appointments_round_trip_and_save_is_compare_and_set(backend: Back
         assert await tx.appointments.get(stored.id) is None
 
 
-
 async def test_ratings_and_reachability(backend: Backend) -> None:
     storage = await backend.open()
     async with storage.transaction() as tx:
         first = await tx.ratings.add(CaseId("7"), SAM, "intake", {"work": "1", "money": "2"}, NOW)
-        later = await tx.ratings.add(CaseId("7"), SAM, "three_months",
-                                     {"work": None, "money": None}, NOW + timedelta(days=90))
+        later = await tx.ratings.add(
+            CaseId("7"),
+            SAM,
+            "three_months",
+            {"work": None, "money": None},
+            NOW + timedelta(days=90),
+        )
         await tx.ratings.set_ratings(later.id, {"work": "3", "money": None})
         got = await tx.ratings.get(later.id)
         assert got is not None and got.ratings == {"work": "3", "money": None}
@@ -87,8 +91,7 @@ async def test_places_and_ratings_are_encrypted_at_rest(backend: Backend) -> Non
     keyring = Keyring.parse(Keyring.generate("t1"))
     storage = await open_storage(backend.url, keyring)
     try:
-        proposed, _ = propose(AppointmentId(0), CaseId("7"), SAM, CoachId("lotte"), options(),
-                              NOW)
+        proposed, _ = propose(AppointmentId(0), CaseId("7"), SAM, CoachId("lotte"), options(), NOW)
         async with storage.transaction() as tx:
             stored = await tx.appointments.add(proposed, NOW)
             booked, _ = book(stored, 0, NOW, LEADS, BRUSSELS)

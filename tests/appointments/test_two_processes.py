@@ -55,18 +55,29 @@ async def seed(storage: SqlStorage, clock: FrozenClock) -> None:
     ahead whose 1-minute reminder is due: the rows as the booking writes them."""
     now = clock.now()
     coach = CoachRecord(
-        id=CoachId("lotte"), partnership=PartnershipId("boest-your-future"), first_name="Lotte",
-        organisation="JAC Leuven", domains=("work",), languages=("nl",), capacity=999,
-        role="coach", hours=None, active=True, person=PersonId("tg:5001"), current_case=None,
-        last_assigned_at=None, created_at=now,
+        id=CoachId("lotte"),
+        partnership=PartnershipId("boest-your-future"),
+        first_name="Lotte",
+        organisation="JAC Leuven",
+        domains=("work",),
+        languages=("nl",),
+        capacity=999,
+        role="coach",
+        hours=None,
+        active=True,
+        person=PersonId("tg:5001"),
+        current_case=None,
+        last_assigned_at=None,
+        created_at=now,
     )
     leads = (timedelta(minutes=1),)
     async with storage.transaction() as tx:
         await tx.coaches.add(coach)
         for number in range(PEOPLE):
             person = PersonId(f"tg:{10_000 + number}")
-            case = await tx.cases.create(person, coach.partnership, "24062", "nl",
-                                         intake_answers(), now)
+            case = await tx.cases.create(
+                person, coach.partnership, "24062", "nl", intake_answers(), now
+            )
             await tx.cases.accept(case.id, coach.id, now)
             slot = Slot(START, "phone")
             proposed, _ = propose(AppointmentId(0), case.id, person, coach.id, (slot,), now)
@@ -88,11 +99,19 @@ async def test_two_processes_deliver_every_due_reminder_exactly_once(database: s
         for index, storage in enumerate(storages):
             base = make_harness(storage)
             base.clock.set(clock.now())
-            side = install_appointments(base.service, settings,
-                                        directory=base.side.handoff.directory,
-                                        holidays=base.side.handoff.holidays)
-            tick = ReminderTick(storage, base.service, base.clock, worker=f"process-{index}",
-                                handlers=(base.side.handoff.on_reminder, *side.handlers))
+            side = install_appointments(
+                base.service,
+                settings,
+                directory=base.side.handoff.directory,
+                holidays=base.side.handoff.holidays,
+            )
+            tick = ReminderTick(
+                storage,
+                base.service,
+                base.clock,
+                worker=f"process-{index}",
+                handlers=(base.side.handoff.on_reminder, *side.handlers),
+            )
             processes.append((base, tick))
         for base, _ in processes:
             base.clock.set(local(2026, 11, 24, 10, 1))  # the reminders are due
@@ -104,7 +123,9 @@ async def test_two_processes_deliver_every_due_reminder_exactly_once(database: s
                 break
             assert rounds < 20
         delivered = Counter(
-            person for base, _ in processes for person, message in base.channel.sent
+            person
+            for base, _ in processes
+            for person, message in base.channel.sent
             if message.text.startswith("Je hebt vandaag om 10:02 een afspraak.")
         )
         assert len(delivered) == PEOPLE

@@ -44,11 +44,10 @@ class RecordingChannel:
         return [m for p, m in self.sent if p == person][-1]
 
 
-def id_translator(languages: tuple[str, ...] = ("nl", "en", "ar"),
-                  entries: Mapping[str, str] | None = None) -> Translator:
+def id_translator(
+    languages: tuple[str, ...] = ("nl", "en", "ar"), entries: Mapping[str, str] | None = None
+) -> Translator:
     """A translator whose texts are the message ids (plus any ``entries``), so tests can
     assert on ids without depending on the wording in the catalogs."""
-    catalogs = {
-        lang: Catalog(lang, dict(entries or {}), frozenset()) for lang in languages
-    }
+    catalogs = {lang: Catalog(lang, dict(entries or {}), frozenset()) for lang in languages}
     return Translator(catalogs)

@@ -13,8 +13,13 @@ TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
 def test_a_token_in_a_url_is_redacted() -> None:
     record = logging.LogRecord(
-        "httpx", logging.INFO, __file__, 1, "HTTP Request: POST %s", (
-            f"https://api.telegram.org/bot{TOKEN}/getUpdates",), None
+        "httpx",
+        logging.INFO,
+        __file__,
+        1,
+        "HTTP Request: POST %s",
+        (f"https://api.telegram.org/bot{TOKEN}/getUpdates",),
+        None,
     )
     RedactTokens((TOKEN,)).filter(record)
     assert TOKEN not in record.getMessage()

@@ -45,9 +45,9 @@ class BrokenStorage(MemoryStorage):
         yield  # pragma: no cover
 
 
-def make_service(storage: MemoryStorage | None = None) -> tuple[
-    ConversationService, RecordingChannel, FrozenClock, MemoryStorage
-]:
+def make_service(
+    storage: MemoryStorage | None = None,
+) -> tuple[ConversationService, RecordingChannel, FrozenClock, MemoryStorage]:
     storage = storage or MemoryStorage()
     channel = RecordingChannel()
     clock = FrozenClock(T0)
@@ -243,8 +243,12 @@ async def test_discarding_an_under_18_keeps_a_safety_escalation() -> None:
     storage = MemoryStorage()
     channel = RecordingChannel()
     service = ConversationService(
-        storage=storage, flows=build_flows(), entry=INTAKE, channels={"web": channel},
-        translator=id_translator(), clock=FrozenClock(T0),
+        storage=storage,
+        flows=build_flows(),
+        entry=INTAKE,
+        channels={"web": channel},
+        translator=id_translator(),
+        clock=FrozenClock(T0),
     )
     await service.handle(ANNA, TextReceived("hoi", T0))
     async with storage.transaction() as tx:
@@ -256,3 +260,26 @@ async def test_discarding_an_under_18_keeps_a_safety_escalation() -> None:
     async with storage.transaction() as tx:
         keys = [r.key for r in await tx.reminders.pending(ANNA)]
     assert keys == ["safety.escalate"]  # ... but a concern still reaches a person
+
+
+async def test_a_finished_conversation_is_never_overwritten_by_an_old_button() -> None:
+    # Issue 14: after a finished intake, "↩️ Verder met de vragen" (under the help) started
+    # over and the next answers overwrote the finished ones.
+    service, channel, _clock, storage = make_service()
+    await service.handle(ANNA, CommandReceived("start", "", T0))
+    await service.handle(ANNA, ButtonPressed("mood=good", T0))
+    await service.handle(ANNA, TextReceived("Anna", T0))
+    done = await session_of(storage, ANNA)
+    await service.handle(ANNA, ButtonPressed("safety=continue", T0))
+    await service.handle(ANNA, ButtonPressed("mood=bad", T0))
+    await service.handle(ANNA, CommandReceived("start", "", T0))
+    after = await session_of(storage, ANNA)
+    assert after is not None and done is not None
+    assert after.answers == done.answers and after.status == "done"
+    assert channel.texts(ANNA)[-1] == "engine.done"
+    # /opnieuw asks first; only a yes starts over.
+    await service.handle(ANNA, CommandReceived("opnieuw", "", T0))
+    assert channel.texts(ANNA)[-1] == "engine.restart.ask_done"
+    await service.handle(ANNA, ButtonPressed("_restart=yes", T0))
+    fresh = await session_of(storage, ANNA)
+    assert fresh is not None and fresh.answers == {} and fresh.status == "active"

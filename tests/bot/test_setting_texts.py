@@ -40,17 +40,24 @@ def test_the_defaults_are_said_without_settings() -> None:
 @pytest.mark.parametrize(
     ("language", "days", "said"),
     [
-        ("nl", 1, "1 dag."), ("nl", 14, "14 dagen"),
-        ("en", 1, "1 day."), ("en", 2, "2 days"),
-        ("fr", 1, "1 jour."), ("fr", 30, "30 jours"),
-        ("uk", 1, "1 день"), ("uk", 3, "3 дні"), ("uk", 21, "21 день"), ("uk", 30, "30 днів"),
-        ("ar", 2, "يومان"), ("ar", 5, "5 أيام"), ("ar", 30, "30 يومًا"),
-        ("tr", 1, "1 gün"), ("tr", 30, "30 gün"),
+        ("nl", 1, "1 dag."),
+        ("nl", 14, "14 dagen"),
+        ("en", 1, "1 day."),
+        ("en", 2, "2 days"),
+        ("fr", 1, "1 jour."),
+        ("fr", 30, "30 jours"),
+        ("uk", 1, "1 день"),
+        ("uk", 3, "3 дні"),
+        ("uk", 21, "21 день"),
+        ("uk", 30, "30 днів"),
+        ("ar", 2, "يومان"),
+        ("ar", 5, "5 أيام"),
+        ("ar", 30, "30 يومًا"),
+        ("tr", 1, "1 gün"),
+        ("tr", 30, "30 gün"),
     ],
 )
-def test_a_count_takes_the_plural_form_of_its_language(
-    language: str, days: int, said: str
-) -> None:
+def test_a_count_takes_the_plural_form_of_its_language(language: str, days: int, said: str) -> None:
     settings = load_settings({"OPSTAP_RETENTION_ABANDONED_DAYS": str(days)}, env_file=None)
     text = Translator.from_dir(settings=settings).render(msg("intake.paused"), language)
     assert said in text

@@ -17,7 +17,7 @@ TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ_abc"
 
 def test_defaults_without_anything() -> None:
     settings = load_settings({}, env_file=None)
-    assert settings == Settings(extra={})
+    assert settings == Settings()
     assert not settings.telegram_enabled
     assert settings.web_url == "http://127.0.0.1:8080/"
     assert settings.reminder_leads == (timedelta(hours=24), timedelta(hours=2))
@@ -58,8 +58,10 @@ def test_reminder_leads_parse() -> None:
         ({"OPSTAP_HTTP_PORT": "80a"}, "OPSTAP_HTTP_PORT"),
         ({"OPSTAP_HTTP_PORT": "70000"}, "OPSTAP_HTTP_PORT"),
         ({"OPSTAP_PUBLIC_URL": "https://x.org"}, "go together"),
-        ({"OPSTAP_PUBLIC_URL": "https://x.org", "OPSTAP_WEBHOOK_SECRET": "short"},
-         "OPSTAP_WEBHOOK_SECRET"),
+        (
+            {"OPSTAP_PUBLIC_URL": "https://x.org", "OPSTAP_WEBHOOK_SECRET": "short"},
+            "OPSTAP_WEBHOOK_SECRET",
+        ),
         ({"OPSTAP_ENV": "production"}, "OPSTAP_SECRET_KEY"),
         ({"OPSTAP_REMINDER_LEADS": "soon"}, "OPSTAP_REMINDER_LEADS"),
         ({"OPSTAP_QUIET_START": "25"}, "OPSTAP_QUIET_START"),
@@ -84,8 +86,11 @@ def test_the_cli_prints_one_line_and_exits_2_on_a_bad_setting(tmp_path: Path) ->
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "migrate"],
         cwd=tmp_path,
-        env={"OPSTAP_HTTP_PORT": "eighty", "PATH": "/usr/bin:/bin",
-             "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        env={
+            "OPSTAP_HTTP_PORT": "eighty",
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        },
         capture_output=True,
         text=True,
         timeout=60,
@@ -139,8 +144,13 @@ def test_a_malformed_secret_key_is_not_echoed() -> None:
 
 def test_blank_values_mean_the_default_and_blanks_around_are_ignored() -> None:
     settings = load_settings(
-        {"OPSTAP_HTTP_HOST": "  ", "OPSTAP_HTTP_PORT": " 9000 ", "OPSTAP_LOG_LEVEL": "debug",
-         "OPSTAP_BOT_USERNAME": "@opstap_bot", "OPSTAP_SAFETY_CHAT_ID": "-1001"},
+        {
+            "OPSTAP_HTTP_HOST": "  ",
+            "OPSTAP_HTTP_PORT": " 9000 ",
+            "OPSTAP_LOG_LEVEL": "debug",
+            "OPSTAP_BOT_USERNAME": "@opstap_bot",
+            "OPSTAP_SAFETY_CHAT_ID": "-1001",
+        },
         env_file=None,
     )
     assert settings.http_host == Settings().http_host
@@ -165,11 +175,13 @@ def test_the_readme_table_lists_exactly_the_variables() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     table = {
         name
-        for line in readme.splitlines() if line.startswith("| `")
+        for line in readme.splitlines()
+        if line.startswith("| `")
         for name in re.findall(r"`((?:OPSTAP|TELEGRAM)_[A-Z_]+)`", line.split("|")[1])
     }
     fields = {
-        str(info.validation_alias) for info in Settings.model_fields.values()
+        str(info.validation_alias)
+        for info in Settings.model_fields.values()
         if info.validation_alias is not None
     }
     assert table == fields
@@ -179,8 +191,11 @@ def test_the_cli_names_a_bad_time_zone_in_one_line(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "migrate"],
         cwd=tmp_path,
-        env={"OPSTAP_TIMEZONE": "Europe/Brusels", "PATH": "/usr/bin:/bin",
-             "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        env={
+            "OPSTAP_TIMEZONE": "Europe/Brusels",
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        },
         capture_output=True,
         text=True,
         timeout=60,

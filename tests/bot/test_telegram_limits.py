@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
+
 import pytest
-from telegram.error import Forbidden
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import ExtBot
 
 from bot.telegram.limits import FloodLimiter
@@ -47,10 +51,46 @@ async def test_a_blocked_chat_is_not_retried(fake_bot_api: FakeBotApi) -> None:
 
 
 async def test_one_chat_is_held_to_its_rate(fake_bot_api: FakeBotApi) -> None:
-    bot = make_bot(fake_bot_api, FloodLimiter(per_chat_per_second=4))
+    bot = make_bot(fake_bot_api, FloodLimiter(per_chat_per_second=4, per_chat_burst=2))
     async with bot:
         for n in range(6):
             await bot.send_message(CHAT, f"bericht {n}")
     times = [c.time for c in fake_bot_api.calls("sendMessage")]
-    # Six messages at four per second cannot all go out within the first half second.
-    assert times[-1] - times[0] >= 0.5
+    # A burst of two, then four per second: the sixth waits (6 - 2) / 4 = 1.0 s. Without the
+    # limiter all six take a few milliseconds; the bound leaves room for a slow machine only
+    # on the side that cannot hide a missing limiter.
+    assert times[-1] - times[0] >= 0.75
+
+
+async def test_a_short_burst_in_one_chat_goes_out_at_once(fake_bot_api: FakeBotApi) -> None:
+    bot = make_bot(fake_bot_api, FloodLimiter(per_chat_per_second=1, per_chat_burst=3))
+    async with bot:
+        for n in range(3):
+            await bot.send_message(CHAT, f"bericht {n}")
+        await bot.send_message(CHAT, "de vierde")
+    times = [c.time for c in fake_bot_api.calls("sendMessage")]
+    # The first three at once (under the old one-per-second pacing they took 2 s) ...
+    assert times[2] - times[0] < 0.5
+    # ... and the fourth waits for the bucket: about one second.
+    assert times[3] - times[0] >= 0.75
+
+
+async def test_answering_a_button_never_waits_for_the_chats_pacing(
+    fake_bot_api: FakeBotApi,
+) -> None:
+    bot = make_bot(fake_bot_api, FloodLimiter(per_chat_per_second=1, per_chat_burst=1))
+    async with bot:
+        await bot.send_message(CHAT, "eerste")
+        paced = asyncio.create_task(bot.send_message(CHAT, "tweede"))
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        # A query id the fake does not know answers 400; what matters is when it went out.
+        with contextlib.suppress(BadRequest):
+            await bot.answer_callback_query("1")
+        answered = time.monotonic() - started
+        await paced
+    assert len(fake_bot_api.take_violations("answerCallbackQuery")) == 1
+    # The paced send waits about a second; the answer does not wait for it.
+    assert answered < 0.5
+    times = [c.time for c in fake_bot_api.calls("sendMessage")]
+    assert times[1] - times[0] >= 0.75

@@ -57,8 +57,12 @@ class OpstapProcess:
     async def start(self, within: float = 30.0) -> None:
         handle = self.log.open("ab")
         self.process = await asyncio.create_subprocess_exec(
-            *opstap_command(), "run",
-            cwd=self.workdir, env=self.env, stdout=handle, stderr=handle,
+            *opstap_command(),
+            "run",
+            cwd=self.workdir,
+            env=self.env,
+            stdout=handle,
+            stderr=handle,
         )
         deadline = time.monotonic() + within
         async with aiohttp.ClientSession() as http:

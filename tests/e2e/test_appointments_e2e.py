@@ -31,8 +31,9 @@ YOUNG, LOTTE = 4242, 5001
 
 
 @pytest.fixture
-async def running(fake_bot_api: FakeBotApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                  ) -> AsyncIterator[tuple[Runtime, FrozenClock, Settings]]:
+async def running(
+    fake_bot_api: FakeBotApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[Runtime, FrozenClock, Settings]]:
     fake_bot_api.token = TOKEN
     # One message per second per chat is the limiter's business (tested elsewhere).
     monkeypatch.setattr(
@@ -68,8 +69,18 @@ async def test_an_appointment_end_to_end(
     lotte = Chat(fake, LOTTE, "Lotte T.", "lotte_private")
     sam = Chat(fake, YOUNG, "Sam", "sam_private")
 
-    link = await invite(settings, clock, "--partnership", "boest-your-future", "--name", "Lotte",
-                        "--domains", "work,money", "--organisation", "JAC Leuven")
+    link = await invite(
+        settings,
+        clock,
+        "--partnership",
+        "boest-your-future",
+        "--name",
+        "Lotte",
+        "--domains",
+        "work,money",
+        "--organisation",
+        "JAC Leuven",
+    )
     await lotte.command("/start", link, contains="Welkom, Lotte!")
 
     # Sam's intake, in Telegram.
@@ -80,10 +91,9 @@ async def test_an_appointment_end_to_end(
     await sam.says("23", button="place=")
     await sam.says("3010 Kessel-Lo", button="domain_work=")
     await sam.taps("domain_work=2", button="help_work=")
-    await sam.taps("help_work=guide", button="domain_money=")
-    await sam.taps("domain_money=enough", button="contact=")
-    await sam.taps("contact=chat", button="moment=")
-    await sam.taps("moment=any", button="name=")
+    await sam.taps("help_work=guide", button="more=")
+    await sam.taps("more=none", button="contact=")
+    await sam.taps("contact=chat", button="name=")
     await sam.says("Sam", button="summary=send")
     await sam.taps("summary=send", contains="ten laatste")
 
@@ -101,8 +111,9 @@ async def test_an_appointment_end_to_end(
     await lotte.taps("apb=1:2611241000t:m", contains="Voorstel voor Sam")
     before_sam = sam.seen
     await lotte.taps("apb=1:2611241000t:s", contains="Voorstel verstuurd naar Sam")
-    proposal = await sam.expect(before_sam, contains="Lotte stelt een afspraak voor",
-                                button="appt=1:pick:0")
+    proposal = await sam.expect(
+        before_sam, contains="Lotte stelt een afspraak voor", button="appt=1:pick:0"
+    )
     assert "1. vandaag om 10:00\n📍 Telefoon: Lotte belt je" in proposal.plain_text
 
     # 09:58: Sam picks it, two minutes ahead; the confirmation and the calendar file arrive.
@@ -121,8 +132,9 @@ async def test_an_appointment_end_to_end(
     clock.set(local(2026, 11, 24, 9, 59))
     before_sam = sam.seen
     assert await runtime.tick.run_once() == 1
-    reminder = await sam.expect(before_sam, contains="Je hebt vandaag om 10:00 een afspraak.",
-                                button="appt=1:come")
+    reminder = await sam.expect(
+        before_sam, contains="Je hebt vandaag om 10:00 een afspraak.", button="appt=1:come"
+    )
     assert reminder.plain_text.split("\n")[0] == "Je hebt vandaag om 10:00 een afspraak."
     assert reminder.button_texts() == ["Ik kom", "Ik kan niet, andere afspraak"]
 

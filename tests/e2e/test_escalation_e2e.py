@@ -32,8 +32,18 @@ async def test_an_unclaimed_case_reaches_the_team_queue_then_the_warm_fallback(
     runtime, clock, settings = running
     bert = Chat(fake, BERT, "Bert V.", "bert_private")
     sam = Chat(fake, YOUNG, "Sam", "sam_private")
-    link = await invite(settings, clock, "--partnership", "boest-your-future", "--name", "Bert",
-                        "--role", "coordinator", "--organisation", "OCMW Leuven")
+    link = await invite(
+        settings,
+        clock,
+        "--partnership",
+        "boest-your-future",
+        "--name",
+        "Bert",
+        "--role",
+        "coordinator",
+        "--organisation",
+        "OCMW Leuven",
+    )
     await bert.command("/start", link, contains="Welkom, Bert!")
 
     await sam.command("/start", button="welcome=")
@@ -43,10 +53,9 @@ async def test_an_unclaimed_case_reaches_the_team_queue_then_the_warm_fallback(
     await sam.says("23", button="place=")
     await sam.says("3010 Kessel-Lo", button="domain_work=")
     await sam.taps("domain_work=1", button="help_work=")
-    await sam.taps("help_work=guide", button="domain_money=")
-    await sam.taps("domain_money=enough", button="contact=")
-    await sam.taps("contact=chat", button="moment=")
-    await sam.taps("moment=any", button="name=")
+    await sam.taps("help_work=guide", button="more=")
+    await sam.taps("more=none", button="contact=")
+    await sam.taps("contact=chat", button="name=")
     await sam.says("Sam", button="summary=send")
     await sam.taps("summary=send", contains="ten laatste morgen om 10:00")
 
@@ -62,8 +71,11 @@ async def test_an_unclaimed_case_reaches_the_team_queue_then_the_warm_fallback(
     [edited] = [m for m in fake.messages(BERT) if m.message_id == card.message_id]
     assert edited.plain_text.endswith("De details zijn weggehaald.")
     # Bert never gets the same card again.
-    cards = [m for m in fake.messages(BERT)
-             if any("niemand nam dit op tijd op" in t for t in (m.text, *m.history))]
+    cards = [
+        m
+        for m in fake.messages(BERT)
+        if any("niemand nam dit op tijd op" in t for t in (m.text, *m.history))
+    ]
     assert [m.message_id for m in cards] == [card.message_id]
 
     # Wednesday 09:00: the daily digest of the team queue, ids and places only.

@@ -68,7 +68,7 @@ async def test_crisis_help_first_in_the_middle_of_the_intake(
     fake.user_sends_command(YOUNG, "/start")
     welcome = await fake.wait_for_message(YOUNG, predicate=has_inline, timeout=15)
     fake.user_presses_button(YOUNG, welcome.message_id, "welcome=start")
-    words = await fake.wait_for_message(YOUNG, after=welcome.index + 1, timeout=15)
+    words = await fake.wait_for_answer(YOUNG, welcome, timeout=15)
     answer = fake.user_sends_text(YOUNG, "Ik zoek een woning")
     confirm = await fake.wait_for_message(
         YOUNG, after=words.index + 1, predicate=has_inline, timeout=15
@@ -132,6 +132,6 @@ async def test_crisis_help_first_in_the_middle_of_the_intake(
     assert latest.text == confirm.text
     await fake.wait_idle(0.5)
     fake.user_presses_button(YOUNG, latest.message_id, "words_confirm=yes")
-    await fake.wait_for_message(YOUNG, after=command.index + 1, contains="oud", timeout=15)
+    await fake.wait_for_answer(YOUNG, latest, contains="oud", timeout=15)
     await fake.wait_idle(0.5)
     assert fake.unanswered_callback_queries() == []

@@ -25,9 +25,10 @@ def database_bytes(folder: Path) -> bytes:
 
 
 async def web_chat_answers(process: OpstapProcess) -> bool:
-    async with aiohttp.ClientSession() as http, http.post(
-        f"{process.url}/api/input", json={"kind": "text", "text": "hallo"}
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{process.url}/api/input", json={"kind": "text", "text": "hallo"}) as response,
+    ):
         body = await response.json()
     return response.status == 200 and bool(body["messages"])
 

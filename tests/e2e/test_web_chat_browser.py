@@ -31,8 +31,7 @@ async def test_the_web_chat_works_in_a_phone_browser(tmp_path: Path) -> None:
     try:
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-            page = await browser.new_page(viewport={"width": 390, "height": 844},
-                                          locale="nl-BE")
+            page = await browser.new_page(viewport={"width": 390, "height": 844}, locale="nl-BE")
             await page.goto(server.url + "/")
             first_button = page.locator(".bubble.bot .buttons button").first
             await first_button.wait_for(timeout=10_000)

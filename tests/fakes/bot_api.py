@@ -877,6 +877,53 @@ class FakeBotApi:
 
         return await self._wait_until(find, timeout, explain)
 
+    async def wait_for_answer(
+        self,
+        chat_id: ChatId,
+        pressed: SentMessage,
+        *,
+        contains: str | None = None,
+        predicate: Callable[[SentMessage], bool] | None = None,
+        after: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - a deadline for the wait, by design
+    ) -> SentMessage:
+        """The bot's answer to a press of a button on ``pressed`` (the message as it was when
+        pressed): the pressed message itself once edited into new content (Telegram's own
+        convention: the next question in place of the pressed one), else the first matching
+        message at index >= ``after`` (default: after the pressed message). Only the choice
+        appended to the old text, or the buttons taken off, is not an answer."""
+        start = pressed.index + 1 if after is None else after
+
+        def matches(message: SentMessage) -> bool:
+            if contains is not None and not (
+                contains in message.text or contains in message.plain_text
+            ):
+                return False
+            return predicate is None or predicate(message)
+
+        def find() -> SentMessage | None:
+            messages = self.messages(chat_id)
+            now = messages[pressed.index] if pressed.index < len(messages) else None
+            if (
+                now is not None
+                and now.edits > pressed.edits
+                and not now.text.startswith(pressed.text)
+                and matches(now)
+            ):
+                return now
+            for message in messages[start:]:
+                if matches(message):
+                    return message
+            return None
+
+        def explain() -> str:
+            return (
+                f"no answer in chat {chat_id} to the press on message {pressed.message_id}"
+                f" within {timeout}s\n" + self.describe(chat_id)
+            )
+
+        return await self._wait_until(find, timeout, explain)
+
     async def wait_for_call(
         self,
         method: str,

@@ -24,6 +24,8 @@ from typing import Any
 
 from bot.i18n import Translator
 from bot.intake_data import load_domain_lexicon
+from bot.routing.gazetteer import load_resolver
+from bot.routing.place_check import load_coverage, make_place_check
 from flows.effects import (
     Button,
     CancelReminders,
@@ -64,7 +66,14 @@ Action = tuple[Any, ...]
 
 @lru_cache(maxsize=1)
 def intake_flow() -> Flow:
-    return build_intake_flow(load_domain_lexicon(), notice_version=NOTICE_VERSION)
+    # The place check, coverage and the typed labels as in production (bot/conversations.py).
+    return build_intake_flow(
+        load_domain_lexicon(),
+        notice_version=NOTICE_VERSION,
+        place_check=make_place_check(load_resolver()),
+        coverage=load_coverage(),
+        say=translator().render,
+    )
 
 
 @lru_cache(maxsize=1)
@@ -286,26 +295,26 @@ DAY = timedelta(days=1)
 
 START = [("start", "nl"), ("tap", "welcome=start")]
 
-# The median path: own words, two named domains and one more rated, "dat is genoeg", contact in
-# the chat, no name. 14 taps or messages after /start.
+# The median path, a cooperative newcomer with two topics: own words, both topics rated (one
+# low, with what would help), "Nee, dat is alles", contact in the chat, no name. 12 taps or
+# messages after /start.
 MEDIAN_PATH: list[Action] = [
     *START,
     ("text", "Ik zoek werk en ik heb schulden"),
     ("tap", "words_confirm=yes"),
     ("text", "21"),
-    ("text", "Mechelen"),
+    ("text", "Leuven"),
     ("tap", "domain_work=2"),
     ("tap", "help_work=guide"),
     ("tap", "domain_money=3"),
-    ("tap", "domain_housing=4"),
-    ("tap", "domain_home=enough"),
+    ("tap", "more=none"),
     ("tap", "contact=chat"),
-    ("tap", "moment=afternoon"),
     ("tap", "name=_skip"),
     ("tap", "summary=send"),
 ]
 
-# A long path with buttons: 19 taps or messages after /start, including consent and a phone.
+# A long path with buttons: a third topic added at "Is er nog iets?" with its consent, a phone
+# number and a moment.
 HAPPY_PATH: list[Action] = [
     *START,
     ("text", "Ik heb schulden en ze hebben me buiten gezet"),
@@ -316,11 +325,10 @@ HAPPY_PATH: list[Action] = [
     ("tap", "help_money=papers"),
     ("tap", "domain_housing=1"),
     ("text", "Een plek om te slapen"),
-    ("tap", "domain_work=3"),
-    ("tap", "domain_home=4"),
-    ("tap", "consent=yes"),
+    ("tap", "more=mental"),
+    ("tap", "consent_health=yes"),
     ("tap", "domain_mental=3"),
-    ("tap", "domain_physical=enough"),
+    ("tap", "more=none"),
     ("tap", "contact=phone"),
     ("text", "0470 12 34 56"),
     ("tap", "moment=evening"),
@@ -338,13 +346,11 @@ SCENARIOS: Mapping[str, list[Action]] = {
         ("text", "ik gebruik drugs en heb schulden"),
         ("tap", "words_confirm=yes"),
         ("text", "25"),
-        ("text", "2800"),
+        ("text", "Leuven"),
         ("tap", "domain_money=4"),
-        ("tap", "consent=no"),
-        ("tap", "domain_work=3"),
-        ("tap", "domain_housing=enough"),
+        ("tap", "consent_addiction=no"),
+        ("tap", "more=none"),
         ("tap", "contact=chat"),
-        ("tap", "moment=any"),
         ("tap", "name=_skip"),
         ("tap", "summary=send"),
     ],
@@ -353,16 +359,10 @@ SCENARIOS: Mapping[str, list[Action]] = {
         ("tap", "words=_skip"),
         ("tap", "age=_skip"),
         ("text", "overslaan"),
-        ("tap", "domain_work=_skip"),
-        ("tap", "domain_money=_skip"),
-        ("tap", "domain_housing=_skip"),
-        ("tap", "domain_home=_skip"),
-        ("tap", "consent=no"),
-        ("tap", "domain_leisure=_skip"),
-        ("tap", "domain_network=_skip"),
+        ("tap", "more=none"),
         ("tap", "contact=_skip"),
-        ("tap", "moment=_skip"),
         ("tap", "name=_skip"),
+        ("tap", "place_again=rather_not"),
         ("tap", "summary=send"),
     ],
     "stop_and_resume": [
@@ -380,11 +380,15 @@ SCENARIOS: Mapping[str, list[Action]] = {
         ("restart",),
         ("tap", "domain_work=2"),
         ("cmd", "opnieuw"),
+        ("tap", "_restart=no"),
+        ("cmd", "opnieuw"),
+        ("text", "ja"),
     ],
     "language_switch": [
         ("start", "nl"),
-        ("tap", "welcome=more"),
-        ("tap", "welcome=start"),
+        ("tap", "welcome=privacy"),
+        ("tap", "welcome_privacy=more"),
+        ("tap", "welcome_privacy=start"),
         ("text", "geen kot"),
         ("cmd", "taal"),
         ("tap", "_language=en"),
@@ -402,9 +406,11 @@ SCENARIOS: Mapping[str, list[Action]] = {
         ("tap", "words_confirm=yes"),
         ("text", "٢٤"),
         ("text", "Antwerpen"),
+        ("text", "نعم"),
         ("text", "٢"),
         ("tap", "help_money=talk"),
-        ("tap", "domain_housing=enough"),
+        ("text", "جيد"),
+        ("text", "لا"),
         ("tap", "contact=chat"),
     ],
     "summary_edit": [
@@ -412,9 +418,10 @@ SCENARIOS: Mapping[str, list[Action]] = {
         ("tap", "words=dont_know"),
         ("text", "22"),
         ("text", "Brugge"),
-        ("tap", "domain_work=enough"),
+        ("tap", "more=work"),
+        ("tap", "domain_work=4"),
+        ("tap", "more=none"),
         ("tap", "contact=chat"),
-        ("tap", "moment=morning"),
         ("text", "Sam"),
         ("tap", "summary=edit_age"),
         ("text", "24"),
@@ -436,7 +443,6 @@ SCENARIOS: Mapping[str, list[Action]] = {
         ("tap", "age=older_than_ever"),
         ("text", "18-30"),
         ("text", "twintig"),
-        ("text", "20"),
         ("tap", "domain_money=3"),
     ],
     "media_and_odd_text": [
@@ -465,5 +471,157 @@ SCENARIOS: Mapping[str, list[Action]] = {
         ("fire", 2),
         ("wait", 5 * DAY),
         ("tap", "words_confirm=yes"),
+    ],
+    # Coverage is said right after the place: outside Flanders, then stop (nothing kept).
+    "coverage_brussels_stop": [
+        *START,
+        ("text", "ik zoek werk"),
+        ("tap", "words_confirm=yes"),
+        ("text", "22"),
+        ("text", "Brussel"),
+        ("tap", "place_uncovered=stop"),
+    ],
+    # A blind spot in Flanders: the general lines at once, and the fallback team.
+    "coverage_blind_spot_fallback": [
+        *START,
+        ("text", "ik heb schulden"),
+        ("tap", "words_confirm=yes"),
+        ("text", "24"),
+        ("text", "Mechelen"),
+        ("tap", "place_uncovered=fallback"),
+        ("tap", "domain_money=2"),
+        ("tap", "help_money=talk"),
+        ("tap", "more=none"),
+        ("tap", "contact=chat"),
+        ("tap", "name=_skip"),
+        ("tap", "summary=send"),
+    ],
+    # An unknown place name in a covered municipality: the postcode once, never a loop.
+    "coverage_unknown_place": [
+        *START,
+        ("text", "ik zoek werk"),
+        ("tap", "words_confirm=yes"),
+        ("text", "22"),
+        ("text", "Ezemaal"),
+        ("text", "3400"),
+        ("tap", "domain_work=3"),
+        ("tap", "more=none"),
+    ],
+    # A place nobody can find: the postcode question, "weet ik niet", the general help.
+    "coverage_unknown_twice": [
+        *START,
+        ("tap", "words=dont_know"),
+        ("text", "22"),
+        ("text", "Xyzzyville"),
+        ("tap", "place_postcode=dont_know"),
+        ("tap", "place_uncovered=fallback"),
+    ],
+    # The place skipped: asked once more before the summary; a place given then is checked.
+    "coverage_skipped_place_asked_again": [
+        *START,
+        ("text", "ik zoek werk"),
+        ("tap", "words_confirm=yes"),
+        ("text", "22"),
+        ("tap", "place=_skip"),
+        ("tap", "domain_work=4"),
+        ("tap", "more=none"),
+        ("tap", "contact=chat"),
+        ("tap", "name=_skip"),
+        ("text", "Genk"),
+        ("tap", "summary=send"),
+    ],
+    # Ratings follow the person: nothing named, then topics from the list, then everything.
+    "adaptive_ratings": [
+        *START,
+        ("tap", "words=dont_know"),
+        ("text", "26"),
+        ("text", "Hasselt"),
+        ("tap", "more=housing"),
+        ("tap", "domain_housing=2"),
+        ("tap", "help_housing=info"),
+        ("tap", "more=all"),
+        ("tap", "domain_work=4"),
+        ("tap", "domain_money=3"),
+        ("tap", "domain_home=4"),
+        ("tap", "consent_health=no"),
+        ("tap", "consent_addiction=yes"),
+        ("tap", "domain_addiction=5"),
+        ("tap", "domain_leisure=enough"),
+        ("tap", "contact=chat"),
+    ],
+    # Typed instead of tapped, in Dutch: yes, labels, numbers and ratings in words, stop.
+    "natural_replies": [
+        ("start", "nl"),
+        ("text", "ja"),
+        ("text", "Ik zoek werk"),
+        ("text", "ja klopt"),
+        ("text", "weet ik niet"),
+        ("tap", "place=_back"),
+        ("text", "twintig"),
+        ("text", "Leuven"),
+        ("text", "gaat wel"),
+        ("text", "Geld"),
+        ("text", "slecht"),
+        ("text", "iemand die meegaat"),
+        ("text", "ik wil stoppen"),
+        ("text", "hallo"),
+        ("text", "verder gaan"),
+        ("text", "nee, dat is alles"),
+        ("text", "met de telefoon"),
+        ("text", "0470 12 34 56"),
+        ("text", "maakt niet uit"),
+        ("text", "zeg ik liever niet"),
+        ("text", "ja"),
+    ],
+    # The same in other languages, and an edited message.
+    "natural_replies_languages": [
+        ("start", "fr"),
+        ("text", "oui"),
+        ("text", "je ne sais pas"),
+        ("text", "vingt-deux"),
+        ("text", "Louvain"),
+        ("cmd", "taal"),
+        ("text", "English"),
+        ("text", "Work and school"),
+        ("text", "not good"),
+        ("text", "skip"),
+        ("cmd", "taal"),
+        ("tap", "_language=tr"),
+        ("text", "hayır, hepsi bu"),
+        ("cmd", "taal"),
+        ("tap", "_language=uk"),
+        ("text", "тут у чаті"),
+        ("cmd", "taal"),
+        ("tap", "_language=ar"),
+        ("text", "لا أعرف"),
+    ],
+    # An edited text gets a fitting answer, not "I cannot look at photos".
+    "edited_message": [
+        *START,
+        ("text", "ik zoek werk"),
+        ("media", "edited"),
+        ("tap", "words_confirm=yes"),
+    ],
+    # One consent per category, each saying what the coach sees; "no" still gives help.
+    "consent_per_category": [
+        *START,
+        ("text", "ik gebruik drugs, ik voel me depressief en ik heb een boete van de politie"),
+        ("tap", "words_confirm=yes"),
+        ("text", "27"),
+        ("text", "Tienen"),
+        ("tap", "domain_money=3"),
+        ("tap", "consent_health=yes"),
+        ("tap", "domain_mental=2"),
+        ("tap", "help_mental=talk"),
+        ("tap", "consent_addiction=no"),
+        ("tap", "consent_justice=yes"),
+        ("tap", "domain_justice=3"),
+        ("tap", "more=none"),
+        ("tap", "contact=chat"),
+        ("tap", "name=_skip"),
+        ("tap", "summary=edit_domains"),
+        ("tap", "edit_domains=consent_justice"),
+        ("tap", "consent_justice=no"),
+        ("tap", "summary=send"),
     ],
 }

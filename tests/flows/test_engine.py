@@ -437,14 +437,50 @@ def test_stop_in_the_language_picker_pauses_at_the_real_question() -> None:
     assert (chat.session.step, chat.session.interrupted) == (RESUME_STEP, B)
 
 
-def test_restart_clears_answers_and_moves_the_version_on() -> None:
+def test_restart_asks_first_then_clears_answers_and_moves_the_version_on() -> None:
     chat = Chat()
     chat.tap("a=go")
     chat.tap("b=x")
+    answers = dict(chat.session.answers)
+    asked = chat.cmd("opnieuw")
+    # One word never throws answers away: first a yes/no question.
+    assert ids(asked)[0] == "engine.restart.ask" and chat.session.answers == answers
     version = chat.session.version
-    chat.cmd("opnieuw")
+    chat.tap("_restart=yes")
     assert chat.session.step == A and chat.session.answers == {}
     assert chat.session.version == version + 1
+
+
+def test_restart_no_goes_back_to_the_open_question() -> None:
+    chat = Chat()
+    chat.tap("a=go")
+    chat.tap("b=x")
+    step, answers = chat.session.step, dict(chat.session.answers)
+    chat.cmd("opnieuw")
+    chat.tap("_restart=no")
+    assert chat.session.step == step and chat.session.answers == answers
+
+
+def test_restart_before_any_answer_needs_no_question() -> None:
+    chat = Chat()
+    chat.cmd("opnieuw")
+    assert chat.session.step == A
+
+
+def test_a_finished_flow_is_never_started_over_by_start_or_an_old_button() -> None:
+    chat = Chat()
+    chat.tap("a=go")
+    chat.tap("b=x")
+    chat.say("3")
+    chat.tap("e=send")
+    done = chat.session
+    assert done.status == "done"
+    for said in (chat.cmd("start"), chat.tap("a=go"), chat.tap("_resume=over")):
+        assert ids(said)[0] == "engine.done"
+        assert chat.session.answers == done.answers and chat.session.step is None
+    chat.cmd("opnieuw")
+    assert ids(chat.tap("_restart=no"))[0] == "engine.restart.kept"
+    assert chat.session.step is None and chat.session.answers == done.answers
 
 
 def test_unknown_command_reprompts() -> None:

@@ -93,9 +93,11 @@ CONSENT_FLOW = Flow(
             store="consent_sensitive",
             skippable=False,
             on_answer=_consent_answered,
-            next=lambda s: StepId("domain_mental")
-            if s.answer("consent_sensitive") == "yes"
-            else StepId("name"),
+            next=lambda s: (
+                StepId("domain_mental")
+                if s.answer("consent_sensitive") == "yes"
+                else StepId("name")
+            ),
         ),
         StepId("domain_mental"): Step(
             id=StepId("domain_mental"),

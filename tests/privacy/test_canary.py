@@ -104,10 +104,14 @@ async def pg_dump(url: str) -> str:
         PG_DUMP,
         "--no-password",
         "--data-only",
-        "-h", parsed.host or "127.0.0.1",
-        "-p", str(parsed.port or 5432),
-        "-U", parsed.username or "postgres",
-        "-d", parsed.database or "",
+        "-h",
+        parsed.host or "127.0.0.1",
+        "-p",
+        str(parsed.port or 5432),
+        "-U",
+        parsed.username or "postgres",
+        "-d",
+        parsed.database or "",
     ]
     env = dict(os.environ)
     if parsed.password:

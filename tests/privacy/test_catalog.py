@@ -22,7 +22,7 @@ LOCALES = ROOT / "locales"
 LANGUAGES = ("nl", "en", "fr", "ar", "tr", "uk")
 DOMAIN = "privacy"
 # Ids the privacy code uses from other domains (opstap.po owns them).
-BORROWED = frozenset({"privacy.full", "engine.stale_button"})
+BORROWED = frozenset({"privacy.full", "engine.stale_button", "intake.summary.title"})
 # Templates that are only placeholders and punctuation.
 SAME_AS_DUTCH = frozenset({"privacy.consent.line", "privacy.export.other"})
 MAX_WORDS = 60
@@ -54,9 +54,7 @@ def used_ids() -> set[str]:
 
 
 def catalogs() -> dict[str, Catalog]:
-    return {
-        lang: load_catalog(catalog_path(LOCALES, lang, DOMAIN), lang) for lang in LANGUAGES
-    }
+    return {lang: load_catalog(catalog_path(LOCALES, lang, DOMAIN), lang) for lang in LANGUAGES}
 
 
 def placeholders(text: str) -> set[str]:

@@ -75,10 +75,12 @@ async def test_a_yes_is_recorded_with_the_notice_version_and_the_text_shown() ->
 
 async def test_the_hash_is_of_the_text_in_the_persons_language() -> None:
     harness = make_harness(MemoryStorage())
-    harness.service.translator = _translator_with({
-        ("nl", "intake.consent.ask"): "Mag ik dat vragen?",
-        ("en", "intake.consent.ask"): "May I ask?",
-    })
+    harness.service.translator = _translator_with(
+        {
+            ("nl", "intake.consent.ask"): "Mag ik dat vragen?",
+            ("en", "intake.consent.ask"): "May I ask?",
+        }
+    )
     await harness.service.handle(ANNA, CommandReceived("start", "", T0), language_hint="en")
     await harness.service.handle(ANNA, ButtonPressed("mood=bad", T0))
     await harness.service.handle(ANNA, ButtonPressed("consent=yes", T0))
@@ -116,10 +118,21 @@ async def test_privacy_shows_the_notice_and_one_button_per_consent() -> None:
     assert sent[0].text == "privacy.full"
     assert sent[1].text.split("\n") == [
         "privacy.consents.title",
+        # One line per category (health, addiction, justice are asked separately), and the
+        # one consent for all three from before, shown because this person gave it.
+        "privacy.consent.line",
+        "privacy.category.health.about",
+        "privacy.consent.line",
+        "privacy.category.addiction.about",
+        "privacy.consent.line",
+        "privacy.category.justice.about",
         "privacy.consent.line",
         "privacy.category.sensitive_domains.about",
     ]
     assert [v for row in sent[1].buttons for _, v in row] == [
+        "privacy=give:health",
+        "privacy=give:addiction",
+        "privacy=give:justice",
         "privacy=withdraw:sensitive_domains",
         "privacy=export",
         "privacy=erase",
@@ -176,7 +189,7 @@ async def test_giving_consent_from_privacy_after_a_no() -> None:
     await harness.service.handle(ANNA, ButtonPressed("consent=no", T0))
     await harness.service.handle(ANNA, CommandReceived("privacy", "", T0))
     overview = [m for p, m in harness.channel.sent if p == ANNA][-2]
-    assert overview.buttons[0][0][1] == "privacy=give:sensitive_domains"
+    assert "privacy=give:sensitive_domains" in [v for row in overview.buttons for _, v in row]
     await harness.service.handle(ANNA, ButtonPressed("privacy=give:sensitive_domains", T0))
     assert (await session_of(harness)).answers["consent_sensitive"] == "yes"
     assert [given for given, _, _ in await consents(harness)] == [False, True]
@@ -187,8 +200,10 @@ async def test_an_unknown_privacy_button_is_a_kind_reprompt() -> None:
     harness = make_harness(MemoryStorage())
     await to_consent(harness)
     await harness.service.handle(ANNA, ButtonPressed("privacy=withdraw:unknown", T0))
-    assert harness.channel.texts(ANNA)[-2:] == ["engine.stale_button", "intake.consent.ask\n\n"
-                                                 "intake.consent.why"]
+    assert harness.channel.texts(ANNA)[-2:] == [
+        "engine.stale_button",
+        "intake.consent.ask\n\nintake.consent.why",
+    ]
     assert await consents(harness) == []
 
 
@@ -212,8 +227,12 @@ async def test_withdrawal_in_the_real_intake_drops_every_sensitive_answer() -> N
             "rating_mental": "2",
             "help_mental": "iemand om mee te praten",
         },
-        history=(StepId("domain_work"), StepId("consent"), StepId("domain_mental"),
-                 StepId("help_mental")),
+        history=(
+            StepId("domain_work"),
+            StepId("consent"),
+            StepId("domain_mental"),
+            StepId("help_mental"),
+        ),
     )
     async with harness.storage.transaction() as tx:
         await tx.sessions.save(session, expected_version=None)
@@ -225,3 +244,43 @@ async def test_withdrawal_in_the_real_intake_drops_every_sensitive_answer() -> N
     assert after.answers["rating_work"] == "3"
     assert after.step not in SENSITIVE_DOMAINS.dependent_steps
     assert after.step is not None
+
+
+async def test_withdrawing_one_category_in_the_real_intake_keeps_the_others() -> None:
+    flows = build_flows()
+    intake = flows[FlowId("intake")]
+    harness = make_harness(MemoryStorage(), flows=(intake,))
+    session = Session(
+        person=ANNA,
+        flow=intake.id,
+        step=StepId("more"),
+        language="nl",
+        started_at=T0,
+        updated_at=T0,
+        version=7,
+        answers={
+            "domains": ["mental", "addiction"],
+            "consent_health": "yes",
+            "consent_addiction": "yes",
+            "rating_mental": "2",
+            "rating_addiction": "3",
+        },
+        history=(
+            StepId("consent_health"),
+            StepId("domain_mental"),
+            StepId("consent_addiction"),
+            StepId("domain_addiction"),
+        ),
+    )
+    async with harness.storage.transaction() as tx:
+        await tx.sessions.save(session, expected_version=None)
+    await harness.service.handle(ANNA, CommandReceived("privacy", "", T0))
+    overview = [m for p, m in harness.channel.sent if p == ANNA][-2]
+    # No record yet for the legacy consent: it is not offered.
+    values = [v for row in overview.buttons for _, v in row]
+    assert "privacy=give:sensitive_domains" not in values and "privacy=give:health" in values
+    await harness.service.handle(ANNA, ButtonPressed("privacy=withdraw:addiction", T0))
+    after = await session_of(harness)
+    assert after.answers["consent_addiction"] == "no" and "rating_addiction" not in after.answers
+    assert after.answers["rating_mental"] == "2" and after.answers["consent_health"] == "yes"
+    assert after.answers["domains"] == ["mental"]

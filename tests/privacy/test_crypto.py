@@ -177,9 +177,13 @@ async def test_rotation_re_encrypts_everything_under_the_active_key(tmp_path: Pa
     assert report.rewritten["sessions.answers"] == 6
 
     with sqlite3.connect(tmp_path / "opstap.db") as db:
-        stored = [value for row in db.execute(
-            "SELECT step, answers, history, return_to, interrupted FROM sessions"
-        ) for value in row]
+        stored = [
+            value
+            for row in db.execute(
+                "SELECT step, answers, history, return_to, interrupted FROM sessions"
+            )
+            for value in row
+        ]
     assert all(key_id_of(value) == "new" for value in stored)
     assert not any(CANARY in value for value in stored)
 

@@ -79,7 +79,11 @@ async def test_erasure_leaves_no_trace_in_any_table(sql_storage: SqlStorage) -> 
     # The scan sees the data (no key, so plaintext), in many tables.
     assert traces(before, CANARY) == ["sessions"]
     assert set(traces(before, str(CHAT_ID))) >= {
-        "sessions", "reminders", "web_identities", "consents", "data_access_log"
+        "sessions",
+        "reminders",
+        "web_identities",
+        "consents",
+        "data_access_log",
     }
 
     await harness.service.handle(ANNA, CommandReceived("wis", "", T0))
@@ -180,21 +184,26 @@ async def test_a_failing_part_rolls_back_the_whole_erasure() -> None:
     assert harness.notifier.told == []
 
 
-async def test_the_web_channel_forgets_queued_messages_and_files() -> None:
-    channel = WebChannel()
+async def test_the_web_channel_forgets_its_transcript_and_files() -> None:
+    storage = MemoryStorage()
+    channel = WebChannel(storage)
     person = PersonId("web:anna")
     from bot.service import OutgoingMessage
 
     await channel.deliver(person, OutgoingMessage(CANARY))
     await channel.deliver_document(person, "export.json", CANARY.encode(), "caption")
-    last = channel.last_seq(person)
-    url = channel.since(person, 0)[-1][1].download
-    assert url is not None
+    before = await channel.read(person, 0)
+    download = before.entries[-1].body["download"]
+    assert isinstance(download, list) and isinstance(download[0], str)
+    async with storage.transaction() as tx:
+        for part in storage.personal_data_parts:
+            await part.erase(tx, person)
     channel.forget(person)
-    assert channel.since(person, 0) == []
-    assert channel.take_download(url[0].rsplit("/", 1)[1], person) is None
-    # A message after the erasure still reaches the open page (the sequence goes on).
+    assert (await channel.read(person, 0)).entries == []
+    assert channel.take_download(download[0].rsplit("/", 1)[1], person) is None
+    # A message after the erasure gets a higher id than any before: the open page sees its old
+    # ids gone (below "first") and clears its screen.
     await channel.deliver(person, OutgoingMessage("privacy.erase.done"))
-    assert [(s, m.text) for s, m in channel.since(person, last)] == [
-        (last + 1, "privacy.erase.done")
-    ]
+    after = await channel.read(person, 0)
+    assert [e.body["text"] for e in after.entries] == ["privacy.erase.done"]
+    assert before.last is not None and after.first is not None and after.first > before.last

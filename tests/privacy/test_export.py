@@ -61,11 +61,24 @@ async def test_the_export_holds_every_stored_field_consent_and_reminder() -> Non
     assert set(data) == {"session", "reminders", "web_identities", "consents", "data_access"}
     session = data["session"]
     assert session["answers"] == {
-        "mood": "good", "consent_sensitive": "yes", "rating_mental": "2", "name": CANARY
+        "mood": "good",
+        "consent_sensitive": "yes",
+        "rating_mental": "2",
+        "name": CANARY,
     }
     assert set(session) == {
-        "flow", "step", "status", "language", "version", "started_at", "updated_at",
-        "answers", "history", "return_to", "interrupted", "nudges",
+        "flow",
+        "step",
+        "status",
+        "language",
+        "version",
+        "started_at",
+        "updated_at",
+        "answers",
+        "history",
+        "return_to",
+        "interrupted",
+        "nudges",
     }
     assert data["consents"] == [
         {
@@ -78,7 +91,8 @@ async def test_the_export_holds_every_stored_field_consent_and_reminder() -> Non
     ]
     # Every reminder row, whatever its status: the nudge was cancelled when the flow ended.
     assert [(r["key"], r["status"]) for r in data["reminders"]] == [
-        ("nudge", "cancelled"), ("appointment.1", "pending")
+        ("nudge", "cancelled"),
+        ("appointment.1", "pending"),
     ]
     assert data["data_access"] == [
         {"partnership": "kortrijk", "coach": None, "action": "received", "at": T0.isoformat()},
@@ -101,17 +115,21 @@ async def test_the_export_holds_every_stored_field_consent_and_reminder() -> Non
 async def test_the_summary_renders_who_saw_the_request() -> None:
     storage = MemoryStorage()
     harness = make_harness(storage)
-    harness.service.translator = id_translator(entries={
-        "privacy.export.access.viewed": "{coach} van {partnership} bekeek je vraag op {date}.",
-        "privacy.export.answers": "Antwoorden: {count}",
-    })
+    harness.service.translator = id_translator(
+        entries={
+            "privacy.export.access.viewed": "{coach} van {partnership} bekeek je vraag op {date}.",
+            "privacy.export.answers": "Antwoorden: {count}",
+        }
+    )
     await fill(harness)
     await harness.service.handle(ANNA, ButtonPressed("privacy=export", T0))
     summary = next(t for t in harness.channel.texts(ANNA) if t.startswith("privacy.export.title"))
     assert "coach-3 van kortrijk bekeek je vraag op 24-11-2026." in summary
     assert "Antwoorden: 4" in summary
     assert CANARY not in summary  # the summary counts; the file holds the values
-    assert len(harness.channel.documents) == 1
+    # The summary as a PDF, then everything as JSON.
+    assert [d[1].rsplit(".", 1)[-1] for d in harness.channel.documents] == ["pdf", "json"]
+    assert harness.channel.documents[0][2].startswith(b"%PDF-")
 
 
 async def test_a_feature_part_is_exported_without_touching_privacy_code() -> None:
@@ -134,10 +152,12 @@ async def test_a_feature_part_is_exported_without_touching_privacy_code() -> Non
 
     storage.personal_data_parts.append(Cases())  # type: ignore[arg-type]
     harness = make_harness(storage)
-    harness.service.translator = id_translator(entries={
-        "privacy.export.other": "{part}: {count}",
-        "privacy.part.cases": "Je vraag bij een coach",  # from the feature's own catalog
-    })
+    harness.service.translator = id_translator(
+        entries={
+            "privacy.export.other": "{part}: {count}",
+            "privacy.part.cases": "Je vraag bij een coach",  # from the feature's own catalog
+        }
+    )
     await fill(harness)
     await harness.service.handle(ANNA, CommandReceived("mijngegevens", "", T0))
     assert exported(harness)["data"]["cases"] == [{"case": "K-12", "status": "open"}]
@@ -148,9 +168,10 @@ async def test_a_feature_part_is_exported_without_touching_privacy_code() -> Non
 async def web_client() -> AsyncIterator[tuple[Client, WebChannel]]:
     clock = FrozenClock(T0)
     ticks = [0.0]
-    channel = WebChannel(monotonic=lambda: ticks[0])
+    storage = MemoryStorage()
+    channel = WebChannel(storage, clock=clock, monotonic=lambda: ticks[0])
     service = ConversationService(
-        storage=MemoryStorage(),
+        storage=storage,
         flows={HELLO.id: HELLO},
         entry=HELLO.id,
         channels={"web": channel},
@@ -176,8 +197,8 @@ async def _download_url(client: Client) -> str:
     response = await client.post("/api/input", json={"kind": "text", "text": "/mijngegevens"})
     messages = (await response.json())["messages"]
     links = [m["download"] for m in messages if "download" in m]
-    assert len(links) == 1
-    assert links[0]["filename"].endswith(".json")
+    assert [link["filename"].rsplit(".", 1)[-1] for link in links] == ["pdf", "json"]
+    links = links[1:]
     url: str = links[0]["url"]
     assert url.startswith("/api/export/")
     return url
@@ -205,3 +226,55 @@ async def test_an_unfetched_download_expires(web_client: tuple[Client, WebChanne
     url = await _download_url(client)
     client.ticks[0] += DOWNLOAD_TTL + 1  # type: ignore[attr-defined]
     assert (await client.get(url)).status == 404
+
+
+async def test_the_intake_summary_is_readable_in_the_persons_language() -> None:
+    # Issue 14: a 19-year-old gets their own summary card as text, in their language, and the
+    # same as a PDF; the JSON stays for machines.
+    from bot.conversations import build_flows
+    from bot.i18n import Translator
+    from flows.ids import FlowId, StepId
+    from flows.session import Session
+
+    flows = build_flows()
+    intake = flows[FlowId("intake")]
+    harness = make_harness(MemoryStorage(), flows=(intake,))
+    harness.service.translator = Translator.from_dir()
+    session = Session(
+        person=ANNA,
+        flow=intake.id,
+        step=StepId("contact"),
+        language="ar",
+        started_at=T0,
+        updated_at=T0,
+        version=3,
+        answers={
+            "own_words": "عندي ديون",
+            "domains": ["money"],
+            "age": 22,
+            "place_text": "Leuven",
+            "place_label": "Leuven",
+            "place_status": "ok",
+            "place_partnership": "Boest! Your Future",
+            "place_route": "partnership",
+            "rating_money": "2",
+        },
+        history=(
+            StepId("welcome"),
+            StepId("words"),
+            StepId("age"),
+            StepId("place"),
+            StepId("domain_money"),
+        ),
+    )
+    async with harness.storage.transaction() as tx:
+        await tx.sessions.save(session, expected_version=None)
+    await harness.service.handle(ANNA, CommandReceived("mijngegevens", "", T0))
+    summary = next(m for p, m in harness.channel.sent if p == ANNA and "عندي ديون" in m.text)
+    assert summary.rtl
+    assert "العمر: 22" in summary.text and "Boest! Your Future" in summary.text
+    assert "cases" not in summary.text and "Leeftijd" not in summary.text
+    [pdf, machine] = harness.channel.documents
+    assert pdf[1].endswith(".pdf") and pdf[2].startswith(b"%PDF-")
+    assert pdf[3] == "📄 ملخصك بصيغة PDF"
+    assert machine[1].endswith(".json")

@@ -78,8 +78,10 @@ def column_problems(table: str, column: Column[Any], entry: dict[str, Any]) -> l
     if kinds & PROTECTED and not is_encrypted:
         found.append(f"{where}: {'/'.join(sorted(kinds & PROTECTED))} but not encrypted")
     if entry.get("encrypted") is not is_encrypted:
-        found.append(f"{where}: inventory says encrypted={entry.get('encrypted')}, the column"
-                     f" type says {is_encrypted}")
+        found.append(
+            f"{where}: inventory says encrypted={entry.get('encrypted')}, the column"
+            f" type says {is_encrypted}"
+        )
     return found
 
 
@@ -118,7 +120,9 @@ def test_a_sensitive_column_that_is_not_encrypted_fails(encrypted: bool) -> None
     changed.tables["consents"].append_column(Column("health_note", kind, nullable=True))
     inventory = load()
     inventory["consents"]["columns"]["health_note"] = {
-        "category": "sensitive", "encrypted": True, "exportable": True
+        "category": "sensitive",
+        "encrypted": True,
+        "exportable": True,
     }
     found = set(problems(changed, inventory)) - set(problems(SQLModel.metadata, load()))
     if encrypted:

@@ -96,7 +96,7 @@ async def test_a_whole_conversation_at_debug_logs_no_answer_no_token(
         fake.user_sends_command(CHAT, "/start")
         mood = await fake.wait_for_message(CHAT, predicate=has_button("mood=bad"), timeout=10)
         fake.user_presses_button(CHAT, mood.message_id, "mood=bad")
-        await fake.wait_for_message(CHAT, after=mood.index + 1, timeout=10)
+        await fake.wait_for_answer(CHAT, mood, timeout=10)
         fake.user_sends_text(CHAT, CANARY)
         await fake.wait_idle(0.3, timeout=10)
 
@@ -118,7 +118,7 @@ async def test_a_whole_conversation_at_debug_logs_no_answer_no_token(
             CHAT, predicate=has_button("privacy=erase:yes"), timeout=10
         )
         fake.user_presses_button(CHAT, ask.message_id, "privacy=erase:yes")
-        await fake.wait_for_message(CHAT, after=ask.index + 1, timeout=10)
+        await fake.wait_for_answer(CHAT, ask, timeout=10)
         await fake.wait_idle(0.3, timeout=10)
     finally:
         await front.stop()
@@ -126,9 +126,9 @@ async def test_a_whole_conversation_at_debug_logs_no_answer_no_token(
 
     # The conversation really carried the canary: it is in the exported file.
     documents = fake.documents(CHAT)
-    assert len(documents) == 1
-    assert documents[0].filename is not None and documents[0].filename.endswith(".json")
-    exported = json.loads(documents[0].data)
+    # The readable PDF of the summary, then the JSON for machines.
+    assert [d.filename.rsplit(".", 1)[-1] for d in documents if d.filename] == ["pdf", "json"]
+    exported = json.loads(documents[1].data)
     assert exported["data"]["session"]["answers"]["name"] == CANARY
 
     records = debug_logs.records

@@ -53,10 +53,12 @@ async def seed(storage: Storage) -> None:
             await tx.consents.record(
                 ConsentRecord(person, "sensitive_domains", True, "2026-11", "0" * 64, at)
             )
-        await tx.privacy.record_access(CLOSED, "kortrijk", None, "received",
-                                       NOW - timedelta(days=400))
-        await tx.privacy.record_access(DONE_RECENTLY, "gent", "c1", "viewed",
-                                       NOW - timedelta(days=300))
+        await tx.privacy.record_access(
+            CLOSED, "kortrijk", None, "received", NOW - timedelta(days=400)
+        )
+        await tx.privacy.record_access(
+            DONE_RECENTLY, "gent", "c1", "viewed", NOW - timedelta(days=300)
+        )
         await tx.web.bind("a" * 64, RECENT, NOW - timedelta(days=61))
         await tx.web.bind("b" * 64, RECENT, NOW - timedelta(days=59))
         await tx.updates.first_time("telegram", "1", NOW - timedelta(days=8))
@@ -148,7 +150,7 @@ async def test_a_failing_part_does_not_stop_the_others(caplog: pytest.LogCapture
 async def test_the_runtime_purges_daily_at_half_past_three_in_brussels(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'opstap.db'}"
     await upgrade(url)
-    settings = Settings(database_url=url, http_port=0, extra={})
+    settings = Settings(database_url=url, http_port=0)
     runtime = await build_runtime(settings)
     await runtime.start()
     try:

@@ -107,22 +107,34 @@ async def pages_holding(url: str, needle: str) -> int:
     try:
         async with engine.begin() as conn:
             await conn.execute(text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
-            relations = (await conn.execute(text(
-                "SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n"
-                " ON n.oid = c.relnamespace WHERE n.nspname IN ('public', 'pg_toast')"
-                " AND c.relkind IN ('r', 't', 'i')"
-            ))).scalars().all()
+            relations = (
+                (
+                    await conn.execute(
+                        text(
+                            "SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n"
+                            " ON n.oid = c.relnamespace WHERE n.nspname IN ('public', 'pg_toast')"
+                            " AND c.relkind IN ('r', 't', 'i')"
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
             hits = 0
             for relation in relations:
-                hit = int((await conn.execute(
-                    text(
-                        "SELECT count(*) FROM generate_series(0,"
-                        " (pg_relation_size(CAST(:r AS regclass)) / 8192)::int - 1) AS b"
-                        " WHERE position(CAST(:n AS bytea) IN"
-                        " get_raw_page(CAST(:r AS text), b)) > 0"
-                    ),
-                    {"r": relation, "n": needle.encode()},
-                )).scalar_one())
+                hit = int(
+                    (
+                        await conn.execute(
+                            text(
+                                "SELECT count(*) FROM generate_series(0,"
+                                " (pg_relation_size(CAST(:r AS regclass)) / 8192)::int - 1) AS b"
+                                " WHERE position(CAST(:n AS bytea) IN"
+                                " get_raw_page(CAST(:r AS text), b)) > 0"
+                            ),
+                            {"r": relation, "n": needle.encode()},
+                        )
+                    ).scalar_one()
+                )
                 hits += hit
         return hits
     finally:

@@ -31,9 +31,9 @@ Client = TestClient[web.Request, web.Application]
 
 
 def make_app(limits: Limits | None = None) -> tuple[web.Application, MemoryStorage]:
-    channel = WebChannel()
     clock = FrozenClock(T0)
     storage = MemoryStorage()
+    channel = WebChannel(storage, clock=clock)
     service = ConversationService(
         storage=storage,
         flows={HELLO.id: HELLO},
@@ -49,8 +49,12 @@ def make_app(limits: Limits | None = None) -> tuple[web.Application, MemoryStora
     app[SECURE_KEY] = False
     add_routes(app)
     front = TelegramFrontDoor(
-        token=TOKEN, api_url="http://127.0.0.1:9", service=service, clock=clock,
-        webhook_url="https://example.org/telegram/webhook", webhook_secret=SECRET,
+        token=TOKEN,
+        api_url="http://127.0.0.1:9",
+        service=service,
+        clock=clock,
+        webhook_url="https://example.org/telegram/webhook",
+        webhook_secret=SECRET,
     )
     front.add_routes(app)
     install_limits(app, limits)
@@ -147,9 +151,19 @@ async def test_a_malformed_web_request_gets_a_4xx(
     assert response.headers.get("Cache-Control") == "no-store"
 
 
-NOT_UPDATES = [b"[]", b"null", b"42", b'"x"', b"{}", b'{"update_id": "x"}',
-               b'{"update_id": 1, "message": 5}', b'{"update_id": 1, "message": {"chat": []}}',
-               b'{"update_id": 1e400}', b"{", b"\xff"]
+NOT_UPDATES = [
+    b"[]",
+    b"null",
+    b"42",
+    b'"x"',
+    b"{}",
+    b'{"update_id": "x"}',
+    b'{"update_id": 1, "message": 5}',
+    b'{"update_id": 1, "message": {"chat": []}}',
+    b'{"update_id": 1e400}',
+    b"{",
+    b"\xff",
+]
 
 
 @pytest.mark.parametrize("body", NOT_UPDATES)
@@ -157,7 +171,8 @@ async def test_json_that_is_not_an_update_gets_a_4xx_on_the_webhook(
     client: Client, body: bytes
 ) -> None:
     response = await client.post(
-        WEBHOOK_PATH, data=body,
+        WEBHOOK_PATH,
+        data=body,
         headers={SECRET_HEADER: SECRET, "Content-Type": "application/json"},
     )
     assert 400 <= response.status < 500, await response.text()

@@ -31,7 +31,7 @@ def test_the_shipped_directory_has_no_problems(gazetteer: Gazetteer) -> None:
 
 
 def test_the_partnerships_of_the_seeds_are_all_there(directory: Directory) -> None:
-    assert [p.id for p in directory.partnerships] == [
+    assert [p.id for p in directory.partnerships if p.role is None] == [
         "teamwork-halle-asse",
         "teamwork-noord-oostrand",
         "lp-vilvoorde",
@@ -373,3 +373,33 @@ def test_every_problem_is_reported_at_once(gazetteer: Gazetteer) -> None:
 
 def test_not_a_mapping(gazetteer: Gazetteer) -> None:
     assert check_directory([], gazetteer) == ["directory: expected a mapping, got list"]  # type: ignore[arg-type]
+
+
+def test_every_region_without_a_partnership_has_general_lines_and_a_fallback_team(
+    directory: Directory,
+) -> None:
+    # Issue 14: a young person where no partnership works hears it at once, gets the general
+    # lines of their region and can still send their question to a team that answers.
+    for region in (None, "brussels", "wallonia", "other"):
+        found = directory.fallback.for_region(region)
+        assert found.team is not None, region
+        team = directory.partnership(found.team)
+        assert team is not None and team.role == "fallback" and team.area == ()
+    assert directory.fallback.for_region("brussels").contacts[0].name == "Actiris"
+    assert directory.fallback.for_region("wallonia").contacts[0].name == "Le Forem"
+
+
+def test_a_fallback_team_must_be_a_partnership_with_the_fallback_role() -> None:
+    import yaml
+
+    from bot.routing.gazetteer import load_directory_mapping, load_gazetteer
+    from flows.routing.directory import check_directory
+
+    data = dict(load_directory_mapping())
+    raw = data["fallback"]
+    assert isinstance(raw, dict)
+    fallback = dict(raw)
+    fallback["team"] = "boest-your-future"
+    data["fallback"] = fallback
+    problems = check_directory(yaml.safe_load(yaml.safe_dump(data)), load_gazetteer())
+    assert any("needs 'role: fallback'" in p for p in problems)

@@ -198,9 +198,7 @@ def test_check_hours_spec() -> None:
 
 def test_working_days_end_at_closing_time_and_skip_weekends_and_holidays() -> None:
     # Tuesday 10:00 + 5 working days: Wednesday to Tuesday, at closing time.
-    assert add_working_days(local(2026, 6, 2, 10), 5, OFFICE, HOLIDAYS, TZ) == local(
-        2026, 6, 9, 17
-    )
+    assert add_working_days(local(2026, 6, 2, 10), 5, OFFICE, HOLIDAYS, TZ) == local(2026, 6, 9, 17)
     # From Wednesday 23 December: Thursday 24, (Christmas, weekend), Monday 28, Tuesday 29.
     assert add_working_days(local(2026, 12, 23, 16), 3, OFFICE, HOLIDAYS, TZ) == local(
         2026, 12, 29, 17
@@ -212,10 +210,6 @@ def test_working_days_end_at_closing_time_and_skip_weekends_and_holidays() -> No
 def test_the_next_opening_day() -> None:
     # Friday afternoon -> Monday 09:00; Thursday 24 December -> Monday 28 (Christmas, weekend).
     assert next_opening_day(local(2026, 6, 5, 15), OFFICE, HOLIDAYS, TZ) == local(2026, 6, 8, 9)
-    assert next_opening_day(local(2026, 12, 24, 8), OFFICE, HOLIDAYS, TZ) == local(
-        2026, 12, 28, 9
-    )
+    assert next_opening_day(local(2026, 12, 24, 8), OFFICE, HOLIDAYS, TZ) == local(2026, 12, 28, 9)
     # Across the DST change: opening stays 09:00 local.
-    assert next_opening_day(local(2027, 3, 26, 12), OFFICE, HOLIDAYS, TZ) == local(
-        2027, 3, 30, 9
-    )
+    assert next_opening_day(local(2027, 3, 26, 12), OFFICE, HOLIDAYS, TZ) == local(2027, 3, 30, 9)

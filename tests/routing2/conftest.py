@@ -161,8 +161,9 @@ class Harness:
     async def young_presses(self, value: str, person: PersonId = YOUNG) -> None:
         await self.service.handle(person, ButtonPressed(value, self.clock.now()))
 
-    async def coach_input(self, coach: CoachRecord, event: Input, reply_to: str | None = None
-                          ) -> bool:
+    async def coach_input(
+        self, coach: CoachRecord, event: Input, reply_to: str | None = None
+    ) -> bool:
         assert coach.person is not None
         return await self.side.desk.route(Inbound(coach.person, event, "nl", reply_to=reply_to))
 
@@ -177,7 +178,10 @@ class Harness:
 
     async def tick(self) -> int:
         tick = ReminderTick(
-            self.storage, self.service, self.clock, worker="test",
+            self.storage,
+            self.service,
+            self.clock,
+            worker="test",
             handlers=(self.side.handoff.on_reminder,),
         )
         return await tick.run_once()
@@ -196,8 +200,11 @@ class Harness:
     def card_of(self, coach: CoachRecord) -> OutgoingMessage:
         """The last card (a message with accept/decline buttons) the coach got."""
         assert coach.person is not None
-        cards = [m for m in self.sent(coach.person) if any(
-            value.endswith(":accept") for row in m.buttons for _, value in row)]
+        cards = [
+            m
+            for m in self.sent(coach.person)
+            if any(value.endswith(":accept") for row in m.buttons for _, value in row)
+        ]
         assert cards, f"no card for {coach.id}: {self.texts(coach.person)}"
         return cards[-1]
 

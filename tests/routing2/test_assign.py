@@ -87,7 +87,9 @@ def test_then_fairness_the_longest_since_the_last_assignment() -> None:
     longer = coach("longer", last=T0 - timedelta(days=3))
     never = coach("never", last=None)
     assert [c.id for c in rank_coaches([recent, longer, never], NEED)] == [
-        "never", "longer", "recent"
+        "never",
+        "longer",
+        "recent",
     ]
     choice = choose_coach([recent, longer], NEED)
     assert choice is not None and choice.coach.id == "longer" and choice.decided_by == "fairness"
@@ -155,8 +157,7 @@ def test_absent_or_unreachable_people_get_no_offer() -> None:
 
 
 def test_the_coordinator_when_no_coach_has_room_and_nobody_without_one() -> None:
-    team = [coach("a", load=5, capacity=5), coach("boss", role="coordinator", load=99,
-                                                  capacity=1)]
+    team = [coach("a", load=5, capacity=5), coach("boss", role="coordinator", load=99, capacity=1)]
     choice = next_offer(team, NEED, offered=[])
     assert choice is not None and choice.coach.id == "boss"
     assert next_offer([coach("a", load=5, capacity=5)], NEED, offered=[]) is None

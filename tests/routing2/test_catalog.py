@@ -40,7 +40,12 @@ F_STRINGS: dict[str, tuple[str, ...]] = {
 
 
 def used_ids() -> set[str]:
-    return ids_in_code(("bot/coach", "bot/routing"), PREFIXES, F_STRINGS)
+    # The readable name of the cases part in the /mijngegevens summary lives here too.
+    from storage.routing_personal import CasePart
+
+    return ids_in_code(("bot/coach", "bot/routing"), PREFIXES, F_STRINGS) | {
+        f"privacy.part.{CasePart.name}"
+    }
 
 
 def test_every_used_id_is_in_every_language() -> None:

@@ -133,8 +133,9 @@ async def test_the_team_queue_digest_and_claiming_a_case(harness: Harness) -> No
     # Claiming it twice says so; a colleague of another partnership cannot claim.
     await h.coach_presses(boss, "case=1:claim")
     assert "al van jou" in h.last_text(person(boss))
-    other = await h.add_coach("Noor", chat=5020, role="coordinator",
-                              partnership=PartnershipId("dash"))
+    other = await h.add_coach(
+        "Noor", chat=5020, role="coordinator", partnership=PartnershipId("dash")
+    )
     await h.coach_presses(other, "case=2:claim")
     assert "niet meer open voor jou" in h.last_text(person(other))
 
@@ -249,9 +250,7 @@ async def test_cards_are_tidied_and_deleted_after_wis() -> None:
     assert tell is not None
     await tell()
     for number in (yusuf_card, details, relayed):
-        assert channel.edited[number] == (
-            "📁 Dossier #1 · verwijderd op vraag van de jongere."
-        )
+        assert channel.edited[number] == ("📁 Dossier #1 · verwijderd op vraag van de jongere.")
     assert channel.deleted == []
     async with h.storage.transaction() as tx:
         erased = await tx.cases.erased_of(PartnershipId("boest-your-future"))
@@ -291,8 +290,9 @@ async def test_blind_spots_are_counted_per_municipality_and_partnership(
     h = harness
     await h.submit(place="44021:", place_label="Gent", place_text="Gent")
     await h.submit(PersonId("tg:4343"), place="44021:", place_label="Gent", place_text="Gent")
-    await h.submit(PersonId("tg:4344"), place=None, place_label=None, place_status=None,
-                   place_text="_skipped")
+    await h.submit(
+        PersonId("tg:4344"), place=None, place_label=None, place_status=None, place_text="_skipped"
+    )
     async with h.storage.transaction() as tx:
         counts = await tx.cases.blind_spots()
     found = {(c.month, c.kind, c.municipality_nis, c.partnership): c.count for c in counts}
@@ -322,5 +322,3 @@ async def test_the_close_buttons_offer_every_outcome(harness: Harness) -> None:
     assert "Niet bereikt" in h.last_text(person(lotte)) or any(
         "Niet bereikt" in t for t in h.texts(person(lotte))
     )
-
-

@@ -1,4 +1,4 @@
-"""The two small, general extension points the coach side uses in the conversation service."""
+"""Two general extension points of the registry (bot/plugins.py) the coach side uses."""
 
 from __future__ import annotations
 
@@ -51,12 +51,13 @@ async def test_after_commit_hook_messages_follow_the_flows_own() -> None:
     service, channel = made[0], made[1]
     calls: list[str] = []
 
-    async def on_discard(session: Session, effect: Effect, now: object
-                         ) -> list[OutgoingMessage]:
+    async def on_discard(
+        session: Session, effect: Effect, value: None, now: object
+    ) -> list[OutgoingMessage]:
         calls.append(session.person)
         return [OutgoingMessage("daarna")]
 
-    service.after_commit[CancelReminders] = on_discard
+    service.registry.on_effect(CancelReminders, after_commit=on_discard)
     await finish_hello(service)
     # The last input finished the flow: its thanks first, then the hook's message.
     assert channel.texts(ANNA)[-2:] == ["hello.thanks", "daarna"]

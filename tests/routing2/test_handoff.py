@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
+
+import pytest
 
 from bot.coach.handoff import offer_key
 from flows.ids import CaseId, PartnershipId, PersonId, ReminderKey
@@ -81,7 +84,9 @@ async def test_no_answer_in_time_goes_to_the_next_coach_then_the_coordinator() -
     async with h.storage.transaction() as tx:
         offers = await tx.cases.offers_of(case.id)
     assert [(o.coach, o.status) for o in offers] == [
-        ("lotte", "expired"), ("yusuf", "expired"), ("bert", "open")
+        ("lotte", "expired"),
+        ("yusuf", "expired"),
+        ("bert", "open"),
     ]
     told = len(h.texts(YOUNG))
     # Bert does not answer either: the team queue, not Bert again.
@@ -228,8 +233,13 @@ async def test_an_uncovered_municipality_gets_the_fallback_and_is_counted(
 
 async def test_outside_flanders_and_no_place_are_told_honestly(harness: Harness) -> None:
     h = harness
-    await h.submit(place=None, place_label=None, place_status="outside_flanders",
-                   place_region="brussels", place_text="Brussel")
+    await h.submit(
+        place=None,
+        place_label=None,
+        place_status="outside_flanders",
+        place_region="brussels",
+        place_text="Brussel",
+    )
     assert h.texts(YOUNG)[-1].startswith("Opstap werkt alleen in Vlaanderen.")
     other = PersonId("tg:4343")
     await h.submit(other, place=None, place_label=None, place_status=None, place_text="_skipped")
@@ -299,3 +309,51 @@ async def test_two_cases_of_one_person_keep_their_own_deadlines(harness: Harness
     assert [key for key, _ in await pending_keys(h)] == ["handoff.1.offer.1", "handoff.2.offer.2"]
     await h.coach_presses(lotte, "case=1:accept")
     assert [key for key, _ in await pending_keys(h)] == ["handoff.2.offer.2"]
+
+
+VANGNET = PartnershipId("opstap-vangnet")
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"place": "44021:", "place_label": "Gent", "place_text": "Gent", "place_status": "ok"},
+        {
+            "place": None,
+            "place_label": None,
+            "place_status": "outside_flanders",
+            "place_region": "brussels",
+            "place_text": "Brussel",
+        },
+        {
+            "place": None,
+            "place_label": None,
+            "place_status": "withheld",
+            "place_text": "_rather_not",
+        },
+    ],
+    ids=["blind-spot", "brussels", "withheld"],
+)
+async def test_a_question_sent_to_the_fallback_team_becomes_a_case_for_that_team(
+    harness: Harness, answers: dict[str, Any]
+) -> None:
+    # Issue 14: where no partnership works, the young person chose at the place question to
+    # send their question anyway; the fallback team the flow named gets a case and a card.
+    h = harness
+    lotte = await h.add_coach("Lotte", chat=5001)
+    vera = await h.add_coach("Vera", chat=5009, partnership=VANGNET)
+    await h.submit(YOUNG, **answers, place_route="fallback", place_team="Opstap Vangnet")
+    case = await h.case()
+    assert case is not None and case.partnership == VANGNET
+    assert h.texts(lotte.person) == []  # type: ignore[arg-type]
+    assert any("Dossier #" in t for t in h.texts(vera.person))  # type: ignore[arg-type]
+    assert "Opstap Vangnet" in h.texts(YOUNG)[-1]
+    counts = await h.counts()
+    assert counts[("2026-11", "routing.fallback_team")] == 1
+
+
+async def test_without_the_fallback_choice_no_case_is_made(harness: Harness) -> None:
+    h = harness
+    await h.add_coach("Vera", chat=5009, partnership=VANGNET)
+    await h.submit(place="44021:", place_label="Gent", place_text="Gent", place_route="stop")
+    assert await h.case() is None

@@ -5,10 +5,11 @@ the stored case."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from bot.coach.operations import CaseOperations
-from flows.ids import CaseId, CoachId, PartnershipId
-from tests.routing2.conftest import YOUNG, Harness
+from flows.ids import CaseId, CoachId, PartnershipId, PersonId
+from tests.routing2.conftest import YOUNG, Harness, local
 
 CASE = CaseId("1")
 
@@ -90,3 +91,44 @@ async def test_close_with_a_reporting_outcome_and_reopen(harness: Harness) -> No
     assert done.case.outcome is None and done.case.coach == "lotte"
     assert "opnieuw hulp nodig" in h.last_text(lotte.person)  # type: ignore[arg-type]
     assert not (await ops(h).reopen(CASE)).ok  # open already
+
+
+async def test_an_absent_coach_loses_open_offers_and_gets_no_new_ones(harness: Harness) -> None:
+    h = harness
+    lotte = await h.add_coach("Lotte", chat=5001, domains=("work", "money"))
+    yusuf = await h.add_coach("Yusuf", chat=5002)
+    boss = await h.add_coach("Bert", chat=5009, role="coordinator")
+    await h.submit()
+    assert h.case_of_card(lotte) == "1"
+    back = h.clock.now() + timedelta(days=7)
+    absence = await ops(h).set_absent(lotte.id, back)
+    assert absence.ok and absence.moved == (CASE,)
+    assert h.case_of_card(yusuf) == "1"
+    # Away: no offers for Lotte, nor may she be handed a case.
+    await h.submit(PersonId("tg:4343"))
+    assert h.case_of_card(yusuf) == "2"
+    assert not (await ops(h).assign_to(CaseId("2"), lotte.id)).ok
+    # An absent coordinator gets no digest of the team queue.
+    await ops(h).set_absent(boss.id, back)
+    assert not (await ops(h).set_absent(CoachId("nobody"), back)).ok
+    # Back: offers again.
+    assert (await ops(h).set_absent(lotte.id, None)).ok
+    await h.submit(PersonId("tg:4444"))
+    assert h.case_of_card(lotte) == "3"
+    assert (await h.coach(lotte.id)).absent_until is None
+
+
+async def test_an_absent_coordinator_gets_no_digest(harness: Harness) -> None:
+    h = harness
+    anna = await h.add_coach("Anna", chat=5008, role="coordinator")
+    bert = await h.add_coach("Bert", chat=5009, role="coordinator")
+    await h.submit()
+    await h.coach_presses(anna, "case=1:decline")
+    await h.coach_presses(bert, "case=1:decline")
+    await ops(h).set_absent(bert.id, local(2026, 12, 31))
+    h.clock.set(local(2026, 11, 25, 9))
+    assert anna.person is not None and bert.person is not None
+    before_anna, before_bert = len(h.texts(anna.person)), len(h.texts(bert.person))
+    await h.tick()
+    assert len(h.texts(anna.person)) == before_anna + 1
+    assert len(h.texts(bert.person)) == before_bert

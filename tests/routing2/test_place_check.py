@@ -16,22 +16,46 @@ from flows.ids import PartnershipId
 from flows.intake.flow import PlaceCheck
 
 CHECK = make_place_check(load_resolver())
+BOEST = "Boest! Your Future"
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Leuven", PlaceCheck("ok", label="Leuven", value="24062:boest-your-future")),
-        ("3010 Kessel-Lo", PlaceCheck("ok", label="Kessel-Lo (Leuven)",
-                                      value="24062:boest-your-future")),
-        ("Winksele", PlaceCheck("ok", label="Winksele (Herent)",
-                                value="24038:boest-your-future")),
+        (
+            "Leuven",
+            PlaceCheck("ok", label="Leuven", value="24062:boest-your-future", partnership=BOEST),
+        ),
+        (
+            "3010 Kessel-Lo",
+            PlaceCheck(
+                "ok", label="Kessel-Lo (Leuven)", value="24062:boest-your-future", partnership=BOEST
+            ),
+        ),
+        (
+            "Winksele",
+            PlaceCheck(
+                "ok", label="Winksele (Herent)", value="24038:boest-your-future", partnership=BOEST
+            ),
+        ),
         # A blind spot is a firm answer without a partnership.
         ("Gent", PlaceCheck("ok", label="Gent", value="44021:")),
-        ("3020", PlaceCheck("ambiguous", candidates=(
-            ("24038:boest-your-future", "Winksele (Herent)"), ("24038:", "Herent")))),
-        ("Deurne", PlaceCheck("ambiguous", candidates=(
-            ("11002:", "Deurne (Antwerpen)"), ("24020:dash", "Deurne (Diest)")))),
+        (
+            "3020",
+            PlaceCheck(
+                "ambiguous",
+                candidates=(("24038:boest-your-future", "Winksele (Herent)"), ("24038:", "Herent")),
+                partners=(("24038:boest-your-future", BOEST),),
+            ),
+        ),
+        (
+            "Deurne",
+            PlaceCheck(
+                "ambiguous",
+                candidates=(("11002:", "Deurne (Antwerpen)"), ("24020:dash", "Deurne (Diest)")),
+                partners=(("24020:dash", "DASH"),),
+            ),
+        ),
         ("Namur", PlaceCheck("outside_flanders", region="wallonia")),
         ("Brussel", PlaceCheck("outside_flanders", region="brussels")),
         ("blabla", PlaceCheck("unknown")),
@@ -53,7 +77,8 @@ def test_values_fit_a_button_and_read_back() -> None:
     long = place_value("12345", "a-partnership-with-a-very-long-name")
     assert long == "12345:" and len(long.encode()) <= MAX_VALUE_BYTES
     assert parse_place_value("24062:boest-your-future") == PlaceValue(
-        "24062", PartnershipId("boest-your-future"))
+        "24062", PartnershipId("boest-your-future")
+    )
     assert parse_place_value("44021:") == PlaceValue("44021", None)
     for bad in (None, "_skipped", "Leuven", "123:x", 5):
         assert parse_place_value(bad) is None

@@ -22,8 +22,9 @@ def chat(coach: CoachRecord) -> PersonId:
     return coach.person
 
 
-async def accepted(h: Harness, organisation: str = "CAW Oost-Brabant"
-                   ) -> tuple[CoachRecord, CaseId]:
+async def accepted(
+    h: Harness, organisation: str = "CAW Oost-Brabant"
+) -> tuple[CoachRecord, CaseId]:
     lotte = await h.add_coach("Lotte", chat=5001, domains=("work",), organisation=organisation)
     await h.submit()
     case = h.case_of_card(lotte)
@@ -47,8 +48,9 @@ async def test_the_next_step_follows_the_contact_preference() -> None:
     lotte = await h.add_coach("Lotte", chat=5001)
     await h.submit(contact="phone", contact_phone="+32470123456", language="en")
     await h.coach_presses(lotte, "case=1:accept")
-    assert h.texts(YOUNG)[-1].endswith("Lotte will call you soon. You can also type a message for"
-                                       " Lotte here.")
+    assert h.texts(YOUNG)[-1].endswith(
+        "Lotte will call you soon. You can also type a message for Lotte here."
+    )
 
 
 async def test_messages_go_both_ways_and_are_kept(harness: Harness) -> None:
@@ -98,9 +100,7 @@ async def test_messages_before_acceptance_are_kept_and_handed_over(harness: Harn
     assert h.texts(YOUNG)[-1].startswith("Bewaard! Zodra een coach je vraag opneemt")
     assert not any("na 16 uur" in t for t in h.texts(chat(lotte)))
     await h.coach_presses(lotte, "case=1:accept")
-    assert h.texts(chat(lotte))[-1] == (
-        "📁 Dossier #1 · Sam schrijft:\nIk kan enkel na 16 uur."
-    )
+    assert h.texts(chat(lotte))[-1] == ("📁 Dossier #1 · Sam schrijft:\nIk kan enkel na 16 uur.")
 
 
 async def test_a_coach_cannot_write_into_someone_elses_case(harness: Harness) -> None:
@@ -199,7 +199,8 @@ async def test_relay_texts_are_encrypted_at_rest(tmp_path: Path) -> None:
         assert not any("geheim" in t for t in texts) and not any("Sam" in i for i in intakes)
         async with storage.transaction() as tx:
             assert [m.text for m in await tx.cases.messages_of(case)] == [
-                "Mijn geheime vraag", "Mijn geheim antwoord"
+                "Mijn geheime vraag",
+                "Mijn geheim antwoord",
             ]
     finally:
         await storage.close()
@@ -230,8 +231,9 @@ async def test_an_erasure_tells_the_coach_and_keeps_nothing(harness: Harness) ->
 async def test_withdrawing_consent_drops_sensitive_answers_from_the_case() -> None:
     h = make_harness()
     await h.add_coach("Lotte", chat=5001)
-    await h.submit(consent_sensitive="yes", rating_mental="1", help_mental="talk",
-                   domains=["work", "mental"])
+    await h.submit(
+        consent_sensitive="yes", rating_mental="1", help_mental="talk", domains=["work", "mental"]
+    )
     case = await h.case()
     assert case is not None and case.intake["rating_mental"] == "1"
     part = next(p for p in h.storage.personal_data_parts if p.name == "cases")

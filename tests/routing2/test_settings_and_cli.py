@@ -20,15 +20,21 @@ def test_routing_settings() -> None:
     default = load_settings({}, env_file=None)
     assert default.accept_within_hours == 8 and default.bot_username is None
     assert default.fallback_after_days == 5
-    assert load_settings({"OPSTAP_FALLBACK_AFTER_DAYS": "10"}, env_file=None
-                         ).fallback_after_days == 10
+    assert (
+        load_settings({"OPSTAP_FALLBACK_AFTER_DAYS": "10"}, env_file=None).fallback_after_days == 10
+    )
     chosen = load_settings(
         {"OPSTAP_ACCEPT_WITHIN_HOURS": "4.5", "OPSTAP_BOT_USERNAME": "@Opstap_bot"}, env_file=None
     )
     assert chosen.accept_within_hours == 4.5 and chosen.bot_username == "Opstap_bot"
-    for bad in ({"OPSTAP_ACCEPT_WITHIN_HOURS": "acht"}, {"OPSTAP_ACCEPT_WITHIN_HOURS": "0"},
-                {"OPSTAP_BOT_USERNAME": "no spaces"}, {"OPSTAP_BOT_USERNAME": "ab"},
-                {"OPSTAP_FALLBACK_AFTER_DAYS": "0"}, {"OPSTAP_FALLBACK_AFTER_DAYS": "vijf"}):
+    for bad in (
+        {"OPSTAP_ACCEPT_WITHIN_HOURS": "acht"},
+        {"OPSTAP_ACCEPT_WITHIN_HOURS": "0"},
+        {"OPSTAP_BOT_USERNAME": "no spaces"},
+        {"OPSTAP_BOT_USERNAME": "ab"},
+        {"OPSTAP_FALLBACK_AFTER_DAYS": "0"},
+        {"OPSTAP_FALLBACK_AFTER_DAYS": "vijf"},
+    ):
         with pytest.raises(SettingsError) as raised:
             load_settings(bad, env_file=None)
         assert "\n" not in str(raised.value)
@@ -36,8 +42,9 @@ def test_routing_settings() -> None:
 
 async def coach_cli(settings: Settings, *argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = await run_coach(_parser().parse_args(["coach", *argv]), settings, FrozenClock(T0),
-                           out, err)
+    code = await run_coach(
+        _parser().parse_args(["coach", *argv]), settings, FrozenClock(T0), out, err
+    )
     return code, out.getvalue(), err.getvalue()
 
 
@@ -50,8 +57,19 @@ async def test_invite_list_and_deactivate(tmp_path: Path) -> None:
     code, out, _ = await coach_cli(settings, "list")
     assert code == 0 and out.startswith("no coaches yet")
     code, out, _ = await coach_cli(
-        settings, "invite", "--partnership", "dash", "--name", "Noor", "--domains",
-        "work,housing", "--languages", "nl,tr", "--role", "coordinator", "--hours",
+        settings,
+        "invite",
+        "--partnership",
+        "dash",
+        "--name",
+        "Noor",
+        "--domains",
+        "work,housing",
+        "--languages",
+        "nl,tr",
+        "--role",
+        "coordinator",
+        "--hours",
         "mon-fri 09:00-16:00",
     )
     assert code == 0
@@ -76,10 +94,14 @@ async def test_invite_list_and_deactivate(tmp_path: Path) -> None:
     [
         (["invite", "--name", "X"], "--partnership and --name are required"),
         (["invite", "--partnership", "nope", "--name", "X"], "unknown partnership 'nope'"),
-        (["invite", "--partnership", "dash", "--name", "X", "--domains", "cooking"],
-         "unknown domain: cooking"),
-        (["invite", "--partnership", "dash", "--name", "X", "--hours", "maandag 9-5"],
-         "use days like mon"),
+        (
+            ["invite", "--partnership", "dash", "--name", "X", "--domains", "cooking"],
+            "unknown domain: cooking",
+        ),
+        (
+            ["invite", "--partnership", "dash", "--name", "X", "--hours", "maandag 9-5"],
+            "use days like mon",
+        ),
         (["invite", "--coach", "nobody"], "no coach with id 'nobody'"),
         (["deactivate", "nobody"], "no coach with id 'nobody'"),
     ],
@@ -95,7 +117,8 @@ async def test_bad_input_is_one_line(tmp_path: Path, argv: list[str], message: s
 
 
 async def test_without_a_bot_name_there_is_no_link(tmp_path: Path) -> None:
-    settings = load_settings({"OPSTAP_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/x.db"},
-                             env_file=None)
+    settings = load_settings(
+        {"OPSTAP_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/x.db"}, env_file=None
+    )
     code, _, err = await coach_cli(settings, "invite", "--partnership", "dash", "--name", "X")
     assert code == 2 and "OPSTAP_BOT_USERNAME" in err

@@ -23,10 +23,20 @@ HASH = "a" * 64
 
 def coach(name: str, person: str | None = None) -> CoachRecord:
     return CoachRecord(
-        id=CoachId(name), partnership=P, first_name=name.title(), organisation="JAC",
-        domains=("work", "money"), languages=("nl", "ar"), capacity=3, role="coach",
-        hours=None, active=True, person=None if person is None else PersonId(person),
-        current_case=None, last_assigned_at=None, created_at=T0,
+        id=CoachId(name),
+        partnership=P,
+        first_name=name.title(),
+        organisation="JAC",
+        domains=("work", "money"),
+        languages=("nl", "ar"),
+        capacity=3,
+        role="coach",
+        hours=None,
+        active=True,
+        person=None if person is None else PersonId(person),
+        current_case=None,
+        last_assigned_at=None,
+        created_at=T0,
     )
 
 
@@ -76,8 +86,9 @@ async def test_cases_offers_loads_and_messages(storage: Storage) -> None:
         await tx.coaches.add(coach("bert", "tg:5002"))
         case = await tx.cases.create(YOUNG, P, "24062", "ar", {"name": "Sam", "age": 23}, T0)
         assert case.status == "waiting" and case.intake == {"name": "Sam", "age": 23}
-        offer = await tx.cases.add_offer(case.id, CoachId("lotte"), {"decided_by": "only"}, T0,
-                                         T0 + timedelta(hours=8))
+        offer = await tx.cases.add_offer(
+            case.id, CoachId("lotte"), {"decided_by": "only"}, T0, T0 + timedelta(hours=8)
+        )
         await tx.cases.set_status(case.id, "offered", T0)
         assert await tx.cases.loads((CoachId("lotte"), CoachId("bert"))) == {"lotte": 1, "bert": 0}
     async with storage.transaction() as tx:
@@ -97,7 +108,9 @@ async def test_cases_offers_loads_and_messages(storage: Storage) -> None:
         [answered] = await tx.cases.offers_of(case.id)
         assert answered.status == "accepted" and answered.reasons == {"decided_by": "only"}
         assert [(m.text, m.delivered) for m in await tx.cases.messages_of(case.id)] == [
-            ("Hallo 👋", True), ("Dag Sam", True)]
+            ("Hallo 👋", True),
+            ("Dag Sam", True),
+        ]
         assert [c.id for c in await tx.cases.of_coach(CoachId("lotte"), ("open",))] == [case.id]
         await tx.cases.close(case.id, "work", T0 + timedelta(days=3))
         await tx.cases.reopen(case.id, T0 + timedelta(days=4))
@@ -140,8 +153,9 @@ async def test_sql_seals_the_intake_and_messages_with_the_keyring(backend: Backe
             case = await tx.cases.create(YOUNG, P, None, "nl", {"own_words": "schulden"}, T0)
             await tx.cases.add_message(case.id, "to_young", "geheim", T0, delivered=True)
             await tx.coaches.add(coach("lotte"))
-            await tx.cases.add_offer(case.id, CoachId("lotte"), {"expertise": ["addiction"]},
-                                     T0, T0)
+            await tx.cases.add_offer(
+                case.id, CoachId("lotte"), {"expertise": ["addiction"]}, T0, T0
+            )
         async with storage.engine.connect() as conn:
             raw = (await conn.execute(CASES.select())).mappings().one()["intake"]
             text = (await conn.execute(RELAY_MESSAGES.select())).mappings().one()["text"]
@@ -172,20 +186,24 @@ async def test_the_team_queue_fallback_and_coach_messages(storage: Storage) -> N
         assert found is not None and found.status == "escalated" and found.escalated_at == T0
         assert [c.id for c in await tx.cases.of_partnership(P, ("escalated",))] == [case.id]
         assert await tx.cases.of_partnership(P, ("open",)) == []
-        assert [o.status for o in await tx.cases.offers_of_coach(CoachId("lotte"),
-                                                                  ("withdrawn",))] == ["withdrawn"]
+        assert [
+            o.status for o in await tx.cases.offers_of_coach(CoachId("lotte"), ("withdrawn",))
+        ] == ["withdrawn"]
         assert await tx.cases.mark_fallback(case.id, later) is True
         assert await tx.cases.mark_fallback(case.id, later) is False
-        await tx.cases.add_coach_message(case.id, CoachId("lotte"), PersonId("tg:5001"), 77,
-                                         "card", T0)
-        await tx.cases.add_coach_message(case.id, CoachId("lotte"), PersonId("tg:5001"), 78,
-                                         "relay", T0)
+        await tx.cases.add_coach_message(
+            case.id, CoachId("lotte"), PersonId("tg:5001"), 77, "card", T0
+        )
+        await tx.cases.add_coach_message(
+            case.id, CoachId("lotte"), PersonId("tg:5001"), 78, "relay", T0
+        )
     async with storage.transaction() as tx:
         found = await tx.cases.get(case.id)
         assert found is not None and found.fallback_at == later
         refs = await tx.cases.coach_messages_of(case.id)
         assert [(r.message_id, r.kind, r.redacted) for r in refs] == [
-            (77, "card", False), (78, "relay", False)
+            (77, "card", False),
+            (78, "relay", False),
         ]
         await tx.cases.mark_redacted((refs[0].id,))
     async with storage.transaction() as tx:
@@ -209,5 +227,6 @@ async def test_blind_spot_counts(storage: Storage) -> None:
     async with storage.transaction() as tx:
         counts = await tx.cases.blind_spots()
     assert [(c.municipality_nis, c.partnership, c.count) for c in counts] == [
-        ("24038", "boest-your-future", 1), ("44021", "", 2)
+        ("24038", "boest-your-future", 1),
+        ("44021", "", 2),
     ]

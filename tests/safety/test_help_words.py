@@ -9,9 +9,29 @@ from flows.safety.help_words import HELP_WORDS, asks_for_help
 
 @pytest.mark.parametrize(
     "text",
-    ["help", "HELP!!", "hulp", "Hulp aub", "sos", "SOS!", "help me please", "au secours",
-     "à l'aide", "aide", "yardım", "imdat", "yardım edin", "допомога", "допоможіть",
-     "помогите", "مساعدة", "ساعدني", "i need help", "ik heb hulp nodig", "  hulp  "],
+    [
+        "help",
+        "HELP!!",
+        "hulp",
+        "Hulp aub",
+        "sos",
+        "SOS!",
+        "help me please",
+        "au secours",
+        "à l'aide",
+        "aide",
+        "yardım",
+        "imdat",
+        "yardım edin",
+        "допомога",
+        "допоможіть",
+        "помогите",
+        "مساعدة",
+        "ساعدني",
+        "i need help",
+        "ik heb hulp nodig",
+        "  hulp  ",
+    ],
 )
 def test_help_words_in_six_languages_ask_for_help(text: str) -> None:
     assert asks_for_help(text)
@@ -19,8 +39,18 @@ def test_help_words_in_six_languages_ask_for_help(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["ik zoek hulp bij mijn cv", "helpdesk", "hulp bij de huur", "ja", "nee", "help je mij met "
-     "mijn cv?", "yardımcı oldu", "soso", "aide-soignante worden", ""],
+    [
+        "ik zoek hulp bij mijn cv",
+        "helpdesk",
+        "hulp bij de huur",
+        "ja",
+        "nee",
+        "help je mij met mijn cv?",
+        "yardımcı oldu",
+        "soso",
+        "aide-soignante worden",
+        "",
+    ],
 )
 def test_other_text_is_an_answer(text: str) -> None:
     assert not asks_for_help(text)

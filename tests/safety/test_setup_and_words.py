@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
 import pytest
 
@@ -46,5 +45,7 @@ def test_start_up_says_when_no_safety_chat_is_configured(
     assert "help lines not verified yet" in text and "antigif" in text
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="bot.runtime"):
-        warn_about_safety_setup(replace(settings, safety_chat_id=-100123), load_helplines())
+        warn_about_safety_setup(
+            settings.model_copy(update={"safety_chat_id": -100123}), load_helplines()
+        )
     assert "no safety chat configured" not in caplog.text

@@ -63,9 +63,7 @@ async def test_the_crisis_reply_is_sent_before_the_team_is_alerted() -> None:
     assert order.index(YOUNG) < order.index(COACH)
 
 
-async def test_unacknowledged_in_working_hours_the_coordinator_is_alerted_after_x_minutes() -> (
-    None
-):
+async def test_unacknowledged_in_working_hours_the_coordinator_is_alerted_after_x_minutes() -> None:
     rig = make_rig(ack_minutes=15)
     await flag(rig)
     [escalation] = [r for r in await reminders(rig) if r.key == ESCALATE]
@@ -300,8 +298,9 @@ async def test_talk_with_nobody_configured_says_who_to_call_now_and_never_dead_e
 async def test_talk_with_nobody_configured_in_french_names_french_lines() -> None:
     rig = make_rig(on_duty=FakeOnDuty(coach=None, coordinator_chat=None))
     await rig.service.crisis_help(YOUNG, language_hint="fr")
-    await rig.service.handle(YOUNG, ButtonPressed("safety=talk", rig.clock.now()),
-                             language_hint="fr")
+    await rig.service.handle(
+        YOUNG, ButtonPressed("safety=talk", rig.clock.now()), language_hint="fr"
+    )
     told = rig.to(YOUNG)[-1]
     assert "107" in told.text and "0800 32 123" in told.text
 

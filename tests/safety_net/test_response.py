@@ -108,13 +108,17 @@ def _broken(**changes: Any) -> Mapping[str, Any]:
 @pytest.mark.parametrize(
     ("data", "problem"),
     [
-        (_broken(lines=[{"id": "x", "name": "X", "phone": "1", "phone_hours": None}]),
-         "open day and night"),
+        (
+            _broken(lines=[{"id": "x", "name": "X", "phone": "1", "phone_hours": None}]),
+            "open day and night",
+        ),
         (_broken(next_step={"suicide": ["zelfmoordlijn"]}), "at least 'default'"),
         (_broken(next_step={"default": ["line-1712"]}), "end with a line open day and night"),
         (_broken(next_step={"default": ["nowhere"]}), "unknown lines"),
-        (_broken(next_step={"default": ["zelfmoordlijn"], "boredom": ["zelfmoordlijn"]}),
-         "unknown category"),
+        (
+            _broken(next_step={"default": ["zelfmoordlijn"], "boredom": ["zelfmoordlijn"]}),
+            "unknown category",
+        ),
     ],
 )
 def test_bad_data_is_refused_with_a_clear_problem(data: Mapping[str, Any], problem: str) -> None:

@@ -178,9 +178,7 @@ async def test_the_category_is_encrypted_at_rest(tmp_path: Path) -> None:
     try:
         async with engine.connect() as conn:
             raw = (await conn.execute(text("SELECT category FROM safety_events"))).scalar_one()
-            kept = (
-                await conn.execute(text("SELECT categories FROM safety_events"))
-            ).scalar_one()
+            kept = (await conn.execute(text("SELECT categories FROM safety_events"))).scalar_one()
     finally:
         await engine.dispose()
     assert "self_harm" not in raw and is_encrypted(raw)
@@ -192,9 +190,7 @@ async def test_the_event_keeps_every_category_once_in_order(storage: Storage) ->
         await tx.safety.open_or_get(ANNA, "suicide", T0)
         await tx.safety.open_or_get(ANNA, "overdose", T0, flagged="overdose")
         await tx.safety.open_or_get(ANNA, "overdose", T0, flagged="suicide")
-        event, _ = await tx.safety.open_or_get(
-            ANNA, "overdose", T0, flagged="abuse_violence"
-        )
+        event, _ = await tx.safety.open_or_get(ANNA, "overdose", T0, flagged="abuse_violence")
     assert event.category == "overdose"
     assert event.categories == ("suicide", "overdose", "abuse_violence")
     async with storage.transaction() as tx:

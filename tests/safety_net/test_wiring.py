@@ -8,13 +8,14 @@ import pytest
 
 from bot.inbound import Inbound
 from bot.runtime import build_runtime
-from bot.safety.alerts import ESCALATE, safety_buttons_first
+from bot.safety.alerts import ESCALATE
 from bot.safety.responder import HelpLineResponder
 from bot.service import SAFETY_BUTTONS
 from bot.settings import SettingsError, load_settings
 from flows.ids import PersonId
 from flows.inputs import ButtonPressed, TextReceived
 from storage.safety import SafetyEventPart
+from tests.routing2.conftest import make_harness
 from tests.safety_net.conftest import WORKING
 
 
@@ -51,16 +52,15 @@ async def test_the_runtime_screens_responds_and_holds_reminders(tmp_path: Path) 
 
 
 async def test_the_coach_desk_lets_the_safety_buttons_through() -> None:
-    seen: list[Inbound] = []
-
-    async def desk(inbound: Inbound) -> bool:
-        seen.append(inbound)
-        return True
-
-    route = safety_buttons_first(desk)
-    coach = PersonId("tg:2002")
-    assert not await route(Inbound(coach, ButtonPressed("safety=3:ack", WORKING)))
-    assert await route(Inbound(coach, ButtonPressed("case=3:accept", WORKING)))
-    assert await route(Inbound(coach, TextReceived("safety=3:ack", WORKING)))
-    assert len(seen) == 2
+    """A coach's chat belongs to the desk, except the team's ``safety=`` buttons: those go on to
+    the safety net's button handler."""
+    h = make_harness()
+    coach = await h.add_coach("Lotte", chat=2002)
+    me = PersonId("tg:2002")
+    async with h.storage.transaction() as tx:
+        claims = h.side.desk.claims
+        assert not await claims(tx, Inbound(me, ButtonPressed("safety=3:ack", WORKING)))
+        assert await claims(tx, Inbound(me, ButtonPressed("case=3:accept", WORKING)))
+        assert await claims(tx, Inbound(me, TextReceived("safety=3:ack", WORKING)))
+    assert coach is not None
     assert ESCALATE.startswith("safety.")

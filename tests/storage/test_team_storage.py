@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from flows.appointments import AppointmentId, Slot, propose
 from flows.ids import CoachId, PartnershipId, PersonId
 from storage.crypto import Keyring
 from storage.ports import CoachRecord
@@ -23,8 +24,22 @@ A, B = PartnershipId("boest-your-future"), PartnershipId("elders")
 
 
 def _coach(coach_id: str, partnership: PartnershipId) -> CoachRecord:
-    return CoachRecord(CoachId(coach_id), partnership, coach_id, "JAC", ("work",), ("nl",), 8,
-                       "coach", None, True, None, None, None, T0)
+    return CoachRecord(
+        CoachId(coach_id),
+        partnership,
+        coach_id,
+        "JAC",
+        ("work",),
+        ("nl",),
+        8,
+        "coach",
+        None,
+        True,
+        None,
+        None,
+        None,
+        T0,
+    )
 
 
 @pytest.fixture
@@ -39,9 +54,16 @@ async def store(backend: Backend) -> SqlTeamStore:
 
 async def test_accounts_totp_steps_and_sessions(store: SqlTeamStore) -> None:
     async with store.transaction() as t:
-        user = await t.team.add_user(email=" An@Example.org ", name="An", role="coordinator",
-                                     partnership=A, coach=None, password_hash="$argon2id$x",
-                                     totp_secret="SECRET", now=T0)
+        user = await t.team.add_user(
+            email=" An@Example.org ",
+            name="An",
+            role="coordinator",
+            partnership=A,
+            coach=None,
+            password_hash="$argon2id$x",
+            totp_secret="SECRET",
+            now=T0,
+        )
         assert user.email == "an@example.org" and user.totp_secret == "SECRET"
         assert await t.team.use_totp_step(user.id, 100)
         assert not await t.team.use_totp_step(user.id, 100)
@@ -52,8 +74,9 @@ async def test_accounts_totp_steps_and_sessions(store: SqlTeamStore) -> None:
     async with store.transaction() as t:
         session = await t.team.session("a" * 64)
         assert session is not None and session.last_seen_at == T0 + timedelta(minutes=5)
-        assert await t.team.purge_sessions(T0 - timedelta(minutes=30),
-                                           T0 - timedelta(hours=12)) == 1
+        assert (
+            await t.team.purge_sessions(T0 - timedelta(minutes=30), T0 - timedelta(hours=12)) == 1
+        )
         await t.team.set_user_active(user.id, False)
         assert await t.team.session("a" * 64) is None
 
@@ -61,8 +84,7 @@ async def test_accounts_totp_steps_and_sessions(store: SqlTeamStore) -> None:
 async def test_failed_logins_count_until_a_success(store: SqlTeamStore) -> None:
     async with store.transaction() as t:
         for minute in range(3):
-            await t.team.record_attempt("account:x", T0 + timedelta(minutes=minute),
-                                        success=False)
+            await t.team.record_attempt("account:x", T0 + timedelta(minutes=minute), success=False)
         assert await t.team.failures_since("account:x", T0) == 3
         assert await t.team.failures_since("account:x", T0 + timedelta(minutes=1)) == 2
         await t.team.record_attempt("account:x", T0 + timedelta(minutes=4), success=True)
@@ -82,11 +104,19 @@ async def test_scope_audit_and_notes(store: SqlTeamStore) -> None:
         elsewhere = await t.core.cases.create(PersonId("web:4"), B, "11002", "nl", {}, T0)
         await t.core.cases.accept(mine.id, CoachId("lotte"), T0)
         await t.core.cases.accept(other.id, CoachId("noor"), T0)
-        await t.core.cases.add_message(mine.id, "to_young", "Hallo", T0 + timedelta(hours=3),
-                                       delivered=True)
+        await t.core.cases.add_message(
+            mine.id, "to_young", "Hallo", T0 + timedelta(hours=3), delivered=True
+        )
         coordinator = await t.team.add_user(
-            email="co@a.example", name="Co", role="coordinator", partnership=A, coach=None,
-            password_hash="x", totp_secret="S", now=T0)
+            email="co@a.example",
+            name="Co",
+            role="coordinator",
+            partnership=A,
+            coach=None,
+            password_hash="x",
+            totp_secret="S",
+            now=T0,
+        )
     coach = TeamScope(2, "coach", A, CoachId("lotte"))
     admin = TeamScope(3, "admin", None, None)
     scope = coordinator.scope()
@@ -103,13 +133,20 @@ async def test_scope_audit_and_notes(store: SqlTeamStore) -> None:
         await t.team.add_note(mine.id, coordinator, "Belt na 16u", T0)
         assert [n.text for n in await t.team.notes(scope, mine.id)] == ["Belt na 16u"]
         assert await t.team.notes(TeamScope(9, "coordinator", B, None), mine.id) == []
-        await t.team.audit(at=T0, user=coordinator, action="case.view", address="10.0.0.1",
-                           case=mine.id, partnership=A)
+        await t.team.audit(
+            at=T0,
+            user=coordinator,
+            action="case.view",
+            address="10.0.0.1",
+            case=mine.id,
+            partnership=A,
+        )
         await t.team.audit(at=T0, user=None, action="user.add", address="cli", target="1")
     async with store.transaction() as t:
         rows = await t.team.audit_rows(scope)
         assert [(r.action, r.case, r.actor, r.address) for r in rows] == [
-            ("case.view", mine.id, "co@a.example", "10.0.0.1")]
+            ("case.view", mine.id, "co@a.example", "10.0.0.1")
+        ]
         assert [r.action for r in await t.team.audit_rows(admin)] == ["user.add"]
         assert await t.team.audit_rows(coach) == []
         assert await t.team.purge_audit(T0 + timedelta(days=1)) == 2
@@ -126,3 +163,26 @@ async def test_blind_spot_counts(store: SqlTeamStore) -> None:
         await t.core.privacy.add_count("2026-11", "cases.created")
         found = await t.team.counts_like("routing.blind_spot.")
     assert found == {("2026-11", "routing.blind_spot.11002"): 2}
+
+
+async def test_appointments_and_ratings_of_the_scope_in_one_go(store: SqlTeamStore) -> None:
+    async with store.transaction() as t:
+        await t.core.coaches.add(_coach("lotte", A))
+        mine = await t.core.cases.create(PersonId("web:1"), A, "24062", "nl", {}, T0)
+        elsewhere = await t.core.cases.create(PersonId("web:2"), B, "11002", "nl", {}, T0)
+        for case in (mine, elsewhere):
+            proposed, _ = propose(
+                AppointmentId(0),
+                case.id,
+                case.person,
+                CoachId("lotte"),
+                (Slot(T0 + timedelta(days=1), "phone"),),
+                T0,
+            )
+            await t.core.appointments.add(proposed, T0)
+            await t.core.ratings.add(case.id, case.person, "intake", {"work": "2"}, T0)
+    scope = TeamScope(1, "coordinator", A, None)
+    async with store.transaction() as t:
+        appointments, ratings = await t.team.appointments_and_ratings(scope)
+    assert [a.case for a in appointments] == [mine.id]
+    assert list(ratings) == [mine.id] and ratings[mine.id][0].ratings == {"work": "2"}

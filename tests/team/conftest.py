@@ -72,29 +72,51 @@ class Team:
         self.clients.append(client)
         return client
 
-    async def coach(self, coach_id: str, partnership: PartnershipId = A, *,
-                    role: CoachRole = "coach", capacity: int = 8,
-                    person: str | None = None) -> CoachRecord:
+    async def coach(
+        self,
+        coach_id: str,
+        partnership: PartnershipId = A,
+        *,
+        role: CoachRole = "coach",
+        capacity: int = 8,
+        person: str | None = None,
+    ) -> CoachRecord:
         coach = CoachRecord(
-            id=CoachId(coach_id), partnership=partnership, first_name=coach_id.capitalize(),
-            organisation="JAC", domains=("work", "money"), languages=("nl",),
-            capacity=capacity, role=role, hours=None, active=True,
-            person=None if person is None else PersonId(person), current_case=None,
-            last_assigned_at=None, created_at=self.clock.now(),
+            id=CoachId(coach_id),
+            partnership=partnership,
+            first_name=coach_id.capitalize(),
+            organisation="JAC",
+            domains=("work", "money"),
+            languages=("nl",),
+            capacity=capacity,
+            role=role,
+            hours=None,
+            active=True,
+            person=None if person is None else PersonId(person),
+            current_case=None,
+            last_assigned_at=None,
+            created_at=self.clock.now(),
         )
         async with self.runtime.service.storage.transaction() as tx:
             await tx.coaches.add(coach)
         return coach
 
-    async def case(self, person: str, partnership: PartnershipId = A, *,
-                   offer: bool = True, **changes: JsonValue) -> CaseRecord:
+    async def case(
+        self,
+        person: str,
+        partnership: PartnershipId = A,
+        *,
+        offer: bool = True,
+        **changes: JsonValue,
+    ) -> CaseRecord:
         """A submitted intake's case, offered to the best coach like the handoff does."""
         intake = card_answers(intake_answers(**changes))
         intake["place_label"] = "Kessel-Lo (Leuven)"
         handoff = self.deps.handoff
         async with self.runtime.service.storage.transaction() as tx:
-            case = await tx.cases.create(PersonId(person), partnership, "24062", "nl", intake,
-                                         self.clock.now())
+            case = await tx.cases.create(
+                PersonId(person), partnership, "24062", "nl", intake, self.clock.now()
+            )
             if offer:
                 await handoff.plan(tx, case, self.clock.now())
             fresh = await tx.cases.get(case.id)
@@ -107,15 +129,24 @@ class Team:
         assert case is not None
         return case
 
-    async def user(self, email: str, role: TeamRole, partnership: PartnershipId | None = A,
-                   coach: CoachId | None = None) -> TeamUser:
+    async def user(
+        self,
+        email: str,
+        role: TeamRole,
+        partnership: PartnershipId | None = A,
+        coach: CoachId | None = None,
+    ) -> TeamUser:
         secret = pyotp.random_base32()
         self.secrets[email] = secret
         async with self.deps.store.transaction() as t:
             user = await t.team.add_user(
-                email=email, name=email.split("@")[0].capitalize(), role=role,
-                partnership=partnership if role != "admin" else None, coach=coach,
-                password_hash=hash_password(PASSWORD), totp_secret=secret,
+                email=email,
+                name=email.split("@")[0].capitalize(),
+                role=role,
+                partnership=partnership if role != "admin" else None,
+                coach=coach,
+                password_hash=hash_password(PASSWORD),
+                totp_secret=secret,
                 now=self.clock.now(),
             )
         return user
@@ -123,15 +154,22 @@ class Team:
     def code(self, email: str) -> str:
         return pyotp.TOTP(self.secrets[email]).at(self.clock.now())
 
-    async def login(self, client: TestClient, email: str, *, password: str = PASSWORD,
-                    code: str | None = None) -> ClientResponse:
+    async def login(
+        self, client: TestClient, email: str, *, password: str = PASSWORD, code: str | None = None
+    ) -> ClientResponse:
         page = await client.get("/team/login")
         token = _LOGIN_CSRF.search(await page.text())
         assert token is not None
-        response = await client.post("/team/login", data={
-            "login_csrf": token.group(1), "email": email, "password": password,
-            "code": code if code is not None else self.code(email),
-        }, allow_redirects=False)
+        response = await client.post(
+            "/team/login",
+            data={
+                "login_csrf": token.group(1),
+                "email": email,
+                "password": password,
+                "code": code if code is not None else self.code(email),
+            },
+            allow_redirects=False,
+        )
         # A TOTP code works once: the next login in this test uses the next time step.
         self.clock.advance(timedelta(seconds=30))
         return response
@@ -148,14 +186,21 @@ class Team:
         assert found is not None, f"no CSRF token on {page}"
         return found.group(1)
 
-    async def post(self, client: TestClient, path: str, data: dict[str, str] | None = None,
-                   *, page: str = "/team/queue") -> ClientResponse:
+    async def post(
+        self,
+        client: TestClient,
+        path: str,
+        data: dict[str, str] | None = None,
+        *,
+        page: str = "/team/queue",
+    ) -> ClientResponse:
         form = {"csrf": await self.csrf(client, page), **(data or {})}
         return await client.post(path, data=form, allow_redirects=False)
 
-    def young_messages(self, person: str) -> list[str]:
-        channel = self.runtime.web_channel
-        return [m.text for _, m in channel.since(PersonId(person), 0)]
+    async def young_messages(self, person: str) -> list[str]:
+        # What the web chat's transcript holds for the young person (the bot's side).
+        page = await self.runtime.web_channel.read(PersonId(person), 0, mark_seen=False)
+        return [str(e.body.get("text")) for e in page.entries if e.side == "bot"]
 
 
 def team_settings(tmp_path: Path, **extra: str) -> Settings:

@@ -66,14 +66,20 @@ async def _world(team: Team) -> tuple[CaseRecord, dict[str, str]]:
     async with team.runtime.service.storage.transaction() as tx:
         await tx.cases.accept(case.id, lotte.id, team.clock.now())
     result = await TeamActions(team.deps.handoff, team.deps.relay, team.deps.booking).propose(
-        lotte, await team.get_case(case.id), [(date(2026, 11, 26), time(10, 0), "t")])
+        lotte, await team.get_case(case.id), [(date(2026, 11, 26), time(10, 0), "t")]
+    )
     assert result == "ok"
     async with team.runtime.service.storage.transaction() as tx:
         appointment = (await tx.appointments.of_case(case.id))[-1]
         assert await tx.appointments.get(AppointmentId(appointment.id)) is not None
     user = await team.user("lotte@a.example", "coach", coach=lotte.id)
-    ids = {"case": case.id, "coach": lotte.id, "appointment": str(appointment.id),
-           "user": str(user.id), "chart": "intakes"}
+    ids = {
+        "case": case.id,
+        "coach": lotte.id,
+        "appointment": str(appointment.id),
+        "user": str(user.id),
+        "chart": "intakes",
+    }
     return case, ids
 
 
@@ -120,10 +126,18 @@ async def test_the_access_matrix(team: Team, who: str) -> None:
         if spec.method == "GET":
             response = await client.get(path, allow_redirects=False)
         else:
-            response = await client.post(path, data={"csrf": csrf, "outcome": "work",
-                                                     "text": "x", "coach": ids["coach"],
-                                                     "action": "came", "until": ""},
-                                         allow_redirects=False)
+            response = await client.post(
+                path,
+                data={
+                    "csrf": csrf,
+                    "outcome": "work",
+                    "text": "x",
+                    "coach": ids["coach"],
+                    "action": "came",
+                    "until": "",
+                },
+                allow_redirects=False,
+            )
         body = await response.text() if response.content_type.startswith("text") else ""
         granted = allowed(role, spec.permission)
         names_of_a = any(key in spec.path for key in ("{case}", "{appointment}", "{coach}"))
@@ -146,8 +160,14 @@ async def _state(team: Team, case: CaseRecord) -> tuple[object, ...]:
         appointments = await t.core.appointments.of_case(case.id)
         notes = await t.team.notes_of_cases((case.id,))
     assert fresh is not None
-    return (fresh.status, fresh.coach, fresh.outcome, tuple(coaches), tuple(appointments),
-            len(notes))
+    return (
+        fresh.status,
+        fresh.coach,
+        fresh.outcome,
+        tuple(coaches),
+        tuple(appointments),
+        len(notes),
+    )
 
 
 async def test_scope_is_in_the_data_layer(team: Team) -> None:

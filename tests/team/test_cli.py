@@ -26,9 +26,21 @@ async def _run(team: Team, *argv: str, stdin: str = "") -> tuple[int, str, str]:
 
 async def test_user_add_list_disable(team: Team, tmp_path: Path) -> None:
     lotte = await team.coach("lotte")
-    code, out, err = await _run(team, "add", "--email", "Lotte@JAC.example", "--name", "Lotte",
-                                "--role", "coach", "--partnership", A, "--coach", lotte.id,
-                                stdin=PASSWORD + "\n")
+    code, out, err = await _run(
+        team,
+        "add",
+        "--email",
+        "Lotte@JAC.example",
+        "--name",
+        "Lotte",
+        "--role",
+        "coach",
+        "--partnership",
+        A,
+        "--coach",
+        lotte.id,
+        stdin=PASSWORD + "\n",
+    )
     assert code == 0, err
     uri = next(line for line in out.splitlines() if line.startswith("otpauth://totp/"))
     secret = parse_qs(urlparse(uri).query)["secret"][0]
@@ -59,7 +71,8 @@ async def test_user_add_refuses_bad_input_with_one_line(team: Team) -> None:
         (["--role", "coordinator", "--partnership", A], "short", "12 to 256"),
     ]
     for extra, password, expected in cases:
-        code, out, err = await _run(team, "add", "--email", "an@example.org", "--name", "An",
-                                    *extra, stdin=password + "\n")
+        code, out, err = await _run(
+            team, "add", "--email", "an@example.org", "--name", "An", *extra, stdin=password + "\n"
+        )
         assert code == 2 and expected in err and len(err.splitlines()) == 1, (extra, err)
         assert out == ""

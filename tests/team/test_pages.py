@@ -24,8 +24,9 @@ async def test_the_queue_puts_safety_first_then_unclaimed_then_the_rest(team: Te
     team.clock.advance(timedelta(minutes=5))
     flagged = await team.case("web:flagged", offer=False)
     async with team.runtime.service.storage.transaction() as tx:
-        await tx.safety.open_or_get(PersonId("web:flagged"), "suicide", team.clock.now(),
-                                    case_id=flagged.id)
+        await tx.safety.open_or_get(
+            PersonId("web:flagged"), "suicide", team.clock.now(), case_id=flagged.id
+        )
     await team.user("co@a.example", "coordinator")
     client = await team.signed_in("co@a.example")
     text = await (await client.get("/team/queue")).text()
@@ -67,34 +68,49 @@ async def test_accept_note_propose_attendance_close_and_reopen(team: Team) -> No
     assert accepted.headers["Location"] == f"{page}?m=accepted"
     fresh = await team.get_case(case.id)
     assert (fresh.status, fresh.coach) == ("open", lotte.id)
-    assert any("Lotte" in m and "coach" in m for m in team.young_messages("web:young"))
+    assert any("Lotte" in m and "coach" in m for m in await team.young_messages("web:young"))
 
     noted = await team.post(client, f"{page}/notes", {"text": "Belt liever na 16u"}, page=page)
     assert noted.headers["Location"].endswith("m=noted")
     text = await (await client.get(page)).text()
     assert "Belt liever na 16u" in text
-    assert not any("16u" in m for m in team.young_messages("web:young")), "notes stay internal"
+    young = await team.young_messages("web:young")
+    assert not any("16u" in m for m in young), "notes stay internal"
     async with team.deps.store.transaction() as t:
         stored = (await t.team._conn.execute(select(CASE_NOTES.c.text))).scalar_one()
     assert stored.startswith("enc:v1:") and "16u" not in stored
 
     day = (team.clock.now() + timedelta(days=1)).date().isoformat()
-    proposed = await team.post(client, f"{page}/appointments",
-                               {"day1": day, "time1": "10:00", "place1": "0",
-                                "day2": day, "time2": "14:30", "place2": "t"}, page=page)
+    proposed = await team.post(
+        client,
+        f"{page}/appointments",
+        {
+            "day1": day,
+            "time1": "10:00",
+            "place1": "0",
+            "day2": day,
+            "time2": "14:30",
+            "place2": "t",
+        },
+        page=page,
+    )
     assert proposed.headers["Location"].endswith("m=proposed")
     async with team.runtime.service.storage.transaction() as tx:
         appointment = (await tx.appointments.of_case(case.id))[-1]
     assert len(appointment.options) == 2
-    assert any("1." in m or "10:00" in m for m in team.young_messages("web:young"))
+    assert any("1." in m or "10:00" in m for m in await team.young_messages("web:young"))
 
-    past = await team.post(client, f"{page}/appointments",
-                           {"day1": "2020-01-01", "time1": "10:00", "place1": "t"}, page=page)
+    past = await team.post(
+        client,
+        f"{page}/appointments",
+        {"day1": "2020-01-01", "time1": "10:00", "place1": "t"},
+        page=page,
+    )
     assert past.headers["Location"].endswith("m=refused")
 
     cancelled = await team.post(
-        client, f"{page}/appointments/{appointment.id}/attendance", {"action": "cancel"},
-        page=page)
+        client, f"{page}/appointments/{appointment.id}/attendance", {"action": "cancel"}, page=page
+    )
     assert cancelled.headers["Location"].endswith("m=attendance")
     async with team.runtime.service.storage.transaction() as tx:
         after = await tx.appointments.get(AppointmentId(appointment.id))
@@ -114,8 +130,15 @@ async def test_accept_note_propose_attendance_close_and_reopen(team: Team) -> No
         assert user is None
         rows = await t.team.audit_of_cases((case.id,))
     actions = [r.action for r in rows]
-    for action in ("case.view", "case.accept", "case.note", "appointment.propose",
-                   "appointment.attendance", "case.close", "case.reopen"):
+    for action in (
+        "case.view",
+        "case.accept",
+        "case.note",
+        "appointment.propose",
+        "appointment.attendance",
+        "case.close",
+        "case.reopen",
+    ):
         assert action in actions
     assert all(r.actor == "lotte@a.example" and r.address for r in rows)
 
@@ -137,7 +160,7 @@ async def test_a_coordinator_assigns_a_case_to_a_named_coach(team: Team) -> None
     async with team.runtime.service.storage.transaction() as tx:
         offers = await tx.cases.offers_of(case.id)
     assert [(o.coach, o.status) for o in offers] == [(first, "withdrawn")]
-    assert any(target.first_name in m for m in team.young_messages("web:young"))
+    assert any(target.first_name in m for m in await team.young_messages("web:young"))
     unknown = await team.post(client, f"{page}/assign", {"coach": "nobody"}, page=page)
     assert unknown.headers["Location"].endswith("m=bad_input")
     async with team.deps.store.transaction() as t:
@@ -157,15 +180,17 @@ async def test_coaches_page_invite_deactivate_absence(team: Team) -> None:
         assert (await tx.coaches.get(lotte.id)).active is False  # type: ignore[union-attr]
     await team.post(client, f"/team/coaches/{lotte.id}/reactivate", page="/team/coaches")
     day = (team.clock.now() + timedelta(days=7)).date().isoformat()
-    await team.post(client, f"/team/coaches/{lotte.id}/absence", {"until": day},
-                    page="/team/coaches")
+    await team.post(
+        client, f"/team/coaches/{lotte.id}/absence", {"until": day}, page="/team/coaches"
+    )
     async with team.runtime.service.storage.transaction() as tx:
         coach = await tx.coaches.get(lotte.id)
     assert coach is not None and coach.active
     assert coach.is_absent(team.clock.now() + timedelta(days=7))
     assert not coach.is_absent(team.clock.now() + timedelta(days=9))
-    await team.post(client, f"/team/coaches/{lotte.id}/absence", {"until": ""},
-                    page="/team/coaches")
+    await team.post(
+        client, f"/team/coaches/{lotte.id}/absence", {"until": ""}, page="/team/coaches"
+    )
     async with team.runtime.service.storage.transaction() as tx:
         assert (await tx.coaches.get(lotte.id)).absent_until is None  # type: ignore[union-attr]
 
@@ -176,8 +201,9 @@ async def test_statistics_and_the_anonymous_csv(team: Team) -> None:
     team.clock.advance(timedelta(hours=2))
     async with team.runtime.service.storage.transaction() as tx:
         await tx.cases.accept(one.id, lotte.id, team.clock.now())
-        await tx.cases.add_message(one.id, "to_young", "Hallo!", team.clock.now()
-                                   + timedelta(hours=1), delivered=True)
+        await tx.cases.add_message(
+            one.id, "to_young", "Hallo!", team.clock.now() + timedelta(hours=1), delivered=True
+        )
         await tx.cases.close(one.id, "work", team.clock.now() + timedelta(days=1))
         await tx.privacy.add_count("2026-11", "routing.blind_spot.11002")
         await tx.privacy.add_count("2026-11", "routing.blind_spot.11002")
@@ -186,7 +212,7 @@ async def test_statistics_and_the_anonymous_csv(team: Team) -> None:
     client = await team.signed_in("co@a.example")
     text = await (await client.get("/team/stats")).text()
     assert "2.0 uur" in text and "3.0 uur" in text
-    assert "11002" in text
+    assert "Antwerpen (11002)" in text
     for chart in ("intakes", "domains", "outcomes", "progress"):
         svg = await client.get(f"/team/stats/{chart}.svg")
         assert svg.status == 200 and svg.content_type == "image/svg+xml"
@@ -246,8 +272,9 @@ async def test_absence_withdraws_offers_and_keeps_new_ones_away(team: Team) -> N
     await team.user("co@a.example", "coordinator")
     client = await team.signed_in("co@a.example")
     day = (team.clock.now() + timedelta(days=3)).date().isoformat()
-    await team.post(client, f"/team/coaches/{away.id}/absence", {"until": day},
-                    page="/team/coaches")
+    await team.post(
+        client, f"/team/coaches/{away.id}/absence", {"until": day}, page="/team/coaches"
+    )
     async with team.runtime.service.storage.transaction() as tx:
         offers = await tx.cases.offers_of(case.id)
     assert offers[0].status == "withdrawn"

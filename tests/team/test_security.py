@@ -53,8 +53,16 @@ def _check_headers(headers: object, *, svg: bool = False) -> None:
 async def test_every_page_has_the_security_headers(team: Team) -> None:
     case = await team.case("web:young")
     client = await _coordinator(team)
-    for path in ("/team/login", "/team/queue", f"/team/cases/{case.id}", "/team/stats",
-                 "/team/export.csv", "/team/audit", "/team/coaches", "/team/cases/999"):
+    for path in (
+        "/team/login",
+        "/team/queue",
+        f"/team/cases/{case.id}",
+        "/team/stats",
+        "/team/export.csv",
+        "/team/audit",
+        "/team/coaches",
+        "/team/cases/999",
+    ):
         response = await client.get(path, allow_redirects=False)
         assert response.status in (200, 404), path
         _check_headers(response.headers)
@@ -84,30 +92,44 @@ async def test_a_post_without_the_csrf_token_changes_nothing(team: Team) -> None
     client = await _coordinator(team)
     note = f"/team/cases/{case.id}/notes"
     missing = await client.post(note, data={"text": "geheim"}, allow_redirects=False)
-    wrong = await client.post(note, data={"text": "geheim", "csrf": "0" * 64},
-                              allow_redirects=False)
+    wrong = await client.post(
+        note, data={"text": "geheim", "csrf": "0" * 64}, allow_redirects=False
+    )
     token = await team.csrf(client)
-    foreign = await client.post(note, data={"text": "geheim", "csrf": token},
-                                headers={"Origin": "https://evil.example"},
-                                allow_redirects=False)
-    close = await client.post(f"/team/cases/{case.id}/close", data={"outcome": "work"},
-                              allow_redirects=False)
+    foreign = await client.post(
+        note,
+        data={"text": "geheim", "csrf": token},
+        headers={"Origin": "https://evil.example"},
+        allow_redirects=False,
+    )
+    close = await client.post(
+        f"/team/cases/{case.id}/close", data={"outcome": "work"}, allow_redirects=False
+    )
     assert [r.status for r in (missing, wrong, foreign, close)] == [403, 403, 403, 403]
     async with team.deps.store.transaction() as t:
         assert await t.team.notes_of_cases((case.id,)) == []
     assert (await team.get_case(case.id)).status == "open"
-    ok = await client.post(note, data={"text": "geheim", "csrf": token},
-                           headers={"Origin": str(client.make_url("")).rstrip("/")},
-                           allow_redirects=False)
+    ok = await client.post(
+        note,
+        data={"text": "geheim", "csrf": token},
+        headers={"Origin": str(client.make_url("")).rstrip("/")},
+        allow_redirects=False,
+    )
     assert ok.status == 303
 
 
 async def test_the_login_form_needs_its_own_token(team: Team) -> None:
     await team.user("co@a.example", "coordinator")
     client = await team.client()
-    response = await client.post("/team/login", data={
-        "email": "co@a.example", "password": PASSWORD, "code": team.code("co@a.example"),
-    }, allow_redirects=False)
+    response = await client.post(
+        "/team/login",
+        data={
+            "email": "co@a.example",
+            "password": PASSWORD,
+            "code": team.code("co@a.example"),
+        },
+        allow_redirects=False,
+    )
     assert response.status == 403
     assert "opstap_team" not in response.cookies
 
@@ -144,8 +166,9 @@ async def test_throttling_per_address(team: Team) -> None:
     await team.user("co@a.example", "coordinator")
     client = await team.client()
     for number in range(ADDRESS_FAILURES):
-        await team.login(client, f"guess{number}@a.example", password="wrong password!!",
-                         code="123456")
+        await team.login(
+            client, f"guess{number}@a.example", password="wrong password!!", code="123456"
+        )
     refused = await team.login(client, "co@a.example")
     assert refused.status == 401
     team.clock.advance(THROTTLE_WINDOW)
@@ -185,8 +208,9 @@ async def test_logout_ends_the_session_on_the_server(team: Team) -> None:
     assert response.status == 303
     # The old cookie value, sent again by an attacker who copied it, opens nothing.
     other = await team.client()
-    replayed = await other.get("/team/queue", headers={"Cookie": f"opstap_team={cookie}"},
-                               allow_redirects=False)
+    replayed = await other.get(
+        "/team/queue", headers={"Cookie": f"opstap_team={cookie}"}, allow_redirects=False
+    )
     assert replayed.status == 303 and replayed.headers["Location"] == "/team/login"
 
 
@@ -222,8 +246,11 @@ async def test_cookies_in_development_and_behind_https(tmp_path: Path, team: Tea
     assert "opstap_team=" in header and "__Host-" not in header
     assert "HttpOnly" in header and "SameSite=Strict" in header and "Secure" not in header
     # Public over https: __Host- cookies, Secure, path /, no domain.
-    settings = team_settings(tmp_path / "https", OPSTAP_PUBLIC_URL="https://opstap.example.org",
-                             OPSTAP_WEBHOOK_SECRET="a" * 20)
+    settings = team_settings(
+        tmp_path / "https",
+        OPSTAP_PUBLIC_URL="https://opstap.example.org",
+        OPSTAP_WEBHOOK_SECRET="a" * 20,
+    )
     (tmp_path / "https").mkdir()
     shutil.copy(tmp_path / "opstap.db", tmp_path / "https" / "opstap.db")
     later = T0 + timedelta(minutes=5)  # a TOTP step after the first login's
@@ -233,9 +260,16 @@ async def test_cookies_in_development_and_behind_https(tmp_path: Path, team: Tea
     await secure.start_server()
     secret = pyotp.random_base32()
     async with SqlTeamStore(runtime.service.storage).transaction() as t:  # type: ignore[arg-type]
-        await t.team.add_user(email="sec@a.example", name="Sec", role="coordinator",
-                              partnership=A, coach=None, password_hash=hash_password(PASSWORD),
-                              totp_secret=secret, now=later)
+        await t.team.add_user(
+            email="sec@a.example",
+            name="Sec",
+            role="coordinator",
+            partnership=A,
+            coach=None,
+            password_hash=hash_password(PASSWORD),
+            totp_secret=secret,
+            now=later,
+        )
     try:
         page = await secure.get("/team/login")
         login_cookie = "; ".join(page.headers.getall("Set-Cookie"))
@@ -247,9 +281,15 @@ async def test_cookies_in_development_and_behind_https(tmp_path: Path, team: Tea
         code = pyotp.TOTP(secret).at(later)
         response = await secure.post(
             "/team/login",
-            data={"login_csrf": token, "email": "sec@a.example", "password": PASSWORD,
-                  "code": code},
-            headers={"Cookie": f"__Host-opstap_login={token}"}, allow_redirects=False)
+            data={
+                "login_csrf": token,
+                "email": "sec@a.example",
+                "password": PASSWORD,
+                "code": code,
+            },
+            headers={"Cookie": f"__Host-opstap_login={token}"},
+            allow_redirects=False,
+        )
         assert response.status == 303, await response.text()
         session = "; ".join(response.headers.getall("Set-Cookie"))
         assert "__Host-opstap_team=" in session

@@ -62,9 +62,7 @@ def upgrade() -> None:
         sa.Column("action", sa.String(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
-        sa.CheckConstraint(
-            "action IN ('received', 'viewed')", name="ck_data_access_log_action"
-        ),
+        sa.CheckConstraint("action IN ('received', 'viewed')", name="ck_data_access_log_action"),
     )
     op.create_index("ix_data_access_log_person", "data_access_log", ["person"])
     op.create_index("ix_data_access_log_at", "data_access_log", ["at"])

@@ -102,8 +102,9 @@ def upgrade() -> None:
         sa.Column("deadline_at", TZ, nullable=False),
         sa.Column("answered_at", TZ, nullable=True),
         sa.PrimaryKeyConstraint("id"),
-        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name="fk_offers_case",
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name="fk_offers_case", ondelete="CASCADE"
+        ),
         sa.ForeignKeyConstraint(["coach_id"], ["coaches.id"], name="fk_offers_coach"),
         sa.CheckConstraint(
             "status IN ('open', 'accepted', 'declined', 'expired')", name="ck_offers_status"

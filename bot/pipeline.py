@@ -1,0 +1,459 @@
+"""The inbound pipeline: one path for every input of every channel.
+
+Every channel (Telegram, the web chat, the reminder tick) hands an :class:`~bot.inbound.Inbound`
+to :meth:`Pipeline.handle`, which runs these stages in this order:
+
+1. **screen** (pure, before the person's turn): text, a caption, a command's arguments and an
+   edited message go through the :class:`Screener`; ``/hulp``, ``/help`` and the help button's
+   words ask for help. Either gets the crisis reply at once, and the flagged text is not an
+   answer. Nothing waits for storage before that reply except the language of a person this
+   process has not seen yet, and that wait is bounded (:data:`LANGUAGE_LOOKUP_SECONDS`, the read
+   runs in a task of its own): when the database is locked or down the reply goes out in the
+   channel's language. The chosen language
+   (the session's, remembered in :class:`LanguageMemo`) wins over the channel's hint. Team chats
+   (coaches, :attr:`Pipeline.team`) are not screened: a coach quoting a young person is not in
+   crisis.
+2. **acknowledge** (before the person's turn): a button press is answered
+   (``Inbound.acknowledge``) before any other work, so the spinner stops at once, whatever an
+   earlier input of the same chat is still doing. Channels never pace this answer.
+3. **dedupe** (in the person's turn): an input with a key is handled once. The key is written
+   through the :class:`Inbox` port inside the transaction that also routes the input and, for
+   the engine, saves the session: one write transaction per input, and a rollback forgets the
+   key, so a redelivery is handled again.
+4. **route** (in the person's turn): the features' routers (the coach desk) may claim the
+   input, then the service-level buttons (by the part of the value before ``=``) and commands
+   the features registered (:mod:`bot.plugins`), then the engine.
+
+Order: inputs of one person are routed one at a time in arrival order. The turn is reserved
+synchronously when the input arrives (:meth:`KeyedLocks.reserve`, before any ``await``), so a
+third input that arrives while the second waits still goes after the second. Different people
+run in parallel. A turn is re-entrant within its own task: a service button that hands a new
+input to the pipeline (``service.handle``) runs it at once, inside the same turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any, Protocol
+
+from bot.delivery import NoChannel
+from bot.inbound import Inbound
+from bot.logs import describe
+from flows.effects import Effect
+from flows.ids import PersonId
+from flows.inputs import ButtonPressed, CommandReceived, MediaReceived, TextReceived
+from flows.safety.help_words import asks_for_help
+from flows.session import Session
+from flows.text import msg
+from storage.ports import Transaction, VersionConflict
+
+if TYPE_CHECKING:
+    from bot.plugins import EffectHook
+    from bot.service import ConversationService
+
+log = logging.getLogger(__name__)
+
+# Commands that get the crisis response in every state, before the database is touched.
+HELP_COMMANDS = frozenset({"hulp", "help"})
+LANGUAGE_LOOKUP_SECONDS = 0.5
+MAX_REMEMBERED = 50_000
+ATTEMPTS = 3
+
+
+# --- order: one turn per person at a time ----------------------------------------------------
+
+_HELD: ContextVar[frozenset[str]] = ContextVar("opstap_held_turns", default=frozenset())
+
+
+class Turn:
+    """One place in a key's line. Reserve it when the input arrives, enter it to wait for the
+    inputs before it, and release it (``async with`` does both; :meth:`release` is idempotent
+    and also passes the line on for a turn that was never entered)."""
+
+    def __init__(
+        self,
+        locks: KeyedLocks | None,
+        key: str,
+        before: asyncio.Future[None] | None,
+        mine: asyncio.Future[None] | None,
+    ) -> None:
+        self._locks = locks
+        self._key = key
+        self._before = before
+        self._mine = mine
+        self._released = False
+        self._token: object | None = None
+
+    async def __aenter__(self) -> None:
+        if self._before is not None and not self._before.done():
+            try:
+                # Shielded: our own cancellation must not cancel the turn before ours.
+                await asyncio.shield(self._before)
+            except asyncio.CancelledError:
+                self.release()
+                raise
+        if self._mine is not None:
+            self._token = _HELD.set(_HELD.get() | {self._key})
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _HELD.reset(self._token)  # type: ignore[arg-type]
+            self._token = None
+        self.release()
+
+    def release(self) -> None:
+        if self._released or self._mine is None:
+            return
+        self._released = True
+        if self._before is None or self._before.done():
+            self._finish()
+        else:
+            # Never entered (or cancelled while waiting): the ones after us still wait for
+            # the ones before us.
+            self._before.add_done_callback(lambda _: self._finish())
+
+    def _finish(self) -> None:
+        assert self._mine is not None and self._locks is not None
+        if not self._mine.done():
+            self._mine.set_result(None)
+        self._locks._drop(self._key, self._mine)
+
+
+class KeyedLocks:
+    """Per-key order: one holder per key at a time, in the order the turns were reserved; a
+    key's bookkeeping is dropped when nobody holds or waits for it. The only lock of its kind
+    in Opstap (Telegram's updates, the web chat and the service's own ``person_lock``)."""
+
+    def __init__(self) -> None:
+        self._tails: dict[str, asyncio.Future[None]] = {}
+
+    def reserve(self, key: str) -> Turn:
+        """Take a place in line now (synchronously: the arrival order is the order of these
+        calls). In a task that already holds ``key`` the turn is a no-op (re-entrant)."""
+        if key in _HELD.get():
+            return Turn(None, key, None, None)
+        before = self._tails.get(key)
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._tails[key] = mine
+        return Turn(self, key, before, mine)
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        async with self.reserve(key):
+            yield
+
+    def _drop(self, key: str, mine: asyncio.Future[None]) -> None:
+        if self._tails.get(key) is mine:
+            del self._tails[key]
+
+    def __len__(self) -> int:
+        return len(self._tails)
+
+
+HookValues = tuple[tuple["EffectHook[Any]", Any], ...]
+"""Per effect: each registered hook with what its in-transaction phase returned."""
+
+
+@dataclass(frozen=True)
+class Routed:
+    """What the engine decided for one input, committed; :meth:`ConversationService.finish`
+    turns it into messages after the commit."""
+
+    person: PersonId
+    session: Session
+    after: tuple[tuple[Session, Effect, HookValues], ...]
+    discard: bool
+
+
+@dataclass(frozen=True)
+class FlowDone:
+    """The person's flow is done: the after-flow hooks (the coach relay) get the input."""
+
+    session: Session
+
+
+# --- the chosen language ---------------------------------------------------------------------
+
+
+class LanguageMemo:
+    """The language each person chose, as this process last saw it in their session: so the
+    screen stage answers in it without reading the database. Bounded (least recently used)."""
+
+    def __init__(self, limit: int = MAX_REMEMBERED) -> None:
+        self._known: OrderedDict[PersonId, str] = OrderedDict()
+        self._limit = limit
+
+    def get(self, person: PersonId) -> str | None:
+        found = self._known.get(person)
+        if found is not None:
+            self._known.move_to_end(person)
+        return found
+
+    def remember(self, person: PersonId, language: str) -> None:
+        self._known[person] = language
+        self._known.move_to_end(person)
+        while len(self._known) > self._limit:
+            self._known.popitem(last=False)
+
+    def forget(self, person: PersonId) -> None:
+        self._known.pop(person, None)
+
+
+# --- ports of the stages ---------------------------------------------------------------------
+
+
+class Inbox(Protocol):
+    """The dedupe stage's port: record ``key`` inside the input's own transaction; ``True``
+    when it was not seen before. (A durable inbox extends this: record on arrival, mark done.)"""
+
+    async def first_time(self, tx: Transaction, key: str, now: datetime) -> bool: ...
+
+
+class UpdateLogInbox:
+    """Keys ``<channel>:<id>`` in the update log (``tx.updates``)."""
+
+    async def first_time(self, tx: Transaction, key: str, now: datetime) -> bool:
+        channel, _, raw = key.partition(":")
+        return await tx.updates.first_time(channel, raw, now)
+
+
+class Router(Protocol):
+    """Takes inputs that are not for the young person's conversation (the coach desk)."""
+
+    async def claims(self, tx: Transaction, inbound: Inbound) -> bool:
+        """Inside the input's transaction: is this input mine? (A cheap lookup.)"""
+        ...
+
+    async def route(self, inbound: Inbound) -> bool:
+        """After the commit: handle a claimed input; ``False`` passes it on after all."""
+        ...
+
+
+TeamCheck = Callable[[PersonId], bool]
+
+
+@dataclass
+class Pipeline:
+    service: ConversationService
+    inbox: Inbox = field(default_factory=UpdateLogInbox)
+    languages: LanguageMemo = field(default_factory=LanguageMemo)
+    _help_texts: frozenset[str] | None = None
+    _lookups: set[asyncio.Task[str | None]] = field(default_factory=set)
+
+    def reserve(self, person: PersonId) -> Turn:
+        return self.service.locks.reserve(person)
+
+    async def handle(self, inbound: Inbound, *, turn: Turn | None = None) -> None:
+        """Run the stages for one input. Never raises for a person's input: failures become
+        a kind message and a log line with the person id."""
+        # First, before any await: the place in the person's line is the arrival order.
+        turn = turn if turn is not None else self.reserve(inbound.person)
+        try:
+            if await self._screen(inbound):
+                return
+            await self._acknowledge(inbound)
+            async with turn:
+                await self._dedupe_and_route(inbound)
+        finally:
+            turn.release()
+
+    # --- 1. screen ---------------------------------------------------------------------------
+
+    def help_texts(self) -> frozenset[str]:
+        """The help button's words in every language (a reply keyboard sends them as text)."""
+        if self._help_texts is None:
+            translator = self.service.translator
+            self._help_texts = frozenset(
+                translator.render(msg("safety.button"), language).casefold()
+                for language in translator.languages
+            )
+        return self._help_texts
+
+    @property
+    def routers(self) -> list[Router]:
+        """The features' routers (``registry.router``), tried in registration order."""
+        return self.service.registry.routers
+
+    @property
+    def team(self) -> list[TeamCheck]:
+        """Chats of the team (coaches): not screened. Checked in memory, never in storage."""
+        return self.service.registry.team
+
+    def is_team(self, person: PersonId) -> bool:
+        return any(check(person) for check in self.team)
+
+    async def _screen(self, inbound: Inbound) -> bool:
+        """``True`` when the input got the crisis reply and goes no further."""
+        person, event = inbound.person, inbound.event
+        if self.is_team(person):
+            return False
+        asks_help = (isinstance(event, CommandReceived) and event.name in HELP_COMMANDS) or (
+            isinstance(event, TextReceived)
+            and (
+                event.text.strip().casefold() in self.help_texts()
+                # "help", "hulp", "sos" typed in any state open help; never an answer.
+                or asks_for_help(event.text)
+            )
+        )
+        if asks_help:
+            await self.help(person, language_hint=inbound.language_hint)
+            return True
+        text = None
+        if isinstance(event, TextReceived):
+            text = event.text
+        elif isinstance(event, MediaReceived):
+            text = event.caption
+        elif isinstance(event, CommandReceived):
+            # "/stop ik wil dood": what follows a command is text a person wrote, too.
+            text = event.args or None
+        screener = self.service.screener
+        if text is None or screener is None:
+            return False
+        result = screener.screen(text)
+        if not result.flagged:
+            return False
+        # "crisis" (help at once) or "check" (ask one direct question first); a screener
+        # without tiers only knows crisis.
+        tier = getattr(result, "tier", "crisis")
+        log.warning(
+            "safety screen flagged person=%s category=%s tier=%s", person, result.category, tier
+        )
+        language = await self.language_of(person, inbound.language_hint)
+        ask = getattr(self.service.crisis, "check_question", None)
+        if tier == "check" and ask is not None and result.category is not None:
+            # An indirect signal: one direct question first (bot/safety/alerts.py answers it).
+            await self.service.deliver(person, [ask(result.category, language)])
+            return True
+        await self.service.send_crisis(person, result.category, language)
+        return True
+
+    async def help(self, person: PersonId, *, language_hint: str | None = None) -> None:
+        """The crisis response without a flagged text: ``/hulp``, the help button."""
+        language = await self.language_of(person, language_hint)
+        await self.service.send_crisis(person, None, language)
+
+    async def language_of(self, person: PersonId, hint: str | None) -> str:
+        """The person's chosen language: remembered, else read within a bound, else the
+        channel's hint (so a locked or broken database never holds up help).
+
+        The read runs in a task of its own that is not waited for beyond the bound: cancelling
+        a read that waits for SQLite's write lock would wait for the lock all the same. When it
+        finishes later, the language is remembered for the next reply."""
+        known = self.languages.get(person)
+        if known is not None:
+            return known
+        lookup = asyncio.get_running_loop().create_task(self._read_language(person))
+        self._lookups.add(lookup)
+        lookup.add_done_callback(self._lookups.discard)
+        done, _ = await asyncio.wait({lookup}, timeout=LANGUAGE_LOOKUP_SECONDS)
+        found = lookup.result() if lookup in done else None
+        if found is None:
+            log.info("language lookup skipped person=%s", person)
+            return self.service.language_for(hint)
+        return found
+
+    async def _read_language(self, person: PersonId) -> str | None:
+        try:
+            async with self.service.storage.transaction() as tx:
+                session = await tx.sessions.get(person)
+        except Exception as error:
+            log.info("language lookup failed person=%s error=%s", person, describe(error))
+            return None
+        if session is None:
+            return None
+        self.languages.remember(person, session.language)
+        return session.language
+
+    # --- 2. acknowledge ----------------------------------------------------------------------
+
+    async def _acknowledge(self, inbound: Inbound) -> None:
+        if inbound.acknowledge is None:
+            return
+        try:
+            await inbound.acknowledge()
+        except Exception as error:
+            log.info("acknowledge failed person=%s error=%s", inbound.person, describe(error))
+
+    # --- 3. dedupe and 4. route --------------------------------------------------------------
+
+    async def _dedupe_and_route(self, inbound: Inbound) -> None:
+        service = self.service
+        person, event = inbound.person, inbound.event
+        try:
+            if inbound.replies is not None:
+                async with inbound.replies():
+                    await self._route(inbound)
+            else:
+                await self._route(inbound)
+        except NoChannel:
+            # A reminder this process cannot deliver: the tick gives it back (bot.delivery).
+            raise
+        except Exception as error:
+            log.error(
+                "input failed person=%s input=%s error=%s",
+                person,
+                type(event).__name__,
+                describe(error),
+            )
+            language = self.languages.get(person) or service.language_for(inbound.language_hint)
+            await service.deliver(person, [service.error_message(language)])
+
+    async def _route(self, inbound: Inbound) -> None:
+        service = self.service
+        person, event = inbound.person, inbound.event
+        language = service.language_for(inbound.language_hint)
+        handler: Callable[[], Awaitable[None]] | None = None
+        if isinstance(event, ButtonPressed):
+            button = service.button_handler(event.value.partition("=")[0])
+            if button is not None:
+                handler = partial(service.service_button, button, person, event, language)
+        elif isinstance(event, CommandReceived):
+            command = service.registry.commands.get(event.name)
+            if command is not None:
+                handler = partial(service.service_command, command, person, event, language)
+        claimed: Router | None = None
+        routed: Routed | FlowDone | None = None
+        for attempt in range(ATTEMPTS):
+            claimed, routed = None, None
+            try:
+                async with service.storage.transaction() as tx:
+                    if inbound.key is not None and not await self.inbox.first_time(
+                        tx, inbound.key, service.clock.now()
+                    ):
+                        log.info("duplicate input person=%s", person)
+                        return
+                    for router in self.routers:
+                        if await router.claims(tx, inbound):
+                            claimed = router
+                            break
+                    if claimed is None and handler is None:
+                        routed = await service.step(tx, person, event, language, after_flow=True)
+                break
+            except VersionConflict:
+                # Another process handled an input of this person meanwhile: run again on
+                # the newer session.
+                log.info("version conflict person=%s attempt=%d", person, attempt + 1)
+        else:
+            raise RuntimeError("version conflict persisted")
+        if claimed is not None and await claimed.route(inbound):
+            return
+        if handler is not None:
+            await handler()
+            return
+        if routed is None or isinstance(routed, FlowDone):
+            handled = None
+            if isinstance(routed, FlowDone):
+                handled = await service.run_after_flow(routed.session, event)
+            if handled is not None:
+                await service.deliver(person, handled)
+                return
+            routed = await service.run(person, event, language)
+        await service.deliver(person, await service.finish(routed))

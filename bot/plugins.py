@@ -1,0 +1,173 @@
+"""Features as plugins: the one way a feature plugs into Opstap.
+
+Rules:
+
+* A feature is one module with one object that is a :class:`Feature`: a ``name`` and
+  ``register(registry)``. Everything the feature adds to the running bot goes through the
+  :class:`Registry` there: effect hooks, service-level buttons and commands, routers of the
+  inbound pipeline (and the team chats they know), after-flow hooks, reminder handlers and
+  holds, scheduled jobs, start-up hooks and :class:`~storage.ports.PersonalData` parts. The
+  runtime composes the features from a list (``bot/runtime.py``); nothing else wires them.
+* Several hooks per effect type. They run in the order the features were registered (the
+  runtime's list), never by one feature wrapping another's hook.
+* An effect hook has two phases: ``in_transaction(tx, session, effect, now)`` runs inside the
+  input's transaction and returns a value; ``after_commit(session, effect, value, now)`` runs
+  after the commit, gets that value and returns the messages for the person. A feature keeps no
+  state between the two phases.
+* A button prefix (the part of a button's value before ``=``) and a command name belong to one
+  feature: registering one twice raises :class:`DuplicateRegistration` at start-up. A flow must
+  not use a registered prefix as a step id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+from flows.effects import Effect
+from flows.ids import PersonId
+from flows.inputs import ButtonPressed, CommandReceived, Input
+from flows.session import Session
+from storage.ports import PersonalData, ReminderRecord, Transaction
+
+if TYPE_CHECKING:
+    from bot.pipeline import Router
+    from bot.service import OutgoingMessage
+
+T = TypeVar("T")
+
+InTransaction = Callable[[Transaction, Session, Effect, datetime], Awaitable[T]]
+AfterCommit = Callable[[Session, Effect, T, datetime], Awaitable["list[OutgoingMessage]"]]
+ButtonHandler = Callable[[PersonId, ButtonPressed, str], Awaitable[None]]
+"""A service-level button: (person, the pressed button, language hint). It runs in the person's
+turn (the pipeline's), sends its own messages and may hand new inputs to ``service.handle``."""
+CommandHandler = Callable[[PersonId, CommandReceived, str], Awaitable[None]]
+"""A service-level command, answered before the engine: (person, the command, language hint)."""
+AfterFlow = Callable[[Session, Input], Awaitable["list[OutgoingMessage] | None"]]
+"""Tried in order for a text, button or media input of a person whose flow is done: the first
+hook that returns a list (possibly empty) handled the input; ``None`` passes it on."""
+ReminderHandler = Callable[[ReminderRecord], Awaitable[bool]]
+"""The tick asks each handler in turn; ``True``: handled (see :mod:`bot.scheduler`)."""
+ReminderHold = Callable[[ReminderRecord, datetime], Awaitable[datetime | None]]
+TeamCheck = Callable[[PersonId], bool]
+StartHook = Callable[[], Awaitable[None]]
+Job = Callable[[], Awaitable[None]]
+
+
+class DuplicateRegistration(ValueError):
+    """Two features claimed the same button prefix or command."""
+
+
+@dataclass(frozen=True)
+class EffectHook(Generic[T]):
+    feature: str
+    effect: type[Effect]
+    in_transaction: InTransaction[T] | None = None
+    after_commit: AfterCommit[T] | None = None
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """A job of a feature: ``trigger`` and ``options`` are APScheduler's (``"cron"``,
+    ``{"hour": 3}``); jobs carry ids, never personal data."""
+
+    name: str
+    run: Job
+    trigger: str
+    options: dict[str, Any]
+
+
+class Feature(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def register(self, registry: Registry) -> None: ...
+
+
+@dataclass
+class Registry:
+    """What the features registered; the service, the pipeline, the tick and the runtime read
+    it. ``parts`` is the storage's personal-data list, so a registered part is used at once."""
+
+    parts: list[PersonalData] = field(default_factory=list)
+    effects: dict[type[Effect], list[EffectHook[Any]]] = field(default_factory=dict)
+    buttons: dict[str, ButtonHandler] = field(default_factory=dict)
+    commands: dict[str, CommandHandler] = field(default_factory=dict)
+    routers: list[Router] = field(default_factory=list)
+    team: list[TeamCheck] = field(default_factory=list)
+    after_flow: list[AfterFlow] = field(default_factory=list)
+    reminder_handlers: list[ReminderHandler] = field(default_factory=list)
+    reminder_holds: list[ReminderHold] = field(default_factory=list)
+    jobs: list[ScheduledJob] = field(default_factory=list)
+    on_start: list[StartHook] = field(default_factory=list)
+    features: list[str] = field(default_factory=list)
+    _owners: dict[str, str] = field(default_factory=dict)
+    _current: str = "core"
+
+    def add(self, feature: Feature) -> None:
+        """Register a feature (its hooks come after those of the features added before)."""
+        if feature.name in self.features:
+            raise DuplicateRegistration(f"feature {feature.name!r} registered twice")
+        self.features.append(feature.name)
+        previous, self._current = self._current, feature.name
+        try:
+            feature.register(self)
+        finally:
+            self._current = previous
+
+    def _claim(self, kind: str, key: str) -> None:
+        owner = self._owners.get(f"{kind}:{key}")
+        if owner is not None:
+            raise DuplicateRegistration(f"{kind} {key!r} belongs to {owner}")
+        self._owners[f"{kind}:{key}"] = self._current
+
+    # --- what a feature registers ----------------------------------------------------------
+
+    def on_effect(
+        self,
+        effect: type[Effect],
+        *,
+        in_transaction: InTransaction[T] | None = None,
+        after_commit: AfterCommit[T] | None = None,
+    ) -> None:
+        hook = EffectHook(self._current, effect, in_transaction, after_commit)
+        self.effects.setdefault(effect, []).append(hook)
+
+    def button(self, prefix: str, handler: ButtonHandler) -> None:
+        self._claim("button", prefix)
+        self.buttons[prefix] = handler
+
+    def command(self, name: str, handler: CommandHandler) -> None:
+        self._claim("command", name)
+        self.commands[name] = handler
+
+    def router(self, router: Router, *, team: TeamCheck | None = None) -> None:
+        self.routers.append(router)
+        if team is not None:
+            self.team.append(team)
+
+    def after_flow_hook(self, hook: AfterFlow) -> None:
+        self.after_flow.append(hook)
+
+    def reminders(self, handler: ReminderHandler) -> None:
+        self.reminder_handlers.append(handler)
+
+    def hold(self, hold: ReminderHold) -> None:
+        self.reminder_holds.append(hold)
+
+    def job(self, name: str, run: Job, trigger: str, **options: Any) -> None:
+        self._claim("job", name)
+        self.jobs.append(ScheduledJob(name, run, trigger, options))
+
+    def personal_data(self, part: PersonalData) -> None:
+        self.parts.append(part)
+
+    def start(self, hook: StartHook) -> None:
+        self.on_start.append(hook)
+
+    # --- what the service reads ------------------------------------------------------------
+
+    def hooks_for(self, effect: Effect) -> list[EffectHook[Any]]:
+        return self.effects.get(type(effect), [])
