@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -725,6 +725,18 @@ def build_intake_flow(
             return session.with_answers(place_team=team), (said,)
         return session, ()
 
+    uncovered = Step(
+        id=S_PLACE_UNCOVERED,
+        prompt=uncovered_prompt,
+        label=msg("intake.place.label"),
+        options=uncovered_options,
+        store="place_route",
+        skippable=False,
+        on_answer=uncovered_answered,
+        follow_up=lambda _s, v: S_PLACE_END if v == "stop" else None,
+        next=after_place,
+    )
+
     def again_parse(text: str, session: Session) -> Parsed:
         return parse_place(text, session)
 
@@ -782,30 +794,10 @@ def build_intake_flow(
             follow_up=postcode_follow_up,
             next=after_place,
         ),
-        Step(
-            id=S_PLACE_UNCOVERED,
-            prompt=uncovered_prompt,
-            label=msg("intake.place.label"),
-            options=uncovered_options,
-            store="place_route",
-            skippable=False,
-            on_answer=uncovered_answered,
-            follow_up=lambda _s, v: S_PLACE_END if v == "stop" else None,
-            next=after_place,
-        ),
+        uncovered,
         # Sessions saved before coverage came at the place question may rest on the old
         # "outside Flanders" question: it now offers the same as ``place_uncovered``.
-        Step(
-            id=S_LEGACY_PLACE_OUTSIDE,
-            prompt=uncovered_prompt,
-            label=msg("intake.place.label"),
-            options=uncovered_options,
-            store="place_route",
-            skippable=False,
-            on_answer=uncovered_answered,
-            follow_up=lambda _s, v: S_PLACE_END if v == "stop" else None,
-            next=after_place,
-        ),
+        replace(uncovered, id=S_LEGACY_PLACE_OUTSIDE),
         Step(
             id=S_PLACE_END,
             prompt=msg("intake.place.end"),
