@@ -25,6 +25,7 @@ from bench import dashboard, inbound, micro, reminders, routing
 from bench.stack import scratch_dir
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
+PARTIAL = RESULTS.with_name("results.partial.json")
 
 
 @dataclass(frozen=True)
@@ -67,40 +68,57 @@ def table(results: dict[str, Any]) -> None:
         print(f"{target.label:<40} {value:>10}  {target.wanted:<10} {verdict}")
 
 
-async def run_all(results: dict[str, Any]) -> None:
+PARTS = ("micro", "routing", "startup", "inbound", "reminders", "dashboard")
+
+
+async def run_all(results: dict[str, Any], parts: tuple[str, ...]) -> None:
     people = int(os.environ.get("BENCH_PEOPLE", "100000"))
     due = int(os.environ.get("BENCH_DUE", "3000"))
     with scratch_dir() as folder:
         workdir = Path(folder)
-        print("\n== routing and start-up")
-        routing.run_resolver(results)
-        await routing.run_startup(workdir, results)
-        print("\n== inbound (full stack, against the echo bot)")
-        await inbound.run(workdir, results)
-        print("\n== reminders and memory")
-        await reminders.run(workdir, results, people=people, due=due)
-        print("\n== dashboard")
-        await dashboard.run(workdir, results)
+        if "routing" in parts:
+            print("\n== routing")
+            routing.run_resolver(results)
+        if "startup" in parts:
+            print("\n== start-up")
+            await routing.run_startup(workdir, results)
+        if "inbound" in parts:
+            print("\n== inbound (full stack, against the echo bot)")
+            await inbound.run(workdir, results)
+        if "reminders" in parts:
+            print("\n== reminders and memory")
+            await reminders.run(workdir, results, people=people, due=due)
+        if "dashboard" in parts:
+            print("\n== dashboard")
+            await dashboard.run(workdir, results)
 
 
-def main() -> None:
+def main(argv: list[str]) -> None:
+    """``python -m bench [part ...]``: every part, or only the ones named (a partial run
+    writes ``bench/results.partial.json`` and leaves the full results alone)."""
+    unknown = [part for part in argv if part not in PARTS]
+    if unknown:
+        raise SystemExit(f"unknown part {', '.join(unknown)}; the parts: {', '.join(PARTS)}")
+    parts = tuple(argv) or PARTS
     began = monotonic()
     print("Opstap benchmarks: compare the ratios; absolute times depend on the machine")
-    print("\n== micro (in process)")
-    micro.run()
+    if "micro" in parts:
+        print("\n== micro (in process)")
+        micro.run()
     results: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()} {os.cpu_count()} cores, Python "
         f"{platform.python_version()}",
     }
     try:
-        asyncio.run(run_all(results))
+        asyncio.run(run_all(results, parts))
     finally:
         results["bench_seconds"] = round(monotonic() - began, 1)
-        RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+        path = RESULTS if parts == PARTS else PARTIAL
+        path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
         table(results)
-        print(f"\nwritten to {RESULTS} in {results['bench_seconds']:.0f} s", file=sys.stdout)
+        print(f"\nwritten to {path} in {results['bench_seconds']:.0f} s", file=sys.stdout)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
