@@ -26,6 +26,8 @@ from sqlalchemy import insert
 from bench.fake import BenchFake
 from bench.stack import TOKEN, opstap, rss_mb
 from bot.conversations import ENTRY, build_flows
+from bot.safety import compiled
+from bot.safety.lexicon import load_screener
 from flows.effects import ScheduleReminder
 from flows.engine import NUDGE_KEY, resume, start
 from flows.ids import PersonId
@@ -101,6 +103,11 @@ async def run(workdir: Path, results: dict[str, Any], *, people: int, due: int) 
     size = database_bytes(url, workdir)
     results["db_bytes_per_person"] = round(size / people)
     print(f"database: {size / 1e6:7.1f} MB, {size / people:7.0f} bytes per stored person")
+    # Start-up is measured as every start after a version's first (the compiled screener in
+    # the cache): when this part runs on its own, the cache is made here.
+    cache = workdir / "cache"
+    if compiled.load(cache)[1]:
+        compiled.store(load_screener(), cache)
     fake = BenchFake(token=TOKEN, long_poll_cap=10.0, enforce_limits=True)
     await fake.start()
     try:

@@ -151,6 +151,8 @@ async def opstap(
         "OPSTAP_DATABASE_URL": database_url,
         "OPSTAP_SECRET_KEY": dev_key(),
         "OPSTAP_LOG_LEVEL": "WARNING",
+        # Every start of one run shares the compiled screener (bot.safety.compiled).
+        "OPSTAP_CACHE_DIR": str(workdir / "cache"),
         **(extra or {}),
     }
     if fake is not None:
