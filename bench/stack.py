@@ -102,8 +102,10 @@ class Bot:
     async def stop(self) -> None:
         if self.process.returncode is None:
             self.process.terminate()
+            # A profiled bot writes its report as it stops: that takes a while.
+            within = 120 if os.environ.get("BENCH_PROFILE") else 10
             try:
-                await asyncio.wait_for(self.process.wait(), 10)
+                await asyncio.wait_for(self.process.wait(), within)
             except TimeoutError:
                 self.process.kill()
                 await self.process.wait()
@@ -128,6 +130,19 @@ async def _wait_until(
             return
         await asyncio.sleep(0.01)
     raise RuntimeError(f"{what}: not ready within {within} s:\n{_tail(log)}")
+
+
+def profiled(command: list[str], port: int) -> list[str]:
+    """With ``BENCH_PROFILE=<folder>``: the bot under pyinstrument, a wall-clock profile per
+    process written to ``<folder>/opstap-<port>.txt`` when it stops (pyinstrument is a
+    developer's tool, not a dependency: ``pip install pyinstrument``)."""
+    profile = os.environ.get("BENCH_PROFILE")
+    if not profile:
+        return command
+    folder = Path(profile).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    report = str(folder / f"opstap-{port}.txt")
+    return [sys.executable, "-m", "pyinstrument", "-o", report, "-m", "bot.cli"]
 
 
 @asynccontextmanager
@@ -164,6 +179,7 @@ async def opstap(
     log = workdir / f"opstap-{port}.log"
     script = Path(sys.executable).parent / "opstap"
     command = [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+    command = profiled(command, port)
     began = monotonic()
     with log.open("ab") as handle:
         process = await asyncio.create_subprocess_exec(

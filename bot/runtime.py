@@ -346,6 +346,7 @@ async def build_runtime(
             webhook_secret=settings.webhook_secret,
             on_blocked=blocked_chat,
             on_unblocked=appointments.reachability.unblocked_chat,
+            sends_per_second=settings.telegram_sends_per_second,
         )
         channels["tg"] = front.channel
         # Cards and relay messages in coach chats are remembered by id (edit, delete on /wis).

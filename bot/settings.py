@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     # Where start-up keeps what it can compute once (the compiled crisis screener,
     # bot.safety.compiled); None ("off"): build it at every start.
     cache_dir: Path | None = _env("OPSTAP_CACHE_DIR", default=DEFAULT_CACHE_DIR)
+    # Telegram's overall limit for this bot: 30 messages a second, up to 1000 for a bot with
+    # Paid Broadcasts enabled (bot.telegram.limits).
+    telegram_sends_per_second: int = _env("OPSTAP_TELEGRAM_SENDS_PER_SECOND", default=30)
 
     @classmethod
     def settings_customise_sources(
@@ -203,6 +206,7 @@ class Settings(BaseSettings):
         "safety_ack_minutes",
         "checkin_days",
         "fallback_after_days",
+        "telegram_sends_per_second",
         mode="before",
     )
     @classmethod
@@ -321,6 +325,7 @@ _WHOLE_RANGES = {
     "safety_ack_minutes": (1, 480),
     "checkin_days": (1, 60),
     "fallback_after_days": (1, 30),
+    "telegram_sends_per_second": (1, 1000),
 }
 
 

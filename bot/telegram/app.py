@@ -169,6 +169,7 @@ class TelegramFrontDoor:
         webhook_secret: str | None = None,
         on_blocked: Blocked | None = None,
         on_unblocked: Blocked | None = None,
+        sends_per_second: int = 30,
     ) -> None:
         self.service = service
         self.pipeline = service.pipeline
@@ -185,9 +186,12 @@ class TelegramFrontDoor:
             .token(token)
             .base_url(f"{root}/bot")
             .base_file_url(f"{root}/file/bot")
-            .request(HTTPXRequest(connection_pool_size=16, read_timeout=15, write_timeout=15))
+            # PTB's default pool: with 16 connections, 200 chats at once waited for a free
+            # connection past the pool time-out and then retried with backoff (seconds of
+            # latency at 50 updates a second; docs/benchmarks.md).
+            .request(HTTPXRequest(connection_pool_size=256, read_timeout=15, write_timeout=15))
             .get_updates_request(HTTPXRequest(read_timeout=40))
-            .rate_limiter(FloodLimiter())
+            .rate_limiter(FloodLimiter(overall_per_second=sends_per_second))
             .concurrent_updates(PerChatUpdateProcessor(service.pipeline.reserve))
         )
         if webhook_url is not None:
