@@ -2,9 +2,11 @@
 
 Prints each figure beside its target and writes them all to ``bench/results.json`` (one
 object). Sizes can be turned down for a quick look: ``BENCH_PEOPLE`` (stored young people,
-default 100,000) and ``BENCH_DUE`` (reminders due at once, default 3,000: 10,000 take more than
+default 100,000) and ``BENCH_DUE`` (reminders due at once, default 2,000: 10,000 take more than
 five minutes at Telegram's 30 per second, so the default keeps ``make bench`` under ten
-minutes; ``BENCH_DUE=10000`` runs the issue's full size).
+minutes; ``BENCH_DUE=10000`` runs the issue's full size). ``python -m bench reminders`` (or any
+of :data:`PARTS`) runs only those parts and writes ``bench/results.partial.json``;
+``BENCH_PROFILE=<folder>`` writes a pyinstrument profile of every bot process there.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ PARTS = ("micro", "routing", "startup", "inbound", "reminders", "dashboard")
 
 async def run_all(results: dict[str, Any], parts: tuple[str, ...]) -> None:
     people = int(os.environ.get("BENCH_PEOPLE", "100000"))
-    due = int(os.environ.get("BENCH_DUE", "3000"))
+    due = int(os.environ.get("BENCH_DUE", "2000"))
     with scratch_dir() as folder:
         workdir = Path(folder)
         if "routing" in parts:

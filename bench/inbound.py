@@ -32,7 +32,7 @@ def describe(load: Load) -> str:
     return (
         f"{load.label:<28} {load.per_second:7.1f} upd/s  {load.cpu_ms_per_update:6.2f} ms CPU"
         f"/upd  p50 {load.p(0.5):7.1f} ms  p99 {load.p(0.99):7.1f} ms"
-        f"  unanswered {load.unanswered}"
+        f"  {load.sends_per_update:4.2f} sends/upd  unanswered {load.unanswered}"
     )
 
 
@@ -141,6 +141,7 @@ async def run(workdir: Path, results: dict[str, Any]) -> None:
             results[f"inbound_{key}_p50_ms"] = round(load.p(0.5), 1)
             results[f"inbound_{key}_p99_ms"] = round(load.p(0.99), 1)
             results[f"inbound_{key}_unanswered"] = load.unanswered
+            results[f"inbound_{key}_sends_per_update"] = round(load.sends_per_update, 2)
             if load.label.endswith("polling, closed"):
                 results[f"inbound_ratio_{database}"] = round(load.per_second / echo.per_second, 3)
             if load.label == "opstap sqlite polling, 50/s":

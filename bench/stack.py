@@ -27,7 +27,7 @@ from time import monotonic
 
 import aiohttp
 
-from bench.fake import BenchFake
+from bench.fake import SENDS, BenchFake
 from bench.people import Person, percentile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -254,10 +254,16 @@ class Load:
     cpu_s: float
     latencies: tuple[float, ...]
     unanswered: int
+    # Bot API calls Telegram counts against the flood limits (sends and edits).
+    sends: int = 0
 
     @property
     def per_second(self) -> float:
         return self.updates / self.seconds if self.seconds else 0.0
+
+    @property
+    def sends_per_update(self) -> float:
+        return self.sends / self.updates if self.updates else float("nan")
 
     @property
     def cpu_ms_per_update(self) -> float:
@@ -271,6 +277,10 @@ async def _warm_up(fake: BenchFake, people: list[Person]) -> None:
     await asyncio.gather(*(person.start(fake, 30) for person in people))
 
 
+def _sends(fake: BenchFake) -> int:
+    return sum(1 for call in fake.calls() if call.method in SENDS)
+
+
 async def closed_loop(
     fake: BenchFake, bot: Bot, label: str, *, chats: int, seconds: float, first_chat: int
 ) -> Load:
@@ -280,6 +290,7 @@ async def closed_loop(
     for person in people:
         person.latencies.clear()
     cpu_before = cpu_seconds(bot.pid)
+    sends_before = _sends(fake)
     began = monotonic()
     stop_at = began + seconds
 
@@ -291,7 +302,10 @@ async def closed_loop(
     elapsed = monotonic() - began
     cpu = cpu_seconds(bot.pid) - cpu_before
     latencies = tuple(x for p in people for x in p.latencies)
-    return Load(label, len(latencies), elapsed, cpu, latencies, sum(p.unanswered for p in people))
+    unanswered = sum(p.unanswered for p in people)
+    return Load(
+        label, len(latencies), elapsed, cpu, latencies, unanswered, _sends(fake) - sends_before
+    )
 
 
 async def open_loop(
@@ -313,6 +327,7 @@ async def open_loop(
         person.latencies.clear()
     period = chats / rate
     cpu_before = cpu_seconds(bot.pid)
+    sends_before = _sends(fake)
     began = monotonic()
     rounds = max(1, int(seconds / period))
 
@@ -327,7 +342,10 @@ async def open_loop(
     elapsed = monotonic() - began
     cpu = cpu_seconds(bot.pid) - cpu_before
     latencies = tuple(x for p in people for x in p.latencies)
-    return Load(label, len(latencies), elapsed, cpu, latencies, sum(p.unanswered for p in people))
+    unanswered = sum(p.unanswered for p in people)
+    return Load(
+        label, len(latencies), elapsed, cpu, latencies, unanswered, _sends(fake) - sends_before
+    )
 
 
 def scratch_dir() -> tempfile.TemporaryDirectory[str]:
