@@ -46,6 +46,20 @@ TARGETS = (
     Target(
         "p99_ms_at_50ups", "p99 reply at 50 upd/s over 200 chats", "< 100 ms", lambda v: v < 100
     ),
+    # The same two at 1000 sends a second (a bot with Paid Broadcasts): what the code does when
+    # Telegram's default of 30 sends a second is not the bound (docs/benchmarks.md).
+    Target(
+        "inbound_ratio_sqlite_paid_broadcasts",
+        "  throughput vs echo, 1000 sends/s",
+        ">= 0.5x",
+        lambda v: v >= 0.5,
+    ),
+    Target(
+        "p99_ms_at_50ups_paid_broadcasts",
+        "  p99 at 50 upd/s, 1000 sends/s",
+        "< 100 ms",
+        lambda v: v < 100,
+    ),
     Target("rss_mb_100k", "RSS, 100k stored + 10k open", "< 250 MB", lambda v: v < 250),
     Target("startup_100k_pending_s", "start to ready, 100k pending", "< 3 s", lambda v: v < 3),
     Target("reminders_per_s", "reminders delivered, sustained", "28-30 /s", lambda v: v >= 28),
