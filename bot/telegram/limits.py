@@ -13,7 +13,10 @@ Rules:
   end: the server saw it somewhere in between, so no window Telegram can draw holds more than
   the limit. On loopback that costs a few milliseconds a window (29.x sends a second).
 * A send first waits for its chat, then for the overall window, so a chat that has to wait
-  never holds up the others. Waiters of one limit go in arrival order.
+  never holds up the others. Waiters of one limit go in arrival order, except that sends of
+  background work (the reminder tick, :func:`bot.delivery.background_delivery`) let every
+  waiting reply go first: a burst of reminders fills the window only where no young person
+  is waiting for an answer.
 * Only sends and edits are paced: answering a callback query (``answerCallbackQuery``) never
   waits behind a chat's pacing, so a tap stops spinning at once.
 * A 429 waits ``retry_after`` (plus a little) and tries again, and every other request waits
@@ -29,6 +32,7 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
@@ -39,9 +43,14 @@ from typing import Any
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.delivery import delivery_is_background
+
 log = logging.getLogger(__name__)
 JSON = bool | dict[str, Any] | list[dict[str, Any]]
 MAX_CHATS = 10_000
+# Priorities in the overall window: replies before background work.
+REPLY = 0
+BACKGROUND = 1
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -50,7 +59,8 @@ class SlidingWindow:
     """At most ``limit`` calls in any window of ``period`` seconds.
 
     A call holds a place from its start; when it ends, its place stays taken until ``period``
-    after its end. A new call starts only while fewer than ``limit`` places are taken."""
+    after its end. A new call starts only while fewer than ``limit`` places are taken. Waiting
+    calls go in order of priority (0 first), then of arrival."""
 
     def __init__(self, limit: int, period: float, clock: Clock, sleep: Sleep) -> None:
         self.limit = max(1, limit)
@@ -59,12 +69,38 @@ class SlidingWindow:
         self._sleep = sleep
         self._ended: deque[float] = deque()
         self._running = 0
-        self._turn = asyncio.Lock()
         self._freed = asyncio.Event()
+        # Whose turn it is to wait for a place: one call at a time, the others queued here.
+        self._turn_taken = False
+        self._queue: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = 0
+
+    async def _take_turn(self, priority: int) -> None:
+        if not self._turn_taken and not self._queue:
+            self._turn_taken = True
+            return
+        turn = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._queue, (priority, self._arrivals, turn))
+        self._arrivals += 1
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self._pass_turn()  # handed the turn just as it was cancelled: pass it on
+            raise
+
+    def _pass_turn(self) -> None:
+        while self._queue:
+            _, _, turn = heapq.heappop(self._queue)
+            if not turn.done():  # a cancelled waiter is skipped
+                turn.set_result(None)
+                return
+        self._turn_taken = False
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        async with self._turn:
+    async def slot(self, priority: int = 0) -> AsyncIterator[None]:
+        await self._take_turn(priority)
+        try:
             while True:
                 now = self._clock()
                 while self._ended and self._ended[0] + self.period <= now:
@@ -78,6 +114,8 @@ class SlidingWindow:
                     self._freed.clear()
                     await self._freed.wait()
             self._running += 1
+        finally:
+            self._pass_turn()
         try:
             yield
         finally:
@@ -179,11 +217,12 @@ class FloodLimiter(BaseRateLimiter[int]):
         for attempt in range(retries + 1):
             await self._open.wait()
             try:
+                priority = BACKGROUND if delivery_is_background() else REPLY
                 if sends and chat_id is not None:
-                    async with self._chat_pace(chat_id).slot(), self._overall.slot():
+                    async with self._chat_pace(chat_id).slot(), self._overall.slot(priority):
                         return await callback(*args, **kwargs)
                 if sends:
-                    async with self._overall.slot():
+                    async with self._overall.slot(priority):
                         return await callback(*args, **kwargs)
                 return await callback(*args, **kwargs)
             except RetryAfter as error:

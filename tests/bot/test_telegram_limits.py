@@ -15,6 +15,7 @@ import pytest
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ExtBot
 
+from bot.delivery import background_delivery
 from bot.telegram.limits import FloodLimiter
 from tests.fakes.bot_api import FakeBotApi
 
@@ -215,3 +216,31 @@ async def test_a_chat_that_waits_does_not_hold_up_the_others() -> None:
     # Chat 5 has six messages queued; chat 6's one message still goes out at once.
     sends = await send_all(virtual_limiter(vtime), vtime, [5] * 6 + [6], latency=0.0)
     assert next(s for s in sends if s.chat == 6).started == 0.0
+
+
+async def test_a_reply_goes_before_waiting_background_sends() -> None:
+    vtime = VirtualTime()
+    limiter = virtual_limiter(vtime)
+    sends: list[Send] = []
+
+    async def one(chat: int, background: bool, after: float) -> None:
+        await vtime.sleep(after)
+
+        async def call() -> bool:
+            sends.append(Send(chat, vtime.clock(), vtime.clock()))
+            return True
+
+        with background_delivery() if background else contextlib.nullcontext():
+            await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": chat}, None)
+
+    # 90 reminders to 90 people at once; half a second later a young person's reply.
+    work = [one(3000 + n, True, 0.0) for n in range(90)] + [one(1, False, 0.5)]
+    await vtime.run(asyncio.gather(*work))
+    reply = next(s for s in sends if s.chat == 1)
+    reminders = sorted(s.started for s in sends if s.chat != 1)
+    # The first 30 reminders went at once; the reply takes the first place that frees up,
+    # before the 60 reminders that were waiting for it.
+    assert reminders[29] == 0.0
+    assert reply.started == pytest.approx(1.0)
+    assert reminders[30] >= reply.started
+    assert most_in_a_window(sends, 1.0) <= 30
