@@ -57,6 +57,7 @@ from bot.pipeline import Turn
 from bot.service import Clock, ConversationService
 from bot.telegram.channel import TelegramChannel, person_of
 from bot.telegram.limits import FloodLimiter
+from bot.web.limits import AUTHENTICATED_KEY
 from flows.ids import PersonId
 from flows.inputs import ButtonPressed, Input, MediaKind, MediaReceived, TextReceived
 from flows.text import msg
@@ -426,3 +427,12 @@ class TelegramFrontDoor:
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post(WEBHOOK_PATH, self.webhook)
+        app.setdefault(AUTHENTICATED_KEY, []).append(self._from_telegram)
+
+    def _from_telegram(self, request: web.Request) -> bool:
+        """A webhook delivery that carries our secret token (not limited per address)."""
+        expected = (self.webhook_secret or "").encode()
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        return (
+            request.path == WEBHOOK_PATH and bool(expected) and hmac.compare_digest(given, expected)
+        )
