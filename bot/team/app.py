@@ -58,6 +58,7 @@ class TeamDeps:
     directory: Directory
     secure_cookies: bool
     timezone: str
+    report_min_count: int
     bot_username: Callable[[], Awaitable[str]]
     templates: jinja2.Environment
 

@@ -64,6 +64,7 @@ def install_team(
         directory=handoff.directory,
         secure_cookies=secure,
         timezone=settings.timezone,
+        report_min_count=settings.report_min_count,
         bot_username=bot_username,
         templates=templates(),
     )
