@@ -322,6 +322,14 @@ class SqlTeam:
             update(TEAM_USERS).where(TEAM_USERS.c.id == user_id).values(password_hash=password_hash)
         )
 
+    async def set_totp_secret(self, user_id: int, secret: str) -> None:
+        """A new second factor (a lost authenticator): codes of the old one stop working."""
+        await self._conn.execute(
+            update(TEAM_USERS)
+            .where(TEAM_USERS.c.id == user_id)
+            .values(totp_secret=seal(self._keyring, secret, TOTP_AAD), totp_last_step=0)
+        )
+
     async def use_totp_step(self, user_id: int, step: int) -> bool:
         """Compare-and-set: ``True`` when ``step`` is newer than the last one used."""
         result = await self._conn.execute(
@@ -371,6 +379,33 @@ class SqlTeam:
             .where(TEAM_SESSIONS.c.id_hash == id_hash)
             .values(last_seen_at=to_utc(now))
         )
+
+    async def sessions_of(self, user_id: int) -> list[TeamSession]:
+        """The account's own sessions, newest first (the sessions page)."""
+        result = await self._conn.execute(
+            select(TEAM_SESSIONS)
+            .where(TEAM_SESSIONS.c.user_id == user_id)
+            .order_by(TEAM_SESSIONS.c.created_at.desc(), TEAM_SESSIONS.c.id_hash)
+        )
+        return [
+            TeamSession(
+                row["id_hash"],
+                int(row["user_id"]),
+                row["created_at"],
+                row["last_seen_at"],
+                row["address"],
+            )
+            for row in result.mappings()
+        ]
+
+    async def end_sessions_of_except(self, user_id: int, keep: str) -> int:
+        """End every session of the account but ``keep`` (the one asking)."""
+        result = await self._conn.execute(
+            delete(TEAM_SESSIONS).where(
+                TEAM_SESSIONS.c.user_id == user_id, TEAM_SESSIONS.c.id_hash != keep
+            )
+        )
+        return result.rowcount
 
     async def end_session(self, id_hash: str) -> None:
         await self._conn.execute(delete(TEAM_SESSIONS).where(TEAM_SESSIONS.c.id_hash == id_hash))

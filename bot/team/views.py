@@ -44,7 +44,7 @@ from bot.team.app import (
     set_session_cookie,
     user_of,
 )
-from bot.team.auth import LoggedIn
+from bot.team.auth import LoggedIn, session_hash
 from bot.team.stats import (
     Stats,
     compute,
@@ -79,6 +79,10 @@ MESSAGES = {
     "reactivated": "De coach krijgt weer dossiers.",
     "absence": "De afwezigheid is bewaard.",
     "disabled": "Het account is uitgeschakeld.",
+    "ended": "De sessie is beëindigd.",
+    "ended_all": "Je andere sessies zijn beëindigd.",
+    "confirm": "Dat lukte niet: je wachtwoord klopt niet. Na te veel pogingen moet je 15 minuten"
+    " wachten.",
 }
 NOTE_MAX = 4000
 STATUS_LABELS = {
@@ -206,6 +210,62 @@ async def logout(request: web.Request) -> web.StreamResponse:
 async def home(request: web.Request) -> web.StreamResponse:
     user = user_of(request)
     raise web.HTTPSeeOther("/team/admin" if user.role == "admin" else "/team/queue")
+
+
+# --- one's own sessions (ASVS 7.5.2) --------------------------------------------------------
+
+SESSION_HANDLE = 16  # hex characters of the session's hash that name it in the form
+
+
+async def sessions(request: web.Request) -> web.StreamResponse:
+    deps = deps_of(request)
+    user = user_of(request)
+    current = session_hash(request[RAW])
+    async with deps.store.transaction() as t:
+        found = await t.team.sessions_of(user.id)
+    rows = [
+        {
+            "handle": s.id_hash[:SESSION_HANDLE],
+            "current": s.id_hash == current,
+            "started": _local(deps, s.created_at),
+            "seen": _local(deps, s.last_seen_at),
+            "address": s.address,
+        }
+        for s in found
+    ]
+    return render(request, "sessions.html", rows=rows, message=_message(request))
+
+
+async def end_sessions(request: web.Request) -> web.StreamResponse:
+    """End one other session, or all others, after the password was given again."""
+    deps = deps_of(request)
+    user = user_of(request)
+    form = await _form(request)
+    which = form.get("session", "")
+    if not await deps.auth.confirm(user, form.get("password", "")[:256], address(request)):
+        raise web.HTTPSeeOther("/team/sessions?m=confirm")
+    current = session_hash(request[RAW])
+    async with deps.store.transaction() as t:
+        if which == "others":
+            ended = await t.team.end_sessions_of_except(user.id, current)
+        else:
+            own = [
+                s.id_hash
+                for s in await t.team.sessions_of(user.id)
+                if len(which) == SESSION_HANDLE and s.id_hash[:SESSION_HANDLE] == which
+            ]
+            if len(own) != 1 or own[0] == current:
+                raise web.HTTPSeeOther("/team/sessions?m=bad_input")
+            await t.team.end_session(own[0])
+            ended = 1
+        await t.team.audit(
+            at=deps.clock.now(),
+            user=user,
+            action="session.end",
+            address=address(request),
+            target=f"{which}:{ended}",
+        )
+    raise web.HTTPSeeOther("/team/sessions?m=" + ("ended_all" if which == "others" else "ended"))
 
 
 # --- the queue ------------------------------------------------------------------------------
