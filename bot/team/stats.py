@@ -16,6 +16,7 @@ Rules of this module:
   rate or mean over fewer than ``minimum`` cases is left out, so that a person cannot be
   singled out (one intake in a week, the waiting time of the one accepted case). A zero is
   shown: it singles out nobody. Charts plot what the tables show (a suppressed bar is absent).
+  A rate is left out when one of its counts is hidden (it would give that count away).
 """
 
 from __future__ import annotations
@@ -221,6 +222,8 @@ def publish(stats: Stats, minimum: int) -> Report:
         label = REPORTING.get(outcome, outcome)  # type: ignore[call-overload]
         reporting[label] = reporting.get(label, 0) + n
     appointments = stats.appointments_attended + stats.appointments_missed
+    # The rate and one shown count would give away a hidden one (10 came, rate 1/6: 2 missed).
+    hidden = any(0 < n < minimum for n in (stats.appointments_attended, stats.appointments_missed))
     return Report(
         minimum=minimum,
         cases=shown(stats.cases, minimum),
@@ -231,7 +234,7 @@ def publish(stats: Stats, minimum: int) -> Report:
         ),
         appointments_attended=shown(stats.appointments_attended, minimum),
         appointments_missed=shown(stats.appointments_missed, minimum),
-        no_show_rate=_over(stats.no_show_rate, appointments, minimum),
+        no_show_rate=None if hidden else _over(stats.no_show_rate, appointments, minimum),
         intakes_per_week=each(stats.intakes_per_week),
         domains=each(stats.domains),
         outcomes=each(stats.outcomes),
