@@ -18,29 +18,42 @@ Rules of this module:
 * Augmentation (seeded): typos (a letter dropped, doubled, swapped), a word dropped, chat
   spellings the normaliser does not undo (Turkish ``-iyom``/``-cam``, French ``chui``, ...), a
   crisis line with small talk of its language before or after it, and two negatives joined.
+* Paraphrase templates (``tests/safety/paraphrases.yaml``: slots filled a few ways each,
+  seeded) add training lines of kinds the corpus has few of, with look-alike negatives beside
+  them.  They are training data only, never scored.
 * The learner is multinomial logistic regression trained by AdaGrad with L2 on binary
-  features (``flows.safety.classifier.features``), in plain Python: no numerical library is
-  needed at run time or to train.  Classes are weighted so that positives and negatives weigh
-  the same in total.  Features seen in fewer than two training texts are dropped; weights are
-  stored as 16-bit integers with one scale.
-* Thresholds: ``check`` is the lowest score at which the validation negatives raise at most
-  ``CHECK_FALSE_ALARMS`` false alarms; ``crisis`` the lowest at which they raise at most
-  ``CRISIS_FALSE_ALARMS`` (and never below ``check``).
+  features (``Screener.model_features``), in plain Python: no numerical library is needed at
+  run time or to train (about 20 s).  Classes are weighted so that positives and negatives
+  weigh the same in total.  Features seen in fewer than ``MIN_COUNT`` training texts are
+  dropped; weights are stored as 16-bit integers with one scale.
+* Thresholds, on the validation split's negatives scored by the classifier alone: ``check``
+  is the lowest score that flags at most ``CHECK_FALSE_ALARMS`` of them, ``crisis`` the lowest
+  that flags at most ``CRISIS_FALSE_ALARMS`` (never below ``check``).  Why 10 % and not the
+  issue's 5 %: the corpus's negatives are hard ones written to look like crisis text ("ik lach
+  me dood", "ik snij de groenten"), so on them the classifier alone looks worse than it is.  The
+  budget was picked on tuning data only: a classifier trained without fresh batch 1, beside the
+  rules as they were before batch 1 was read (commit ``00e9773``), scored on batch 1: at 5 % it
+  added 0.06 recall, at 10 % 0.13, both for one more false alarm in 149 negatives; at 15 % the
+  false alarms grew.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 import json
 import math
 import random
+import re
 import sys
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 from bot.safety.evaluate import (
     Example,
@@ -54,13 +67,16 @@ from flows.safety.detect import SEVERITY, Screener, normalise
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_PATH = ROOT / "flows" / "safety" / "model" / "model.json"
 LOCALES = ROOT / "locales"
+PARAPHRASES = ROOT / "tests" / "safety" / "paraphrases.yaml"
+FILLS_PER_TEMPLATE = 4
+PARAPHRASE_WEIGHT = 0.5
 CLASSES: tuple[str, ...] = (NONE_CLASS, *SEVERITY)
 SEED = 13
 EPOCHS = 8
 LEARNING_RATE = 0.3
 L2 = 1e-5
-MIN_COUNT = 2
-CHECK_FALSE_ALARMS = 0.05
+MIN_COUNT = 3
+CHECK_FALSE_ALARMS = 0.10
 CRISIS_FALSE_ALARMS = 0.01
 AUGMENT_POSITIVE = 3
 AUGMENT_NEGATIVE = 1
@@ -74,6 +90,18 @@ class Sample:
     text: str
     target: int  # index in CLASSES
     weight: float
+
+
+def fingerprint(examples: Iterable[Example]) -> str:
+    """A hash of the labelled lines a model is trained around (stored in the model, so a test
+    can tell when the corpus changed and the model was not rebuilt)."""
+    digest = hashlib.sha256()
+    for line in sorted(
+        f"{ex.language}\t{int(ex.label)}\t{ex.tier or ''}\t{ex.category or ''}\t{ex.text}"
+        for ex in examples
+    ):
+        digest.update(line.encode() + b"\n")
+    return digest.hexdigest()
 
 
 def split(examples: Iterable[Example]) -> tuple[list[Example], list[Example]]:
@@ -112,6 +140,40 @@ def locale_negatives(screener: Screener, locales: Path = LOCALES) -> list[tuple[
                     if len(piece) >= 3 and not screener.screen(piece).flagged:
                         found.append((language, piece))
     return found
+
+
+_SLOT_RE = re.compile(r"\{(\w+)\}")
+
+
+def paraphrases(path: Path = PARAPHRASES, *, seed: int = SEED) -> list[Sample]:
+    """The templates filled ``FILLS_PER_TEMPLATE`` ways each.  Raises ValueError on bad data."""
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    rng = random.Random(seed)  # noqa: S311  # reproducible, not secrets
+    samples: list[Sample] = []
+    for language, part in sorted(doc.items()):
+        slots = {k: [str(v) for v in vs] for k, vs in (part.get("slots") or {}).items()}
+        for item in part["lines"]:
+            if not isinstance(item, list) or len(item) != 3:
+                raise ValueError(f"{path.name}: {language}: expected [tier, category, text]")
+            tier, category, text = (str(x) for x in item)
+            if (tier == "none") != (category == "") or (category and category not in CLASSES):
+                raise ValueError(f"{path.name}: {language}: bad tier/category in {text!r}")
+            names = _SLOT_RE.findall(text)
+            for name in names:
+                if name not in slots:
+                    raise ValueError(f"{path.name}: {language}: unknown slot {{{name}}}")
+            made: set[str] = set()
+
+            def fill(m: re.Match[str], slots: dict[str, list[str]] = slots) -> str:
+                return rng.choice(slots[m.group(1)])
+
+            for _ in range(FILLS_PER_TEMPLATE if names else 1):
+                filled = _SLOT_RE.sub(fill, text)
+                if filled not in made:
+                    made.add(filled)
+                    target = CLASSES.index(category) if category else 0
+                    samples.append(Sample(language, filled, target, PARAPHRASE_WEIGHT))
+    return samples
 
 
 # -- augmentation ----------------------------------------------------------------------------
@@ -260,7 +322,7 @@ def encode(samples: Sequence[Sample], screener: Screener) -> tuple[list[str], li
     """Feature names kept (seen in at least ``MIN_COUNT`` texts) and the encoded samples.
 
     A line is learnt whole (its first part); its sentences are scored apart only at run time."""
-    names_of = [screener.model_features(normalise(s.text))[0] for s in samples]
+    names_of = [(screener.model_features(normalise(s.text)) or [[]])[0] for s in samples]
     counts: Counter[str] = Counter(f for names in names_of for f in names)
     vocabulary = sorted(f for f, n in counts.items() if n >= MIN_COUNT)
     index = {f: i for i, f in enumerate(vocabulary)}
@@ -277,9 +339,10 @@ def encode(samples: Sequence[Sample], screener: Screener) -> tuple[list[str], li
 
 
 def fit(
-    vocabulary: Sequence[str], data: Sequence[Encoded], rng: random.Random, epochs: int = EPOCHS
+    vocabulary: Sequence[str], data: Sequence[Encoded], rng: random.Random
 ) -> tuple[list[float], list[float]]:
     """AdaGrad on the weighted multinomial log loss with L2; returns (weights, bias)."""
+    epochs, rate, l2 = EPOCHS, LEARNING_RATE, L2
     k = len(CLASSES)
     weights = [0.0] * (len(vocabulary) * k)
     squares = [1e-8] * (len(vocabulary) * k)
@@ -304,13 +367,13 @@ def fit(
             for c in range(k):
                 g = grads[c]
                 bias_sq[c] += g * g
-                bias[c] -= LEARNING_RATE * g / math.sqrt(bias_sq[c])
+                bias[c] -= rate * g / math.sqrt(bias_sq[c])
             for i in item.indices:
                 at = i * k
                 for c in range(k):
-                    g = grads[c] * norm + L2 * weights[at + c]
+                    g = grads[c] * norm + l2 * weights[at + c]
                     squares[at + c] += g * g
-                    weights[at + c] -= LEARNING_RATE * g / math.sqrt(squares[at + c])
+                    weights[at + c] -= rate * g / math.sqrt(squares[at + c])
     return weights, bias
 
 
@@ -348,6 +411,10 @@ def threshold(scores: Sequence[float], budget: float) -> float:
     return min(0.999, max(0.05, math.nextafter(ranked[allowed], 1.0)))
 
 
+def _round_up(value: float) -> float:
+    return min(1.0, math.ceil(value * 1e6) / 1e6)
+
+
 @dataclass(frozen=True)
 class Trained:
     model: dict[str, object]
@@ -359,6 +426,7 @@ def train(
     locale: Sequence[tuple[str, str]],
     screener: Screener,
     *,
+    extra: Sequence[Sample] = (),
     seed: int = SEED,
 ) -> Trained:
     """Train on ``examples`` (split here) and ``locale`` negatives; ``screener`` gives the
@@ -373,6 +441,7 @@ def train(
     samples = [Sample(ex.language, ex.text, target(ex), 1.0) for ex in training]
     samples += augment(training, small_talk, rng)
     samples += [Sample(lang, text, 0, LOCALE_WEIGHT) for lang, text in locale]
+    samples += extra
     # Positives and negatives weigh the same in total.
     pos = sum(s.weight for s in samples if s.target)
     neg = sum(s.weight for s in samples if not s.target)
@@ -408,14 +477,17 @@ def train(
     check = threshold(negatives, CHECK_FALSE_ALARMS)
     crisis = max(check, threshold(negatives, CRISIS_FALSE_ALARMS))
     model = dict(provisional)
-    model["thresholds"] = {"check": round(check, 6), "crisis": round(crisis, 6)}
+    # Rounded up, never down: a rounded-down threshold would flag the negative it stops at.
+    model["thresholds"] = {"check": _round_up(check), "crisis": _round_up(crisis)}
     model["info"] = {
         "trained_on": {
             "lines": len(training),
-            "augmented": len(samples) - len(training) - len(locale),
+            "augmented": len(samples) - len(training) - len(locale) - len(extra),
+            "paraphrases": len(extra),
             "bot_texts": len(locale),
         },
         "validation_lines": len(validation),
+        "corpus_sha256": fingerprint(examples),
         "seed": seed,
         "epochs": EPOCHS,
         "features": len(names),
@@ -435,7 +507,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     screener = load_screener().with_model(None)
     examples = model_corpus()
     locale = locale_negatives(screener)
-    trained = train(examples, locale, screener)
+    trained = train(examples, locale, screener, extra=paraphrases())
     write(trained.model, args.out)
     info = trained.model["info"]
     print(f"wrote {args.out.name}: {json.dumps(info)}; thresholds {trained.model['thresholds']}")

@@ -14,6 +14,8 @@ Rules of this module:
 * The screener adds the lexicon's concepts found in the text as features
   (``ConceptScreener.concept_features``: "death", "meds", "harm_verb" and pairs of them): their
   names are shared by all languages, so what is learnt in one carries over to the others.
+* A message, or a sentence of it, of fewer than ``MIN_WORDS`` words is not scored: one emoji
+  or one word is too little to go on, and the rules already judge those alone.
 * Classes: ``none`` and the screener's categories.  The *score* of a message is the
   probability that it is not ``none``; its category is the likeliest of the others.  A
   message of several sentences is also scored sentence by sentence and the highest score
@@ -47,6 +49,8 @@ MODEL_FORMAT: Final = 1
 _WORD_RE: Final = re.compile(r"\w+")
 _SENTENCE_RE: Final = re.compile(r"[.!?\n]+")
 _NGRAMS: Final = (3, 4, 5)
+# Fewer words than this is too little to go on ("💊", "🔪", "dood"): the rules decide alone.
+MIN_WORDS: Final = 3
 
 
 def features(normalised: str) -> list[str]:
@@ -77,17 +81,19 @@ def _word(word: str) -> str:
 
 
 def sentence_spans(normalised: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of each non-empty sentence of normalised text (split at . ! ? and new
-    lines, the sentence marks of the concept rules)."""
+    """``(start, end)`` of each sentence of normalised text (split at . ! ? and new lines, the
+    sentence marks of the concept rules) that has at least ``MIN_WORDS`` words; the whole text
+    as one span when none has, but the text has."""
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _SENTENCE_RE.finditer(normalised):
-        if normalised[start : m.start()].strip():
-            spans.append((start, m.start()))
+        spans.append((start, m.start()))
         start = m.end()
-    if normalised[start:].strip():
-        spans.append((start, len(normalised)))
-    return spans
+    spans.append((start, len(normalised)))
+    kept = [(a, b) for a, b in spans if len(_WORD_RE.findall(normalised[a:b])) >= MIN_WORDS]
+    if not kept and len(_WORD_RE.findall(normalised)) >= MIN_WORDS:
+        return [(0, len(normalised))]
+    return kept
 
 
 @dataclass(frozen=True)
@@ -191,8 +197,8 @@ class Classifier:
             probs = self.probabilities(names)
             if best is None or probs[0] < best[0]:
                 best = probs
-        if best is None:
-            best = self.probabilities(())
+        if best is None:  # nothing to score (too short)
+            return ModelScore(0.0, self._classes[1], None)
         flag = 1.0 - best[0]
         probs = best
         k = max(range(1, len(probs)), key=lambda i: probs[i])

@@ -1018,14 +1018,15 @@ class Screener:
 
     def model_features(self, normalised: str) -> list[list[str]]:
         """The classifier's features of a message: first the whole message's, then, when it
-        has several sentences, each sentence's.  A sentence's features are its words and
+        has several sentences, each sentence's (none at all for a message too short to score,
+        see ``flows.safety.classifier.MIN_WORDS``).  A sentence's features are its words and
         character n-grams (:func:`flows.safety.classifier.features`) and the lexicon's
         concepts found in it once the benign idioms are blanked; the whole message's are the
         union of its sentences'.  The training script uses this too, so a model sees at run
         time what it saw when it learnt."""
         spans = sentence_spans(normalised)
         if not spans:
-            return [[]]
+            return []
         cache: dict[str, list[str]] = {}
         parts = []
         for a, b in spans:
@@ -1084,9 +1085,10 @@ class Screener:
     def _ask_model(self, normalised: str) -> Screening:
         """No rule fired: the classifier decides (``check`` or ``crisis`` by its thresholds).
         Its match spans the whole message and names the model, never the text."""
-        if self._model is None or not normalised:
-            return Screening(False, None, ())
-        result = self._model.score(self.model_features(normalised))
+        parts = self.model_features(normalised) if self._model is not None else []
+        if self._model is None or not parts:
+            return Screening(False, None, ())  # no model, or too short to score
+        result = self._model.score(parts)
         if result.tier is None or result.category == NONE_CLASS:
             return Screening(False, None, (), score=result.score)
         category: Category = result.category  # type: ignore[assignment]  # checked when built
