@@ -25,8 +25,10 @@ from flows.safety.detect import MODEL_PATTERN
 VALIDATION_MODEL_RECALL = 0.58  # the classifier alone, on lines it never saw (0.622)
 VALIDATION_FALSE_ALARMS = 0.10  # the check threshold is chosen to stay at or under this
 HELD_OUT_FLOORS: dict[str, tuple[float, float]] = {
-    # batch: (recall at least, false alarms at most), rules + classifier
-    "batch2": (0.0, 1.0),
+    # batch: (recall at least, false alarms at most), rules + classifier, first scored against
+    # commit 6d1d721: batch2 recall 0.525, false alarms 0.107; batch3 0.505 and 0.129.
+    "batch2": (0.50, 0.13),
+    "batch3": (0.48, 0.15),
 }
 
 
@@ -140,6 +142,32 @@ def test_the_shipped_model_loads_cheaply_with_the_screener() -> None:
     # Cheap start-up: the weights are one string decoded in one go, not a JSON number each.
     assert isinstance(data["weights"], str)
     assert load_screener().model is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik kan niet meer, alles is te veel en ik wil stoppen met alles",
+        "i dont see the point of waking up tomorrow",
+    ],
+)
+def test_the_shipped_classifier_asks_where_the_rules_are_silent(text: str) -> None:
+    screener = load_screener()
+    assert not screener.with_model(None).screen(text).flagged
+    result = screener.screen(text)
+    assert result.tier == "check" and [m.pattern for m in result.matches] == [MODEL_PATTERN]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik zoek een job als kapper in gent",
+        "mijn kat is gisteren gestorven en ik ben verdrietig",
+        "kan ik mijn afspraak van morgen verzetten naar vrijdag?",
+    ],
+)
+def test_the_shipped_classifier_leaves_everyday_text_alone(text: str) -> None:
+    assert not load_screener().screen(text).flagged
 
 
 def test_the_shipped_model_was_trained_on_the_current_corpus() -> None:

@@ -168,5 +168,8 @@ def test_the_shipped_fresh_batches_are_scored_separately(
     evaluate.main([])
     out = capsys.readouterr().out
     assert "== tuning corpus" in out and "== fresh batch1" in out and "== fresh batch2" in out
+    assert "== fresh batch3" in out and "== validation split" in out
+    assert "rules alone:" in out and "classifier alone:" in out
     assert evaluate.batch_status(evaluate.FRESH_DIR / "batch1.tsv") == "tuning"
     assert evaluate.batch_status(evaluate.FRESH_DIR / "batch2.tsv") == "held-out"
+    assert evaluate.batch_status(evaluate.FRESH_DIR / "batch3.tsv") == "held-out"
