@@ -26,8 +26,10 @@ Rules of this module:
   question, at or above ``crisis`` gives the help lines at once.  The screener consults the
   model only when no rule fired: a rule hit decides as before.
 * Loading must stay cheap (start-up): the weights are stored as one base64 string of 16-bit
-  integers per model, decoded with :mod:`array` and :mod:`base64` in well under the time the
-  rules take to compile.  Feature names are a plain list, so a decision can be explained.
+  integers per model, decoded with :mod:`array` and :mod:`base64` (about 10 ms, some 3 % of
+  what the rules take to compile; ``bench/micro.py``).  Feature names are a plain list.
+* Speed: scoring adds about 0.3 ms to a short message (``bench/micro.py``); the work grows
+  with the text's length, like the rules'.
 """
 
 from __future__ import annotations
@@ -107,7 +109,8 @@ class ModelScore:
 
 
 class Classifier:
-    """Multinomial logistic regression over hashed-free named features.  Immutable."""
+    """Multinomial logistic regression over named features (no hashing: a feature's name is
+    its key, so a decision can be traced to the n-grams and concepts behind it).  Immutable."""
 
     __slots__ = ("_bias", "_classes", "_index", "_scale", "_thresholds", "_weights", "info")
 

@@ -11,6 +11,9 @@ Rules of this module:
 * Screening runs on every incoming message, so all lexicon phrases are compiled once, into one
   regular expression per (language, category), when the :class:`Screener` is built.
 * Every language is screened on every message: young people mix languages in one sentence.
+* Where no rule fires, an optional trained classifier (:mod:`flows.safety.classifier`, data
+  handed in like the lexicons) decides by its score: its match names ``(model)``, spans the
+  whole message and carries the tier its thresholds give.  A rule hit is never overruled.
 
 Normalisation (:func:`normalise`) in order:
 
@@ -120,7 +123,8 @@ class Screening:
     ``tier`` is ``"crisis"`` when any clear signal matched (help lines at once), ``"check"``
     when only indirect signals matched (one direct question first), ``None`` otherwise;
     ``flagged`` is true for both tiers.  ``category`` is the most severe category of the
-    matches of that tier (see ``SEVERITY``).  ``matches`` is sorted by position.
+    matches of that tier (see ``SEVERITY``), or the classifier's category when it decided.
+    ``matches`` is sorted by position.
     """
 
     flagged: bool
