@@ -1,0 +1,72 @@
+"""The six ``referral.po`` catalogs against the code that uses them.
+
+* every ``referral.*`` id the feature renders exists, non-empty, in all six;
+* no entry is unused; placeholders are the same in every language;
+* young people's texts (``referral.*`` but ``referral.coach.*``) are real translations, in plain
+  Dutch B1 in the source; coaches' texts (``referral.coach.*``) may be Dutch everywhere.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from storage.referral import ReferralPart
+from tests.catalog_checks import (
+    LANGUAGES,
+    copies_of_dutch,
+    domain_catalog,
+    header_problems,
+    ids_in_code,
+    missing_in_some_language,
+    placeholder_differences,
+    plain_dutch_problems,
+    unused,
+)
+
+DOMAIN = "referral"
+
+
+def used_ids() -> set[str]:
+    return ids_in_code(("bot/referral",), ("referral.",), {}) | {
+        f"privacy.part.{ReferralPart.name}"
+    }
+
+
+def young_ids() -> list[str]:
+    return sorted(
+        i
+        for i in domain_catalog(DOMAIN, "nl")
+        if i.startswith("referral.") and not i.startswith("referral.coach.")
+    )
+
+
+def test_every_used_id_is_in_every_language() -> None:
+    used = used_ids()
+    assert {"referral.invite.ask", "referral.coach.invite", "referral.poster.caption"} <= used
+    assert missing_in_some_language(DOMAIN, used) == {}
+
+
+def test_no_unused_entries() -> None:
+    assert unused(DOMAIN, used_ids()) == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES[1:])
+def test_same_ids_and_placeholders(language: str) -> None:
+    assert placeholder_differences(DOMAIN, language) == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES[1:])
+def test_young_peoples_texts_are_translated(language: str) -> None:
+    copied = copies_of_dutch(DOMAIN, language, ("referral.", "privacy."), frozenset())
+    assert [i for i in copied if not i.startswith("referral.coach.")] == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_headers(language: str) -> None:
+    assert header_problems(DOMAIN, language) == []
+
+
+@pytest.mark.parametrize("message_id", young_ids())
+def test_plain_dutch_for_young_people(message_id: str) -> None:
+    text = domain_catalog(DOMAIN, "nl")[message_id]
+    assert plain_dutch_problems(text) == [], text
