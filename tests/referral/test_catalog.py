@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.referral.feature import CONSENT_CATEGORY
 from storage.referral import ReferralPart
 from tests.catalog_checks import (
     LANGUAGES,
@@ -28,7 +29,9 @@ DOMAIN = "referral"
 
 def used_ids() -> set[str]:
     return ids_in_code(("bot/referral",), ("referral.",), {}) | {
-        f"privacy.part.{ReferralPart.name}"
+        f"privacy.part.{ReferralPart.name}",
+        # The consent "connect me to this coach", in /mijngegevens (bot/privacy.py's label).
+        f"privacy.category.{CONSENT_CATEGORY}",
     }
 
 

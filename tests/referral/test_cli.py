@@ -149,3 +149,12 @@ async def test_a_long_caption_stays_on_one_line_and_the_code_still_scans(tmp_pat
     assert decode_png(tmp_path / f"{referral}.png") == [link]
     caption = re.search(r">([^<]*)</text>", (tmp_path / f"{referral}.svg").read_text())
     assert caption is not None and "\n" not in caption.group(1)
+
+
+def test_a_caption_too_wide_is_set_smaller_then_cut() -> None:
+    from bot.referral.poster import CAPTION_SIZE, _fit
+
+    short, font = _fit("Scan en chat", 400)
+    assert short == "Scan en chat" and font.size == CAPTION_SIZE  # type: ignore[union-attr]
+    text, small = _fit("Heb je vragen over werk, geld of wonen? Scan en chat met ons " * 4, 400)
+    assert text.endswith("…") and small.getlength(text) <= 400

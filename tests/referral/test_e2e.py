@@ -166,6 +166,12 @@ async def test_a_personal_invitation_connects_to_that_coach_after_consent_once(
     await sam.says("Hoi Sara, hier ben ik", contains="Doorgegeven aan Sara")
     await sara.expect(0, contains="Hoi Sara, hier ben ik")
 
+    # Their data says where they came from and what they agreed to.
+    await sam.command("/mijngegevens", contains="Verbonden met de coach die je uitnodigde")
+    await fake.wait_idle(0.3)
+    exported = [d for d in fake.documents(SAM) if (d.filename or "").endswith(".json")]
+    assert exported and '"referral"' in exported[-1].data.decode()
+
     # Used once: Noor cannot use the same link; a kind word and the normal start.
     await noor.command("/start", code, button="welcome=")
     assert any("Deze uitnodiging werkt niet meer" in t for t in noor.texts())
