@@ -38,11 +38,6 @@ def is_invite_code(payload: str) -> bool:
     return bool(_INVITE.fullmatch(payload))
 
 
-def is_referral(payload: str) -> bool:
-    """A payload this feature answers (a link or an invitation, maybe no longer valid)."""
-    return is_link_code(payload) or is_invite_code(payload)
-
-
 def code_hash(code: str) -> str:
     return hashlib.sha256(code.encode("ascii")).hexdigest()
 

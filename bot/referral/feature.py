@@ -21,7 +21,8 @@ Rules of this module:
   additions): no round of offers. The young person's intake is then done (the answers given so
   far are kept for the coach), so what they write goes to their coach. When the coach is full
   the offer stays open for them with the usual deadline, and then moves on as any offer does.
-* An unknown, expired or used code gets a kind message and the normal start: nothing is lost.
+* An unknown, expired or used code (any ``/start`` payload but a coach's own invite) gets a
+  kind message and the normal start: nothing is lost.
 * Every time comes from the service's clock. Logs hold ids only, never a code.
 """
 
@@ -37,6 +38,7 @@ from zoneinfo import ZoneInfo
 from bot.coach.dates import when_text
 from bot.coach.desk import CaseMoment, CoachDesk
 from bot.coach.handoff import Handoff, Outbox, offer_key
+from bot.coach.invites import looks_like_invite as looks_like_coach_invite
 from bot.coach.team import deadline
 from bot.conversations import NOTICE_VERSION
 from bot.inbound import Inbound
@@ -46,7 +48,6 @@ from bot.referral.codes import (
     code_hash,
     is_invite_code,
     is_link_code,
-    is_referral,
     new_invite_code,
     telegram_link,
     web_link,
@@ -61,7 +62,7 @@ from flows.routing.card import card_answers
 from flows.session import JsonValue, Session
 from flows.text import Msg, Verbatim, msg
 from storage.ports import CoachRecord, ConsentRecord, Transaction, VersionConflict
-from storage.referral import ReferralPart, referrals_of
+from storage.referral import CODE, ReferralPart, referrals_of
 
 log = logging.getLogger(__name__)
 
@@ -126,10 +127,13 @@ class Referrals:
 
     async def claims(self, tx: Transaction, inbound: Inbound) -> bool:
         event = inbound.event
+        # Any payload but a coach's own invite (the coach desk's, ``c_``): an old or mistyped
+        # code still gets the kind word below.
         return (
             isinstance(event, CommandReceived)
             and event.name == "start"
-            and is_referral(event.args.strip())
+            and CODE.fullmatch(event.args.strip()) is not None
+            and not looks_like_coach_invite(event.args.strip())
         )
 
     async def route(self, inbound: Inbound) -> bool:
@@ -141,6 +145,9 @@ class Referrals:
             await self._link(inbound.person, code, language)
         elif is_invite_code(code):
             await self._invite(inbound.person, code, language)
+        else:
+            log.info("start with an unknown payload person=%s", inbound.person)
+            await self._start(inbound.person, language, msg("referral.link.unknown"))
         return True
 
     async def _start(self, person: PersonId, language: str, *before: Msg) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.coach.invites import looks_like_invite as looks_like_coach_invite
 from bot.commands import parse_command
 from bot.inbound import Inbound
 from bot.service import Clock, ConversationService
@@ -238,7 +239,13 @@ async def post_input(request: web.Request) -> web.StreamResponse:
         # only an empty one (a new person, or one whose transcript expired) gets the start.
         shown_before = await channel.peek(person)
         referral = payload.get("referral")
-        if shown_before.last == 0 and isinstance(referral, str) and REFERRAL.fullmatch(referral):
+        if (
+            shown_before.last == 0
+            and isinstance(referral, str)
+            and REFERRAL.fullmatch(referral)
+            # A coach's own invite binds a Telegram chat, never a web page.
+            and not looks_like_coach_invite(referral)
+        ):
             # A partner's link or a coach's invitation (/?ref=<code>): the same as Telegram's
             # /start <code>, through the same pipeline (bot/referral/feature.py answers it).
             start = CommandReceived("start", referral, request.app[CLOCK_KEY].now())

@@ -109,6 +109,10 @@ async def test_a_partners_link_leads_to_its_partnership_with_the_source_recorded
     assert any("Deze link werkt niet meer" in t for t in noor.texts())
     assert greeted is not None
     assert [c.arrivals for c in await counts(runtime)] == [1]
+    # Any other payload too (an old poster, a typo).
+    before = noor.seen
+    await noor.command("/start", "oude-poster-2024", contains="Deze link werkt niet meer")
+    await noor.expect(before, button="welcome=")
 
     await fake.wait_idle(0.3)
     assert fake.unanswered_callback_queries() == []
@@ -168,7 +172,9 @@ async def test_a_personal_invitation_connects_to_that_coach_after_consent_once(
 
     # Their data says where they came from and what they agreed to.
     await sam.command("/mijngegevens", contains="Verbonden met de coach die je uitnodigde")
-    await fake.wait_idle(0.3)
+    for _ in range(2):
+        # The summary (PDF) and the file for machines (JSON), in that order.
+        await fake.wait_for_call("sendDocument", after=len(fake.documents(SAM)))
     exported = [d for d in fake.documents(SAM) if (d.filename or "").endswith(".json")]
     assert exported and '"referral"' in exported[-1].data.decode()
 
