@@ -283,7 +283,31 @@ class Referrals:
         if self.desk is not None:
             for extension in self.desk.extensions:
                 outbox = await extension.after(coach, case_id, "accepted", outbox)
+        if not any(to == person for to, _ in outbox):
+            # The coach is full: the offer stays theirs until its deadline, as any offer (the
+            # card lets them take it or pass it on), and the young person hears when.
+            outbox += await self._still_offered(person, coach, case_id, language)
         await self.handoff.send(outbox)
+
+    async def _still_offered(
+        self, person: PersonId, coach: CoachRecord, case_id: CaseId, language: str
+    ) -> Outbox:
+        async with self.service.storage.transaction() as tx:
+            case = await tx.cases.get(case_id)
+            offers = await tx.cases.offers_of(case_id) if case is not None else []
+        open_offers = [o for o in offers if o.status == "open" and o.coach == coach.id]
+        if case is None or not open_offers or case.promised_at is None:
+            return []
+        offer = open_offers[-1]
+        outbox: Outbox = []
+        if coach.person is not None:
+            due = self.handoff.when(offer.deadline_at, "nl")
+            outbox += [(coach.person, m) for m in self.handoff.writer.card(case, offer, due)]
+        partnership = self.handoff.directory.partnership(case.partnership)
+        name = Verbatim(partnership.name if partnership is not None else case.partnership)
+        when = Verbatim(self.handoff.when(case.promised_at, language))
+        told = self.say(language, msg("routing.handoff.offered", partnership=name, when=when))
+        return [*outbox, (person, told)]
 
     async def _connect(
         self,
