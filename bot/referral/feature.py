@@ -212,10 +212,10 @@ class Referrals:
             )
         link = telegram_link(await self.username(), code)
         when = when_text(self.service.translator, until, now, "nl", self.handoff.timezone)
-        text = self._coach_text("referral.coach.invite", link=Verbatim(link), until=Verbatim(when))
+        text = self._coach_text("coach.personal_invite", link=Verbatim(link), until=Verbatim(when))
         if self.public_url is not None:
             web = Verbatim(web_link(self.public_url, code))
-            text += "\n" + self._coach_text("referral.coach.invite.web", link=web)
+            text += "\n" + self._coach_text("coach.personal_invite.web", link=web)
         log.info("referral invite made coach=%s", coach.id)
         return [(coach.person, OutgoingMessage(text, team=True))]
 
