@@ -917,12 +917,23 @@ def build_intake_flow(
         )
     )
 
+    def again_prompt(session: Session) -> Sequence[Part]:
+        if isinstance(session.answer("referral"), str):
+            return place_prompt(session)
+        return (msg("intake.place.again"),)
+
+    def again_options(session: Session) -> tuple[Option, ...]:
+        return (*place_options(session), option("rather_not", msg("intake.rating.rather_not")))
+
     def again_parse(text: str, session: Session) -> Parsed:
         return parse_place(text, session)
 
     def again_answered(
         session: Session, value: JsonValue, at: datetime
     ) -> tuple[Session, tuple[Effect, ...]]:
+        if value == "rather_not" and isinstance(session.answer("referral"), str):
+            # They came through a partner's link: that partnership, as if they had kept it.
+            return place_answered(session, REFERRAL, at)
         if value == "rather_not":
             cleared = session.without_answers(*PLACE_KEYS).with_answers(
                 place_text=RATHER_NOT, place_status="withheld", place_route="fallback"
@@ -935,7 +946,7 @@ def build_intake_flow(
         return place_answered(session, value, at)
 
     def again_follow_up(session: Session, value: JsonValue) -> StepId | None:
-        if value == "rather_not":
+        if value == "rather_not" and not isinstance(session.answer("referral"), str):
             return None
         return place_follow_up(session, value)
 
@@ -990,9 +1001,9 @@ def build_intake_flow(
         ),
         Step(
             id=S_PLACE_AGAIN,
-            prompt=msg("intake.place.again"),
+            prompt=again_prompt,
             label=msg("intake.place.label"),
-            options=(option("rather_not", msg("intake.rating.rather_not")),),
+            options=again_options,
             text=again_parse,
             store="place_text",
             skippable=False,

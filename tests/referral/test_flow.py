@@ -191,3 +191,28 @@ def test_a_personal_invitation_ends_the_intake_and_keeps_the_answers() -> None:
     assert done.step is None and done.status == "done"
     assert done.answers == scripted.session.answers
     assert done.version == scripted.session.version + 1
+
+
+def test_asked_again_for_the_place_the_referral_is_still_one_tap(flow: Flow) -> None:
+    skipped: list[Action] = [
+        *at_place("24"),
+        ("tap", "place=_skip"),
+        ("tap", "more=none"),
+        ("tap", "contact=chat"),
+        ("text", "Sam"),
+    ]
+    asked = run(skipped, flow, ("aan-boord", "Aan Boord!"))
+    assert asked.session is not None and asked.session.step == "place_again"
+    last = [e for e in asked.effects if isinstance(e, SendMessage)][-1]
+    assert [b.value for row in last.buttons for b in row][:2] == [
+        "place_again=referral",
+        "place_again=rather_not",
+    ]
+    # "Liever niet": the partnership of the link, not the fallback team.
+    done = run([*skipped, ("tap", "place_again=rather_not")], flow, ("aan-boord", "Aan Boord!"))
+    assert done.session is not None and done.session.step == "summary"
+    assert done.session.answer("place_status") == "referral"
+    assert done.session.answer("place_partnership") == "Aan Boord!"
+    # Without a referral nothing changed.
+    plain = run([*skipped, ("tap", "place_again=rather_not")], flow)
+    assert plain.session is not None and plain.session.answer("place_route") == "fallback"
