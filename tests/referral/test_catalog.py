@@ -36,11 +36,7 @@ def used_ids() -> set[str]:
 
 
 def young_ids() -> list[str]:
-    return sorted(
-        i
-        for i in domain_catalog(DOMAIN, "nl")
-        if i.startswith("referral.")
-    )
+    return sorted(i for i in domain_catalog(DOMAIN, "nl") if i.startswith("referral."))
 
 
 def test_every_used_id_is_in_every_language() -> None:
