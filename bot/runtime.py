@@ -1,13 +1,13 @@
 """The composition root: builds every part from settings and runs them together.
 
 Rules: this is the only module that knows every concrete adapter. The features (coach side,
-appointments, privacy, safety net; :mod:`bot.plugins`) are composed from one list, in the order
-their hooks run; everything they add (hooks, buttons, routers, reminder handlers and holds,
-jobs, personal-data parts) reaches the service, the pipeline, the tick and the scheduler
-through the registry, never by hand here. Start-up order is storage, service, features, HTTP,
-scheduler, Telegram; shutdown is the reverse, bounded so Ctrl-C or SIGTERM stop the process in
-time. Storage gets the keyring from the settings (encryption at rest). The retention purge
-runs daily at 03:30 local time.
+appointments, privacy, safety net, dashboard; :mod:`bot.plugins`) are composed from one list, in
+the order their hooks run; everything they add (hooks, buttons, routers, reminder handlers and
+holds, jobs, personal-data parts, HTTP routes) reaches the service, the pipeline, the tick, the
+scheduler and the HTTP app through the registry, never by hand here. Start-up order is storage,
+service, features, HTTP, scheduler, Telegram; shutdown is the reverse, bounded so Ctrl-C or SIGTERM
+stop the process in time. Storage gets the keyring from the settings (encryption at rest). The
+retention purge runs daily at 03:30 local time.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from bot.safety.responder import HelpLineResponder
 from bot.scheduler import ReminderTick
 from bot.service import Channel, Clock, ConversationService
 from bot.settings import Settings
+from bot.team.feature import TeamDashboard
 from bot.web.app import CHANNEL_KEY, CLOCK_KEY, SECURE_KEY, SERVICE_KEY, add_routes
 from bot.web.channel import WebChannel
 from bot.web.limits import GuardedAppRunner, install_limits
@@ -287,6 +288,14 @@ async def build_runtime(
             CaseOnDuty(storage, FallbackOnDuty(safety_chat)),
             ack_minutes=settings.safety_ack_minutes,
         ),
+        # The team dashboard: its routes (each with its permission), job and data part.
+        TeamDashboard(
+            service,
+            settings,
+            handoff=coach.handoff,
+            relay=coach.relay,
+            booking=appointments.booking,
+        ),
     ]
     for feature in features:
         service.add(feature)
@@ -303,16 +312,8 @@ async def build_runtime(
     add_routes(http)
     # Rate limits, a bound on new anonymous identities, 4xx for malformed requests, no-store.
     install_limits(http)
-    from bot.team.wiring import install_team
-
-    install_team(
-        http,
-        settings,
-        service,
-        handoff=coach.handoff,
-        relay=coach.relay,
-        booking=appointments.booking,
-    )
+    # The features' routes (the team dashboard), each with its declared permission.
+    service.registry.mount(http)
     telegram = None
     if settings.telegram_token is not None:
         from bot.telegram.app import WEBHOOK_PATH, TelegramFrontDoor

@@ -38,6 +38,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import case as sql_case
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -47,12 +48,12 @@ from storage.appointments import APPOINTMENTS, RATINGS
 from storage.appointments_sql import _rating, appointment_from_row
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
-from storage.ports import CaseRecord, CoachRecord, OfferRecord, RatingRecord
+from storage.escalation import BLIND_SPOT_COUNTS, ERASED_CASES
+from storage.ports import CaseRecord, CoachRecord, ErasedCaseRecord, OfferRecord, RatingRecord
 from storage.routing import CASES, COACHES, OFFERS, RELAY_MESSAGES
 from storage.routing_sql import SqlCases, coach_from_row
 from storage.safety import SAFETY_EVENTS
 from storage.sql import SqlStorage, SqlTransaction
-from storage.tables import REPORT_COUNTS
 from storage.team import (
     CASE_NOTES,
     NOTE_AAD,
@@ -98,10 +99,58 @@ class TeamScope:
             same, or_(CASES.c.coach_id == self.coach, CASES.c.status.in_(UNCLAIMED), offered_to_me)
         )
 
+    def erased_condition(self) -> ColumnElement[bool]:
+        """The same rule for what is left of an erased case: a coordinator sees those of the
+        partnership; a coach those that were theirs or nobody's yet; an admin none."""
+        if self.role == "admin" or self.partnership is None:
+            return false()
+        same = ERASED_CASES.c.partnership == self.partnership
+        if self.role == "coordinator":
+            return same
+        if self.coach is None:
+            return and_(same, ERASED_CASES.c.coach_id.is_(None))
+        return and_(
+            same, or_(ERASED_CASES.c.coach_id == self.coach, ERASED_CASES.c.coach_id.is_(None))
+        )
+
     def coach_condition(self) -> ColumnElement[bool]:
         if self.role == "admin" or self.partnership is None:
             return false()
         return COACHES.c.partnership == self.partnership
+
+
+# The queue's groups, in the order they are listed.
+SAFETY_FIRST, UNCLAIMED_NEXT, THE_REST = 0, 1, 2
+
+
+def queue_group() -> ColumnElement[int]:
+    """0: the young person has an open safety event; 1: nobody took the case yet (waiting,
+    offered, team queue); 2: the rest."""
+    safety_open = (
+        select(SAFETY_EVENTS.c.id)
+        .where(SAFETY_EVENTS.c.person == CASES.c.person, SAFETY_EVENTS.c.closed_at.is_(None))
+        .exists()
+    )
+    return sql_case(
+        (safety_open, SAFETY_FIRST), (CASES.c.status.in_(UNCLAIMED), UNCLAIMED_NEXT), else_=THE_REST
+    )
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the open cases in scope: ``rows`` are (case, group) in queue order (every
+    case of group 0 first, then ``limit`` cases of groups 1 and 2 from ``offset``); ``counts``
+    are the whole queue's sizes per group."""
+
+    rows: list[tuple[CaseRecord, int]]
+    counts: dict[int, int]
+    offset: int
+    limit: int
+
+    @property
+    def paged(self) -> int:
+        """How many cases are paginated (groups 1 and 2)."""
+        return self.counts.get(UNCLAIMED_NEXT, 0) + self.counts.get(THE_REST, 0)
 
 
 @dataclass(frozen=True)
@@ -195,6 +244,15 @@ def _audit(row: RowMapping) -> AuditRecord:
     )
 
 
+def _erased(row: RowMapping) -> ErasedCaseRecord:
+    return ErasedCaseRecord(
+        case=CaseId(str(row["case_id"])),
+        partnership=PartnershipId(row["partnership"]),
+        coach=None if row["coach_id"] is None else CoachId(row["coach_id"]),
+        erased_at=_aware(row["erased_at"]),
+    )
+
+
 class SqlTeam:
     def __init__(self, conn: AsyncConnection, keyring: Keyring | None = None) -> None:
         self._conn = conn
@@ -264,6 +322,14 @@ class SqlTeam:
             update(TEAM_USERS).where(TEAM_USERS.c.id == user_id).values(password_hash=password_hash)
         )
 
+    async def set_totp_secret(self, user_id: int, secret: str) -> None:
+        """A new second factor (a lost authenticator): codes of the old one stop working."""
+        await self._conn.execute(
+            update(TEAM_USERS)
+            .where(TEAM_USERS.c.id == user_id)
+            .values(totp_secret=seal(self._keyring, secret, TOTP_AAD), totp_last_step=0)
+        )
+
     async def use_totp_step(self, user_id: int, step: int) -> bool:
         """Compare-and-set: ``True`` when ``step`` is newer than the last one used."""
         result = await self._conn.execute(
@@ -313,6 +379,33 @@ class SqlTeam:
             .where(TEAM_SESSIONS.c.id_hash == id_hash)
             .values(last_seen_at=to_utc(now))
         )
+
+    async def sessions_of(self, user_id: int) -> list[TeamSession]:
+        """The account's own sessions, newest first (the sessions page)."""
+        result = await self._conn.execute(
+            select(TEAM_SESSIONS)
+            .where(TEAM_SESSIONS.c.user_id == user_id)
+            .order_by(TEAM_SESSIONS.c.created_at.desc(), TEAM_SESSIONS.c.id_hash)
+        )
+        return [
+            TeamSession(
+                row["id_hash"],
+                int(row["user_id"]),
+                row["created_at"],
+                row["last_seen_at"],
+                row["address"],
+            )
+            for row in result.mappings()
+        ]
+
+    async def end_sessions_of_except(self, user_id: int, keep: str) -> int:
+        """End every session of the account but ``keep`` (the one asking)."""
+        result = await self._conn.execute(
+            delete(TEAM_SESSIONS).where(
+                TEAM_SESSIONS.c.user_id == user_id, TEAM_SESSIONS.c.id_hash != keep
+            )
+        )
+        return result.rowcount
 
     async def end_session(self, id_hash: str) -> None:
         await self._conn.execute(delete(TEAM_SESSIONS).where(TEAM_SESSIONS.c.id_hash == id_hash))
@@ -437,6 +530,57 @@ class SqlTeam:
         row = result.mappings().first()
         return None if row is None else self._cases._case(row)
 
+    async def erased_case(self, scope: TeamScope, case_id: CaseId) -> ErasedCaseRecord | None:
+        """The anonymous trace of a case erased at the young person's request, in scope."""
+        if not case_id.isdigit():
+            return None
+        result = await self._conn.execute(
+            select(ERASED_CASES).where(
+                ERASED_CASES.c.case_id == int(case_id), scope.erased_condition()
+            )
+        )
+        row = result.mappings().first()
+        return None if row is None else _erased(row)
+
+    async def erased_cases(self, scope: TeamScope, *, limit: int = 20) -> list[ErasedCaseRecord]:
+        """The most recently erased cases in scope, newest first."""
+        result = await self._conn.execute(
+            select(ERASED_CASES)
+            .where(scope.erased_condition())
+            .order_by(ERASED_CASES.c.erased_at.desc(), ERASED_CASES.c.case_id.desc())
+            .limit(limit)
+        )
+        return [_erased(row) for row in result.mappings()]
+
+    async def queue(
+        self, scope: TeamScope, *, offset: int, limit: int, safety_limit: int = 500
+    ) -> QueuePage:
+        """One page of the queue, ordered and cut in SQL: only the page's cases are read and
+        decrypted (see :class:`QueuePage`)."""
+        group = queue_group().label("queue_group")
+        open_in_scope = and_(scope.case_condition(), CASES.c.status != "closed")
+        counted = await self._conn.execute(
+            select(group, func.count()).where(open_in_scope).group_by(group)
+        )
+        counts = {int(g): int(n) for g, n in counted.all()}
+        order = (CASES.c.created_at, CASES.c.id)
+        first = await self._conn.execute(
+            select(CASES, group)
+            .where(open_in_scope, queue_group() == SAFETY_FIRST)
+            .order_by(*order)
+            .limit(safety_limit)
+        )
+        rows = [(self._cases._case(row), SAFETY_FIRST) for row in first.mappings()]
+        page = await self._conn.execute(
+            select(CASES, group)
+            .where(open_in_scope, queue_group() != SAFETY_FIRST)
+            .order_by(group, *order)
+            .offset(offset)
+            .limit(limit)
+        )
+        rows += [(self._cases._case(row), int(row["queue_group"])) for row in page.mappings()]
+        return QueuePage(rows, counts, offset, limit)
+
     async def cases(self, scope: TeamScope, *, include_closed: bool = True) -> list[CaseRecord]:
         statement = select(CASES).where(scope.case_condition())
         if not include_closed:
@@ -445,13 +589,19 @@ class SqlTeam:
         return [self._cases._case(row) for row in result.mappings()]
 
     async def offers_by_case(
-        self, scope: TeamScope, *, include_closed: bool = True
+        self,
+        scope: TeamScope,
+        *,
+        include_closed: bool = True,
+        only: tuple[CaseId, ...] | None = None,
     ) -> dict[CaseId, list[OfferRecord]]:
-        """Every offer of the scope's cases in one query (the queue lists thousands), oldest
-        first per case."""
+        """Every offer of the scope's cases (of ``only`` those, when given) in one query,
+        oldest first per case."""
         cases = select(CASES.c.id).where(scope.case_condition())
         if not include_closed:
             cases = cases.where(CASES.c.status != "closed")
+        if only is not None:
+            cases = cases.where(CASES.c.id.in_([int(c) for c in only if c.isdigit()]))
         result = await self._conn.execute(
             select(OFFERS)
             .where(OFFERS.c.case_id.in_(cases))
@@ -594,14 +744,22 @@ class SqlTeam:
 
     # --- anonymous counts -----------------------------------------------------------------
 
-    async def counts_like(self, prefix: str) -> dict[tuple[str, str], int]:
-        """The anonymous monthly counts whose metric starts with ``prefix``."""
+    async def blind_spots(self, scope: TeamScope) -> dict[str, int]:
+        """Intakes from a blind spot (a municipality, or the part of one, that no partnership
+        covers) near the scope's partnership, per municipality (NIS code), all months: the
+        anonymous ``blind_spot_counts`` counted for that partnership."""
+        if scope.role == "admin" or scope.partnership is None:
+            return {}
         result = await self._conn.execute(
-            select(REPORT_COUNTS).where(
-                func.substr(REPORT_COUNTS.c.metric, 1, len(prefix)) == prefix
+            select(BLIND_SPOT_COUNTS.c.municipality_nis, func.sum(BLIND_SPOT_COUNTS.c.count))
+            .where(
+                BLIND_SPOT_COUNTS.c.partnership == scope.partnership,
+                BLIND_SPOT_COUNTS.c.kind == "blind_spot",
+                BLIND_SPOT_COUNTS.c.municipality_nis != "",
             )
+            .group_by(BLIND_SPOT_COUNTS.c.municipality_nis)
         )
-        return {(row["month"], row["metric"]): int(row["count"]) for row in result.mappings()}
+        return {str(nis): int(n) for nis, n in result.all()}
 
 
 def _aware(value: Any) -> datetime:

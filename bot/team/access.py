@@ -65,6 +65,8 @@ ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("POST", "/team/login", "login", "public"),
     RouteSpec("POST", "/team/logout", "logout", "signed_in"),
     RouteSpec("GET", "/team", "home", "signed_in"),
+    RouteSpec("GET", "/team/sessions", "sessions", "signed_in"),
+    RouteSpec("POST", "/team/sessions/end", "end_sessions", "signed_in"),
     RouteSpec("GET", "/team/queue", "queue", "cases.read"),
     RouteSpec("GET", "/team/cases/{case}", "case_page", "cases.read"),
     RouteSpec("GET", "/team/cases/{case}/profile.svg", "profile_chart", "cases.read"),

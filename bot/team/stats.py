@@ -11,6 +11,12 @@ Rules of this module:
 * The no-show rate is missed / (attended + missed) appointments.
 * Progress compares, per life domain, the intake rating with the latest later rating of the
   same case (1-5 only; "skip" and "I don't know" are left out).
+* Small counts are suppressed before anything is shown or exported (:func:`publish`): a count
+  from 1 to ``minimum - 1`` (``OPSTAP_REPORT_MIN_COUNT``, 5) becomes ``"<5"``, and a median,
+  rate or mean over fewer than ``minimum`` cases is left out, so that a person cannot be
+  singled out (one intake in a week, the waiting time of the one accepted case). A zero is
+  shown: it singles out nobody. Charts plot what the tables show (a suppressed bar is absent).
+  A rate is left out when one of its counts is hidden (it would give that count away).
 """
 
 from __future__ import annotations
@@ -49,6 +55,8 @@ class Stats:
     accepted: int
     hours_to_acceptance: float | None
     hours_to_first_contact: float | None
+    acceptance_base: int  # the cases the median time to acceptance is over
+    first_contact_base: int  # the cases the median time to first contact is over
     appointments_attended: int
     appointments_missed: int
     domains: tuple[tuple[str, int], ...]
@@ -67,8 +75,11 @@ def week_of(moment: datetime, tz: ZoneInfo) -> str:
     return f"{year}-W{week:02d}"
 
 
-def _median_hours(deltas: Iterable[timedelta]) -> float | None:
-    hours = [d.total_seconds() / 3600 for d in deltas if d.total_seconds() >= 0]
+def _hours(deltas: Iterable[timedelta]) -> list[float]:
+    return [d.total_seconds() / 3600 for d in deltas if d.total_seconds() >= 0]
+
+
+def _median(hours: list[float]) -> float | None:
     return round(statistics.median(hours), 1) if hours else None
 
 
@@ -134,16 +145,20 @@ def compute(
         )
         for domain, pairs in sorted(sums.items())
     )
+    to_acceptance = _hours(
+        c.accepted_at - c.created_at for c in accepted if c.accepted_at is not None
+    )
+    to_contact = _hours(
+        first_contacts[c.id] - c.created_at for c in cases if c.id in first_contacts
+    )
     return Stats(
         intakes_per_week=tuple((label, per_week.get(label, 0)) for label in week_labels),
         cases=len(cases),
         accepted=len(accepted),
-        hours_to_acceptance=_median_hours(
-            c.accepted_at - c.created_at for c in accepted if c.accepted_at is not None
-        ),
-        hours_to_first_contact=_median_hours(
-            first_contacts[c.id] - c.created_at for c in cases if c.id in first_contacts
-        ),
+        hours_to_acceptance=_median(to_acceptance),
+        hours_to_first_contact=_median(to_contact),
+        acceptance_base=len(to_acceptance),
+        first_contact_base=len(to_contact),
         appointments_attended=sum(1 for a in appointments if a.status == "attended"),
         appointments_missed=sum(1 for a in appointments if a.status == "missed"),
         domains=tuple(sorted(domains.items(), key=lambda kv: (-kv[1], kv[0]))),
@@ -153,32 +168,111 @@ def compute(
     )
 
 
-def export_rows(partnership: str, stats: Stats) -> list[tuple[str, str, str, str]]:
-    """``(partnership, metric, key, value)`` rows: anonymous aggregates only."""
-    rows: list[tuple[str, str, str, str]] = [
-        (partnership, "cases", "total", str(stats.cases)),
-        (partnership, "cases", "accepted", str(stats.accepted)),
-        (partnership, "hours_to_acceptance", "median", _number(stats.hours_to_acceptance)),
-        (partnership, "hours_to_first_contact", "median", _number(stats.hours_to_first_contact)),
-        (partnership, "appointments", "attended", str(stats.appointments_attended)),
-        (partnership, "appointments", "missed", str(stats.appointments_missed)),
-        (partnership, "no_show_rate", "all", _number(stats.no_show_rate)),
-    ]
-    rows += [(partnership, "intakes_per_week", week, str(n)) for week, n in stats.intakes_per_week]
-    rows += [(partnership, "domain", domain, str(n)) for domain, n in stats.domains]
-    rows += [(partnership, "outcome", outcome, str(n)) for outcome, n in stats.outcomes]
+def shown(count: int, minimum: int) -> str:
+    """A count as it may be published: 1 to ``minimum - 1`` as ``"<minimum"``."""
+    return f"<{minimum}" if 0 < count < minimum else str(count)
+
+
+def plotted(count: int, minimum: int) -> int | None:
+    """A count as a chart may plot it: ``None`` (no bar) where the table says ``"<5"``."""
+    return None if 0 < count < minimum else count
+
+
+def _over(value: float | None, base: int, minimum: int) -> float | None:
+    return value if base >= minimum else None
+
+
+@dataclass(frozen=True)
+class ShownProgress:
+    domain: str
+    cases: str
+    intake_mean: float | None
+    latest_mean: float | None
+    change: float | None
+
+
+@dataclass(frozen=True)
+class Report:
+    """:class:`Stats` as they may be shown and exported: small counts suppressed (see the
+    module rules). Counts are text (``"<5"``); a measure over too few cases is ``None``."""
+
+    minimum: int
+    cases: str
+    accepted: str
+    hours_to_acceptance: float | None
+    hours_to_first_contact: float | None
+    appointments_attended: str
+    appointments_missed: str
+    no_show_rate: float | None
+    intakes_per_week: tuple[tuple[str, str], ...]
+    domains: tuple[tuple[str, str], ...]
+    outcomes: tuple[tuple[str, str], ...]
+    outcome_reporting: tuple[tuple[str, str], ...]
+    progress: tuple[ShownProgress, ...]
+    blind_spots: tuple[tuple[str, str], ...]
+
+
+def publish(stats: Stats, minimum: int) -> Report:
+    def each(pairs: Iterable[tuple[str, int]]) -> tuple[tuple[str, str], ...]:
+        return tuple((key, shown(n, minimum)) for key, n in pairs)
+
     # The same counts under the categories reporting uses ("niet bereikt", "doorverwezen").
     reporting: dict[str, int] = {}
     for outcome, n in stats.outcomes:
         label = REPORTING.get(outcome, outcome)  # type: ignore[call-overload]
         reporting[label] = reporting.get(label, 0) + n
-    rows += [
-        (partnership, "outcome_reporting", label, str(n)) for label, n in sorted(reporting.items())
+    appointments = stats.appointments_attended + stats.appointments_missed
+    # The rate and one shown count would give away a hidden one (10 came, rate 1/6: 2 missed).
+    hidden = any(0 < n < minimum for n in (stats.appointments_attended, stats.appointments_missed))
+    return Report(
+        minimum=minimum,
+        cases=shown(stats.cases, minimum),
+        accepted=shown(stats.accepted, minimum),
+        hours_to_acceptance=_over(stats.hours_to_acceptance, stats.acceptance_base, minimum),
+        hours_to_first_contact=_over(
+            stats.hours_to_first_contact, stats.first_contact_base, minimum
+        ),
+        appointments_attended=shown(stats.appointments_attended, minimum),
+        appointments_missed=shown(stats.appointments_missed, minimum),
+        no_show_rate=None if hidden else _over(stats.no_show_rate, appointments, minimum),
+        intakes_per_week=each(stats.intakes_per_week),
+        domains=each(stats.domains),
+        outcomes=each(stats.outcomes),
+        outcome_reporting=each(sorted(reporting.items())),
+        progress=tuple(
+            ShownProgress(
+                p.domain,
+                shown(p.cases, minimum),
+                _over(p.intake_mean, p.cases, minimum),
+                _over(p.latest_mean, p.cases, minimum),
+                _over(p.change, p.cases, minimum),
+            )
+            for p in stats.progress
+        ),
+        blind_spots=each(stats.blind_spots),
+    )
+
+
+def export_rows(partnership: str, report: Report) -> list[tuple[str, str, str, str]]:
+    """``(partnership, metric, key, value)`` rows: anonymous aggregates only, small counts
+    suppressed (``"<5"``), a measure over too few cases empty."""
+    rows: list[tuple[str, str, str, str]] = [
+        (partnership, "cases", "total", report.cases),
+        (partnership, "cases", "accepted", report.accepted),
+        (partnership, "hours_to_acceptance", "median", _number(report.hours_to_acceptance)),
+        (partnership, "hours_to_first_contact", "median", _number(report.hours_to_first_contact)),
+        (partnership, "appointments", "attended", report.appointments_attended),
+        (partnership, "appointments", "missed", report.appointments_missed),
+        (partnership, "no_show_rate", "all", _number(report.no_show_rate)),
     ]
-    for item in stats.progress:
-        rows.append((partnership, "progress_cases", item.domain, str(item.cases)))
+    rows += [(partnership, "intakes_per_week", week, n) for week, n in report.intakes_per_week]
+    rows += [(partnership, "domain", domain, n) for domain, n in report.domains]
+    rows += [(partnership, "outcome", outcome, n) for outcome, n in report.outcomes]
+    rows += [(partnership, "outcome_reporting", label, n) for label, n in report.outcome_reporting]
+    for item in report.progress:
+        rows.append((partnership, "progress_cases", item.domain, item.cases))
         rows.append((partnership, "progress_change", item.domain, _number(item.change)))
-    rows += [(partnership, "blind_spot", nis, str(n)) for nis, n in stats.blind_spots]
+    rows += [(partnership, "blind_spot", nis, n) for nis, n in report.blind_spots]
     return rows
 
 

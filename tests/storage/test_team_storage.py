@@ -156,13 +156,23 @@ async def test_scope_audit_and_notes(store: SqlTeamStore) -> None:
         assert await t.team.notes_of_cases((mine.id,)) == []
 
 
-async def test_blind_spot_counts(store: SqlTeamStore) -> None:
+async def test_blind_spots_are_read_per_partnership(store: SqlTeamStore) -> None:
     async with store.transaction() as t:
-        await t.core.privacy.add_count("2026-11", "routing.blind_spot.11002", 2)
-        await t.core.privacy.add_count("2026-11", "routing.blind_spot")
-        await t.core.privacy.add_count("2026-11", "cases.created")
-        found = await t.team.counts_like("routing.blind_spot.")
-    assert found == {("2026-11", "routing.blind_spot.11002"): 2}
+        for _ in range(2):
+            await t.core.cases.count_blind_spot("2026-11", "blind_spot", "11002", A)
+        await t.core.cases.count_blind_spot("2026-12", "blind_spot", "11002", A)
+        await t.core.cases.count_blind_spot("2026-11", "blind_spot", "11002", B)
+        await t.core.cases.count_blind_spot("2026-11", "blind_spot", "24062", B)
+        await t.core.cases.count_blind_spot("2026-11", "outside_flanders", "", A)
+        # The monthly report counts are not read any more.
+        await t.core.privacy.add_count("2026-11", "routing.blind_spot.11002", 7)
+    async with store.transaction() as t:
+        assert await t.team.blind_spots(TeamScope(1, "coordinator", A, None)) == {"11002": 3}
+        assert await t.team.blind_spots(TeamScope(2, "coordinator", B, None)) == {
+            "11002": 1,
+            "24062": 1,
+        }
+        assert await t.team.blind_spots(TeamScope(3, "admin", None, None)) == {}
 
 
 async def test_appointments_and_ratings_of_the_scope_in_one_go(store: SqlTeamStore) -> None:

@@ -13,7 +13,9 @@ import re
 from datetime import date, time
 
 import pytest
+from aiohttp import web
 
+from bot.plugins import DuplicateRegistration, Registry, UndeclaredPermission
 from bot.team.access import ROLE_PERMISSIONS, ROUTES, RouteSpec, allowed
 from bot.team.actions import TeamActions
 from bot.team.app import TEAM_KEY
@@ -38,19 +40,42 @@ def test_every_team_route_has_a_declared_permission_and_a_view() -> None:
         assert spec.permission != "public" or spec.path in PUBLIC, spec.path
 
 
-async def test_the_service_serves_no_team_route_without_a_permission(team: Team) -> None:
-    declared = {(spec.method, spec.path) for spec in ROUTES}
+async def test_the_service_serves_no_route_without_a_declared_permission(team: Team) -> None:
+    # Every route a feature adds comes through the registry with its permission; the app
+    # serves nothing of a feature the registry does not list.
+    registry = team.runtime.service.registry
+    registered = {(r.method, r.path): r for r in registry.routes}
+    assert len(registered) == len(registry.routes), "a route is registered twice"
+    for route in registry.routes:
+        assert route.permission.strip(), f"{route.method} {route.path}: no permission"
+    dashboard = {key for key, r in registered.items() if r.feature == "dashboard"}
+    assert dashboard == {(spec.method, spec.path) for spec in ROUTES}
+    for spec in ROUTES:
+        assert registered[(spec.method, spec.path)].permission == spec.permission
     served = set()
-    for route in team.runtime.http.router.routes():
-        info = route.resource.get_info() if route.resource is not None else {}
+    for served_route in team.runtime.http.router.routes():
+        resource = served_route.resource
+        info = resource.get_info() if resource is not None else {}
         path = info.get("path") or info.get("formatter")
-        if route.method == "HEAD" or not isinstance(path, str):
+        if served_route.method == "HEAD" or not isinstance(path, str):
             continue
         if path.startswith("/team"):
-            served.add((route.method, path))
-    missing = served - declared
+            served.add((served_route.method, path))
+    missing = served - set(registered)
     assert not missing, f"routes without a declared permission: {sorted(missing)}"
-    assert served == declared
+    assert served == dashboard
+
+
+def test_a_route_without_a_permission_is_refused_at_start_up() -> None:
+    async def page(request: web.Request) -> web.StreamResponse:
+        return web.Response()
+
+    registry = Registry()
+    with pytest.raises(UndeclaredPermission):
+        registry.route("GET", "/team/new", page, permission="")
+    registry.route("GET", "/team/new", page, permission="cases.read")
+    with pytest.raises(DuplicateRegistration):
+        registry.route("GET", "/team/new", page, permission="cases.read")
 
 
 def _path(spec: RouteSpec, ids: dict[str, str]) -> str:
