@@ -32,6 +32,7 @@ from bot.i18n import DEFAULT_LOCALES_DIR, Translator
 from bot.logs import describe
 from bot.plugins import Feature, Job
 from bot.privacy import PrivacyDesk
+from bot.referral.wiring import referral_feature
 from bot.retention import policy_from, purge
 from bot.safety.alerts import CaseOnDuty, FallbackOnDuty, SafetyNet
 from bot.safety.helplines import load_helplines
@@ -268,6 +269,7 @@ async def build_runtime(
     )
     # Coach messages of the appointments go through the coach side (so /wis can remove them).
     appointments.context.sender = coach.handoff.send
+    referrals = referral_feature(service, settings, coach)
     safety_chat = (
         None if settings.safety_chat_id is None else PersonId(f"tg:{settings.safety_chat_id}")
     )
@@ -276,6 +278,9 @@ async def build_runtime(
         # After the coach side: its follow-up planning needs the case the handoff made in the
         # same transaction (hooks of one effect run in this order).
         appointments,
+        # After the coach side too: an intake's arrival is marked with the case the handoff
+        # made in the same transaction.
+        referrals,
         PrivacyDesk(service, notifier=coach.relay, timezone=settings.timezone),
         SafetyNet(
             service,

@@ -102,6 +102,9 @@ class _State:
     safety: SafetyState = field(default_factory=SafetyState)
     appointments: AppointmentState = field(default_factory=AppointmentState)
     web_transcript: TranscriptState = field(default_factory=TranscriptState)
+    # States of features that own their port (storage/referral_memory.py), by key; each value
+    # has ``copy()``, so a transaction works on its own snapshot like the rest.
+    features: dict[str, Any] = field(default_factory=dict)
 
     def copy(self) -> _State:
         return _State(
@@ -117,6 +120,7 @@ class _State:
             safety=self.safety.copy(),
             appointments=self.appointments.copy(),
             web_transcript=self.web_transcript.copy(),
+            features={key: value.copy() for key, value in self.features.items()},
         )
 
 
@@ -495,6 +499,9 @@ class MemoryTransaction:
     ratings: MemoryRatings
     reachability: MemoryReachability
     web_transcript: MemoryWebTranscript
+    # The snapshot itself, for feature repositories outside this module
+    # (storage.referral.referrals_of): same transaction, no new field per feature.
+    state: _State | None = None
 
     @classmethod
     def on(
@@ -514,6 +521,7 @@ class MemoryTransaction:
             ratings=MemoryRatings(state.appointments),
             reachability=MemoryReachability(state.appointments),
             web_transcript=MemoryWebTranscript(state.web_transcript, keyring),
+            state=state,
         )
 
 
