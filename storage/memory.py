@@ -47,6 +47,7 @@ from storage.ports import (
     check_token_hash,
     system_now,
 )
+from storage.relay_files_memory import MemoryHandovers, MemoryRelayFiles, RelayFilesState
 from storage.routing_memory import MemoryCases, MemoryCoaches, RoutingState
 from storage.safety_memory import MemorySafetyEvents, SafetyState
 from storage.web_transcript_memory import MemoryWebTranscript, TranscriptState
@@ -102,6 +103,7 @@ class _State:
     safety: SafetyState = field(default_factory=SafetyState)
     appointments: AppointmentState = field(default_factory=AppointmentState)
     web_transcript: TranscriptState = field(default_factory=TranscriptState)
+    relay_files: RelayFilesState = field(default_factory=RelayFilesState)
 
     def copy(self) -> _State:
         return _State(
@@ -117,6 +119,7 @@ class _State:
             safety=self.safety.copy(),
             appointments=self.appointments.copy(),
             web_transcript=self.web_transcript.copy(),
+            relay_files=self.relay_files.copy(),
         )
 
 
@@ -495,6 +498,8 @@ class MemoryTransaction:
     ratings: MemoryRatings
     reachability: MemoryReachability
     web_transcript: MemoryWebTranscript
+    relay_files: MemoryRelayFiles
+    handovers: MemoryHandovers
 
     @classmethod
     def on(
@@ -514,6 +519,8 @@ class MemoryTransaction:
             ratings=MemoryRatings(state.appointments),
             reachability=MemoryReachability(state.appointments),
             web_transcript=MemoryWebTranscript(state.web_transcript, keyring),
+            relay_files=MemoryRelayFiles(state.relay_files, state.routing, keyring),
+            handovers=MemoryHandovers(state.relay_files, state.routing, keyring),
         )
 
 
