@@ -25,11 +25,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.coach.card import CardWriter
+from bot.coach.files import RelayFiles
 from bot.coach.handoff import DELETE_WITHIN, Handoff, Outbox
 from bot.privacy import AfterErasure
 from bot.service import OutgoingMessage
 from flows.ids import CaseId, PersonId
-from flows.inputs import ButtonPressed, Input, TextReceived
+from flows.inputs import ButtonPressed, Input, MediaReceived, TextReceived
 from flows.session import Session
 from flows.text import Msg, Verbatim, msg
 from storage.ports import CaseOutcome, CaseRecord, CoachRecord, Transaction
@@ -49,6 +50,8 @@ def _normal(text: str) -> str:
 @dataclass
 class Relay:
     handoff: Handoff
+    # Photos, PDFs and voice notes (bot.coach.files); without it the relay takes text only.
+    files: RelayFiles | None = None
     _reopen_phrases: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
@@ -88,6 +91,8 @@ class Relay:
                 await self.handoff.send([m for m in outbox if m[0] != person])
                 return [m for p, m in outbox if p == person]
             return [say(language, msg("routing.closed.hint"), buttons=self.reopen_button(language))]
+        if isinstance(event, MediaReceived) and self.files is not None:
+            return await self.files.from_young(case, session, event)
         if not isinstance(event, TextReceived):
             return [say(language, msg("routing.text_only"))]
         text = event.text.strip()

@@ -80,6 +80,19 @@ class Coordinator:
 
 
 @dataclass(frozen=True)
+class VdabContact:
+    """The region's VDAB jongerenconsulent, who receives the warm handover (issue #15).
+    ``telegram_chat``: their Telegram chat id when they use the bot; otherwise the handover's
+    PDF waits on the dashboard's case page for the coordinator to send."""
+
+    name: str
+    email: str | None
+    phone: str | None
+    telegram_chat: int | None
+    verified_on: date | None
+
+
+@dataclass(frozen=True)
 class Office:
     name: str
     street: str
@@ -135,6 +148,7 @@ class Partnership:
     notes: tuple[str, ...] = ()
     # "fallback": a team that takes questions from where no partnership works (no area).
     role: str | None = None
+    vdab: VdabContact | None = None
 
 
 @dataclass(frozen=True)
@@ -232,6 +246,8 @@ class Directory:
             found.extend(
                 f"{p.id}: office {office.name!r}" for office in p.offices if not office.verified_on
             )
+            if p.vdab is not None and p.vdab.verified_on is None:
+                found.append(f"{p.id}: vdab")
         found.extend(f"fallback: {c.id}" for c in self.fallback.contacts if c.verified_on is None)
         return tuple(found)
 
@@ -277,10 +293,12 @@ _PARTNERSHIP_KEYS = {
     "notes",
     "source",
     "role",
+    "vdab",
 }
 _PARTNERSHIP_REQUIRED = ("id", "name", "area", "partners", "coordinator", "working_hours")
 _AREA_KEYS = {"nis", "name", "places", "postcodes", "note"}
 _COORDINATOR_KEYS = {"name", "email", "phone", "verified_on"}
+_VDAB_KEYS = {"name", "email", "phone", "telegram_chat", "verified_on"}
 _OFFICE_KEYS = {"name", "street", "postcode", "nis", "placeholder", "verified_on"}
 _COACH_KEYS = {"id", "first_name", "demo"}
 _HOURS_KEYS = {"timezone", *WEEKDAYS}
@@ -537,6 +555,7 @@ class _Parser:
             coaches=coaches,
             notes=self.text_list(entry, "notes", where),
             role=role,
+            vdab=self.vdab(entry.get("vdab"), f"{where} vdab"),
         )
 
     def area(self, raw: object, where: str) -> tuple[AreaPart, ...]:
@@ -624,6 +643,29 @@ class _Parser:
             name=self.text(entry, "name", where),
             email=email,
             phone=self.optional_text(entry, "phone", where),
+            verified_on=self.verified_on(entry, where),
+        )
+
+    def vdab(self, raw: object, where: str) -> VdabContact | None:
+        if raw is None:
+            return None
+        entry = self.mapping(raw, where)
+        if entry is None:
+            return None
+        self.keys(entry, _VDAB_KEYS, where)
+        self.required(entry, ("name",), where)
+        email = self.optional_text(entry, "email", where)
+        if email is not None and "@" not in email:
+            self.problem(where, f"email {email!r} is not an e-mail address")
+        chat = entry.get("telegram_chat")
+        if chat is not None and (isinstance(chat, bool) or not isinstance(chat, int)):
+            self.problem(where, f"telegram_chat must be a number or null, got {chat!r}")
+            chat = None
+        return VdabContact(
+            name=self.text(entry, "name", where),
+            email=email,
+            phone=self.optional_text(entry, "phone", where),
+            telegram_chat=chat,
             verified_on=self.verified_on(entry, where),
         )
 
