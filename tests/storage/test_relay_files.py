@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from flows.ids import CoachId, PartnershipId, PersonId
+from flows.session import JsonValue
 from storage.handovers import HandoverPart
 from storage.ports import NewRelayFile, RetentionPolicy, Storage
 from storage.relay_files import RelayFilePart
@@ -61,7 +62,10 @@ async def test_files_are_kept_with_their_case_and_go_with_it(backend: Backend) -
 
 async def test_a_handover_is_answered_once_then_delivered(backend: Backend) -> None:
     storage: Storage = await backend.open()
-    summary = {"achieved": [{"domain": "work", "text": "cv klaar"}], "goals": "een job"}
+    summary: dict[str, JsonValue] = {
+        "achieved": [{"domain": "work", "text": "cv klaar"}],
+        "goals": "een job",
+    }
     async with storage.transaction() as tx:
         case = await tx.cases.create(SAM, P, "24062", "nl", {"name": "Sam"}, T0)
         first = await tx.handovers.add(case.id, SAM, CoachId("lotte"), summary, T0)
