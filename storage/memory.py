@@ -29,6 +29,7 @@ from storage.appointments_memory import (
     MemoryRatings,
     MemoryReachability,
 )
+from storage.case_team_memory import MemoryCaseTeam
 from storage.codec import session_from_row, session_to_row, to_utc
 from storage.crypto import Keyring
 from storage.personal import core_parts
@@ -500,6 +501,7 @@ class MemoryTransaction:
     web_transcript: MemoryWebTranscript
     relay_files: MemoryRelayFiles
     handovers: MemoryHandovers
+    case_team: MemoryCaseTeam
 
     @classmethod
     def on(
@@ -521,6 +523,7 @@ class MemoryTransaction:
             web_transcript=MemoryWebTranscript(state.web_transcript, keyring),
             relay_files=MemoryRelayFiles(state.relay_files, state.routing, keyring),
             handovers=MemoryHandovers(state.relay_files, state.routing, keyring),
+            case_team=MemoryCaseTeam(state.relay_files, state.routing),
         )
 
 

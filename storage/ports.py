@@ -374,6 +374,9 @@ class Transaction(Protocol):
     @property
     def handovers(self) -> HandoverRepository: ...
 
+    @property
+    def case_team(self) -> CaseTeamRepository: ...
+
 
 class PersonalData(Protocol):
     """One table's (or one feature's) personal data, as export, erasure and retention see it.
@@ -1201,6 +1204,52 @@ class HandoverRepository(Protocol):
     ) -> None: ...
 
     async def of_person(self, person: PersonId) -> list[HandoverRecord]: ...
+
+    async def erase(self, person: PersonId) -> int: ...
+
+    async def purge_orphans(self) -> int: ...
+
+
+CaseMemberStatus = Literal["asked", "active", "declined", "removed"]
+CASE_MEMBER_STATUSES: tuple[CaseMemberStatus, ...] = get_args(CaseMemberStatus)
+
+
+@dataclass(frozen=True)
+class CaseMember:
+    """A colleague of another partner organisation in a case's team (issue #15): asked by the
+    case's coach, in only once the young person said yes, and out when they say so."""
+
+    id: int
+    case_id: CaseId
+    person: PersonId
+    coach: CoachId
+    asked_by: CoachId
+    status: CaseMemberStatus
+    asked_at: datetime
+    answered_at: datetime | None = None
+
+
+class CaseTeamRepository(Protocol):
+    async def ask(
+        self, case_id: CaseId, person: PersonId, coach: CoachId, asked_by: CoachId, now: datetime
+    ) -> int: ...
+
+    async def get(self, member_id: int) -> CaseMember | None: ...
+
+    async def of_case(self, case_id: CaseId) -> list[CaseMember]: ...
+
+    async def answer(
+        self,
+        member_id: int,
+        status: CaseMemberStatus,
+        now: datetime,
+        *,
+        expected: CaseMemberStatus,
+    ) -> bool:
+        """Compare-and-set from ``expected``; ``False`` when it moved meanwhile."""
+        ...
+
+    async def of_person(self, person: PersonId) -> list[CaseMember]: ...
 
     async def erase(self, person: PersonId) -> int: ...
 

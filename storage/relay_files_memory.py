@@ -19,6 +19,7 @@ from storage.crypto import Keyring, seal, seal_bytes, unseal, unseal_bytes
 from storage.handovers import PDF_AAD, SUMMARY_AAD
 from storage.handovers_sql import decode_summary, encode_summary
 from storage.ports import (
+    CaseMember,
     HandoverDelivery,
     HandoverRecord,
     HandoverStatus,
@@ -49,10 +50,18 @@ class RelayFilesState:
     handovers: dict[int, _Handover] = field(default_factory=dict)
     next_file: int = 1
     next_handover: int = 1
+    # The case teams (storage.case_team_memory).
+    members: dict[int, CaseMember] = field(default_factory=dict)
+    next_member: int = 1
 
     def copy(self) -> RelayFilesState:
         return RelayFilesState(
-            dict(self.files), dict(self.handovers), self.next_file, self.next_handover
+            dict(self.files),
+            dict(self.handovers),
+            self.next_file,
+            self.next_handover,
+            dict(self.members),
+            self.next_member,
         )
 
 

@@ -44,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from flows.ids import PersonId, ReminderKey
 from flows.session import Session
 from storage.appointments_sql import SqlAppointments, SqlRatings, SqlReachability
+from storage.case_team_sql import SqlCaseTeam
 from storage.codec import session_from_row, session_to_row, to_utc
 from storage.crypto import Keyring
 from storage.db import is_postgres, make_engine
@@ -609,6 +610,7 @@ class SqlTransaction:
     web_transcript: SqlWebTranscript
     relay_files: SqlRelayFiles
     handovers: SqlHandovers
+    case_team: SqlCaseTeam
     # The connection and keyring, for feature repositories that live outside this module
     # (storage.team_sql.team_of): same transaction, no new field per feature.
     conn: AsyncConnection | None = None
@@ -634,6 +636,7 @@ class SqlTransaction:
             web_transcript=SqlWebTranscript(conn, keyring),
             relay_files=SqlRelayFiles(conn, keyring),
             handovers=SqlHandovers(conn, keyring),
+            case_team=SqlCaseTeam(conn),
             conn=conn,
             keyring=keyring,
         )

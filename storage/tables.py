@@ -162,10 +162,11 @@ DATA_ACCESS_LOG: Table = _table(DataAccessRow)
 # registers them on the metadata.
 from storage import appointments as _appointments  # noqa: E402, F401
 
+# The relay's files, the warm handovers to VDAB and the case teams (issue #15).
+from storage import case_team as _case_team  # noqa: E402, F401
+
 # The escalation tables (coach message ids, erased cases, blind spots) live in their own module.
 from storage import escalation as _escalation  # noqa: E402, F401
-
-# The relay's files and the warm handovers to VDAB (storage/relay_files.py, storage/handovers.py).
 from storage import handovers as _handovers  # noqa: E402, F401
 from storage import relay_files as _relay_files  # noqa: E402, F401
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.coach.card import CardWriter
+from bot.coach.case_team import active_members, member_label
 from bot.coach.files import RelayFiles
 from bot.coach.handoff import DELETE_WITHIN, Handoff, Outbox
 from bot.privacy import AfterErasure
@@ -115,10 +116,12 @@ class Relay:
                 log.info("relay kept case=%s", case.id)
                 return [], say(language, msg("routing.kept"))
             await tx.cases.add_message(case.id, "to_coach", text, now, delivered=True)
-        log.info("relay to coach case=%s coach=%s", case.id, coach.id)
+            # The case team (bot.coach.case_team) reads along, with the young person's yes.
+            team = [m.person for m in await active_members(tx, case.id) if m.person is not None]
+        log.info("relay to coach case=%s coach=%s team=%d", case.id, coach.id, len(team))
         name = Verbatim(self.writer.young_name(case.intake))
         note = self.writer.text("coach.from_young", case=case.id, name=name, text=Verbatim(text))
-        outbox: Outbox = [(coach.person, OutgoingMessage(note))]
+        outbox: Outbox = [(p, OutgoingMessage(note)) for p in (coach.person, *team)]
         return outbox, say(language, msg("routing.relayed", coach=Verbatim(coach.first_name)))
 
     # --- coach -> young person ------------------------------------------------------------
@@ -131,7 +134,13 @@ class Relay:
         now = self._now()
         async with self.handoff.service.storage.transaction() as tx:
             case = await tx.cases.get(case_id)
-            if case is None or case.coach != coach.id:
+            # A member of the case team writes too, under their name and organisation.
+            member = (
+                case is not None
+                and case.coach != coach.id
+                and any(m.id == coach.id for m in await active_members(tx, case.id))
+            )
+            if case is None or (case.coach != coach.id and not member):
                 return [(me, self._coach("coach.case.unknown", case_id))]
             if case.status != "open":
                 return [(me, self._coach("coach.case.closed", case_id))]
@@ -144,9 +153,9 @@ class Relay:
                 await tx.coaches.set_current_case(coach.id, case.id)
         log.info("relay to young person case=%s coach=%s", case.id, coach.id)
         language = case.language
+        who = member_label(coach) if member else coach.first_name
         young = self.handoff.say(
-            language,
-            msg("routing.from_coach", coach=Verbatim(coach.first_name), text=Verbatim(text)),
+            language, msg("routing.from_coach", coach=Verbatim(who), text=Verbatim(text))
         )
         name = Verbatim(self.writer.young_name(case.intake))
         sent = OutgoingMessage(self.writer.text("coach.sent", case=case.id, name=name))

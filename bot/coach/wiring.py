@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.coach.card import CASE_BUTTONS
+from bot.coach.case_team import COMMAND as TEAM_COMMAND
+from bot.coach.case_team import TEAM_BUTTONS, CaseTeam
 from bot.coach.desk import CoachDesk
 from bot.coach.files import RelayFiles
 from bot.coach.handoff import Handoff
@@ -24,6 +26,7 @@ from bot.routing.gazetteer import belgian_public_holidays, load_directory, load_
 from bot.service import ConversationService
 from bot.settings import Settings
 from flows.effects import SubmitIntake
+from storage.case_team import CaseTeamPart
 from storage.handovers import HandoverPart
 from storage.relay_files import RelayFilePart
 from storage.routing_personal import CasePart
@@ -35,6 +38,7 @@ class CoachSide:
     relay: Relay
     desk: CoachDesk
     handover: HandoverDesk
+    team: CaseTeam
     name: str = "coach"
 
     def register(self, registry: Registry) -> None:
@@ -52,6 +56,9 @@ class CoachSide:
         registry.personal_data(RelayFilePart())
         registry.personal_data(HandoverPart())
         registry.button(HANDOVER_BUTTONS, self.handover.on_button)
+        registry.personal_data(CaseTeamPart())
+        registry.button(TEAM_BUTTONS, self.team.on_button)
+        registry.command(TEAM_COMMAND, self.team.on_command)
         registry.start(self.desk.warm)
 
     @property
@@ -72,8 +79,9 @@ def coach_side(service: ConversationService, settings: Settings) -> CoachSide:
     )
     relay = Relay(handoff, files=RelayFiles(handoff))
     handover = HandoverDesk(handoff)
-    desk = CoachDesk(handoff, relay, extensions=[handover])
-    return CoachSide(handoff, relay, desk, handover)
+    team = CaseTeam(handoff)
+    desk = CoachDesk(handoff, relay, extensions=[handover, team])
+    return CoachSide(handoff, relay, desk, handover, team)
 
 
 def install_coach_side(service: ConversationService, settings: Settings) -> CoachSide:

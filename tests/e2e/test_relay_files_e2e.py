@@ -347,3 +347,70 @@ async def test_with_a_chat_in_the_directory_the_handover_goes_to_vdab_by_telegra
     reader = PdfReader(io.BytesIO(sent.data))
     assert "stage afgerond" in " ".join((reader.pages[0].extract_text() or "").split())
     fake.assert_no_violations()
+
+
+SARA = 5003
+
+
+async def test_a_colleague_joins_only_after_the_young_person_agrees_and_can_be_removed(
+    fake_bot_api: FakeBotApi, running: tuple[Runtime, FrozenClock, Settings]
+) -> None:
+    fake = fake_bot_api
+    _, clock, settings = running
+    lotte, sam = await accepted_case(fake, settings, clock)
+    await lotte.taps("case=1:accept", contains="Dossier #1 is van jou")
+    sara = Chat(fake, SARA, "Sara V.", "sara_private")
+    link = await invite(
+        settings,
+        clock,
+        "--partnership",
+        "boest-your-future",
+        "--name",
+        "Sara",
+        "--domains",
+        "housing",
+        "--organisation",
+        "CAW Oost-Brabant",
+    )
+    await sara.command("/start", link, contains="Welkom, Sara!")
+
+    # Lotte asks; Sam is asked first, in plain words. Sara cannot write before a yes.
+    before = sam.seen
+    await lotte.command("/meekijken", "1 Sara", contains="Ik vraag Sam of Sara")
+    question = await sam.expect(before, button="ctm=1:yes")
+    assert question.plain_text.startswith("Mag Sara van CAW Oost-Brabant ook meekijken?")
+    await sara.command("/case", "1 Dag Sam", contains="bestaat niet of is niet van jou")
+    # Sam says no: still nothing for Sara.
+    await sam.taps("ctm=1:no", contains="Sara kijkt niet mee")
+    await lotte.expect(0, contains="Sam wil liever niet dat Sara (CAW Oost-Brabant) meekijkt")
+    await sara.command("/case", "1 Dag Sam", contains="bestaat niet of is niet van jou")
+    assert not any("Dag Sam" in t for t in sam.texts())
+
+    # Asked again, Sam agrees: Sara gets the case and writes under her name and organisation.
+    before = sam.seen
+    await lotte.command("/meekijken", "1 Sara", contains="Ik vraag Sam")
+    await sam.expect(before, button="ctm=2:yes")
+    await sam.taps("ctm=2:yes", contains="Sara van CAW Oost-Brabant kijkt nu mee")
+    await lotte.expect(0, contains="Sam vindt het goed: Sara (CAW Oost-Brabant) kijkt mee")
+    await sara.expect(0, contains="Lotte vroeg je om mee te kijken en Sam gaf toestemming")
+    await sara.expect(0, contains="alle gegevens")
+    before = sam.seen
+    await sara.command("/case", "1 Dag Sam, ik help je met je huur.", contains="doorgestuurd")
+    relayed = await sam.expect(before, contains="ik help je met je huur")
+    assert relayed.plain_text.startswith("💬 Sara (CAW Oost-Brabant) schrijft:")
+    # What Sam writes reaches the coach and the colleague.
+    await sam.says("Dank je, Sara!", contains="Doorgegeven aan Lotte")
+    await lotte.expect(0, contains="Sam schrijft:\nDank je, Sara!")
+    await sara.expect(0, contains="Sam schrijft:\nDank je, Sara!")
+
+    # Sam removes her later; she can no longer write.
+    await sam.command("/meekijken", button="ctm=2:remove")
+    await sam.taps("ctm=2:remove", contains="Sara kijkt niet meer mee")
+    await sara.expect(0, contains="De jongere wil niet meer dat je meekijkt")
+    await lotte.expect(0, contains="Sam wil niet meer dat Sara (CAW Oost-Brabant) meekijkt")
+    await sara.command("/case", "1 Nog iets", contains="bestaat niet of is niet van jou")
+    assert not any("Nog iets" in t for t in sam.texts())
+    await sam.command("/meekijken", contains="Er kijkt niemand mee")
+
+    assert fake.unanswered_callback_queries() == []
+    fake.assert_no_violations()

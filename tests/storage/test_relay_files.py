@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from flows.ids import CoachId, PartnershipId, PersonId
 from flows.session import JsonValue
+from storage.case_team import CaseTeamPart
 from storage.handovers import HandoverPart
 from storage.ports import NewRelayFile, RetentionPolicy, Storage
 from storage.relay_files import RelayFilePart
@@ -86,3 +87,23 @@ async def test_a_handover_is_answered_once_then_delivered(backend: Backend) -> N
         assert [h["status"] for h in exported if isinstance(h, dict)] == ["changes", "agreed"]
         assert await HandoverPart().erase(tx, SAM) == 2
         assert await tx.handovers.of_person(SAM) == []
+
+
+async def test_a_case_team_member_is_in_only_after_yes(backend: Backend) -> None:
+    storage: Storage = await backend.open()
+    async with storage.transaction() as tx:
+        case = await tx.cases.create(SAM, P, "24062", "nl", {"name": "Sam"}, T0)
+        sara = await tx.case_team.ask(case.id, SAM, CoachId("sara"), CoachId("lotte"), T0)
+        assert [m.status for m in await tx.case_team.of_case(case.id)] == ["asked"]
+        # Removing needs an active member; the yes is a compare-and-set.
+        assert not await tx.case_team.answer(sara, "removed", T0, expected="active")
+        assert await tx.case_team.answer(sara, "active", T0, expected="asked")
+        assert not await tx.case_team.answer(sara, "declined", T0, expected="asked")
+    async with (await backend.open()).transaction() as tx:
+        found = await tx.case_team.get(sara)
+        assert found is not None and found.status == "active" and found.asked_by == "lotte"
+        assert await tx.case_team.answer(sara, "removed", T0, expected="active")
+        exported = await CaseTeamPart().export(tx, SAM)
+        assert isinstance(exported, list) and len(exported) == 1
+        assert await CaseTeamPart().erase(tx, SAM) == 1
+        assert await tx.case_team.of_case(case.id) == []

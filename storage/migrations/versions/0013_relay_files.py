@@ -1,4 +1,5 @@
-"""Files in the relay and the warm handover to VDAB: relay_files, handovers (issue #15).
+"""Files in the relay, the warm handover to VDAB and case teams: relay_files, handovers,
+case_members (issue #15).
 
 Revision ID: 0013_relay_files
 Revises: 0009_safety_categories
@@ -70,9 +71,32 @@ def upgrade() -> None:
     )
     op.create_index("ix_handovers_case_id", "handovers", ["case_id"])
     op.create_index("ix_handovers_person", "handovers", ["person"])
+    op.create_table(
+        "case_members",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("person", sa.String(), nullable=False),
+        sa.Column("coach", sa.String(), nullable=False),
+        sa.Column("asked_by", sa.String(), nullable=False),
+        sa.Column("status", sa.String(), nullable=False),
+        sa.Column("asked_at", TZ, nullable=False),
+        sa.Column("answered_at", TZ, nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name="fk_case_members_case", ondelete="CASCADE"
+        ),
+        sa.CheckConstraint(
+            "status IN ('asked', 'active', 'declined', 'removed')", name="ck_case_members_status"
+        ),
+    )
+    op.create_index("ix_case_members_case_id", "case_members", ["case_id"])
+    op.create_index("ix_case_members_person", "case_members", ["person"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_case_members_person", table_name="case_members")
+    op.drop_index("ix_case_members_case_id", table_name="case_members")
+    op.drop_table("case_members")
     op.drop_index("ix_handovers_person", table_name="handovers")
     op.drop_index("ix_handovers_case_id", table_name="handovers")
     op.drop_table("handovers")
