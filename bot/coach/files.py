@@ -30,6 +30,7 @@ from typing import Protocol, runtime_checkable
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from bot.coach.case_team import active_members, member_label
 from bot.coach.handoff import Handoff, Outbox
 from bot.service import OutgoingMessage
 from flows.ids import CaseId, PersonId
@@ -161,6 +162,8 @@ class RelayFiles:
                 NewRelayFile(case.id, case.person, "to_coach", kind, mime, content, caption),
                 now,
             )
+            # The case team reads along (bot.coach.case_team), with the young person's yes.
+            team = [m for m in await active_members(tx, case.id) if m.person is not None]
         log.info("relay file to coach case=%s coach=%s kind=%s", case.id, coach.id, kind)
         writer = self.handoff.writer
         header = writer.text(
@@ -168,7 +171,9 @@ class RelayFiles:
             case=case.id,
             name=Verbatim(writer.young_name(case.intake)),
         )
-        await self._send(coach.person, case.id, coach, kind, content, header, caption)
+        for reader in (coach, *team):
+            assert reader.person is not None
+            await self._send(reader.person, case.id, reader, kind, content, header, caption)
         return [
             self.handoff.say(language, msg("routing.relayed", coach=Verbatim(coach.first_name)))
         ]
@@ -182,7 +187,12 @@ class RelayFiles:
         writer = self.handoff.writer
         async with self.handoff.service.storage.transaction() as tx:
             case = await tx.cases.get(case_id)
-        if case is None or case.coach != coach.id:
+            member = (
+                case is not None
+                and case.coach != coach.id
+                and any(m.id == coach.id for m in await active_members(tx, case.id))
+            )
+        if case is None or (case.coach != coach.id and not member):
             return [(me, OutgoingMessage(writer.text("coach.case.unknown", case=case_id)))]
         if case.status != "open":
             return [(me, OutgoingMessage(writer.text("coach.case.closed", case=case_id)))]
@@ -209,8 +219,9 @@ class RelayFiles:
             if coach.current_case != case.id:
                 await tx.coaches.set_current_case(coach.id, case.id)
         log.info("relay file to young person case=%s coach=%s kind=%s", case.id, coach.id, kind)
+        who = member_label(coach) if member else coach.first_name
         header = self.handoff.service.translator.render(
-            msg(f"relay.file.from_coach.{kind}", coach=Verbatim(coach.first_name)), case.language
+            msg(f"relay.file.from_coach.{kind}", coach=Verbatim(who)), case.language
         )
         await self._send(case.person, None, None, kind, content, header, caption)
         return [(me, OutgoingMessage(writer.text("coach.sent", case=case.id, name=name)))]

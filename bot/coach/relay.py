@@ -258,6 +258,7 @@ class Relay:
             ]
             coaches = {case.coach} if case.coach is not None else set()
             coaches |= {o.coach for o in await tx.cases.offers_of(case.id) if o.status == "open"}
+            coaches |= {m.id for m in await active_members(tx, case.id)}
             for coach_id in coaches:
                 coach = await tx.coaches.get(coach_id)
                 if coach is not None and coach.person is not None and case.status != "closed":

@@ -402,6 +402,16 @@ async def test_a_colleague_joins_only_after_the_young_person_agrees_and_can_be_r
     await sam.says("Dank je, Sara!", contains="Doorgegeven aan Lotte")
     await lotte.expect(0, contains="Sam schrijft:\nDank je, Sara!")
     await sara.expect(0, contains="Sam schrijft:\nDank je, Sara!")
+    # And so does a photo; Sara can send one back, under her name and organisation.
+    before = sam.seen
+    fake.user_sends_photo(YOUNG, "Mijn huurcontract", data=jpeg_with_exif(), first_name="Sam")
+    await sam.expect(before, contains="Doorgegeven aan Lotte")
+    await lotte.expect(0, contains="Sam stuurt een foto.\nMijn huurcontract")
+    await sara.expect(0, contains="Sam stuurt een foto.\nMijn huurcontract")
+    before = sam.seen
+    reply_to = next(m for m in fake.messages(SARA) if "Dossier #1" in m.plain_text)
+    fake.user_sends_document(SARA, COACH_PDF, first_name="Sara V.", reply_to=reply_to)
+    await sam.expect(before, contains="Sara (CAW Oost-Brabant) stuurt je een PDF.")
 
     # Sam removes her later; she can no longer write.
     await sam.command("/meekijken", button="ctm=2:remove")
