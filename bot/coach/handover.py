@@ -6,11 +6,12 @@ Rules of this module:
   domain and what was achieved there, ``Doelen``, ``Stappen``, ``Contact``); without text the
   desk shows an example. Only the case's own coach, only for an open case. A line that names
   none of these is refused and quoted back to the coach, never guessed.
-* The young person reads it in the chat first, in their language (the headings and domain names
-  are translated; the coach's words are theirs), with two buttons: agree (``ovd=<id>:yes``) or
-  ask for changes (``ovd=<id>:change``). Nothing goes to VDAB before "yes". The answer is a
-  compare-and-set: a second press changes nothing. Changes: what the young person types next
-  goes to the coach through the relay, and the coach sends a new ``/overdracht``.
+* The young person reads it in the chat first (Telegram or the web chat), in their language
+  (the headings and domain names are translated; the coach's words are theirs), with buttons:
+  agree (``ovd=<id>:yes``) or ask for changes (``ovd=<id>:change``). Nothing goes to VDAB
+  before "yes". The answer is a compare-and-set: a second press changes nothing, and only the
+  newest version of a case's handover can be agreed to. Changes: what the young person types
+  next goes to the coach through the relay, and the coach sends a new ``/overdracht``.
 * After "yes" the summary is rendered as a PDF (Dutch, for VDAB; :func:`bot.export_pdf.
   summary_pdf`, DejaVu Sans) and recorded with the case (``handovers``, encrypted). It goes to
   the partnership's VDAB jongerenconsulent from the directory (``vdab``): by Telegram when the
@@ -180,9 +181,6 @@ class HandoverDesk:
         if case.status != "open":
             return [(me, OutgoingMessage(writer.text("coach.case.closed", case=case_id)))]
         name = Verbatim(writer.young_name(case.intake))
-        if not case.person.startswith("tg:"):
-            text_id = "handover.coach.web_young"
-            return [(me, OutgoingMessage(writer.text(text_id, case=case.id, name=name)))]
         draft = self.parse(text)
         if isinstance(draft, str):
             line = Verbatim(draft[:80])
@@ -269,14 +267,19 @@ class HandoverDesk:
                 if handover is None or case is None or handover.person != person:
                     return
                 language = case.language
-                if not await tx.handovers.answer(
+                latest = await tx.handovers.latest_of_case(case.id)
+                # Only the newest version can be agreed to: an older one's buttons are stale.
+                newest = latest is not None and latest.id == handover.id
+                answered = newest and await tx.handovers.answer(
                     handover.id, "agreed" if answer == "yes" else "changes", now
-                ):
-                    outbox: Outbox = [(person, self.handoff.say(language, msg("handover.stale")))]
-                    answered = False
-                else:
-                    outbox = []
-                    answered = True
+                )
+                if not newest:
+                    await tx.handovers.answer(handover.id, "changes", now)
+                outbox: Outbox = (
+                    []
+                    if answered
+                    else [(person, self.handoff.say(language, msg("handover.stale")))]
+                )
             if answered and coach is not None:
                 if answer == "yes":
                     outbox = await self._deliver(handover, case, coach, now)
