@@ -84,7 +84,7 @@ class CaseTeam:
         number, _, wanted = command.args.strip().partition(" ")
         wanted = wanted.strip().casefold()
         if not number.isdigit() or not wanted:
-            return [(me, self._coach("case_team.coach.how"))]
+            return [(me, self._coach("coach.team.how"))]
         case_id = CaseId(number)
         now = self.handoff.service.clock.now()
         async with self.handoff.service.storage.transaction() as tx:
@@ -102,17 +102,17 @@ class CaseTeam:
                 and (c.id.casefold() == wanted or c.first_name.casefold() == wanted)
             ]
             if len(colleagues) != 1:
-                return [(me, self._coach("case_team.coach.nobody", case=case.id))]
+                return [(me, self._coach("coach.team.nobody", case=case.id))]
             colleague = colleagues[0]
             if colleague.organisation.casefold() == coach.organisation.casefold():
-                text_id = "case_team.coach.same_organisation"
+                text_id = "coach.team.same_organisation"
                 label = Verbatim(colleague.first_name)
                 return [(me, self._coach(text_id, case=case.id, name=label))]
             if any(
                 m.coach == colleague.id and m.status in ("asked", "active")
                 for m in await tx.case_team.of_case(case.id)
             ):
-                text_id = "case_team.coach.already"
+                text_id = "coach.team.already"
                 label = Verbatim(member_label(colleague))
                 return [(me, self._coach(text_id, case=case.id, name=label))]
             member = await tx.case_team.ask(case.id, case.person, colleague.id, coach.id, now)
@@ -135,7 +135,7 @@ class CaseTeam:
         )
         young = Verbatim(self.handoff.writer.young_name(case.intake))
         asked = self._coach(
-            "case_team.coach.asked",
+            "coach.team.asked",
             case=case.id,
             young=young,
             name=Verbatim(member_label(colleague)),
@@ -203,24 +203,22 @@ class CaseTeam:
             )
             if colleague.person is not None:
                 by = Verbatim(coach.first_name if coach is not None else "-")
-                welcome = self._coach(
-                    "case_team.coach.welcome", case=case.id, young=young, coach=by
-                )
+                welcome = self._coach("coach.team.welcome", case=case.id, young=young, coach=by)
                 out.append((colleague.person, welcome))
                 out += [(colleague.person, m) for m in writer.details(case)]
-            text_id = "case_team.coach.agreed"
+            text_id = "coach.team.agreed"
         elif answer == "no":
             out.append(
                 (case.person, self.handoff.say(language, msg("case_team.declined", name=name)))
             )
-            text_id = "case_team.coach.declined"
+            text_id = "coach.team.declined"
         else:
             out.append(
                 (case.person, self.handoff.say(language, msg("case_team.removed", name=name)))
             )
             if colleague.person is not None:
-                out.append((colleague.person, self._coach("case_team.coach.left", case=case.id)))
-            text_id = "case_team.coach.removed"
+                out.append((colleague.person, self._coach("coach.team.left", case=case.id)))
+            text_id = "coach.team.removed"
         if coach is not None and coach.person is not None:
             out.append((coach.person, self._coach(text_id, case=case.id, young=young, name=label)))
         return out

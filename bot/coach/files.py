@@ -48,6 +48,17 @@ MAX_CAPTION_TEXT = 800
 # Kinds of media a person can send that may be a file we pass on.
 _FILE_MEDIA = ("photo", "document", "voice")
 _PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG"}
+# What the coach reads (concise Dutch, coach.*) for what a young person would read (relay.*).
+_FOR_COACH = {
+    "relay.file.kind": "coach.file.kind",
+    "relay.file.too_big": "coach.file.too_big",
+    "relay.file.unavailable": "coach.file.unavailable",
+}
+_FROM_YOUNG = {
+    "photo": "coach.file.from_young.photo",
+    "document": "coach.file.from_young.document",
+    "voice": "coach.file.from_young.voice",
+}
 
 
 @runtime_checkable
@@ -167,7 +178,7 @@ class RelayFiles:
         log.info("relay file to coach case=%s coach=%s kind=%s", case.id, coach.id, kind)
         writer = self.handoff.writer
         header = writer.text(
-            f"relay.file.to_coach.{kind}",
+            _FROM_YOUNG[kind],
             case=case.id,
             name=Verbatim(writer.young_name(case.intake)),
         )
@@ -198,13 +209,11 @@ class RelayFiles:
             return [(me, OutgoingMessage(writer.text("coach.case.closed", case=case_id)))]
         name = Verbatim(writer.young_name(case.intake))
         if not case.person.startswith("tg:"):
-            text = writer.text("relay.file.web_young", case=case.id, name=name)
+            text = writer.text("coach.file.web_young", case=case.id, name=name)
             return [(me, OutgoingMessage(text))]
         checked = await self._fetch(event)
         if isinstance(checked, str):
-            # "relay.file.kind" -> the coach's "relay.coach.file.kind".
-            coach_id = checked.replace("relay.", "relay.coach.", 1)
-            text = writer.text(coach_id, case=case.id, limit=MAX_MB)
+            text = writer.text(_FOR_COACH[checked], case=case.id, limit=MAX_MB)
             return [(me, OutgoingMessage(text))]
         assert checked is not None
         mime, content = checked

@@ -51,6 +51,13 @@ _GOALS = frozenset({"doelen", "doel", "eigen doelen"})
 _STEPS = frozenset({"stappen", "volgende stappen", "afspraken", "next steps"})
 _CONTACT = frozenset({"contact", "contactvoorkeur"})
 _GENERAL = frozenset({"bereikt", "algemeen"})
+# The coach's names of the parts of a handover (a missing one is named).
+_PARTS = {
+    "achieved": "coach.handover.part.achieved",
+    "goals": "coach.handover.part.goals",
+    "steps": "coach.handover.part.steps",
+    "contact": "coach.handover.part.contact",
+}
 # Words of a domain's Dutch label a coach may start a line with ("Werk", "School", "Geld").
 _MIN_WORD = 4
 
@@ -172,7 +179,7 @@ class HandoverDesk:
         number, _, first = number.strip().partition(" ")
         text = f"{first}\n{text}".strip()
         if not number.isdigit() or not text:
-            return [(me, OutgoingMessage(writer.text("handover.coach.how")))]
+            return [(me, OutgoingMessage(writer.text("coach.handover.how")))]
         case_id = CaseId(number)
         async with self.handoff.service.storage.transaction() as tx:
             case = await tx.cases.get(case_id)
@@ -188,14 +195,14 @@ class HandoverDesk:
                 (
                     me,
                     OutgoingMessage(
-                        writer.text("handover.coach.unknown_line", case=case.id, line=line)
+                        writer.text("coach.handover.unknown_line", case=case.id, line=line)
                     ),
                 )
             ]
         missing = draft.missing()
         if missing:
-            parts = ", ".join(writer.text(f"handover.coach.part.{m}") for m in missing)
-            text_id = "handover.coach.missing"
+            parts = ", ".join(writer.text(_PARTS[m]) for m in missing)
+            text_id = "coach.handover.missing"
             return [
                 (me, OutgoingMessage(writer.text(text_id, case=case.id, parts=Verbatim(parts))))
             ]
@@ -208,7 +215,7 @@ class HandoverDesk:
         log.info("handover proposed case=%s coach=%s handover=%s", case.id, coach.id, handover_id)
         return [
             (case.person, self._proposal(handover_id, summary, case.language, coach)),
-            (me, OutgoingMessage(writer.text("handover.coach.asked", case=case.id, name=name))),
+            (me, OutgoingMessage(writer.text("coach.handover.asked", case=case.id, name=name))),
         ]
 
     def _proposal(
@@ -298,7 +305,7 @@ class HandoverDesk:
         )
         out: Outbox = [(case.person, young)]
         if coach.person is not None:
-            note = writer.text("handover.coach.changes", case=case.id, name=name)
+            note = writer.text("coach.handover.changes", case=case.id, name=name)
             out.append((coach.person, OutgoingMessage(note)))
         return out
 
@@ -310,22 +317,22 @@ class HandoverDesk:
         partnership = self.handoff.directory.partnership(case.partnership)
         local = agreed.astimezone(ZoneInfo(self.handoff.timezone))
         lines = [
-            writer.text("handover.pdf.young", name=Verbatim(writer.young_name(case.intake))),
+            writer.text("coach.handover.pdf.young", name=Verbatim(writer.young_name(case.intake))),
             writer.text(
-                "handover.pdf.coach",
+                "coach.handover.pdf.coach",
                 coach=Verbatim(coach.first_name),
                 organisation=Verbatim(coach.organisation or "-"),
                 partnership=Verbatim(partnership.name if partnership else case.partnership),
             ),
-            writer.text("handover.pdf.agreed", date=Verbatim(local.strftime("%d/%m/%Y"))),
+            writer.text("coach.handover.pdf.agreed", date=Verbatim(local.strftime("%d/%m/%Y"))),
             "",
             *self.lines(handover.summary, "nl"),
         ]
         return summary_pdf(
-            writer.text("handover.pdf.title"),
+            writer.text("coach.handover.pdf.title"),
             lines,
             rtl=False,
-            no_font_note=writer.text("handover.pdf.no_font"),
+            no_font_note=writer.text("coach.handover.pdf.no_font"),
         )
 
     async def _deliver(
@@ -339,7 +346,7 @@ class HandoverDesk:
         delivery: HandoverDelivery = "dashboard"
         if vdab is not None and vdab.telegram_chat is not None:
             caption = writer.text(
-                "handover.coach.for_vdab",
+                "coach.handover.for_vdab",
                 partnership=Verbatim(partnership.name if partnership else case.partnership),
                 name=name,
             )
@@ -358,13 +365,13 @@ class HandoverDesk:
         log.info("handover delivered case=%s handover=%s by=%s", case.id, handover.id, delivery)
         if vdab is None:
             young = msg("handover.agreed.unknown", coach=Verbatim(coach.first_name))
-            note = writer.text("handover.coach.no_contact", case=case.id, name=name)
+            note = writer.text("coach.handover.no_contact", case=case.id, name=name)
         else:
             young = msg("handover.agreed", contact=Verbatim(vdab.name))
             text_id = (
-                "handover.coach.sent_telegram"
+                "coach.handover.sent_telegram"
                 if delivery == "telegram"
-                else "handover.coach.on_dashboard"
+                else "coach.handover.on_dashboard"
             )
             note = writer.text(text_id, case=case.id, name=name, contact=Verbatim(vdab.name))
         out: Outbox = [(case.person, self.handoff.say(case.language, young))]
