@@ -468,6 +468,11 @@ async def case_page(request: web.Request) -> web.StreamResponse:
         coaches = await t.team.coaches(scope)
         ratings = await t.core.ratings.of_case(case.id)
         handover = await t.core.handovers.latest_of_case(case.id)
+        # A colleague in the case team (the young person said yes) sees the whole case.
+        member = user.coach is not None and any(
+            m.coach == user.coach and m.status == "active"
+            for m in await t.core.case_team.of_case(case.id)
+        )
         await t.team.audit(
             at=deps.clock.now(),
             user=user,
@@ -476,7 +481,7 @@ async def case_page(request: web.Request) -> web.StreamResponse:
             case=case.id,
             partnership=case.partnership,
         )
-    full = _full_view(user, case)
+    full = _full_view(user, case) or member
     names = {c.id: c.first_name for c in coaches}
     timeline = _timeline(deps, case, offers, messages if full else [], appointments, events, names)
     profile = _profile_rows(deps, case, ratings)

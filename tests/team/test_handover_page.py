@@ -36,3 +36,27 @@ async def test_the_coordinator_downloads_an_agreed_handover_for_vdab(team: Team)
     await team.user("noor@a.example", "coach", coach=CoachId("noor"))
     other = await team.signed_in("noor@a.example")
     assert (await other.get(f"/team/cases/{case.id}/overdracht.pdf")).status == 404
+
+
+async def test_a_case_team_member_sees_the_case_only_after_the_young_persons_yes(
+    team: Team,
+) -> None:
+    lotte = await team.coach("lotte", person="tg:5001")
+    sara = await team.coach("sara", person="tg:5003")
+    case = await team.case("tg:4242", name="Zarkonia")
+    async with team.runtime.service.storage.transaction() as tx:
+        await tx.cases.accept(case.id, lotte.id, team.clock.now())
+        member = await tx.case_team.ask(case.id, case.person, sara.id, lotte.id, team.clock.now())
+    await team.user("sara@a.example", "coach", coach=CoachId("sara"))
+    client = await team.signed_in("sara@a.example")
+    # Asked, not yet answered: not hers to see.
+    assert (await client.get(f"/team/cases/{case.id}")).status == 404
+    async with team.runtime.service.storage.transaction() as tx:
+        assert await tx.case_team.answer(member, "active", team.clock.now(), expected="asked")
+    page = await client.get(f"/team/cases/{case.id}")
+    assert page.status == 200 and "Zarkonia" in await page.text()
+    # She looks along; acting on the case stays with its coach and the coordinator.
+    assert f'action="/team/cases/{case.id}/close"' not in await page.text()
+    async with team.runtime.service.storage.transaction() as tx:
+        assert await tx.case_team.answer(member, "removed", team.clock.now(), expected="active")
+    assert (await client.get(f"/team/cases/{case.id}")).status == 404
