@@ -53,6 +53,7 @@ _FOR_COACH = {
     "relay.file.kind": "coach.file.kind",
     "relay.file.too_big": "coach.file.too_big",
     "relay.file.unavailable": "coach.file.unavailable",
+    "relay.file.failed": "coach.file.failed",
 }
 _FROM_YOUNG = {
     "photo": "coach.file.from_young.photo",
@@ -68,7 +69,7 @@ class FileChats(Protocol):
     async def fetch_file(self, file_id: str, limit: int) -> bytes | None: ...
 
     async def deliver_file(
-        self, person: PersonId, kind: str, content: bytes, caption: str, *, team: bool = False
+        self, person: PersonId, kind: str, content: bytes, caption: str
     ) -> list[int]: ...
 
 
@@ -125,7 +126,7 @@ class RelayFiles:
     def _say(self, language: str, message_id: str, **params: Param) -> OutgoingMessage:
         return self.handoff.say(language, msg(message_id, **params))
 
-    async def _fetch(self, event: MediaReceived) -> tuple[str, bytes] | str | None:
+    async def _fetch(self, event: MediaReceived) -> tuple[str, bytes] | str:
         """The checked file as (mime, bytes), or the id of the message saying why not."""
         chats = self.chats
         if event.kind not in _FILE_MEDIA or event.file is None:
@@ -134,7 +135,11 @@ class RelayFiles:
             return "relay.file.unavailable"
         if event.file.size is not None and event.file.size > MAX_FILE_BYTES:
             return "relay.file.too_big"
-        data = await chats.fetch_file(event.file.id, MAX_FILE_BYTES)
+        try:
+            data = await chats.fetch_file(event.file.id, MAX_FILE_BYTES)
+        except Exception as error:
+            log.info("file not fetched error=%s", type(error).__name__)
+            return "relay.file.failed"
         if data is None:
             return "relay.file.too_big"
         found = sniff(data)
@@ -161,7 +166,6 @@ class RelayFiles:
         checked = await self._fetch(event)
         if isinstance(checked, str):
             return [self._say(language, checked, limit=MAX_MB)]
-        assert checked is not None
         mime, content = checked
         kind = _kind_of(mime)
         caption = _caption(event.caption)
@@ -215,7 +219,6 @@ class RelayFiles:
         if isinstance(checked, str):
             text = writer.text(_FOR_COACH[checked], case=case.id, limit=MAX_MB)
             return [(me, OutgoingMessage(text))]
-        assert checked is not None
         mime, content = checked
         kind = _kind_of(mime)
         caption = _caption(event.caption)
@@ -251,7 +254,7 @@ class RelayFiles:
             return
         text = header if caption is None else f"{header}\n{caption}"
         try:
-            ids = await chats.deliver_file(person, kind, content, text, team=coach is not None)
+            ids = await chats.deliver_file(person, kind, content, text)
         except Exception as error:
             log.error("relay file not delivered error=%s", type(error).__name__)
             return

@@ -353,7 +353,7 @@ class HandoverDesk:
             chats = self.handoff.chats
             try:
                 if isinstance(chats, FileChats) and await chats.deliver_file(
-                    PersonId(f"tg:{vdab.telegram_chat}"), "document", pdf, caption, team=True
+                    PersonId(f"tg:{vdab.telegram_chat}"), "document", pdf, caption
                 ):
                     delivery = "telegram"
             except Exception as error:

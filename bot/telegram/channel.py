@@ -319,20 +319,22 @@ class TelegramChannel:
             self._forbidden(chat_id)
 
     async def fetch_file(self, file_id: str, limit: int) -> bytes | None:
-        """The bytes of a file a person sent (getFile, then the download); ``None`` when
-        Telegram refuses or it is larger than ``limit`` (nothing is kept on disk)."""
+        """The bytes of a file a person sent (getFile, then the download), kept in memory
+        only; ``None`` when it is larger than ``limit`` (Telegram's "file is too big" too).
+        Other errors are raised: the caller says the file did not come through."""
         try:
             found = await self._bot.get_file(file_id)
-            if found.file_size is not None and found.file_size > limit:
+        except BadRequest as error:
+            if "too big" in str(error).lower():
                 return None
-            data = bytes(await found.download_as_bytearray())
-        except TelegramError as error:
-            log.info("could not fetch a file error=%s", type(error).__name__)
+            raise
+        if found.file_size is not None and found.file_size > limit:
             return None
+        data = bytes(await found.download_as_bytearray())
         return data if len(data) <= limit else None
 
     async def deliver_file(
-        self, person: PersonId, kind: str, content: bytes, caption: str, *, team: bool = False
+        self, person: PersonId, kind: str, content: bytes, caption: str
     ) -> list[int]:
         """Send a photo, PDF or voice note of the relay (a neutral file name, never the
         sender's); the ids of the messages sent (empty when the chat blocked us)."""

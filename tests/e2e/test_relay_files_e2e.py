@@ -174,6 +174,15 @@ async def test_files_travel_both_ways_and_are_gone_after_wis(
         first_name="Sam",
     )
     await sam.expect(before, contains="Dit soort bestand kan ik niet doorgeven")
+    # Telegram refuses the download: said honestly, not called "too big".
+    fake.fail_next(
+        "getFile",
+        400,
+        description="Bad Request: wrong file_id or the file is temporarily unavailable",
+    )
+    before = sam.seen
+    fake.user_sends_document(YOUNG, PDF, first_name="Sam")
+    await sam.expect(before, contains="Je bestand kwam niet goed door")
 
     # Coach -> young person: a PDF (to the current case) and a photo as a reply to the card.
     before, before_lotte = sam.seen, lotte.seen
