@@ -29,6 +29,7 @@ from storage.appointments_memory import (
     MemoryRatings,
     MemoryReachability,
 )
+from storage.case_team_memory import MemoryCaseTeam
 from storage.codec import session_from_row, session_to_row, to_utc
 from storage.crypto import Keyring
 from storage.personal import core_parts
@@ -47,6 +48,7 @@ from storage.ports import (
     check_token_hash,
     system_now,
 )
+from storage.relay_files_memory import MemoryHandovers, MemoryRelayFiles, RelayFilesState
 from storage.routing_memory import MemoryCases, MemoryCoaches, RoutingState
 from storage.safety_memory import MemorySafetyEvents, SafetyState
 from storage.web_transcript_memory import MemoryWebTranscript, TranscriptState
@@ -105,6 +107,7 @@ class _State:
     # States of features that own their port (storage/referral_memory.py), by key; each value
     # has ``copy()``, so a transaction works on its own snapshot like the rest.
     features: dict[str, Any] = field(default_factory=dict)
+    relay_files: RelayFilesState = field(default_factory=RelayFilesState)
 
     def copy(self) -> _State:
         return _State(
@@ -121,6 +124,7 @@ class _State:
             appointments=self.appointments.copy(),
             web_transcript=self.web_transcript.copy(),
             features={key: value.copy() for key, value in self.features.items()},
+            relay_files=self.relay_files.copy(),
         )
 
 
@@ -502,6 +506,9 @@ class MemoryTransaction:
     # The snapshot itself, for feature repositories outside this module
     # (storage.referral.referrals_of): same transaction, no new field per feature.
     state: _State | None = None
+    relay_files: MemoryRelayFiles
+    handovers: MemoryHandovers
+    case_team: MemoryCaseTeam
 
     @classmethod
     def on(
@@ -522,6 +529,9 @@ class MemoryTransaction:
             reachability=MemoryReachability(state.appointments),
             web_transcript=MemoryWebTranscript(state.web_transcript, keyring),
             state=state,
+            relay_files=MemoryRelayFiles(state.relay_files, state.routing, keyring),
+            handovers=MemoryHandovers(state.relay_files, state.routing, keyring),
+            case_team=MemoryCaseTeam(state.relay_files, state.routing),
         )
 
 

@@ -46,6 +46,7 @@ from flows.appointments import Appointment
 from flows.ids import CaseId, CoachId, PartnershipId, PersonId
 from storage.appointments import APPOINTMENTS, RATINGS
 from storage.appointments_sql import _rating, appointment_from_row
+from storage.case_team import CASE_MEMBERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
 from storage.escalation import BLIND_SPOT_COUNTS, ERASED_CASES
@@ -95,8 +96,24 @@ class TeamScope:
             )
             .exists()
         )
+        # A colleague in the case's team (the young person said yes) sees it too.
+        member_of = (
+            select(CASE_MEMBERS.c.id)
+            .where(
+                CASE_MEMBERS.c.case_id == CASES.c.id,
+                CASE_MEMBERS.c.coach == self.coach,
+                CASE_MEMBERS.c.status == "active",
+            )
+            .exists()
+        )
         return and_(
-            same, or_(CASES.c.coach_id == self.coach, CASES.c.status.in_(UNCLAIMED), offered_to_me)
+            same,
+            or_(
+                CASES.c.coach_id == self.coach,
+                CASES.c.status.in_(UNCLAIMED),
+                offered_to_me,
+                member_of,
+            ),
         )
 
     def erased_condition(self) -> ColumnElement[bool]:

@@ -70,6 +70,7 @@ ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("GET", "/team/queue", "queue", "cases.read"),
     RouteSpec("GET", "/team/cases/{case}", "case_page", "cases.read"),
     RouteSpec("GET", "/team/cases/{case}/profile.svg", "profile_chart", "cases.read"),
+    RouteSpec("GET", "/team/cases/{case}/overdracht.pdf", "handover_pdf", "cases.read"),
     RouteSpec("POST", "/team/cases/{case}/accept", "accept", "cases.act"),
     RouteSpec("POST", "/team/cases/{case}/assign", "assign", "cases.assign"),
     RouteSpec("POST", "/team/cases/{case}/close", "close", "cases.act"),

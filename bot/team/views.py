@@ -57,7 +57,15 @@ from bot.team.stats import (
 from flows.appointments import Appointment, AppointmentId
 from flows.ids import CaseId, CoachId
 from flows.routing.card import rated_domains, urgency
-from storage.ports import CASE_OUTCOMES, CaseRecord, CoachRecord, OfferRecord, RatingRecord
+from flows.routing.directory import Partnership
+from storage.ports import (
+    CASE_OUTCOMES,
+    CaseRecord,
+    CoachRecord,
+    HandoverRecord,
+    OfferRecord,
+    RatingRecord,
+)
 from storage.team_sql import TeamScope, TeamTransaction, TeamUser
 
 log = logging.getLogger(__name__)
@@ -459,6 +467,12 @@ async def case_page(request: web.Request) -> web.StreamResponse:
         notes = await t.team.notes(scope, case.id)
         coaches = await t.team.coaches(scope)
         ratings = await t.core.ratings.of_case(case.id)
+        handover = await t.core.handovers.latest_of_case(case.id)
+        # A colleague in the case team (the young person said yes) sees the whole case.
+        member = user.coach is not None and any(
+            m.coach == user.coach and m.status == "active"
+            for m in await t.core.case_team.of_case(case.id)
+        )
         await t.team.audit(
             at=deps.clock.now(),
             user=user,
@@ -467,7 +481,7 @@ async def case_page(request: web.Request) -> web.StreamResponse:
             case=case.id,
             partnership=case.partnership,
         )
-    full = _full_view(user, case)
+    full = _full_view(user, case) or member
     names = {c.id: c.first_name for c in coaches}
     timeline = _timeline(deps, case, offers, messages if full else [], appointments, events, names)
     profile = _profile_rows(deps, case, ratings)
@@ -516,6 +530,7 @@ async def case_page(request: web.Request) -> web.StreamResponse:
         if full
         else [],
         attendance=ATTENDANCE,
+        handover=_handover_view(deps, handover, partnership) if full else None,
         offices=offices,
         day=tomorrow.isoformat(),
         message=_message(request),
@@ -581,6 +596,58 @@ def _profile_rows(
     domains = [r.domain for r in rated_domains(case.intake)]
     domains += [d for d in start if d not in domains]
     return [(d, _domain(deps, d), start.get(d), latest.get(d)) for d in domains]
+
+
+HANDOVER_LABELS = {
+    "proposed": "wacht op het antwoord van de jongere",
+    "changes": "de jongere vroeg een wijziging",
+    "agreed": "akkoord van de jongere",
+}
+
+
+def _handover_view(
+    deps: TeamDeps, handover: HandoverRecord | None, partnership: Partnership | None
+) -> dict[str, str | bool] | None:
+    """The latest warm handover to VDAB (issue #15): where it stands and, when it waits on
+    this page, whom the coordinator sends the PDF to."""
+    if handover is None:
+        return None
+    vdab = partnership.vdab if partnership is not None else None
+    return {
+        "status": HANDOVER_LABELS.get(handover.status, handover.status),
+        "pdf": handover.pdf is not None,
+        "by_telegram": handover.delivery == "telegram",
+        "contact": handover.contact or "-",
+        "email": (vdab.email or "-") if vdab is not None else "-",
+        "sent_at": _local(deps, handover.delivered_at),
+    }
+
+
+async def handover_pdf(request: web.Request) -> web.StreamResponse:
+    """The agreed handover's PDF, for the coordinator (or the case's coach) to send to VDAB."""
+    deps = deps_of(request)
+    user = user_of(request)
+    async with deps.store.transaction() as t:
+        case = await _scoped_case(t, user.scope(), _case_id(request))
+        if not _full_view(user, case):
+            raise web.HTTPNotFound()
+        handover = await t.core.handovers.latest_of_case(case.id)
+        if handover is None or handover.pdf is None:
+            # Nothing agreed yet: back to the case page, which says where it stands.
+            raise web.HTTPSeeOther(f"/team/cases/{case.id}")
+        await t.team.audit(
+            at=deps.clock.now(),
+            user=user,
+            action="handover.download",
+            address=address(request),
+            case=case.id,
+            partnership=case.partnership,
+        )
+    return web.Response(
+        body=handover.pdf,
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="overdracht-{case.id}.pdf"'},
+    )
 
 
 async def profile_chart(request: web.Request) -> web.StreamResponse:

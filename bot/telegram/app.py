@@ -58,7 +58,14 @@ from bot.service import Clock, ConversationService
 from bot.telegram.channel import TelegramChannel, person_of
 from bot.telegram.limits import FloodLimiter
 from flows.ids import PersonId
-from flows.inputs import ButtonPressed, Input, MediaKind, MediaReceived, TextReceived
+from flows.inputs import (
+    ButtonPressed,
+    FileRef,
+    Input,
+    MediaKind,
+    MediaReceived,
+    TextReceived,
+)
 from flows.text import msg
 
 log = logging.getLogger(__name__)
@@ -126,6 +133,20 @@ def _media_kind(message: Message) -> MediaKind:
         if getattr(message, attribute, None):
             return kind
     return "other"
+
+
+def _media_file(message: Message) -> FileRef | None:
+    """The file of a photo (its largest size), document or voice note; never its name."""
+    if message.photo:
+        largest = message.photo[-1]
+        return FileRef(largest.file_id, largest.file_size, "image/jpeg")
+    if message.document is not None:
+        document = message.document
+        return FileRef(document.file_id, document.file_size, document.mime_type)
+    if message.voice is not None:
+        voice = message.voice
+        return FileRef(voice.file_id, voice.file_size, voice.mime_type or "audio/ogg")
+    return None
 
 
 def _reply_to_bot(message: Message) -> str | None:
@@ -312,7 +333,9 @@ class TelegramFrontDoor:
             command = parse_command(message.text, now)
             event = command if command is not None else TextReceived(message.text, now)
         else:
-            event = MediaReceived(_media_kind(message), now, caption=message.caption)
+            event = MediaReceived(
+                _media_kind(message), now, caption=message.caption, file=_media_file(message)
+            )
         inbound = self._inbound(update, event, reply_to=_reply_to_bot(message))
         await self.pipeline.handle(inbound, turn=_TURN.get())
 

@@ -111,6 +111,19 @@ class Coordinator:
 
 
 @dataclass(frozen=True)
+class VdabContact:
+    """The region's VDAB jongerenconsulent, who receives the warm handover (issue #15).
+    ``telegram_chat``: their Telegram chat id when they use the bot; otherwise the handover's
+    PDF waits on the dashboard's case page for the coordinator to send."""
+
+    name: str
+    email: str | None
+    phone: str | None
+    telegram_chat: int | None
+    verified_on: date | None
+
+
+@dataclass(frozen=True)
 class Office:
     name: str
     street: str
@@ -169,6 +182,7 @@ class Partnership:
     # Whom it serves (see the module rules): a key of TARGET_GROUPS and the age range.
     target_group: str = "youth"
     ages: AgeRange = field(default_factory=lambda: TARGET_GROUPS["youth"])
+    vdab: VdabContact | None = None
 
 
 @dataclass(frozen=True)
@@ -266,6 +280,8 @@ class Directory:
             found.extend(
                 f"{p.id}: office {office.name!r}" for office in p.offices if not office.verified_on
             )
+            if p.vdab is not None and p.vdab.verified_on is None:
+                found.append(f"{p.id}: vdab")
         found.extend(f"fallback: {c.id}" for c in self.fallback.contacts if c.verified_on is None)
         return tuple(found)
 
@@ -313,10 +329,12 @@ _PARTNERSHIP_KEYS = {
     "role",
     "target_group",
     "ages",
+    "vdab",
 }
 _PARTNERSHIP_REQUIRED = ("id", "name", "area", "partners", "coordinator", "working_hours")
 _AREA_KEYS = {"nis", "name", "places", "postcodes", "note"}
 _COORDINATOR_KEYS = {"name", "email", "phone", "verified_on"}
+_VDAB_KEYS = {"name", "email", "phone", "telegram_chat", "verified_on"}
 _OFFICE_KEYS = {"name", "street", "postcode", "nis", "placeholder", "verified_on"}
 _COACH_KEYS = {"id", "first_name", "demo"}
 _HOURS_KEYS = {"timezone", *WEEKDAYS}
@@ -580,6 +598,7 @@ class _Parser:
             role=role,
             target_group=target_group,
             ages=ages,
+            vdab=self.vdab(entry.get("vdab"), f"{where} vdab"),
         )
 
     def target(self, entry: Mapping[str, object], where: str) -> tuple[str, AgeRange]:
@@ -697,6 +716,29 @@ class _Parser:
             name=self.text(entry, "name", where),
             email=email,
             phone=self.optional_text(entry, "phone", where),
+            verified_on=self.verified_on(entry, where),
+        )
+
+    def vdab(self, raw: object, where: str) -> VdabContact | None:
+        if raw is None:
+            return None
+        entry = self.mapping(raw, where)
+        if entry is None:
+            return None
+        self.keys(entry, _VDAB_KEYS, where)
+        self.required(entry, ("name",), where)
+        email = self.optional_text(entry, "email", where)
+        if email is not None and "@" not in email:
+            self.problem(where, f"email {email!r} is not an e-mail address")
+        chat = entry.get("telegram_chat")
+        if chat is not None and (isinstance(chat, bool) or not isinstance(chat, int)):
+            self.problem(where, f"telegram_chat must be a number or null, got {chat!r}")
+            chat = None
+        return VdabContact(
+            name=self.text(entry, "name", where),
+            email=email,
+            phone=self.optional_text(entry, "phone", where),
+            telegram_chat=chat,
             verified_on=self.verified_on(entry, where),
         )
 
