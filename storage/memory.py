@@ -503,12 +503,12 @@ class MemoryTransaction:
     ratings: MemoryRatings
     reachability: MemoryReachability
     web_transcript: MemoryWebTranscript
-    # The snapshot itself, for feature repositories outside this module
-    # (storage.referral.referrals_of): same transaction, no new field per feature.
-    state: _State | None = None
     relay_files: MemoryRelayFiles
     handovers: MemoryHandovers
     case_team: MemoryCaseTeam
+    # The snapshot itself, for feature repositories outside this module
+    # (storage.referral.referrals_of): same transaction, no new field per feature.
+    state: _State | None = None
 
     @classmethod
     def on(

@@ -168,10 +168,10 @@ from storage import case_team as _case_team  # noqa: E402, F401
 # The escalation tables (coach message ids, erased cases, blind spots) live in their own module.
 from storage import escalation as _escalation  # noqa: E402, F401
 from storage import handovers as _handovers  # noqa: E402, F401
-from storage import relay_files as _relay_files  # noqa: E402, F401
 
 # Referral links, personal invitations and arrivals (storage/referral.py).
 from storage import referral as _referral  # noqa: E402, F401
+from storage import relay_files as _relay_files  # noqa: E402, F401
 
 # The routing tables live in their own module; importing it registers them on the metadata.
 from storage import routing as _routing  # noqa: E402, F401
