@@ -20,6 +20,7 @@ Rules of this module (those of :mod:`storage.sql` apply):
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy import case as sql_case
@@ -50,14 +52,17 @@ from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
 from storage.escalation import BLIND_SPOT_COUNTS, ERASED_CASES
 from storage.ports import CaseRecord, CoachRecord, ErasedCaseRecord, OfferRecord, RatingRecord
-from storage.routing import CASES, COACHES, OFFERS, RELAY_MESSAGES
-from storage.routing_sql import SqlCases, coach_from_row
+from storage.routing import CASES, COACHES, INTAKE_AAD, OFFERS, RELAY_MESSAGES
+from storage.routing_sql import SqlCases, coach_from_row, decode_object
 from storage.safety import SAFETY_EVENTS
 from storage.sql import SqlStorage, SqlTransaction
 from storage.team import (
     CASE_NOTES,
+    COUNTED_AAD,
     NOTE_AAD,
     TEAM_AUDIT,
+    TEAM_COUNTED_CASES,
+    TEAM_DOMAIN_COUNTS,
     TEAM_LOGIN_ATTEMPTS,
     TEAM_SESSIONS,
     TEAM_USERS,
@@ -210,6 +215,25 @@ class CaseFacts:
     case: CaseRecord
     offers: tuple[OfferRecord, ...]
     first_contact_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StatsFacts:
+    """What the statistics need of a scope's cases, read in SQL without decrypting a case
+    (:meth:`SqlTeam.stats_facts`); times are UTC."""
+
+    cases: int
+    created_since: tuple[datetime, ...]  # created_at of the cases created since ``since``
+    accepted: tuple[tuple[datetime, datetime], ...]  # (created_at, accepted_at)
+    first_contacts: tuple[tuple[datetime, datetime], ...]  # (created_at, first message out)
+    appointments: dict[str, int]  # per status
+    outcomes: dict[str, int]  # closed cases per outcome
+    domains: dict[str, int]  # intakes per life domain (team_domain_counts)
+
+
+# How much of an intake's encryption token tells that it changed: "enc:v1:<key id>:" and the
+# random nonce that starts the body (a new token has a new nonce).
+SEAL_PREFIX = 96
 
 
 def _user(row: RowMapping, keyring: Keyring | None) -> TeamUser:
@@ -742,6 +766,175 @@ class SqlTeam:
         )
         return result.rowcount
 
+    # --- statistics -----------------------------------------------------------------------
+
+    async def count_domains(self, partnership: PartnershipId, domain_ids: frozenset[str]) -> int:
+        """Bring ``team_domain_counts`` of ``partnership`` up to date: only cases that are new
+        or whose intake changed since they were counted are decrypted (see
+        :mod:`storage.team`). Returns how many cases were (re)counted."""
+        mark = TEAM_COUNTED_CASES
+        seal_start = func.substr(CASES.c.intake, 1, SEAL_PREFIX)
+        changed = or_(mark.c.case_id.is_(None), seal_start != mark.c.intake_seal)
+        if self._keyring is None:
+            changed = true()  # no token to compare: plaintext costs nothing to read
+        result = await self._conn.execute(
+            select(CASES.c.id, CASES.c.intake, mark.c.domains.label("counted"))
+            .select_from(CASES.outerjoin(mark, mark.c.case_id == CASES.c.id))
+            .where(CASES.c.partnership == partnership, changed)
+        )
+        delta: dict[str, int] = {}
+        marks: list[dict[str, Any]] = []
+        renewed: list[int] = []
+        for row in result.mappings():
+            intake = decode_object(unseal(self._keyring, row["intake"], INTAKE_AAD))
+            listed = intake.get("domains")
+            now = sorted(
+                {d for d in listed if isinstance(d, str) and d in domain_ids}
+                if isinstance(listed, list)
+                else set()
+            )
+            if row["counted"] is not None:
+                renewed.append(int(row["id"]))
+                for domain in _json_list(unseal(self._keyring, row["counted"], COUNTED_AAD)):
+                    delta[domain] = delta.get(domain, 0) - 1
+            for domain in now:
+                delta[domain] = delta.get(domain, 0) + 1
+            token = str(row["intake"])
+            marks.append(
+                {
+                    "case_id": int(row["id"]),
+                    "intake_seal": token[:SEAL_PREFIX] if self._keyring is not None else "",
+                    "domains": seal(self._keyring, _json_text(now), COUNTED_AAD),
+                }
+            )
+        if renewed:
+            await self._conn.execute(delete(mark).where(mark.c.case_id.in_(renewed)))
+        if marks:
+            await self._conn.execute(mark.insert(), marks)
+        for domain, change in sorted(delta.items()):
+            if change == 0:
+                continue
+            updated = await self._conn.execute(
+                update(TEAM_DOMAIN_COUNTS)
+                .where(
+                    TEAM_DOMAIN_COUNTS.c.partnership == partnership,
+                    TEAM_DOMAIN_COUNTS.c.domain == domain,
+                )
+                .values(count=TEAM_DOMAIN_COUNTS.c.count + change)
+            )
+            if updated.rowcount == 0:
+                await self._conn.execute(
+                    TEAM_DOMAIN_COUNTS.insert().values(
+                        partnership=partnership, domain=domain, count=max(change, 0)
+                    )
+                )
+        return len(marks)
+
+    async def stats_facts(self, scope: TeamScope, since: datetime) -> StatsFacts:
+        """The scope's counts, times and per-status totals in a few aggregate queries; the
+        domains from ``team_domain_counts`` (call :meth:`count_domains` first). Nothing is
+        decrypted."""
+        in_scope = scope.case_condition()
+        total = await self._conn.execute(select(func.count()).select_from(CASES).where(in_scope))
+        created = await self._conn.execute(
+            select(CASES.c.created_at).where(in_scope, CASES.c.created_at >= to_utc(since))
+        )
+        accepted = await self._conn.execute(
+            select(CASES.c.created_at, CASES.c.accepted_at).where(
+                in_scope, CASES.c.accepted_at.is_not(None)
+            )
+        )
+        first = (
+            select(RELAY_MESSAGES.c.case_id, func.min(RELAY_MESSAGES.c.at).label("first_at"))
+            .where(RELAY_MESSAGES.c.direction == "to_young")
+            .group_by(RELAY_MESSAGES.c.case_id)
+            .subquery()
+        )
+        contacts = await self._conn.execute(
+            select(CASES.c.created_at, first.c.first_at)
+            .select_from(CASES.join(first, first.c.case_id == CASES.c.id))
+            .where(in_scope)
+        )
+        # appointments.case_id is text (no foreign key, see 0005).
+        ids = select(sql_cast(CASES.c.id, String)).where(in_scope)
+        appointments = await self._conn.execute(
+            select(APPOINTMENTS.c.status, func.count())
+            .where(APPOINTMENTS.c.case_id.in_(ids))
+            .group_by(APPOINTMENTS.c.status)
+        )
+        outcomes = await self._conn.execute(
+            select(CASES.c.outcome, func.count())
+            .where(in_scope, CASES.c.status == "closed", CASES.c.outcome.is_not(None))
+            .group_by(CASES.c.outcome)
+        )
+        domains: dict[str, int] = {}
+        if scope.role == "coordinator" and scope.partnership is not None:
+            found = await self._conn.execute(
+                select(TEAM_DOMAIN_COUNTS.c.domain, TEAM_DOMAIN_COUNTS.c.count).where(
+                    TEAM_DOMAIN_COUNTS.c.partnership == scope.partnership,
+                    TEAM_DOMAIN_COUNTS.c.count > 0,
+                )
+            )
+            domains = {str(d): int(n) for d, n in found.all()}
+        return StatsFacts(
+            cases=int(total.scalar_one()),
+            created_since=tuple(_aware(at) for at in created.scalars()),
+            accepted=tuple((_aware(c), _aware(a)) for c, a in accepted.all()),
+            first_contacts=tuple((_aware(c), _aware(f)) for c, f in contacts.all()),
+            appointments={str(s): int(n) for s, n in appointments.all()},
+            outcomes={str(o): int(n) for o, n in outcomes.all()},
+            domains=domains,
+        )
+
+    async def progress_inputs(
+        self, scope: TeamScope
+    ) -> tuple[list[CaseRecord], dict[CaseId, list[RatingRecord]]]:
+        """The cases in scope with a rating after the intake, and all their ratings: the only
+        cases progress between ratings needs (and so the only ones decrypted for it)."""
+        ids = select(sql_cast(CASES.c.id, String)).where(scope.case_condition())
+        later = (
+            select(RATINGS.c.case_id)
+            .where(RATINGS.c.case_id.in_(ids), RATINGS.c.kind != "intake")
+            .distinct()
+        )
+        numbers = [int(c) for c in (await self._conn.execute(later)).scalars() if c.isdigit()]
+        if not numbers:
+            return [], {}
+        cases = await self._conn.execute(
+            select(CASES).where(CASES.c.id.in_(numbers)).order_by(CASES.c.id)
+        )
+        rows = await self._conn.execute(
+            select(RATINGS)
+            .where(RATINGS.c.case_id.in_([str(n) for n in numbers]))
+            .order_by(RATINGS.c.taken_at, RATINGS.c.id)
+        )
+        ratings: dict[CaseId, list[RatingRecord]] = {}
+        for row in rows.mappings():
+            record = _rating(row, self._keyring)
+            ratings.setdefault(record.case, []).append(record)
+        return [self._cases._case(row) for row in cases.mappings()], ratings
+
+    async def ratings_by_case(
+        self, scope: TeamScope, only: tuple[CaseId, ...]
+    ) -> dict[CaseId, list[RatingRecord]]:
+        """The ratings of ``only`` (those in scope), oldest first per case."""
+        numbers = [c for c in only if c.isdigit()]
+        if not numbers:
+            return {}
+        ids = select(sql_cast(CASES.c.id, String)).where(
+            scope.case_condition(), CASES.c.id.in_([int(c) for c in numbers])
+        )
+        rows = await self._conn.execute(
+            select(RATINGS)
+            .where(RATINGS.c.case_id.in_(ids))
+            .order_by(RATINGS.c.taken_at, RATINGS.c.id)
+        )
+        found: dict[CaseId, list[RatingRecord]] = {}
+        for row in rows.mappings():
+            record = _rating(row, self._keyring)
+            found.setdefault(record.case, []).append(record)
+        return found
+
     # --- anonymous counts -----------------------------------------------------------------
 
     async def blind_spots(self, scope: TeamScope) -> dict[str, int]:
@@ -760,6 +953,15 @@ class SqlTeam:
             .group_by(BLIND_SPOT_COUNTS.c.municipality_nis)
         )
         return {str(nis): int(n) for nis, n in result.all()}
+
+
+def _json_list(text: str) -> list[str]:
+    value = json.loads(text)
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _json_text(values: list[str]) -> str:
+    return json.dumps(values, separators=(",", ":"))
 
 
 def _aware(value: Any) -> datetime:

@@ -71,6 +71,7 @@ class TeamDashboard:
             report_min_count=self.settings.report_min_count,
             bot_username=self._bot_username,
             templates=templates(),
+            public_url=self.settings.public_url,
         )
         self.deps = deps
         registry.http(lambda app: prepare(app, deps))
