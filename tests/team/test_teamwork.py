@@ -265,7 +265,7 @@ async def test_the_case_discussion_lists_open_cases_with_their_profiles(team: Te
     assert "Oberon" not in page and "Xerxes" not in page
     # The profile: intake ratings of work (1) and money (2), as compact charts.
     assert "Werk en school" in page
-    assert '<meter min="1" max="5" low="2.5" high="3.5" optimum="5" value="1">' in page
+    assert '<meter min="0" max="5" low="2.5" high="3.5" optimum="5" value="1">' in page
     assert "<script" not in page and "style=" not in page
     assert "meeting.view" in await _audit_actions(team)
 
