@@ -160,6 +160,9 @@ async def _scoped_link(request: web.Request, suffix: str) -> tuple[ReferralLink,
     code = request.match_info["code"]
     if CODE.fullmatch(code) is None or user.partnership is None:
         raise web.HTTPNotFound()
+    username = await _username(deps)
+    if username is None:
+        raise web.HTTPNotFound()
     async with deps.store.transaction() as t:
         link = await referrals_of(t.core).link(code)
         if link is None or link.partnership != user.partnership:
@@ -173,9 +176,6 @@ async def _scoped_link(request: web.Request, suffix: str) -> tuple[ReferralLink,
                 address=address(request),
                 target=link.code,
             )
-    username = await _username(deps)
-    if username is None:
-        raise web.HTTPNotFound()
     partnership = deps.directory.partnership(link.partnership)
     caption = _caption(deps, partnership.name if partnership else link.partnership)
     return link, telegram_link(username, link.code), caption
