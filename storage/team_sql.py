@@ -21,10 +21,11 @@ Rules of this module (those of :mod:`storage.sql` apply):
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -223,9 +224,9 @@ class StatsFacts:
     (:meth:`SqlTeam.stats_facts`); times are UTC."""
 
     cases: int
-    created_since: tuple[datetime, ...]  # created_at of the cases created since ``since``
-    accepted: tuple[tuple[datetime, datetime], ...]  # (created_at, accepted_at)
-    first_contacts: tuple[tuple[datetime, datetime], ...]  # (created_at, first message out)
+    per_week: tuple[int, ...]  # cases created per week (between the bounds asked for)
+    hours_to_acceptance: tuple[float, ...]  # per accepted case
+    hours_to_first_contact: tuple[float, ...]  # per case a coach wrote to
     appointments: dict[str, int]  # per status
     outcomes: dict[str, int]  # closed cases per outcome
     domains: dict[str, int]  # intakes per life domain (team_domain_counts)
@@ -830,17 +831,22 @@ class SqlTeam:
                 )
         return len(marks)
 
-    async def stats_facts(self, scope: TeamScope, since: datetime) -> StatsFacts:
-        """The scope's counts, times and per-status totals in a few aggregate queries; the
-        domains from ``team_domain_counts`` (call :meth:`count_domains` first). Nothing is
-        decrypted."""
+    async def stats_facts(self, scope: TeamScope, weeks: Sequence[datetime]) -> StatsFacts:
+        """The scope's counts, waiting times and per-status totals in a few aggregate queries
+        (intakes per week between consecutive ``weeks`` bounds); the domains from
+        ``team_domain_counts`` (call :meth:`count_domains` first). Nothing is decrypted."""
         in_scope = scope.case_condition()
-        total = await self._conn.execute(select(func.count()).select_from(CASES).where(in_scope))
-        created = await self._conn.execute(
-            select(CASES.c.created_at).where(in_scope, CASES.c.created_at >= to_utc(since))
-        )
+        created = CASES.c.created_at
+        per_week = [
+            func.coalesce(
+                func.sum(sql_case((and_(created >= start, created < end), 1), else_=0)), 0
+            )
+            for start, end in pairwise(weeks)
+        ]
+        counted = await self._conn.execute(select(func.count(), *per_week).where(in_scope))
+        total, *weekly = counted.one()
         accepted = await self._conn.execute(
-            select(CASES.c.created_at, CASES.c.accepted_at).where(
+            select(self._hours(CASES.c.created_at, CASES.c.accepted_at)).where(
                 in_scope, CASES.c.accepted_at.is_not(None)
             )
         )
@@ -851,7 +857,7 @@ class SqlTeam:
             .subquery()
         )
         contacts = await self._conn.execute(
-            select(CASES.c.created_at, first.c.first_at)
+            select(self._hours(CASES.c.created_at, first.c.first_at))
             .select_from(CASES.join(first, first.c.case_id == CASES.c.id))
             .where(in_scope)
         )
@@ -877,14 +883,21 @@ class SqlTeam:
             )
             domains = {str(d): int(n) for d, n in found.all()}
         return StatsFacts(
-            cases=int(total.scalar_one()),
-            created_since=tuple(_aware(at) for at in created.scalars()),
-            accepted=tuple((_aware(c), _aware(a)) for c, a in accepted.all()),
-            first_contacts=tuple((_aware(c), _aware(f)) for c, f in contacts.all()),
+            cases=int(total),
+            per_week=tuple(int(n) for n in weekly),
+            hours_to_acceptance=tuple(float(h) for h in accepted.scalars() if h is not None),
+            hours_to_first_contact=tuple(float(h) for h in contacts.scalars() if h is not None),
             appointments={str(s): int(n) for s, n in appointments.all()},
             outcomes={str(o): int(n) for o, n in outcomes.all()},
             domains=domains,
         )
+
+    def _hours(self, start: Any, end: Any) -> ColumnElement[float]:
+        """Hours from ``start`` to ``end``, computed by the database (no datetime per row)."""
+        if self._conn.dialect.name == "postgresql":
+            return cast(ColumnElement[float], func.extract("epoch", end - start) / 3600.0)
+        # SQLite keeps naive UTC text (storage.db.UtcDateTime): julianday reads it in days.
+        return cast(ColumnElement[float], (func.julianday(end) - func.julianday(start)) * 24.0)
 
     async def progress_inputs(
         self, scope: TeamScope

@@ -29,10 +29,9 @@ Rules of this module:
 from __future__ import annotations
 
 import statistics
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flows.ids import CaseId
@@ -95,8 +94,13 @@ def week_of(moment: datetime, tz: ZoneInfo) -> str:
     return f"{year}-W{week:02d}"
 
 
-def _hours(deltas: Iterable[timedelta]) -> list[float]:
-    return [d.total_seconds() / 3600 for d in deltas if d.total_seconds() >= 0]
+def week_bounds(now: datetime, tz: ZoneInfo, weeks: int) -> list[datetime]:
+    """The starts (Monday 00:00 local, in UTC) of the last ``weeks`` weeks up to ``now``'s, and
+    the end of ``now``'s week: ``weeks + 1`` bounds."""
+    local = now.astimezone(tz)
+    monday = local.date() - timedelta(days=local.weekday())
+    days = [monday - timedelta(weeks=back) for back in range(weeks - 1, -2, -1)]
+    return [datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC) for day in days]
 
 
 def _median(hours: list[float]) -> float | None:
@@ -142,8 +146,7 @@ def compute(
 ) -> Stats:
     """The statistics from the aggregates the data layer read in SQL (:class:`StatsFacts`)
     and the cases with a later rating (the only ones progress needs)."""
-    week_labels = [week_of(now - timedelta(weeks=back), tz) for back in range(weeks - 1, -1, -1)]
-    per_week = Counter(week_of(at, tz) for at in facts.created_since)
+    week_labels = [week_of(start, tz) for start in week_bounds(now, tz, weeks)[:-1]]
     domains = {d: n for d, n in facts.domains.items() if d in DOMAIN_IDS and n > 0}
     sums: dict[str, list[tuple[int, int]]] = {}
     for case in progress_cases:
@@ -161,12 +164,12 @@ def compute(
         )
         for domain, pairs in sorted(sums.items())
     )
-    to_acceptance = _hours(accepted - created for created, accepted in facts.accepted)
-    to_contact = _hours(first - created for created, first in facts.first_contacts)
+    to_acceptance = [h for h in facts.hours_to_acceptance if h >= 0]
+    to_contact = [h for h in facts.hours_to_first_contact if h >= 0]
     return Stats(
-        intakes_per_week=tuple((label, per_week.get(label, 0)) for label in week_labels),
+        intakes_per_week=tuple(zip(week_labels, facts.per_week, strict=True)),
         cases=facts.cases,
-        accepted=len(facts.accepted),
+        accepted=len(facts.hours_to_acceptance),
         hours_to_acceptance=_median(to_acceptance),
         hours_to_first_contact=_median(to_contact),
         acceptance_base=len(to_acceptance),

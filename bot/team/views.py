@@ -54,6 +54,7 @@ from bot.team.stats import (
     latest_scores,
     plotted,
     publish,
+    week_bounds,
 )
 from flows.appointments import Appointment, AppointmentId
 from flows.ids import CaseId, CoachId
@@ -933,7 +934,7 @@ async def _stats(deps: TeamDeps, user: TeamUser) -> Stats:
             # Another request counted the same cases at the same moment: its counts stand.
             log.info("domain counts raced user=%s", user.id)
     async with deps.store.transaction() as t:
-        facts = await t.team.stats_facts(scope, now - timedelta(weeks=STATS_WEEKS + 1))
+        facts = await t.team.stats_facts(scope, week_bounds(now, _tz(deps), STATS_WEEKS))
         cases, ratings = await t.team.progress_inputs(scope)
         blind = await t.team.blind_spots(scope)
         sources = [

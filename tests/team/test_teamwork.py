@@ -23,6 +23,7 @@ from storage.referral import referrals_of
 from storage.team import TEAM_COUNTED_CASES, TEAM_DOMAIN_COUNTS
 from storage.team_sql import TeamTransaction
 from tests.referral.test_cli import decode_svg
+from tests.routing2.conftest import local
 from tests.team.conftest import A, Team
 
 LINK = re.compile(r"https://t\.me/opstap_test_bot\?start=(r_[A-Za-z0-9_-]+)")
@@ -329,10 +330,25 @@ async def test_domains_are_counted_once_recounted_when_the_intake_changes_and_ke
 
 
 @pytest.mark.parametrize("team_env", [{"OPSTAP_REPORT_MIN_COUNT": "1"}])
-async def test_the_statistics_page_shows_the_counted_domains(team: Team) -> None:
-    await team.case("web:one", offer=False)
+async def test_the_statistics_page_shows_the_counted_domains_and_weeks(team: Team) -> None:
+    await team.case("web:one", offer=False)  # Tuesday 24 November: week 48
     await team.case("web:two", offer=False, domains=["work"])
+    # Around the start of week 48 in Brussels (Monday 00:00 local is Sunday 23:00 UTC).
+    async with team.runtime.service.storage.transaction() as tx:
+        for person, moment in (
+            ("web:sunday", local(2026, 11, 22, 23, 30)),
+            ("web:monday", local(2026, 11, 23, 0, 30)),
+            ("web:old", local(2026, 8, 1, 12)),  # before the 12 weeks shown
+        ):
+            await tx.cases.create(PersonId(person), A, "24062", "nl", {}, moment)
     await team.user("co@a.example", "coordinator")
     client = await team.signed_in("co@a.example")
     page = await (await client.get("/team/stats")).text()
     assert "<tr><td>Werk en school</td><td>2</td></tr>" in page
+    body = await (await client.get("/team/export.csv")).text()
+    rows = {(r[1], r[2]): r[3] for r in list(csv.reader(io.StringIO(body)))[1:]}
+    weeks = {key: n for (metric, key), n in rows.items() if metric == "intakes_per_week"}
+    assert len(weeks) == 12 and min(weeks) == "2026-W37" and max(weeks) == "2026-W48"
+    assert (weeks["2026-W47"], weeks["2026-W48"]) == ("1", "3")
+    assert {n for key, n in weeks.items() if key not in ("2026-W47", "2026-W48")} == {"0"}
+    assert rows[("cases", "total")] == "5"
