@@ -45,10 +45,9 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from flows.appointments import Appointment
 from flows.ids import CaseId, CoachId, PartnershipId, PersonId
 from storage.appointments import APPOINTMENTS, RATINGS
-from storage.appointments_sql import _rating, appointment_from_row
+from storage.appointments_sql import _rating
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
 from storage.escalation import BLIND_SPOT_COUNTS, ERASED_CASES
@@ -638,27 +637,6 @@ class SqlTeam:
             found.setdefault(offer.case, []).append(offer)
         return found
 
-    async def appointments_and_ratings(
-        self, scope: TeamScope
-    ) -> tuple[list[Appointment], dict[CaseId, list[RatingRecord]]]:
-        """Every appointment and rating of the scope's cases in two queries (statistics)."""
-        # appointments.case_id and ratings.case_id are text (no foreign key, see 0005).
-        ids = select(sql_cast(CASES.c.id, String)).where(scope.case_condition())
-        rows = await self._conn.execute(
-            select(APPOINTMENTS).where(APPOINTMENTS.c.case_id.in_(ids)).order_by(APPOINTMENTS.c.id)
-        )
-        appointments = [appointment_from_row(row, self._keyring) for row in rows.mappings()]
-        rows = await self._conn.execute(
-            select(RATINGS)
-            .where(RATINGS.c.case_id.in_(ids))
-            .order_by(RATINGS.c.taken_at, RATINGS.c.id)
-        )
-        ratings: dict[CaseId, list[RatingRecord]] = {}
-        for row in rows.mappings():
-            record = _rating(row, self._keyring)
-            ratings.setdefault(record.case, []).append(record)
-        return appointments, ratings
-
     async def open_safety_people(self, scope: TeamScope) -> frozenset[PersonId]:
         """The young people of the scope's cases with an open safety event."""
         result = await self._conn.execute(
@@ -683,21 +661,6 @@ class SqlTeam:
         )
         row = result.mappings().first()
         return None if row is None else coach_from_row(row)
-
-    async def first_contacts(self, scope: TeamScope) -> dict[CaseId, datetime]:
-        """The first message a coach wrote to the young person, per case in scope."""
-        result = await self._conn.execute(
-            select(RELAY_MESSAGES.c.case_id, func.min(RELAY_MESSAGES.c.at))
-            .where(
-                RELAY_MESSAGES.c.direction == "to_young",
-                RELAY_MESSAGES.c.case_id.in_(select(CASES.c.id).where(scope.case_condition())),
-            )
-            .group_by(RELAY_MESSAGES.c.case_id)
-        )
-        found: dict[CaseId, datetime] = {}
-        for case_id, at in result.all():
-            found[CaseId(str(case_id))] = _aware(at)
-        return found
 
     # --- notes ----------------------------------------------------------------------------
 
