@@ -937,11 +937,11 @@ async def _stats(deps: TeamDeps, user: TeamUser) -> Stats:
         facts = await t.team.stats_facts(scope, week_bounds(now, _tz(deps), STATS_WEEKS))
         cases, ratings = await t.team.progress_inputs(scope)
         blind = await t.team.blind_spots(scope)
-        sources = [
-            s
-            for s in await referrals_of(t.core).source_counts()
-            if scope.partnership is not None and s.partnership == scope.partnership
-        ]
+        sources = (
+            await referrals_of(t.core).source_counts(partnership=scope.partnership)
+            if scope.role == "coordinator" and scope.partnership is not None
+            else []
+        )
     return compute(facts, cases, ratings, blind, now, _tz(deps), STATS_WEEKS, sources)
 
 
