@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.referral.codes import code_hash
 from flows.ids import PersonId
+from flows.inputs import ButtonPressed, CommandReceived
 from flows.intake.domains import DOMAIN_IDS
-from storage.referral import referrals_of
+from storage.referral import SourceCount, referrals_of
 from storage.team import TEAM_COUNTED_CASES, TEAM_DOMAIN_COUNTS
 from storage.team_sql import TeamTransaction
 from tests.referral.test_cli import decode_svg
@@ -186,6 +187,31 @@ async def test_a_coach_makes_a_personal_invitation_and_sees_it_once(team: Team) 
     # The coordinators read who made one.
     await team.user("co@a.example", "coordinator")
     assert "invite.create" in await _audit_actions(team)
+
+
+async def test_an_invitation_from_the_dashboard_connects_the_young_person_to_the_coach(
+    team: Team,
+) -> None:
+    lotte = await team.coach("lotte", person="tg:5001")
+    await team.user("lotte@a.example", "coach", coach=lotte.id)
+    client = await team.signed_in("lotte@a.example")
+    page = await (await team.post(client, "/team/invite", page="/team/invite")).text()
+    (code,) = INVITE.findall(page)
+    young = PersonId("web:invited")
+    service = team.runtime.service
+    await service.handle(young, CommandReceived("start", code, team.clock.now()))
+    assert any("Lotte van JAC" in t for t in await team.young_messages(str(young)))
+    await service.handle(young, ButtonPressed("invite=yes", team.clock.now()))
+    async with service.storage.transaction() as tx:
+        case = await tx.cases.latest_of(young)
+        counts = await referrals_of(tx).source_counts(partnership=A)
+    assert case is not None and case.partnership == A
+    assert case.coach == lotte.id and case.status == "open"
+    assert counts == [SourceCount("invite", "JAC", A, 1, 1, 1)]
+    # The code worked once: a second young person gets the normal start.
+    other = PersonId("web:other")
+    await service.handle(other, CommandReceived("start", code, team.clock.now()))
+    assert not any("Lotte van JAC" in t for t in await team.young_messages(str(other)))
 
 
 async def test_an_account_without_an_active_coach_makes_no_invitation(team: Team) -> None:
