@@ -395,6 +395,15 @@ async def _scoped_case(t: TeamTransaction, scope: TeamScope, case_id: CaseId) ->
     return case
 
 
+async def _in_case_team(t: TeamTransaction, user: TeamUser, case: CaseRecord) -> bool:
+    """A colleague in the case team (the young person said yes) sees the whole case and
+    leaves notes for the team; acting on the case stays with its coach and the coordinator."""
+    return user.coach is not None and any(
+        m.coach == user.coach and m.status == "active"
+        for m in await t.core.case_team.of_case(case.id)
+    )
+
+
 def _full_view(user: TeamUser, case: CaseRecord) -> bool:
     if case.status not in ("open", "closed"):
         return user.role == "coordinator"
@@ -472,11 +481,7 @@ async def case_page(request: web.Request) -> web.StreamResponse:
         coaches = await t.team.coaches(scope)
         ratings = await t.core.ratings.of_case(case.id)
         handover = await t.core.handovers.latest_of_case(case.id)
-        # A colleague in the case team (the young person said yes) sees the whole case.
-        member = user.coach is not None and any(
-            m.coach == user.coach and m.status == "active"
-            for m in await t.core.case_team.of_case(case.id)
-        )
+        member = await _in_case_team(t, user, case)
         await t.team.audit(
             at=deps.clock.now(),
             user=user,
@@ -769,7 +774,7 @@ async def add_note(request: web.Request) -> web.StreamResponse:
     text = form.get("text", "").strip()
     async with deps.store.transaction() as t:
         case = await _scoped_case(t, user.scope(), _case_id(request))
-        if not _full_view(user, case):
+        if not (_full_view(user, case) or await _in_case_team(t, user, case)):
             raise _back(case.id, "refused")
         if not text:
             raise _back(case.id, "empty")
