@@ -516,6 +516,11 @@ class ConversationService:
 
     # --- delivery -------------------------------------------------------------------------
 
+    def has_channel(self, prefix: str) -> bool:
+        """Whether this process can send on the channel now (``tg``, ``web``): it has it and
+        it runs (Telegram may still be starting)."""
+        return prefix in self.channels and prefix not in self.relay.not_ready
+
     def _channel(self, person: PersonId) -> Channel | None:
         prefix = person.split(":", 1)[0]
         return self.channels.get(prefix)

@@ -80,6 +80,8 @@ POLL_BACKOFF = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 PENDING_EVERY = 30.0
 # The webhook answers within this, or 503 (Telegram retries).
 HOLD_TIMEOUT = 5.0
+# How long an update handed over waits to be stored before it is left to the pending sweep.
+STORE_WAIT = 60.0
 
 Blocked = Callable[[int], Awaitable[None]]
 
@@ -231,6 +233,7 @@ class TelegramFrontDoor:
         # Updates queued before they were stored: whether to handle them (True: stored and
         # new). The screen runs at once; the rest waits for this (Inbound.stored).
         self._fresh: dict[int, asyncio.Future[bool]] = {}
+        self._gave_up: set[int] = set()
         self._tasks: list[asyncio.Task[None]] = []
         translator = service.translator
         help_labels = {
@@ -329,27 +332,32 @@ class TelegramFrontDoor:
 
     async def _stored(self, update_id: int) -> bool:
         fresh = self._fresh.get(update_id)
-        return True if fresh is None else await asyncio.shield(fresh)
+        if fresh is None:
+            return True
+        try:
+            async with asyncio.timeout(STORE_WAIT):
+                return await asyncio.shield(fresh)
+        except TimeoutError:
+            # Not stored in time (the database is down): not handled here. Once stored it is
+            # pending, and the pending sweep hands it over again.
+            self._gave_up.add(update_id)
+            return False
 
     def _handled(self, update: object, finished: bool) -> None:
         if not isinstance(update, Update):
             return
         self._working.discard(update.update_id)
         fresh = self._fresh.pop(update.update_id, None)
-        if not finished:
-            # Interrupted: it stays pending for the next start.
+        gave_up = update.update_id in self._gave_up
+        self._gave_up.discard(update.update_id)
+        if not finished or gave_up:
+            # Interrupted or not handled: it stays pending (or Telegram keeps it).
             return
-        key = key_of(update.update_id)
-        settle = self.service.relay.settle
         # Also updates the pipeline never saw (a bot blocked, a group message) are recorded,
-        # so they are not handled again; but only when they were ours to handle.
-        if fresh is None:
-            settle(key)
-        elif fresh.done():
-            if fresh.result():
-                settle(key)
-        else:
-            fresh.add_done_callback(lambda f: settle(key) if f.result() else None)
+        # so they are not handled again; but only once they are stored and ours. One still
+        # being stored is left pending: the pending sweep finishes it.
+        if fresh is None or (fresh.done() and not fresh.cancelled() and fresh.result()):
+            self.service.relay.settle(key_of(update.update_id))
 
     def _hand_over(self, updates: Sequence[Update]) -> list[Update]:
         """Queue the updates not already here; the ones queued."""
@@ -359,46 +367,54 @@ class TelegramFrontDoor:
         return queued
 
     async def _poll(self) -> None:
-        """Long polling: a batch is stored before the next ``getUpdates`` confirms it."""
+        """Long polling. Each update is handed over at once (the screen waits for nothing)
+        and stored; only after it was stored does the offset move, so the next
+        ``getUpdates`` confirms it. While storing fails, polling goes on from the same offset
+        (new updates are still screened and answered) and storing is tried again."""
         bot = self.application.bot
         offset: int | None = None
+        unstored: dict[int, tuple[Update, object]] = {}
         failures = 0
-        while True:
-            try:
-                updates = await bot.get_updates(
-                    offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
-                )
-                if updates:
-                    # Handed over at once (a crisis reply waits for nothing), handled once
-                    # stored.
-                    queued = self._hand_over(updates)
-                    try:
-                        new = await self.inbox.hold([(u, u.to_dict()) for u in updates])
-                    except BaseException:
-                        for update in queued:
-                            self._took(update, False)
-                        raise
-                    for update in queued:
-                        self._took(update, update in new)
-                    # Only now: the next call confirms this batch to Telegram.
-                    offset = updates[-1].update_id + 1
-                failures = 0
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                wait = POLL_BACKOFF[min(failures, len(POLL_BACKOFF) - 1)]
-                failures += 1
-                # The type only: PTB's messages can quote the token.
-                level = logging.WARNING if isinstance(error, Conflict) else logging.ERROR
-                if isinstance(error, InvalidToken):
-                    wait = POLL_BACKOFF[-1]
-                log.log(
-                    level,
-                    "telegram polling failed error=%s retry_in=%.0fs",
-                    type(error).__name__,
-                    wait,
-                )
-                await asyncio.sleep(wait)
+        try:
+            while True:
+                try:
+                    updates = await bot.get_updates(
+                        offset=offset,
+                        timeout=0 if unstored else POLL_TIMEOUT,
+                        allowed_updates=ALLOWED_UPDATES,
+                    )
+                    self._hand_over(updates)
+                    for update in updates:
+                        unstored.setdefault(update.update_id, (update, update.to_dict()))
+                    if unstored:
+                        batch = list(unstored.values())
+                        new = await self.inbox.hold(batch)
+                        for update, _ in batch:
+                            self._took(update, update in new)
+                        # Only now: the next call confirms these to Telegram.
+                        offset = max(unstored) + 1
+                        unstored.clear()
+                    failures = 0
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    wait = POLL_BACKOFF[min(failures, len(POLL_BACKOFF) - 1)]
+                    failures += 1
+                    # The type only: PTB's messages can quote the token.
+                    level = logging.WARNING if isinstance(error, Conflict) else logging.ERROR
+                    if isinstance(error, InvalidToken):
+                        wait = POLL_BACKOFF[-1]
+                    log.log(
+                        level,
+                        "telegram polling failed error=%s retry_in=%.0fs",
+                        type(error).__name__,
+                        wait,
+                    )
+                    await asyncio.sleep(wait)
+        finally:
+            # Stopped before they were stored: Telegram keeps them (never confirmed).
+            for update, _ in unstored.values():
+                self._took(update, False)
 
     async def _stale(self) -> None:
         """Pending updates nobody works on (a failure here, a killed worker elsewhere)."""
@@ -569,19 +585,17 @@ class TelegramFrontDoor:
             raise web.HTTPBadRequest()
         # Stored before the 200: after that Telegram forgets it. A database that does not take
         # it answers 503, and Telegram delivers it again later.
-        queued = self._hand_over([update])
+        # Handed over at once (the screen waits for nothing); handled once stored. A copy
+        # already here (Telegram retrying) is not handed over twice.
+        self._hand_over([update])
         try:
             async with asyncio.timeout(HOLD_TIMEOUT):
                 new = await self.inbox.hold([(update, data)])
-        except BaseException as error:
-            for one in queued:
-                self._took(one, False)
-            if not isinstance(error, Exception):
-                raise
+        except Exception as error:
+            # The copy handed over waits a while for a retry that stores it.
             log.error("webhook update not stored error=%s", type(error).__name__)
             raise web.HTTPServiceUnavailable(headers={"Retry-After": "5"}) from None
-        for one in queued:
-            self._took(one, one in new)
+        self._took(update, update in new)
         return web.Response(text="ok")
 
     def add_routes(self, app: web.Application) -> None:
