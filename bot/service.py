@@ -9,10 +9,11 @@ Rules:
   (:class:`bot.pipeline.KeyedLocks`; :meth:`ConversationService.person_lock` is the same lock)
   and, across processes, by the session version: a conflict reloads and runs the engine again.
   Different people run in parallel.
-* Load, run engine, save, apply effects (:meth:`ConversationService.step`) inside the input's
-  transaction; messages are rendered and sent after the commit
-  (:meth:`ConversationService.finish`), so a crash never sends a message for a state that was
-  not saved.
+* Load, run engine, save, apply effects (:meth:`ConversationService.step`) and store the
+  messages the effects render without I/O in the outbox (:meth:`ConversationService.stage`,
+  :mod:`bot.outbox`) inside the input's transaction; they are sent after the commit with those
+  of the after-commit hooks (:meth:`ConversationService.finish`), so a crash never sends a
+  message for a state that was not saved, nor loses one for a state that was.
 * A failure never leaves the person without a next step: they get ``channel.error``.
 * Logs carry person ids and effect names, never text.
 * Features plug in through :attr:`ConversationService.registry` (:mod:`bot.plugins`): effect

@@ -295,12 +295,15 @@ class TelegramFrontDoor:
 
     async def stop(self) -> None:
         """Stop taking updates, then finish the ones queued (PTB's ``stop`` works off its
-        queue); whatever does not finish stays pending for the next start."""
-        self.service.relay.hold_back("tg")
+        queue, and their replies still go out); whatever does not finish stays pending for the
+        next start, and so do replies not sent."""
         await self._stop_tasks()
         app = self.application
-        if app.running:
-            await app.stop()
+        try:
+            if app.running:
+                await app.stop()
+        finally:
+            self.service.relay.hold_back("tg")
         await app.shutdown()
 
     async def reset(self) -> None:
