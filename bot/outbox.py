@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.delivery import NoChannel, delivery_is_strict
 from bot.logs import describe
 from bot.pipeline import Turn
 from flows.ids import PersonId
@@ -132,6 +133,9 @@ class Relay:
         staged rows sent. A process without the person's channel leaves the rows."""
         if staged and not self.can_send(person):
             log.info("outbox left for another process person=%s count=%d", person, len(staged))
+            if delivery_is_strict():
+                # A reminder: not sent here (bot.delivery); the rows wait for the channel.
+                raise NoChannel(_prefix(person))
             return
         self._busy.update(staged)
         try:

@@ -270,11 +270,11 @@ class TelegramFrontDoor:
         if self.webhook_url is None:
             # Polling while a webhook is set gives 409.
             await app.bot.delete_webhook()
-        await app.start()
         # What a crash or a stop left: first the replies in the outbox, then the updates.
         relay = self.service.relay
         relay.channel_ready("tg")
         await relay.sweep(everything=True)
+        await app.start()
         for update in await self.inbox.pending(stale_only=False, skip=self._working):
             self._queue(update)
         if self.webhook_url is not None:
