@@ -83,12 +83,11 @@ class DeliveryPart:
     name: str = "delivery"
 
     async def export(self, tx: Transaction, person: PersonId) -> JsonValue:
-        waiting = await tx.outbox.of(person)
-        return {
-            "messages_waiting": [
-                {"at": m.created_at.isoformat(), "text": m.body.get("text")} for m in waiting
-            ]
-        }
+        # Messages still waiting to be sent (normally none: they wait for seconds).
+        return [
+            {"at": m.created_at.isoformat(), "text": m.body.get("text")}
+            for m in await tx.outbox.of(person)
+        ]
 
     async def erase(self, tx: Transaction, person: PersonId) -> int:
         return await tx.outbox.erase(person) + await tx.updates.erase(person)

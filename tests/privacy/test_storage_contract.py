@@ -103,7 +103,7 @@ async def test_erasing_a_person_leaves_the_others(storage: Storage) -> None:
         "web_identities": [],
         "consents": [],
         "data_access": [],
-        "delivery": {"messages_waiting": []},
+        "delivery": [],
     }
     assert all(value for value in ben.values())
     async with storage.transaction() as tx:

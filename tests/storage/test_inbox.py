@@ -101,7 +101,7 @@ async def test_the_part_exports_erases_and_purges(storage: Storage) -> None:
         await tx.updates.hold("telegram", "5", ANNA, '{"text": "Anna"}', T0)
         await tx.updates.hold("telegram", "6", None, "{}", T0 - timedelta(days=8))
         exported = await part.export(tx, ANNA)
-    assert exported == {"messages_waiting": [{"at": T0.isoformat(), "text": "Wat is je naam?"}]}
+    assert exported == [{"at": T0.isoformat(), "text": "Wat is je naam?"}]
     async with storage.transaction() as tx:
         assert await part.purge_expired(tx, T0, RetentionPolicy()) == 2
         assert await part.erase(tx, ANNA) == 2
