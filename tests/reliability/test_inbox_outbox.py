@@ -19,11 +19,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.clock import FrozenClock, SystemClock
+from bot.inbound import Inbound
 from bot.retention import prune_handled
 from bot.service import ConversationService, OutgoingMessage
 from bot.telegram.app import SECRET_HEADER, WEBHOOK_PATH, TelegramFrontDoor
 from flows.ids import PersonId
-from flows.inputs import CommandReceived
+from flows.inputs import ButtonPressed, CommandReceived
 from storage import db as storage_db
 from storage.memory import MemoryDatabase, MemoryStorage
 from storage.migrate import upgrade
@@ -148,6 +149,53 @@ async def test_the_reply_is_in_the_outbox_before_the_commit_ends(tmp_path: Path)
             assert await tx.outbox.of(ANNA) == []
     finally:
         await storage.close()
+
+
+# --- the durable inbox: inputs outside the engine's transaction ----------------------------
+
+
+async def test_a_service_button_cut_off_by_a_crash_is_handled_again_and_a_finished_one_not() -> (
+    None
+):
+    """A service button runs its own transactions after the dedupe stage: its update is
+    recorded only once it finished, so a crash in between handles it again."""
+    storage = MemoryStorage()
+    channel = RecordingChannel()
+    service = service_on(storage, channel)
+    started = asyncio.Event()
+    release = asyncio.Event()
+    runs: list[str] = []
+
+    async def slow(person: PersonId, event: ButtonPressed, language: str) -> None:
+        runs.append(event.value)
+        started.set()
+        await release.wait()
+        await service.deliver(person, [OutgoingMessage("done")])
+
+    service.registry.button("svc", slow)
+    key = "telegram:501"
+    async with storage.transaction() as tx:
+        await tx.updates.hold("telegram", "501", ANNA, "{}", T0)
+    pressed = Inbound(ANNA, ButtonPressed("svc=go", T0), "nl", key=key)
+    handling = asyncio.create_task(service.pipeline.handle(pressed))
+    await asyncio.wait_for(started.wait(), timeout=10)
+    handling.cancel()  # the process dies inside the handler
+    await asyncio.gather(handling, return_exceptions=True)
+    await service.relay.flush()
+    async with storage.transaction() as tx:
+        assert [p.update_key for p in await tx.updates.pending("telegram")] == ["501"]
+        assert not await tx.updates.seen("telegram", "501")
+    # Handled again (as after the restart), this time to the end: recorded once.
+    release.set()
+    await service.pipeline.handle(pressed)
+    await service.relay.flush()
+    async with storage.transaction() as tx:
+        assert await tx.updates.pending("telegram") == []
+        assert await tx.updates.seen("telegram", "501")
+    # Telegram delivers it again: not handled a third time.
+    await service.pipeline.handle(pressed)
+    assert runs == ["svc=go", "svc=go"]
+    assert channel.texts(ANNA) == ["done"]
 
 
 # --- the durable inbox: polling --------------------------------------------------------------
