@@ -275,7 +275,7 @@ class TelegramFrontDoor:
         relay.channel_ready("tg")
         await relay.sweep(everything=True)
         await app.start()
-        for update in await self.inbox.pending(stale_only=False, skip=self._working):
+        for update in await self.inbox.pending(stale_only=False, skip=self._busy):
             self._queue(update)
         if self.webhook_url is not None:
             await app.bot.set_webhook(
@@ -362,9 +362,13 @@ class TelegramFrontDoor:
         if fresh is None or (fresh.done() and not fresh.cancelled() and fresh.result()):
             self.service.relay.settle(key_of(update.update_id))
 
+    def _busy(self, update_id: int) -> bool:
+        """Being handled here, or handled and not yet written back (``Relay.settle``)."""
+        return update_id in self._working or self.service.relay.is_settled(key_of(update_id))
+
     def _hand_over(self, updates: Sequence[Update]) -> list[Update]:
         """Queue the updates not already here; the ones queued."""
-        queued = [u for u in updates if u.update_id not in self._working]
+        queued = [u for u in updates if not self._busy(u.update_id)]
         for update in queued:
             self._queue(update, stored=False)
         return queued
@@ -424,7 +428,7 @@ class TelegramFrontDoor:
         while True:
             await asyncio.sleep(PENDING_EVERY)
             try:
-                for update in await self.inbox.pending(stale_only=True, skip=self._working):
+                for update in await self.inbox.pending(stale_only=True, skip=self._busy):
                     self._queue(update)
             except asyncio.CancelledError:
                 raise
