@@ -11,8 +11,9 @@ Rules:
   (``Relay.flush``, about once a second): no extra transaction on the way of a reply.
 * A crash between the commit and the send leaves the rows; the sweep (``Relay.sweep``, at start
   for everything and then every :data:`SWEEP_EVERY` for rows older than :data:`SWEEP_AFTER`)
-  sends them in the person's turn, oldest first. A crash between the send and the delete sends
-  a message twice; nothing is ever lost.
+  sends them in the person's turn, oldest first, after taking them (a compare-and-set, so two
+  workers never both send a leftover). A crash between the send and the delete sends a message
+  twice; nothing is ever lost.
 * A message is taken only by a process that has the person's channel and only once that channel
   is ready (``Relay.hold_back`` until ``Relay.channel_ready``): a process without Telegram
   leaves ``tg:`` rows for one that has it. A row that failed :data:`MAX_ATTEMPTS` times is
@@ -51,6 +52,8 @@ SWEEP_EVERY = 15.0
 SWEEP_AFTER = timedelta(seconds=30)
 MAX_ATTEMPTS = 5
 SWEEP_BATCH = 200
+# A leftover a sweep took is left alone by other sweeps this long.
+CLAIM_LEASE = timedelta(seconds=60)
 
 
 def body_of(message: OutgoingMessage) -> dict[str, JsonValue]:
@@ -190,14 +193,18 @@ class Relay:
         prefixes = tuple(f"{p}:" for p in sorted(self.service.channels) if p not in self.not_ready)
         if not prefixes:
             return 0
-        before = None if everything else self.service.clock.now() - self.sweep_after
+        now = self.service.clock.now()
+        before = None if everything else now - self.sweep_after
         async with self.service.storage.transaction() as tx:
             rows = await tx.outbox.unsent(
                 created_before=before, prefixes=prefixes, limit=SWEEP_BATCH
             )
+            mine = [r.id for r in rows if r.id not in self._busy and r.id not in self._sent]
+            # Another worker sweeping at the same time leaves what this one took.
+            taken = set(await tx.outbox.claim(tuple(mine), now, CLAIM_LEASE))
         per_person: dict[PersonId, list[int]] = {}
         for row in rows:
-            if row.id not in self._busy and row.id not in self._sent:
+            if row.id in taken:
                 per_person.setdefault(row.person, []).append(row.id)
                 # Taken: a sweep running at the same time leaves it.
                 self._busy.add(row.id)

@@ -335,6 +335,12 @@ class OutboxRepository(Protocol):
 
     async def of(self, person: PersonId) -> list[OutboxRecord]: ...
 
+    async def claim(self, ids: tuple[int, ...], now: datetime, lease: timedelta) -> tuple[int, ...]:
+        """Take the messages for sending by a sweep: those not taken by another sweep within
+        ``lease`` (compare-and-set, so two workers never both send a leftover). Returns the
+        ids taken."""
+        ...
+
     async def remove(self, ids: tuple[int, ...]) -> int:
         """The messages were sent: drop them."""
         ...
