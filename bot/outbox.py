@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -52,6 +53,8 @@ SWEEP_EVERY = 15.0
 SWEEP_AFTER = timedelta(seconds=30)
 MAX_ATTEMPTS = 5
 SWEEP_BATCH = 200
+# Keys recorded with their effects, remembered so that settling them writes nothing.
+REMEMBER_RECORDED = 10_000
 # A leftover a sweep took is left alone by other sweeps this long.
 CLAIM_LEASE = timedelta(seconds=60)
 
@@ -115,6 +118,7 @@ class Relay:
     not_ready: set[str] = field(default_factory=set)
     _sent: set[int] = field(default_factory=set)
     _settled: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    _recorded: OrderedDict[str, None] = field(default_factory=OrderedDict)
     # Rows being sent by the task that wrote them: the sweep never takes these.
     _busy: set[int] = field(default_factory=set)
     _task: asyncio.Task[None] | None = None
@@ -163,14 +167,23 @@ class Relay:
 
     def settle(self, key: str) -> None:
         """An input (``<channel>:<id>``) was handled outside a transaction that recorded it:
-        record it as handled (batched)."""
+        record it as handled (batched). A no-op for one recorded with its effects."""
+        if key in self._recorded:
+            return
         channel, _, raw = key.partition(":")
         self._settled.setdefault((channel, raw), self.service.clock.now())
 
+    def recorded(self, key: str) -> None:
+        """The input was recorded as handled in the transaction of its effects (remembered
+        for a while, so that settling it again writes nothing)."""
+        self._recorded[key] = None
+        while len(self._recorded) > REMEMBER_RECORDED:
+            self._recorded.popitem(last=False)
+
     def is_settled(self, key: str) -> bool:
-        """Handled here and not yet written back."""
+        """Handled here (and perhaps not yet written back)."""
         channel, _, raw = key.partition(":")
-        return (channel, raw) in self._settled
+        return (channel, raw) in self._settled or key in self._recorded
 
     async def flush(self) -> None:
         """Delete the sent rows and record the settled updates, in one transaction. On a
