@@ -122,6 +122,7 @@ class Relay:
     # Rows being sent by the task that wrote them: the sweep never takes these.
     _busy: set[int] = field(default_factory=set)
     _task: asyncio.Task[None] | None = None
+    _sweeps: set[asyncio.Task[int]] = field(default_factory=set)
 
     # --- in the input's transaction -------------------------------------------------------
 
@@ -200,9 +201,11 @@ class Relay:
         for done in settled:
             self._settled.pop(done, None)
 
-    async def sweep(self, *, everything: bool = False) -> int:
+    async def sweep(self, *, everything: bool = False, background: bool = False) -> int:
         """Send rows a crash (or a failed send) left, person by person in their turn, oldest
-        first; returns how many were sent. ``everything``: at start, also young rows."""
+        first; returns how many were sent. ``everything``: at start, also young rows.
+        ``background``: return once the rows are taken and the persons' turns reserved (so
+        their new inputs come after them), and send in a task; returns how many were taken."""
         prefixes = tuple(f"{p}:" for p in sorted(self.service.channels) if p not in self.not_ready)
         if not prefixes:
             return 0
@@ -225,10 +228,20 @@ class Relay:
         turns = [
             (person, ids, self.service.locks.reserve(person)) for person, ids in per_person.items()
         ]
+        sending = self._send_all(turns)
+        if background:
+            task = asyncio.get_running_loop().create_task(sending)
+            # Kept until done: the loop holds tasks only weakly.
+            self._sweeps.add(task)
+            task.add_done_callback(self._sweeps.discard)
+            return len(taken)
+        return await sending
+
+    async def _send_all(self, turns: list[tuple[PersonId, list[int], Turn]]) -> int:
         counts = await asyncio.gather(*(self._send_rows(p, ids, turn) for p, ids, turn in turns))
         total = sum(counts)
         if total:
-            log.info("outbox sweep sent=%d people=%d", total, len(per_person))
+            log.info("outbox sweep sent=%d people=%d", total, len(turns))
         return total
 
     async def _send_rows(self, person: PersonId, ids: list[int], turn: Turn) -> int:
@@ -303,9 +316,10 @@ class Relay:
     async def stop(self) -> None:
         """Stop the background task and write back what is queued (graceful shutdown)."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        tasks = [*self._sweeps, *([task] if task is not None else [])]
+        for running in tasks:
+            running.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         try:
             await self.flush()
         except Exception as error:

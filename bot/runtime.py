@@ -126,7 +126,7 @@ class Runtime:
         # batched bookkeeping and a sweep for stragglers.
         relay = self.service.relay
         try:
-            await relay.sweep(everything=True)
+            await relay.sweep(everything=True, background=True)
         except Exception as error:
             log.error("outbox sweep at start failed error=%s", describe(error))
         relay.start()

@@ -273,7 +273,8 @@ class TelegramFrontDoor:
         # What a crash or a stop left: first the replies in the outbox, then the updates.
         relay = self.service.relay
         relay.channel_ready("tg")
-        await relay.sweep(everything=True)
+        # Sent in the background, but each person's leftovers before their new inputs.
+        await relay.sweep(everything=True, background=True)
         await app.start()
         for update in await self.inbox.pending(stale_only=False, skip=self._busy):
             self._queue(update)
