@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     # Telegram's overall limit for this bot: 30 messages a second, up to 1000 for a bot with
     # Paid Broadcasts enabled (bot.telegram.limits).
     telegram_sends_per_second: int = _env("OPSTAP_TELEGRAM_SENDS_PER_SECOND", default=30)
+    # The smallest count the dashboard's statistics and anonymous CSV show; a count from 1 up
+    # to this minus one is shown as "<N" so that nobody can be singled out.
+    report_min_count: int = _env("OPSTAP_REPORT_MIN_COUNT", default=5)
 
     @classmethod
     def settings_customise_sources(
@@ -207,6 +210,7 @@ class Settings(BaseSettings):
         "checkin_days",
         "fallback_after_days",
         "telegram_sends_per_second",
+        "report_min_count",
         mode="before",
     )
     @classmethod
@@ -326,6 +330,7 @@ _WHOLE_RANGES = {
     "checkin_days": (1, 60),
     "fallback_after_days": (1, 30),
     "telegram_sends_per_second": (1, 1000),
+    "report_min_count": (1, 100),
 }
 
 

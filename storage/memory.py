@@ -29,8 +29,10 @@ from storage.appointments_memory import (
     MemoryRatings,
     MemoryReachability,
 )
+from storage.case_team_memory import MemoryCaseTeam
 from storage.codec import session_from_row, session_to_row, to_utc
 from storage.crypto import Keyring
+from storage.inbox_memory import DeliveryState, MemoryOutbox, MemoryUpdateLog
 from storage.personal import core_parts
 from storage.ports import (
     REMINDER_LEASE,
@@ -47,6 +49,7 @@ from storage.ports import (
     check_token_hash,
     system_now,
 )
+from storage.relay_files_memory import MemoryHandovers, MemoryRelayFiles, RelayFilesState
 from storage.routing_memory import MemoryCases, MemoryCoaches, RoutingState
 from storage.safety_memory import MemorySafetyEvents, SafetyState
 from storage.web_transcript_memory import MemoryWebTranscript, TranscriptState
@@ -93,7 +96,7 @@ class _State:
     sessions: dict[PersonId, dict[str, Any]] = field(default_factory=dict)
     reminders: dict[int, _Reminder] = field(default_factory=dict)
     next_reminder_id: int = 1
-    updates: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    delivery: DeliveryState = field(default_factory=DeliveryState)
     web: dict[str, _WebIdentity] = field(default_factory=dict)
     consents: list[ConsentRecord] = field(default_factory=list)
     accesses: list[AccessRecord] = field(default_factory=list)
@@ -102,13 +105,17 @@ class _State:
     safety: SafetyState = field(default_factory=SafetyState)
     appointments: AppointmentState = field(default_factory=AppointmentState)
     web_transcript: TranscriptState = field(default_factory=TranscriptState)
+    # States of features that own their port (storage/referral_memory.py), by key; each value
+    # has ``copy()``, so a transaction works on its own snapshot like the rest.
+    features: dict[str, Any] = field(default_factory=dict)
+    relay_files: RelayFilesState = field(default_factory=RelayFilesState)
 
     def copy(self) -> _State:
         return _State(
             sessions=dict(self.sessions),
             reminders=dict(self.reminders),
             next_reminder_id=self.next_reminder_id,
-            updates=dict(self.updates),
+            delivery=self.delivery.copy(),
             web=dict(self.web),
             consents=list(self.consents),
             accesses=list(self.accesses),
@@ -117,6 +124,8 @@ class _State:
             safety=self.safety.copy(),
             appointments=self.appointments.copy(),
             web_transcript=self.web_transcript.copy(),
+            features={key: value.copy() for key, value in self.features.items()},
+            relay_files=self.relay_files.copy(),
         )
 
 
@@ -349,25 +358,6 @@ class MemoryReminders:
         return len(gone)
 
 
-class MemoryUpdateLog:
-    def __init__(self, state: _State) -> None:
-        self._state = state
-
-    async def first_time(self, channel: str, update_key: str, now: datetime) -> bool:
-        now = to_utc(now)
-        if (channel, update_key) in self._state.updates:
-            return False
-        self._state.updates[(channel, update_key)] = now
-        return True
-
-    async def prune(self, older_than: datetime) -> int:
-        older_than = to_utc(older_than)
-        old = [key for key, seen_at in self._state.updates.items() if seen_at < older_than]
-        for key in old:
-            del self._state.updates[key]
-        return len(old)
-
-
 class MemoryWebIdentities:
     def __init__(self, state: _State) -> None:
         self._state = state
@@ -495,6 +485,13 @@ class MemoryTransaction:
     ratings: MemoryRatings
     reachability: MemoryReachability
     web_transcript: MemoryWebTranscript
+    relay_files: MemoryRelayFiles
+    handovers: MemoryHandovers
+    case_team: MemoryCaseTeam
+    outbox: MemoryOutbox
+    # The snapshot itself, for feature repositories outside this module
+    # (storage.referral.referrals_of): same transaction, no new field per feature.
+    state: _State | None = None
 
     @classmethod
     def on(
@@ -503,7 +500,7 @@ class MemoryTransaction:
         return cls(
             sessions=MemorySessions(state, keyring),
             reminders=MemoryReminders(state, now),
-            updates=MemoryUpdateLog(state),
+            updates=MemoryUpdateLog(state.delivery, keyring),
             web=MemoryWebIdentities(state),
             consents=MemoryConsents(state),
             privacy=MemoryPrivacy(state),
@@ -514,6 +511,11 @@ class MemoryTransaction:
             ratings=MemoryRatings(state.appointments),
             reachability=MemoryReachability(state.appointments),
             web_transcript=MemoryWebTranscript(state.web_transcript, keyring),
+            state=state,
+            relay_files=MemoryRelayFiles(state.relay_files, state.routing, keyring),
+            handovers=MemoryHandovers(state.relay_files, state.routing, keyring),
+            case_team=MemoryCaseTeam(state.relay_files, state.routing),
+            outbox=MemoryOutbox(state.delivery, keyring),
         )
 
 

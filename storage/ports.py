@@ -243,14 +243,116 @@ class ReminderRepository(Protocol):
         ...
 
 
+# Telegram redelivers an update for 24 hours; a dedupe key is kept an hour longer.
+DEDUPE_WINDOW = timedelta(hours=25)
+
+
+@dataclass(frozen=True)
+class PendingUpdate:
+    """An update that arrived and was stored, but is not handled yet (the durable inbox)."""
+
+    channel: str
+    update_key: str
+    person: PersonId | None
+    payload: str
+    """The update as the channel received it (Telegram's JSON); encrypted at rest."""
+    received_at: datetime
+    attempts: int
+
+
 class UpdateLog(Protocol):
+    """The durable inbox: updates are held (stored as pending) when they arrive, and handled
+    (recorded under their key, the pending row gone) in the transaction of their effects."""
+
     async def first_time(self, channel: str, update_key: str, now: datetime) -> bool:
-        """Record the update; ``True`` when it was not seen before. Inside a transaction that
-        rolls back, the record goes too, so a retried delivery is processed again."""
+        """Record the update as handled (and drop its pending row); ``True`` when it was not
+        handled before. Inside a transaction that rolls back, both go back, so the update is
+        pending again and a retried delivery is processed again."""
+        ...
+
+    async def seen(self, channel: str, update_key: str) -> bool:
+        """Whether the update was handled already (a read: nothing is recorded)."""
+        ...
+
+    async def hold(
+        self, channel: str, update_key: str, person: PersonId | None, payload: str, now: datetime
+    ) -> bool:
+        """Store an update that just arrived as pending; ``True`` when it is new (neither
+        handled nor pending already), so the caller handles it now."""
+        ...
+
+    async def pending(
+        self, channel: str, *, received_before: datetime | None = None, limit: int = 500
+    ) -> list[PendingUpdate]:
+        """Pending updates in arrival order (for Telegram: by update id)."""
+        ...
+
+    async def attempted(self, channel: str, update_key: str) -> int:
+        """One more attempt at a pending update; returns the attempts so far."""
+        ...
+
+    async def erase(self, person: PersonId) -> int:
+        """Drop the person's pending updates (``/wis``)."""
+        ...
+
+    async def purge_pending(self, before: datetime) -> int:
+        """Drop pending updates received before ``before`` (stuck for days)."""
         ...
 
     async def prune(self, older_than: datetime) -> int:
         """Forget updates seen before ``older_than``. Returns how many."""
+        ...
+
+
+@dataclass(frozen=True)
+class OutboxRecord:
+    """A message caused by a state change, stored in that change's transaction and sent by
+    the relay after the commit (``bot.outbox``)."""
+
+    id: int
+    person: PersonId
+    body: dict[str, JsonValue]
+    """The rendered message (text, buttons, flags); encrypted at rest."""
+    created_at: datetime
+    attempts: int
+
+
+class OutboxRepository(Protocol):
+    async def add(self, person: PersonId, body: dict[str, JsonValue], now: datetime) -> int:
+        """Store a message to send; returns its id (ids grow in insertion order)."""
+        ...
+
+    async def unsent(
+        self,
+        *,
+        created_before: datetime | None = None,
+        prefixes: tuple[str, ...] = (),
+        limit: int = 200,
+    ) -> list[OutboxRecord]:
+        """Messages still to send, oldest first; only persons whose id starts with one of
+        ``prefixes`` (the channels this process has; empty: all)."""
+        ...
+
+    async def of(self, person: PersonId) -> list[OutboxRecord]: ...
+
+    async def claim(self, ids: tuple[int, ...], now: datetime, lease: timedelta) -> tuple[int, ...]:
+        """Take the messages for sending by a sweep: those not taken by another sweep within
+        ``lease`` (compare-and-set, so two workers never both send a leftover). Returns the
+        ids taken."""
+        ...
+
+    async def remove(self, ids: tuple[int, ...]) -> int:
+        """The messages were sent: drop them."""
+        ...
+
+    async def attempted(self, message_id: int) -> int:
+        """One more failed attempt; returns the attempts so far."""
+        ...
+
+    async def erase(self, person: PersonId) -> int: ...
+
+    async def purge(self, before: datetime) -> int:
+        """Drop messages created before ``before`` (stuck for days)."""
         ...
 
 
@@ -367,6 +469,18 @@ class Transaction(Protocol):
 
     @property
     def web_transcript(self) -> WebTranscriptRepository: ...
+
+    @property
+    def relay_files(self) -> RelayFileRepository: ...
+
+    @property
+    def handovers(self) -> HandoverRepository: ...
+
+    @property
+    def case_team(self) -> CaseTeamRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
 
 
 class PersonalData(Protocol):
@@ -1087,3 +1201,161 @@ class WebTranscriptRepository(Protocol):
         """Delete entries from before ``seen_before`` that were seen or are the young person's
         own, and every entry from before ``any_before``. Returns how many."""
         ...
+
+
+# --- files in the relay and the warm handover (issue #15) ------------------------------------
+
+RelayFileKind = Literal["photo", "document", "voice"]
+RELAY_FILE_KINDS: tuple[RelayFileKind, ...] = get_args(RelayFileKind)
+
+
+@dataclass(frozen=True)
+class NewRelayFile:
+    """A photo, PDF or voice note that travels through the relay; ``content`` is the file as
+    sent on (metadata already stripped), ``caption`` the words with it."""
+
+    case_id: CaseId
+    person: PersonId
+    direction: RelayDirection
+    kind: RelayFileKind
+    mime: str
+    content: bytes
+    caption: str | None = None
+
+
+@dataclass(frozen=True)
+class RelayFile:
+    id: int
+    case_id: CaseId
+    person: PersonId
+    direction: RelayDirection
+    kind: RelayFileKind
+    mime: str
+    size: int
+    content: bytes
+    caption: str | None
+    at: datetime
+
+
+class RelayFileRepository(Protocol):
+    """Files of the relay, kept with their case (erased with it), encrypted at rest."""
+
+    async def add(self, new: NewRelayFile, now: datetime) -> int: ...
+
+    async def get(self, file_id: int) -> RelayFile | None: ...
+
+    async def of_person(self, person: PersonId) -> list[RelayFile]:
+        """Every file of the person's cases, oldest first."""
+        ...
+
+    async def erase(self, person: PersonId) -> int: ...
+
+    async def purge_orphans(self) -> int:
+        """Files whose case is gone (the case's retention ran). Returns how many."""
+        ...
+
+
+HandoverStatus = Literal["proposed", "changes", "agreed"]
+HANDOVER_STATUSES: tuple[HandoverStatus, ...] = get_args(HandoverStatus)
+HandoverDelivery = Literal["telegram", "dashboard"]
+
+
+@dataclass(frozen=True)
+class HandoverRecord:
+    """A warm handover to VDAB: the summary the coach prepared (JSON: per domain what was
+    achieved, own goals, next steps, contact preference), the young person's answer, and once
+    agreed the PDF and how it reached the VDAB contact (``contact`` is the directory's name of
+    that contact, ``delivery`` says by which way)."""
+
+    id: int
+    case_id: CaseId
+    person: PersonId
+    coach: CoachId
+    status: HandoverStatus
+    summary: dict[str, JsonValue]
+    created_at: datetime
+    answered_at: datetime | None = None
+    pdf: bytes | None = None
+    contact: str | None = None
+    delivery: HandoverDelivery | None = None
+    delivered_at: datetime | None = None
+
+
+class HandoverRepository(Protocol):
+    async def add(
+        self,
+        case_id: CaseId,
+        person: PersonId,
+        coach: CoachId,
+        summary: dict[str, JsonValue],
+        now: datetime,
+    ) -> int: ...
+
+    async def get(self, handover_id: int) -> HandoverRecord | None: ...
+
+    async def latest_of_case(self, case_id: CaseId) -> HandoverRecord | None: ...
+
+    async def answer(self, handover_id: int, status: HandoverStatus, now: datetime) -> bool:
+        """Compare-and-set from ``proposed``: ``False`` when it was answered already."""
+        ...
+
+    async def delivered(
+        self,
+        handover_id: int,
+        pdf: bytes,
+        contact: str,
+        delivery: HandoverDelivery,
+        now: datetime,
+    ) -> None: ...
+
+    async def of_person(self, person: PersonId) -> list[HandoverRecord]: ...
+
+    async def erase(self, person: PersonId) -> int: ...
+
+    async def purge_orphans(self) -> int: ...
+
+
+CaseMemberStatus = Literal["asked", "active", "declined", "removed"]
+CASE_MEMBER_STATUSES: tuple[CaseMemberStatus, ...] = get_args(CaseMemberStatus)
+
+
+@dataclass(frozen=True)
+class CaseMember:
+    """A colleague of another partner organisation in a case's team (issue #15): asked by the
+    case's coach, in only once the young person said yes, and out when they say so."""
+
+    id: int
+    case_id: CaseId
+    person: PersonId
+    coach: CoachId
+    asked_by: CoachId
+    status: CaseMemberStatus
+    asked_at: datetime
+    answered_at: datetime | None = None
+
+
+class CaseTeamRepository(Protocol):
+    async def ask(
+        self, case_id: CaseId, person: PersonId, coach: CoachId, asked_by: CoachId, now: datetime
+    ) -> int: ...
+
+    async def get(self, member_id: int) -> CaseMember | None: ...
+
+    async def of_case(self, case_id: CaseId) -> list[CaseMember]: ...
+
+    async def answer(
+        self,
+        member_id: int,
+        status: CaseMemberStatus,
+        now: datetime,
+        *,
+        expected: CaseMemberStatus,
+    ) -> bool:
+        """Compare-and-set from ``expected``; ``False`` when it moved meanwhile."""
+        ...
+
+    async def of_person(self, person: PersonId) -> list[CaseMember]: ...
+
+    async def erase(self, person: PersonId) -> int: ...
+
+    async def purge_orphans(self) -> int: ...
