@@ -18,6 +18,8 @@ Rules:
 * Webhook mode: our aiohttp route compares ``X-Telegram-Bot-Api-Secret-Token`` in constant time
   and answers 401 otherwise; polling mode deletes any webhook first (polling while a webhook is
   set gives 409).
+* Several workers on one PostgreSQL database poll one at a time: with a ``leader`` lock only
+  its holder polls (:mod:`bot.telegram.leader`); every worker sends.
 """
 
 from __future__ import annotations
@@ -56,10 +58,12 @@ from bot.inbound import Inbound
 from bot.pipeline import Turn
 from bot.service import Clock, ConversationService
 from bot.telegram.channel import TelegramChannel, person_of
+from bot.telegram.leader import PollingLeadership
 from bot.telegram.limits import FloodLimiter
 from flows.ids import PersonId
 from flows.inputs import ButtonPressed, Input, MediaKind, MediaReceived, TextReceived
 from flows.text import msg
+from storage.leader import LeaderLock
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
@@ -169,6 +173,7 @@ class TelegramFrontDoor:
         webhook_secret: str | None = None,
         on_blocked: Blocked | None = None,
         on_unblocked: Blocked | None = None,
+        leader: LeaderLock | None = None,
     ) -> None:
         self.service = service
         self.pipeline = service.pipeline
@@ -179,6 +184,12 @@ class TelegramFrontDoor:
         # came back (my_chat_member "member"): the appointment feature stops and resumes.
         self.on_blocked = on_blocked
         self.on_unblocked = on_unblocked
+        # Polling with several workers: only the holder of this lock polls.
+        self.leadership = (
+            None
+            if leader is None or webhook_url is not None
+            else PollingLeadership(leader, self._start_polling, self._stop_polling)
+        )
         root = api_url.rstrip("/")
         builder = (
             ApplicationBuilder()
@@ -234,15 +245,29 @@ class TelegramFrontDoor:
             )
             await app.start()
         else:
-            await app.bot.delete_webhook()
             await app.start()
-            assert app.updater is not None
-            await app.updater.start_polling(
-                poll_interval=0.0, timeout=10, allowed_updates=ALLOWED_UPDATES
-            )
+            if self.leadership is None:
+                await self._start_polling()
+            else:
+                self.leadership.start()
+
+    async def _start_polling(self) -> None:
+        app = self.application
+        await app.bot.delete_webhook()
+        assert app.updater is not None
+        await app.updater.start_polling(
+            poll_interval=0.0, timeout=10, allowed_updates=ALLOWED_UPDATES
+        )
+
+    async def _stop_polling(self) -> None:
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
 
     async def stop(self) -> None:
         app = self.application
+        if self.leadership is not None:
+            await self.leadership.stop()
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:
@@ -254,6 +279,8 @@ class TelegramFrontDoor:
         (the runtime retries with back-off)."""
         app = self.application
         try:
+            if self.leadership is not None:
+                await self.leadership.stop()
             if app.updater is not None and app.updater.running:
                 await app.updater.stop()
             if app.running:
