@@ -16,6 +16,8 @@ to :meth:`Pipeline.handle`, which runs these stages in this order:
 2. **acknowledge** (before the person's turn): a button press is answered
    (``Inbound.acknowledge``) before any other work, so the spinner stops at once, whatever an
    earlier input of the same chat is still doing. Channels never pace this answer.
+   Then **flood control** (:mod:`bot.flood`): a person over the limit gets one kind message
+   and their inputs go no further (they were screened and answered already).
 3. **dedupe** (in the person's turn): an input with a key is handled once. The key is written
    through the :class:`Inbox` port inside the transaction that also routes the input and, for
    the engine, saves the session: one write transaction per input, and a rollback forgets the
@@ -45,6 +47,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.delivery import NoChannel
+from bot.flood import FloodGate
 from bot.inbound import Inbound
 from bot.logs import describe
 from flows.effects import Effect
@@ -91,6 +94,11 @@ class Turn:
         self._mine = mine
         self._released = False
         self._token: object | None = None
+
+    @property
+    def reentrant(self) -> bool:
+        """Taken inside the key's own turn (a service re-entry), not a new arrival."""
+        return self._mine is None
 
     async def __aenter__(self) -> None:
         if self._before is not None and not self._before.done():
@@ -245,6 +253,7 @@ class Pipeline:
     service: ConversationService
     inbox: Inbox = field(default_factory=UpdateLogInbox)
     languages: LanguageMemo = field(default_factory=LanguageMemo)
+    flood: FloodGate = field(default_factory=FloodGate)
     _help_texts: frozenset[str] | None = None
     _lookups: set[asyncio.Task[str | None]] = field(default_factory=set)
 
@@ -260,6 +269,9 @@ class Pipeline:
             if await self._screen(inbound):
                 return
             await self._acknowledge(inbound)
+            # Flood control per person (bot/flood.py): after the screen, before the turn.
+            if not turn.reentrant and not await self.flood.admit(self, inbound):
+                return
             async with turn:
                 await self._dedupe_and_route(inbound)
         finally:
