@@ -31,6 +31,7 @@ from storage.appointments_memory import (
 )
 from storage.codec import session_from_row, session_to_row, to_utc
 from storage.crypto import Keyring
+from storage.inbox_memory import DeliveryState, MemoryOutbox, MemoryUpdateLog
 from storage.personal import core_parts
 from storage.ports import (
     REMINDER_LEASE,
@@ -93,7 +94,7 @@ class _State:
     sessions: dict[PersonId, dict[str, Any]] = field(default_factory=dict)
     reminders: dict[int, _Reminder] = field(default_factory=dict)
     next_reminder_id: int = 1
-    updates: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    delivery: DeliveryState = field(default_factory=DeliveryState)
     web: dict[str, _WebIdentity] = field(default_factory=dict)
     consents: list[ConsentRecord] = field(default_factory=list)
     accesses: list[AccessRecord] = field(default_factory=list)
@@ -108,7 +109,7 @@ class _State:
             sessions=dict(self.sessions),
             reminders=dict(self.reminders),
             next_reminder_id=self.next_reminder_id,
-            updates=dict(self.updates),
+            delivery=self.delivery.copy(),
             web=dict(self.web),
             consents=list(self.consents),
             accesses=list(self.accesses),
@@ -349,25 +350,6 @@ class MemoryReminders:
         return len(gone)
 
 
-class MemoryUpdateLog:
-    def __init__(self, state: _State) -> None:
-        self._state = state
-
-    async def first_time(self, channel: str, update_key: str, now: datetime) -> bool:
-        now = to_utc(now)
-        if (channel, update_key) in self._state.updates:
-            return False
-        self._state.updates[(channel, update_key)] = now
-        return True
-
-    async def prune(self, older_than: datetime) -> int:
-        older_than = to_utc(older_than)
-        old = [key for key, seen_at in self._state.updates.items() if seen_at < older_than]
-        for key in old:
-            del self._state.updates[key]
-        return len(old)
-
-
 class MemoryWebIdentities:
     def __init__(self, state: _State) -> None:
         self._state = state
@@ -495,6 +477,7 @@ class MemoryTransaction:
     ratings: MemoryRatings
     reachability: MemoryReachability
     web_transcript: MemoryWebTranscript
+    outbox: MemoryOutbox
 
     @classmethod
     def on(
@@ -503,7 +486,7 @@ class MemoryTransaction:
         return cls(
             sessions=MemorySessions(state, keyring),
             reminders=MemoryReminders(state, now),
-            updates=MemoryUpdateLog(state),
+            updates=MemoryUpdateLog(state.delivery, keyring),
             web=MemoryWebIdentities(state),
             consents=MemoryConsents(state),
             privacy=MemoryPrivacy(state),
@@ -514,6 +497,7 @@ class MemoryTransaction:
             ratings=MemoryRatings(state.appointments),
             reachability=MemoryReachability(state.appointments),
             web_transcript=MemoryWebTranscript(state.web_transcript, keyring),
+            outbox=MemoryOutbox(state.delivery, keyring),
         )
 
 

@@ -171,4 +171,13 @@ class DataAccessPart:
 
 def core_parts() -> list[PersonalData]:
     """A fresh registry with the parts of the core tables (each storage owns its list)."""
-    return [SessionPart(), ReminderPart(), WebIdentityPart(), ConsentPart(), DataAccessPart()]
+    from storage.inbox import DeliveryPart
+
+    return [
+        SessionPart(),
+        ReminderPart(),
+        WebIdentityPart(),
+        ConsentPart(),
+        DataAccessPart(),
+        DeliveryPart(),
+    ]

@@ -165,6 +165,9 @@ from storage import appointments as _appointments  # noqa: E402, F401
 # The escalation tables (coach message ids, erased cases, blind spots) live in their own module.
 from storage import escalation as _escalation  # noqa: E402, F401
 
+# The durable inbox and the outbox (storage/inbox.py).
+from storage import inbox as _inbox  # noqa: E402, F401
+
 # The routing tables live in their own module; importing it registers them on the metadata.
 from storage import routing as _routing  # noqa: E402, F401
 

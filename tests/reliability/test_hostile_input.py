@@ -165,7 +165,7 @@ class HostileBot:
     async def settle(self, accepted: int) -> None:
         """Until ``accepted`` more updates were handled and every reply reached the fake."""
         assert self.fake is not None
-        for _ in range(3000):
+        for _ in range(1500):
             if len(self.handled) >= accepted:
                 break
             await asyncio.sleep(0.01)
@@ -441,10 +441,10 @@ def test_random_updates_get_a_kind_answer_or_silence_never_a_traceback(
         status = hostile.run(hostile.post(update))
         assert status < 500, f"HTTP {status} for {update!r:.300}"
         if repeat:
-            # Telegram delivers it again (our answer was lost): handled once.
+            # Telegram delivers it again (our 200 was lost): handled once (whether it reaches
+            # PTB again is the durable inbox's business, so it is not counted).
             again = hostile.run(hostile.post(update))
             assert again == status, f"HTTP {again} then {status} for {update!r:.300}"
-            accepted += again == 200
         if status != 200:
             # Not an update PTB can read (a date beyond the year 9999, no chat): refused, and
             # Telegram never sends such a thing.
