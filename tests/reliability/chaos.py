@@ -366,6 +366,11 @@ async def converse(
             await act(step, data, lambda m=message_id, d=data: fake.user_presses_button(chat, m, d))
         if data == "summary=send":
             sent_it = True
+            answer = watch.of(chat, person.inputs[-1].at)
+            if answer and not any(d.prompt for d in answer):
+                # "Sent!": done. (A question shown again after a crash is an old one.)
+                person.finished = True
+                return person
     return person
 
 

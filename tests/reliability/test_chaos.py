@@ -11,8 +11,9 @@ fake Bot API while a worker is stopped at seeded random moments and started agai
 * the database is intact (``PRAGMA integrity_check``; on PostgreSQL the stored sessions read
   back), and the logs hold no traceback (nor a ``Conflict`` with two workers).
 
-CI runs a small size (about 20-40 s a case); ``OPSTAP_CHAOS_FULL=1`` runs the issue's: 50
-people, 10 kills. Everything listens on 127.0.0.1 only.
+CI runs a small size (5 people, 2 kills, 3 reminders: about 30-40 s a case);
+``OPSTAP_CHAOS_FULL=1`` runs the issue's: 50 people, 10 kills, 30 reminders. Everything listens
+on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class Size:
     reminders: int
 
 
-CI = Size(people=8, kills=3, reminders=5)
+CI = Size(people=5, kills=2, reminders=3)
 FULL = Size(people=50, kills=10, reminders=30)
 
 
