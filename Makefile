@@ -16,7 +16,7 @@ UV_COMPILE := $(BIN)/uv pip compile pyproject.toml --universal --python-version 
 	--generate-hashes --custom-compile-command "make lock" --quiet $(LOCK_FLAGS)
 
 .PHONY: help run test test-fast lint typecheck pytest fmt coverage goldens migration lock i18n \
-	bench eval-safety safety-forms clean
+	bench eval-safety safety-forms safety-model clean
 
 help:
 	@echo "make run        start on SQLite (web chat on http://127.0.0.1:8080/)"
@@ -30,6 +30,7 @@ help:
 	@echo "make lock       pin the dependencies of pyproject.toml into $(LOCK) and $(DEV_LOCK)"
 	@echo "                (LOCK_FLAGS=--upgrade for the newest allowed versions)"
 	@echo "make bench      benchmarks (ratios);  make eval-safety  crisis detector per language"
+	@echo "make safety-model  retrain the crisis classifier from the corpus (never held-out batches)"
 
 $(STAMP): pyproject.toml $(DEV_LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -104,6 +105,11 @@ eval-safety: $(STAMP)
 # Rebuild flows/safety/lexicon/forms/*.json from simplemma after changing a concept term.
 safety-forms: $(STAMP)
 	$(BIN)/python -m bot.safety.forms
+
+# Retrain flows/safety/model/model.json from the corpus and the tuning batches (plain Python,
+# deterministic) after the corpus, a concept or the normaliser changes.
+safety-model: $(STAMP)
+	$(BIN)/python -m bot.safety.train
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -39,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
 
     user = sub.add_parser("user", help="team dashboard accounts: add, list, disable")
     user_arguments(user)
+    from bot.referral.cli import add_arguments as referral_arguments
+
+    referral = sub.add_parser(
+        "referral", help="partners' links and QR posters: create, list; stats per source"
+    )
+    referral_arguments(referral)
     return parser
 
 
@@ -115,6 +121,15 @@ def _dispatch(args: argparse.Namespace) -> int:
             return await run_user(args, settings, SystemClock(), sys.stdin, sys.stdout, sys.stderr)
 
         return asyncio.run(_user())
+    if command == "referral":
+        from bot.clock import SystemClock
+        from bot.referral.cli import run_referral
+
+        async def _referral() -> int:
+            await upgrade(settings.database_url)
+            return await run_referral(args, settings, SystemClock(), sys.stdout, sys.stderr)
+
+        return asyncio.run(_referral())
     if command == "run":
         import logging
 

@@ -29,7 +29,9 @@ def parse_command(text: str, at: datetime) -> CommandReceived | None:
     stripped = text.strip()
     if not stripped.startswith("/") or len(stripped) < 2:
         return None
-    head, _, args = stripped[1:].partition(" ")
+    # Any whitespace ends the command's name: "/overdracht\n12 ..." is a command with lines.
+    head, *rest = stripped[1:].split(maxsplit=1)
+    args = rest[0] if rest else ""
     name = head.split("@", 1)[0].lower()
     if not name.isascii() or not name.replace("_", "").isalnum():
         return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from bot.i18n import Translator
 from bot.intake_data import load_domain_lexicon
 from bot.routing.gazetteer import load_resolver
-from bot.routing.place_check import load_coverage, make_place_check
+from bot.routing.place_check import load_coverage, load_targets, make_place_check
 from flows.engine import Flow
 from flows.hello import FLOW as HELLO_FLOW
 from flows.ids import FlowId
@@ -27,6 +27,7 @@ def build_flows(translator: Translator | None = None) -> dict[FlowId, Flow]:
         notice_version=NOTICE_VERSION,
         place_check=make_place_check(load_resolver()),
         coverage=load_coverage(),
+        targets=load_targets(),
         say=translator.render if translator is not None else None,
     )
     return {intake.id: intake, HELLO_FLOW.id: HELLO_FLOW}

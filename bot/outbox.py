@@ -11,8 +11,9 @@ Rules:
   (``Relay.flush``, about once a second): no extra transaction on the way of a reply.
 * A crash between the commit and the send leaves the rows; the sweep (``Relay.sweep``, at start
   for everything and then every :data:`SWEEP_EVERY` for rows older than :data:`SWEEP_AFTER`)
-  sends them in the person's turn, oldest first. A crash between the send and the delete sends
-  a message twice; nothing is ever lost.
+  sends them in the person's turn, oldest first, after taking them (a compare-and-set, so two
+  workers never both send a leftover). A crash between the send and the delete sends a message
+  twice; nothing is ever lost.
 * A message is taken only by a process that has the person's channel and only once that channel
   is ready (``Relay.hold_back`` until ``Relay.channel_ready``): a process without Telegram
   leaves ``tg:`` rows for one that has it. A row that failed :data:`MAX_ATTEMPTS` times is
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -51,6 +53,10 @@ SWEEP_EVERY = 15.0
 SWEEP_AFTER = timedelta(seconds=30)
 MAX_ATTEMPTS = 5
 SWEEP_BATCH = 200
+# Keys recorded with their effects, remembered so that settling them writes nothing.
+REMEMBER_RECORDED = 10_000
+# A leftover a sweep took is left alone by other sweeps this long.
+CLAIM_LEASE = timedelta(seconds=60)
 
 
 def body_of(message: OutgoingMessage) -> dict[str, JsonValue]:
@@ -112,9 +118,11 @@ class Relay:
     not_ready: set[str] = field(default_factory=set)
     _sent: set[int] = field(default_factory=set)
     _settled: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    _recorded: OrderedDict[str, None] = field(default_factory=OrderedDict)
     # Rows being sent by the task that wrote them: the sweep never takes these.
     _busy: set[int] = field(default_factory=set)
     _task: asyncio.Task[None] | None = None
+    _sweeps: set[asyncio.Task[int]] = field(default_factory=set)
 
     # --- in the input's transaction -------------------------------------------------------
 
@@ -160,14 +168,23 @@ class Relay:
 
     def settle(self, key: str) -> None:
         """An input (``<channel>:<id>``) was handled outside a transaction that recorded it:
-        record it as handled (batched)."""
+        record it as handled (batched). A no-op for one recorded with its effects."""
+        if key in self._recorded:
+            return
         channel, _, raw = key.partition(":")
         self._settled.setdefault((channel, raw), self.service.clock.now())
 
+    def recorded(self, key: str) -> None:
+        """The input was recorded as handled in the transaction of its effects (remembered
+        for a while, so that settling it again writes nothing)."""
+        self._recorded[key] = None
+        while len(self._recorded) > REMEMBER_RECORDED:
+            self._recorded.popitem(last=False)
+
     def is_settled(self, key: str) -> bool:
-        """Handled here and not yet written back."""
+        """Handled here (and perhaps not yet written back)."""
         channel, _, raw = key.partition(":")
-        return (channel, raw) in self._settled
+        return (channel, raw) in self._settled or key in self._recorded
 
     async def flush(self) -> None:
         """Delete the sent rows and record the settled updates, in one transaction. On a
@@ -184,20 +201,26 @@ class Relay:
         for done in settled:
             self._settled.pop(done, None)
 
-    async def sweep(self, *, everything: bool = False) -> int:
+    async def sweep(self, *, everything: bool = False, background: bool = False) -> int:
         """Send rows a crash (or a failed send) left, person by person in their turn, oldest
-        first; returns how many were sent. ``everything``: at start, also young rows."""
+        first; returns how many were sent. ``everything``: at start, also young rows.
+        ``background``: return once the rows are taken and the persons' turns reserved (so
+        their new inputs come after them), and send in a task; returns how many were taken."""
         prefixes = tuple(f"{p}:" for p in sorted(self.service.channels) if p not in self.not_ready)
         if not prefixes:
             return 0
-        before = None if everything else self.service.clock.now() - self.sweep_after
+        now = self.service.clock.now()
+        before = None if everything else now - self.sweep_after
         async with self.service.storage.transaction() as tx:
             rows = await tx.outbox.unsent(
                 created_before=before, prefixes=prefixes, limit=SWEEP_BATCH
             )
+            mine = [r.id for r in rows if r.id not in self._busy and r.id not in self._sent]
+            # Another worker sweeping at the same time leaves what this one took.
+            taken = set(await tx.outbox.claim(tuple(mine), now, CLAIM_LEASE))
         per_person: dict[PersonId, list[int]] = {}
         for row in rows:
-            if row.id not in self._busy and row.id not in self._sent:
+            if row.id in taken:
                 per_person.setdefault(row.person, []).append(row.id)
                 # Taken: a sweep running at the same time leaves it.
                 self._busy.add(row.id)
@@ -205,10 +228,20 @@ class Relay:
         turns = [
             (person, ids, self.service.locks.reserve(person)) for person, ids in per_person.items()
         ]
+        sending = self._send_all(turns)
+        if background:
+            task = asyncio.get_running_loop().create_task(sending)
+            # Kept until done: the loop holds tasks only weakly.
+            self._sweeps.add(task)
+            task.add_done_callback(self._sweeps.discard)
+            return len(taken)
+        return await sending
+
+    async def _send_all(self, turns: list[tuple[PersonId, list[int], Turn]]) -> int:
         counts = await asyncio.gather(*(self._send_rows(p, ids, turn) for p, ids, turn in turns))
         total = sum(counts)
         if total:
-            log.info("outbox sweep sent=%d people=%d", total, len(per_person))
+            log.info("outbox sweep sent=%d people=%d", total, len(turns))
         return total
 
     async def _send_rows(self, person: PersonId, ids: list[int], turn: Turn) -> int:
@@ -283,9 +316,10 @@ class Relay:
     async def stop(self) -> None:
         """Stop the background task and write back what is queued (graceful shutdown)."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        tasks = [*self._sweeps, *([task] if task is not None else [])]
+        for running in tasks:
+            running.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         try:
             await self.flush()
         except Exception as error:

@@ -487,6 +487,9 @@ class Pipeline:
                             ):
                                 raise _Duplicate
                             routed = await service.stage(tx, routed)
+                if key is not None and isinstance(routed, Routed):
+                    # Committed with its effects: nothing left to write back for it.
+                    service.relay.recorded(key)
                 break
             except _Duplicate:
                 log.info("duplicate input person=%s", person)

@@ -17,6 +17,11 @@ Rules:
 * A button prefix (the part of a button's value before ``=``) and a command name belong to one
   feature: registering one twice raises :class:`DuplicateRegistration` at start-up. A flow must
   not use a registered prefix as a step id.
+* An HTTP route (:meth:`Registry.route`) is a method, a path, a handler and the permission it
+  declares (the feature's own vocabulary, never empty: :class:`UndeclaredPermission`); the
+  feature's handler enforces it. A method and path belong to one feature. The runtime adds
+  exactly the registered routes to the service's aiohttp app, after the features'
+  :meth:`Registry.http` set-ups (app keys, response hooks).
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from flows.session import Session
 from storage.ports import PersonalData, ReminderRecord, Transaction
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from bot.pipeline import Router
     from bot.service import OutgoingMessage
 
@@ -54,10 +61,16 @@ ReminderHold = Callable[[ReminderRecord, datetime], Awaitable[datetime | None]]
 TeamCheck = Callable[[PersonId], bool]
 StartHook = Callable[[], Awaitable[None]]
 Job = Callable[[], Awaitable[None]]
+HttpHandler = Callable[["web.Request"], Awaitable["web.StreamResponse"]]
+HttpSetup = Callable[["web.Application"], None]
 
 
 class DuplicateRegistration(ValueError):
-    """Two features claimed the same button prefix or command."""
+    """Two features claimed the same button prefix, command, job or route."""
+
+
+class UndeclaredPermission(ValueError):
+    """A route was registered without the permission it needs."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +90,18 @@ class ScheduledJob:
     run: Job
     trigger: str
     options: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    """A route of a feature on the service's aiohttp app, with the permission it declares
+    (``"public"`` when it needs none: the login page)."""
+
+    feature: str
+    method: str
+    path: str
+    handler: HttpHandler
+    permission: str
 
 
 class Feature(Protocol):
@@ -102,6 +127,8 @@ class Registry:
     reminder_holds: list[ReminderHold] = field(default_factory=list)
     jobs: list[ScheduledJob] = field(default_factory=list)
     on_start: list[StartHook] = field(default_factory=list)
+    routes: list[HttpRoute] = field(default_factory=list)
+    http_setups: list[HttpSetup] = field(default_factory=list)
     features: list[str] = field(default_factory=list)
     _owners: dict[str, str] = field(default_factory=dict)
     _current: str = "core"
@@ -167,7 +194,27 @@ class Registry:
     def start(self, hook: StartHook) -> None:
         self.on_start.append(hook)
 
+    def route(self, method: str, path: str, handler: HttpHandler, *, permission: str) -> None:
+        if not permission.strip():
+            raise UndeclaredPermission(f"{method} {path} declares no permission")
+        self._claim("route", f"{method} {path}")
+        self.routes.append(HttpRoute(self._current, method, path, handler, permission))
+
+    def http(self, setup: HttpSetup) -> None:
+        """Prepare the service's aiohttp app before the routes are added (an app key, a
+        response hook)."""
+        self.http_setups.append(setup)
+
     # --- what the service reads ------------------------------------------------------------
 
     def hooks_for(self, effect: Effect) -> list[EffectHook[Any]]:
         return self.effects.get(type(effect), [])
+
+    # --- what the runtime reads ------------------------------------------------------------
+
+    def mount(self, app: web.Application) -> None:
+        """The features' part of the HTTP app: their set-ups, then exactly their routes."""
+        for setup in self.http_setups:
+            setup(app)
+        for route in self.routes:
+            app.router.add_route(route.method, route.path, route.handler)

@@ -1,13 +1,13 @@
 """The composition root: builds every part from settings and runs them together.
 
 Rules: this is the only module that knows every concrete adapter. The features (coach side,
-appointments, privacy, safety net; :mod:`bot.plugins`) are composed from one list, in the order
-their hooks run; everything they add (hooks, buttons, routers, reminder handlers and holds,
-jobs, personal-data parts) reaches the service, the pipeline, the tick and the scheduler
-through the registry, never by hand here. Start-up order is storage, service, features, HTTP,
-scheduler, Telegram; shutdown is the reverse, bounded so Ctrl-C or SIGTERM stop the process in
-time. Storage gets the keyring from the settings (encryption at rest). The retention purge
-runs daily at 03:30 local time.
+appointments, privacy, safety net, dashboard; :mod:`bot.plugins`) are composed from one list, in
+the order their hooks run; everything they add (hooks, buttons, routers, reminder handlers and
+holds, jobs, personal-data parts, HTTP routes) reaches the service, the pipeline, the tick, the
+scheduler and the HTTP app through the registry, never by hand here. Start-up order is storage,
+service, features, HTTP, scheduler, Telegram; shutdown is the reverse, bounded so Ctrl-C or SIGTERM
+stop the process in time. Storage gets the keyring from the settings (encryption at rest). The
+retention purge runs daily at 03:30 local time.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from bot.i18n import DEFAULT_LOCALES_DIR, Translator
 from bot.logs import describe
 from bot.plugins import Feature, Job
 from bot.privacy import PrivacyDesk
+from bot.referral.wiring import referral_feature
 from bot.retention import policy_from, prune_handled, purge
 from bot.safety.alerts import CaseOnDuty, FallbackOnDuty, SafetyNet
 from bot.safety.helplines import load_helplines
@@ -40,6 +41,7 @@ from bot.safety.responder import HelpLineResponder
 from bot.scheduler import ReminderTick
 from bot.service import Channel, Clock, ConversationService
 from bot.settings import Settings
+from bot.team.feature import TeamDashboard
 from bot.web.app import CHANNEL_KEY, CLOCK_KEY, SECURE_KEY, SERVICE_KEY, add_routes
 from bot.web.channel import WebChannel
 from bot.web.limits import GuardedAppRunner, install_limits
@@ -127,7 +129,7 @@ class Runtime:
         # batched bookkeeping and a sweep for stragglers.
         relay = self.service.relay
         try:
-            await relay.sweep(everything=True)
+            await relay.sweep(everything=True, background=True)
         except Exception as error:
             log.error("outbox sweep at start failed error=%s", describe(error))
         relay.start()
@@ -301,6 +303,7 @@ async def build_runtime(
     )
     # Coach messages of the appointments go through the coach side (so /wis can remove them).
     appointments.context.sender = coach.handoff.send
+    referrals = referral_feature(service, settings, coach)
     safety_chat = (
         None if settings.safety_chat_id is None else PersonId(f"tg:{settings.safety_chat_id}")
     )
@@ -309,12 +312,23 @@ async def build_runtime(
         # After the coach side: its follow-up planning needs the case the handoff made in the
         # same transaction (hooks of one effect run in this order).
         appointments,
+        # After the coach side too: an intake's arrival is marked with the case the handoff
+        # made in the same transaction.
+        referrals,
         PrivacyDesk(service, notifier=coach.relay, timezone=settings.timezone),
         SafetyNet(
             service,
             responder,
             CaseOnDuty(storage, FallbackOnDuty(safety_chat)),
             ack_minutes=settings.safety_ack_minutes,
+        ),
+        # The team dashboard: its routes (each with its permission), job and data part.
+        TeamDashboard(
+            service,
+            settings,
+            handoff=coach.handoff,
+            relay=coach.relay,
+            booking=appointments.booking,
         ),
     ]
     for feature in features:
@@ -332,16 +346,8 @@ async def build_runtime(
     add_routes(http)
     # Rate limits, a bound on new anonymous identities, 4xx for malformed requests, no-store.
     install_limits(http)
-    from bot.team.wiring import install_team
-
-    install_team(
-        http,
-        settings,
-        service,
-        handoff=coach.handoff,
-        relay=coach.relay,
-        booking=appointments.booking,
-    )
+    # The features' routes (the team dashboard), each with its declared permission.
+    service.registry.mount(http)
     telegram = None
     if settings.telegram_token is not None:
         from bot.telegram.app import WEBHOOK_PATH, TelegramFrontDoor

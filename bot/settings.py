@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     # Days after the intake a young person with an open case but no appointment is asked how
     # it goes.
     checkin_days: int = _env("OPSTAP_CHECKIN_DAYS", default=5)
+    # The smallest count the dashboard's statistics and anonymous CSV show; a count from 1 up
+    # to this minus one is shown as "<N" so that nobody can be singled out.
+    report_min_count: int = _env("OPSTAP_REPORT_MIN_COUNT", default=5)
 
     @classmethod
     def settings_customise_sources(
@@ -189,6 +192,7 @@ class Settings(BaseSettings):
         "safety_ack_minutes",
         "checkin_days",
         "fallback_after_days",
+        "report_min_count",
         mode="before",
     )
     @classmethod
@@ -307,6 +311,7 @@ _WHOLE_RANGES = {
     "safety_ack_minutes": (1, 480),
     "checkin_days": (1, 60),
     "fallback_after_days": (1, 30),
+    "report_min_count": (1, 100),
 }
 
 

@@ -87,7 +87,7 @@ MAX_TEXT = 1000
 NUDGE_KEY = ReminderKey("nudge")
 
 # Option values a typed "yes" or "no" stands for (flows/replies.py has the words).
-YES_VALUES = ("yes", "start", "continue", "send", "fallback")
+YES_VALUES = ("yes", "start", "continue", "send", "fallback", "referral")
 NO_VALUES = ("no", "none", "stop")
 
 # Media we cannot read, each with a re-prompt that says what to do instead.

@@ -52,12 +52,24 @@ MediaKind = Literal[
 
 
 @dataclass(frozen=True)
+class FileRef:
+    """A file the channel can fetch later (Telegram's ``file_id``), with what the sender's app
+    said about it; never its name."""
+
+    id: str
+    size: int | None = None
+    mime: str | None = None
+
+
+@dataclass(frozen=True)
 class MediaReceived:
-    """Anything that is not text. A caption, when present, is screened like text by ``bot/``."""
+    """Anything that is not text. A caption, when present, is screened like text by ``bot/``.
+    ``file``: a photo, document or voice note the channel can fetch (the relay passes it on)."""
 
     kind: MediaKind
     at: datetime
     caption: str | None = None
+    file: FileRef | None = None
 
 
 @dataclass(frozen=True)

@@ -178,3 +178,14 @@ def seal_optional(keyring: Keyring | None, value: str | None, aad: str) -> str |
 
 def unseal_optional(keyring: Keyring | None, value: str | None, aad: str) -> str | None:
     return None if value is None else unseal(keyring, value, aad)
+
+
+# Files (a photo, a PDF, a voice note) are sealed as the base64 text of their bytes, so they are
+# ordinary tokens in an ``EncryptedText`` column: ``opstap keys rotate`` and the scrub treat them
+# like every other sealed value.
+def seal_bytes(keyring: Keyring | None, value: bytes, aad: str) -> str:
+    return seal(keyring, base64.b64encode(value).decode("ascii"), aad)
+
+
+def unseal_bytes(keyring: Keyring | None, value: str, aad: str) -> bytes:
+    return base64.b64decode(unseal(keyring, value, aad), validate=True)

@@ -69,6 +69,9 @@ class OutboxRow(SQLModel, table=True):
     body: str = Field(sa_type=EncryptedText, nullable=False)  # JSON object
     created_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
     attempts: int = 0
+    # When a sweep took it for sending (a leftover of a crash); another sweep leaves it alone
+    # for a while.
+    claimed_at: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
 
 
 INBOX_PENDING: Table = SQLModel.metadata.tables[str(InboxPendingRow.__tablename__)]

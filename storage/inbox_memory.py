@@ -9,7 +9,7 @@ hold them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flows.ids import PersonId
 from flows.session import JsonValue
@@ -28,6 +28,8 @@ class DeliveryState:
     pending: dict[tuple[str, str], PendingUpdate] = field(default_factory=dict)
     # Outbox messages by id, with the sealed body beside the record (whose body is empty).
     outbox: dict[int, tuple[OutboxRecord, str]] = field(default_factory=dict)
+    # When a sweep took a message, by id.
+    claimed: dict[int, datetime] = field(default_factory=dict)
     next_id: int = 1
 
     def copy(self) -> DeliveryState:
@@ -35,6 +37,7 @@ class DeliveryState:
             handled=dict(self.handled),
             pending=dict(self.pending),
             outbox=dict(self.outbox),
+            claimed=dict(self.claimed),
             next_id=self.next_id,
         )
 
@@ -142,6 +145,18 @@ class MemoryOutbox:
             for _, stored in sorted(self._state.outbox.items())
             if stored[0].person == person
         ]
+
+    async def claim(self, ids: tuple[int, ...], now: datetime, lease: timedelta) -> tuple[int, ...]:
+        taken: list[int] = []
+        for message_id in ids:
+            found = self._state.outbox.get(message_id)
+            if found is None:
+                continue
+            claimed = self._state.claimed.get(message_id)
+            if claimed is None or claimed < to_utc(now - lease):
+                self._state.claimed[message_id] = to_utc(now)
+                taken.append(message_id)
+        return tuple(taken)
 
     async def remove(self, ids: tuple[int, ...]) -> int:
         gone = [i for i in ids if self._state.outbox.pop(i, None) is not None]

@@ -10,7 +10,7 @@ one. Nothing is logged.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import RowMapping, Table, delete, exists, or_, select, update
@@ -158,6 +158,7 @@ class SqlOutbox:
             "body": seal(self._keyring, encode_body(body), BODY_AAD),
             "created_at": to_utc(now),
             "attempts": 0,
+            "claimed_at": None,
         }
         statement = _insert(self._conn, O).values(values).returning(O.c.id)
         return int((await self._conn.execute(statement)).scalar_one())
@@ -180,6 +181,22 @@ class SqlOutbox:
     async def of(self, person: PersonId) -> list[OutboxRecord]:
         result = await self._conn.execute(select(O).where(O.c.person == person).order_by(O.c.id))
         return [self._record(row) for row in result.mappings()]
+
+    async def claim(self, ids: tuple[int, ...], now: datetime, lease: timedelta) -> tuple[int, ...]:
+        taken: list[int] = []
+        free_since = to_utc(now - lease)
+        for message_id in ids:
+            result = await self._conn.execute(
+                update(O)
+                .where(
+                    O.c.id == message_id,
+                    or_(O.c.claimed_at.is_(None), O.c.claimed_at < free_since),
+                )
+                .values(claimed_at=to_utc(now))
+            )
+            if result.rowcount == 1:
+                taken.append(message_id)
+        return tuple(taken)
 
     async def remove(self, ids: tuple[int, ...]) -> int:
         if not ids:

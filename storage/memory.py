@@ -29,6 +29,7 @@ from storage.appointments_memory import (
     MemoryRatings,
     MemoryReachability,
 )
+from storage.case_team_memory import MemoryCaseTeam
 from storage.codec import session_from_row, session_to_row, to_utc
 from storage.crypto import Keyring
 from storage.inbox_memory import DeliveryState, MemoryOutbox, MemoryUpdateLog
@@ -48,6 +49,7 @@ from storage.ports import (
     check_token_hash,
     system_now,
 )
+from storage.relay_files_memory import MemoryHandovers, MemoryRelayFiles, RelayFilesState
 from storage.routing_memory import MemoryCases, MemoryCoaches, RoutingState
 from storage.safety_memory import MemorySafetyEvents, SafetyState
 from storage.web_transcript_memory import MemoryWebTranscript, TranscriptState
@@ -103,6 +105,10 @@ class _State:
     safety: SafetyState = field(default_factory=SafetyState)
     appointments: AppointmentState = field(default_factory=AppointmentState)
     web_transcript: TranscriptState = field(default_factory=TranscriptState)
+    # States of features that own their port (storage/referral_memory.py), by key; each value
+    # has ``copy()``, so a transaction works on its own snapshot like the rest.
+    features: dict[str, Any] = field(default_factory=dict)
+    relay_files: RelayFilesState = field(default_factory=RelayFilesState)
 
     def copy(self) -> _State:
         return _State(
@@ -118,6 +124,8 @@ class _State:
             safety=self.safety.copy(),
             appointments=self.appointments.copy(),
             web_transcript=self.web_transcript.copy(),
+            features={key: value.copy() for key, value in self.features.items()},
+            relay_files=self.relay_files.copy(),
         )
 
 
@@ -477,7 +485,13 @@ class MemoryTransaction:
     ratings: MemoryRatings
     reachability: MemoryReachability
     web_transcript: MemoryWebTranscript
+    relay_files: MemoryRelayFiles
+    handovers: MemoryHandovers
+    case_team: MemoryCaseTeam
     outbox: MemoryOutbox
+    # The snapshot itself, for feature repositories outside this module
+    # (storage.referral.referrals_of): same transaction, no new field per feature.
+    state: _State | None = None
 
     @classmethod
     def on(
@@ -497,6 +511,10 @@ class MemoryTransaction:
             ratings=MemoryRatings(state.appointments),
             reachability=MemoryReachability(state.appointments),
             web_transcript=MemoryWebTranscript(state.web_transcript, keyring),
+            state=state,
+            relay_files=MemoryRelayFiles(state.relay_files, state.routing, keyring),
+            handovers=MemoryHandovers(state.relay_files, state.routing, keyring),
+            case_team=MemoryCaseTeam(state.relay_files, state.routing),
             outbox=MemoryOutbox(state.delivery, keyring),
         )
 

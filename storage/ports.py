@@ -335,6 +335,12 @@ class OutboxRepository(Protocol):
 
     async def of(self, person: PersonId) -> list[OutboxRecord]: ...
 
+    async def claim(self, ids: tuple[int, ...], now: datetime, lease: timedelta) -> tuple[int, ...]:
+        """Take the messages for sending by a sweep: those not taken by another sweep within
+        ``lease`` (compare-and-set, so two workers never both send a leftover). Returns the
+        ids taken."""
+        ...
+
     async def remove(self, ids: tuple[int, ...]) -> int:
         """The messages were sent: drop them."""
         ...
@@ -463,6 +469,15 @@ class Transaction(Protocol):
 
     @property
     def web_transcript(self) -> WebTranscriptRepository: ...
+
+    @property
+    def relay_files(self) -> RelayFileRepository: ...
+
+    @property
+    def handovers(self) -> HandoverRepository: ...
+
+    @property
+    def case_team(self) -> CaseTeamRepository: ...
 
     @property
     def outbox(self) -> OutboxRepository: ...
@@ -1186,3 +1201,161 @@ class WebTranscriptRepository(Protocol):
         """Delete entries from before ``seen_before`` that were seen or are the young person's
         own, and every entry from before ``any_before``. Returns how many."""
         ...
+
+
+# --- files in the relay and the warm handover (issue #15) ------------------------------------
+
+RelayFileKind = Literal["photo", "document", "voice"]
+RELAY_FILE_KINDS: tuple[RelayFileKind, ...] = get_args(RelayFileKind)
+
+
+@dataclass(frozen=True)
+class NewRelayFile:
+    """A photo, PDF or voice note that travels through the relay; ``content`` is the file as
+    sent on (metadata already stripped), ``caption`` the words with it."""
+
+    case_id: CaseId
+    person: PersonId
+    direction: RelayDirection
+    kind: RelayFileKind
+    mime: str
+    content: bytes
+    caption: str | None = None
+
+
+@dataclass(frozen=True)
+class RelayFile:
+    id: int
+    case_id: CaseId
+    person: PersonId
+    direction: RelayDirection
+    kind: RelayFileKind
+    mime: str
+    size: int
+    content: bytes
+    caption: str | None
+    at: datetime
+
+
+class RelayFileRepository(Protocol):
+    """Files of the relay, kept with their case (erased with it), encrypted at rest."""
+
+    async def add(self, new: NewRelayFile, now: datetime) -> int: ...
+
+    async def get(self, file_id: int) -> RelayFile | None: ...
+
+    async def of_person(self, person: PersonId) -> list[RelayFile]:
+        """Every file of the person's cases, oldest first."""
+        ...
+
+    async def erase(self, person: PersonId) -> int: ...
+
+    async def purge_orphans(self) -> int:
+        """Files whose case is gone (the case's retention ran). Returns how many."""
+        ...
+
+
+HandoverStatus = Literal["proposed", "changes", "agreed"]
+HANDOVER_STATUSES: tuple[HandoverStatus, ...] = get_args(HandoverStatus)
+HandoverDelivery = Literal["telegram", "dashboard"]
+
+
+@dataclass(frozen=True)
+class HandoverRecord:
+    """A warm handover to VDAB: the summary the coach prepared (JSON: per domain what was
+    achieved, own goals, next steps, contact preference), the young person's answer, and once
+    agreed the PDF and how it reached the VDAB contact (``contact`` is the directory's name of
+    that contact, ``delivery`` says by which way)."""
+
+    id: int
+    case_id: CaseId
+    person: PersonId
+    coach: CoachId
+    status: HandoverStatus
+    summary: dict[str, JsonValue]
+    created_at: datetime
+    answered_at: datetime | None = None
+    pdf: bytes | None = None
+    contact: str | None = None
+    delivery: HandoverDelivery | None = None
+    delivered_at: datetime | None = None
+
+
+class HandoverRepository(Protocol):
+    async def add(
+        self,
+        case_id: CaseId,
+        person: PersonId,
+        coach: CoachId,
+        summary: dict[str, JsonValue],
+        now: datetime,
+    ) -> int: ...
+
+    async def get(self, handover_id: int) -> HandoverRecord | None: ...
+
+    async def latest_of_case(self, case_id: CaseId) -> HandoverRecord | None: ...
+
+    async def answer(self, handover_id: int, status: HandoverStatus, now: datetime) -> bool:
+        """Compare-and-set from ``proposed``: ``False`` when it was answered already."""
+        ...
+
+    async def delivered(
+        self,
+        handover_id: int,
+        pdf: bytes,
+        contact: str,
+        delivery: HandoverDelivery,
+        now: datetime,
+    ) -> None: ...
+
+    async def of_person(self, person: PersonId) -> list[HandoverRecord]: ...
+
+    async def erase(self, person: PersonId) -> int: ...
+
+    async def purge_orphans(self) -> int: ...
+
+
+CaseMemberStatus = Literal["asked", "active", "declined", "removed"]
+CASE_MEMBER_STATUSES: tuple[CaseMemberStatus, ...] = get_args(CaseMemberStatus)
+
+
+@dataclass(frozen=True)
+class CaseMember:
+    """A colleague of another partner organisation in a case's team (issue #15): asked by the
+    case's coach, in only once the young person said yes, and out when they say so."""
+
+    id: int
+    case_id: CaseId
+    person: PersonId
+    coach: CoachId
+    asked_by: CoachId
+    status: CaseMemberStatus
+    asked_at: datetime
+    answered_at: datetime | None = None
+
+
+class CaseTeamRepository(Protocol):
+    async def ask(
+        self, case_id: CaseId, person: PersonId, coach: CoachId, asked_by: CoachId, now: datetime
+    ) -> int: ...
+
+    async def get(self, member_id: int) -> CaseMember | None: ...
+
+    async def of_case(self, case_id: CaseId) -> list[CaseMember]: ...
+
+    async def answer(
+        self,
+        member_id: int,
+        status: CaseMemberStatus,
+        now: datetime,
+        *,
+        expected: CaseMemberStatus,
+    ) -> bool:
+        """Compare-and-set from ``expected``; ``False`` when it moved meanwhile."""
+        ...
+
+    async def of_person(self, person: PersonId) -> list[CaseMember]: ...
+
+    async def erase(self, person: PersonId) -> int: ...
+
+    async def purge_orphans(self) -> int: ...

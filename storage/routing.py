@@ -84,6 +84,8 @@ class CaseRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_cases_person", "person"),
         Index("ix_cases_coach_id_status", "coach_id", "status"),
+        # The team dashboard's queue (migration 0011_team_queue).
+        Index("ix_cases_partnership_status_created_at", "partnership", "status", "created_at"),
         ForeignKeyConstraint(["coach_id"], ["coaches.id"], name="fk_cases_coach"),
         CheckConstraint(_among("status", CASE_STATUSES), name="ck_cases_status"),
         CheckConstraint(

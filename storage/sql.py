@@ -43,9 +43,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from flows.ids import PersonId, ReminderKey
 from flows.session import Session
 from storage.appointments_sql import SqlAppointments, SqlRatings, SqlReachability
+from storage.case_team_sql import SqlCaseTeam
 from storage.codec import session_from_row, session_to_row, to_utc
 from storage.crypto import Keyring
 from storage.db import is_postgres, make_engine
+from storage.handovers_sql import SqlHandovers
 from storage.inbox_sql import SqlOutbox, SqlUpdateLog
 from storage.personal import core_parts
 from storage.ports import (
@@ -63,6 +65,7 @@ from storage.ports import (
     check_token_hash,
     system_now,
 )
+from storage.relay_files_sql import SqlRelayFiles
 from storage.routing_sql import SqlCases, SqlCoaches
 from storage.safety_sql import SqlSafetyEvents
 from storage.scrub import scrub_engine
@@ -584,6 +587,9 @@ class SqlTransaction:
     ratings: SqlRatings
     reachability: SqlReachability
     web_transcript: SqlWebTranscript
+    relay_files: SqlRelayFiles
+    handovers: SqlHandovers
+    case_team: SqlCaseTeam
     outbox: SqlOutbox
     # The connection and keyring, for feature repositories that live outside this module
     # (storage.team_sql.team_of): same transaction, no new field per feature.
@@ -608,6 +614,9 @@ class SqlTransaction:
             ratings=SqlRatings(conn, keyring),
             reachability=SqlReachability(conn),
             web_transcript=SqlWebTranscript(conn, keyring),
+            relay_files=SqlRelayFiles(conn, keyring),
+            handovers=SqlHandovers(conn, keyring),
+            case_team=SqlCaseTeam(conn),
             outbox=SqlOutbox(conn, keyring),
             conn=conn,
             keyring=keyring,

@@ -162,11 +162,19 @@ DATA_ACCESS_LOG: Table = _table(DataAccessRow)
 # registers them on the metadata.
 from storage import appointments as _appointments  # noqa: E402, F401
 
+# The relay's files, the warm handovers to VDAB and the case teams (issue #15).
+from storage import case_team as _case_team  # noqa: E402, F401
+
 # The escalation tables (coach message ids, erased cases, blind spots) live in their own module.
 from storage import escalation as _escalation  # noqa: E402, F401
+from storage import handovers as _handovers  # noqa: E402, F401
 
 # The durable inbox and the outbox (storage/inbox.py).
 from storage import inbox as _inbox  # noqa: E402, F401
+
+# Referral links, personal invitations and arrivals (storage/referral.py).
+from storage import referral as _referral  # noqa: E402, F401
+from storage import relay_files as _relay_files  # noqa: E402, F401
 
 # The routing tables live in their own module; importing it registers them on the metadata.
 from storage import routing as _routing  # noqa: E402, F401

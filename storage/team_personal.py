@@ -1,7 +1,8 @@
 """The :class:`storage.ports.PersonalData` part of the team dashboard (notes, audit, sessions).
 
 Rules of this module (those of :mod:`storage.personal` apply); registered on
-``storage.personal_data_parts`` by :func:`bot.team.wiring.install_team`:
+``storage.personal_data_parts`` by the dashboard feature (:class:`bot.team.feature.TeamDashboard`,
+``registry.personal_data``):
 
 * Export: the internal notes on the person's cases and who viewed or changed those cases
   (the audit rows: when, which action, which account), so a young person can see who looked.

@@ -46,6 +46,10 @@ FLOWS_FORBIDDEN = {
     "random",
     "secrets",
     "uuid",
+    # The crisis classifier runs in pure Python; numerical libraries stay in training scripts.
+    "numpy",
+    "scipy",
+    "sklearn",
 }
 STORAGE_FORBIDDEN = {"bot", "telegram", "aiohttp", "apscheduler"}
 

@@ -13,7 +13,9 @@ Rules of this module:
   "Ander moment" (``appt=<id>:other``); a reminder has "Ik kom" (``:come``) and "Ik kan niet,
   andere afspraak" (``:cannot``); the nudge after a missed appointment has "Nieuw moment
   kiezen" (``:other:<revision>``, so a second tap is stale). A pick gets a confirmation and
-  the calendar file (:mod:`bot.appointments.ics`), the coach a confirmation too. Every press
+  the calendar file (:mod:`bot.appointments.ics`), the coach a confirmation and a calendar file
+  of their own (``Afspraak dossier #n``: the case number, not the young person's name, goes
+  into the coach's calendar; the same event id, so a moved appointment updates it). Every press
   takes the person's lock and is a compare-and-set on the appointment: a stale button (an
   appointment that moved, a second tap) gets a kind "this changed", never a second booking.
 * Coach answers on an appointment (``apc=<id>:came|missed|moved|cancel``): attendance after the
@@ -30,7 +32,7 @@ from datetime import date, datetime, time
 from babel.dates import format_date
 
 from bot.appointments.context import AppointmentContext
-from bot.appointments.ics import FILENAME, calendar_file
+from bot.appointments.ics import FILENAME, calendar_file, coach_filename
 from bot.coach.handoff import Outbox
 from bot.service import Keyboard, OutgoingMessage
 from flows import booking
@@ -477,29 +479,36 @@ class Booking:
         """The ``appt=`` buttons (a :data:`bot.service.ButtonHandler`)."""
         number, _, action = event.value.partition("=")[2].partition(":")
         async with self.ctx.service.person_lock(person):
-            outbox, document = await self._young(person, number, action, language)
+            outbox, documents = await self._young(person, number, action, language)
         await self.ctx.send(outbox[:1])
-        if document is not None:
+        # The young person's file right under their confirmation, the coach's after theirs.
+        await self._documents([d for d in documents if d[0] == person])
+        await self.ctx.send(outbox[1:])
+        await self._documents([d for d in documents if d[0] != person])
+
+    async def _documents(self, documents: list[Document]) -> None:
+        for document in documents:
             try:
                 await self.ctx.service.deliver_document(*document)
             except Exception as error:
-                log.error("calendar file failed person=%s error=%s", person, type(error).__name__)
-        await self.ctx.send(outbox[1:])
+                log.error(
+                    "calendar file failed person=%s error=%s", document[0], type(error).__name__
+                )
 
     async def _young(
         self, person: PersonId, number: str, action: str, language: str
-    ) -> tuple[Outbox, Document | None]:
+    ) -> tuple[Outbox, list[Document]]:
         now = self.ctx.now()
         stale = [(person, self.ctx.say(language, msg("appt.stale")))]
         appointment = row_number(number)
         if appointment is None:
-            return stale, None
+            return stale, []
         try:
             async with self.ctx.service.storage.transaction() as tx:
                 old = await tx.appointments.get(AppointmentId(appointment))
                 case = await tx.cases.get(old.case) if old is not None else None
                 if old is None or case is None or old.person != person:
-                    return stale, None
+                    return stale, []
                 language = await self.ctx.language_of(tx, person, case.language)
                 stale = [(person, self.ctx.say(language, msg("appt.stale")))]
                 # A button pressed proves the chat is open again.
@@ -508,7 +517,7 @@ class Booking:
                 tells = await self._save(tx, new, old, decisions, now)
                 coach = await self.ctx.coach_of(tx, case, new)
         except (IllegalAppointment, _Raced, ValueError):
-            return stale, None
+            return stale, []
         log.info("appointment answer appointment=%s action=%s", new.id, action.partition(":")[0])
         return self._told(new, case, coach, tells, language, now)
 
@@ -537,13 +546,13 @@ class Booking:
         tells: list[Tell],
         language: str,
         now: datetime,
-    ) -> tuple[Outbox, Document | None]:
+    ) -> tuple[Outbox, list[Document]]:
         person = appointment.person
         first = Verbatim(coach.first_name if coach is not None else "")
         name = self.ctx.young_name(case)
         young: list[OutgoingMessage] = []
         to_coach: list[OutgoingMessage] = []
-        document: Document | None = None
+        documents: list[Document] = []
         slot = appointment.slot
         when_young = self.ctx.when(slot.starts_at, language) if slot is not None else ""
         when_coach = self.ctx.when(slot.starts_at, "nl") if slot is not None else ""
@@ -564,17 +573,25 @@ class Booking:
                 summary = self.ctx.render(msg("appt.ics.summary", coach=first), language)
                 content = calendar_file(appointment, summary=summary, location=place, now=now)
                 caption = self.ctx.render(msg("appt.ics.caption"), language)
-                document = (person, FILENAME, content, caption)
+                documents.append((person, FILENAME, content, caption))
             elif tell.what == "booked" and slot is not None:
+                place_nl = self.ctx.place(slot, "nl", first.text)
                 to_coach.append(
                     self.ctx.coach_say(
                         "coach.appt.booked",
                         case=case.id,
                         name=name,
                         when=Verbatim(when_coach),
-                        place=Verbatim(self.ctx.place(slot, "nl", first.text)),
+                        place=Verbatim(place_nl),
                     )
                 )
+                if coach is not None and coach.person is not None:
+                    summary = self.ctx.coach_label("coach.appt.ics.summary", case=case.id)
+                    content = calendar_file(
+                        appointment, summary=summary, location=place_nl, now=now
+                    )
+                    caption = self.ctx.coach_label("coach.appt.ics.caption", case=case.id)
+                    documents.append((coach.person, coach_filename(case.id), content, caption))
             elif tell.what == "person_wants_other":
                 young.append(self.ctx.say(language, msg("appt.other.sent", coach=first)))
                 to_coach.append(
@@ -606,4 +623,4 @@ class Booking:
         outbox: Outbox = [(person, m) for m in young]
         if coach is not None and coach.person is not None:
             outbox += [(coach.person, m) for m in to_coach]
-        return outbox, document
+        return outbox, documents

@@ -1,4 +1,4 @@
-"""The calendar file (.ics) a young person gets with a confirmed appointment.
+"""The calendar file (.ics) a young person (and their coach) gets with a confirmed appointment.
 
 Rules of this module:
 
@@ -20,6 +20,13 @@ from icalendar import Calendar, Event
 from flows.appointments import Appointment
 
 FILENAME = "afspraak.ics"
+
+
+def coach_filename(case: str) -> str:
+    """The coach's copy: the case number tells the files of their cases apart."""
+    return f"afspraak-dossier-{case}.ics"
+
+
 PRODID = "-//afspraak//ics 1.0//NL"
 
 

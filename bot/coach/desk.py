@@ -190,7 +190,13 @@ class CoachDesk:
         if isinstance(event, CommandReceived):
             return await self._command(coach, event)
         if isinstance(event, MediaReceived):
-            return [(me, self._say("coach.text_only"))]
+            files = self.relay.files
+            if files is None:
+                return [(me, self._say("coach.text_only"))]
+            target = case_in(inbound.reply_to) or coach.current_case
+            if target is None:
+                return [(me, self._say("coach.which_case"))]
+            return await files.from_coach(coach, CaseId(target), event)
         if isinstance(event, TextReceived):
             if event.text.strip().casefold() in self._help_labels():
                 # The young people's help keyboard shows in coach chats too: never relay it.

@@ -7,13 +7,14 @@ Rules of this module:
   typed place resolved again), make the case (or refresh the young person's case that is not
   closed in the same partnership), plan the first offer (:func:`flows.routing.assign.
   next_offer`), schedule its deadline reminder, log that the partnership received the intake.
-  A young person in a blind spot, outside Flanders or without a place who chose the fallback
-  team at the place question (``place_route`` "fallback") gets a case for the directory's
-  fallback team of their region (``routing.fallback_team`` counts it). Otherwise they get no
-  case: they get the directory's general contacts, and an anonymous monthly count records it
-  (``routing.blind_spot``, ``routing.blind_spot.<nis>``, ``routing.outside_flanders``,
-  ``routing.no_place``; cases count as ``cases.created``, ``cases.closed.<outcome>`` and
-  ``cases.reopened``).
+  An intake that kept the partnership of its referral link (``place_status`` "referral")
+  goes to that partnership. A young person in a blind spot, outside Flanders or without a place
+  who chose the fallback team at the place question (``place_route`` "fallback") gets a case
+  for the directory's fallback team of their region (``routing.fallback_team`` counts it).
+  Otherwise they get no case: they get the directory's general contacts, and an anonymous
+  monthly count records it (``routing.blind_spot``, ``routing.blind_spot.<nis>``,
+  ``routing.outside_flanders``, ``routing.no_place``; cases count as ``cases.created``,
+  ``cases.closed.<outcome>`` and ``cases.reopened``).
 * After the commit (:meth:`Handoff.after_submit`): the card goes to the coach and the young
   person hears what happens and by when. The in-transaction phase returns a :class:`HandoffNote`
   that the after-commit phase of the same input receives (:mod:`bot.plugins`).
@@ -243,6 +244,12 @@ class Handoff:
     def locate(self, answers: dict[str, JsonValue] | Session) -> Place:
         """Where the intake goes, from its answers (see the module rules)."""
         values = answers.answers if isinstance(answers, Session) else answers
+        referred = values.get("referral_partnership")
+        if values.get("place_status") == "referral" and isinstance(referred, str):
+            # They kept the partnership of the referral link they came with
+            # (bot/referral/feature.py); they did not say where they live.
+            kept = self.directory.partnership(referred)
+            return Place("routed", None, kept, None) if kept is not None else Place("no_place")
         value = parse_place_value(values.get("place"))
         status = values.get("place_status")
         label = values.get("place_label")

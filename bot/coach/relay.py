@@ -25,11 +25,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.coach.card import CardWriter
+from bot.coach.case_team import active_members, member_label
+from bot.coach.files import RelayFiles
 from bot.coach.handoff import DELETE_WITHIN, Handoff, Outbox
 from bot.privacy import AfterErasure
 from bot.service import OutgoingMessage
 from flows.ids import CaseId, PersonId
-from flows.inputs import ButtonPressed, Input, TextReceived
+from flows.inputs import ButtonPressed, Input, MediaReceived, TextReceived
 from flows.session import Session
 from flows.text import Msg, Verbatim, msg
 from storage.ports import CaseOutcome, CaseRecord, CoachRecord, Transaction
@@ -49,6 +51,8 @@ def _normal(text: str) -> str:
 @dataclass
 class Relay:
     handoff: Handoff
+    # Photos, PDFs and voice notes (bot.coach.files); without it the relay takes text only.
+    files: RelayFiles | None = None
     _reopen_phrases: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
@@ -88,6 +92,8 @@ class Relay:
                 await self.handoff.send([m for m in outbox if m[0] != person])
                 return [m for p, m in outbox if p == person]
             return [say(language, msg("routing.closed.hint"), buttons=self.reopen_button(language))]
+        if isinstance(event, MediaReceived) and self.files is not None:
+            return await self.files.from_young(case, session, event)
         if not isinstance(event, TextReceived):
             return [say(language, msg("routing.text_only"))]
         text = event.text.strip()
@@ -110,10 +116,12 @@ class Relay:
                 log.info("relay kept case=%s", case.id)
                 return [], say(language, msg("routing.kept"))
             await tx.cases.add_message(case.id, "to_coach", text, now, delivered=True)
-        log.info("relay to coach case=%s coach=%s", case.id, coach.id)
+            # The case team (bot.coach.case_team) reads along, with the young person's yes.
+            team = [m.person for m in await active_members(tx, case.id) if m.person is not None]
+        log.info("relay to coach case=%s coach=%s team=%d", case.id, coach.id, len(team))
         name = Verbatim(self.writer.young_name(case.intake))
         note = self.writer.text("coach.from_young", case=case.id, name=name, text=Verbatim(text))
-        outbox: Outbox = [(coach.person, OutgoingMessage(note))]
+        outbox: Outbox = [(p, OutgoingMessage(note)) for p in (coach.person, *team)]
         return outbox, say(language, msg("routing.relayed", coach=Verbatim(coach.first_name)))
 
     # --- coach -> young person ------------------------------------------------------------
@@ -126,7 +134,13 @@ class Relay:
         now = self._now()
         async with self.handoff.service.storage.transaction() as tx:
             case = await tx.cases.get(case_id)
-            if case is None or case.coach != coach.id:
+            # A member of the case team writes too, under their name and organisation.
+            member = (
+                case is not None
+                and case.coach != coach.id
+                and any(m.id == coach.id for m in await active_members(tx, case.id))
+            )
+            if case is None or (case.coach != coach.id and not member):
                 return [(me, self._coach("coach.case.unknown", case_id))]
             if case.status != "open":
                 return [(me, self._coach("coach.case.closed", case_id))]
@@ -139,9 +153,9 @@ class Relay:
                 await tx.coaches.set_current_case(coach.id, case.id)
         log.info("relay to young person case=%s coach=%s", case.id, coach.id)
         language = case.language
+        who = member_label(coach) if member else coach.first_name
         young = self.handoff.say(
-            language,
-            msg("routing.from_coach", coach=Verbatim(coach.first_name), text=Verbatim(text)),
+            language, msg("routing.from_coach", coach=Verbatim(who), text=Verbatim(text))
         )
         name = Verbatim(self.writer.young_name(case.intake))
         sent = OutgoingMessage(self.writer.text("coach.sent", case=case.id, name=name))
@@ -244,6 +258,7 @@ class Relay:
             ]
             coaches = {case.coach} if case.coach is not None else set()
             coaches |= {o.coach for o in await tx.cases.offers_of(case.id) if o.status == "open"}
+            coaches |= {m.id for m in await active_members(tx, case.id)}
             for coach_id in coaches:
                 coach = await tx.coaches.get(coach_id)
                 if coach is not None and coach.person is not None and case.status != "closed":

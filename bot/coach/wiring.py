@@ -13,8 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.coach.card import CASE_BUTTONS
+from bot.coach.case_team import COMMAND as TEAM_COMMAND
+from bot.coach.case_team import TEAM_BUTTONS, CaseTeam
 from bot.coach.desk import CoachDesk
+from bot.coach.files import RelayFiles
 from bot.coach.handoff import Handoff
+from bot.coach.handover import HANDOVER_BUTTONS, HandoverDesk
 from bot.coach.operations import CaseOperations
 from bot.coach.relay import Relay
 from bot.plugins import Registry
@@ -22,6 +26,9 @@ from bot.routing.gazetteer import belgian_public_holidays, load_directory, load_
 from bot.service import ConversationService
 from bot.settings import Settings
 from flows.effects import SubmitIntake
+from storage.case_team import CaseTeamPart
+from storage.handovers import HandoverPart
+from storage.relay_files import RelayFilePart
 from storage.routing_personal import CasePart
 
 
@@ -30,6 +37,8 @@ class CoachSide:
     handoff: Handoff
     relay: Relay
     desk: CoachDesk
+    handover: HandoverDesk
+    team: CaseTeam
     name: str = "coach"
 
     def register(self, registry: Registry) -> None:
@@ -43,6 +52,13 @@ class CoachSide:
         registry.router(self.desk, team=self.desk.is_team)
         registry.reminders(self.handoff.on_reminder)
         registry.personal_data(CasePart())
+        # After the cases part: their retention removes a case, then its files go.
+        registry.personal_data(RelayFilePart())
+        registry.personal_data(HandoverPart())
+        registry.button(HANDOVER_BUTTONS, self.handover.on_button)
+        registry.personal_data(CaseTeamPart())
+        registry.button(TEAM_BUTTONS, self.team.on_button)
+        registry.command(TEAM_COMMAND, self.team.on_command)
         registry.start(self.desk.warm)
 
     @property
@@ -61,8 +77,11 @@ def coach_side(service: ConversationService, settings: Settings) -> CoachSide:
         timezone=settings.timezone,
         fallback_after_days=settings.fallback_after_days,
     )
-    relay = Relay(handoff)
-    return CoachSide(handoff, relay, CoachDesk(handoff, relay))
+    relay = Relay(handoff, files=RelayFiles(handoff))
+    handover = HandoverDesk(handoff)
+    team = CaseTeam(handoff)
+    desk = CoachDesk(handoff, relay, extensions=[handover, team])
+    return CoachSide(handoff, relay, desk, handover, team)
 
 
 def install_coach_side(service: ConversationService, settings: Settings) -> CoachSide:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from bot.routing.gazetteer import load_directory
 from flows.ids import PartnershipId
-from flows.intake.flow import REGIONS, Coverage, PlaceCheck, PlaceChecker, RegionHelp
+from flows.intake.flow import REGIONS, Coverage, PlaceCheck, PlaceChecker, RegionHelp, Targets
 from flows.routing.directory import FALLBACK_REGIONS, Directory
 from flows.routing.places import Candidate, Resolution, Resolver
 
@@ -29,10 +29,12 @@ __all__ = [
     "PlaceValue",
     "coverage_of",
     "load_coverage",
+    "load_targets",
     "make_place_check",
     "parse_place_value",
     "place_check_of",
     "place_value",
+    "targets_of",
 ]
 
 MAX_VALUE_BYTES = 35
@@ -111,6 +113,16 @@ def coverage_of(directory: Directory) -> Coverage:
 
 def load_coverage() -> Coverage:
     return coverage_of(load_directory())
+
+
+def targets_of(directory: Directory) -> Targets:
+    """The intake's :class:`Targets`: the ages each partnership (and fallback team) serves, by
+    the name the intake shows (the directory checks that names are unique)."""
+    return Targets({p.name: p.ages for p in directory.partnerships})
+
+
+def load_targets() -> Targets:
+    return targets_of(load_directory())
 
 
 def make_place_check(resolver: Resolver) -> PlaceChecker:

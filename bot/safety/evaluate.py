@@ -18,6 +18,13 @@ Rules of this module:
   check tier asks one direct question first).  Recall is reported per expected tier and for
   both together; false alarms are flagged negatives over all negatives.  Whether the tier and
   the most severe category match the label is reported and does not gate.
+* The screener as shipped is the rules plus the classifier (``flows.safety.classifier``,
+  trained by ``bot.safety.train``); every data set is also scored by the rules alone, so
+  what the classifier adds (recall) and costs (false alarms) is visible.  The classifier
+  trained on the tuning corpus and the tuning batches except their *validation split* (one
+  line in five by a hash of language and text, :func:`is_validation`): that split is scored
+  as a data set of its own, and is the only part of the tuning data that says something about
+  the classifier.  Its thresholds were chosen on that split, so it does not gate.
 * Exit status 0 only when every held-out fresh batch and the tuning corpus reach recall >= 0.95
   (clear and indirect together) and false alarms <= 0.05 overall (the targets of issue #13);
   1 otherwise; 2 when a file is malformed.  With no held-out batch the run says so.
@@ -29,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,8 +44,9 @@ from typing import TextIO
 
 from bot.safety.lexicon import load_screener
 from flows.safety.concepts import TIERS
-from flows.safety.detect import CATEGORIES, Screener
+from flows.safety.detect import CATEGORIES, Screener, normalise
 
+VALIDATION_EVERY = 5
 MIN_RECALL = 0.95
 MAX_FALSE_ALARMS = 0.05
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,6 +154,27 @@ def load_labelled(path: Path) -> list[Example]:
     return examples
 
 
+def is_validation(language: str, text: str) -> bool:
+    """The classifier's validation split: one line in ``VALIDATION_EVERY``, by a stable hash
+    of language and text (the same on every machine and run)."""
+    return zlib.crc32(f"{language}\t{text}".encode()) % VALIDATION_EVERY == 0
+
+
+def model_corpus(labelled: Path = DEFAULT_LABELLED, fresh: Path = FRESH_DIR) -> list[Example]:
+    """What the classifier is trained around (``bot.safety.train``): the corpus and the fresh
+    batches marked ``tuning``.  A held-out batch is never part of it."""
+    examples = list(load_labelled(labelled))
+    if fresh.is_dir():
+        for path in sorted(fresh.glob("*.tsv")):
+            if batch_status(path) == "tuning":
+                examples.extend(load_labelled(path))
+    return examples
+
+
+def validation_split(examples: Iterable[Example]) -> list[Example]:
+    return [ex for ex in examples if is_validation(ex.language, ex.text)]
+
+
 def batch_status(path: Path) -> str:
     """``held-out`` unless the file says ``# status: tuning`` in a comment line."""
     with path.open(encoding="utf-8") as fh:
@@ -163,6 +193,19 @@ def run(screener: Screener, examples: Iterable[Example]) -> list[Outcome]:
     for ex in examples:
         result = screener.screen(ex.text)
         outcomes.append(Outcome(ex, result.flagged, result.tier, result.category))
+    return outcomes
+
+
+def run_model(screener: Screener, examples: Iterable[Example]) -> list[Outcome]:
+    """The classifier alone (as if no rule had fired): what it adds where the rules miss."""
+    model = screener.model
+    if model is None:
+        raise ValueError("the screener has no classifier")
+    outcomes: list[Outcome] = []
+    for ex in examples:
+        result = model.score(screener.model_features(normalise(ex.text)))
+        category = result.category if result.tier is not None else None
+        outcomes.append(Outcome(ex, result.tier is not None, result.tier, category))
     return outcomes
 
 
@@ -258,21 +301,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         sets = [
             DataSet("tuning corpus", args.labelled, "tuning", tuple(load_labelled(args.labelled)))
         ]
-        sets.extend(
+        fresh = [
             DataSet(f"fresh {p.stem}", p, batch_status(p), tuple(load_labelled(p))) for p in paths
-        )
+        ]
+        if args.labelled == DEFAULT_LABELLED:
+            # The lines the shipped classifier never trained on (whatever --fresh says).
+            validation = tuple(validation_split(model_corpus()))
+            sets.append(DataSet("validation split", args.labelled, "validation", validation))
+        sets.extend(fresh)
     except (OSError, ValueError) as exc:
         print(f"cannot read labelled set: {exc}", file=sys.stderr)
         return 2
     screener = load_screener()
+    rules_only = screener.with_model(None)
+    model = screener.model
+    if model is None:
+        print("no classifier (flows/safety/model/model.json): the rules screen alone")
+    else:
+        check, crisis = model.thresholds
+        print(
+            f"rules + classifier (thresholds: check {check:.3f}, crisis {crisis:.3f}; "
+            f"trained on {model.info.get('trained_on')})"
+        )
     ok = True
     held_out = 0
     summary: list[str] = []
     for data in sets:
         outcomes = run(screener, data.examples)
         scores = score(outcomes)
+        if not data.examples:
+            continue
         print(f"\n== {data.name} ({data.path.name}, {data.status}, {len(data.examples)} lines)")
         print_table(scores, sys.stdout)
+        parts = [("rules alone", run(rules_only, data.examples))]
+        if model is not None:
+            parts.append(("classifier alone", run_model(screener, data.examples)))
+        for name, part in parts:
+            alone = score(part)[OVERALL]
+            print(
+                f"{name + ':':<18}recall {alone.recall:.3f} (crisis "
+                f"{_rate(alone.tier_recall('crisis')[1])}, check "
+                f"{_rate(alone.tier_recall('check')[1])}), false alarms {alone.false_alarms:.3f}"
+            )
         if args.show_errors:
             _show_errors(outcomes, sys.stdout)
         overall = scores[OVERALL]
@@ -285,7 +355,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{data.name}: recall {overall.recall:.3f} (min {MIN_RECALL}), false alarms "
             f"{overall.false_alarms:.3f} (max {MAX_FALSE_ALARMS}): "
             + ("PASS" if good else "FAIL")
-            + ("" if gates else " (tuning data, does not gate)")
+            + (
+                ""
+                if gates
+                else " (the classifier's thresholds were chosen on it, does not gate)"
+                if data.status == "validation"
+                else " (tuning data, does not gate)"
+            )
         )
     print()
     for line in summary:

@@ -11,6 +11,10 @@ Rules of this module:
 * YAML is parsed with ``yaml.safe_load`` only.  Bad data raises ``ValueError`` naming the file
   and phrase (from ``Screener.from_mappings``): the bot must fail at start-up, not screen with
   a half-loaded lexicon.
+* The classifier (``flows/safety/model/model.json``, written by ``python -m bot.safety.train``)
+  is read here too, the same way, and handed to the screener as a parsed mapping.  It is one
+  small JSON file whose weights are one base64 string: loading it costs a few milliseconds,
+  against the second the rules take to compile.  No model file: the rules screen alone.
 * :func:`load_screener` is cached (one compiled screener per process); tests that need other
   data call ``Screener.from_mappings`` directly.
 """
@@ -74,7 +78,25 @@ def load_forms() -> dict[str, dict[str, str]]:
     return tables
 
 
+MODEL_FOLDER = "model"
+MODEL_FILE = "model.json"
+
+
+def load_model() -> dict[str, Any] | None:
+    """The parsed classifier data (``flows/safety/model/model.json``), or None without one."""
+    entry = files(LEXICON_PACKAGE) / MODEL_FOLDER / MODEL_FILE
+    if not entry.is_file():
+        return None
+    try:
+        data = json.loads(entry.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"model file {MODEL_FILE}: invalid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"model file {MODEL_FILE}: expected an object")
+    return data
+
+
 @lru_cache(maxsize=1)
 def load_screener() -> Screener:
-    """The screener built from the shipped lexicons, compiled once per process."""
-    return Screener.from_mappings(load_lexicons(), load_forms())
+    """The screener built from the shipped lexicons and model, compiled once per process."""
+    return Screener.from_mappings(load_lexicons(), load_forms(), load_model())

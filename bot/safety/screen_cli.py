@@ -4,15 +4,17 @@ Rules of this module:
 
 * One output line per input line, in order, also for empty lines (so outputs can be pasted
   next to inputs); a trailing ``\\r\\n``/``\\n`` is not part of the text.
-* Output object: ``{"text", "flagged", "tier", "category", "matches"}`` with
+* Output object: ``{"text", "flagged", "tier", "category", "score", "matches"}`` with
   ``ensure_ascii=False``; ``tier`` is ``"crisis"`` (help lines at once), ``"check"`` (an
   indirect signal: the bot asks one direct question first) or ``null``, and ``flagged`` is true
   for both tiers.  Each match is ``{"phrase", "category", "language", "start", "end", "tier"}``
   where ``phrase`` is the lexicon phrase as written in the YAML file (or the concept rule's
-  name) and ``start``/``end`` are offsets in the
+  name, or ``(model)`` when the classifier decided: its match spans the whole line) and
+  ``start``/``end`` are offsets in the
   ORIGINAL line (Python string indices, end exclusive).  They are mapped back from the
   normalised text; a replaced piece (an emoji token, an expanded contraction like "wanna")
-  maps to the whole original piece.
+  maps to the whole original piece.  ``score`` is the classifier's score (0-1) when it was
+  consulted (no rule fired), else ``null``.
 * The text is echoed because the operator asked for it on their own terminal; nothing is
   logged, and this tool is for reviewing the lexicon, not for user data.
 * Returns 0; the caller (``opstap screen``) turns it into the exit status.
@@ -49,6 +51,7 @@ def screen_line(screener: Screener, text: str) -> dict[str, Any]:
         "flagged": result.flagged,
         "tier": result.tier,
         "category": result.category,
+        "score": None if result.score is None else round(result.score, 3),
         "matches": matches,
     }
 

@@ -13,7 +13,7 @@ Rules of this module:
   when the service is public over https. The documented development exception: on plain http
   (``make run`` on 127.0.0.1, no ``OPSTAP_PUBLIC_URL``) the cookie is ``opstap_team`` without
   Secure, because a browser drops a ``__Host-`` cookie that is not Secure. In production the
-  dashboard is only mounted behind https (:func:`bot.team.wiring.install_team`).
+  dashboard is only mounted behind https (:class:`bot.team.feature.TeamDashboard`).
 * The client address is the connection's peer (``request.remote``); a reverse proxy's
   ``X-Forwarded-For`` is not trusted.
 """
@@ -58,8 +58,10 @@ class TeamDeps:
     directory: Directory
     secure_cookies: bool
     timezone: str
+    report_min_count: int
     bot_username: Callable[[], Awaitable[str]]
     templates: jinja2.Environment
+    public_url: str | None = None  # the web chat's links (/?ref=<code>), when public
 
     @property
     def session_cookie(self) -> str:
@@ -218,11 +220,15 @@ async def _headers(request: web.Request, response: web.StreamResponse) -> None:
         response.headers["Strict-Transport-Security"] = "max-age=31536000"
 
 
-def add_team_routes(app: web.Application, deps: TeamDeps) -> None:
-    from bot.team import views
-
+def prepare(app: web.Application, deps: TeamDeps) -> None:
+    """The dashboard's part of the app (through the feature's ``registry.http``): its
+    dependencies and the headers on every ``/team`` response."""
     app[TEAM_KEY] = deps
     app.on_response_prepare.append(_headers)
-    for spec in ROUTES:
-        handler = getattr(views, spec.view)
-        app.router.add_route(spec.method, spec.path, _guard(spec, handler))
+
+
+def guarded_routes() -> list[tuple[RouteSpec, Handler]]:
+    """Every declared route with its view behind :func:`_guard` (registered by the feature)."""
+    from bot.team import views
+
+    return [(spec, _guard(spec, getattr(views, spec.view))) for spec in ROUTES]

@@ -2,6 +2,11 @@
 
 Rules of this module:
 
+* A new password has 12 to 256 characters, no composition rules, and must not be easy to
+  guess: zxcvbn (its 30,000 passwords from breach corpora, also inside a longer password, l33t
+  and reversed; English words and names; repeats, sequences, keyboard patterns, dates; the
+  account's own name and e-mail) must rate it at least :data:`MIN_STRENGTH` (3 of 4: not
+  found within about 10^8 guesses). The first 72 characters are rated (zxcvbn's limit).
 * Passwords are argon2id hashes (argon2-cffi's defaults: RFC 9106 low-memory profile); an
   unknown e-mail address still costs one verification (a fixed dummy hash), so the answer time
   does not tell which accounts exist. Hashing runs in a worker thread, outside any transaction.
@@ -25,7 +30,9 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -33,6 +40,7 @@ from typing import Literal
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from zxcvbn import zxcvbn
 
 from bot.service import Clock
 from storage.team_sql import SqlTeamStore, TeamSession, TeamUser
@@ -46,6 +54,8 @@ ACCOUNT_FAILURES = 5
 ADDRESS_FAILURES = 20
 PASSWORD_MIN = 12
 PASSWORD_MAX = 256
+MIN_STRENGTH = 3
+_RATED = 72  # zxcvbn rates at most this many characters
 TOTP_ISSUER = "Opstap"
 _HASHER = PasswordHasher()
 # Verified against when the account does not exist, so the time taken is the same.
@@ -54,15 +64,26 @@ _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
 LoginFailure = Literal["invalid", "throttled"]
 
 
-def hash_password(password: str) -> str:
-    check_password(password)
+def hash_password(password: str, context: Sequence[str] = ()) -> str:
+    check_password(password, context)
     return _HASHER.hash(password)
 
 
-def check_password(password: str) -> None:
-    """ASVS 6.2: at least 12 characters, at most 256, anything printable allowed."""
+def check_password(password: str, context: Sequence[str] = ()) -> None:
+    """ASVS 6.2: at least 12 characters, at most 256, anything printable allowed, and not easy
+    to guess (see the module rules); ``context`` are the account's name and e-mail."""
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise ValueError(f"a password has {PASSWORD_MIN} to {PASSWORD_MAX} characters")
+    words = ["opstap", "team"]
+    for text in context:
+        # The whole, the e-mail's local part ("jan.peeters"), and each word of it.
+        words += [text, text.partition("@")[0], *(w for w in re.split(r"[^\w]+", text) if w)]
+    rating = zxcvbn(password[:_RATED], user_inputs=words)
+    if int(rating["score"]) < MIN_STRENGTH:
+        raise ValueError(
+            "this password is easy to guess (a common or breached password, a word, a pattern"
+            " or the account's name): choose a longer passphrase of unrelated words"
+        )
 
 
 def verify_password(password_hash: str, password: str) -> bool:
@@ -198,6 +219,25 @@ class Authenticator:
                 return None
             await t.team.touch_session(id_hash, now)
         return user, session
+
+    async def confirm(self, user: TeamUser, password: str, address: str) -> bool:
+        """Authenticate again with the password before ending sessions (ASVS 7.5.2); failures
+        count towards the same throttling as logins."""
+        now = self.clock.now()
+        account, place = account_key(user.email), address_key(address)
+        async with self.store.transaction() as t:
+            since = now - THROTTLE_WINDOW
+            throttled = (
+                await t.team.failures_since(account, since) >= ACCOUNT_FAILURES
+                or await t.team.failures_since(place, since) >= ADDRESS_FAILURES
+            )
+        good = not throttled and await asyncio.to_thread(
+            verify_password, user.password_hash, password
+        )
+        if not good:
+            await self._failed(account, place, now)
+            log.info("team confirmation refused user=%s", user.id)
+        return good
 
     async def logout(self, raw: str, user: TeamUser, address: str) -> None:
         now = self.clock.now()

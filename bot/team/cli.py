@@ -1,10 +1,17 @@
-"""``opstap user add|list|disable``: team dashboard accounts from the command line.
+"""``opstap user add|list|disable|reset``: team dashboard accounts from the command line.
 
 Rules (those of :mod:`bot.coach.cli` apply): the password is read from standard input (first
 line), never from an argument (the shell history and ``ps`` would show it); ``add`` prints the
 ``otpauth://`` URI of the TOTP factor once, on ``stdout``, for the person's authenticator app
 (hand it over personally); nothing secret is logged. Every change writes an audit row (actor
 ``cli``). Bad input is one line on ``stderr`` and exit 2.
+
+Recovery (ASVS 6.4) is ``reset``, by an admin with shell access, who checks who asks the way
+they did when creating the account: a new password from standard input; the TOTP factor stays
+unless ``--new-totp`` (a lost phone), which prints a new URI once. Every session of the
+account ends. There is no self-service reset: Opstap has no e-mail channel, and the bot's
+Telegram chat is the young people's and the coaches' channel, not a second factor of a
+dashboard account (a stolen phone would then open both).
 """
 
 from __future__ import annotations
@@ -31,6 +38,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub.add_parser("list", help="list the accounts")
     disable = sub.add_parser("disable", help="disable an account and end its sessions")
     disable.add_argument("email")
+    reset = sub.add_parser(
+        "reset", help="a new password (standard input) after checking who asks; ends sessions"
+    )
+    reset.add_argument("email")
+    reset.add_argument(
+        "--new-totp", action="store_true", help="also a new TOTP factor (a lost authenticator)"
+    )
 
 
 async def run_user(
@@ -48,6 +62,8 @@ async def run_user(
             return await _list(settings, stdout)
         if args.action == "disable":
             return await _disable(args.email, settings, clock, stdout)
+        if args.action == "reset":
+            return await _reset(args, settings, clock, stdin, stdout)
     except ValueError as error:
         stderr.write(f"opstap: {error}\n")
         return 2
@@ -88,7 +104,7 @@ async def _add(
         if role == "coach" and not args.coach:
             raise ValueError("a coach needs --coach COACH_ID (see: opstap coach list)")
     password = stdin.readline().rstrip("\r\n")
-    password_hash = hash_password(password)  # ValueError for a short password
+    password_hash = hash_password(password, (email, name))  # ValueError: short or guessable
     secret = new_totp_secret()
     storage = await open_storage(settings.database_url, settings.keyring)
     try:
@@ -176,4 +192,43 @@ async def _disable(email_text: str, settings: Settings, clock: Clock, stdout: Te
     finally:
         await storage.close()
     stdout.write(f"account {email}: disabled, its sessions ended\n")
+    return 0
+
+
+async def _reset(
+    args: argparse.Namespace, settings: Settings, clock: Clock, stdin: TextIO, stdout: TextIO
+) -> int:
+    from bot.team.auth import hash_password, new_totp_secret, totp_uri
+    from storage.sql import open_storage
+    from storage.team_sql import SqlTeamStore
+
+    email = _email(args.email)
+    password = stdin.readline().rstrip("\r\n")
+    storage = await open_storage(settings.database_url, settings.keyring)
+    secret = new_totp_secret() if args.new_totp else None
+    try:
+        async with SqlTeamStore(storage).transaction() as t:
+            user = await t.team.user_by_email(email)
+            if user is None:
+                raise ValueError(f"no account {email}")
+            password_hash = hash_password(password, (email, user.name))
+            await t.team.set_password_hash(user.id, password_hash)
+            if secret is not None:
+                await t.team.set_totp_secret(user.id, secret)
+            await t.team.end_sessions_of(user.id)
+            await t.team.audit(
+                at=clock.now(),
+                user=None,
+                action="user.reset_totp" if secret is not None else "user.reset",
+                address="cli",
+                target=str(user.id),
+                partnership=user.partnership,
+            )
+    finally:
+        await storage.close()
+    state = "" if user.active else " (the account stays disabled)"
+    stdout.write(f"account {email}: new password set, its sessions ended{state}\n")
+    if secret is not None:
+        stdout.write("Add this to the authenticator app now; it is not shown again:\n")
+        stdout.write(totp_uri(secret, email) + "\n")
     return 0

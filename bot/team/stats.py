@@ -11,23 +11,36 @@ Rules of this module:
 * The no-show rate is missed / (attended + missed) appointments.
 * Progress compares, per life domain, the intake rating with the latest later rating of the
   same case (1-5 only; "skip" and "I don't know" are left out).
+* Counts come from SQL aggregates (:meth:`storage.team_sql.SqlTeam.stats_facts`): no case is
+  decrypted for them; the life domains are kept counts (``team_domain_counts``: every intake
+  the partnership received, also of cases erased since), and progress decrypts only the cases
+  with a rating after the intake.
+* Per source (a partner's link or poster, a coach's personal invitation): how many young people
+  started, sent an intake and got a case (:meth:`storage.referral.ReferralRepository.
+  source_counts`), for the partnership only.
+* Small counts are suppressed before anything is shown or exported (:func:`publish`): a count
+  from 1 to ``minimum - 1`` (``OPSTAP_REPORT_MIN_COUNT``, 5) becomes ``"<5"``, and a median,
+  rate or mean over fewer than ``minimum`` cases is left out, so that a person cannot be
+  singled out (one intake in a week, the waiting time of the one accepted case). A zero is
+  shown: it singles out nobody. Charts plot what the tables show (a suppressed bar is absent).
+  A rate is left out when one of its counts is hidden (it would give that count away).
 """
 
 from __future__ import annotations
 
 import statistics
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flows.appointments import Appointment
 from flows.ids import CaseId
 from flows.intake.domains import DOMAIN_IDS
 from flows.routing.card import rated_domains
 from flows.routing.outcomes import REPORTING
 from storage.ports import CaseRecord, RatingRecord
+from storage.referral import SourceCount
+from storage.team_sql import StatsFacts
 
 
 @dataclass(frozen=True)
@@ -43,18 +56,32 @@ class DomainProgress:
 
 
 @dataclass(frozen=True)
+class SourceRow:
+    """Where young people came from (a partner's link, or a coach's personal invitation)."""
+
+    kind: str  # "link" or "invite"
+    source: str  # the partner or the place of the poster; for an invitation the organisation
+    arrivals: int
+    intakes: int
+    cases: int
+
+
+@dataclass(frozen=True)
 class Stats:
     intakes_per_week: tuple[tuple[str, int], ...]
     cases: int
     accepted: int
     hours_to_acceptance: float | None
     hours_to_first_contact: float | None
+    acceptance_base: int  # the cases the median time to acceptance is over
+    first_contact_base: int  # the cases the median time to first contact is over
     appointments_attended: int
     appointments_missed: int
     domains: tuple[tuple[str, int], ...]
     outcomes: tuple[tuple[str, int], ...]
     progress: tuple[DomainProgress, ...]
     blind_spots: tuple[tuple[str, int], ...]
+    sources: tuple[SourceRow, ...] = ()
 
     @property
     def no_show_rate(self) -> float | None:
@@ -67,8 +94,16 @@ def week_of(moment: datetime, tz: ZoneInfo) -> str:
     return f"{year}-W{week:02d}"
 
 
-def _median_hours(deltas: Iterable[timedelta]) -> float | None:
-    hours = [d.total_seconds() / 3600 for d in deltas if d.total_seconds() >= 0]
+def week_bounds(now: datetime, tz: ZoneInfo, weeks: int) -> list[datetime]:
+    """The starts (Monday 00:00 local, in UTC) of the last ``weeks`` weeks up to ``now``'s, and
+    the end of ``now``'s week: ``weeks + 1`` bounds."""
+    local = now.astimezone(tz)
+    monday = local.date() - timedelta(days=local.weekday())
+    days = [monday - timedelta(weeks=back) for back in range(weeks - 1, -2, -1)]
+    return [datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC) for day in days]
+
+
+def _median(hours: list[float]) -> float | None:
     return round(statistics.median(hours), 1) if hours else None
 
 
@@ -100,26 +135,21 @@ def latest_scores(ratings: Sequence[RatingRecord]) -> dict[str, int]:
 
 
 def compute(
-    cases: Sequence[CaseRecord],
-    first_contacts: Mapping[CaseId, datetime],
-    appointments: Sequence[Appointment],
+    facts: StatsFacts,
+    progress_cases: Sequence[CaseRecord],
     ratings: Mapping[CaseId, Sequence[RatingRecord]],
     blind_spot_counts: Mapping[str, int],
     now: datetime,
     tz: ZoneInfo,
     weeks: int = 12,
+    sources: Sequence[SourceCount] = (),
 ) -> Stats:
-    week_labels = [week_of(now - timedelta(weeks=back), tz) for back in range(weeks - 1, -1, -1)]
-    per_week = Counter(week_of(c.created_at, tz) for c in cases)
-    accepted = [c for c in cases if c.accepted_at is not None]
-    domains: Counter[str] = Counter()
-    for case in cases:
-        listed = case.intake.get("domains")
-        if isinstance(listed, list):
-            domains.update(d for d in listed if isinstance(d, str) and d in DOMAIN_IDS)
-    outcomes = Counter(c.outcome for c in cases if c.status == "closed" and c.outcome)
+    """The statistics from the aggregates the data layer read in SQL (:class:`StatsFacts`)
+    and the cases with a later rating (the only ones progress needs)."""
+    week_labels = [week_of(start, tz) for start in week_bounds(now, tz, weeks)[:-1]]
+    domains = {d: n for d, n in facts.domains.items() if d in DOMAIN_IDS and n > 0}
     sums: dict[str, list[tuple[int, int]]] = {}
-    for case in cases:
+    for case in progress_cases:
         records = ratings.get(case.id, ())
         start, latest = intake_scores(case, records), latest_scores(records)
         for domain, before in start.items():
@@ -134,51 +164,159 @@ def compute(
         )
         for domain, pairs in sorted(sums.items())
     )
+    to_acceptance = [h for h in facts.hours_to_acceptance if h >= 0]
+    to_contact = [h for h in facts.hours_to_first_contact if h >= 0]
     return Stats(
-        intakes_per_week=tuple((label, per_week.get(label, 0)) for label in week_labels),
-        cases=len(cases),
-        accepted=len(accepted),
-        hours_to_acceptance=_median_hours(
-            c.accepted_at - c.created_at for c in accepted if c.accepted_at is not None
-        ),
-        hours_to_first_contact=_median_hours(
-            first_contacts[c.id] - c.created_at for c in cases if c.id in first_contacts
-        ),
-        appointments_attended=sum(1 for a in appointments if a.status == "attended"),
-        appointments_missed=sum(1 for a in appointments if a.status == "missed"),
+        intakes_per_week=tuple(zip(week_labels, facts.per_week, strict=True)),
+        cases=facts.cases,
+        accepted=len(facts.hours_to_acceptance),
+        hours_to_acceptance=_median(to_acceptance),
+        hours_to_first_contact=_median(to_contact),
+        acceptance_base=len(to_acceptance),
+        first_contact_base=len(to_contact),
+        appointments_attended=facts.appointments.get("attended", 0),
+        appointments_missed=facts.appointments.get("missed", 0),
         domains=tuple(sorted(domains.items(), key=lambda kv: (-kv[1], kv[0]))),
-        outcomes=tuple(sorted(outcomes.items())),
+        outcomes=tuple(sorted((o, n) for o, n in facts.outcomes.items() if n > 0)),
         progress=progress,
         blind_spots=tuple(sorted(blind_spot_counts.items(), key=lambda kv: (-kv[1], kv[0]))),
+        sources=tuple(
+            SourceRow(s.kind, s.source, s.arrivals, s.intakes, s.cases)
+            for s in sorted(sources, key=lambda s: (s.kind, s.source))
+        ),
     )
 
 
-def export_rows(partnership: str, stats: Stats) -> list[tuple[str, str, str, str]]:
-    """``(partnership, metric, key, value)`` rows: anonymous aggregates only."""
-    rows: list[tuple[str, str, str, str]] = [
-        (partnership, "cases", "total", str(stats.cases)),
-        (partnership, "cases", "accepted", str(stats.accepted)),
-        (partnership, "hours_to_acceptance", "median", _number(stats.hours_to_acceptance)),
-        (partnership, "hours_to_first_contact", "median", _number(stats.hours_to_first_contact)),
-        (partnership, "appointments", "attended", str(stats.appointments_attended)),
-        (partnership, "appointments", "missed", str(stats.appointments_missed)),
-        (partnership, "no_show_rate", "all", _number(stats.no_show_rate)),
-    ]
-    rows += [(partnership, "intakes_per_week", week, str(n)) for week, n in stats.intakes_per_week]
-    rows += [(partnership, "domain", domain, str(n)) for domain, n in stats.domains]
-    rows += [(partnership, "outcome", outcome, str(n)) for outcome, n in stats.outcomes]
+def shown(count: int, minimum: int) -> str:
+    """A count as it may be published: 1 to ``minimum - 1`` as ``"<minimum"``."""
+    return f"<{minimum}" if 0 < count < minimum else str(count)
+
+
+def plotted(count: int, minimum: int) -> int | None:
+    """A count as a chart may plot it: ``None`` (no bar) where the table says ``"<5"``."""
+    return None if 0 < count < minimum else count
+
+
+def _over(value: float | None, base: int, minimum: int) -> float | None:
+    return value if base >= minimum else None
+
+
+@dataclass(frozen=True)
+class ShownProgress:
+    domain: str
+    cases: str
+    intake_mean: float | None
+    latest_mean: float | None
+    change: float | None
+
+
+@dataclass(frozen=True)
+class Report:
+    """:class:`Stats` as they may be shown and exported: small counts suppressed (see the
+    module rules). Counts are text (``"<5"``); a measure over too few cases is ``None``."""
+
+    minimum: int
+    cases: str
+    accepted: str
+    hours_to_acceptance: float | None
+    hours_to_first_contact: float | None
+    appointments_attended: str
+    appointments_missed: str
+    no_show_rate: float | None
+    intakes_per_week: tuple[tuple[str, str], ...]
+    domains: tuple[tuple[str, str], ...]
+    outcomes: tuple[tuple[str, str], ...]
+    outcome_reporting: tuple[tuple[str, str], ...]
+    progress: tuple[ShownProgress, ...]
+    blind_spots: tuple[tuple[str, str], ...]
+    sources: tuple[ShownSource, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShownSource:
+    kind: str
+    source: str
+    arrivals: str
+    intakes: str
+    cases: str
+
+
+def publish(stats: Stats, minimum: int) -> Report:
+    def each(pairs: Iterable[tuple[str, int]]) -> tuple[tuple[str, str], ...]:
+        return tuple((key, shown(n, minimum)) for key, n in pairs)
+
     # The same counts under the categories reporting uses ("niet bereikt", "doorverwezen").
     reporting: dict[str, int] = {}
     for outcome, n in stats.outcomes:
         label = REPORTING.get(outcome, outcome)  # type: ignore[call-overload]
         reporting[label] = reporting.get(label, 0) + n
-    rows += [
-        (partnership, "outcome_reporting", label, str(n)) for label, n in sorted(reporting.items())
+    appointments = stats.appointments_attended + stats.appointments_missed
+    # The rate and one shown count would give away a hidden one (10 came, rate 1/6: 2 missed).
+    hidden = any(0 < n < minimum for n in (stats.appointments_attended, stats.appointments_missed))
+    return Report(
+        minimum=minimum,
+        cases=shown(stats.cases, minimum),
+        accepted=shown(stats.accepted, minimum),
+        hours_to_acceptance=_over(stats.hours_to_acceptance, stats.acceptance_base, minimum),
+        hours_to_first_contact=_over(
+            stats.hours_to_first_contact, stats.first_contact_base, minimum
+        ),
+        appointments_attended=shown(stats.appointments_attended, minimum),
+        appointments_missed=shown(stats.appointments_missed, minimum),
+        no_show_rate=None if hidden else _over(stats.no_show_rate, appointments, minimum),
+        intakes_per_week=each(stats.intakes_per_week),
+        domains=each(stats.domains),
+        outcomes=each(stats.outcomes),
+        outcome_reporting=each(sorted(reporting.items())),
+        progress=tuple(
+            ShownProgress(
+                p.domain,
+                shown(p.cases, minimum),
+                _over(p.intake_mean, p.cases, minimum),
+                _over(p.latest_mean, p.cases, minimum),
+                _over(p.change, p.cases, minimum),
+            )
+            for p in stats.progress
+        ),
+        blind_spots=each(stats.blind_spots),
+        sources=tuple(
+            ShownSource(
+                s.kind,
+                s.source,
+                shown(s.arrivals, minimum),
+                shown(s.intakes, minimum),
+                shown(s.cases, minimum),
+            )
+            for s in stats.sources
+        ),
+    )
+
+
+def export_rows(partnership: str, report: Report) -> list[tuple[str, str, str, str]]:
+    """``(partnership, metric, key, value)`` rows: anonymous aggregates only, small counts
+    suppressed (``"<5"``), a measure over too few cases empty."""
+    rows: list[tuple[str, str, str, str]] = [
+        (partnership, "cases", "total", report.cases),
+        (partnership, "cases", "accepted", report.accepted),
+        (partnership, "hours_to_acceptance", "median", _number(report.hours_to_acceptance)),
+        (partnership, "hours_to_first_contact", "median", _number(report.hours_to_first_contact)),
+        (partnership, "appointments", "attended", report.appointments_attended),
+        (partnership, "appointments", "missed", report.appointments_missed),
+        (partnership, "no_show_rate", "all", _number(report.no_show_rate)),
     ]
-    for item in stats.progress:
-        rows.append((partnership, "progress_cases", item.domain, str(item.cases)))
+    rows += [(partnership, "intakes_per_week", week, n) for week, n in report.intakes_per_week]
+    rows += [(partnership, "domain", domain, n) for domain, n in report.domains]
+    rows += [(partnership, "outcome", outcome, n) for outcome, n in report.outcomes]
+    rows += [(partnership, "outcome_reporting", label, n) for label, n in report.outcome_reporting]
+    for item in report.progress:
+        rows.append((partnership, "progress_cases", item.domain, item.cases))
         rows.append((partnership, "progress_change", item.domain, _number(item.change)))
-    rows += [(partnership, "blind_spot", nis, str(n)) for nis, n in stats.blind_spots]
+    rows += [(partnership, "blind_spot", nis, n) for nis, n in report.blind_spots]
+    for source in report.sources:
+        key = f"{source.kind}:{source.source}"
+        rows.append((partnership, "source_started", key, source.arrivals))
+        rows.append((partnership, "source_intakes", key, source.intakes))
+        rows.append((partnership, "source_cases", key, source.cases))
     return rows
 
 

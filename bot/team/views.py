@@ -27,6 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from sqlalchemy.exc import IntegrityError
 
 from bot.coach.invites import INVITE_VALID, invite_again, invite_link
 from bot.team import charts
@@ -44,12 +45,31 @@ from bot.team.app import (
     set_session_cookie,
     user_of,
 )
-from bot.team.auth import LoggedIn
-from bot.team.stats import compute, export_rows, intake_scores, latest_scores
+from bot.team.auth import LoggedIn, session_hash
+from bot.team.stats import (
+    Stats,
+    compute,
+    export_rows,
+    intake_scores,
+    latest_scores,
+    plotted,
+    publish,
+    week_bounds,
+)
 from flows.appointments import Appointment, AppointmentId
 from flows.ids import CaseId, CoachId
+from flows.intake.domains import DOMAIN_IDS
 from flows.routing.card import rated_domains, urgency
-from storage.ports import CASE_OUTCOMES, CaseRecord, CoachRecord, OfferRecord, RatingRecord
+from flows.routing.directory import Partnership
+from storage.ports import (
+    CASE_OUTCOMES,
+    CaseRecord,
+    CoachRecord,
+    HandoverRecord,
+    OfferRecord,
+    RatingRecord,
+)
+from storage.referral import referrals_of
 from storage.team_sql import TeamScope, TeamTransaction, TeamUser
 
 log = logging.getLogger(__name__)
@@ -71,6 +91,10 @@ MESSAGES = {
     "reactivated": "De coach krijgt weer dossiers.",
     "absence": "De afwezigheid is bewaard.",
     "disabled": "Het account is uitgeschakeld.",
+    "ended": "De sessie is beëindigd.",
+    "ended_all": "Je andere sessies zijn beëindigd.",
+    "confirm": "Dat lukte niet: je wachtwoord klopt niet. Na te veel pogingen moet je 15 minuten"
+    " wachten.",
 }
 NOTE_MAX = 4000
 STATUS_LABELS = {
@@ -103,6 +127,10 @@ def _local(deps: TeamDeps, moment: datetime | None) -> str:
     if moment is None:
         return "-"
     return moment.astimezone(_tz(deps)).strftime("%d-%m-%Y %H:%M")
+
+
+def _day(deps: TeamDeps, moment: datetime) -> str:
+    return moment.astimezone(_tz(deps)).strftime("%d-%m-%Y")
 
 
 def _actions(deps: TeamDeps) -> TeamActions:
@@ -196,6 +224,62 @@ async def home(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther("/team/admin" if user.role == "admin" else "/team/queue")
 
 
+# --- one's own sessions (ASVS 7.5.2) --------------------------------------------------------
+
+SESSION_HANDLE = 16  # hex characters of the session's hash that name it in the form
+
+
+async def sessions(request: web.Request) -> web.StreamResponse:
+    deps = deps_of(request)
+    user = user_of(request)
+    current = session_hash(request[RAW])
+    async with deps.store.transaction() as t:
+        found = await t.team.sessions_of(user.id)
+    rows = [
+        {
+            "handle": s.id_hash[:SESSION_HANDLE],
+            "current": s.id_hash == current,
+            "started": _local(deps, s.created_at),
+            "seen": _local(deps, s.last_seen_at),
+            "address": s.address,
+        }
+        for s in found
+    ]
+    return render(request, "sessions.html", rows=rows, message=_message(request))
+
+
+async def end_sessions(request: web.Request) -> web.StreamResponse:
+    """End one other session, or all others, after the password was given again."""
+    deps = deps_of(request)
+    user = user_of(request)
+    form = await _form(request)
+    which = form.get("session", "")
+    if not await deps.auth.confirm(user, form.get("password", "")[:256], address(request)):
+        raise web.HTTPSeeOther("/team/sessions?m=confirm")
+    current = session_hash(request[RAW])
+    async with deps.store.transaction() as t:
+        if which == "others":
+            ended = await t.team.end_sessions_of_except(user.id, current)
+        else:
+            own = [
+                s.id_hash
+                for s in await t.team.sessions_of(user.id)
+                if len(which) == SESSION_HANDLE and s.id_hash[:SESSION_HANDLE] == which
+            ]
+            if len(own) != 1 or own[0] == current:
+                raise web.HTTPSeeOther("/team/sessions?m=bad_input")
+            await t.team.end_session(own[0])
+            ended = 1
+        await t.team.audit(
+            at=deps.clock.now(),
+            user=user,
+            action="session.end",
+            address=address(request),
+            target=f"{which}:{ended}",
+        )
+    raise web.HTTPSeeOther("/team/sessions?m=" + ("ended_all" if which == "others" else "ended"))
+
+
 # --- the queue ------------------------------------------------------------------------------
 
 
@@ -223,25 +307,39 @@ def _escalated(case: CaseRecord, offers: list[OfferRecord]) -> bool:
     )
 
 
+QUEUE_PAGE = 50
+"""Cases per page of the queue: open safety events come on every page, all of them; then
+unclaimed and escalated cases, then the rest, 50 at a time (a phone scrolls through 50)."""
+
+
+def _page_number(request: web.Request) -> int:
+    value = request.query.get("p", "1")
+    if not value.isdigit() or len(value) > 6 or int(value) < 1:
+        raise web.HTTPNotFound()
+    return int(value)
+
+
 async def queue(request: web.Request) -> web.StreamResponse:
     deps = deps_of(request)
     user = user_of(request)
     scope = user.scope()
+    number = _page_number(request)
     async with deps.store.transaction() as t:
-        cases = await t.team.cases(scope, include_closed=False)
-        safety = await t.team.open_safety_people(scope)
+        page = await t.team.queue(scope, offset=(number - 1) * QUEUE_PAGE, limit=QUEUE_PAGE)
         coaches = await t.team.coaches(scope)
         loads = await t.core.cases.loads(tuple(c.id for c in coaches))
-        offers = await t.team.offers_by_case(scope, include_closed=False)
+        offers = await t.team.offers_by_case(
+            scope, include_closed=False, only=tuple(c.id for c, _ in page.rows)
+        )
+        erased = await t.team.erased_cases(scope) if number == 1 else []
+    pages = max(1, -(-page.paged // QUEUE_PAGE))
+    if number > pages:
+        raise web.HTTPNotFound()
     names = {c.id: c.first_name for c in coaches}
     rows = []
-    for case in cases:
+    for case, group in page.rows:
         case_offers = offers.get(case.id, [])
         open_offer = next((o for o in reversed(case_offers) if o.status == "open"), None)
-        escalated = _escalated(case, case_offers)
-        flagged = case.person in safety
-        unclaimed = case.status in ("waiting", "offered", "escalated")
-        group = 0 if flagged else 1 if unclaimed or (escalated and case.status != "open") else 2
         listed = case.intake.get("domains")
         domains = (
             ", ".join(_domain(deps, d) for d in listed if isinstance(d, str))
@@ -253,8 +351,8 @@ async def queue(request: web.Request) -> web.StreamResponse:
             QueueRow(
                 case=case,
                 group=group,
-                safety=flagged,
-                escalated=escalated,
+                safety=group == 0,
+                escalated=_escalated(case, case_offers),
                 coach_name=names.get(case.coach, "-") if case.coach else "-",
                 offered_to=names.get(open_offer.coach, "?") if open_offer else "-",
                 deadline=_local(deps, open_offer.deadline_at) if open_offer else "-",
@@ -264,7 +362,6 @@ async def queue(request: web.Request) -> web.StreamResponse:
                 created=_local(deps, case.created_at),
             )
         )
-    rows.sort(key=lambda r: (r.group, r.case.created_at, int(r.case.id)))
     team = [
         {
             "coach": c,
@@ -275,7 +372,17 @@ async def queue(request: web.Request) -> web.StreamResponse:
         for c in coaches
         if user.role == "coordinator" or c.id == user.coach
     ]
-    return render(request, "queue.html", rows=rows, team=team, message=_message(request))
+    return render(
+        request,
+        "queue.html",
+        rows=rows,
+        team=team,
+        counts=[page.counts.get(g, 0) for g in (0, 1, 2)],
+        page=number,
+        pages=pages,
+        erased=[(e, _day(deps, e.erased_at)) for e in erased],
+        message=_message(request),
+    )
 
 
 # --- a case ---------------------------------------------------------------------------------
@@ -286,6 +393,15 @@ async def _scoped_case(t: TeamTransaction, scope: TeamScope, case_id: CaseId) ->
     if case is None:
         raise web.HTTPNotFound()
     return case
+
+
+async def _in_case_team(t: TeamTransaction, user: TeamUser, case: CaseRecord) -> bool:
+    """A colleague in the case team (the young person said yes) sees the whole case and
+    leaves notes for the team; acting on the case stays with its coach and the coordinator."""
+    return user.coach is not None and any(
+        m.coach == user.coach and m.status == "active"
+        for m in await t.core.case_team.of_case(case.id)
+    )
 
 
 def _full_view(user: TeamUser, case: CaseRecord) -> bool:
@@ -340,7 +456,23 @@ async def case_page(request: web.Request) -> web.StreamResponse:
     scope = user.scope()
     case_id = _case_id(request)
     async with deps.store.transaction() as t:
-        case = await _scoped_case(t, scope, case_id)
+        found = await t.team.case(scope, case_id)
+        if found is None:
+            erased = await t.team.erased_case(scope, case_id)
+            if erased is None:
+                raise web.HTTPNotFound()
+            await t.team.audit(
+                at=deps.clock.now(),
+                user=user,
+                action="case.view",
+                address=address(request),
+                case=erased.case,
+                partnership=erased.partnership,
+            )
+            return render(
+                request, "erased.html", case_id=erased.case, erased_on=_day(deps, erased.erased_at)
+            )
+        case = found
         offers = await t.core.cases.offers_of(case.id)
         messages = await t.core.cases.messages_of(case.id)
         appointments = await t.core.appointments.of_case(case.id)
@@ -348,6 +480,8 @@ async def case_page(request: web.Request) -> web.StreamResponse:
         notes = await t.team.notes(scope, case.id)
         coaches = await t.team.coaches(scope)
         ratings = await t.core.ratings.of_case(case.id)
+        handover = await t.core.handovers.latest_of_case(case.id)
+        member = await _in_case_team(t, user, case)
         await t.team.audit(
             at=deps.clock.now(),
             user=user,
@@ -356,7 +490,7 @@ async def case_page(request: web.Request) -> web.StreamResponse:
             case=case.id,
             partnership=case.partnership,
         )
-    full = _full_view(user, case)
+    full = _full_view(user, case) or member
     names = {c.id: c.first_name for c in coaches}
     timeline = _timeline(deps, case, offers, messages if full else [], appointments, events, names)
     profile = _profile_rows(deps, case, ratings)
@@ -405,6 +539,7 @@ async def case_page(request: web.Request) -> web.StreamResponse:
         if full
         else [],
         attendance=ATTENDANCE,
+        handover=_handover_view(deps, handover, partnership) if full else None,
         offices=offices,
         day=tomorrow.isoformat(),
         message=_message(request),
@@ -470,6 +605,58 @@ def _profile_rows(
     domains = [r.domain for r in rated_domains(case.intake)]
     domains += [d for d in start if d not in domains]
     return [(d, _domain(deps, d), start.get(d), latest.get(d)) for d in domains]
+
+
+HANDOVER_LABELS = {
+    "proposed": "wacht op het antwoord van de jongere",
+    "changes": "de jongere vroeg een wijziging",
+    "agreed": "akkoord van de jongere",
+}
+
+
+def _handover_view(
+    deps: TeamDeps, handover: HandoverRecord | None, partnership: Partnership | None
+) -> dict[str, str | bool] | None:
+    """The latest warm handover to VDAB (issue #15): where it stands and, when it waits on
+    this page, whom the coordinator sends the PDF to."""
+    if handover is None:
+        return None
+    vdab = partnership.vdab if partnership is not None else None
+    return {
+        "status": HANDOVER_LABELS.get(handover.status, handover.status),
+        "pdf": handover.pdf is not None,
+        "by_telegram": handover.delivery == "telegram",
+        "contact": handover.contact or "-",
+        "email": (vdab.email or "-") if vdab is not None else "-",
+        "sent_at": _local(deps, handover.delivered_at),
+    }
+
+
+async def handover_pdf(request: web.Request) -> web.StreamResponse:
+    """The agreed handover's PDF, for the coordinator (or the case's coach) to send to VDAB."""
+    deps = deps_of(request)
+    user = user_of(request)
+    async with deps.store.transaction() as t:
+        case = await _scoped_case(t, user.scope(), _case_id(request))
+        if not _full_view(user, case):
+            raise web.HTTPNotFound()
+        handover = await t.core.handovers.latest_of_case(case.id)
+        if handover is None or handover.pdf is None:
+            # Nothing agreed yet: back to the case page, which says where it stands.
+            raise web.HTTPSeeOther(f"/team/cases/{case.id}")
+        await t.team.audit(
+            at=deps.clock.now(),
+            user=user,
+            action="handover.download",
+            address=address(request),
+            case=case.id,
+            partnership=case.partnership,
+        )
+    return web.Response(
+        body=handover.pdf,
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="overdracht-{case.id}.pdf"'},
+    )
 
 
 async def profile_chart(request: web.Request) -> web.StreamResponse:
@@ -587,7 +774,7 @@ async def add_note(request: web.Request) -> web.StreamResponse:
     text = form.get("text", "").strip()
     async with deps.store.transaction() as t:
         case = await _scoped_case(t, user.scope(), _case_id(request))
-        if not _full_view(user, case):
+        if not (_full_view(user, case) or await _in_case_team(t, user, case)):
             raise _back(case.id, "refused")
         if not text:
             raise _back(case.id, "empty")
@@ -803,18 +990,31 @@ async def coach_absence(request: web.Request) -> web.StreamResponse:
 # --- statistics and export ------------------------------------------------------------------
 
 
-async def _stats(deps: TeamDeps, user: TeamUser) -> Any:
+STATS_WEEKS = 12
+
+
+async def _stats(deps: TeamDeps, user: TeamUser) -> Stats:
+    """The scope's statistics from SQL aggregates: cases are decrypted only when new or changed
+    (the domain counts) or when they have a later rating (progress)."""
     scope = user.scope()
+    now = deps.clock.now()
+    if scope.role == "coordinator" and scope.partnership is not None:
+        try:
+            async with deps.store.transaction() as t:
+                await t.team.count_domains(scope.partnership, frozenset(DOMAIN_IDS))
+        except IntegrityError:
+            # Another request counted the same cases at the same moment: its counts stand.
+            log.info("domain counts raced user=%s", user.id)
     async with deps.store.transaction() as t:
-        cases = await t.team.cases(scope)
-        contacts = await t.team.first_contacts(scope)
-        appointments, ratings = await t.team.appointments_and_ratings(scope)
-        counts = await t.team.counts_like("routing.blind_spot.")
-    blind: dict[str, int] = {}
-    for (_, metric), amount in counts.items():
-        nis = metric.removeprefix("routing.blind_spot.")
-        blind[nis] = blind.get(nis, 0) + amount
-    return compute(cases, contacts, appointments, ratings, blind, deps.clock.now(), _tz(deps))
+        facts = await t.team.stats_facts(scope, week_bounds(now, _tz(deps), STATS_WEEKS))
+        cases, ratings = await t.team.progress_inputs(scope)
+        blind = await t.team.blind_spots(scope)
+        sources = (
+            await referrals_of(t.core).source_counts(partnership=scope.partnership)
+            if scope.role == "coordinator" and scope.partnership is not None
+            else []
+        )
+    return compute(facts, cases, ratings, blind, now, _tz(deps), STATS_WEEKS, sources)
 
 
 def _place_name(deps: TeamDeps, nis: str) -> str:
@@ -830,50 +1030,53 @@ def _place_name(deps: TeamDeps, nis: str) -> str:
 async def stats(request: web.Request) -> web.StreamResponse:
     deps = deps_of(request)
     user = user_of(request)
-    found = await _stats(deps, user)
+    report = publish(await _stats(deps, user), deps.report_min_count)
     partnership = deps.directory.partnership(user.partnership or "")
     return render(
         request,
         "stats.html",
-        stats=found,
+        stats=report,
         partnership=partnership.name if partnership else user.partnership,
-        domains=[(_domain(deps, d), n) for d, n in found.domains],
-        outcomes=[(_label(deps, f"coach.outcome.{o}"), n) for o, n in found.outcomes],
-        progress=[(_domain(deps, p.domain), p) for p in found.progress],
-        blind=[(_place_name(deps, nis), n) for nis, n in found.blind_spots],
+        domains=[(_domain(deps, d), n) for d, n in report.domains],
+        outcomes=[(_label(deps, f"coach.outcome.{o}"), n) for o, n in report.outcomes],
+        progress=[(_domain(deps, p.domain), p) for p in report.progress],
+        blind=[(_place_name(deps, nis), n) for nis, n in report.blind_spots],
     )
 
 
 async def stats_chart(request: web.Request) -> web.StreamResponse:
     deps = deps_of(request)
     found = await _stats(deps, user_of(request))
+    least = deps.report_min_count
+    report = publish(found, least)
     name = request.match_info["chart"]
+    # A bar the table shows as "<5" is not drawn (its height would tell the count).
     if name == "intakes":
         svg = charts.bars(
             "Intakes per week",
             [w for w, _ in found.intakes_per_week],
-            [("Intakes", [n for _, n in found.intakes_per_week])],
+            [("Intakes", [plotted(n, least) for _, n in found.intakes_per_week])],
         )
     elif name == "domains":
         svg = charts.bars(
             "Levensdomeinen",
             [_domain(deps, d) for d, _ in found.domains],
-            [("Dossiers", [n for _, n in found.domains])],
+            [("Dossiers", [plotted(n, least) for _, n in found.domains])],
             horizontal=True,
         )
     elif name == "outcomes":
         svg = charts.bars(
             "Uitkomsten",
             [_label(deps, f"coach.outcome.{o}") for o, _ in found.outcomes],
-            [("Dossiers", [n for _, n in found.outcomes])],
+            [("Dossiers", [plotted(n, least) for _, n in found.outcomes])],
         )
     elif name == "progress":
         svg = charts.bars(
             "Vooruitgang (gemiddelde 1-5)",
-            [_domain(deps, p.domain) for p in found.progress],
+            [_domain(deps, p.domain) for p in report.progress],
             [
-                ("Intake", [p.intake_mean for p in found.progress]),
-                ("Laatste", [p.latest_mean for p in found.progress]),
+                ("Intake", [p.intake_mean for p in report.progress]),
+                ("Laatste", [p.latest_mean for p in report.progress]),
             ],
             maximum=5,
             horizontal=True,
@@ -886,11 +1089,11 @@ async def stats_chart(request: web.Request) -> web.StreamResponse:
 async def export_csv(request: web.Request) -> web.StreamResponse:
     deps = deps_of(request)
     user = user_of(request)
-    found = await _stats(deps, user)
+    report = publish(await _stats(deps, user), deps.report_min_count)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(("partnership", "metric", "key", "value"))
-    writer.writerows(export_rows(user.partnership or "-", found))
+    writer.writerows(export_rows(user.partnership or "-", report))
     async with deps.store.transaction() as t:
         await t.team.audit(
             at=deps.clock.now(), user=user, action="export.csv", address=address(request)
@@ -954,3 +1157,17 @@ async def user_disable(request: web.Request) -> web.StreamResponse:
             target=str(target.id),
         )
     raise web.HTTPSeeOther("/team/admin?m=disabled")
+
+
+# --- teamwork (issue #15): referral links, personal invitations, the case discussion --------
+# The handlers live in bot.team.teamwork; the routes name them here, beside all the others.
+
+from bot.team.teamwork import (  # noqa: E402, F401
+    invite_create,
+    invite_form,
+    meeting,
+    referral_create,
+    referral_png,
+    referral_svg,
+    referrals,
+)

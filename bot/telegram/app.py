@@ -69,7 +69,14 @@ from bot.telegram.inbox import TelegramInbox, key_of
 from bot.telegram.leader import PollingLeadership
 from bot.telegram.limits import FloodLimiter
 from flows.ids import PersonId
-from flows.inputs import ButtonPressed, Input, MediaKind, MediaReceived, TextReceived
+from flows.inputs import (
+    ButtonPressed,
+    FileRef,
+    Input,
+    MediaKind,
+    MediaReceived,
+    TextReceived,
+)
 from flows.text import msg
 from storage.leader import LeaderLock
 
@@ -161,6 +168,20 @@ def _media_kind(message: Message) -> MediaKind:
         if getattr(message, attribute, None):
             return kind
     return "other"
+
+
+def _media_file(message: Message) -> FileRef | None:
+    """The file of a photo (its largest size), document or voice note; never its name."""
+    if message.photo:
+        largest = message.photo[-1]
+        return FileRef(largest.file_id, largest.file_size, "image/jpeg")
+    if message.document is not None:
+        document = message.document
+        return FileRef(document.file_id, document.file_size, document.mime_type)
+    if message.voice is not None:
+        voice = message.voice
+        return FileRef(voice.file_id, voice.file_size, voice.mime_type or "audio/ogg")
+    return None
 
 
 def _reply_to_bot(message: Message) -> str | None:
@@ -285,9 +306,10 @@ class TelegramFrontDoor:
         # What a crash or a stop left: first the replies in the outbox, then the updates.
         relay = self.service.relay
         relay.channel_ready("tg")
-        await relay.sweep(everything=True)
+        # Sent in the background, but each person's leftovers before their new inputs.
+        await relay.sweep(everything=True, background=True)
         await app.start()
-        for update in await self.inbox.pending(stale_only=False, skip=self._working):
+        for update in await self.inbox.pending(stale_only=False, skip=self._busy):
             self._queue(update)
         if self.webhook_url is not None:
             await app.bot.set_webhook(
@@ -391,9 +413,13 @@ class TelegramFrontDoor:
         if fresh is None or (fresh.done() and not fresh.cancelled() and fresh.result()):
             self.service.relay.settle(key_of(update.update_id))
 
+    def _busy(self, update_id: int) -> bool:
+        """Being handled here, or handled and not yet written back (``Relay.settle``)."""
+        return update_id in self._working or self.service.relay.is_settled(key_of(update_id))
+
     def _hand_over(self, updates: Sequence[Update]) -> list[Update]:
         """Queue the updates not already here; the ones queued."""
-        queued = [u for u in updates if u.update_id not in self._working]
+        queued = [u for u in updates if not self._busy(u.update_id)]
         for update in queued:
             self._queue(update, stored=False)
         return queued
@@ -453,7 +479,7 @@ class TelegramFrontDoor:
         while True:
             await asyncio.sleep(PENDING_EVERY)
             try:
-                for update in await self.inbox.pending(stale_only=True, skip=self._working):
+                for update in await self.inbox.pending(stale_only=True, skip=self._busy):
                     self._queue(update)
             except asyncio.CancelledError:
                 raise
@@ -512,7 +538,9 @@ class TelegramFrontDoor:
             command = parse_command(message.text, now)
             event = command if command is not None else TextReceived(message.text, now)
         else:
-            event = MediaReceived(_media_kind(message), now, caption=message.caption)
+            event = MediaReceived(
+                _media_kind(message), now, caption=message.caption, file=_media_file(message)
+            )
         inbound = self._inbound(update, event, reply_to=_reply_to_bot(message))
         await self.pipeline.handle(inbound, turn=_TURN.get())
 

@@ -318,6 +318,47 @@ class TelegramChannel:
         except Forbidden:
             self._forbidden(chat_id)
 
+    async def fetch_file(self, file_id: str, limit: int) -> bytes | None:
+        """The bytes of a file a person sent (getFile, then the download), kept in memory
+        only; ``None`` when it is larger than ``limit`` (Telegram's "file is too big" too).
+        Other errors are raised: the caller says the file did not come through."""
+        try:
+            found = await self._bot.get_file(file_id)
+        except BadRequest as error:
+            if "too big" in str(error).lower():
+                return None
+            raise
+        if found.file_size is not None and found.file_size > limit:
+            return None
+        data = bytes(await found.download_as_bytearray())
+        return data if len(data) <= limit else None
+
+    async def deliver_file(
+        self, person: PersonId, kind: str, content: bytes, caption: str
+    ) -> list[int]:
+        """Send a photo, PDF or voice note of the relay (a neutral file name, never the
+        sender's); the ids of the messages sent (empty when the chat blocked us)."""
+        chat_id = chat_id_of(person)
+        text = caption[:MAX_CAPTION] or None
+        try:
+            if kind == "photo":
+                sent = await self._bot.send_photo(
+                    chat_id, InputFile(content, filename="foto.jpg"), caption=text
+                )
+            elif kind == "voice":
+                sent = await self._bot.send_voice(
+                    chat_id, InputFile(content, filename="spraakbericht.ogg"), caption=text
+                )
+            else:
+                sent = await self._bot.send_document(
+                    chat_id, InputFile(content, filename="document.pdf"), caption=text
+                )
+        except Forbidden:
+            self._forbidden(chat_id)
+            return []
+        self._last_sent[chat_id] = sent.message_id
+        return [sent.message_id]
+
     def _forbidden(self, chat_id: int) -> None:
         log.warning("telegram chat blocked the bot chat=%s", chat_id)
         if chat_id in self.blocked:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -68,14 +68,15 @@ class TelegramInbox:
                     new.append(update)
         return new
 
-    async def pending(self, *, stale_only: bool, skip: set[int]) -> list[Update]:
-        """Pending updates to handle again, in arrival order (each one attempt more); those in
-        ``skip`` (being handled here) are left alone."""
+    async def pending(self, *, stale_only: bool, skip: Callable[[int], bool]) -> list[Update]:
+        """Pending updates to handle again, in arrival order (each one attempt more); those
+        ``skip`` names (being handled here, or handled and not yet written back) are left
+        alone."""
         before = self.clock.now() - STALE_AFTER if stale_only else None
         found: list[Update] = []
         async with self.storage.transaction() as tx:
             for row in await tx.updates.pending(CHANNEL, received_before=before):
-                if row.update_key.isdigit() and int(row.update_key) in skip:
+                if row.update_key.isdigit() and skip(int(row.update_key)):
                     continue
                 attempts = await tx.updates.attempted(CHANNEL, row.update_key)
                 update = None

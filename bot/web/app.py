@@ -11,7 +11,8 @@ The page and the server share one model: the transcript (:mod:`bot.web.channel`)
 carries the entries after the page's last id, the transcript's ``first`` and ``last`` ids (a
 page showing an id below ``first`` was erased and clears its screen), and the conversation's
 ``lang``, ``dir`` and page labels. ``open`` starts the welcome only when the transcript is
-empty, so a reload shows the current question once.
+empty, so a reload shows the current question once; with a referral code (the page's
+``/?ref=<code>``) it starts as Telegram's ``/start <code>`` does.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from __future__ import annotations
 import contextlib
 import html
 import json
+import re
 from importlib.resources import files
 from typing import Any
 
 from aiohttp import web
 
+from bot.coach.invites import looks_like_invite as looks_like_coach_invite
 from bot.commands import parse_command
 from bot.inbound import Inbound
 from bot.service import Clock, ConversationService
@@ -36,12 +39,14 @@ from bot.web.channel import (
     person_for_token,
 )
 from flows.ids import PersonId
-from flows.inputs import ButtonPressed, Input, TextReceived
+from flows.inputs import ButtonPressed, CommandReceived, Input, TextReceived
 from flows.session import JsonValue
 from flows.text import msg
 from storage.ports import check_transcript_ref
 
 COOKIE = "opstap_web"
+# A referral code as the page passes it from /?ref=<code> (Telegram's deep-link payload).
+REFERRAL = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_BODY = 16 * 1024
 MAX_LABEL = 200
 LONG_POLL_SECONDS = 20.0
@@ -233,7 +238,19 @@ async def post_input(request: web.Request) -> web.StreamResponse:
         # A reload: the transcript already holds the conversation and its current question;
         # only an empty one (a new person, or one whose transcript expired) gets the start.
         shown_before = await channel.peek(person)
-        if shown_before.last == 0:
+        referral = payload.get("referral")
+        if (
+            shown_before.last == 0
+            and isinstance(referral, str)
+            and REFERRAL.fullmatch(referral)
+            # A coach's own invite binds a Telegram chat, never a web page.
+            and not looks_like_coach_invite(referral)
+        ):
+            # A partner's link or a coach's invitation (/?ref=<code>): the same as Telegram's
+            # /start <code>, through the same pipeline (bot/referral/feature.py answers it).
+            start = CommandReceived("start", referral, request.app[CLOCK_KEY].now())
+            await service.pipeline.handle(Inbound(person, start, language))
+        elif shown_before.last == 0:
             await service.open(person, language_hint=language)
     elif not isinstance(event, str) and not (
         # The page sends an input again when the answer got lost (restart, network): a ref

@@ -22,17 +22,24 @@ Rules of this module:
   from the topics the young person named, and the intake goes on. Every decision is recorded
   with the notice version.
 * An age under 18 or over 30, or "stop" at the coverage question, ends with a referral, no
-  answers and :class:`flows.effects.Discard`.
+  answers and :class:`flows.effects.Discard`. "18 or 30" are the widest range the directory's
+  partnerships serve (:class:`Targets`; 18-30 while all are youth partnerships). Once the
+  partnership is known (the place, a referral link, the fallback team), its own range holds:
+  outside it the young person hears so honestly, gets the region's general services and can
+  give another place or stop (``place_age``). An age they did not give is not checked.
+* A referral link (:func:`with_referral`, set by ``bot/`` before the first question) preselects
+  its partnership: the place question offers it as one tap (``referral``), and typing a place
+  routes by the place as always.
 * Branches that belong to an answer (a low rating's "what would help?", a phone number, a
   place to pick) are ``follow_up`` steps, so they are asked again when the answer is changed
   from the summary, which the young person then returns to.
 
 Step ids, in the order of the median path: ``welcome`` (``welcome_privacy``), ``words``,
 ``words_confirm`` (``words_pick``), ``age`` (``age_under``, ``age_over``), ``place``
-(``place_pick``, ``place_postcode``, ``place_uncovered``, ``place_end``), ``consent_<category>``
-before the first domain of a sensitive category, ``domain_<id>`` and ``help_<id>`` per domain,
-``more``, ``contact`` (``contact_phone``, ``moment``, ``contact_email``), ``name``,
-``place_again``, ``summary`` (``edit_domains``), ``sent``.
+(``place_pick``, ``place_postcode``, ``place_uncovered``, ``place_age``, ``place_end``),
+``consent_<category>`` before the first domain of a sensitive category, ``domain_<id>`` and
+``help_<id>`` per domain, ``more``, ``contact`` (``contact_phone``, ``moment``,
+``contact_email``), ``name``, ``place_again``, ``summary`` (``edit_domains``), ``sent``.
 
 Answer keys: ``own_words``, ``domains`` (ids found in their words), ``more_domains`` (ids they
 added at "Is er nog iets?"), ``more`` ("all" when they chose to rate everything), ``age`` (int,
@@ -40,7 +47,9 @@ or "under"/"over"), ``place_text``, ``place``, ``place_label``, ``place_status``
 "ambiguous", "unknown", "outside_flanders", "withheld"), ``place_region``,
 ``place_partnership`` (the covering partnership's name), ``place_candidates``,
 ``place_partners``, ``place_route`` ("partnership", "fallback" or "stop"), ``place_team``
-(the fallback team's name),
+(the fallback team's name), ``referral`` and ``referral_partnership`` (the name and id of the
+partnership of the referral link the intake came from; ``place_status`` "referral" when the young
+person kept it),
 ``rating_<id>`` ("1".."5", "dont_know", "rather_not"), ``help_<id>``, ``consent_<category>``
 ("yes"/"no"), ``contact``, ``contact_phone`` (E.164), ``contact_email``, ``moment``, ``name``.
 A skipped question stores :data:`flows.engine.SKIPPED` (or ``DONT_KNOW``/``RATHER_NOT`` when
@@ -67,7 +76,7 @@ from flows.engine import (
     Step,
     option,
 )
-from flows.ids import FlowId, StepId
+from flows.ids import FlowId, PersonId, StepId
 from flows.intake.contact import ascii_digits, format_phone, normalise_email, normalise_phone
 from flows.intake.domains import (
     CONSENT_CATEGORIES,
@@ -84,6 +93,7 @@ from flows.intake.domains import (
 from flows.intake.lexicon import DomainLexicon
 from flows.languages import CODES
 from flows.replies import number_in_words, rating_in_words
+from flows.routing.directory import AgeRange
 from flows.session import JsonValue, Session
 from flows.text import Msg, Param, Verbatim, msg
 
@@ -114,6 +124,7 @@ S_PLACE_PICK = StepId("place_pick")
 S_PLACE_POSTCODE = StepId("place_postcode")
 S_PLACE_UNCOVERED = StepId("place_uncovered")
 S_PLACE_END = StepId("place_end")
+S_PLACE_AGE = StepId("place_age")
 S_PLACE_AGAIN = StepId("place_again")
 # Resting steps of sessions saved before issue 14 (kept so such a session goes on).
 S_LEGACY_CONSENT = StepId("consent")
@@ -175,6 +186,67 @@ class RegionHelp:
 
     services: tuple[tuple[str, str], ...] = ()
     team: str | None = None
+
+
+# The youth partnerships' range: the age buttons say "younger than 18" and "older than 30".
+YOUTH = AgeRange(18, 30)
+# The place question's button that keeps the partnership of the referral link.
+REFERRAL = "referral"
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Whom each partnership serves, by the partnership's name as the intake shows it
+    (``place_partnership``, ``place_team``, ``referral``), from the directory."""
+
+    ages: Mapping[str, AgeRange] = field(default_factory=dict)
+
+    def of(self, name: JsonValue) -> AgeRange | None:
+        return self.ages.get(name) if isinstance(name, str) else None
+
+    @property
+    def widest(self) -> AgeRange:
+        """The range of all partnerships together (:data:`YOUTH` when none is known)."""
+        ranges = list(self.ages.values())
+        if not ranges:
+            return YOUTH
+        found = ranges[0]
+        for other in ranges[1:]:
+            found = found.widen(other)
+        return found
+
+
+def with_referral(session: Session, partnership: str, name: str) -> Session:
+    """The session of someone who came through a referral link of ``partnership`` (its id and
+    its name): the place question offers that partnership (see the module rules)."""
+    return session.with_answers(referral=name, referral_partnership=partnership)
+
+
+def connected(session: Session | None, person: PersonId, at: datetime, language: str) -> Session:
+    """The session of someone a coach invited personally, once they agreed to be connected:
+    the intake is done, so what they write goes to their coach. Answers given so far are kept
+    (the coach's case got them too); a new session starts done."""
+    if session is None:
+        return Session(
+            person=person,
+            flow=INTAKE,
+            step=None,
+            language=language,
+            started_at=at,
+            updated_at=at,
+            status="done",
+            version=1,
+        )
+    return replace(
+        session,
+        step=None,
+        status="done",
+        updated_at=at,
+        version=session.version + 1,
+        return_to=None,
+        interrupted=None,
+        nudges=0,
+    )
 
 
 # Regions of :class:`Coverage`: a Flemish place without a partnership is "flanders"; outside
@@ -349,12 +421,35 @@ def _no_effects(session: Session) -> tuple[Session, tuple[Effect, ...]]:
     return session, ()
 
 
-def _in_scope(value: JsonValue) -> Literal["under", "over", "ok"]:
-    if value == "under" or (isinstance(value, int) and value < 18):
+def _in_scope(value: JsonValue, ages: AgeRange = YOUTH) -> Literal["under", "over", "ok"]:
+    """Whether an age answer fits ``ages``. An age not given fits: it cannot be checked; the
+    buttons "younger than 18" and "older than 30" count only where they decide."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < ages.low:
+            return "under"
+        if ages.high is not None and value > ages.high:
+            return "over"
+        return "ok"
+    if value == "under" and ages.low >= YOUTH.low:
         return "under"
-    if value == "over" or (isinstance(value, int) and value > 30):
+    if (
+        value == "over"
+        and ages.high is not None
+        and YOUTH.high is not None
+        and ages.high <= YOUTH.high
+    ):
         return "over"
     return "ok"
+
+
+def _headed_to(session: Session) -> JsonValue:
+    """The name of the partnership (or fallback team) the intake goes to, as far as known."""
+    route = session.answer("place_route")
+    if route == "partnership":
+        return session.answer("place_partnership")
+    if route == "fallback":
+        return session.answer("place_team")
+    return None
 
 
 def _pairs(raw: JsonValue) -> list[tuple[str, str]]:
@@ -389,6 +484,7 @@ def build_intake_flow(
     place_check: PlaceChecker | None = None,
     coverage: Coverage | None = None,
     say: Callable[[Msg, str], str] | None = None,
+    targets: Targets | None = None,
 ) -> Flow:
     """The intake for these data.
 
@@ -396,12 +492,22 @@ def build_intake_flow(
     * ``place_check``: resolves the typed place; without it the text is stored as typed.
     * ``coverage``: per region, the general services and the fallback team.
     * ``say``: how ``bot/`` renders a message, so that a typed button label is recognised.
+    * ``targets``: the ages each partnership serves (without it: 18-30 everywhere).
 
     After "Verstuur" the flow promises no date itself: the handoff knows the partnership and
     its working hours, and tells the young person honestly when they will hear from a coach.
     """
     regions = coverage or Coverage()
+    ranges = targets or Targets()
+    widest = ranges.widest
     steps: list[Step] = []
+
+    def age_blocked(session: Session) -> AgeRange | None:
+        """The range of the partnership the intake goes to, when the age given is outside it."""
+        ages = ranges.of(_headed_to(session))
+        if ages is None or _in_scope(session.answer("age"), ages) == "ok":
+            return None
+        return ages
 
     # 1. Welcome: bot, what it does, emergency numbers; privacy one tap away, all of it two.
     steps += [
@@ -548,12 +654,15 @@ def build_intake_flow(
             return Parsed(error=msg("intake.age.invalid"))
         return Parsed(value=int(numbers[0]))
 
-    def age_follow_up(_session: Session, value: JsonValue) -> StepId | None:
-        scope = _in_scope(value)
+    def age_follow_up(session: Session, value: JsonValue) -> StepId | None:
+        scope = _in_scope(value, widest)
         if scope == "under":
             return S_AGE_UNDER
         if scope == "over":
             return S_AGE_OVER
+        if age_blocked(session) is not None:
+            # Changed from the summary: the partnership chosen before does not serve this age.
+            return S_PLACE_AGE
         return None
 
     steps += [
@@ -616,21 +725,34 @@ def build_intake_flow(
 
     def covered_line(session: Session) -> tuple[Effect, ...]:
         name, label = session.answer("place_partnership"), session.answer("place_label")
-        if session.answer("place_status") != "ok" or not isinstance(name, str):
+        if age_blocked(session) is not None or not isinstance(name, str):
+            return ()
+        if session.answer("place_status") == "referral":
+            kept = msg("intake.place.referral.kept", partnership=Verbatim(name))
+            return (SendMessage((kept,)),)
+        if session.answer("place_status") != "ok":
             return ()
         place = Verbatim(label if isinstance(label, str) else "")
         line = msg("intake.place.covered", place=place, partnership=Verbatim(name))
         return (SendMessage((line,)),)
 
     def place_answered(
-        session: Session, _value: JsonValue, _at: datetime
+        session: Session, value: JsonValue, _at: datetime
     ) -> tuple[Session, tuple[Effect, ...]]:
+        referral = session.answer("referral")
+        if value == REFERRAL and isinstance(referral, str):
+            kept = session.without_answers(*PLACE_KEYS).with_answers(
+                place_status="referral", place_route="partnership", place_partnership=referral
+            )
+            return kept, covered_line(kept)
         empty = [k for k in PLACE_KEYS if k in session.answers and session.answers[k] is None]
         kept = session.without_answers(*empty)
         return kept, covered_line(kept)
 
     def place_follow_up(session: Session, _value: JsonValue) -> StepId | None:
         status = session.answer("place_status")
+        if age_blocked(session) is not None:
+            return S_PLACE_AGE
         if status == "ambiguous":
             return S_PLACE_PICK
         if status == "unknown":
@@ -702,14 +824,18 @@ def build_intake_flow(
                 for name, phone in found.services
             ]
             parts += [msg("intake.place.services"), lines(rows)]
-        if found.team:
+        if found.team and team_serves(session, found.team):
             parts.append(msg("intake.place.fallback.ask", team=Verbatim(found.team)))
         else:
             parts.append(msg("intake.place.fallback.none"))
         return parts
 
+    def team_serves(session: Session, team: str | None) -> bool:
+        ages = ranges.of(team)
+        return team is not None and (ages is None or _in_scope(session.answer("age"), ages) == "ok")
+
     def uncovered_options(session: Session) -> tuple[Option, ...]:
-        if regions.help_for(_region(session)).team:
+        if team_serves(session, regions.help_for(_region(session)).team):
             return (
                 option("fallback", msg("intake.place.fallback.send")),
                 option("stop", msg("intake.place.outside.stop")),
@@ -737,12 +863,77 @@ def build_intake_flow(
         next=after_place,
     )
 
+    def place_prompt(session: Session) -> Sequence[Part]:
+        referral = session.answer("referral")
+        if isinstance(referral, str):
+            return (msg("intake.place.referral.ask", partnership=Verbatim(referral)),)
+        return (msg("intake.place.ask"),)
+
+    def place_options(session: Session) -> tuple[Option, ...]:
+        if isinstance(session.answer("referral"), str):
+            return (option(REFERRAL, msg("intake.place.referral.keep")),)
+        return ()
+
+    def age_prompt(session: Session) -> Sequence[Part]:
+        ages = age_blocked(session) or widest
+        name = Verbatim(str(_headed_to(session) or ""))
+        if ages.high is None:
+            serves = msg("intake.place.age.from", partnership=name, low=ages.low)
+        else:
+            serves = msg("intake.place.age.range", partnership=name, low=ages.low, high=ages.high)
+        parts: list[Part] = [serves]
+        found = regions.help_for("flanders")
+        if found.services:
+            rows = [
+                msg("intake.place.service", name=Verbatim(n), phone=Verbatim(p))
+                for n, p in found.services
+            ]
+            parts += [msg("intake.place.services"), lines(rows)]
+        parts.append(msg("intake.place.age.next"))
+        return parts
+
+    def age_place_answered(
+        session: Session, value: JsonValue, _at: datetime
+    ) -> tuple[Session, tuple[Effect, ...]]:
+        if value == "stop":
+            return session.with_answers(place_route="stop"), ()
+        return session, ()
+
+    steps.append(
+        Step(
+            id=S_PLACE_AGE,
+            prompt=age_prompt,
+            label=msg("intake.place.label"),
+            options=(
+                option("place", msg("intake.place.age.other")),
+                option("stop", msg("intake.place.outside.stop")),
+            ),
+            record=False,
+            skippable=False,
+            on_answer=age_place_answered,
+            # A follow-up, so it also holds while the answer is being changed from the summary.
+            follow_up=lambda _s, v: S_PLACE if v == "place" else S_PLACE_END,
+            next=S_PLACE_END,
+        )
+    )
+
+    def again_prompt(session: Session) -> Sequence[Part]:
+        if isinstance(session.answer("referral"), str):
+            return place_prompt(session)
+        return (msg("intake.place.again"),)
+
+    def again_options(session: Session) -> tuple[Option, ...]:
+        return (*place_options(session), option("rather_not", msg("intake.rating.rather_not")))
+
     def again_parse(text: str, session: Session) -> Parsed:
         return parse_place(text, session)
 
     def again_answered(
         session: Session, value: JsonValue, at: datetime
     ) -> tuple[Session, tuple[Effect, ...]]:
+        if value == "rather_not" and isinstance(session.answer("referral"), str):
+            # They came through a partner's link: that partnership, as if they had kept it.
+            return place_answered(session, REFERRAL, at)
         if value == "rather_not":
             cleared = session.without_answers(*PLACE_KEYS).with_answers(
                 place_text=RATHER_NOT, place_status="withheld", place_route="fallback"
@@ -755,15 +946,16 @@ def build_intake_flow(
         return place_answered(session, value, at)
 
     def again_follow_up(session: Session, value: JsonValue) -> StepId | None:
-        if value == "rather_not":
+        if value == "rather_not" and not isinstance(session.answer("referral"), str):
             return None
         return place_follow_up(session, value)
 
     steps += [
         Step(
             id=S_PLACE,
-            prompt=msg("intake.place.ask"),
+            prompt=place_prompt,
             label=msg("intake.place.label"),
+            options=place_options,
             text=parse_place,
             store="place_text",
             on_answer=place_answered,
@@ -778,7 +970,9 @@ def build_intake_flow(
             store="place",
             on_answer=place_picked,
             follow_up=lambda s, _v: (
-                S_PLACE_UNCOVERED if s.answer("place_route") != "partnership" else None
+                S_PLACE_UNCOVERED
+                if s.answer("place_route") != "partnership"
+                else (S_PLACE_AGE if age_blocked(s) is not None else None)
             ),
             next=after_place,
         ),
@@ -807,9 +1001,9 @@ def build_intake_flow(
         ),
         Step(
             id=S_PLACE_AGAIN,
-            prompt=msg("intake.place.again"),
+            prompt=again_prompt,
             label=msg("intake.place.label"),
-            options=(option("rather_not", msg("intake.rating.rather_not")),),
+            options=again_options,
             text=again_parse,
             store="place_text",
             skippable=False,
@@ -1105,7 +1299,8 @@ def build_intake_flow(
 
     def finish(session: Session, _at: datetime) -> tuple[Session, tuple[Effect, ...]]:
         out_of_scope = (
-            _in_scope(session.answer("age")) != "ok" or session.answer("place_route") == "stop"
+            _in_scope(session.answer("age"), widest) != "ok"
+            or session.answer("place_route") == "stop"
         )
         if out_of_scope:
             # Keep nothing: the referral was the whole answer.
@@ -1242,10 +1437,13 @@ def summary_rows(session: Session) -> list[Msg]:
     words_value = msg("intake.words.dont_know") if words == "dont_know" else _answer_text(words)
     rows.append(_line(msg("intake.words.label"), words_value))
     rows.append(_line(msg("intake.age.label"), _answer_text(a("age"))))
-    place_label = a("place_label")
-    place = Verbatim(place_label) if isinstance(place_label, str) else _answer_text(a("place_text"))
+    place_label, partnership = a("place_label"), a("place_partnership")
+    place: Param = (
+        Verbatim(place_label) if isinstance(place_label, str) else _answer_text(a("place_text"))
+    )
+    if a("place_status") == "referral" and isinstance(partnership, str):
+        place = msg("intake.place.referral.label", partnership=Verbatim(partnership))
     rows.append(_line(msg("intake.place.label"), place))
-    partnership = a("place_partnership")
     if a("place_route") == "partnership" and isinstance(partnership, str):
         rows.append(_line(msg("intake.summary.to"), Verbatim(partnership)))
     elif a("place_route") == "fallback" and isinstance(a("place_team"), str):

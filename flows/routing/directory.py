@@ -13,6 +13,10 @@ Rules of this module:
 * Every contact carries ``verified_on``: a date when the partnership confirmed it, ``null``
   while it is a placeholder. Contacts in the shipped data are fictional placeholders
   (``example.org``); never put a real person's data here without their consent.
+* Each partnership says whom it serves: ``target_group`` (:data:`TARGET_GROUPS`: ``youth``, the
+  ESF youth partnerships, 18-30; ``complex``, a Europa WSE partnership that also serves adults
+  with a complex problem) and ``ages`` (``{min: 18, max: 30}``; ``max: null`` is no upper
+  bound). Both may be left out: then the target group's default range holds.
 * :func:`check_directory` reports every problem, one clear line each; :func:`parse_directory`
   refuses a directory with any problem (:class:`DirectoryError`).
 """
@@ -40,6 +44,8 @@ from flows.routing.places import Gazetteer, MunicipalityNis, normalize
 
 __all__ = [
     "FALLBACK_REGIONS",
+    "TARGET_GROUPS",
+    "AgeRange",
     "AreaPart",
     "Coordinator",
     "Directory",
@@ -54,6 +60,31 @@ __all__ = [
     "check_directory",
     "parse_directory",
 ]
+
+
+@dataclass(frozen=True)
+class AgeRange:
+    """The ages a partnership serves, both ends included; ``high`` ``None``: no upper bound."""
+
+    low: int
+    high: int | None
+
+    def holds(self, age: int) -> bool:
+        return age >= self.low and (self.high is None or age <= self.high)
+
+    def widen(self, other: AgeRange) -> AgeRange:
+        """The smallest range holding both."""
+        high = None if self.high is None or other.high is None else max(self.high, other.high)
+        return AgeRange(min(self.low, other.low), high)
+
+
+# Target groups and the ages each serves unless a partnership says otherwise: the ESF youth
+# partnerships (18-30, seed 000 and 001) and, from 2024, Europa WSE partnerships that also serve
+# adults (non-working people and job seekers) with a complex problem (seed 002).
+TARGET_GROUPS: Mapping[str, AgeRange] = {
+    "youth": AgeRange(18, 30),
+    "complex": AgeRange(18, None),
+}
 
 
 @dataclass(frozen=True)
@@ -76,6 +107,19 @@ class Coordinator:
     name: str
     email: str
     phone: str | None
+    verified_on: date | None
+
+
+@dataclass(frozen=True)
+class VdabContact:
+    """The region's VDAB jongerenconsulent, who receives the warm handover (issue #15).
+    ``telegram_chat``: their Telegram chat id when they use the bot; otherwise the handover's
+    PDF waits on the dashboard's case page for the coordinator to send."""
+
+    name: str
+    email: str | None
+    phone: str | None
+    telegram_chat: int | None
     verified_on: date | None
 
 
@@ -135,6 +179,10 @@ class Partnership:
     notes: tuple[str, ...] = ()
     # "fallback": a team that takes questions from where no partnership works (no area).
     role: str | None = None
+    # Whom it serves (see the module rules): a key of TARGET_GROUPS and the age range.
+    target_group: str = "youth"
+    ages: AgeRange = field(default_factory=lambda: TARGET_GROUPS["youth"])
+    vdab: VdabContact | None = None
 
 
 @dataclass(frozen=True)
@@ -232,6 +280,8 @@ class Directory:
             found.extend(
                 f"{p.id}: office {office.name!r}" for office in p.offices if not office.verified_on
             )
+            if p.vdab is not None and p.vdab.verified_on is None:
+                found.append(f"{p.id}: vdab")
         found.extend(f"fallback: {c.id}" for c in self.fallback.contacts if c.verified_on is None)
         return tuple(found)
 
@@ -277,16 +327,23 @@ _PARTNERSHIP_KEYS = {
     "notes",
     "source",
     "role",
+    "target_group",
+    "ages",
+    "vdab",
 }
 _PARTNERSHIP_REQUIRED = ("id", "name", "area", "partners", "coordinator", "working_hours")
 _AREA_KEYS = {"nis", "name", "places", "postcodes", "note"}
 _COORDINATOR_KEYS = {"name", "email", "phone", "verified_on"}
+_VDAB_KEYS = {"name", "email", "phone", "telegram_chat", "verified_on"}
 _OFFICE_KEYS = {"name", "street", "postcode", "nis", "placeholder", "verified_on"}
 _COACH_KEYS = {"id", "first_name", "demo"}
 _HOURS_KEYS = {"timezone", *WEEKDAYS}
 _FALLBACK_KEYS = {"note", "contacts", "team", "regions"}
 _REGION_KEYS = {"contacts", "team"}
 _CONTACT_KEYS = {"id", "name", "phone", "url", "note", "verified_on"}
+_AGES_KEYS = {"min", "max"}
+# Ages a partnership may name at all: a typo such as 180 must not pass.
+_AGE_LIMITS = (12, 120)
 
 
 class _Parser:
@@ -412,6 +469,7 @@ class _Parser:
             if partnership is not None:
                 partnerships.append(partnership)
         self.overlaps(partnerships)
+        self.unique_names(partnerships)
         if fallback is not None:
             self.fallback_teams(fallback, partnerships)
         updated_on = top.get("updated_on")
@@ -523,6 +581,7 @@ class _Parser:
         hours = self.hours(entry.get("working_hours"), f"{where} working_hours")
         offices = self.offices(entry.get("offices"), where)
         coaches = self.coaches(entry.get("coaches"), where)
+        target_group, ages = self.target(entry, where)
         if coordinator is None or hours is None:
             return None
         return Partnership(
@@ -537,7 +596,40 @@ class _Parser:
             coaches=coaches,
             notes=self.text_list(entry, "notes", where),
             role=role,
+            target_group=target_group,
+            ages=ages,
+            vdab=self.vdab(entry.get("vdab"), f"{where} vdab"),
         )
+
+    def target(self, entry: Mapping[str, object], where: str) -> tuple[str, AgeRange]:
+        """``target_group`` and ``ages`` (both optional: the youth partnerships' 18-30)."""
+        group = self.optional_text(entry, "target_group", where) or "youth"
+        if group not in TARGET_GROUPS:
+            self.problem(
+                where, f"target_group must be one of {', '.join(TARGET_GROUPS)}, got {group!r}"
+            )
+            group = "youth"
+        default = TARGET_GROUPS[group]
+        raw = entry.get("ages")
+        if raw is None:
+            return group, default
+        ages = self.mapping(raw, f"{where} ages")
+        if ages is None:
+            return group, default
+        self.keys(ages, _AGES_KEYS, f"{where} ages")
+        low, high = ages.get("min", default.low), ages.get("max", default.high)
+        lowest, highest = _AGE_LIMITS
+        if not isinstance(low, int) or isinstance(low, bool) or not lowest <= low <= highest:
+            self.problem(where, f"ages.min must be a whole number {lowest}-{highest}, got {low!r}")
+            return group, default
+        if high is not None and (
+            not isinstance(high, int) or isinstance(high, bool) or not low <= high <= highest
+        ):
+            self.problem(
+                where, f"ages.max must be null or a whole number {low}-{highest}, got {high!r}"
+            )
+            return group, default
+        return group, AgeRange(low, high)
 
     def area(self, raw: object, where: str) -> tuple[AreaPart, ...]:
         if not isinstance(raw, list):
@@ -624,6 +716,29 @@ class _Parser:
             name=self.text(entry, "name", where),
             email=email,
             phone=self.optional_text(entry, "phone", where),
+            verified_on=self.verified_on(entry, where),
+        )
+
+    def vdab(self, raw: object, where: str) -> VdabContact | None:
+        if raw is None:
+            return None
+        entry = self.mapping(raw, where)
+        if entry is None:
+            return None
+        self.keys(entry, _VDAB_KEYS, where)
+        self.required(entry, ("name",), where)
+        email = self.optional_text(entry, "email", where)
+        if email is not None and "@" not in email:
+            self.problem(where, f"email {email!r} is not an e-mail address")
+        chat = entry.get("telegram_chat")
+        if chat is not None and (isinstance(chat, bool) or not isinstance(chat, int)):
+            self.problem(where, f"telegram_chat must be a number or null, got {chat!r}")
+            chat = None
+        return VdabContact(
+            name=self.text(entry, "name", where),
+            email=email,
+            phone=self.optional_text(entry, "phone", where),
+            telegram_chat=chat,
             verified_on=self.verified_on(entry, where),
         )
 
@@ -734,6 +849,18 @@ class _Parser:
         return WorkingHours(timezone=tz, weekly=tuple(weekly))
 
     # ---- across partnerships
+
+    def unique_names(self, partnerships: Sequence[Partnership]) -> None:
+        """Young people see the name, and the intake knows a partnership by it."""
+        seen: dict[str, str] = {}
+        for partnership in partnerships:
+            key = normalize(partnership.name)
+            if key in seen:
+                self.problem(
+                    f"partnership {partnership.id!r}",
+                    f"name {partnership.name!r} is also the name of {seen[key]!r}",
+                )
+            seen.setdefault(key, partnership.id)
 
     def overlaps(self, partnerships: Sequence[Partnership]) -> None:
         by_nis: dict[str, list[tuple[Partnership, AreaPart]]] = {}

@@ -30,6 +30,7 @@ Rules of this module:
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -304,6 +305,57 @@ class ConceptScreener:
                 if span is not None:
                     hits.append(ConceptHit(rule, tokens[span[0]].start, tokens[span[1] - 1].end))
         return hits
+
+    def concept_features(
+        self, padded: str, spans: Sequence[tuple[int, int]] | None = None
+    ) -> list[list[str]]:
+        """The concepts found in ``padded`` as classifier features (``flows.safety.classifier``),
+        one list per character span of ``spans`` (default: the whole text), in one pass.
+
+        Concept names are shared across languages ("death", "meds", "harm_verb"), so what the
+        classifier learns from them in one language carries over to the others.  Features:
+        ``k <concept>`` for each concept found; ``kk <a>+<b>`` for two concepts in one clause
+        within ``DEFAULT_WITHIN`` tokens (names sorted); ``kn <concept>`` when a negation of
+        the term's language stands up to two tokens before it.
+        """
+        spans = spans or [(0, len(padded))]
+        out: list[dict[str, None]] = [{} for _ in spans]
+        tokens = self._tokens(padded)
+        if not tokens:
+            return [[] for _ in spans]
+
+        starts = [a for a, _ in spans]
+
+        def part_of(i: int) -> int | None:
+            at = tokens[i].start
+            n = bisect_right(starts, at) - 1
+            return n if n >= 0 and at < spans[n][1] else None
+
+        for lang in self._languages:
+            spots: list[tuple[str, int, int]] = []
+            for i in range(len(tokens)):
+                found = lang.concepts_at(tokens, i)
+                if not found:
+                    continue
+                part = part_of(i)
+                if part is None:
+                    continue
+                negated = any(
+                    tokens[j].text in lang.negations and tokens[j].clause == tokens[i].clause
+                    for j in range(max(i - 2, 0), i)
+                )
+                for concept, _ in found:
+                    spots.append((concept, i, part))
+                    out[part]["k " + concept] = None
+                    if negated:
+                        out[part]["kn " + concept] = None
+            for n, (a, i, part) in enumerate(spots):
+                for b, j, _ in spots[n + 1 :]:
+                    if j - i > DEFAULT_WITHIN:
+                        break
+                    if a != b and tokens[i].clause == tokens[j].clause:
+                        out[part]["kk " + "+".join(sorted((a, b)))] = None
+        return [list(names) for names in out]
 
     # -- internals -----------------------------------------------------------------------
 

@@ -11,6 +11,9 @@ Rules of this module:
 * Screening runs on every incoming message, so all lexicon phrases are compiled once, into one
   regular expression per (language, category), when the :class:`Screener` is built.
 * Every language is screened on every message: young people mix languages in one sentence.
+* Where no rule fires, an optional trained classifier (:mod:`flows.safety.classifier`, data
+  handed in like the lexicons) decides by its score: its match names ``(model)``, spans the
+  whole message and carries the tier its thresholds give.  A rule hit is never overruled.
 
 Normalisation (:func:`normalise`) in order:
 
@@ -70,9 +73,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Literal, get_args
 
+from flows.safety.classifier import NONE_CLASS, Classifier, features, sentence_spans
 from flows.safety.concepts import ConceptScreener, Tier
 
 Category = Literal["suicide", "overdose", "self_harm", "abuse_violence", "acute_danger"]
@@ -90,6 +94,9 @@ SEVERITY: Final[tuple[Category, ...]] = (
 )
 
 _SEVERITY_RANK: Final[dict[str, int]] = {c: i for i, c in enumerate(SEVERITY)}
+
+# The "phrase" of a match made by the classifier rather than a lexicon phrase.
+MODEL_PATTERN: Final = "(model)"
 
 
 @dataclass(frozen=True)
@@ -116,13 +123,17 @@ class Screening:
     ``tier`` is ``"crisis"`` when any clear signal matched (help lines at once), ``"check"``
     when only indirect signals matched (one direct question first), ``None`` otherwise;
     ``flagged`` is true for both tiers.  ``category`` is the most severe category of the
-    matches of that tier (see ``SEVERITY``).  ``matches`` is sorted by position.
+    matches of that tier (see ``SEVERITY``), or the classifier's category when it decided.
+    ``matches`` is sorted by position.
     """
 
     flagged: bool
     category: Category | None
     matches: tuple[Match, ...]
     tier: Tier | None = None
+    score: float | None = field(default=None, compare=False)
+    """The classifier's score when it was consulted (no rule fired), else ``None``; a
+    diagnostic, left out of equality."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -892,7 +903,7 @@ class Screener:
     does that with the shipped files and caches the result.
     """
 
-    __slots__ = ("_concepts", "_idioms", "_languages", "_rules")
+    __slots__ = ("_concepts", "_idioms", "_languages", "_model", "_rules")
 
     def __init__(
         self,
@@ -900,27 +911,45 @@ class Screener:
         idioms: re.Pattern[str] | None,
         languages: tuple[str, ...],
         concepts: ConceptScreener | None = None,
+        model: Classifier | None = None,
     ) -> None:
         self._rules = rules
         self._idioms = idioms
         self._languages = languages
         self._concepts = concepts
+        self._model = model
 
     @property
     def languages(self) -> tuple[str, ...]:
         return self._languages
+
+    @property
+    def model(self) -> Classifier | None:
+        """The classifier consulted when no rule fires (``None``: rules only)."""
+        return self._model
+
+    def with_model(self, model: Classifier | None) -> Screener:
+        """The same compiled rules with another classifier (or none): nothing is recompiled."""
+        if model is not None:
+            unknown = set(model.categories) - set(CATEGORIES)
+            if unknown:
+                raise ValueError(f"model: unknown categories {sorted(unknown)}")
+        return Screener(self._rules, self._idioms, self._languages, self._concepts, model)
 
     @classmethod
     def from_mappings(
         cls,
         lexicons: Mapping[str, Mapping[str, Any]],
         forms: Mapping[str, Mapping[str, str]] | None = None,
+        model: Mapping[str, Any] | None = None,
     ) -> Screener:
         """Validate and compile lexicons (language code -> parsed YAML).
 
         ``forms`` maps a language to its word-form table (normalised form -> lemma, see
         :mod:`flows.safety.concepts`); without it concept terms match as written and with a
-        plural ending taken off.
+        plural ending taken off.  ``model`` is the parsed classifier data
+        (``flows/safety/model/model.json``, see :mod:`flows.safety.classifier`); without it
+        only the rules screen.
 
         Raises ValueError, naming the language and phrase, on any malformed data: unknown keys
         or categories, non-string phrases, unbalanced brackets, unknown macros, phrases that
@@ -981,7 +1010,43 @@ class Screener:
                     f"lexicon {rule.language!r}: rule {rule.name!r}: unknown category "
                     f"{rule.category!r}; allowed: {', '.join(CATEGORIES)}"
                 )
-        return cls(tuple(rules), idioms, tuple(lex.language for lex in parsed), concepts)
+        screener = cls(tuple(rules), idioms, tuple(lex.language for lex in parsed), concepts)
+        return screener if model is None else screener.with_model(Classifier.from_mapping(model))
+
+    def _blank_idioms(self, padded: str) -> str:
+        """Blank benign idioms with spaces of equal length: offsets stay valid and only the
+        idiom's own span is hidden from the crisis phrases."""
+        if self._idioms is None:
+            return padded
+        return self._idioms.sub(lambda m: " " * len(m.group(0)), padded)
+
+    def model_features(self, normalised: str) -> list[list[str]]:
+        """The classifier's features of a message: first the whole message's, then, when it
+        has several sentences, each sentence's (none at all for a message too short to score,
+        see ``flows.safety.classifier.MIN_WORDS``).  A sentence's features are its words and
+        character n-grams (:func:`flows.safety.classifier.features`) and the lexicon's
+        concepts found in it once the benign idioms are blanked; the whole message's are the
+        union of its sentences'.  The training script uses this too, so a model sees at run
+        time what it saw when it learnt."""
+        spans = sentence_spans(normalised)
+        if not spans:
+            return []
+        cache: dict[str, list[str]] = {}
+        parts = []
+        for a, b in spans:
+            text = normalised[a:b]
+            if text not in cache:
+                cache[text] = features(text)
+            parts.append(list(cache[text]))
+        if self._concepts is not None:
+            padded = self._blank_idioms(f" {normalised} ")
+            found = self._concepts.concept_features(padded, [(a + 1, b + 1) for a, b in spans])
+            for names, extra in zip(parts, found, strict=True):
+                names.extend(extra)
+        if len(parts) == 1:
+            return parts
+        whole = list(dict.fromkeys(f for names in parts for f in names))
+        return [whole, *parts]
 
     def screen(self, text: str) -> Screening:
         """Screen one message.  Offsets in the result refer to ``normalise(text)``."""
@@ -990,11 +1055,7 @@ class Screener:
     def screen_normalised(self, normalised: str) -> Screening:
         """Screen text that already went through :func:`normalise`."""
         # Pad so that every phrase's trailing separator has something to match at the end.
-        padded = f" {normalised} "
-        if self._idioms is not None:
-            # Blank benign idioms with spaces of equal length: offsets stay valid and only
-            # the idiom's own span is hidden from the crisis phrases.
-            padded = self._idioms.sub(lambda m: " " * len(m.group(0)), padded)
+        padded = self._blank_idioms(f" {normalised} ")
         found: list[Match] = []
         for rule in self._rules:
             for m in rule.regex.finditer(padded):
@@ -1017,10 +1078,23 @@ class Screener:
                     )
                 )
         if not found:
-            return Screening(False, None, ())
+            return self._ask_model(normalised)
         found.sort(key=lambda x: (x.start, _SEVERITY_RANK[x.category], x.end))
         tier: Tier = "crisis" if any(m.tier == "crisis" for m in found) else "check"
         worst = min(
             (m for m in found if m.tier == tier), key=lambda x: _SEVERITY_RANK[x.category]
         ).category
         return Screening(True, worst, tuple(found), tier)
+
+    def _ask_model(self, normalised: str) -> Screening:
+        """No rule fired: the classifier decides (``check`` or ``crisis`` by its thresholds).
+        Its match spans the whole message and names the model, never the text."""
+        parts = self.model_features(normalised) if self._model is not None else []
+        if self._model is None or not parts:
+            return Screening(False, None, ())  # no model, or too short to score
+        result = self._model.score(parts)
+        if result.tier is None or result.category == NONE_CLASS:
+            return Screening(False, None, (), score=result.score)
+        category: Category = result.category  # type: ignore[assignment]  # checked when built
+        match = Match(category, MODEL_PATTERN, "model", 0, len(normalised), result.tier)
+        return Screening(True, category, (match,), result.tier, result.score)

@@ -78,8 +78,8 @@ async def test_picking_confirms_both_sends_a_calendar_file_and_plans_reminders(
     )
     booked = h.to(YOUNG)[-1]
     assert booked.text.startswith("Top! Je afspraak met Lotte is donderdag 26 november om 14:00.")
-    [(person, filename, content, caption)] = h.base.channel.documents
-    assert person == YOUNG and filename == "afspraak.ics"
+    [(_person, filename, content, caption)] = [d for d in h.base.channel.documents if d[0] == YOUNG]
+    assert filename == "afspraak.ics"
     assert caption == "Zet de afspraak in je agenda."
     event = Calendar.from_ical(content).walk("VEVENT")[0]
     assert str(event["summary"]) == "Afspraak met Lotte"
@@ -95,13 +95,30 @@ async def test_picking_confirms_both_sends_a_calendar_file_and_plans_reminders(
     assert (f"appt:{appointment}:r1:attendance", local(2026, 11, 26, 15)) in keys
 
 
+async def test_the_coach_gets_a_calendar_file_too_without_the_young_persons_name(
+    h: AppointmentHarness,
+) -> None:
+    await h.book(option(2026, 11, 26, 14), choice=0)
+    [(_person, filename, content, caption)] = [d for d in h.base.channel.documents if d[0] == h.me]
+    assert filename == f"afspraak-dossier-{h.case}.ics"
+    assert caption == f"📁 Dossier #{h.case} · de afspraak voor je agenda."
+    event = Calendar.from_ical(content).walk("VEVENT")[0]
+    assert str(event["summary"]) == f"Afspraak dossier #{h.case}"
+    assert "Sam" not in content.decode()
+    assert "Voorbeeldstraat 1, 3000 Leuven" in str(event["location"])
+    assert event.decoded("dtstart") == local(2026, 11, 26, 14)
+    young = next(d for d in h.base.channel.documents if d[0] == YOUNG)
+    # The same event: a moved appointment updates it in both calendars.
+    assert event["uid"] == Calendar.from_ical(young[2]).walk("VEVENT")[0]["uid"]
+
+
 async def test_a_second_tap_and_a_tap_on_another_option_do_not_book_twice(
     h: AppointmentHarness,
 ) -> None:
     appointment = await h.book(option(2026, 11, 26, 14), option(2026, 11, 27, 10))
     await h.young_presses(f"appt={appointment}:pick:1")
     assert h.last(YOUNG).text == "Deze knop werkt niet meer. Kijk naar het laatste bericht."
-    assert len(h.base.channel.documents) == 1
+    assert len([d for d in h.base.channel.documents if d[0] == YOUNG]) == 1
     leads = [r for r in await h.pending() if ":lead:" in r.key]
     assert len(leads) == 2
 

@@ -88,6 +88,11 @@ POLL_TERMINATED = (
 # Update types Telegram leaves out unless they are asked for explicitly.
 NOT_DEFAULT_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 _PATH_RE = re.compile(r"/bot(?P<token>[^/]*)/(?P<method>[^/]+)/?")
+_FILE_PATH_RE = re.compile(r"/file/bot(?P<token>[^/]*)/(?P<path>.+)")
+# getFile serves files up to 20 MB (https://core.telegram.org/bots/api#getfile).
+MAX_DOWNLOAD = 20 * 1024 * 1024
+FILE_TOO_BIG = "Bad Request: file is too big"
+INVALID_FILE_ID = "Bad Request: invalid file_id"
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]+)?")
 
 # ---------------------------------------------------------------------------------------------
@@ -136,6 +141,8 @@ class Call:
 
 @dataclass(frozen=True)
 class SentDocument:
+    """A file the bot sent: a document, or (``kind``) a photo or voice note."""
+
     message_id: int
     chat_id: ChatId
     filename: str | None
@@ -143,6 +150,7 @@ class SentDocument:
     data: bytes = field(repr=False)
     caption: str | None = None
     file_id: str = ""
+    kind: str = "document"
 
 
 @dataclass(frozen=True)
@@ -377,6 +385,8 @@ class FakeBotApi:
         self._callback_queries: dict[str, _CallbackQuery] = {}
         self._callback_ids = itertools.count(4_217_000_000_000_000_001)
         self._file_ids = itertools.count(1)
+        # Files a user or the bot sent, by file_id: (content, file_path), for getFile.
+        self._files: dict[str, tuple[bytes, str]] = {}
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._webhook: _Webhook | None = None
         self._webhook_task: asyncio.Task[None] | None = None
@@ -402,6 +412,9 @@ class FakeBotApi:
             "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
             "sendDocument": self._send_document,
+            "sendPhoto": self._send_photo,
+            "sendVoice": self._send_voice,
+            "getFile": self._get_file,
             "sendChatAction": self._true,
             "close": self._true,
             "logOut": self._true,
@@ -640,7 +653,11 @@ class FakeBotApi:
         language_code: str = "nl",
         user_id: int | None = None,
         username: str | None = None,
+        data: bytes | None = None,
+        reply_to: SentMessage | None = None,
     ) -> JSONDict:
+        """A photo; with ``data`` its largest size can be fetched with getFile (the smaller
+        sizes are the same bytes here)."""
         n = next(self._file_ids)
         photo = [
             {
@@ -648,13 +665,18 @@ class FakeBotApi:
                 "file_unique_id": f"AQADFake{n}_{size}",
                 "width": size,
                 "height": size * 3 // 4,
-                "file_size": size * 40,
+                "file_size": size * 40 if data is None else len(data),
             }
             for size in (90, 320, 800)
         ]
+        if data is not None:
+            for size in photo:
+                self._files[str(size["file_id"])] = (data, f"photos/file_{n}.jpg")
         content: JSONDict = {"photo": photo}
         if caption is not None:
             content["caption"] = caption
+        if reply_to is not None:
+            content["reply_to_message"] = self._message_json(reply_to)
         return self._push_user_content(
             chat_id, content, first_name, language_code, user_id, username
         )
@@ -668,6 +690,7 @@ class FakeBotApi:
         language_code: str = "nl",
         user_id: int | None = None,
         username: str | None = None,
+        data: bytes | None = None,
     ) -> JSONDict:
         n = next(self._file_ids)
         voice = {
@@ -675,10 +698,47 @@ class FakeBotApi:
             "file_unique_id": f"AgADFakeVoice{n}",
             "duration": duration,
             "mime_type": "audio/ogg",
-            "file_size": 4000 * duration,
+            "file_size": 4000 * duration if data is None else len(data),
         }
+        if data is not None:
+            self._files[str(voice["file_id"])] = (data, f"voice/file_{n}.oga")
         return self._push_user_content(
             chat_id, {"voice": voice}, first_name, language_code, user_id, username
+        )
+
+    def user_sends_document(
+        self,
+        chat_id: int,
+        data: bytes,
+        *,
+        file_name: str | None = "document.pdf",
+        mime_type: str | None = "application/pdf",
+        caption: str | None = None,
+        first_name: str = "Test",
+        language_code: str = "nl",
+        user_id: int | None = None,
+        username: str | None = None,
+        reply_to: SentMessage | None = None,
+    ) -> JSONDict:
+        """A file sent as a document (a PDF, a photo sent "as file"); getFile serves it."""
+        n = next(self._file_ids)
+        document: JSONDict = {
+            "file_id": f"BQACAgIAAxkBAAFake{n}",
+            "file_unique_id": f"AgADFakeDoc{n}",
+            "file_size": len(data),
+        }
+        if file_name is not None:
+            document["file_name"] = file_name
+        if mime_type is not None:
+            document["mime_type"] = mime_type
+        self._files[str(document["file_id"])] = (data, f"documents/file_{n}")
+        content: JSONDict = {"document": document}
+        if caption is not None:
+            content["caption"] = caption
+        if reply_to is not None:
+            content["reply_to_message"] = self._message_json(reply_to)
+        return self._push_user_content(
+            chat_id, content, first_name, language_code, user_id, username
         )
 
     def user_sends_location(
@@ -1172,7 +1232,25 @@ class FakeBotApi:
             data["caption"] = m.plain_text
             if m.entities:
                 data["caption_entities"] = [dict(e) for e in m.entities]
-        if m.document is not None:
+        if m.document is not None and m.kind == "photo":
+            data["photo"] = [
+                {
+                    "file_id": m.document.file_id,
+                    "file_unique_id": m.document.file_id[-12:],
+                    "width": 800,
+                    "height": 600,
+                    "file_size": len(m.document.data),
+                }
+            ]
+        elif m.document is not None and m.kind == "voice":
+            data["voice"] = {
+                "file_id": m.document.file_id,
+                "file_unique_id": m.document.file_id[-12:],
+                "duration": 1,
+                "mime_type": m.document.content_type or "audio/ogg",
+                "file_size": len(m.document.data),
+            }
+        elif m.document is not None:
             doc: JSONDict = {
                 "file_id": m.document.file_id,
                 "file_unique_id": m.document.file_id[-12:],
@@ -1259,6 +1337,9 @@ class FakeBotApi:
     # -- internals: HTTP --------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        download = _FILE_PATH_RE.fullmatch(request.path)
+        if download is not None:
+            return self._download(download["token"], download["path"])
         match = _PATH_RE.fullmatch(request.path)
         if match is None:
             return web.json_response(_error_payload(404, "Not Found"), status=404)
@@ -1663,6 +1744,7 @@ class FakeBotApi:
                 caption or None,
                 file_id,
             )
+            self._files[file_id] = (document.data, f"documents/sent_{file_id[-8:]}")
         else:  # a file_id or a URL
             sent = SentDocument(message_id, chat, None, None, b"", caption or None, str(document))
         self._documents.setdefault(chat, []).append(sent)
@@ -1678,6 +1760,68 @@ class FakeBotApi:
             message_id=message_id,
         )
         return self._message_json(message)
+
+    async def _send_photo(self, call: Call) -> JSONDict:
+        return self._send_file(call, "photo", "sendPhoto", "AgACAgQAAxkDAAFake")
+
+    async def _send_voice(self, call: Call) -> JSONDict:
+        return self._send_file(call, "voice", "sendVoice", "AwACAgQAAxkDAAFake")
+
+    def _send_file(self, call: Call, kind: str, method: str, prefix: str) -> JSONDict:
+        p = call.params
+        chat = _chat_key(p["chat_id"])
+        upload = p[kind]
+        caption = str(p.get("caption") or "")
+        parsed = self._parsed(caption, p, "caption_entities")
+        message_id = self._new_message_id(chat)
+        if isinstance(upload, UploadedFile):
+            file_id = f"{prefix}{next(self._file_ids):08d}"
+            data, content_type = upload.data, upload.content_type
+        elif str(upload) in self._files:  # a file_id Telegram knows
+            file_id = str(upload)
+            data, content_type = self._files[file_id][0], None
+        else:
+            raise _ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        self._files[file_id] = (data, f"{kind}s/sent_{file_id[-8:]}")
+        sent = SentDocument(
+            message_id, chat, None, content_type, data, caption or None, file_id, kind
+        )
+        self._documents.setdefault(chat, []).append(sent)
+        message = self._store_message(
+            chat,
+            text=caption,
+            parse_mode=p.get("parse_mode"),
+            parsed=parsed,
+            reply_markup=p.get("reply_markup"),
+            kind=kind,
+            method=method,
+            document=sent,
+            message_id=message_id,
+        )
+        return self._message_json(message)
+
+    async def _get_file(self, call: Call) -> JSONDict:
+        file_id = str(call.params["file_id"])
+        found = self._files.get(file_id)
+        if found is None:
+            raise _ApiError(400, INVALID_FILE_ID)
+        data, path = found
+        if len(data) > MAX_DOWNLOAD:
+            raise _ApiError(400, FILE_TOO_BIG)
+        return {
+            "file_id": file_id,
+            "file_unique_id": file_id[-12:],
+            "file_size": len(data),
+            "file_path": path,
+        }
+
+    def _download(self, token: str, path: str) -> web.StreamResponse:
+        if token != self.token:
+            return web.json_response(_error_payload(401, "Unauthorized"), status=401)
+        for data, file_path in self._files.values():
+            if file_path == path:
+                return web.Response(body=data, content_type="application/octet-stream")
+        return web.json_response(_error_payload(404, "Not Found"), status=404)
 
     def _generic(self, call: Call, spec: MethodSpec) -> Any:
         """Methods without a dedicated emulation: plain sends and methods returning True."""

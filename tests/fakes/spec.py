@@ -996,6 +996,32 @@ _BUILTIN_METHODS: Mapping[str, tuple[tuple[_Row, ...], str]] = {
         ),
         "Message",
     ),
+    "sendPhoto": (
+        (
+            *_SEND_COMMON,
+            ("photo", "InputFile|String", True, ""),
+            ("caption", "String", False, "0-1024 characters after entities parsing"),
+            ("parse_mode", "String", False, ""),
+            ("caption_entities", "Array of MessageEntity", False, ""),
+            ("show_caption_above_media", "Boolean", False, ""),
+            ("has_spoiler", "Boolean", False, ""),
+            *_SEND_TAIL,
+        ),
+        "Message",
+    ),
+    "sendVoice": (
+        (
+            *_SEND_COMMON,
+            ("voice", "InputFile|String", True, ""),
+            ("caption", "String", False, "0-1024 characters after entities parsing"),
+            ("parse_mode", "String", False, ""),
+            ("caption_entities", "Array of MessageEntity", False, ""),
+            ("duration", "Integer", False, ""),
+            *_SEND_TAIL,
+        ),
+        "Message",
+    ),
+    "getFile": ((("file_id", "String", True, ""),), "File"),
     "editMessageText": (
         (
             *_EDIT_TARGET,

@@ -25,7 +25,7 @@ from typing import Any
 from bot.i18n import Translator
 from bot.intake_data import load_domain_lexicon
 from bot.routing.gazetteer import load_resolver
-from bot.routing.place_check import load_coverage, make_place_check
+from bot.routing.place_check import load_coverage, load_targets, make_place_check
 from flows.effects import (
     Button,
     CancelReminders,
@@ -72,6 +72,7 @@ def intake_flow() -> Flow:
         notice_version=NOTICE_VERSION,
         place_check=make_place_check(load_resolver()),
         coverage=load_coverage(),
+        targets=load_targets(),
         say=translator().render,
     )
 

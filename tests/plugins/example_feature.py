@@ -3,13 +3,16 @@
 "Wave": a young person can press ``wave=hi`` or type ``/zwaai`` and gets a wave back; for
 every message the engine sends, the saved session's version is read inside the input's
 transaction and reaches the after-commit phase as a value; a ``wave.`` reminder is the
-feature's own; its table (none here) would register a personal-data part.
+feature's own; ``GET /wave`` is its page (public: it shows nothing personal); its table (none
+here) would register a personal-data part.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from aiohttp import web
 
 from bot.plugins import Registry
 from bot.service import ConversationService, OutgoingMessage
@@ -32,6 +35,8 @@ class Wave:
         registry.on_effect(SendMessage, in_transaction=self.count, after_commit=self.report)
         registry.reminders(self.on_reminder)
         registry.job("wave-daily", self.daily, "cron", hour=4)
+        registry.route("GET", "/wave", self.page, permission="public")
+        registry.http(self.prepare)
 
     async def on_button(self, person: PersonId, event: ButtonPressed, language: str) -> None:
         self.seen.append(f"button {event.value}")
@@ -61,3 +66,9 @@ class Wave:
 
     async def daily(self) -> None:
         self.seen.append("daily")
+
+    def prepare(self, app: web.Application) -> None:
+        self.seen.append("http set-up")
+
+    async def page(self, request: web.Request) -> web.StreamResponse:
+        return web.Response(text="👋")

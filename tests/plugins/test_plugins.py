@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
 from bot.plugins import DuplicateRegistration
 from bot.scheduler import ReminderTick
@@ -57,6 +59,20 @@ async def test_a_feature_module_plugs_in_through_the_registry() -> None:
     assert [job.name for job in service.registry.jobs] == ["wave-daily"]
     await service.registry.jobs[0].run()
     assert wave.seen[-1] == "daily"
+    # Its page, with its declared permission, is what the runtime adds to the app.
+    [route] = service.registry.routes
+    assert (route.feature, route.method, route.path, route.permission) == (
+        "wave",
+        "GET",
+        "/wave",
+        "public",
+    )
+    app = web.Application()
+    service.registry.mount(app)
+    assert wave.seen[-1] == "http set-up"
+    async with TestClient(TestServer(app)) as client:
+        response = await client.get("/wave")
+        assert response.status == 200 and await response.text() == "👋"
 
 
 async def test_a_button_prefix_or_command_belongs_to_one_feature() -> None:

@@ -120,7 +120,8 @@ async def run_chaos(
             await watch.stop()
         outcome = judge(people, watch, reminders, downtimes)  # type: ignore[arg-type]
         stored = await finished_sessions(cluster, chats)
-        outcome.unfinished += [chat for chat, status in stored.items() if status != "done"]
+        stuck = {chat for chat, status in stored.items() if status != "done"}
+        outcome.unfinished = sorted(stuck | set(outcome.unfinished))
     return outcome, cluster
 
 

@@ -426,3 +426,23 @@ async def test_a_process_without_telegram_leaves_an_offer_deadline_for_one_that_
     with_telegram.clock.set(past_deadline + timedelta(minutes=1))
     assert await with_telegram.tick() == 1
     assert "Dossier #1" in with_telegram.card_of(yusuf).text
+
+
+async def test_two_workers_sweeping_at_once_send_a_leftover_once(tmp_path: Path) -> None:
+    storage = await sqlite(tmp_path)
+    stuck = StuckChannel()
+    service = service_on(storage, stuck)
+    handling = asyncio.create_task(service.handle(ANNA, CommandReceived("start", "", T0)))
+    await asyncio.wait_for(stuck.sending.wait(), timeout=10)
+    handling.cancel()
+    await asyncio.gather(handling, return_exceptions=True)
+    await storage.close()
+    one, two = await sqlite(tmp_path), await sqlite(tmp_path)
+    try:
+        first, second = RecordingChannel(), RecordingChannel()
+        a, b = service_on(one, first), service_on(two, second)
+        await asyncio.gather(a.relay.sweep(everything=True), b.relay.sweep(everything=True))
+        assert first.texts(ANNA) + second.texts(ANNA) == ["taps.q1"]
+    finally:
+        await one.close()
+        await two.close()

@@ -115,13 +115,18 @@ async def test_a_coach_cannot_write_into_someone_elses_case(harness: Harness) ->
     assert h.last_text(chat(other)).startswith("Voor welk dossier is dit?")
 
 
-async def test_media_and_edits(harness: Harness) -> None:
+async def test_media_without_a_file_gets_a_kind_answer(harness: Harness) -> None:
+    # A sticker, or a photo whose file the channel cannot fetch: said kindly, never dropped.
+    # (Files that travel: tests/e2e/test_relay_files_e2e.py.)
     h = harness
     lotte, _ = await accepted(h)
-    await h.service.handle(YOUNG, MediaReceived("photo", h.clock.now()))
-    assert h.texts(YOUNG)[-1] == "Ik kan alleen tekst doorgeven aan je coach. Typ je bericht."
-    await h.coach_input(lotte, MediaReceived("photo", h.clock.now()))
-    assert h.last_text(chat(lotte)) == "Ik geef alleen tekst door. Typ je bericht."
+    await h.service.handle(YOUNG, MediaReceived("sticker", h.clock.now()))
+    assert h.texts(YOUNG)[-1] == (
+        "Dit soort bestand kan ik niet doorgeven. Stuur een foto (JPG of PNG), een PDF of een"
+        " spraakbericht, tot 10 MB."
+    )
+    await h.coach_input(lotte, MediaReceived("sticker", h.clock.now()))
+    assert h.last_text(chat(lotte)).startswith("📁 Dossier #1 · Dit bestand geef ik niet door.")
 
 
 async def test_close_then_reopen_lands_with_the_same_coach(harness: Harness) -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 
-from bot.safety.lexicon import load_forms, load_lexicons, load_screener
+from bot.safety.lexicon import load_forms, load_screener
 from flows.safety import Screener
 
 
@@ -127,27 +126,3 @@ def test_rules_are_data() -> None:
 def test_bad_rules_raise_value_error(rules: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Screener.from_mappings(_minimal(rules=rules))
-
-
-def test_concepts_add_little_to_start_up() -> None:
-    """The concept rules (word forms of six languages included) cost at most about as much
-    again as compiling the phrases (a ratio, not a time: the machine is shared). The phrases
-    compile in one go, which made the whole start-up faster than before the concepts."""
-    lexicons = load_lexicons()
-    forms = load_forms()
-    plain = {
-        lang: {k: v for k, v in doc.items() if k not in ("concepts", "rules")}
-        for lang, doc in lexicons.items()
-    }
-
-    def best(build: Any) -> float:
-        times = []
-        for _ in range(2):
-            start = time.perf_counter()
-            build()
-            times.append(time.perf_counter() - start)
-        return min(times)
-
-    with_concepts = best(lambda: Screener.from_mappings(lexicons, forms))
-    without = best(lambda: Screener.from_mappings(plain))
-    assert with_concepts <= without * 2.25

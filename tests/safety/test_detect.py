@@ -46,15 +46,20 @@ def test_labelled_set_is_big_enough() -> None:
     assert max(per_language, key=lambda k: len(per_language[k])) == "nl"
 
 
+# The rules were tuned on this corpus and gate on it; the classifier trained on most of it, so
+# its figures here prove nothing (its floors: tests/safety/test_classifier.py).
+
+
 def test_overall_recall_and_false_alarms(screener: Screener) -> None:
-    overall = score(run(screener, EXAMPLES))[OVERALL]
+    overall = score(run(screener.with_model(None), EXAMPLES))[OVERALL]
     assert overall.recall >= 0.95, f"recall {overall.recall:.3f}"
     assert overall.false_alarms <= 0.05, f"false alarms {overall.false_alarms:.3f}"
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_recall_and_false_alarms_per_language(screener: Screener, language: str) -> None:
-    scores = score(run(screener, [e for e in EXAMPLES if e.language == language]))[language]
+    rules = screener.with_model(None)
+    scores = score(run(rules, [e for e in EXAMPLES if e.language == language]))[language]
     # Per-language gates only where the sample can carry them.
     assert scores.positives >= 20 and scores.negatives >= 10
     assert scores.recall >= 0.95, f"{language} recall {scores.recall:.3f}"

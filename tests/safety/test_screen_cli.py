@@ -26,7 +26,7 @@ def test_one_json_object_per_input_line() -> None:
     assert [r["flagged"] for r in results] == [True, False, False, True]
     assert [r["category"] for r in results] == ["suicide", None, None, "abuse_violence"]
     for r in results:
-        assert set(r) == {"text", "flagged", "tier", "category", "matches"}
+        assert set(r) == {"text", "flagged", "tier", "category", "score", "matches"}
         assert isinstance(r["matches"], list)
         assert r["flagged"] == bool(r["matches"])
 
@@ -168,5 +168,18 @@ def test_the_shipped_fresh_batches_are_scored_separately(
     evaluate.main([])
     out = capsys.readouterr().out
     assert "== tuning corpus" in out and "== fresh batch1" in out and "== fresh batch2" in out
+    assert "== fresh batch3" in out and "== validation split" in out
+    assert "rules alone:" in out and "classifier alone:" in out
     assert evaluate.batch_status(evaluate.FRESH_DIR / "batch1.tsv") == "tuning"
     assert evaluate.batch_status(evaluate.FRESH_DIR / "batch2.tsv") == "held-out"
+    assert evaluate.batch_status(evaluate.FRESH_DIR / "batch3.tsv") == "held-out"
+
+
+def test_a_classifier_decision_names_the_model_and_its_score() -> None:
+    line = "ik kan niet meer, alles is te veel en ik wil stoppen met alles"
+    (result,) = _run(line + "\n")
+    assert result["tier"] == "check" and result["score"] > 0.5
+    (match,) = result["matches"]
+    assert match["phrase"] == "(model)" and (match["start"], match["end"]) == (0, len(line))
+    (ruled,) = _run("ik wil dood\n")
+    assert ruled["score"] is None

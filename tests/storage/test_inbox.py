@@ -127,3 +127,20 @@ async def test_payloads_are_encrypted_at_rest(tmp_path: Path) -> None:
     wal = tmp_path / "opstap.db-wal"
     raw += wal.read_bytes() if wal.exists() else b""
     assert b"Geheim" not in raw
+
+
+async def test_a_leftover_is_taken_by_one_sweep_at_a_time(backend: Backend) -> None:
+    first = await backend.open()
+    second = await backend.open()  # another worker
+    async with first.transaction() as tx:
+        a = await tx.outbox.add(ANNA, {"text": "een"}, T0)
+        b = await tx.outbox.add(ANNA, {"text": "twee"}, T0)
+    lease = timedelta(seconds=60)
+    async with first.transaction() as tx:
+        assert await tx.outbox.claim((a,), T0, lease) == (a,)
+    async with second.transaction() as tx:
+        assert await tx.outbox.claim((a, b), T0 + timedelta(seconds=1), lease) == (b,)
+    async with second.transaction() as tx:
+        # The first worker died with it: after the lease another may take it.
+        assert await tx.outbox.claim((a,), T0 + timedelta(seconds=61), lease) == (a,)
+        assert await tx.outbox.claim((999,), T0, lease) == ()

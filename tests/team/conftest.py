@@ -226,9 +226,16 @@ def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-async def team(tmp_path: Path, migrated_db: Path) -> AsyncIterator[Team]:
+def team_env() -> dict[str, str]:
+    """Extra settings of the ``team`` runtime; a test overrides it with
+    ``@pytest.mark.parametrize("team_env", [{...}])``."""
+    return {}
+
+
+@pytest.fixture
+async def team(tmp_path: Path, migrated_db: Path, team_env: dict[str, str]) -> AsyncIterator[Team]:
     shutil.copy(migrated_db, tmp_path / "opstap.db")
-    settings = team_settings(tmp_path)
+    settings = team_settings(tmp_path, **team_env)
     clock = FrozenClock(T0)
     runtime = await build_runtime(settings, clock=clock)
     server = TestServer(runtime.http)

@@ -13,12 +13,15 @@ import re
 from datetime import date, time
 
 import pytest
+from aiohttp import web
 
+from bot.plugins import DuplicateRegistration, Registry, UndeclaredPermission
 from bot.team.access import ROLE_PERMISSIONS, ROUTES, RouteSpec, allowed
 from bot.team.actions import TeamActions
 from bot.team.app import TEAM_KEY
 from flows.appointments import AppointmentId
 from storage.ports import CaseRecord
+from storage.referral import ReferralLink, referrals_of
 from tests.team.conftest import A, Team
 
 PUBLIC = {"/team/login", "/team/static/team.css"}
@@ -38,19 +41,42 @@ def test_every_team_route_has_a_declared_permission_and_a_view() -> None:
         assert spec.permission != "public" or spec.path in PUBLIC, spec.path
 
 
-async def test_the_service_serves_no_team_route_without_a_permission(team: Team) -> None:
-    declared = {(spec.method, spec.path) for spec in ROUTES}
+async def test_the_service_serves_no_route_without_a_declared_permission(team: Team) -> None:
+    # Every route a feature adds comes through the registry with its permission; the app
+    # serves nothing of a feature the registry does not list.
+    registry = team.runtime.service.registry
+    registered = {(r.method, r.path): r for r in registry.routes}
+    assert len(registered) == len(registry.routes), "a route is registered twice"
+    for route in registry.routes:
+        assert route.permission.strip(), f"{route.method} {route.path}: no permission"
+    dashboard = {key for key, r in registered.items() if r.feature == "dashboard"}
+    assert dashboard == {(spec.method, spec.path) for spec in ROUTES}
+    for spec in ROUTES:
+        assert registered[(spec.method, spec.path)].permission == spec.permission
     served = set()
-    for route in team.runtime.http.router.routes():
-        info = route.resource.get_info() if route.resource is not None else {}
+    for served_route in team.runtime.http.router.routes():
+        resource = served_route.resource
+        info = resource.get_info() if resource is not None else {}
         path = info.get("path") or info.get("formatter")
-        if route.method == "HEAD" or not isinstance(path, str):
+        if served_route.method == "HEAD" or not isinstance(path, str):
             continue
         if path.startswith("/team"):
-            served.add((route.method, path))
-    missing = served - declared
+            served.add((served_route.method, path))
+    missing = served - set(registered)
     assert not missing, f"routes without a declared permission: {sorted(missing)}"
-    assert served == declared
+    assert served == dashboard
+
+
+def test_a_route_without_a_permission_is_refused_at_start_up() -> None:
+    async def page(request: web.Request) -> web.StreamResponse:
+        return web.Response()
+
+    registry = Registry()
+    with pytest.raises(UndeclaredPermission):
+        registry.route("GET", "/team/new", page, permission="")
+    registry.route("GET", "/team/new", page, permission="cases.read")
+    with pytest.raises(DuplicateRegistration):
+        registry.route("GET", "/team/new", page, permission="cases.read")
 
 
 def _path(spec: RouteSpec, ids: dict[str, str]) -> str:
@@ -73,7 +99,12 @@ async def _world(team: Team) -> tuple[CaseRecord, dict[str, str]]:
         appointment = (await tx.appointments.of_case(case.id))[-1]
         assert await tx.appointments.get(AppointmentId(appointment.id)) is not None
     user = await team.user("lotte@a.example", "coach", coach=lotte.id)
+    # A referral link of partnership A, so the poster routes have a real code.
+    link = ReferralLink("r_partnerA0001", A, "CLB Leuven", team.clock.now())
+    async with team.runtime.service.storage.transaction() as tx:
+        await referrals_of(tx).add_link(link)
     ids = {
+        "code": link.code,
         "case": case.id,
         "coach": lotte.id,
         "appointment": str(appointment.id),
@@ -140,7 +171,9 @@ async def test_the_access_matrix(team: Team, who: str) -> None:
             )
         body = await response.text() if response.content_type.startswith("text") else ""
         granted = allowed(role, spec.permission)
-        names_of_a = any(key in spec.path for key in ("{case}", "{appointment}", "{coach}"))
+        names_of_a = any(
+            key in spec.path for key in ("{case}", "{appointment}", "{coach}", "{code}")
+        )
         if not granted or (who == "other_coordinator" and names_of_a):
             assert response.status == 404, f"{who} {spec.method} {path}: {response.status}"
         elif who == "coach_without_role":
@@ -149,6 +182,7 @@ async def test_the_access_matrix(team: Team, who: str) -> None:
         else:
             assert response.status in (200, 303), f"{who} {spec.method} {path}"
             assert "Zarkonia" not in body and f"#{case.id}<" not in body, path
+            assert ids["code"] not in body, path
     if who != "coach_without_role":
         assert await _state(team, case) == before, f"{who} changed partnership A's case"
 

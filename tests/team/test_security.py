@@ -3,6 +3,7 @@ under the injected clock, logout, stored secrets."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -61,6 +62,9 @@ async def test_every_page_has_the_security_headers(team: Team) -> None:
         "/team/export.csv",
         "/team/audit",
         "/team/coaches",
+        "/team/meeting",
+        "/team/referrals",
+        "/team/invite",
         "/team/cases/999",
     ):
         response = await client.get(path, allow_redirects=False)
@@ -79,7 +83,15 @@ async def test_every_page_has_the_security_headers(team: Team) -> None:
 async def test_pages_have_no_inline_script_or_style(team: Team) -> None:
     case = await team.case("web:young")
     client = await _coordinator(team)
-    for path in ("/team/login", "/team/queue", f"/team/cases/{case.id}", "/team/stats"):
+    for path in (
+        "/team/login",
+        "/team/queue",
+        f"/team/cases/{case.id}",
+        "/team/stats",
+        "/team/meeting",
+        "/team/referrals",
+        "/team/invite",
+    ):
         text = await (await client.get(path)).text()
         assert "<script" not in text and "style=" not in text and "<style" not in text, path
 
@@ -298,3 +310,60 @@ async def test_cookies_in_development_and_behind_https(tmp_path: Path, team: Tea
     finally:
         await secure.close()
         await runtime.service.storage.close()
+
+
+async def test_one_sees_and_ends_ones_other_sessions_after_giving_the_password(
+    team: Team,
+) -> None:
+    await team.user("co@a.example", "coordinator")
+    await team.user("other@a.example", "coordinator")
+    laptop = await team.signed_in("co@a.example")
+    phone = await team.signed_in("co@a.example")
+    tablet = await team.signed_in("co@a.example")
+    stranger = await team.signed_in("other@a.example")
+    page = await (await laptop.get("/team/sessions")).text()
+    handles = re.findall(r'name="session" value="([0-9a-f]{16})"', page)
+    assert len(handles) == 2 and "deze sessie" in page  # the other two; this one is marked
+    _check_headers((await laptop.get("/team/sessions")).headers)
+    # Another account's sessions are not listed and cannot be ended from here.
+    theirs = re.findall(
+        r'name="session" value="([0-9a-f]{16})"',
+        await (await stranger.get("/team/sessions")).text(),
+    )
+    assert theirs == []
+    # A wrong password ends nothing (and counts as a failed attempt).
+    refused = await team.post(
+        laptop,
+        "/team/sessions/end",
+        {"session": handles[0], "password": "not the password"},
+        page="/team/sessions",
+    )
+    assert refused.headers["Location"] == "/team/sessions?m=confirm"
+    assert (await phone.get("/team/queue", allow_redirects=False)).status == 200
+    assert (await tablet.get("/team/queue", allow_redirects=False)).status == 200
+    # One other session, with the password.
+    ended = await team.post(
+        laptop,
+        "/team/sessions/end",
+        {"session": handles[0], "password": PASSWORD},
+        page="/team/sessions",
+    )
+    assert ended.headers["Location"] == "/team/sessions?m=ended"
+    still = [(await c.get("/team/queue", allow_redirects=False)).status for c in (phone, tablet)]
+    assert sorted(still) == [200, 303]
+    # All others: only this session is left.
+    await team.post(
+        laptop,
+        "/team/sessions/end",
+        {"session": "others", "password": PASSWORD},
+        page="/team/sessions",
+    )
+    for client in (phone, tablet):
+        assert (await client.get("/team/queue", allow_redirects=False)).status == 303
+    assert (await laptop.get("/team/queue", allow_redirects=False)).status == 200
+    assert (await stranger.get("/team/queue", allow_redirects=False)).status == 200
+    async with team.deps.store.transaction() as t:
+        user = await t.team.user_by_email("co@a.example")
+        assert user is not None
+        actions = [r.action for r in await t.team.audit_rows(user.scope())]
+    assert actions.count("session.end") == 2

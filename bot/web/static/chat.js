@@ -302,5 +302,12 @@
     location.replace(exitUrl);
   });
 
-  send({ kind: "open" }).then(poll);
+  // A partner's link (/?ref=<code>) or a coach's invitation: the server starts from it when
+  // the conversation is new. It leaves the address bar, so a reload or a shared screenshot
+  // does not carry it on.
+  const opening = { kind: "open" };
+  const referral = new URLSearchParams(location.search).get("ref");
+  if (referral && /^[A-Za-z0-9_-]{1,64}$/.test(referral)) opening.referral = referral;
+  if (referral !== null) history.replaceState(null, "", location.pathname);
+  send(opening).then(poll);
 })();

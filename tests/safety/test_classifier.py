@@ -1,0 +1,250 @@
+"""The trained classifier beside the rules (flows.safety.classifier, bot.safety.train).
+
+Floors: the validation split is the part of the tuning data the shipped model never trained
+on (``bot.safety.evaluate.is_validation``); the held-out batches were never used to train or
+to choose a threshold.  Their floors are what the shipped detector reached minus a small
+margin, so a regression fails; the README reports the figures themselves.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.safety import evaluate
+from bot.safety.evaluate import OVERALL, Example, model_corpus, run, run_model, score
+from bot.safety.lexicon import load_model, load_screener
+from bot.safety.train import CLASSES, fingerprint, paraphrases, quantise, train
+from flows.safety import Screener
+from flows.safety.classifier import Classifier, features, sentence_spans
+from flows.safety.detect import MODEL_PATTERN
+
+# Reached by the shipped model (see README "How well the crisis screen works"), minus a margin.
+VALIDATION_MODEL_RECALL = 0.58  # the classifier alone, on lines it never saw (0.622)
+VALIDATION_FALSE_ALARMS = 0.10  # the check threshold is chosen to stay at or under this
+HELD_OUT_FLOORS: dict[str, tuple[float, float]] = {
+    # batch: (recall at least, false alarms at most), rules + classifier, first scored against
+    # commit 6d1d721: batch2 recall 0.525, false alarms 0.107; batch3 0.505 and 0.129.
+    "batch2": (0.50, 0.13),
+    "batch3": (0.48, 0.15),
+}
+
+
+def _model(weights: dict[str, dict[str, float]], check: float, crisis: float) -> dict[str, Any]:
+    names = sorted(weights)
+    flat = [weights[n].get(c, 0.0) for n in names for c in CLASSES]
+    scale, blob = quantise(flat)
+    return {
+        "format": 1,
+        "classes": list(CLASSES),
+        "bias": [2.0] + [0.0] * (len(CLASSES) - 1),
+        "scale": scale,
+        "thresholds": {"check": check, "crisis": crisis},
+        "features": names,
+        "weights": blob,
+    }
+
+
+SMALL = _model(
+    {"w afgrond": {"suicide": 30.0}, "w verdwijnen": {"suicide": 12.0}}, check=0.5, crisis=0.9
+)
+
+
+def test_features_are_words_pairs_and_character_ngrams() -> None:
+    names = features("ik neem 30 pillen")
+    assert "w ik" in names and "b neem <bignum>" in names and "c <pil" in names
+    assert "w 30" not in names  # numbers are a class, not a value
+    assert len(names) == len(set(names))
+
+
+def test_sentences_are_cut_at_sentence_marks_and_short_ones_are_not_scored() -> None:
+    text = "het gaat wel. echt niet waar! ok"
+    assert [text[a:b].strip() for a, b in sentence_spans(text)] == [
+        "het gaat wel",
+        "echt niet waar",
+    ]
+    assert sentence_spans("ok. ja. dood.") == [(0, 13)]  # three words over short sentences
+    assert sentence_spans("pills") == sentence_spans("ok ja") == []
+
+
+def test_one_emoji_or_word_is_left_to_the_rules() -> None:
+    screener = Screener.from_mappings(_lexicon(), model=SMALL)
+    for text in ("afgrond", "afgrond!", "de afgrond"):
+        result = screener.screen(text)
+        assert not result.flagged and result.score is None, text
+    assert screener.screen("de afgrond roept").flagged
+
+
+def test_the_thresholds_give_the_tier() -> None:
+    model = Classifier.from_mapping(SMALL)
+    assert model.score([features("ik wil naar de afgrond")]).tier == "crisis"
+    assert model.score([features("ik wil verdwijnen")]).tier == "check"
+    quiet = model.score([features("ik zoek werk")])
+    assert quiet.tier is None and quiet.score < 0.5
+
+
+def test_the_highest_scoring_sentence_counts() -> None:
+    model = Classifier.from_mapping(SMALL)
+    long = "ik zoek werk en een kot en ik heb schulden en mijn fiets is stuk"
+    alone = model.score([features(long + " afgrond")])
+    split = model.score([features(long), features("afgrond")])
+    assert split.score > alone.score and split.tier == "crisis"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"format": 9}, "format"),
+        ({"thresholds": {"check": 0.9, "crisis": 0.5}}, "thresholds"),
+        ({"weights": "not base64!"}, "malformed"),
+        ({"classes": ["suicide", "none"]}, "first class"),
+        ({"features": ["w a"]}, "do not fit"),
+    ],
+)
+def test_a_malformed_model_raises(change: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Classifier.from_mapping({**SMALL, **change})
+
+
+def _lexicon() -> dict[str, Any]:
+    return {"nl": {"negations": ["niet"], "patterns": {"overdose": ["ik heb alle pillen genomen"]}}}
+
+
+def test_the_model_decides_only_where_no_rule_fired() -> None:
+    screener = Screener.from_mappings(_lexicon(), model=SMALL)
+    flagged = screener.screen("ik wil van de afgrond")
+    assert flagged.flagged and flagged.tier == "crisis" and flagged.category == "suicide"
+    assert [m.pattern for m in flagged.matches] == [MODEL_PATTERN]
+    ruled = screener.screen("ik heb alle pillen genomen, afgrond")
+    assert ruled.category == "overdose" and ruled.score is None
+    assert MODEL_PATTERN not in {m.pattern for m in ruled.matches}
+    quiet = screener.screen("ik zoek werk")
+    assert not quiet.flagged and quiet.score is not None
+
+
+def test_without_a_model_the_rules_screen_alone() -> None:
+    screener = Screener.from_mappings(_lexicon(), model=SMALL).with_model(None)
+    assert screener.model is None
+    assert not screener.screen("ik wil van de afgrond").flagged
+
+
+def test_a_model_with_an_unknown_category_is_refused() -> None:
+    bad = {**SMALL, "classes": ["none", "sadness", *CLASSES[2:]]}
+    with pytest.raises(ValueError, match="unknown categories"):
+        Screener.from_mappings(_lexicon(), model=bad)
+
+
+def test_the_shipped_model_loads_cheaply_with_the_screener() -> None:
+    data = load_model()
+    assert data is not None
+    # Cheap start-up: the weights are one string decoded in one go, not a JSON number each.
+    assert isinstance(data["weights"], str)
+    assert load_screener().model is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik kan niet meer, alles is te veel en ik wil stoppen met alles",
+        "i dont see the point of waking up tomorrow",
+    ],
+)
+def test_the_shipped_classifier_asks_where_the_rules_are_silent(text: str) -> None:
+    screener = load_screener()
+    assert not screener.with_model(None).screen(text).flagged
+    result = screener.screen(text)
+    assert result.tier == "check" and [m.pattern for m in result.matches] == [MODEL_PATTERN]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik zoek een job als kapper in gent",
+        "mijn kat is gisteren gestorven en ik ben verdrietig",
+        "kan ik mijn afspraak van morgen verzetten naar vrijdag?",
+    ],
+)
+def test_the_shipped_classifier_leaves_everyday_text_alone(text: str) -> None:
+    assert not load_screener().screen(text).flagged
+
+
+def test_the_shipped_model_was_trained_on_the_current_corpus() -> None:
+    """Change the corpus or a tuning batch: retrain (``make safety-model``)."""
+    data = load_model()
+    assert data is not None
+    assert data["info"]["corpus_sha256"] == fingerprint(model_corpus())
+
+
+def test_training_never_reads_a_held_out_batch(tmp_path: Path) -> None:
+    labelled = tmp_path / "labelled.tsv"
+    labelled.write_text("nl\t1\tcrisis\tsuicide\tik wil dood\n", encoding="utf-8")
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / "a.tsv").write_text("# status: tuning\nnl\t0\t\t\tik zoek werk\n", encoding="utf-8")
+    (fresh / "b.tsv").write_text("# status: held-out\nnl\t0\t\t\tgeheim\n", encoding="utf-8")
+    texts = {ex.text for ex in model_corpus(labelled, fresh)}
+    assert texts == {"ik wil dood", "ik zoek werk"}
+
+
+def test_paraphrase_templates_fill_both_signals_and_look_alikes() -> None:
+    samples = paraphrases()
+    assert {s.language for s in samples} == {"nl", "en", "fr", "ar", "tr", "uk"}
+    assert not any("{" in s.text for s in samples)
+    for language in ("nl", "en"):
+        kinds = {bool(s.target) for s in samples if s.language == language}
+        assert kinds == {True, False}
+    assert paraphrases() == samples  # seeded
+
+
+def _examples(lines: list[tuple[str, int, str]]) -> list[Example]:
+    return [
+        Example("nl", bool(label), "crisis" if label else None, cat or None, text, i)
+        for i, (text, label, cat) in enumerate(lines)
+    ]
+
+
+def test_training_is_reproducible_and_learns() -> None:
+    screener = Screener.from_mappings(_lexicon())
+    lines = [
+        (f"ik wil {w} van de brug springen", 1, "suicide")
+        for w in ("echt", "gewoon", "vanavond", "straks", "nu", "morgen", "zo", "toch")
+    ] + [
+        (f"ik wil {w} naar de winkel gaan", 0, "")
+        for w in ("echt", "gewoon", "vanavond", "straks", "nu", "morgen", "zo", "toch")
+    ]
+    first = train(_examples(lines), [], screener)
+    second = train(_examples(lines), [], screener)
+    assert first.model == second.model
+    probe = first.classifier.score(screener.model_features("ik wil van de brug springen"))
+    calm = first.classifier.score(screener.model_features("ik wil naar de winkel"))
+    assert probe.score > calm.score
+    assert probe.category == "suicide"
+
+
+def _figures(screener: Screener, examples: list[Example], *, model_only: bool = False) -> Any:
+    outcomes = run_model(screener, examples) if model_only else run(screener, examples)
+    return score(outcomes)[OVERALL]
+
+
+def test_floors_on_the_validation_split() -> None:
+    """The lines of the tuning data the shipped model never trained on."""
+    screener = load_screener()
+    validation = evaluate.validation_split(model_corpus())
+    alone = _figures(screener, validation, model_only=True)
+    assert alone.recall >= VALIDATION_MODEL_RECALL
+    assert alone.false_alarms <= VALIDATION_FALSE_ALARMS
+    both = _figures(screener, validation)
+    assert both.recall >= 0.95
+    assert both.false_alarms <= VALIDATION_FALSE_ALARMS
+
+
+@pytest.mark.parametrize("batch", sorted(HELD_OUT_FLOORS))
+def test_floors_on_the_held_out_batches(batch: str) -> None:
+    path = evaluate.FRESH_DIR / f"{batch}.tsv"
+    assert evaluate.batch_status(path) == "held-out"
+    least_recall, most_false_alarms = HELD_OUT_FLOORS[batch]
+    both = _figures(load_screener(), evaluate.load_labelled(path))
+    assert both.recall >= least_recall
+    assert both.false_alarms <= most_false_alarms

@@ -1,0 +1,109 @@
+"""The relay's files and the VDAB handovers: one contract for memory, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flows.ids import CoachId, PartnershipId, PersonId
+from flows.session import JsonValue
+from storage.case_team import CaseTeamPart
+from storage.handovers import HandoverPart
+from storage.ports import NewRelayFile, RetentionPolicy, Storage
+from storage.relay_files import RelayFilePart
+from tests.storage.conftest import Backend, backend, postgres_database, postgres_server
+
+__all__ = ["backend", "postgres_database", "postgres_server"]
+
+T0 = datetime(2026, 11, 24, 9, tzinfo=UTC)
+SAM = PersonId("tg:4242")
+ANNA = PersonId("tg:4343")
+P = PartnershipId("boest-your-future")
+PHOTO = b"\xff\xd8\xff\xe0 not really a photo \x00\x01"
+
+
+async def test_files_are_kept_with_their_case_and_go_with_it(backend: Backend) -> None:
+    storage: Storage = await backend.open()
+    async with storage.transaction() as tx:
+        sams = await tx.cases.create(SAM, P, "24062", "nl", {"name": "Sam"}, T0)
+        annas = await tx.cases.create(ANNA, P, "24062", "nl", {"name": "Anna"}, T0)
+        first = await tx.relay_files.add(
+            NewRelayFile(sams.id, SAM, "to_coach", "photo", "image/jpeg", PHOTO, "Mijn brief"), T0
+        )
+        await tx.relay_files.add(
+            NewRelayFile(sams.id, SAM, "to_young", "document", "application/pdf", b"%PDF-1.4"),
+            T0 + timedelta(minutes=1),
+        )
+        await tx.relay_files.add(
+            NewRelayFile(annas.id, ANNA, "to_coach", "voice", "audio/ogg", b"OggS"), T0
+        )
+    # Another client of the same database sees them, bytes and caption as sent.
+    other = await backend.open()
+    async with other.transaction() as tx:
+        found = await tx.relay_files.get(first)
+        assert found is not None and found.content == PHOTO and found.caption == "Mijn brief"
+        assert found.size == len(PHOTO) and found.kind == "photo" and found.case_id == sams.id
+        mine = await tx.relay_files.of_person(SAM)
+        assert [(f.direction, f.kind, f.caption) for f in mine] == [
+            ("to_coach", "photo", "Mijn brief"),
+            ("to_young", "document", None),
+        ]
+        exported = await RelayFilePart().export(tx, SAM)
+        assert isinstance(exported, list) and len(exported) == 2
+        # /wis: only Sam's files.
+        assert await RelayFilePart().erase(tx, SAM) == 2
+        assert await tx.relay_files.of_person(SAM) == []
+        assert len(await tx.relay_files.of_person(ANNA)) == 1
+    # The case's retention removes the case; its files follow.
+    async with other.transaction() as tx:
+        await tx.cases.close(annas.id, "work", T0)
+        assert await tx.cases.purge_closed(T0 + timedelta(days=1)) == 1
+        await RelayFilePart().purge_expired(tx, T0 + timedelta(days=400), RetentionPolicy())
+        assert await tx.relay_files.of_person(ANNA) == []
+
+
+async def test_a_handover_is_answered_once_then_delivered(backend: Backend) -> None:
+    storage: Storage = await backend.open()
+    summary: dict[str, JsonValue] = {
+        "achieved": [{"domain": "work", "text": "cv klaar"}],
+        "goals": "een job",
+    }
+    async with storage.transaction() as tx:
+        case = await tx.cases.create(SAM, P, "24062", "nl", {"name": "Sam"}, T0)
+        first = await tx.handovers.add(case.id, SAM, CoachId("lotte"), summary, T0)
+        assert await tx.handovers.answer(first, "changes", T0)
+        # Compare-and-set: the first answer wins.
+        assert not await tx.handovers.answer(first, "agreed", T0)
+        second = await tx.handovers.add(case.id, SAM, CoachId("lotte"), summary, T0)
+        assert await tx.handovers.answer(second, "agreed", T0 + timedelta(minutes=5))
+        await tx.handovers.delivered(second, b"%PDF-1.7 x", "VDAB Leuven", "dashboard", T0)
+    async with (await backend.open()).transaction() as tx:
+        latest = await tx.handovers.latest_of_case(case.id)
+        assert latest is not None and latest.id == second and latest.status == "agreed"
+        assert latest.summary == summary and latest.pdf == b"%PDF-1.7 x"
+        assert latest.contact == "VDAB Leuven" and latest.delivery == "dashboard"
+        assert latest.answered_at == T0 + timedelta(minutes=5)
+        exported = await HandoverPart().export(tx, SAM)
+        assert isinstance(exported, list)
+        assert [h["status"] for h in exported if isinstance(h, dict)] == ["changes", "agreed"]
+        assert await HandoverPart().erase(tx, SAM) == 2
+        assert await tx.handovers.of_person(SAM) == []
+
+
+async def test_a_case_team_member_is_in_only_after_yes(backend: Backend) -> None:
+    storage: Storage = await backend.open()
+    async with storage.transaction() as tx:
+        case = await tx.cases.create(SAM, P, "24062", "nl", {"name": "Sam"}, T0)
+        sara = await tx.case_team.ask(case.id, SAM, CoachId("sara"), CoachId("lotte"), T0)
+        assert [m.status for m in await tx.case_team.of_case(case.id)] == ["asked"]
+        # Removing needs an active member; the yes is a compare-and-set.
+        assert not await tx.case_team.answer(sara, "removed", T0, expected="active")
+        assert await tx.case_team.answer(sara, "active", T0, expected="asked")
+        assert not await tx.case_team.answer(sara, "declined", T0, expected="asked")
+    async with (await backend.open()).transaction() as tx:
+        found = await tx.case_team.get(sara)
+        assert found is not None and found.status == "active" and found.asked_by == "lotte"
+        assert await tx.case_team.answer(sara, "removed", T0, expected="active")
+        exported = await CaseTeamPart().export(tx, SAM)
+        assert isinstance(exported, list) and len(exported) == 1
+        assert await CaseTeamPart().erase(tx, SAM) == 1
+        assert await tx.case_team.of_case(case.id) == []
