@@ -16,6 +16,8 @@ to :meth:`Pipeline.handle`, which runs these stages in this order:
 2. **acknowledge** (before the person's turn): a button press is answered
    (``Inbound.acknowledge``) before any other work, so the spinner stops at once, whatever an
    earlier input of the same chat is still doing. Channels never pace this answer.
+   Then **flood control** (:mod:`bot.flood`): a person over the limit gets one kind message
+   and their inputs go no further (they were screened and answered already; they are done).
 3. **dedupe** (in the person's turn): an input with a key is handled once. Its channel held it
    as pending when it arrived (the durable inbox, ``tx.updates.hold``). For the engine the key
    is recorded through the :class:`Inbox` port inside the transaction that saves the session
@@ -48,6 +50,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.delivery import NoChannel
+from bot.flood import FloodGate
 from bot.inbound import Inbound
 from bot.logs import describe
 from flows.effects import Effect
@@ -94,6 +97,11 @@ class Turn:
         self._mine = mine
         self._released = False
         self._token: object | None = None
+
+    @property
+    def reentrant(self) -> bool:
+        """Taken inside the key's own turn (a service re-entry), not a new arrival."""
+        return self._mine is None
 
     async def __aenter__(self) -> None:
         if self._before is not None and not self._before.done():
@@ -268,6 +276,7 @@ class Pipeline:
     service: ConversationService
     inbox: Inbox = field(default_factory=UpdateLogInbox)
     languages: LanguageMemo = field(default_factory=LanguageMemo)
+    flood: FloodGate = field(default_factory=FloodGate)
     _help_texts: frozenset[str] | None = None
     _lookups: set[asyncio.Task[str | None]] = field(default_factory=set)
 
@@ -280,13 +289,16 @@ class Pipeline:
         # First, before any await: the place in the person's line is the arrival order.
         turn = turn if turn is not None else self.reserve(inbound.person)
         try:
+            # Flood control per person (bot/flood.py): after the screen, before the turn; an
+            # input over the limit goes no further and is done (the person was told).
             if not await self._screen(inbound):
                 await self._acknowledge(inbound)
-                async with turn:
-                    if inbound.stored is not None and not await inbound.stored():
-                        # Not stored (the channel delivers it again) or not new: not ours.
-                        return
-                    await self._dedupe_and_route(inbound)
+                if turn.reentrant or await self.flood.admit(self, inbound):
+                    async with turn:
+                        if inbound.stored is not None and not await inbound.stored():
+                            # Not stored (the channel delivers it again) or not new: not ours.
+                            return
+                        await self._dedupe_and_route(inbound)
             # Done (a cancellation or a crash never gets here: the input stays pending).
             if inbound.key is not None:
                 self.service.relay.settle(inbound.key)

@@ -47,6 +47,7 @@ from bot.web.channel import WebChannel
 from bot.web.limits import GuardedAppRunner, install_limits
 from flows.ids import PersonId
 from flows.safety.helplines import HelpLines
+from storage.leader import leader_lock
 from storage.sql import open_storage
 
 log = logging.getLogger(__name__)
@@ -258,6 +259,13 @@ class Runtime:
         await self.service.storage.close()
 
 
+def bot_id(token: str) -> int:
+    """The bot's numeric id: the part of the token before the colon (0 when it is not a number;
+    the Bot API refuses such a token anyway)."""
+    head = token.partition(":")[0]
+    return int(head) if head.isdigit() and len(head) <= 19 else 0
+
+
 def warn_about_safety_setup(settings: Settings, lines: HelpLines) -> None:
     """Said in the first lines at start-up: who hears a safety signal, and which help lines
     nobody has verified yet (the team checks them; the bot never calls them verified)."""
@@ -379,6 +387,8 @@ async def build_runtime(
             on_blocked=blocked_chat,
             on_unblocked=appointments.reachability.unblocked_chat,
             sends_per_second=settings.telegram_sends_per_second,
+            # Several workers on one PostgreSQL database: one polls (bot.telegram.leader).
+            leader=leader_lock(settings.database_url, bot_id(settings.telegram_token)),
         )
         channels["tg"] = front.channel
         # Telegram's outbox rows wait until it runs (TelegramFrontDoor.start).

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from flows.ids import CaseId, CoachId, PartnershipId, PersonId
+from flows.ids import CaseId, CoachId, PartnershipId, PersonId, row_number
 from flows.session import JsonValue
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
@@ -168,7 +168,8 @@ class MemoryCases:
         return replace(stored.record, intake=intake)
 
     def _stored(self, case_id: CaseId) -> _Case | None:
-        return self._state.cases.get(int(case_id)) if case_id.isdigit() else None
+        number = row_number(case_id)
+        return None if number is None else self._state.cases.get(number)
 
     def _set(self, case_id: CaseId, **changes: object) -> None:
         stored = self._stored(case_id)

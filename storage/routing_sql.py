@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from flows.ids import CaseId, CoachId, PartnershipId, PersonId
+from flows.ids import CaseId, CoachId, PartnershipId, PersonId, row_number
 from flows.session import JsonValue
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
@@ -122,9 +122,10 @@ def coach_to_row(coach: CoachRecord) -> dict[str, Any]:
 
 def case_number(case_id: CaseId) -> int:
     """The row id of a case id (``CaseId("12")`` -> 12); ``ValueError`` for anything else."""
-    if not case_id.isdigit():
+    number = row_number(case_id)
+    if number is None:
         raise ValueError("a case id is a number")
-    return int(case_id)
+    return number
 
 
 class SqlCoaches:
@@ -293,9 +294,10 @@ class SqlCases:
         return self._case(result.mappings().one())
 
     async def get(self, case_id: CaseId) -> CaseRecord | None:
-        if not case_id.isdigit():
+        number = row_number(case_id)
+        if number is None:
             return None
-        found = await self._cases(CASES.c.id == int(case_id))
+        found = await self._cases(CASES.c.id == number)
         return found[0] if found else None
 
     async def latest_of(self, person: PersonId) -> CaseRecord | None:

@@ -45,7 +45,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from flows.ids import CaseId, CoachId, PartnershipId, PersonId
+from flows.ids import CaseId, CoachId, PartnershipId, PersonId, row_number
 from storage.appointments import APPOINTMENTS, RATINGS
 from storage.appointments_sql import _rating
 from storage.case_team import CASE_MEMBERS
@@ -563,22 +563,22 @@ class SqlTeam:
     # --- cases and coaches, scoped --------------------------------------------------------
 
     async def case(self, scope: TeamScope, case_id: CaseId) -> CaseRecord | None:
-        if not case_id.isdigit():
+        number = row_number(case_id)
+        if number is None:
             return None
         result = await self._conn.execute(
-            select(CASES).where(CASES.c.id == int(case_id), scope.case_condition())
+            select(CASES).where(CASES.c.id == number, scope.case_condition())
         )
         row = result.mappings().first()
         return None if row is None else self._cases._case(row)
 
     async def erased_case(self, scope: TeamScope, case_id: CaseId) -> ErasedCaseRecord | None:
         """The anonymous trace of a case erased at the young person's request, in scope."""
-        if not case_id.isdigit():
+        number = row_number(case_id)
+        if number is None:
             return None
         result = await self._conn.execute(
-            select(ERASED_CASES).where(
-                ERASED_CASES.c.case_id == int(case_id), scope.erased_condition()
-            )
+            select(ERASED_CASES).where(ERASED_CASES.c.case_id == number, scope.erased_condition())
         )
         row = result.mappings().first()
         return None if row is None else _erased(row)
@@ -698,12 +698,13 @@ class SqlTeam:
         return NoteRecord(int(result.scalar_one()), case_id, user.name, text, to_utc(now))
 
     async def notes(self, scope: TeamScope, case_id: CaseId) -> list[NoteRecord]:
-        if not case_id.isdigit():
+        number = row_number(case_id)
+        if number is None:
             return []
         result = await self._conn.execute(
             select(CASE_NOTES)
             .where(
-                CASE_NOTES.c.case_id == int(case_id),
+                CASE_NOTES.c.case_id == number,
                 CASE_NOTES.c.case_id.in_(select(CASES.c.id).where(scope.case_condition())),
             )
             .order_by(CASE_NOTES.c.at, CASE_NOTES.c.id)

@@ -52,6 +52,8 @@ SERVICE_IDS = frozenset(
         "channel.unsupported",
         "channel.error",
         "channel.rate_limited",
+        # Flood control per person (bot/flood.py).
+        "channel.flood",
         "privacy.short",
         "privacy.full",
         "privacy.more_button",

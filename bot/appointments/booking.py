@@ -53,7 +53,7 @@ from flows.appointments import (
     supersede,
 )
 from flows.booking import Draft, Option
-from flows.ids import CaseId, PersonId
+from flows.ids import CaseId, PersonId, row_number
 from flows.inputs import ButtonPressed
 from flows.text import Msg, Verbatim, msg
 from storage.ports import CaseRecord, CoachRecord, Transaction
@@ -98,7 +98,7 @@ class Booking:
         if me is None:
             return []
         number = args.strip().partition(" ")[0]
-        target = number if number.isdigit() else coach.current_case
+        target = number if row_number(number) is not None else coach.current_case
         if target is None:
             return [(me, self.ctx.coach_say("coach.appt.how"))]
         return await self.overview(coach, CaseId(target))
@@ -402,12 +402,13 @@ class Booking:
         me = coach.person
         assert me is not None
         number, _, action = value.partition("=")[2].partition(":")
-        if not number.isdigit() or action not in (*_ATTENDANCE, "cancel"):
+        appointment = row_number(number)
+        if appointment is None or action not in (*_ATTENDANCE, "cancel"):
             return [(me, self.ctx.coach_say("coach.appt.gone"))]
         now = self.ctx.now()
         try:
             async with self.ctx.service.storage.transaction() as tx:
-                old = await tx.appointments.get(AppointmentId(int(number)))
+                old = await tx.appointments.get(AppointmentId(appointment))
                 case = await tx.cases.get(old.case) if old is not None else None
                 if old is None or case is None or (case.coach or old.coach) != coach.id:
                     return [(me, self.ctx.coach_say("coach.appt.gone"))]
@@ -499,11 +500,12 @@ class Booking:
     ) -> tuple[Outbox, list[Document]]:
         now = self.ctx.now()
         stale = [(person, self.ctx.say(language, msg("appt.stale")))]
-        if not number.isdigit():
+        appointment = row_number(number)
+        if appointment is None:
             return stale, []
         try:
             async with self.ctx.service.storage.transaction() as tx:
-                old = await tx.appointments.get(AppointmentId(int(number)))
+                old = await tx.appointments.get(AppointmentId(appointment))
                 case = await tx.cases.get(old.case) if old is not None else None
                 if old is None or case is None or old.person != person:
                     return stale, []
@@ -523,8 +525,9 @@ class Booking:
         self, old: Appointment, action: str, now: datetime
     ) -> tuple[Appointment, tuple[Decision, ...]]:
         kind, _, argument = action.partition(":")
-        if kind == "pick" and argument.isdigit():
-            return book(old, int(argument), now, self.ctx.leads, self.ctx.tz)
+        picked = row_number(argument)
+        if kind == "pick" and picked is not None:
+            return book(old, picked, now, self.ctx.leads, self.ctx.tz)
         if kind in ("other", "cannot"):
             # The nudge's button names the revision it was made for: a second tap after the
             # coach was told is stale (a missed appointment keeps its status).

@@ -43,7 +43,7 @@ from flows.followups import (
     progress,
     to_ask,
 )
-from flows.ids import CaseId, PersonId, ReminderKey
+from flows.ids import CaseId, PersonId, ReminderKey, row_number
 from flows.inputs import ButtonPressed
 from flows.intake.domains import domain
 from flows.session import Session
@@ -189,7 +189,7 @@ class FollowUps:
         """``followup=<case>:appt|later`` (a :data:`bot.service.ButtonHandler`)."""
         number, _, action = event.value.partition("=")[2].partition(":")
         outbox: Outbox = [(person, self.ctx.say(language, msg("appt.stale")))]
-        if number.isdigit():
+        if row_number(number) is not None:
             async with self.ctx.service.storage.transaction() as tx:
                 case = await tx.cases.get(CaseId(number))
                 if case is not None and case.person == person:
@@ -227,11 +227,11 @@ class FollowUps:
         number, _, rest = event.value.partition("=")[2].partition(":")
         domain_id, _, value = rest.partition(":")
         outbox: Outbox = [(person, self.ctx.say(language, msg("appt.stale")))]
-        if number.isdigit():
+        rating = row_number(number)
+        if rating is not None:
             async with self.ctx.service.person_lock(person):
                 outbox = (
-                    await self._rerate_answer(person, int(number), domain_id, value, language)
-                    or outbox
+                    await self._rerate_answer(person, rating, domain_id, value, language) or outbox
                 )
         await self.ctx.send(outbox)
 

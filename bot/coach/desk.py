@@ -38,7 +38,7 @@ from bot.coach.relay import Relay
 from bot.inbound import Inbound
 from bot.logs import describe
 from bot.service import OutgoingMessage
-from flows.ids import CaseId, PersonId
+from flows.ids import CaseId, PersonId, row_number
 from flows.inputs import ButtonPressed, CommandReceived, MediaReceived, ReminderDue, TextReceived
 from flows.routing.outcomes import OUTCOMES, is_outcome
 from flows.text import Param, Verbatim, msg
@@ -212,7 +212,7 @@ class CoachDesk:
         assert me is not None
         prefix, _, rest = value.partition("=")
         case, _, action = rest.partition(":")
-        if prefix != CASE_BUTTONS or not case.isdigit():
+        if prefix != CASE_BUTTONS or row_number(case) is None:
             return [(me, self._say("coach.stale"))]
         case_id = CaseId(case)
         if action in ("accept", "claim"):
@@ -237,7 +237,7 @@ class CoachDesk:
                 return await extension.command(coach, command)
         number, _, text = command.args.strip().partition(" ")
         if name == "case":
-            if not number.isdigit():
+            if row_number(number) is None:
                 return [(me, self._say("coach.case.how"))]
             if text.strip():
                 return await self.relay.coach_wrote(coach, CaseId(number), text)
@@ -245,7 +245,7 @@ class CoachDesk:
         if name == "cases":
             return [(me, await self._list(coach))]
         if name in ("sluit", "close"):
-            target = number if number.isdigit() else coach.current_case
+            target = number if row_number(number) is not None else coach.current_case
             if target is None:
                 return [(me, self._say("coach.close.how"))]
             return await self._ask_outcome(coach, CaseId(target))

@@ -49,7 +49,7 @@ from bot.plugins import Registry
 from bot.routing.gazetteer import belgian_public_holidays, load_directory
 from bot.safety.responder import HelpLineResponder, parse_check
 from bot.service import SAFETY_BUTTONS, ConversationService, OutgoingMessage
-from flows.ids import CaseId, PartnershipId, PersonId, ReminderKey
+from flows.ids import CaseId, PartnershipId, PersonId, ReminderKey, row_number
 from flows.inputs import ButtonPressed
 from flows.routing.directory import WorkingHours
 from flows.routing.hours import zone
@@ -459,8 +459,9 @@ class SafetyNet:
             await self.answer_check(person, event, check[0], check[1], language)
             return
         number, colon, action = value.partition(":")
-        if colon and number.isdigit() and action in ("ack", "close"):
-            await self.team_button(person, int(number), action)
+        event_id = row_number(number)
+        if colon and event_id is not None and action in ("ack", "close"):
+            await self.team_button(person, event_id, action)
             return
         # "continue" (and anything unknown) brings the question back.
         await self.service.resume_after_crisis(person)

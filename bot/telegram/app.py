@@ -24,6 +24,8 @@ Rules:
 * Webhook mode: our aiohttp route compares ``X-Telegram-Bot-Api-Secret-Token`` in constant time
   and answers 401 otherwise; polling mode deletes any webhook first (polling while a webhook is
   set gives 409).
+* Several workers on one PostgreSQL database poll one at a time: with a ``leader`` lock only
+  its holder polls (:mod:`bot.telegram.leader`); every worker sends.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ from bot.pipeline import Turn
 from bot.service import Clock, ConversationService
 from bot.telegram.channel import TelegramChannel, person_of
 from bot.telegram.inbox import TelegramInbox, key_of
+from bot.telegram.leader import PollingLeadership
 from bot.telegram.limits import FloodLimiter
 from bot.web.limits import AUTHENTICATED_KEY
 from flows.ids import PersonId
@@ -76,6 +79,7 @@ from flows.inputs import (
     TextReceived,
 )
 from flows.text import msg
+from storage.leader import LeaderLock
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
@@ -223,6 +227,7 @@ class TelegramFrontDoor:
         on_blocked: Blocked | None = None,
         on_unblocked: Blocked | None = None,
         sends_per_second: int = 30,
+        leader: LeaderLock | None = None,
     ) -> None:
         self.service = service
         self.pipeline = service.pipeline
@@ -233,6 +238,12 @@ class TelegramFrontDoor:
         # came back (my_chat_member "member"): the appointment feature stops and resumes.
         self.on_blocked = on_blocked
         self.on_unblocked = on_unblocked
+        # Polling with several workers: only the holder of this lock polls.
+        self.leadership = (
+            None
+            if leader is None or webhook_url is not None
+            else PollingLeadership(leader, self._start_polling, self._stop_polling)
+        )
         root = api_url.rstrip("/")
         builder = (
             ApplicationBuilder()
@@ -261,6 +272,7 @@ class TelegramFrontDoor:
         self._fresh: dict[int, asyncio.Future[bool]] = {}
         self._gave_up: set[int] = set()
         self._tasks: list[asyncio.Task[None]] = []
+        self._polling: asyncio.Task[None] | None = None
         translator = service.translator
         help_labels = {
             lang: translator.render(msg("safety.button"), lang) for lang in translator.languages
@@ -311,10 +323,27 @@ class TelegramFrontDoor:
                 allowed_updates=ALLOWED_UPDATES,
             )
         else:
-            self._tasks.append(asyncio.create_task(self._poll(), name="telegram polling"))
+            if self.leadership is None:
+                await self._start_polling()
+            else:
+                # Several workers: only the holder of the leader lock polls.
+                self.leadership.start()
         self._tasks.append(asyncio.create_task(self._stale(), name="telegram pending"))
 
+    async def _start_polling(self) -> None:
+        self._polling = asyncio.create_task(self._poll(), name="telegram polling")
+
+    async def _stop_polling(self) -> None:
+        polling, self._polling = self._polling, None
+        if polling is not None:
+            polling.cancel()
+            await asyncio.gather(polling, return_exceptions=True)
+
     async def _stop_tasks(self) -> None:
+        if self.leadership is not None:
+            # Stops polling when leading, and gives the lock to another worker.
+            await self.leadership.stop()
+        await self._stop_polling()
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
