@@ -10,7 +10,8 @@ Rules:
   one keyboard, so when that first message has inline buttons (every question has), a short
   hint with the help button comes just before it (just after it when it is the crisis response,
   which always comes first): the young person has the button from the start. Messages for the
-  team (``OutgoingMessage.team``) never get it.
+  team (``OutgoingMessage.team``) never get it, and neither do reminders (background delivery,
+  :func:`bot.delivery.background_delivery`): they go to chats that already have it.
 * Arabic messages get a right-to-left mark at the start of every line.
 * One Bot API call per tap where Telegram allows it: while the replies to a button press are
   delivered (:meth:`TelegramChannel.replying_to`, entered by the pipeline around the route
@@ -49,6 +50,7 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot.delivery import delivery_is_background
 from bot.service import OutgoingMessage
 from bot.splitting import split_text
 from flows.ids import PersonId
@@ -141,10 +143,16 @@ class TelegramChannel:
         # The person's language, as the service said it (the text direction alone cannot tell
         # English from Dutch).
         language = message.language or self._languages.get(chat_id, "ar" if message.rtl else "nl")
-        # The help button still has to be shown in this chat, next to this message.
+        # The help button still has to be shown in this chat, next to this message. Not with a
+        # reminder (background delivery): it goes to a chat that talked with us before and so
+        # already has the persistent button, and a hint per reminder after every restart would
+        # halve the reminders Telegram's 30 sends a second carry.
         hint = (
             self._help_hints.get(language) or self._help_hints.get("nl")
-            if message.buttons and not message.team and chat_id not in self._keyboard_sent
+            if message.buttons
+            and not message.team
+            and chat_id not in self._keyboard_sent
+            and not delivery_is_background()
             else None
         )
         if message.buttons:

@@ -3,10 +3,12 @@ the Telegram channel's 403 path and the front door's hooks lead there."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from telegram.error import Forbidden
 
+from bot.delivery import background_delivery
 from bot.service import OutgoingMessage
 from bot.telegram.channel import TelegramChannel
 from flows.ids import PersonId, ReminderKey
@@ -113,3 +115,37 @@ async def test_the_forbidden_hook_reaches_the_appointment_feature(h: Appointment
     async with h.storage.transaction() as tx:
         assert await tx.reachability.get(YOUNG) is not None
     assert "heeft de bot geblokkeerd" in h.last(h.me).text
+
+
+class CountingBot:
+    """A Bot API that records every message sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, str]] = []
+
+    async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> Any:
+        self.sent.append((chat_id, text))
+        return SimpleNamespace(message_id=len(self.sent))
+
+    async def edit_message_reply_markup(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+async def test_a_reminder_with_buttons_is_one_send_without_the_help_hint() -> None:
+    # A reminder reaches a chat that talked with us before (it has the persistent help
+    # button); after a restart the channel does not know that, but it must not spend a second
+    # send on the hint per reminder.
+    question = OutgoingMessage(
+        "Kom je morgen om 14:00?", buttons=((("Ja", "appt=1:yes"),),), prompt=True
+    )
+    bot = CountingBot()
+    channel = TelegramChannel(bot, {"nl": "Hulp"}, help_hints={"nl": "Hulp nodig? Tik hier."})  # type: ignore[arg-type]
+    with background_delivery():
+        await channel.deliver(PersonId("tg:4242"), question)
+    assert [text for _, text in bot.sent] == ["Kom je morgen om 14:00?"]
+    # A conversation's own question in a new chat still gets the hint first.
+    await channel.deliver(PersonId("tg:4343"), question)
+    assert [text for chat, text in bot.sent if chat == 4343] == [
+        "Hulp nodig? Tik hier.",
+        "Kom je morgen om 14:00?",
+    ]
