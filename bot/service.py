@@ -25,7 +25,7 @@ Rules:
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,7 +46,6 @@ from flows.effects import (
     ScheduleReminder,
     SendCrisisHelp,
     SendMessage,
-    ServiceRequest,
     SubmitIntake,
 )
 from flows.engine import NUDGE_KEY, Flow, Transition, current_prompt, resume, start
@@ -54,6 +53,7 @@ from flows.ids import FlowId, PersonId
 from flows.inputs import (
     ButtonPressed,
     CommandReceived,
+    ConsentChanged,
     Input,
     MediaReceived,
     ReminderDue,
@@ -149,9 +149,6 @@ class CrisisResponder(Protocol):
         ...
 
 
-AfterCommitHook = Callable[[Session, Effect, datetime], Awaitable[list[OutgoingMessage]]]
-
-
 @dataclass
 class ConversationService:
     storage: Storage
@@ -162,8 +159,6 @@ class ConversationService:
     clock: Clock
     screener: Screener | None = None
     crisis: CrisisResponder | None = None
-    # Effects that produce messages after the commit (privacy export, ...), by request name.
-    requests: dict[str, AfterCommitHook] = field(default_factory=dict)
     # What the features registered (bot/plugins.py): effect hooks, buttons, commands, ...
     registry: Registry = field(init=False)
     _locks: KeyedLocks = field(default_factory=KeyedLocks)
@@ -380,8 +375,9 @@ class ConversationService:
     def _transition(
         self, person: PersonId, session: Session | None, event: Input, language: str
     ) -> Transition:
-        if session is None and isinstance(event, ReminderDue):
-            # The session was erased or discarded since: the reminder has nothing to do.
+        if session is None and isinstance(event, ReminderDue | ConsentChanged):
+            # The session was erased or discarded since: the reminder (or a consent change
+            # from /privacy) has no session to change.
             placeholder = start(self.flows[self.entry], person, at=event.at, language=language)
             return Transition(placeholder.session, (Discard(),))
         if session is None:
@@ -425,21 +421,6 @@ class ConversationService:
             if channel is not None:
                 await channel.language_changed(session.person, effect.language)
             return []
-        if isinstance(effect, ServiceRequest):
-            hook = self.requests.get(effect.name)
-            if hook is not None:
-                return await hook(session, effect, self.clock.now())
-            if effect.name == "show_privacy":
-                text = translator.render(msg("privacy.full"), language)
-                return [
-                    OutgoingMessage(text, rtl=rtl, language=language),
-                    *self.prompt_again(session),
-                ]
-            text = self.translator.render(msg("engine.not_yet"), language)
-            return [
-                OutgoingMessage(text, rtl=rtl, language=language),
-                *self.prompt_again(session),
-            ]
         if isinstance(effect, RecordConsent | SubmitIntake | Discard):
             return []
         return []
