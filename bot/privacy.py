@@ -418,7 +418,7 @@ class PrivacyDesk:
         lines.append(msg("privacy.export.reminders", count=pending))
         lines.extend(self._access_lines(data.get("data_access")))
         for name, value in data.items():
-            if name in ("session", "reminders", "consents", "data_access", "web_identities"):
+            if name in ("session", "reminders", "consents", "data_access"):
                 continue
             size = len(value) if isinstance(value, list | dict) else int(value is not None)
             if size:

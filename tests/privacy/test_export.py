@@ -58,7 +58,7 @@ async def test_the_export_holds_every_stored_field_consent_and_reminder() -> Non
     assert document["format"] == "opstap-export/1"
     assert document["person"] == ANNA
     data = document["data"]
-    assert set(data) == {"session", "reminders", "web_identities", "consents", "data_access"}
+    assert set(data) == {"session", "reminders", "consents", "data_access"}
     session = data["session"]
     assert session["answers"] == {
         "mood": "good",
