@@ -43,7 +43,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from flows.appointments import Appointment
-from flows.ids import CaseId, CoachId, PartnershipId, PersonId
+from flows.ids import CaseId, CoachId, PartnershipId
 from storage.appointments import APPOINTMENTS, RATINGS
 from storage.appointments_sql import _rating, appointment_from_row
 from storage.case_team import CASE_MEMBERS
@@ -218,15 +218,6 @@ class NoteRecord:
     author: str
     text: str
     at: datetime
-
-
-@dataclass(frozen=True)
-class CaseFacts:
-    """What the statistics need of one case: no answers but the domains and ids."""
-
-    case: CaseRecord
-    offers: tuple[OfferRecord, ...]
-    first_contact_at: datetime | None
 
 
 def _user(row: RowMapping, keyring: Keyring | None) -> TeamUser:
@@ -650,18 +641,6 @@ class SqlTeam:
             record = _rating(row, self._keyring)
             ratings.setdefault(record.case, []).append(record)
         return appointments, ratings
-
-    async def open_safety_people(self, scope: TeamScope) -> frozenset[PersonId]:
-        """The young people of the scope's cases with an open safety event."""
-        result = await self._conn.execute(
-            select(SAFETY_EVENTS.c.person)
-            .distinct()
-            .where(
-                SAFETY_EVENTS.c.closed_at.is_(None),
-                SAFETY_EVENTS.c.person.in_(select(CASES.c.person).where(scope.case_condition())),
-            )
-        )
-        return frozenset(PersonId(p) for p in result.scalars())
 
     async def coaches(self, scope: TeamScope) -> list[CoachRecord]:
         result = await self._conn.execute(

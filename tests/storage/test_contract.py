@@ -488,7 +488,7 @@ async def test_postgres_workers_skip_rows_locked_by_another(backend: Backend) ->
     assert [r.id for r in theirs] == ids[2:]
 
 
-# --- update log and web identities ---------------------------------------------------------
+# --- update log ---------------------------------------------------------------------------
 
 
 async def test_the_update_log_reports_each_update_once(storage: Storage) -> None:
