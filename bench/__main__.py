@@ -52,6 +52,7 @@ TARGETS = (
     Target("route_p99_ms", "resolver p99", "< 1 ms", lambda v: v < 1),
     Target("startup_s", "start-up to /healthz, empty DB", "< 2 s", lambda v: v < 2),
     Target("queue_p99_ms", "dashboard queue, 5,000 cases, p99", "< 200 ms", lambda v: v < 200),
+    Target("stats_p50_ms", "dashboard statistics, 5,000 cases, p50", "(reported)", lambda v: True),
 )
 
 

@@ -17,6 +17,9 @@ from flows.inputs import Input
 
 Acknowledge = Callable[[], Awaitable[None]]
 """Answers a button press on the channel (Telegram's ``answerCallbackQuery``)."""
+Stored = Callable[[], Awaitable[bool]]
+"""Waits until the channel stored the input durably (the durable inbox); ``False``: not to be
+handled here (handled or pending already, or not stored, so the channel gets it again)."""
 ReplyScope = Callable[[], AbstractAsyncContextManager[None]]
 """Entered around the route stage: the channel's context for the replies to this input (in
 Telegram: the pressed message may be edited into the next question)."""
@@ -36,6 +39,9 @@ class Inbound:
     once. ``None``: the channel does not redeliver (the web chat answers the request)."""
     acknowledge: Acknowledge | None = None
     replies: ReplyScope | None = None
+    stored: Stored | None = None
+    """Awaited in the person's turn before the dedupe stage, never before the screen: a crisis
+    reply does not wait for the database."""
 
 
 InboundRouter = Callable[[Inbound], Awaitable[bool]]

@@ -16,10 +16,13 @@ to :meth:`Pipeline.handle`, which runs these stages in this order:
 2. **acknowledge** (before the person's turn): a button press is answered
    (``Inbound.acknowledge``) before any other work, so the spinner stops at once, whatever an
    earlier input of the same chat is still doing. Channels never pace this answer.
-3. **dedupe** (in the person's turn): an input with a key is handled once. The key is written
-   through the :class:`Inbox` port inside the transaction that also routes the input and, for
-   the engine, saves the session: one write transaction per input, and a rollback forgets the
-   key, so a redelivery is handled again.
+3. **dedupe** (in the person's turn): an input with a key is handled once. Its channel held it
+   as pending when it arrived (the durable inbox, ``tx.updates.hold``). For the engine the key
+   is recorded through the :class:`Inbox` port inside the transaction that saves the session
+   and stores the replies in the outbox (:mod:`bot.outbox`): one write transaction per input,
+   and a rollback leaves it pending, so it is handled again. Inputs a router, a service button
+   or an after-flow hook takes run their own transactions; their key is recorded after they
+   finished (the channel settles it), so a crash in between handles them again.
 4. **route** (in the person's turn): the features' routers (the coach desk) may claim the
    input, then the service-level buttons (by the part of the value before ``=``) and commands
    the features registered (:mod:`bot.plugins`), then the engine.
@@ -57,7 +60,7 @@ from storage.ports import Transaction, VersionConflict
 
 if TYPE_CHECKING:
     from bot.plugins import EffectHook
-    from bot.service import ConversationService
+    from bot.service import ConversationService, OutgoingMessage
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +174,11 @@ class Routed:
     session: Session
     after: tuple[tuple[Session, Effect, HookValues], ...]
     discard: bool
+    # Written to the outbox in the input's transaction (``ConversationService.stage``): the
+    # messages of the first ``staged_effects`` effects, and their outbox row ids.
+    staged: tuple[OutgoingMessage, ...] = ()
+    staged_ids: tuple[int, ...] = ()
+    staged_effects: int = 0
 
 
 @dataclass(frozen=True)
@@ -211,18 +219,33 @@ class LanguageMemo:
 
 
 class Inbox(Protocol):
-    """The dedupe stage's port: record ``key`` inside the input's own transaction; ``True``
-    when it was not seen before. (A durable inbox extends this: record on arrival, mark done.)"""
+    """The dedupe stage's port (the durable inbox, ``tx.updates``): an update that arrived is
+    held as pending by its channel; the transaction of its effects records it as handled."""
 
-    async def first_time(self, tx: Transaction, key: str, now: datetime) -> bool: ...
+    async def seen(self, tx: Transaction, key: str) -> bool:
+        """Whether the input was handled already (a read)."""
+        ...
+
+    async def first_time(self, tx: Transaction, key: str, now: datetime) -> bool:
+        """Record ``key`` as handled inside the input's own transaction; ``True`` when it was
+        not handled before."""
+        ...
 
 
 class UpdateLogInbox:
     """Keys ``<channel>:<id>`` in the update log (``tx.updates``)."""
 
+    async def seen(self, tx: Transaction, key: str) -> bool:
+        channel, _, raw = key.partition(":")
+        return await tx.updates.seen(channel, raw)
+
     async def first_time(self, tx: Transaction, key: str, now: datetime) -> bool:
         channel, _, raw = key.partition(":")
         return await tx.updates.first_time(channel, raw, now)
+
+
+class _Duplicate(Exception):
+    """Another worker handled the same input meanwhile: roll this transaction back."""
 
 
 class Router(Protocol):
@@ -257,11 +280,16 @@ class Pipeline:
         # First, before any await: the place in the person's line is the arrival order.
         turn = turn if turn is not None else self.reserve(inbound.person)
         try:
-            if await self._screen(inbound):
-                return
-            await self._acknowledge(inbound)
-            async with turn:
-                await self._dedupe_and_route(inbound)
+            if not await self._screen(inbound):
+                await self._acknowledge(inbound)
+                async with turn:
+                    if inbound.stored is not None and not await inbound.stored():
+                        # Not stored (the channel delivers it again) or not new: not ours.
+                        return
+                    await self._dedupe_and_route(inbound)
+            # Done (a cancellation or a crash never gets here: the input stays pending).
+            if inbound.key is not None:
+                self.service.relay.settle(inbound.key)
         finally:
             turn.release()
 
@@ -421,12 +449,13 @@ class Pipeline:
                 handler = partial(service.service_command, command, person, event, language)
         claimed: Router | None = None
         routed: Routed | FlowDone | None = None
+        key = inbound.key
         for attempt in range(ATTEMPTS):
             claimed, routed = None, None
             try:
                 async with service.storage.transaction() as tx:
-                    if inbound.key is not None and not await self.inbox.first_time(
-                        tx, inbound.key, service.clock.now()
+                    if key is not None and (
+                        service.relay.is_settled(key) or await self.inbox.seen(tx, key)
                     ):
                         log.info("duplicate input person=%s", person)
                         return
@@ -436,7 +465,23 @@ class Pipeline:
                             break
                     if claimed is None and handler is None:
                         routed = await service.step(tx, person, event, language, after_flow=True)
+                        if isinstance(routed, Routed):
+                            # Handled in the transaction of its effects, with its messages in
+                            # the outbox. Other paths (a router, a service button, the
+                            # after-flow hooks) run their own transactions after this one;
+                            # their update stays pending until the channel settles it.
+                            if key is not None and not await self.inbox.first_time(
+                                tx, key, service.clock.now()
+                            ):
+                                raise _Duplicate
+                            routed = await service.stage(tx, routed)
+                if key is not None and isinstance(routed, Routed):
+                    # Committed with its effects: nothing left to write back for it.
+                    service.relay.recorded(key)
                 break
+            except _Duplicate:
+                log.info("duplicate input person=%s", person)
+                return
             except VersionConflict:
                 # Another process handled an input of this person meanwhile: run again on
                 # the newer session.
@@ -456,4 +501,4 @@ class Pipeline:
                 await service.deliver(person, handled)
                 return
             routed = await service.run(person, event, language)
-        await service.deliver(person, await service.finish(routed))
+        await service.deliver_routed(routed)

@@ -296,16 +296,21 @@ class PrivacyDesk:
     ) -> None:
         """Give or withdraw ``category`` from the ``/privacy`` buttons; effective at once. The
         session follows through the engine (:class:`ConsentChanged`) in the same transaction
-        as the record; its messages (the question again, or the next one) come after ours."""
+        as the record; its messages (the question again, or the next one) are staged in the
+        outbox with it (:mod:`bot.outbox`) and come after ours."""
         service = self.service
         async with service.person_lock(person):
             routed, language = await self._change_consent_once(person, category, given, at, hint)
-            follow = await service.finish(routed) if routed is not None else []
-        said = msg(
-            "privacy.consent.given" if given else "privacy.consent.withdrawn",
-            category=self._label(category.id),
-        )
-        await service.deliver(person, [self._message([said], language), *follow])
+            said = msg(
+                "privacy.consent.given" if given else "privacy.consent.withdrawn",
+                category=self._label(category.id),
+            )
+            told = self._message([said], language)
+            if routed is None:
+                await service.deliver(person, [told])
+            else:
+                follow = await service.finish(routed)
+                await service.relay.deliver(person, [told, *follow], routed.staged_ids)
         log.info("consent changed person=%s category=%s", person, category.id)
 
     async def _change_consent_once(
@@ -329,8 +334,8 @@ class PrivacyDesk:
                     if session is not None:
                         change = ConsentChanged(category, given, at)
                         done = await service.step(tx, person, change, language, after_flow=False)
-                        assert isinstance(done, Routed)
-                        routed = done
+                        assert isinstance(done, Routed)  # after_flow=False: the engine ran
+                        routed = await service.stage(tx, done)
                     if not given:
                         await self._withdraw_elsewhere(tx, person, category)
                     return routed, language

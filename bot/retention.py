@@ -8,6 +8,9 @@ Rules:
   purged without a change here.
 * One transaction per part: a failing part is logged and the others still run.
 * Logs count what was purged per part, nothing more.
+* The dedupe keys of handled updates (``processed_updates``) go as soon as Telegram can no
+  longer deliver the update again (:data:`storage.ports.DEDUPE_WINDOW`, 25 hours): an hourly
+  job (:func:`prune_handled`), besides the daily purge.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from datetime import datetime, timedelta
 
 from bot.logs import describe
 from bot.settings import Settings
-from storage.ports import RetentionPolicy, Storage
+from storage.ports import DEDUPE_WINDOW, RetentionPolicy, Storage
 
 log = logging.getLogger(__name__)
 UPDATES = "processed_updates"
@@ -52,3 +55,13 @@ async def purge(storage: Storage, now: datetime, policy: RetentionPolicy) -> dic
     except Exception as error:
         log.error("scrub after retention failed error=%s", describe(error))
     return counts
+
+
+async def prune_handled(storage: Storage, now: datetime) -> int:
+    """Forget the keys of updates handled longer ago than Telegram redelivers; returns how
+    many went."""
+    async with storage.transaction() as tx:
+        count = await tx.updates.prune(now - DEDUPE_WINDOW)
+    if count:
+        log.info("handled updates pruned count=%d", count)
+    return count

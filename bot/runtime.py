@@ -33,7 +33,7 @@ from bot.logs import describe
 from bot.plugins import Feature, Job
 from bot.privacy import PrivacyDesk
 from bot.referral.wiring import referral_feature
-from bot.retention import policy_from, purge
+from bot.retention import policy_from, prune_handled, purge
 from bot.safety.alerts import CaseOnDuty, FallbackOnDuty, SafetyNet
 from bot.safety.helplines import load_helplines
 from bot.safety.lexicon import load_screener
@@ -104,6 +104,15 @@ class Runtime:
             misfire_grace_time=6 * 3600,
             id="retention-purge",
         )
+        scheduler.add_job(
+            self._prune_handled,
+            "interval",
+            hours=1,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            id="inbox-prune",
+        )
         for job in self.service.registry.jobs:
             scheduler.add_job(
                 self._job(job.run, job.name),
@@ -115,6 +124,14 @@ class Runtime:
             )
         scheduler.start()
         self._scheduler = scheduler
+        # The outbox: replies a crash left (the web chat's now, Telegram's once it runs), then
+        # batched bookkeeping and a sweep for stragglers.
+        relay = self.service.relay
+        try:
+            await relay.sweep(everything=True, background=True)
+        except Exception as error:
+            log.error("outbox sweep at start failed error=%s", describe(error))
+        relay.start()
         if self.telegram is not None:
             self._telegram_start = asyncio.create_task(self._start_telegram())
 
@@ -175,6 +192,12 @@ class Runtime:
         except Exception as error:
             log.error("tick failed error=%s", describe(error))
 
+    async def _prune_handled(self) -> None:
+        try:
+            await prune_handled(self.service.storage, self.service.clock.now())
+        except Exception as error:
+            log.error("inbox prune failed error=%s", describe(error))
+
     async def _retention(self) -> None:
         try:
             await purge(self.service.storage, self.service.clock.now(), policy_from(self.settings))
@@ -208,6 +231,9 @@ class Runtime:
                 log.warning("telegram did not stop cleanly error=%s", type(error).__name__)
 
         await asyncio.gather(stop_tick(), stop_telegram())
+        # What was sent and handled is written back; the rest is sent or handled at the next
+        # start (at most twice, never lost).
+        await self.service.relay.stop()
         if self._runner is not None:
             try:
                 await asyncio.wait_for(self._runner.cleanup(), timeout=1.5)
@@ -336,6 +362,8 @@ async def build_runtime(
             on_unblocked=appointments.reachability.unblocked_chat,
         )
         channels["tg"] = front.channel
+        # Telegram's outbox rows wait until it runs (TelegramFrontDoor.start).
+        service.relay.hold_back("tg")
         # Cards and relay messages in coach chats are remembered by id (edit, delete on /wis).
         coach.handoff.chats = front.channel
         if settings.webhook_enabled:

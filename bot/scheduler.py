@@ -131,7 +131,8 @@ class ReminderTick:
 
     @property
     def prefixes(self) -> tuple[str, ...]:
-        return tuple(f"{name}:" for name in self.service.channels)
+        # Only channels that run: Telegram's reminders wait while it is still starting.
+        return tuple(f"{name}:" for name in self.service.channels if self.service.has_channel(name))
 
     async def stop(self, within: float = 5.0) -> None:
         """Claim nothing more, let the batch in flight finish (up to ``within`` seconds), then

@@ -9,10 +9,11 @@ Rules:
   (:class:`bot.pipeline.KeyedLocks`; :meth:`ConversationService.person_lock` is the same lock)
   and, across processes, by the session version: a conflict reloads and runs the engine again.
   Different people run in parallel.
-* Load, run engine, save, apply effects (:meth:`ConversationService.step`) inside the input's
-  transaction; messages are rendered and sent after the commit
-  (:meth:`ConversationService.finish`), so a crash never sends a message for a state that was
-  not saved.
+* Load, run engine, save, apply effects (:meth:`ConversationService.step`) and store the
+  messages the effects render without I/O in the outbox (:meth:`ConversationService.stage`,
+  :mod:`bot.outbox`) inside the input's transaction; they are sent after the commit with those
+  of the after-commit hooks (:meth:`ConversationService.finish`), so a crash never sends a
+  message for a state that was not saved, nor loses one for a state that was.
 * A failure never leaves the person without a next step: they get ``channel.error``.
 * Logs carry person ids and effect names, never text.
 * Features plug in through :attr:`ConversationService.registry` (:mod:`bot.plugins`): effect
@@ -27,9 +28,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.delivery import NoChannel, delivery_is_strict
 from bot.i18n import Translator
@@ -42,11 +43,9 @@ from flows.effects import (
     Discard,
     Effect,
     LanguageChanged,
-    RecordConsent,
     ScheduleReminder,
     SendCrisisHelp,
     SendMessage,
-    SubmitIntake,
 )
 from flows.engine import NUDGE_KEY, Flow, Transition, current_prompt, resume, start
 from flows.ids import FlowId, PersonId
@@ -62,6 +61,9 @@ from flows.inputs import (
 from flows.session import Session
 from flows.text import msg
 from storage.ports import Storage, Transaction, VersionConflict
+
+if TYPE_CHECKING:
+    from bot.outbox import Relay
 
 log = logging.getLogger(__name__)
 
@@ -163,11 +165,16 @@ class ConversationService:
     registry: Registry = field(init=False)
     _locks: KeyedLocks = field(default_factory=KeyedLocks)
     pipeline: Pipeline = field(init=False)
+    # The outbox: messages of a state change are stored with it and sent after the commit.
+    relay: Relay = field(init=False)
 
     def __post_init__(self) -> None:
+        from bot.outbox import Relay
+
         # Personal-data parts a feature registers go straight into the storage's list.
         self.registry = Registry(parts=self.storage.personal_data_parts)
         self.pipeline = Pipeline(self)
+        self.relay = Relay(self)
 
     def add(self, feature: Feature) -> None:
         """Plug a feature in (see :mod:`bot.plugins`)."""
@@ -289,7 +296,8 @@ class ConversationService:
             try:
                 async with self.storage.transaction() as tx:
                     routed = await self.step(tx, person, event, language, after_flow=False)
-                assert isinstance(routed, Routed)
+                    assert isinstance(routed, Routed)
+                    routed = await self.stage(tx, routed)
                 return routed
             except VersionConflict:
                 log.info("version conflict person=%s attempt=%d", person, attempt + 1)
@@ -346,22 +354,42 @@ class ConversationService:
             after.append((new, effect, tuple(values)))
         return Routed(person, new, tuple(after), discard)
 
+    async def stage(self, tx: Transaction, routed: Routed) -> Routed:
+        """Inside the input's transaction: render the messages of the effects (none needs I/O)
+        and store them in the outbox (:mod:`bot.outbox`): a crash after the commit can no
+        longer lose them."""
+        messages: list[OutgoingMessage] = []
+        for session_after, effect, _ in routed.after:
+            messages.extend(self._render(session_after, effect))
+        count = len(routed.after)
+        staged = await self.relay.stage(tx, routed.person, messages) if messages else ()
+        return replace(routed, staged=tuple(messages), staged_ids=staged, staged_effects=count)
+
     async def finish(self, routed: Routed) -> list[OutgoingMessage]:
-        """After the commit: the messages of the effects, then those of the after-commit hooks."""
+        """After the commit: the messages of the effects (those staged in the outbox first),
+        then those of the after-commit hooks."""
         if routed.discard:
             self.pipeline.languages.forget(routed.person)
         else:
             self.pipeline.languages.remember(routed.person, routed.session.language)
-        outgoing: list[OutgoingMessage] = []
+        outgoing: list[OutgoingMessage] = list(routed.staged)
         later: list[OutgoingMessage] = []
-        for session_after, effect, values in routed.after:
-            outgoing.extend(await self._after_commit(session_after, effect))
+        for index, (session_after, effect, values) in enumerate(routed.after):
+            if index < routed.staged_effects:
+                await self._side_effects(session_after, effect)
+            else:
+                outgoing.extend(await self._after_commit(session_after, effect))
             for hook, value in values:
                 if hook.after_commit is not None:
                     later.extend(
                         await hook.after_commit(session_after, effect, value, self.clock.now())
                     )
         return [*outgoing, *later]
+
+    async def deliver_routed(self, routed: Routed) -> None:
+        """After the commit: finish, send, and mark the staged outbox rows sent."""
+        messages = await self.finish(routed)
+        await self.relay.deliver(routed.person, messages, routed.staged_ids)
 
     async def run_after_flow(self, session: Session, event: Input) -> list[OutgoingMessage] | None:
         """The after-flow hooks in order; the first that returns a list handled the input."""
@@ -394,6 +422,26 @@ class ConversationService:
         return resume(flow, session, event)
 
     async def _after_commit(self, session: Session, effect: Effect) -> list[OutgoingMessage]:
+        await self._side_effects(session, effect)
+        return self._render(session, effect)
+
+    async def _side_effects(self, session: Session, effect: Effect) -> None:
+        """What an effect does after the commit besides its messages."""
+        if isinstance(effect, SendCrisisHelp) and self.crisis is not None:
+            person = session.person
+            try:
+                await self.crisis.raise_alert(
+                    person, effect.category, self.clock.now(), session.language
+                )
+            except Exception as error:
+                log.error("safety alert failed person=%s error=%s", person, describe(error))
+        elif isinstance(effect, LanguageChanged):
+            channel = self._channel(session.person)
+            if channel is not None:
+                await channel.language_changed(session.person, effect.language)
+
+    def _render(self, session: Session, effect: Effect) -> list[OutgoingMessage]:
+        """The messages of an effect, rendered without I/O."""
         language = session.language
         rtl = self.translator.is_rtl(language)
         translator = self.translator_for(session.person)
@@ -407,22 +455,7 @@ class ConversationService:
                 OutgoingMessage(text, buttons, prompt=effect.prompt, rtl=rtl, language=language)
             ]
         if isinstance(effect, SendCrisisHelp):
-            person = session.person
-            now = self.clock.now()
-            messages = self._crisis_messages(effect.category, now, language)
-            if self.crisis is not None:
-                try:
-                    await self.crisis.raise_alert(person, effect.category, now, language)
-                except Exception as error:
-                    log.error("safety alert failed person=%s error=%s", person, describe(error))
-            return messages
-        if isinstance(effect, LanguageChanged):
-            channel = self._channel(session.person)
-            if channel is not None:
-                await channel.language_changed(session.person, effect.language)
-            return []
-        if isinstance(effect, RecordConsent | SubmitIntake | Discard):
-            return []
+            return self._crisis_messages(effect.category, self.clock.now(), language)
         return []
 
     def translator_for(self, person: PersonId) -> Translator:
@@ -456,6 +489,11 @@ class ConversationService:
         return out
 
     # --- delivery -------------------------------------------------------------------------
+
+    def has_channel(self, prefix: str) -> bool:
+        """Whether this process can send on the channel now (``tg``, ``web``): it has it and
+        it runs (Telegram may still be starting)."""
+        return prefix in self.channels and prefix not in self.relay.not_ready
 
     def _channel(self, person: PersonId) -> Channel | None:
         prefix = person.split(":", 1)[0]

@@ -32,6 +32,7 @@ from storage.appointments_memory import (
 from storage.case_team_memory import MemoryCaseTeam
 from storage.codec import session_from_row, session_to_row, to_utc
 from storage.crypto import Keyring
+from storage.inbox_memory import DeliveryState, MemoryOutbox, MemoryUpdateLog
 from storage.personal import core_parts
 from storage.ports import (
     REMINDER_LEASE,
@@ -86,7 +87,7 @@ class _State:
     sessions: dict[PersonId, dict[str, Any]] = field(default_factory=dict)
     reminders: dict[int, _Reminder] = field(default_factory=dict)
     next_reminder_id: int = 1
-    updates: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    delivery: DeliveryState = field(default_factory=DeliveryState)
     consents: list[ConsentRecord] = field(default_factory=list)
     accesses: list[AccessRecord] = field(default_factory=list)
     counts: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -104,7 +105,7 @@ class _State:
             sessions=dict(self.sessions),
             reminders=dict(self.reminders),
             next_reminder_id=self.next_reminder_id,
-            updates=dict(self.updates),
+            delivery=self.delivery.copy(),
             consents=list(self.consents),
             accesses=list(self.accesses),
             counts=dict(self.counts),
@@ -346,25 +347,6 @@ class MemoryReminders:
         return len(gone)
 
 
-class MemoryUpdateLog:
-    def __init__(self, state: _State) -> None:
-        self._state = state
-
-    async def first_time(self, channel: str, update_key: str, now: datetime) -> bool:
-        now = to_utc(now)
-        if (channel, update_key) in self._state.updates:
-            return False
-        self._state.updates[(channel, update_key)] = now
-        return True
-
-    async def prune(self, older_than: datetime) -> int:
-        older_than = to_utc(older_than)
-        old = [key for key, seen_at in self._state.updates.items() if seen_at < older_than]
-        for key in old:
-            del self._state.updates[key]
-        return len(old)
-
-
 class MemoryConsents:
     def __init__(self, state: _State) -> None:
         self._state = state
@@ -452,6 +434,7 @@ class MemoryTransaction:
     relay_files: MemoryRelayFiles
     handovers: MemoryHandovers
     case_team: MemoryCaseTeam
+    outbox: MemoryOutbox
     # The snapshot itself, for feature repositories outside this module
     # (storage.referral.referrals_of): same transaction, no new field per feature.
     state: _State | None = None
@@ -463,7 +446,7 @@ class MemoryTransaction:
         return cls(
             sessions=MemorySessions(state, keyring),
             reminders=MemoryReminders(state, now),
-            updates=MemoryUpdateLog(state),
+            updates=MemoryUpdateLog(state.delivery, keyring),
             consents=MemoryConsents(state),
             privacy=MemoryPrivacy(state),
             coaches=MemoryCoaches(state.routing),
@@ -477,6 +460,7 @@ class MemoryTransaction:
             relay_files=MemoryRelayFiles(state.relay_files, state.routing, keyring),
             handovers=MemoryHandovers(state.relay_files, state.routing, keyring),
             case_team=MemoryCaseTeam(state.relay_files, state.routing),
+            outbox=MemoryOutbox(state.delivery, keyring),
         )
 
 

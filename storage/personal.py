@@ -147,4 +147,12 @@ class DataAccessPart:
 
 def core_parts() -> list[PersonalData]:
     """A fresh registry with the parts of the core tables (each storage owns its list)."""
-    return [SessionPart(), ReminderPart(), ConsentPart(), DataAccessPart()]
+    from storage.inbox import DeliveryPart
+
+    return [
+        SessionPart(),
+        ReminderPart(),
+        ConsentPart(),
+        DataAccessPart(),
+        DeliveryPart(),
+    ]

@@ -236,14 +236,116 @@ class ReminderRepository(Protocol):
         ...
 
 
+# Telegram redelivers an update for 24 hours; a dedupe key is kept an hour longer.
+DEDUPE_WINDOW = timedelta(hours=25)
+
+
+@dataclass(frozen=True)
+class PendingUpdate:
+    """An update that arrived and was stored, but is not handled yet (the durable inbox)."""
+
+    channel: str
+    update_key: str
+    person: PersonId | None
+    payload: str
+    """The update as the channel received it (Telegram's JSON); encrypted at rest."""
+    received_at: datetime
+    attempts: int
+
+
 class UpdateLog(Protocol):
+    """The durable inbox: updates are held (stored as pending) when they arrive, and handled
+    (recorded under their key, the pending row gone) in the transaction of their effects."""
+
     async def first_time(self, channel: str, update_key: str, now: datetime) -> bool:
-        """Record the update; ``True`` when it was not seen before. Inside a transaction that
-        rolls back, the record goes too, so a retried delivery is processed again."""
+        """Record the update as handled (and drop its pending row); ``True`` when it was not
+        handled before. Inside a transaction that rolls back, both go back, so the update is
+        pending again and a retried delivery is processed again."""
+        ...
+
+    async def seen(self, channel: str, update_key: str) -> bool:
+        """Whether the update was handled already (a read: nothing is recorded)."""
+        ...
+
+    async def hold(
+        self, channel: str, update_key: str, person: PersonId | None, payload: str, now: datetime
+    ) -> bool:
+        """Store an update that just arrived as pending; ``True`` when it is new (neither
+        handled nor pending already), so the caller handles it now."""
+        ...
+
+    async def pending(
+        self, channel: str, *, received_before: datetime | None = None, limit: int = 500
+    ) -> list[PendingUpdate]:
+        """Pending updates in arrival order (for Telegram: by update id)."""
+        ...
+
+    async def attempted(self, channel: str, update_key: str) -> int:
+        """One more attempt at a pending update; returns the attempts so far."""
+        ...
+
+    async def erase(self, person: PersonId) -> int:
+        """Drop the person's pending updates (``/wis``)."""
+        ...
+
+    async def purge_pending(self, before: datetime) -> int:
+        """Drop pending updates received before ``before`` (stuck for days)."""
         ...
 
     async def prune(self, older_than: datetime) -> int:
         """Forget updates seen before ``older_than``. Returns how many."""
+        ...
+
+
+@dataclass(frozen=True)
+class OutboxRecord:
+    """A message caused by a state change, stored in that change's transaction and sent by
+    the relay after the commit (``bot.outbox``)."""
+
+    id: int
+    person: PersonId
+    body: dict[str, JsonValue]
+    """The rendered message (text, buttons, flags); encrypted at rest."""
+    created_at: datetime
+    attempts: int
+
+
+class OutboxRepository(Protocol):
+    async def add(self, person: PersonId, body: dict[str, JsonValue], now: datetime) -> int:
+        """Store a message to send; returns its id (ids grow in insertion order)."""
+        ...
+
+    async def unsent(
+        self,
+        *,
+        created_before: datetime | None = None,
+        prefixes: tuple[str, ...] = (),
+        limit: int = 200,
+    ) -> list[OutboxRecord]:
+        """Messages still to send, oldest first; only persons whose id starts with one of
+        ``prefixes`` (the channels this process has; empty: all)."""
+        ...
+
+    async def of(self, person: PersonId) -> list[OutboxRecord]: ...
+
+    async def claim(self, ids: tuple[int, ...], now: datetime, lease: timedelta) -> tuple[int, ...]:
+        """Take the messages for sending by a sweep: those not taken by another sweep within
+        ``lease`` (compare-and-set, so two workers never both send a leftover). Returns the
+        ids taken."""
+        ...
+
+    async def remove(self, ids: tuple[int, ...]) -> int:
+        """The messages were sent: drop them."""
+        ...
+
+    async def attempted(self, message_id: int) -> int:
+        """One more failed attempt; returns the attempts so far."""
+        ...
+
+    async def erase(self, person: PersonId) -> int: ...
+
+    async def purge(self, before: datetime) -> int:
+        """Drop messages created before ``before`` (stuck for days)."""
         ...
 
 
@@ -344,6 +446,9 @@ class Transaction(Protocol):
 
     @property
     def case_team(self) -> CaseTeamRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
 
 
 class PersonalData(Protocol):

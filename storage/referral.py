@@ -214,9 +214,14 @@ class ReferralRepository(Protocol):
         ...
 
     async def source_counts(
-        self, since: datetime | None = None, until: datetime | None = None
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        partnership: str | None = None,
     ) -> list[SourceCount]:
-        """Arrivals in ``[since, until)`` per kind, source and partnership, sorted."""
+        """Arrivals in ``[since, until)`` per kind, source and partnership (of ``partnership``
+        only, when given: the team dashboard's scope), sorted."""
         ...
 
     async def erase(self, person: PersonId) -> int:

@@ -143,13 +143,18 @@ class MemoryReferrals:
         )
 
     async def source_counts(
-        self, since: datetime | None = None, until: datetime | None = None
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        partnership: str | None = None,
     ) -> list[SourceCount]:
         chosen = [
             a
             for a in self._state.arrivals.values()
             if (since is None or a.arrived_at >= to_utc(since))
             and (until is None or a.arrived_at < to_utc(until))
+            and (partnership is None or a.partnership == partnership)
         ]
         return counts_of(chosen)
 

@@ -219,7 +219,11 @@ class SqlReferrals:
         await self._conn.execute(update(A).where(A.c.id == arrival_id).values(**values))
 
     async def source_counts(
-        self, since: datetime | None = None, until: datetime | None = None
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        partnership: str | None = None,
     ) -> list[SourceCount]:
         query = select(
             A.c.kind,
@@ -233,6 +237,8 @@ class SqlReferrals:
             query = query.where(A.c.arrived_at >= to_utc(since))
         if until is not None:
             query = query.where(A.c.arrived_at < to_utc(until))
+        if partnership is not None:
+            query = query.where(A.c.partnership == partnership)
         rows = (await self._conn.execute(query)).mappings()
         found = [
             SourceCount(

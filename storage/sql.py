@@ -24,7 +24,6 @@ from typing import Any, cast
 from sqlalchemy import (
     ColumnElement,
     Executable,
-    Insert,
     RowMapping,
     Table,
     and_,
@@ -49,6 +48,7 @@ from storage.codec import session_from_row, session_to_row, to_utc
 from storage.crypto import Keyring
 from storage.db import is_postgres, make_engine
 from storage.handovers_sql import SqlHandovers
+from storage.inbox_sql import SqlOutbox, SqlUpdateLog
 from storage.personal import core_parts
 from storage.ports import (
     REMINDER_LEASE,
@@ -71,7 +71,6 @@ from storage.tables import (
     CONSENTS,
     DATA_ACCESS_LOG,
     PENDING_PREDICATE,
-    PROCESSED_UPDATES,
     REMINDERS,
     REPORT_COUNTS,
     SESSIONS,
@@ -391,26 +390,6 @@ class SqlReminders:
         return result.rowcount
 
 
-class SqlUpdateLog:
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
-
-    async def first_time(self, channel: str, update_key: str, now: datetime) -> bool:
-        statement: Insert = (
-            _insert(self._conn, PROCESSED_UPDATES)
-            .values(channel=channel, update_key=update_key, seen_at=to_utc(now))
-            .on_conflict_do_nothing()
-        )
-        result = await self._conn.execute(statement)
-        return result.rowcount == 1
-
-    async def prune(self, older_than: datetime) -> int:
-        result = await self._conn.execute(
-            delete(PROCESSED_UPDATES).where(PROCESSED_UPDATES.c.seen_at < to_utc(older_than))
-        )
-        return result.rowcount
-
-
 class SqlConsents:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
@@ -546,6 +525,7 @@ class SqlTransaction:
     relay_files: SqlRelayFiles
     handovers: SqlHandovers
     case_team: SqlCaseTeam
+    outbox: SqlOutbox
     # The connection and keyring, for feature repositories that live outside this module
     # (storage.team_sql.team_of): same transaction, no new field per feature.
     conn: AsyncConnection | None = None
@@ -558,7 +538,7 @@ class SqlTransaction:
         return cls(
             sessions=SqlSessions(conn, keyring),
             reminders=SqlReminders(conn, now),
-            updates=SqlUpdateLog(conn),
+            updates=SqlUpdateLog(conn, keyring),
             consents=SqlConsents(conn),
             privacy=SqlPrivacy(conn),
             coaches=SqlCoaches(conn),
@@ -571,6 +551,7 @@ class SqlTransaction:
             relay_files=SqlRelayFiles(conn, keyring),
             handovers=SqlHandovers(conn, keyring),
             case_team=SqlCaseTeam(conn),
+            outbox=SqlOutbox(conn, keyring),
             conn=conn,
             keyring=keyring,
         )

@@ -158,6 +158,9 @@ from storage import case_team as _case_team  # noqa: E402, F401
 from storage import escalation as _escalation  # noqa: E402, F401
 from storage import handovers as _handovers  # noqa: E402, F401
 
+# The durable inbox and the outbox (storage/inbox.py).
+from storage import inbox as _inbox  # noqa: E402, F401
+
 # Referral links, personal invitations and arrivals (storage/referral.py).
 from storage import referral as _referral  # noqa: E402, F401
 from storage import relay_files as _relay_files  # noqa: E402, F401

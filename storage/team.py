@@ -15,6 +15,13 @@ tables are on ``SQLModel.metadata``):
 * Internal notes are free text about a young person: :class:`storage.db.EncryptedText`
   (``case_notes.text``); they belong to their case (``ON DELETE CASCADE``), so erasing a case
   erases its notes.
+* The statistics count life domains without decrypting every case: ``team_domain_counts`` are
+  anonymous counts per partnership and domain (no case, no person; they survive an erasure,
+  like the blind-spot counts), and ``team_counted_cases`` names the cases already counted (it
+  goes with its case, ``ON DELETE CASCADE``) with what was counted (sealed) and the start of the
+  intake's encryption token (key id and random nonce) at that moment: a new token means a
+  changed intake (sent again, a consent withdrawn), which is counted again. So a case is
+  decrypted when it is new or changed, not on every view of the statistics.
 """
 
 from __future__ import annotations
@@ -118,6 +125,27 @@ class CaseNoteRow(SQLModel, table=True):
     at: datetime = Field(sa_type=UtcDateTime, nullable=False)
 
 
+class TeamCountedCaseRow(SQLModel, table=True):
+    __tablename__ = "team_counted_cases"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name="fk_team_counted_cases_case", ondelete="CASCADE"
+        ),
+    )
+
+    case_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    intake_seal: str  # the start of cases.intake when counted ("" without encryption)
+    domains: str = Field(sa_type=EncryptedText, nullable=False)  # JSON list, sealed
+
+
+class TeamDomainCountRow(SQLModel, table=True):
+    __tablename__ = "team_domain_counts"
+
+    partnership: str = Field(primary_key=True)
+    domain: str = Field(primary_key=True)
+    count: int
+
+
 def _table(model: type[SQLModel]) -> Table:
     return SQLModel.metadata.tables[str(model.__tablename__)]
 
@@ -127,6 +155,9 @@ TEAM_SESSIONS: Table = _table(TeamSessionRow)
 TEAM_LOGIN_ATTEMPTS: Table = _table(TeamLoginAttemptRow)
 TEAM_AUDIT: Table = _table(TeamAuditRow)
 CASE_NOTES: Table = _table(CaseNoteRow)
+TEAM_COUNTED_CASES: Table = _table(TeamCountedCaseRow)
+TEAM_DOMAIN_COUNTS: Table = _table(TeamDomainCountRow)
 
 TOTP_AAD = aad("team_users", "totp_secret")
 NOTE_AAD = aad("case_notes", "text")
+COUNTED_AAD = aad("team_counted_cases", "domains")

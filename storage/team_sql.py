@@ -20,10 +20,12 @@ Rules of this module (those of :mod:`storage.sql` apply):
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -36,29 +38,32 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy import case as sql_case
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from flows.appointments import Appointment
 from flows.ids import CaseId, CoachId, PartnershipId
 from storage.appointments import APPOINTMENTS, RATINGS
-from storage.appointments_sql import _rating, appointment_from_row
+from storage.appointments_sql import _rating
 from storage.case_team import CASE_MEMBERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
 from storage.escalation import BLIND_SPOT_COUNTS, ERASED_CASES
 from storage.ports import CaseRecord, CoachRecord, ErasedCaseRecord, OfferRecord, RatingRecord
-from storage.routing import CASES, COACHES, OFFERS, RELAY_MESSAGES
-from storage.routing_sql import SqlCases, coach_from_row
+from storage.routing import CASES, COACHES, INTAKE_AAD, OFFERS, RELAY_MESSAGES
+from storage.routing_sql import SqlCases, coach_from_row, decode_object
 from storage.safety import SAFETY_EVENTS
 from storage.sql import SqlStorage, SqlTransaction
 from storage.team import (
     CASE_NOTES,
+    COUNTED_AAD,
     NOTE_AAD,
     TEAM_AUDIT,
+    TEAM_COUNTED_CASES,
+    TEAM_DOMAIN_COUNTS,
     TEAM_LOGIN_ATTEMPTS,
     TEAM_SESSIONS,
     TEAM_USERS,
@@ -218,6 +223,25 @@ class NoteRecord:
     author: str
     text: str
     at: datetime
+
+
+@dataclass(frozen=True)
+class StatsFacts:
+    """What the statistics need of a scope's cases, read in SQL without decrypting a case
+    (:meth:`SqlTeam.stats_facts`); times are UTC."""
+
+    cases: int
+    per_week: tuple[int, ...]  # cases created per week (between the bounds asked for)
+    hours_to_acceptance: tuple[float, ...]  # per accepted case
+    hours_to_first_contact: tuple[float, ...]  # per case a coach wrote to
+    appointments: dict[str, int]  # per status
+    outcomes: dict[str, int]  # closed cases per outcome
+    domains: dict[str, int]  # intakes per life domain (team_domain_counts)
+
+
+# How much of an intake's encryption token tells that it changed: "enc:v1:<key id>:" and the
+# random nonce that starts the body (a new token has a new nonce).
+SEAL_PREFIX = 96
 
 
 def _user(row: RowMapping, keyring: Keyring | None) -> TeamUser:
@@ -621,27 +645,6 @@ class SqlTeam:
             found.setdefault(offer.case, []).append(offer)
         return found
 
-    async def appointments_and_ratings(
-        self, scope: TeamScope
-    ) -> tuple[list[Appointment], dict[CaseId, list[RatingRecord]]]:
-        """Every appointment and rating of the scope's cases in two queries (statistics)."""
-        # appointments.case_id and ratings.case_id are text (no foreign key, see 0005).
-        ids = select(sql_cast(CASES.c.id, String)).where(scope.case_condition())
-        rows = await self._conn.execute(
-            select(APPOINTMENTS).where(APPOINTMENTS.c.case_id.in_(ids)).order_by(APPOINTMENTS.c.id)
-        )
-        appointments = [appointment_from_row(row, self._keyring) for row in rows.mappings()]
-        rows = await self._conn.execute(
-            select(RATINGS)
-            .where(RATINGS.c.case_id.in_(ids))
-            .order_by(RATINGS.c.taken_at, RATINGS.c.id)
-        )
-        ratings: dict[CaseId, list[RatingRecord]] = {}
-        for row in rows.mappings():
-            record = _rating(row, self._keyring)
-            ratings.setdefault(record.case, []).append(record)
-        return appointments, ratings
-
     async def coaches(self, scope: TeamScope) -> list[CoachRecord]:
         result = await self._conn.execute(
             select(COACHES).where(scope.coach_condition()).order_by(COACHES.c.id)
@@ -654,21 +657,6 @@ class SqlTeam:
         )
         row = result.mappings().first()
         return None if row is None else coach_from_row(row)
-
-    async def first_contacts(self, scope: TeamScope) -> dict[CaseId, datetime]:
-        """The first message a coach wrote to the young person, per case in scope."""
-        result = await self._conn.execute(
-            select(RELAY_MESSAGES.c.case_id, func.min(RELAY_MESSAGES.c.at))
-            .where(
-                RELAY_MESSAGES.c.direction == "to_young",
-                RELAY_MESSAGES.c.case_id.in_(select(CASES.c.id).where(scope.case_condition())),
-            )
-            .group_by(RELAY_MESSAGES.c.case_id)
-        )
-        found: dict[CaseId, datetime] = {}
-        for case_id, at in result.all():
-            found[CaseId(str(case_id))] = _aware(at)
-        return found
 
     # --- notes ----------------------------------------------------------------------------
 
@@ -738,6 +726,187 @@ class SqlTeam:
         )
         return result.rowcount
 
+    # --- statistics -----------------------------------------------------------------------
+
+    async def count_domains(self, partnership: PartnershipId, domain_ids: frozenset[str]) -> int:
+        """Bring ``team_domain_counts`` of ``partnership`` up to date: only cases that are new
+        or whose intake changed since they were counted are decrypted (see
+        :mod:`storage.team`). Returns how many cases were (re)counted."""
+        mark = TEAM_COUNTED_CASES
+        seal_start = func.substr(CASES.c.intake, 1, SEAL_PREFIX)
+        changed = or_(mark.c.case_id.is_(None), seal_start != mark.c.intake_seal)
+        if self._keyring is None:
+            changed = true()  # no token to compare: plaintext costs nothing to read
+        result = await self._conn.execute(
+            select(CASES.c.id, CASES.c.intake, mark.c.domains.label("counted"))
+            .select_from(CASES.outerjoin(mark, mark.c.case_id == CASES.c.id))
+            .where(CASES.c.partnership == partnership, changed)
+        )
+        delta: dict[str, int] = {}
+        marks: list[dict[str, Any]] = []
+        renewed: list[int] = []
+        for row in result.mappings():
+            intake = decode_object(unseal(self._keyring, row["intake"], INTAKE_AAD))
+            listed = intake.get("domains")
+            now = sorted(
+                {d for d in listed if isinstance(d, str) and d in domain_ids}
+                if isinstance(listed, list)
+                else set()
+            )
+            if row["counted"] is not None:
+                renewed.append(int(row["id"]))
+                for domain in _json_list(unseal(self._keyring, row["counted"], COUNTED_AAD)):
+                    delta[domain] = delta.get(domain, 0) - 1
+            for domain in now:
+                delta[domain] = delta.get(domain, 0) + 1
+            token = str(row["intake"])
+            marks.append(
+                {
+                    "case_id": int(row["id"]),
+                    "intake_seal": token[:SEAL_PREFIX] if self._keyring is not None else "",
+                    "domains": seal(self._keyring, _json_text(now), COUNTED_AAD),
+                }
+            )
+        if renewed:
+            await self._conn.execute(delete(mark).where(mark.c.case_id.in_(renewed)))
+        if marks:
+            await self._conn.execute(mark.insert(), marks)
+        for domain, change in sorted(delta.items()):
+            if change == 0:
+                continue
+            updated = await self._conn.execute(
+                update(TEAM_DOMAIN_COUNTS)
+                .where(
+                    TEAM_DOMAIN_COUNTS.c.partnership == partnership,
+                    TEAM_DOMAIN_COUNTS.c.domain == domain,
+                )
+                .values(count=TEAM_DOMAIN_COUNTS.c.count + change)
+            )
+            if updated.rowcount == 0:
+                await self._conn.execute(
+                    TEAM_DOMAIN_COUNTS.insert().values(
+                        partnership=partnership, domain=domain, count=max(change, 0)
+                    )
+                )
+        return len(marks)
+
+    async def stats_facts(self, scope: TeamScope, weeks: Sequence[datetime]) -> StatsFacts:
+        """The scope's counts, waiting times and per-status totals in a few aggregate queries
+        (intakes per week between consecutive ``weeks`` bounds); the domains from
+        ``team_domain_counts`` (call :meth:`count_domains` first). Nothing is decrypted."""
+        in_scope = scope.case_condition()
+        created = CASES.c.created_at
+        per_week = [
+            func.coalesce(
+                func.sum(sql_case((and_(created >= start, created < end), 1), else_=0)), 0
+            )
+            for start, end in pairwise(weeks)
+        ]
+        counted = await self._conn.execute(select(func.count(), *per_week).where(in_scope))
+        total, *weekly = counted.one()
+        accepted = await self._conn.execute(
+            select(self._hours(CASES.c.created_at, CASES.c.accepted_at)).where(
+                in_scope, CASES.c.accepted_at.is_not(None)
+            )
+        )
+        first = (
+            select(RELAY_MESSAGES.c.case_id, func.min(RELAY_MESSAGES.c.at).label("first_at"))
+            .where(RELAY_MESSAGES.c.direction == "to_young")
+            .group_by(RELAY_MESSAGES.c.case_id)
+            .subquery()
+        )
+        contacts = await self._conn.execute(
+            select(self._hours(CASES.c.created_at, first.c.first_at))
+            .select_from(CASES.join(first, first.c.case_id == CASES.c.id))
+            .where(in_scope)
+        )
+        # appointments.case_id is text (no foreign key, see 0005).
+        ids = select(sql_cast(CASES.c.id, String)).where(in_scope)
+        appointments = await self._conn.execute(
+            select(APPOINTMENTS.c.status, func.count())
+            .where(APPOINTMENTS.c.case_id.in_(ids))
+            .group_by(APPOINTMENTS.c.status)
+        )
+        outcomes = await self._conn.execute(
+            select(CASES.c.outcome, func.count())
+            .where(in_scope, CASES.c.status == "closed", CASES.c.outcome.is_not(None))
+            .group_by(CASES.c.outcome)
+        )
+        domains: dict[str, int] = {}
+        if scope.role == "coordinator" and scope.partnership is not None:
+            found = await self._conn.execute(
+                select(TEAM_DOMAIN_COUNTS.c.domain, TEAM_DOMAIN_COUNTS.c.count).where(
+                    TEAM_DOMAIN_COUNTS.c.partnership == scope.partnership,
+                    TEAM_DOMAIN_COUNTS.c.count > 0,
+                )
+            )
+            domains = {str(d): int(n) for d, n in found.all()}
+        return StatsFacts(
+            cases=int(total),
+            per_week=tuple(int(n) for n in weekly),
+            hours_to_acceptance=tuple(float(h) for h in accepted.scalars() if h is not None),
+            hours_to_first_contact=tuple(float(h) for h in contacts.scalars() if h is not None),
+            appointments={str(s): int(n) for s, n in appointments.all()},
+            outcomes={str(o): int(n) for o, n in outcomes.all()},
+            domains=domains,
+        )
+
+    def _hours(self, start: Any, end: Any) -> ColumnElement[float]:
+        """Hours from ``start`` to ``end``, computed by the database (no datetime per row)."""
+        if self._conn.dialect.name == "postgresql":
+            return cast(ColumnElement[float], func.extract("epoch", end - start) / 3600.0)
+        # SQLite keeps naive UTC text (storage.db.UtcDateTime): julianday reads it in days.
+        return cast(ColumnElement[float], (func.julianday(end) - func.julianday(start)) * 24.0)
+
+    async def progress_inputs(
+        self, scope: TeamScope
+    ) -> tuple[list[CaseRecord], dict[CaseId, list[RatingRecord]]]:
+        """The cases in scope with a rating after the intake, and all their ratings: the only
+        cases progress between ratings needs (and so the only ones decrypted for it)."""
+        ids = select(sql_cast(CASES.c.id, String)).where(scope.case_condition())
+        later = (
+            select(RATINGS.c.case_id)
+            .where(RATINGS.c.case_id.in_(ids), RATINGS.c.kind != "intake")
+            .distinct()
+        )
+        numbers = [int(c) for c in (await self._conn.execute(later)).scalars() if c.isdigit()]
+        if not numbers:
+            return [], {}
+        cases = await self._conn.execute(
+            select(CASES).where(CASES.c.id.in_(numbers)).order_by(CASES.c.id)
+        )
+        rows = await self._conn.execute(
+            select(RATINGS)
+            .where(RATINGS.c.case_id.in_([str(n) for n in numbers]))
+            .order_by(RATINGS.c.taken_at, RATINGS.c.id)
+        )
+        ratings: dict[CaseId, list[RatingRecord]] = {}
+        for row in rows.mappings():
+            record = _rating(row, self._keyring)
+            ratings.setdefault(record.case, []).append(record)
+        return [self._cases._case(row) for row in cases.mappings()], ratings
+
+    async def ratings_by_case(
+        self, scope: TeamScope, only: tuple[CaseId, ...]
+    ) -> dict[CaseId, list[RatingRecord]]:
+        """The ratings of ``only`` (those in scope), oldest first per case."""
+        numbers = [c for c in only if c.isdigit()]
+        if not numbers:
+            return {}
+        ids = select(sql_cast(CASES.c.id, String)).where(
+            scope.case_condition(), CASES.c.id.in_([int(c) for c in numbers])
+        )
+        rows = await self._conn.execute(
+            select(RATINGS)
+            .where(RATINGS.c.case_id.in_(ids))
+            .order_by(RATINGS.c.taken_at, RATINGS.c.id)
+        )
+        found: dict[CaseId, list[RatingRecord]] = {}
+        for row in rows.mappings():
+            record = _rating(row, self._keyring)
+            found.setdefault(record.case, []).append(record)
+        return found
+
     # --- anonymous counts -----------------------------------------------------------------
 
     async def blind_spots(self, scope: TeamScope) -> dict[str, int]:
@@ -756,6 +925,15 @@ class SqlTeam:
             .group_by(BLIND_SPOT_COUNTS.c.municipality_nis)
         )
         return {str(nis): int(n) for nis, n in result.all()}
+
+
+def _json_list(text: str) -> list[str]:
+    value = json.loads(text)
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _json_text(values: list[str]) -> str:
+    return json.dumps(values, separators=(",", ":"))
 
 
 def _aware(value: Any) -> datetime:

@@ -58,6 +58,8 @@ SERVICE_IDS = frozenset(
         # Counts with their unit, in each language's plural forms (bot/i18n.py).
         "count.days",
         "count.months",
+        # The outbox's part in /mijngegevens (storage/inbox.py, named by bot/privacy.py).
+        "privacy.part.delivery",
         # The web chat page (bot/web/app.py).
         "web.placeholder",
         "web.send",

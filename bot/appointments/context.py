@@ -23,6 +23,7 @@ from bot.coach.card import CardWriter
 from bot.coach.dates import when_text
 from bot.coach.handoff import Outbox
 from bot.coach.team import parse_hours
+from bot.delivery import NoChannel
 from bot.logs import describe
 from bot.service import ConversationService, Keyboard, OutgoingMessage
 from flows.appointments import Appointment, Decision, Slot, Tell
@@ -185,8 +186,14 @@ class AppointmentContext:
         if self.sender is not None:
             await self.sender(outbox)
             return
+        missing: NoChannel | None = None
         for person, message in outbox:
             try:
                 await self.service.deliver(person, [message])
+            except NoChannel as error:
+                # In a reminder: not sent, so the reminder is left for a process that has it.
+                missing = error
             except Exception as error:
                 log.error("appointment delivery failed person=%s error=%s", person, describe(error))
+        if missing is not None:
+            raise missing

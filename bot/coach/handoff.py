@@ -60,6 +60,7 @@ from zoneinfo import ZoneInfo
 from bot.coach.card import CardWriter, case_in
 from bot.coach.dates import when_text
 from bot.coach.team import deadline, reachable_team
+from bot.delivery import NoChannel, delivery_is_strict
 from bot.routing.place_check import parse_place_value, place_check_of
 from bot.service import ConversationService, OutgoingMessage
 from flows.effects import Effect
@@ -85,6 +86,8 @@ log = logging.getLogger(__name__)
 
 REMINDER_PREFIX = "handoff."
 Outbox = list[tuple[PersonId, OutgoingMessage]]
+# Coaches and the team are Telegram chats.
+TEAM_CHANNEL = "tg"
 PlaceStatus = Literal["routed", "blind_spot", "outside_flanders", "no_place"]
 Holidays = Callable[[int, int], frozenset[date]]
 # When a case waits for a partnership the directory no longer lists: try again tomorrow.
@@ -560,12 +563,17 @@ class Handoff:
             return False
         parts = reminder.key.removeprefix(REMINDER_PREFIX).split(".")
         if parts[0] == DIGEST and len(parts) >= 2:
+            self._need_team_channel()
             await self.digest(PartnershipId(".".join(parts[1:])))
             return True
         if not parts[0].isdigit() or parts[1:2] not in (["offer"], ["retry"], ["fallback"]):
             log.warning("handoff reminder with a bad key id=%s", reminder.id)
             return True
         case_id, kind = CaseId(parts[0]), parts[1]
+        if kind != "fallback":
+            # A card goes to a coach: a process without the team's channel leaves the reminder
+            # for one that has it, before it changes anything.
+            self._need_team_channel()
         now = self.service.clock.now()
         outbox: Outbox = []
         async with self.service.storage.transaction() as tx:
@@ -863,11 +871,20 @@ class Handoff:
     def _coach_text(self, message_id: str, **params: Param) -> OutgoingMessage:
         return OutgoingMessage(self.writer.text(message_id, **params))
 
+    def _need_team_channel(self) -> None:
+        """In a reminder (strict delivery): raise :class:`NoChannel` when this process cannot
+        reach the team (coaches are Telegram chats)."""
+        if delivery_is_strict() and not self.service.has_channel(TEAM_CHANNEL):
+            raise NoChannel(TEAM_CHANNEL)
+
     async def send(self, outbox: Outbox) -> None:
         """Deliver after the commit; a failing chat does not stop the others. Messages about a
-        case that go to a coach are remembered by id (see the module rules)."""
+        case that go to a coach are remembered by id (see the module rules). In a reminder, a
+        chat this process has no channel for raises :class:`NoChannel` after the others were
+        tried, so the reminder is not marked sent."""
         coaches = await self._coaches_among(outbox)
         sent: list[tuple[CaseId, CoachId, PersonId, int, CoachMessageKind]] = []
+        missing: NoChannel | None = None
         for person, message in outbox:
             try:
                 coach = coaches.get(person)
@@ -884,6 +901,8 @@ class Handoff:
                         sent.append((CaseId(case), coach, person, message_id, kind))
                 else:
                     await self.service.deliver(person, [message])
+            except NoChannel as error:
+                missing = error
             except Exception as error:
                 # One unreachable chat must not keep the others from hearing.
                 log.error(
@@ -891,6 +910,8 @@ class Handoff:
                 )
         if sent:
             await self._remember(sent)
+        if missing is not None:
+            raise missing
 
     async def _coaches_among(self, outbox: Outbox) -> dict[PersonId, CoachId]:
         if self.chats is None:

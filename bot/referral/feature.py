@@ -76,6 +76,17 @@ ATTEMPTS = 3
 Username = Callable[[], Awaitable[str]]
 
 
+async def add_personal_invite(
+    tx: object, coach: CoachRecord, now: datetime
+) -> tuple[str, datetime]:
+    """A new personal invitation of ``coach`` (``/uitnodigen``, and the same in the team
+    dashboard): its code, to hand on once, and when it ends. Only the code's hash is stored."""
+    code = new_invite_code()
+    until = now + INVITE_VALID
+    await referrals_of(tx).add_invite(code_hash(code), coach.id, coach.partnership, now, until)
+    return code, until
+
+
 @dataclass
 class InviteDesk:
     """``/uitnodigen`` on the coach desk (a :class:`bot.coach.desk.DeskExtension`)."""
@@ -204,12 +215,8 @@ class Referrals:
         if coach.person is None:
             return []
         now = self.service.clock.now()
-        code = new_invite_code()
-        until = now + INVITE_VALID
         async with self.service.storage.transaction() as tx:
-            await referrals_of(tx).add_invite(
-                code_hash(code), coach.id, coach.partnership, now, until
-            )
+            code, until = await add_personal_invite(tx, coach, now)
         link = telegram_link(await self.username(), code)
         when = when_text(self.service.translator, until, now, "nl", self.handoff.timezone)
         text = self._coach_text("coach.personal_invite", link=Verbatim(link), until=Verbatim(when))

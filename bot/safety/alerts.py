@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Literal, Protocol
 
+from bot.delivery import NoChannel, delivery_is_strict
 from bot.logs import describe
 from bot.plugins import Registry
 from bot.routing.gazetteer import belgian_public_holidays, load_directory
@@ -427,6 +428,10 @@ class SafetyNet:
             return True
         coordinator = await self.on_duty.coordinator(person)
         targets = [coordinator] if coordinator is not None else responders
+        lacking = [t for t in targets if not self.service.has_channel(t.partition(":")[0])]
+        if lacking and delivery_is_strict():
+            # Left for a process that can reach the team, never marked escalated unsent.
+            raise NoChannel(lacking[0].partition(":")[0])
         await self._alert(targets, event, event.category, now, "escalated")
         async with self.storage.transaction() as tx:
             await tx.safety.mark_escalated(event.id, now)

@@ -28,10 +28,12 @@ Permission = Literal[
     "stats.read",
     "audit.read",
     "accounts.manage",
+    "referrals.manage",  # the partnership's referral links and their QR posters
+    "invites.create",  # a coach's personal invitation for one young person
 ]
 
 ROLE_PERMISSIONS: dict[TeamRole, frozenset[Permission]] = {
-    "coach": frozenset({"signed_in", "cases.read", "cases.act"}),
+    "coach": frozenset({"signed_in", "cases.read", "cases.act", "invites.create"}),
     "coordinator": frozenset(
         {
             "signed_in",
@@ -41,6 +43,8 @@ ROLE_PERMISSIONS: dict[TeamRole, frozenset[Permission]] = {
             "coaches.manage",
             "stats.read",
             "audit.read",
+            "referrals.manage",
+            "invites.create",
         }
     ),
     "admin": frozenset({"signed_in", "accounts.manage", "audit.read"}),
@@ -83,6 +87,13 @@ ROUTES: tuple[RouteSpec, ...] = (
         "attendance",
         "cases.act",
     ),
+    RouteSpec("GET", "/team/meeting", "meeting", "cases.read"),
+    RouteSpec("GET", "/team/invite", "invite_form", "invites.create"),
+    RouteSpec("POST", "/team/invite", "invite_create", "invites.create"),
+    RouteSpec("GET", "/team/referrals", "referrals", "referrals.manage"),
+    RouteSpec("POST", "/team/referrals", "referral_create", "referrals.manage"),
+    RouteSpec("GET", "/team/referrals/{code}.png", "referral_png", "referrals.manage"),
+    RouteSpec("GET", "/team/referrals/{code}.svg", "referral_svg", "referrals.manage"),
     RouteSpec("GET", "/team/coaches", "coaches", "coaches.manage"),
     RouteSpec("POST", "/team/coaches/{coach}/invite", "coach_invite", "coaches.manage"),
     RouteSpec("POST", "/team/coaches/{coach}/deactivate", "coach_deactivate", "coaches.manage"),

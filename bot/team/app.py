@@ -61,6 +61,7 @@ class TeamDeps:
     report_min_count: int
     bot_username: Callable[[], Awaitable[str]]
     templates: jinja2.Environment
+    public_url: str | None = None  # the web chat's links (/?ref=<code>), when public
 
     @property
     def session_cookie(self) -> str:

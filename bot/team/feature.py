@@ -25,6 +25,7 @@ from bot.appointments.booking import Booking
 from bot.coach.handoff import Handoff
 from bot.coach.relay import Relay
 from bot.plugins import Job, Registry
+from bot.referral.feature import cached_username
 from bot.service import ConversationService
 from bot.settings import Settings
 from bot.team.app import TeamDeps, guarded_routes, prepare, templates
@@ -69,8 +70,10 @@ class TeamDashboard:
             secure_cookies=secure,
             timezone=self.settings.timezone,
             report_min_count=self.settings.report_min_count,
-            bot_username=self._bot_username,
+            # Asked of Telegram once (getMe), then remembered: every poster needs it.
+            bot_username=cached_username(self._bot_username),
             templates=templates(),
+            public_url=self.settings.public_url,
         )
         self.deps = deps
         registry.http(lambda app: prepare(app, deps))

@@ -11,6 +11,13 @@ Rules of this module:
 * The no-show rate is missed / (attended + missed) appointments.
 * Progress compares, per life domain, the intake rating with the latest later rating of the
   same case (1-5 only; "skip" and "I don't know" are left out).
+* Counts come from SQL aggregates (:meth:`storage.team_sql.SqlTeam.stats_facts`): no case is
+  decrypted for them; the life domains are kept counts (``team_domain_counts``: every intake
+  the partnership received, also of cases erased since), and progress decrypts only the cases
+  with a rating after the intake.
+* Per source (a partner's link or poster, a coach's personal invitation): how many young people
+  started, sent an intake and got a case (:meth:`storage.referral.ReferralRepository.
+  source_counts`), for the partnership only.
 * Small counts are suppressed before anything is shown or exported (:func:`publish`): a count
   from 1 to ``minimum - 1`` (``OPSTAP_REPORT_MIN_COUNT``, 5) becomes ``"<5"``, and a median,
   rate or mean over fewer than ``minimum`` cases is left out, so that a person cannot be
@@ -22,18 +29,18 @@ Rules of this module:
 from __future__ import annotations
 
 import statistics
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flows.appointments import Appointment
 from flows.ids import CaseId
 from flows.intake.domains import DOMAIN_IDS
 from flows.routing.card import rated_domains
 from flows.routing.outcomes import REPORTING
 from storage.ports import CaseRecord, RatingRecord
+from storage.referral import SourceCount
+from storage.team_sql import StatsFacts
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,17 @@ class DomainProgress:
     @property
     def change(self) -> float:
         return round(self.latest_mean - self.intake_mean, 2)
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """Where young people came from (a partner's link, or a coach's personal invitation)."""
+
+    kind: str  # "link" or "invite"
+    source: str  # the partner or the place of the poster; for an invitation the organisation
+    arrivals: int
+    intakes: int
+    cases: int
 
 
 @dataclass(frozen=True)
@@ -63,6 +81,7 @@ class Stats:
     outcomes: tuple[tuple[str, int], ...]
     progress: tuple[DomainProgress, ...]
     blind_spots: tuple[tuple[str, int], ...]
+    sources: tuple[SourceRow, ...] = ()
 
     @property
     def no_show_rate(self) -> float | None:
@@ -75,8 +94,13 @@ def week_of(moment: datetime, tz: ZoneInfo) -> str:
     return f"{year}-W{week:02d}"
 
 
-def _hours(deltas: Iterable[timedelta]) -> list[float]:
-    return [d.total_seconds() / 3600 for d in deltas if d.total_seconds() >= 0]
+def week_bounds(now: datetime, tz: ZoneInfo, weeks: int) -> list[datetime]:
+    """The starts (Monday 00:00 local, in UTC) of the last ``weeks`` weeks up to ``now``'s, and
+    the end of ``now``'s week: ``weeks + 1`` bounds."""
+    local = now.astimezone(tz)
+    monday = local.date() - timedelta(days=local.weekday())
+    days = [monday - timedelta(weeks=back) for back in range(weeks - 1, -2, -1)]
+    return [datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC) for day in days]
 
 
 def _median(hours: list[float]) -> float | None:
@@ -111,26 +135,21 @@ def latest_scores(ratings: Sequence[RatingRecord]) -> dict[str, int]:
 
 
 def compute(
-    cases: Sequence[CaseRecord],
-    first_contacts: Mapping[CaseId, datetime],
-    appointments: Sequence[Appointment],
+    facts: StatsFacts,
+    progress_cases: Sequence[CaseRecord],
     ratings: Mapping[CaseId, Sequence[RatingRecord]],
     blind_spot_counts: Mapping[str, int],
     now: datetime,
     tz: ZoneInfo,
     weeks: int = 12,
+    sources: Sequence[SourceCount] = (),
 ) -> Stats:
-    week_labels = [week_of(now - timedelta(weeks=back), tz) for back in range(weeks - 1, -1, -1)]
-    per_week = Counter(week_of(c.created_at, tz) for c in cases)
-    accepted = [c for c in cases if c.accepted_at is not None]
-    domains: Counter[str] = Counter()
-    for case in cases:
-        listed = case.intake.get("domains")
-        if isinstance(listed, list):
-            domains.update(d for d in listed if isinstance(d, str) and d in DOMAIN_IDS)
-    outcomes = Counter(c.outcome for c in cases if c.status == "closed" and c.outcome)
+    """The statistics from the aggregates the data layer read in SQL (:class:`StatsFacts`)
+    and the cases with a later rating (the only ones progress needs)."""
+    week_labels = [week_of(start, tz) for start in week_bounds(now, tz, weeks)[:-1]]
+    domains = {d: n for d, n in facts.domains.items() if d in DOMAIN_IDS and n > 0}
     sums: dict[str, list[tuple[int, int]]] = {}
-    for case in cases:
+    for case in progress_cases:
         records = ratings.get(case.id, ())
         start, latest = intake_scores(case, records), latest_scores(records)
         for domain, before in start.items():
@@ -145,26 +164,26 @@ def compute(
         )
         for domain, pairs in sorted(sums.items())
     )
-    to_acceptance = _hours(
-        c.accepted_at - c.created_at for c in accepted if c.accepted_at is not None
-    )
-    to_contact = _hours(
-        first_contacts[c.id] - c.created_at for c in cases if c.id in first_contacts
-    )
+    to_acceptance = [h for h in facts.hours_to_acceptance if h >= 0]
+    to_contact = [h for h in facts.hours_to_first_contact if h >= 0]
     return Stats(
-        intakes_per_week=tuple((label, per_week.get(label, 0)) for label in week_labels),
-        cases=len(cases),
-        accepted=len(accepted),
+        intakes_per_week=tuple(zip(week_labels, facts.per_week, strict=True)),
+        cases=facts.cases,
+        accepted=len(facts.hours_to_acceptance),
         hours_to_acceptance=_median(to_acceptance),
         hours_to_first_contact=_median(to_contact),
         acceptance_base=len(to_acceptance),
         first_contact_base=len(to_contact),
-        appointments_attended=sum(1 for a in appointments if a.status == "attended"),
-        appointments_missed=sum(1 for a in appointments if a.status == "missed"),
+        appointments_attended=facts.appointments.get("attended", 0),
+        appointments_missed=facts.appointments.get("missed", 0),
         domains=tuple(sorted(domains.items(), key=lambda kv: (-kv[1], kv[0]))),
-        outcomes=tuple(sorted(outcomes.items())),
+        outcomes=tuple(sorted((o, n) for o, n in facts.outcomes.items() if n > 0)),
         progress=progress,
         blind_spots=tuple(sorted(blind_spot_counts.items(), key=lambda kv: (-kv[1], kv[0]))),
+        sources=tuple(
+            SourceRow(s.kind, s.source, s.arrivals, s.intakes, s.cases)
+            for s in sorted(sources, key=lambda s: (s.kind, s.source))
+        ),
     )
 
 
@@ -210,6 +229,16 @@ class Report:
     outcome_reporting: tuple[tuple[str, str], ...]
     progress: tuple[ShownProgress, ...]
     blind_spots: tuple[tuple[str, str], ...]
+    sources: tuple[ShownSource, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShownSource:
+    kind: str
+    source: str
+    arrivals: str
+    intakes: str
+    cases: str
 
 
 def publish(stats: Stats, minimum: int) -> Report:
@@ -250,6 +279,16 @@ def publish(stats: Stats, minimum: int) -> Report:
             for p in stats.progress
         ),
         blind_spots=each(stats.blind_spots),
+        sources=tuple(
+            ShownSource(
+                s.kind,
+                s.source,
+                shown(s.arrivals, minimum),
+                shown(s.intakes, minimum),
+                shown(s.cases, minimum),
+            )
+            for s in stats.sources
+        ),
     )
 
 
@@ -273,6 +312,11 @@ def export_rows(partnership: str, report: Report) -> list[tuple[str, str, str, s
         rows.append((partnership, "progress_cases", item.domain, item.cases))
         rows.append((partnership, "progress_change", item.domain, _number(item.change)))
     rows += [(partnership, "blind_spot", nis, n) for nis, n in report.blind_spots]
+    for source in report.sources:
+        key = f"{source.kind}:{source.source}"
+        rows.append((partnership, "source_started", key, source.arrivals))
+        rows.append((partnership, "source_intakes", key, source.intakes))
+        rows.append((partnership, "source_cases", key, source.cases))
     return rows
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from sqlalchemy.exc import IntegrityError
 
 from bot.coach.invites import INVITE_VALID, invite_again, invite_link
 from bot.team import charts
@@ -53,9 +54,11 @@ from bot.team.stats import (
     latest_scores,
     plotted,
     publish,
+    week_bounds,
 )
 from flows.appointments import Appointment, AppointmentId
 from flows.ids import CaseId, CoachId
+from flows.intake.domains import DOMAIN_IDS
 from flows.routing.card import rated_domains, urgency
 from flows.routing.directory import Partnership
 from storage.ports import (
@@ -66,6 +69,7 @@ from storage.ports import (
     OfferRecord,
     RatingRecord,
 )
+from storage.referral import referrals_of
 from storage.team_sql import TeamScope, TeamTransaction, TeamUser
 
 log = logging.getLogger(__name__)
@@ -391,6 +395,15 @@ async def _scoped_case(t: TeamTransaction, scope: TeamScope, case_id: CaseId) ->
     return case
 
 
+async def _in_case_team(t: TeamTransaction, user: TeamUser, case: CaseRecord) -> bool:
+    """A colleague in the case team (the young person said yes) sees the whole case and
+    leaves notes for the team; acting on the case stays with its coach and the coordinator."""
+    return user.coach is not None and any(
+        m.coach == user.coach and m.status == "active"
+        for m in await t.core.case_team.of_case(case.id)
+    )
+
+
 def _full_view(user: TeamUser, case: CaseRecord) -> bool:
     if case.status not in ("open", "closed"):
         return user.role == "coordinator"
@@ -468,11 +481,7 @@ async def case_page(request: web.Request) -> web.StreamResponse:
         coaches = await t.team.coaches(scope)
         ratings = await t.core.ratings.of_case(case.id)
         handover = await t.core.handovers.latest_of_case(case.id)
-        # A colleague in the case team (the young person said yes) sees the whole case.
-        member = user.coach is not None and any(
-            m.coach == user.coach and m.status == "active"
-            for m in await t.core.case_team.of_case(case.id)
-        )
+        member = await _in_case_team(t, user, case)
         await t.team.audit(
             at=deps.clock.now(),
             user=user,
@@ -765,7 +774,7 @@ async def add_note(request: web.Request) -> web.StreamResponse:
     text = form.get("text", "").strip()
     async with deps.store.transaction() as t:
         case = await _scoped_case(t, user.scope(), _case_id(request))
-        if not _full_view(user, case):
+        if not (_full_view(user, case) or await _in_case_team(t, user, case)):
             raise _back(case.id, "refused")
         if not text:
             raise _back(case.id, "empty")
@@ -981,14 +990,31 @@ async def coach_absence(request: web.Request) -> web.StreamResponse:
 # --- statistics and export ------------------------------------------------------------------
 
 
+STATS_WEEKS = 12
+
+
 async def _stats(deps: TeamDeps, user: TeamUser) -> Stats:
+    """The scope's statistics from SQL aggregates: cases are decrypted only when new or changed
+    (the domain counts) or when they have a later rating (progress)."""
     scope = user.scope()
+    now = deps.clock.now()
+    if scope.role == "coordinator" and scope.partnership is not None:
+        try:
+            async with deps.store.transaction() as t:
+                await t.team.count_domains(scope.partnership, frozenset(DOMAIN_IDS))
+        except IntegrityError:
+            # Another request counted the same cases at the same moment: its counts stand.
+            log.info("domain counts raced user=%s", user.id)
     async with deps.store.transaction() as t:
-        cases = await t.team.cases(scope)
-        contacts = await t.team.first_contacts(scope)
-        appointments, ratings = await t.team.appointments_and_ratings(scope)
+        facts = await t.team.stats_facts(scope, week_bounds(now, _tz(deps), STATS_WEEKS))
+        cases, ratings = await t.team.progress_inputs(scope)
         blind = await t.team.blind_spots(scope)
-    return compute(cases, contacts, appointments, ratings, blind, deps.clock.now(), _tz(deps))
+        sources = (
+            await referrals_of(t.core).source_counts(partnership=scope.partnership)
+            if scope.role == "coordinator" and scope.partnership is not None
+            else []
+        )
+    return compute(facts, cases, ratings, blind, now, _tz(deps), STATS_WEEKS, sources)
 
 
 def _place_name(deps: TeamDeps, nis: str) -> str:
@@ -1131,3 +1157,17 @@ async def user_disable(request: web.Request) -> web.StreamResponse:
             target=str(target.id),
         )
     raise web.HTTPSeeOther("/team/admin?m=disabled")
+
+
+# --- teamwork (issue #15): referral links, personal invitations, the case discussion --------
+# The handlers live in bot.team.teamwork; the routes name them here, beside all the others.
+
+from bot.team.teamwork import (  # noqa: E402, F401
+    invite_create,
+    invite_form,
+    meeting,
+    referral_create,
+    referral_png,
+    referral_svg,
+    referrals,
+)

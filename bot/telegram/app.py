@@ -15,6 +15,12 @@ Rules:
   :class:`PerChatUpdateProcessor` reserves the chat's turn in the pipeline's lock the moment
   PTB hands it the update. Updates are deduplicated by key (``telegram:<update_id>``), never by
   "ignore lower": Telegram may jump ids after a quiet week.
+* Nothing Telegram handed over is lost (the durable inbox, :mod:`bot.telegram.inbox`): every
+  update is stored as pending before Telegram may forget it. Polling is our own loop: the
+  offset of the next ``getUpdates`` (which confirms a batch) moves only after the batch was
+  stored. Webhook mode answers 200 only after the update was stored, 503 when the database does
+  not take it (Telegram retries). At start, and every :data:`PENDING_EVERY` for stale rows,
+  pending updates are handled again; replies left in the outbox go out first.
 * Webhook mode: our aiohttp route compares ``X-Telegram-Bot-Api-Secret-Token`` in constant time
   and answers 401 otherwise; polling mode deletes any webhook first (polling while a webhook is
   set gives 409).
@@ -22,9 +28,10 @@ Rules:
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from functools import partial
 from typing import Any
@@ -38,7 +45,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Conflict, InvalidToken, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -56,6 +63,7 @@ from bot.inbound import Inbound
 from bot.pipeline import Turn
 from bot.service import Clock, ConversationService
 from bot.telegram.channel import TelegramChannel, person_of
+from bot.telegram.inbox import TelegramInbox, key_of
 from bot.telegram.limits import FloodLimiter
 from flows.ids import PersonId
 from flows.inputs import (
@@ -72,6 +80,15 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+POLL_TIMEOUT = 10
+# Seconds between polls after a failure: doubling up to the last.
+POLL_BACKOFF = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+# How often stale pending updates (another worker's, or left by a failure) are looked for.
+PENDING_EVERY = 30.0
+# The webhook answers within this, or 503 (Telegram retries).
+HOLD_TIMEOUT = 5.0
+# How long an update handed over waits to be stored before it is left to the pending sweep.
+STORE_WAIT = 60.0
 
 Blocked = Callable[[int], Awaitable[None]]
 
@@ -89,12 +106,26 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     earlier update of the chat is still running."""
 
     def __init__(
-        self, reserve: Callable[[PersonId], Turn], max_concurrent_updates: int = 256
+        self,
+        reserve: Callable[[PersonId], Turn],
+        max_concurrent_updates: int = 256,
+        on_done: Callable[[object, bool], None] | None = None,
     ) -> None:
         super().__init__(max_concurrent_updates)
         self._reserve = reserve
+        # Told when an update was handled (True) or interrupted (False): the durable inbox.
+        self._on_done = on_done
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        finished = False
+        try:
+            await self._process(update, coroutine)
+            finished = True
+        finally:
+            if self._on_done is not None:
+                self._on_done(update, finished)
+
+    async def _process(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             await coroutine
@@ -209,12 +240,22 @@ class TelegramFrontDoor:
             .request(HTTPXRequest(connection_pool_size=16, read_timeout=15, write_timeout=15))
             .get_updates_request(HTTPXRequest(read_timeout=40))
             .rate_limiter(FloodLimiter())
-            .concurrent_updates(PerChatUpdateProcessor(service.pipeline.reserve))
+            .concurrent_updates(
+                PerChatUpdateProcessor(service.pipeline.reserve, on_done=self._handled)
+            )
+            # Our own aiohttp route (webhook) or our own loop (polling) receive the updates,
+            # so that each is stored before Telegram may forget it; PTB's updater is not used.
+            .updater(None)
         )
-        if webhook_url is not None:
-            # Our own aiohttp route receives the updates; PTB's updater is not needed.
-            builder = builder.updater(None)
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+        self.inbox = TelegramInbox(service.storage, clock, self.application.bot)
+        # Update ids queued or being handled in this process (the pending sweep skips them).
+        self._working: set[int] = set()
+        # Updates queued before they were stored: whether to handle them (True: stored and
+        # new). The screen runs at once; the rest waits for this (Inbound.stored).
+        self._fresh: dict[int, asyncio.Future[bool]] = {}
+        self._gave_up: set[int] = set()
+        self._tasks: list[asyncio.Task[None]] = []
         translator = service.translator
         help_labels = {
             lang: translator.render(msg("safety.button"), lang) for lang in translator.languages
@@ -247,40 +288,174 @@ class TelegramFrontDoor:
         app = self.application
         await app.initialize()
         await self.set_default_commands()
+        if self.webhook_url is None:
+            # Polling while a webhook is set gives 409.
+            await app.bot.delete_webhook()
+        # What a crash or a stop left: first the replies in the outbox, then the updates.
+        relay = self.service.relay
+        relay.channel_ready("tg")
+        # Sent in the background, but each person's leftovers before their new inputs.
+        await relay.sweep(everything=True, background=True)
+        await app.start()
+        for update in await self.inbox.pending(stale_only=False, skip=self._busy):
+            self._queue(update)
         if self.webhook_url is not None:
             await app.bot.set_webhook(
                 self.webhook_url,
                 secret_token=self.webhook_secret,
                 allowed_updates=ALLOWED_UPDATES,
             )
-            await app.start()
         else:
-            await app.bot.delete_webhook()
-            await app.start()
-            assert app.updater is not None
-            await app.updater.start_polling(
-                poll_interval=0.0, timeout=10, allowed_updates=ALLOWED_UPDATES
-            )
+            self._tasks.append(asyncio.create_task(self._poll(), name="telegram polling"))
+        self._tasks.append(asyncio.create_task(self._stale(), name="telegram pending"))
+
+    async def _stop_tasks(self) -> None:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def stop(self) -> None:
+        """Stop taking updates, then finish the ones queued (PTB's ``stop`` works off its
+        queue, and their replies still go out); whatever does not finish stays pending for the
+        next start, and so do replies not sent."""
+        await self._stop_tasks()
         app = self.application
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
+        try:
+            if app.running:
+                await app.stop()
+        finally:
+            self.service.relay.hold_back("tg")
         await app.shutdown()
 
     async def reset(self) -> None:
         """After a failed :meth:`start`: undo what started, so the next attempt begins clean
         (the runtime retries with back-off)."""
+        self.service.relay.hold_back("tg")
         app = self.application
         try:
-            if app.updater is not None and app.updater.running:
-                await app.updater.stop()
+            await self._stop_tasks()
             if app.running:
                 await app.stop()
         except Exception as error:
             log.info("telegram reset error=%s", type(error).__name__)
+
+    # --- the durable inbox ----------------------------------------------------------------
+
+    def _queue(self, update: Update, *, stored: bool = True) -> None:
+        """Hand an update to PTB. ``stored=False``: it is being stored right now (see
+        :meth:`_stored`); a pending update handled again is stored already."""
+        self._working.add(update.update_id)
+        if not stored:
+            self._fresh[update.update_id] = asyncio.get_running_loop().create_future()
+        self.application.update_queue.put_nowait(update)
+
+    def _took(self, update: Update, new: bool) -> None:
+        fresh = self._fresh.get(update.update_id)
+        if fresh is not None and not fresh.done():
+            fresh.set_result(new)
+
+    async def _stored(self, update_id: int) -> bool:
+        fresh = self._fresh.get(update_id)
+        if fresh is None:
+            return True
+        try:
+            async with asyncio.timeout(STORE_WAIT):
+                return await asyncio.shield(fresh)
+        except TimeoutError:
+            # Not stored in time (the database is down): not handled here. Once stored it is
+            # pending, and the pending sweep hands it over again.
+            self._gave_up.add(update_id)
+            return False
+
+    def _handled(self, update: object, finished: bool) -> None:
+        if not isinstance(update, Update):
+            return
+        self._working.discard(update.update_id)
+        fresh = self._fresh.pop(update.update_id, None)
+        gave_up = update.update_id in self._gave_up
+        self._gave_up.discard(update.update_id)
+        if not finished or gave_up:
+            # Interrupted or not handled: it stays pending (or Telegram keeps it).
+            return
+        # Also updates the pipeline never saw (a bot blocked, a group message) are recorded,
+        # so they are not handled again; but only once they are stored and ours. One still
+        # being stored is left pending: the pending sweep finishes it.
+        if fresh is None or (fresh.done() and not fresh.cancelled() and fresh.result()):
+            self.service.relay.settle(key_of(update.update_id))
+
+    def _busy(self, update_id: int) -> bool:
+        """Being handled here, or handled and not yet written back (``Relay.settle``)."""
+        return update_id in self._working or self.service.relay.is_settled(key_of(update_id))
+
+    def _hand_over(self, updates: Sequence[Update]) -> list[Update]:
+        """Queue the updates not already here; the ones queued."""
+        queued = [u for u in updates if not self._busy(u.update_id)]
+        for update in queued:
+            self._queue(update, stored=False)
+        return queued
+
+    async def _poll(self) -> None:
+        """Long polling. Each update is handed over at once (the screen waits for nothing)
+        and stored; only after it was stored does the offset move, so the next
+        ``getUpdates`` confirms it. While storing fails, polling goes on from the same offset
+        (new updates are still screened and answered) and storing is tried again."""
+        bot = self.application.bot
+        offset: int | None = None
+        unstored: dict[int, tuple[Update, object]] = {}
+        failures = 0
+        try:
+            while True:
+                try:
+                    updates = await bot.get_updates(
+                        offset=offset,
+                        timeout=0 if unstored else POLL_TIMEOUT,
+                        allowed_updates=ALLOWED_UPDATES,
+                    )
+                    self._hand_over(updates)
+                    for update in updates:
+                        unstored.setdefault(update.update_id, (update, update.to_dict()))
+                    if unstored:
+                        batch = list(unstored.values())
+                        new = await self.inbox.hold(batch)
+                        for update, _ in batch:
+                            self._took(update, update in new)
+                        # Only now: the next call confirms these to Telegram.
+                        offset = max(unstored) + 1
+                        unstored.clear()
+                    failures = 0
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    wait = POLL_BACKOFF[min(failures, len(POLL_BACKOFF) - 1)]
+                    failures += 1
+                    # The type only: PTB's messages can quote the token.
+                    level = logging.WARNING if isinstance(error, Conflict) else logging.ERROR
+                    if isinstance(error, InvalidToken):
+                        wait = POLL_BACKOFF[-1]
+                    log.log(
+                        level,
+                        "telegram polling failed error=%s retry_in=%.0fs",
+                        type(error).__name__,
+                        wait,
+                    )
+                    await asyncio.sleep(wait)
+        finally:
+            # Stopped before they were stored: Telegram keeps them (never confirmed).
+            for update, _ in unstored.values():
+                self._took(update, False)
+
+    async def _stale(self) -> None:
+        """Pending updates nobody works on (a failure here, a killed worker elsewhere)."""
+        while True:
+            await asyncio.sleep(PENDING_EVERY)
+            try:
+                for update in await self.inbox.pending(stale_only=True, skip=self._busy):
+                    self._queue(update)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.error("pending updates not read error=%s", type(error).__name__)
 
     # --- commands menu --------------------------------------------------------------------
 
@@ -319,7 +494,8 @@ class TelegramFrontDoor:
             person_of(update.effective_chat.id),
             event,
             user.language_code if user is not None else None,
-            key=f"telegram:{update.update_id}",
+            key=key_of(update.update_id),
+            stored=partial(self._stored, update.update_id),
             **extra,
         )
 
@@ -438,9 +614,19 @@ class TelegramFrontDoor:
         if update is None:
             # Not an update: 4xx, never a 500 with a traceback (bot.web.limits).
             raise web.HTTPBadRequest()
-        # Queue and answer at once: Telegram retries slow or failed deliveries, and the
-        # dedupe handler drops the retries.
-        await self.application.update_queue.put(update)
+        # Stored before the 200: after that Telegram forgets it. A database that does not take
+        # it answers 503, and Telegram delivers it again later.
+        # Handed over at once (the screen waits for nothing); handled once stored. A copy
+        # already here (Telegram retrying) is not handed over twice.
+        self._hand_over([update])
+        try:
+            async with asyncio.timeout(HOLD_TIMEOUT):
+                new = await self.inbox.hold([(update, data)])
+        except Exception as error:
+            # The copy handed over waits a while for a retry that stores it.
+            log.error("webhook update not stored error=%s", type(error).__name__)
+            raise web.HTTPServiceUnavailable(headers={"Retry-After": "5"}) from None
+        self._took(update, update in new)
         return web.Response(text="ok")
 
     def add_routes(self, app: web.Application) -> None:

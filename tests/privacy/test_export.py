@@ -58,7 +58,15 @@ async def test_the_export_holds_every_stored_field_consent_and_reminder() -> Non
     assert document["format"] == "opstap-export/1"
     assert document["person"] == ANNA
     data = document["data"]
-    assert set(data) == {"session", "reminders", "consents", "data_access"}
+    assert set(data) == {
+        "session",
+        "reminders",
+        "consents",
+        "data_access",
+        "delivery",
+    }
+    # Replies wait in the outbox until the relay's next flush (nobody runs it here).
+    assert "hello.mood.ask" in [m["text"] for m in data["delivery"]]
     session = data["session"]
     assert session["answers"] == {
         "mood": "good",

@@ -78,6 +78,8 @@ async def test_erasing_a_person_leaves_the_others(storage: Storage) -> None:
             await tx.reminders.schedule(person, ReminderKey("nudge"), T0, 1)
             await tx.consents.record(consent(person, True, 0))
             await tx.privacy.record_access(person, "kortrijk", None, "received", T0)
+            await tx.outbox.add(person, {"text": "Hoe gaat het?"}, T0)
+            await tx.updates.hold("telegram", person, person, '{"text": "goed"}', T0)
         sent = await tx.reminders.schedule(ANNA, ReminderKey("old"), T0, 1)
         await tx.reminders.cancel(ANNA, "old")
         assert sent
@@ -88,6 +90,7 @@ async def test_erasing_a_person_leaves_the_others(storage: Storage) -> None:
         "reminders": 2,
         "consents": 1,
         "data_access": 1,
+        "delivery": 2,  # the message waiting to be sent and the update not handled yet
     }
     async with storage.transaction() as tx:
         left = {part.name: await part.export(tx, ANNA) for part in storage.personal_data_parts}
@@ -97,8 +100,11 @@ async def test_erasing_a_person_leaves_the_others(storage: Storage) -> None:
         "reminders": [],
         "consents": [],
         "data_access": [],
+        "delivery": [],
     }
     assert all(value for value in ben.values())
+    async with storage.transaction() as tx:
+        assert [p.person for p in await tx.updates.pending("telegram")] == [BEN]
 
 
 async def test_reminders_all_of_lists_every_status(storage: Storage) -> None:

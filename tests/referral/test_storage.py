@@ -89,12 +89,18 @@ async def test_intakes_and_cases_are_counted_per_source_and_survive_erasure(
         assert await repo.source_counts(since=T0 + timedelta(seconds=30)) == [
             SourceCount("link", "OCMW Diest", "dash", 1, 0, 0)
         ]
+        # One partnership's sources only (the team dashboard's scope).
+        await repo.arrive(BEN, "link", "leuven", "JAC", T0)
+        assert await repo.source_counts(partnership="dash") == expected
+        assert await repo.source_counts(partnership="leuven") == [
+            SourceCount("link", "JAC", "leuven", 1, 0, 0)
+        ]
         # /wis: nothing points to Anna any more, the count stays.
         assert await ReferralPart().export(tx, ANNA) != []
         assert await ReferralPart().erase(tx, ANNA) == 1
         assert await repo.arrivals_of(ANNA) == []
         assert await ReferralPart().export(tx, ANNA) == []
-        assert await repo.source_counts() == expected
+        assert await repo.source_counts(partnership="dash") == expected
 
 
 async def test_retention_anonymises_old_arrivals_and_drops_dead_invitations(

@@ -128,8 +128,11 @@ async def test_scope_audit_and_notes(store: SqlTeamStore) -> None:
         assert await t.team.cases(admin) == []
         assert {c.id for c in await t.team.coaches(scope)} == {"lotte", "noor"}
         assert await t.team.coach(scope, CoachId("ward")) is None
-        contacts = await t.team.first_contacts(scope)
-        assert contacts == {mine.id: T0 + timedelta(hours=3)}
+        facts = await t.team.stats_facts(scope, [T0 - timedelta(days=7), T0, T0 + timedelta(1)])
+        # Three cases in scope, all of them this week; two accepted at once; one written to.
+        assert (facts.cases, facts.per_week) == (3, (0, 3))
+        assert facts.hours_to_acceptance == (0.0, 0.0)
+        assert facts.hours_to_first_contact == (3.0,)
         await t.team.add_note(mine.id, coordinator, "Belt na 16u", T0)
         assert [n.text for n in await t.team.notes(scope, mine.id)] == ["Belt na 16u"]
         assert await t.team.notes(TeamScope(9, "coordinator", B, None), mine.id) == []
@@ -175,7 +178,9 @@ async def test_blind_spots_are_read_per_partnership(store: SqlTeamStore) -> None
         assert await t.team.blind_spots(TeamScope(3, "admin", None, None)) == {}
 
 
-async def test_appointments_and_ratings_of_the_scope_in_one_go(store: SqlTeamStore) -> None:
+async def test_appointments_counted_and_ratings_read_for_progress_of_the_scope_only(
+    store: SqlTeamStore,
+) -> None:
     async with store.transaction() as t:
         await t.core.coaches.add(_coach("lotte", A))
         mine = await t.core.cases.create(PersonId("web:1"), A, "24062", "nl", {}, T0)
@@ -191,8 +196,19 @@ async def test_appointments_and_ratings_of_the_scope_in_one_go(store: SqlTeamSto
             )
             await t.core.appointments.add(proposed, T0)
             await t.core.ratings.add(case.id, case.person, "intake", {"work": "2"}, T0)
+            await t.core.ratings.add(
+                case.id, case.person, "three_months", {"work": "4"}, T0 + timedelta(days=90)
+            )
+        # A case with only its intake rating is not needed for progress (nor decrypted).
+        only_intake = await t.core.cases.create(PersonId("web:3"), A, "24062", "nl", {}, T0)
+        await t.core.ratings.add(only_intake.id, only_intake.person, "intake", {"work": "1"}, T0)
     scope = TeamScope(1, "coordinator", A, None)
     async with store.transaction() as t:
-        appointments, ratings = await t.team.appointments_and_ratings(scope)
-    assert [a.case for a in appointments] == [mine.id]
-    assert list(ratings) == [mine.id] and ratings[mine.id][0].ratings == {"work": "2"}
+        facts = await t.team.stats_facts(scope, [T0, T0 + timedelta(days=7)])
+        cases, ratings = await t.team.progress_inputs(scope)
+        page = await t.team.ratings_by_case(scope, (mine.id, elsewhere.id))
+    assert facts.appointments == {"proposed": 1}
+    assert [c.id for c in cases] == [mine.id]
+    assert list(ratings) == [mine.id]
+    assert [r.ratings for r in ratings[mine.id]] == [{"work": "2"}, {"work": "4"}]
+    assert list(page) == [mine.id]

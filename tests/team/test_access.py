@@ -21,6 +21,7 @@ from bot.team.actions import TeamActions
 from bot.team.app import TEAM_KEY
 from flows.appointments import AppointmentId
 from storage.ports import CaseRecord
+from storage.referral import ReferralLink, referrals_of
 from tests.team.conftest import A, Team
 
 PUBLIC = {"/team/login", "/team/static/team.css"}
@@ -98,7 +99,12 @@ async def _world(team: Team) -> tuple[CaseRecord, dict[str, str]]:
         appointment = (await tx.appointments.of_case(case.id))[-1]
         assert await tx.appointments.get(AppointmentId(appointment.id)) is not None
     user = await team.user("lotte@a.example", "coach", coach=lotte.id)
+    # A referral link of partnership A, so the poster routes have a real code.
+    link = ReferralLink("r_partnerA0001", A, "CLB Leuven", team.clock.now())
+    async with team.runtime.service.storage.transaction() as tx:
+        await referrals_of(tx).add_link(link)
     ids = {
+        "code": link.code,
         "case": case.id,
         "coach": lotte.id,
         "appointment": str(appointment.id),
@@ -165,7 +171,9 @@ async def test_the_access_matrix(team: Team, who: str) -> None:
             )
         body = await response.text() if response.content_type.startswith("text") else ""
         granted = allowed(role, spec.permission)
-        names_of_a = any(key in spec.path for key in ("{case}", "{appointment}", "{coach}"))
+        names_of_a = any(
+            key in spec.path for key in ("{case}", "{appointment}", "{coach}", "{code}")
+        )
         if not granted or (who == "other_coordinator" and names_of_a):
             assert response.status == 404, f"{who} {spec.method} {path}: {response.status}"
         elif who == "coach_without_role":
@@ -174,6 +182,7 @@ async def test_the_access_matrix(team: Team, who: str) -> None:
         else:
             assert response.status in (200, 303), f"{who} {spec.method} {path}"
             assert "Zarkonia" not in body and f"#{case.id}<" not in body, path
+            assert ids["code"] not in body, path
     if who != "coach_without_role":
         assert await _state(team, case) == before, f"{who} changed partnership A's case"
 

@@ -57,6 +57,20 @@ async def test_a_case_team_member_sees_the_case_only_after_the_young_persons_yes
     assert page.status == 200 and "Zarkonia" in await page.text()
     # She looks along; acting on the case stays with its coach and the coordinator.
     assert f'action="/team/cases/{case.id}/close"' not in await page.text()
+    # She leaves a note for the team, and the case's coach reads it.
+    noted = await team.post(
+        client,
+        f"/team/cases/{case.id}/notes",
+        {"text": "Huurachterstand besproken met CAW"},
+        page=f"/team/cases/{case.id}",
+    )
+    assert noted.status == 303 and "refused" not in noted.headers["Location"]
+    await team.user("lotte@a.example", "coach", coach=CoachId("lotte"))
+    coach = await team.signed_in("lotte@a.example")
+    assert (
+        "Huurachterstand besproken met CAW"
+        in await (await coach.get(f"/team/cases/{case.id}")).text()
+    )
     async with team.runtime.service.storage.transaction() as tx:
         assert await tx.case_team.answer(member, "removed", team.clock.now(), expected="active")
     assert (await client.get(f"/team/cases/{case.id}")).status == 404

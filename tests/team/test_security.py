@@ -62,6 +62,9 @@ async def test_every_page_has_the_security_headers(team: Team) -> None:
         "/team/export.csv",
         "/team/audit",
         "/team/coaches",
+        "/team/meeting",
+        "/team/referrals",
+        "/team/invite",
         "/team/cases/999",
     ):
         response = await client.get(path, allow_redirects=False)
@@ -80,7 +83,15 @@ async def test_every_page_has_the_security_headers(team: Team) -> None:
 async def test_pages_have_no_inline_script_or_style(team: Team) -> None:
     case = await team.case("web:young")
     client = await _coordinator(team)
-    for path in ("/team/login", "/team/queue", f"/team/cases/{case.id}", "/team/stats"):
+    for path in (
+        "/team/login",
+        "/team/queue",
+        f"/team/cases/{case.id}",
+        "/team/stats",
+        "/team/meeting",
+        "/team/referrals",
+        "/team/invite",
+    ):
         text = await (await client.get(path)).text()
         assert "<script" not in text and "style=" not in text and "<style" not in text, path
 
