@@ -46,9 +46,9 @@ from bot.i18n import SOURCE_LANGUAGE
 from bot.logs import describe
 from bot.pipeline import Routed
 from bot.plugins import Registry
-from bot.service import ConversationService, Keyboard, OutgoingMessage
+from bot.service import ConversationService, OutgoingMessage
 from flows.consent import CATEGORIES, ConsentCategory
-from flows.effects import Effect, RecordConsent
+from flows.effects import Button, Effect, RecordConsent
 from flows.engine import SKIPPED
 from flows.ids import PersonId
 from flows.inputs import ButtonPressed, CommandReceived, ConsentChanged
@@ -128,13 +128,13 @@ class PrivacyDesk:
         self,
         parts: list[Msg],
         language: str,
-        buttons: Keyboard = (),
+        buttons: tuple[tuple[Button, ...], ...] = (),
         *,
         prompt: bool = False,
     ) -> OutgoingMessage:
-        text = "\n".join(self._render(part, language) for part in parts)
-        rtl = self.service.translator.is_rtl(language)
-        return OutgoingMessage(text, buttons, prompt=prompt, rtl=rtl, language=language)
+        # One line per part (bot/render.py renders; the summary card reads as a list).
+        renderer = self.service.renderer
+        return renderer.message(parts, language, buttons, separator="\n", prompt=prompt)
 
     def _date(self, moment: datetime) -> str:
         return moment.astimezone(ZoneInfo(self.timezone)).strftime("%d-%m-%Y")
@@ -216,14 +216,13 @@ class PrivacyDesk:
             current = await tx.consents.current(person)
         language = session.language if session is not None else self.service.language_for(hint)
         # In the person's channel's own words (the web chat does not speak of Telegram).
-        full = self.service.translator_for(person).render(msg("privacy.full"), language)
-        notice = OutgoingMessage(full, rtl=self.service.translator.is_rtl(language))
+        notice = self.service.renderer_for(person).message([msg("privacy.full")], language)
         await self.service.deliver(person, [notice, self._overview(current, language)])
         await self._prompt_again(person, session, language)
 
     def _overview(self, current: Mapping[str, ConsentRecord], language: str) -> OutgoingMessage:
         parts: list[Msg] = [msg("privacy.consents.title")]
-        rows: list[tuple[tuple[str, str], ...]] = []
+        rows: list[tuple[Button, ...]] = []
         for category_id, category in self.categories.items():
             record = current.get(category_id)
             if category.legacy and record is None:
@@ -246,9 +245,9 @@ class PrivacyDesk:
             else:
                 action = msg("privacy.button.give", category=label)
                 value = button(f"give:{category_id}")
-            rows.append(((self._render(action, language), value),))
-        rows.append(((self._render(msg("privacy.button.export"), language), button("export")),))
-        rows.append(((self._render(msg("privacy.button.erase"), language), button("erase")),))
+            rows.append((Button(action, value),))
+        rows.append((Button(msg("privacy.button.export"), button("export")),))
+        rows.append((Button(msg("privacy.button.erase"), button("erase")),))
         return self._message(parts, language, tuple(rows))
 
     # --- buttons --------------------------------------------------------------------------
@@ -465,8 +464,8 @@ class PrivacyDesk:
         session = await self._session(person)
         language = session.language if session is not None else self.service.language_for(hint)
         buttons = (
-            ((self._render(msg("privacy.erase.yes"), language), button("erase:yes")),),
-            ((self._render(msg("privacy.erase.no"), language), button("erase:no")),),
+            (Button(msg("privacy.erase.yes"), button("erase:yes")),),
+            (Button(msg("privacy.erase.no"), button("erase:no")),),
         )
         asked = self._message([msg("privacy.erase.ask")], language, buttons, prompt=True)
         await self.service.deliver(person, [asked])

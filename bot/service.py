@@ -38,7 +38,9 @@ from bot.inbound import Inbound
 from bot.logs import describe
 from bot.pipeline import HELP_COMMANDS, FlowDone, HookValues, KeyedLocks, Pipeline, Routed
 from bot.plugins import AfterFlow, ButtonHandler, CommandHandler, EffectHook, Feature, Registry
+from bot.render import Keyboard, OutgoingMessage, Renderer
 from flows.effects import (
+    Button,
     CancelReminders,
     Discard,
     Effect,
@@ -67,7 +69,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Keyboard = tuple[tuple[tuple[str, str], ...], ...]
 # The button under the crisis response that brings the current question back.
 SAFETY_BUTTONS = "safety"
 RESUME_AFTER_CRISIS = f"{SAFETY_BUTTONS}=continue"
@@ -76,29 +77,11 @@ __all__ = [
     "AfterFlow",
     "ButtonHandler",
     "FlowDone",
+    "Keyboard",
     "KeyedLocks",
+    "OutgoingMessage",
     "Routed",
 ]
-
-
-@dataclass(frozen=True)
-class OutgoingMessage:
-    """A rendered message for one channel: text in the person's language, buttons as
-    (label, value) pairs. ``crisis`` messages bypass rate limits and quiet hours."""
-
-    text: str
-    buttons: Keyboard = ()
-    prompt: bool = False
-    rtl: bool = False
-    crisis: bool = False
-    # A file to fetch, as (url, filename): the web chat's download link for a document.
-    download: tuple[str, str] | None = None
-    # For the team (a coach's or the safety chat), not a young person: channels add nothing
-    # meant for young people, such as the persistent help button.
-    team: bool = False
-    # The language the text is in (None: not known here); a channel shows what it adds itself,
-    # such as the persistent help button and its hint, in the same language.
-    language: str | None = None
 
 
 class Channel(Protocol):
@@ -234,16 +217,8 @@ class ConversationService:
     ) -> list[OutgoingMessage]:
         if self.crisis is not None:
             return self.crisis.messages(category, now, language)
-        text = self.translator.render(msg("engine.help"), language)
-        button = self.translator.render(msg("safety.continue"), language)
-        return [
-            OutgoingMessage(
-                text,
-                (((button, RESUME_AFTER_CRISIS),),),
-                rtl=self.translator.is_rtl(language),
-                crisis=True,
-            )
-        ]
+        back = ((Button(msg("safety.continue"), RESUME_AFTER_CRISIS),),)
+        return [self.renderer.message([msg("engine.help")], language, back, crisis=True)]
 
     async def service_button(
         self, handler: ButtonHandler, person: PersonId, event: ButtonPressed, language: str
@@ -443,20 +418,20 @@ class ConversationService:
     def _render(self, session: Session, effect: Effect) -> list[OutgoingMessage]:
         """The messages of an effect, rendered without I/O."""
         language = session.language
-        rtl = self.translator.is_rtl(language)
-        translator = self.translator_for(session.person)
         if isinstance(effect, SendMessage):
-            text = translator.render_parts(effect.parts, language)
-            buttons = tuple(
-                tuple((translator.render(b.label, language), b.value) for b in row)
-                for row in effect.buttons
-            )
-            return [
-                OutgoingMessage(text, buttons, prompt=effect.prompt, rtl=rtl, language=language)
-            ]
+            return [self.renderer_for(session.person).effect(effect, language)]
         if isinstance(effect, SendCrisisHelp):
             return self._crisis_messages(effect.category, self.clock.now(), language)
         return []
+
+    @property
+    def renderer(self) -> Renderer:
+        """Renders message ids for a young person (:mod:`bot.render`, the one place)."""
+        return Renderer(self.translator)
+
+    def renderer_for(self, person: PersonId) -> Renderer:
+        """The renderer in the words of the person's channel (see :meth:`translator_for`)."""
+        return Renderer(self.translator_for(person))
 
     def translator_for(self, person: PersonId) -> Translator:
         """The translator for the person's channel: a channel may word some texts its own way
@@ -467,26 +442,12 @@ class ConversationService:
     def prompt_again(self, session: Session) -> list[OutgoingMessage]:
         """The current question, rendered: so a side trip never leaves the person stuck."""
         flow = self.flows[session.flow]
-        translator = self.translator_for(session.person)
-        out: list[OutgoingMessage] = []
-        for effect in current_prompt(flow, session):
-            if isinstance(effect, SendMessage):
-                text = translator.render_parts(effect.parts, session.language)
-                buttons = tuple(
-                    tuple((translator.render(b.label, session.language), b.value) for b in row)
-                    for row in effect.buttons
-                )
-                rtl = self.translator.is_rtl(session.language)
-                out.append(
-                    OutgoingMessage(
-                        text,
-                        buttons,
-                        prompt=effect.prompt,
-                        rtl=rtl,
-                        language=session.language,
-                    )
-                )
-        return out
+        renderer = self.renderer_for(session.person)
+        return [
+            renderer.effect(effect, session.language)
+            for effect in current_prompt(flow, session)
+            if isinstance(effect, SendMessage)
+        ]
 
     # --- delivery -------------------------------------------------------------------------
 
@@ -540,8 +501,7 @@ class ConversationService:
         return self._language_hint(hint)
 
     def error_message(self, language: str) -> OutgoingMessage:
-        text = self.translator.render(msg("channel.error"), language)
-        return OutgoingMessage(text, rtl=self.translator.is_rtl(language), language=language)
+        return self.renderer.message([msg("channel.error")], language)
 
     def _language_hint(self, hint: str | None) -> str:
         if hint:

@@ -101,10 +101,8 @@ class AppointmentContext:
         return self.service.translator.render(message, language)
 
     def say(self, language: str, *parts: Msg, buttons: Keyboard = ()) -> OutgoingMessage:
-        """A message for a young person, in their language."""
-        translator = self.service.translator
-        text = "\n\n".join(translator.render(part, language) for part in parts)
-        return OutgoingMessage(text, buttons, rtl=translator.is_rtl(language))
+        """A message for a young person, in their language (:mod:`bot.render`)."""
+        return self.service.renderer.message(parts, language, buttons)
 
     def coach_say(
         self, message_id: str, buttons: Keyboard = (), **params: Param

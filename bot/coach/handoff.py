@@ -215,10 +215,8 @@ class Handoff:
     def say(
         self, language: str, *parts: Msg, buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
     ) -> OutgoingMessage:
-        """A message for a young person, in their language."""
-        translator = self.service.translator
-        text = "\n\n".join(translator.render(part, language) for part in parts)
-        return OutgoingMessage(text, buttons, rtl=translator.is_rtl(language), language=language)
+        """A message for a young person, in their language (:mod:`bot.render`)."""
+        return self.service.renderer.message(parts, language, buttons)
 
     def when(self, moment: datetime, language: str) -> str:
         now = self.service.clock.now()
