@@ -25,6 +25,7 @@ from bot.coach.handoff import Outbox
 from bot.coach.team import parse_hours
 from bot.delivery import NoChannel
 from bot.logs import describe
+from bot.render import Buttons
 from bot.service import ConversationService, Keyboard, OutgoingMessage
 from flows.appointments import Appointment, Decision, Slot, Tell
 from flows.booking import Option
@@ -100,7 +101,7 @@ class AppointmentContext:
     def render(self, message: Msg, language: str) -> str:
         return self.service.translator.render(message, language)
 
-    def say(self, language: str, *parts: Msg, buttons: Keyboard = ()) -> OutgoingMessage:
+    def say(self, language: str, *parts: Msg, buttons: Buttons = ()) -> OutgoingMessage:
         """A message for a young person, in their language (:mod:`bot.render`)."""
         return self.service.renderer.message(parts, language, buttons)
 
