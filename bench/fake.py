@@ -6,8 +6,9 @@ Rules of this module:
   only records, per chat, when the bot answered (for latency) and, when asked, enforces
   Telegram's flood limits the way Telegram does: a 429 with ``retry_after``.
 * Limits (``enforce_limits=True``): at most 30 sends in any sliding second overall, and per chat
-  at most ``chat_burst`` sends in any sliding second (Telegram: "avoid more than one message per
-  second in a chat; short bursts are allowed"). Every 429 is counted in :attr:`rejected`.
+  one per second on average with a burst of ``chat_burst`` (Telegram: "avoid more than one
+  message per second in a chat; short bursts are allowed"): a GCRA, so ``chat_burst`` at once,
+  then one a second. Every 429 is counted in :attr:`rejected`.
 * Only loopback: it listens where the tests' fake listens (127.0.0.1, a free port).
 """
 
@@ -47,16 +48,19 @@ class BenchFake(FakeBotApi):
         enforce_limits: bool = False,
         overall_per_second: int = 30,
         chat_burst: int = 3,
+        chat_per_second: float = 1.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.enforce_limits = enforce_limits
         self.overall_per_second = overall_per_second
         self.chat_burst = chat_burst
+        self.chat_interval = 1 / chat_per_second
         self.rejected = 0
         self.answered_callbacks = 0
         self._overall: deque[float] = deque()
-        self._per_chat: dict[int, deque[float]] = defaultdict(deque)
+        # Per chat, the theoretical arrival time of its next send (GCRA).
+        self._per_chat: dict[int, float] = {}
         self._answers: dict[int, list[float]] = defaultdict(list)
         self._waiters: dict[int, asyncio.Event] = {}
         self.sent_per_chat: dict[int, int] = defaultdict(int)
@@ -88,12 +92,10 @@ class BenchFake(FakeBotApi):
         if len(self._overall) >= self.overall_per_second:
             return True
         if chat is not None:
-            window = self._per_chat[chat]
-            while window and now - window[0] >= 1.0:
-                window.popleft()
-            if len(window) >= self.chat_burst:
+            due = self._per_chat.get(chat, now)
+            if now < due - (self.chat_burst - 1) * self.chat_interval:
                 return True
-            window.append(now)
+            self._per_chat[chat] = max(due, now) + self.chat_interval
         self._overall.append(now)
         return False
 

@@ -26,6 +26,8 @@ from sqlalchemy import insert
 from bench.fake import BenchFake
 from bench.stack import TOKEN, opstap, rss_mb
 from bot.conversations import ENTRY, build_flows
+from bot.safety import compiled
+from bot.safety.lexicon import load_screener
 from flows.effects import ScheduleReminder
 from flows.engine import NUDGE_KEY, resume, start
 from flows.ids import PersonId
@@ -101,6 +103,11 @@ async def run(workdir: Path, results: dict[str, Any], *, people: int, due: int) 
     size = database_bytes(url, workdir)
     results["db_bytes_per_person"] = round(size / people)
     print(f"database: {size / 1e6:7.1f} MB, {size / people:7.0f} bytes per stored person")
+    # Start-up is measured as every start after a version's first (the compiled screener in
+    # the cache): when this part runs on its own, the cache is made here.
+    cache = workdir / "cache"
+    if compiled.load(cache)[1]:
+        compiled.store(load_screener(), cache)
     fake = BenchFake(token=TOKEN, long_poll_cap=10.0, enforce_limits=True)
     await fake.start()
     try:
@@ -119,7 +126,8 @@ async def run(workdir: Path, results: dict[str, Any], *, people: int, due: int) 
             chats = [FIRST_CHAT + n for n in range(due)]
             first_seen: dict[int, float] = {}
             t0 = monotonic()
-            deadline = t0 + max(60.0, due / 20 + 60)
+            # Slower than 10 a second counts the rest as lost (a run stays bounded).
+            deadline = t0 + due / 10 + 60
             while len(first_seen) < due and monotonic() < deadline:
                 for chat in chats:
                     if chat not in first_seen and fake.sent_per_chat.get(chat):

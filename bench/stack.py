@@ -27,7 +27,7 @@ from time import monotonic
 
 import aiohttp
 
-from bench.fake import BenchFake
+from bench.fake import SENDS, BenchFake
 from bench.people import Person, percentile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,8 +102,10 @@ class Bot:
     async def stop(self) -> None:
         if self.process.returncode is None:
             self.process.terminate()
+            # A profiled bot writes its report as it stops: that takes a while.
+            within = 120 if os.environ.get("BENCH_PROFILE") else 10
             try:
-                await asyncio.wait_for(self.process.wait(), 10)
+                await asyncio.wait_for(self.process.wait(), within)
             except TimeoutError:
                 self.process.kill()
                 await self.process.wait()
@@ -130,6 +132,19 @@ async def _wait_until(
     raise RuntimeError(f"{what}: not ready within {within} s:\n{_tail(log)}")
 
 
+def profiled(command: list[str], port: int) -> list[str]:
+    """With ``BENCH_PROFILE=<folder>``: the bot under pyinstrument, a wall-clock profile per
+    process written to ``<folder>/opstap-<port>.txt`` when it stops (pyinstrument is a
+    developer's tool, not a dependency: ``pip install pyinstrument``)."""
+    profile = os.environ.get("BENCH_PROFILE")
+    if not profile:
+        return command
+    folder = Path(profile).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    report = str(folder / f"opstap-{port}.txt")
+    return [sys.executable, "-m", "pyinstrument", "-o", report, "-m", "bot.cli"]
+
+
 @asynccontextmanager
 async def opstap(
     fake: BenchFake | None,
@@ -151,6 +166,8 @@ async def opstap(
         "OPSTAP_DATABASE_URL": database_url,
         "OPSTAP_SECRET_KEY": dev_key(),
         "OPSTAP_LOG_LEVEL": "WARNING",
+        # Every start of one run shares the compiled screener (bot.safety.compiled).
+        "OPSTAP_CACHE_DIR": str(workdir / "cache"),
         **(extra or {}),
     }
     if fake is not None:
@@ -162,6 +179,7 @@ async def opstap(
     log = workdir / f"opstap-{port}.log"
     script = Path(sys.executable).parent / "opstap"
     command = [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+    command = profiled(command, port)
     began = monotonic()
     with log.open("ab") as handle:
         process = await asyncio.create_subprocess_exec(
@@ -236,10 +254,16 @@ class Load:
     cpu_s: float
     latencies: tuple[float, ...]
     unanswered: int
+    # Bot API calls Telegram counts against the flood limits (sends and edits).
+    sends: int = 0
 
     @property
     def per_second(self) -> float:
         return self.updates / self.seconds if self.seconds else 0.0
+
+    @property
+    def sends_per_update(self) -> float:
+        return self.sends / self.updates if self.updates else float("nan")
 
     @property
     def cpu_ms_per_update(self) -> float:
@@ -251,6 +275,22 @@ class Load:
 
 async def _warm_up(fake: BenchFake, people: list[Person]) -> None:
     await asyncio.gather(*(person.start(fake, 30) for person in people))
+    # A person counts as started at the bot's first message (the help button's hint); under
+    # the flood limit the welcome itself may still be queued. Wait until the bot is quiet, so
+    # the measured run does not inherit the warm-up's backlog.
+    deadline = monotonic() + 60
+    quiet_since, seen = monotonic(), -1
+    while monotonic() < deadline:
+        count = len(fake.calls(include_polling=False))
+        if count != seen:
+            quiet_since, seen = monotonic(), count
+        elif monotonic() - quiet_since >= 1.0:
+            return
+        await asyncio.sleep(0.1)
+
+
+def _sends(fake: BenchFake) -> int:
+    return sum(1 for call in fake.calls() if call.method in SENDS)
 
 
 async def closed_loop(
@@ -262,6 +302,7 @@ async def closed_loop(
     for person in people:
         person.latencies.clear()
     cpu_before = cpu_seconds(bot.pid)
+    sends_before = _sends(fake)
     began = monotonic()
     stop_at = began + seconds
 
@@ -273,7 +314,10 @@ async def closed_loop(
     elapsed = monotonic() - began
     cpu = cpu_seconds(bot.pid) - cpu_before
     latencies = tuple(x for p in people for x in p.latencies)
-    return Load(label, len(latencies), elapsed, cpu, latencies, sum(p.unanswered for p in people))
+    unanswered = sum(p.unanswered for p in people)
+    return Load(
+        label, len(latencies), elapsed, cpu, latencies, unanswered, _sends(fake) - sends_before
+    )
 
 
 async def open_loop(
@@ -295,6 +339,7 @@ async def open_loop(
         person.latencies.clear()
     period = chats / rate
     cpu_before = cpu_seconds(bot.pid)
+    sends_before = _sends(fake)
     began = monotonic()
     rounds = max(1, int(seconds / period))
 
@@ -309,7 +354,10 @@ async def open_loop(
     elapsed = monotonic() - began
     cpu = cpu_seconds(bot.pid) - cpu_before
     latencies = tuple(x for p in people for x in p.latencies)
-    return Load(label, len(latencies), elapsed, cpu, latencies, sum(p.unanswered for p in people))
+    unanswered = sum(p.unanswered for p in people)
+    return Load(
+        label, len(latencies), elapsed, cpu, latencies, unanswered, _sends(fake) - sends_before
+    )
 
 
 def scratch_dir() -> tempfile.TemporaryDirectory[str]:

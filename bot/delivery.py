@@ -4,7 +4,9 @@ Rules: an input from a person always has its channel, and a message to someone t
 cannot reach (a coach in Telegram, from a process without a token) is logged and dropped there.
 A reminder is different: it is ``sent`` only when a channel took it. The tick runs its
 handlers inside :func:`strict_delivery`, where a missing channel raises :class:`NoChannel`, so
-the reminder goes back to the queue for a process that has the channel.
+the reminder goes back to the queue for a process that has the channel. The tick's sends are
+also background work (:func:`background_delivery`): under a flood limit they wait behind the
+replies people are waiting for.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 _STRICT: ContextVar[bool] = ContextVar("strict_delivery", default=False)
+_BACKGROUND: ContextVar[bool] = ContextVar("background_delivery", default=False)
 
 
 class NoChannel(RuntimeError):
@@ -31,3 +34,18 @@ def strict_delivery() -> Iterator[None]:
 
 def delivery_is_strict() -> bool:
     return _STRICT.get()
+
+
+@contextmanager
+def background_delivery() -> Iterator[None]:
+    """Messages sent in this block are background work (the reminder tick): a channel with a
+    flood limit lets the replies people are waiting for go first (bot.telegram.limits)."""
+    token = _BACKGROUND.set(True)
+    try:
+        yield
+    finally:
+        _BACKGROUND.reset(token)
+
+
+def delivery_is_background() -> bool:
+    return _BACKGROUND.get()

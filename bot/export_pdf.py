@@ -23,8 +23,6 @@ import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
-from fpdf import FPDF
-
 __all__ = ["FONT_CANDIDATES", "find_font", "summary_pdf"]
 
 log = logging.getLogger(__name__)
@@ -77,6 +75,10 @@ def summary_pdf(
 
     ``no_font_note`` is printed on top when no Unicode font is available (in the person's
     language, as far as the built-in font can print it); ``fonts`` are the places to look."""
+    # Imported here: fpdf2 (with fontTools) is a third of a second of every start, and only
+    # /mijngegevens needs it.
+    from fpdf import FPDF
+
     font = find_font(fonts)
     pdf = FPDF(format="A4")
     pdf.set_margins(18, 18, 18)

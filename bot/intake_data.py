@@ -2,8 +2,8 @@
 
 Rules: files are read with :mod:`importlib.resources` so they are found both in a checkout and
 in an installed wheel (``pyproject.toml`` ships ``*.yaml`` as package data); YAML is read with
-``yaml.safe_load`` only; each file is parsed once per process (``lru_cache``), and a broken file
-fails at start-up with the file's name in the error.
+the safe loader only (``bot.yaml_loader``); each file is parsed once per process
+(``lru_cache``), and a broken file fails at start-up with the file's name in the error.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
+from bot.yaml_loader import safe_load
 from flows.intake.lexicon import DomainLexicon
 
 LEXICON_PACKAGE = "flows.intake"
@@ -24,7 +23,7 @@ LEXICON_FILE = "lexicon.yaml"
 def load_domain_lexicon() -> DomainLexicon:
     """The multilingual keyword lexicon of :mod:`flows.intake`, parsed and compiled."""
     text = resources.files(LEXICON_PACKAGE).joinpath(LEXICON_FILE).read_text(encoding="utf-8")
-    data: Any = yaml.safe_load(text)
+    data: Any = safe_load(text)
     if not isinstance(data, dict):
         raise ValueError(f"{LEXICON_PACKAGE}/{LEXICON_FILE}: expected a mapping at the top")
     try:

@@ -34,9 +34,9 @@ from bot.plugins import Feature, Job
 from bot.privacy import PrivacyDesk
 from bot.referral.wiring import referral_feature
 from bot.retention import policy_from, prune_handled, purge
+from bot.safety import compiled
 from bot.safety.alerts import CaseOnDuty, FallbackOnDuty, SafetyNet
 from bot.safety.helplines import load_helplines
-from bot.safety.lexicon import load_screener
 from bot.safety.responder import HelpLineResponder
 from bot.scheduler import ReminderTick
 from bot.service import Channel, Clock, ConversationService
@@ -73,6 +73,9 @@ class Runtime:
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _telegram_start: asyncio.Task[None] | None = None
     telegram_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when the compiled screener should be stored for the next start (bot.safety.compiled).
+    store_screener: Callable[[], Path] | None = None
+    _cache_write: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.http.middlewares.append(self._refuse_while_stopping)
@@ -134,6 +137,16 @@ class Runtime:
         relay.start()
         if self.telegram is not None:
             self._telegram_start = asyncio.create_task(self._start_telegram())
+        if self.store_screener is not None:
+            self._cache_write = asyncio.create_task(self._store_screener(self.store_screener))
+
+    @staticmethod
+    async def _store_screener(store: Callable[[], Path]) -> None:
+        # After start-up and off the event loop: it takes about a second, once per version.
+        try:
+            await asyncio.to_thread(store)
+        except Exception as error:
+            log.warning("screener cache not written error=%s", describe(error))
 
     async def _start_telegram(self) -> None:
         from bot.telegram.app import TelegramFrontDoor
@@ -234,6 +247,9 @@ class Runtime:
         # What was sent and handled is written back; the rest is sent or handled at the next
         # start (at most twice, never lost).
         await self.service.relay.stop()
+        if self._cache_write is not None:
+            # A thread cannot be cancelled; it ends by itself within a second or two.
+            await asyncio.gather(self._cache_write, return_exceptions=True)
         if self._runner is not None:
             try:
                 await asyncio.wait_for(self._runner.cleanup(), timeout=1.5)
@@ -273,7 +289,9 @@ async def build_runtime(
     web_channel = WebChannel(storage, clock=clock)
     channels: dict[str, Channel] = {"web": web_channel}
     flows = build_flows(translator)
-    # Safety first: every text is screened and a flag gets the help lines at once.
+    # Safety first: every text is screened and a flag gets the help lines at once. The
+    # compiled screener comes from the cache when it is current (most of a start otherwise).
+    screener, stale = compiled.load(settings.cache_dir)
     responder = HelpLineResponder(translator, load_helplines())
     service = ConversationService(
         storage=storage,
@@ -282,7 +300,7 @@ async def build_runtime(
         channels=channels,
         translator=translator,
         clock=clock,
-        screener=load_screener(),
+        screener=screener,
         crisis=responder,
     )
     coach = coach_side(service, settings)
@@ -360,6 +378,7 @@ async def build_runtime(
             webhook_secret=settings.webhook_secret,
             on_blocked=blocked_chat,
             on_unblocked=appointments.reachability.unblocked_chat,
+            sends_per_second=settings.telegram_sends_per_second,
         )
         channels["tg"] = front.channel
         # Telegram's outbox rows wait until it runs (TelegramFrontDoor.start).
@@ -379,7 +398,11 @@ async def build_runtime(
         handlers=tuple(service.registry.reminder_handlers),
         holds=tuple(service.registry.reminder_holds),
     )
-    return Runtime(settings, service, web_channel, tick, http, telegram)
+    runtime = Runtime(settings, service, web_channel, tick, http, telegram)
+    folder = settings.cache_dir
+    if stale and folder is not None:
+        runtime.store_screener = lambda: compiled.store(screener, folder)
+    return runtime
 
 
 async def serve(settings: Settings) -> None:

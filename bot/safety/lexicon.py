@@ -8,9 +8,9 @@ Rules of this module:
 * Every ``*.yaml`` file in that folder is a lexicon; its stem is the language code
   (``nl.yaml`` -> ``nl``; ``common.yaml`` holds language-neutral emoji combinations).  Adding a
   language is adding a file.
-* YAML is parsed with ``yaml.safe_load`` only.  Bad data raises ``ValueError`` naming the file
-  and phrase (from ``Screener.from_mappings``): the bot must fail at start-up, not screen with
-  a half-loaded lexicon.
+* YAML is parsed with the safe loader only (``bot.yaml_loader``).  Bad data raises
+  ``ValueError`` naming the file and phrase (from ``Screener.from_mappings``): the bot must
+  fail at start-up, not screen with a half-loaded lexicon.
 * The classifier (``flows/safety/model/model.json``, written by ``python -m bot.safety.train``)
   is read here too, the same way, and handed to the screener as a parsed mapping.  It is one
   small JSON file whose weights are one base64 string: loading it costs a few milliseconds,
@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from bot.yaml_loader import safe_load
 from flows.safety.detect import Screener
 
 LEXICON_PACKAGE = "flows.safety"
@@ -49,7 +50,8 @@ def load_lexicons() -> dict[str, Any]:
     for entry in entries:
         language = entry.name.removesuffix(".yaml")
         try:
-            lexicons[language] = yaml.safe_load(entry.read_text(encoding="utf-8"))
+            text = entry.read_text(encoding="utf-8")
+            lexicons[language] = safe_load(text)
         except yaml.YAMLError as exc:
             raise ValueError(f"lexicon file {entry.name}: invalid YAML: {exc}") from exc
     if not lexicons:

@@ -8,6 +8,9 @@ Rules:
   request without a valid cookie makes one, and its first input makes a session row). Over a
   limit: ``429`` with ``Retry-After``; nothing is stored. The tables of buckets are bounded
   (least recently used go first), so random cookies or addresses cannot grow memory.
+* A request a channel authenticates (:data:`AUTHENTICATED_KEY`: the Telegram webhook with its
+  secret token) is not limited per address: Telegram delivers from a few addresses and paces
+  itself. A wrong or missing token is limited like any other request.
 * The address is the peer's (``request.remote``); behind a reverse proxy that is the proxy, so
   the proxy must limit per client itself (README).
 * A connection that has no request in progress for :data:`IDLE_SECONDS` (an idle keep-alive,
@@ -116,6 +119,11 @@ class Limits:
 
 
 LIMITS_KEY = web.AppKey("limits", Limits)
+Authenticated = Callable[[web.Request], bool]
+# Requests a channel has authenticated (the Telegram webhook with its secret token): Telegram
+# paces its own deliveries and sends them from a few addresses, so the per-address limit would
+# cap a busy bot at 5 updates a second (docs/benchmarks.md). Everyone else stays limited.
+AUTHENTICATED_KEY = web.AppKey("authenticated", list[Authenticated])
 
 
 def _too_many(wait: float) -> web.HTTPTooManyRequests:
@@ -137,9 +145,10 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     limits = request.app[LIMITS_KEY]
     address = request.remote or "?"
-    wait = limits.per_address.take(address)
-    if wait:
-        raise _too_many(wait)
+    if not any(check(request) for check in request.app.get(AUTHENTICATED_KEY, ())):
+        wait = limits.per_address.take(address)
+        if wait:
+            raise _too_many(wait)
     if request.method == "POST" and request.path == "/api/input":
         if _has_identity(request):
             person = hashlib.sha256(request.cookies[COOKIE].encode()).hexdigest()[:24]

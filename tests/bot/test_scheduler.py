@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from bot.delivery import delivery_is_background
 from bot.scheduler import ReminderTick
 from bot.service import OutgoingMessage
 from flows.ids import PersonId, ReminderKey
@@ -206,3 +207,21 @@ async def test_stop_lets_the_send_in_flight_finish_and_releases_the_rest() -> No
         rows = await tx.reminders.all_of(ANNA)
     assert not any(r.status == "claimed" for r in rows)
     assert await tick.run_once() == 0  # a stopped tick claims nothing
+
+
+async def test_reminders_are_sent_as_background_work_and_replies_are_not() -> None:
+    service, _channel, clock, storage = make_service()
+    async with storage.transaction() as tx:
+        await tx.reminders.schedule(ANNA, ReminderKey("r1"), T0, 0)
+    clock.set(T0 + timedelta(minutes=1))
+    seen: list[bool] = []
+
+    async def send(reminder: ReminderRecord) -> bool:
+        seen.append(delivery_is_background())
+        return True
+
+    tick = ReminderTick(storage, service, clock, worker="w1", handlers=(send,))
+    assert await tick.run_once() == 1
+    # The flood limiter lets replies go before background work (bot.telegram.limits).
+    assert seen == [True]
+    assert not delivery_is_background()

@@ -37,7 +37,8 @@ async def running(
     fake_bot_api.token = TOKEN
     # One message per second per chat is the limiter's business (tested elsewhere).
     monkeypatch.setattr(
-        "bot.telegram.app.FloodLimiter", lambda: FloodLimiter(per_chat_per_second=100)
+        "bot.telegram.app.FloodLimiter",
+        lambda **options: FloodLimiter(per_chat_per_second=100, **options),
     )
     settings = load_settings(
         {

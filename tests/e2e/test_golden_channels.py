@@ -420,7 +420,8 @@ async def driver(
     # One message per second per chat is the limiter's own business (tested in
     # tests/bot/test_telegram_limits.py); at that pace these scenarios take minutes.
     monkeypatch.setattr(
-        "bot.telegram.app.FloodLimiter", lambda: FloodLimiter(per_chat_per_second=1000)
+        "bot.telegram.app.FloodLimiter",
+        lambda **options: FloodLimiter(per_chat_per_second=1000, **options),
     )
     async with FakeBotApi() as fake:
         harness = await make_harness(tmp_path, {"TELEGRAM_API_URL": fake.api_root})

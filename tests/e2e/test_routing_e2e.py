@@ -129,7 +129,8 @@ async def running(
     # Telegram's one message per second per chat is the limiter's own business (tested in
     # tests/bot/test_telegram_limits.py); at that pace this conversation takes a minute.
     monkeypatch.setattr(
-        "bot.telegram.app.FloodLimiter", lambda: FloodLimiter(per_chat_per_second=100)
+        "bot.telegram.app.FloodLimiter",
+        lambda **options: FloodLimiter(per_chat_per_second=100, **options),
     )
     settings = load_settings(
         {

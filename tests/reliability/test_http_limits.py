@@ -214,3 +214,25 @@ async def test_slow_and_idle_connections_are_closed(monkeypatch: pytest.MonkeyPa
         idle_writer.close()
     finally:
         await runner.cleanup()
+
+
+async def test_telegrams_webhook_deliveries_are_not_limited_per_address_but_guesses_are() -> None:
+    limits = Limits(
+        Buckets(Rate(burst=3, per_second=0.01)), Buckets(Rate(100, 100)), Buckets(Rate(100, 100))
+    )
+    app, _ = make_app(limits)
+    async with TestClient(TestServer(app)) as client:
+        # Telegram (the right secret) delivers far more than the address's burst: none refused.
+        for update_id in range(10):
+            response = await client.post(
+                WEBHOOK_PATH, json={"update_id": update_id}, headers={SECRET_HEADER: SECRET}
+            )
+            assert response.status == 200
+        # Someone guessing the secret from the same address is limited as before.
+        wrong = [
+            (
+                await client.post(WEBHOOK_PATH, json={"update_id": 1}, headers={SECRET_HEADER: "x"})
+            ).status
+            for _ in range(5)
+        ]
+        assert wrong == [401, 401, 401, 429, 429]
