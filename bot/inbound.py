@@ -42,7 +42,3 @@ class Inbound:
     stored: Stored | None = None
     """Awaited in the person's turn before the dedupe stage, never before the screen: a crisis
     reply does not wait for the database."""
-
-
-InboundRouter = Callable[[Inbound], Awaitable[bool]]
-"""Handles an input that is not for the young person's conversation; ``True`` when handled."""

@@ -6,11 +6,16 @@ Rules:
   version and the sha256 of the text the person saw, rendered in their language: the flow's
   own question for a :class:`flows.effects.RecordConsent`, the category text for a ``/privacy``
   button. Rows are never changed; the newest per category holds.
+* ``/privacy``, ``/mijngegevens``, ``/wis`` and the ``privacy=`` buttons are plain service
+  operations: commands and buttons this feature registers (:mod:`bot.plugins`), answered
+  before the engine; the engine never sees them.
 * Withdrawing is as easy as giving: ``/privacy`` shows every category with one button. A
-  withdrawal takes effect at once, in one transaction: the dependent answers leave the session
-  (:mod:`flows.consent`), dependent reminders are cancelled and every
-  :class:`storage.ports.PersonalData` part drops what depends on the category. When the open
-  question is one that needs the consent, it is skipped, so it is not asked again.
+  withdrawal takes effect at once, in one transaction: the session changes through the engine
+  (:class:`flows.inputs.ConsentChanged`: the dependent answers leave it, see
+  :mod:`flows.consent`; when the open question is one that needs the consent, the flow moves
+  on as after a skip, so it is not asked again), dependent reminders are cancelled and every
+  :class:`storage.ports.PersonalData` part drops what depends on the category. Nothing here
+  edits a session.
 * ``/mijngegevens`` sends, in the person's language, the summary card of their answers as text
   (what they told, where it goes, their consents, who received or viewed it, what else is
   kept), the same summary as a PDF (:mod:`bot.export_pdf`) and a JSON file with everything
@@ -30,7 +35,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -39,13 +44,14 @@ from bot.conversations import NOTICE_VERSION
 from bot.export_pdf import summary_pdf
 from bot.i18n import SOURCE_LANGUAGE
 from bot.logs import describe
+from bot.pipeline import Routed
 from bot.plugins import Registry
-from bot.service import ConversationService, Keyboard, OutgoingMessage
-from flows.consent import CATEGORIES, ConsentCategory, depends_on, give, withdraw
-from flows.effects import Effect, RecordConsent
-from flows.engine import SKIP, SKIPPED
+from bot.service import ConversationService, OutgoingMessage
+from flows.consent import CATEGORIES, ConsentCategory
+from flows.effects import Button, Effect, RecordConsent
+from flows.engine import SKIPPED
 from flows.ids import PersonId
-from flows.inputs import ButtonPressed, CommandReceived
+from flows.inputs import ButtonPressed, CommandReceived, ConsentChanged
 from flows.intake.flow import INTAKE, summary_rows
 from flows.session import JsonValue, Session
 from flows.text import Msg, Param, Verbatim, msg
@@ -60,6 +66,9 @@ ERASURE_METRIC = "privacy.erasures"
 EXPORT_METRIC = "privacy.exports"
 
 AfterErasure = Callable[[], Awaitable[None]]
+# The commands of this feature (bot/commands.py lists them for the Telegram menu).
+SHOW_PRIVACY, EXPORT, ERASE = "privacy", "mijngegevens", "wis"
+COMMANDS = (SHOW_PRIVACY, EXPORT, ERASE)
 
 
 class CoachNotifier(Protocol):
@@ -103,11 +112,8 @@ class PrivacyDesk:
     def register(self, registry: Registry) -> None:
         registry.on_effect(RecordConsent, in_transaction=self.record_consent)
         registry.button(BUTTONS, self.on_button)
-        # The engine asks for these by name (ServiceRequest); answered after the commit.
-        requests = self.service.requests
-        requests["show_privacy"] = self.show_privacy
-        requests["export_data"] = self.export_data
-        requests["erase_data"] = self.ask_erase
+        for name in COMMANDS:
+            registry.command(name, self.on_command)
 
     def install(self) -> None:
         """Plug the privacy feature into its service."""
@@ -122,13 +128,13 @@ class PrivacyDesk:
         self,
         parts: list[Msg],
         language: str,
-        buttons: Keyboard = (),
+        buttons: tuple[tuple[Button, ...], ...] = (),
         *,
         prompt: bool = False,
     ) -> OutgoingMessage:
-        text = "\n".join(self._render(part, language) for part in parts)
-        rtl = self.service.translator.is_rtl(language)
-        return OutgoingMessage(text, buttons, prompt=prompt, rtl=rtl, language=language)
+        # One line per part (bot/render.py renders; the summary card reads as a list).
+        renderer = self.service.renderer
+        return renderer.message(parts, language, buttons, separator="\n", prompt=prompt)
 
     def _date(self, moment: datetime) -> str:
         return moment.astimezone(ZoneInfo(self.timezone)).strftime("%d-%m-%Y")
@@ -185,20 +191,38 @@ class PrivacyDesk:
 
     # --- /privacy -------------------------------------------------------------------------
 
-    async def show_privacy(
-        self, session: Session, effect: Effect, now: datetime
-    ) -> list[OutgoingMessage]:
-        language = session.language
+    async def on_command(self, person: PersonId, event: CommandReceived, hint: str) -> None:
+        """``/privacy``, ``/mijngegevens``, ``/wis`` (registered commands, before the engine)."""
+        if event.name == SHOW_PRIVACY:
+            await self.show_privacy(person, hint)
+        elif event.name == EXPORT:
+            await self.export_data(person, hint)
+        else:
+            await self.ask_erase(person, hint)
+
+    async def _prompt_again(self, person: PersonId, session: Session | None, hint: str) -> None:
+        """After a side trip: the open question again; someone without a conversation yet
+        gets the welcome (as ``/start``), so nobody is left without a next step."""
+        service = self.service
+        if session is None:
+            start = CommandReceived("start", "", service.clock.now())
+            await service.handle(person, start, language_hint=hint)
+            return
+        await service.deliver(person, service.prompt_again(session))
+
+    async def show_privacy(self, person: PersonId, hint: str) -> None:
         async with self.service.storage.transaction() as tx:
-            current = await tx.consents.current(session.person)
+            session = await tx.sessions.get(person)
+            current = await tx.consents.current(person)
+        language = session.language if session is not None else self.service.language_for(hint)
         # In the person's channel's own words (the web chat does not speak of Telegram).
-        full = self.service.translator_for(session.person).render(msg("privacy.full"), language)
-        notice = OutgoingMessage(full, rtl=self.service.translator.is_rtl(language))
-        return [notice, self._overview(current, language), *self.service.prompt_again(session)]
+        notice = self.service.renderer_for(person).message([msg("privacy.full")], language)
+        await self.service.deliver(person, [notice, self._overview(current, language)])
+        await self._prompt_again(person, session, language)
 
     def _overview(self, current: Mapping[str, ConsentRecord], language: str) -> OutgoingMessage:
         parts: list[Msg] = [msg("privacy.consents.title")]
-        rows: list[tuple[tuple[str, str], ...]] = []
+        rows: list[tuple[Button, ...]] = []
         for category_id, category in self.categories.items():
             record = current.get(category_id)
             if category.legacy and record is None:
@@ -221,26 +245,23 @@ class PrivacyDesk:
             else:
                 action = msg("privacy.button.give", category=label)
                 value = button(f"give:{category_id}")
-            rows.append(((self._render(action, language), value),))
-        rows.append(((self._render(msg("privacy.button.export"), language), button("export")),))
-        rows.append(((self._render(msg("privacy.button.erase"), language), button("erase")),))
+            rows.append((Button(action, value),))
+        rows.append((Button(msg("privacy.button.export"), button("export")),))
+        rows.append((Button(msg("privacy.button.erase"), button("erase")),))
         return self._message(parts, language, tuple(rows))
 
     # --- buttons --------------------------------------------------------------------------
 
     async def on_button(self, person: PersonId, event: ButtonPressed, hint: str) -> None:
         action, _, argument = event.value.partition("=")[2].partition(":")
-        service = self.service
         if action == "export":
-            await service.handle(
-                person, CommandReceived("mijngegevens", "", event.at), language_hint=hint
-            )
+            await self.export_data(person, hint)
         elif action == "erase" and argument == "":
-            await service.handle(person, CommandReceived("wis", "", event.at), language_hint=hint)
+            await self.ask_erase(person, hint)
         elif action == "erase" and argument == "yes":
             await self.erase(person, event.at, hint)
         elif action == "erase" and argument == "no":
-            await self._say_and_prompt(person, msg("privacy.erase.kept"), hint)
+            await self._say_and_prompt(person, msg("privacy.erase.kept"), hint, welcome=True)
         elif action in ("withdraw", "give") and argument in self.categories:
             await self.change_consent(
                 person, self.categories[argument], action == "give", event.at, hint
@@ -253,13 +274,16 @@ class PrivacyDesk:
         async with self.service.storage.transaction() as tx:
             return await tx.sessions.get(person)
 
-    async def _say_and_prompt(self, person: PersonId, said: Msg, hint: str) -> None:
+    async def _say_and_prompt(
+        self, person: PersonId, said: Msg, hint: str, *, welcome: bool = False
+    ) -> None:
+        """``said``, then the open question; with ``welcome``, someone without a conversation
+        gets the welcome after it."""
         session = await self._session(person)
         language = session.language if session is not None else self.service.language_for(hint)
-        out = [self._message([said], language)]
-        if session is not None and session.step is not None:
-            out.extend(self.service.prompt_again(session))
-        await self.service.deliver(person, out)
+        await self.service.deliver(person, [self._message([said], language)])
+        if session is not None or welcome:
+            await self._prompt_again(person, session, language)
 
     async def change_consent(
         self,
@@ -269,37 +293,35 @@ class PrivacyDesk:
         at: datetime,
         hint: str,
     ) -> None:
-        """Give or withdraw ``category`` from the ``/privacy`` buttons; effective at once."""
+        """Give or withdraw ``category`` from the ``/privacy`` buttons; effective at once. The
+        session follows through the engine (:class:`ConsentChanged`) in the same transaction
+        as the record; its messages (the question again, or the next one) are staged in the
+        outbox with it (:mod:`bot.outbox`) and come after ours."""
         service = self.service
         async with service.person_lock(person):
-            session = await self._change_consent_once(person, category, given, at, hint)
-        language = session.language if session is not None else service.language_for(hint)
-        said = msg(
-            "privacy.consent.given" if given else "privacy.consent.withdrawn",
-            category=self._label(category.id),
-        )
-        await service.deliver(person, [self._message([said], language)])
-        log.info("consent changed person=%s category=%s", person, category.id)
-        if session is None or session.step is None:
-            return
-        if not given and depends_on(session, category):
-            # The open question needs the consent just withdrawn: move on as after a "no".
-            await service.handle(
-                person, ButtonPressed(f"{session.step}={SKIP}", at), language_hint=language
+            routed, language = await self._change_consent_once(person, category, given, at, hint)
+            said = msg(
+                "privacy.consent.given" if given else "privacy.consent.withdrawn",
+                category=self._label(category.id),
             )
-            await self._drop_skipped(person, category)
-            return
-        await service.deliver(person, service.prompt_again(session))
+            told = self._message([said], language)
+            if routed is None:
+                await service.deliver(person, [told])
+            else:
+                follow = await service.finish(routed)
+                await service.relay.deliver(person, [told, *follow], routed.staged_ids)
+        log.info("consent changed person=%s category=%s", person, category.id)
 
     async def _change_consent_once(
         self, person: PersonId, category: ConsentCategory, given: bool, at: datetime, hint: str
-    ) -> Session | None:
+    ) -> tuple[Routed | None, str]:
+        service = self.service
         for _attempt in range(3):
             try:
-                async with self.service.storage.transaction() as tx:
+                async with service.storage.transaction() as tx:
                     session = await tx.sessions.get(person)
                     language = (
-                        session.language if session is not None else self.service.language_for(hint)
+                        session.language if session is not None else service.language_for(hint)
                     )
                     shown = self._render(self._about(category.id), language)
                     await tx.consents.record(
@@ -307,53 +329,27 @@ class PrivacyDesk:
                             person, category.id, given, self.notice_version, text_hash(shown), at
                         )
                     )
-                    changed = None
+                    routed = None
                     if session is not None:
-                        changed = give(session, category) if given else withdraw(session, category)
-                        changed = replace(changed, version=session.version + 1, updated_at=at)
-                        await tx.sessions.save(changed, expected_version=session.version)
+                        change = ConsentChanged(category, given, at)
+                        done = await service.step(tx, person, change, language, after_flow=False)
+                        assert isinstance(done, Routed)  # after_flow=False: the engine ran
+                        routed = await service.stage(tx, done)
                     if not given:
                         await self._withdraw_elsewhere(tx, person, category)
-                    return changed
+                    return routed, language
             except VersionConflict:
                 continue
         raise RuntimeError("consent change kept conflicting")
 
-    async def _drop_skipped(self, person: PersonId, category: ConsentCategory) -> None:
-        # Skipping stored "_skipped" under a dependent key: that says nothing, but the rule is
-        # that nothing depending on a withdrawn consent stays.
-        async with self.service.person_lock(person):
-            for _attempt in range(3):
-                try:
-                    async with self.service.storage.transaction() as tx:
-                        session = await tx.sessions.get(person)
-                        if session is None:
-                            return
-                        left = [
-                            k
-                            for k in category.dependent_answers
-                            if session.answers.get(k) == SKIPPED
-                        ]
-                        if not left:
-                            return
-                        await tx.sessions.save(
-                            replace(session.without_answers(*left), version=session.version + 1),
-                            expected_version=session.version,
-                        )
-                        return
-                except VersionConflict:
-                    continue
-
     # --- /mijngegevens --------------------------------------------------------------------
 
-    async def export_data(
-        self, session: Session, effect: Effect, now: datetime
-    ) -> list[OutgoingMessage]:
-        person = session.person
-        language = session.language
+    async def export_data(self, person: PersonId, hint: str) -> None:
         storage = self.service.storage
+        now = self.service.clock.now()
         data: dict[str, JsonValue] = {}
         async with storage.transaction() as tx:
+            session = await tx.sessions.get(person)
             for part in storage.personal_data_parts:
                 data[part.name] = await part.export(tx, person)
             current = await tx.consents.current(person)
@@ -366,6 +362,7 @@ class PrivacyDesk:
             "data": data,
         }
         content = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+        language = session.language if session is not None else self.service.language_for(hint)
         stem = f"opstap-mijn-gegevens-{now.astimezone(ZoneInfo(self.timezone)):%Y-%m-%d}"
         lines = self._summary(data, current, session)
         summary = self._message(lines, language)
@@ -388,7 +385,7 @@ class PrivacyDesk:
             len(content),
             len(pdf),
         )
-        return self.service.prompt_again(session)
+        await self._prompt_again(person, session, language)
 
     def _summary(
         self,
@@ -425,7 +422,7 @@ class PrivacyDesk:
         lines.append(msg("privacy.export.reminders", count=pending))
         lines.extend(self._access_lines(data.get("data_access")))
         for name, value in data.items():
-            if name in ("session", "reminders", "consents", "data_access", "web_identities"):
+            if name in ("session", "reminders", "consents", "data_access"):
                 continue
             size = len(value) if isinstance(value, list | dict) else int(value is not None)
             if size:
@@ -463,15 +460,15 @@ class PrivacyDesk:
 
     # --- /wis -----------------------------------------------------------------------------
 
-    async def ask_erase(
-        self, session: Session, effect: Effect, now: datetime
-    ) -> list[OutgoingMessage]:
-        language = session.language
+    async def ask_erase(self, person: PersonId, hint: str) -> None:
+        session = await self._session(person)
+        language = session.language if session is not None else self.service.language_for(hint)
         buttons = (
-            ((self._render(msg("privacy.erase.yes"), language), button("erase:yes")),),
-            ((self._render(msg("privacy.erase.no"), language), button("erase:no")),),
+            (Button(msg("privacy.erase.yes"), button("erase:yes")),),
+            (Button(msg("privacy.erase.no"), button("erase:no")),),
         )
-        return [self._message([msg("privacy.erase.ask")], language, buttons, prompt=True)]
+        asked = self._message([msg("privacy.erase.ask")], language, buttons, prompt=True)
+        await self.service.deliver(person, [asked])
 
     async def erase(self, person: PersonId, at: datetime, hint: str) -> None:
         """Erase everything of ``person`` in one transaction, then tell them and their coach."""

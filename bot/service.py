@@ -26,7 +26,7 @@ Rules:
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -38,7 +38,9 @@ from bot.inbound import Inbound
 from bot.logs import describe
 from bot.pipeline import HELP_COMMANDS, FlowDone, HookValues, KeyedLocks, Pipeline, Routed
 from bot.plugins import AfterFlow, ButtonHandler, CommandHandler, EffectHook, Feature, Registry
+from bot.render import Keyboard, OutgoingMessage, Renderer
 from flows.effects import (
+    Button,
     CancelReminders,
     Discard,
     Effect,
@@ -46,13 +48,13 @@ from flows.effects import (
     ScheduleReminder,
     SendCrisisHelp,
     SendMessage,
-    ServiceRequest,
 )
 from flows.engine import NUDGE_KEY, Flow, Transition, current_prompt, resume, start
 from flows.ids import FlowId, PersonId
 from flows.inputs import (
     ButtonPressed,
     CommandReceived,
+    ConsentChanged,
     Input,
     MediaReceived,
     ReminderDue,
@@ -67,7 +69,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Keyboard = tuple[tuple[tuple[str, str], ...], ...]
 # The button under the crisis response that brings the current question back.
 SAFETY_BUTTONS = "safety"
 RESUME_AFTER_CRISIS = f"{SAFETY_BUTTONS}=continue"
@@ -76,29 +77,11 @@ __all__ = [
     "AfterFlow",
     "ButtonHandler",
     "FlowDone",
+    "Keyboard",
     "KeyedLocks",
+    "OutgoingMessage",
     "Routed",
 ]
-
-
-@dataclass(frozen=True)
-class OutgoingMessage:
-    """A rendered message for one channel: text in the person's language, buttons as
-    (label, value) pairs. ``crisis`` messages bypass rate limits and quiet hours."""
-
-    text: str
-    buttons: Keyboard = ()
-    prompt: bool = False
-    rtl: bool = False
-    crisis: bool = False
-    # A file to fetch, as (url, filename): the web chat's download link for a document.
-    download: tuple[str, str] | None = None
-    # For the team (a coach's or the safety chat), not a young person: channels add nothing
-    # meant for young people, such as the persistent help button.
-    team: bool = False
-    # The language the text is in (None: not known here); a channel shows what it adds itself,
-    # such as the persistent help button and its hint, in the same language.
-    language: str | None = None
 
 
 class Channel(Protocol):
@@ -151,9 +134,6 @@ class CrisisResponder(Protocol):
         ...
 
 
-AfterCommitHook = Callable[[Session, Effect, datetime], Awaitable[list[OutgoingMessage]]]
-
-
 @dataclass
 class ConversationService:
     storage: Storage
@@ -164,8 +144,6 @@ class ConversationService:
     clock: Clock
     screener: Screener | None = None
     crisis: CrisisResponder | None = None
-    # Effects that produce messages after the commit (privacy export, ...), by request name.
-    requests: dict[str, AfterCommitHook] = field(default_factory=dict)
     # What the features registered (bot/plugins.py): effect hooks, buttons, commands, ...
     registry: Registry = field(init=False)
     _locks: KeyedLocks = field(default_factory=KeyedLocks)
@@ -239,16 +217,8 @@ class ConversationService:
     ) -> list[OutgoingMessage]:
         if self.crisis is not None:
             return self.crisis.messages(category, now, language)
-        text = self.translator.render(msg("engine.help"), language)
-        button = self.translator.render(msg("safety.continue"), language)
-        return [
-            OutgoingMessage(
-                text,
-                (((button, RESUME_AFTER_CRISIS),),),
-                rtl=self.translator.is_rtl(language),
-                crisis=True,
-            )
-        ]
+        back = ((Button(msg("safety.continue"), RESUME_AFTER_CRISIS),),)
+        return [self.renderer.message([msg("engine.help")], language, back, crisis=True)]
 
     async def service_button(
         self, handler: ButtonHandler, person: PersonId, event: ButtonPressed, language: str
@@ -360,17 +330,13 @@ class ConversationService:
         return Routed(person, new, tuple(after), discard)
 
     async def stage(self, tx: Transaction, routed: Routed) -> Routed:
-        """Inside the input's transaction: render the messages of the effects that need no I/O
-        (up to the first that does, so the order stays) and store them in the outbox
-        (:mod:`bot.outbox`): a crash after the commit can no longer lose them."""
+        """Inside the input's transaction: render the messages of the effects (none needs I/O)
+        and store them in the outbox (:mod:`bot.outbox`): a crash after the commit can no
+        longer lose them."""
         messages: list[OutgoingMessage] = []
-        count = 0
         for session_after, effect, _ in routed.after:
-            rendered = self._render(session_after, effect)
-            if rendered is None:
-                break
-            messages.extend(rendered)
-            count += 1
+            messages.extend(self._render(session_after, effect))
+        count = len(routed.after)
         staged = await self.relay.stage(tx, routed.person, messages) if messages else ()
         return replace(routed, staged=tuple(messages), staged_ids=staged, staged_effects=count)
 
@@ -412,8 +378,9 @@ class ConversationService:
     def _transition(
         self, person: PersonId, session: Session | None, event: Input, language: str
     ) -> Transition:
-        if session is None and isinstance(event, ReminderDue):
-            # The session was erased or discarded since: the reminder has nothing to do.
+        if session is None and isinstance(event, ReminderDue | ConsentChanged):
+            # The session was erased or discarded since: the reminder (or a consent change
+            # from /privacy) has no session to change.
             placeholder = start(self.flows[self.entry], person, at=event.at, language=language)
             return Transition(placeholder.session, (Discard(),))
         if session is None:
@@ -431,11 +398,7 @@ class ConversationService:
 
     async def _after_commit(self, session: Session, effect: Effect) -> list[OutgoingMessage]:
         await self._side_effects(session, effect)
-        rendered = self._render(session, effect)
-        if rendered is not None:
-            return rendered
-        assert isinstance(effect, ServiceRequest)
-        return await self.requests[effect.name](session, effect, self.clock.now())
+        return self._render(session, effect)
 
     async def _side_effects(self, session: Session, effect: Effect) -> None:
         """What an effect does after the commit besides its messages."""
@@ -452,38 +415,23 @@ class ConversationService:
             if channel is not None:
                 await channel.language_changed(session.person, effect.language)
 
-    def _render(self, session: Session, effect: Effect) -> list[OutgoingMessage] | None:
-        """The messages of an effect, rendered without I/O; ``None`` when a feature's request
-        hook must make them after the commit."""
+    def _render(self, session: Session, effect: Effect) -> list[OutgoingMessage]:
+        """The messages of an effect, rendered without I/O."""
         language = session.language
-        rtl = self.translator.is_rtl(language)
-        translator = self.translator_for(session.person)
         if isinstance(effect, SendMessage):
-            text = translator.render_parts(effect.parts, language)
-            buttons = tuple(
-                tuple((translator.render(b.label, language), b.value) for b in row)
-                for row in effect.buttons
-            )
-            return [
-                OutgoingMessage(text, buttons, prompt=effect.prompt, rtl=rtl, language=language)
-            ]
+            return [self.renderer_for(session.person).effect(effect, language)]
         if isinstance(effect, SendCrisisHelp):
             return self._crisis_messages(effect.category, self.clock.now(), language)
-        if isinstance(effect, ServiceRequest):
-            if effect.name in self.requests:
-                return None
-            if effect.name == "show_privacy":
-                text = translator.render(msg("privacy.full"), language)
-                return [
-                    OutgoingMessage(text, rtl=rtl, language=language),
-                    *self.prompt_again(session),
-                ]
-            text = self.translator.render(msg("engine.not_yet"), language)
-            return [
-                OutgoingMessage(text, rtl=rtl, language=language),
-                *self.prompt_again(session),
-            ]
         return []
+
+    @property
+    def renderer(self) -> Renderer:
+        """Renders message ids for a young person (:mod:`bot.render`, the one place)."""
+        return Renderer(self.translator)
+
+    def renderer_for(self, person: PersonId) -> Renderer:
+        """The renderer in the words of the person's channel (see :meth:`translator_for`)."""
+        return Renderer(self.translator_for(person))
 
     def translator_for(self, person: PersonId) -> Translator:
         """The translator for the person's channel: a channel may word some texts its own way
@@ -494,26 +442,12 @@ class ConversationService:
     def prompt_again(self, session: Session) -> list[OutgoingMessage]:
         """The current question, rendered: so a side trip never leaves the person stuck."""
         flow = self.flows[session.flow]
-        translator = self.translator_for(session.person)
-        out: list[OutgoingMessage] = []
-        for effect in current_prompt(flow, session):
-            if isinstance(effect, SendMessage):
-                text = translator.render_parts(effect.parts, session.language)
-                buttons = tuple(
-                    tuple((translator.render(b.label, session.language), b.value) for b in row)
-                    for row in effect.buttons
-                )
-                rtl = self.translator.is_rtl(session.language)
-                out.append(
-                    OutgoingMessage(
-                        text,
-                        buttons,
-                        prompt=effect.prompt,
-                        rtl=rtl,
-                        language=session.language,
-                    )
-                )
-        return out
+        renderer = self.renderer_for(session.person)
+        return [
+            renderer.effect(effect, session.language)
+            for effect in current_prompt(flow, session)
+            if isinstance(effect, SendMessage)
+        ]
 
     # --- delivery -------------------------------------------------------------------------
 
@@ -567,8 +501,7 @@ class ConversationService:
         return self._language_hint(hint)
 
     def error_message(self, language: str) -> OutgoingMessage:
-        text = self.translator.render(msg("channel.error"), language)
-        return OutgoingMessage(text, rtl=self.translator.is_rtl(language), language=language)
+        return self.renderer.message([msg("channel.error")], language)
 
     def _language_hint(self, hint: str | None) -> str:
         if hint:

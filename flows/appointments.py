@@ -23,7 +23,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Literal, NewType
 
-from flows.ids import CaseId, CoachId, PersonId
+from flows.effects import CancelReminders, ScheduleReminder
+from flows.ids import CaseId, CoachId, PersonId, ReminderKey
 
 AppointmentId = NewType("AppointmentId", int)
 PlaceKind = Literal["office", "phone", "video"]
@@ -70,22 +71,6 @@ class Appointment:
 
 
 @dataclass(frozen=True)
-class Remind:
-    """Schedule (or replace) the reminder ``key`` for ``to`` at ``due_at``."""
-
-    key: str
-    due_at: datetime
-    to: Literal["person", "coach"]
-
-
-@dataclass(frozen=True)
-class CancelFor:
-    """Cancel every pending reminder of this appointment (keys starting with ``prefix``)."""
-
-    prefix: str
-
-
-@dataclass(frozen=True)
 class Tell:
     """Tell someone something; ``what`` names the message (``bot/`` renders it)."""
 
@@ -103,7 +88,9 @@ class Tell:
     ]
 
 
-Decision = Remind | CancelFor | Tell
+Decision = ScheduleReminder | CancelReminders | Tell
+"""What ``bot/`` carries out: reminder rows on the young person (the effects every flow uses,
+:mod:`flows.effects`) and the appointment's own messages (:class:`Tell`)."""
 
 
 def key_prefix(appointment_id: AppointmentId) -> str:
@@ -120,6 +107,13 @@ def attendance_key(appointment: Appointment) -> str:
 
 def missed_key(appointment: Appointment) -> str:
     return f"{key_prefix(appointment.id)}r{appointment.revision}:missed"
+
+
+def audience(key: str) -> Literal["person", "coach"]:
+    """Whom an appointment reminder is for: the coach's attendance question, else the young
+    person (every row is kept on the young person, see ``bot/appointments/context.py``)."""
+    parsed = parse_key(key)
+    return "coach" if parsed is not None and parsed[2] == "attendance" else "person"
 
 
 def parse_key(key: str) -> tuple[AppointmentId, int, str] | None:
@@ -185,8 +179,10 @@ def reminders(
     for lead in sorted(set(leads), reverse=True):
         due = lead_due(start, lead, tz)
         if due > now:
-            planned.append(Remind(lead_key(appointment, lead), due, "person"))
-    planned.append(Remind(attendance_key(appointment), start + ATTENDANCE_DELAY, "coach"))
+            planned.append(ScheduleReminder(ReminderKey(lead_key(appointment, lead)), due))
+    planned.append(
+        ScheduleReminder(ReminderKey(attendance_key(appointment)), start + ATTENDANCE_DELAY)
+    )
     return tuple(planned)
 
 
@@ -211,14 +207,17 @@ def reschedule_request(appointment: Appointment) -> tuple[Appointment, tuple[Dec
     ``missed`` (it is a fact for the coach); its revision grows so its nudge is stale."""
     if appointment.status == "missed":
         asked = replace(appointment, revision=appointment.revision + 1)
-        return asked, (CancelFor(key_prefix(appointment.id)), Tell("coach", "person_wants_other"))
+        return asked, (
+            CancelReminders(key_prefix(appointment.id)),
+            Tell("coach", "person_wants_other"),
+        )
     if appointment.status not in ("proposed", "booked"):
         raise IllegalAppointment(f"cannot reschedule an appointment that is {appointment.status}")
     what: Literal["person_wants_other", "person_cannot_come"] = (
         "person_wants_other" if appointment.status == "proposed" else "person_cannot_come"
     )
     moved = replace(appointment, status="rescheduled", revision=appointment.revision + 1)
-    return moved, (CancelFor(key_prefix(appointment.id)), Tell("coach", what))
+    return moved, (CancelReminders(key_prefix(appointment.id)), Tell("coach", what))
 
 
 def supersede(appointment: Appointment) -> tuple[Appointment, tuple[Decision, ...]]:
@@ -228,7 +227,7 @@ def supersede(appointment: Appointment) -> tuple[Appointment, tuple[Decision, ..
     if appointment.status not in ("proposed", "booked"):
         raise IllegalAppointment(f"cannot move an appointment that is {appointment.status}")
     moved = replace(appointment, status="rescheduled", revision=appointment.revision + 1)
-    return moved, (CancelFor(key_prefix(appointment.id)),)
+    return moved, (CancelReminders(key_prefix(appointment.id)),)
 
 
 def confirm(appointment: Appointment, now: datetime) -> tuple[Appointment, tuple[Decision, ...]]:
@@ -243,7 +242,7 @@ def cancel(appointment: Appointment) -> tuple[Appointment, tuple[Decision, ...]]
     if appointment.status not in ("proposed", "booked"):
         raise IllegalAppointment(f"cannot cancel an appointment that is {appointment.status}")
     cancelled = replace(appointment, status="cancelled", revision=appointment.revision + 1)
-    return cancelled, (CancelFor(key_prefix(appointment.id)), Tell("person", "cancelled"))
+    return cancelled, (CancelReminders(key_prefix(appointment.id)), Tell("person", "cancelled"))
 
 
 def record_attendance(
@@ -253,17 +252,19 @@ def record_attendance(
         raise IllegalAppointment(f"no attendance for an appointment that is {appointment.status}")
     if outcome == "came":
         done = replace(appointment, status="attended", missed_in_row=0)
-        return done, (CancelFor(key_prefix(appointment.id)),)
+        return done, (CancelReminders(key_prefix(appointment.id)),)
     if outcome == "rescheduled":
         moved = replace(appointment, status="rescheduled", revision=appointment.revision + 1)
-        return moved, (CancelFor(key_prefix(appointment.id)),)
+        return moved, (CancelReminders(key_prefix(appointment.id)),)
     missed = replace(appointment, status="missed", missed_in_row=appointment.missed_in_row + 1)
-    decisions: list[Decision] = [CancelFor(key_prefix(appointment.id))]
+    decisions: list[Decision] = [CancelReminders(key_prefix(appointment.id))]
     if missed.missed_in_row >= MAX_MISSED_IN_ROW:
         # Two in a row: a person looks at it; no more automatic nudges.
         decisions.append(Tell("coach", "two_missed"))
     else:
-        decisions.append(Remind(missed_key(missed), now + MISSED_NUDGE_DELAY, "person"))
+        decisions.append(
+            ScheduleReminder(ReminderKey(missed_key(missed)), now + MISSED_NUDGE_DELAY)
+        )
     return missed, tuple(decisions)
 
 

@@ -6,8 +6,10 @@ Rules of this module:
   which answers, steps and reminders exist only because the person said yes. ``bot/privacy.py``
   uses it to withdraw a consent from ``/privacy``; the flow that asks for the consent
   (:mod:`flows.intake`) does the same on a "no" with the same keys.
-* Withdrawing drops the dependent answers and sets the flow's own consent answer to ``"no"``, so
-  the flow goes on as after a "no" (it skips the category's questions); giving sets ``"yes"``.
+* A category is a :class:`flows.inputs.ConsentScope`: the session changes through the engine
+  (:class:`flows.inputs.ConsentChanged`), which drops the dependent answers and sets the flow's
+  own consent answer to ``"no"``, so the flow goes on as after a "no" (it skips the category's
+  questions); giving sets ``"yes"``.
 * Health, addiction and justice are asked, recorded and withdrawn separately. The one consent
   for all three that came before (``sensitive_domains``) stays known, so its records can still
   be shown and withdrawn.
@@ -20,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flows.ids import StepId
+from flows.inputs import ConsentScope
 from flows.intake.domains import (
     CONSENT_CATEGORIES,
     CONSENT_DOMAINS,
@@ -28,23 +30,18 @@ from flows.intake.domains import (
     consent_key,
 )
 from flows.intake.flow import consent_question, domain_step, help_key, help_step, rating_key
-from flows.session import JsonValue, Session
 from flows.text import Msg, msg
 
 
 @dataclass(frozen=True)
-class ConsentCategory:
+class ConsentCategory(ConsentScope):
+    """A consent category: what it covers in the session (:class:`ConsentScope`: the answer,
+    dependent answers, values and steps), plus what ``bot/privacy.py`` needs around it."""
+
     # Also names the texts on /privacy: ``privacy.category.<id>`` and ``....<id>.about``.
     id: str
     # The flow's own question for this consent: its rendered text is hashed into the record.
     asked_with: tuple[Msg, ...]
-    # The flow's answer key that holds "yes"/"no" for this consent.
-    answer: str
-    # Answers kept only with consent; list answers from which some values are removed.
-    dependent_answers: frozenset[str]
-    dependent_values: Mapping[str, frozenset[str]]
-    # Questions that are only asked with consent (a withdrawal there moves the flow on).
-    dependent_steps: frozenset[StepId]
     reminder_prefixes: tuple[str, ...]
     # Shown on /privacy only to someone who has a record of it (the one consent for all
     # sensitive domains that came before one per category).
@@ -75,23 +72,3 @@ CATEGORIES: Mapping[str, ConsentCategory] = {
     **{c: _category(c, consent_question(c)) for c in CONSENT_CATEGORIES},
     SENSITIVE_DOMAINS.id: SENSITIVE_DOMAINS,
 }
-
-
-def withdraw(session: Session, category: ConsentCategory) -> Session:
-    """The session without anything that depends on ``category``, its consent answer "no"."""
-    kept = session.without_answers(*category.dependent_answers)
-    changes: dict[str, JsonValue] = {category.answer: "no"}
-    for key, values in category.dependent_values.items():
-        current = kept.answers.get(key)
-        if isinstance(current, list):
-            changes[key] = [v for v in current if not (isinstance(v, str) and v in values)]
-    return kept.with_answers(**changes)
-
-
-def give(session: Session, category: ConsentCategory) -> Session:
-    return session.with_answers(**{category.answer: "yes"})
-
-
-def depends_on(session: Session, category: ConsentCategory) -> bool:
-    """True when the open question is one that is only asked with this consent."""
-    return session.step is not None and session.step in category.dependent_steps

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 from flows.ids import ReminderKey
 from flows.text import Msg, Verbatim
@@ -93,14 +92,6 @@ class Discard:
     """Keep nothing of this person (e.g. under 18): delete the session after sending."""
 
 
-@dataclass(frozen=True)
-class ServiceRequest:
-    """Ask ``bot/`` for something the pure core cannot do itself (the privacy desk answers
-    these after the commit): ``/privacy``, ``/mijngegevens`` and ``/wis``."""
-
-    name: Literal["export_data", "erase_data", "show_privacy"]
-
-
 Effect = (
     SendMessage
     | SendCrisisHelp
@@ -110,5 +101,4 @@ Effect = (
     | RecordConsent
     | SubmitIntake
     | Discard
-    | ServiceRequest
 )

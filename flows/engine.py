@@ -11,8 +11,9 @@ Rules (h11 style):
 * Every question can be skipped and "terug" goes back one step, unless the step says otherwise.
 * Commands work in every state: ``/hulp`` (crisis help), ``/stop`` (pause), ``/opnieuw``
   (restart, after a yes: answers are never thrown away by one word), ``/taal`` (language),
-  ``/start`` (continue or start over; a finished flow stays finished), ``/privacy``,
-  ``/mijngegevens``, ``/wis``. A flow may add its own in :attr:`Flow.commands`.
+  ``/start`` (continue or start over; a finished flow stays finished). A flow may add its own
+  in :attr:`Flow.commands`. ``/privacy``, ``/mijngegevens`` and ``/wis`` are the privacy
+  feature's (``bot/privacy.py``) and never reach the engine.
 * Typed text is read the way people write (:mod:`flows.replies`): the label of a button on
   screen counts as pressing it (with :attr:`Flow.say`, how ``bot/`` renders a label), and so do
   "ja"/"nee" for a yes/no button, "overslaan", "terug", "stop" (a pause), "weet ik niet" and
@@ -24,8 +25,10 @@ Rules (h11 style):
   question, because it shows on a lock screen. Steps with ``nudge=False`` are never nudged.
 * After a pause or ``flow.resume_after`` of silence, the next input first offers "continue at
   <step>" or "start over"; pressing a button of the question that was open simply continues.
-* Answers change only through :func:`_advance` (an answer) or a step's ``on_answer`` hook. A step
-  with ``record=False`` steers the flow but stores nothing (the welcome, the summary).
+* Answers change only through :func:`_advance` (an answer), a step's ``on_answer`` hook or a
+  :class:`~flows.inputs.ConsentChanged` (a consent given or withdrawn from ``/privacy``: the
+  dependent answers go, and an open question that needs the consent moves on as after a skip).
+  A step with ``record=False`` steers the flow but stores nothing (the welcome, the summary).
 * Where to go after an answer, first match wins: the step's ``follow_up`` (a question that
   belongs to this answer, asked even while editing from the summary); an option with
   ``edit=True`` (jump to change an earlier answer, then come back here); ``session.return_to``
@@ -40,7 +43,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Literal
 
 from flows.effects import (
     Button,
@@ -52,12 +54,12 @@ from flows.effects import (
     ScheduleReminder,
     SendCrisisHelp,
     SendMessage,
-    ServiceRequest,
 )
 from flows.ids import FlowId, PersonId, ReminderKey, StepId
 from flows.inputs import (
     ButtonPressed,
     CommandReceived,
+    ConsentChanged,
     Input,
     MediaReceived,
     ReminderDue,
@@ -100,13 +102,6 @@ MEDIA_MESSAGES: Mapping[str, Msg] = {
     "edited": msg("engine.media.edited"),
 }
 MEDIA_DEFAULT = msg("engine.media")
-
-CommandRequest = Literal["show_privacy", "export_data", "erase_data"]
-COMMAND_REQUESTS: Mapping[str, CommandRequest] = {
-    "privacy": "show_privacy",
-    "mijngegevens": "export_data",
-    "wis": "erase_data",
-}
 
 
 class IllegalTransition(Exception):
@@ -275,6 +270,8 @@ def resume(flow: Flow, session: Session, event: Input) -> Transition:
         raise IllegalTransition(f"session of flow {session.flow} given to flow {flow.id}")
     if isinstance(event, ReminderDue):
         return _reminder(flow, session, event)
+    if isinstance(event, ConsentChanged):
+        return _consent(flow, session, event)
 
     at = event.at
     if isinstance(event, CommandReceived):
@@ -390,8 +387,6 @@ def _command(flow: Flow, session: Session, event: CommandReceived) -> Transition
             fresh = start(flow, session.person, at=at, language=session.language)
             return Transition(replace(fresh.session, version=session.version + 1), fresh.effects)
         return _offer_resume(flow, replace(session, status="active"), at)
-    if name in COMMAND_REQUESTS:
-        return _touch(session, at, (ServiceRequest(COMMAND_REQUESTS[name]),))
     if name in flow.commands:
         target = flow.commands[name]
         moved = replace(session, interrupted=session.step)
@@ -444,6 +439,32 @@ def _reminder(flow: Flow, session: Session, event: ReminderDue) -> Transition:
         due = session.updated_at + flow.nudges[nudged.nudges]
         effects.append(ScheduleReminder(NUDGE_KEY, due))
     return Transition(nudged, tuple(effects))
+
+
+def _consent(flow: Flow, session: Session, event: ConsentChanged) -> Transition:
+    """A consent given or withdrawn from ``/privacy``, in every state (also after the flow is
+    done): the flow's consent answer follows, and the current question comes again."""
+    scope, at = event.scope, event.at
+    if event.given:
+        changed = session.with_answers(**{scope.answer: "yes"})
+    else:
+        kept = session.without_answers(*scope.dependent_answers)
+        changes: dict[str, JsonValue] = {scope.answer: "no"}
+        for key, values in scope.dependent_values.items():
+            current = kept.answers.get(key)
+            if isinstance(current, list):
+                changes[key] = [v for v in current if not (isinstance(v, str) and v in values)]
+        changed = kept.with_answers(**changes)
+    if not event.given and changed.step in scope.dependent_steps and changed.step in flow.steps:
+        # The open question needs the consent just withdrawn: move on as after a skip (also
+        # where the question cannot be skipped by hand), and keep no skip marker under a
+        # dependent answer: nothing that depends on a withdrawn consent stays.
+        step = flow.step(changed.step)
+        moved = _advance(flow, replace(changed, status="active"), step, None, at, skipped=True)
+        left = [k for k in scope.dependent_answers if moved.session.answers.get(k) == SKIPPED]
+        return Transition(moved.session.without_answers(*left), moved.effects)
+    bumped = _bump(changed, at)
+    return Transition(bumped, _prompt_effects(flow, bumped))
 
 
 # --- moving between steps -------------------------------------------------------------------

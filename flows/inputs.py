@@ -7,11 +7,12 @@ never reads a clock.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from flows.ids import ReminderKey
+from flows.ids import ReminderKey, StepId
 
 
 @dataclass(frozen=True)
@@ -82,4 +83,29 @@ class ReminderDue:
     at: datetime
 
 
-Input = TextReceived | ButtonPressed | CommandReceived | MediaReceived | ReminderDue
+@dataclass(frozen=True)
+class ConsentScope:
+    """What one consent covers in a session: the flow's answer that holds "yes"/"no", the
+    answers kept only with it, list answers from which some values go, and the questions only
+    asked with it (:data:`flows.consent.CATEGORIES` declares one per category)."""
+
+    answer: str
+    dependent_answers: frozenset[str]
+    dependent_values: Mapping[str, frozenset[str]]
+    dependent_steps: frozenset[StepId]
+
+
+@dataclass(frozen=True)
+class ConsentChanged:
+    """A consent given or withdrawn outside the flow (the ``/privacy`` buttons). The engine
+    makes the session follow: the flow's answer becomes "yes" or "no"; a withdrawal drops what
+    depends on the consent and moves an open question that needs it on, as after a skip."""
+
+    scope: ConsentScope
+    given: bool
+    at: datetime
+
+
+Input = (
+    TextReceived | ButtonPressed | CommandReceived | MediaReceived | ReminderDue | ConsentChanged
+)

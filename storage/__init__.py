@@ -1,5 +1,5 @@
-"""Opstap's storage: sessions, reminders, update dedupe and web identities, on SQLite or
-PostgreSQL.
+"""Opstap's storage: sessions, reminders, update dedupe, consents and every feature's tables, on
+SQLite or PostgreSQL.
 
 Rules of this package (import rules checked by ``tests/test_architecture.py``):
 

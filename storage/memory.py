@@ -44,9 +44,7 @@ from storage.ports import (
     ReminderStatus,
     VersionConflict,
     WallClock,
-    WebIdentityRecord,
     check_error_code,
-    check_token_hash,
     system_now,
 )
 from storage.relay_files_memory import MemoryHandovers, MemoryRelayFiles, RelayFilesState
@@ -82,13 +80,6 @@ class _Reminder:
         )
 
 
-@dataclass(frozen=True)
-class _WebIdentity:
-    person: PersonId
-    created_at: datetime
-    last_seen_at: datetime
-
-
 @dataclass
 class _State:
     # Values are immutable (encoded rows are never changed after creation, the rest are frozen
@@ -97,7 +88,6 @@ class _State:
     reminders: dict[int, _Reminder] = field(default_factory=dict)
     next_reminder_id: int = 1
     delivery: DeliveryState = field(default_factory=DeliveryState)
-    web: dict[str, _WebIdentity] = field(default_factory=dict)
     consents: list[ConsentRecord] = field(default_factory=list)
     accesses: list[AccessRecord] = field(default_factory=list)
     counts: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -116,7 +106,6 @@ class _State:
             reminders=dict(self.reminders),
             next_reminder_id=self.next_reminder_id,
             delivery=self.delivery.copy(),
-            web=dict(self.web),
             consents=list(self.consents),
             accesses=list(self.accesses),
             counts=dict(self.counts),
@@ -358,48 +347,6 @@ class MemoryReminders:
         return len(gone)
 
 
-class MemoryWebIdentities:
-    def __init__(self, state: _State) -> None:
-        self._state = state
-
-    async def person_for(self, token_hash: str, now: datetime) -> PersonId | None:
-        identity = self._state.web.get(check_token_hash(token_hash))
-        if identity is None:
-            return None
-        self._state.web[token_hash] = replace(identity, last_seen_at=to_utc(now))
-        return identity.person
-
-    async def bind(self, token_hash: str, person: PersonId, now: datetime) -> None:
-        now = to_utc(now)
-        existing = self._state.web.get(check_token_hash(token_hash))
-        created_at = now if existing is None else existing.created_at
-        self._state.web[token_hash] = _WebIdentity(
-            person=person, created_at=created_at, last_seen_at=now
-        )
-
-    async def of(self, person: PersonId) -> list[WebIdentityRecord]:
-        found = [
-            WebIdentityRecord(token_hash, w.person, w.created_at, w.last_seen_at)
-            for token_hash, w in self._state.web.items()
-            if w.person == person
-        ]
-        found.sort(key=lambda w: w.created_at)
-        return found
-
-    async def erase(self, person: PersonId) -> int:
-        gone = [token for token, w in self._state.web.items() if w.person == person]
-        for token in gone:
-            del self._state.web[token]
-        return len(gone)
-
-    async def purge(self, last_seen_before: datetime) -> int:
-        before = to_utc(last_seen_before)
-        gone = [token for token, w in self._state.web.items() if w.last_seen_at < before]
-        for token in gone:
-            del self._state.web[token]
-        return len(gone)
-
-
 class MemoryConsents:
     def __init__(self, state: _State) -> None:
         self._state = state
@@ -475,7 +422,6 @@ class MemoryTransaction:
     sessions: MemorySessions
     reminders: MemoryReminders
     updates: MemoryUpdateLog
-    web: MemoryWebIdentities
     consents: MemoryConsents
     privacy: MemoryPrivacy
     coaches: MemoryCoaches
@@ -501,7 +447,6 @@ class MemoryTransaction:
             sessions=MemorySessions(state, keyring),
             reminders=MemoryReminders(state, now),
             updates=MemoryUpdateLog(state.delivery, keyring),
-            web=MemoryWebIdentities(state),
             consents=MemoryConsents(state),
             privacy=MemoryPrivacy(state),
             coaches=MemoryCoaches(state.routing),

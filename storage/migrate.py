@@ -35,12 +35,6 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-def head_revision() -> str | None:
-    """The single head, or ``None`` while feature branches are not merged yet."""
-    heads = head_revisions()
-    return heads[0] if len(heads) == 1 else None
-
-
 def head_revisions() -> tuple[str, ...]:
     # Features add their migrations as branches off 0001 while they are built side by side;
     # ``upgrade`` applies every head, so nobody waits for a merge migration.

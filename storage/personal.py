@@ -94,30 +94,6 @@ class ReminderPart:
 
 
 @dataclass(frozen=True)
-class WebIdentityPart:
-    name: str = "web_identities"
-
-    async def export(self, tx: Transaction, person: PersonId) -> JsonValue:
-        return [
-            {
-                "token_hash": w.token_hash,
-                "created_at": iso(w.created_at),
-                "last_seen_at": iso(w.last_seen_at),
-            }
-            for w in await tx.web.of(person)
-        ]
-
-    async def erase(self, tx: Transaction, person: PersonId) -> int:
-        return await tx.web.erase(person)
-
-    async def purge_expired(self, tx: Transaction, now: datetime, policy: RetentionPolicy) -> int:
-        return await tx.web.purge(now - policy.web_identities)
-
-    async def withdraw(self, tx: Transaction, person: PersonId, category: str) -> int:
-        return 0
-
-
-@dataclass(frozen=True)
 class ConsentPart:
     name: str = "consents"
 
@@ -176,7 +152,6 @@ def core_parts() -> list[PersonalData]:
     return [
         SessionPart(),
         ReminderPart(),
-        WebIdentityPart(),
         ConsentPart(),
         DataAccessPart(),
         DeliveryPart(),

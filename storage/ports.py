@@ -69,14 +69,6 @@ class ReminderRecord:
 
 
 @dataclass(frozen=True)
-class WebIdentityRecord:
-    token_hash: str
-    person: PersonId
-    created_at: datetime
-    last_seen_at: datetime
-
-
-@dataclass(frozen=True)
 class ConsentRecord:
     """One consent given (``given=True``) or refused/withdrawn, as the person saw it."""
 
@@ -118,7 +110,8 @@ class RetentionPolicy:
     closed_months: int = 12
     # Safety events (crisis screenings, alerts) follow their own policy (the safety feature).
     safety_events: timedelta = timedelta(days=365)
-    # The web chat cookie lives 60 days; its binding is useless after that.
+    # The web chat cookie lives 60 days: a transcript not seen that long is useless after that
+    # (storage/web_transcript.py; the name is from the cookie bindings that came before).
     web_identities: timedelta = timedelta(days=60)
     # Reminders that were sent, cancelled or failed.
     finished_reminders: timedelta = timedelta(days=30)
@@ -356,28 +349,6 @@ class OutboxRepository(Protocol):
         ...
 
 
-class WebIdentities(Protocol):
-    async def person_for(self, token_hash: str, now: datetime) -> PersonId | None:
-        """The person bound to this cookie token hash (refreshing ``last_seen_at``), if any."""
-        ...
-
-    async def bind(self, token_hash: str, person: PersonId, now: datetime) -> None:
-        """Bind the token hash to ``person`` (re-binding an existing hash moves it)."""
-        ...
-
-    async def of(self, person: PersonId) -> list[WebIdentityRecord]:
-        """The person's browser bindings (export)."""
-        ...
-
-    async def erase(self, person: PersonId) -> int:
-        """Delete the person's browser bindings. Returns how many."""
-        ...
-
-    async def purge(self, last_seen_before: datetime) -> int:
-        """Delete bindings not seen since ``last_seen_before``. Returns how many."""
-        ...
-
-
 class ConsentRepository(Protocol):
     """Consent records: appended, never changed; the newest per category is what holds."""
 
@@ -439,9 +410,6 @@ class Transaction(Protocol):
 
     @property
     def updates(self) -> UpdateLog: ...
-
-    @property
-    def web(self) -> WebIdentities: ...
 
     @property
     def consents(self) -> ConsentRepository: ...

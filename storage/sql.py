@@ -60,9 +60,7 @@ from storage.ports import (
     ReminderStatus,
     VersionConflict,
     WallClock,
-    WebIdentityRecord,
     check_error_code,
-    check_token_hash,
     system_now,
 )
 from storage.relay_files_sql import SqlRelayFiles
@@ -76,7 +74,6 @@ from storage.tables import (
     REMINDERS,
     REPORT_COUNTS,
     SESSIONS,
-    WEB_IDENTITIES,
 )
 from storage.web_transcript_sql import SqlWebTranscript
 
@@ -393,67 +390,6 @@ class SqlReminders:
         return result.rowcount
 
 
-class SqlWebIdentities:
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
-
-    async def person_for(self, token_hash: str, now: datetime) -> PersonId | None:
-        result = await self._conn.execute(
-            update(WEB_IDENTITIES)
-            .where(WEB_IDENTITIES.c.token_hash == check_token_hash(token_hash))
-            .values(last_seen_at=to_utc(now))
-            .returning(WEB_IDENTITIES.c.person)
-        )
-        person = result.scalar_one_or_none()
-        return None if person is None else PersonId(person)
-
-    async def bind(self, token_hash: str, person: PersonId, now: datetime) -> None:
-        now = to_utc(now)
-        insert = _insert(self._conn, WEB_IDENTITIES).values(
-            token_hash=check_token_hash(token_hash),
-            person=person,
-            created_at=now,
-            last_seen_at=now,
-        )
-        await self._conn.execute(
-            insert.on_conflict_do_update(
-                index_elements=[WEB_IDENTITIES.c.token_hash],
-                set_={
-                    "person": insert.excluded.person,
-                    "last_seen_at": insert.excluded.last_seen_at,
-                },
-            )
-        )
-
-    async def of(self, person: PersonId) -> list[WebIdentityRecord]:
-        result = await self._conn.execute(
-            select(WEB_IDENTITIES)
-            .where(WEB_IDENTITIES.c.person == person)
-            .order_by(WEB_IDENTITIES.c.created_at)
-        )
-        return [
-            WebIdentityRecord(
-                token_hash=row["token_hash"],
-                person=PersonId(row["person"]),
-                created_at=row["created_at"],
-                last_seen_at=row["last_seen_at"],
-            )
-            for row in result.mappings()
-        ]
-
-    async def erase(self, person: PersonId) -> int:
-        result = await self._conn.execute(
-            delete(WEB_IDENTITIES).where(WEB_IDENTITIES.c.person == person)
-        )
-        return result.rowcount
-
-    async def purge(self, last_seen_before: datetime) -> int:
-        result = await self._conn.execute(
-            delete(WEB_IDENTITIES).where(WEB_IDENTITIES.c.last_seen_at < to_utc(last_seen_before))
-        )
-        return result.rowcount
-
-
 class SqlConsents:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
@@ -577,7 +513,6 @@ class SqlTransaction:
     sessions: SqlSessions
     reminders: SqlReminders
     updates: SqlUpdateLog
-    web: SqlWebIdentities
     consents: SqlConsents
     privacy: SqlPrivacy
     coaches: SqlCoaches
@@ -604,7 +539,6 @@ class SqlTransaction:
             sessions=SqlSessions(conn, keyring),
             reminders=SqlReminders(conn, now),
             updates=SqlUpdateLog(conn, keyring),
-            web=SqlWebIdentities(conn),
             consents=SqlConsents(conn),
             privacy=SqlPrivacy(conn),
             coaches=SqlCoaches(conn),

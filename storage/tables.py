@@ -94,16 +94,6 @@ class ProcessedUpdateRow(SQLModel, table=True):
     seen_at: datetime = Field(sa_type=UtcDateTime, nullable=False, index=True)
 
 
-class WebIdentityRow(SQLModel, table=True):
-    __tablename__ = "web_identities"
-
-    token_hash: str = Field(primary_key=True)  # sha256 hex of the cookie token, never the token
-    # Indexed so that erasing a person finds all their browser bindings.
-    person: str = Field(index=True)
-    created_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
-    last_seen_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
-
-
 class ConsentRow(SQLModel, table=True):
     """Every consent given or withdrawn, never updated: the history is the proof."""
 
@@ -153,7 +143,6 @@ def _table(model: type[SQLModel]) -> Table:
 SESSIONS: Table = _table(SessionRow)
 REMINDERS: Table = _table(ReminderRow)
 PROCESSED_UPDATES: Table = _table(ProcessedUpdateRow)
-WEB_IDENTITIES: Table = _table(WebIdentityRow)
 CONSENTS: Table = _table(ConsentRow)
 REPORT_COUNTS: Table = _table(ReportCountRow)
 DATA_ACCESS_LOG: Table = _table(DataAccessRow)

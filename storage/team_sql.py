@@ -45,7 +45,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from flows.ids import CaseId, CoachId, PartnershipId, PersonId, row_number
+from flows.ids import CaseId, CoachId, PartnershipId, row_number
 from storage.appointments import APPOINTMENTS, RATINGS
 from storage.appointments_sql import _rating
 from storage.case_team import CASE_MEMBERS
@@ -223,15 +223,6 @@ class NoteRecord:
     author: str
     text: str
     at: datetime
-
-
-@dataclass(frozen=True)
-class CaseFacts:
-    """What the statistics need of one case: no answers but the domains and ids."""
-
-    case: CaseRecord
-    offers: tuple[OfferRecord, ...]
-    first_contact_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -653,18 +644,6 @@ class SqlTeam:
             offer = self._cases._offer(row)
             found.setdefault(offer.case, []).append(offer)
         return found
-
-    async def open_safety_people(self, scope: TeamScope) -> frozenset[PersonId]:
-        """The young people of the scope's cases with an open safety event."""
-        result = await self._conn.execute(
-            select(SAFETY_EVENTS.c.person)
-            .distinct()
-            .where(
-                SAFETY_EVENTS.c.closed_at.is_(None),
-                SAFETY_EVENTS.c.person.in_(select(CASES.c.person).where(scope.case_condition())),
-            )
-        )
-        return frozenset(PersonId(p) for p in result.scalars())
 
     async def coaches(self, scope: TeamScope) -> list[CoachRecord]:
         result = await self._conn.execute(

@@ -9,11 +9,10 @@ import pytest
 
 from flows.appointments import (
     AppointmentId,
-    CancelFor,
     IllegalAppointment,
-    Remind,
     Slot,
     Tell,
+    audience,
     book,
     cancel,
     confirm,
@@ -25,6 +24,7 @@ from flows.appointments import (
     reschedule_request,
     supersede,
 )
+from flows.effects import CancelReminders, ScheduleReminder
 from flows.ids import CaseId, CoachId, PersonId
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -55,8 +55,8 @@ def test_booking_plans_both_leads_and_the_attendance_question() -> None:
     booked, decisions = book(appointment, 0, NOW, LEADS, BRUSSELS)
     assert booked.status == "booked" and booked.slot is not None
     assert booked.slot.starts_at == start
-    reminds = [d for d in decisions if isinstance(d, Remind)]
-    assert [(r.due_at, r.to) for r in reminds] == [
+    reminds = [d for d in decisions if isinstance(d, ScheduleReminder)]
+    assert [(r.due_at, audience(r.key)) for r in reminds] == [
         (at(2026, 11, 26, 14, 0), "person"),
         (at(2026, 11, 27, 12, 0), "person"),
         (start + timedelta(hours=1), "coach"),
@@ -68,7 +68,9 @@ def test_a_lead_already_past_is_skipped() -> None:
     soon = NOW + timedelta(hours=3)
     appointment, _ = proposed(soon)
     _, decisions = book(appointment, 0, NOW, LEADS, BRUSSELS)
-    leads = [d for d in decisions if isinstance(d, Remind) and d.to == "person"]
+    leads = [
+        d for d in decisions if isinstance(d, ScheduleReminder) and audience(d.key) == "person"
+    ]
     assert [r.due_at for r in leads] == [soon - timedelta(hours=2)]
 
 
@@ -98,10 +100,10 @@ def test_hour_leads_are_real_time_across_dst() -> None:
 def test_a_moved_or_cancelled_appointment_never_sends_its_old_reminders() -> None:
     appointment, _ = proposed(at(2026, 11, 27, 14, 0))
     booked, decisions = book(appointment, 0, NOW, LEADS, BRUSSELS)
-    keys = [d.key for d in decisions if isinstance(d, Remind)]
+    keys = [d.key for d in decisions if isinstance(d, ScheduleReminder)]
     assert all(reminder_is_current(booked, key, NOW) for key in keys)
     cancelled, cancel_decisions = cancel(booked)
-    assert CancelFor("appt:1:") in cancel_decisions
+    assert CancelReminders("appt:1:") in cancel_decisions
     assert not any(reminder_is_current(cancelled, key, NOW) for key in keys)
     moved, _ = reschedule_request(booked)
     assert not any(reminder_is_current(moved, key, NOW) for key in keys)
@@ -111,7 +113,9 @@ def test_a_reminder_after_the_start_is_not_sent() -> None:
     start = at(2026, 11, 27, 14, 0)
     appointment, _ = proposed(start)
     booked, decisions = book(appointment, 0, NOW, LEADS, BRUSSELS)
-    lead = next(d for d in decisions if isinstance(d, Remind) and d.to == "person")
+    lead = next(
+        d for d in decisions if isinstance(d, ScheduleReminder) and audience(d.key) == "person"
+    )
     assert not reminder_is_current(booked, lead.key, start + timedelta(minutes=1))
 
 
@@ -119,13 +123,13 @@ def test_missed_nudges_once_then_two_in_a_row_tells_the_coach() -> None:
     appointment, _ = proposed(at(2026, 11, 27, 14, 0))
     booked, _ = book(appointment, 0, NOW, LEADS, BRUSSELS)
     missed, decisions = record_attendance(booked, "missed", NOW)
-    nudge = next(d for d in decisions if isinstance(d, Remind))
-    assert nudge.to == "person" and reminder_is_current(missed, nudge.key, NOW)
+    nudge = next(d for d in decisions if isinstance(d, ScheduleReminder))
+    assert audience(nudge.key) == "person" and reminder_is_current(missed, nudge.key, NOW)
     second, _ = proposed(at(2026, 12, 2, 14, 0), missed_in_row=missed.missed_in_row)
     booked2, _ = book(second, 0, NOW, LEADS, BRUSSELS)
     missed2, decisions2 = record_attendance(booked2, "missed", NOW)
     assert Tell("coach", "two_missed") in decisions2
-    assert not any(isinstance(d, Remind) for d in decisions2)
+    assert not any(isinstance(d, ScheduleReminder) for d in decisions2)
     assert missed2.missed_in_row == 2
 
 
@@ -160,18 +164,18 @@ def test_illegal_transitions_raise(bad: str) -> None:
 def test_another_moment_after_a_missed_appointment_keeps_it_missed() -> None:
     booked, _ = book(proposed(at(2026, 11, 27, 14, 0))[0], 0, NOW, LEADS, BRUSSELS)
     missed, decisions = record_attendance(booked, "missed", NOW)
-    nudge = next(d for d in decisions if isinstance(d, Remind))
+    nudge = next(d for d in decisions if isinstance(d, ScheduleReminder))
     asked, told = reschedule_request(missed)
     assert asked.status == "missed" and asked.missed_in_row == 1
-    assert Tell("coach", "person_wants_other") in told and CancelFor("appt:1:") in told
+    assert Tell("coach", "person_wants_other") in told and CancelReminders("appt:1:") in told
     assert not reminder_is_current(asked, nudge.key, NOW)
 
 
 def test_a_new_proposal_supersedes_the_booked_one_silently() -> None:
     booked, decisions = book(proposed(at(2026, 11, 27, 14, 0))[0], 0, NOW, LEADS, BRUSSELS)
     moved, moved_decisions = supersede(booked)
-    assert moved.status == "rescheduled" and moved_decisions == (CancelFor("appt:1:"),)
-    keys = [d.key for d in decisions if isinstance(d, Remind)]
+    assert moved.status == "rescheduled" and moved_decisions == (CancelReminders("appt:1:"),)
+    keys = [d.key for d in decisions if isinstance(d, ScheduleReminder)]
     assert not any(reminder_is_current(moved, key, NOW) for key in keys)
     with pytest.raises(IllegalAppointment):
         supersede(moved)
@@ -188,7 +192,9 @@ def test_i_come_tells_the_coach_and_changes_nothing() -> None:
 def test_after_downtime_only_the_shortest_due_lead_goes() -> None:
     start = at(2026, 11, 27, 14, 0)
     booked, decisions = book(proposed(start)[0], 0, NOW, LEADS, BRUSSELS)
-    day, two_hours = (d.key for d in decisions if isinstance(d, Remind) and d.to == "person")
+    day, two_hours = (
+        d.key for d in decisions if isinstance(d, ScheduleReminder) and audience(d.key) == "person"
+    )
     # Back on Friday 12:30: both are due; only the two-hour one is said.
     back = at(2026, 11, 27, 12, 30)
     assert lead_superseded(booked, day, back, LEADS, BRUSSELS)

@@ -57,8 +57,6 @@ SERVICE_IDS = frozenset(
         "privacy.short",
         "privacy.full",
         "privacy.more_button",
-        # A service request no feature handles (bot/service.py).
-        "engine.not_yet",
         # Counts with their unit, in each language's plural forms (bot/i18n.py).
         "count.days",
         "count.months",

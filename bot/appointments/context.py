@@ -3,9 +3,10 @@
 Rules of this module:
 
 * :meth:`AppointmentContext.apply` carries out the pure decisions inside the caller's
-  transaction: ``Remind`` becomes a reminder row on the young person (ids only; session version
-  0 because it belongs to no conversation step, like the handoff's), ``CancelFor`` cancels rows
-  by prefix, ``Tell`` is handed back to be rendered after the commit.
+  transaction: ``ScheduleReminder`` becomes a reminder row on the young person (ids only;
+  session version 0 because it belongs to no conversation step, like the handoff's),
+  ``CancelReminders`` cancels rows by prefix (the effects of :mod:`flows.effects`), ``Tell`` is
+  handed back to be rendered after the commit.
 * Coach messages are Dutch (:class:`bot.coach.card.CardWriter`) and marked ``team``; young
   people's messages are in their language (their session's, else the case's).
 """
@@ -24,10 +25,12 @@ from bot.coach.handoff import Outbox
 from bot.coach.team import parse_hours
 from bot.delivery import NoChannel
 from bot.logs import describe
+from bot.render import Buttons
 from bot.service import ConversationService, Keyboard, OutgoingMessage
-from flows.appointments import Appointment, CancelFor, Decision, Remind, Slot, Tell
+from flows.appointments import Appointment, Decision, Slot, Tell
 from flows.booking import Option
-from flows.ids import PersonId, ReminderKey
+from flows.effects import CancelReminders, ScheduleReminder
+from flows.ids import PersonId
 from flows.routing.directory import Directory, Office, Partnership
 from flows.routing.hours import HoursSpec
 from flows.text import Msg, Param, Verbatim, msg
@@ -61,11 +64,9 @@ async def apply_decisions(
     """Reminder rows in this transaction; the tells come back for after the commit."""
     tells: list[Tell] = []
     for decision in decisions:
-        if isinstance(decision, Remind):
-            await tx.reminders.schedule(
-                appointment.person, ReminderKey(decision.key), decision.due_at, 0
-            )
-        elif isinstance(decision, CancelFor):
+        if isinstance(decision, ScheduleReminder):
+            await tx.reminders.schedule(appointment.person, decision.key, decision.due_at, 0)
+        elif isinstance(decision, CancelReminders):
             await tx.reminders.cancel(appointment.person, decision.prefix)
         else:
             tells.append(decision)
@@ -100,11 +101,9 @@ class AppointmentContext:
     def render(self, message: Msg, language: str) -> str:
         return self.service.translator.render(message, language)
 
-    def say(self, language: str, *parts: Msg, buttons: Keyboard = ()) -> OutgoingMessage:
-        """A message for a young person, in their language."""
-        translator = self.service.translator
-        text = "\n\n".join(translator.render(part, language) for part in parts)
-        return OutgoingMessage(text, buttons, rtl=translator.is_rtl(language))
+    def say(self, language: str, *parts: Msg, buttons: Buttons = ()) -> OutgoingMessage:
+        """A message for a young person, in their language (:mod:`bot.render`)."""
+        return self.service.renderer.message(parts, language, buttons)
 
     def coach_say(
         self, message_id: str, buttons: Keyboard = (), **params: Param

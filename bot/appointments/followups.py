@@ -32,7 +32,7 @@ from bot.coach.handoff import Outbox
 from bot.service import OutgoingMessage
 from flows import followups
 from flows.appointments import MAX_MISSED_IN_ROW, Tell, cancel
-from flows.effects import Effect
+from flows.effects import Button, Effect
 from flows.followups import (
     CLOSING_DELAY,
     NUMBERS,
@@ -47,7 +47,7 @@ from flows.ids import CaseId, PersonId, ReminderKey, row_number
 from flows.inputs import ButtonPressed
 from flows.intake.domains import domain
 from flows.session import Session
-from flows.text import Verbatim, msg
+from flows.text import Msg, Verbatim, msg
 from storage.ports import CaseRecord, CoachRecord, RatingRecord, ReminderRecord, Transaction
 
 log = logging.getLogger(__name__)
@@ -159,27 +159,34 @@ class FollowUps:
     def _rerate_intro(
         self, record: RatingRecord, kind: RerateKind, language: str
     ) -> OutgoingMessage | None:
-        question = self._question(record, language)
-        if question is None:
+        asked = self._question_parts(record)
+        if asked is None:
             return None
-        intro = self.ctx.render(msg(f"appt.rerate.{kind}"), language)
-        return OutgoingMessage(f"{intro}\n\n{question.text}", question.buttons, rtl=question.rtl)
+        parts, buttons = asked
+        return self.ctx.say(language, msg(f"appt.rerate.{kind}"), *parts, buttons=buttons)
 
     def _question(self, record: RatingRecord, language: str) -> OutgoingMessage | None:
+        asked = self._question_parts(record)
+        if asked is None:
+            return None
+        parts, buttons = asked
+        return self.ctx.say(language, *parts, buttons=buttons)
+
+    def _question_parts(
+        self, record: RatingRecord
+    ) -> tuple[tuple[Msg, ...], tuple[tuple[Button, ...], ...]] | None:
+        """The next domain to rate again: its question and rating buttons (rendered by
+        :mod:`bot.render` in the person's language)."""
         domain_id = next_domain(record.ratings)
         if domain_id is None:
             return None
         order = list(record.ratings)
         buttons = tuple(
-            ((self.ctx.render(msg(label), language), f"{RERATE}={record.id}:{domain_id}:{value}"),)
+            (Button(msg(label), f"{RERATE}={record.id}:{domain_id}:{value}"),)
             for value, label in _RATING_LABELS.items()
         )
-        return self.ctx.say(
-            language,
-            msg("intake.domain.progress", n=order.index(domain_id) + 1, total=len(order)),
-            domain(domain_id).ask,
-            buttons=buttons,
-        )
+        progress = msg("intake.domain.progress", n=order.index(domain_id) + 1, total=len(order))
+        return (progress, domain(domain_id).ask), buttons
 
     # --- the young person's buttons -------------------------------------------------------
 

@@ -61,6 +61,7 @@ from bot.coach.card import CardWriter, case_in
 from bot.coach.dates import when_text
 from bot.coach.team import deadline, reachable_team
 from bot.delivery import NoChannel, delivery_is_strict
+from bot.render import Buttons
 from bot.routing.place_check import parse_place_value, place_check_of
 from bot.service import ConversationService, OutgoingMessage
 from flows.effects import Effect
@@ -212,13 +213,9 @@ class Handoff:
 
     # --- texts ----------------------------------------------------------------------------
 
-    def say(
-        self, language: str, *parts: Msg, buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
-    ) -> OutgoingMessage:
-        """A message for a young person, in their language."""
-        translator = self.service.translator
-        text = "\n\n".join(translator.render(part, language) for part in parts)
-        return OutgoingMessage(text, buttons, rtl=translator.is_rtl(language), language=language)
+    def say(self, language: str, *parts: Msg, buttons: Buttons = ()) -> OutgoingMessage:
+        """A message for a young person, in their language (:mod:`bot.render`)."""
+        return self.service.renderer.message(parts, language, buttons)
 
     def when(self, moment: datetime, language: str) -> str:
         now = self.service.clock.now()

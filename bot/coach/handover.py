@@ -34,6 +34,7 @@ from bot.coach.files import FileChats
 from bot.coach.handoff import Handoff, Outbox
 from bot.export_pdf import summary_pdf
 from bot.service import OutgoingMessage
+from flows.effects import Button
 from flows.ids import CaseId, PersonId
 from flows.inputs import ButtonPressed, CommandReceived
 from flows.intake.domains import DOMAIN_IDS
@@ -221,33 +222,15 @@ class HandoverDesk:
     def _proposal(
         self, handover_id: int, summary: dict[str, JsonValue], language: str, coach: CoachRecord
     ) -> OutgoingMessage:
-        render = self.handoff.service.translator.render
         who = Verbatim(coach.first_name)
-        text = "\n".join(
-            [
-                render(msg("handover.intro", coach=who), language),
-                "",
-                *self.lines(summary, language),
-                "",
-                render(msg("handover.question", coach=who), language),
-            ]
-        )
+        # The summary's lines are made already (shared with the PDF); the rest is rendered here.
+        body = Verbatim("\n".join(self.lines(summary, language)))
+        parts = (msg("handover.intro", coach=who), body, msg("handover.question", coach=who))
         buttons = (
-            (
-                (
-                    render(msg("handover.button.yes"), language),
-                    f"{HANDOVER_BUTTONS}={handover_id}:yes",
-                ),
-            ),
-            (
-                (
-                    render(msg("handover.button.change"), language),
-                    f"{HANDOVER_BUTTONS}={handover_id}:change",
-                ),
-            ),
+            (Button(msg("handover.button.yes"), f"{HANDOVER_BUTTONS}={handover_id}:yes"),),
+            (Button(msg("handover.button.change"), f"{HANDOVER_BUTTONS}={handover_id}:change"),),
         )
-        translator = self.handoff.service.translator
-        return OutgoingMessage(text, buttons, rtl=translator.is_rtl(language), language=language)
+        return self.handoff.service.renderer.message(parts, language, buttons)
 
     async def after(
         self, coach: CoachRecord, case_id: CaseId, moment: CaseMoment, outbox: Outbox

@@ -24,7 +24,9 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime, format_time
 
 from bot.i18n import Translator
+from bot.render import Renderer
 from bot.service import OutgoingMessage
+from flows.effects import Button
 from flows.ids import PersonId
 from flows.safety.helplines import HelpLines
 from flows.safety.response import CrisisResponse, crisis_response, day_and_night_options
@@ -211,23 +213,16 @@ class HelpLineResponder:
         buttons carry the category (``safety=check:<answer>:<category>``), so the answer needs
         no stored state."""
         buttons = tuple(
-            ((self._t(msg(f"safety.check.{answer}"), language), check_value(answer, category)),)
+            (Button(msg(f"safety.check.{answer}"), check_value(answer, category)),)
             for answer in CHECK_ANSWERS
         )
-        return OutgoingMessage(
-            self._t(msg("safety.check.question"), language),
-            buttons,
-            rtl=self.translator.is_rtl(language),
-            crisis=True,
-        )
+        question = [msg("safety.check.question")]
+        return Renderer(self.translator).message(question, language, buttons, crisis=True)
 
     def check_no(self, language: str) -> OutgoingMessage:
         """After "Nee": thanks, and where help is when it does get hard."""
-        return OutgoingMessage(
-            self._t(msg("safety.check.no_thanks"), language),
-            rtl=self.translator.is_rtl(language),
-            crisis=True,
-        )
+        thanks = [msg("safety.check.no_thanks")]
+        return Renderer(self.translator).message(thanks, language, crisis=True)
 
     def when(self, moment: datetime, language: str) -> str:
         """ "maandag 1 december, 09:00" in the person's language and the lines' time zone."""
@@ -266,15 +261,9 @@ class HelpLineResponder:
             first = msg("safety.alerted.later", when=self.when(read_at, language))
         elif kind == "talk_nobody":
             # Nobody to alert: no "meanwhile", the numbers are the way to a person now.
-            return OutgoingMessage(
-                self._lines(
-                    (msg("safety.talk.nobody"), *day_and_night_options(self.lines, language)),
-                    language,
-                ),
-                buttons,
-                rtl=self.translator.is_rtl(language),
-                crisis=True,
-            )
+            lines = [msg("safety.talk.nobody"), *day_and_night_options(self.lines, language)]
+            renderer = Renderer(self.translator)
+            return renderer.message(lines, language, buttons, separator="\n", crisis=True)
         else:
             first = msg("safety.nobody")
         text = "\n\n".join(

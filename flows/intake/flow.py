@@ -417,10 +417,6 @@ def lines(items: Sequence[Msg]) -> Msg | Verbatim:
     return joined
 
 
-def _no_effects(session: Session) -> tuple[Session, tuple[Effect, ...]]:
-    return session, ()
-
-
 def _in_scope(value: JsonValue, ages: AgeRange = YOUTH) -> Literal["under", "over", "ok"]:
     """Whether an age answer fits ``ages``. An age not given fits: it cannot be checked; the
     buttons "younger than 18" and "older than 30" count only where they decide."""

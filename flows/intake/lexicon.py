@@ -97,6 +97,3 @@ class DomainLexicon:
             if (wanted is None or language in wanted) and pattern.search(clean)
         }
         return tuple(d for d in DOMAIN_IDS if d in found)
-
-    def terms_for(self, domain_id: DomainId) -> tuple[str, ...]:
-        return tuple(term for d, term, _ in self.terms if d == domain_id)

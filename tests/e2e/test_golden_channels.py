@@ -39,6 +39,7 @@ import pytest
 
 from bot.clock import FrozenClock
 from bot.conversations import build_flows
+from bot.privacy import COMMANDS as SERVICE_COMMANDS
 from bot.runtime import Runtime, build_runtime
 from bot.safety.helplines import load_helplines
 from bot.safety.responder import HelpLineResponder
@@ -46,7 +47,7 @@ from bot.service import HELP_COMMANDS
 from bot.settings import Settings, load_settings
 from bot.telegram.channel import RLM
 from bot.telegram.limits import FloodLimiter
-from flows.effects import SendCrisisHelp, SendMessage, ServiceRequest, SubmitIntake
+from flows.effects import SendCrisisHelp, SendMessage, SubmitIntake
 from flows.ids import FlowId
 from flows.intake.flow import INTAKE
 from flows.text import msg
@@ -76,11 +77,11 @@ class Expected:
 
     steps: list[Shown] = field(default_factory=list)
     languages: list[str] = field(default_factory=list)
-    # True where the intake was submitted, or the engine asked the service for something
-    # (``/privacy``): the handoff or the privacy desk (not the engine) follows up after the
-    # engine's messages, so those must come first and theirs may follow.
+    # True where the intake was submitted, or a service command (``/privacy``) was given: the
+    # handoff or the privacy feature (not the engine) follows up after the engine's messages
+    # (none for a service command), so those must come first and theirs may follow.
     submitted: list[bool] = field(default_factory=list)
-    # True where only the service answers (a ServiceRequest): wait for its first message.
+    # True where only the service answers (a service command): wait for its first message.
     requested: list[bool] = field(default_factory=list)
     reminders: list[Any] = field(default_factory=list)
 
@@ -104,13 +105,12 @@ def expected(actions: Sequence[Action], *, web: bool = False) -> Expected:
         transition = scripted.act(action)
         language = scripted.session.language if scripted.session is not None else "nl"
         messages: Shown = []
-        submitted = False
-        requested = False
+        requested = action[0] == "cmd" and action[1] in SERVICE_COMMANDS
+        submitted = requested
         if transition is not None:
             language = transition.session.language
             effects = transition.effects
-            requested = any(isinstance(e, ServiceRequest) for e in effects)
-            submitted = requested or any(isinstance(e, SubmitIntake) for e in effects)
+            submitted = any(isinstance(e, SubmitIntake) for e in effects)
             if action[0] == "cmd" and action[1] in HELP_COMMANDS:
                 assert any(isinstance(e, SendCrisisHelp) for e in effects), action
                 messages = crisis_response(language, scripted.clock)
@@ -451,7 +451,7 @@ async def drive(driver: Driver, harness: Harness, actions: Sequence[Action]) -> 
     for index, action in enumerate(actions):
         kind = action[0]
         engine = want.steps[index]
-        # A service request is answered after the commit by the service, not the engine: wait
+        # A service command is answered by the service, not the engine: wait
         # for that answer too, so it cannot spill into the next input's window.
         count = max(len(engine), 1 if want.requested[index] else 0)
         got: list[Delivered] = []

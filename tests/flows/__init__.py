@@ -7,7 +7,8 @@ buttons, and the Dutch rendering so reviewers can read them) and the session aft
 rewrites them.
 
 Actions: ``("start", lang)``, ``("tap", "<step>=<value>")``, ``("text", str)``,
-``("cmd", name)``, ``("media", kind)``, ``("wait", timedelta)`` (moves the clock only),
+``("cmd", name)`` (a service command such as ``/privacy`` is recorded without the engine, which
+never sees it), ``("media", kind)``, ``("wait", timedelta)`` (moves the clock only),
 ``("fire", index)`` (the reminder scheduled ``index``-th, as the scheduler would deliver it at
 its due time with the session version that scheduled it) and ``("restart",)`` (the session
 goes through storage's row codec and JSON and back, as after a process restart).
@@ -24,6 +25,7 @@ from typing import Any
 
 from bot.i18n import Translator
 from bot.intake_data import load_domain_lexicon
+from bot.privacy import COMMANDS as SERVICE_COMMANDS
 from bot.routing.gazetteer import load_resolver
 from bot.routing.place_check import load_coverage, load_targets, make_place_check
 from flows.effects import (
@@ -37,7 +39,6 @@ from flows.effects import (
     ScheduleReminder,
     SendCrisisHelp,
     SendMessage,
-    ServiceRequest,
     SubmitIntake,
 )
 from flows.engine import Flow, Transition, resume, start
@@ -45,6 +46,7 @@ from flows.ids import PersonId, ReminderKey
 from flows.inputs import (
     ButtonPressed,
     CommandReceived,
+    ConsentChanged,
     Input,
     MediaKind,
     MediaReceived,
@@ -145,8 +147,6 @@ def effect_json(effect: Effect, tr: Translator, language: str) -> dict[str, Any]
         return {"type": "submit_intake", "at": effect.at.isoformat()}
     if isinstance(effect, Discard):
         return {"type": "discard"}
-    if isinstance(effect, ServiceRequest):
-        return {"type": "service_request", "name": effect.name}
     raise TypeError(f"unknown effect {effect!r}")
 
 
@@ -161,6 +161,8 @@ def input_json(event: Input) -> dict[str, Any]:
         return {"type": "command", "name": event.name, "at": at}
     if isinstance(event, MediaReceived):
         return {"type": "media", "kind": event.kind, "at": at}
+    if isinstance(event, ConsentChanged):
+        return {"type": "consent", "answer": event.scope.answer, "given": event.given, "at": at}
     return {
         "type": "reminder",
         "key": event.key,
@@ -253,6 +255,19 @@ class Run:
                 event = ButtonPressed(action[1], self.clock)
             elif kind == "text":
                 event = TextReceived(action[1], self.clock)
+            elif kind == "cmd" and action[1] in SERVICE_COMMANDS:
+                # A service operation (the privacy feature's /privacy, ...): answered before
+                # the engine, which never sees it; the session stays as it was.
+                event = CommandReceived(action[1], "", self.clock)
+                self.inputs.append(event)
+                self.entries.append(
+                    {
+                        "input": input_json(event),
+                        "effects": [{"type": "service_command", "name": action[1]}],
+                        "session": session_json(self.session),
+                    }
+                )
+                return None
             elif kind == "cmd":
                 event = CommandReceived(action[1], "", self.clock)
             elif kind == "media":

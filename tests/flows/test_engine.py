@@ -15,7 +15,6 @@ from flows.effects import (
     ScheduleReminder,
     SendCrisisHelp,
     SendMessage,
-    ServiceRequest,
 )
 from flows.engine import (
     LANGUAGE_STEP,
@@ -33,7 +32,15 @@ from flows.engine import (
     start,
 )
 from flows.ids import FlowId, PersonId, StepId
-from flows.inputs import ButtonPressed, CommandReceived, MediaReceived, ReminderDue, TextReceived
+from flows.inputs import (
+    ButtonPressed,
+    CommandReceived,
+    ConsentChanged,
+    ConsentScope,
+    MediaReceived,
+    ReminderDue,
+    TextReceived,
+)
 from flows.session import JsonValue, Session
 from flows.text import msg
 
@@ -366,11 +373,70 @@ def test_help_works_everywhere_and_asks_the_question_again() -> None:
     assert chat.session.step == LANGUAGE_STEP
 
 
-def test_privacy_commands_become_service_requests() -> None:
+def test_privacy_commands_are_not_the_engines() -> None:
+    # /privacy, /mijngegevens and /wis are the privacy feature's service operations
+    # (bot/privacy.py); should one reach the engine, it is an unknown command, nothing more.
     chat = Chat()
-    assert chat.cmd("privacy").effects == (ServiceRequest("show_privacy"),)
-    assert chat.cmd("mijngegevens").effects == (ServiceRequest("export_data"),)
-    assert chat.cmd("wis").effects == (ServiceRequest("erase_data"),)
+    before = chat.session.answers
+    for name in ("privacy", "mijngegevens", "wis"):
+        said = chat.cmd(name).effects[0]
+        assert isinstance(said, SendMessage) and said.parts == (msg("engine.unknown_command"),)
+    assert chat.session.answers == before
+
+
+# --- a consent changed from /privacy ---------------------------------------------------------
+
+SCOPE = ConsentScope(
+    answer="ok",
+    dependent_answers=frozenset({"b", "c"}),
+    dependent_values={"topics": frozenset({"b"})},
+    dependent_steps=frozenset({B}),
+)
+
+
+def _consent(chat: Chat, given: bool) -> Transition:
+    chat.last = resume(chat.flow, chat.session, ConsentChanged(SCOPE, given, chat.tick()))
+    chat.session = chat.last.session
+    return chat.last
+
+
+def test_a_withdrawn_consent_drops_what_depends_on_it_and_asks_the_question_again() -> None:
+    chat = Chat()
+    chat.tap("a=go")
+    chat.tap("b=x")
+    chat.session = replace(chat.session, answers={**chat.session.answers, "topics": ["b", "w"]})
+    before = chat.session
+    withdrawn = _consent(chat, given=False)
+    after = withdrawn.session
+    assert after.answers == {"toggles": 1, "ok": "no", "topics": ["w"]}
+    assert (after.step, after.version, after.updated_at) == (C, before.version + 1, chat.at)
+    assert ids(withdrawn) == ["t.c"]  # the open question again
+    assert before.answers["b"] == "x"  # the engine never mutates
+
+
+def test_a_withdrawal_at_a_question_that_needs_the_consent_moves_on_without_a_trace() -> None:
+    chat = Chat()
+    chat.tap("a=go")
+    assert chat.session.step == B
+    moved = _consent(chat, given=False)
+    assert moved.session.step == C
+    assert moved.session.history[-1] == B
+    # Skipped, but no skip marker under an answer that depends on the withdrawn consent.
+    assert "b" not in moved.session.answers and moved.session.answers["ok"] == "no"
+    assert ids(moved) == ["t.c"]
+
+
+def test_a_consent_given_is_the_flows_yes_and_a_finished_flow_stays_finished() -> None:
+    chat = Chat()
+    chat.tap("a=go")
+    assert _consent(chat, given=True).session.answers["ok"] == "yes"
+    chat.tap("b=x")
+    chat.say("3")
+    chat.tap("e=send")
+    assert chat.session.step is None
+    done = _consent(chat, given=False)
+    assert done.session.step is None and done.effects == ()
+    assert "b" not in done.session.answers and "c" not in done.session.answers
 
 
 def test_resume_offer_after_pause() -> None:

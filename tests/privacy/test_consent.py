@@ -175,12 +175,16 @@ async def test_withdrawing_at_a_question_that_needs_the_consent_moves_on() -> No
     harness = make_harness(MemoryStorage())
     await to_consent(harness)
     await harness.service.handle(ANNA, ButtonPressed("consent=yes", T0))
-    assert (await session_of(harness)).step == "domain_mental"
+    before = await session_of(harness)
+    assert before.step == "domain_mental"
     await harness.service.handle(ANNA, ButtonPressed("privacy=withdraw:sensitive_domains", T0))
     after = await session_of(harness)
     assert after.step == "name"
-    assert "rating_mental" not in after.answers
-    assert harness.channel.texts(ANNA)[-1] == "hello.name.ask"
+    assert "rating_mental" not in after.answers  # not even a skip marker
+    # One change of the session, through the engine, with the consent record.
+    assert after.version == before.version + 1
+    assert after.history[-1] == "domain_mental"
+    assert harness.channel.texts(ANNA)[-2:] == ["privacy.consent.withdrawn", "hello.name.ask"]
 
 
 async def test_giving_consent_from_privacy_after_a_no() -> None:

@@ -52,7 +52,6 @@ async def fill(harness: Harness, person: PersonId, name: str) -> None:
     async with harness.storage.transaction() as tx:
         await tx.reminders.schedule(person, ReminderKey("appointment.1"), T0, 1)
         await tx.reminders.schedule(person, ReminderKey("sensitive_domains.check"), T0, 1)
-        await tx.web.bind(("a" if person == ANNA else "b") * 64, person, T0)
         await tx.privacy.record_access(person, "kortrijk", "coach-3", "received", T0)
         await tx.privacy.record_access(person, "kortrijk", "coach-3", "viewed", T0)
 
@@ -81,7 +80,6 @@ async def test_erasure_leaves_no_trace_in_any_table(sql_storage: SqlStorage) -> 
     assert set(traces(before, str(CHAT_ID))) >= {
         "sessions",
         "reminders",
-        "web_identities",
         "consents",
         "data_access_log",
     }

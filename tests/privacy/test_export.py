@@ -61,7 +61,6 @@ async def test_the_export_holds_every_stored_field_consent_and_reminder() -> Non
     assert set(data) == {
         "session",
         "reminders",
-        "web_identities",
         "consents",
         "data_access",
         "delivery",

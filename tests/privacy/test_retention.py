@@ -59,8 +59,6 @@ async def seed(storage: Storage) -> None:
         await tx.privacy.record_access(
             DONE_RECENTLY, "gent", "c1", "viewed", NOW - timedelta(days=300)
         )
-        await tx.web.bind("a" * 64, RECENT, NOW - timedelta(days=61))
-        await tx.web.bind("b" * 64, RECENT, NOW - timedelta(days=59))
         await tx.updates.first_time("telegram", "1", NOW - timedelta(days=8))
         await tx.updates.first_time("telegram", "2", NOW - timedelta(days=6))
         await tx.privacy.add_count("2026-01", "privacy.erasures", 4)
@@ -83,7 +81,6 @@ async def test_the_purge_follows_the_policy(caplog: pytest.LogCaptureFixture) ->
     assert counts == {
         "session": 2,  # abandoned after 30 days; finished after 12 months
         "reminders": 0,
-        "web_identities": 1,
         "consents": 1,  # the abandoned person's, now that their session is gone
         "data_access": 1,
         "processed_updates": 1,

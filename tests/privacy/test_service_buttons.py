@@ -50,3 +50,32 @@ async def _version(harness) -> int:  # type: ignore[no-untyped-def]
         session = await tx.sessions.get(ANNA)
     assert session is not None
     return int(session.version)
+
+
+async def test_privacy_commands_are_service_operations_the_engine_never_sees() -> None:
+    harness = make_harness(MemoryStorage())
+    registry = harness.service.registry
+    assert {"privacy", "mijngegevens", "wis"} <= set(registry.commands)
+    await harness.service.handle(ANNA, CommandReceived("start", "", T0))
+    version = await _version(harness)
+    for name in ("privacy", "mijngegevens", "wis"):
+        await harness.service.handle(ANNA, CommandReceived(name, "", T0))
+    assert await _version(harness) == version  # the session is untouched
+    assert harness.channel.texts(ANNA)[-1] == "privacy.erase.ask"
+
+
+async def test_privacy_before_any_conversation_ends_with_the_welcome() -> None:
+    harness = make_harness(MemoryStorage())
+    await harness.service.handle(ANNA, CommandReceived("privacy", "", T0))
+    assert harness.channel.texts(ANNA)[0] == "privacy.full"
+    assert harness.channel.texts(ANNA)[-1] == "hello.mood.ask"
+
+
+async def test_wis_before_any_conversation_keeps_nothing_until_asked() -> None:
+    harness = make_harness(MemoryStorage())
+    await harness.service.handle(ANNA, CommandReceived("wis", "", T0))
+    assert harness.channel.texts(ANNA) == ["privacy.erase.ask"]
+    async with harness.storage.transaction() as tx:
+        assert await tx.sessions.get(ANNA) is None  # asking to erase stores nothing
+    await harness.service.handle(ANNA, ButtonPressed("privacy=erase:no", T0))
+    assert harness.channel.texts(ANNA)[-2:] == ["privacy.erase.kept", "hello.mood.ask"]

@@ -76,7 +76,6 @@ async def test_erasing_a_person_leaves_the_others(storage: Storage) -> None:
         for person in (ANNA, BEN):
             await tx.sessions.save(session(person), expected_version=None)
             await tx.reminders.schedule(person, ReminderKey("nudge"), T0, 1)
-            await tx.web.bind(("a" if person == ANNA else "b") * 64, person, T0)
             await tx.consents.record(consent(person, True, 0))
             await tx.privacy.record_access(person, "kortrijk", None, "received", T0)
             await tx.outbox.add(person, {"text": "Hoe gaat het?"}, T0)
@@ -89,7 +88,6 @@ async def test_erasing_a_person_leaves_the_others(storage: Storage) -> None:
     assert rows == {
         "session": 1,
         "reminders": 2,
-        "web_identities": 1,
         "consents": 1,
         "data_access": 1,
         "delivery": 2,  # the message waiting to be sent and the update not handled yet
@@ -100,7 +98,6 @@ async def test_erasing_a_person_leaves_the_others(storage: Storage) -> None:
     assert left == {
         "session": None,
         "reminders": [],
-        "web_identities": [],
         "consents": [],
         "data_access": [],
         "delivery": [],
@@ -164,12 +161,11 @@ async def test_consent_records_outlive_nothing_they_cover(storage: Storage) -> N
         assert len(await tx.consents.history(PersonId("web:recent"))) == 1
 
 
-async def test_finished_reminders_web_identities_and_accesses_are_purged(storage: Storage) -> None:
+async def test_finished_reminders_and_accesses_are_purged(storage: Storage) -> None:
     async with storage.transaction() as tx:
         await tx.reminders.schedule(ANNA, ReminderKey("done"), T0, 1)
         await tx.reminders.cancel(ANNA, "done")
         await tx.reminders.schedule(ANNA, ReminderKey("later"), T0, 1)
-        await tx.web.bind("a" * 64, ANNA, T0)
         await tx.privacy.record_access(ANNA, "kortrijk", None, "received", T0)
     # Reminder bookkeeping uses the wall clock, so purge with "everything before tomorrow".
     from datetime import UTC, datetime
@@ -178,7 +174,6 @@ async def test_finished_reminders_web_identities_and_accesses_are_purged(storage
     async with storage.transaction() as tx:
         assert await tx.reminders.purge_finished(tomorrow) == 1
         assert [r.key for r in await tx.reminders.all_of(ANNA)] == ["later"]
-        assert await tx.web.purge(T0 + timedelta(seconds=1)) == 1
         assert await tx.privacy.purge_accesses(T0) == 0
         assert await tx.privacy.purge_accesses(T0 + timedelta(seconds=1)) == 1
 

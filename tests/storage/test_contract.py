@@ -19,8 +19,6 @@ T0 = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)
 BRUSSELS = ZoneInfo("Europe/Brussels")
 ANNA = PersonId("tg:1001")
 BEN = PersonId("web:ben")
-HASH_A = "a" * 64
-HASH_B = "0123456789abcdef" * 4
 
 
 def session(person: PersonId = ANNA, version: int = 0, **changes: Any) -> Session:
@@ -196,13 +194,11 @@ async def test_an_exception_rolls_back_everything(storage: Storage) -> None:
             await tx.sessions.save(session(), expected_version=None)
             await tx.reminders.schedule(ANNA, key("nudge"), T0, 0)
             assert await tx.updates.first_time("telegram", "42", T0)
-            await tx.web.bind(HASH_A, ANNA, T0)
             assert await tx.sessions.get(ANNA) is not None  # visible inside the transaction
             raise RuntimeError("boom")
     async with storage.transaction() as tx:
         assert await tx.sessions.get(ANNA) is None
         assert await tx.reminders.pending(ANNA) == []
-        assert await tx.web.person_for(HASH_A, T0) is None
         assert await tx.updates.first_time("telegram", "42", T0)
 
 
@@ -492,7 +488,7 @@ async def test_postgres_workers_skip_rows_locked_by_another(backend: Backend) ->
     assert [r.id for r in theirs] == ids[2:]
 
 
-# --- update log and web identities ---------------------------------------------------------
+# --- update log ---------------------------------------------------------------------------
 
 
 async def test_the_update_log_reports_each_update_once(storage: Storage) -> None:
@@ -525,23 +521,3 @@ async def test_concurrent_deliveries_of_one_update_are_processed_once(backend: B
             return await tx.updates.first_time("telegram", "777", T0)
 
     assert sorted(await asyncio.gather(deliver(first), deliver(second))) == [False, True]
-
-
-async def test_web_identities_bind_and_look_up(storage: Storage) -> None:
-    async with storage.transaction() as tx:
-        assert await tx.web.person_for(HASH_A, T0) is None
-        await tx.web.bind(HASH_A, BEN, T0)
-        await tx.web.bind(HASH_B, PersonId("web:other"), T0)
-    async with storage.transaction() as tx:
-        assert await tx.web.person_for(HASH_A, T0 + timedelta(days=1)) == BEN
-        await tx.web.bind(HASH_A, PersonId("web:moved"), T0 + timedelta(days=2))
-    async with storage.transaction() as tx:
-        assert await tx.web.person_for(HASH_A, T0) == "web:moved"
-        assert await tx.web.person_for(HASH_B, T0) == "web:other"
-
-
-async def test_a_web_identity_needs_a_token_hash_not_a_token(storage: Storage) -> None:
-    for bad in ("raw-cookie-token", "A" * 64, "a" * 63):
-        with pytest.raises(ValueError, match="sha256"):
-            async with storage.transaction() as tx:
-                await tx.web.bind(bad, BEN, T0)

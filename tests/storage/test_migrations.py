@@ -33,7 +33,7 @@ from storage.migrate import (
 )
 from tests.storage.conftest import create_database, drop_database, run_in_thread
 
-TABLES = {"sessions", "reminders", "processed_updates", "web_identities"}
+TABLES = {"sessions", "reminders", "processed_updates", "consents"}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
