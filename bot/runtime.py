@@ -78,6 +78,18 @@ class Runtime:
 
     async def start(self) -> None:
         self.http.middlewares.append(self._refuse_while_stopping)
+        # The outbox: replies a crash left (the web chat's now, Telegram's once it runs), then
+        # batched bookkeeping and a sweep for stragglers.
+        relay = self.service.relay
+        try:
+            await relay.sweep(everything=True, background=True)
+        except Exception as error:
+            log.error("outbox sweep at start failed error=%s", describe(error))
+        relay.start()
+        if self.web_inbox is not None:
+            # The web chat's inputs a crash or a stop left, after their replies and before the
+            # page can send anything new: their turns are reserved before the site opens.
+            await self.web_inbox.start()
         # Slow and idle connections are closed (bot.web.limits).
         self._runner = GuardedAppRunner(self.http, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -126,17 +138,6 @@ class Runtime:
             )
         scheduler.start()
         self._scheduler = scheduler
-        # The outbox: replies a crash left (the web chat's now, Telegram's once it runs), then
-        # batched bookkeeping and a sweep for stragglers.
-        relay = self.service.relay
-        try:
-            await relay.sweep(everything=True, background=True)
-        except Exception as error:
-            log.error("outbox sweep at start failed error=%s", describe(error))
-        relay.start()
-        if self.web_inbox is not None:
-            # The web chat's inputs a crash or a stop left (after their replies, in their turn).
-            await self.web_inbox.start()
         if self.telegram is not None:
             self._telegram_start = asyncio.create_task(self._start_telegram())
 

@@ -235,8 +235,11 @@ async def post_input(request: web.Request) -> web.StreamResponse:
         try:
             # The page sends an input again when the answer got lost (restart, network, 503):
             # one the inbox took already is not handled (nor screened) again.
-            if not (payload.get("retry") is True and await taking.taken_before()):
-                channel.received(person, ref, shown)
+            taken = payload.get("retry") is True and await taking.taken_before()
+            # Its words go (again) into the transcript, which keeps one entry per ref: a crash
+            # after the input's commit may have lost them on their way there.
+            channel.received(person, ref, shown)
+            if not taken:
                 # The same pipeline as Telegram: screen, store, dedupe, route, one at a time.
                 inbound = Inbound(person, event, language, key=taking.key, stored=taking.stored)
                 await service.pipeline.handle(inbound)

@@ -135,7 +135,10 @@ class Taking:
     person: PersonId
     ref: str
     _holding: asyncio.Task[bool]
+    elsewhere: bool = False
+    """Another request or the replay of this process has the same input in hand."""
     asked: bool = False
+    taken_over: bool = False
     refused: bool = False
     """The pipeline waited for the input and the database did not take it: answer 503."""
 
@@ -157,14 +160,19 @@ class Taking:
         new = await self.outcome()
         if new is None:
             self.refused = True
-        return new is True
+        return new is True or self.taken_over
 
     async def taken_before(self) -> bool:
         """For a page's retry: whether this message was taken already (stored or handled
         here, or long ago: its key pruned but its words in the transcript)."""
         new = await self.outcome()
         if new is False:
-            return True
+            if self.elsewhere or await self.inbox.handled(self.person, self.ref):
+                return True
+            # Pending and nobody here works on it (it was stored just before a crash or a
+            # stop): handled now, in this request, so the page's next input comes after it.
+            self.taken_over = True
+            return False
         if new is True and await self.inbox.channel.has_ref(self.person, self.ref):
             # Handled before its key was kept (pruned, or by an older version): settle it.
             self.inbox.service.relay.settle(self.key)
@@ -188,17 +196,24 @@ class WebInbox:
     ) -> Taking:
         """Start storing the input (in the background: the screen does not wait for it)."""
         key = update_key(person, ref)
+        elsewhere = key in self._working
         self._working.add(key)
         payload = json.dumps(
             {**stored, "ref": ref, "lang": language}, ensure_ascii=False, separators=(",", ":")
         )
         holding = self._spawn(self._hold(person, key, payload))
         holding.add_done_callback(_log_failure)
-        return Taking(self, person, ref, holding)
+        return Taking(self, person, ref, holding, elsewhere)
 
     def done(self, taking: Taking) -> None:
         """The request is over (answered or failed): the input is no longer in flight here."""
-        self._working.discard(update_key(taking.person, taking.ref))
+        if not taking.elsewhere:
+            self._working.discard(update_key(taking.person, taking.ref))
+
+    async def handled(self, person: PersonId, ref: str) -> bool:
+        """Whether the input was recorded as handled (not merely pending)."""
+        async with asyncio.timeout(STORE_TIMEOUT), self.service.storage.transaction() as tx:
+            return await tx.updates.seen(CHANNEL, update_key(person, ref))
 
     async def _hold(self, person: PersonId, key: str, payload: str) -> bool:
         storage = self.service.storage

@@ -34,6 +34,7 @@ from bot.web.app import (
 from bot.web.channel import WebChannel, person_for_token
 from bot.web.inbox import CHANNEL, WebInbox, update_key
 from flows.hello import FLOW as HELLO
+from flows.session import JsonValue
 from storage.memory import MemoryStorage
 from storage.migrate import upgrade
 from storage.ports import Storage
@@ -257,3 +258,22 @@ async def test_a_crisis_phrase_gets_the_help_lines_with_the_database_down_and_on
         shown = [m for m in again["messages"]]
         assert [m["text"] for m in shown].count(CRISIS) == 1
         assert sum(1 for m in shown if m["crisis"]) == 1
+
+
+async def test_a_retry_of_an_input_left_pending_and_not_in_hand_is_handled_at_once() -> None:
+    storage = MemoryStorage()
+    async with page_on(storage) as page:
+        await page.post({"kind": "open"})
+        person = person_for_token(TOKEN)
+        # Stored just before a crash of another worker: pending, nobody here works on it.
+        stored: dict[str, JsonValue] = {"kind": "button", "value": "mood=good", "label": "Goed"}
+        taking = page.inbox.take(person, str(PRESS["ref"]), stored, "nl")
+        assert await taking.outcome() is True
+        page.inbox.done(taking)
+        # The page sends it again: handled now, so its next input comes after it.
+        status, answer = await page.post({**PRESS, "retry": True})
+        assert status == 200
+        assert [m["text"] for m in answer["messages"]][-2:] == ["Goed", "hello.name.ask"]
+        async with storage.transaction() as tx:
+            assert await tx.updates.pending(CHANNEL) == []
+        assert await page.inbox.replay(stale_only=False) == 0
