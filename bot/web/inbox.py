@@ -13,7 +13,11 @@ Rules:
 * Safety first: storing runs beside the pipeline's screen, never before it. A crisis phrase
   gets the help lines at once, also while the database is down; such an input was handled by
   the screen and answers 200 (the pipeline settles its key). A retry (the page's ``retry``)
-  is looked up first, so a crisis phrase sent again is not answered again.
+  is looked up first, so a crisis phrase sent again is not answered again; a retry of one that
+  is pending while nobody in this process has it in hand (stored just before a crash) is
+  handled in that request, so the page's next input cannot overtake it.
+* At start the replay runs before the HTTP site opens: the restored inputs' turns are reserved
+  before the page can send anything new.
 * An input is recorded as handled in the transaction of its effects (the pipeline's dedupe
   stage) or settled right after (``Relay.settle``), which deletes the pending row. What a crash
   or a stop left pending is handled again through the same replay as Telegram's
