@@ -42,8 +42,9 @@ from bot.scheduler import ReminderTick
 from bot.service import Channel, Clock, ConversationService
 from bot.settings import Settings
 from bot.team.feature import TeamDashboard
-from bot.web.app import CHANNEL_KEY, CLOCK_KEY, SECURE_KEY, SERVICE_KEY, add_routes
+from bot.web.app import CHANNEL_KEY, CLOCK_KEY, INBOX_KEY, SECURE_KEY, SERVICE_KEY, add_routes
 from bot.web.channel import WebChannel
+from bot.web.inbox import WebInbox
 from bot.web.limits import GuardedAppRunner, install_limits
 from flows.ids import PersonId
 from flows.safety.helplines import HelpLines
@@ -69,6 +70,7 @@ class Runtime:
     tick: ReminderTick
     http: web.Application
     telegram: object | None = None
+    web_inbox: WebInbox | None = None
     _runner: web.AppRunner | None = None
     _scheduler: AsyncIOScheduler | None = None
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
@@ -80,6 +82,18 @@ class Runtime:
 
     async def start(self) -> None:
         self.http.middlewares.append(self._refuse_while_stopping)
+        # The outbox: replies a crash left (the web chat's now, Telegram's once it runs), then
+        # batched bookkeeping and a sweep for stragglers.
+        relay = self.service.relay
+        try:
+            await relay.sweep(everything=True, background=True)
+        except Exception as error:
+            log.error("outbox sweep at start failed error=%s", describe(error))
+        relay.start()
+        if self.web_inbox is not None:
+            # The web chat's inputs a crash or a stop left, after their replies and before the
+            # page can send anything new: their turns are reserved before the site opens.
+            await self.web_inbox.start()
         # Slow and idle connections are closed (bot.web.limits).
         self._runner = GuardedAppRunner(self.http, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -128,14 +142,6 @@ class Runtime:
             )
         scheduler.start()
         self._scheduler = scheduler
-        # The outbox: replies a crash left (the web chat's now, Telegram's once it runs), then
-        # batched bookkeeping and a sweep for stragglers.
-        relay = self.service.relay
-        try:
-            await relay.sweep(everything=True, background=True)
-        except Exception as error:
-            log.error("outbox sweep at start failed error=%s", describe(error))
-        relay.start()
         if self.telegram is not None:
             self._telegram_start = asyncio.create_task(self._start_telegram())
         if self.store_screener is not None:
@@ -245,6 +251,9 @@ class Runtime:
                 log.warning("telegram did not stop cleanly error=%s", type(error).__name__)
 
         await asyncio.gather(stop_tick(), stop_telegram())
+        if self.web_inbox is not None:
+            # Inputs being handled again are left pending for the next start.
+            await self.web_inbox.stop()
         # What was sent and handled is written back; the rest is sent or handled at the next
         # start (at most twice, never lost).
         await self.service.relay.stop()
@@ -408,7 +417,9 @@ async def build_runtime(
         handlers=tuple(service.registry.reminder_handlers),
         holds=tuple(service.registry.reminder_holds),
     )
-    runtime = Runtime(settings, service, web_channel, tick, http, telegram)
+    runtime = Runtime(
+        settings, service, web_channel, tick, http, telegram, web_inbox=http[INBOX_KEY]
+    )
     folder = settings.cache_dir
     if stale and folder is not None:
         runtime.store_screener = lambda: compiled.store(screener, folder)

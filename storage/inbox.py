@@ -18,8 +18,10 @@ are on ``SQLModel.metadata``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
 from sqlalchemy import Index, Table
 from sqlmodel import Field, SQLModel
@@ -28,12 +30,16 @@ from flows.ids import PersonId
 from flows.session import JsonValue
 from storage.codec import aad
 from storage.db import EncryptedText, UtcDateTime
-from storage.ports import RetentionPolicy, Transaction
+from storage.ports import PendingUpdate, RetentionPolicy, Transaction
 
 PAYLOAD_AAD = aad("inbox_pending", "payload")
 BODY_AAD = aad("outbox", "body")
 # A row older than this was not handled or sent in days of retries: dropped by retention.
 STUCK_AFTER = timedelta(days=7)
+# An update that failed this many times is given up, so one bad update cannot loop forever.
+MAX_ATTEMPTS = 5
+
+T = TypeVar("T")
 
 
 class InboxPendingRow(SQLModel, table=True):
@@ -102,3 +108,46 @@ class DeliveryPart:
     async def withdraw(self, tx: Transaction, person: PersonId, category: str) -> int:
         # Messages wait seconds, not days; the reply to the withdrawal itself must still go.
         return 0
+
+
+@dataclass(frozen=True)
+class Replay(Generic[T]):
+    """What :func:`take_pending` found: the inputs to handle again (decoded, arrival order) and
+    the update keys given up, each with why (``"attempts"`` or the decoder's error type)."""
+
+    found: list[T] = field(default_factory=list)
+    given_up: list[tuple[str, str]] = field(default_factory=list)
+
+
+async def take_pending(
+    tx: Transaction,
+    channel: str,
+    now: datetime,
+    decode: Callable[[PendingUpdate], T | None],
+    *,
+    received_before: datetime | None = None,
+    skip: Callable[[str], bool] = lambda key: False,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> Replay[T]:
+    """The replay of every channel's inbox: a channel's pending updates, each counted as one
+    attempt more, decoded by the channel. ``skip`` names keys being handled in this process.
+    One that failed ``max_attempts`` times or cannot be decoded (``None`` or an error) is
+    recorded as handled, so it is not tried again; the caller logs those by key."""
+    replay: Replay[T] = Replay()
+    for row in await tx.updates.pending(channel, received_before=received_before):
+        if skip(row.update_key):
+            continue
+        attempts = await tx.updates.attempted(channel, row.update_key)
+        decoded: T | None = None
+        why = "attempts"
+        if attempts <= max_attempts:
+            try:
+                decoded = decode(row)
+            except Exception as error:
+                why = type(error).__name__
+        if decoded is None:
+            replay.given_up.append((row.update_key, why))
+            await tx.updates.first_time(channel, row.update_key, now)
+            continue
+        replay.found.append(decoded)
+    return replay

@@ -27,12 +27,12 @@ from telegram import Update
 
 from bot.service import Clock
 from flows.ids import PersonId
-from storage.ports import Storage
+from storage.inbox import MAX_ATTEMPTS, take_pending
+from storage.ports import PendingUpdate, Storage
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
-MAX_ATTEMPTS = 5
 # A pending update older than this is not on its way in a live worker any more.
 STALE_AFTER = timedelta(seconds=60)
 
@@ -71,31 +71,27 @@ class TelegramInbox:
     async def pending(self, *, stale_only: bool, skip: Callable[[int], bool]) -> list[Update]:
         """Pending updates to handle again, in arrival order (each one attempt more); those
         ``skip`` names (being handled here, or handled and not yet written back) are left
-        alone."""
+        alone. The replay is every channel's (:func:`storage.inbox.take_pending`)."""
         before = self.clock.now() - STALE_AFTER if stale_only else None
-        found: list[Update] = []
+
+        def busy(key: str) -> bool:
+            return key.isdigit() and skip(int(key))
+
+        def decode(row: PendingUpdate) -> Update | None:
+            return Update.de_json(json.loads(row.payload), self.bot)
+
         async with self.storage.transaction() as tx:
-            for row in await tx.updates.pending(CHANNEL, received_before=before):
-                if row.update_key.isdigit() and skip(int(row.update_key)):
-                    continue
-                attempts = await tx.updates.attempted(CHANNEL, row.update_key)
-                update = None
-                if attempts <= MAX_ATTEMPTS:
-                    try:
-                        update = Update.de_json(json.loads(row.payload), self.bot)
-                    except Exception as error:
-                        log.error(
-                            "pending update unreadable update=%s error=%s",
-                            row.update_key,
-                            type(error).__name__,
-                        )
-                if update is None:
-                    log.error(
-                        "pending update given up update=%s attempts=%d", row.update_key, attempts
-                    )
-                    await tx.updates.first_time(CHANNEL, row.update_key, self.clock.now())
-                    continue
-                found.append(update)
-        if found:
-            log.info("pending updates handled again count=%d", len(found))
-        return found
+            replay = await take_pending(
+                tx,
+                CHANNEL,
+                self.clock.now(),
+                decode,
+                received_before=before,
+                skip=busy,
+                max_attempts=MAX_ATTEMPTS,
+            )
+        for key, why in replay.given_up:
+            log.error("pending update given up update=%s reason=%s", key, why)
+        if replay.found:
+            log.info("pending updates handled again count=%d", len(replay.found))
+        return replay.found

@@ -27,7 +27,6 @@ from typing import Any
 from aiohttp import web
 
 from bot.coach.invites import looks_like_invite as looks_like_coach_invite
-from bot.commands import parse_command
 from bot.inbound import Inbound
 from bot.service import Clock, ConversationService
 from bot.web.channel import (
@@ -38,9 +37,9 @@ from bot.web.channel import (
     new_token,
     person_for_token,
 )
+from bot.web.inbox import WebInbox, to_input
 from flows.ids import PersonId
-from flows.inputs import ButtonPressed, CommandReceived, Input, TextReceived
-from flows.session import JsonValue
+from flows.inputs import CommandReceived
 from flows.text import msg
 from storage.ports import check_transcript_ref
 
@@ -48,7 +47,6 @@ COOKIE = "opstap_web"
 # A referral code as the page passes it from /?ref=<code> (Telegram's deep-link payload).
 REFERRAL = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_BODY = 16 * 1024
-MAX_LABEL = 200
 LONG_POLL_SECONDS = 20.0
 # Where the quick-exit button goes: a neutral page that says nothing about Opstap.
 QUICK_EXIT_URL = "https://www.google.be/"
@@ -68,6 +66,7 @@ SERVICE_KEY = web.AppKey("service", ConversationService)
 CHANNEL_KEY = web.AppKey("web_channel", WebChannel)
 CLOCK_KEY = web.AppKey("clock", Clock)
 SECURE_KEY = web.AppKey("secure_cookie", bool)
+INBOX_KEY = web.AppKey("web_inbox", WebInbox)
 
 
 def _entry_json(entry: WebEntry, channel: WebChannel, person: PersonId) -> dict[str, Any]:
@@ -185,29 +184,6 @@ async def static(request: web.Request) -> web.StreamResponse:
     return web.Response(text=body, content_type=types[name], charset="utf-8")
 
 
-def _to_input(payload: dict[str, Any], clock: Clock) -> tuple[Input | str, dict[str, JsonValue]]:
-    """The input and how the young person's side shows it; ``ValueError`` when it is bad."""
-    now = clock.now()
-    kind = payload.get("kind")
-    if kind == "text":
-        text = payload.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise ValueError("text")
-        command = parse_command(text, now)
-        return (command if command is not None else TextReceived(text, now)), {"text": text}
-    if kind == "button":
-        value = payload.get("value")
-        label = payload.get("label", "")
-        if not isinstance(value, str) or not 0 < len(value) <= 64:
-            raise ValueError("value")
-        if not isinstance(label, str) or len(label) > MAX_LABEL:
-            raise ValueError("label")
-        return ButtonPressed(value, now), {"text": label, "button": value}
-    if kind in ("open", "help"):
-        return str(kind), {}
-    raise ValueError("kind")
-
-
 async def post_input(request: web.Request) -> web.StreamResponse:
     if request.content_type != "application/json":
         raise web.HTTPUnsupportedMediaType(text="JSON only")
@@ -220,7 +196,7 @@ async def post_input(request: web.Request) -> web.StreamResponse:
     if not isinstance(payload, dict):
         raise web.HTTPBadRequest(text="bad JSON")
     try:
-        event, shown = _to_input(payload, request.app[CLOCK_KEY])
+        event, shown, stored = to_input(payload, request.app[CLOCK_KEY].now())
         ref = payload.get("ref")
         ref = new_ref() if ref is None else check_transcript_ref(ref)
     except (ValueError, TypeError):
@@ -252,14 +228,32 @@ async def post_input(request: web.Request) -> web.StreamResponse:
             await service.pipeline.handle(Inbound(person, start, language))
         elif shown_before.last == 0:
             await service.open(person, language_hint=language)
-    elif not isinstance(event, str) and not (
-        # The page sends an input again when the answer got lost (restart, network): a ref
-        # the transcript has was taken already.
-        payload.get("retry") is True and await channel.has_ref(person, ref)
-    ):
-        channel.received(person, ref, shown)
-        # The same pipeline as Telegram: screen, dedupe, route, one input at a time.
-        await service.pipeline.handle(Inbound(person, event, language))
+    elif not isinstance(event, str):
+        inbox = request.app[INBOX_KEY]
+        # Stored in the durable inbox beside the screen (a crisis reply never waits for it).
+        taking = inbox.take(person, ref, stored, language)
+        try:
+            # The page sends an input again when the answer got lost (restart, network, 503):
+            # one the inbox took already is not handled (nor screened) again.
+            taken = payload.get("retry") is True and await taking.taken_before()
+            # Its words go (again) into the transcript, which keeps one entry per ref: a crash
+            # after the input's commit may have lost them on their way there.
+            channel.received(person, ref, shown)
+            if not taken:
+                # The same pipeline as Telegram: screen, store, dedupe, route, one at a time.
+                inbound = Inbound(person, event, language, key=taking.key, stored=taking.stored)
+                await service.pipeline.handle(inbound)
+                if taking.refused:
+                    # Not stored, not handled: the page keeps the words and sends them again.
+                    channel.withdraw(person, ref)
+                    refused = web.json_response(
+                        {"stored": False}, status=503, headers={**NO_STORE, "Retry-After": "2"}
+                    )
+                    if fresh:
+                        _with_cookie(request, refused, token)
+                    return refused
+        finally:
+            inbox.done(taking)
     await channel.flush(person)
     response = _page_json(request, person, await channel.read(person, after))
     if fresh:
@@ -322,3 +316,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/messages", get_messages)
     app.router.add_get("/api/export/{key}", get_export)
     app.router.add_get("/healthz", healthz)
+    if INBOX_KEY not in app and SERVICE_KEY in app and CHANNEL_KEY in app:
+        # The web chat's durable inbox (bot.web.inbox); the runtime starts its replay.
+        app[INBOX_KEY] = WebInbox(app[SERVICE_KEY], app[CHANNEL_KEY])

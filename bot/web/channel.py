@@ -9,8 +9,10 @@ Rules:
   coach waits there until the page fetches it (``seen_at``).
 * The young person's own words are stored in order with the replies: :meth:`received` holds the
   input in memory, and the first delivery of its reply (or :meth:`flush` when nothing was
-  replied) stores both in one transaction. So nothing touches the database before the input was
-  screened and the crisis reply written.
+  replied) stores both in one transaction. So the transcript waits for nothing before the
+  crisis reply. The words are durable before that, in the web inbox (:mod:`bot.web.inbox`,
+  stored beside the screen before the page hears 200); an input handled again after a crash
+  is put here again, and the ref keeps it from appearing twice.
 * Safety first: when the database fails or is slow (:data:`SAVE_TIMEOUT`), a message is kept in
   memory (bounded) and served from there until a later append stores it; the page recognises
   every message by its random ``ref``, so it never shows one twice. Under
@@ -182,6 +184,14 @@ class WebChannel:
     def received(self, person: PersonId, ref: str, body: dict[str, JsonValue]) -> None:
         """The young person's input, stored with the first reply to it (or by :meth:`flush`)."""
         self._inbound.setdefault(person, []).append(NewTranscriptEntry(ref, "young", body))
+
+    def withdraw(self, person: PersonId, ref: str) -> None:
+        """Take back an input :meth:`received` that was not stored nor handled (the page sends
+        it again), unless a delivery stored it meanwhile (then the retry finds it there)."""
+        for held in (self._inbound, self._unsaved):
+            entries = held.get(person)
+            if entries:
+                held[person] = [e for e in entries if not (e.side == "young" and e.ref == ref)]
 
     async def flush(self, person: PersonId) -> None:
         """Store what :meth:`received` holds, and retry what the database refused before."""

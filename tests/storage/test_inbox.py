@@ -7,9 +7,9 @@ from pathlib import Path
 
 from flows.ids import PersonId
 from storage.crypto import Keyring
-from storage.inbox import DeliveryPart
+from storage.inbox import MAX_ATTEMPTS, DeliveryPart, take_pending
 from storage.migrate import upgrade
-from storage.ports import DEDUPE_WINDOW, RetentionPolicy, Storage
+from storage.ports import DEDUPE_WINDOW, PendingUpdate, RetentionPolicy, Storage
 from storage.sql import open_storage
 from tests.storage.conftest import Backend
 
@@ -144,3 +144,31 @@ async def test_a_leftover_is_taken_by_one_sweep_at_a_time(backend: Backend) -> N
         # The first worker died with it: after the lease another may take it.
         assert await tx.outbox.claim((a,), T0 + timedelta(seconds=61), lease) == (a,)
         assert await tx.outbox.claim((999,), T0, lease) == ()
+
+
+async def test_the_shared_replay_counts_attempts_skips_busy_keys_and_gives_up(
+    storage: Storage,
+) -> None:
+    async with storage.transaction() as tx:
+        for key in ("ben:aaaaaaaa", "ben:bbbbbbbb", "ben:cccccccc", "ben:dddddddd"):
+            await tx.updates.hold("web", key, BEN, key, T0)
+        await tx.updates.hold("telegram", "7", ANNA, "{}", T0)
+        for _ in range(MAX_ATTEMPTS):
+            await tx.updates.attempted("web", "ben:dddddddd")
+
+    def decode(row: PendingUpdate) -> str | None:
+        if row.payload == "ben:bbbbbbbb":
+            raise ValueError("unreadable")
+        return row.payload
+
+    async with storage.transaction() as tx:
+        replay = await take_pending(tx, "web", T0, decode, skip=lambda key: key == "ben:cccccccc")
+    # Only this channel's; the busy one left alone; the unreadable and the worn-out given up.
+    assert replay.found == ["ben:aaaaaaaa"]
+    assert sorted(replay.given_up) == [("ben:bbbbbbbb", "ValueError"), ("ben:dddddddd", "attempts")]
+    async with storage.transaction() as tx:
+        left = {p.update_key: p.attempts for p in await tx.updates.pending("web")}
+        assert await tx.updates.seen("web", "ben:bbbbbbbb")
+        assert [p.update_key for p in await tx.updates.pending("telegram")] == ["7"]
+    # Given up means recorded as handled: not tried again.
+    assert left == {"ben:aaaaaaaa": 1, "ben:cccccccc": 0}
