@@ -20,7 +20,9 @@ that arrives as fifty messages, a friend playing with the phone) is slowed down:
   tap a second is never slowed down, a paste or a stuck key is.
 * Every arrival counts, handled or not: someone who keeps sending as fast stays slowed down;
   after :data:`WINDOW` without a message everything is handled again.
-* Not counted: the reminder tick's inputs and the team's chats (coaches). What reaches the
+* Not counted: button presses (answers to our own questions: the keyboard bounds them, a
+  stale press is ignored, and a fast tapper going through the intake is never slowed down),
+  the reminder tick's inputs and the team's chats (coaches). What reaches the
   team is bounded by this stage too: the coach relay forwards only inputs handled here, and a
   safety alert is one per safety event (``bot.safety.alerts``), however many messages flag.
 
@@ -39,7 +41,7 @@ from typing import TYPE_CHECKING
 
 from bot.inbound import Inbound
 from flows.ids import PersonId
-from flows.inputs import ReminderDue
+from flows.inputs import ButtonPressed, ReminderDue
 from flows.text import msg
 
 if TYPE_CHECKING:
@@ -97,7 +99,7 @@ class FloodGate:
     async def admit(self, pipeline: Pipeline, inbound: Inbound) -> bool:
         """``True``: handle the input; ``False``: it was over the limit (the person was told)."""
         person = inbound.person
-        if isinstance(inbound.event, ReminderDue) or pipeline.is_team(person):
+        if isinstance(inbound.event, ReminderDue | ButtonPressed) or pipeline.is_team(person):
             return True
         service = pipeline.service
         verdict = self.verdict(person, service.clock.now())

@@ -101,7 +101,7 @@ class Runtime:
         await site.start()
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_job(
-            self._tick,
+            _stoppable(self._tick, "reminder-tick"),
             "interval",
             seconds=self.settings.tick_seconds,
             max_instances=1,
@@ -111,7 +111,7 @@ class Runtime:
             id="reminder-tick",
         )
         scheduler.add_job(
-            self._retention,
+            _stoppable(self._retention, "retention-purge"),
             "cron",
             hour=3,
             minute=30,
@@ -123,7 +123,7 @@ class Runtime:
             id="retention-purge",
         )
         scheduler.add_job(
-            self._prune_handled,
+            _stoppable(self._prune_handled, "inbox-prune"),
             "interval",
             hours=1,
             max_instances=1,
@@ -133,7 +133,7 @@ class Runtime:
         )
         for job in self.service.registry.jobs:
             scheduler.add_job(
-                self._job(job.run, job.name),
+                _stoppable(self._job(job.run, job.name), job.name),
                 job.trigger,
                 max_instances=1,
                 coalesce=True,
@@ -424,6 +424,20 @@ async def build_runtime(
     if stale and folder is not None:
         runtime.store_screener = lambda: compiled.store(screener, folder)
     return runtime
+
+
+def _stoppable(run: Callable[[], Awaitable[None]], name: str) -> Callable[[], Awaitable[None]]:
+    """A scheduled job that a shutdown may cut off: the stop cancels a tick in the middle of its
+    transaction (rolled back, its reminders claimed again after the lease), and APScheduler
+    would print that cancellation as a traceback on every such stop."""
+
+    async def run_until_stopped() -> None:
+        try:
+            await run()
+        except asyncio.CancelledError:
+            log.info("job stopped by the shutdown job=%s", name)
+
+    return run_until_stopped
 
 
 async def serve(settings: Settings) -> None:

@@ -178,10 +178,14 @@ class HostileBot:
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileBot]:
     patch = pytest.MonkeyPatch()
     # One message a second per chat is the limiter's business (tested elsewhere).
-    patch.setattr("bot.telegram.app.FloodLimiter", lambda: FloodLimiter(per_chat_per_second=100))
+    patch.setattr(
+        "bot.telegram.app.FloodLimiter",
+        lambda **options: FloodLimiter(**{**options, "per_chat_per_second": 100}),
+    )
     bot = HostileBot(tmp_path_factory.mktemp("hostile"))
-    bot.start()
     try:
+        # Inside the try: a start that fails must not leave the patch on for later modules.
+        bot.start()
         yield bot
     finally:
         bot.stop()
