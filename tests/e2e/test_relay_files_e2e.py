@@ -209,9 +209,14 @@ async def test_files_travel_both_ways_and_are_gone_after_wis(
     assert stored[0]["caption"].startswith("enc:v1:")
 
     # /mijngegevens exports them (the file itself, base64).
-    before = sam.seen
+    sent_before = len(fake.calls("sendDocument"))
     fake.user_sends_command(YOUNG, "/mijngegevens", first_name="Sam")
-    await fake.wait_idle(0.3)
+    # The PDF comes first and takes a while on a busy machine: wait for the JSON itself.
+    await fake.wait_for_call(
+        "sendDocument",
+        lambda call: any((f.filename or "").endswith(".json") for f in call.files.values()),
+        after=sent_before,
+    )
     [export] = [d for d in fake.documents(YOUNG) if d.filename and d.filename.endswith(".json")]
     exported = json.loads(export.data)["data"]["relay_files"]
     assert [e["kind"] for e in exported] == ["photo", "document", "voice", "document", "photo"]
