@@ -861,16 +861,7 @@ async def coaches(request: web.Request) -> web.StreamResponse:
     async with deps.store.transaction() as t:
         found = await t.team.coaches(user.scope())
         loads = await t.core.cases.loads(tuple(c.id for c in found))
-    now = deps.clock.now()
-    rows = [
-        {
-            "coach": c,
-            "load": loads.get(c.id, 0),
-            "absent": c.is_absent(now),
-            "absent_until": _local(deps, c.absent_until),
-        }
-        for c in found
-    ]
+    rows = _coach_rows(deps, found, loads)
     return render(
         request,
         "coaches.html",
@@ -880,6 +871,22 @@ async def coaches(request: web.Request) -> web.StreamResponse:
         link_for=None,
         valid_days=INVITE_VALID.days,
     )
+
+
+def _coach_rows(
+    deps: TeamDeps, found: list[CoachRecord], loads: dict[CoachId, int]
+) -> list[dict[str, object]]:
+    """The coaches page's rows: each coach with their load and absence."""
+    now = deps.clock.now()
+    return [
+        {
+            "coach": c,
+            "load": loads.get(c.id, 0),
+            "absent": c.is_absent(now),
+            "absent_until": _local(deps, c.absent_until),
+        }
+        for c in found
+    ]
 
 
 async def _scoped_coach(t: TeamTransaction, user: TeamUser, request: web.Request) -> CoachRecord:
@@ -923,16 +930,7 @@ async def coach_invite(request: web.Request) -> web.StreamResponse:
         )
         found = await t.team.coaches(user.scope())
         loads = await t.core.cases.loads(tuple(c.id for c in found))
-    now = deps.clock.now()
-    rows = [
-        {
-            "coach": c,
-            "load": loads.get(c.id, 0),
-            "absent": c.is_absent(now),
-            "absent_until": _local(deps, c.absent_until),
-        }
-        for c in found
-    ]
+    rows = _coach_rows(deps, found, loads)
     # Shown once, on this page only (no-store); only its hash is stored.
     return render(
         request,
