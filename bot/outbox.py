@@ -153,6 +153,7 @@ class Relay:
         try:
             await self.service.deliver(person, messages)
             self.sent(staged)
+            log.debug("outbox sent person=%s ids=%s", person, staged)
         finally:
             self._busy.difference_update(staged)
 
@@ -280,6 +281,12 @@ class Relay:
                     # The rest waits, so the person's messages keep their order.
                     break
                 self.sent([row.id])
+                log.debug(
+                    "outbox swept person=%s id=%d age=%.1fs",
+                    person,
+                    row.id,
+                    (self.service.clock.now() - row.created_at).total_seconds(),
+                )
                 sent += 1
         return sent
 

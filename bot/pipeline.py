@@ -469,7 +469,7 @@ class Pipeline:
                     if key is not None and (
                         service.relay.is_settled(key) or await self.inbox.seen(tx, key)
                     ):
-                        log.info("duplicate input person=%s", person)
+                        log.info("duplicate input person=%s key=%s", person, key)
                         return
                     for router in self.routers:
                         if await router.claims(tx, inbound):
@@ -490,6 +490,12 @@ class Pipeline:
                 if key is not None and isinstance(routed, Routed):
                     # Committed with its effects: nothing left to write back for it.
                     service.relay.recorded(key)
+                log.debug(
+                    "input routed person=%s key=%s outbox=%s",
+                    person,
+                    key,
+                    routed.staged_ids if isinstance(routed, Routed) else (),
+                )
                 break
             except _Duplicate:
                 log.info("duplicate input person=%s", person)

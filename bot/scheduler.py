@@ -123,6 +123,11 @@ class ReminderTick:
                     )
                 if not due:
                     break
+                log.debug(
+                    "reminders claimed ids=%s late=%s",
+                    [r.id for r in due],
+                    [round((now - r.due_at).total_seconds(), 1) for r in due],
+                )
                 sent += await self._process(due, now)
                 if len(due) < self.batch or time.monotonic() - started > BATCH_WINDOW:
                     break
@@ -206,6 +211,7 @@ class ReminderTick:
             return 0
         async with self.storage.transaction() as tx:
             await tx.reminders.mark_sent(reminder.id)
+        log.debug("reminder sent id=%s", reminder.id)
         return 1
 
     async def _held_until(self, reminder: ReminderRecord, now: datetime) -> datetime | None:

@@ -380,6 +380,7 @@ class TelegramFrontDoor:
         """Hand an update to PTB. ``stored=False``: it is being stored right now (see
         :meth:`_stored`); a pending update handled again is stored already."""
         self._working.add(update.update_id)
+        log.debug("update queued update=%s stored=%s", update.update_id, stored)
         if not stored:
             self._fresh[update.update_id] = asyncio.get_running_loop().create_future()
         self.application.update_queue.put_nowait(update)
@@ -409,6 +410,7 @@ class TelegramFrontDoor:
         fresh = self._fresh.pop(update.update_id, None)
         gave_up = update.update_id in self._gave_up
         self._gave_up.discard(update.update_id)
+        log.debug("update done update=%s finished=%s", update.update_id, finished and not gave_up)
         if not finished or gave_up:
             # Interrupted or not handled: it stays pending (or Telegram keeps it).
             return
