@@ -20,6 +20,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.clock import FrozenClock, SystemClock
 from bot.inbound import Inbound
+from bot.outbox import CLAIM_LEASE
 from bot.retention import prune_handled
 from bot.service import ConversationService, OutgoingMessage
 from bot.telegram.app import SECRET_HEADER, WEBHOOK_PATH, TelegramFrontDoor
@@ -446,3 +447,101 @@ async def test_two_workers_sweeping_at_once_send_a_leftover_once(tmp_path: Path)
     finally:
         await one.close()
         await two.close()
+
+
+# --- the sweep under repeated kills (the full-size chaos test's triples and late answers) -----
+
+
+class StuckAfter(RecordingChannel):
+    """Takes ``first`` messages, then hangs on the next send (the process dies there)."""
+
+    def __init__(self, first: int) -> None:
+        super().__init__()
+        self.first = first
+        self.sending = asyncio.Event()
+
+    async def deliver(self, person: PersonId, message: OutgoingMessage) -> None:
+        if len(self.sent) >= self.first:
+            self.sending.set()
+            await asyncio.Event().wait()
+        await super().deliver(person, message)
+
+
+async def leave_rows(storage: Storage, texts: list[str]) -> list[int]:
+    """Replies a killed process committed and never sent (the outbox rows of one input)."""
+    async with storage.transaction() as tx:
+        return [
+            await tx.outbox.add(ANNA, {"text": text, "buttons": [], "prompt": False}, T0)
+            for text in texts
+        ]
+
+
+async def kill_a_sweep(storage: Storage, channel: StuckAfter, *, single: bool) -> None:
+    """A process starts, its sweep sends until ``channel`` hangs, and it is killed."""
+    service = service_on(storage, channel)
+    service.relay.single_worker = single
+    sweeping = asyncio.create_task(service.relay.sweep(everything=True))
+    await asyncio.wait_for(channel.sending.wait(), timeout=10)
+    sweeping.cancel()
+    await asyncio.gather(sweeping, return_exceptions=True)
+
+
+def restarted(storage: Storage, channel: RecordingChannel, *, single: bool) -> ConversationService:
+    """The next process, started a few seconds after the kill."""
+    service = service_on(storage, channel)
+    assert isinstance(service.clock, FrozenClock)
+    service.clock.set(T0 + timedelta(seconds=3))
+    service.relay.started_at = service.clock.now()
+    service.relay.single_worker = single
+    return service
+
+
+async def test_a_leftover_the_sweep_sent_is_gone_before_the_next_is_sent(tmp_path: Path) -> None:
+    # Restarts seconds apart: a start's sweep re-sent the leftovers, the next kill came before
+    # the batched delete, and the next start sent them a third time.
+    storage = await sqlite(tmp_path)
+    _first, second, third = await leave_rows(storage, ["one", "two", "three"])
+    await kill_a_sweep(storage, StuckAfter(first=1), single=True)
+    async with storage.transaction() as tx:
+        # "one" was sent and deleted at once; "two" was being sent when the process died.
+        assert [r.id for r in await tx.outbox.unsent()] == [second, third]
+    channel = RecordingChannel()
+    again = restarted(storage, channel, single=True)
+    assert await again.relay.sweep(everything=True) == 2
+    assert channel.texts(ANNA) == ["two", "three"]
+    await storage.close()
+
+
+async def test_one_worker_sends_at_once_what_a_killed_sweep_had_taken(tmp_path: Path) -> None:
+    # A kill during a start's sweep left its rows taken for the claim's lease (60 s then):
+    # replies a minute late, read by the person as no answer. On a database that serves one
+    # worker (SQLite) a claim older than the process is a dead process's.
+    storage = await sqlite(tmp_path)
+    await leave_rows(storage, ["one", "two"])
+    await kill_a_sweep(storage, StuckAfter(first=0), single=True)
+    channel = RecordingChannel()
+    again = restarted(storage, channel, single=True)
+    assert await again.relay.sweep(everything=True) == 2
+    assert channel.texts(ANNA) == ["one", "two"]
+    await storage.close()
+
+
+async def test_several_workers_leave_a_taken_row_to_its_lease_and_only_that_one(
+    tmp_path: Path,
+) -> None:
+    storage = await sqlite(tmp_path)
+    await leave_rows(storage, ["one", "two"])
+    await kill_a_sweep(storage, StuckAfter(first=0), single=False)
+    async with storage.transaction() as tx:
+        # Only the row being sent was taken, not the whole batch.
+        one, two = [r.id for r in await tx.outbox.unsent()]
+        assert await tx.outbox.claim((one, two), T0 + timedelta(seconds=1), CLAIM_LEASE) == (two,)
+    channel = RecordingChannel()
+    again = restarted(storage, channel, single=False)
+    # Another worker may still be sending "one": it waits for the lease, and "two" after it.
+    assert await again.relay.sweep(everything=True) == 0
+    assert isinstance(again.clock, FrozenClock)
+    again.clock.advance(CLAIM_LEASE)
+    assert await again.relay.sweep(everything=True) == 2
+    assert channel.texts(ANNA) == ["one", "two"]
+    await storage.close()
