@@ -33,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -68,7 +68,7 @@ REMEMBER_RECORDED = 10_000
 CLAIM_LEASE = timedelta(seconds=20)
 
 
-def body_of(message: OutgoingMessage) -> dict[str, JsonValue]:
+def body_of(message: OutgoingMessage, via: str | None = None) -> dict[str, JsonValue]:
     body: dict[str, JsonValue] = {
         "text": message.text,
         "buttons": [[[label, value] for label, value in row] for row in message.buttons],
@@ -80,6 +80,8 @@ def body_of(message: OutgoingMessage) -> dict[str, JsonValue]:
     }
     if message.download is not None:
         body["download"] = list(message.download)
+    if via is not None:
+        body["via"] = via
     return body
 
 
@@ -115,6 +117,23 @@ def message_of(body: dict[str, JsonValue]) -> OutgoingMessage:
     )
 
 
+Sender = Callable[[PersonId, "OutgoingMessage"], Awaitable[None]]
+"""Sends one message of a feature's own kind (``Relay.senders``): the coach side remembers the
+ids of what a coach's chat got."""
+
+
+@dataclass(frozen=True)
+class Staged:
+    """Messages for several people (a coach and a young person) written to the outbox in the
+    transaction of the change that caused them: (person, message, row id), in order."""
+
+    rows: tuple[tuple[PersonId, OutgoingMessage, int], ...] = ()
+    via: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+
 def _prefix(person: PersonId) -> str:
     return person.split(":", 1)[0]
 
@@ -136,6 +155,8 @@ class Relay:
     _busy: set[int] = field(default_factory=set)
     _task: asyncio.Task[None] | None = None
     _sweeps: set[asyncio.Task[int]] = field(default_factory=set)
+    # How a row written ``via`` a feature is sent (``stage_for``); others go to the channel.
+    senders: dict[str, Sender] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.started_at is None:
@@ -148,6 +169,49 @@ class Relay:
     ) -> tuple[int, ...]:
         now = self.service.clock.now()
         return tuple([await tx.outbox.add(person, body_of(m), now) for m in messages])
+
+    async def stage_for(
+        self,
+        tx: Transaction,
+        outbox: Sequence[tuple[PersonId, OutgoingMessage]],
+        *,
+        via: str | None = None,
+    ) -> Staged:
+        """Inside a feature's transaction: the messages its change causes, for anyone (a
+        coach's card, a relayed message), written with the change. Send them after the commit
+        with :meth:`send_staged`; a crash in between leaves them to the sweep."""
+        now = self.service.clock.now()
+        rows = tuple(
+            [(person, m, await tx.outbox.add(person, body_of(m, via), now)) for person, m in outbox]
+        )
+        return Staged(rows, via)
+
+    async def send_staged(self, staged: Staged) -> None:
+        """After the commit: send what :meth:`stage_for` wrote, in order, and mark it sent. A
+        failing chat does not stop the others (its row waits for the sweep); a row for a
+        channel this process lacks is left for a process that has it."""
+        for person, message, row in staged.rows:
+            if not self.can_send(person):
+                log.info("outbox left for another process person=%s", person)
+                continue
+            self._busy.add(row)
+            try:
+                await self._send_one(person, message, staged.via)
+            except Exception as error:
+                log.error(
+                    "outbox send failed person=%s id=%d error=%s", person, row, describe(error)
+                )
+                continue
+            finally:
+                self._busy.discard(row)
+            self.sent([row])
+
+    async def _send_one(self, person: PersonId, message: OutgoingMessage, via: str | None) -> None:
+        sender = self.senders.get(via) if via is not None else None
+        if sender is not None:
+            await sender(person, message)
+        else:
+            await self.service.deliver(person, [message])
 
     # --- after the commit -----------------------------------------------------------------
 
@@ -300,7 +364,10 @@ class Relay:
                     # Another worker sends it (and the rest, in order, after it).
                     break
                 try:
-                    await self.service.deliver(person, [message_of(row.body)])
+                    via = row.body.get("via")
+                    await self._send_one(
+                        person, message_of(row.body), via if isinstance(via, str) else None
+                    )
                 except Exception as error:
                     log.error(
                         "outbox send failed person=%s id=%d error=%s",

@@ -271,6 +271,8 @@ class TelegramFrontDoor:
         # new). The screen runs at once; the rest waits for this (Inbound.stored).
         self._fresh: dict[int, asyncio.Future[bool]] = {}
         self._gave_up: set[int] = set()
+        # Pending updates handled again: their attempt is counted when their turn comes.
+        self._replayed: set[int] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._polling: asyncio.Task[None] | None = None
         translator = service.translator
@@ -381,7 +383,9 @@ class TelegramFrontDoor:
         :meth:`_stored`); a pending update handled again is stored already."""
         self._working.add(update.update_id)
         log.debug("update queued update=%s stored=%s", update.update_id, stored)
-        if not stored:
+        if stored:
+            self._replayed.add(update.update_id)
+        else:
             self._fresh[update.update_id] = asyncio.get_running_loop().create_future()
         self.application.update_queue.put_nowait(update)
 
@@ -391,6 +395,16 @@ class TelegramFrontDoor:
             fresh.set_result(new)
 
     async def _stored(self, update_id: int) -> bool:
+        if update_id in self._replayed:
+            # A pending update handled again: its attempt counts now that it runs (one that
+            # crashed the process five times is given up).
+            self._replayed.discard(update_id)
+            try:
+                return await self.inbox.attempt(update_id)
+            except Exception as error:
+                log.error("pending update not counted error=%s", type(error).__name__)
+                self._gave_up.add(update_id)
+                return False
         fresh = self._fresh.get(update_id)
         if fresh is None:
             return True
@@ -410,6 +424,7 @@ class TelegramFrontDoor:
         fresh = self._fresh.pop(update.update_id, None)
         gave_up = update.update_id in self._gave_up
         self._gave_up.discard(update.update_id)
+        self._replayed.discard(update.update_id)
         log.debug("update done update=%s finished=%s", update.update_id, finished and not gave_up)
         if not finished or gave_up:
             # Interrupted or not handled: it stays pending (or Telegram keeps it).
