@@ -11,7 +11,10 @@ Rules of this module:
 * Coach -> young person: :meth:`Relay.coach_wrote`, for the coach's own open case only. The
   young person sees the coach's first name as invited, never their Telegram name or handle.
 * Every message is stored with its case (``relay_messages``, encrypted at rest) before it is
-  sent. Logs hold case and coach ids only.
+  sent, and what it causes (the coach's and the case team's copy, the young person's copy and
+  the confirmations) is written to the outbox in that same transaction (:mod:`bot.outbox`,
+  sent after the commit through ``Handoff.send_one``): a crash in between delays them, never
+  loses them. Logs hold case and coach ids only.
 * A coach's "current case" (where plain messages go) changes only by an explicit act of that
   coach: accepting a case or addressing one (a reply, ``/case N``). A reopened case does not
   take it over, so a message never lands with another young person by surprise.
@@ -27,7 +30,8 @@ from datetime import datetime
 from bot.coach.card import CardWriter
 from bot.coach.case_team import active_members, member_label
 from bot.coach.files import RelayFiles
-from bot.coach.handoff import DELETE_WITHIN, Handoff, Outbox
+from bot.coach.handoff import COACH_VIA, DELETE_WITHIN, Handoff, Outbox
+from bot.outbox import Staged
 from bot.privacy import AfterErasure
 from bot.service import OutgoingMessage
 from flows.ids import CaseId, PersonId
@@ -99,30 +103,36 @@ class Relay:
         text = event.text.strip()
         if len(text) > MAX_RELAY:
             return [say(language, msg("routing.too_long", limit=MAX_RELAY))]
-        outbox, reply = await self._to_coach(case, text, language)
-        await self.handoff.send(outbox)
-        return [reply]
+        # Written with the message (the outbox), sent after the commit: to the coach and the
+        # case team first, then the young person's confirmation.
+        await self.handoff.service.relay.send_staged(await self._to_coach(case, session, text))
+        return []
 
-    async def _to_coach(
-        self, case: CaseRecord, text: str, language: str
-    ) -> tuple[Outbox, OutgoingMessage]:
+    async def _to_coach(self, case: CaseRecord, session: Session, text: str) -> Staged:
         say = self.handoff.say
+        person, language = session.person, session.language
         now = self._now()
+        relay = self.handoff.service.relay
         async with self.handoff.service.storage.transaction() as tx:
             coach = await tx.coaches.get(case.coach) if case.coach is not None else None
             if case.status != "open" or coach is None or coach.person is None:
                 # Kept for the coach who accepts: handed over with the acceptance.
                 await tx.cases.add_message(case.id, "to_coach", text, now, delivered=False)
                 log.info("relay kept case=%s", case.id)
-                return [], say(language, msg("routing.kept"))
+                kept = say(language, msg("routing.kept"))
+                return await relay.stage_for(tx, [(person, kept)], via=COACH_VIA)
             await tx.cases.add_message(case.id, "to_coach", text, now, delivered=True)
             # The case team (bot.coach.case_team) reads along, with the young person's yes.
             team = [m.person for m in await active_members(tx, case.id) if m.person is not None]
+            name = Verbatim(self.writer.young_name(case.intake))
+            note = self.writer.text(
+                "coach.from_young", case=case.id, name=name, text=Verbatim(text)
+            )
+            outbox: Outbox = [(p, OutgoingMessage(note)) for p in (coach.person, *team)]
+            reply = say(language, msg("routing.relayed", coach=Verbatim(coach.first_name)))
+            staged = await relay.stage_for(tx, [*outbox, (person, reply)], via=COACH_VIA)
         log.info("relay to coach case=%s coach=%s team=%d", case.id, coach.id, len(team))
-        name = Verbatim(self.writer.young_name(case.intake))
-        note = self.writer.text("coach.from_young", case=case.id, name=name, text=Verbatim(text))
-        outbox: Outbox = [(p, OutgoingMessage(note)) for p in (coach.person, *team)]
-        return outbox, say(language, msg("routing.relayed", coach=Verbatim(coach.first_name)))
+        return staged
 
     # --- coach -> young person ------------------------------------------------------------
 
@@ -151,15 +161,20 @@ class Relay:
             await tx.cases.add_message(case.id, "to_young", text, now, delivered=True)
             if coach.current_case != case.id:
                 await tx.coaches.set_current_case(coach.id, case.id)
+            language = case.language
+            who = member_label(coach) if member else coach.first_name
+            young = self.handoff.say(
+                language, msg("routing.from_coach", coach=Verbatim(who), text=Verbatim(text))
+            )
+            name = Verbatim(self.writer.young_name(case.intake))
+            sent = OutgoingMessage(self.writer.text("coach.sent", case=case.id, name=name))
+            # Written with the message: a crash after the commit sends them later, never not.
+            staged = await self.handoff.service.relay.stage_for(
+                tx, [(case.person, young), (me, sent)], via=COACH_VIA
+            )
         log.info("relay to young person case=%s coach=%s", case.id, coach.id)
-        language = case.language
-        who = member_label(coach) if member else coach.first_name
-        young = self.handoff.say(
-            language, msg("routing.from_coach", coach=Verbatim(who), text=Verbatim(text))
-        )
-        name = Verbatim(self.writer.young_name(case.intake))
-        sent = OutgoingMessage(self.writer.text("coach.sent", case=case.id, name=name))
-        return [(case.person, young), (me, sent)]
+        await self.handoff.service.relay.send_staged(staged)
+        return []
 
     def _coach(self, message_id: str, case_id: str) -> OutgoingMessage:
         return OutgoingMessage(self.writer.text(message_id, case=case_id))
