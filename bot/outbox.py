@@ -256,6 +256,21 @@ class Relay:
         channel, _, raw = key.partition(":")
         self._settled.setdefault((channel, raw), self.service.clock.now())
 
+    async def settle_now(self, key: str) -> None:
+        """Like :meth:`settle`, written at once (after a crisis reply, which went out before
+        any storage): a failure leaves it to the batch."""
+        if key in self._recorded:
+            return
+        channel, _, raw = key.partition(":")
+        try:
+            async with self.service.storage.transaction() as tx:
+                await tx.updates.first_time(channel, raw, self.service.clock.now())
+        except Exception as error:
+            log.info("settle deferred error=%s", describe(error))
+            self.settle(key)
+            return
+        self.recorded(key)
+
     def recorded(self, key: str) -> None:
         """The input was recorded as handled in the transaction of its effects (remembered
         for a while, so that settling it again writes nothing)."""

@@ -291,7 +291,13 @@ class Pipeline:
         try:
             # Flood control per person (bot/flood.py): after the screen, before the turn; an
             # input over the limit goes no further and is done (the person was told).
-            if not await self._screen(inbound):
+            if await self._screen(inbound):
+                if inbound.key is not None:
+                    # The crisis reply went out: recorded at once, not with the next batch, so
+                    # a crash a moment later does not send it again (only a crash between the
+                    # send and this write does: help twice, never none).
+                    await self.service.relay.settle_now(inbound.key)
+            else:
                 await self._acknowledge(inbound)
                 if turn.reentrant or await self.flood.admit(self, inbound):
                     async with turn:

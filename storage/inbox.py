@@ -141,6 +141,11 @@ async def take_pending(
     for row in await tx.updates.pending(channel, received_before=received_before):
         if skip(row.update_key):
             continue
+        if await tx.updates.seen(channel, row.update_key):
+            # Handled already (a crisis reply recorded while a second worker stored the
+            # update): only the row is left, and a replay would screen it and help again.
+            await tx.updates.first_time(channel, row.update_key, now)
+            continue
         attempts = await tx.updates.attempted(channel, row.update_key) if count else row.attempts
         decoded: T | None = None
         why = "attempts"

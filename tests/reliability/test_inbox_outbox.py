@@ -25,7 +25,7 @@ from bot.retention import prune_handled
 from bot.service import ConversationService, OutgoingMessage
 from bot.telegram.app import SECRET_HEADER, WEBHOOK_PATH, TelegramFrontDoor
 from flows.ids import PersonId
-from flows.inputs import ButtonPressed, CommandReceived
+from flows.inputs import ButtonPressed, CommandReceived, TextReceived
 from storage import db as storage_db
 from storage.memory import MemoryDatabase, MemoryStorage
 from storage.migrate import upgrade
@@ -544,4 +544,71 @@ async def test_several_workers_leave_a_taken_row_to_its_lease_and_only_that_one(
     again.clock.advance(CLAIM_LEASE)
     assert await again.relay.sweep(everything=True) == 2
     assert channel.texts(ANNA) == ["one", "two"]
+    await storage.close()
+
+
+# --- the crisis reply after a crash ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Flagged:
+    flagged: bool = True
+    category: str | None = "suicide"
+
+
+class FlagsEverything:
+    def screen(self, text: str) -> Flagged:
+        return Flagged()
+
+
+async def test_a_crisis_reply_is_recorded_at_once_so_a_crash_does_not_send_it_again(
+    tmp_path: Path,
+) -> None:
+    # The crisis reply goes out before any storage; its update used to be recorded with the
+    # next batch (0.2 s later), so a kill in between replayed it and helped a second time.
+    storage = await sqlite(tmp_path)
+    channel = RecordingChannel()
+    service = service_on(storage, channel)
+    service.screener = FlagsEverything()
+    async with storage.transaction() as tx:
+        await tx.updates.hold("telegram", "99", ANNA, "{}", T0)
+    await service.pipeline.handle(Inbound(ANNA, TextReceived("...", T0), "nl", key="telegram:99"))
+    assert channel.texts(ANNA)  # the help
+    # Killed now (no batched write-back): nothing is left to replay.
+    async with storage.transaction() as tx:
+        assert await tx.updates.seen("telegram", "99")
+        assert await tx.updates.pending("telegram") == []
+    await storage.close()
+
+
+# --- attempts of a pending update ---------------------------------------------------------------
+
+
+async def test_a_pending_update_counts_an_attempt_only_when_it_runs(tmp_path: Path) -> None:
+    # Restarts seconds apart replayed the same pending update at every start; it waited in its
+    # person's line each time and was killed before its turn, and the fifth replay gave it up
+    # (the full-size chaos test: "pending update given up", an input never answered).
+    from bot.telegram.inbox import TelegramInbox
+
+    storage = await sqlite(tmp_path)
+    inbox = TelegramInbox(storage, FrozenClock(T0), None)
+    update = {
+        "update_id": 7,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 77, "type": "private"},
+            "text": "hoi",
+        },
+    }
+    async with storage.transaction() as tx:
+        await tx.updates.hold("telegram", "7", ANNA, json.dumps(update), T0)
+    for _restart in range(8):
+        found = await inbox.pending(stale_only=False, skip=lambda update_id: False)
+        assert [u.update_id for u in found] == [7]
+    # It runs (and crashes the process) five times; the sixth time it is given up.
+    assert [await inbox.attempt(7) for _ in range(6)] == [True] * 5 + [False]
+    async with storage.transaction() as tx:
+        assert await tx.updates.seen("telegram", "7")
+    assert await inbox.pending(stale_only=False, skip=lambda update_id: False) == []
     await storage.close()
