@@ -92,9 +92,8 @@ class Relay:
         say = self.handoff.say
         if case.status == "closed":
             if isinstance(event, TextReceived) and _normal(event.text) in self._reopen_phrases:
-                outbox = await self.reopen(person, language)
-                await self.handoff.send([m for m in outbox if m[0] != person])
-                return [m for p, m in outbox if p == person]
+                await self.handoff.service.relay.send_staged(await self.reopen(person, language))
+                return []
             return [say(language, msg("routing.closed.hint"), buttons=self.reopen_button(language))]
         if isinstance(event, MediaReceived) and self.files is not None:
             return await self.files.from_young(case, session, event)
@@ -216,44 +215,49 @@ class Relay:
         if session is not None:
             language = session.language
         async with service.person_lock(person):
-            outbox = await self.reopen(person, language)
-        await self.handoff.send(outbox)
+            staged = await self.reopen(person, language)
+        await service.relay.send_staged(staged)
 
-    async def reopen(self, person: PersonId, language: str) -> Outbox:
+    async def reopen(self, person: PersonId, language: str) -> Staged:
         """The young person needs help again: the same case, with the same coach if they can
-        still be reached (else the partnership's next coach)."""
+        still be reached (else the partnership's next coach). The messages it causes are
+        written to the outbox with the change; send them with ``Relay.send_staged``."""
+        async with self.handoff.service.storage.transaction() as tx:
+            outbox = await self._reopen(tx, person, language)
+            return await self.handoff.service.relay.stage_for(tx, outbox, via=COACH_VIA)
+
+    async def _reopen(self, tx: Transaction, person: PersonId, language: str) -> Outbox:
         say = self.handoff.say
         now = self._now()
-        async with self.handoff.service.storage.transaction() as tx:
-            case = await tx.cases.latest_of(person)
-            if case is None:
-                return [(person, say(language, msg("routing.reopen.none")))]
-            coach = await tx.coaches.get(case.coach) if case.coach is not None else None
-            if case.status != "closed":
-                if case.status == "open" and coach is not None:
-                    return [
-                        (
-                            person,
-                            say(
-                                language,
-                                msg("routing.reopen.open", coach=Verbatim(coach.first_name)),
-                            ),
-                        )
-                    ]
-                return [(person, say(language, msg("routing.kept")))]
-            await tx.cases.reopen(case.id, now)
-            await tx.privacy.add_count(self.handoff.month(now), "cases.reopened")
-            if coach is not None and coach.active and coach.person is not None:
-                log.info("case reopened case=%s coach=%s", case.id, coach.id)
-                name = Verbatim(self.writer.young_name(case.intake))
-                note = self.writer.text("coach.reopened", case=case.id, name=name)
-                back = say(language, msg("routing.reopened", coach=Verbatim(coach.first_name)))
-                return [(coach.person, OutgoingMessage(note)), (person, back)]
-            # The coach left: the case goes round the partnership again.
-            log.info("case reopened without its coach case=%s", case.id)
-            reopened = await tx.cases.get(case.id)
-            assert reopened is not None
-            return await self.handoff.move_on(tx, reopened, now, told_before=True)
+        case = await tx.cases.latest_of(person)
+        if case is None:
+            return [(person, say(language, msg("routing.reopen.none")))]
+        coach = await tx.coaches.get(case.coach) if case.coach is not None else None
+        if case.status != "closed":
+            if case.status == "open" and coach is not None:
+                return [
+                    (
+                        person,
+                        say(
+                            language,
+                            msg("routing.reopen.open", coach=Verbatim(coach.first_name)),
+                        ),
+                    )
+                ]
+            return [(person, say(language, msg("routing.kept")))]
+        await tx.cases.reopen(case.id, now)
+        await tx.privacy.add_count(self.handoff.month(now), "cases.reopened")
+        if coach is not None and coach.active and coach.person is not None:
+            log.info("case reopened case=%s coach=%s", case.id, coach.id)
+            name = Verbatim(self.writer.young_name(case.intake))
+            note = self.writer.text("coach.reopened", case=case.id, name=name)
+            back = say(language, msg("routing.reopened", coach=Verbatim(coach.first_name)))
+            return [(coach.person, OutgoingMessage(note)), (person, back)]
+        # The coach left: the case goes round the partnership again.
+        log.info("case reopened without its coach case=%s", case.id)
+        reopened = await tx.cases.get(case.id)
+        assert reopened is not None
+        return await self.handoff.move_on(tx, reopened, now, told_before=True)
 
     # --- erasure (bot.privacy.CoachNotifier) ------------------------------------------------
 

@@ -89,3 +89,19 @@ async def test_a_kill_after_a_coachs_message_still_reaches_the_young_person() ->
 
     again = await restart(storage)
     assert any("Kom je dinsdag om 10 uur?" in t for t in again.texts(YOUNG))
+
+
+async def test_a_kill_after_a_reopen_button_still_tells_the_coach_and_the_young_person() -> None:
+    storage = MemoryStorage()
+    first = make_harness(storage)
+    lotte = await first.add_coach("Lotte", chat=900)
+    await first.submit()
+    assert await first.coach_presses(lotte, "case=1:accept")
+    assert await first.coach_presses(lotte, "case=1:close:work")
+    await killed_while_sending(first, first.young_presses("case=reopen"))
+    case = await first.case()
+    assert case is not None and case.status == "open"  # committed before the kill
+
+    again = await restart(storage)
+    assert any("#1" in t for t in again.texts(PersonId("tg:900")))
+    assert any("Lotte" in t for t in again.texts(YOUNG))
