@@ -25,7 +25,10 @@ Rules:
   and answers 401 otherwise; polling mode deletes any webhook first (polling while a webhook is
   set gives 409).
 * Several workers on one PostgreSQL database poll one at a time: with a ``leader`` lock only
-  its holder polls (:mod:`bot.telegram.leader`); every worker sends.
+  its holder polls (:mod:`bot.telegram.leader`); every worker sends. The leftovers of a worker
+  that died (its young outbox rows, its pending updates) are taken over by the worker that
+  gets the lock after it, never by a worker that merely starts: those could be on their way
+  in the live leader. Only the leader handles stale pending updates again.
 """
 
 from __future__ import annotations
@@ -242,7 +245,7 @@ class TelegramFrontDoor:
         self.leadership = (
             None
             if leader is None or webhook_url is not None
-            else PollingLeadership(leader, self._start_polling, self._stop_polling)
+            else PollingLeadership(leader, self._lead, self._stop_polling)
         )
         root = api_url.rstrip("/")
         builder = (
@@ -313,11 +316,12 @@ class TelegramFrontDoor:
         # What a crash or a stop left: first the replies in the outbox, then the updates.
         relay = self.service.relay
         relay.channel_ready("tg")
-        # Sent in the background, but each person's leftovers before their new inputs.
-        await relay.sweep(everything=True, background=True)
+        if self.leadership is None:
+            # Sent in the background, but each person's leftovers before their new inputs.
+            await relay.sweep(everything=True, background=True)
         await app.start()
-        for update in await self.inbox.pending(stale_only=False, skip=self._busy):
-            self._queue(update)
+        if self.leadership is None:
+            await self._take_over()
         if self.webhook_url is not None:
             await app.bot.set_webhook(
                 self.webhook_url,
@@ -331,6 +335,22 @@ class TelegramFrontDoor:
                 # Several workers: only the holder of the leader lock polls.
                 self.leadership.start()
         self._tasks.append(asyncio.create_task(self._stale(), name="telegram pending"))
+
+    async def _take_over(self) -> None:
+        """Handle again every pending update this process does not work on: at start with
+        one worker, or when this worker becomes the polling leader."""
+        for update in await self.inbox.pending(stale_only=False, skip=self._busy):
+            self._queue(update)
+
+    async def _lead(self) -> None:
+        """This worker holds the leader lock: the previous poller is gone (its lock went with
+        its connection), so its leftovers are this worker's now: the replies it left in the
+        outbox and the updates it left pending, then polling. A worker that starts without
+        the lock leaves young rows alone: they may be on their way in the leader (taking them
+        sent the two-worker chaos test's answers twice)."""
+        await self.service.relay.sweep(everything=True, background=True)
+        await self._take_over()
+        await self._start_polling()
 
     async def _start_polling(self) -> None:
         self._polling = asyncio.create_task(self._poll(), name="telegram polling")
@@ -500,6 +520,9 @@ class TelegramFrontDoor:
         """Pending updates nobody works on (a failure here, a killed worker elsewhere)."""
         while True:
             await asyncio.sleep(PENDING_EVERY)
+            if self.leadership is not None and not self.leadership.leading:
+                # Several workers: the updates are the leader's (it polled them).
+                continue
             try:
                 for update in await self.inbox.pending(stale_only=True, skip=self._busy):
                     self._queue(update)
