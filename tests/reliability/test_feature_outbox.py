@@ -105,3 +105,21 @@ async def test_a_kill_after_a_reopen_button_still_tells_the_coach_and_the_young_
     again = await restart(storage)
     assert any("#1" in t for t in again.texts(PersonId("tg:900")))
     assert any("Lotte" in t for t in again.texts(YOUNG))
+
+
+async def test_a_kill_after_yes_to_the_case_team_still_reaches_everyone() -> None:
+    storage = MemoryStorage()
+    first = make_harness(storage)
+    lotte = await first.add_coach("Lotte", chat=900)
+    await first.add_coach("Sara", chat=901, organisation="VDAB")
+    await first.submit()
+    assert await first.coach_presses(lotte, "case=1:accept")
+    assert await first.coach_command(lotte, "meekijken", "1 Sara")
+    asked = first.sent(YOUNG)[-1]
+    yes = next(value for row in asked.buttons for _, value in row if value.endswith(":yes"))
+    await killed_while_sending(first, first.young_presses(yes))
+
+    again = await restart(storage)
+    assert any("Sara" in t for t in again.texts(YOUNG))  # "Sara (VDAB) looks along"
+    assert any("#1" in t for t in again.texts(PersonId("tg:901")))  # Sara's welcome and card
+    assert any("#1" in t for t in again.texts(PersonId("tg:900")))  # Lotte hears it
