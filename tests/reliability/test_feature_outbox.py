@@ -6,6 +6,8 @@ and the send delays it, never loses it."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 from bot.service import OutgoingMessage
 from flows.ids import PersonId
@@ -26,11 +28,11 @@ class Hangs(RecordingChannel):
         await asyncio.Event().wait()
 
 
-async def killed_while_sending(harness: Harness, act: object) -> None:
+async def killed_while_sending(harness: Harness, act: Coroutine[Any, Any, object]) -> None:
     """Run ``act`` (a coroutine) until its first send, then kill it."""
     hangs = Hangs()
     harness.service.channels["tg"] = hangs  # type: ignore[index]
-    task = asyncio.ensure_future(act)  # type: ignore[arg-type]
+    task = asyncio.ensure_future(act)
     await asyncio.wait_for(hangs.sending.wait(), timeout=10)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)

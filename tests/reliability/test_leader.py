@@ -274,7 +274,7 @@ async def test_only_the_worker_that_takes_the_lock_takes_over_the_leftovers(
         api_url=fake_bot_api.api_root,
         service=service,
         clock=clock,
-        leader=lock,  # type: ignore[arg-type]
+        leader=lock,
     )
     service.channels = {"tg": front.channel}
     front.leadership.retry = 0.05  # type: ignore[union-attr]
