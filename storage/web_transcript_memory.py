@@ -12,9 +12,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from flows.ids import PersonId
+from storage.assembly import MEMORY_ADAPTERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
 from storage.ports import (
+    WEB_TRANSCRIPT_KEY,
     NewTranscriptEntry,
     TranscriptBounds,
     TranscriptEntry,
@@ -127,3 +129,8 @@ class MemoryWebTranscript:
         for entry_id in gone:
             del self._state.entries[entry_id]
         return len(gone)
+
+
+MEMORY_ADAPTERS.register(
+    WEB_TRANSCRIPT_KEY, lambda c: MemoryWebTranscript(c.state.part(TranscriptState), c.keyring)
+)

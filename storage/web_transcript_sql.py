@@ -21,9 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from flows.ids import PersonId
 from flows.session import JsonValue
+from storage.assembly import SQL_ADAPTERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
 from storage.ports import (
+    WEB_TRANSCRIPT_KEY,
     NewTranscriptEntry,
     TranscriptBounds,
     TranscriptEntry,
@@ -175,3 +177,6 @@ class SqlWebTranscript:
             )
         )
         return result.rowcount
+
+
+SQL_ADAPTERS.register(WEB_TRANSCRIPT_KEY, lambda c: SqlWebTranscript(c.conn, c.keyring))

@@ -14,7 +14,8 @@ from bot.delivery import strict_delivery
 from bot.service import OutgoingMessage
 from bot.web.channel import WebChannel
 from flows.ids import PersonId
-from storage.memory import MemoryStorage, MemoryTransaction
+from storage.memory import MemoryStorage
+from storage.ports import Transaction
 
 T0 = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
 ANNA = PersonId("web:anna")
@@ -26,7 +27,7 @@ class FlakyStorage(MemoryStorage):
     broken = False
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[MemoryTransaction]:
+    async def transaction(self) -> AsyncIterator[Transaction]:
         if self.broken:
             raise ConnectionError("database down")
         async with super().transaction() as tx:
