@@ -99,7 +99,8 @@ class Adapters(Generic[C]):
         repository: R = factory(context)
         return repository
 
-    def keys(self) -> frozenset[RepositoryKey[Any]]:
+    def registered(self) -> frozenset[RepositoryKey[Any]]:
+        """Every key with a factory here."""
         return frozenset(self._factories)
 
     def __contains__(self, key: object) -> bool:

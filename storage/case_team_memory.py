@@ -1,4 +1,4 @@
-"""In-memory adapter of :class:`storage.ports.CaseTeamRepository`, for fast service tests.
+"""In-memory adapter of :class:`storage.case_team.CaseTeamRepository`, for fast service tests.
 
 Rules of this module (those of :mod:`storage.memory` apply): the same contract as
 :mod:`storage.case_team_sql`; a member whose case is gone is not found (``ON DELETE CASCADE``).

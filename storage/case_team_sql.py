@@ -1,4 +1,4 @@
-"""SQL adapter of :class:`storage.ports.CaseTeamRepository` (SQLite and PostgreSQL).
+"""SQL adapter of :class:`storage.case_team.CaseTeamRepository` (SQLite and PostgreSQL).
 
 Rules of this module (those of :mod:`storage.sql` apply): an answer is a compare-and-set on the
 status it expects.

@@ -1,4 +1,4 @@
-"""SQL adapter of :class:`storage.ports.HandoverRepository` (SQLite and PostgreSQL).
+"""SQL adapter of :class:`storage.handovers.HandoverRepository` (SQLite and PostgreSQL).
 
 Rules of this module (those of :mod:`storage.sql` apply): the summary (JSON) and the PDF are
 sealed with the keyring; answering is a compare-and-set on ``status = 'proposed'``.

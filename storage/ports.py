@@ -1096,39 +1096,6 @@ class TranscriptBounds:
     """The highest id (0: nothing)."""
 
 
-class WebTranscriptRepository(Protocol):
-    async def append(
-        self, person: PersonId, entries: tuple[NewTranscriptEntry, ...], now: datetime
-    ) -> list[TranscriptEntry]:
-        """Store the entries in order, with new increasing ids; an entry whose ref the person
-        already has is not stored again (the existing one is returned in its place)."""
-        ...
-
-    async def after(self, person: PersonId, after: int, limit: int = 500) -> list[TranscriptEntry]:
-        """The person's first ``limit`` entries with an id above ``after``, oldest first (a
-        reader pages on from the last id it got)."""
-        ...
-
-    async def bounds(self, person: PersonId) -> TranscriptBounds: ...
-
-    async def has_ref(self, person: PersonId, ref: str) -> bool: ...
-
-    async def mark_seen(self, person: PersonId, up_to: int, now: datetime) -> int:
-        """Entries up to id ``up_to`` not yet seen are seen now. Returns how many."""
-        ...
-
-    async def trim(self, person: PersonId, keep: int) -> int:
-        """Keep the person's newest ``keep`` entries. Returns how many went."""
-        ...
-
-    async def erase(self, person: PersonId) -> int: ...
-
-    async def purge(self, *, seen_before: datetime, any_before: datetime) -> int:
-        """Delete entries from before ``seen_before`` that were seen or are the young person's
-        own, and every entry from before ``any_before``. Returns how many."""
-        ...
-
-
 # --- files in the relay and the warm handover (issue #15) ------------------------------------
 
 RelayFileKind = Literal["photo", "document", "voice"]
@@ -1226,7 +1193,6 @@ SAFETY_KEY: RepositoryKey[SafetyEventRepository] = RepositoryKey("safety")
 APPOINTMENTS_KEY: RepositoryKey[AppointmentRepository] = RepositoryKey("appointments")
 RATINGS_KEY: RepositoryKey[RatingRepository] = RepositoryKey("ratings")
 REACHABILITY_KEY: RepositoryKey[ReachabilityRepository] = RepositoryKey("reachability")
-WEB_TRANSCRIPT_KEY: RepositoryKey[WebTranscriptRepository] = RepositoryKey("web_transcript")
 
 
 class Transaction:
@@ -1253,7 +1219,6 @@ class Transaction:
     appointments = Repository(APPOINTMENTS_KEY)
     ratings = Repository(RATINGS_KEY)
     reachability = Repository(REACHABILITY_KEY)
-    web_transcript = Repository(WEB_TRANSCRIPT_KEY)
 
     def __init__(self, adapters: Adapters[C], context: C) -> None:
         self._adapters: Adapters[Any] = adapters

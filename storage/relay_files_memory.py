@@ -1,5 +1,5 @@
-"""In-memory adapters of :class:`storage.ports.RelayFileRepository` and
-:class:`storage.ports.HandoverRepository`, for fast service tests.
+"""In-memory adapters of :class:`storage.relay_files.RelayFileRepository` and
+:class:`storage.handovers.HandoverRepository`, for fast service tests.
 
 Rules of this module (those of :mod:`storage.memory` apply): the same contract as
 :mod:`storage.relay_files_sql` and :mod:`storage.handovers_sql`. With a keyring the content is

@@ -1,4 +1,4 @@
-"""SQL adapter of :class:`storage.ports.RelayFileRepository` (SQLite and PostgreSQL).
+"""SQL adapter of :class:`storage.relay_files.RelayFileRepository` (SQLite and PostgreSQL).
 
 Rules of this module (those of :mod:`storage.sql` apply): SQLAlchemy Core on the transaction's
 connection; content and caption are sealed with the keyring (none: plaintext base64). Nothing is

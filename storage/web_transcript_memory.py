@@ -1,4 +1,5 @@
-"""In-memory adapter of :class:`storage.ports.WebTranscriptRepository`, for fast service tests.
+"""In-memory adapter of :class:`storage.web_transcript.WebTranscriptRepository`, for fast
+service tests.
 
 Rules of this module (those of :mod:`storage.memory` apply): the same contract as
 :mod:`storage.web_transcript_sql`, proved by the same tests
@@ -16,13 +17,12 @@ from storage.assembly import MEMORY_ADAPTERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
 from storage.ports import (
-    WEB_TRANSCRIPT_KEY,
     NewTranscriptEntry,
     TranscriptBounds,
     TranscriptEntry,
     check_transcript_ref,
 )
-from storage.web_transcript import BODY_AAD
+from storage.web_transcript import BODY_AAD, WEB_TRANSCRIPT_KEY
 from storage.web_transcript_sql import decode_body, encode_body
 
 
