@@ -256,9 +256,15 @@ def counts_of(arrivals: Iterable[Arrival]) -> list[SourceCount]:
     ]
 
 
-def referrals_of(tx: Transaction) -> ReferralRepository:
-    """The feature's repository on a transaction: ``tx[REFERRALS_KEY]``."""
-    return tx[REFERRALS_KEY]
+def referrals_of(tx: object) -> ReferralRepository:
+    """``tx[REFERRALS_KEY]``; kept for its callers, which type the transaction as ``object``."""
+    return _transaction(tx)[REFERRALS_KEY]
+
+
+def _transaction(tx: object) -> Transaction:
+    if not isinstance(tx, Transaction):
+        raise TypeError(f"not a storage transaction: {type(tx).__name__}")
+    return tx
 
 
 def _arrival_json(arrival: Arrival) -> JsonValue:

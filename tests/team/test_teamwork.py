@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import zxingcpp
 from PIL import Image
-from sqlalchemy import Executable, Row, select
+from sqlalchemy import Executable, select
 
 from bot.referral.codes import code_hash
 from flows.ids import PersonId
@@ -313,7 +313,7 @@ async def _domain_counts(team: Team) -> dict[str, int]:
     return {str(domain): int(count) for domain, count in rows}
 
 
-async def _rows(team: Team, statement: Executable) -> Sequence[Row[Any]]:
+async def _rows(team: Team, statement: Executable) -> Sequence[Any]:
     """What the database holds, read as a second client would (tables without a port)."""
     storage = team.runtime.service.storage
     assert isinstance(storage, SqlStorage)
