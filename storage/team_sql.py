@@ -980,6 +980,6 @@ class SqlTeamStore:
             yield TeamTransaction(tx, tx[TEAM_DATA_KEY])
 
 
-def team_of(tx: Transaction) -> SqlTeam | None:
-    """The team repository on a transaction (``None`` off SQL)."""
-    return tx.get(TEAM_DATA_KEY)
+def team_of(tx: object) -> SqlTeam | None:
+    """``tx.get(TEAM_DATA_KEY)``: the team repository on a transaction (``None`` off SQL)."""
+    return tx.get(TEAM_DATA_KEY) if isinstance(tx, Transaction) else None
