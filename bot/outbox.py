@@ -18,6 +18,11 @@ Rules:
   on a database that serves one worker (SQLite) a claim older than the process is a dead
   process's, and is ignored. A crash between the send and the delete sends a message twice;
   nothing is ever lost.
+* Features write the messages their own state changes cause the same way, for anyone (a
+  coach's card, a relayed message): ``Relay.stage_for`` in the feature's transaction,
+  ``Relay.send_staged`` after its commit. A row marked ``via`` a feature is sent by the sender
+  that feature registered (``Relay.senders``: the coach side remembers the Telegram ids of what
+  a coach got), also when the sweep sends it.
 * A message is taken only by a process that has the person's channel and only once that channel
   is ready (``Relay.hold_back`` until ``Relay.channel_ready``): a process without Telegram
   leaves ``tg:`` rows for one that has it. A row that failed :data:`MAX_ATTEMPTS` times is
