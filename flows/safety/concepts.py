@@ -325,7 +325,9 @@ class ConceptScreener:
         classifier learns from them in one language carries over to the others.  Features:
         ``k <concept>`` for each concept found; ``kk <a>+<b>`` for two concepts in one clause
         within ``DEFAULT_WITHIN`` tokens (names sorted); ``kn <concept>`` when a negation of
-        the term's language stands up to two tokens before it.
+        the term's language stands up to two tokens before it.  A concept whose name starts
+        with ``_`` is context for rules only ("_home", "_tonight") and never a feature: such
+        everyday words taught the model that "at home" or "tonight" is a sign of crisis.
         """
         spans = spans or [(0, len(padded))]
         out: list[dict[str, None]] = [{} for _ in spans]
@@ -354,6 +356,8 @@ class ConceptScreener:
                     for j in range(max(i - 2, 0), i)
                 )
                 for concept, _ in found:
+                    if concept.startswith("_"):
+                        continue  # context only ("_home", "_tonight"): no signal by itself
                     spots.append((concept, i, part))
                     out[part]["k " + concept] = None
                     if negated:
