@@ -148,7 +148,7 @@ def test_the_shipped_model_loads_cheaply_with_the_screener() -> None:
     "text",
     [
         "ik kan niet meer, alles is te veel en ik wil stoppen met alles",
-        "i dont see the point of waking up tomorrow",
+        "i feel like disappearing and never coming back",
     ],
 )
 def test_the_shipped_classifier_asks_where_the_rules_are_silent(text: str) -> None:
