@@ -49,13 +49,23 @@ from flows.effects import (
     SendCrisisHelp,
     SendMessage,
 )
-from flows.engine import NUDGE_KEY, Flow, Transition, current_prompt, resume, start
+from flows.engine import (
+    NUDGE_KEY,
+    Flow,
+    Transition,
+    current_prompt,
+    resume,
+    start,
+    with_link,
+)
 from flows.ids import FlowId, PersonId
 from flows.inputs import (
     ButtonPressed,
     CommandReceived,
+    ConnectedToCoach,
     ConsentChanged,
     Input,
+    LinkFollowed,
     MediaReceived,
     ReminderDue,
     TextReceived,
@@ -386,6 +396,12 @@ class ConversationService:
         if session is None:
             flow = self.flows[self.entry]
             first = start(flow, person, at=event.at, language=language)
+            if isinstance(event, LinkFollowed):
+                # A first /start through a partner's link: the start, with the link's answers.
+                return with_link(first, event)
+            if isinstance(event, ConnectedToCoach):
+                # Connected before they wrote anything: a new session, done at once.
+                return resume(flow, first.session, event)
             if isinstance(event, ButtonPressed | CommandReceived) and not (
                 isinstance(event, CommandReceived) and event.name == "start"
             ):
