@@ -228,3 +228,44 @@ def test_the_session_rule_catches_a_write_outside_the_engine(tmp_path: Path, sou
     bad = tmp_path / "bad.py"
     bad.write_text(source, encoding="utf-8")
     assert list(session_writes(bad)) != []
+
+
+# --- one place renders messages ----------------------------------------------------------------
+
+RENDERER = "bot/render.py"
+# Not rendering: the outbox restores a message it stored (rendered before), and the web chat
+# makes its own download link for a document a channel was handed as bytes.
+NOT_RENDERING = frozenset({"bot/outbox.py", "bot/web/channel.py"})
+
+
+def builds_outgoing(path: Path) -> list[int]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and (
+            (isinstance(node.func, ast.Name) and node.func.id == "OutgoingMessage")
+            or (isinstance(node.func, ast.Attribute) and node.func.attr == "OutgoingMessage")
+        )
+    ]
+
+
+def test_only_the_renderer_makes_an_outgoing_message() -> None:
+    """ARCHITECTURE.md: ``bot/render.py`` is the one path from message ids to an
+    ``OutgoingMessage``: a young person's (``Renderer.message``, ``.effect``), the crisis
+    response (``.crisis``) and the team's Dutch cards (``.team``)."""
+    found = []
+    for path in python_files("bot"):
+        where = str(path.relative_to(ROOT))
+        if where == RENDERER or where in NOT_RENDERING:
+            continue
+        found += [f"{where}:{line} builds an OutgoingMessage" for line in builds_outgoing(path)]
+    assert found == []
+    assert builds_outgoing(ROOT / RENDERER) != []
+
+
+def test_the_render_rule_catches_a_message_built_by_hand(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("def f(t):\n    return OutgoingMessage(t, team=True)\n", encoding="utf-8")
+    assert builds_outgoing(bad) == [2]

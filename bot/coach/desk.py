@@ -81,7 +81,7 @@ class CoachDesk:
         return self.handoff.writer
 
     def _say(self, message_id: str, **params: Param) -> OutgoingMessage:
-        return OutgoingMessage(self.writer.text(message_id, **params))
+        return self.writer.say(message_id, **params)
 
     def _help_labels(self) -> frozenset[str]:
         translator = self.handoff.service.translator
@@ -301,7 +301,7 @@ class CoachDesk:
                     place=Verbatim(place if isinstance(place, str) else "?"),
                 )
             )
-        return OutgoingMessage("\n".join(lines))
+        return self.writer.team("\n".join(lines))
 
     async def _ask_outcome(self, coach: CoachRecord, case_id: CaseId) -> Outbox:
         me = coach.person
@@ -317,7 +317,7 @@ class CoachDesk:
             for o in OUTCOMES
         )
         text = self.writer.text("coach.close.ask", case=case.id)
-        return [(me, OutgoingMessage(text, buttons))]
+        return [(me, self.writer.team(text, buttons))]
 
 
 def _outcome(value: str) -> CaseOutcome:

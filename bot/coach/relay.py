@@ -121,7 +121,7 @@ class Relay:
         log.info("relay to coach case=%s coach=%s team=%d", case.id, coach.id, len(team))
         name = Verbatim(self.writer.young_name(case.intake))
         note = self.writer.text("coach.from_young", case=case.id, name=name, text=Verbatim(text))
-        outbox: Outbox = [(p, OutgoingMessage(note)) for p in (coach.person, *team)]
+        outbox: Outbox = [(p, self.writer.team(note)) for p in (coach.person, *team)]
         return outbox, say(language, msg("routing.relayed", coach=Verbatim(coach.first_name)))
 
     # --- coach -> young person ------------------------------------------------------------
@@ -147,7 +147,7 @@ class Relay:
             if not text:
                 return [(me, self._coach("coach.case.empty", case_id))]
             if len(text) > MAX_RELAY:
-                return [(me, OutgoingMessage(self.writer.text("coach.too_long", limit=MAX_RELAY)))]
+                return [(me, self.writer.say("coach.too_long", limit=MAX_RELAY))]
             await tx.cases.add_message(case.id, "to_young", text, now, delivered=True)
             if coach.current_case != case.id:
                 await tx.coaches.set_current_case(coach.id, case.id)
@@ -158,11 +158,11 @@ class Relay:
             language, msg("routing.from_coach", coach=Verbatim(who), text=Verbatim(text))
         )
         name = Verbatim(self.writer.young_name(case.intake))
-        sent = OutgoingMessage(self.writer.text("coach.sent", case=case.id, name=name))
+        sent = self.writer.say("coach.sent", case=case.id, name=name)
         return [(case.person, young), (me, sent)]
 
     def _coach(self, message_id: str, case_id: str) -> OutgoingMessage:
-        return OutgoingMessage(self.writer.text(message_id, case=case_id))
+        return self.writer.say(message_id, case=case_id)
 
     # --- closing and reopening ------------------------------------------------------------
 
@@ -188,7 +188,7 @@ class Relay:
             msg("routing.closed", coach=Verbatim(coach.first_name)),
             buttons=self.reopen_button(language),
         )
-        done = OutgoingMessage(self.writer.text("coach.closed", case=case.id, outcome=label))
+        done = self.writer.say("coach.closed", case=case.id, outcome=label)
         return [*mine(me, done), (case.person, young)]
 
     async def on_button(self, person: PersonId, event: ButtonPressed, language: str) -> None:
@@ -233,7 +233,7 @@ class Relay:
                 name = Verbatim(self.writer.young_name(case.intake))
                 note = self.writer.text("coach.reopened", case=case.id, name=name)
                 back = say(language, msg("routing.reopened", coach=Verbatim(coach.first_name)))
-                return [(coach.person, OutgoingMessage(note)), (person, back)]
+                return [(coach.person, self.writer.team(note)), (person, back)]
             # The coach left: the case goes round the partnership again.
             log.info("case reopened without its coach case=%s", case.id)
             reopened = await tx.cases.get(case.id)
@@ -265,7 +265,7 @@ class Relay:
                     told.append((coach.person, msg("coach.erased", case=case.id)))
         if not told and not refs:
             return None
-        messages = [(p, OutgoingMessage(self.writer.label(m))) for p, m in told]
+        messages = [(p, self.writer.renderer.team([m])) for p, m in told]
 
         async def tell() -> None:
             await self.retract(refs, now)

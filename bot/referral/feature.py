@@ -229,7 +229,7 @@ class Referrals:
             web = Verbatim(web_link(self.public_url, code))
             text += "\n" + self._coach_text("coach.personal_invite.web", link=web)
         log.info("referral invite made coach=%s", coach.id)
-        return [(coach.person, OutgoingMessage(text, team=True))]
+        return [(coach.person, self.handoff.writer.team(text))]
 
     def _ask(self, coach: CoachRecord, language: str) -> OutgoingMessage:
         name = Verbatim(coach.first_name)
