@@ -101,12 +101,22 @@ class CoachDesk:
             coaches = await tx.coaches.all()
         self.team.update(c.person for c in coaches if c.person is not None)
 
-    async def claims(self, tx: Transaction, inbound: Inbound) -> bool:
-        """Inside the input's transaction: an invite link, or an input of a coach's chat (but
-        not another feature's button)."""
+    def wants(self, inbound: Inbound) -> bool:
+        """Without storage: never a reminder, never another feature's button (those are the
+        service's button handlers' business, also in a coach chat)."""
         event = inbound.event
         if isinstance(event, ReminderDue):
             return False
+        return not (
+            isinstance(event, ButtonPressed) and event.value.partition("=")[0] != CASE_BUTTONS
+        )
+
+    async def claims(self, tx: Transaction, inbound: Inbound) -> CoachRecord | bool:
+        """Inside the input's transaction: an invite link (``True``), or an input of a coach's
+        chat (the coach: :meth:`route` needs no lookup of its own)."""
+        if not self.wants(inbound):
+            return False
+        event = inbound.event
         if (
             isinstance(event, CommandReceived)
             and event.name == "start"
@@ -117,11 +127,11 @@ class CoachDesk:
         if coach is None:
             return False
         self.team.add(inbound.person)
-        return not (
-            isinstance(event, ButtonPressed) and event.value.partition("=")[0] != CASE_BUTTONS
-        )
+        return coach
 
-    async def route(self, inbound: Inbound) -> bool:
+    async def route(self, inbound: Inbound, claim: object = None) -> bool:
+        """Handle an input; ``claim`` is what :meth:`claims` found in the input's transaction
+        (without it, for instance called directly, the coach is looked up here)."""
         event = inbound.event
         service = self.handoff.service
         if (
@@ -131,12 +141,14 @@ class CoachDesk:
         ):
             await self.handoff.send(await self._redeem(inbound.person, event.args))
             return True
-        try:
-            async with service.storage.transaction() as tx:
-                coach = await tx.coaches.by_person(inbound.person)
-        except Exception as error:
-            log.error("coach lookup failed person=%s error=%s", inbound.person, describe(error))
-            return False
+        coach = claim if isinstance(claim, CoachRecord) else None
+        if coach is None:
+            try:
+                async with service.storage.transaction() as tx:
+                    coach = await tx.coaches.by_person(inbound.person)
+            except Exception as error:
+                log.error("coach lookup failed person=%s error=%s", inbound.person, describe(error))
+                return False
         if coach is None:
             return False
         if isinstance(event, ButtonPressed) and event.value.partition("=")[0] != CASE_BUTTONS:

@@ -138,7 +138,7 @@ class Referrals:
 
     # --- the router: /start <code> ----------------------------------------------------------
 
-    async def claims(self, tx: Transaction, inbound: Inbound) -> bool:
+    def wants(self, inbound: Inbound) -> bool:
         event = inbound.event
         # Any payload but a coach's own invite (the coach desk's, ``c_``): an old or mistyped
         # code still gets the kind word below.
@@ -149,7 +149,10 @@ class Referrals:
             and not looks_like_coach_invite(event.args.strip())
         )
 
-    async def route(self, inbound: Inbound) -> bool:
+    async def claims(self, tx: Transaction, inbound: Inbound) -> bool:
+        return self.wants(inbound)
+
+    async def route(self, inbound: Inbound, claim: object = None) -> bool:
         event = inbound.event
         assert isinstance(event, CommandReceived)
         code = event.args.strip()
