@@ -29,7 +29,7 @@ class CountingStorage(MemoryStorage):
     count = 0
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[MemoryTransaction]:  # type: ignore[override]
+    async def transaction(self) -> AsyncIterator[MemoryTransaction]:
         self.count += 1
         async with super().transaction() as tx:
             yield tx
