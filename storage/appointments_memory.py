@@ -15,8 +15,16 @@ from datetime import datetime
 from flows.appointments import Appointment, AppointmentId
 from flows.followups import RatingKind
 from flows.ids import CaseId, PersonId
+from storage.assembly import MEMORY_ADAPTERS
 from storage.codec import to_utc
-from storage.ports import AppointmentRecord, RatingRecord, ReachabilityRecord
+from storage.ports import (
+    APPOINTMENTS_KEY,
+    RATINGS_KEY,
+    REACHABILITY_KEY,
+    AppointmentRecord,
+    RatingRecord,
+    ReachabilityRecord,
+)
 
 
 @dataclass
@@ -173,3 +181,12 @@ class MemoryReachability:
         for person in gone:
             del self._state.unreachable[person]
         return len(gone)
+
+
+MEMORY_ADAPTERS.register(
+    APPOINTMENTS_KEY, lambda c: MemoryAppointments(c.state.part(AppointmentState))
+)
+MEMORY_ADAPTERS.register(RATINGS_KEY, lambda c: MemoryRatings(c.state.part(AppointmentState)))
+MEMORY_ADAPTERS.register(
+    REACHABILITY_KEY, lambda c: MemoryReachability(c.state.part(AppointmentState))
+)

@@ -29,9 +29,17 @@ from storage.appointments import (
     RATINGS_AAD,
     REACHABILITY,
 )
+from storage.assembly import SQL_ADAPTERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, seal_optional, unseal, unseal_optional
-from storage.ports import AppointmentRecord, RatingRecord, ReachabilityRecord
+from storage.ports import (
+    APPOINTMENTS_KEY,
+    RATINGS_KEY,
+    REACHABILITY_KEY,
+    AppointmentRecord,
+    RatingRecord,
+    ReachabilityRecord,
+)
 
 A, R, U = APPOINTMENTS, RATINGS, REACHABILITY
 
@@ -292,3 +300,8 @@ class SqlReachability:
     async def purge(self, before: datetime) -> int:
         result = await self._conn.execute(delete(U).where(U.c.unreachable_since < to_utc(before)))
         return result.rowcount
+
+
+SQL_ADAPTERS.register(APPOINTMENTS_KEY, lambda c: SqlAppointments(c.conn, c.keyring))
+SQL_ADAPTERS.register(RATINGS_KEY, lambda c: SqlRatings(c.conn, c.keyring))
+SQL_ADAPTERS.register(REACHABILITY_KEY, lambda c: SqlReachability(c.conn))

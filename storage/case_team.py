@@ -11,14 +11,53 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, Table
 from sqlmodel import Field, SQLModel
 
-from flows.ids import PersonId
+from flows.ids import CaseId, CoachId, PersonId
 from flows.session import JsonValue
+from storage.assembly import RepositoryKey
 from storage.db import UtcDateTime
-from storage.ports import CASE_MEMBER_STATUSES, RetentionPolicy, Transaction
+from storage.ports import (
+    CASE_MEMBER_STATUSES,
+    CaseMember,
+    CaseMemberStatus,
+    RetentionPolicy,
+    Transaction,
+)
+
+
+class CaseTeamRepository(Protocol):
+    async def ask(
+        self, case_id: CaseId, person: PersonId, coach: CoachId, asked_by: CoachId, now: datetime
+    ) -> int: ...
+
+    async def get(self, member_id: int) -> CaseMember | None: ...
+
+    async def of_case(self, case_id: CaseId) -> list[CaseMember]: ...
+
+    async def answer(
+        self,
+        member_id: int,
+        status: CaseMemberStatus,
+        now: datetime,
+        *,
+        expected: CaseMemberStatus,
+    ) -> bool:
+        """Compare-and-set from ``expected``; ``False`` when it moved meanwhile."""
+        ...
+
+    async def of_person(self, person: PersonId) -> list[CaseMember]: ...
+
+    async def erase(self, person: PersonId) -> int: ...
+
+    async def purge_orphans(self) -> int: ...
+
+
+CASE_TEAM_KEY: RepositoryKey[CaseTeamRepository] = RepositoryKey("case_team")
+"""The feature's port in a transaction: ``tx[CASE_TEAM_KEY]``."""
 
 
 class CaseMemberRow(SQLModel, table=True):
@@ -62,14 +101,14 @@ class CaseTeamPart:
                 "asked_at": m.asked_at.isoformat(),
                 "answered_at": None if m.answered_at is None else m.answered_at.isoformat(),
             }
-            for m in await tx.case_team.of_person(person)
+            for m in await tx[CASE_TEAM_KEY].of_person(person)
         ]
 
     async def erase(self, tx: Transaction, person: PersonId) -> int:
-        return await tx.case_team.erase(person)
+        return await tx[CASE_TEAM_KEY].erase(person)
 
     async def purge_expired(self, tx: Transaction, now: datetime, policy: RetentionPolicy) -> int:
-        return await tx.case_team.purge_orphans()
+        return await tx[CASE_TEAM_KEY].purge_orphans()
 
     async def withdraw(self, tx: Transaction, person: PersonId, category: str) -> int:
         return 0

@@ -1,4 +1,4 @@
-"""In-memory adapter of :class:`storage.ports.CaseTeamRepository`, for fast service tests.
+"""In-memory adapter of :class:`storage.case_team.CaseTeamRepository`, for fast service tests.
 
 Rules of this module (those of :mod:`storage.memory` apply): the same contract as
 :mod:`storage.case_team_sql`; a member whose case is gone is not found (``ON DELETE CASCADE``).
@@ -10,6 +10,8 @@ from dataclasses import replace
 from datetime import datetime
 
 from flows.ids import CaseId, CoachId, PersonId
+from storage.assembly import MEMORY_ADAPTERS
+from storage.case_team import CASE_TEAM_KEY
 from storage.codec import to_utc
 from storage.ports import CaseMember, CaseMemberStatus
 from storage.relay_files_memory import RelayFilesState
@@ -75,3 +77,9 @@ class MemoryCaseTeam:
         for member_id in gone:
             del self._state.members[member_id]
         return len(gone)
+
+
+MEMORY_ADAPTERS.register(
+    CASE_TEAM_KEY,
+    lambda c: MemoryCaseTeam(c.state.part(RelayFilesState), c.state.part(RoutingState)),
+)

@@ -1,4 +1,4 @@
-"""SQL adapter of :class:`storage.ports.CaseTeamRepository` (SQLite and PostgreSQL).
+"""SQL adapter of :class:`storage.case_team.CaseTeamRepository` (SQLite and PostgreSQL).
 
 Rules of this module (those of :mod:`storage.sql` apply): an answer is a compare-and-set on the
 status it expects.
@@ -13,7 +13,8 @@ from sqlalchemy import RowMapping, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from flows.ids import CaseId, CoachId, PersonId
-from storage.case_team import CASE_MEMBERS
+from storage.assembly import SQL_ADAPTERS
+from storage.case_team import CASE_MEMBERS, CASE_TEAM_KEY
 from storage.codec import to_utc
 from storage.ports import CaseMember, CaseMemberStatus
 from storage.routing import CASES
@@ -96,3 +97,6 @@ class SqlCaseTeam:
     async def purge_orphans(self) -> int:
         result = await self._conn.execute(delete(T).where(T.c.case_id.not_in(select(CASES.c.id))))
         return int(result.rowcount or 0)
+
+
+SQL_ADAPTERS.register(CASE_TEAM_KEY, lambda c: SqlCaseTeam(c.conn))

@@ -1,4 +1,4 @@
-"""SQL adapter of :class:`storage.ports.HandoverRepository` (SQLite and PostgreSQL).
+"""SQL adapter of :class:`storage.handovers.HandoverRepository` (SQLite and PostgreSQL).
 
 Rules of this module (those of :mod:`storage.sql` apply): the summary (JSON) and the PDF are
 sealed with the keyring; answering is a compare-and-set on ``status = 'proposed'``.
@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from flows.ids import CaseId, CoachId, PersonId
 from flows.session import JsonValue
+from storage.assembly import SQL_ADAPTERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, seal_bytes, unseal, unseal_bytes
-from storage.handovers import HANDOVERS, PDF_AAD, SUMMARY_AAD
+from storage.handovers import HANDOVERS, HANDOVERS_KEY, PDF_AAD, SUMMARY_AAD
 from storage.ports import HandoverDelivery, HandoverRecord, HandoverStatus
 from storage.routing import CASES
 
@@ -134,3 +135,6 @@ class SqlHandovers:
     async def purge_orphans(self) -> int:
         result = await self._conn.execute(delete(T).where(T.c.case_id.not_in(select(CASES.c.id))))
         return int(result.rowcount or 0)
+
+
+SQL_ADAPTERS.register(HANDOVERS_KEY, lambda c: SqlHandovers(c.conn, c.keyring))

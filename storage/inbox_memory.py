@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 
 from flows.ids import PersonId
 from flows.session import JsonValue
+from storage.assembly import MEMORY_ADAPTERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
 from storage.inbox import BODY_AAD, PAYLOAD_AAD
 from storage.inbox_sql import arrival_order, decode_body, encode_body
-from storage.ports import OutboxRecord, PendingUpdate
+from storage.ports import OUTBOX_KEY, UPDATES_KEY, OutboxRecord, PendingUpdate
 
 
 @dataclass
@@ -181,3 +182,9 @@ class MemoryOutbox:
         for message_id in gone:
             del self._state.outbox[message_id]
         return len(gone)
+
+
+MEMORY_ADAPTERS.register(
+    UPDATES_KEY, lambda c: MemoryUpdateLog(c.state.part(DeliveryState), c.keyring)
+)
+MEMORY_ADAPTERS.register(OUTBOX_KEY, lambda c: MemoryOutbox(c.state.part(DeliveryState), c.keyring))

@@ -19,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from flows.ids import PersonId
 from flows.session import JsonValue
+from storage.assembly import SQL_ADAPTERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
 from storage.inbox import BODY_AAD, INBOX_PENDING, OUTBOX, PAYLOAD_AAD
-from storage.ports import OutboxRecord, PendingUpdate
+from storage.ports import OUTBOX_KEY, UPDATES_KEY, OutboxRecord, PendingUpdate
 from storage.tables import PROCESSED_UPDATES
 
 P = INBOX_PENDING
@@ -220,3 +221,7 @@ class SqlOutbox:
     async def purge(self, before: datetime) -> int:
         result = await self._conn.execute(delete(O).where(O.c.created_at < to_utc(before)))
         return result.rowcount
+
+
+SQL_ADAPTERS.register(UPDATES_KEY, lambda c: SqlUpdateLog(c.conn, c.keyring))
+SQL_ADAPTERS.register(OUTBOX_KEY, lambda c: SqlOutbox(c.conn, c.keyring))

@@ -9,6 +9,10 @@ Rules of this module:
   like SQLite's writers: never open a second transaction while holding one.
 * Several :class:`MemoryStorage` objects may share one :class:`MemoryDatabase`, standing in for
   several processes on one database.
+* The state is this module's core tables plus one part per feature, by type
+  (:meth:`MemoryState.part`); each ``*_memory`` module registers its adapters' factories
+  (:mod:`storage.assembly`) and keeps its tables in its own part, so a transaction is
+  :class:`storage.ports.Transaction` like on SQL and nothing here names a feature's tables.
 * Not for production: nothing survives the process.
 """
 
@@ -19,38 +23,45 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, Self, TypeVar, cast
 
 from flows.ids import PersonId, ReminderKey
 from flows.session import Session
-from storage.appointments_memory import (
-    AppointmentState,
-    MemoryAppointments,
-    MemoryRatings,
-    MemoryReachability,
+
+# The adapter modules of every port, imported so that their factories are registered
+# (storage.assembly) before the first transaction: a feature adds its *_memory module here.
+from storage import (  # noqa: F401
+    appointments_memory,
+    case_team_memory,
+    inbox_memory,
+    referral_memory,
+    relay_files_memory,
+    routing_memory,
+    safety_memory,
+    web_transcript_memory,
 )
-from storage.case_team_memory import MemoryCaseTeam
+from storage.assembly import MEMORY_ADAPTERS, MemoryContext
 from storage.codec import session_from_row, session_to_row, to_utc
 from storage.crypto import Keyring
-from storage.inbox_memory import DeliveryState, MemoryOutbox, MemoryUpdateLog
 from storage.personal import core_parts
 from storage.ports import (
+    CONSENTS_KEY,
+    PRIVACY_KEY,
     REMINDER_LEASE,
+    REMINDERS_KEY,
+    SESSIONS_KEY,
     AccessAction,
     AccessRecord,
     ConsentRecord,
     PersonalData,
     ReminderRecord,
     ReminderStatus,
+    Transaction,
     VersionConflict,
     WallClock,
     check_error_code,
     system_now,
 )
-from storage.relay_files_memory import MemoryHandovers, MemoryRelayFiles, RelayFilesState
-from storage.routing_memory import MemoryCases, MemoryCoaches, RoutingState
-from storage.safety_memory import MemorySafetyEvents, SafetyState
-from storage.web_transcript_memory import MemoryWebTranscript, TranscriptState
 
 
 @dataclass(frozen=True)
@@ -80,41 +91,47 @@ class _Reminder:
         )
 
 
+class MemoryPart(Protocol):
+    """A feature's tables in memory (``RoutingState``, ``ReferralState``, ...): values are
+    immutable, so ``copy()`` copies the containers and is a full snapshot."""
+
+    def copy(self) -> Self: ...
+
+
+P = TypeVar("P", bound=MemoryPart)
+
+
 @dataclass
-class _State:
+class MemoryState:
+    """One snapshot of the memory database: the core tables of this module, and every feature's
+    part by its type (made empty on first use, by the feature's memory adapter)."""
+
     # Values are immutable (encoded rows are never changed after creation, the rest are frozen
     # dataclasses), so copying the dicts is a full snapshot.
     sessions: dict[PersonId, dict[str, Any]] = field(default_factory=dict)
     reminders: dict[int, _Reminder] = field(default_factory=dict)
     next_reminder_id: int = 1
-    delivery: DeliveryState = field(default_factory=DeliveryState)
     consents: list[ConsentRecord] = field(default_factory=list)
     accesses: list[AccessRecord] = field(default_factory=list)
     counts: dict[tuple[str, str], int] = field(default_factory=dict)
-    routing: RoutingState = field(default_factory=RoutingState)
-    safety: SafetyState = field(default_factory=SafetyState)
-    appointments: AppointmentState = field(default_factory=AppointmentState)
-    web_transcript: TranscriptState = field(default_factory=TranscriptState)
-    # States of features that own their port (storage/referral_memory.py), by key; each value
-    # has ``copy()``, so a transaction works on its own snapshot like the rest.
-    features: dict[str, Any] = field(default_factory=dict)
-    relay_files: RelayFilesState = field(default_factory=RelayFilesState)
+    parts: dict[type[Any], MemoryPart] = field(default_factory=dict)
 
-    def copy(self) -> _State:
-        return _State(
+    def part(self, kind: type[P]) -> P:
+        """The feature's part of this snapshot (``state.part(RoutingState)``)."""
+        found = self.parts.get(kind)
+        if found is None:
+            found = self.parts[kind] = kind()
+        return cast(P, found)
+
+    def copy(self) -> MemoryState:
+        return MemoryState(
             sessions=dict(self.sessions),
             reminders=dict(self.reminders),
             next_reminder_id=self.next_reminder_id,
-            delivery=self.delivery.copy(),
             consents=list(self.consents),
             accesses=list(self.accesses),
             counts=dict(self.counts),
-            routing=self.routing.copy(),
-            safety=self.safety.copy(),
-            appointments=self.appointments.copy(),
-            web_transcript=self.web_transcript.copy(),
-            features={key: value.copy() for key, value in self.features.items()},
-            relay_files=self.relay_files.copy(),
+            parts={kind: part.copy() for kind, part in self.parts.items()},
         )
 
 
@@ -122,12 +139,12 @@ class MemoryDatabase:
     """The shared state behind one or more :class:`MemoryStorage` objects."""
 
     def __init__(self) -> None:
-        self.state = _State()
+        self.state = MemoryState()
         self.lock = asyncio.Lock()
 
 
 class MemorySessions:
-    def __init__(self, state: _State, keyring: Keyring | None = None) -> None:
+    def __init__(self, state: MemoryState, keyring: Keyring | None = None) -> None:
         self._state = state
         self._keyring = keyring
 
@@ -162,7 +179,7 @@ class MemorySessions:
 
 
 class MemoryReminders:
-    def __init__(self, state: _State, now: WallClock = system_now) -> None:
+    def __init__(self, state: MemoryState, now: WallClock = system_now) -> None:
         self._state = state
         self._now = now
 
@@ -348,7 +365,7 @@ class MemoryReminders:
 
 
 class MemoryConsents:
-    def __init__(self, state: _State) -> None:
+    def __init__(self, state: MemoryState) -> None:
         self._state = state
 
     async def record(self, consent: ConsentRecord) -> None:
@@ -382,7 +399,7 @@ class MemoryConsents:
 
 
 class MemoryPrivacy:
-    def __init__(self, state: _State) -> None:
+    def __init__(self, state: MemoryState) -> None:
         self._state = state
 
     async def record_access(
@@ -417,51 +434,10 @@ class MemoryPrivacy:
         return dict(self._state.counts)
 
 
-@dataclass(frozen=True)
-class MemoryTransaction:
-    sessions: MemorySessions
-    reminders: MemoryReminders
-    updates: MemoryUpdateLog
-    consents: MemoryConsents
-    privacy: MemoryPrivacy
-    coaches: MemoryCoaches
-    cases: MemoryCases
-    safety: MemorySafetyEvents
-    appointments: MemoryAppointments
-    ratings: MemoryRatings
-    reachability: MemoryReachability
-    web_transcript: MemoryWebTranscript
-    relay_files: MemoryRelayFiles
-    handovers: MemoryHandovers
-    case_team: MemoryCaseTeam
-    outbox: MemoryOutbox
-    # The snapshot itself, for feature repositories outside this module
-    # (storage.referral.referrals_of): same transaction, no new field per feature.
-    state: _State | None = None
-
-    @classmethod
-    def on(
-        cls, state: _State, keyring: Keyring | None = None, now: WallClock = system_now
-    ) -> MemoryTransaction:
-        return cls(
-            sessions=MemorySessions(state, keyring),
-            reminders=MemoryReminders(state, now),
-            updates=MemoryUpdateLog(state.delivery, keyring),
-            consents=MemoryConsents(state),
-            privacy=MemoryPrivacy(state),
-            coaches=MemoryCoaches(state.routing),
-            cases=MemoryCases(state.routing, keyring),
-            safety=MemorySafetyEvents(state.safety, keyring),
-            appointments=MemoryAppointments(state.appointments),
-            ratings=MemoryRatings(state.appointments),
-            reachability=MemoryReachability(state.appointments),
-            web_transcript=MemoryWebTranscript(state.web_transcript, keyring),
-            state=state,
-            relay_files=MemoryRelayFiles(state.relay_files, state.routing, keyring),
-            handovers=MemoryHandovers(state.relay_files, state.routing, keyring),
-            case_team=MemoryCaseTeam(state.relay_files, state.routing),
-            outbox=MemoryOutbox(state.delivery, keyring),
-        )
+MEMORY_ADAPTERS.register(SESSIONS_KEY, lambda c: MemorySessions(c.state, c.keyring))
+MEMORY_ADAPTERS.register(REMINDERS_KEY, lambda c: MemoryReminders(c.state, c.now))
+MEMORY_ADAPTERS.register(CONSENTS_KEY, lambda c: MemoryConsents(c.state))
+MEMORY_ADAPTERS.register(PRIVACY_KEY, lambda c: MemoryPrivacy(c.state))
 
 
 class MemoryStorage:
@@ -481,12 +457,12 @@ class MemoryStorage:
         self._closed = False
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[MemoryTransaction]:
+    async def transaction(self) -> AsyncIterator[Transaction]:
         if self._closed:
             raise RuntimeError("storage is closed")
         async with self.database.lock:
             working = self.database.state.copy()
-            yield MemoryTransaction.on(working, self.keyring, self.now)
+            yield Transaction(MEMORY_ADAPTERS, MemoryContext(working, self.keyring, self.now))
             # Reached only when the block did not raise: commit by swapping the copy in.
             self.database.state = working
 

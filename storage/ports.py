@@ -7,7 +7,10 @@ Rules of this module:
   suite (``tests/storage/test_contract.py``) runs against every adapter.
 * Every repository works inside one :class:`Transaction`: ``async with storage.transaction() as
   tx`` commits on normal exit and rolls back everything (including a :class:`VersionConflict`
-  raised halfway) on an exception. Do not nest transactions or keep one open across network I/O:
+  raised halfway) on an exception. :class:`Transaction` is the one transaction class of every
+  backend: ``tx[KEY]`` gives a port by its :class:`storage.assembly.RepositoryKey` (the core
+  ports' keys are here, a feature's beside its own port), the core ports are also attributes
+  (``tx.sessions``). Do not nest transactions or keep one open across network I/O:
   SQLite serialises writers, so an open transaction blocks every other process.
 * Datetimes in and out are aware UTC; a naive datetime raises ``ValueError``.
 * Nothing here carries message text. ``error_code`` is a short code such as ``"RetryAfter"``
@@ -27,13 +30,18 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal, Protocol, get_args
+from typing import Any, Literal, Protocol, TypeVar, cast, get_args, overload
 
 from flows.appointments import Appointment, AppointmentId
 from flows.appointments import Status as AppointmentStatus
 from flows.followups import RatingKind
 from flows.ids import CaseId, CoachId, PartnershipId, PersonId, ReminderKey
 from flows.session import JsonValue, Session
+from storage.assembly import Adapters, Repository, RepositoryKey
+
+R = TypeVar("R")
+C = TypeVar("C")
+D = TypeVar("D")
 
 ReminderStatus = Literal["pending", "claimed", "sent", "cancelled", "failed"]
 REMINDER_STATUSES: tuple[ReminderStatus, ...] = get_args(ReminderStatus)
@@ -399,56 +407,6 @@ class PrivacyRepository(Protocol):
     async def counts(self) -> dict[tuple[str, str], int]:
         """Every count, by (month, metric)."""
         ...
-
-
-class Transaction(Protocol):
-    @property
-    def sessions(self) -> SessionRepository: ...
-
-    @property
-    def reminders(self) -> ReminderRepository: ...
-
-    @property
-    def updates(self) -> UpdateLog: ...
-
-    @property
-    def consents(self) -> ConsentRepository: ...
-
-    @property
-    def privacy(self) -> PrivacyRepository: ...
-
-    @property
-    def coaches(self) -> CoachRepository: ...
-
-    @property
-    def cases(self) -> CaseRepository: ...
-
-    @property
-    def safety(self) -> SafetyEventRepository: ...
-
-    @property
-    def appointments(self) -> AppointmentRepository: ...
-
-    @property
-    def ratings(self) -> RatingRepository: ...
-
-    @property
-    def reachability(self) -> ReachabilityRepository: ...
-
-    @property
-    def web_transcript(self) -> WebTranscriptRepository: ...
-
-    @property
-    def relay_files(self) -> RelayFileRepository: ...
-
-    @property
-    def handovers(self) -> HandoverRepository: ...
-
-    @property
-    def case_team(self) -> CaseTeamRepository: ...
-
-    @property
-    def outbox(self) -> OutboxRepository: ...
 
 
 class PersonalData(Protocol):
@@ -1138,39 +1096,6 @@ class TranscriptBounds:
     """The highest id (0: nothing)."""
 
 
-class WebTranscriptRepository(Protocol):
-    async def append(
-        self, person: PersonId, entries: tuple[NewTranscriptEntry, ...], now: datetime
-    ) -> list[TranscriptEntry]:
-        """Store the entries in order, with new increasing ids; an entry whose ref the person
-        already has is not stored again (the existing one is returned in its place)."""
-        ...
-
-    async def after(self, person: PersonId, after: int, limit: int = 500) -> list[TranscriptEntry]:
-        """The person's first ``limit`` entries with an id above ``after``, oldest first (a
-        reader pages on from the last id it got)."""
-        ...
-
-    async def bounds(self, person: PersonId) -> TranscriptBounds: ...
-
-    async def has_ref(self, person: PersonId, ref: str) -> bool: ...
-
-    async def mark_seen(self, person: PersonId, up_to: int, now: datetime) -> int:
-        """Entries up to id ``up_to`` not yet seen are seen now. Returns how many."""
-        ...
-
-    async def trim(self, person: PersonId, keep: int) -> int:
-        """Keep the person's newest ``keep`` entries. Returns how many went."""
-        ...
-
-    async def erase(self, person: PersonId) -> int: ...
-
-    async def purge(self, *, seen_before: datetime, any_before: datetime) -> int:
-        """Delete entries from before ``seen_before`` that were seen or are the young person's
-        own, and every entry from before ``any_before``. Returns how many."""
-        ...
-
-
 # --- files in the relay and the warm handover (issue #15) ------------------------------------
 
 RelayFileKind = Literal["photo", "document", "voice"]
@@ -1205,24 +1130,6 @@ class RelayFile:
     at: datetime
 
 
-class RelayFileRepository(Protocol):
-    """Files of the relay, kept with their case (erased with it), encrypted at rest."""
-
-    async def add(self, new: NewRelayFile, now: datetime) -> int: ...
-
-    async def get(self, file_id: int) -> RelayFile | None: ...
-
-    async def of_person(self, person: PersonId) -> list[RelayFile]:
-        """Every file of the person's cases, oldest first."""
-        ...
-
-    async def erase(self, person: PersonId) -> int: ...
-
-    async def purge_orphans(self) -> int:
-        """Files whose case is gone (the case's retention ran). Returns how many."""
-        ...
-
-
 HandoverStatus = Literal["proposed", "changes", "agreed"]
 HANDOVER_STATUSES: tuple[HandoverStatus, ...] = get_args(HandoverStatus)
 HandoverDelivery = Literal["telegram", "dashboard"]
@@ -1249,40 +1156,6 @@ class HandoverRecord:
     delivered_at: datetime | None = None
 
 
-class HandoverRepository(Protocol):
-    async def add(
-        self,
-        case_id: CaseId,
-        person: PersonId,
-        coach: CoachId,
-        summary: dict[str, JsonValue],
-        now: datetime,
-    ) -> int: ...
-
-    async def get(self, handover_id: int) -> HandoverRecord | None: ...
-
-    async def latest_of_case(self, case_id: CaseId) -> HandoverRecord | None: ...
-
-    async def answer(self, handover_id: int, status: HandoverStatus, now: datetime) -> bool:
-        """Compare-and-set from ``proposed``: ``False`` when it was answered already."""
-        ...
-
-    async def delivered(
-        self,
-        handover_id: int,
-        pdf: bytes,
-        contact: str,
-        delivery: HandoverDelivery,
-        now: datetime,
-    ) -> None: ...
-
-    async def of_person(self, person: PersonId) -> list[HandoverRecord]: ...
-
-    async def erase(self, person: PersonId) -> int: ...
-
-    async def purge_orphans(self) -> int: ...
-
-
 CaseMemberStatus = Literal["asked", "active", "declined", "removed"]
 CASE_MEMBER_STATUSES: tuple[CaseMemberStatus, ...] = get_args(CaseMemberStatus)
 
@@ -1302,28 +1175,84 @@ class CaseMember:
     answered_at: datetime | None = None
 
 
-class CaseTeamRepository(Protocol):
-    async def ask(
-        self, case_id: CaseId, person: PersonId, coach: CoachId, asked_by: CoachId, now: datetime
-    ) -> int: ...
+# --- the transaction: one class, assembled from the registered repositories ------------------
+#
+# The core ports' keys; a feature's key lives beside its own port (storage.referral,
+# storage.relay_files, ...) and is reached as ``tx[KEY]``. How a backend registers its factories:
+# storage.assembly.
 
-    async def get(self, member_id: int) -> CaseMember | None: ...
+SESSIONS_KEY: RepositoryKey[SessionRepository] = RepositoryKey("sessions")
+REMINDERS_KEY: RepositoryKey[ReminderRepository] = RepositoryKey("reminders")
+UPDATES_KEY: RepositoryKey[UpdateLog] = RepositoryKey("updates")
+OUTBOX_KEY: RepositoryKey[OutboxRepository] = RepositoryKey("outbox")
+CONSENTS_KEY: RepositoryKey[ConsentRepository] = RepositoryKey("consents")
+PRIVACY_KEY: RepositoryKey[PrivacyRepository] = RepositoryKey("privacy")
+COACHES_KEY: RepositoryKey[CoachRepository] = RepositoryKey("coaches")
+CASES_KEY: RepositoryKey[CaseRepository] = RepositoryKey("cases")
+SAFETY_KEY: RepositoryKey[SafetyEventRepository] = RepositoryKey("safety")
+APPOINTMENTS_KEY: RepositoryKey[AppointmentRepository] = RepositoryKey("appointments")
+RATINGS_KEY: RepositoryKey[RatingRepository] = RepositoryKey("ratings")
+REACHABILITY_KEY: RepositoryKey[ReachabilityRepository] = RepositoryKey("reachability")
 
-    async def of_case(self, case_id: CaseId) -> list[CaseMember]: ...
 
-    async def answer(
-        self,
-        member_id: int,
-        status: CaseMemberStatus,
-        now: datetime,
-        *,
-        expected: CaseMemberStatus,
-    ) -> bool:
-        """Compare-and-set from ``expected``; ``False`` when it moved meanwhile."""
-        ...
+class Transaction:
+    """One unit of work on one backend: ``async with storage.transaction() as tx``.
 
-    async def of_person(self, person: PersonId) -> list[CaseMember]: ...
+    The only transaction class. ``tx[KEY]`` gives the repository of a port on this transaction,
+    built on first use by the factory the backend registered for ``KEY`` (:mod:`storage.assembly`)
+    and kept until the transaction ends; an unknown key raises
+    :class:`storage.assembly.UnknownRepository`. The core ports are also attributes, typed by
+    their key (``tx.sessions`` is ``tx[SESSIONS_KEY]``).
+    """
 
-    async def erase(self, person: PersonId) -> int: ...
+    __slots__ = ("_adapters", "_built", "_context")
 
-    async def purge_orphans(self) -> int: ...
+    sessions = Repository(SESSIONS_KEY)
+    reminders = Repository(REMINDERS_KEY)
+    updates = Repository(UPDATES_KEY)
+    outbox = Repository(OUTBOX_KEY)
+    consents = Repository(CONSENTS_KEY)
+    privacy = Repository(PRIVACY_KEY)
+    coaches = Repository(COACHES_KEY)
+    cases = Repository(CASES_KEY)
+    safety = Repository(SAFETY_KEY)
+    appointments = Repository(APPOINTMENTS_KEY)
+    ratings = Repository(RATINGS_KEY)
+    reachability = Repository(REACHABILITY_KEY)
+
+    def __init__(self, adapters: Adapters[C], context: C) -> None:
+        self._adapters: Adapters[Any] = adapters
+        self._context: object = context
+        self._built: dict[RepositoryKey[Any], object] = {}
+
+    @property
+    def backend(self) -> str:
+        """``"sql"`` or ``"memory"``: which technology the repositories run on."""
+        return self._adapters.backend
+
+    def __getitem__(self, key: RepositoryKey[R]) -> R:
+        if key in self._built:
+            return cast(R, self._built[key])
+        repository = self._adapters.build(key, self._context)
+        self._built[key] = repository
+        return repository
+
+    @overload
+    def get(self, key: RepositoryKey[R]) -> R | None: ...
+
+    @overload
+    def get(self, key: RepositoryKey[R], default: D) -> R | D: ...
+
+    def get(self, key: RepositoryKey[R], default: D | None = None) -> R | D | None:
+        """``tx[key]``, or ``default`` when this backend has no adapter for ``key`` (the team
+        dashboard's SQL-only repository on the memory storage)."""
+        if key not in self._adapters:
+            return default
+        return self[key]
+
+    def __contains__(self, key: object) -> bool:
+        """Whether this backend has an adapter for ``key`` (``TEAM_DATA_KEY in tx``)."""
+        return key in self._adapters
+
+    def __repr__(self) -> str:
+        return f"<Transaction on {self.backend}>"

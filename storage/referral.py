@@ -16,8 +16,9 @@ are on ``SQLModel.metadata``):
   The statistics count intakes and cases per source from here
   (:meth:`ReferralRepository.source_counts`). ``/wis`` and retention leave the row but drop the
   person and the case: the count survives, nothing points to anyone.
-* The port is the feature's own: :func:`referrals_of` gives it on the transaction of either
-  storage (SQL or memory), so the core :class:`storage.ports.Transaction` needs no field.
+* The port is the feature's own: ``tx[REFERRALS_KEY]`` (or :func:`referrals_of`) gives it on
+  the transaction of either storage (SQL or memory); its adapters register themselves
+  (:mod:`storage.assembly`), so the core :class:`storage.ports.Transaction` needs no field.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from sqlmodel import Field, SQLModel
 
 from flows.ids import PersonId
 from flows.session import JsonValue
+from storage.assembly import RepositoryKey
 from storage.db import UtcDateTime
 from storage.ports import RetentionPolicy, Transaction
 
@@ -235,6 +237,11 @@ class ReferralRepository(Protocol):
         ...
 
 
+REFERRALS_KEY: RepositoryKey[ReferralRepository] = RepositoryKey("referrals")
+"""The feature's port in a transaction: ``tx[REFERRALS_KEY]`` (adapters in
+:mod:`storage.referral_sql` and :mod:`storage.referral_memory`)."""
+
+
 def counts_of(arrivals: Iterable[Arrival]) -> list[SourceCount]:
     """Arrivals counted per kind, source and partnership (the memory adapter's query)."""
     found: dict[tuple[ArrivalKind, str, str], list[int]] = {}
@@ -250,19 +257,14 @@ def counts_of(arrivals: Iterable[Arrival]) -> list[SourceCount]:
 
 
 def referrals_of(tx: object) -> ReferralRepository:
-    """The feature's repository on the connection (or memory state) of a core transaction."""
-    from storage.memory import MemoryTransaction
-    from storage.referral_memory import MemoryReferrals, ReferralState
-    from storage.referral_sql import SqlReferrals
-    from storage.sql import SqlTransaction
+    """``tx[REFERRALS_KEY]``; kept for its callers, which type the transaction as ``object``."""
+    return _transaction(tx)[REFERRALS_KEY]
 
-    if isinstance(tx, SqlTransaction) and tx.conn is not None:
-        return SqlReferrals(tx.conn)
-    if isinstance(tx, MemoryTransaction) and tx.state is not None:
-        state = tx.state.features.setdefault(ReferralState.KEY, ReferralState())
-        assert isinstance(state, ReferralState)
-        return MemoryReferrals(state)
-    raise TypeError(f"no referral repository on {type(tx).__name__}")
+
+def _transaction(tx: object) -> Transaction:
+    if not isinstance(tx, Transaction):
+        raise TypeError(f"not a storage transaction: {type(tx).__name__}")
+    return tx
 
 
 def _arrival_json(arrival: Arrival) -> JsonValue:

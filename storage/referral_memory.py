@@ -2,19 +2,20 @@
 
 Rules of this module (those of :mod:`storage.memory` apply): the same contract as
 :mod:`storage.referral_sql`, proved by the same tests (``tests/referral/test_storage.py``).
-The state is one entry of the memory snapshot's ``features`` (key :attr:`ReferralState.KEY`),
-so a rolled-back transaction forgets its changes.
+The state is one part of the memory snapshot (``state.part(ReferralState)``), so a rolled-back
+transaction forgets its changes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import ClassVar
 
 from flows.ids import PersonId
+from storage.assembly import MEMORY_ADAPTERS
 from storage.codec import to_utc
 from storage.referral import (
+    REFERRALS_KEY,
     Arrival,
     ArrivalKind,
     PersonalInvite,
@@ -26,7 +27,6 @@ from storage.referral import (
 
 @dataclass
 class ReferralState:
-    KEY: ClassVar[str] = "referral"
     links: dict[str, ReferralLink] = field(default_factory=dict)
     invites: dict[str, PersonalInvite] = field(default_factory=dict)
     arrivals: dict[int, Arrival] = field(default_factory=dict)
@@ -183,3 +183,6 @@ class MemoryReferrals:
                 del self._state.invites[code_hash]
                 changed += 1
         return changed
+
+
+MEMORY_ADAPTERS.register(REFERRALS_KEY, lambda c: MemoryReferrals(c.state.part(ReferralState)))

@@ -26,11 +26,13 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from flows.ids import PersonId
+from storage.assembly import SQL_ADAPTERS
 from storage.codec import to_utc
 from storage.referral import (
     REFERRAL_ARRIVALS,
     REFERRAL_INVITES,
     REFERRAL_LINKS,
+    REFERRALS_KEY,
     Arrival,
     ArrivalKind,
     PersonalInvite,
@@ -275,3 +277,6 @@ class SqlReferrals:
             delete(INV).where(INV.c.expires_at < to_utc(expired_before))
         )
         return int(arrivals.rowcount or 0) + int(invites.rowcount or 0)
+
+
+SQL_ADAPTERS.register(REFERRALS_KEY, lambda c: SqlReferrals(c.conn))

@@ -17,18 +17,49 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, Table
 from sqlmodel import Field, SQLModel
 
 from flows.ids import PersonId
 from flows.session import JsonValue
+from storage.assembly import RepositoryKey
 from storage.codec import aad
 from storage.db import EncryptedText, UtcDateTime
-from storage.ports import RELAY_DIRECTIONS, RELAY_FILE_KINDS, RetentionPolicy, Transaction
+from storage.ports import (
+    RELAY_DIRECTIONS,
+    RELAY_FILE_KINDS,
+    NewRelayFile,
+    RelayFile,
+    RetentionPolicy,
+    Transaction,
+)
 
 CONTENT_AAD = aad("relay_files", "content")
 CAPTION_AAD = aad("relay_files", "caption")
+
+
+class RelayFileRepository(Protocol):
+    """Files of the relay, kept with their case (erased with it), encrypted at rest."""
+
+    async def add(self, new: NewRelayFile, now: datetime) -> int: ...
+
+    async def get(self, file_id: int) -> RelayFile | None: ...
+
+    async def of_person(self, person: PersonId) -> list[RelayFile]:
+        """Every file of the person's cases, oldest first."""
+        ...
+
+    async def erase(self, person: PersonId) -> int: ...
+
+    async def purge_orphans(self) -> int:
+        """Files whose case is gone (the case's retention ran). Returns how many."""
+        ...
+
+
+RELAY_FILES_KEY: RepositoryKey[RelayFileRepository] = RepositoryKey("relay_files")
+"""The feature's port in a transaction: ``tx[RELAY_FILES_KEY]``."""
 
 
 def _among(column: str, values: tuple[str, ...]) -> str:
@@ -82,15 +113,15 @@ class RelayFilePart:
                 "at": f.at.isoformat(),
                 "content_base64": base64.b64encode(f.content).decode("ascii"),
             }
-            for f in await tx.relay_files.of_person(person)
+            for f in await tx[RELAY_FILES_KEY].of_person(person)
         ]
 
     async def erase(self, tx: Transaction, person: PersonId) -> int:
-        return await tx.relay_files.erase(person)
+        return await tx[RELAY_FILES_KEY].erase(person)
 
     async def purge_expired(self, tx: Transaction, now: datetime, policy: RetentionPolicy) -> int:
         # The case's own retention (the cases part) removed the case; its files go with it.
-        return await tx.relay_files.purge_orphans()
+        return await tx[RELAY_FILES_KEY].purge_orphans()
 
     async def withdraw(self, tx: Transaction, person: PersonId, category: str) -> int:
         # Like the relay's messages: what was sent on to a coach stays with the case.

@@ -1,5 +1,5 @@
-"""In-memory adapters of :class:`storage.ports.RelayFileRepository` and
-:class:`storage.ports.HandoverRepository`, for fast service tests.
+"""In-memory adapters of :class:`storage.relay_files.RelayFileRepository` and
+:class:`storage.handovers.HandoverRepository`, for fast service tests.
 
 Rules of this module (those of :mod:`storage.memory` apply): the same contract as
 :mod:`storage.relay_files_sql` and :mod:`storage.handovers_sql`. With a keyring the content is
@@ -14,9 +14,10 @@ from datetime import datetime
 
 from flows.ids import CaseId, CoachId, PersonId
 from flows.session import JsonValue
+from storage.assembly import MEMORY_ADAPTERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, seal_bytes, unseal, unseal_bytes
-from storage.handovers import PDF_AAD, SUMMARY_AAD
+from storage.handovers import HANDOVERS_KEY, PDF_AAD, SUMMARY_AAD
 from storage.handovers_sql import decode_summary, encode_summary
 from storage.ports import (
     CaseMember,
@@ -26,7 +27,7 @@ from storage.ports import (
     NewRelayFile,
     RelayFile,
 )
-from storage.relay_files import CAPTION_AAD, CONTENT_AAD
+from storage.relay_files import CAPTION_AAD, CONTENT_AAD, RELAY_FILES_KEY
 from storage.routing_memory import RoutingState
 
 
@@ -242,3 +243,15 @@ class MemoryHandovers:
         for handover_id in gone:
             del self._state.handovers[handover_id]
         return len(gone)
+
+
+MEMORY_ADAPTERS.register(
+    RELAY_FILES_KEY,
+    lambda c: MemoryRelayFiles(
+        c.state.part(RelayFilesState), c.state.part(RoutingState), c.keyring
+    ),
+)
+MEMORY_ADAPTERS.register(
+    HANDOVERS_KEY,
+    lambda c: MemoryHandovers(c.state.part(RelayFilesState), c.state.part(RoutingState), c.keyring),
+)

@@ -1,4 +1,4 @@
-"""SQL adapter of :class:`storage.ports.RelayFileRepository` (SQLite and PostgreSQL).
+"""SQL adapter of :class:`storage.relay_files.RelayFileRepository` (SQLite and PostgreSQL).
 
 Rules of this module (those of :mod:`storage.sql` apply): SQLAlchemy Core on the transaction's
 connection; content and caption are sealed with the keyring (none: plaintext base64). Nothing is
@@ -14,10 +14,11 @@ from sqlalchemy import RowMapping, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from flows.ids import CaseId, PersonId
+from storage.assembly import SQL_ADAPTERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal_bytes, seal_optional, unseal_bytes, unseal_optional
 from storage.ports import NewRelayFile, RelayDirection, RelayFile, RelayFileKind
-from storage.relay_files import CAPTION_AAD, CONTENT_AAD, RELAY_FILES
+from storage.relay_files import CAPTION_AAD, CONTENT_AAD, RELAY_FILES, RELAY_FILES_KEY
 from storage.routing import CASES
 
 T = RELAY_FILES
@@ -81,3 +82,6 @@ class SqlRelayFiles:
     async def purge_orphans(self) -> int:
         result = await self._conn.execute(delete(T).where(T.c.case_id.not_in(select(CASES.c.id))))
         return int(result.rowcount or 0)
+
+
+SQL_ADAPTERS.register(RELAY_FILES_KEY, lambda c: SqlRelayFiles(c.conn, c.keyring))

@@ -13,9 +13,12 @@ from datetime import datetime
 
 from flows.ids import CaseId, CoachId, PartnershipId, PersonId, row_number
 from flows.session import JsonValue
+from storage.assembly import MEMORY_ADAPTERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
 from storage.ports import (
+    CASES_KEY,
+    COACHES_KEY,
     BlindSpotCount,
     CaseOutcome,
     CaseRecord,
@@ -483,3 +486,7 @@ class MemoryCases:
             BlindSpotCount(month, kind, nis, partnership, count)
             for (month, kind, nis, partnership), count in sorted(self._state.blind_spots.items())
         ]
+
+
+MEMORY_ADAPTERS.register(COACHES_KEY, lambda c: MemoryCoaches(c.state.part(RoutingState)))
+MEMORY_ADAPTERS.register(CASES_KEY, lambda c: MemoryCases(c.state.part(RoutingState), c.keyring))

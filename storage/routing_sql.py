@@ -27,10 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from flows.ids import CaseId, CoachId, PartnershipId, PersonId, row_number
 from flows.session import JsonValue
+from storage.assembly import SQL_ADAPTERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
 from storage.escalation import BLIND_SPOT_COUNTS, COACH_MESSAGES, ERASED_CASES
 from storage.ports import (
+    CASES_KEY,
+    COACHES_KEY,
     BlindSpotCount,
     CaseOutcome,
     CaseRecord,
@@ -630,3 +633,7 @@ class SqlCases:
             )
             for row in result.mappings()
         ]
+
+
+SQL_ADAPTERS.register(COACHES_KEY, lambda c: SqlCoaches(c.conn))
+SQL_ADAPTERS.register(CASES_KEY, lambda c: SqlCases(c.conn, c.keyring))

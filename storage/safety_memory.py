@@ -12,9 +12,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from flows.ids import CaseId, PersonId
+from storage.assembly import MEMORY_ADAPTERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
-from storage.ports import SafetyEventRecord, check_safety_category
+from storage.ports import SAFETY_KEY, SafetyEventRecord, check_safety_category
 from storage.safety import CATEGORY_AAD, merge_categories
 
 
@@ -147,3 +148,8 @@ class MemorySafetyEvents:
         for event_id in gone:
             del self._state.events[event_id]
         return len(gone)
+
+
+MEMORY_ADAPTERS.register(
+    SAFETY_KEY, lambda c: MemorySafetyEvents(c.state.part(SafetyState), c.keyring)
+)

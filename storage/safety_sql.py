@@ -16,9 +16,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from flows.ids import CaseId, PersonId
+from storage.assembly import SQL_ADAPTERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
-from storage.ports import SafetyEventRecord, check_safety_category
+from storage.ports import SAFETY_KEY, SafetyEventRecord, check_safety_category
 from storage.safety import (
     CATEGORIES_AAD,
     CATEGORY_AAD,
@@ -181,3 +182,6 @@ class SqlSafetyEvents:
             delete(T).where(T.c.closed_at.is_not(None), T.c.closed_at < to_utc(before))
         )
         return result.rowcount
+
+
+SQL_ADAPTERS.register(SAFETY_KEY, lambda c: SqlSafetyEvents(c.conn, c.keyring))

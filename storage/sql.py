@@ -8,6 +8,9 @@ Rules of this module:
   refuses every further statement of the transaction).
 * Dialect differences stay in this module and are named where they occur (``_claim_due_*``).
 * Nothing is logged: rows hold personal data.
+* A transaction is :class:`storage.ports.Transaction` on one connection; each ``*_sql`` module
+  registers its adapters' factories (:mod:`storage.assembly`), from the connection, the keyring
+  and the clock given here, so no timestamp of a bookkeeping column comes from the wall.
 * Encryption at rest happens in the codec and here, with the keyring given to
   :func:`open_storage` (none: plaintext); the columns are :class:`storage.db.EncryptedText`.
 """
@@ -17,7 +20,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -42,30 +44,44 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from flows.ids import PersonId, ReminderKey
 from flows.session import Session
-from storage.appointments_sql import SqlAppointments, SqlRatings, SqlReachability
-from storage.case_team_sql import SqlCaseTeam
+
+# The adapter modules of every port, imported so that their factories are registered
+# (storage.assembly) before the first transaction: a feature adds its *_sql module here.
+from storage import (  # noqa: F401
+    appointments_sql,
+    case_team_sql,
+    handovers_sql,
+    inbox_sql,
+    referral_sql,
+    relay_files_sql,
+    routing_sql,
+    safety_sql,
+    team_sql,
+    web_transcript_sql,
+)
+from storage.assembly import SQL_ADAPTERS, SqlContext
 from storage.codec import session_from_row, session_to_row, to_utc
 from storage.crypto import Keyring
 from storage.db import is_postgres, make_engine
-from storage.handovers_sql import SqlHandovers
-from storage.inbox_sql import SqlOutbox, SqlUpdateLog
 from storage.personal import core_parts
 from storage.ports import (
+    CONSENTS_KEY,
+    PRIVACY_KEY,
     REMINDER_LEASE,
+    REMINDERS_KEY,
+    SESSIONS_KEY,
     AccessAction,
     AccessRecord,
     ConsentRecord,
     PersonalData,
     ReminderRecord,
     ReminderStatus,
+    Transaction,
     VersionConflict,
     WallClock,
     check_error_code,
     system_now,
 )
-from storage.relay_files_sql import SqlRelayFiles
-from storage.routing_sql import SqlCases, SqlCoaches
-from storage.safety_sql import SqlSafetyEvents
 from storage.scrub import scrub_engine
 from storage.tables import (
     CONSENTS,
@@ -75,7 +91,6 @@ from storage.tables import (
     REPORT_COUNTS,
     SESSIONS,
 )
-from storage.web_transcript_sql import SqlWebTranscript
 
 PING_TIMEOUT_S = 5.0
 
@@ -508,53 +523,10 @@ class SqlPrivacy:
         return {(row["month"], row["metric"]): int(row["count"]) for row in result.mappings()}
 
 
-@dataclass(frozen=True)
-class SqlTransaction:
-    sessions: SqlSessions
-    reminders: SqlReminders
-    updates: SqlUpdateLog
-    consents: SqlConsents
-    privacy: SqlPrivacy
-    coaches: SqlCoaches
-    cases: SqlCases
-    safety: SqlSafetyEvents
-    appointments: SqlAppointments
-    ratings: SqlRatings
-    reachability: SqlReachability
-    web_transcript: SqlWebTranscript
-    relay_files: SqlRelayFiles
-    handovers: SqlHandovers
-    case_team: SqlCaseTeam
-    outbox: SqlOutbox
-    # The connection and keyring, for feature repositories that live outside this module
-    # (storage.team_sql.team_of): same transaction, no new field per feature.
-    conn: AsyncConnection | None = None
-    keyring: Keyring | None = None
-
-    @classmethod
-    def on(
-        cls, conn: AsyncConnection, keyring: Keyring | None = None, now: WallClock = system_now
-    ) -> SqlTransaction:
-        return cls(
-            sessions=SqlSessions(conn, keyring),
-            reminders=SqlReminders(conn, now),
-            updates=SqlUpdateLog(conn, keyring),
-            consents=SqlConsents(conn),
-            privacy=SqlPrivacy(conn),
-            coaches=SqlCoaches(conn),
-            cases=SqlCases(conn, keyring),
-            safety=SqlSafetyEvents(conn, keyring),
-            appointments=SqlAppointments(conn, keyring),
-            ratings=SqlRatings(conn, keyring),
-            reachability=SqlReachability(conn),
-            web_transcript=SqlWebTranscript(conn, keyring),
-            relay_files=SqlRelayFiles(conn, keyring),
-            handovers=SqlHandovers(conn, keyring),
-            case_team=SqlCaseTeam(conn),
-            outbox=SqlOutbox(conn, keyring),
-            conn=conn,
-            keyring=keyring,
-        )
+SQL_ADAPTERS.register(SESSIONS_KEY, lambda c: SqlSessions(c.conn, c.keyring))
+SQL_ADAPTERS.register(REMINDERS_KEY, lambda c: SqlReminders(c.conn, c.now))
+SQL_ADAPTERS.register(CONSENTS_KEY, lambda c: SqlConsents(c.conn))
+SQL_ADAPTERS.register(PRIVACY_KEY, lambda c: SqlPrivacy(c.conn))
 
 
 class SqlStorage:
@@ -576,10 +548,10 @@ class SqlStorage:
         return is_postgres(self.engine)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[SqlTransaction]:
+    async def transaction(self) -> AsyncIterator[Transaction]:
         # engine.begin(): COMMIT when the block ends normally, ROLLBACK when it raises.
         async with self.engine.begin() as conn:
-            yield SqlTransaction.on(conn, self.keyring, self.now)
+            yield Transaction(SQL_ADAPTERS, SqlContext(conn, self.keyring, self.now))
 
     async def close(self) -> None:
         await self.engine.dispose()

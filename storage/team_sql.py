@@ -10,9 +10,10 @@ Rules of this module (those of :mod:`storage.sql` apply):
   scope looks exactly like "does not exist" (``None`` or an empty list), so the web layer turns
   both into the same 404.
 * SQL only (SQLite and PostgreSQL): the dashboard runs where the service's database runs; the
-  memory store is for the conversation tests. :class:`SqlTeamStore` opens a transaction that
-  carries the core repositories (:class:`storage.sql.SqlTransaction`) and this one on the same
-  connection, so an action and its audit row commit together.
+  memory store is for the conversation tests. :class:`SqlTeam` is registered as
+  ``TEAM_DATA_KEY`` on the SQL backend only (:mod:`storage.assembly`), so any SQL transaction
+  carries it: :class:`SqlTeamStore` pairs it with the core repositories of the same transaction,
+  so an action and its audit row commit together, stamped by the storage's clock.
 * The audit log is append-only here: :meth:`SqlTeam.audit` inserts, and only
   :meth:`SqlTeam.purge_audit` (retention) deletes.
 * Nothing is logged.
@@ -48,15 +49,23 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from flows.ids import CaseId, CoachId, PartnershipId, row_number
 from storage.appointments import APPOINTMENTS, RATINGS
 from storage.appointments_sql import _rating
+from storage.assembly import SQL, SQL_ADAPTERS, RepositoryKey
 from storage.case_team import CASE_MEMBERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
 from storage.escalation import BLIND_SPOT_COUNTS, ERASED_CASES
-from storage.ports import CaseRecord, CoachRecord, ErasedCaseRecord, OfferRecord, RatingRecord
+from storage.ports import (
+    CaseRecord,
+    CoachRecord,
+    ErasedCaseRecord,
+    OfferRecord,
+    RatingRecord,
+    Storage,
+    Transaction,
+)
 from storage.routing import CASES, COACHES, INTAKE_AAD, OFFERS, RELAY_MESSAGES
 from storage.routing_sql import SqlCases, coach_from_row, decode_object
 from storage.safety import SAFETY_EVENTS
-from storage.sql import SqlStorage, SqlTransaction
 from storage.team import (
     CASE_NOTES,
     COUNTED_AAD,
@@ -944,29 +953,33 @@ def _aware(value: Any) -> datetime:
     return to_utc(value) if value.tzinfo is not None else to_utc(value.replace(tzinfo=UTC))
 
 
+TEAM_DATA_KEY: RepositoryKey[SqlTeam] = RepositoryKey("team", backends=(SQL,))
+"""The team dashboard's data layer in a transaction (SQL only: ``tx[TEAM_DATA_KEY]``)."""
+
+SQL_ADAPTERS.register(TEAM_DATA_KEY, lambda c: SqlTeam(c.conn, c.keyring))
+
+
 @dataclass(frozen=True)
 class TeamTransaction:
-    core: SqlTransaction
+    """The dashboard's view of one transaction: the core ports and its own, side by side."""
+
+    core: Transaction
     team: SqlTeam
 
 
 class SqlTeamStore:
-    """Transactions that carry the core repositories and :class:`SqlTeam` together."""
+    """Transactions of the storage, with :class:`SqlTeam` beside the core repositories."""
 
-    def __init__(self, storage: SqlStorage) -> None:
+    def __init__(self, storage: Storage) -> None:
         self.storage = storage
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[TeamTransaction]:
-        async with self.storage.engine.begin() as conn:
-            yield TeamTransaction(
-                SqlTransaction.on(conn, self.storage.keyring),
-                SqlTeam(conn, self.storage.keyring),
-            )
+        # The storage's own transaction: its clock, its keyring, one connection.
+        async with self.storage.transaction() as tx:
+            yield TeamTransaction(tx, tx[TEAM_DATA_KEY])
 
 
 def team_of(tx: object) -> SqlTeam | None:
-    """The team repository on the connection of a core transaction (``None`` off SQL)."""
-    if isinstance(tx, SqlTransaction) and tx.conn is not None:
-        return SqlTeam(tx.conn, tx.keyring)
-    return None
+    """``tx.get(TEAM_DATA_KEY)``: the team repository on a transaction (``None`` off SQL)."""
+    return tx.get(TEAM_DATA_KEY) if isinstance(tx, Transaction) else None

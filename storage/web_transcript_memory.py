@@ -1,4 +1,5 @@
-"""In-memory adapter of :class:`storage.ports.WebTranscriptRepository`, for fast service tests.
+"""In-memory adapter of :class:`storage.web_transcript.WebTranscriptRepository`, for fast
+service tests.
 
 Rules of this module (those of :mod:`storage.memory` apply): the same contract as
 :mod:`storage.web_transcript_sql`, proved by the same tests
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from flows.ids import PersonId
+from storage.assembly import MEMORY_ADAPTERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
 from storage.ports import (
@@ -20,7 +22,7 @@ from storage.ports import (
     TranscriptEntry,
     check_transcript_ref,
 )
-from storage.web_transcript import BODY_AAD
+from storage.web_transcript import BODY_AAD, WEB_TRANSCRIPT_KEY
 from storage.web_transcript_sql import decode_body, encode_body
 
 
@@ -127,3 +129,8 @@ class MemoryWebTranscript:
         for entry_id in gone:
             del self._state.entries[entry_id]
         return len(gone)
+
+
+MEMORY_ADAPTERS.register(
+    WEB_TRANSCRIPT_KEY, lambda c: MemoryWebTranscript(c.state.part(TranscriptState), c.keyring)
+)

@@ -1,4 +1,4 @@
-"""SQL adapter of :class:`storage.ports.WebTranscriptRepository` (SQLite and PostgreSQL).
+"""SQL adapter of :class:`storage.web_transcript.WebTranscriptRepository` (SQLite and PostgreSQL).
 
 Rules of this module (those of :mod:`storage.sql` apply): SQLAlchemy Core on the transaction's
 connection; the body is sealed with the keyring (none: plaintext JSON). Appends of one person
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from flows.ids import PersonId
 from flows.session import JsonValue
+from storage.assembly import SQL_ADAPTERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
 from storage.ports import (
@@ -30,7 +31,7 @@ from storage.ports import (
     TranscriptSide,
     check_transcript_ref,
 )
-from storage.web_transcript import BODY_AAD, WEB_TRANSCRIPT
+from storage.web_transcript import BODY_AAD, WEB_TRANSCRIPT, WEB_TRANSCRIPT_KEY
 
 T = WEB_TRANSCRIPT
 
@@ -175,3 +176,6 @@ class SqlWebTranscript:
             )
         )
         return result.rowcount
+
+
+SQL_ADAPTERS.register(WEB_TRANSCRIPT_KEY, lambda c: SqlWebTranscript(c.conn, c.keyring))

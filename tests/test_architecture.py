@@ -5,6 +5,9 @@
 * ``storage/`` never imports ``bot``, telegram or aiohttp.
 * Only ``bot/telegram/`` imports ``telegram``.
 * Only ``bot/settings.py`` reads the environment.
+* Storage has one transaction class (``storage.ports.Transaction``), built only by the two
+  backends; repositories are registered only in ``storage/`` (``storage.assembly``), and no
+  other class collects repository adapters as its fields (a transaction written again).
 """
 
 from __future__ import annotations
@@ -269,3 +272,98 @@ def test_the_render_rule_catches_a_message_built_by_hand(tmp_path: Path) -> None
     bad = tmp_path / "bad.py"
     bad.write_text("def f(t):\n    return OutgoingMessage(t, team=True)\n", encoding="utf-8")
     assert builds_outgoing(bad) == [2]
+
+
+# --- storage: one transaction, assembled from registered repositories -------------------------
+
+CODE_PACKAGES = ("flows", "storage", "bot", "bench", "tests")
+REGISTRIES = {"SQL_ADAPTERS", "MEMORY_ADAPTERS"}
+TRANSACTION_BUILDERS = {ROOT / "storage" / "sql.py", ROOT / "storage" / "memory.py"}
+ONE_TRANSACTION = (ROOT / "storage" / "ports.py", "Transaction")
+
+
+def registrations(tree: ast.AST) -> Iterator[ast.Call]:
+    """Every ``SQL_ADAPTERS.register(...)`` / ``MEMORY_ADAPTERS.register(...)`` call."""
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "register"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in REGISTRIES
+        ):
+            yield node
+
+
+def adapter_classes() -> set[str]:
+    """The classes the registered factories build (``lambda c: SqlSessions(...)``)."""
+    found = set()
+    for path in python_files("storage"):
+        for call in registrations(ast.parse(path.read_text(encoding="utf-8"))):
+            factory = call.args[1]
+            assert isinstance(factory, ast.Lambda), f"{path.name}: a factory is a lambda"
+            built = factory.body
+            assert isinstance(built, ast.Call) and isinstance(built.func, ast.Name)
+            found.add(built.func.id)
+    return found
+
+
+def transaction_like_classes(tree: ast.AST, adapters: set[str]) -> Iterator[ast.ClassDef]:
+    """Classes with two or more fields typed by an adapter or holding a ``Repository``
+    descriptor: what a per-backend transaction class looks like."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ClassDef):
+            continue
+        typed = 0
+        for item in node.body:
+            if isinstance(item, ast.AnnAssign):
+                names = {n.id for n in ast.walk(item.annotation) if isinstance(n, ast.Name)}
+                typed += bool(names & adapters)
+            elif isinstance(item, ast.Assign) and isinstance(item.value, ast.Call):
+                func = item.value.func
+                typed += isinstance(func, ast.Name) and func.id == "Repository"
+        if typed >= 2:
+            yield node
+
+
+def test_storage_has_one_transaction_class() -> None:
+    adapters = adapter_classes()
+    assert {"SqlSessions", "MemorySessions", "SqlCases", "MemoryCases"} <= adapters
+    found = [
+        (path, cls.name)
+        for package in CODE_PACKAGES
+        for path in python_files(package)
+        for cls in transaction_like_classes(ast.parse(path.read_text(encoding="utf-8")), adapters)
+    ]
+    assert found == [ONE_TRANSACTION]
+
+
+def test_only_the_backends_build_a_transaction_and_only_storage_registers() -> None:
+    built, registered = [], []
+    for package in CODE_PACKAGES:
+        for path in python_files(package):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id == "Transaction"
+                    and path not in TRANSACTION_BUILDERS
+                ):
+                    built.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+            if package != "storage":
+                registered += [f"{path.relative_to(ROOT)}:{c.lineno}" for c in registrations(tree)]
+    assert built == [], "only storage/sql.py and storage/memory.py open a Transaction"
+    assert registered == [], "repositories are registered by their storage adapter modules"
+
+
+def test_the_transaction_rule_catches_a_class_written_again() -> None:
+    # The shape of the per-backend dataclasses this rule replaced.
+    bad = ast.parse(
+        "@dataclass(frozen=True)\n"
+        "class SqlTransaction:\n"
+        "    sessions: SqlSessions\n"
+        "    cases: SqlCases\n"
+        "    conn: AsyncConnection | None = None\n"
+    )
+    assert [c.name for c in transaction_like_classes(bad, adapter_classes())] == ["SqlTransaction"]

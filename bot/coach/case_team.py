@@ -27,6 +27,7 @@ from bot.service import OutgoingMessage
 from flows.ids import CaseId, PersonId
 from flows.inputs import ButtonPressed, CommandReceived
 from flows.text import Param, Verbatim, msg
+from storage.case_team import CASE_TEAM_KEY
 from storage.ports import CaseMember, CaseMemberStatus, CaseRecord, CoachRecord, Transaction
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def member_label(coach: CoachRecord) -> str:
 async def active_members(tx: Transaction, case_id: CaseId) -> list[CoachRecord]:
     """The colleagues looking along with a case right now (the young person said yes)."""
     found: list[CoachRecord] = []
-    for member in await tx.case_team.of_case(case_id):
+    for member in await tx[CASE_TEAM_KEY].of_case(case_id):
         if member.status != "active":
             continue
         coach = await tx.coaches.get(member.coach)
@@ -110,12 +111,12 @@ class CaseTeam:
                 return [(me, self._coach(text_id, case=case.id, name=label))]
             if any(
                 m.coach == colleague.id and m.status in ("asked", "active")
-                for m in await tx.case_team.of_case(case.id)
+                for m in await tx[CASE_TEAM_KEY].of_case(case.id)
             ):
                 text_id = "coach.team.already"
                 label = Verbatim(member_label(colleague))
                 return [(me, self._coach(text_id, case=case.id, name=label))]
-            member = await tx.case_team.ask(case.id, case.person, colleague.id, coach.id, now)
+            member = await tx[CASE_TEAM_KEY].ask(case.id, case.person, colleague.id, coach.id, now)
         log.info("case team asked case=%s member=%s coach=%s", case.id, member, coach.id)
         render = self.handoff.service.translator.render
         language = case.language
@@ -154,7 +155,7 @@ class CaseTeam:
         now = service.clock.now()
         async with service.person_lock(person):
             async with service.storage.transaction() as tx:
-                member = await tx.case_team.get(int(number))
+                member = await tx[CASE_TEAM_KEY].get(int(number))
                 case = None if member is None else await tx.cases.get(member.case_id)
                 if member is None or case is None or member.person != person:
                     return
@@ -166,7 +167,7 @@ class CaseTeam:
                     new, expected = "declined", "asked"
                 else:
                     new, expected = "removed", "active"
-                changed = await tx.case_team.answer(member.id, new, now, expected=expected)
+                changed = await tx[CASE_TEAM_KEY].answer(member.id, new, now, expected=expected)
                 colleague = await tx.coaches.get(member.coach)
                 coach = await tx.coaches.get(case.coach) if case.coach is not None else None
             if not changed or colleague is None:
@@ -231,7 +232,7 @@ class CaseTeam:
             case = await tx.cases.latest_of(person)
             members: list[tuple[CaseMember, CoachRecord]] = []
             if case is not None:
-                for member in await tx.case_team.of_case(case.id):
+                for member in await tx[CASE_TEAM_KEY].of_case(case.id):
                     colleague = await tx.coaches.get(member.coach)
                     if member.status == "active" and colleague is not None:
                         members.append((member, colleague))

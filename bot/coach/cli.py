@@ -105,7 +105,7 @@ async def _invite(
         domains = _items(args.domains, DOMAIN_IDS, "domain")
         languages = _items(args.languages, LANGUAGES, "language") or ("nl",)
     username = await _bot_username(settings)
-    storage = await open_storage(settings.database_url, settings.keyring)
+    storage = await open_storage(settings.database_url, settings.keyring, now=clock.now)
     try:
         if args.coach:
             token = await invite_again(storage, CoachId(args.coach), now)
@@ -163,7 +163,7 @@ async def _deactivate(coach_id: str, settings: Settings, clock: Clock, stdout: T
     from bot.coach.handoff import withdraw_offers
     from storage.sql import open_storage
 
-    storage = await open_storage(settings.database_url, settings.keyring)
+    storage = await open_storage(settings.database_url, settings.keyring, now=clock.now)
     try:
         async with storage.transaction() as tx:
             if await tx.coaches.get(CoachId(coach_id)) is None:

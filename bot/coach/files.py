@@ -38,6 +38,7 @@ from flows.inputs import MediaReceived
 from flows.session import Session
 from flows.text import Param, Verbatim, msg
 from storage.ports import CaseRecord, CoachRecord, NewRelayFile, RelayFileKind
+from storage.relay_files import RELAY_FILES_KEY
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +174,7 @@ class RelayFiles:
             current = await tx.cases.get(case.id)
             if current is None or current.status != "open" or current.coach != coach.id:
                 return [self._say(language, "relay.file.wait")]
-            await tx.relay_files.add(
+            await tx[RELAY_FILES_KEY].add(
                 NewRelayFile(case.id, case.person, "to_coach", kind, mime, content, caption),
                 now,
             )
@@ -224,7 +225,7 @@ class RelayFiles:
         caption = _caption(event.caption)
         now = self.handoff.service.clock.now()
         async with self.handoff.service.storage.transaction() as tx:
-            await tx.relay_files.add(
+            await tx[RELAY_FILES_KEY].add(
                 NewRelayFile(case.id, case.person, "to_young", kind, mime, content, caption),
                 now,
             )

@@ -40,6 +40,7 @@ from flows.inputs import ButtonPressed, CommandReceived
 from flows.intake.domains import DOMAIN_IDS
 from flows.session import JsonValue
 from flows.text import Verbatim, msg
+from storage.handovers import HANDOVERS_KEY
 from storage.ports import CaseRecord, CoachRecord, HandoverDelivery, HandoverRecord
 
 log = logging.getLogger(__name__)
@@ -206,7 +207,7 @@ class HandoverDesk:
         now = self.handoff.service.clock.now()
         summary = draft.as_json()
         async with self.handoff.service.storage.transaction() as tx:
-            handover_id = await tx.handovers.add(case.id, case.person, coach.id, summary, now)
+            handover_id = await tx[HANDOVERS_KEY].add(case.id, case.person, coach.id, summary, now)
             if coach.current_case != case.id:
                 await tx.coaches.set_current_case(coach.id, case.id)
         log.info("handover proposed case=%s coach=%s handover=%s", case.id, coach.id, handover_id)
@@ -245,7 +246,7 @@ class HandoverDesk:
         now = service.clock.now()
         async with service.person_lock(person):
             async with service.storage.transaction() as tx:
-                handover = await tx.handovers.get(int(number))
+                handover = await tx[HANDOVERS_KEY].get(int(number))
                 case = None if handover is None else await tx.cases.get(handover.case_id)
                 coach = (
                     None if case is None or case.coach is None else await tx.coaches.get(case.coach)
@@ -253,14 +254,14 @@ class HandoverDesk:
                 if handover is None or case is None or handover.person != person:
                     return
                 language = case.language
-                latest = await tx.handovers.latest_of_case(case.id)
+                latest = await tx[HANDOVERS_KEY].latest_of_case(case.id)
                 # Only the newest version can be agreed to: an older one's buttons are stale.
                 newest = latest is not None and latest.id == handover.id
-                answered = newest and await tx.handovers.answer(
+                answered = newest and await tx[HANDOVERS_KEY].answer(
                     handover.id, "agreed" if answer == "yes" else "changes", now
                 )
                 if not newest:
-                    await tx.handovers.answer(handover.id, "changes", now)
+                    await tx[HANDOVERS_KEY].answer(handover.id, "changes", now)
                 outbox: Outbox = (
                     []
                     if answered
@@ -339,7 +340,7 @@ class HandoverDesk:
                 log.error("handover not sent case=%s error=%s", case.id, type(error).__name__)
         contact = vdab.name if vdab is not None else "VDAB"
         async with self.handoff.service.storage.transaction() as tx:
-            await tx.handovers.delivered(handover.id, pdf, contact, delivery, now)
+            await tx[HANDOVERS_KEY].delivered(handover.id, pdf, contact, delivery, now)
             await tx.privacy.add_count(self.handoff.month(now), f"handovers.{delivery}")
         log.info("handover delivered case=%s handover=%s by=%s", case.id, handover.id, delivery)
         if vdab is None:

@@ -106,7 +106,7 @@ async def _add(
     password = stdin.readline().rstrip("\r\n")
     password_hash = hash_password(password, (email, name))  # ValueError: short or guessable
     secret = new_totp_secret()
-    storage = await open_storage(settings.database_url, settings.keyring)
+    storage = await open_storage(settings.database_url, settings.keyring, now=clock.now)
     try:
         async with SqlTeamStore(storage).transaction() as t:
             if await t.team.user_by_email(email) is not None:
@@ -174,7 +174,7 @@ async def _disable(email_text: str, settings: Settings, clock: Clock, stdout: Te
     from storage.team_sql import SqlTeamStore
 
     email = _email(email_text)
-    storage = await open_storage(settings.database_url, settings.keyring)
+    storage = await open_storage(settings.database_url, settings.keyring, now=clock.now)
     try:
         async with SqlTeamStore(storage).transaction() as t:
             user = await t.team.user_by_email(email)
@@ -204,7 +204,7 @@ async def _reset(
 
     email = _email(args.email)
     password = stdin.readline().rstrip("\r\n")
-    storage = await open_storage(settings.database_url, settings.keyring)
+    storage = await open_storage(settings.database_url, settings.keyring, now=clock.now)
     secret = new_totp_secret() if args.new_totp else None
     try:
         async with SqlTeamStore(storage).transaction() as t:

@@ -61,6 +61,8 @@ from flows.ids import CaseId, CoachId
 from flows.intake.domains import DOMAIN_IDS
 from flows.routing.card import rated_domains, urgency
 from flows.routing.directory import Partnership
+from storage.case_team import CASE_TEAM_KEY
+from storage.handovers import HANDOVERS_KEY
 from storage.ports import (
     CASE_OUTCOMES,
     CaseRecord,
@@ -400,7 +402,7 @@ async def _in_case_team(t: TeamTransaction, user: TeamUser, case: CaseRecord) ->
     leaves notes for the team; acting on the case stays with its coach and the coordinator."""
     return user.coach is not None and any(
         m.coach == user.coach and m.status == "active"
-        for m in await t.core.case_team.of_case(case.id)
+        for m in await t.core[CASE_TEAM_KEY].of_case(case.id)
     )
 
 
@@ -480,7 +482,7 @@ async def case_page(request: web.Request) -> web.StreamResponse:
         notes = await t.team.notes(scope, case.id)
         coaches = await t.team.coaches(scope)
         ratings = await t.core.ratings.of_case(case.id)
-        handover = await t.core.handovers.latest_of_case(case.id)
+        handover = await t.core[HANDOVERS_KEY].latest_of_case(case.id)
         member = await _in_case_team(t, user, case)
         await t.team.audit(
             at=deps.clock.now(),
@@ -640,7 +642,7 @@ async def handover_pdf(request: web.Request) -> web.StreamResponse:
         case = await _scoped_case(t, user.scope(), _case_id(request))
         if not _full_view(user, case):
             raise web.HTTPNotFound()
-        handover = await t.core.handovers.latest_of_case(case.id)
+        handover = await t.core[HANDOVERS_KEY].latest_of_case(case.id)
         if handover is None or handover.pdf is None:
             # Nothing agreed yet: back to the case page, which says where it stands.
             raise web.HTTPSeeOther(f"/team/cases/{case.id}")

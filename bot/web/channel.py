@@ -47,7 +47,7 @@ from bot.service import Clock, OutgoingMessage
 from flows.ids import PersonId
 from flows.session import JsonValue
 from storage.ports import NewTranscriptEntry, Storage, TranscriptSide
-from storage.web_transcript import WebTranscriptPart
+from storage.web_transcript import WEB_TRANSCRIPT_KEY, WebTranscriptPart
 
 log = logging.getLogger(__name__)
 
@@ -202,8 +202,8 @@ class WebChannel:
         waiting = [*self._unsaved.pop(person, []), *self._inbound.pop(person, []), *entries]
         try:
             async with asyncio.timeout(SAVE_TIMEOUT), self._storage.transaction() as tx:
-                await tx.web_transcript.append(person, tuple(waiting), self._now())
-                await tx.web_transcript.trim(person, MAX_ENTRIES)
+                await tx[WEB_TRANSCRIPT_KEY].append(person, tuple(waiting), self._now())
+                await tx[WEB_TRANSCRIPT_KEY].trim(person, MAX_ENTRIES)
         except Exception as error:
             log.error(
                 "web transcript append failed person=%s entries=%d error=%s",
@@ -246,12 +246,12 @@ class WebChannel:
                 stored = (
                     []
                     if after is None
-                    else await tx.web_transcript.after(person, after, limit=PAGE_SIZE)
+                    else await tx[WEB_TRANSCRIPT_KEY].after(person, after, limit=PAGE_SIZE)
                 )
-                bounds = await tx.web_transcript.bounds(person)
+                bounds = await tx[WEB_TRANSCRIPT_KEY].bounds(person)
                 session = await tx.sessions.get(person)
                 if mark_seen and stored:
-                    await tx.web_transcript.mark_seen(person, stored[-1].id, self._now())
+                    await tx[WEB_TRANSCRIPT_KEY].mark_seen(person, stored[-1].id, self._now())
         except Exception as error:
             log.error("web transcript read failed person=%s error=%s", person, describe(error))
             return WebPage(unsaved, None, None, self._languages.get(person))
@@ -277,7 +277,7 @@ class WebChannel:
             return True
         try:
             async with asyncio.timeout(SAVE_TIMEOUT), self._storage.transaction() as tx:
-                return await tx.web_transcript.has_ref(person, ref)
+                return await tx[WEB_TRANSCRIPT_KEY].has_ref(person, ref)
         except Exception as error:
             log.error("web transcript lookup failed person=%s error=%s", person, describe(error))
             return False

@@ -40,7 +40,7 @@ class WordScreener:
 
 class BrokenStorage(MemoryStorage):
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:  # type: ignore[override]
+    async def transaction(self) -> AsyncIterator[Transaction]:
         raise ConnectionError("database down")
         yield  # pragma: no cover
 

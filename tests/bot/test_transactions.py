@@ -17,7 +17,8 @@ from bot.inbound import Inbound
 from bot.privacy import PrivacyDesk
 from flows.ids import PersonId
 from flows.inputs import ButtonPressed, CommandReceived, Input, TextReceived
-from storage.memory import MemoryStorage, MemoryTransaction
+from storage.memory import MemoryStorage
+from storage.ports import Transaction
 from tests.routing2.conftest import YOUNG, Harness, make_harness
 
 NEWCOMER = PersonId("tg:5151")
@@ -29,7 +30,7 @@ class CountingStorage(MemoryStorage):
     count = 0
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[MemoryTransaction]:
+    async def transaction(self) -> AsyncIterator[Transaction]:
         self.count += 1
         async with super().transaction() as tx:
             yield tx

@@ -18,6 +18,7 @@ from bot.web.channel import WebChannel, person_for_token
 from flows.hello import FLOW as HELLO
 from flows.ids import PersonId
 from storage.memory import MemoryStorage
+from storage.web_transcript import WEB_TRANSCRIPT_KEY
 from tests.bot.fakes import id_translator
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -161,7 +162,7 @@ async def test_a_coach_message_waits_in_the_transcript_until_read(client: TestCl
     found = await (await client.get(f"/api/messages?after={last}")).json()
     assert bot_texts(found) == ["routing.from_coach"]
     async with app[SERVICE_KEY].storage.transaction() as tx:
-        stored = await tx.web_transcript.after(person, last)
+        stored = await tx[WEB_TRANSCRIPT_KEY].after(person, last)
     assert stored[0].seen_at is not None
 
 

@@ -14,7 +14,9 @@ from bot.delivery import strict_delivery
 from bot.service import OutgoingMessage
 from bot.web.channel import WebChannel
 from flows.ids import PersonId
-from storage.memory import MemoryStorage, MemoryTransaction
+from storage.memory import MemoryStorage
+from storage.ports import Transaction
+from storage.web_transcript import WEB_TRANSCRIPT_KEY
 
 T0 = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
 ANNA = PersonId("web:anna")
@@ -26,7 +28,7 @@ class FlakyStorage(MemoryStorage):
     broken = False
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[MemoryTransaction]:
+    async def transaction(self) -> AsyncIterator[Transaction]:
         if self.broken:
             raise ConnectionError("database down")
         async with super().transaction() as tx:
@@ -97,4 +99,4 @@ async def test_a_long_poll_wakes_up_for_a_delivery() -> None:
     page = await asyncio.wait_for(waiting, 1.0)
     assert [e.body["text"] for e in page.entries] == ["later"]
     async with storage.transaction() as tx:
-        assert (await tx.web_transcript.after(ANNA, 0))[0].seen_at == T0
+        assert (await tx[WEB_TRANSCRIPT_KEY].after(ANNA, 0))[0].seen_at == T0

@@ -33,7 +33,7 @@ from bot.coach.relay import Relay
 from bot.runtime import Runtime
 from bot.settings import Settings
 from storage.crypto import Keyring
-from storage.handovers import HANDOVERS
+from storage.handovers import HANDOVERS, HANDOVERS_KEY
 from storage.relay_files import RELAY_FILES
 from storage.sql import open_storage
 from tests.e2e import test_routing_e2e as routing_e2e
@@ -270,7 +270,7 @@ async def test_the_handover_is_agreed_then_rendered_and_delivered(
     storage = await open_storage(settings.database_url, Keyring.parse(settings.secret_key))
     try:
         async with storage.transaction() as tx:
-            handover = await tx.handovers.get(2)
+            handover = await tx[HANDOVERS_KEY].get(2)
     finally:
         await storage.close()
     assert handover is not None and handover.pdf is not None

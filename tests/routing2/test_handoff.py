@@ -11,6 +11,7 @@ import pytest
 from bot.coach.handoff import offer_key
 from flows.ids import CaseId, PartnershipId, PersonId, ReminderKey
 from storage.ports import ReminderRecord
+from storage.routing_memory import RoutingState
 from tests.routing2.conftest import YOUNG, Harness, local, make_harness
 
 
@@ -192,8 +193,8 @@ async def test_accepting_above_capacity_is_refused(harness: Harness) -> None:
     await h.submit()
     # The capacity was lowered to 0 after the offer went out (there is no port for that yet:
     # the memory state is edited directly).
-    state = h.storage.database.state  # type: ignore[attr-defined]
-    state.routing.coaches[lotte.id] = replace(lotte, capacity=0)
+    state = h.storage.database.state.part(RoutingState)  # type: ignore[attr-defined]
+    state.coaches[lotte.id] = replace(lotte, capacity=0)
     await h.coach_presses(lotte, "case=1:accept")
     assert "je hebt al 0 van 0 dossiers" in h.last_text(lotte.person)  # type: ignore[arg-type]
     case = await h.case()

@@ -7,6 +7,7 @@ import io
 from PIL import Image, PngImagePlugin
 
 from bot.coach.files import sniff, strip_metadata
+from storage.handovers import HANDOVERS_KEY
 from tests.routing2.conftest import YOUNG, Harness
 from tests.routing2.test_relay import accepted, chat
 
@@ -36,7 +37,7 @@ async def test_only_the_newest_version_can_be_agreed_to(harness: Harness) -> Non
     await h.young_presses("ovd=1:yes")
     assert h.last_text(YOUNG) == "Deze vraag is al beantwoord."
     async with h.storage.transaction() as tx:
-        first = await tx.handovers.get(1)
+        first = await tx[HANDOVERS_KEY].get(1)
     assert first is not None and first.status == "changes" and first.pdf is None
     await h.young_presses("ovd=2:yes")
     assert "neemt contact met je op" in h.last_text(YOUNG)
@@ -45,7 +46,7 @@ async def test_only_the_newest_version_can_be_agreed_to(harness: Harness) -> Non
     await h.young_presses("ovd=2:change")
     assert h.last_text(YOUNG) == "Deze vraag is al beantwoord."
     async with h.storage.transaction() as tx:
-        second = await tx.handovers.get(2)
+        second = await tx[HANDOVERS_KEY].get(2)
     assert second is not None and second.status == "agreed" and second.delivery == "dashboard"
     assert second.pdf is not None and second.pdf.startswith(b"%PDF-")
     assert second.summary["contact"] == "mailen"

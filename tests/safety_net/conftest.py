@@ -79,7 +79,7 @@ class BrokenStorage(MemoryStorage):
     """Every transaction fails: the database is down."""
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:  # type: ignore[override]
+    async def transaction(self) -> AsyncIterator[Transaction]:
         raise ConnectionError("database down")
         yield  # pragma: no cover
 

@@ -14,7 +14,7 @@ from storage.crypto import Keyring
 from storage.migrate import upgrade
 from storage.ports import NewTranscriptEntry, RetentionPolicy, Storage
 from storage.sql import open_storage
-from storage.web_transcript import WebTranscriptPart
+from storage.web_transcript import WEB_TRANSCRIPT_KEY, WebTranscriptPart
 from tests.storage.conftest import Backend
 
 T0 = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
@@ -33,17 +33,17 @@ def young(ref: str, text: str) -> NewTranscriptEntry:
 async def test_entries_get_growing_ids_that_another_process_sees(backend: Backend) -> None:
     first = await backend.open()
     async with first.transaction() as tx:
-        stored = await tx.web_transcript.append(
+        stored = await tx[WEB_TRANSCRIPT_KEY].append(
             ANNA, (young("ref-young-1", "hoi"), bot("ref-bot-01", "Hallo!")), T0
         )
-        await tx.web_transcript.append(BEN, (bot("ref-bot-02", "Ben"),), T0)
+        await tx[WEB_TRANSCRIPT_KEY].append(BEN, (bot("ref-bot-02", "Ben"),), T0)
     assert stored[0].id < stored[1].id
     assert [e.body["text"] for e in stored] == ["hoi", "Hallo!"]
     second = await backend.open()  # a restarted process
     async with second.transaction() as tx:
-        later = await tx.web_transcript.append(ANNA, (bot("ref-bot-03", "Nog iets"),), T0)
-        found = await tx.web_transcript.after(ANNA, 0)
-        bounds = await tx.web_transcript.bounds(ANNA)
+        later = await tx[WEB_TRANSCRIPT_KEY].append(ANNA, (bot("ref-bot-03", "Nog iets"),), T0)
+        found = await tx[WEB_TRANSCRIPT_KEY].after(ANNA, 0)
+        bounds = await tx[WEB_TRANSCRIPT_KEY].bounds(ANNA)
     assert later[0].id > stored[1].id
     assert [(e.side, e.body["text"]) for e in found] == [
         ("young", "hoi"),
@@ -55,38 +55,38 @@ async def test_entries_get_growing_ids_that_another_process_sees(backend: Backen
 
 async def test_a_retried_ref_is_stored_once(storage: Storage) -> None:
     async with storage.transaction() as tx:
-        once = await tx.web_transcript.append(ANNA, (young("same-ref-1", "hoi"),), T0)
-        twice = await tx.web_transcript.append(ANNA, (young("same-ref-1", "hoi"),), T0)
-        assert await tx.web_transcript.has_ref(ANNA, "same-ref-1")
-        assert not await tx.web_transcript.has_ref(BEN, "same-ref-1")
-        assert len(await tx.web_transcript.after(ANNA, 0)) == 1
+        once = await tx[WEB_TRANSCRIPT_KEY].append(ANNA, (young("same-ref-1", "hoi"),), T0)
+        twice = await tx[WEB_TRANSCRIPT_KEY].append(ANNA, (young("same-ref-1", "hoi"),), T0)
+        assert await tx[WEB_TRANSCRIPT_KEY].has_ref(ANNA, "same-ref-1")
+        assert not await tx[WEB_TRANSCRIPT_KEY].has_ref(BEN, "same-ref-1")
+        assert len(await tx[WEB_TRANSCRIPT_KEY].after(ANNA, 0)) == 1
     assert once[0].id == twice[0].id
 
 
 async def test_a_ref_must_be_a_random_reference(storage: Storage) -> None:
     with pytest.raises(ValueError):
         async with storage.transaction() as tx:
-            await tx.web_transcript.append(ANNA, (young("mijn naam is Anna", "x"),), T0)
+            await tx[WEB_TRANSCRIPT_KEY].append(ANNA, (young("mijn naam is Anna", "x"),), T0)
 
 
 async def test_pages_seen_marks_trim_and_erase(storage: Storage) -> None:
     async with storage.transaction() as tx:
-        stored = await tx.web_transcript.append(
+        stored = await tx[WEB_TRANSCRIPT_KEY].append(
             ANNA, tuple(bot(f"ref-page-{n:02d}", str(n)) for n in range(5)), T0
         )
-        page = await tx.web_transcript.after(ANNA, stored[1].id, limit=2)
+        page = await tx[WEB_TRANSCRIPT_KEY].after(ANNA, stored[1].id, limit=2)
         assert [e.body["text"] for e in page] == ["2", "3"]
-        assert await tx.web_transcript.mark_seen(ANNA, stored[2].id, T0) == 3
-        assert await tx.web_transcript.mark_seen(ANNA, stored[2].id, T0) == 0
-        seen = [e.seen_at for e in await tx.web_transcript.after(ANNA, 0)]
+        assert await tx[WEB_TRANSCRIPT_KEY].mark_seen(ANNA, stored[2].id, T0) == 3
+        assert await tx[WEB_TRANSCRIPT_KEY].mark_seen(ANNA, stored[2].id, T0) == 0
+        seen = [e.seen_at for e in await tx[WEB_TRANSCRIPT_KEY].after(ANNA, 0)]
         assert seen == [T0, T0, T0, None, None]
-        assert await tx.web_transcript.trim(ANNA, 3) == 2
-        assert (await tx.web_transcript.bounds(ANNA)).first == stored[2].id
-        await tx.web_transcript.append(BEN, (bot("ref-ben-001", "b"),), T0)
-        assert await tx.web_transcript.erase(ANNA) == 3
-        bounds = await tx.web_transcript.bounds(ANNA)
+        assert await tx[WEB_TRANSCRIPT_KEY].trim(ANNA, 3) == 2
+        assert (await tx[WEB_TRANSCRIPT_KEY].bounds(ANNA)).first == stored[2].id
+        await tx[WEB_TRANSCRIPT_KEY].append(BEN, (bot("ref-ben-001", "b"),), T0)
+        assert await tx[WEB_TRANSCRIPT_KEY].erase(ANNA) == 3
+        bounds = await tx[WEB_TRANSCRIPT_KEY].bounds(ANNA)
         assert (bounds.first, bounds.last) == (None, 0)
-        assert len(await tx.web_transcript.after(BEN, 0)) == 1
+        assert len(await tx[WEB_TRANSCRIPT_KEY].after(BEN, 0)) == 1
 
 
 async def test_retention_keeps_unread_messages_longer(storage: Storage) -> None:
@@ -94,23 +94,25 @@ async def test_retention_keeps_unread_messages_longer(storage: Storage) -> None:
     part = WebTranscriptPart()
     async with storage.transaction() as tx:
         old = T0 - timedelta(days=40)
-        await tx.web_transcript.append(
+        await tx[WEB_TRANSCRIPT_KEY].append(
             ANNA, (young("ref-old-yng", "hoi"), bot("ref-old-read", "gelezen")), old
         )
-        await tx.web_transcript.mark_seen(ANNA, 10**9, old)
-        await tx.web_transcript.append(ANNA, (bot("ref-old-unrd", "coach"),), old)
-        await tx.web_transcript.append(ANNA, (bot("ref-new-read", "nieuw"),), T0)
-        await tx.web_transcript.append(BEN, (bot("ref-ancient1", "oud"),), T0 - timedelta(days=61))
+        await tx[WEB_TRANSCRIPT_KEY].mark_seen(ANNA, 10**9, old)
+        await tx[WEB_TRANSCRIPT_KEY].append(ANNA, (bot("ref-old-unrd", "coach"),), old)
+        await tx[WEB_TRANSCRIPT_KEY].append(ANNA, (bot("ref-new-read", "nieuw"),), T0)
+        await tx[WEB_TRANSCRIPT_KEY].append(
+            BEN, (bot("ref-ancient1", "oud"),), T0 - timedelta(days=61)
+        )
         assert await part.purge_expired(tx, T0, policy) == 3
-        left = [e.body["text"] for e in await tx.web_transcript.after(ANNA, 0)]
+        left = [e.body["text"] for e in await tx[WEB_TRANSCRIPT_KEY].after(ANNA, 0)]
         assert left == ["coach", "nieuw"]
-        assert await tx.web_transcript.after(BEN, 0) == []
+        assert await tx[WEB_TRANSCRIPT_KEY].after(BEN, 0) == []
 
 
 async def test_the_part_exports_both_sides_and_erases(storage: Storage) -> None:
     part = WebTranscriptPart()
     async with storage.transaction() as tx:
-        await tx.web_transcript.append(
+        await tx[WEB_TRANSCRIPT_KEY].append(
             ANNA, (young("ref-exp-001", "ik zoek werk"), bot("ref-exp-002", "Oké")), T0
         )
         exported = await part.export(tx, ANNA)
@@ -130,20 +132,20 @@ async def test_parallel_appends_of_one_person_commit_in_id_order(backend: Backen
     async def writer(storage: Storage, name: str) -> None:
         for n in range(8):
             async with storage.transaction() as tx:
-                await tx.web_transcript.append(ANNA, (bot(f"ref-{name}-{n:03d}", name),), T0)
+                await tx[WEB_TRANSCRIPT_KEY].append(ANNA, (bot(f"ref-{name}-{n:03d}", name),), T0)
 
     async def reader() -> None:
         last = 0
         for _ in range(40):
             async with one.transaction() as tx:
-                for entry in await tx.web_transcript.after(ANNA, last):
+                for entry in await tx[WEB_TRANSCRIPT_KEY].after(ANNA, last):
                     seen.append(entry.id)
                     last = entry.id
             await asyncio.sleep(0)
 
     await asyncio.gather(writer(one, "a"), writer(two, "b"), reader())
     async with one.transaction() as tx:
-        for entry in await tx.web_transcript.after(ANNA, seen[-1] if seen else 0):
+        for entry in await tx[WEB_TRANSCRIPT_KEY].after(ANNA, seen[-1] if seen else 0):
             seen.append(entry.id)
     assert len(seen) == 16 and seen == sorted(seen)
 
@@ -154,8 +156,8 @@ async def test_the_body_is_encrypted_at_rest(tmp_path: Path) -> None:
     storage = await open_storage(url, Keyring.parse(Keyring.generate("k1")))
     try:
         async with storage.transaction() as tx:
-            await tx.web_transcript.append(ANNA, (young("ref-secret1", "Zarkonia"),), T0)
-            stored = await tx.web_transcript.after(ANNA, 0)
+            await tx[WEB_TRANSCRIPT_KEY].append(ANNA, (young("ref-secret1", "Zarkonia"),), T0)
+            stored = await tx[WEB_TRANSCRIPT_KEY].after(ANNA, 0)
         assert stored[0].body["text"] == "Zarkonia"
         async with storage.engine.connect() as conn:
             raw = (await conn.execute(text("SELECT body FROM web_transcript"))).scalar_one()

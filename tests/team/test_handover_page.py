@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flows.ids import CoachId
+from storage.case_team import CASE_TEAM_KEY
+from storage.handovers import HANDOVERS_KEY
 from tests.team.conftest import Team
 
 
@@ -12,11 +14,11 @@ async def test_the_coordinator_downloads_an_agreed_handover_for_vdab(team: Team)
     pdf = b"%PDF-1.7 overdracht"
     async with team.runtime.service.storage.transaction() as tx:
         await tx.cases.accept(case.id, lotte.id, team.clock.now())
-        handover = await tx.handovers.add(
+        handover = await tx[HANDOVERS_KEY].add(
             case.id, case.person, lotte.id, {"goals": "een job"}, team.clock.now()
         )
-        await tx.handovers.answer(handover, "agreed", team.clock.now())
-        await tx.handovers.delivered(
+        await tx[HANDOVERS_KEY].answer(handover, "agreed", team.clock.now())
+        await tx[HANDOVERS_KEY].delivered(
             handover, pdf, "VDAB-jongerenconsulent (placeholder)", "dashboard", team.clock.now()
         )
     await team.user("co@a.example", "coordinator")
@@ -46,13 +48,15 @@ async def test_a_case_team_member_sees_the_case_only_after_the_young_persons_yes
     case = await team.case("tg:4242", name="Zarkonia")
     async with team.runtime.service.storage.transaction() as tx:
         await tx.cases.accept(case.id, lotte.id, team.clock.now())
-        member = await tx.case_team.ask(case.id, case.person, sara.id, lotte.id, team.clock.now())
+        member = await tx[CASE_TEAM_KEY].ask(
+            case.id, case.person, sara.id, lotte.id, team.clock.now()
+        )
     await team.user("sara@a.example", "coach", coach=CoachId("sara"))
     client = await team.signed_in("sara@a.example")
     # Asked, not yet answered: not hers to see.
     assert (await client.get(f"/team/cases/{case.id}")).status == 404
     async with team.runtime.service.storage.transaction() as tx:
-        assert await tx.case_team.answer(member, "active", team.clock.now(), expected="asked")
+        assert await tx[CASE_TEAM_KEY].answer(member, "active", team.clock.now(), expected="asked")
     page = await client.get(f"/team/cases/{case.id}")
     assert page.status == 200 and "Zarkonia" in await page.text()
     # She looks along; acting on the case stays with its coach and the coordinator.
@@ -72,5 +76,7 @@ async def test_a_case_team_member_sees_the_case_only_after_the_young_persons_yes
         in await (await coach.get(f"/team/cases/{case.id}")).text()
     )
     async with team.runtime.service.storage.transaction() as tx:
-        assert await tx.case_team.answer(member, "removed", team.clock.now(), expected="active")
+        assert await tx[CASE_TEAM_KEY].answer(
+            member, "removed", team.clock.now(), expected="active"
+        )
     assert (await client.get(f"/team/cases/{case.id}")).status == 404

@@ -271,7 +271,7 @@ async def test_cookies_in_development_and_behind_https(tmp_path: Path, team: Tea
     secure = _TestClient(server)
     await secure.start_server()
     secret = pyotp.random_base32()
-    async with SqlTeamStore(runtime.service.storage).transaction() as t:  # type: ignore[arg-type]
+    async with SqlTeamStore(runtime.service.storage).transaction() as t:
         await t.team.add_user(
             email="sec@a.example",
             name="Sec",

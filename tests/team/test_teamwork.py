@@ -7,22 +7,23 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import zxingcpp
 from PIL import Image
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Executable, select
 
 from bot.referral.codes import code_hash
 from flows.ids import PersonId
 from flows.inputs import ButtonPressed, CommandReceived
 from flows.intake.domains import DOMAIN_IDS
 from storage.referral import SourceCount, referrals_of
+from storage.sql import SqlStorage
 from storage.team import TEAM_COUNTED_CASES, TEAM_DOMAIN_COUNTS
-from storage.team_sql import TeamTransaction
 from tests.referral.test_cli import decode_svg
 from tests.routing2.conftest import local
 from tests.team.conftest import A, Team
@@ -308,16 +309,16 @@ async def test_the_case_discussion_lists_open_cases_with_their_profiles(team: Te
 
 async def _domain_counts(team: Team) -> dict[str, int]:
     table = TEAM_DOMAIN_COUNTS
-    async with team.deps.store.transaction() as t:
-        rows = await _conn(t).execute(
-            select(table.c.domain, table.c.count).where(table.c.partnership == A)
-        )
-        return {str(domain): int(count) for domain, count in rows.all()}
+    rows = await _rows(team, select(table.c.domain, table.c.count).where(table.c.partnership == A))
+    return {str(domain): int(count) for domain, count in rows}
 
 
-def _conn(t: TeamTransaction) -> AsyncConnection:
-    assert t.core.conn is not None
-    return t.core.conn
+async def _rows(team: Team, statement: Executable) -> Sequence[Any]:
+    """What the database holds, read as a second client would (tables without a port)."""
+    storage = team.runtime.service.storage
+    assert isinstance(storage, SqlStorage)
+    async with storage.engine.connect() as conn:
+        return (await conn.execute(statement)).all()
 
 
 async def _count(team: Team) -> int:
@@ -340,16 +341,14 @@ async def test_domains_are_counted_once_recounted_when_the_intake_changes_and_ke
     assert await _count(team) == 1
     assert await _domain_counts(team) == {"work": 1, "money": 0, "housing": 2}
     # What was counted is sealed: the database shows no domain of a case.
-    async with team.deps.store.transaction() as t:
-        marks = (await _conn(t).execute(TEAM_COUNTED_CASES.select())).all()
+    marks = await _rows(team, TEAM_COUNTED_CASES.select())
     assert marks and all("housing" not in str(m.domains) for m in marks)
     # The anonymous counts survive an erasure; the case's mark goes with it.
     async with team.runtime.service.storage.transaction() as tx:
         await team.deps.relay.case_erased(tx, PersonId("web:one"))
         for part in team.runtime.service.storage.personal_data_parts:
             await part.erase(tx, PersonId("web:one"))
-    async with team.deps.store.transaction() as t:
-        marks = (await _conn(t).execute(TEAM_COUNTED_CASES.select())).all()
+    marks = await _rows(team, TEAM_COUNTED_CASES.select())
     assert [m.case_id for m in marks] != [] and int(one.id) not in [m.case_id for m in marks]
     assert await _count(team) == 0
     assert await _domain_counts(team) == {"work": 1, "money": 0, "housing": 2}
