@@ -35,9 +35,9 @@ to :meth:`Pipeline.handle`, which runs these stages in this order:
    transaction here: its handler's is the input's only one (its dedupe is the channel's inbox
    and the relay's memory of handled keys).
 
-Transactions per input: an answer, a flow's button, a service button: one. The coach desk and
-a service command (a coach's chat takes every command): the route stage's lookup, then the
-handler's own; an after-flow input (the relay) reads the case before it writes.
+Transactions per input: an answer, a flow's button, a service button, a young person's text to
+their coach (the relay's in-transaction phase): one. The coach desk and a service command (a
+coach's chat takes every command): the route stage's lookup, then the handler's own.
 
 Order: inputs of one person are routed one at a time in arrival order. The turn is reserved
 synchronously when the input arrives (:meth:`KeyedLocks.reserve`, before any ``await``), so a
@@ -72,7 +72,7 @@ from flows.text import msg
 from storage.ports import Transaction, VersionConflict
 
 if TYPE_CHECKING:
-    from bot.plugins import EffectHook
+    from bot.plugins import AfterFlowThen, EffectHook
     from bot.service import ConversationService, OutgoingMessage
 
 log = logging.getLogger(__name__)
@@ -201,9 +201,12 @@ class Routed:
 
 @dataclass(frozen=True)
 class FlowDone:
-    """The person's flow is done: the after-flow hooks (the coach relay) get the input."""
+    """The person's flow is done: the after-flow hooks (the coach relay) get the input.
+    ``then``: an after-flow phase took it inside the input's transaction; what is left for
+    after the commit."""
 
     session: Session
+    then: AfterFlowThen | None = None
 
 
 # --- the chosen language ---------------------------------------------------------------------
@@ -506,6 +509,12 @@ class Pipeline:
                             break
                     if claimed is None and handler is None:
                         routed = await service.step(tx, person, event, language, after_flow=True)
+                        if isinstance(routed, FlowDone):
+                            # The after-flow phases in this transaction (the relay's write).
+                            # Its key is settled after the commit and the send, as for a
+                            # service button: a crash in between relays the text again (at
+                            # most doubled, never lost).
+                            routed = await service.after_flow_in(tx, routed, event)
                         if isinstance(routed, Routed):
                             # Handled in the transaction of its effects, with its messages in
                             # the outbox. Other paths (a router, a service button, the
@@ -536,7 +545,10 @@ class Pipeline:
             return
         if routed is None or isinstance(routed, FlowDone):
             handled = None
-            if isinstance(routed, FlowDone):
+            if isinstance(routed, FlowDone) and routed.then is not None:
+                self.languages.remember(person, routed.session.language)
+                handled = await routed.then()
+            elif isinstance(routed, FlowDone):
                 handled = await service.run_after_flow(routed.session, event)
             if handled is not None:
                 await service.deliver(person, handled)

@@ -303,7 +303,7 @@ class ConversationService:
         session = await tx.sessions.get(person)
         if (
             after_flow
-            and self.after_flow
+            and (self.after_flow or self.registry.after_flow_in_transaction)
             and session is not None
             and session.step is None
             and isinstance(event, TextReceived | ButtonPressed | MediaReceived)
@@ -375,6 +375,15 @@ class ConversationService:
         """After the commit: finish, send, and mark the staged outbox rows sent."""
         messages = await self.finish(routed)
         await self.relay.deliver(routed.person, messages, routed.staged_ids)
+
+    async def after_flow_in(self, tx: Transaction, done: FlowDone, event: Input) -> FlowDone:
+        """Inside the input's transaction: the after-flow hooks' phases there, in order; the
+        first that takes the input leaves what is left for after the commit in ``then``."""
+        for phase in self.registry.after_flow_in_transaction:
+            then = await phase(tx, done.session, event)
+            if then is not None:
+                return replace(done, then=then)
+        return done
 
     async def run_after_flow(self, session: Session, event: Input) -> list[OutgoingMessage] | None:
         """The after-flow hooks in order; the first that returns a list handled the input."""

@@ -105,3 +105,22 @@ async def test_a_coach_desk_command_looks_the_coach_up_once(
     written = TextReceived("Dag Sam, ik ben Ann", now)
     assert await transactions_of(harness, storage, coach.person, written) == 2
     assert harness.last_text(YOUNG).endswith("Dag Sam, ik ben Ann")
+
+
+async def test_a_young_persons_message_to_their_coach_costs_one_transaction(
+    rig: tuple[Harness, CountingStorage],
+) -> None:
+    """The relay's in-transaction phase stores the text in the transaction that found the
+    intake done; after the commit it goes to the coach."""
+    harness, storage = rig
+    coach = await harness.add_coach("Ann", chat=77)
+    assert coach.person is not None
+    await harness.submit()
+    case = harness.case_of_card(coach)
+    await harness.coach_presses(coach, f"case={case}:accept")
+    written = TextReceived("Dag Ann, wanneer kunnen we praten?", harness.clock.now())
+    assert await transactions_of(harness, storage, YOUNG, written) == 1
+    assert harness.last_text(coach.person).endswith("Dag Ann, wanneer kunnen we praten?")
+    async with storage.transaction() as tx:
+        kept = await tx.cases.messages_of(case)
+    assert [m.text for m in kept if m.direction == "to_coach"] == [written.text]
