@@ -36,8 +36,9 @@ to :meth:`Pipeline.handle`, which runs these stages in this order:
    and the relay's memory of handled keys).
 
 Transactions per input: an answer, a flow's button, a service button, a young person's text to
-their coach (the relay's in-transaction phase): one. The coach desk and a service command (a
-coach's chat takes every command): the route stage's lookup, then the handler's own.
+their coach (the relay's in-transaction phase) and a coach's message to a case (the desk relays
+it in its claim): one. Other coach-desk actions and a service command (a coach's chat takes
+every command): the route stage's lookup, then the handler's own.
 
 Order: inputs of one person are routed one at a time in arrival order. The turn is reserved
 synchronously when the input arrives (:meth:`KeyedLocks.reserve`, before any ``await``), so a

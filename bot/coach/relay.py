@@ -160,30 +160,37 @@ class Relay:
     # --- coach -> young person ------------------------------------------------------------
 
     async def coach_wrote(self, coach: CoachRecord, case_id: CaseId, text: str) -> Outbox:
+        async with self.handoff.service.storage.transaction() as tx:
+            return await self.coach_wrote_in(tx, coach, case_id, text)
+
+    async def coach_wrote_in(
+        self, tx: Transaction, coach: CoachRecord, case_id: CaseId, text: str
+    ) -> Outbox:
+        """:meth:`coach_wrote` inside ``tx`` (the coach desk does it in the input's own
+        transaction); the messages are sent after the commit."""
         me = coach.person
         if me is None:
             return []
         text = text.strip()
         now = self._now()
-        async with self.handoff.service.storage.transaction() as tx:
-            case = await tx.cases.get(case_id)
-            # A member of the case team writes too, under their name and organisation.
-            member = (
-                case is not None
-                and case.coach != coach.id
-                and any(m.id == coach.id for m in await active_members(tx, case.id))
-            )
-            if case is None or (case.coach != coach.id and not member):
-                return [(me, self._coach("coach.case.unknown", case_id))]
-            if case.status != "open":
-                return [(me, self._coach("coach.case.closed", case_id))]
-            if not text:
-                return [(me, self._coach("coach.case.empty", case_id))]
-            if len(text) > MAX_RELAY:
-                return [(me, self.writer.say("coach.too_long", limit=MAX_RELAY))]
-            await tx.cases.add_message(case.id, "to_young", text, now, delivered=True)
-            if coach.current_case != case.id:
-                await tx.coaches.set_current_case(coach.id, case.id)
+        case = await tx.cases.get(case_id)
+        # A member of the case team writes too, under their name and organisation.
+        member = (
+            case is not None
+            and case.coach != coach.id
+            and any(m.id == coach.id for m in await active_members(tx, case.id))
+        )
+        if case is None or (case.coach != coach.id and not member):
+            return [(me, self._coach("coach.case.unknown", case_id))]
+        if case.status != "open":
+            return [(me, self._coach("coach.case.closed", case_id))]
+        if not text:
+            return [(me, self._coach("coach.case.empty", case_id))]
+        if len(text) > MAX_RELAY:
+            return [(me, self.writer.say("coach.too_long", limit=MAX_RELAY))]
+        await tx.cases.add_message(case.id, "to_young", text, now, delivered=True)
+        if coach.current_case != case.id:
+            await tx.coaches.set_current_case(coach.id, case.id)
         log.info("relay to young person case=%s coach=%s", case.id, coach.id)
         language = case.language
         who = member_label(coach) if member else coach.first_name

@@ -90,7 +90,8 @@ async def test_a_coach_desk_command_looks_the_coach_up_once(
     rig: tuple[Harness, CountingStorage],
 ) -> None:
     """The route stage finds the coach (in its transaction, with the dedupe read) and hands
-    the desk what it found; the desk's action is the only other transaction."""
+    the desk what it found: a message to a case is relayed right there (one transaction);
+    for any other action the desk's own transaction is the only other one."""
     harness, storage = rig
     coach = await harness.add_coach("Ann", chat=77)
     assert coach.person is not None
@@ -103,8 +104,17 @@ async def test_a_coach_desk_command_looks_the_coach_up_once(
     assert await transactions_of(harness, storage, coach.person, cases) == 2
     assert f"#{case}" in harness.last_text(coach.person)
     written = TextReceived("Dag Sam, ik ben Ann", now)
-    assert await transactions_of(harness, storage, coach.person, written) == 2
+    assert await transactions_of(harness, storage, coach.person, written) == 1
     assert harness.last_text(YOUNG).endswith("Dag Sam, ik ben Ann")
+    addressed = CommandReceived("case", f"{case} Tot morgen!", now)
+    assert await transactions_of(harness, storage, coach.person, addressed) == 1
+    assert harness.last_text(YOUNG).endswith("Tot morgen!")
+    async with storage.transaction() as tx:
+        kept = await tx.cases.messages_of(case)
+    assert [m.text for m in kept if m.direction == "to_young"] == [
+        "Dag Sam, ik ben Ann",
+        "Tot morgen!",
+    ]
 
 
 async def test_a_young_persons_message_to_their_coach_costs_one_transaction(
