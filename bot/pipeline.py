@@ -281,7 +281,9 @@ class Router(Protocol):
     async def claims(self, tx: Transaction, inbound: Inbound) -> object:
         """Inside the input's transaction: is this input mine? (A cheap lookup.) A true value
         is the claim, handed to :meth:`route` (the coach desk's: the coach), so the router
-        need not look it up again; a false one passes the input on."""
+        need not look it up again; a false one passes the input on. A router may do its
+        write here too and leave only the sending to :meth:`route` (the desk relays a coach's
+        message so): one transaction for the input."""
         ...
 
     async def route(self, inbound: Inbound, claim: object = None) -> bool:
