@@ -55,8 +55,8 @@ def delivery_is_background() -> bool:
 @contextmanager
 def urgent_delivery() -> Iterator[None]:
     """Messages sent in this block are the crisis response: a channel with a flood limit sends
-    them without waiting for the chat's pace, ahead of everything else in the overall limit
-    (bot.telegram.limits). Never paced, as ``OutgoingMessage.crisis`` promises."""
+    them without waiting for the chat's pace (bot.telegram.limits; the overall limit, 30 a
+    second, still holds, as a reply). Never paced, as ``OutgoingMessage.crisis`` promises."""
     token = _URGENT.set(True)
     try:
         yield

@@ -19,8 +19,8 @@ Rules:
   is waiting for an answer.
 * Only sends and edits are paced: answering a callback query (``answerCallbackQuery``) never
   waits behind a chat's pacing, so a tap stops spinning at once. The crisis response
-  (:func:`bot.delivery.urgent_delivery`) never waits for its chat's pace either, and goes
-  first in the overall window.
+  (:func:`bot.delivery.urgent_delivery`) never waits for its chat's pace either; in the
+  overall window it is a reply.
 * A 429 waits ``retry_after`` (plus a little) and tries again, and every other request waits
   too while one is waiting, since the limit is per bot.
 * 5xx and network timeouts retry with exponential backoff. A timed-out ``sendMessage`` may have
@@ -50,8 +50,8 @@ from bot.delivery import delivery_is_background, delivery_is_urgent
 log = logging.getLogger(__name__)
 JSON = bool | dict[str, Any] | list[dict[str, Any]]
 MAX_CHATS = 10_000
-# Priorities in the overall window: the crisis response first, then replies, then background.
-URGENT = -1
+# Priorities in the overall window: replies (the crisis response among them) before background
+# work.
 REPLY = 0
 BACKGROUND = 1
 Clock = Callable[[], float]
@@ -63,7 +63,7 @@ class SlidingWindow:
 
     A call holds a place from its start; when it ends, its place stays taken until ``period``
     after its end. A new call starts only while fewer than ``limit`` places are taken. Waiting
-    calls go in order of priority (lowest first), then of arrival."""
+    calls go in order of priority (0 first), then of arrival."""
 
     def __init__(self, limit: int, period: float, clock: Clock, sleep: Sleep) -> None:
         self.limit = max(1, limit)
@@ -221,7 +221,7 @@ class FloodLimiter(BaseRateLimiter[int]):
             await self._open.wait()
             try:
                 urgent = delivery_is_urgent()
-                priority = URGENT if urgent else BACKGROUND if delivery_is_background() else REPLY
+                priority = BACKGROUND if delivery_is_background() and not urgent else REPLY
                 if sends and chat_id is not None and not urgent:
                     async with self._chat_pace(chat_id).slot(), self._overall.slot(priority):
                         return await callback(*args, **kwargs)
