@@ -360,12 +360,10 @@ class Handoff:
                     outbox.append(
                         (
                             mine.person,
-                            OutgoingMessage(
-                                self.writer.text(
-                                    "coach.refreshed",
-                                    case=case.id,
-                                    name=Verbatim(self.writer.young_name(case.intake)),
-                                )
+                            self.writer.say(
+                                "coach.refreshed",
+                                case=case.id,
+                                name=Verbatim(self.writer.young_name(case.intake)),
                             ),
                         )
                     )
@@ -670,7 +668,7 @@ class Handoff:
             ((self.writer.text("coach.digest.claim", case=case.id), f"case={case.id}:claim"),)
             for case in cases[:20]
         )
-        return OutgoingMessage("\n".join(lines), buttons)
+        return self.writer.team("\n".join(lines), buttons)
 
     # --- offers that end without an answer --------------------------------------------------
 
@@ -725,9 +723,7 @@ class Handoff:
         outbox: Outbox = []
         previous = await tx.coaches.get(offer.coach)
         if previous is not None and previous.person is not None:
-            outbox.append(
-                (previous.person, OutgoingMessage(self.writer.text("coach.moved", case=case.id)))
-            )
+            outbox.append((previous.person, self.writer.say("coach.moved", case=case.id)))
         return outbox + await self.move_on(tx, case, now, told_before=True)
 
     # --- answers from the coach desk ------------------------------------------------------
@@ -866,7 +862,7 @@ class Handoff:
         return [] if me is None else [(me, message)]
 
     def _coach_text(self, message_id: str, **params: Param) -> OutgoingMessage:
-        return OutgoingMessage(self.writer.text(message_id, **params))
+        return self.writer.say(message_id, **params)
 
     def _need_team_channel(self) -> None:
         """In a reminder (strict delivery): raise :class:`NoChannel` when this process cannot
