@@ -35,10 +35,12 @@ to :meth:`Pipeline.handle`, which runs these stages in this order:
    transaction here: its handler's is the input's only one (its dedupe is the channel's inbox
    and the relay's memory of handled keys).
 
-Transactions per input: an answer, a flow's button, a service button, a young person's text to
-their coach (the relay's in-transaction phase) and a coach's message to a case (the desk relays
-it in its claim): one. Other coach-desk actions and a service command (a coach's chat takes
-every command): the route stage's lookup, then the handler's own.
+Transactions per input: at most one write. An answer, a flow's button, a service button, a
+young person's text to their coach (the relay's in-transaction phase) and a coach's message to
+a case (the desk relays it in its claim): one. Other coach-desk actions and a service command
+(a coach's chat takes every command): the route stage's lookup in a read-only transaction
+(``Storage.reading``: it waits for no writer; a router says beforehand, in memory, whether its
+claim may write, :meth:`Router.writes_in_claim`), then the handler's or the engine's own.
 
 Order: inputs of one person are routed one at a time in arrival order. The turn is reserved
 synchronously when the input arrives (:meth:`KeyedLocks.reserve`, before any ``await``), so a
@@ -278,6 +280,12 @@ class Router(Protocol):
         (a service button no router takes then needs no transaction of the pipeline)."""
         ...
 
+    def writes_in_claim(self, inbound: Inbound) -> bool:
+        """Without storage: might :meth:`claims` write for this input? ``False`` lets the
+        pipeline look it up in a read-only transaction (``Storage.reading``), which waits for
+        no writer, so the handler's or the engine's transaction is the input's only write."""
+        ...
+
     async def claims(self, tx: Transaction, inbound: Inbound) -> object:
         """Inside the input's transaction: is this input mine? (A cheap lookup.) A true value
         is the claim, handed to :meth:`route` (the coach desk's: the coach), so the router
@@ -407,9 +415,10 @@ class Pipeline:
         """The person's chosen language: remembered, else read within a bound, else the
         channel's hint (so a locked or broken database never holds up help).
 
-        The read runs in a task of its own that is not waited for beyond the bound: cancelling
-        a read that waits for SQLite's write lock would wait for the lock all the same. When it
-        finishes later, the language is remembered for the next reply."""
+        The read is a read-only transaction (``Storage.reading``: no write lock to wait for)
+        and runs in a task of its own that is not waited for beyond the bound (a database that
+        is down may still take long to say so). When it finishes later, the language is
+        remembered for the next reply."""
         known = self.languages.get(person)
         if known is not None:
             return known
@@ -425,7 +434,7 @@ class Pipeline:
 
     async def _read_language(self, person: PersonId) -> str | None:
         try:
-            async with self.service.storage.transaction() as tx:
+            async with self.service.storage.reading() as tx:
                 session = await tx.sessions.get(person)
         except Exception as error:
             log.info("language lookup failed person=%s error=%s", person, describe(error))
@@ -496,6 +505,26 @@ class Pipeline:
                 return
             await handler()
             return
+        if not any(router.writes_in_claim(inbound) for router in routers):
+            # Nobody writes in a claim here: look up in a read, which queues behind no writer.
+            async with service.storage.reading() as tx:
+                if key is not None and (
+                    service.relay.is_settled(key) or await self.inbox.seen(tx, key)
+                ):
+                    log.info("duplicate input person=%s", person)
+                    return
+                for router in routers:
+                    claim = await router.claims(tx, inbound)
+                    if claim:
+                        claimed = router
+                        break
+            if claimed is not None and await claimed.route(inbound, claim):
+                return
+            if handler is not None:
+                await handler()
+                return
+            # Unclaimed: the engine's transaction below, without the lookup a second time.
+            routers = []
         for attempt in range(ATTEMPTS):
             claimed, claim, routed = None, None, None
             try:

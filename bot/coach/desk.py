@@ -121,6 +121,14 @@ class CoachDesk:
             isinstance(event, ButtonPressed) and event.value.partition("=")[0] != CASE_BUTTONS
         )
 
+    def writes_in_claim(self, inbound: Inbound) -> bool:
+        """Only a coach's message to a case is written in the claim (:meth:`_write_in`): plain
+        text, a reply, a file, ``/case N tekst``. Any other input is a lookup."""
+        event = inbound.event
+        if isinstance(event, CommandReceived):
+            return event.name == "case"
+        return not isinstance(event, ButtonPressed) and self.wants(inbound)
+
     async def claims(self, tx: Transaction, inbound: Inbound) -> Written | CoachRecord | bool:
         """Inside the input's transaction: an invite link (``True``), or an input of a coach's
         chat (the coach: :meth:`route` needs no lookup of its own; a message to a case is

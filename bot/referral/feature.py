@@ -149,6 +149,9 @@ class Referrals:
             and not looks_like_coach_invite(event.args.strip())
         )
 
+    def writes_in_claim(self, inbound: Inbound) -> bool:
+        return False
+
     async def claims(self, tx: Transaction, inbound: Inbound) -> bool:
         return self.wants(inbound)
 

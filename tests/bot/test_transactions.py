@@ -25,14 +25,22 @@ NEWCOMER = PersonId("tg:5151")
 
 
 class CountingStorage(MemoryStorage):
-    """Counts every transaction opened (by the pipeline, the service and the features)."""
+    """Counts every write transaction opened (by the pipeline, the service and the features),
+    and the read-only ones apart."""
 
     count = 0
+    reads = 0
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         self.count += 1
         async with super().transaction() as tx:
+            yield tx
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Transaction]:
+        self.reads += 1
+        async with super().reading() as tx:
             yield tx
 
 
@@ -50,7 +58,7 @@ _keys = itertools.count(9000)
 async def transactions_of(
     harness: Harness, storage: CountingStorage, person: PersonId, event: Input
 ) -> int:
-    """The transactions one input opened on its way through the real pipeline."""
+    """The write transactions one input opened on its way through the real pipeline."""
     before = storage.count
     inbound = Inbound(person, event, "nl", key=f"telegram:{next(_keys)}")
     await harness.service.pipeline.handle(inbound)
@@ -89,9 +97,9 @@ async def test_a_service_button_costs_its_handlers_transaction_only(
 async def test_a_coach_desk_command_looks_the_coach_up_once(
     rig: tuple[Harness, CountingStorage],
 ) -> None:
-    """The route stage finds the coach (in its transaction, with the dedupe read) and hands
-    the desk what it found: a message to a case is relayed right there (one transaction);
-    for any other action the desk's own transaction is the only other one."""
+    """The route stage finds the coach (with the dedupe read) and hands the desk what it
+    found: a message to a case is relayed right there (one transaction); any other action is
+    looked up in a read-only transaction and the desk's own is the only write."""
     harness, storage = rig
     coach = await harness.add_coach("Ann", chat=77)
     assert coach.person is not None
@@ -99,9 +107,11 @@ async def test_a_coach_desk_command_looks_the_coach_up_once(
     case = harness.case_of_card(coach)
     now = harness.clock.now()
     accept = ButtonPressed(f"case={case}:accept", now)
-    assert await transactions_of(harness, storage, coach.person, accept) == 2
+    reads = storage.reads
+    assert await transactions_of(harness, storage, coach.person, accept) == 1
+    assert storage.reads == reads + 1
     cases = CommandReceived("cases", "", now)
-    assert await transactions_of(harness, storage, coach.person, cases) == 2
+    assert await transactions_of(harness, storage, coach.person, cases) == 1
     assert f"#{case}" in harness.last_text(coach.person)
     written = TextReceived("Dag Sam, ik ben Ann", now)
     assert await transactions_of(harness, storage, coach.person, written) == 1
@@ -134,3 +144,20 @@ async def test_a_young_persons_message_to_their_coach_costs_one_transaction(
     async with storage.transaction() as tx:
         kept = await tx.cases.messages_of(case)
     assert [m.text for m in kept if m.direction == "to_coach"] == [written.text]
+
+
+async def test_a_young_persons_service_command_costs_one_write(
+    rig: tuple[Harness, CountingStorage],
+) -> None:
+    """A coach's chat takes every command, so the route stage looks the sender up; it does so
+    in a read, and the command's handler writes once."""
+    harness, storage = rig
+    now = harness.clock.now()
+    await transactions_of(harness, storage, NEWCOMER, CommandReceived("start", "", now))
+    reads = storage.reads
+    sent = len(harness.sent(NEWCOMER))
+    assert (
+        await transactions_of(harness, storage, NEWCOMER, CommandReceived("privacy", "", now)) == 1
+    )
+    assert storage.reads == reads + 1
+    assert len(harness.sent(NEWCOMER)) > sent
