@@ -17,6 +17,7 @@ from contextvars import ContextVar
 
 _STRICT: ContextVar[bool] = ContextVar("strict_delivery", default=False)
 _BACKGROUND: ContextVar[bool] = ContextVar("background_delivery", default=False)
+_URGENT: ContextVar[bool] = ContextVar("urgent_delivery", default=False)
 
 
 class NoChannel(RuntimeError):
@@ -49,3 +50,19 @@ def background_delivery() -> Iterator[None]:
 
 def delivery_is_background() -> bool:
     return _BACKGROUND.get()
+
+
+@contextmanager
+def urgent_delivery() -> Iterator[None]:
+    """Messages sent in this block are the crisis response: a channel with a flood limit sends
+    them without waiting for the chat's pace (bot.telegram.limits; the overall limit, 30 a
+    second, still holds, as a reply). Never paced, as ``OutgoingMessage.crisis`` promises."""
+    token = _URGENT.set(True)
+    try:
+        yield
+    finally:
+        _URGENT.reset(token)
+
+
+def delivery_is_urgent() -> bool:
+    return _URGENT.get()

@@ -107,16 +107,8 @@ class FloodGate:
             return True
         log.info("flood person=%s verdict=%s", person, verdict.value)
         if verdict is Verdict.NOTICE:
-            # bot.service imports the pipeline, which imports this module.
-            from bot.service import OutgoingMessage
-
             language = await pipeline.language_of(person, inbound.language_hint)
-            translator = service.translator
-            notice = OutgoingMessage(
-                translator.render(msg("channel.flood"), language),
-                rtl=translator.is_rtl(language),
-                language=language,
-            )
+            notice = service.renderer.message([msg("channel.flood")], language)
             try:
                 await service.deliver(person, [notice])
             except Exception as error:

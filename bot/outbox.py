@@ -302,6 +302,9 @@ class Relay:
         self._sent.difference_update(sent)
         for done in settled:
             self._settled.pop(done, None)
+            # Remembered like one recorded with its effects: the pipeline routes a service
+            # button without reading the update log, so a second delivery is caught here.
+            self.recorded(":".join(done))
 
     async def sweep(self, *, everything: bool = False, background: bool = False) -> int:
         """Send rows a crash (or a failed send) left, person by person in their turn, oldest

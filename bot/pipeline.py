@@ -19,15 +19,28 @@ to :meth:`Pipeline.handle`, which runs these stages in this order:
    Then **flood control** (:mod:`bot.flood`): a person over the limit gets one kind message
    and their inputs go no further (they were screened and answered already; they are done).
 3. **dedupe** (in the person's turn): an input with a key is handled once. Its channel held it
-   as pending when it arrived (the durable inbox, ``tx.updates.hold``). For the engine the key
-   is recorded through the :class:`Inbox` port inside the transaction that saves the session
-   and stores the replies in the outbox (:mod:`bot.outbox`): one write transaction per input,
-   and a rollback leaves it pending, so it is handled again. Inputs a router, a service button
-   or an after-flow hook takes run their own transactions; their key is recorded after they
-   finished (the channel settles it), so a crash in between handles them again.
+   as pending when it arrived (the durable inbox, ``tx.updates.hold``: a delivery it held
+   before is not handed on). For the engine the key is recorded through the :class:`Inbox`
+   port inside the transaction that saves the session and stores the replies in the outbox
+   (:mod:`bot.outbox`): one write transaction per input, and a rollback leaves it pending, so
+   it is handled again. Inputs a router, a service button or an after-flow hook takes run their
+   own transactions; their key is recorded after they finished (the channel settles it, and
+   the relay remembers it), so a crash in between handles them again.
 4. **route** (in the person's turn): the features' routers (the coach desk) may claim the
    input, then the service-level buttons (by the part of the value before ``=``) and commands
-   the features registered (:mod:`bot.plugins`), then the engine.
+   the features registered (:mod:`bot.plugins`), then the engine. The routers' lookup
+   (:meth:`Router.claims`) and the update log's "handled already?" run in the engine's
+   transaction; what a router claims it gets handed (the coach), so it looks nothing up again.
+   A service button or command that no router wants (:meth:`Router.wants`, in memory) opens no
+   transaction here: its handler's is the input's only one (its dedupe is the channel's inbox
+   and the relay's memory of handled keys).
+
+Transactions per input: at most one write. An answer, a flow's button, a service button, a
+young person's text to their coach (the relay's in-transaction phase) and a coach's message to
+a case (the desk relays it in its claim): one. Other coach-desk actions and a service command
+(a coach's chat takes every command): the route stage's lookup in a read-only transaction
+(``Storage.reading``: it waits for no writer; a router says beforehand, in memory, whether its
+claim may write, :meth:`Router.writes_in_claim`), then the handler's or the engine's own.
 
 Order: inputs of one person are routed one at a time in arrival order. The turn is reserved
 synchronously when the input arrives (:meth:`KeyedLocks.reserve`, before any ``await``), so a
@@ -62,7 +75,7 @@ from flows.text import msg
 from storage.ports import Transaction, VersionConflict
 
 if TYPE_CHECKING:
-    from bot.plugins import EffectHook
+    from bot.plugins import AfterFlowThen, EffectHook
     from bot.service import ConversationService, OutgoingMessage
 
 log = logging.getLogger(__name__)
@@ -191,9 +204,12 @@ class Routed:
 
 @dataclass(frozen=True)
 class FlowDone:
-    """The person's flow is done: the after-flow hooks (the coach relay) get the input."""
+    """The person's flow is done: the after-flow hooks (the coach relay) get the input.
+    ``then``: an after-flow phase took it inside the input's transaction; what is left for
+    after the commit."""
 
     session: Session
+    then: AfterFlowThen | None = None
 
 
 # --- the chosen language ---------------------------------------------------------------------
@@ -259,11 +275,26 @@ class _Duplicate(Exception):
 class Router(Protocol):
     """Takes inputs that are not for the young person's conversation (the coach desk)."""
 
-    async def claims(self, tx: Transaction, inbound: Inbound) -> bool:
-        """Inside the input's transaction: is this input mine? (A cheap lookup.)"""
+    def wants(self, inbound: Inbound) -> bool:
+        """Without storage: could this input be mine? ``False`` spares the input the lookup
+        (a service button no router takes then needs no transaction of the pipeline)."""
         ...
 
-    async def route(self, inbound: Inbound) -> bool:
+    def writes_in_claim(self, inbound: Inbound) -> bool:
+        """Without storage: might :meth:`claims` write for this input? ``False`` lets the
+        pipeline look it up in a read-only transaction (``Storage.reading``), which waits for
+        no writer, so the handler's or the engine's transaction is the input's only write."""
+        ...
+
+    async def claims(self, tx: Transaction, inbound: Inbound) -> object:
+        """Inside the input's transaction: is this input mine? (A cheap lookup.) A true value
+        is the claim, handed to :meth:`route` (the coach desk's: the coach), so the router
+        need not look it up again; a false one passes the input on. A router may do its
+        write here too and leave only the sending to :meth:`route` (the desk relays a coach's
+        message so): one transaction for the input."""
+        ...
+
+    async def route(self, inbound: Inbound, claim: object = None) -> bool:
         """After the commit: handle a claimed input; ``False`` passes it on after all."""
         ...
 
@@ -390,9 +421,10 @@ class Pipeline:
         """The person's chosen language: remembered, else read within a bound, else the
         channel's hint (so a locked or broken database never holds up help).
 
-        The read runs in a task of its own that is not waited for beyond the bound: cancelling
-        a read that waits for SQLite's write lock would wait for the lock all the same. When it
-        finishes later, the language is remembered for the next reply."""
+        The read is a read-only transaction (``Storage.reading``: no write lock to wait for)
+        and runs in a task of its own that is not waited for beyond the bound (a database that
+        is down may still take long to say so). When it finishes later, the language is
+        remembered for the next reply."""
         known = self.languages.get(person)
         if known is not None:
             return known
@@ -408,7 +440,7 @@ class Pipeline:
 
     async def _read_language(self, person: PersonId) -> str | None:
         try:
-            async with self.service.storage.transaction() as tx:
+            async with self.service.storage.reading() as tx:
                 session = await tx.sessions.get(person)
         except Exception as error:
             log.info("language lookup failed person=%s error=%s", person, describe(error))
@@ -466,10 +498,41 @@ class Pipeline:
             if command is not None:
                 handler = partial(service.service_command, command, person, event, language)
         claimed: Router | None = None
+        claim: object = None
         routed: Routed | FlowDone | None = None
         key = inbound.key
+        routers = [router for router in self.routers if router.wants(inbound)]
+        if handler is not None and not routers:
+            # A service button or command no router wants: its handler's transaction is the
+            # input's only one. Dedupe without a read of our own: the channel's durable inbox
+            # handed it on as new, and a key handled here is settled in memory until written.
+            if key is not None and service.relay.is_settled(key):
+                log.info("duplicate input person=%s", person)
+                return
+            await handler()
+            return
+        if not any(router.writes_in_claim(inbound) for router in routers):
+            # Nobody writes in a claim here: look up in a read, which queues behind no writer.
+            async with service.storage.reading() as tx:
+                if key is not None and (
+                    service.relay.is_settled(key) or await self.inbox.seen(tx, key)
+                ):
+                    log.info("duplicate input person=%s", person)
+                    return
+                for router in routers:
+                    claim = await router.claims(tx, inbound)
+                    if claim:
+                        claimed = router
+                        break
+            if claimed is not None and await claimed.route(inbound, claim):
+                return
+            if handler is not None:
+                await handler()
+                return
+            # Unclaimed: the engine's transaction below, without the lookup a second time.
+            routers = []
         for attempt in range(ATTEMPTS):
-            claimed, routed = None, None
+            claimed, claim, routed = None, None, None
             try:
                 async with service.storage.transaction() as tx:
                     if key is not None and (
@@ -477,12 +540,19 @@ class Pipeline:
                     ):
                         log.info("duplicate input person=%s key=%s", person, key)
                         return
-                    for router in self.routers:
-                        if await router.claims(tx, inbound):
+                    for router in routers:
+                        claim = await router.claims(tx, inbound)
+                        if claim:
                             claimed = router
                             break
                     if claimed is None and handler is None:
                         routed = await service.step(tx, person, event, language, after_flow=True)
+                        if isinstance(routed, FlowDone):
+                            # The after-flow phases in this transaction (the relay's write).
+                            # Its key is settled after the commit and the send, as for a
+                            # service button: a crash in between relays the text again (at
+                            # most doubled, never lost).
+                            routed = await service.after_flow_in(tx, routed, event)
                         if isinstance(routed, Routed):
                             # Handled in the transaction of its effects, with its messages in
                             # the outbox. Other paths (a router, a service button, the
@@ -512,14 +582,17 @@ class Pipeline:
                 log.info("version conflict person=%s attempt=%d", person, attempt + 1)
         else:
             raise RuntimeError("version conflict persisted")
-        if claimed is not None and await claimed.route(inbound):
+        if claimed is not None and await claimed.route(inbound, claim):
             return
         if handler is not None:
             await handler()
             return
         if routed is None or isinstance(routed, FlowDone):
             handled = None
-            if isinstance(routed, FlowDone):
+            if isinstance(routed, FlowDone) and routed.then is not None:
+                self.languages.remember(person, routed.session.language)
+                handled = await routed.then()
+            elif isinstance(routed, FlowDone):
                 handled = await service.run_after_flow(routed.session, event)
             if handled is not None:
                 await service.deliver(person, handled)

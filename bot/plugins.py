@@ -10,6 +10,10 @@ Rules:
   runtime composes the features from a list (``bot/runtime.py``); nothing else wires them.
 * Several hooks per effect type. They run in the order the features were registered (the
   runtime's list), never by one feature wrapping another's hook.
+* An after-flow hook may have a phase inside the input's transaction too
+  (:data:`AfterFlowInTransaction`): those phases are tried first, in registration order; the
+  first that takes the input does its writes there and hands back what is left for after the
+  commit.
 * An effect hook has two phases: ``in_transaction(tx, session, effect, now)`` runs inside the
   input's transaction and returns a value; ``after_commit(session, effect, value, now)`` runs
   after the commit, gets that value and returns the messages for the person. A feature keeps no
@@ -57,6 +61,13 @@ CommandHandler = Callable[[PersonId, CommandReceived, str], Awaitable[None]]
 AfterFlow = Callable[[Session, Input], Awaitable["list[OutgoingMessage] | None"]]
 """Tried in order for a text, button or media input of a person whose flow is done: the first
 hook that returns a list (possibly empty) handled the input; ``None`` passes it on."""
+AfterFlowThen = Callable[[], Awaitable["list[OutgoingMessage]"]]
+"""What an in-transaction after-flow phase leaves for after the commit: it sends what goes to
+others and returns the person's messages."""
+AfterFlowInTransaction = Callable[[Transaction, Session, Input], Awaitable[AfterFlowThen | None]]
+"""An after-flow hook's phase inside the input's transaction (the one that found the flow
+done): it does its writes there and returns what is left for after the commit, or ``None`` to
+pass the input on (to the other phases, then to the plain :data:`AfterFlow` hooks)."""
 ReminderHandler = Callable[[ReminderRecord], Awaitable[bool]]
 """The tick asks each handler in turn; ``True``: handled (see :mod:`bot.scheduler`)."""
 ReminderHold = Callable[[ReminderRecord, datetime], Awaitable[datetime | None]]
@@ -134,6 +145,7 @@ class Registry:
     routers: list[Router] = field(default_factory=list)
     team: list[TeamCheck] = field(default_factory=list)
     after_flow: list[AfterFlow] = field(default_factory=list)
+    after_flow_in_transaction: list[AfterFlowInTransaction] = field(default_factory=list)
     reminder_handlers: list[ReminderHandler] = field(default_factory=list)
     reminder_holds: list[ReminderHold] = field(default_factory=list)
     jobs: list[ScheduledJob] = field(default_factory=list)
@@ -186,8 +198,14 @@ class Registry:
         if team is not None:
             self.team.append(team)
 
-    def after_flow_hook(self, hook: AfterFlow) -> None:
+    def after_flow_hook(
+        self, hook: AfterFlow, *, in_transaction: AfterFlowInTransaction | None = None
+    ) -> None:
+        """``hook`` after the commit, in its own transactions; ``in_transaction`` first, in
+        the input's transaction (one transaction for the common case: the coach relay)."""
         self.after_flow.append(hook)
+        if in_transaction is not None:
+            self.after_flow_in_transaction.append(in_transaction)
 
     def reminders(self, handler: ReminderHandler) -> None:
         self.reminder_handlers.append(handler)

@@ -57,13 +57,23 @@ from flows.effects import (
     SendCrisisHelp,
     SendMessage,
 )
-from flows.engine import NUDGE_KEY, Flow, Transition, current_prompt, resume, start
+from flows.engine import (
+    NUDGE_KEY,
+    Flow,
+    Transition,
+    current_prompt,
+    resume,
+    start,
+    with_link,
+)
 from flows.ids import FlowId, PersonId
 from flows.inputs import (
     ButtonPressed,
     CommandReceived,
+    ConnectedToCoach,
     ConsentChanged,
     Input,
+    LinkFollowed,
     MediaReceived,
     ReminderDue,
     TextReceived,
@@ -301,7 +311,7 @@ class ConversationService:
         session = await tx.sessions.get(person)
         if (
             after_flow
-            and self.after_flow
+            and (self.after_flow or self.registry.after_flow_in_transaction)
             and session is not None
             and session.step is None
             and isinstance(event, TextReceived | ButtonPressed | MediaReceived)
@@ -380,6 +390,15 @@ class ConversationService:
         messages = await self.finish(routed)
         await self.relay.deliver(routed.person, messages, routed.staged_ids)
 
+    async def after_flow_in(self, tx: Transaction, done: FlowDone, event: Input) -> FlowDone:
+        """Inside the input's transaction: the after-flow hooks' phases there, in order; the
+        first that takes the input leaves what is left for after the commit in ``then``."""
+        for phase in self.registry.after_flow_in_transaction:
+            then = await phase(tx, done.session, event)
+            if then is not None:
+                return replace(done, then=then)
+        return done
+
     async def run_after_flow(self, session: Session, event: Input) -> list[OutgoingMessage] | None:
         """The after-flow hooks in order; the first that returns a list handled the input."""
         self.pipeline.languages.remember(session.person, session.language)
@@ -400,6 +419,12 @@ class ConversationService:
         if session is None:
             flow = self.flows[self.entry]
             first = start(flow, person, at=event.at, language=language)
+            if isinstance(event, LinkFollowed):
+                # A first /start through a partner's link: the start, with the link's answers.
+                return with_link(first, event)
+            if isinstance(event, ConnectedToCoach):
+                # Connected before they wrote anything: a new session, done at once.
+                return resume(flow, first.session, event)
             if isinstance(event, ButtonPressed | CommandReceived) and not (
                 isinstance(event, CommandReceived) and event.name == "start"
             ):

@@ -27,7 +27,10 @@ Rules (h11 style):
   <step>" or "start over"; pressing a button of the question that was open simply continues.
 * Answers change only through :func:`_advance` (an answer), a step's ``on_answer`` hook or a
   :class:`~flows.inputs.ConsentChanged` (a consent given or withdrawn from ``/privacy``: the
-  dependent answers go, and an open question that needs the consent moves on as after a skip).
+  dependent answers go, and an open question that needs the consent moves on as after a skip)
+  or a :class:`~flows.inputs.LinkFollowed` (``/start`` through a partner's link records the
+  link's answers). :class:`~flows.inputs.ConnectedToCoach` ends the flow, answers kept. ``bot/``
+  never edits a session itself: a feature that must change one hands the engine an input.
   A step with ``record=False`` steers the flow but stores nothing (the welcome, the summary).
 * Where to go after an answer, first match wins: the step's ``follow_up`` (a question that
   belongs to this answer, asked even while editing from the summary); an option with
@@ -47,6 +50,7 @@ from datetime import datetime, timedelta
 from flows.effects import (
     Button,
     CancelReminders,
+    Discard,
     Effect,
     Keyboard,
     LanguageChanged,
@@ -59,8 +63,10 @@ from flows.ids import FlowId, PersonId, ReminderKey, StepId
 from flows.inputs import (
     ButtonPressed,
     CommandReceived,
+    ConnectedToCoach,
     ConsentChanged,
     Input,
+    LinkFollowed,
     MediaReceived,
     ReminderDue,
     TextReceived,
@@ -272,6 +278,10 @@ def resume(flow: Flow, session: Session, event: Input) -> Transition:
         return _reminder(flow, session, event)
     if isinstance(event, ConsentChanged):
         return _consent(flow, session, event)
+    if isinstance(event, LinkFollowed):
+        return with_link(_command(flow, session, CommandReceived("start", "", event.at)), event)
+    if isinstance(event, ConnectedToCoach):
+        return _connected(session, event.at)
 
     at = event.at
     if isinstance(event, CommandReceived):
@@ -465,6 +475,21 @@ def _consent(flow: Flow, session: Session, event: ConsentChanged) -> Transition:
         return Transition(moved.session.without_answers(*left), moved.effects)
     bumped = _bump(changed, at)
     return Transition(bumped, _prompt_effects(flow, bumped))
+
+
+def with_link(started: Transition, event: LinkFollowed) -> Transition:
+    """``/start`` through a link: the start as it was, with the link's answers when a question
+    is open (a flow that stayed done, or a start that discards, gets nothing). Also for a new
+    session: ``bot/`` hands it ``start(...)``'s transition."""
+    if started.session.step is None or any(isinstance(e, Discard) for e in started.effects):
+        return started
+    return Transition(started.session.with_answers(**event.answers), started.effects)
+
+
+def _connected(session: Session, at: datetime) -> Transition:
+    """Connected to a coach by their personal invitation: done, answers kept, no nudges."""
+    done = replace(_bump(session, at), step=None, status="done", return_to=None, interrupted=None)
+    return Transition(done, (CancelReminders(NUDGE_KEY),))
 
 
 # --- moving between steps -------------------------------------------------------------------

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Literal
 
 from flows.ids import ReminderKey, StepId
+from flows.session import JsonValue
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,34 @@ class ConsentChanged:
     at: datetime
 
 
+@dataclass(frozen=True)
+class LinkFollowed:
+    """``/start`` through a partner's referral link (``bot/referral``). The engine handles it as
+    ``/start`` (the welcome, or "continue?") and, when a question is open afterwards, records
+    ``answers`` (the link's, :func:`flows.intake.flow.referral_answers`): the flow offers them
+    later (the intake's place question offers the link's partnership in one tap)."""
+
+    answers: Mapping[str, JsonValue]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ConnectedToCoach:
+    """The person accepted a coach's personal invitation (``bot/referral``) and is connected
+    to that coach: the flow is done, in every state. The answers given so far are kept (the
+    coach's case has them), the nudges stop, and what the person writes next goes to the
+    coach (the after-flow hooks)."""
+
+    at: datetime
+
+
 Input = (
-    TextReceived | ButtonPressed | CommandReceived | MediaReceived | ReminderDue | ConsentChanged
+    TextReceived
+    | ButtonPressed
+    | CommandReceived
+    | MediaReceived
+    | ReminderDue
+    | ConsentChanged
+    | LinkFollowed
+    | ConnectedToCoach
 )

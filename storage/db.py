@@ -16,6 +16,9 @@ Rules of this module:
   It stores TEXT and encrypts nothing itself: a column type cannot hold the keyring, which is
   passed to ``open_storage`` instead. Key rotation and the data-inventory test find the encrypted
   columns by this type.
+* A read-only transaction (``Storage.reading``, the execution option :data:`READ_ONLY_OPTION`)
+  is the one exception: a deferred ``BEGIN`` with ``query_only``, so it never queues for the
+  write lock and a write in it raises. PostgreSQL gets ``SET TRANSACTION READ ONLY``.
 * SQLite runs with ``secure_delete=ON``: a deleted row (an erasure) is overwritten with zeros in
   the file instead of lingering in a free page.
 """
@@ -98,6 +101,10 @@ def make_engine(url: str) -> AsyncEngine:
     raise ValueError(f"unsupported database backend: {backend}")
 
 
+READ_ONLY_OPTION = "opstap_read_only"
+"""The connection execution option that makes a transaction a read (see the module rules)."""
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -117,7 +124,15 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read (``Storage.reading``) begins deferred: in WAL mode it reads a snapshot and
+        # never waits for the write lock. ``query_only`` makes a write in it fail instead of
+        # taking the lock halfway (SQLITE_BUSY_SNAPSHOT). The pragma stays with the pooled
+        # connection, so it is switched back only when it was on.
+        reading = bool(connection.get_execution_options().get(READ_ONLY_OPTION))
+        if reading != connection.info.get(READ_ONLY_OPTION, False):
+            connection.exec_driver_sql(f"PRAGMA query_only={'ON' if reading else 'OFF'}")
+            connection.info[READ_ONLY_OPTION] = reading
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 def is_postgres(engine: AsyncEngine) -> bool:

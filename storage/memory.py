@@ -466,6 +466,14 @@ class MemoryStorage:
             # Reached only when the block did not raise: commit by swapping the copy in.
             self.database.state = working
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Transaction]:
+        if self._closed:
+            raise RuntimeError("storage is closed")
+        # A snapshot without the lock (as SQLite's WAL read): what is written here is dropped.
+        working = self.database.state.copy()
+        yield Transaction(MEMORY_ADAPTERS, MemoryContext(working, self.keyring, self.now))
+
     async def close(self) -> None:
         self._closed = True
 

@@ -452,6 +452,13 @@ class Storage(Protocol):
         """Commit on normal exit, roll back on an exception (which propagates)."""
         ...
 
+    def reading(self) -> AbstractAsyncContextManager[Transaction]:
+        """A read-only transaction: it never waits for the write lock (SQLite: a deferred
+        ``BEGIN`` in WAL mode; PostgreSQL: ``READ ONLY``) and a write in it raises (memory:
+        is discarded). For lookups that decide where an input goes, and for the crisis reply's
+        language, so that a read never queues behind writers."""
+        ...
+
     @property
     def personal_data_parts(self) -> list[PersonalData]:
         """The registry of :class:`PersonalData` parts; features append theirs at start-up."""

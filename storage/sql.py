@@ -62,7 +62,7 @@ from storage import (  # noqa: F401
 from storage.assembly import SQL_ADAPTERS, SqlContext
 from storage.codec import session_from_row, session_to_row, to_utc
 from storage.crypto import Keyring
-from storage.db import is_postgres, make_engine
+from storage.db import READ_ONLY_OPTION, is_postgres, make_engine
 from storage.personal import core_parts
 from storage.ports import (
     CONSENTS_KEY,
@@ -552,6 +552,15 @@ class SqlStorage:
         # engine.begin(): COMMIT when the block ends normally, ROLLBACK when it raises.
         async with self.engine.begin() as conn:
             yield Transaction(SQL_ADAPTERS, SqlContext(conn, self.keyring, self.now))
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Transaction]:
+        async with self.engine.connect() as plain:
+            conn = await plain.execution_options(**{READ_ONLY_OPTION: True})
+            async with conn.begin():
+                if self.is_postgres:
+                    await conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                yield Transaction(SQL_ADAPTERS, SqlContext(conn, self.keyring, self.now))
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -165,6 +165,115 @@ def test_the_screen_stage_touches_no_storage_before_the_crisis_reply() -> None:
     assert "timeout=LANGUAGE_LOOKUP_SECONDS" in ast.unparse(language_of)
 
 
+# --- a session changes only through the engine -------------------------------------------------
+
+# The engine runner: the one function that writes a session (load, run the engine, save).
+SESSION_WRITER = ("bot/service.py", "ConversationService.step")
+SESSION_WRITES = frozenset({"save", "delete"})
+
+
+def session_writes(path: Path) -> Iterator[tuple[str, int]]:
+    """Where ``path`` saves or deletes a session (``<anything>.sessions.save(...)``, also
+    through a name bound to a ``sessions`` repository), with the enclosing ``Class.function``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+    def visit(node: ast.AST, scope: tuple[str, ...]) -> Iterator[tuple[str, int]]:
+        for child in ast.iter_child_nodes(node):
+            inner = scope
+            if isinstance(child, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+                inner = (*scope, child.name)
+            if (
+                isinstance(child, ast.Call)
+                and isinstance(child.func, ast.Attribute)
+                and child.func.attr in SESSION_WRITES
+            ):
+                receiver = child.func.value
+                name = (
+                    receiver.attr
+                    if isinstance(receiver, ast.Attribute)
+                    else receiver.id
+                    if isinstance(receiver, ast.Name)
+                    else ""
+                )
+                if name == "sessions":
+                    yield ".".join(scope), child.lineno
+            yield from visit(child, inner)
+
+    yield from visit(tree, ())
+
+
+def test_only_the_engine_runner_saves_a_session() -> None:
+    """ARCHITECTURE.md invariant 3: a feature that must change a session hands the engine an
+    input (``ConsentChanged``, ``LinkFollowed``, ``ConnectedToCoach``) through
+    ``service.step``; only the service's engine run writes the result."""
+    found = []
+    for package in ("bot", "flows"):
+        for path in python_files(package):
+            where = str(path.relative_to(ROOT))
+            for scope, line in session_writes(path):
+                if (where, scope) != SESSION_WRITER:
+                    found.append(f"{where}:{line} ({scope}) writes a session")
+    assert found == []
+    # And the runner itself is still where this test looks for it.
+    writers = {scope for scope, _ in session_writes(ROOT / SESSION_WRITER[0])}
+    assert writers == {SESSION_WRITER[1]}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "async def seed(tx):\n    await tx.sessions.save(s, expected_version=1)\n",
+        "class F:\n    async def f(self, tx):\n        sessions = tx.sessions\n"
+        "        await sessions.delete(p)\n",
+    ],
+)
+def test_the_session_rule_catches_a_write_outside_the_engine(tmp_path: Path, source: str) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text(source, encoding="utf-8")
+    assert list(session_writes(bad)) != []
+
+
+# --- one place renders messages ----------------------------------------------------------------
+
+RENDERER = "bot/render.py"
+# Not rendering: the outbox restores a message it stored (rendered before), and the web chat
+# makes its own download link for a document a channel was handed as bytes.
+NOT_RENDERING = frozenset({"bot/outbox.py", "bot/web/channel.py"})
+
+
+def builds_outgoing(path: Path) -> list[int]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and (
+            (isinstance(node.func, ast.Name) and node.func.id == "OutgoingMessage")
+            or (isinstance(node.func, ast.Attribute) and node.func.attr == "OutgoingMessage")
+        )
+    ]
+
+
+def test_only_the_renderer_makes_an_outgoing_message() -> None:
+    """ARCHITECTURE.md: ``bot/render.py`` is the one path from message ids to an
+    ``OutgoingMessage``: a young person's (``Renderer.message``, ``.effect``), the crisis
+    response (``.crisis``) and the team's Dutch cards (``.team``)."""
+    found = []
+    for path in python_files("bot"):
+        where = str(path.relative_to(ROOT))
+        if where == RENDERER or where in NOT_RENDERING:
+            continue
+        found += [f"{where}:{line} builds an OutgoingMessage" for line in builds_outgoing(path)]
+    assert found == []
+    assert builds_outgoing(ROOT / RENDERER) != []
+
+
+def test_the_render_rule_catches_a_message_built_by_hand(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("def f(t):\n    return OutgoingMessage(t, team=True)\n", encoding="utf-8")
+    assert builds_outgoing(bad) == [2]
+
+
 # --- storage: one transaction, assembled from registered repositories -------------------------
 
 CODE_PACKAGES = ("flows", "storage", "bot", "bench", "tests")

@@ -108,8 +108,8 @@ class AppointmentContext:
     def coach_say(
         self, message_id: str, buttons: Keyboard = (), **params: Param
     ) -> OutgoingMessage:
-        """A message for a coach, in Dutch."""
-        return OutgoingMessage(self.writer.text(message_id, **params), buttons, team=True)
+        """A message for a coach, in Dutch (``Renderer.team``)."""
+        return self.writer.renderer.team([msg(message_id, **params)], buttons)
 
     def coach_label(self, message_id: str, **params: Param) -> str:
         return self.writer.text(message_id, **params)

@@ -12,7 +12,7 @@ hooks to the Telegram front door.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.appointments.booking import COACH, DRAFT, YOUNG, Booking
 from bot.appointments.context import AppointmentContext, Holidays
@@ -24,7 +24,7 @@ from bot.coach.handoff import Outbox
 from bot.plugins import Registry
 from bot.routing.gazetteer import belgian_public_holidays, load_directory
 from bot.scheduler import ReminderHandler
-from bot.service import ConversationService, OutgoingMessage
+from bot.service import ConversationService
 from bot.settings import Settings
 from flows.effects import SubmitIntake
 from flows.ids import CaseId
@@ -66,9 +66,7 @@ class AppointmentDesk:
         index = mine[0]
         person, message = outbox[index]
         text = "\n".join([message.text, *lines])
-        changed = OutgoingMessage(
-            text, button, prompt=message.prompt, rtl=message.rtl, team=message.team
-        )
+        changed = replace(message, text=text, buttons=button)
         return [*outbox[:index], (person, changed), *outbox[index + 1 :]]
 
 

@@ -24,6 +24,7 @@ import re
 from collections.abc import Mapping
 
 from bot.i18n import Translator
+from bot.render import Buttons, Renderer
 from bot.service import OutgoingMessage
 from bot.splitting import MAX_TEXT, split_text
 from flows.intake.contact import format_phone
@@ -67,13 +68,23 @@ def case_button(case_id: str, action: str) -> str:
 
 
 class CardWriter:
-    """Renders coach texts in Dutch."""
+    """Writes coach texts in Dutch; every message goes out through :meth:`Renderer.team`
+    (``bot/render.py``, the one place that makes an :class:`OutgoingMessage`)."""
 
     def __init__(self, translator: Translator) -> None:
         self.translator = translator
+        self.renderer = Renderer(translator)
 
     def text(self, message_id: str, **params: Param) -> str:
         return self.translator.render(msg(message_id, **params), COACH_LANGUAGE)
+
+    def say(self, message_id: str, **params: Param) -> OutgoingMessage:
+        """One coach text as a team message."""
+        return self.renderer.team([msg(message_id, **params)])
+
+    def team(self, text: str, buttons: Buttons = ()) -> OutgoingMessage:
+        """Text this writer assembled (a card, a list) as a team message."""
+        return self.renderer.team([Verbatim(text)], buttons)
 
     def label(self, message: Msg) -> str:
         return self.translator.render(message, COACH_LANGUAGE)
@@ -108,7 +119,7 @@ class CardWriter:
                 (self.text("coach.card.decline"), case_button(case.id, "decline")),
             ),
         )
-        return split_card(body, case.id, buttons)
+        return split_card(body, case.id, buttons, self.renderer)
 
     def details(self, case: CaseRecord) -> list[OutgoingMessage]:
         """Everything the coach of the case may see, once they accepted it."""
@@ -124,7 +135,7 @@ class CardWriter:
             self._consent(intake),
         ]
         body = "\n\n".join(p for p in paragraphs if p)
-        return split_card(body, case.id, ())
+        return split_card(body, case.id, (), self.renderer)
 
     def redacted(self, case_id: str) -> str:
         """A card whose offer is over: the number stays, the details go."""
@@ -276,11 +287,12 @@ def split_card(
     body: str,
     case_id: str,
     buttons: tuple[tuple[tuple[str, str], ...], ...],
+    renderer: Renderer,
     limit: int = MAX_TEXT,
 ) -> list[OutgoingMessage]:
-    """``body`` as messages of at most ``limit`` characters, each tagged with the case."""
+    """``body`` as team messages of at most ``limit`` characters, each tagged with the case."""
     if len(body) <= limit:
-        return [OutgoingMessage(body, buttons)]
+        return [renderer.team([Verbatim(body)], buttons)]
     chunks = split_text(body, limit - _HEADER_ROOM)
     total = len(chunks)
     messages = []
@@ -290,5 +302,5 @@ def split_card(
             text = f"{chunk}\n\n({index}/{total})"
         else:
             text = f"{case_tag(case_id)} ({index}/{total})\n\n{chunk}"
-        messages.append(OutgoingMessage(text, buttons if index == total else ()))
+        messages.append(renderer.team([Verbatim(text)], buttons if index == total else ()))
     return messages

@@ -65,7 +65,7 @@ class CaseTeam:
     handoff: Handoff
 
     def _coach(self, message_id: str, **params: Param) -> OutgoingMessage:
-        return OutgoingMessage(self.handoff.writer.text(message_id, **params))
+        return self.handoff.writer.say(message_id, **params)
 
     # --- the coach asks -------------------------------------------------------------------
 

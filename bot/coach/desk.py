@@ -3,11 +3,12 @@
 Rules of this module:
 
 * The desk is a router of the inbound pipeline (:class:`bot.pipeline.Router`):
-  :meth:`CoachDesk.claims` looks inside the input's transaction, :meth:`CoachDesk.route` handles
-  the claimed input after it. It takes an invite deep link (``/start c_...``) from any chat, and
-  every input of a chat bound to a coach. Other chats are not touched (``False``): the young
-  person's conversation goes on as before. When the lookup itself fails, the input is passed on
-  rather than lost.
+  :meth:`CoachDesk.claims` looks inside the input's transaction (and relays a coach's message
+  to a case right there, so it costs one transaction), :meth:`CoachDesk.route` handles the
+  claimed input after it, with the coach the claim found. It takes an invite deep link
+  (``/start c_...``) from any chat, and every input of a chat bound to a coach. Other chats are
+  not touched (``False``): the young person's conversation goes on as before. When the lookup
+  itself fails, the input is passed on rather than lost.
 * Coach chats are team chats (:meth:`CoachDesk.is_team`, known in memory from start-up and every
   lookup): the pipeline does not screen them for crisis words.
 * Only ``case=`` buttons are the desk's: any other button pressed in a coach chat (a safety
@@ -37,6 +38,7 @@ from bot.coach.invites import looks_like_invite, token_hash
 from bot.coach.relay import Relay
 from bot.inbound import Inbound
 from bot.logs import describe
+from bot.outbox import Staged
 from bot.service import OutgoingMessage
 from flows.ids import CaseId, PersonId, row_number
 from flows.inputs import ButtonPressed, CommandReceived, MediaReceived, ReminderDue, TextReceived
@@ -52,6 +54,16 @@ class _ChatTaken(Exception):
 
 
 CaseMoment = Literal["accepted", "viewed", "closed"]
+
+
+@dataclass(frozen=True)
+class Written:
+    """The desk's claim of a coach's message it relayed inside the input's transaction: what
+    is left to send after the commit."""
+
+    coach: CoachRecord
+    # Staged: already written to the outbox in that transaction (bot.coach.relay).
+    outbox: Outbox | Staged
 
 
 class DeskExtension(Protocol):
@@ -81,7 +93,7 @@ class CoachDesk:
         return self.handoff.writer
 
     def _say(self, message_id: str, **params: Param) -> OutgoingMessage:
-        return OutgoingMessage(self.writer.text(message_id, **params))
+        return self.writer.say(message_id, **params)
 
     def _help_labels(self) -> frozenset[str]:
         translator = self.handoff.service.translator
@@ -101,12 +113,31 @@ class CoachDesk:
             coaches = await tx.coaches.all()
         self.team.update(c.person for c in coaches if c.person is not None)
 
-    async def claims(self, tx: Transaction, inbound: Inbound) -> bool:
-        """Inside the input's transaction: an invite link, or an input of a coach's chat (but
-        not another feature's button)."""
+    def wants(self, inbound: Inbound) -> bool:
+        """Without storage: never a reminder, never another feature's button (those are the
+        service's button handlers' business, also in a coach chat)."""
         event = inbound.event
         if isinstance(event, ReminderDue):
             return False
+        return not (
+            isinstance(event, ButtonPressed) and event.value.partition("=")[0] != CASE_BUTTONS
+        )
+
+    def writes_in_claim(self, inbound: Inbound) -> bool:
+        """Only a coach's message to a case is written in the claim (:meth:`_write_in`): plain
+        text, a reply, a file, ``/case N tekst``. Any other input is a lookup."""
+        event = inbound.event
+        if isinstance(event, CommandReceived):
+            return event.name == "case"
+        return not isinstance(event, ButtonPressed) and self.wants(inbound)
+
+    async def claims(self, tx: Transaction, inbound: Inbound) -> Written | CoachRecord | bool:
+        """Inside the input's transaction: an invite link (``True``), or an input of a coach's
+        chat (the coach: :meth:`route` needs no lookup of its own; a message to a case is
+        relayed right here, :class:`Written`)."""
+        if not self.wants(inbound):
+            return False
+        event = inbound.event
         if (
             isinstance(event, CommandReceived)
             and event.name == "start"
@@ -117,11 +148,41 @@ class CoachDesk:
         if coach is None:
             return False
         self.team.add(inbound.person)
-        return not (
-            isinstance(event, ButtonPressed) and event.value.partition("=")[0] != CASE_BUTTONS
-        )
+        written = await self._write_in(tx, coach, inbound)
+        if written is not None:
+            return Written(coach, written)
+        return coach
 
-    async def route(self, inbound: Inbound) -> bool:
+    async def _write_in(
+        self, tx: Transaction, coach: CoachRecord, inbound: Inbound
+    ) -> Outbox | Staged | None:
+        """A coach's message to a case (plain text to the current case, a reply, ``/case N
+        text``), relayed inside the input's transaction: the coach's most common input costs
+        one transaction. ``None``: anything else, which :meth:`route` handles after the commit
+        (the same rules as :meth:`_handle`)."""
+        event = inbound.event
+        if not coach.active or inbound.edited or coach.person is None:
+            return None
+        if isinstance(event, TextReceived):
+            if event.text.strip().casefold() in self._help_labels():
+                return None
+            case = case_in(inbound.reply_to) or coach.current_case
+            if case is None:
+                return None
+            return await self.relay.coach_wrote_in(tx, coach, CaseId(case), event.text)
+        if (
+            isinstance(event, CommandReceived)
+            and event.name == "case"
+            and not any(event.name in extension.commands for extension in self.extensions)
+        ):
+            number, _, text = event.args.strip().partition(" ")
+            if row_number(number) is not None and text.strip():
+                return await self.relay.coach_wrote_in(tx, coach, CaseId(number), text)
+        return None
+
+    async def route(self, inbound: Inbound, claim: object = None) -> bool:
+        """Handle an input; ``claim`` is what :meth:`claims` found in the input's transaction
+        (without it, for instance called directly, the coach is looked up here)."""
         event = inbound.event
         service = self.handoff.service
         if (
@@ -131,12 +192,18 @@ class CoachDesk:
         ):
             await self.handoff.send(await self._redeem(inbound.person, event.args))
             return True
-        try:
-            async with service.storage.transaction() as tx:
-                coach = await tx.coaches.by_person(inbound.person)
-        except Exception as error:
-            log.error("coach lookup failed person=%s error=%s", inbound.person, describe(error))
-            return False
+        if isinstance(claim, Written):
+            # Relayed in the input's transaction (:meth:`claims`): only the sending is left.
+            await self.handoff.send(claim.outbox)
+            return True
+        coach = claim if isinstance(claim, CoachRecord) else None
+        if coach is None:
+            try:
+                async with service.storage.transaction() as tx:
+                    coach = await tx.coaches.by_person(inbound.person)
+            except Exception as error:
+                log.error("coach lookup failed person=%s error=%s", inbound.person, describe(error))
+                return False
         if coach is None:
             return False
         if isinstance(event, ButtonPressed) and event.value.partition("=")[0] != CASE_BUTTONS:
@@ -178,7 +245,7 @@ class CoachDesk:
 
     # --- a coach's input ------------------------------------------------------------------
 
-    async def _handle(self, coach: CoachRecord, inbound: Inbound) -> Outbox:
+    async def _handle(self, coach: CoachRecord, inbound: Inbound) -> Outbox | Staged:
         me = inbound.person
         event = inbound.event
         if not coach.active:
@@ -228,7 +295,7 @@ class CoachDesk:
             )
         return [(me, self._say("coach.stale"))]
 
-    async def _command(self, coach: CoachRecord, command: CommandReceived) -> Outbox:
+    async def _command(self, coach: CoachRecord, command: CommandReceived) -> Outbox | Staged:
         me = coach.person
         assert me is not None
         name = command.name
@@ -301,7 +368,7 @@ class CoachDesk:
                     place=Verbatim(place if isinstance(place, str) else "?"),
                 )
             )
-        return OutgoingMessage("\n".join(lines))
+        return self.writer.team("\n".join(lines))
 
     async def _ask_outcome(self, coach: CoachRecord, case_id: CaseId) -> Outbox:
         me = coach.person
@@ -317,7 +384,7 @@ class CoachDesk:
             for o in OUTCOMES
         )
         text = self.writer.text("coach.close.ask", case=case.id)
-        return [(me, OutgoingMessage(text, buttons))]
+        return [(me, self.writer.team(text, buttons))]
 
 
 def _outcome(value: str) -> CaseOutcome:

@@ -209,17 +209,17 @@ class RelayFiles:
                 and any(m.id == coach.id for m in await active_members(tx, case.id))
             )
         if case is None or (case.coach != coach.id and not member):
-            return [(me, OutgoingMessage(writer.text("coach.case.unknown", case=case_id)))]
+            return [(me, writer.say("coach.case.unknown", case=case_id))]
         if case.status != "open":
-            return [(me, OutgoingMessage(writer.text("coach.case.closed", case=case_id)))]
+            return [(me, writer.say("coach.case.closed", case=case_id))]
         name = Verbatim(writer.young_name(case.intake))
         if not case.person.startswith("tg:"):
             text = writer.text("coach.file.web_young", case=case.id, name=name)
-            return [(me, OutgoingMessage(text))]
+            return [(me, writer.team(text))]
         checked = await self._fetch(event)
         if isinstance(checked, str):
             text = writer.text(_FOR_COACH[checked], case=case.id, limit=MAX_MB)
-            return [(me, OutgoingMessage(text))]
+            return [(me, writer.team(text))]
         mime, content = checked
         kind = _kind_of(mime)
         caption = _caption(event.caption)
@@ -237,7 +237,7 @@ class RelayFiles:
             msg(f"relay.file.from_coach.{kind}", coach=Verbatim(who)), case.language
         )
         await self._send(case.person, None, None, kind, content, header, caption)
-        return [(me, OutgoingMessage(writer.text("coach.sent", case=case.id, name=name)))]
+        return [(me, writer.say("coach.sent", case=case.id, name=name))]
 
     async def _send(
         self,

@@ -383,12 +383,10 @@ class Handoff:
                 outbox.append(
                     (
                         mine.person,
-                        OutgoingMessage(
-                            self.writer.text(
-                                "coach.refreshed",
-                                case=case.id,
-                                name=Verbatim(self.writer.young_name(case.intake)),
-                            )
+                        self.writer.say(
+                            "coach.refreshed",
+                            case=case.id,
+                            name=Verbatim(self.writer.young_name(case.intake)),
                         ),
                     )
                 )
@@ -692,7 +690,7 @@ class Handoff:
             ((self.writer.text("coach.digest.claim", case=case.id), f"case={case.id}:claim"),)
             for case in cases[:20]
         )
-        return OutgoingMessage("\n".join(lines), buttons)
+        return self.writer.team("\n".join(lines), buttons)
 
     # --- offers that end without an answer --------------------------------------------------
 
@@ -747,9 +745,7 @@ class Handoff:
         outbox: Outbox = []
         previous = await tx.coaches.get(offer.coach)
         if previous is not None and previous.person is not None:
-            outbox.append(
-                (previous.person, OutgoingMessage(self.writer.text("coach.moved", case=case.id)))
-            )
+            outbox.append((previous.person, self.writer.say("coach.moved", case=case.id)))
         return outbox + await self.move_on(tx, case, now, told_before=True)
 
     # --- answers from the coach desk ------------------------------------------------------
@@ -888,7 +884,7 @@ class Handoff:
         return [] if me is None else [(me, message)]
 
     def _coach_text(self, message_id: str, **params: Param) -> OutgoingMessage:
-        return OutgoingMessage(self.writer.text(message_id, **params))
+        return self.writer.say(message_id, **params)
 
     def _need_team_channel(self) -> None:
         """In a reminder (strict delivery): raise :class:`NoChannel` when this process cannot
@@ -913,11 +909,15 @@ class Handoff:
         ids = await self.chats.deliver_tracked(person, message)
         await self._remember([(CaseId(case), coach, person, i, kind) for i in ids])
 
-    async def send(self, outbox: Outbox) -> None:
+    async def send(self, outbox: Outbox | Staged) -> None:
         """Deliver after the commit; a failing chat does not stop the others. Messages about a
         case that go to a coach are remembered by id (see the module rules). In a reminder, a
         chat this process has no channel for raises :class:`NoChannel` after the others were
-        tried, so the reminder is not marked sent."""
+        tried, so the reminder is not marked sent. Messages already written to the outbox
+        (:class:`Staged`) are sent from there (``Relay.send_staged``)."""
+        if isinstance(outbox, Staged):
+            await self.service.relay.send_staged(outbox)
+            return
         coaches = await self._coaches_among(outbox)
         sent: list[tuple[CaseId, CoachId, PersonId, int, CoachMessageKind]] = []
         missing: NoChannel | None = None

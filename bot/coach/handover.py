@@ -181,14 +181,14 @@ class HandoverDesk:
         number, _, first = number.strip().partition(" ")
         text = f"{first}\n{text}".strip()
         if not number.isdigit() or not text:
-            return [(me, OutgoingMessage(writer.text("coach.handover.how")))]
+            return [(me, writer.say("coach.handover.how"))]
         case_id = CaseId(number)
         async with self.handoff.service.storage.transaction() as tx:
             case = await tx.cases.get(case_id)
         if case is None or case.coach != coach.id:
-            return [(me, OutgoingMessage(writer.text("coach.case.unknown", case=case_id)))]
+            return [(me, writer.say("coach.case.unknown", case=case_id))]
         if case.status != "open":
-            return [(me, OutgoingMessage(writer.text("coach.case.closed", case=case_id)))]
+            return [(me, writer.say("coach.case.closed", case=case_id))]
         name = Verbatim(writer.young_name(case.intake))
         draft = self.parse(text)
         if isinstance(draft, str):
@@ -196,18 +196,14 @@ class HandoverDesk:
             return [
                 (
                     me,
-                    OutgoingMessage(
-                        writer.text("coach.handover.unknown_line", case=case.id, line=line)
-                    ),
+                    writer.say("coach.handover.unknown_line", case=case.id, line=line),
                 )
             ]
         missing = draft.missing()
         if missing:
             parts = ", ".join(writer.text(_PARTS[m]) for m in missing)
             text_id = "coach.handover.missing"
-            return [
-                (me, OutgoingMessage(writer.text(text_id, case=case.id, parts=Verbatim(parts))))
-            ]
+            return [(me, writer.say(text_id, case=case.id, parts=Verbatim(parts)))]
         now = self.handoff.service.clock.now()
         summary = draft.as_json()
         async with self.handoff.service.storage.transaction() as tx:
@@ -217,7 +213,7 @@ class HandoverDesk:
         log.info("handover proposed case=%s coach=%s handover=%s", case.id, coach.id, handover_id)
         return [
             (case.person, self._proposal(handover_id, summary, case.language, coach)),
-            (me, OutgoingMessage(writer.text("coach.handover.asked", case=case.id, name=name))),
+            (me, writer.say("coach.handover.asked", case=case.id, name=name)),
         ]
 
     def _proposal(
@@ -290,7 +286,7 @@ class HandoverDesk:
         out: Outbox = [(case.person, young)]
         if coach.person is not None:
             note = writer.text("coach.handover.changes", case=case.id, name=name)
-            out.append((coach.person, OutgoingMessage(note)))
+            out.append((coach.person, writer.team(note)))
         return out
 
     def render_pdf(
@@ -360,5 +356,5 @@ class HandoverDesk:
             note = writer.text(text_id, case=case.id, name=name, contact=Verbatim(vdab.name))
         out: Outbox = [(case.person, self.handoff.say(case.language, young))]
         if coach.person is not None:
-            out.append((coach.person, OutgoingMessage(note)))
+            out.append((coach.person, writer.team(note)))
         return out

@@ -26,7 +26,6 @@ from datetime import datetime
 
 from bot.coach.handoff import Handoff, Outbox, case_prefix
 from bot.coach.relay import Relay
-from bot.service import OutgoingMessage
 from flows.ids import CaseId, CoachId
 from flows.routing.outcomes import is_outcome
 from flows.text import Verbatim
@@ -110,7 +109,7 @@ class CaseOperations:
             if coach is not None and coach.active and coach.person is not None:
                 name = Verbatim(self.handoff.writer.young_name(case.intake))
                 note = self.handoff.writer.text("coach.reopened", case=case.id, name=name)
-                outbox: Outbox = [(coach.person, OutgoingMessage(note))]
+                outbox: Outbox = [(coach.person, self.handoff.writer.team(note))]
             else:
                 outbox = await self.handoff.move_on(tx, reopened, now, told_before=True)
         log.info("case reopened by the team case=%s", case_id)
@@ -183,7 +182,7 @@ class CaseOperations:
                 outbox.append(
                     (
                         previous.person,
-                        OutgoingMessage(writer.text("coach.reassigned", case=case.id)),
+                        writer.say("coach.reassigned", case=case.id),
                     )
                 )
         await tx.privacy.record_access(case.person, case.partnership, coach.id, "received", now)
@@ -199,18 +198,12 @@ class CaseOperations:
         if coach.person is not None:
             name = Verbatim(writer.young_name(case.intake))
             me = coach.person
-            outbox.append(
-                (me, OutgoingMessage(writer.text("coach.assigned", case=case.id, name=name)))
-            )
+            outbox.append((me, writer.say("coach.assigned", case=case.id, name=name)))
             outbox += [(me, m) for m in writer.details(case)]
             outbox += [
                 (
                     me,
-                    OutgoingMessage(
-                        writer.text(
-                            "coach.from_young", case=case.id, name=name, text=Verbatim(m.text)
-                        )
-                    ),
+                    writer.say("coach.from_young", case=case.id, name=name, text=Verbatim(m.text)),
                 )
                 for m in waiting
             ]

@@ -4,7 +4,9 @@ Rules of this module:
 
 * Young person -> coach: :meth:`Relay.after_flow` is a :data:`bot.service.AfterFlow` hook, so
   it only sees text of a young person whose intake is done, after the safety screening (a
-  crisis text is answered by the safety net and never relayed). With an open case the text goes
+  crisis text is answered by the safety net and never relayed). The common case, a text to a
+  case that is not closed, is stored in the input's own transaction (:meth:`Relay.relay_in`,
+  the hook's in-transaction phase): one transaction per message. With an open case the text goes
   to the coach; while the case is still offered or waiting it is kept and handed over when a
   coach accepts; after closing the young person gets the way back ("ik heb opnieuw hulp nodig",
   also a button ``case=reopen``), which reopens the case with the same coach.
@@ -32,6 +34,7 @@ from bot.coach.case_team import active_members, member_label
 from bot.coach.files import RelayFiles
 from bot.coach.handoff import COACH_VIA, DELETE_WITHIN, Handoff, Outbox
 from bot.outbox import Staged
+from bot.plugins import AfterFlowThen
 from bot.privacy import AfterErasure
 from bot.service import OutgoingMessage
 from flows.ids import CaseId, PersonId
@@ -80,6 +83,31 @@ class Relay:
 
     # --- young person -> coach ------------------------------------------------------------
 
+    async def relay_in(
+        self, tx: Transaction, session: Session, event: Input
+    ) -> AfterFlowThen | None:
+        """The common case inside the input's transaction (the one that found the intake done,
+        :data:`bot.plugins.AfterFlowInTransaction`): a text of fitting length to a case that is
+        not closed is stored with it there; after the commit it goes to the coach and the case
+        team, and the young person hears so. Anything else is :meth:`after_flow`'s."""
+        if not isinstance(event, TextReceived):
+            return None
+        text = event.text.strip()
+        if len(text) > MAX_RELAY:
+            return None
+        case = await tx.cases.latest_of(session.person)
+        if case is None or case.status == "closed":
+            return None
+        staged = await self._store_for_coach(tx, case, text, session.language)
+
+        async def then() -> list[OutgoingMessage]:
+            # Written with the message (the outbox): to the coach and the case team first,
+            # then the young person's confirmation.
+            await self.handoff.service.relay.send_staged(staged)
+            return []
+
+        return then
+
     async def after_flow(self, session: Session, event: Input) -> list[OutgoingMessage] | None:
         """The :data:`bot.service.AfterFlow` hook (see the module rules)."""
         if isinstance(event, ButtonPressed):
@@ -102,81 +130,90 @@ class Relay:
         text = event.text.strip()
         if len(text) > MAX_RELAY:
             return [say(language, msg("routing.too_long", limit=MAX_RELAY))]
-        # Written with the message (the outbox), sent after the commit: to the coach and the
-        # case team first, then the young person's confirmation.
-        await self.handoff.service.relay.send_staged(await self._to_coach(case, session, text))
+        await self.handoff.service.relay.send_staged(await self._to_coach(case, text, language))
         return []
 
-    async def _to_coach(self, case: CaseRecord, session: Session, text: str) -> Staged:
+    async def _to_coach(self, case: CaseRecord, text: str, language: str) -> Staged:
+        async with self.handoff.service.storage.transaction() as tx:
+            return await self._store_for_coach(tx, case, text, language)
+
+    async def _store_for_coach(
+        self, tx: Transaction, case: CaseRecord, text: str, language: str
+    ) -> Staged:
+        """Store the young person's text with the case (inside ``tx``), and write to the
+        outbox in the same transaction what it causes: the copies for the coach and the case
+        team, and the young person's answer (send them after the commit with
+        ``Relay.send_staged``)."""
         say = self.handoff.say
-        person, language = session.person, session.language
         now = self._now()
         relay = self.handoff.service.relay
-        async with self.handoff.service.storage.transaction() as tx:
-            coach = await tx.coaches.get(case.coach) if case.coach is not None else None
-            if case.status != "open" or coach is None or coach.person is None:
-                # Kept for the coach who accepts: handed over with the acceptance.
-                await tx.cases.add_message(case.id, "to_coach", text, now, delivered=False)
-                log.info("relay kept case=%s", case.id)
-                kept = say(language, msg("routing.kept"))
-                return await relay.stage_for(tx, [(person, kept)], via=COACH_VIA)
-            await tx.cases.add_message(case.id, "to_coach", text, now, delivered=True)
-            # The case team (bot.coach.case_team) reads along, with the young person's yes.
-            team = [m.person for m in await active_members(tx, case.id) if m.person is not None]
-            name = Verbatim(self.writer.young_name(case.intake))
-            note = self.writer.text(
-                "coach.from_young", case=case.id, name=name, text=Verbatim(text)
-            )
-            outbox: Outbox = [(p, OutgoingMessage(note)) for p in (coach.person, *team)]
-            reply = say(language, msg("routing.relayed", coach=Verbatim(coach.first_name)))
-            staged = await relay.stage_for(tx, [*outbox, (person, reply)], via=COACH_VIA)
+        coach = await tx.coaches.get(case.coach) if case.coach is not None else None
+        if case.status != "open" or coach is None or coach.person is None:
+            # Kept for the coach who accepts: handed over with the acceptance.
+            await tx.cases.add_message(case.id, "to_coach", text, now, delivered=False)
+            log.info("relay kept case=%s", case.id)
+            kept = say(language, msg("routing.kept"))
+            return await relay.stage_for(tx, [(case.person, kept)], via=COACH_VIA)
+        await tx.cases.add_message(case.id, "to_coach", text, now, delivered=True)
+        # The case team (bot.coach.case_team) reads along, with the young person's yes.
+        team = [m.person for m in await active_members(tx, case.id) if m.person is not None]
         log.info("relay to coach case=%s coach=%s team=%d", case.id, coach.id, len(team))
-        return staged
+        name = Verbatim(self.writer.young_name(case.intake))
+        note = self.writer.text("coach.from_young", case=case.id, name=name, text=Verbatim(text))
+        outbox: Outbox = [(p, self.writer.team(note)) for p in (coach.person, *team)]
+        reply = say(language, msg("routing.relayed", coach=Verbatim(coach.first_name)))
+        return await relay.stage_for(tx, [*outbox, (case.person, reply)], via=COACH_VIA)
 
     # --- coach -> young person ------------------------------------------------------------
 
-    async def coach_wrote(self, coach: CoachRecord, case_id: CaseId, text: str) -> Outbox:
+    async def coach_wrote(self, coach: CoachRecord, case_id: CaseId, text: str) -> Outbox | Staged:
+        async with self.handoff.service.storage.transaction() as tx:
+            return await self.coach_wrote_in(tx, coach, case_id, text)
+
+    async def coach_wrote_in(
+        self, tx: Transaction, coach: CoachRecord, case_id: CaseId, text: str
+    ) -> Outbox | Staged:
+        """:meth:`coach_wrote` inside ``tx`` (the coach desk does it in the input's own
+        transaction); the messages are sent after the commit (``Handoff.send``). A message
+        that was relayed has its messages written to the outbox in ``tx`` (:class:`Staged`):
+        a crash after the commit sends them later, never not."""
         me = coach.person
         if me is None:
             return []
         text = text.strip()
         now = self._now()
-        async with self.handoff.service.storage.transaction() as tx:
-            case = await tx.cases.get(case_id)
-            # A member of the case team writes too, under their name and organisation.
-            member = (
-                case is not None
-                and case.coach != coach.id
-                and any(m.id == coach.id for m in await active_members(tx, case.id))
-            )
-            if case is None or (case.coach != coach.id and not member):
-                return [(me, self._coach("coach.case.unknown", case_id))]
-            if case.status != "open":
-                return [(me, self._coach("coach.case.closed", case_id))]
-            if not text:
-                return [(me, self._coach("coach.case.empty", case_id))]
-            if len(text) > MAX_RELAY:
-                return [(me, OutgoingMessage(self.writer.text("coach.too_long", limit=MAX_RELAY)))]
-            await tx.cases.add_message(case.id, "to_young", text, now, delivered=True)
-            if coach.current_case != case.id:
-                await tx.coaches.set_current_case(coach.id, case.id)
-            language = case.language
-            who = member_label(coach) if member else coach.first_name
-            young = self.handoff.say(
-                language, msg("routing.from_coach", coach=Verbatim(who), text=Verbatim(text))
-            )
-            name = Verbatim(self.writer.young_name(case.intake))
-            sent = OutgoingMessage(self.writer.text("coach.sent", case=case.id, name=name))
-            # Written with the message: a crash after the commit sends them later, never not.
-            staged = await self.handoff.service.relay.stage_for(
-                tx, [(case.person, young), (me, sent)], via=COACH_VIA
-            )
+        case = await tx.cases.get(case_id)
+        # A member of the case team writes too, under their name and organisation.
+        member = (
+            case is not None
+            and case.coach != coach.id
+            and any(m.id == coach.id for m in await active_members(tx, case.id))
+        )
+        if case is None or (case.coach != coach.id and not member):
+            return [(me, self._coach("coach.case.unknown", case_id))]
+        if case.status != "open":
+            return [(me, self._coach("coach.case.closed", case_id))]
+        if not text:
+            return [(me, self._coach("coach.case.empty", case_id))]
+        if len(text) > MAX_RELAY:
+            return [(me, self.writer.say("coach.too_long", limit=MAX_RELAY))]
+        await tx.cases.add_message(case.id, "to_young", text, now, delivered=True)
+        if coach.current_case != case.id:
+            await tx.coaches.set_current_case(coach.id, case.id)
         log.info("relay to young person case=%s coach=%s", case.id, coach.id)
-        await self.handoff.service.relay.send_staged(staged)
-        return []
+        language = case.language
+        who = member_label(coach) if member else coach.first_name
+        young = self.handoff.say(
+            language, msg("routing.from_coach", coach=Verbatim(who), text=Verbatim(text))
+        )
+        name = Verbatim(self.writer.young_name(case.intake))
+        sent = self.writer.say("coach.sent", case=case.id, name=name)
+        return await self.handoff.service.relay.stage_for(
+            tx, [(case.person, young), (me, sent)], via=COACH_VIA
+        )
 
     def _coach(self, message_id: str, case_id: str) -> OutgoingMessage:
-        return OutgoingMessage(self.writer.text(message_id, case=case_id))
+        return self.writer.say(message_id, case=case_id)
 
     # --- closing and reopening ------------------------------------------------------------
 
@@ -202,7 +239,7 @@ class Relay:
             msg("routing.closed", coach=Verbatim(coach.first_name)),
             buttons=self.reopen_button(language),
         )
-        done = OutgoingMessage(self.writer.text("coach.closed", case=case.id, outcome=label))
+        done = self.writer.say("coach.closed", case=case.id, outcome=label)
         return [*mine(me, done), (case.person, young)]
 
     async def on_button(self, person: PersonId, event: ButtonPressed, language: str) -> None:
@@ -252,7 +289,7 @@ class Relay:
             name = Verbatim(self.writer.young_name(case.intake))
             note = self.writer.text("coach.reopened", case=case.id, name=name)
             back = say(language, msg("routing.reopened", coach=Verbatim(coach.first_name)))
-            return [(coach.person, OutgoingMessage(note)), (person, back)]
+            return [(coach.person, self.writer.team(note)), (person, back)]
         # The coach left: the case goes round the partnership again.
         log.info("case reopened without its coach case=%s", case.id)
         reopened = await tx.cases.get(case.id)
@@ -284,7 +321,7 @@ class Relay:
                     told.append((coach.person, msg("coach.erased", case=case.id)))
         if not told and not refs:
             return None
-        messages = [(p, OutgoingMessage(self.writer.label(m))) for p, m in told]
+        messages = [(p, self.writer.renderer.team([m])) for p, m in told]
 
         async def tell() -> None:
             await self.retract(refs, now)

@@ -47,7 +47,7 @@ class CoachSide:
             in_transaction=self.handoff.on_submit,
             after_commit=self.handoff.after_submit,
         )
-        registry.after_flow_hook(self.relay.after_flow)
+        registry.after_flow_hook(self.relay.after_flow, in_transaction=self.relay.relay_in)
         registry.button(CASE_BUTTONS, self.relay.on_button)
         registry.router(self.desk, team=self.desk.is_team)
         registry.reminders(self.handoff.on_reminder)

@@ -118,7 +118,7 @@ async def _create(
         created_at=now,
         expires_at=now + timedelta(days=args.days) if args.days is not None else None,
     )
-    storage = await open_storage(settings.database_url, settings.keyring)
+    storage = await open_storage(settings.database_url, settings.keyring, now=clock.now)
     try:
         async with storage.transaction() as tx:
             await referrals_of(tx).add_link(link)
@@ -143,7 +143,7 @@ async def _list(args: argparse.Namespace, settings: Settings, stdout: TextIO) ->
 
     storage = await open_storage(settings.database_url, settings.keyring)
     try:
-        async with storage.transaction() as tx:
+        async with storage.reading() as tx:
             links = await referrals_of(tx).links(args.partnership)
     finally:
         await storage.close()
@@ -159,7 +159,7 @@ async def _stats(settings: Settings, stdout: TextIO) -> int:
 
     storage = await open_storage(settings.database_url, settings.keyring)
     try:
-        async with storage.transaction() as tx:
+        async with storage.reading() as tx:
             counts = await referrals_of(tx).source_counts()
     finally:
         await storage.close()

@@ -9,8 +9,9 @@ Rules of this module:
   ``/uitnodigen`` (a :class:`bot.coach.desk.DeskExtension`) and the ``referral`` personal-data
   part.
 * **A partner's link** (``r_...``) starts the intake as ``/start`` does, with the link's
-  partnership preselected (:func:`flows.intake.flow.with_referral`: the place question offers it
-  in one tap; typing a place routes by the place as always), and records the arrival with the
+  partnership preselected (one engine input, :class:`flows.inputs.LinkFollowed` with
+  :func:`flows.intake.flow.referral_answers`: the place question offers it in one tap; typing a
+  place routes by the place as always), and records the arrival with the
   link's source, in the same transaction. When the intake is sent the arrival is marked, with
   the case it made: the statistics count intakes and cases per source
   (:meth:`storage.referral.ReferralRepository.source_counts`).
@@ -18,11 +19,13 @@ Rules of this module:
   used once) asks the young person first whether they want to be connected to that coach. On
   "yes" (a consent record) a case is made in the coach's partnership and offered to that coach,
   who accepts it at once (:meth:`bot.coach.handoff.Handoff.accept`, with the desk extensions'
-  additions): no round of offers. The young person's intake is then done (the answers given so
-  far are kept for the coach), so what they write goes to their coach. When the coach is full
+  additions): no round of offers. The young person's intake is then done (the engine input
+  :class:`flows.inputs.ConnectedToCoach`; the answers given so far are kept for the coach), so
+  what they write goes to their coach. When the coach is full
   the offer stays open for them with the usual deadline, and then moves on as any offer does.
 * An unknown, expired or used code (any ``/start`` payload but a coach's own invite) gets a
   kind message and the normal start: nothing is lost.
+* A session changes only through the engine (``service.step``); this module never saves one.
 * Every time comes from the service's clock. Logs hold ids only, never a code.
 """
 
@@ -31,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -54,10 +57,9 @@ from bot.referral.codes import (
 )
 from bot.service import ConversationService, OutgoingMessage
 from flows.effects import Effect, SubmitIntake
-from flows.engine import NUDGE_KEY
 from flows.ids import CaseId, CoachId, PartnershipId, PersonId
-from flows.inputs import ButtonPressed, CommandReceived
-from flows.intake.flow import connected, with_referral
+from flows.inputs import ButtonPressed, CommandReceived, ConnectedToCoach, LinkFollowed
+from flows.intake.flow import referral_answers
 from flows.routing.card import card_answers
 from flows.session import JsonValue, Session
 from flows.text import Msg, Verbatim, msg
@@ -136,7 +138,7 @@ class Referrals:
 
     # --- the router: /start <code> ----------------------------------------------------------
 
-    async def claims(self, tx: Transaction, inbound: Inbound) -> bool:
+    def wants(self, inbound: Inbound) -> bool:
         event = inbound.event
         # Any payload but a coach's own invite (the coach desk's, ``c_``): an old or mistyped
         # code still gets the kind word below.
@@ -147,7 +149,13 @@ class Referrals:
             and not looks_like_coach_invite(event.args.strip())
         )
 
-    async def route(self, inbound: Inbound) -> bool:
+    def writes_in_claim(self, inbound: Inbound) -> bool:
+        return False
+
+    async def claims(self, tx: Transaction, inbound: Inbound) -> bool:
+        return self.wants(inbound)
+
+    async def route(self, inbound: Inbound, claim: object = None) -> bool:
         event = inbound.event
         assert isinstance(event, CommandReceived)
         code = event.args.strip()
@@ -166,11 +174,13 @@ class Referrals:
         now = self.service.clock.now()
         routed = await self.service.run(person, CommandReceived("start", "", now), language)
         said = [self.say(routed.session.language, *before)] if before else []
-        await self.service.deliver(person, [*said, *await self.service.finish(routed)])
+        # The start's messages were staged in the outbox (``service.run``): marked sent here,
+        # or the relay's sweep would send them a second time.
+        follow = await self.service.finish(routed)
+        await self.service.relay.deliver(person, [*said, *follow], routed.staged_ids)
 
     async def _link(self, person: PersonId, code: str, language: str) -> None:
         now = self.service.clock.now()
-        start = CommandReceived("start", "", now)
         for _ in range(ATTEMPTS):
             try:
                 async with self.service.storage.transaction() as tx:
@@ -185,14 +195,15 @@ class Referrals:
                     if link is None or partnership is None:
                         routed = None
                         break
-                    stepped = await self.service.step(tx, person, start, language, after_flow=False)
+                    # The start and the link's answers in one engine input (the session
+                    # changes only through the engine).
+                    followed = LinkFollowed(referral_answers(partnership.id, partnership.name), now)
+                    stepped = await self.service.step(
+                        tx, person, followed, language, after_flow=False
+                    )
                     assert isinstance(stepped, Routed)  # after_flow=False: the engine ran
-                    routed = stepped
-                    session = routed.session
-                    if session.step is not None and not routed.discard:
-                        seeded = with_referral(session, partnership.id, partnership.name)
-                        await tx.sessions.save(seeded, expected_version=session.version)
-                        routed = replace(routed, session=seeded)
+                    routed = await self.service.stage(tx, stepped)
+                    if routed.session.step is not None and not routed.discard:
                         await referrals.arrive(
                             person, "link", partnership.id, link.source, now, link_code=code
                         )
@@ -206,7 +217,7 @@ class Referrals:
             log.info("referral link unknown or expired person=%s", person)
             await self._start(person, language, msg("referral.link.unknown"))
             return
-        await self.service.deliver(person, await self.service.finish(routed))
+        await self.service.deliver_routed(routed)
 
     # --- a coach's personal invitation -----------------------------------------------------
 
@@ -224,7 +235,7 @@ class Referrals:
             web = Verbatim(web_link(self.public_url, code))
             text += "\n" + self._coach_text("coach.personal_invite.web", link=web)
         log.info("referral invite made coach=%s", coach.id)
-        return [(coach.person, OutgoingMessage(text, team=True))]
+        return [(coach.person, self.handoff.writer.team(text))]
 
     def _ask(self, coach: CoachRecord, language: str) -> OutgoingMessage:
         name = Verbatim(coach.first_name)
@@ -263,6 +274,7 @@ class Referrals:
             language = self.service.language_for(language)
             partnership = self.handoff.directory.partnership(invite.partnership) if invite else None
             case_id: CaseId | None = None
+            connected: Routed | None = None
             declined = False
             if invite is not None and coach is not None and coach.active and partnership:
                 asked = self._ask(coach, language).text
@@ -279,13 +291,18 @@ class Referrals:
                 )
                 declined = not given
                 if given and await referrals.use_invite(invite.code_hash, now):
-                    case_id = await self._connect(tx, person, session, coach, language, now)
+                    case_id, connected = await self._connect(
+                        tx, person, session, coach, language, now
+                    )
         if declined:
             await self._start(person, language, msg("referral.invite.declined"))
             return
-        if case_id is None or coach is None:
+        if case_id is None or coach is None or connected is None:
             await self._start(person, language, msg("referral.invite.gone"))
             return
+        # What the engine's "done" says after the commit (nothing today; it remembers the
+        # language for the screen), then the coach's acceptance.
+        done = await self.service.finish(connected)
         outbox = await self.handoff.accept(coach, case_id)
         if self.desk is not None:
             for extension in self.desk.extensions:
@@ -294,7 +311,7 @@ class Referrals:
             # The coach is full: the offer stays theirs until its deadline, as any offer (the
             # card lets them take it or pass it on), and the young person hears when.
             outbox += await self._still_offered(person, coach, case_id, language)
-        await self.handoff.send(outbox)
+        await self.handoff.send([*((person, message) for message in done), *outbox])
 
     async def _still_offered(
         self, person: PersonId, coach: CoachRecord, case_id: CaseId, language: str
@@ -324,8 +341,9 @@ class Referrals:
         coach: CoachRecord,
         language: str,
         now: datetime,
-    ) -> CaseId:
-        """The case with the coach's partnership, offered to that coach; the intake done."""
+    ) -> tuple[CaseId, Routed]:
+        """The case with the coach's partnership, offered to that coach; the intake done
+        (through the engine: :class:`ConnectedToCoach`)."""
         partnership = self.handoff.directory.partnership(coach.partnership)
         assert partnership is not None
         intake = card_answers(session.answers) if session is not None else {}
@@ -359,18 +377,18 @@ class Referrals:
         await tx.coaches.mark_assigned(coach.id, now)
         await tx.reminders.schedule(person, offer_key(case.id, offer.id), due, 0)
         await tx.privacy.record_access(person, case.partnership, coach.id, "received", now)
-        done = connected(session, person, now, language)
-        await tx.sessions.save(
-            done, expected_version=session.version if session is not None else None
+        # The intake is done through the engine (its nudges go with it).
+        routed = await self.service.step(
+            tx, person, ConnectedToCoach(now), language, after_flow=False
         )
-        await tx.reminders.cancel(person, NUDGE_KEY)
+        assert isinstance(routed, Routed)  # after_flow=False: the engine ran
         referrals = referrals_of(tx)
         arrival = await referrals.arrive(
             person, "invite", partnership.id, coach.organisation, now, coach=coach.id
         )
         await referrals.mark_submitted(arrival, now, case.id)
         log.info("referral invite connected person=%s coach=%s case=%s", person, coach.id, case.id)
-        return case.id
+        return case.id, routed
 
     # --- where an intake came from ----------------------------------------------------------
 

@@ -332,8 +332,8 @@ class SafetyNet:
         label = t.render(msg(f"safety.category.{category}"), TEAM_LANGUAGE)
         at = now.astimezone(self.responder.zone).strftime("%d-%m %H:%M")
         if event is None:
-            text = t.render(msg("safety.alert.unsaved", category=label, time=at), TEAM_LANGUAGE)
-            return OutgoingMessage(text, crisis=True, team=True)
+            unsaved = msg("safety.alert.unsaved", category=label, time=at)
+            return self.service.renderer.team([unsaved], crisis=True)
         number = str(event.id)
         if kind == "escalated":
             body = msg(
@@ -358,10 +358,10 @@ class SafetyNet:
             )
         else:
             body = msg("safety.alert", number=number, category=label, time=at)
-        parts = [t.render(body, TEAM_LANGUAGE)]
+        parts = [body]
         if event.case_id is not None:
-            parts.append(t.render(msg("safety.alert.case", case=event.case_id), TEAM_LANGUAGE))
-        return OutgoingMessage("\n".join(parts), self._team_buttons(event), crisis=True, team=True)
+            parts.append(msg("safety.alert.case", case=event.case_id))
+        return self.service.renderer.team(parts, self._team_buttons(event), crisis=True)
 
     def _team_buttons(self, event: SafetyEventRecord) -> tuple[tuple[tuple[str, str], ...], ...]:
         t = self.service.translator
@@ -506,13 +506,13 @@ class SafetyNet:
         t = self.service.translator
         label = t.render(msg(f"safety.category.{category}"), TEAM_LANGUAGE)
         at = now.astimezone(self.responder.zone).strftime("%d-%m %H:%M")
-        text = t.render(msg("safety.alert.check_no", category=label, time=at), TEAM_LANGUAGE)
+        signal = self.service.renderer.team([msg("safety.alert.check_no", category=label, time=at)])
         reached = 0
         for chat in dict.fromkeys(responders):
             if chat.partition(":")[0] not in self.service.channels:
                 continue
             try:
-                await self.service.deliver(chat, [OutgoingMessage(text, team=True)])
+                await self.service.deliver(chat, [signal])
                 reached += 1
             except Exception as error:
                 log.error("safety low signal not delivered chat=%s error=%s", chat, describe(error))
@@ -528,12 +528,11 @@ class SafetyNet:
             and presser != event.person
             and presser in (await self._team(event.person))
         )
-        t = self.service.translator
+        team = self.service.renderer.team
         if event is None or not allowed:
             # The same answer for "no such event" and "not yours": ids reveal nothing.
             log.warning("safety button refused presser=%s event=%s", presser, event_id)
-            text = t.render(msg("safety.alert.not_yours"), TEAM_LANGUAGE)
-            await self.service.deliver(presser, [OutgoingMessage(text, team=True)])
+            await self.service.deliver(presser, [team([msg("safety.alert.not_yours")])])
             return
         async with self.storage.transaction() as tx:
             if action == "ack":
@@ -544,20 +543,17 @@ class SafetyNet:
             await tx.reminders.cancel(event.person, ESCALATE)
         if after is None:
             # Erased (/wis) between the two transactions.
-            text = t.render(msg("safety.alert.not_yours"), TEAM_LANGUAGE)
-            await self.service.deliver(presser, [OutgoingMessage(text, team=True)])
+            await self.service.deliver(presser, [team([msg("safety.alert.not_yours")])])
             return
         log.warning("safety event %s event=%s by=%s", action, event_id, presser)
         number = str(event_id)
         if after.closed_at is not None:
-            text = t.render(msg("safety.alert.closed", number=number), TEAM_LANGUAGE)
-            await self.service.deliver(presser, [OutgoingMessage(text, crisis=True, team=True)])
+            closed = msg("safety.alert.closed", number=number)
+            await self.service.deliver(presser, [team([closed], crisis=True)])
             return
         said = "safety.alert.acked" if after.acknowledged_by == presser else "safety.alert.taken"
-        text = t.render(msg(said, number=number), TEAM_LANGUAGE)
-        await self.service.deliver(
-            presser, [OutgoingMessage(text, self._team_buttons(after), crisis=True, team=True)]
-        )
+        taken = team([msg(said, number=number)], self._team_buttons(after), crisis=True)
+        await self.service.deliver(presser, [taken])
 
     async def _team(self, person: PersonId) -> set[PersonId]:
         team = set(await self.on_duty.responders(person))

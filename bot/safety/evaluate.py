@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.safety.lexicon import load_screener
+from flows.languages import CODES
 from flows.safety.concepts import TIERS
 from flows.safety.detect import CATEGORIES, Screener, normalise
 
@@ -53,6 +54,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_LABELLED = ROOT / "tests" / "safety" / "labelled.tsv"
 FRESH_DIR = ROOT / "tests" / "safety" / "fresh"
 OVERALL = "all"
+SUPPORTED_CODES = frozenset(CODES)
 HEADER = ["language", "label", "tier", "category", "text"]
 
 
@@ -162,13 +164,15 @@ def is_validation(language: str, text: str) -> bool:
 
 def model_corpus(labelled: Path = DEFAULT_LABELLED, fresh: Path = FRESH_DIR) -> list[Example]:
     """What the classifier is trained around (``bot.safety.train``): the corpus and the fresh
-    batches marked ``tuning``.  A held-out batch is never part of it."""
+    batches marked ``tuning``, in the supported languages only (batch 3 also has Polish lines,
+    scored but never trained on: Polish has no lexicon and is not offered).  A held-out batch
+    is never part of it."""
     examples = list(load_labelled(labelled))
     if fresh.is_dir():
         for path in sorted(fresh.glob("*.tsv")):
             if batch_status(path) == "tuning":
                 examples.extend(load_labelled(path))
-    return examples
+    return [ex for ex in examples if ex.language in SUPPORTED_CODES]
 
 
 def validation_split(examples: Iterable[Example]) -> list[Example]:

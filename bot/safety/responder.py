@@ -2,9 +2,10 @@
 
 Rules of this module:
 
-* What to say is decided in :mod:`flows.safety.response` (pure); this module only puts it in
-  the person's language (``locales/<lang>/LC_MESSAGES/safety.po``) and lays it out: short
-  paragraphs, the phone numbers one per line.
+* What to say is decided in :mod:`flows.safety.response` (pure); the renderer
+  (:meth:`bot.render.Renderer.crisis`, the one place that renders) puts it in the person's
+  language (``locales/<lang>/LC_MESSAGES/safety.po``) and lays it out: short paragraphs, the
+  phone numbers one per line. This module picks what to render and when.
 * Every message to the young person is ``crisis=True``: channels send it past rate limits and
   quiet hours.
 * Sync and without I/O: :meth:`HelpLineResponder.messages` runs before the database is touched.
@@ -29,7 +30,7 @@ from bot.service import OutgoingMessage
 from flows.effects import Button
 from flows.ids import PersonId
 from flows.safety.helplines import HelpLines
-from flows.safety.response import CrisisResponse, crisis_response, day_and_night_options
+from flows.safety.response import crisis_response, day_and_night_options
 from flows.text import Msg, msg
 
 FollowUp = Literal["alerted_now", "alerted_later", "nobody", "talk_nobody"]
@@ -170,7 +171,7 @@ class HelpLineResponder:
 
     def messages(self, category: str | None, now: datetime, language: str) -> list[OutgoingMessage]:
         response = crisis_response(category, now.astimezone(self.zone), self.lines, language)
-        return [self.render_response(response, language)]
+        return [self.renderer.crisis(response, language)]
 
     async def raise_alert(
         self, person: PersonId, category: str | None, now: datetime, language: str
@@ -178,35 +179,11 @@ class HelpLineResponder:
         if self.alerts is not None:
             await self.alerts.raise_alert(person, category, now, language)
 
-    # --- rendering ------------------------------------------------------------------------
+    # --- rendering (bot/render.py: the one place) --------------------------------------------
 
-    def _t(self, message: Msg, language: str) -> str:
-        return self.translator.render(message, language)
-
-    def _lines(self, messages: Iterable[Msg], language: str) -> str:
-        return "\n".join(self._t(m, language) for m in messages)
-
-    def render_response(self, response: CrisisResponse, language: str) -> OutgoingMessage:
-        paragraphs = [self._t(response.intro, language)]
-        if response.first or response.danger_now is not None:
-            danger = (response.danger_now,) if response.danger_now is not None else ()
-            paragraphs.append(self._lines((*response.first, *danger), language))
-        paragraphs.append(self._lines((response.heading, *response.day_and_night), language))
-        if response.for_category:
-            paragraphs.append(self._lines(response.for_category, language))
-        if response.chats:
-            paragraphs.append(self._lines(response.chats, language))
-        paragraphs.append(self._t(response.next_step, language))
-        buttons = tuple(
-            tuple((self._t(b.label, language), b.value) for b in row) for row in response.buttons
-        )
-        return OutgoingMessage(
-            "\n\n".join(paragraphs),
-            buttons,
-            rtl=self.translator.is_rtl(language),
-            language=language,
-            crisis=True,
-        )
+    @property
+    def renderer(self) -> Renderer:
+        return Renderer(self.translator)
 
     def check_question(self, category: str, language: str) -> OutgoingMessage:
         """Tier ``check``: one gentle, direct question with Ja / Nee / Ik weet het niet. The
@@ -217,12 +194,12 @@ class HelpLineResponder:
             for answer in CHECK_ANSWERS
         )
         question = [msg("safety.check.question")]
-        return Renderer(self.translator).message(question, language, buttons, crisis=True)
+        return self.renderer.message(question, language, buttons, crisis=True)
 
     def check_no(self, language: str) -> OutgoingMessage:
         """After "Nee": thanks, and where help is when it does get hard."""
         thanks = [msg("safety.check.no_thanks")]
-        return Renderer(self.translator).message(thanks, language, crisis=True)
+        return self.renderer.message(thanks, language, crisis=True)
 
     def when(self, moment: datetime, language: str) -> str:
         """ "maandag 1 december, 09:00" in the person's language and the lines' time zone."""
@@ -262,19 +239,8 @@ class HelpLineResponder:
         elif kind == "talk_nobody":
             # Nobody to alert: no "meanwhile", the numbers are the way to a person now.
             lines = [msg("safety.talk.nobody"), *day_and_night_options(self.lines, language)]
-            renderer = Renderer(self.translator)
-            return renderer.message(lines, language, buttons, separator="\n", crisis=True)
+            return self.renderer.paragraphs([lines], language, buttons, crisis=True)
         else:
             first = msg("safety.nobody")
-        text = "\n\n".join(
-            [
-                self._t(first, language),
-                self._lines(
-                    (msg("safety.meanwhile"), *day_and_night_options(self.lines, language)),
-                    language,
-                ),
-            ]
-        )
-        return OutgoingMessage(
-            text, buttons, rtl=self.translator.is_rtl(language), crisis=True, language=language
-        )
+        meanwhile = (msg("safety.meanwhile"), *day_and_night_options(self.lines, language))
+        return self.renderer.paragraphs([(first,), meanwhile], language, buttons, crisis=True)

@@ -7,7 +7,8 @@ Run: ``python -m bot.safety.train`` (``make safety-model``) after the corpus cha
 Rules of this module:
 
 * Training data: the labelled corpus (``tests/safety/labelled.tsv``) and every fresh batch whose
-  header says ``# status: tuning``.  A held-out batch is never read: it is what the model is
+  header says ``# status: tuning``, in the supported languages only (batch 3's Polish lines are
+  scored, never trained on).  A held-out batch is never read: it is what the model is
   measured on (``make eval-safety``).  Besides these, the bot's own texts (the ``.po``
   catalogues of every domain but ``safety``, each language) are ordinary negatives, so that
   everyday words are not mistaken for distress; a text the rules flag is left out of them.
@@ -26,15 +27,17 @@ Rules of this module:
   run time or to train (about 20 s).  Classes are weighted so that positives and negatives
   weigh the same in total.  Features seen in fewer than ``MIN_COUNT`` training texts are
   dropped; weights are stored as 16-bit integers with one scale.
-* Thresholds, on the validation split's negatives scored by the classifier alone: ``check``
-  is the lowest score that flags at most ``CHECK_FALSE_ALARMS`` of them, ``crisis`` the lowest
-  that flags at most ``CRISIS_FALSE_ALARMS`` (never below ``check``).  Why 10 % and not the
-  issue's 5 %: the corpus's negatives are hard ones written to look like crisis text ("ik lach
-  me dood", "ik snij de groenten"), so on them the classifier alone looks worse than it is.  The
-  budget was picked on tuning data only: a classifier trained without fresh batch 1, beside the
-  rules as they were before batch 1 was read (commit ``00e9773``), scored on batch 1: at 5 % it
-  added 0.06 recall, at 10 % 0.13, both for one more false alarm in 149 negatives; at 15 % the
-  false alarms grew.
+* Thresholds, on the validation split's negatives: ``check`` is the lowest score at which the
+  rules and the classifier together flag at most ``CHECK_FALSE_ALARMS`` of them, ``crisis``
+  the lowest at which they flag at most ``CRISIS_FALSE_ALARMS`` (never below ``check``); a
+  negative the rules flag already counts against the budget (the classifier is only asked
+  where no rule fired).  Why 8 % and not the issue's 5 %: the corpus's negatives are hard ones
+  written to look like crisis text ("ik lach me dood", "ik snij de groenten"), so on them the
+  classifier looks worse than it is.  The budget was picked on tuning data only, leaving one
+  fresh batch out of training (2026-12-06, batches 2 and 3 by turns, everything else as
+  shipped): at 5 % recall 0.70 / 0.84 and false alarms 0.028 / 0.020, at 8 % 0.81 / 0.86 and
+  0.056 / 0.034, at 10 % 0.83 / 0.88 and 0.066 / 0.060.  (Before: 10 %, picked the same way
+  on batch 1 with the rules of commit ``00e9773``.)
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ EPOCHS = 8
 LEARNING_RATE = 0.3
 L2 = 1e-5
 MIN_COUNT = 3
-CHECK_FALSE_ALARMS = 0.10
+CHECK_FALSE_ALARMS = 0.08
 CRISIS_FALSE_ALARMS = 0.01
 AUGMENT_POSITIVE = 3
 AUGMENT_NEGATIVE = 1
@@ -401,9 +404,11 @@ def prune(
     return kept_names, kept
 
 
-def threshold(scores: Sequence[float], budget: float) -> float:
-    """The lowest score that flags at most ``budget`` of ``scores`` (negatives' scores)."""
-    allowed = math.floor(budget * len(scores))
+def threshold(scores: Sequence[float], budget: float, *, total: int = 0, spent: int = 0) -> float:
+    """The lowest score that flags at most ``budget`` of the negatives: ``scores`` are those
+    the rules leave (``total`` negatives in all, default ``len(scores)``; ``spent`` of them
+    the rules flag already, which count against the budget)."""
+    allowed = max(0, math.floor(budget * (total or len(scores))) - spent)
     ranked = sorted(scores, reverse=True)
     if allowed >= len(ranked):
         return 0.5
@@ -469,13 +474,15 @@ def train(
         "weights": blob,
     }
     scorer = Classifier.from_mapping(provisional)
-    negatives = [
-        scorer.score(screener.model_features(normalise(ex.text))).score
-        for ex in validation
-        if not ex.label
-    ]
-    check = threshold(negatives, CHECK_FALSE_ALARMS)
-    crisis = max(check, threshold(negatives, CRISIS_FALSE_ALARMS))
+    # The budget is for what ships, the rules and the classifier together: a negative the
+    # rules flag already spends it, and is not the classifier's to decide.
+    validation_negatives = [ex for ex in validation if not ex.label]
+    left = [ex for ex in validation_negatives if not screener.screen(ex.text).flagged]
+    spent = len(validation_negatives) - len(left)
+    negatives = [scorer.score(screener.model_features(normalise(ex.text))).score for ex in left]
+    total = len(validation_negatives)
+    check = threshold(negatives, CHECK_FALSE_ALARMS, total=total, spent=spent)
+    crisis = max(check, threshold(negatives, CRISIS_FALSE_ALARMS, total=total, spent=spent))
     model = dict(provisional)
     # Rounded up, never down: a rounded-down threshold would flag the negative it stops at.
     model["thresholds"] = {"check": _round_up(check), "crisis": _round_up(crisis)}

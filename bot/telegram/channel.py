@@ -50,7 +50,7 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.delivery import delivery_is_background
+from bot.delivery import delivery_is_background, urgent_delivery
 from bot.service import OutgoingMessage
 from bot.splitting import split_text
 from flows.ids import PersonId
@@ -133,6 +133,13 @@ class TelegramChannel:
     async def deliver_tracked(self, person: PersonId, message: OutgoingMessage) -> list[int]:
         """Send like :meth:`deliver`; the ids of the messages that carry the text (the coach
         side remembers them to edit or delete them later; empty when the chat blocked us)."""
+        if not message.crisis:
+            return await self._send(person, message)
+        # The crisis response never waits for the chat's pace (bot.telegram.limits).
+        with urgent_delivery():
+            return await self._send(person, message)
+
+    async def _send(self, person: PersonId, message: OutgoingMessage) -> list[int]:
         chat_id = chat_id_of(person)
         ids: list[int] = []
         text = rtl(message.text) if message.rtl else message.text

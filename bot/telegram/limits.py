@@ -20,7 +20,9 @@ Rules:
   steady stream of replies that keeps the window full (50 people typing after a restart) never
   holds a reminder back for longer than that.
 * Only sends and edits are paced: answering a callback query (``answerCallbackQuery``) never
-  waits behind a chat's pacing, so a tap stops spinning at once.
+  waits behind a chat's pacing, so a tap stops spinning at once. The crisis response
+  (:func:`bot.delivery.urgent_delivery`) never waits for its chat's pace either; in the
+  overall window it is a reply.
 * A 429 waits ``retry_after`` (plus a little) and tries again, and every other request waits
   too while one is waiting, since the limit is per bot.
 * 5xx and network timeouts retry with exponential backoff. A timed-out ``sendMessage`` may have
@@ -45,12 +47,13 @@ from typing import Any
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from bot.delivery import delivery_is_background
+from bot.delivery import delivery_is_background, delivery_is_urgent
 
 log = logging.getLogger(__name__)
 JSON = bool | dict[str, Any] | list[dict[str, Any]]
 MAX_CHATS = 10_000
-# Priorities in the overall window: replies before background work.
+# Priorities in the overall window: replies (the crisis response among them) before background
+# work.
 REPLY = 0
 BACKGROUND = 1
 # A background send waits as if it had arrived this much later: replies go first, but not for
@@ -225,8 +228,9 @@ class FloodLimiter(BaseRateLimiter[int]):
         for attempt in range(retries + 1):
             await self._open.wait()
             try:
-                priority = BACKGROUND if delivery_is_background() else REPLY
-                if sends and chat_id is not None:
+                urgent = delivery_is_urgent()
+                priority = BACKGROUND if delivery_is_background() and not urgent else REPLY
+                if sends and chat_id is not None and not urgent:
                     async with self._chat_pace(chat_id).slot(), self._overall.slot(priority):
                         return await callback(*args, **kwargs)
                 if sends:

@@ -27,7 +27,7 @@ Rules of this module:
   partnership is known (the place, a referral link, the fallback team), its own range holds:
   outside it the young person hears so honestly, gets the region's general services and can
   give another place or stop (``place_age``). An age they did not give is not checked.
-* A referral link (:func:`with_referral`, set by ``bot/`` before the first question) preselects
+* A referral link (:func:`referral_answers`, recorded by the engine with ``/start``) preselects
   its partnership: the place question offers it as one tap (``referral``), and typing a place
   routes by the place as always.
 * Branches that belong to an answer (a low rating's "what would help?", a phone number, a
@@ -76,7 +76,7 @@ from flows.engine import (
     Step,
     option,
 )
-from flows.ids import FlowId, PersonId, StepId
+from flows.ids import FlowId, StepId
 from flows.intake.contact import ascii_digits, format_phone, normalise_email, normalise_phone
 from flows.intake.domains import (
     CONSENT_CATEGORIES,
@@ -216,37 +216,11 @@ class Targets:
         return found
 
 
-def with_referral(session: Session, partnership: str, name: str) -> Session:
-    """The session of someone who came through a referral link of ``partnership`` (its id and
-    its name): the place question offers that partnership (see the module rules)."""
-    return session.with_answers(referral=name, referral_partnership=partnership)
-
-
-def connected(session: Session | None, person: PersonId, at: datetime, language: str) -> Session:
-    """The session of someone a coach invited personally, once they agreed to be connected:
-    the intake is done, so what they write goes to their coach. Answers given so far are kept
-    (the coach's case got them too); a new session starts done."""
-    if session is None:
-        return Session(
-            person=person,
-            flow=INTAKE,
-            step=None,
-            language=language,
-            started_at=at,
-            updated_at=at,
-            status="done",
-            version=1,
-        )
-    return replace(
-        session,
-        step=None,
-        status="done",
-        updated_at=at,
-        version=session.version + 1,
-        return_to=None,
-        interrupted=None,
-        nudges=0,
-    )
+def referral_answers(partnership: str, name: str) -> dict[str, JsonValue]:
+    """The answers a referral link of ``partnership`` (its id and its name) brings: ``bot/``
+    hands them to the engine with ``/start`` (:class:`flows.inputs.LinkFollowed`), and the
+    place question offers that partnership (see the module rules)."""
+    return {"referral": name, "referral_partnership": partnership}
 
 
 # Regions of :class:`Coverage`: a Flemish place without a partnership is "flanders"; outside

@@ -18,7 +18,10 @@ Rules of this module:
   ``within`` tokens, and no negation word of the rule's language stands inside that window or
   right before it (per language: Flemish "ne" is "een", French "ne" is a negation; a negation
   that is part of a matched term, like "niet meer leven", counts as the term), and none of the
-  rule's ``none`` concepts stands there or up to four words after.  ``unless`` concepts veto
+  rule's ``none`` concepts stands there or, for a circumstance ("accident", "benign"), up to
+  four words after.  A person (the concept ``other``) vetoes only inside the window: named
+  after a phrase it starts the next thought ("ik wil nie meer leve mijn vader drinkt") and
+  must never hide the phrase.  ``unless`` concepts veto
   from anywhere in the same sentence ("morgen ben ik er niet meer, ik heb een examen");
   ``across: true`` lets the concepts stand in different clauses.
 * A token glued from several words ("ikwildood", "iwannadie") is split when it starts with a
@@ -46,6 +49,12 @@ _PLURAL_ENDINGS: Final = ("'s", "s", "en", "es", "x", "ов", "и", "ы", "ів"
 _AR_PREFIXES: Final = ("وال", "بال", "فال", "لل", "ال", "و", "ف", "ب", "ل", "س", "ح", "ه")
 _AR_PREFIX_START: Final = frozenset(p[0] for p in _AR_PREFIXES)
 _NAME_RE: Final = re.compile(r"[a-z_][a-z0-9_]*")
+# A circumstance after a phrase still explains it ("ik heb mezelf gesneden aan een blikje").
+_VETO_AFTER: Final = 4
+# A person vetoes only inside the phrase ("ik wil dat hij dood gaat"): named after it, a person
+# starts the next thought ("ik wil nie meer leve mijn vader drinkt elke dag"), and must never
+# hide the phrase before it.
+_INSIDE_ONLY_VETOES: Final = frozenset({"other"})
 
 
 @dataclass(frozen=True)
@@ -316,7 +325,9 @@ class ConceptScreener:
         classifier learns from them in one language carries over to the others.  Features:
         ``k <concept>`` for each concept found; ``kk <a>+<b>`` for two concepts in one clause
         within ``DEFAULT_WITHIN`` tokens (names sorted); ``kn <concept>`` when a negation of
-        the term's language stands up to two tokens before it.
+        the term's language stands up to two tokens before it.  A concept whose name starts
+        with ``_`` is context for rules only ("_home", "_tonight") and never a feature: such
+        everyday words taught the model that "at home" or "tonight" is a sign of crisis.
         """
         spans = spans or [(0, len(padded))]
         out: list[dict[str, None]] = [{} for _ in spans]
@@ -345,6 +356,8 @@ class ConceptScreener:
                     for j in range(max(i - 2, 0), i)
                 )
                 for concept, _ in found:
+                    if concept.startswith("_"):
+                        continue  # context only ("_home", "_tonight"): no signal by itself
                     spots.append((concept, i, part))
                     out[part]["k " + concept] = None
                     if negated:
@@ -418,7 +431,9 @@ class ConceptScreener:
             ):
                 continue
             if rule.none and any(
-                a >= start - 1 and b <= end + 4 and tokens[a].clause == tokens[start].clause
+                a >= start - 1
+                and b <= end + (0 if c in _INSIDE_ONLY_VETOES else _VETO_AFTER)
+                and tokens[a].clause == tokens[start].clause
                 for c in rule.none
                 for a, b in positions.get(c, ())
                 if not any(a >= x and b <= y for x, y in spans)

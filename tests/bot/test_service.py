@@ -44,6 +44,11 @@ class BrokenStorage(MemoryStorage):
         raise ConnectionError("database down")
         yield  # pragma: no cover
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Transaction]:
+        raise ConnectionError("database down")
+        yield  # pragma: no cover
+
 
 def make_service(
     storage: MemoryStorage | None = None,

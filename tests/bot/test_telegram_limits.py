@@ -15,7 +15,7 @@ import pytest
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ExtBot
 
-from bot.delivery import background_delivery
+from bot.delivery import background_delivery, urgent_delivery
 from bot.telegram.limits import BACKGROUND_YIELDS, FloodLimiter
 from tests.fakes.bot_api import FakeBotApi
 
@@ -100,6 +100,28 @@ async def test_answering_a_button_never_waits_for_the_chats_pacing(
     assert answered < 0.5
     times = [c.time for c in fake_bot_api.calls("sendMessage")]
     assert times[1] - times[0] >= 0.75
+
+
+async def test_the_crisis_response_never_waits_for_the_chats_pacing(
+    fake_bot_api: FakeBotApi,
+) -> None:
+    bot = make_bot(fake_bot_api, FloodLimiter(per_chat_per_second=1, per_chat_burst=1))
+    async with bot:
+        await bot.send_message(CHAT, "eerste")
+        paced = asyncio.create_task(bot.send_message(CHAT, "tweede"))
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        with urgent_delivery():
+            await bot.send_message(CHAT, "hulplijnen")
+        sent = time.monotonic() - started
+        await paced
+    # The paced send waits about a second; the crisis response goes past it at once.
+    assert sent < 0.5
+    assert [c.params["text"] for c in fake_bot_api.calls("sendMessage")] == [
+        "eerste",
+        "hulplijnen",
+        "tweede",
+    ]
 
 
 # --- the limits themselves, on a virtual clock (no test here waits for real time) ----------

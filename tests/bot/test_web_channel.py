@@ -34,6 +34,13 @@ class FlakyStorage(MemoryStorage):
         async with super().transaction() as tx:
             yield tx
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Transaction]:
+        if self.broken:
+            raise ConnectionError("database down")
+        async with super().reading() as tx:
+            yield tx
+
 
 async def test_the_young_persons_words_are_stored_before_the_reply() -> None:
     storage = MemoryStorage()

@@ -23,7 +23,8 @@ from bot.settings import Settings, load_settings
 from bot.telegram.limits import FloodLimiter
 from storage.crypto import Keyring
 from storage.migrate import upgrade
-from tests.e2e.test_routing_e2e import TOKEN, Chat, buttons_of, free_port, invite
+from tests.e2e.journeys import buttons_of, case_accepted
+from tests.e2e.test_routing_e2e import TOKEN, free_port
 from tests.fakes.bot_api import FakeBotApi
 from tests.routing2.conftest import local
 
@@ -67,40 +68,11 @@ async def test_an_appointment_end_to_end(
 ) -> None:
     fake = fake_bot_api
     runtime, clock, settings = running
-    lotte = Chat(fake, LOTTE, "Lotte T.", "lotte_private")
-    sam = Chat(fake, YOUNG, "Sam", "sam_private")
-
-    link = await invite(
-        settings,
-        clock,
-        "--partnership",
-        "boest-your-future",
-        "--name",
-        "Lotte",
-        "--domains",
-        "work,money",
-        "--organisation",
-        "JAC Leuven",
+    # Lotte joins; Sam's intake (one topic) in Telegram; Lotte takes the case up and her
+    # confirmation carries the appointment button.
+    lotte, sam, accepted = await case_accepted(
+        fake, settings, clock, words="Ik zoek werk", topics=[("work", "2", "guide")]
     )
-    await lotte.command("/start", link, contains="Welkom, Lotte!")
-
-    # Sam's intake, in Telegram.
-    await sam.command("/start", button="welcome=")
-    await sam.taps("welcome=start", button="words=")
-    await sam.says("Ik zoek werk", button="words_confirm=")
-    await sam.taps("words_confirm=yes", button="age=")
-    await sam.says("23", button="place=")
-    await sam.says("3010 Kessel-Lo", button="domain_work=")
-    await sam.taps("domain_work=2", button="help_work=")
-    await sam.taps("help_work=guide", button="more=")
-    await sam.taps("more=none", button="contact=")
-    await sam.taps("contact=chat", button="name=")
-    await sam.says("Sam", button="summary=send")
-    await sam.taps("summary=send", contains="ten laatste")
-
-    # Lotte takes the case up; her confirmation carries the appointment button.
-    await lotte.expect(0, button="case=1:accept")
-    accepted = await lotte.taps("case=1:accept", contains="Dossier #1 is van jou")
     assert "apb=1::d" in buttons_of(accepted)
 
     # /afspraak: today, 10:00, by phone, send.

@@ -15,7 +15,8 @@ from __future__ import annotations
 from bot.clock import FrozenClock
 from bot.runtime import Runtime
 from bot.settings import Settings
-from tests.e2e.test_routing_e2e import Chat, buttons_of, invite, running
+from tests.e2e.journeys import Chat, buttons_of, coach_joins, intake_sent
+from tests.e2e.test_routing_e2e import running
 from tests.fakes.bot_api import FakeBotApi
 from tests.routing2.conftest import local
 
@@ -32,32 +33,15 @@ async def test_an_unclaimed_case_reaches_the_team_queue_then_the_warm_fallback(
     runtime, clock, settings = running
     bert = Chat(fake, BERT, "Bert V.", "bert_private")
     sam = Chat(fake, YOUNG, "Sam", "sam_private")
-    link = await invite(
-        settings,
-        clock,
-        "--partnership",
-        "boest-your-future",
-        "--name",
-        "Bert",
-        "--role",
-        "coordinator",
-        "--organisation",
-        "OCMW Leuven",
+    await coach_joins(
+        bert, settings, clock, "Bert", "--role", "coordinator", "--organisation", "OCMW Leuven"
     )
-    await bert.command("/start", link, contains="Welkom, Bert!")
-
-    await sam.command("/start", button="welcome=")
-    await sam.taps("welcome=start", button="words=")
-    await sam.says("Ik zoek werk", button="words_confirm=")
-    await sam.taps("words_confirm=yes", button="age=")
-    await sam.says("23", button="place=")
-    await sam.says("3010 Kessel-Lo", button="domain_work=")
-    await sam.taps("domain_work=1", button="help_work=")
-    await sam.taps("help_work=guide", button="more=")
-    await sam.taps("more=none", button="contact=")
-    await sam.taps("contact=chat", button="name=")
-    await sam.says("Sam", button="summary=send")
-    await sam.taps("summary=send", contains="ten laatste morgen om 10:00")
+    await intake_sent(
+        sam,
+        words="Ik zoek werk",
+        topics=[("work", "1", "guide")],
+        sent="ten laatste morgen om 10:00",
+    )
 
     # No coach: the coordinator gets the card, without Sam's name or words.
     card = await bert.expect(0, button="case=1:accept")

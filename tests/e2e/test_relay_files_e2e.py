@@ -37,7 +37,7 @@ from storage.handovers import HANDOVERS, HANDOVERS_KEY
 from storage.relay_files import RELAY_FILES
 from storage.sql import open_storage
 from tests.e2e import test_routing_e2e as routing_e2e
-from tests.e2e.test_routing_e2e import LOTTE, YOUNG, Chat, buttons_of, invite
+from tests.e2e.journeys import LOTTE, YOUNG, Chat, buttons_of, case_offered, coach_joins
 from tests.fakes.bot_api import FakeBotApi
 
 VDAB_CHAT = 7007
@@ -81,48 +81,12 @@ async def rows(settings: Settings, table: Any) -> list[dict[str, Any]]:
         await storage.close()
 
 
-async def accepted_case(
-    fake: FakeBotApi, settings: Settings, clock: FrozenClock
-) -> tuple[Chat, Chat]:
-    lotte = Chat(fake, LOTTE, "Lotte T.", "lotte_private")
-    sam = Chat(fake, YOUNG, "Sam", "sam_private")
-    link = await invite(
-        settings,
-        clock,
-        "--partnership",
-        "boest-your-future",
-        "--name",
-        "Lotte",
-        "--domains",
-        "work,money",
-        "--organisation",
-        "JAC Leuven",
-    )
-    await lotte.command("/start", link, contains="Welkom, Lotte!")
-    await sam.command("/start", button="welcome=")
-    await sam.taps("welcome=start", button="words=")
-    await sam.says("Ik zoek werk en ik heb schulden", button="words_confirm=")
-    await sam.taps("words_confirm=yes", button="age=")
-    await sam.says("23", button="place=")
-    await sam.says("3010 Kessel-Lo", button="domain_work=")
-    await sam.taps("domain_work=1", button="help_work=")
-    await sam.taps("help_work=guide", button="domain_money=")
-    await sam.taps("domain_money=2", button="help_money=")
-    await sam.taps("help_money=papers", button="more=")
-    await sam.taps("more=none", button="contact=")
-    await sam.taps("contact=chat", button="name=")
-    await sam.says("Sam", button="summary=send")
-    await sam.taps("summary=send", contains="ten laatste")
-    await lotte.expect(0, button="case=1:accept")
-    return lotte, sam
-
-
 async def test_files_travel_both_ways_and_are_gone_after_wis(
     fake_bot_api: FakeBotApi, running: tuple[Runtime, FrozenClock, Settings]
 ) -> None:
     fake = fake_bot_api
     _, clock, settings = running
-    lotte, sam = await accepted_case(fake, settings, clock)
+    lotte, sam, _ = await case_offered(fake, settings, clock)
 
     # Before a coach accepted: a kind message, nothing kept.
     before = sam.seen
@@ -243,7 +207,7 @@ async def test_the_handover_is_agreed_then_rendered_and_delivered(
 ) -> None:
     fake = fake_bot_api
     _, clock, settings = running
-    lotte, sam = await accepted_case(fake, settings, clock)
+    lotte, sam, _ = await case_offered(fake, settings, clock)
     await lotte.taps("case=1:accept", contains="Dossier #1 is van jou")
 
     # Without text: an example. A line that fits no part is quoted back, not guessed.
@@ -342,7 +306,7 @@ async def test_with_a_chat_in_the_directory_the_handover_goes_to_vdab_by_telegra
         for p in directory.partnerships
     )
     handoff.directory = replace(directory, partnerships=partnerships)
-    lotte, sam = await accepted_case(fake, settings, clock)
+    lotte, sam, _ = await case_offered(fake, settings, clock)
     await lotte.taps("case=1:accept", contains="Dossier #1 is van jou")
     before = sam.seen
     await lotte.command(
@@ -371,22 +335,12 @@ async def test_a_colleague_joins_only_after_the_young_person_agrees_and_can_be_r
 ) -> None:
     fake = fake_bot_api
     _, clock, settings = running
-    lotte, sam = await accepted_case(fake, settings, clock)
+    lotte, sam, _ = await case_offered(fake, settings, clock)
     await lotte.taps("case=1:accept", contains="Dossier #1 is van jou")
     sara = Chat(fake, SARA, "Sara V.", "sara_private")
-    link = await invite(
-        settings,
-        clock,
-        "--partnership",
-        "boest-your-future",
-        "--name",
-        "Sara",
-        "--domains",
-        "housing",
-        "--organisation",
-        "CAW Oost-Brabant",
+    await coach_joins(
+        sara, settings, clock, "Sara", "--domains", "housing", "--organisation", "CAW Oost-Brabant"
     )
-    await sara.command("/start", link, contains="Welkom, Sara!")
 
     # Lotte asks; Sam is asked first, in plain words. Sara cannot write before a yes.
     before = sam.seen

@@ -11,114 +11,38 @@ reopens and lands with the same coach.
 
 from __future__ import annotations
 
-import argparse
-import io
-import re
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from bot.cli import _parser
 from bot.clock import FrozenClock
-from bot.coach.cli import run_coach
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, load_settings
 from bot.telegram.limits import FloodLimiter
 from storage.crypto import Keyring
 from storage.migrate import upgrade
-from tests.fakes.bot_api import FakeBotApi, SentMessage
+from tests.e2e.journeys import (
+    LOTTE,
+    YOUNG,
+    Chat,
+    buttons_of,
+    coach_joins,
+    intake_sent,
+)
+from tests.fakes.bot_api import FakeBotApi
 from tests.routing2.conftest import local
 
 TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
-YOUNG, LOTTE, YUSUF = 4242, 5001, 5002
+YUSUF = 5002
 T0 = local(2026, 11, 24, 10)  # Tuesday 10:00 in Brussels
-WAIT = 10.0
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def buttons_of(message: SentMessage) -> list[str]:
-    return [data for row in message.buttons() for _, data in row if data is not None]
-
-
-class Chat:
-    """One Telegram user talking to the bot through the fake."""
-
-    def __init__(self, fake: FakeBotApi, chat: int, first_name: str, username: str) -> None:
-        self.fake, self.chat, self.first_name, self.username = fake, chat, first_name, username
-
-    def _who(self) -> dict[str, Any]:
-        return {"first_name": self.first_name, "username": self.username}
-
-    @property
-    def seen(self) -> int:
-        return len(self.fake.messages(self.chat))
-
-    async def expect(
-        self, after: int, *, contains: str | None = None, button: str | None = None
-    ) -> SentMessage:
-        def matches(m: SentMessage) -> bool:
-            return button is None or any(d.startswith(button) for d in buttons_of(m))
-
-        return await self.fake.wait_for_message(
-            self.chat, after=after, contains=contains, predicate=matches, timeout=WAIT
-        )
-
-    async def says(
-        self, text: str, *, contains: str | None = None, button: str | None = None
-    ) -> SentMessage:
-        before = self.seen
-        self.fake.user_sends_text(self.chat, text, **self._who())
-        return await self.expect(before, contains=contains, button=button)
-
-    async def command(
-        self,
-        command: str,
-        args: str = "",
-        *,
-        contains: str | None = None,
-        button: str | None = None,
-    ) -> SentMessage:
-        before = self.seen
-        self.fake.user_sends_command(self.chat, command, args, **self._who())
-        return await self.expect(before, contains=contains, button=button)
-
-    async def taps(
-        self, data: str, *, contains: str | None = None, button: str | None = None
-    ) -> SentMessage:
-        before = self.seen
-        message = next(m for m in reversed(self.fake.messages(self.chat)) if data in buttons_of(m))
-        self.fake.user_presses_button(
-            self.chat, message.message_id, data, first_name=self.first_name
-        )
-
-        def matches(m: SentMessage) -> bool:
-            return button is None or any(d.startswith(button) for d in buttons_of(m))
-
-        # The next question may take the pressed message's place (one edit, no new message).
-        return await self.fake.wait_for_answer(
-            self.chat, message, after=before, contains=contains, predicate=matches, timeout=WAIT
-        )
-
-    async def replies(self, to: SentMessage, text: str, *, contains: str) -> SentMessage:
-        """A Telegram reply to one of the bot's messages (the fake has no helper for it)."""
-        before = self.seen
-        content = {"text": text, "reply_to_message": self.fake._message_json(to)}
-        message = self.fake._user_message(
-            self.chat, self.first_name, "nl", None, self.username, content
-        )
-        self.fake.push_update("message", message)
-        return await self.expect(before, contains=contains)
-
-    def texts(self) -> list[str]:
-        return [m.plain_text for m in self.fake.messages(self.chat)]
 
 
 @pytest.fixture
@@ -156,15 +80,6 @@ async def running(
         await runtime.stop()
 
 
-async def invite(settings: Settings, clock: FrozenClock, *argv: str) -> str:
-    args: argparse.Namespace = _parser().parse_args(["coach", "invite", *argv])
-    out, err = io.StringIO(), io.StringIO()
-    assert await run_coach(args, settings, clock, out, err) == 0, err.getvalue()
-    found = re.search(r"https://t\.me/opstap_test_bot\?start=(c_[A-Za-z0-9_-]+)", out.getvalue())
-    assert found is not None, out.getvalue()
-    return found.group(1)
-
-
 async def test_routing_end_to_end(
     fake_bot_api: FakeBotApi, running: tuple[Runtime, FrozenClock, Settings]
 ) -> None:
@@ -175,49 +90,15 @@ async def test_routing_end_to_end(
     sam = Chat(fake, YOUNG, "Sam", "sam_private")
 
     # Two coaches of Boest! Your Future, invited and bound through their deep link.
-    lotte_link = await invite(
-        settings,
-        clock,
-        "--partnership",
-        "boest-your-future",
-        "--name",
-        "Lotte",
-        "--domains",
-        "work,money",
-        "--organisation",
-        "JAC Leuven",
+    await coach_joins(
+        lotte, settings, clock, "Lotte", "--domains", "work,money", "--organisation", "JAC Leuven"
     )
-    yusuf_link = await invite(
-        settings,
-        clock,
-        "--partnership",
-        "boest-your-future",
-        "--name",
-        "Yusuf",
-        "--domains",
-        "housing",
-        "--organisation",
-        "CAW Leuven",
+    await coach_joins(
+        yusuf, settings, clock, "Yusuf", "--domains", "housing", "--organisation", "CAW Leuven"
     )
-    await lotte.command("/start", lotte_link, contains="Welkom, Lotte!")
-    await yusuf.command("/start", yusuf_link, contains="Welkom, Yusuf!")
 
-    # The young person goes through the intake in Telegram.
-    await sam.command("/start", button="welcome=")
-    await sam.taps("welcome=start", button="words=")
-    await sam.says("Ik zoek werk en ik heb schulden", button="words_confirm=")
-    await sam.taps("words_confirm=yes", button="age=")
-    await sam.says("23", button="place=")
-    # The place is typed; with or without the flow's place check it reaches Leuven.
-    await sam.says("3010 Kessel-Lo", button="domain_work=")
-    await sam.taps("domain_work=1", button="help_work=")
-    await sam.taps("help_work=guide", button="domain_money=")
-    await sam.taps("domain_money=2", button="help_money=")
-    await sam.taps("help_money=papers", button="more=")
-    await sam.taps("more=none", button="contact=")
-    await sam.taps("contact=chat", button="name=")
-    await sam.says("Sam", button="summary=send")
-    await sam.taps("summary=send", contains="ten laatste morgen om 10:00")
+    # The young person goes through the intake in Telegram (work and money).
+    await intake_sent(sam, sent="ten laatste morgen om 10:00")
 
     # The card reaches Lotte (expertise: work and money), not Yusuf.
     card = await lotte.expect(0, button="case=1:accept")

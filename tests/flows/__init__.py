@@ -46,8 +46,10 @@ from flows.ids import PersonId, ReminderKey
 from flows.inputs import (
     ButtonPressed,
     CommandReceived,
+    ConnectedToCoach,
     ConsentChanged,
     Input,
+    LinkFollowed,
     MediaKind,
     MediaReceived,
     ReminderDue,
@@ -163,6 +165,10 @@ def input_json(event: Input) -> dict[str, Any]:
         return {"type": "media", "kind": event.kind, "at": at}
     if isinstance(event, ConsentChanged):
         return {"type": "consent", "answer": event.scope.answer, "given": event.given, "at": at}
+    if isinstance(event, LinkFollowed):
+        return {"type": "link", "answers": dict(event.answers), "at": at}
+    if isinstance(event, ConnectedToCoach):
+        return {"type": "connected", "at": at}
     return {
         "type": "reminder",
         "key": event.key,

@@ -20,6 +20,7 @@ from flows.effects import Effect, SendMessage
 from flows.ids import PersonId
 from flows.inputs import ButtonPressed, CommandReceived
 from flows.session import Session
+from flows.text import Verbatim
 from storage.ports import ReminderRecord, Transaction
 
 
@@ -40,11 +41,16 @@ class Wave:
 
     async def on_button(self, person: PersonId, event: ButtonPressed, language: str) -> None:
         self.seen.append(f"button {event.value}")
-        await self.service.deliver(person, [OutgoingMessage("👋")])
+        # Texts are message ids (or verbatim data), rendered by the one renderer.
+        await self.service.deliver(
+            person, [self.service.renderer.message([Verbatim("👋")], language)]
+        )
 
     async def on_command(self, person: PersonId, event: CommandReceived, language: str) -> None:
         self.seen.append(f"command {event.name}")
-        await self.service.deliver(person, [OutgoingMessage("👋👋")])
+        await self.service.deliver(
+            person, [self.service.renderer.message([Verbatim("👋👋")], language)]
+        )
 
     async def count(self, tx: Transaction, session: Session, effect: Effect, now: datetime) -> int:
         # Inside the input's transaction (the session is saved already): a value for the

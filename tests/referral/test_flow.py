@@ -7,15 +7,15 @@ from datetime import timedelta
 import pytest
 
 from bot.intake_data import load_domain_lexicon
-from flows.effects import Discard, SendMessage
-from flows.engine import Flow
+from flows.effects import CancelReminders, Discard, SendMessage
+from flows.engine import Flow, Transition, resume, start, with_link
 from flows.ids import PersonId
+from flows.inputs import ConnectedToCoach, LinkFollowed
 from flows.intake.flow import (
     Targets,
     build_intake_flow,
-    connected,
+    referral_answers,
     summary_rows,
-    with_referral,
 )
 from flows.routing.directory import AgeRange
 from flows.text import Msg, Verbatim, msg
@@ -46,8 +46,10 @@ def run(actions: list[Action], flow: Flow, referral: tuple[str, str] | None = No
     scripted = Run(flow, translator())
     scripted.act(actions[0])
     if referral is not None:
+        # What the service hands the engine for a first /start through a partner's link.
         assert scripted.session is not None
-        scripted.session = with_referral(scripted.session, *referral)
+        followed = LinkFollowed(referral_answers(*referral), T0)
+        scripted.session = with_link(Transition(scripted.session, ()), followed).session
     for action in actions[1:]:
         scripted.act(action)
     return scripted
@@ -183,14 +185,38 @@ def test_changing_the_age_from_the_summary_checks_the_partnership_again(flow: Fl
 
 def test_a_personal_invitation_ends_the_intake_and_keeps_the_answers() -> None:
     person = PersonId("tg:7")
-    fresh = connected(None, person, T0, "fr")
-    assert (fresh.step, fresh.status, fresh.language, fresh.version) == (None, "done", "fr", 1)
-    scripted = run([*at_place("24")], flow_with(None))
+    intake = flow_with(None)
+    # Connected before they wrote anything: the service hands the engine a new session.
+    placeholder = start(intake, person, at=T0, language="fr").session
+    fresh = resume(intake, placeholder, ConnectedToCoach(T0))
+    assert (fresh.session.step, fresh.session.status, fresh.session.language) == (
+        None,
+        "done",
+        "fr",
+    )
+    assert fresh.effects == (CancelReminders("nudge"),)
+    scripted = run([*at_place("24")], intake)
     assert scripted.session is not None
-    done = connected(scripted.session, person, T0 + timedelta(hours=1), "nl")
-    assert done.step is None and done.status == "done"
-    assert done.answers == scripted.session.answers
-    assert done.version == scripted.session.version + 1
+    done = resume(intake, scripted.session, ConnectedToCoach(T0 + timedelta(hours=1)))
+    assert done.session.step is None and done.session.status == "done"
+    assert done.session.answers == scripted.session.answers
+    assert done.session.version == scripted.session.version + 1
+    assert done.effects == (CancelReminders("nudge"),)
+
+
+def test_a_link_followed_records_its_answers_only_with_a_question_open() -> None:
+    intake = flow_with(None)
+    answers = referral_answers("aan-boord", "Aan Boord!")
+    scripted = run([*at_place("24")], intake)
+    assert scripted.session is not None
+    opened = resume(intake, scripted.session, LinkFollowed(answers, T0 + timedelta(hours=1)))
+    assert opened.session.step is not None
+    assert opened.session.answers["referral_partnership"] == "aan-boord"
+    assert opened.session.answers["referral"] == "Aan Boord!"
+    # A finished intake stays finished, and a link does not put answers into it.
+    done = resume(intake, scripted.session, ConnectedToCoach(T0)).session
+    again = resume(intake, done, LinkFollowed(answers, T0 + timedelta(hours=2)))
+    assert again.session.step is None and "referral" not in again.session.answers
 
 
 def test_asked_again_for_the_place_the_referral_is_still_one_tap(flow: Flow) -> None:

@@ -325,6 +325,11 @@ class Outage:
             raise ConnectionError("database unreachable")
         return self.storage.transaction()
 
+    def reading(self) -> AbstractAsyncContextManager[Transaction]:
+        if self.down:
+            raise ConnectionError("database unreachable")
+        return self.storage.reading()
+
     async def close(self) -> None:
         await self.storage.close()
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from bot.coach.card import CardWriter, case_in, split_card
+from bot.render import Renderer
 from bot.splitting import MAX_TEXT
 from flows.engine import SKIPPED
 from flows.ids import CaseId, CoachId, PartnershipId, PersonId
@@ -219,8 +220,12 @@ def test_a_long_card_is_split_cleanly_with_the_buttons_last() -> None:
     # Every part names the case, so a reply to any part reaches the same young person.
     assert all(case_in(m.text) == "12" for m in messages)
     split = split_card(
-        "📁 Dossier #12\n\n" + "\n\n".join([long_words] * 8), "12", ((("ok", "case=12:accept"),),)
+        "📁 Dossier #12\n\n" + "\n\n".join([long_words] * 8),
+        "12",
+        ((("ok", "case=12:accept"),),),
+        Renderer(translator()),
     )
+    assert all(m.team for m in split)
     assert [bool(m.buttons) for m in split] == [False] * (len(split) - 1) + [True]
     assert messages[0].text.endswith(f"(1/{len(messages)})")
     # Nothing is lost in the split.
@@ -229,7 +234,9 @@ def test_a_long_card_is_split_cleanly_with_the_buttons_last() -> None:
 
 
 def test_split_without_separators_still_respects_the_limit() -> None:
-    messages = split_card("📁 Dossier #7 · " + "x" * 9000, "7", ((("ok", "case=7:accept"),),))
+    messages = split_card(
+        "📁 Dossier #7 · " + "x" * 9000, "7", ((("ok", "case=7:accept"),),), Renderer(translator())
+    )
     assert all(len(m.text) <= MAX_TEXT for m in messages)
     assert all(case_in(m.text) == "7" for m in messages)
 

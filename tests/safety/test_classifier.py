@@ -25,10 +25,12 @@ from flows.safety.detect import MODEL_PATTERN
 VALIDATION_MODEL_RECALL = 0.58  # the classifier alone, on lines it never saw (0.622)
 VALIDATION_FALSE_ALARMS = 0.10  # the check threshold is chosen to stay at or under this
 HELD_OUT_FLOORS: dict[str, tuple[float, float]] = {
-    # batch: (recall at least, false alarms at most), rules + classifier, first scored against
-    # commit 6d1d721: batch2 recall 0.525, false alarms 0.107; batch3 0.505 and 0.129.
-    "batch2": (0.50, 0.13),
-    "batch3": (0.48, 0.15),
+    # batch: (recall at least, false alarms at most), rules + classifier, for each batch while
+    # it is held out.  Batches 2 and 3 (first scored against commit 6d1d721: recall 0.525 and
+    # 0.505, false alarms 0.107 and 0.129) became tuning data on 2026-12-06; a new held-out
+    # batch gets its floor here once it has been scored.
+    # Batch 4, first scored against the frozen commit 1acd613: recall 0.663, false alarms 0.062.
+    "batch4": (0.66, 0.065),
 }
 
 
@@ -148,7 +150,7 @@ def test_the_shipped_model_loads_cheaply_with_the_screener() -> None:
     "text",
     [
         "ik kan niet meer, alles is te veel en ik wil stoppen met alles",
-        "i dont see the point of waking up tomorrow",
+        "i feel like disappearing and never coming back",
     ],
 )
 def test_the_shipped_classifier_asks_where_the_rules_are_silent(text: str) -> None:
@@ -238,6 +240,29 @@ def test_floors_on_the_validation_split() -> None:
     both = _figures(screener, validation)
     assert both.recall >= 0.95
     assert both.false_alarms <= VALIDATION_FALSE_ALARMS
+
+
+def test_polish_lines_are_scored_but_never_trained_on(tmp_path: Path) -> None:
+    labelled = tmp_path / "labelled.tsv"
+    labelled.write_text("nl\t1\tcrisis\tsuicide\tik wil dood\n", encoding="utf-8")
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / "a.tsv").write_text(
+        "# status: tuning\nen\t0\t\t\tnice day\npl\t1\tcrisis\tsuicide\tchcę umrzeć\n",
+        encoding="utf-8",
+    )
+    assert {ex.language for ex in model_corpus(labelled, fresh)} == {"nl", "en"}
+    assert "pl" in {ex.language for ex in evaluate.load_labelled(fresh / "a.tsv")}
+
+
+def test_the_false_alarm_budget_counts_what_the_rules_flag() -> None:
+    from bot.safety.train import threshold
+
+    negatives = [0.1 * i for i in range(10)]
+    # Ten negatives and a budget of 20 %: two may be flagged (0.9 and 0.8).  Eleven with one
+    # flagged by the rules already: the classifier may flag one more, the highest (0.9).
+    assert 0.7 < threshold(negatives, 0.2) <= 0.8
+    assert 0.8 < threshold(negatives, 0.2, total=11, spent=1) <= 0.9
 
 
 @pytest.mark.parametrize("batch", sorted(HELD_OUT_FLOORS))

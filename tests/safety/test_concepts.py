@@ -82,6 +82,90 @@ def test_an_idiom_never_hides_a_concept_signal_beside_it(screener: Screener) -> 
     assert screener.screen("ik snij de groenten en daarna kerf ik in mijn armen").flagged
 
 
+def test_a_person_named_after_a_phrase_never_hides_it(screener: Screener) -> None:
+    # The "other" veto once reached four words past the phrase, so a family member who
+    # starts the next thought hid it.
+    for text in (
+        "ik wil nie meer leve mijn vader drinkt elke dag",
+        "ik wil niet meer leven mijn moeder weet het niet",
+    ):
+        assert screener.screen(text).tier == "crisis", text
+    # Inside the phrase a person still vetoes it: a wish about someone else.
+    assert not screener.with_model(None).screen("ik wil dat hij dood gaat").flagged
+
+
+def test_a_circumstance_after_a_phrase_still_explains_it() -> None:
+    doc = _minimal(
+        concepts={"me": ["mezelf"], "harm": ["gesneden"], "accident": ["blikje"], "other": ["pa"]},
+        rules=[
+            {
+                "category": "self_harm",
+                "tier": "crisis",
+                "all": ["me", "harm"],
+                "none": ["accident", "other"],
+            }
+        ],
+    )
+    screener = Screener.from_mappings(doc)
+    assert screener.screen("ik heb mezelf gesneden aan een blikje").tier is None
+    assert screener.screen("ik heb mezelf gesneden mijn pa weet het").tier == "crisis"
+    assert screener.screen("ik heb mezelf pa gesneden").tier is None
+
+
+# Situations fresh batches 2 and 3 showed missing, one line per language each (newly worded).
+@pytest.mark.parametrize(
+    ("text", "tier", "category"),
+    [
+        ("is 40 ibuprofen dodelijk? vraag het voor een vriendin", "check", "overdose"),
+        ("is 40 paracetamol lethal", "check", "overdose"),
+        ("j'ai pris 2 plaquettes de tramadol", "crisis", "overdose"),
+        ("iki şerit kodein aldım", "crisis", "overdose"),
+        ("ik heb een touw gekocht, vannacht gebeurt het", "crisis", "suicide"),
+        ("купила мотузку, вночі все", "crisis", "suicide"),
+        ("posted my last message to the group chat. bye", "crisis", "suicide"),
+        ("zorg goed voor mijn kat als ik er niet meer ben", "check", "suicide"),
+        ("bana bir şey olursa kedime iyi bakın", "check", "suicide"),
+        ("ça me démange de recommencer à me couper", "check", "self_harm"),
+        ("ik heb het strijkijzer expres op mijn been gelegd", "crisis", "self_harm"),
+        ("mon ex a défoncé la porte, il est dans le salon", "crisis", "acute_danger"),
+        ("my stepbrother comes into my bed at night", "crisis", "abuse_violence"),
+        ("hij dreigt mijn naaktfoto's te verspreiden", "crisis", "abuse_violence"),
+        ("فتحت الغاز وسكرت الشبابيك", "crisis", "suicide"),
+        ("сиджу в машині в гаражі, двигун працює", "crisis", "suicide"),
+        ("ik sta op het dak en ik kom niet meer naar beneden", "crisis", "suicide"),
+        ("رح انط من السطح الليلة", "crisis", "suicide"),
+    ],
+)
+def test_situations_in_every_language(
+    screener: Screener, text: str, tier: str, category: str
+) -> None:
+    result = screener.with_model(None).screen(text)
+    assert result.tier == tier, text
+    assert result.category == category, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik heb een docu gezien over zelfdoding bij jongeren",
+        "my friend volunteers at a suicide helpline",
+        "on doit faire un exposé sur les violences conjugales",
+        "aile içi şiddet hakkında bir proje hazırlıyoruz",
+        "дивилась документалку про домашнє насильство",
+        "عنا مشروع عن الانتحار عند الشباب",
+        "i used to self harm as a teen but that was years ago",
+        "lisedeyken kendime zarar veriyordum",
+        "this exam is going to kill me",
+        "i'm going to die if i don't get those tickets",
+        "ik heb een touw gekocht voor de tent",
+        "wat zal ik vanavond eten",
+        "i will go to the gym tonight",
+    ],
+)
+def test_topics_past_and_hyperbole_pass(screener: Screener, text: str) -> None:
+    assert not screener.screen(text).flagged, text
+
+
 def test_a_negation_blocks_a_rule_only_in_its_own_language(screener: Screener) -> None:
     # Flemish "ne" is "een"; French "ne" is a negation and must not block a Dutch rule.
     assert screener.screen("ik heb ne volle doos slaappillen genomen").category == "overdose"

@@ -106,7 +106,7 @@ def test_evaluate_main_fails_when_recall_is_too_low(tmp_path: Path) -> None:
     labelled.write_text(
         "language\tlabel\ttier\tcategory\ttext\n"
         "nl\t1\tcrisis\tsuicide\tik wil dood\n"
-        "nl\t1\tcheck\tsuicide\tdit zal geen enkel patroon vinden\n"
+        "nl\t1\tcheck\tsuicide\tde zon schijnt op het terras\n"
         "nl\t0\t\t\tik zoek werk\n",
         encoding="utf-8",
     )
@@ -147,7 +147,7 @@ def _batch(tmp_path: Path, name: str, status: str, lines: str) -> Path:
 
 
 def test_a_held_out_batch_below_target_fails_the_gate(tmp_path: Path) -> None:
-    missed = "nl\t1\tcheck\tsuicide\tdit vindt geen enkele regel\nnl\t0\t\t\tik zoek werk\n"
+    missed = "nl\t1\tcheck\tsuicide\tde zon schijnt op het terras\nnl\t0\t\t\tik zoek werk\n"
     held = _batch(tmp_path, "b.tsv", "held-out", missed)
     assert evaluate.main(["--fresh", str(held)]) == 1
 
@@ -155,7 +155,7 @@ def test_a_held_out_batch_below_target_fails_the_gate(tmp_path: Path) -> None:
 def test_a_batch_used_for_tuning_is_reported_but_does_not_gate(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    missed = "nl\t1\tcheck\tsuicide\tdit vindt geen enkele regel\nnl\t0\t\t\tik zoek werk\n"
+    missed = "nl\t1\tcheck\tsuicide\tde zon schijnt op het terras\nnl\t0\t\t\tik zoek werk\n"
     tuned = _batch(tmp_path, "b.tsv", "tuning", missed)
     assert evaluate.main(["--fresh", str(tuned)]) == 0
     out = capsys.readouterr().out
@@ -171,8 +171,9 @@ def test_the_shipped_fresh_batches_are_scored_separately(
     assert "== fresh batch3" in out and "== validation split" in out
     assert "rules alone:" in out and "classifier alone:" in out
     assert evaluate.batch_status(evaluate.FRESH_DIR / "batch1.tsv") == "tuning"
-    assert evaluate.batch_status(evaluate.FRESH_DIR / "batch2.tsv") == "held-out"
-    assert evaluate.batch_status(evaluate.FRESH_DIR / "batch3.tsv") == "held-out"
+    # Batches 2 and 3 were scored held-out, then became tuning data (2026-12-06).
+    assert evaluate.batch_status(evaluate.FRESH_DIR / "batch2.tsv") == "tuning"
+    assert evaluate.batch_status(evaluate.FRESH_DIR / "batch3.tsv") == "tuning"
 
 
 def test_a_classifier_decision_names_the_model_and_its_score() -> None:

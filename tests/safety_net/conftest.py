@@ -83,6 +83,11 @@ class BrokenStorage(MemoryStorage):
         raise ConnectionError("database down")
         yield  # pragma: no cover
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Transaction]:
+        raise ConnectionError("database down")
+        yield  # pragma: no cover
+
 
 @dataclass
 class Rig:
