@@ -11,9 +11,18 @@ Rules:
   (``Relay.flush``, every :data:`FLUSH_EVERY`): no extra transaction on the way of a reply.
 * A crash between the commit and the send leaves the rows; the sweep (``Relay.sweep``, at start
   for everything and then every :data:`SWEEP_EVERY` for rows older than :data:`SWEEP_AFTER`)
-  sends them in the person's turn, oldest first, after taking them (a compare-and-set, so two
-  workers never both send a leftover). A crash between the send and the delete sends a message
-  twice; nothing is ever lost.
+  sends them in the person's turn, oldest first. It takes one row at a time, right before
+  sending it (a compare-and-set on ``claimed_at``, so two workers never both send a leftover),
+  and deletes it right after: a kill during a sweep leaves at most the one row it was sending
+  taken, and never sends the rows it already sent again. A claim lasts :data:`CLAIM_LEASE`;
+  on a database that serves one worker (SQLite) a claim older than the process is a dead
+  process's, and is ignored. A crash between the send and the delete sends a message twice;
+  nothing is ever lost.
+* Features write the messages their own state changes cause the same way, for anyone (a
+  coach's card, a relayed message): ``Relay.stage_for`` in the feature's transaction,
+  ``Relay.send_staged`` after its commit. A row marked ``via`` a feature is sent by the sender
+  that feature registered (``Relay.senders``: the coach side remembers the Telegram ids of what
+  a coach got), also when the sweep sends it.
 * A message is taken only by a process that has the person's channel and only once that channel
   is ready (``Relay.hold_back`` until ``Relay.channel_ready``): a process without Telegram
   leaves ``tg:`` rows for one that has it. A row that failed :data:`MAX_ATTEMPTS` times is
@@ -29,7 +38,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -59,11 +68,12 @@ MAX_ATTEMPTS = 5
 SWEEP_BATCH = 200
 # Keys recorded with their effects, remembered so that settling them writes nothing.
 REMEMBER_RECORDED = 10_000
-# A leftover a sweep took is left alone by other sweeps this long.
-CLAIM_LEASE = timedelta(seconds=60)
+# A leftover a sweep took is left alone by other sweeps this long: the sweep takes a row right
+# before it sends it, so the claim covers one send (and its wait for Telegram's limits).
+CLAIM_LEASE = timedelta(seconds=20)
 
 
-def body_of(message: OutgoingMessage) -> dict[str, JsonValue]:
+def body_of(message: OutgoingMessage, via: str | None = None) -> dict[str, JsonValue]:
     body: dict[str, JsonValue] = {
         "text": message.text,
         "buttons": [[[label, value] for label, value in row] for row in message.buttons],
@@ -75,6 +85,8 @@ def body_of(message: OutgoingMessage) -> dict[str, JsonValue]:
     }
     if message.download is not None:
         body["download"] = list(message.download)
+    if via is not None:
+        body["via"] = via
     return body
 
 
@@ -110,6 +122,23 @@ def message_of(body: dict[str, JsonValue]) -> OutgoingMessage:
     )
 
 
+Sender = Callable[[PersonId, "OutgoingMessage"], Awaitable[None]]
+"""Sends one message of a feature's own kind (``Relay.senders``): the coach side remembers the
+ids of what a coach's chat got."""
+
+
+@dataclass(frozen=True)
+class Staged:
+    """Messages for several people (a coach and a young person) written to the outbox in the
+    transaction of the change that caused them: (person, message, row id), in order."""
+
+    rows: tuple[tuple[PersonId, OutgoingMessage, int], ...] = ()
+    via: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+
 def _prefix(person: PersonId) -> str:
     return person.split(":", 1)[0]
 
@@ -118,6 +147,10 @@ def _prefix(person: PersonId) -> str:
 class Relay:
     service: ConversationService
     sweep_after: timedelta = SWEEP_AFTER
+    # The database serves this process only (SQLite): a claim made before it started belongs
+    # to a process that is gone. Set by the runtime.
+    single_worker: bool = False
+    started_at: datetime | None = None
     # Channels of the service that cannot send yet (Telegram until it runs): see ``hold_back``.
     not_ready: set[str] = field(default_factory=set)
     _sent: set[int] = field(default_factory=set)
@@ -127,6 +160,12 @@ class Relay:
     _busy: set[int] = field(default_factory=set)
     _task: asyncio.Task[None] | None = None
     _sweeps: set[asyncio.Task[int]] = field(default_factory=set)
+    # How a row written ``via`` a feature is sent (``stage_for``); others go to the channel.
+    senders: dict[str, Sender] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.started_at is None:
+            self.started_at = self.service.clock.now()
 
     # --- in the input's transaction -------------------------------------------------------
 
@@ -135,6 +174,49 @@ class Relay:
     ) -> tuple[int, ...]:
         now = self.service.clock.now()
         return tuple([await tx.outbox.add(person, body_of(m), now) for m in messages])
+
+    async def stage_for(
+        self,
+        tx: Transaction,
+        outbox: Sequence[tuple[PersonId, OutgoingMessage]],
+        *,
+        via: str | None = None,
+    ) -> Staged:
+        """Inside a feature's transaction: the messages its change causes, for anyone (a
+        coach's card, a relayed message), written with the change. Send them after the commit
+        with :meth:`send_staged`; a crash in between leaves them to the sweep."""
+        now = self.service.clock.now()
+        rows = tuple(
+            [(person, m, await tx.outbox.add(person, body_of(m, via), now)) for person, m in outbox]
+        )
+        return Staged(rows, via)
+
+    async def send_staged(self, staged: Staged) -> None:
+        """After the commit: send what :meth:`stage_for` wrote, in order, and mark it sent. A
+        failing chat does not stop the others (its row waits for the sweep); a row for a
+        channel this process lacks is left for a process that has it."""
+        for person, message, row in staged.rows:
+            if not self.can_send(person):
+                log.info("outbox left for another process person=%s", person)
+                continue
+            self._busy.add(row)
+            try:
+                await self._send_one(person, message, staged.via)
+            except Exception as error:
+                log.error(
+                    "outbox send failed person=%s id=%d error=%s", person, row, describe(error)
+                )
+                continue
+            finally:
+                self._busy.discard(row)
+            self.sent([row])
+
+    async def _send_one(self, person: PersonId, message: OutgoingMessage, via: str | None) -> None:
+        sender = self.senders.get(via) if via is not None else None
+        if sender is not None:
+            await sender(person, message)
+        else:
+            await self.service.deliver(person, [message])
 
     # --- after the commit -----------------------------------------------------------------
 
@@ -153,6 +235,7 @@ class Relay:
         try:
             await self.service.deliver(person, messages)
             self.sent(staged)
+            log.debug("outbox sent person=%s ids=%s", person, staged)
         finally:
             self._busy.difference_update(staged)
 
@@ -177,6 +260,21 @@ class Relay:
             return
         channel, _, raw = key.partition(":")
         self._settled.setdefault((channel, raw), self.service.clock.now())
+
+    async def settle_now(self, key: str) -> None:
+        """Like :meth:`settle`, written at once (after a crisis reply, which went out before
+        any storage): a failure leaves it to the batch."""
+        if key in self._recorded:
+            return
+        channel, _, raw = key.partition(":")
+        try:
+            async with self.service.storage.transaction() as tx:
+                await tx.updates.first_time(channel, raw, self.service.clock.now())
+        except Exception as error:
+            log.info("settle deferred error=%s", describe(error))
+            self.settle(key)
+            return
+        self.recorded(key)
 
     def recorded(self, key: str) -> None:
         """The input was recorded as handled in the transaction of its effects (remembered
@@ -211,8 +309,8 @@ class Relay:
     async def sweep(self, *, everything: bool = False, background: bool = False) -> int:
         """Send rows a crash (or a failed send) left, person by person in their turn, oldest
         first; returns how many were sent. ``everything``: at start, also young rows.
-        ``background``: return once the rows are taken and the persons' turns reserved (so
-        their new inputs come after them), and send in a task; returns how many were taken."""
+        ``background``: return once the persons' turns are reserved (so their new inputs come
+        after the rows), and send in a task; returns how many rows were found."""
         prefixes = tuple(f"{p}:" for p in sorted(self.service.channels) if p not in self.not_ready)
         if not prefixes:
             return 0
@@ -222,15 +320,14 @@ class Relay:
             rows = await tx.outbox.unsent(
                 created_before=before, prefixes=prefixes, limit=SWEEP_BATCH
             )
-            mine = [r.id for r in rows if r.id not in self._busy and r.id not in self._sent]
-            # Another worker sweeping at the same time leaves what this one took.
-            taken = set(await tx.outbox.claim(tuple(mine), now, CLAIM_LEASE))
         per_person: dict[PersonId, list[int]] = {}
         for row in rows:
-            if row.id in taken:
-                per_person.setdefault(row.person, []).append(row.id)
-                # Taken: a sweep running at the same time leaves it.
-                self._busy.add(row.id)
+            if row.id in self._busy or row.id in self._sent:
+                continue
+            per_person.setdefault(row.person, []).append(row.id)
+            # Found: a sweep running at the same time here leaves it.
+            self._busy.add(row.id)
+        found = sum(len(ids) for ids in per_person.values())
         # Reserved now, in this order: an input that arrives meanwhile goes after the rows.
         turns = [
             (person, ids, self.service.locks.reserve(person)) for person, ids in per_person.items()
@@ -241,8 +338,15 @@ class Relay:
             # Kept until done: the loop holds tasks only weakly.
             self._sweeps.add(task)
             task.add_done_callback(self._sweeps.discard)
-            return len(taken)
+            return found
         return await sending
+
+    def _lease(self) -> timedelta:
+        """How long another sweep's claim holds. With one worker per database, a claim older
+        than this process was made by a process that is gone (a kill during its sweep)."""
+        if not self.single_worker or self.started_at is None:
+            return CLAIM_LEASE
+        return max(timedelta(0), min(CLAIM_LEASE, self.service.clock.now() - self.started_at))
 
     async def _send_all(self, turns: list[tuple[PersonId, list[int], Turn]]) -> int:
         counts = await asyncio.gather(*(self._send_rows(p, ids, turn) for p, ids, turn in turns))
@@ -271,7 +375,22 @@ class Relay:
                 if row.id in self._sent:
                     continue
                 try:
-                    await self.service.deliver(person, [message_of(row.body)])
+                    # Taken right before it is sent: another worker's sweep leaves it.
+                    async with self.service.storage.transaction() as tx:
+                        taken = await tx.outbox.claim(
+                            (row.id,), self.service.clock.now(), self._lease()
+                        )
+                except Exception as error:
+                    log.error("outbox claim failed person=%s error=%s", person, describe(error))
+                    break
+                if not taken:
+                    # Another worker sends it (and the rest, in order, after it).
+                    break
+                try:
+                    via = row.body.get("via")
+                    await self._send_one(
+                        person, message_of(row.body), via if isinstance(via, str) else None
+                    )
                 except Exception as error:
                     log.error(
                         "outbox send failed person=%s id=%d error=%s",
@@ -282,9 +401,26 @@ class Relay:
                     await self._failed(row.id, row.attempts)
                     # The rest waits, so the person's messages keep their order.
                     break
-                self.sent([row.id])
+                log.debug(
+                    "outbox swept person=%s id=%d age=%.1fs",
+                    person,
+                    row.id,
+                    (self.service.clock.now() - row.created_at).total_seconds(),
+                )
                 sent += 1
+                await self._remove_now(row.id)
         return sent
+
+    async def _remove_now(self, message_id: int) -> None:
+        """A leftover that was sent is deleted at once, not with the next batch: a kill a
+        moment later (restarts can follow each other within seconds) must not send it a
+        third time. Leftovers are few; a failure leaves it to the batch."""
+        try:
+            async with self.service.storage.transaction() as tx:
+                await tx.outbox.remove((message_id,))
+        except Exception as error:
+            log.info("outbox delete deferred id=%d error=%s", message_id, describe(error))
+            self.sent([message_id])
 
     async def _failed(self, message_id: int, attempts: int) -> None:
         try:

@@ -322,7 +322,13 @@ class Pipeline:
         try:
             # Flood control per person (bot/flood.py): after the screen, before the turn; an
             # input over the limit goes no further and is done (the person was told).
-            if not await self._screen(inbound):
+            if await self._screen(inbound):
+                if inbound.key is not None:
+                    # The crisis reply went out: recorded at once, not with the next batch, so
+                    # a crash a moment later does not send it again (only a crash between the
+                    # send and this write does: help twice, never none).
+                    await self.service.relay.settle_now(inbound.key)
+            else:
                 await self._acknowledge(inbound)
                 if turn.reentrant or await self.flood.admit(self, inbound):
                     async with turn:
@@ -532,7 +538,7 @@ class Pipeline:
                     if key is not None and (
                         service.relay.is_settled(key) or await self.inbox.seen(tx, key)
                     ):
-                        log.info("duplicate input person=%s", person)
+                        log.info("duplicate input person=%s key=%s", person, key)
                         return
                     for router in routers:
                         claim = await router.claims(tx, inbound)
@@ -560,6 +566,12 @@ class Pipeline:
                 if key is not None and isinstance(routed, Routed):
                     # Committed with its effects: nothing left to write back for it.
                     service.relay.recorded(key)
+                log.debug(
+                    "input routed person=%s key=%s outbox=%s",
+                    person,
+                    key,
+                    routed.staged_ids if isinstance(routed, Routed) else (),
+                )
                 break
             except _Duplicate:
                 log.info("duplicate input person=%s", person)

@@ -17,7 +17,9 @@ Rules:
 * An effect hook has two phases: ``in_transaction(tx, session, effect, now)`` runs inside the
   input's transaction and returns a value; ``after_commit(session, effect, value, now)`` runs
   after the commit, gets that value and returns the messages for the person. A feature keeps no
-  state between the two phases.
+  state between the two phases. Messages a hook can write in the transaction are better:
+  a value that is :class:`Replies` adds its ``replies`` for the person to the input's outbox
+  rows, after the engine's (:mod:`bot.outbox`), so a crash after the commit cannot lose them.
 * A button prefix (the part of a button's value before ``=``) and a command name belong to one
   feature: registering one twice raises :class:`DuplicateRegistration` at start-up. A flow must
   not use a registered prefix as a step id.
@@ -33,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from flows.effects import Effect
 from flows.ids import PersonId
@@ -74,6 +76,15 @@ StartHook = Callable[[], Awaitable[None]]
 Job = Callable[[], Awaitable[None]]
 HttpHandler = Callable[["web.Request"], Awaitable["web.StreamResponse"]]
 HttpSetup = Callable[["web.Application"], None]
+
+
+@runtime_checkable
+class Replies(Protocol):
+    """An in-transaction value that carries messages for the person, rendered in the
+    transaction: they are written to the outbox with the input's own messages."""
+
+    @property
+    def replies(self) -> tuple[OutgoingMessage, ...]: ...
 
 
 class DuplicateRegistration(ValueError):

@@ -407,6 +407,10 @@ async def build_runtime(
         if settings.webhook_enabled:
             front.add_routes(http)
         telegram = front
+    # SQLite serves one worker: whatever a process claimed before this one started is a dead
+    # process's (bot.outbox, bot.scheduler).
+    single_worker = settings.database_url.startswith("sqlite")
+    service.relay.single_worker = single_worker
     tick = ReminderTick(
         storage,
         service,
@@ -416,6 +420,7 @@ async def build_runtime(
         quiet_end=settings.quiet_end,
         handlers=tuple(service.registry.reminder_handlers),
         holds=tuple(service.registry.reminder_holds),
+        single_worker=single_worker,
     )
     runtime = Runtime(
         settings, service, web_channel, tick, http, telegram, web_inbox=http[INBOX_KEY]

@@ -37,7 +37,15 @@ from bot.i18n import Translator
 from bot.inbound import Inbound
 from bot.logs import describe
 from bot.pipeline import HELP_COMMANDS, FlowDone, HookValues, KeyedLocks, Pipeline, Routed
-from bot.plugins import AfterFlow, ButtonHandler, CommandHandler, EffectHook, Feature, Registry
+from bot.plugins import (
+    AfterFlow,
+    ButtonHandler,
+    CommandHandler,
+    EffectHook,
+    Feature,
+    Registry,
+    Replies,
+)
 from bot.render import Keyboard, OutgoingMessage, Renderer
 from flows.effects import (
     Button,
@@ -346,6 +354,12 @@ class ConversationService:
         messages: list[OutgoingMessage] = []
         for session_after, effect, _ in routed.after:
             messages.extend(self._render(session_after, effect))
+        # What the features' hooks rendered in the transaction (bot.plugins.Replies), after
+        # the engine's messages.
+        for _, _, values in routed.after:
+            for _, value in values:
+                if isinstance(value, Replies):
+                    messages.extend(value.replies)
         count = len(routed.after)
         staged = await self.relay.stage(tx, routed.person, messages) if messages else ()
         return replace(routed, staged=tuple(messages), staged_ids=staged, staged_effects=count)

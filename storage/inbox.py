@@ -128,16 +128,25 @@ async def take_pending(
     received_before: datetime | None = None,
     skip: Callable[[str], bool] = lambda key: False,
     max_attempts: int = MAX_ATTEMPTS,
+    count: bool = True,
 ) -> Replay[T]:
     """The replay of every channel's inbox: a channel's pending updates, each counted as one
     attempt more, decoded by the channel. ``skip`` names keys being handled in this process.
     One that failed ``max_attempts`` times or cannot be decoded (``None`` or an error) is
-    recorded as handled, so it is not tried again; the caller logs those by key."""
+    recorded as handled, so it is not tried again; the caller logs those by key.
+    ``count=False``: the channel counts an attempt itself when the handling really starts
+    (:func:`start_attempt`), so a replay that a kill cut off while it still waited for its
+    turn does not count (restarts seconds apart gave up updates that never ran)."""
     replay: Replay[T] = Replay()
     for row in await tx.updates.pending(channel, received_before=received_before):
         if skip(row.update_key):
             continue
-        attempts = await tx.updates.attempted(channel, row.update_key)
+        if await tx.updates.seen(channel, row.update_key):
+            # Handled already (a crisis reply recorded while a second worker stored the
+            # update): only the row is left, and a replay would screen it and help again.
+            await tx.updates.first_time(channel, row.update_key, now)
+            continue
+        attempts = await tx.updates.attempted(channel, row.update_key) if count else row.attempts
         decoded: T | None = None
         why = "attempts"
         if attempts <= max_attempts:
@@ -151,3 +160,16 @@ async def take_pending(
             continue
         replay.found.append(decoded)
     return replay
+
+
+async def start_attempt(
+    tx: Transaction, channel: str, update_key: str, now: datetime, max_attempts: int = MAX_ATTEMPTS
+) -> bool:
+    """A pending update's handling starts (in the person's turn): one attempt more. ``False``
+    when it has had ``max_attempts`` already (it crashed the process each time): it is then
+    recorded as handled and given up, so it cannot loop for ever."""
+    attempts = await tx.updates.attempted(channel, update_key)
+    if attempts <= max_attempts:
+        return True
+    await tx.updates.first_time(channel, update_key, now)
+    return False

@@ -22,7 +22,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.coach.handoff import Handoff, Outbox
+from bot.coach.handoff import COACH_VIA, Handoff, Outbox
 from bot.service import OutgoingMessage
 from flows.ids import CaseId, PersonId
 from flows.inputs import ButtonPressed, CommandReceived
@@ -153,31 +153,35 @@ class CaseTeam:
             return
         service = self.handoff.service
         now = service.clock.now()
-        async with service.person_lock(person):
-            async with service.storage.transaction() as tx:
-                member = await tx[CASE_TEAM_KEY].get(int(number))
-                case = None if member is None else await tx.cases.get(member.case_id)
-                if member is None or case is None or member.person != person:
-                    return
-                new: CaseMemberStatus
-                expected: CaseMemberStatus
-                if answer == "yes":
-                    new, expected = "active", "asked"
-                elif answer == "no":
-                    new, expected = "declined", "asked"
-                else:
-                    new, expected = "removed", "active"
-                changed = await tx[CASE_TEAM_KEY].answer(member.id, new, now, expected=expected)
-                colleague = await tx.coaches.get(member.coach)
-                coach = await tx.coaches.get(case.coach) if case.coach is not None else None
+        async with service.person_lock(person), service.storage.transaction() as tx:
+            member = await tx[CASE_TEAM_KEY].get(int(number))
+            case = None if member is None else await tx.cases.get(member.case_id)
+            if member is None or case is None or member.person != person:
+                return
+            new: CaseMemberStatus
+            expected: CaseMemberStatus
+            if answer == "yes":
+                new, expected = "active", "asked"
+            elif answer == "no":
+                new, expected = "declined", "asked"
+            else:
+                new, expected = "removed", "active"
+            changed = await tx[CASE_TEAM_KEY].answer(member.id, new, now, expected=expected)
+            colleague = await tx.coaches.get(member.coach)
+            coach = await tx.coaches.get(case.coach) if case.coach is not None else None
             if not changed or colleague is None:
                 outbox: Outbox = [(person, self.handoff.say(case.language, msg("case_team.stale")))]
             else:
                 log.info(
-                    "case team answered case=%s member=%s answer=%s", case.id, member.id, answer
+                    "case team answered case=%s member=%s answer=%s",
+                    case.id,
+                    member.id,
+                    answer,
                 )
                 outbox = self._answered(case, member, colleague, coach, answer)
-        await self.handoff.send(outbox)
+            # Written with the answer: a crash after the commit cannot lose them.
+            staged = await service.relay.stage_for(tx, outbox, via=COACH_VIA)
+        await service.relay.send_staged(staged)
 
     def _answered(
         self,

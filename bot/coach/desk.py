@@ -38,6 +38,7 @@ from bot.coach.invites import looks_like_invite, token_hash
 from bot.coach.relay import Relay
 from bot.inbound import Inbound
 from bot.logs import describe
+from bot.outbox import Staged
 from bot.service import OutgoingMessage
 from flows.ids import CaseId, PersonId, row_number
 from flows.inputs import ButtonPressed, CommandReceived, MediaReceived, ReminderDue, TextReceived
@@ -61,7 +62,8 @@ class Written:
     is left to send after the commit."""
 
     coach: CoachRecord
-    outbox: Outbox
+    # Staged: already written to the outbox in that transaction (bot.coach.relay).
+    outbox: Outbox | Staged
 
 
 class DeskExtension(Protocol):
@@ -153,7 +155,7 @@ class CoachDesk:
 
     async def _write_in(
         self, tx: Transaction, coach: CoachRecord, inbound: Inbound
-    ) -> Outbox | None:
+    ) -> Outbox | Staged | None:
         """A coach's message to a case (plain text to the current case, a reply, ``/case N
         text``), relayed inside the input's transaction: the coach's most common input costs
         one transaction. ``None``: anything else, which :meth:`route` handles after the commit
@@ -243,7 +245,7 @@ class CoachDesk:
 
     # --- a coach's input ------------------------------------------------------------------
 
-    async def _handle(self, coach: CoachRecord, inbound: Inbound) -> Outbox:
+    async def _handle(self, coach: CoachRecord, inbound: Inbound) -> Outbox | Staged:
         me = inbound.person
         event = inbound.event
         if not coach.active:
@@ -293,7 +295,7 @@ class CoachDesk:
             )
         return [(me, self._say("coach.stale"))]
 
-    async def _command(self, coach: CoachRecord, command: CommandReceived) -> Outbox:
+    async def _command(self, coach: CoachRecord, command: CommandReceived) -> Outbox | Staged:
         me = coach.person
         assert me is not None
         name = command.name

@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Literal, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
@@ -61,6 +61,7 @@ from bot.coach.card import CardWriter, case_in
 from bot.coach.dates import when_text
 from bot.coach.team import deadline, reachable_team
 from bot.delivery import NoChannel, delivery_is_strict
+from bot.outbox import Staged
 from bot.render import Buttons
 from bot.routing.place_check import parse_place_value, place_check_of
 from bot.service import ConversationService, OutgoingMessage
@@ -86,6 +87,8 @@ from storage.ports import (
 log = logging.getLogger(__name__)
 
 REMINDER_PREFIX = "handoff."
+# Outbox rows for coaches are sent by Handoff.send_one (their ids are remembered).
+COACH_VIA = "coach"
 Outbox = list[tuple[PersonId, OutgoingMessage]]
 # Coaches and the team are Telegram chats.
 TEAM_CHANNEL = "tg"
@@ -176,6 +179,11 @@ class HandoffNote:
     place: Place
     case: CaseId | None = None
     refreshed: bool = False
+    # The card for the coaches, written to the outbox in the submission's transaction, and
+    # the young person's answer, written with the submission's own messages (bot.plugins.
+    # Replies): a crash after the commit cannot lose them.
+    coaches: Staged = field(default_factory=Staged)
+    replies: tuple[OutgoingMessage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -210,6 +218,8 @@ class Handoff:
 
     def __post_init__(self) -> None:
         self.writer = CardWriter(self.service.translator)
+        # Messages to coaches that wait in the outbox go out the way send() sends them.
+        self.service.relay.senders[COACH_VIA] = self.send_one
 
     # --- texts ----------------------------------------------------------------------------
 
@@ -290,7 +300,13 @@ class Handoff:
         self, tx: Transaction, session: Session, effect: Effect, now: datetime
     ) -> HandoffNote:
         """Effect hook of ``SubmitIntake`` (inside the submission's transaction); what it did,
-        for :meth:`after_submit`."""
+        for :meth:`after_submit`, with its messages already in the outbox."""
+        note = await self._submit(tx, session, now)
+        coaches, young = await self._submission_messages(tx, session, note)
+        staged = await self.service.relay.stage_for(tx, coaches, via=COACH_VIA)
+        return replace(note, coaches=staged, replies=tuple(young))
+
+    async def _submit(self, tx: Transaction, session: Session, now: datetime) -> HandoffNote:
         person = session.person
         place = self.locate(session)
         if place.partnership is None:
@@ -339,51 +355,57 @@ class Handoff:
     async def after_submit(
         self, session: Session, effect: Effect, note: HandoffNote | None, now: datetime
     ) -> list[OutgoingMessage]:
-        """After-commit hook of ``SubmitIntake``: the card out, the young person told."""
+        """After-commit hook of ``SubmitIntake``: the card out (from the outbox). The young
+        person's answer goes with the submission's own messages (``HandoffNote.replies``)."""
+        if note is not None:
+            await self.service.relay.send_staged(note.coaches)
+        return []
+
+    async def _submission_messages(
+        self, tx: Transaction, session: Session, note: HandoffNote
+    ) -> tuple[Outbox, list[OutgoingMessage]]:
+        """In the submission's transaction: the messages for the coaches (the card) and for
+        the young person (what happens and by when)."""
         language = session.language
-        if note is None:
-            return []
         if note.case is None:
-            return [self._unrouted(note.place, language)]
+            return [], [self._unrouted(note.place, language)]
         outbox: Outbox = []
-        async with self.service.storage.transaction() as tx:
-            case = await tx.cases.get(note.case)
-            if case is None:
-                return []
-            offer = await self._open_offer(tx, case)
-            coach = await tx.coaches.get(offer.coach) if offer is not None else None
-            if case.status == "open" and case.coach is not None:
-                mine = await tx.coaches.get(case.coach)
-                name = Verbatim(mine.first_name if mine else "")
-                reply = self.say(language, msg("routing.handoff.refreshed", coach=name))
-                if mine is not None and mine.person is not None:
-                    outbox.append(
-                        (
-                            mine.person,
-                            self.writer.say(
-                                "coach.refreshed",
-                                case=case.id,
-                                name=Verbatim(self.writer.young_name(case.intake)),
-                            ),
-                        )
+        case = await tx.cases.get(note.case)
+        if case is None:
+            return [], []
+        offer = await self._open_offer(tx, case)
+        coach = await tx.coaches.get(offer.coach) if offer is not None else None
+        if case.status == "open" and case.coach is not None:
+            mine = await tx.coaches.get(case.coach)
+            name = Verbatim(mine.first_name if mine else "")
+            reply = self.say(language, msg("routing.handoff.refreshed", coach=name))
+            if mine is not None and mine.person is not None:
+                outbox.append(
+                    (
+                        mine.person,
+                        self.writer.say(
+                            "coach.refreshed",
+                            case=case.id,
+                            name=Verbatim(self.writer.young_name(case.intake)),
+                        ),
                     )
-            elif offer is not None and coach is not None:
-                if not note.refreshed:
-                    outbox += self._card(case, offer, coach)
-                reply = self._offered(case, language)
-            elif case.status == "escalated" and case.promised_at is not None:
-                reply = self.say(
-                    language,
-                    msg(
-                        "routing.handoff.team",
-                        partnership=self._partnership_name(case),
-                        when=Verbatim(self.when(case.promised_at, language)),
-                    ),
                 )
-            else:
-                reply = self._waiting(case, language)
-        await self.send(outbox)
-        return [reply]
+        elif offer is not None and coach is not None:
+            if not note.refreshed:
+                outbox += self._card(case, offer, coach)
+            reply = self._offered(case, language)
+        elif case.status == "escalated" and case.promised_at is not None:
+            reply = self.say(
+                language,
+                msg(
+                    "routing.handoff.team",
+                    partnership=self._partnership_name(case),
+                    when=Verbatim(self.when(case.promised_at, language)),
+                ),
+            )
+        else:
+            reply = self._waiting(case, language)
+        return outbox, [reply]
 
     def _near(self, nis: str | None) -> list[str]:
         """The partnerships a blind spot is counted for: those serving part of the
@@ -870,11 +892,32 @@ class Handoff:
         if delivery_is_strict() and not self.service.has_channel(TEAM_CHANNEL):
             raise NoChannel(TEAM_CHANNEL)
 
-    async def send(self, outbox: Outbox) -> None:
+    async def send_one(self, person: PersonId, message: OutgoingMessage) -> None:
+        """One message from the outbox (``Relay.senders``), sent like :meth:`send` sends it:
+        a coach's copy of a case message is remembered by id. Raises when it did not go."""
+        coaches = await self._coaches_among([(person, message)])
+        coach = coaches.get(person)
+        case = case_in(message.text) if coach is not None else None
+        if self.chats is None or coach is None or case is None:
+            await self.service.deliver(person, [message])
+            return
+        kind: CoachMessageKind = (
+            "card"
+            if any(value.endswith(":accept") for row in message.buttons for _, value in row)
+            else "relay"
+        )
+        ids = await self.chats.deliver_tracked(person, message)
+        await self._remember([(CaseId(case), coach, person, i, kind) for i in ids])
+
+    async def send(self, outbox: Outbox | Staged) -> None:
         """Deliver after the commit; a failing chat does not stop the others. Messages about a
         case that go to a coach are remembered by id (see the module rules). In a reminder, a
         chat this process has no channel for raises :class:`NoChannel` after the others were
-        tried, so the reminder is not marked sent."""
+        tried, so the reminder is not marked sent. Messages already written to the outbox
+        (:class:`Staged`) are sent from there (``Relay.send_staged``)."""
+        if isinstance(outbox, Staged):
+            await self.service.relay.send_staged(outbox)
+            return
         coaches = await self._coaches_among(outbox)
         sent: list[tuple[CaseId, CoachId, PersonId, int, CoachMessageKind]] = []
         missing: NoChannel | None = None

@@ -13,7 +13,10 @@ Rules of this module:
 * Coach -> young person: :meth:`Relay.coach_wrote`, for the coach's own open case only. The
   young person sees the coach's first name as invited, never their Telegram name or handle.
 * Every message is stored with its case (``relay_messages``, encrypted at rest) before it is
-  sent. Logs hold case and coach ids only.
+  sent, and what it causes (the coach's and the case team's copy, the young person's copy and
+  the confirmations) is written to the outbox in that same transaction (:mod:`bot.outbox`,
+  sent after the commit through ``Handoff.send_one``): a crash in between delays them, never
+  loses them. Logs hold case and coach ids only.
 * A coach's "current case" (where plain messages go) changes only by an explicit act of that
   coach: accepting a case or addressing one (a reply, ``/case N``). A reopened case does not
   take it over, so a message never lands with another young person by surprise.
@@ -29,7 +32,8 @@ from datetime import datetime
 from bot.coach.card import CardWriter
 from bot.coach.case_team import active_members, member_label
 from bot.coach.files import RelayFiles
-from bot.coach.handoff import DELETE_WITHIN, Handoff, Outbox
+from bot.coach.handoff import COACH_VIA, DELETE_WITHIN, Handoff, Outbox
+from bot.outbox import Staged
 from bot.plugins import AfterFlowThen
 from bot.privacy import AfterErasure
 from bot.service import OutgoingMessage
@@ -94,11 +98,13 @@ class Relay:
         case = await tx.cases.latest_of(session.person)
         if case is None or case.status == "closed":
             return None
-        outbox, reply = await self._store_for_coach(tx, case, text, session.language)
+        staged = await self._store_for_coach(tx, case, text, session.language)
 
         async def then() -> list[OutgoingMessage]:
-            await self.handoff.send(outbox)
-            return [reply]
+            # Written with the message (the outbox): to the coach and the case team first,
+            # then the young person's confirmation.
+            await self.handoff.service.relay.send_staged(staged)
+            return []
 
         return then
 
@@ -114,9 +120,8 @@ class Relay:
         say = self.handoff.say
         if case.status == "closed":
             if isinstance(event, TextReceived) and _normal(event.text) in self._reopen_phrases:
-                outbox = await self.reopen(person, language)
-                await self.handoff.send([m for m in outbox if m[0] != person])
-                return [m for p, m in outbox if p == person]
+                await self.handoff.service.relay.send_staged(await self.reopen(person, language))
+                return []
             return [say(language, msg("routing.closed.hint"), buttons=self.reopen_button(language))]
         if isinstance(event, MediaReceived) and self.files is not None:
             return await self.files.from_young(case, session, event)
@@ -125,29 +130,30 @@ class Relay:
         text = event.text.strip()
         if len(text) > MAX_RELAY:
             return [say(language, msg("routing.too_long", limit=MAX_RELAY))]
-        outbox, reply = await self._to_coach(case, text, language)
-        await self.handoff.send(outbox)
-        return [reply]
+        await self.handoff.service.relay.send_staged(await self._to_coach(case, text, language))
+        return []
 
-    async def _to_coach(
-        self, case: CaseRecord, text: str, language: str
-    ) -> tuple[Outbox, OutgoingMessage]:
+    async def _to_coach(self, case: CaseRecord, text: str, language: str) -> Staged:
         async with self.handoff.service.storage.transaction() as tx:
             return await self._store_for_coach(tx, case, text, language)
 
     async def _store_for_coach(
         self, tx: Transaction, case: CaseRecord, text: str, language: str
-    ) -> tuple[Outbox, OutgoingMessage]:
-        """Store the young person's text with the case (inside ``tx``); what to send after
-        the commit: to the coach and the case team, and the young person's answer."""
+    ) -> Staged:
+        """Store the young person's text with the case (inside ``tx``), and write to the
+        outbox in the same transaction what it causes: the copies for the coach and the case
+        team, and the young person's answer (send them after the commit with
+        ``Relay.send_staged``)."""
         say = self.handoff.say
         now = self._now()
+        relay = self.handoff.service.relay
         coach = await tx.coaches.get(case.coach) if case.coach is not None else None
         if case.status != "open" or coach is None or coach.person is None:
             # Kept for the coach who accepts: handed over with the acceptance.
             await tx.cases.add_message(case.id, "to_coach", text, now, delivered=False)
             log.info("relay kept case=%s", case.id)
-            return [], say(language, msg("routing.kept"))
+            kept = say(language, msg("routing.kept"))
+            return await relay.stage_for(tx, [(case.person, kept)], via=COACH_VIA)
         await tx.cases.add_message(case.id, "to_coach", text, now, delivered=True)
         # The case team (bot.coach.case_team) reads along, with the young person's yes.
         team = [m.person for m in await active_members(tx, case.id) if m.person is not None]
@@ -155,19 +161,22 @@ class Relay:
         name = Verbatim(self.writer.young_name(case.intake))
         note = self.writer.text("coach.from_young", case=case.id, name=name, text=Verbatim(text))
         outbox: Outbox = [(p, self.writer.team(note)) for p in (coach.person, *team)]
-        return outbox, say(language, msg("routing.relayed", coach=Verbatim(coach.first_name)))
+        reply = say(language, msg("routing.relayed", coach=Verbatim(coach.first_name)))
+        return await relay.stage_for(tx, [*outbox, (case.person, reply)], via=COACH_VIA)
 
     # --- coach -> young person ------------------------------------------------------------
 
-    async def coach_wrote(self, coach: CoachRecord, case_id: CaseId, text: str) -> Outbox:
+    async def coach_wrote(self, coach: CoachRecord, case_id: CaseId, text: str) -> Outbox | Staged:
         async with self.handoff.service.storage.transaction() as tx:
             return await self.coach_wrote_in(tx, coach, case_id, text)
 
     async def coach_wrote_in(
         self, tx: Transaction, coach: CoachRecord, case_id: CaseId, text: str
-    ) -> Outbox:
+    ) -> Outbox | Staged:
         """:meth:`coach_wrote` inside ``tx`` (the coach desk does it in the input's own
-        transaction); the messages are sent after the commit."""
+        transaction); the messages are sent after the commit (``Handoff.send``). A message
+        that was relayed has its messages written to the outbox in ``tx`` (:class:`Staged`):
+        a crash after the commit sends them later, never not."""
         me = coach.person
         if me is None:
             return []
@@ -199,7 +208,9 @@ class Relay:
         )
         name = Verbatim(self.writer.young_name(case.intake))
         sent = self.writer.say("coach.sent", case=case.id, name=name)
-        return [(case.person, young), (me, sent)]
+        return await self.handoff.service.relay.stage_for(
+            tx, [(case.person, young), (me, sent)], via=COACH_VIA
+        )
 
     def _coach(self, message_id: str, case_id: str) -> OutgoingMessage:
         return self.writer.say(message_id, case=case_id)
@@ -241,44 +252,49 @@ class Relay:
         if session is not None:
             language = session.language
         async with service.person_lock(person):
-            outbox = await self.reopen(person, language)
-        await self.handoff.send(outbox)
+            staged = await self.reopen(person, language)
+        await service.relay.send_staged(staged)
 
-    async def reopen(self, person: PersonId, language: str) -> Outbox:
+    async def reopen(self, person: PersonId, language: str) -> Staged:
         """The young person needs help again: the same case, with the same coach if they can
-        still be reached (else the partnership's next coach)."""
+        still be reached (else the partnership's next coach). The messages it causes are
+        written to the outbox with the change; send them with ``Relay.send_staged``."""
+        async with self.handoff.service.storage.transaction() as tx:
+            outbox = await self._reopen(tx, person, language)
+            return await self.handoff.service.relay.stage_for(tx, outbox, via=COACH_VIA)
+
+    async def _reopen(self, tx: Transaction, person: PersonId, language: str) -> Outbox:
         say = self.handoff.say
         now = self._now()
-        async with self.handoff.service.storage.transaction() as tx:
-            case = await tx.cases.latest_of(person)
-            if case is None:
-                return [(person, say(language, msg("routing.reopen.none")))]
-            coach = await tx.coaches.get(case.coach) if case.coach is not None else None
-            if case.status != "closed":
-                if case.status == "open" and coach is not None:
-                    return [
-                        (
-                            person,
-                            say(
-                                language,
-                                msg("routing.reopen.open", coach=Verbatim(coach.first_name)),
-                            ),
-                        )
-                    ]
-                return [(person, say(language, msg("routing.kept")))]
-            await tx.cases.reopen(case.id, now)
-            await tx.privacy.add_count(self.handoff.month(now), "cases.reopened")
-            if coach is not None and coach.active and coach.person is not None:
-                log.info("case reopened case=%s coach=%s", case.id, coach.id)
-                name = Verbatim(self.writer.young_name(case.intake))
-                note = self.writer.text("coach.reopened", case=case.id, name=name)
-                back = say(language, msg("routing.reopened", coach=Verbatim(coach.first_name)))
-                return [(coach.person, self.writer.team(note)), (person, back)]
-            # The coach left: the case goes round the partnership again.
-            log.info("case reopened without its coach case=%s", case.id)
-            reopened = await tx.cases.get(case.id)
-            assert reopened is not None
-            return await self.handoff.move_on(tx, reopened, now, told_before=True)
+        case = await tx.cases.latest_of(person)
+        if case is None:
+            return [(person, say(language, msg("routing.reopen.none")))]
+        coach = await tx.coaches.get(case.coach) if case.coach is not None else None
+        if case.status != "closed":
+            if case.status == "open" and coach is not None:
+                return [
+                    (
+                        person,
+                        say(
+                            language,
+                            msg("routing.reopen.open", coach=Verbatim(coach.first_name)),
+                        ),
+                    )
+                ]
+            return [(person, say(language, msg("routing.kept")))]
+        await tx.cases.reopen(case.id, now)
+        await tx.privacy.add_count(self.handoff.month(now), "cases.reopened")
+        if coach is not None and coach.active and coach.person is not None:
+            log.info("case reopened case=%s coach=%s", case.id, coach.id)
+            name = Verbatim(self.writer.young_name(case.intake))
+            note = self.writer.text("coach.reopened", case=case.id, name=name)
+            back = say(language, msg("routing.reopened", coach=Verbatim(coach.first_name)))
+            return [(coach.person, self.writer.team(note)), (person, back)]
+        # The coach left: the case goes round the partnership again.
+        log.info("case reopened without its coach case=%s", case.id)
+        reopened = await tx.cases.get(case.id)
+        assert reopened is not None
+        return await self.handoff.move_on(tx, reopened, now, told_before=True)
 
     # --- erasure (bot.privacy.CoachNotifier) ------------------------------------------------
 

@@ -25,7 +25,10 @@ Rules:
   and answers 401 otherwise; polling mode deletes any webhook first (polling while a webhook is
   set gives 409).
 * Several workers on one PostgreSQL database poll one at a time: with a ``leader`` lock only
-  its holder polls (:mod:`bot.telegram.leader`); every worker sends.
+  its holder polls (:mod:`bot.telegram.leader`); every worker sends. The leftovers of a worker
+  that died (its young outbox rows, its pending updates) are taken over by the worker that
+  gets the lock after it, never by a worker that merely starts: those could be on their way
+  in the live leader. Only the leader handles stale pending updates again.
 """
 
 from __future__ import annotations
@@ -242,7 +245,7 @@ class TelegramFrontDoor:
         self.leadership = (
             None
             if leader is None or webhook_url is not None
-            else PollingLeadership(leader, self._start_polling, self._stop_polling)
+            else PollingLeadership(leader, self._lead, self._stop_polling)
         )
         root = api_url.rstrip("/")
         builder = (
@@ -271,6 +274,8 @@ class TelegramFrontDoor:
         # new). The screen runs at once; the rest waits for this (Inbound.stored).
         self._fresh: dict[int, asyncio.Future[bool]] = {}
         self._gave_up: set[int] = set()
+        # Pending updates handled again: their attempt is counted when their turn comes.
+        self._replayed: set[int] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._polling: asyncio.Task[None] | None = None
         translator = service.translator
@@ -311,11 +316,12 @@ class TelegramFrontDoor:
         # What a crash or a stop left: first the replies in the outbox, then the updates.
         relay = self.service.relay
         relay.channel_ready("tg")
-        # Sent in the background, but each person's leftovers before their new inputs.
-        await relay.sweep(everything=True, background=True)
+        if self.leadership is None:
+            # Sent in the background, but each person's leftovers before their new inputs.
+            await relay.sweep(everything=True, background=True)
         await app.start()
-        for update in await self.inbox.pending(stale_only=False, skip=self._busy):
-            self._queue(update)
+        if self.leadership is None:
+            await self._take_over()
         if self.webhook_url is not None:
             await app.bot.set_webhook(
                 self.webhook_url,
@@ -329,6 +335,22 @@ class TelegramFrontDoor:
                 # Several workers: only the holder of the leader lock polls.
                 self.leadership.start()
         self._tasks.append(asyncio.create_task(self._stale(), name="telegram pending"))
+
+    async def _take_over(self) -> None:
+        """Handle again every pending update this process does not work on: at start with
+        one worker, or when this worker becomes the polling leader."""
+        for update in await self.inbox.pending(stale_only=False, skip=self._busy):
+            self._queue(update)
+
+    async def _lead(self) -> None:
+        """This worker holds the leader lock: the previous poller is gone (its lock went with
+        its connection), so its leftovers are this worker's now: the replies it left in the
+        outbox and the updates it left pending, then polling. A worker that starts without
+        the lock leaves young rows alone: they may be on their way in the leader (taking them
+        sent the two-worker chaos test's answers twice)."""
+        await self.service.relay.sweep(everything=True, background=True)
+        await self._take_over()
+        await self._start_polling()
 
     async def _start_polling(self) -> None:
         self._polling = asyncio.create_task(self._poll(), name="telegram polling")
@@ -380,7 +402,10 @@ class TelegramFrontDoor:
         """Hand an update to PTB. ``stored=False``: it is being stored right now (see
         :meth:`_stored`); a pending update handled again is stored already."""
         self._working.add(update.update_id)
-        if not stored:
+        log.debug("update queued update=%s stored=%s", update.update_id, stored)
+        if stored:
+            self._replayed.add(update.update_id)
+        else:
             self._fresh[update.update_id] = asyncio.get_running_loop().create_future()
         self.application.update_queue.put_nowait(update)
 
@@ -390,6 +415,16 @@ class TelegramFrontDoor:
             fresh.set_result(new)
 
     async def _stored(self, update_id: int) -> bool:
+        if update_id in self._replayed:
+            # A pending update handled again: its attempt counts now that it runs (one that
+            # crashed the process five times is given up).
+            self._replayed.discard(update_id)
+            try:
+                return await self.inbox.attempt(update_id)
+            except Exception as error:
+                log.error("pending update not counted error=%s", type(error).__name__)
+                self._gave_up.add(update_id)
+                return False
         fresh = self._fresh.get(update_id)
         if fresh is None:
             return True
@@ -409,6 +444,8 @@ class TelegramFrontDoor:
         fresh = self._fresh.pop(update.update_id, None)
         gave_up = update.update_id in self._gave_up
         self._gave_up.discard(update.update_id)
+        self._replayed.discard(update.update_id)
+        log.debug("update done update=%s finished=%s", update.update_id, finished and not gave_up)
         if not finished or gave_up:
             # Interrupted or not handled: it stays pending (or Telegram keeps it).
             return
@@ -483,6 +520,9 @@ class TelegramFrontDoor:
         """Pending updates nobody works on (a failure here, a killed worker elsewhere)."""
         while True:
             await asyncio.sleep(PENDING_EVERY)
+            if self.leadership is not None and not self.leadership.leading:
+                # Several workers: the updates are the leader's (it polled them).
+                continue
             try:
                 for update in await self.inbox.pending(stale_only=True, skip=self._busy):
                     self._queue(update)

@@ -27,7 +27,7 @@ from telegram import Update
 
 from bot.service import Clock
 from flows.ids import PersonId
-from storage.inbox import MAX_ATTEMPTS, take_pending
+from storage.inbox import MAX_ATTEMPTS, start_attempt, take_pending
 from storage.ports import PendingUpdate, Storage
 
 log = logging.getLogger(__name__)
@@ -89,9 +89,20 @@ class TelegramInbox:
                 received_before=before,
                 skip=busy,
                 max_attempts=MAX_ATTEMPTS,
+                # Counted when its handling starts (``attempt``), not when it is queued.
+                count=False,
             )
         for key, why in replay.given_up:
             log.error("pending update given up update=%s reason=%s", key, why)
         if replay.found:
             log.info("pending updates handled again count=%d", len(replay.found))
         return replay.found
+
+    async def attempt(self, update_id: int) -> bool:
+        """A pending update handled again is about to run (in its person's turn): count the
+        attempt. ``False``: given up after :data:`MAX_ATTEMPTS` (logged by id)."""
+        async with self.storage.transaction() as tx:
+            go = await start_attempt(tx, CHANNEL, str(update_id), self.clock.now(), MAX_ATTEMPTS)
+        if not go:
+            log.error("pending update given up update=%s reason=attempts", update_id)
+        return go

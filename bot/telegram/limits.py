@@ -14,9 +14,11 @@ Rules:
   the limit. On loopback that costs a few milliseconds a window (29.x sends a second).
 * A send first waits for its chat, then for the overall window, so a chat that has to wait
   never holds up the others. Waiters of one limit go in arrival order, except that sends of
-  background work (the reminder tick, :func:`bot.delivery.background_delivery`) let every
-  waiting reply go first: a burst of reminders fills the window only where no young person
-  is waiting for an answer.
+  background work (the reminder tick, :func:`bot.delivery.background_delivery`) let the
+  replies that arrive up to :data:`BACKGROUND_YIELDS` seconds after them go first: a burst of
+  reminders fills the window only where no young person is waiting for an answer, yet a
+  steady stream of replies that keeps the window full (50 people typing after a restart) never
+  holds a reminder back for longer than that.
 * Only sends and edits are paced: answering a callback query (``answerCallbackQuery``) never
   waits behind a chat's pacing, so a tap stops spinning at once. The crisis response
   (:func:`bot.delivery.urgent_delivery`) never waits for its chat's pace either; in the
@@ -54,6 +56,10 @@ MAX_CHATS = 10_000
 # work.
 REPLY = 0
 BACKGROUND = 1
+# A background send waits as if it had arrived this much later: replies go first, but not for
+# ever. (Without it the full-size chaos test saw reminders wait 10-15 s behind replies, and
+# miss their minute.)
+BACKGROUND_YIELDS = 2.0
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -63,7 +69,8 @@ class SlidingWindow:
 
     A call holds a place from its start; when it ends, its place stays taken until ``period``
     after its end. A new call starts only while fewer than ``limit`` places are taken. Waiting
-    calls go in order of priority (0 first), then of arrival."""
+    calls go in order of arrival, a background call (priority 1) as if it had arrived
+    :data:`BACKGROUND_YIELDS` seconds later."""
 
     def __init__(self, limit: int, period: float, clock: Clock, sleep: Sleep) -> None:
         self.limit = max(1, limit)
@@ -75,7 +82,7 @@ class SlidingWindow:
         self._freed = asyncio.Event()
         # Whose turn it is to wait for a place: one call at a time, the others queued here.
         self._turn_taken = False
-        self._queue: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._queue: list[tuple[float, int, asyncio.Future[None]]] = []
         self._arrivals = 0
 
     async def _take_turn(self, priority: int) -> None:
@@ -83,7 +90,8 @@ class SlidingWindow:
             self._turn_taken = True
             return
         turn = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._queue, (priority, self._arrivals, turn))
+        order = self._clock() + (BACKGROUND_YIELDS if priority != REPLY else 0.0)
+        heapq.heappush(self._queue, (order, self._arrivals, turn))
         self._arrivals += 1
         try:
             await turn

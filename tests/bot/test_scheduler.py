@@ -225,3 +225,40 @@ async def test_reminders_are_sent_as_background_work_and_replies_are_not() -> No
     # The flood limiter lets replies go before background work (bot.telegram.limits).
     assert seen == [True]
     assert not delivery_is_background()
+
+
+async def test_one_worker_takes_over_at_once_what_a_killed_process_had_claimed() -> None:
+    # The full-size chaos test on SQLite: a process killed right after its tick claimed
+    # reminders left them claimed until the lease ran out (40 s), so they went out 40-80 s
+    # late. SQLite serves one worker: a claim older than this process is a dead one's.
+    service, channel, clock, storage = make_service()
+    clock.set(T0)
+    await service.handle(ANNA, TextReceived("hoi", T0))
+    clock.advance(timedelta(hours=24))
+    async with storage.transaction() as tx:
+        claimed = await tx.reminders.claim_due(clock.now(), worker="killed", limit=10)
+    assert claimed
+    clock.advance(timedelta(seconds=3))  # the restart
+
+    shared = ReminderTick(storage, service, clock, worker="w2")
+    assert await shared.run_once() == 0  # several workers: the lease holds
+    alone = ReminderTick(storage, service, clock, worker="w3", single_worker=True)
+    before = len(channel.sent)
+    assert await alone.run_once() >= 1
+    assert channel.texts(ANNA)[before].startswith("engine.nudge")
+    async with storage.transaction() as tx:
+        now = {r.id: r.status for r in await tx.reminders.all_of(ANNA)}
+    assert {now[r.id] for r in claimed} == {"sent"}
+
+
+async def test_one_worker_leaves_its_own_claims_to_their_lease() -> None:
+    service, _channel, clock, storage = make_service()
+    clock.set(T0)
+    tick = ReminderTick(storage, service, clock, worker="w1", single_worker=True)
+    await service.handle(ANNA, TextReceived("hoi", T0))
+    clock.advance(timedelta(hours=24))
+    async with storage.transaction() as tx:
+        # Claimed by this process (after it started): still being sent.
+        assert await tx.reminders.claim_due(clock.now(), worker="w1", limit=10)
+    clock.advance(timedelta(seconds=5))
+    assert await tick.run_once() == 0

@@ -16,7 +16,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import ExtBot
 
 from bot.delivery import background_delivery, urgent_delivery
-from bot.telegram.limits import FloodLimiter
+from bot.telegram.limits import BACKGROUND_YIELDS, FloodLimiter
 from tests.fakes.bot_api import FakeBotApi
 
 CHAT = 777
@@ -265,4 +265,36 @@ async def test_a_reply_goes_before_waiting_background_sends() -> None:
     assert reminders[29] == 0.0
     assert reply.started == pytest.approx(1.0)
     assert reminders[30] >= reply.started
+    assert most_in_a_window(sends, 1.0) <= 30
+
+
+async def test_a_steady_stream_of_replies_never_holds_a_reminder_back_for_long() -> None:
+    # The full-size chaos test's reminders waited 10-15 s while replies to 50 busy people kept
+    # the window full: a background send lets only the replies of the next
+    # BACKGROUND_YIELDS seconds go first.
+    vtime = VirtualTime()
+    limiter = virtual_limiter(vtime)
+    sends: list[Send] = []
+
+    async def one(chat: int, background: bool, after: float) -> None:
+        await vtime.sleep(after)
+
+        async def call() -> bool:
+            sends.append(Send(chat, vtime.clock(), vtime.clock()))
+            return True
+
+        with background_delivery() if background else contextlib.nullcontext():
+            await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": chat}, None)
+
+    # 60 replies a second for 20 seconds (twice what the window lets through), each to its own
+    # chat, and one reminder after the first second.
+    replies = [one(10_000 + n, False, n / 60) for n in range(20 * 60)]
+    await vtime.run(asyncio.gather(*replies, one(1, True, 1.0)))
+    reminder = next(s for s in sends if s.chat == 1)
+    # In arrival order behind the replies of its first BACKGROUND_YIELDS seconds (a backlog
+    # of 180 at 30 a second), not behind all 1200 (40 s).
+    assert reminder.started <= 7.0
+    # ... and before the replies that arrived later than that.
+    later = [s for s in sends if s.chat >= 10_000 + int((1.0 + BACKGROUND_YIELDS) * 60) + 1]
+    assert all(s.started >= reminder.started for s in later)
     assert most_in_a_window(sends, 1.0) <= 30

@@ -44,9 +44,13 @@ from tests.fakes.bot_api import Call, FakeBotApi
 # it was up all along) before they act again. Replies are paced (about one a second per chat).
 ANSWER_WAIT = 15.0
 MAX_INPUTS = 60
-# An answer without a question is complete after this long without another message (replies
-# are paced at about one a second per chat).
-QUIET = 2.5
+# An answer without a question is complete after this long without another message. Replies
+# are paced at about one a second per chat, and 50 busy chats share Telegram's 30 a second:
+# a statement and the question after it can be several seconds apart. At 2.5 s the full-size
+# test's people took the gap for the end of the answer and acted on the old question; the
+# bot's answers then fell behind their inputs and were counted as doubles, triples and
+# losses of the next input.
+QUIET = 6.0
 WEBHOOK_SECRET = "chaos-webhook-secret-0123456789abcdef"
 DELIVERED = frozenset({"sendMessage", "editMessageText", "sendDocument"})
 
@@ -86,7 +90,8 @@ class Cluster:
             "OPSTAP_QUIET_START": "0",
             "OPSTAP_QUIET_END": "0",
             "OPSTAP_TICK_SECONDS": "0.5",
-            "OPSTAP_LOG_LEVEL": "INFO",
+            # OPSTAP_CHAOS_LOG_LEVEL=DEBUG: the workers log every update and outbox row by id.
+            "OPSTAP_LOG_LEVEL": os.environ.get("OPSTAP_CHAOS_LOG_LEVEL", "INFO"),
             **(extra or {}),
         }
         self.processes: list[OpstapProcess | None] = [None] * workers
@@ -263,6 +268,7 @@ class Input:
     step: str
     what: str
     at: float
+    update_id: int = 0
 
 
 @dataclass
@@ -333,8 +339,9 @@ async def converse(
 
     async def act(step: str, what: str, send: Any) -> bool:
         at = time.monotonic()
-        send()
-        person.inputs.append(Input(chat, step, what, at))
+        update = send()
+        update_id = update.get("update_id", 0) if isinstance(update, dict) else 0
+        person.inputs.append(Input(chat, step, what, at, update_id))
         answered = await watch.wait_for(chat, at, cluster)
         if not answered:
             person.timeouts += 1
@@ -445,6 +452,8 @@ class Outcome:
     reminders_more: list[int] = field(default_factory=list)
     reminders_late: list[tuple[int, float]] = field(default_factory=list)
     downtimes: list[float] = field(default_factory=list)
+    # The timelines of some failing chats (see :func:`timeline`), for the failure message.
+    details: str = ""
 
     def figures(self) -> str:
         late = max((s for _, s in self.reminders_late), default=0.0)
@@ -509,6 +518,37 @@ def judge(
         if late > 60.0:
             outcome.reminders_late.append((reminder.chat, late))
     return outcome
+
+
+def timeline(fake: FakeBotApi, person: Person, origin: float, wall: datetime) -> str:
+    """One chat's inputs and the bot's calls in time order, to explain a failure: seconds
+    since ``origin`` (monotonic) and the wall-clock time the workers' logs use."""
+    events: list[tuple[float, str]] = [
+        (i.at, f"IN  update={i.update_id} step={i.step} {i.what}") for i in person.inputs
+    ]
+    for call in fake._calls:
+        if call.params.get("chat_id") != person.chat or call.method == "getUpdates":
+            continue
+        markup = call.params.get("reply_markup")
+        inline = isinstance(markup, dict) and markup.get("inline_keyboard")
+        buttons = ""
+        if inline:
+            first = inline[0][0] if inline[0] else {}
+            buttons = f" buttons={first.get('callback_data')}" if isinstance(first, dict) else ""
+        result = (call.response or {}).get("result")
+        message_id = result.get("message_id") if isinstance(result, dict) else None
+        target = call.params.get("message_id")
+        events.append(
+            (
+                call.time,
+                f"OUT {call.method} -> {call.status} id={message_id or target}{buttons}",
+            )
+        )
+    lines = []
+    for at, what in sorted(events, key=lambda e: e[0]):
+        clock = (wall + timedelta(seconds=at - origin)).strftime("%H:%M:%S,%f")[:-3]
+        lines.append(f"  {at - origin:7.2f} {clock} {what}")
+    return f"chat {person.chat}:\n" + "\n".join(lines)
 
 
 async def sqlite_intact(path: Path) -> str:

@@ -21,8 +21,10 @@ from __future__ import annotations
 import asyncio
 import random
 import signal
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,7 @@ from tests.fakes.bot_api import FakeBotApi
 from tests.reliability.chaos import (
     Cluster,
     Outcome,
+    Person,
     Watch,
     chaos,
     converse,
@@ -40,6 +43,7 @@ from tests.reliability.chaos import (
     judge,
     plant_reminders,
     sqlite_intact,
+    timeline,
     tracebacks,
 )
 from tests.storage.conftest import (  # noqa: F401  (postgres_server: a fixture, used by name)
@@ -87,6 +91,7 @@ async def run_chaos(
 ) -> tuple[Outcome, Cluster]:
     chosen = size()
     rng = random.Random(seed)
+    origin, wall = time.monotonic(), datetime.now(UTC)
     # Telegram retries a webhook delivery for a long time; the fake does so while we restart.
     async with FakeBotApi(token=TOKEN, webhook_retries=10_000, webhook_retry_delay=0.02) as fake:
         watch = Watch(fake)
@@ -100,7 +105,7 @@ async def run_chaos(
                 fake, watch, cluster, reminder_chats, rng, window=(3.0, span)
             )
 
-            async def person(chat: int, seed: float) -> object:
+            async def person(chat: int, seed: float) -> Person:
                 own = random.Random(seed)
                 await asyncio.sleep(own.uniform(0.0, span * 0.5))
                 return await converse(fake, watch, cluster, chat, own)
@@ -118,17 +123,23 @@ async def run_chaos(
         finally:
             await cluster.stop_all()
             await watch.stop()
-        outcome = judge(people, watch, reminders, downtimes)  # type: ignore[arg-type]
+        outcome = judge(people, watch, reminders, downtimes)
         stored = await finished_sessions(cluster, chats)
         stuck = {chat for chat, status in stored.items() if status != "done"}
         outcome.unfinished = sorted(stuck | set(outcome.unfinished))
+        failing = [i.chat for i in [*outcome.unanswered, *outcome.tripled]]
+        shown = list(dict.fromkeys([*failing, *outcome.unfinished]))[:6]
+        by_chat = {p.chat: p for p in people}
+        outcome.details = "\n".join(
+            timeline(fake, by_chat[chat], origin, wall) for chat in shown if chat in by_chat
+        )
     return outcome, cluster
 
 
 def verdict(outcome: Outcome, cluster: Cluster) -> None:
     figures = outcome.figures()
     print(f"chaos: {figures}")  # the figures of the run, also when it passes (pytest -s)
-    assert outcome.ok(), f"chaos: {figures}\n{outcome.unanswered[:5]}"
+    assert outcome.ok(), f"chaos: {figures}\n{outcome.unanswered[:5]}\n{outcome.details}"
     output = cluster.output()
     assert "Traceback" not in output, tracebacks(output)
     assert TOKEN not in output

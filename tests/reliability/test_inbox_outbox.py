@@ -20,11 +20,12 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.clock import FrozenClock, SystemClock
 from bot.inbound import Inbound
+from bot.outbox import CLAIM_LEASE
 from bot.retention import prune_handled
 from bot.service import ConversationService, OutgoingMessage
 from bot.telegram.app import SECRET_HEADER, WEBHOOK_PATH, TelegramFrontDoor
 from flows.ids import PersonId
-from flows.inputs import ButtonPressed, CommandReceived
+from flows.inputs import ButtonPressed, CommandReceived, TextReceived
 from storage import db as storage_db
 from storage.memory import MemoryDatabase, MemoryStorage
 from storage.migrate import upgrade
@@ -451,3 +452,168 @@ async def test_two_workers_sweeping_at_once_send_a_leftover_once(tmp_path: Path)
     finally:
         await one.close()
         await two.close()
+
+
+# --- the sweep under repeated kills (the full-size chaos test's triples and late answers) -----
+
+
+class StuckAfter(RecordingChannel):
+    """Takes ``first`` messages, then hangs on the next send (the process dies there)."""
+
+    def __init__(self, first: int) -> None:
+        super().__init__()
+        self.first = first
+        self.sending = asyncio.Event()
+
+    async def deliver(self, person: PersonId, message: OutgoingMessage) -> None:
+        if len(self.sent) >= self.first:
+            self.sending.set()
+            await asyncio.Event().wait()
+        await super().deliver(person, message)
+
+
+async def leave_rows(storage: Storage, texts: list[str]) -> list[int]:
+    """Replies a killed process committed and never sent (the outbox rows of one input)."""
+    async with storage.transaction() as tx:
+        return [
+            await tx.outbox.add(ANNA, {"text": text, "buttons": [], "prompt": False}, T0)
+            for text in texts
+        ]
+
+
+async def kill_a_sweep(storage: Storage, channel: StuckAfter, *, single: bool) -> None:
+    """A process starts, its sweep sends until ``channel`` hangs, and it is killed."""
+    service = service_on(storage, channel)
+    service.relay.single_worker = single
+    sweeping = asyncio.create_task(service.relay.sweep(everything=True))
+    await asyncio.wait_for(channel.sending.wait(), timeout=10)
+    sweeping.cancel()
+    await asyncio.gather(sweeping, return_exceptions=True)
+
+
+def restarted(storage: Storage, channel: RecordingChannel, *, single: bool) -> ConversationService:
+    """The next process, started a few seconds after the kill."""
+    service = service_on(storage, channel)
+    assert isinstance(service.clock, FrozenClock)
+    service.clock.set(T0 + timedelta(seconds=3))
+    service.relay.started_at = service.clock.now()
+    service.relay.single_worker = single
+    return service
+
+
+async def test_a_leftover_the_sweep_sent_is_gone_before_the_next_is_sent(tmp_path: Path) -> None:
+    # Restarts seconds apart: a start's sweep re-sent the leftovers, the next kill came before
+    # the batched delete, and the next start sent them a third time.
+    storage = await sqlite(tmp_path)
+    _first, second, third = await leave_rows(storage, ["one", "two", "three"])
+    await kill_a_sweep(storage, StuckAfter(first=1), single=True)
+    async with storage.transaction() as tx:
+        # "one" was sent and deleted at once; "two" was being sent when the process died.
+        assert [r.id for r in await tx.outbox.unsent()] == [second, third]
+    channel = RecordingChannel()
+    again = restarted(storage, channel, single=True)
+    assert await again.relay.sweep(everything=True) == 2
+    assert channel.texts(ANNA) == ["two", "three"]
+    await storage.close()
+
+
+async def test_one_worker_sends_at_once_what_a_killed_sweep_had_taken(tmp_path: Path) -> None:
+    # A kill during a start's sweep left its rows taken for the claim's lease (60 s then):
+    # replies a minute late, read by the person as no answer. On a database that serves one
+    # worker (SQLite) a claim older than the process is a dead process's.
+    storage = await sqlite(tmp_path)
+    await leave_rows(storage, ["one", "two"])
+    await kill_a_sweep(storage, StuckAfter(first=0), single=True)
+    channel = RecordingChannel()
+    again = restarted(storage, channel, single=True)
+    assert await again.relay.sweep(everything=True) == 2
+    assert channel.texts(ANNA) == ["one", "two"]
+    await storage.close()
+
+
+async def test_several_workers_leave_a_taken_row_to_its_lease_and_only_that_one(
+    tmp_path: Path,
+) -> None:
+    storage = await sqlite(tmp_path)
+    await leave_rows(storage, ["one", "two"])
+    await kill_a_sweep(storage, StuckAfter(first=0), single=False)
+    async with storage.transaction() as tx:
+        # Only the row being sent was taken, not the whole batch.
+        one, two = [r.id for r in await tx.outbox.unsent()]
+        assert await tx.outbox.claim((one, two), T0 + timedelta(seconds=1), CLAIM_LEASE) == (two,)
+    channel = RecordingChannel()
+    again = restarted(storage, channel, single=False)
+    # Another worker may still be sending "one": it waits for the lease, and "two" after it.
+    assert await again.relay.sweep(everything=True) == 0
+    assert isinstance(again.clock, FrozenClock)
+    again.clock.advance(CLAIM_LEASE)
+    assert await again.relay.sweep(everything=True) == 2
+    assert channel.texts(ANNA) == ["one", "two"]
+    await storage.close()
+
+
+# --- the crisis reply after a crash ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Flagged:
+    flagged: bool = True
+    category: str | None = "suicide"
+
+
+class FlagsEverything:
+    def screen(self, text: str) -> Flagged:
+        return Flagged()
+
+
+async def test_a_crisis_reply_is_recorded_at_once_so_a_crash_does_not_send_it_again(
+    tmp_path: Path,
+) -> None:
+    # The crisis reply goes out before any storage; its update used to be recorded with the
+    # next batch (0.2 s later), so a kill in between replayed it and helped a second time.
+    storage = await sqlite(tmp_path)
+    channel = RecordingChannel()
+    service = service_on(storage, channel)
+    service.screener = FlagsEverything()
+    async with storage.transaction() as tx:
+        await tx.updates.hold("telegram", "99", ANNA, "{}", T0)
+    await service.pipeline.handle(Inbound(ANNA, TextReceived("...", T0), "nl", key="telegram:99"))
+    assert channel.texts(ANNA)  # the help
+    # Killed now (no batched write-back): nothing is left to replay.
+    async with storage.transaction() as tx:
+        assert await tx.updates.seen("telegram", "99")
+        assert await tx.updates.pending("telegram") == []
+    await storage.close()
+
+
+# --- attempts of a pending update ---------------------------------------------------------------
+
+
+async def test_a_pending_update_counts_an_attempt_only_when_it_runs(tmp_path: Path) -> None:
+    # Restarts seconds apart replayed the same pending update at every start; it waited in its
+    # person's line each time and was killed before its turn, and the fifth replay gave it up
+    # (the full-size chaos test: "pending update given up", an input never answered).
+    from bot.telegram.inbox import TelegramInbox
+
+    storage = await sqlite(tmp_path)
+    inbox = TelegramInbox(storage, FrozenClock(T0), None)
+    update = {
+        "update_id": 7,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 77, "type": "private"},
+            "text": "hoi",
+        },
+    }
+    async with storage.transaction() as tx:
+        await tx.updates.hold("telegram", "7", ANNA, json.dumps(update), T0)
+    for _restart in range(8):
+        found = await inbox.pending(stale_only=False, skip=lambda update_id: False)
+        assert [u.update_id for u in found] == [7]
+    # It runs (and crashes the process) five times; the sixth time it is given up.
+    assert [await inbox.attempt(7) for _ in range(6)] == [True] * 5 + [False]
+    async with storage.transaction() as tx:
+        assert await tx.updates.seen("telegram", "7")
+    assert await inbox.pending(stale_only=False, skip=lambda update_id: False) == []
+    await storage.close()

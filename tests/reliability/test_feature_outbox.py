@@ -1,0 +1,127 @@
+"""Messages of features go through the outbox (issue #16, deliverable 2): what a state change
+of a feature causes (the coach's card, the young person's promise, the relay between young
+person and coach) is written in the transaction of that change, so a kill between the commit
+and the send delays it, never loses it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any
+
+from bot.service import OutgoingMessage
+from flows.ids import PersonId
+from storage.memory import MemoryStorage
+from tests.bot.fakes import RecordingChannel
+from tests.routing2.conftest import YOUNG, Harness, make_harness
+
+
+class Hangs(RecordingChannel):
+    """Every send hangs: the process is killed while it sends."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sending = asyncio.Event()
+
+    async def deliver(self, person: PersonId, message: OutgoingMessage) -> None:
+        self.sending.set()
+        await asyncio.Event().wait()
+
+
+async def killed_while_sending(harness: Harness, act: Coroutine[Any, Any, object]) -> None:
+    """Run ``act`` (a coroutine) until its first send, then kill it."""
+    hangs = Hangs()
+    harness.service.channels["tg"] = hangs  # type: ignore[index]
+    task = asyncio.ensure_future(act)
+    await asyncio.wait_for(hangs.sending.wait(), timeout=10)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def restart(storage: MemoryStorage) -> Harness:
+    """The next process on the same database; its start sweeps the outbox."""
+    again = make_harness(storage)
+    await again.service.relay.sweep(everything=True)
+    return again
+
+
+async def test_a_kill_after_the_submission_loses_neither_the_card_nor_the_promise() -> None:
+    # What an undisturbed submission sends.
+    calm = make_harness()
+    lotte = await calm.add_coach("Lotte", chat=900)
+    await calm.submit()
+    expected_young = calm.texts(YOUNG)
+    assert "Dossier #1" in calm.card_of(lotte).text
+
+    storage = MemoryStorage()
+    first = make_harness(storage)
+    lotte = await first.add_coach("Lotte", chat=900)
+    await killed_while_sending(first, first.submit())
+    # Committed: the case exists and the coach has an offer; nothing reached anyone yet.
+    assert await first.case() is not None
+
+    again = await restart(storage)
+    assert "Dossier #1" in again.card_of(lotte).text
+    # The young person hears everything, in the same order as without the kill.
+    assert again.texts(YOUNG) == expected_young
+
+
+async def test_a_kill_after_a_young_persons_message_still_reaches_the_coach() -> None:
+    storage = MemoryStorage()
+    first = make_harness(storage)
+    lotte = await first.add_coach("Lotte", chat=900)
+    await first.submit()
+    assert await first.coach_presses(lotte, f"case={first.case_of_card(lotte)}:accept")
+    await killed_while_sending(first, first.young_says("Hoi Lotte, wanneer kan ik langskomen?"))
+
+    again = await restart(storage)
+    relayed = [t for t in again.texts(PersonId("tg:900")) if "wanneer kan ik langskomen" in t]
+    assert len(relayed) == 1
+    # ... and the young person hears that it went to Lotte.
+    assert any("Lotte" in t for t in again.texts(YOUNG))
+
+
+async def test_a_kill_after_a_coachs_message_still_reaches_the_young_person() -> None:
+    storage = MemoryStorage()
+    first = make_harness(storage)
+    lotte = await first.add_coach("Lotte", chat=900)
+    await first.submit()
+    assert await first.coach_presses(lotte, f"case={first.case_of_card(lotte)}:accept")
+    await killed_while_sending(first, first.coach_says(lotte, "Dag! Kom je dinsdag om 10 uur?"))
+
+    again = await restart(storage)
+    assert any("Kom je dinsdag om 10 uur?" in t for t in again.texts(YOUNG))
+
+
+async def test_a_kill_after_a_reopen_button_still_tells_the_coach_and_the_young_person() -> None:
+    storage = MemoryStorage()
+    first = make_harness(storage)
+    lotte = await first.add_coach("Lotte", chat=900)
+    await first.submit()
+    assert await first.coach_presses(lotte, "case=1:accept")
+    assert await first.coach_presses(lotte, "case=1:close:work")
+    await killed_while_sending(first, first.young_presses("case=reopen"))
+    case = await first.case()
+    assert case is not None and case.status == "open"  # committed before the kill
+
+    again = await restart(storage)
+    assert any("#1" in t for t in again.texts(PersonId("tg:900")))
+    assert any("Lotte" in t for t in again.texts(YOUNG))
+
+
+async def test_a_kill_after_yes_to_the_case_team_still_reaches_everyone() -> None:
+    storage = MemoryStorage()
+    first = make_harness(storage)
+    lotte = await first.add_coach("Lotte", chat=900)
+    await first.add_coach("Sara", chat=901, organisation="VDAB")
+    await first.submit()
+    assert await first.coach_presses(lotte, "case=1:accept")
+    assert await first.coach_command(lotte, "meekijken", "1 Sara")
+    asked = first.sent(YOUNG)[-1]
+    yes = next(value for row in asked.buttons for _, value in row if value.endswith(":yes"))
+    await killed_while_sending(first, first.young_presses(yes))
+
+    again = await restart(storage)
+    assert any("Sara" in t for t in again.texts(YOUNG))  # "Sara (VDAB) looks along"
+    assert any("#1" in t for t in again.texts(PersonId("tg:901")))  # Sara's welcome and card
+    assert any("#1" in t for t in again.texts(PersonId("tg:900")))  # Lotte hears it
