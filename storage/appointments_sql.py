@@ -29,10 +29,7 @@ from storage.appointments import (
     RATINGS_AAD,
     REACHABILITY,
 )
-from storage.assembly import SQL_ADAPTERS
-from storage.codec import to_utc
-from storage.crypto import Keyring, seal, seal_optional, unseal, unseal_optional
-from storage.ports import (
+from storage.appointments_port import (
     APPOINTMENTS_KEY,
     RATINGS_KEY,
     REACHABILITY_KEY,
@@ -40,6 +37,9 @@ from storage.ports import (
     RatingRecord,
     ReachabilityRecord,
 )
+from storage.assembly import SQL_ADAPTERS
+from storage.codec import to_utc
+from storage.crypto import Keyring, seal, seal_optional, unseal, unseal_optional
 
 A, R, U = APPOINTMENTS, RATINGS, REACHABILITY
 

@@ -15,8 +15,8 @@ from flows.ids import CaseId, PersonId
 from storage.assembly import MEMORY_ADAPTERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
-from storage.ports import SAFETY_KEY, SafetyEventRecord, check_safety_category
 from storage.safety import CATEGORY_AAD, merge_categories
+from storage.safety_port import SAFETY_KEY, SafetyEventRecord, check_safety_category
 
 
 @dataclass
