@@ -1,5 +1,6 @@
-"""SQL adapters of the appointment ports (:class:`storage.ports.AppointmentRepository`,
-:class:`storage.ports.RatingRepository`, :class:`storage.ports.ReachabilityRepository`).
+"""SQL adapters of the appointment ports (:class:`storage.appointments_port.AppointmentRepository`,
+:class:`storage.appointments_port.RatingRepository`,
+:class:`storage.appointments_port.ReachabilityRepository`).
 
 Rules of this module (those of :mod:`storage.sql` apply): SQLAlchemy Core on the transaction's
 connection; nothing is logged. ``appointments.options``, ``appointments.place`` and

@@ -1,5 +1,5 @@
-"""SQL adapters of the routing ports (:class:`storage.ports.CoachRepository`,
-:class:`storage.ports.CaseRepository`) for SQLite and PostgreSQL.
+"""SQL adapters of the routing ports (:class:`storage.routing_port.CoachRepository`,
+:class:`storage.routing_port.CaseRepository`) for SQLite and PostgreSQL.
 
 Rules of this module (those of :mod:`storage.sql` apply):
 

@@ -1,4 +1,4 @@
-"""In-memory adapter of :class:`storage.ports.SafetyEventRepository`, for fast service tests.
+"""In-memory adapter of :class:`storage.safety_port.SafetyEventRepository`, for fast service tests.
 
 Rules of this module (those of :mod:`storage.memory` apply): the same contract as
 :mod:`storage.safety_sql`, proved by the same tests (``tests/safety_net/test_storage.py``).

@@ -1,4 +1,4 @@
-"""SQL adapter of :class:`storage.ports.SafetyEventRepository` (SQLite and PostgreSQL).
+"""SQL adapter of :class:`storage.safety_port.SafetyEventRepository` (SQLite and PostgreSQL).
 
 Rules of this module (those of :mod:`storage.sql` apply): SQLAlchemy Core on the transaction's
 connection; opening an event is ``INSERT ... ON CONFLICT DO NOTHING`` against the partial
