@@ -31,14 +31,10 @@ from sqlmodel import Field, SQLModel
 from flows.ids import CaseId, PersonId
 from flows.intake.domains import CONSENT_DOMAINS
 from flows.session import JsonValue
+from storage.appointments_port import APPOINTMENT_STATUSES, RATING_KINDS
 from storage.codec import aad
 from storage.db import EncryptedText, UtcDateTime
-from storage.ports import (
-    APPOINTMENT_STATUSES,
-    RATING_KINDS,
-    RetentionPolicy,
-    Transaction,
-)
+from storage.ports import RetentionPolicy, Transaction
 
 OPTIONS_AAD = aad("appointments", "options")
 PLACE_AAD = aad("appointments", "place")

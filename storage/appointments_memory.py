@@ -15,9 +15,7 @@ from datetime import datetime
 from flows.appointments import Appointment, AppointmentId
 from flows.followups import RatingKind
 from flows.ids import CaseId, PersonId
-from storage.assembly import MEMORY_ADAPTERS
-from storage.codec import to_utc
-from storage.ports import (
+from storage.appointments_port import (
     APPOINTMENTS_KEY,
     RATINGS_KEY,
     REACHABILITY_KEY,
@@ -25,6 +23,8 @@ from storage.ports import (
     RatingRecord,
     ReachabilityRecord,
 )
+from storage.assembly import MEMORY_ADAPTERS
+from storage.codec import to_utc
 
 
 @dataclass

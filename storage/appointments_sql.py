@@ -1,5 +1,6 @@
-"""SQL adapters of the appointment ports (:class:`storage.ports.AppointmentRepository`,
-:class:`storage.ports.RatingRepository`, :class:`storage.ports.ReachabilityRepository`).
+"""SQL adapters of the appointment ports (:class:`storage.appointments_port.AppointmentRepository`,
+:class:`storage.appointments_port.RatingRepository`,
+:class:`storage.appointments_port.ReachabilityRepository`).
 
 Rules of this module (those of :mod:`storage.sql` apply): SQLAlchemy Core on the transaction's
 connection; nothing is logged. ``appointments.options``, ``appointments.place`` and
@@ -29,10 +30,7 @@ from storage.appointments import (
     RATINGS_AAD,
     REACHABILITY,
 )
-from storage.assembly import SQL_ADAPTERS
-from storage.codec import to_utc
-from storage.crypto import Keyring, seal, seal_optional, unseal, unseal_optional
-from storage.ports import (
+from storage.appointments_port import (
     APPOINTMENTS_KEY,
     RATINGS_KEY,
     REACHABILITY_KEY,
@@ -40,6 +38,9 @@ from storage.ports import (
     RatingRecord,
     ReachabilityRecord,
 )
+from storage.assembly import SQL_ADAPTERS
+from storage.codec import to_utc
+from storage.crypto import Keyring, seal, seal_optional, unseal, unseal_optional
 
 A, R, U = APPOINTMENTS, RATINGS, REACHABILITY
 

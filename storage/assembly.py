@@ -3,8 +3,9 @@
 Rules of this module:
 
 * **A feature owns its port.** It declares a :class:`RepositoryKey` typed by its ``Protocol``
-  beside that protocol (``REFERRALS_KEY: RepositoryKey[ReferralRepository]`` in
-  :mod:`storage.referral`; the core ports' keys are in :mod:`storage.ports`), writes a SQL and a
+  beside that protocol in its technology-free port module (``CASES_KEY:
+  RepositoryKey[CaseRepository]`` in :mod:`storage.routing_port`; the core ports' keys are in
+  :mod:`storage.ports`), writes a SQL and a
   memory adapter, and each adapter module registers its factory at import:
   ``SQL_ADAPTERS.register(KEY, lambda c: SqlX(c.conn, c.keyring))`` from the transaction's
   connection, keyring and clock (:class:`SqlContext`), ``MEMORY_ADAPTERS.register(KEY, lambda

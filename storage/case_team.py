@@ -11,52 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, Table
 from sqlmodel import Field, SQLModel
 
-from flows.ids import CaseId, CoachId, PersonId
+from flows.ids import PersonId
 from flows.session import JsonValue
-from storage.assembly import RepositoryKey
+from storage.case_team_port import CASE_MEMBER_STATUSES, CASE_TEAM_KEY
 from storage.db import UtcDateTime
-from storage.ports import (
-    CASE_MEMBER_STATUSES,
-    CaseMember,
-    CaseMemberStatus,
-    RetentionPolicy,
-    Transaction,
-)
+from storage.ports import RetentionPolicy, Transaction
 
-
-class CaseTeamRepository(Protocol):
-    async def ask(
-        self, case_id: CaseId, person: PersonId, coach: CoachId, asked_by: CoachId, now: datetime
-    ) -> int: ...
-
-    async def get(self, member_id: int) -> CaseMember | None: ...
-
-    async def of_case(self, case_id: CaseId) -> list[CaseMember]: ...
-
-    async def answer(
-        self,
-        member_id: int,
-        status: CaseMemberStatus,
-        now: datetime,
-        *,
-        expected: CaseMemberStatus,
-    ) -> bool:
-        """Compare-and-set from ``expected``; ``False`` when it moved meanwhile."""
-        ...
-
-    async def of_person(self, person: PersonId) -> list[CaseMember]: ...
-
-    async def erase(self, person: PersonId) -> int: ...
-
-    async def purge_orphans(self) -> int: ...
-
-
-CASE_TEAM_KEY: RepositoryKey[CaseTeamRepository] = RepositoryKey("case_team")
 """The feature's port in a transaction: ``tx[CASE_TEAM_KEY]``."""
 
 

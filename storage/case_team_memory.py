@@ -11,9 +11,8 @@ from datetime import datetime
 
 from flows.ids import CaseId, CoachId, PersonId
 from storage.assembly import MEMORY_ADAPTERS
-from storage.case_team import CASE_TEAM_KEY
+from storage.case_team_port import CASE_TEAM_KEY, CaseMember, CaseMemberStatus
 from storage.codec import to_utc
-from storage.ports import CaseMember, CaseMemberStatus
 from storage.relay_files_memory import RelayFilesState
 from storage.routing_memory import RoutingState
 

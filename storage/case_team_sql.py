@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from flows.ids import CaseId, CoachId, PersonId
 from storage.assembly import SQL_ADAPTERS
-from storage.case_team import CASE_MEMBERS, CASE_TEAM_KEY
+from storage.case_team import CASE_MEMBERS
+from storage.case_team_port import CASE_TEAM_KEY, CaseMember, CaseMemberStatus
 from storage.codec import to_utc
-from storage.ports import CaseMember, CaseMemberStatus
 from storage.routing import CASES
 
 T = CASE_MEMBERS

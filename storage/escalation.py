@@ -21,7 +21,7 @@ from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, Table
 from sqlmodel import Field, SQLModel
 
 from storage.db import UtcDateTime
-from storage.ports import COACH_MESSAGE_KINDS
+from storage.routing_port import COACH_MESSAGE_KINDS
 
 
 def _among(column: str, values: tuple[str, ...]) -> str:

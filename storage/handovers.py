@@ -14,64 +14,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, Table
 from sqlmodel import Field, SQLModel
 
-from flows.ids import CaseId, CoachId, PersonId
+from flows.ids import PersonId
 from flows.session import JsonValue
-from storage.assembly import RepositoryKey
 from storage.codec import aad
 from storage.db import EncryptedText, UtcDateTime
-from storage.ports import (
+from storage.handovers_port import (
     HANDOVER_STATUSES,
-    HandoverDelivery,
-    HandoverRecord,
-    HandoverStatus,
-    RetentionPolicy,
-    Transaction,
+    HANDOVERS_KEY,
 )
+from storage.ports import RetentionPolicy, Transaction
 
 SUMMARY_AAD = aad("handovers", "summary")
 PDF_AAD = aad("handovers", "pdf")
 
 
-class HandoverRepository(Protocol):
-    async def add(
-        self,
-        case_id: CaseId,
-        person: PersonId,
-        coach: CoachId,
-        summary: dict[str, JsonValue],
-        now: datetime,
-    ) -> int: ...
-
-    async def get(self, handover_id: int) -> HandoverRecord | None: ...
-
-    async def latest_of_case(self, case_id: CaseId) -> HandoverRecord | None: ...
-
-    async def answer(self, handover_id: int, status: HandoverStatus, now: datetime) -> bool:
-        """Compare-and-set from ``proposed``: ``False`` when it was answered already."""
-        ...
-
-    async def delivered(
-        self,
-        handover_id: int,
-        pdf: bytes,
-        contact: str,
-        delivery: HandoverDelivery,
-        now: datetime,
-    ) -> None: ...
-
-    async def of_person(self, person: PersonId) -> list[HandoverRecord]: ...
-
-    async def erase(self, person: PersonId) -> int: ...
-
-    async def purge_orphans(self) -> int: ...
-
-
-HANDOVERS_KEY: RepositoryKey[HandoverRepository] = RepositoryKey("handovers")
 """The feature's port in a transaction: ``tx[HANDOVERS_KEY]``."""
 
 

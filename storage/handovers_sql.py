@@ -18,8 +18,8 @@ from flows.session import JsonValue
 from storage.assembly import SQL_ADAPTERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, seal_bytes, unseal, unseal_bytes
-from storage.handovers import HANDOVERS, HANDOVERS_KEY, PDF_AAD, SUMMARY_AAD
-from storage.ports import HandoverDelivery, HandoverRecord, HandoverStatus
+from storage.handovers import HANDOVERS, PDF_AAD, SUMMARY_AAD
+from storage.handovers_port import HANDOVERS_KEY, HandoverDelivery, HandoverRecord, HandoverStatus
 from storage.routing import CASES
 
 T = HANDOVERS

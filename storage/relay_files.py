@@ -17,48 +17,22 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, Table
 from sqlmodel import Field, SQLModel
 
 from flows.ids import PersonId
 from flows.session import JsonValue
-from storage.assembly import RepositoryKey
 from storage.codec import aad
 from storage.db import EncryptedText, UtcDateTime
-from storage.ports import (
-    RELAY_DIRECTIONS,
-    RELAY_FILE_KINDS,
-    NewRelayFile,
-    RelayFile,
-    RetentionPolicy,
-    Transaction,
-)
+from storage.ports import RetentionPolicy, Transaction
+from storage.relay_files_port import RELAY_FILE_KINDS, RELAY_FILES_KEY
+from storage.routing_port import RELAY_DIRECTIONS
 
 CONTENT_AAD = aad("relay_files", "content")
 CAPTION_AAD = aad("relay_files", "caption")
 
 
-class RelayFileRepository(Protocol):
-    """Files of the relay, kept with their case (erased with it), encrypted at rest."""
-
-    async def add(self, new: NewRelayFile, now: datetime) -> int: ...
-
-    async def get(self, file_id: int) -> RelayFile | None: ...
-
-    async def of_person(self, person: PersonId) -> list[RelayFile]:
-        """Every file of the person's cases, oldest first."""
-        ...
-
-    async def erase(self, person: PersonId) -> int: ...
-
-    async def purge_orphans(self) -> int:
-        """Files whose case is gone (the case's retention ran). Returns how many."""
-        ...
-
-
-RELAY_FILES_KEY: RepositoryKey[RelayFileRepository] = RepositoryKey("relay_files")
 """The feature's port in a transaction: ``tx[RELAY_FILES_KEY]``."""
 
 

@@ -15,19 +15,14 @@ from datetime import datetime
 from flows.ids import CaseId, CoachId, PersonId
 from flows.session import JsonValue
 from storage.assembly import MEMORY_ADAPTERS
+from storage.case_team_port import CaseMember
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, seal_bytes, unseal, unseal_bytes
-from storage.handovers import HANDOVERS_KEY, PDF_AAD, SUMMARY_AAD
+from storage.handovers import PDF_AAD, SUMMARY_AAD
+from storage.handovers_port import HANDOVERS_KEY, HandoverDelivery, HandoverRecord, HandoverStatus
 from storage.handovers_sql import decode_summary, encode_summary
-from storage.ports import (
-    CaseMember,
-    HandoverDelivery,
-    HandoverRecord,
-    HandoverStatus,
-    NewRelayFile,
-    RelayFile,
-)
-from storage.relay_files import CAPTION_AAD, CONTENT_AAD, RELAY_FILES_KEY
+from storage.relay_files import CAPTION_AAD, CONTENT_AAD
+from storage.relay_files_port import RELAY_FILES_KEY, NewRelayFile, RelayFile
 from storage.routing_memory import RoutingState
 
 

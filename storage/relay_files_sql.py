@@ -17,9 +17,10 @@ from flows.ids import CaseId, PersonId
 from storage.assembly import SQL_ADAPTERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal_bytes, seal_optional, unseal_bytes, unseal_optional
-from storage.ports import NewRelayFile, RelayDirection, RelayFile, RelayFileKind
-from storage.relay_files import CAPTION_AAD, CONTENT_AAD, RELAY_FILES, RELAY_FILES_KEY
+from storage.relay_files import CAPTION_AAD, CONTENT_AAD, RELAY_FILES
+from storage.relay_files_port import RELAY_FILES_KEY, NewRelayFile, RelayFile, RelayFileKind
 from storage.routing import CASES
+from storage.routing_port import RelayDirection
 
 T = RELAY_FILES
 

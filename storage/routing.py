@@ -22,7 +22,7 @@ from sqlmodel import Field, SQLModel
 
 from storage.codec import aad
 from storage.db import EncryptedText, UtcDateTime
-from storage.ports import (
+from storage.routing_port import (
     CASE_OUTCOMES,
     CASE_STATUSES,
     COACH_ROLES,

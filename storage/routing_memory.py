@@ -16,7 +16,9 @@ from flows.session import JsonValue
 from storage.assembly import MEMORY_ADAPTERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
-from storage.ports import (
+from storage.ports import check_token_hash
+from storage.routing import INTAKE_AAD, REASONS_AAD, TEXT_AAD
+from storage.routing_port import (
     CASES_KEY,
     COACHES_KEY,
     BlindSpotCount,
@@ -31,9 +33,7 @@ from storage.ports import (
     OfferStatus,
     RelayDirection,
     RelayRecord,
-    check_token_hash,
 )
-from storage.routing import INTAKE_AAD, REASONS_AAD, TEXT_AAD
 from storage.routing_sql import case_number, decode_object, encode_json
 
 

@@ -1,5 +1,5 @@
-"""SQL adapters of the routing ports (:class:`storage.ports.CoachRepository`,
-:class:`storage.ports.CaseRepository`) for SQLite and PostgreSQL.
+"""SQL adapters of the routing ports (:class:`storage.routing_port.CoachRepository`,
+:class:`storage.routing_port.CaseRepository`) for SQLite and PostgreSQL.
 
 Rules of this module (those of :mod:`storage.sql` apply):
 
@@ -31,7 +31,18 @@ from storage.assembly import SQL_ADAPTERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
 from storage.escalation import BLIND_SPOT_COUNTS, COACH_MESSAGES, ERASED_CASES
-from storage.ports import (
+from storage.ports import check_token_hash
+from storage.routing import (
+    CASES,
+    COACH_INVITES,
+    COACHES,
+    INTAKE_AAD,
+    OFFERS,
+    REASONS_AAD,
+    RELAY_MESSAGES,
+    TEXT_AAD,
+)
+from storage.routing_port import (
     CASES_KEY,
     COACHES_KEY,
     BlindSpotCount,
@@ -47,17 +58,6 @@ from storage.ports import (
     OfferStatus,
     RelayDirection,
     RelayRecord,
-    check_token_hash,
-)
-from storage.routing import (
-    CASES,
-    COACH_INVITES,
-    COACHES,
-    INTAKE_AAD,
-    OFFERS,
-    REASONS_AAD,
-    RELAY_MESSAGES,
-    TEXT_AAD,
 )
 
 

@@ -4,7 +4,7 @@ Rules of this module (those of :mod:`storage.tables` apply; it imports this modu
 is on ``SQLModel.metadata``):
 
 * A row says *that* a young person was flagged or asked for a person: a category code
-  (:func:`storage.ports.check_safety_category`), times, the case, and the chats of who took it
+  (:func:`storage.safety_port.check_safety_category`), times, the case, and the chats of who took it
   up or closed it. Never a word of what the young person wrote.
 * An event keeps every category flagged while it was open (``categories``, from migration
   ``0009_safety_categories``; ``category`` stays the most severe one).

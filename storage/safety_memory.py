@@ -1,4 +1,4 @@
-"""In-memory adapter of :class:`storage.ports.SafetyEventRepository`, for fast service tests.
+"""In-memory adapter of :class:`storage.safety_port.SafetyEventRepository`, for fast service tests.
 
 Rules of this module (those of :mod:`storage.memory` apply): the same contract as
 :mod:`storage.safety_sql`, proved by the same tests (``tests/safety_net/test_storage.py``).
@@ -15,8 +15,8 @@ from flows.ids import CaseId, PersonId
 from storage.assembly import MEMORY_ADAPTERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
-from storage.ports import SAFETY_KEY, SafetyEventRecord, check_safety_category
 from storage.safety import CATEGORY_AAD, merge_categories
+from storage.safety_port import SAFETY_KEY, SafetyEventRecord, check_safety_category
 
 
 @dataclass

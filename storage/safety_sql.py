@@ -1,4 +1,4 @@
-"""SQL adapter of :class:`storage.ports.SafetyEventRepository` (SQLite and PostgreSQL).
+"""SQL adapter of :class:`storage.safety_port.SafetyEventRepository` (SQLite and PostgreSQL).
 
 Rules of this module (those of :mod:`storage.sql` apply): SQLAlchemy Core on the transaction's
 connection; opening an event is ``INSERT ... ON CONFLICT DO NOTHING`` against the partial
@@ -19,7 +19,6 @@ from flows.ids import CaseId, PersonId
 from storage.assembly import SQL_ADAPTERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
-from storage.ports import SAFETY_KEY, SafetyEventRecord, check_safety_category
 from storage.safety import (
     CATEGORIES_AAD,
     CATEGORY_AAD,
@@ -29,6 +28,7 @@ from storage.safety import (
     merge_categories,
     split_categories,
 )
+from storage.safety_port import SAFETY_KEY, SafetyEventRecord, check_safety_category
 
 T = SAFETY_EVENTS
 

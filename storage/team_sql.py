@@ -48,22 +48,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from flows.ids import CaseId, CoachId, PartnershipId, row_number
 from storage.appointments import APPOINTMENTS, RATINGS
+from storage.appointments_port import RatingRecord
 from storage.appointments_sql import _rating
 from storage.assembly import SQL, SQL_ADAPTERS, RepositoryKey
 from storage.case_team import CASE_MEMBERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
 from storage.escalation import BLIND_SPOT_COUNTS, ERASED_CASES
-from storage.ports import (
-    CaseRecord,
-    CoachRecord,
-    ErasedCaseRecord,
-    OfferRecord,
-    RatingRecord,
-    Storage,
-    Transaction,
-)
+from storage.ports import Storage, Transaction
 from storage.routing import CASES, COACHES, INTAKE_AAD, OFFERS, RELAY_MESSAGES
+from storage.routing_port import CaseRecord, CoachRecord, ErasedCaseRecord, OfferRecord
 from storage.routing_sql import SqlCases, coach_from_row, decode_object
 from storage.safety import SAFETY_EVENTS
 from storage.team import (

@@ -25,62 +25,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy import CheckConstraint, Index, Table
 from sqlmodel import Field, SQLModel
 
 from flows.ids import PersonId
 from flows.session import JsonValue
-from storage.assembly import RepositoryKey
 from storage.codec import aad
 from storage.db import EncryptedText, UtcDateTime
-from storage.ports import (
+from storage.ports import RetentionPolicy, Transaction
+from storage.web_transcript_port import (
     TRANSCRIPT_SIDES,
-    NewTranscriptEntry,
-    RetentionPolicy,
-    Transaction,
-    TranscriptBounds,
-    TranscriptEntry,
+    WEB_TRANSCRIPT_KEY,
 )
 
 BODY_AAD = aad("web_transcript", "body")
 
 
-class WebTranscriptRepository(Protocol):
-    async def append(
-        self, person: PersonId, entries: tuple[NewTranscriptEntry, ...], now: datetime
-    ) -> list[TranscriptEntry]:
-        """Store the entries in order, with new increasing ids; an entry whose ref the person
-        already has is not stored again (the existing one is returned in its place)."""
-        ...
-
-    async def after(self, person: PersonId, after: int, limit: int = 500) -> list[TranscriptEntry]:
-        """The person's first ``limit`` entries with an id above ``after``, oldest first (a
-        reader pages on from the last id it got)."""
-        ...
-
-    async def bounds(self, person: PersonId) -> TranscriptBounds: ...
-
-    async def has_ref(self, person: PersonId, ref: str) -> bool: ...
-
-    async def mark_seen(self, person: PersonId, up_to: int, now: datetime) -> int:
-        """Entries up to id ``up_to`` not yet seen are seen now. Returns how many."""
-        ...
-
-    async def trim(self, person: PersonId, keep: int) -> int:
-        """Keep the person's newest ``keep`` entries. Returns how many went."""
-        ...
-
-    async def erase(self, person: PersonId) -> int: ...
-
-    async def purge(self, *, seen_before: datetime, any_before: datetime) -> int:
-        """Delete entries from before ``seen_before`` that were seen or are the young person's
-        own, and every entry from before ``any_before``. Returns how many."""
-        ...
-
-
-WEB_TRANSCRIPT_KEY: RepositoryKey[WebTranscriptRepository] = RepositoryKey("web_transcript")
 """The web channel's port in a transaction: ``tx[WEB_TRANSCRIPT_KEY]``."""
 
 _SIDE_LIST = ", ".join(f"'{side}'" for side in TRANSCRIPT_SIDES)

@@ -16,13 +16,14 @@ from flows.ids import PersonId
 from storage.assembly import MEMORY_ADAPTERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
-from storage.ports import (
+from storage.web_transcript import BODY_AAD
+from storage.web_transcript_port import (
+    WEB_TRANSCRIPT_KEY,
     NewTranscriptEntry,
     TranscriptBounds,
     TranscriptEntry,
     check_transcript_ref,
 )
-from storage.web_transcript import BODY_AAD, WEB_TRANSCRIPT_KEY
 from storage.web_transcript_sql import decode_body, encode_body
 
 

@@ -24,14 +24,15 @@ from flows.session import JsonValue
 from storage.assembly import SQL_ADAPTERS
 from storage.codec import to_utc
 from storage.crypto import Keyring, seal, unseal
-from storage.ports import (
+from storage.web_transcript import BODY_AAD, WEB_TRANSCRIPT
+from storage.web_transcript_port import (
+    WEB_TRANSCRIPT_KEY,
     NewTranscriptEntry,
     TranscriptBounds,
     TranscriptEntry,
     TranscriptSide,
     check_transcript_ref,
 )
-from storage.web_transcript import BODY_AAD, WEB_TRANSCRIPT, WEB_TRANSCRIPT_KEY
 
 T = WEB_TRANSCRIPT
 

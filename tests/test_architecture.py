@@ -367,3 +367,101 @@ def test_the_transaction_rule_catches_a_class_written_again() -> None:
         "    conn: AsyncConnection | None = None\n"
     )
     assert [c.name for c in transaction_like_classes(bad, adapter_classes())] == ["SqlTransaction"]
+
+
+# --- storage: ports.py is the core, each feature owns its port ---------------------------------
+
+PORTS = ROOT / "storage" / "ports.py"
+# The core's classes (issue #10). A feature's record, Protocol or key added here makes ports.py a
+# hub again: put it in that feature's technology-free storage/<feature>_port.py instead.
+CORE_CLASSES = {
+    "VersionConflict",
+    "ReminderRecord",
+    "ConsentRecord",
+    "AccessRecord",
+    "RetentionPolicy",
+    "SessionRepository",
+    "ReminderRepository",
+    "PendingUpdate",
+    "UpdateLog",
+    "OutboxRecord",
+    "OutboxRepository",
+    "ConsentRepository",
+    "PrivacyRepository",
+    "PersonalData",
+    "Storage",
+    "Transaction",
+}
+CORE_KEYS = {
+    "SESSIONS_KEY",
+    "REMINDERS_KEY",
+    "UPDATES_KEY",
+    "OUTBOX_KEY",
+    "CONSENTS_KEY",
+    "PRIVACY_KEY",
+}
+# A port module is what callers and both adapters import: no table, no database technology.
+PORT_FORBIDDEN = {"sqlalchemy", "sqlmodel", "aiosqlite", "asyncpg", "storage.db", "storage.ports"}
+
+
+def classes_and_keys(path: Path) -> tuple[set[str], set[str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    classes = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
+    keys = {
+        node.target.id
+        for node in tree.body
+        if isinstance(node, ast.AnnAssign)
+        and isinstance(node.target, ast.Name)
+        and node.target.id.endswith("_KEY")
+    }
+    return classes, keys
+
+
+def test_ports_holds_only_the_core() -> None:
+    classes, keys = classes_and_keys(PORTS)
+    assert classes - CORE_CLASSES == set(), "a feature's record or port belongs in its *_port.py"
+    assert keys == CORE_KEYS
+
+
+def test_ports_re_exports_no_feature_name() -> None:
+    # Importing a feature's key for the Transaction's typed attributes is the only allowed use.
+    tree = ast.parse(PORTS.read_text(encoding="utf-8"))
+    imported = {
+        alias.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and (node.module or "").endswith("_port")
+        for alias in node.names
+    }
+    assert all(name.endswith("_KEY") for name in imported), imported
+    assert "__all__" not in {
+        t.id
+        for n in tree.body
+        if isinstance(n, ast.Assign)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
+
+
+def test_feature_ports_are_technology_free() -> None:
+    ports = sorted((ROOT / "storage").glob("*_port.py"))
+    assert {p.stem for p in ports} >= {"routing_port", "safety_port", "appointments_port"}
+    found = [
+        f"{path.name}:{line} imports {module}"
+        for path in ports
+        for module, line in imports_of(path)
+        if module in PORT_FORBIDDEN or module.split(".")[0] in PORT_FORBIDDEN
+    ]
+    assert found == []
+
+
+def test_the_ports_rule_catches_a_feature_port_written_back(tmp_path: Path) -> None:
+    bad = tmp_path / "ports.py"
+    bad.write_text(
+        PORTS.read_text(encoding="utf-8")
+        + "\n\nclass CaseRepository(Protocol):\n    pass\n\n\n"
+        + 'CASES_KEY: RepositoryKey[CaseRepository] = RepositoryKey("cases")\n',
+        encoding="utf-8",
+    )
+    classes, keys = classes_and_keys(bad)
+    assert classes - CORE_CLASSES == {"CaseRepository"}
+    assert keys - CORE_KEYS == {"CASES_KEY"}

@@ -56,7 +56,8 @@ from flows.booking import Draft, Option
 from flows.ids import CaseId, PersonId, row_number
 from flows.inputs import ButtonPressed
 from flows.text import Msg, Verbatim, msg
-from storage.ports import CaseRecord, CoachRecord, Transaction
+from storage.ports import Transaction
+from storage.routing_port import CaseRecord, CoachRecord
 
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,8 @@ from flows.ids import PersonId
 from flows.routing.directory import Directory, Office, Partnership
 from flows.routing.hours import HoursSpec
 from flows.text import Msg, Param, Verbatim, msg
-from storage.ports import CaseRecord, CoachRecord, Transaction
+from storage.ports import Transaction
+from storage.routing_port import CaseRecord, CoachRecord
 
 log = logging.getLogger(__name__)
 

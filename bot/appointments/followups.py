@@ -48,7 +48,9 @@ from flows.inputs import ButtonPressed
 from flows.intake.domains import domain
 from flows.session import Session
 from flows.text import Msg, Verbatim, msg
-from storage.ports import CaseRecord, CoachRecord, RatingRecord, ReminderRecord, Transaction
+from storage.appointments_port import RatingRecord
+from storage.ports import ReminderRecord, Transaction
+from storage.routing_port import CaseRecord, CoachRecord
 
 log = logging.getLogger(__name__)
 

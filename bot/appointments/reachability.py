@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from bot.appointments.context import AppointmentContext
 from bot.coach.handoff import Outbox
 from flows.ids import PersonId
-from storage.ports import CoachRecord
+from storage.routing_port import CoachRecord
 
 log = logging.getLogger(__name__)
 

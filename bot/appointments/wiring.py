@@ -31,7 +31,7 @@ from flows.ids import CaseId
 from flows.inputs import CommandReceived
 from flows.routing.directory import Directory
 from storage.appointments import AppointmentPart, RatingPart, ReachabilityPart
-from storage.ports import CoachRecord
+from storage.routing_port import CoachRecord
 
 COMMANDS = frozenset({"afspraak", "appointment"})
 

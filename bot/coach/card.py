@@ -33,7 +33,7 @@ from flows.intake.flow import CONTACTS, HELPS, MOMENTS
 from flows.routing.card import card_view, rated_domains, urgency
 from flows.session import JsonValue
 from flows.text import Msg, Param, Verbatim, msg
-from storage.ports import CaseRecord, OfferRecord
+from storage.routing_port import CaseRecord, OfferRecord
 
 COACH_LANGUAGE = "nl"
 CASE_BUTTONS = "case"

@@ -27,8 +27,9 @@ from bot.service import OutgoingMessage
 from flows.ids import CaseId, PersonId
 from flows.inputs import ButtonPressed, CommandReceived
 from flows.text import Param, Verbatim, msg
-from storage.case_team import CASE_TEAM_KEY
-from storage.ports import CaseMember, CaseMemberStatus, CaseRecord, CoachRecord, Transaction
+from storage.case_team_port import CASE_TEAM_KEY, CaseMember, CaseMemberStatus
+from storage.ports import Transaction
+from storage.routing_port import CaseRecord, CoachRecord
 
 if TYPE_CHECKING:
     # Only for a type: the desk imports the relay, which imports this module.

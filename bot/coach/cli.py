@@ -17,7 +17,7 @@ from bot.settings import Settings
 from flows.ids import CoachId, PartnershipId
 from flows.intake.domains import DOMAIN_IDS
 from flows.languages import CODES
-from storage.ports import COACH_ROLES, CoachRole
+from storage.routing_port import COACH_ROLES, CoachRole
 
 if TYPE_CHECKING:
     from bot.service import Clock

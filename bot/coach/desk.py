@@ -44,7 +44,8 @@ from flows.ids import CaseId, PersonId, row_number
 from flows.inputs import ButtonPressed, CommandReceived, MediaReceived, ReminderDue, TextReceived
 from flows.routing.outcomes import OUTCOMES, is_outcome
 from flows.text import Param, Verbatim, msg
-from storage.ports import CASE_OUTCOMES, CaseOutcome, CoachRecord, Transaction
+from storage.ports import Transaction
+from storage.routing_port import CASE_OUTCOMES, CaseOutcome, CoachRecord
 
 log = logging.getLogger(__name__)
 

@@ -37,8 +37,8 @@ from flows.ids import CaseId, PersonId
 from flows.inputs import MediaReceived
 from flows.session import Session
 from flows.text import Param, Verbatim, msg
-from storage.ports import CaseRecord, CoachRecord, NewRelayFile, RelayFileKind
-from storage.relay_files import RELAY_FILES_KEY
+from storage.relay_files_port import RELAY_FILES_KEY, NewRelayFile, RelayFileKind
+from storage.routing_port import CaseRecord, CoachRecord
 
 log = logging.getLogger(__name__)
 

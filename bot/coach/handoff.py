@@ -75,14 +75,8 @@ from flows.routing.hours import add_working_days, next_opening_day
 from flows.routing.places import Resolver
 from flows.session import JsonValue, Session
 from flows.text import Msg, Param, Verbatim, msg
-from storage.ports import (
-    CaseRecord,
-    CoachMessageKind,
-    CoachRecord,
-    OfferRecord,
-    ReminderRecord,
-    Transaction,
-)
+from storage.ports import ReminderRecord, Transaction
+from storage.routing_port import CaseRecord, CoachMessageKind, CoachRecord, OfferRecord
 
 log = logging.getLogger(__name__)
 

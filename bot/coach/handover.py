@@ -40,8 +40,8 @@ from flows.inputs import ButtonPressed, CommandReceived
 from flows.intake.domains import DOMAIN_IDS
 from flows.session import JsonValue
 from flows.text import Verbatim, msg
-from storage.handovers import HANDOVERS_KEY
-from storage.ports import CaseRecord, CoachRecord, HandoverDelivery, HandoverRecord
+from storage.handovers_port import HANDOVERS_KEY, HandoverDelivery, HandoverRecord
+from storage.routing_port import CaseRecord, CoachRecord
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,8 @@ import unicodedata
 from datetime import datetime, timedelta
 
 from flows.ids import CoachId, PartnershipId
-from storage.ports import CoachRecord, CoachRole, Storage
+from storage.ports import Storage
+from storage.routing_port import CoachRecord, CoachRole
 
 INVITE_PREFIX = "c_"
 INVITE_VALID = timedelta(days=7)

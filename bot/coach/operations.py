@@ -29,7 +29,8 @@ from bot.coach.relay import Relay
 from flows.ids import CaseId, CoachId
 from flows.routing.outcomes import is_outcome
 from flows.text import Verbatim
-from storage.ports import CASE_OUTCOMES, CaseRecord, CoachRecord, Transaction
+from storage.ports import Transaction
+from storage.routing_port import CASE_OUTCOMES, CaseRecord, CoachRecord
 
 log = logging.getLogger(__name__)
 

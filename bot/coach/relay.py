@@ -41,7 +41,8 @@ from flows.ids import CaseId, PersonId
 from flows.inputs import ButtonPressed, Input, MediaReceived, TextReceived
 from flows.session import Session
 from flows.text import Msg, Verbatim, msg
-from storage.ports import CaseOutcome, CaseRecord, CoachRecord, Transaction
+from storage.ports import Transaction
+from storage.routing_port import CaseOutcome, CaseRecord, CoachRecord
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,8 @@ from flows.routing.hours import (
     check_hours_spec,
     parse_interval,
 )
-from storage.ports import CoachRecord, Transaction
+from storage.ports import Transaction
+from storage.routing_port import CoachRecord
 
 
 def parse_hours(text: str) -> HoursSpec:

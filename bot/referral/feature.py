@@ -63,8 +63,9 @@ from flows.intake.flow import referral_answers
 from flows.routing.card import card_answers
 from flows.session import JsonValue, Session
 from flows.text import Msg, Verbatim, msg
-from storage.ports import CoachRecord, ConsentRecord, Transaction, VersionConflict
+from storage.ports import ConsentRecord, Transaction, VersionConflict
 from storage.referral import CODE, ReferralPart, referrals_of
+from storage.routing_port import CoachRecord
 
 log = logging.getLogger(__name__)
 

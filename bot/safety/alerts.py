@@ -56,8 +56,9 @@ from flows.routing.hours import zone
 from flows.safety.detect import SEVERITY
 from flows.safety.response import CONTINUE, TALK
 from flows.text import msg
-from storage.ports import ReminderRecord, SafetyEventRecord, Storage
+from storage.ports import ReminderRecord, Storage
 from storage.safety import SafetyEventPart
+from storage.safety_port import SafetyEventRecord
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from bot.coach.relay import Relay
 from flows.appointments import AppointmentId
 from flows.booking import Draft, Option
 from flows.ids import CaseId, PersonId
-from storage.ports import CaseRecord, CoachRecord
+from storage.routing_port import CaseRecord, CoachRecord
 
 WEB = PersonId("team:web")
 

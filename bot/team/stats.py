@@ -38,8 +38,9 @@ from flows.ids import CaseId
 from flows.intake.domains import DOMAIN_IDS
 from flows.routing.card import rated_domains
 from flows.routing.outcomes import REPORTING
-from storage.ports import CaseRecord, RatingRecord
+from storage.appointments_port import RatingRecord
 from storage.referral import SourceCount
+from storage.routing_port import CaseRecord
 from storage.team_sql import StatsFacts
 
 

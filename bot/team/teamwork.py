@@ -38,8 +38,9 @@ from bot.team.app import TeamDeps, address, render, user_of
 from bot.team.stats import intake_scores, latest_scores
 from flows.routing.card import rated_domains
 from flows.text import Verbatim, msg
-from storage.ports import CaseRecord, RatingRecord
+from storage.appointments_port import RatingRecord
 from storage.referral import CODE, MAX_SOURCE, ReferralLink, referrals_of
+from storage.routing_port import CaseRecord
 
 MESSAGES = {
     "link_made": "De link en de QR-code zijn klaar.",

@@ -61,17 +61,11 @@ from flows.ids import CaseId, CoachId
 from flows.intake.domains import DOMAIN_IDS
 from flows.routing.card import rated_domains, urgency
 from flows.routing.directory import Partnership
-from storage.case_team import CASE_TEAM_KEY
-from storage.handovers import HANDOVERS_KEY
-from storage.ports import (
-    CASE_OUTCOMES,
-    CaseRecord,
-    CoachRecord,
-    HandoverRecord,
-    OfferRecord,
-    RatingRecord,
-)
+from storage.appointments_port import RatingRecord
+from storage.case_team_port import CASE_TEAM_KEY
+from storage.handovers_port import HANDOVERS_KEY, HandoverRecord
 from storage.referral import referrals_of
+from storage.routing_port import CASE_OUTCOMES, CaseRecord, CoachRecord, OfferRecord
 from storage.team_sql import TeamScope, TeamTransaction, TeamUser
 
 log = logging.getLogger(__name__)

@@ -41,7 +41,7 @@ from bot.web.inbox import WebInbox, to_input
 from flows.ids import PersonId
 from flows.inputs import CommandReceived
 from flows.text import msg
-from storage.ports import check_transcript_ref
+from storage.web_transcript_port import check_transcript_ref
 
 COOKIE = "opstap_web"
 # A referral code as the page passes it from /?ref=<code> (Telegram's deep-link payload).

@@ -46,8 +46,9 @@ from bot.logs import describe
 from bot.service import Clock, OutgoingMessage
 from flows.ids import PersonId
 from flows.session import JsonValue
-from storage.ports import NewTranscriptEntry, Storage, TranscriptSide
-from storage.web_transcript import WEB_TRANSCRIPT_KEY, WebTranscriptPart
+from storage.ports import Storage
+from storage.web_transcript import WebTranscriptPart
+from storage.web_transcript_port import WEB_TRANSCRIPT_KEY, NewTranscriptEntry, TranscriptSide
 
 log = logging.getLogger(__name__)
 

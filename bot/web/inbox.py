@@ -42,7 +42,8 @@ from flows.ids import PersonId
 from flows.inputs import ButtonPressed, Input, TextReceived
 from flows.session import JsonValue
 from storage.inbox import take_pending
-from storage.ports import PendingUpdate, check_transcript_ref
+from storage.ports import PendingUpdate
+from storage.web_transcript_port import check_transcript_ref
 
 if TYPE_CHECKING:
     from bot.pipeline import Turn

@@ -3,7 +3,7 @@ the dashboard and the anonymous counts.
 
 Rules of this module:
 
-* Pure data. The ids are stored (``cases.outcome``; ``storage.ports.CaseOutcome`` must equal
+* Pure data. The ids are stored (``cases.outcome``; ``storage.routing_port.CaseOutcome`` must equal
   :data:`OUTCOMES`, a test checks it) and counted as ``cases.closed.<id>``; a coach reads
   ``coach.outcome.<id>``.
 * The order is the order of the buttons: the outcomes ESF and Europa WSE reporting ask about

@@ -23,7 +23,8 @@ from bot.settings import load_settings
 from flows.booking import Draft, Option
 from flows.ids import CaseId, PersonId
 from flows.inputs import ButtonPressed, CommandReceived
-from storage.ports import CoachRecord, ReminderRecord, Storage
+from storage.ports import ReminderRecord, Storage
+from storage.routing_port import CoachRecord
 from tests.routing2.conftest import YOUNG, Harness, local, make_harness
 
 __all__ = ["YOUNG", "AppointmentHarness", "buttons_of", "local", "make", "option"]

@@ -28,7 +28,7 @@ from bot.settings import load_settings
 from flows.appointments import AppointmentId, Slot, book, propose
 from flows.ids import CoachId, PartnershipId, PersonId
 from storage.migrate import upgrade
-from storage.ports import CoachRecord
+from storage.routing_port import CoachRecord
 from storage.sql import SqlStorage, open_storage
 from tests.routing2.conftest import intake_answers, local, make_harness
 from tests.storage.conftest import create_database, drop_database, postgres_server

@@ -18,7 +18,7 @@ from bot.web.channel import WebChannel, person_for_token
 from flows.hello import FLOW as HELLO
 from flows.ids import PersonId
 from storage.memory import MemoryStorage
-from storage.web_transcript import WEB_TRANSCRIPT_KEY
+from storage.web_transcript_port import WEB_TRANSCRIPT_KEY
 from tests.bot.fakes import id_translator
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

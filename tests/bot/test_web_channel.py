@@ -16,7 +16,7 @@ from bot.web.channel import WebChannel
 from flows.ids import PersonId
 from storage.memory import MemoryStorage
 from storage.ports import Transaction
-from storage.web_transcript import WEB_TRANSCRIPT_KEY
+from storage.web_transcript_port import WEB_TRANSCRIPT_KEY
 
 T0 = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
 ANNA = PersonId("web:anna")

@@ -33,7 +33,8 @@ from bot.coach.relay import Relay
 from bot.runtime import Runtime
 from bot.settings import Settings
 from storage.crypto import Keyring
-from storage.handovers import HANDOVERS, HANDOVERS_KEY
+from storage.handovers import HANDOVERS
+from storage.handovers_port import HANDOVERS_KEY
 from storage.relay_files import RELAY_FILES
 from storage.sql import open_storage
 from tests.e2e import test_routing_e2e as routing_e2e

@@ -24,7 +24,7 @@ from flows.ids import CoachId, PartnershipId, PersonId
 from flows.routing.card import card_answers
 from storage.crypto import Keyring
 from storage.migrate import upgrade
-from storage.ports import CoachRecord
+from storage.routing_port import CoachRecord
 from tests.e2e.browser import CHROMIUM_FLAGS, chromium_path
 from tests.e2e.test_routing_e2e import free_port
 from tests.routing2.conftest import intake_answers, local

@@ -31,7 +31,8 @@ from flows.inputs import ButtonPressed, CommandReceived, Input, TextReceived
 from flows.intake.flow import INTAKE, build_intake_flow
 from flows.session import JsonValue, Session
 from storage.memory import MemoryStorage
-from storage.ports import CaseRecord, CoachRecord, CoachRole, Storage
+from storage.ports import Storage
+from storage.routing_port import CaseRecord, CoachRecord, CoachRole
 from tests.bot.fakes import RecordingChannel
 
 BRUSSELS = ZoneInfo("Europe/Brussels")

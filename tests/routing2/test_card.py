@@ -11,7 +11,7 @@ from bot.splitting import MAX_TEXT
 from flows.engine import SKIPPED
 from flows.ids import CaseId, CoachId, PartnershipId, PersonId
 from flows.routing.card import card_answers, rated_domains, urgency
-from storage.ports import CaseRecord, OfferRecord
+from storage.routing_port import CaseRecord, OfferRecord
 from tests.routing2.conftest import T0, intake_answers, translator
 
 SENSITIVE_ANSWERS = intake_answers(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from flows.routing.assign import Criterion
-from storage.ports import CASE_OUTCOMES
+from storage.routing_port import CASE_OUTCOMES
 from tests.catalog_checks import (
     LANGUAGES,
     copies_of_dutch,

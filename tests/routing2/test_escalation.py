@@ -11,7 +11,7 @@ from bot.coach.handoff import withdraw_offers
 from bot.service import OutgoingMessage
 from flows.ids import CaseId, CoachId, PartnershipId, PersonId, ReminderKey
 from flows.routing.outcomes import OUTCOMES, REPORTING
-from storage.ports import CASE_OUTCOMES, CoachRecord
+from storage.routing_port import CASE_OUTCOMES, CoachRecord
 from tests.bot.fakes import RecordingChannel
 from tests.routing2.conftest import YOUNG, Harness, local, make_harness
 

@@ -7,7 +7,7 @@ import io
 from PIL import Image, PngImagePlugin
 
 from bot.coach.files import sniff, strip_metadata
-from storage.handovers import HANDOVERS_KEY
+from storage.handovers_port import HANDOVERS_KEY
 from tests.routing2.conftest import YOUNG, Harness
 from tests.routing2.test_relay import accepted, chat
 

@@ -11,8 +11,8 @@ from flows.ids import CaseId, PersonId
 from flows.inputs import MediaReceived
 from storage.crypto import Keyring
 from storage.migrate import upgrade
-from storage.ports import CoachRecord
 from storage.routing import CASES, RELAY_MESSAGES
+from storage.routing_port import CoachRecord
 from storage.sql import open_storage
 from tests.routing2.conftest import YOUNG, Harness, make_harness
 

@@ -8,8 +8,9 @@ import pytest
 
 from flows.ids import CaseId, CoachId, PartnershipId, PersonId
 from storage.crypto import Keyring
-from storage.ports import CoachRecord, Storage
+from storage.ports import Storage
 from storage.routing import CASES, OFFERS, RELAY_MESSAGES
+from storage.routing_port import CoachRecord
 from storage.sql import open_storage
 from tests.storage.conftest import Backend, backend, postgres_database, postgres_server
 

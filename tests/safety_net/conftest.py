@@ -25,7 +25,8 @@ from bot.service import ConversationService, OutgoingMessage
 from flows.engine import Flow
 from flows.ids import CaseId, FlowId, PartnershipId, PersonId
 from storage.memory import MemoryStorage
-from storage.ports import SafetyEventRecord, Transaction
+from storage.ports import Transaction
+from storage.safety_port import SafetyEventRecord
 from tests.bot.fakes import RecordingChannel
 
 # Tuesday 24 November 2026, 10:00 in Brussels (CET, UTC+1): working hours.

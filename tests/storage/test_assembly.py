@@ -26,8 +26,9 @@ from storage.assembly import (
     UnknownRepository,
 )
 from storage.memory import MemoryStorage
-from storage.ports import CASES_KEY, SESSIONS_KEY, Storage, Transaction
+from storage.ports import SESSIONS_KEY, Storage, Transaction
 from storage.referral import REFERRALS_KEY, ReferralLink, referrals_of
+from storage.routing_port import CASES_KEY
 from storage.team_sql import TEAM_DATA_KEY, team_of
 from tests.storage.conftest import Backend
 

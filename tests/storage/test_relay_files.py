@@ -6,10 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 from flows.ids import CoachId, PartnershipId, PersonId
 from flows.session import JsonValue
-from storage.case_team import CASE_TEAM_KEY, CaseTeamPart
-from storage.handovers import HANDOVERS_KEY, HandoverPart
-from storage.ports import NewRelayFile, RetentionPolicy, Storage
-from storage.relay_files import RELAY_FILES_KEY, RelayFilePart
+from storage.case_team import CaseTeamPart
+from storage.case_team_port import CASE_TEAM_KEY
+from storage.handovers import HandoverPart
+from storage.handovers_port import HANDOVERS_KEY
+from storage.ports import RetentionPolicy, Storage
+from storage.relay_files import RelayFilePart
+from storage.relay_files_port import RELAY_FILES_KEY, NewRelayFile
 from tests.storage.conftest import Backend, backend, postgres_database, postgres_server
 
 __all__ = ["backend", "postgres_database", "postgres_server"]

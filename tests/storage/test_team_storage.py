@@ -13,7 +13,7 @@ import pytest
 from flows.appointments import AppointmentId, Slot, propose
 from flows.ids import CoachId, PartnershipId, PersonId
 from storage.crypto import Keyring
-from storage.ports import CoachRecord
+from storage.routing_port import CoachRecord
 from storage.sql import SqlStorage, open_storage
 from storage.team_personal import TeamPart
 from storage.team_sql import SqlTeamStore, TeamScope

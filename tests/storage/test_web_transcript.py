@@ -12,9 +12,10 @@ from sqlalchemy import text
 from flows.ids import PersonId
 from storage.crypto import Keyring
 from storage.migrate import upgrade
-from storage.ports import NewTranscriptEntry, RetentionPolicy, Storage
+from storage.ports import RetentionPolicy, Storage
 from storage.sql import open_storage
-from storage.web_transcript import WEB_TRANSCRIPT_KEY, WebTranscriptPart
+from storage.web_transcript import WebTranscriptPart
+from storage.web_transcript_port import WEB_TRANSCRIPT_KEY, NewTranscriptEntry
 from tests.storage.conftest import Backend
 
 T0 = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)

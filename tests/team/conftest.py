@@ -30,7 +30,7 @@ from flows.routing.card import card_answers
 from flows.session import JsonValue
 from storage.crypto import Keyring
 from storage.migrate import upgrade
-from storage.ports import CaseRecord, CoachRecord, CoachRole
+from storage.routing_port import CaseRecord, CoachRecord, CoachRole
 from storage.team import TeamRole
 from storage.team_sql import TeamUser
 from tests.routing2.conftest import intake_answers, local

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flows.ids import CoachId
-from storage.case_team import CASE_TEAM_KEY
-from storage.handovers import HANDOVERS_KEY
+from storage.case_team_port import CASE_TEAM_KEY
+from storage.handovers_port import HANDOVERS_KEY
 from tests.team.conftest import Team
 
 
