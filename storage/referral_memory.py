@@ -14,7 +14,7 @@ from datetime import datetime
 from flows.ids import PersonId
 from storage.assembly import MEMORY_ADAPTERS
 from storage.codec import to_utc
-from storage.referral import (
+from storage.referral_port import (
     REFERRALS_KEY,
     Arrival,
     ArrivalKind,

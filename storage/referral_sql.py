@@ -28,10 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from flows.ids import PersonId
 from storage.assembly import SQL_ADAPTERS
 from storage.codec import to_utc
-from storage.referral import (
-    REFERRAL_ARRIVALS,
-    REFERRAL_INVITES,
-    REFERRAL_LINKS,
+from storage.referral import REFERRAL_ARRIVALS, REFERRAL_INVITES, REFERRAL_LINKS
+from storage.referral_port import (
     REFERRALS_KEY,
     Arrival,
     ArrivalKind,

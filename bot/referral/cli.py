@@ -68,7 +68,7 @@ async def run_referral(
 
 
 def _source(text: str) -> str:
-    from storage.referral import MAX_SOURCE
+    from storage.referral_port import MAX_SOURCE
 
     source = " ".join(text.split())
     if not 1 <= len(source) <= MAX_SOURCE:
@@ -91,7 +91,8 @@ async def _create(
     from bot.referral.poster import write_poster
     from bot.routing.gazetteer import load_directory
     from flows.text import Verbatim, msg
-    from storage.referral import ReferralLink, referrals_of
+    from storage.referral import referrals_of
+    from storage.referral_port import ReferralLink
     from storage.sql import open_storage
 
     now = clock.now()

@@ -64,7 +64,8 @@ from flows.routing.card import card_answers
 from flows.session import JsonValue, Session
 from flows.text import Msg, Verbatim, msg
 from storage.ports import ConsentRecord, Transaction, VersionConflict
-from storage.referral import CODE, ReferralPart, referrals_of
+from storage.referral import ReferralPart, referrals_of
+from storage.referral_port import CODE
 from storage.routing_port import CoachRecord
 
 log = logging.getLogger(__name__)

@@ -39,7 +39,7 @@ from flows.intake.domains import DOMAIN_IDS
 from flows.routing.card import rated_domains
 from flows.routing.outcomes import REPORTING
 from storage.appointments_port import RatingRecord
-from storage.referral import SourceCount
+from storage.referral_port import SourceCount
 from storage.routing_port import CaseRecord
 from storage.team_sql import StatsFacts
 

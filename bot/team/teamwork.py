@@ -39,7 +39,8 @@ from bot.team.stats import intake_scores, latest_scores
 from flows.routing.card import rated_domains
 from flows.text import Verbatim, msg
 from storage.appointments_port import RatingRecord
-from storage.referral import CODE, MAX_SOURCE, ReferralLink, referrals_of
+from storage.referral import referrals_of
+from storage.referral_port import CODE, MAX_SOURCE, ReferralLink
 from storage.routing_port import CaseRecord
 
 MESSAGES = {

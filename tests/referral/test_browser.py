@@ -12,7 +12,8 @@ from playwright.async_api import async_playwright
 from bot.clock import FrozenClock
 from bot.runtime import Runtime
 from bot.settings import Settings
-from storage.referral import SourceCount, referrals_of
+from storage.referral import referrals_of
+from storage.referral_port import SourceCount
 from tests.e2e.browser import CHROMIUM_FLAGS, chromium_path
 from tests.e2e.test_routing_e2e import running as running  # the fixture
 from tests.fakes.bot_api import FakeBotApi

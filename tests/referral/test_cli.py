@@ -19,7 +19,8 @@ from bot.clock import FrozenClock
 from bot.referral.cli import run_referral
 from bot.settings import Settings, load_settings
 from storage.migrate import upgrade
-from storage.referral import CODE, referrals_of
+from storage.referral import referrals_of
+from storage.referral_port import CODE
 from storage.sql import open_storage
 from tests.routing2.conftest import T0
 

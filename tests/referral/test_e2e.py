@@ -22,7 +22,8 @@ from bot.referral.cli import run_referral
 from bot.runtime import Runtime
 from bot.settings import Settings
 from flows.ids import CaseId, PersonId
-from storage.referral import SourceCount, referrals_of
+from storage.referral import referrals_of
+from storage.referral_port import SourceCount
 from tests.e2e.journeys import Chat, invite
 from tests.e2e.test_routing_e2e import running as running  # the fixture
 from tests.fakes.bot_api import FakeBotApi

@@ -9,7 +9,8 @@ import pytest
 
 from flows.ids import PersonId
 from storage.ports import RetentionPolicy, Storage
-from storage.referral import ReferralLink, ReferralPart, SourceCount, check_code, referrals_of
+from storage.referral import ReferralPart, referrals_of
+from storage.referral_port import ReferralLink, SourceCount, check_code
 
 T0 = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 ANNA = PersonId("tg:1")

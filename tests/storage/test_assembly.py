@@ -27,7 +27,8 @@ from storage.assembly import (
 )
 from storage.memory import MemoryStorage
 from storage.ports import SESSIONS_KEY, Storage, Transaction
-from storage.referral import REFERRALS_KEY, ReferralLink, referrals_of
+from storage.referral import referrals_of
+from storage.referral_port import REFERRALS_KEY, ReferralLink
 from storage.routing_port import CASES_KEY
 from storage.team_sql import TEAM_DATA_KEY, team_of
 from tests.storage.conftest import Backend

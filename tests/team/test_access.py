@@ -20,7 +20,8 @@ from bot.team.access import ROLE_PERMISSIONS, ROUTES, RouteSpec, allowed
 from bot.team.actions import TeamActions
 from bot.team.app import TEAM_KEY
 from flows.appointments import AppointmentId
-from storage.referral import ReferralLink, referrals_of
+from storage.referral import referrals_of
+from storage.referral_port import ReferralLink
 from storage.routing_port import CaseRecord
 from tests.team.conftest import A, Team
 

@@ -21,7 +21,8 @@ from bot.referral.codes import code_hash
 from flows.ids import PersonId
 from flows.inputs import ButtonPressed, CommandReceived
 from flows.intake.domains import DOMAIN_IDS
-from storage.referral import SourceCount, referrals_of
+from storage.referral import referrals_of
+from storage.referral_port import SourceCount
 from storage.sql import SqlStorage
 from storage.team import TEAM_COUNTED_CASES, TEAM_DOMAIN_COUNTS
 from tests.referral.test_cli import decode_svg
