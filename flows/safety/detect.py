@@ -163,7 +163,8 @@ _DROP: Final[frozenset[str]] = frozenset(
 _APOSTROPHES: Final[frozenset[str]] = frozenset("'’‘ʼ`´′＇ʹ")
 
 # Letter folds that NFD does not do.  Arabic: hamza/madda alef variants -> bare alef, alef
-# maqsura -> ya, ta marbuta -> ha (the usual light normalisation: people type either form).
+# maqsura -> ya, ta marbuta -> ha, hamza on waw/ya -> the bare letter (the usual light
+# normalisation: people type either form, and chat writers mostly skip the hamza).
 # Cyrillic: ё -> е (Russian writers skip the dots), ї -> і and ґ -> г (Ukrainian keyboards and
 # hurried typing).  These are applied to lexicon phrases too, so nothing is lost.
 _LETTER_FOLDS: Final[Mapping[str, str]] = {
@@ -184,6 +185,8 @@ _LETTER_FOLDS: Final[Mapping[str, str]] = {
     "ی": "ي",
     "ک": "ك",
     "ة": "ه",
+    "ؤ": "و",
+    "ئ": "ي",
     "ё": "е",
     "ї": "і",
     "ґ": "г",

@@ -24,13 +24,17 @@ from flows.safety.detect import MODEL_PATTERN
 # Reached by the shipped model (see README "How well the crisis screen works"), minus a margin.
 VALIDATION_MODEL_RECALL = 0.58  # the classifier alone, on lines it never saw (0.622)
 VALIDATION_FALSE_ALARMS = 0.10  # the check threshold is chosen to stay at or under this
+# Rules + classifier on the validation split (0.927 since batch 4 joined it on 2026-12-06: a
+# fifth of a new writer's lines, neither trained on nor, mostly, covered by a rule; 0.956 before).
+VALIDATION_BOTH_RECALL = 0.92
 HELD_OUT_FLOORS: dict[str, tuple[float, float]] = {
     # batch: (recall at least, false alarms at most), rules + classifier, for each batch while
     # it is held out.  Batches 2 and 3 (first scored against commit 6d1d721: recall 0.525 and
     # 0.505, false alarms 0.107 and 0.129) became tuning data on 2026-12-06; a new held-out
     # batch gets its floor here once it has been scored.
-    # Batch 4, first scored against the frozen commit 1acd613: recall 0.663, false alarms 0.062.
-    "batch4": (0.66, 0.065),
+    # Batch 4 (first scored against the frozen commit 1acd613: recall 0.663, false alarms
+    # 0.062) became tuning data on 2026-12-06 too, in the second tuning round; batch 5 gets
+    # its floor here once it has been scored.
 }
 
 
@@ -238,7 +242,7 @@ def test_floors_on_the_validation_split() -> None:
     assert alone.recall >= VALIDATION_MODEL_RECALL
     assert alone.false_alarms <= VALIDATION_FALSE_ALARMS
     both = _figures(screener, validation)
-    assert both.recall >= 0.95
+    assert both.recall >= VALIDATION_BOTH_RECALL
     assert both.false_alarms <= VALIDATION_FALSE_ALARMS
 
 
