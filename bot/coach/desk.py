@@ -274,7 +274,7 @@ class CoachDesk:
             return await self.relay.coach_wrote(coach, CaseId(case), event.text)
         return [(me, self._say("coach.help"))]
 
-    async def _button(self, coach: CoachRecord, value: str) -> Outbox:
+    async def _button(self, coach: CoachRecord, value: str) -> Outbox | Staged:
         me = coach.person
         assert me is not None
         prefix, _, rest = value.partition("=")
@@ -290,9 +290,13 @@ class CoachDesk:
             return await self.handoff.decline(coach, case_id)
         kind, _, outcome = action.partition(":")
         if kind == "close" and is_outcome(outcome):
-            return await self._after(
-                coach, case_id, "closed", await self.relay.close(coach, case_id, _outcome(outcome))
-            )
+            closed = await self.relay.close(coach, case_id, _outcome(outcome))
+            if not isinstance(closed, Staged):
+                return await self._after(coach, case_id, "closed", closed)
+            # Written with the change: out first, then what the extensions add (their own
+            # messages, after their own reads).
+            await self.handoff.send(closed)
+            return await self._after(coach, case_id, "closed", [])
         return [(me, self._say("coach.stale"))]
 
     async def _command(self, coach: CoachRecord, command: CommandReceived) -> Outbox | Staged:

@@ -830,7 +830,10 @@ class Handoff:
             msg(step, coach=name),
         )
 
-    async def decline(self, coach: CoachRecord, case_id: CaseId) -> Outbox:
+    async def decline(self, coach: CoachRecord, case_id: CaseId) -> Outbox | Staged:
+        """The coach's "Niet voor mij". What it causes (the coach's confirmation, the next
+        coach's card, a new time for the young person) is written to the outbox in the
+        transaction of the change (:mod:`bot.outbox`); send it with :meth:`send`."""
         now = self.service.clock.now()
         me = coach.person  # None: acting from the dashboard without a chat
         async with self.service.storage.transaction() as tx:
@@ -842,8 +845,13 @@ class Handoff:
                 return self._to(me, self._coach_text("coach.accept.gone", case=case_id))
             log.info("handoff declined case=%s offer=%s coach=%s", case.id, offer.id, coach.id)
             outbox = await self.move_on(tx, case, now, told_before=True)
+            staged = await self.service.relay.stage_for(
+                tx,
+                [*self._to(me, self._coach_text("coach.declined", case=case_id)), *outbox],
+                via=COACH_VIA,
+            )
         await self.tidy_cards(case_id)
-        return [*self._to(me, self._coach_text("coach.declined", case=case_id)), *outbox]
+        return staged
 
     # --- coach chats: what the bot sent, and tidying it -------------------------------------
 

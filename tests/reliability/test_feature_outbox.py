@@ -10,7 +10,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from bot.service import OutgoingMessage
-from flows.ids import PersonId
+from flows.ids import CaseId, PersonId
 from storage.memory import MemoryStorage
 from tests.bot.fakes import RecordingChannel
 from tests.routing2.conftest import YOUNG, Harness, make_harness
@@ -125,3 +125,57 @@ async def test_a_kill_after_yes_to_the_case_team_still_reaches_everyone() -> Non
     assert any("Sara" in t for t in again.texts(YOUNG))  # "Sara (VDAB) looks along"
     assert any("#1" in t for t in again.texts(PersonId("tg:901")))  # Sara's welcome and card
     assert any("#1" in t for t in again.texts(PersonId("tg:900")))  # Lotte hears it
+
+
+async def test_a_kill_after_niet_voor_mij_still_tells_the_coach_and_offers_the_next() -> None:
+    storage = MemoryStorage()
+    first = make_harness(storage)
+    lotte = await first.add_coach("Lotte", chat=900)
+    sara = await first.add_coach("Sara", chat=901)
+    await first.submit()
+    declining = lotte if first.sent(PersonId("tg:900")) else sara
+    other = PersonId("tg:901") if declining is lotte else PersonId("tg:900")
+    await killed_while_sending(first, first.coach_presses(declining, "case=1:decline"))
+    # Committed before the kill: the offer was declined.
+    async with storage.transaction() as tx:
+        offers = await tx.cases.offers_of(CaseId("1"))
+    assert any(o.status == "declined" and o.coach == declining.id for o in offers)
+
+    again = await restart(storage)
+    assert declining.person is not None
+    assert any("#1" in t for t in again.texts(declining.person))  # "niet voor jou" confirmed
+    assert any("Dossier #1" in t for t in again.texts(other))  # the next coach's card
+
+
+async def test_a_kill_after_closing_still_tells_the_coach_and_the_young_person() -> None:
+    storage = MemoryStorage()
+    first = make_harness(storage)
+    lotte = await first.add_coach("Lotte", chat=900)
+    await first.submit()
+    assert await first.coach_presses(lotte, "case=1:accept")
+    await first.service.relay.flush()  # what went out before is marked sent
+    await killed_while_sending(first, first.coach_presses(lotte, "case=1:close:work"))
+    case = await first.case()
+    assert case is not None and case.status == "closed"  # committed before the kill
+
+    again = await restart(storage)
+    assert any("#1" in t for t in again.texts(PersonId("tg:900")))
+    young = again.sent(YOUNG)
+    assert len(young) == 1 and any(v == "case=reopen" for row in young[0].buttons for _, v in row)
+
+
+async def test_closing_without_a_kill_sends_each_message_once_and_leaves_no_row() -> None:
+    storage = MemoryStorage()
+    calm = make_harness(storage)
+    lotte = await calm.add_coach("Lotte", chat=900)
+    await calm.submit()
+    assert await calm.coach_presses(lotte, "case=1:accept")
+    before_young = len(calm.sent(YOUNG))
+    before_coach = len(calm.sent(PersonId("tg:900")))
+    assert await calm.coach_presses(lotte, "case=1:close:work")
+    assert len(calm.sent(YOUNG)) == before_young + 1
+    await calm.service.relay.flush()
+    # A restart finds nothing left to send.
+    again = await restart(storage)
+    assert again.sent(YOUNG) == [] and again.sent(PersonId("tg:900")) == []
+    assert len(calm.sent(PersonId("tg:900"))) > before_coach
