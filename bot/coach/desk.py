@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from bot.coach.card import CASE_BUTTONS, CardWriter, case_button, case_in
 from bot.coach.handoff import Handoff, Outbox
@@ -44,7 +44,7 @@ from flows.ids import CaseId, PersonId, row_number
 from flows.inputs import ButtonPressed, CommandReceived, MediaReceived, ReminderDue, TextReceived
 from flows.routing.outcomes import OUTCOMES, is_outcome
 from flows.text import Param, Verbatim, msg
-from storage.ports import CASE_OUTCOMES, CaseOutcome, CoachRecord, Transaction
+from storage.ports import CASE_OUTCOMES, CaseOutcome, CaseRecord, CoachRecord, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,15 @@ class DeskExtension(Protocol):
     async def after(
         self, coach: CoachRecord, case_id: CaseId, moment: CaseMoment, outbox: Outbox
     ) -> Outbox: ...
+
+
+@runtime_checkable
+class AcceptDecorator(Protocol):
+    """An extension that adds to the desk's answer to "Neem op" without I/O: done inside the
+    accepting transaction, so the outbox holds the answer as the coach sees it (the
+    extension's ``after`` then gets an empty answer for "accepted")."""
+
+    def accepted(self, case: CaseRecord, coach: CoachRecord, outbox: Outbox) -> Outbox: ...
 
 
 @dataclass
@@ -283,9 +292,14 @@ class CoachDesk:
             return [(me, self._say("coach.stale"))]
         case_id = CaseId(case)
         if action in ("accept", "claim"):
-            return await self._after(
-                coach, case_id, "accepted", await self.handoff.accept(coach, case_id)
-            )
+            decorate = [e.accepted for e in self.extensions if isinstance(e, AcceptDecorator)]
+            accepted = await self.handoff.accept_staged(coach, case_id, decorate)
+            if not isinstance(accepted, Staged):
+                return await self._after(coach, case_id, "accepted", accepted)
+            # Written with the change (what the extensions add to it included,
+            # ``AcceptDecorator``): out first, then anything they send of their own.
+            await self.handoff.send(accepted)
+            return await self._after(coach, case_id, "accepted", [])
         if action == "decline":
             return await self.handoff.decline(coach, case_id)
         kind, _, outcome = action.partition(":")

@@ -51,7 +51,7 @@ Rules of this module:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Literal, Protocol, runtime_checkable
@@ -80,6 +80,7 @@ from storage.ports import (
     CoachMessageKind,
     CoachRecord,
     OfferRecord,
+    RelayRecord,
     ReminderRecord,
     Transaction,
 )
@@ -90,6 +91,8 @@ REMINDER_PREFIX = "handoff."
 # Outbox rows for coaches are sent by Handoff.send_one (their ids are remembered).
 COACH_VIA = "coach"
 Outbox = list[tuple[PersonId, OutgoingMessage]]
+# Adds to the messages of an accepted case without I/O, inside the accepting transaction.
+Decorate = Callable[["CaseRecord", "CoachRecord", Outbox], Outbox]
 # Coaches and the team are Telegram chats.
 TEAM_CHANNEL = "tg"
 PlaceStatus = Literal["routed", "blind_spot", "outside_flanders", "no_place"]
@@ -751,6 +754,24 @@ class Handoff:
     # --- answers from the coach desk ------------------------------------------------------
 
     async def accept(self, coach: CoachRecord, case_id: CaseId) -> Outbox:
+        """The coach takes the case; the messages are returned to be sent (:meth:`send`)."""
+        outbox = await self._accept(coach, case_id, (), stage=False)
+        assert not isinstance(outbox, Staged)
+        return outbox
+
+    async def accept_staged(
+        self, coach: CoachRecord, case_id: CaseId, decorate: Sequence[Decorate] = ()
+    ) -> Outbox | Staged:
+        """Like :meth:`accept`, with the messages of a taken case (the coach's "is van jou" and
+        details, the young person's welcome) written to the outbox in the accepting
+        transaction (:mod:`bot.outbox`), after ``decorate`` (what other features add to them,
+        without I/O) ran on them; send them with :meth:`send`. A refusal ("gone", "full") is
+        returned as messages, undecorated."""
+        return await self._accept(coach, case_id, decorate, stage=True)
+
+    async def _accept(
+        self, coach: CoachRecord, case_id: CaseId, decorate: Sequence[Decorate], *, stage: bool
+    ) -> Outbox | Staged:
         now = self.service.clock.now()
         me = coach.person  # None: acting from the dashboard without a chat
         async with self.service.storage.transaction() as tx:
@@ -792,12 +813,25 @@ class Handoff:
                 if m.direction == "to_coach" and not m.delivered
             ]
             await tx.cases.mark_delivered(tuple(m.id for m in waiting))
+            outbox = self._accepted(case, coach, waiting)
+            for decorator in decorate:
+                outbox = decorator(case, coach, outbox)
+            staged = (
+                await self.service.relay.stage_for(tx, outbox, via=COACH_VIA) if stage else None
+            )
         log.info(
             "handoff accepted case=%s offer=%s coach=%s",
             case.id,
             offer.id if offer is not None else "-",
             coach.id,
         )
+        await self.tidy_cards(case.id)
+        return outbox if staged is None else staged
+
+    def _accepted(
+        self, case: CaseRecord, coach: CoachRecord, waiting: Sequence[RelayRecord]
+    ) -> Outbox:
+        me = coach.person
         name = Verbatim(self.writer.young_name(case.intake))
         # "Is van jou" first (other features add their buttons under it), then everything the
         # coach may now see.
@@ -814,7 +848,6 @@ class Handoff:
             )
         ]
         outbox.append((case.person, self.welcome(case, coach)))
-        await self.tidy_cards(case.id)
         return outbox
 
     def welcome(self, case: CaseRecord, coach: CoachRecord) -> OutgoingMessage:

@@ -179,3 +179,61 @@ async def test_closing_without_a_kill_sends_each_message_once_and_leaves_no_row(
     again = await restart(storage)
     assert again.sent(YOUNG) == [] and again.sent(PersonId("tg:900")) == []
     assert len(calm.sent(PersonId("tg:900"))) > before_coach
+
+
+async def test_a_kill_after_accepting_still_tells_the_coach_and_the_young_person() -> None:
+    storage = MemoryStorage()
+    first = make_harness(storage)
+    lotte = await first.add_coach("Lotte", chat=900)
+    await first.submit()
+    await first.service.relay.flush()
+    await killed_while_sending(first, first.coach_presses(lotte, "case=1:accept"))
+    case = await first.case()
+    assert case is not None and case.status == "open"  # committed before the kill
+
+    again = await restart(storage)
+    assert any("is van jou" in t for t in again.texts(PersonId("tg:900")))
+    welcome = again.texts(YOUNG)
+    assert len(welcome) == 1 and "Lotte" in welcome[0]
+
+
+async def test_the_appointment_button_under_is_van_jou_survives_a_kill() -> None:
+    from bot.appointments.wiring import install_appointments
+    from bot.settings import load_settings
+
+    def with_appointments(harness: Harness) -> Harness:
+        side = install_appointments(
+            harness.service,
+            load_settings({}, env_file=None),
+            directory=harness.side.handoff.directory,
+            holidays=harness.side.handoff.holidays,
+        )
+        harness.side.desk.extensions.append(side.desk)
+        return harness
+
+    storage = MemoryStorage()
+    first = with_appointments(make_harness(storage))
+    lotte = await first.add_coach("Lotte", chat=900)
+    await first.submit()
+    await first.service.relay.flush()
+    await killed_while_sending(first, first.coach_presses(lotte, "case=1:accept"))
+
+    again = with_appointments(make_harness(storage))
+    await again.service.relay.sweep(everything=True)
+    accepted = [m for m in again.sent(PersonId("tg:900")) if "is van jou" in m.text]
+    assert len(accepted) == 1
+    assert [v for row in accepted[0].buttons for _, v in row] == ["apb=1::d"]
+
+
+async def test_accepting_without_a_kill_sends_each_message_once_and_leaves_no_row() -> None:
+    storage = MemoryStorage()
+    calm = make_harness(storage)
+    lotte = await calm.add_coach("Lotte", chat=900)
+    await calm.submit()
+    before = len(calm.sent(YOUNG))
+    assert await calm.coach_presses(lotte, "case=1:accept")
+    assert len(calm.sent(YOUNG)) == before + 1
+    assert sum("is van jou" in t for t in calm.texts(PersonId("tg:900"))) == 1
+    await calm.service.relay.flush()
+    again = await restart(storage)
+    assert again.sent(YOUNG) == [] and again.sent(PersonId("tg:900")) == []
