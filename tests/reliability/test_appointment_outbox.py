@@ -16,7 +16,7 @@ from storage.memory import MemoryStorage
 from storage.ports import Storage
 from tests.appointments.conftest import AppointmentHarness, buttons_of, make, option
 from tests.bot.fakes import RecordingChannel
-from tests.routing2.conftest import YOUNG, Harness, make_harness
+from tests.routing2.conftest import YOUNG, Harness, local, make_harness
 
 
 class Hangs(RecordingChannel):
@@ -95,3 +95,55 @@ async def test_booking_without_a_kill_sends_each_message_once_and_leaves_no_row(
     after = await restart(storage)
     assert after.sent(YOUNG) == [] and after.sent(h.me) == []
     assert len(h.to(h.me)) > before_coach
+
+
+async def test_a_kill_after_the_check_in_answer_still_tells_the_coach() -> None:
+    storage = MemoryStorage()
+    h = await make(storage=storage)
+    h.clock.set(local(2026, 11, 29, 10))
+    await h.run_tick()
+    await h.base.service.relay.flush()
+    await killed_while_pressing(h, f"followup={h.case}:appt")
+
+    again = await restart(storage)
+    young = again.texts(YOUNG)
+    assert len(young) == 1 and young[0].startswith("Oké! We vragen het aan Lotte.")
+    told = again.sent(h.me)
+    assert len(told) == 1 and "Sam wil graag een afspraak" in told[0].text
+    assert buttons_of(told[0]) == [f"apb={h.case}::d"]
+
+
+async def test_a_kill_after_the_last_new_score_still_shows_both_the_progress() -> None:
+    storage = MemoryStorage()
+    h = await make(storage=storage)
+    h.clock.set(local(2027, 2, 24, 10))
+    await h.run_tick()
+    for domain, value in (("work", "3"), ("money", "4")):
+        question = h.last(YOUNG)
+        rating = buttons_of(question)[0].partition("=")[2].split(":")[0]
+        assert f":{domain}:" in buttons_of(question)[0]
+        await h.young_presses(f"rerate={rating}:{domain}:{value}")
+    await h.base.service.relay.flush()
+    await killed_while_pressing(h, f"rerate={rating}:housing:skip")
+
+    again = await restart(storage)
+    assert again.texts(YOUNG) == [
+        "Dank je! Zo gaat het nu, vergeleken met het begin:\n"
+        "Werk en school: 1😟 → 3😐\nGeld: 2🙁 → 4🙂"
+    ]
+    assert len(again.texts(h.me)) == 1 and "Sam gaf nieuwe scores" in again.texts(h.me)[0]
+
+
+async def test_a_kill_after_a_new_score_still_asks_the_next_question() -> None:
+    storage = MemoryStorage()
+    h = await make(storage=storage)
+    h.clock.set(local(2027, 2, 24, 10))
+    await h.run_tick()
+    first = h.last(YOUNG)
+    rating = buttons_of(first)[0].partition("=")[2].split(":")[0]
+    await h.base.service.relay.flush()
+    await killed_while_pressing(h, f"rerate={rating}:work:3")
+
+    again = await restart(storage)
+    [question] = again.sent(YOUNG)
+    assert "Vraag 2 van 3" in question.text and buttons_of(question)
