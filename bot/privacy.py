@@ -26,6 +26,10 @@ Rules:
   through :class:`CoachNotifier` (provided by the routing feature). Then the storage is
   scrubbed (``Storage.scrub``): no copy stays in SQLite's WAL or free pages, nor in
   PostgreSQL's dead rows.
+* Confirmations of a change (a consent given or withdrawn, the erasure) are written to the
+  outbox in the change's transaction (:mod:`bot.outbox`). The erasure's is neutral, written
+  after every part erased, and its row is deleted right after the send, before the scrub. The
+  export's summary and files are sent directly (nothing changed, nothing to lose).
 * Logs hold counts and kinds only. An erasure is logged without the person id.
 """
 
