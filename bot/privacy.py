@@ -26,6 +26,10 @@ Rules:
   through :class:`CoachNotifier` (provided by the routing feature). Then the storage is
   scrubbed (``Storage.scrub``): no copy stays in SQLite's WAL or free pages, nor in
   PostgreSQL's dead rows.
+* Confirmations of a change (a consent given or withdrawn, the erasure) are written to the
+  outbox in the change's transaction (:mod:`bot.outbox`). The erasure's is neutral, written
+  after every part erased, and its row is deleted right after the send, before the scrub. The
+  export's summary and files are sent directly (nothing changed, nothing to lose).
 * Logs hold counts and kinds only. An erasure is logged without the person id.
 """
 
@@ -299,22 +303,21 @@ class PrivacyDesk:
         outbox with it (:mod:`bot.outbox`) and come after ours."""
         service = self.service
         async with service.person_lock(person):
-            routed, language = await self._change_consent_once(person, category, given, at, hint)
-            said = msg(
-                "privacy.consent.given" if given else "privacy.consent.withdrawn",
-                category=self._label(category.id),
+            routed, told, staged = await self._change_consent_once(
+                person, category, given, at, hint
             )
-            told = self._message([said], language)
             if routed is None:
-                await service.deliver(person, [told])
+                await service.relay.deliver(person, [told], staged)
             else:
                 follow = await service.finish(routed)
-                await service.relay.deliver(person, [told, *follow], routed.staged_ids)
+                await service.relay.deliver(person, [told, *follow], (*staged, *routed.staged_ids))
         log.info("consent changed person=%s category=%s", person, category.id)
 
     async def _change_consent_once(
         self, person: PersonId, category: ConsentCategory, given: bool, at: datetime, hint: str
-    ) -> tuple[Routed | None, str]:
+    ) -> tuple[Routed | None, OutgoingMessage, tuple[int, ...]]:
+        """One try of the change; the confirmation is written to the outbox with it, before
+        the engine's messages (rows are sent oldest first)."""
         service = self.service
         for _attempt in range(3):
             try:
@@ -329,6 +332,12 @@ class PrivacyDesk:
                             person, category.id, given, self.notice_version, text_hash(shown), at
                         )
                     )
+                    said = msg(
+                        "privacy.consent.given" if given else "privacy.consent.withdrawn",
+                        category=self._label(category.id),
+                    )
+                    told = self._message([said], language)
+                    staged = await service.relay.stage(tx, person, [told])
                     routed = None
                     if session is not None:
                         change = ConsentChanged(category, given, at)
@@ -337,7 +346,7 @@ class PrivacyDesk:
                         routed = await service.stage(tx, done)
                     if not given:
                         await self._withdraw_elsewhere(tx, person, category)
-                    return routed, language
+                    return routed, told, staged
             except VersionConflict:
                 continue
         raise RuntimeError("consent change kept conflicting")
@@ -483,9 +492,19 @@ class PrivacyDesk:
                 for part in storage.personal_data_parts:
                     rows += await part.erase(tx, person)
                 await tx.privacy.add_count(self._month(at), ERASURE_METRIC)
+                # After every part erased: the neutral confirmation (no answer, no name) is
+                # the only row of the person, so a crash after the commit cannot lose it.
+                done = self._message([msg("privacy.erase.done")], language)
+                staged = await service.relay.stage(tx, person, [done])
             service.forget(person)
         # Deliberately without the person id: the log must not remember whom it erased.
         log.info("personal data erased rows=%d", rows)
+        unsent: Exception | None = None
+        try:
+            await self._confirm_erased(person, done, staged)
+        except Exception as error:
+            # Raised after the scrub and the coach's message, which do not wait for it.
+            unsent = error
         try:
             # No copy in the WAL, free pages or dead rows (storage.scrub); the daily
             # retention run tries again when this one could not.
@@ -497,4 +516,34 @@ class PrivacyDesk:
                 await after()
             except Exception as error:
                 log.error("telling the coach about an erasure failed error=%s", describe(error))
-        await service.deliver(person, [self._message([msg("privacy.erase.done")], language)])
+        if unsent is not None:
+            raise unsent
+
+    async def _confirm_erased(
+        self, person: PersonId, done: OutgoingMessage, staged: tuple[int, ...]
+    ) -> None:
+        """Send the erasure's confirmation from the outbox and delete its row at once (not with
+        the relay's batch), before the scrub: after an erasure no row holds the chat id, and no
+        copy of it stays in the WAL or dead rows. A failed send is not retried (the erasure
+        wins; the error goes up, after the scrub). Only a crash before this leaves the row: the next
+        start's sweep sends it and deletes it at once, the daily retention run scrubs."""
+        service = self.service
+        if not service.relay.can_send(person):
+            # Another process has the channel: the row is its to send (and delete).
+            await service.relay.deliver(person, [done], staged)
+            return
+        try:
+            await service.relay.deliver(person, [done], staged)
+        except Exception:
+            await self._remove_now(staged)
+            raise
+        # Not on a cancellation (a stop while sending): then the row waits for the next start.
+        await self._remove_now(staged)
+
+    async def _remove_now(self, staged: tuple[int, ...]) -> None:
+        try:
+            async with self.service.storage.transaction() as tx:
+                await tx.outbox.remove(staged)
+        except Exception as error:
+            # Left to the relay's batch (it was marked sent) and the daily scrub.
+            log.error("erasure confirmation row not deleted error=%s", describe(error))

@@ -34,6 +34,7 @@ from babel.dates import format_date
 from bot.appointments.context import AppointmentContext
 from bot.appointments.ics import FILENAME, calendar_file, coach_filename
 from bot.coach.handoff import Outbox
+from bot.outbox import Staged
 from bot.service import Keyboard, OutgoingMessage
 from flows import booking
 from flows.appointments import (
@@ -481,6 +482,13 @@ class Booking:
         number, _, action = event.value.partition("=")[2].partition(":")
         async with self.ctx.service.person_lock(person):
             outbox, documents = await self._young(person, number, action, language)
+        if isinstance(outbox, Staged):
+            # Written with the answer; the calendar files (documents) are sent directly.
+            await self.ctx.send_staged(Staged(outbox.rows[:1], outbox.via))
+            await self._documents([d for d in documents if d[0] == person])
+            await self.ctx.send_staged(Staged(outbox.rows[1:], outbox.via))
+            await self._documents([d for d in documents if d[0] != person])
+            return
         await self.ctx.send(outbox[:1])
         # The young person's file right under their confirmation, the coach's after theirs.
         await self._documents([d for d in documents if d[0] == person])
@@ -498,9 +506,12 @@ class Booking:
 
     async def _young(
         self, person: PersonId, number: str, action: str, language: str
-    ) -> tuple[Outbox, list[Document]]:
+    ) -> tuple[Outbox | Staged, list[Document]]:
+        """The young person's answer; what it causes (their confirmation, the coach's message)
+        is written to the outbox in its transaction, the calendar files are returned to be
+        sent directly. A stale button changes nothing: its answer is returned as messages."""
         now = self.ctx.now()
-        stale = [(person, self.ctx.say(language, msg("appt.stale")))]
+        stale: Outbox = [(person, self.ctx.say(language, msg("appt.stale")))]
         appointment = row_number(number)
         if appointment is None:
             return stale, []
@@ -517,10 +528,12 @@ class Booking:
                 new, decisions = self._decide(old, action, now)
                 tells = await self._save(tx, new, old, decisions, now)
                 coach = await self.ctx.coach_of(tx, case, new)
+                outbox, documents = self._told(new, case, coach, tells, language, now)
+                staged = await self.ctx.stage(tx, outbox)
         except (IllegalAppointment, _Raced, ValueError):
             return stale, []
         log.info("appointment answer appointment=%s action=%s", new.id, action.partition(":")[0])
-        return self._told(new, case, coach, tells, language, now)
+        return staged, documents
 
     def _decide(
         self, old: Appointment, action: str, now: datetime

@@ -21,10 +21,11 @@ from zoneinfo import ZoneInfo
 
 from bot.coach.card import CardWriter
 from bot.coach.dates import when_text
-from bot.coach.handoff import Outbox
+from bot.coach.handoff import COACH_VIA, Outbox
 from bot.coach.team import parse_hours
 from bot.delivery import NoChannel
 from bot.logs import describe
+from bot.outbox import Staged
 from bot.render import Buttons
 from bot.service import ConversationService, Keyboard, OutgoingMessage
 from flows.appointments import Appointment, Decision, Slot, Tell
@@ -180,6 +181,16 @@ class AppointmentContext:
         self, tx: Transaction, appointment: Appointment, decisions: tuple[Decision, ...]
     ) -> list[Tell]:
         return await apply_decisions(tx, appointment, decisions)
+
+    async def stage(self, tx: Transaction, outbox: Outbox) -> Staged:
+        """Inside the transaction of a change: the messages it causes, written to the outbox
+        with it (:mod:`bot.outbox`); sent like :meth:`send` sends them (``Handoff.send_one``
+        remembers a coach's copy by id), after the commit with :meth:`send_staged` or, after
+        a crash, by the relay's sweep."""
+        return await self.service.relay.stage_for(tx, outbox, via=COACH_VIA)
+
+    async def send_staged(self, staged: Staged) -> None:
+        await self.service.relay.send_staged(staged)
 
     async def send(self, outbox: Outbox) -> None:
         """Deliver after the commit; a failing chat does not stop the others."""

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from bot.appointments.booking import ACTIVE, Booking
 from bot.appointments.context import AppointmentContext
 from bot.coach.handoff import Outbox
+from bot.outbox import Staged
 from bot.service import OutgoingMessage
 from flows import followups
 from flows.appointments import MAX_MISSED_IN_ROW, Tell, cancel
@@ -197,7 +198,7 @@ class FollowUps:
     ) -> None:
         """``followup=<case>:appt|later`` (a :data:`bot.service.ButtonHandler`)."""
         number, _, action = event.value.partition("=")[2].partition(":")
-        outbox: Outbox = [(person, self.ctx.say(language, msg("appt.stale")))]
+        staged: Staged | None = None
         if row_number(number) is not None:
             async with self.ctx.service.storage.transaction() as tx:
                 case = await tx.cases.get(CaseId(number))
@@ -205,8 +206,13 @@ class FollowUps:
                     coach = await self.ctx.coach_of(tx, case)
                     language = await self.ctx.language_of(tx, person, case.language)
                     await tx.reachability.mark_reachable(person)
-                    outbox = self._checkin_answer(case, coach, action, language)
-        await self.ctx.send(outbox)
+                    # Written with the change (the coach hears that an appointment is wanted).
+                    answer = self._checkin_answer(case, coach, action, language)
+                    staged = await self.ctx.stage(tx, answer)
+        if staged is not None:
+            await self.ctx.send_staged(staged)
+            return
+        await self.ctx.send([(person, self.ctx.say(language, msg("appt.stale")))])
 
     def _checkin_answer(
         self, case: CaseRecord, coach: CoachRecord | None, action: str, language: str
@@ -235,18 +241,23 @@ class FollowUps:
         """``rerate=<id>:<domain>:<value>`` (a :data:`bot.service.ButtonHandler`)."""
         number, _, rest = event.value.partition("=")[2].partition(":")
         domain_id, _, value = rest.partition(":")
-        outbox: Outbox = [(person, self.ctx.say(language, msg("appt.stale")))]
+        outbox: Outbox | Staged = [(person, self.ctx.say(language, msg("appt.stale")))]
         rating = row_number(number)
         if rating is not None:
             async with self.ctx.service.person_lock(person):
                 outbox = (
                     await self._rerate_answer(person, rating, domain_id, value, language) or outbox
                 )
-        await self.ctx.send(outbox)
+        if isinstance(outbox, Staged):
+            await self.ctx.send_staged(outbox)
+        else:
+            await self.ctx.send(outbox)
 
     async def _rerate_answer(
         self, person: PersonId, rating_id: int, domain_id: str, value: str, language: str
-    ) -> Outbox | None:
+    ) -> Outbox | Staged | None:
+        """A rating saved; what it causes (the next question, or the result for the young
+        person and their coach) is written to the outbox with it. ``None``: nothing to ask."""
         async with self.ctx.service.storage.transaction() as tx:
             record = await tx.ratings.get(rating_id)
             if record is None or record.person != person:
@@ -263,7 +274,9 @@ class FollowUps:
             )
             if not record.complete:
                 question = self._question(record, language)
-                return [(person, question)] if question is not None else None
+                return (
+                    await self.ctx.stage(tx, [(person, question)]) if question is not None else None
+                )
             case = await tx.cases.get(record.case)
             baseline = (
                 self._baseline(case, await tx.ratings.of_case(record.case))
@@ -271,7 +284,21 @@ class FollowUps:
                 else {}
             )
             coach = await self.ctx.coach_of(tx, case) if case is not None else None
+            staged = await self.ctx.stage(
+                tx, self._rerated(person, record, case, coach, baseline, language)
+            )
         log.info("re-rating done rating=%s case=%s", record.id, record.case)
+        return staged
+
+    def _rerated(
+        self,
+        person: PersonId,
+        record: RatingRecord,
+        case: CaseRecord | None,
+        coach: CoachRecord | None,
+        baseline: dict[str, str | None],
+        language: str,
+    ) -> Outbox:
         changes = progress(baseline, record.ratings)
         young_line = self.line(changes, language)
         outbox: Outbox = [

@@ -31,7 +31,7 @@ from flows.ids import CaseId
 from flows.inputs import CommandReceived
 from flows.routing.directory import Directory
 from storage.appointments import AppointmentPart, RatingPart, ReachabilityPart
-from storage.routing_port import CoachRecord
+from storage.routing_port import CaseRecord, CoachRecord
 
 COMMANDS = frozenset({"afspraak", "appointment"})
 
@@ -58,6 +58,16 @@ class AppointmentDesk:
             if case is None or case.status != "open" or case.coach != coach.id:
                 return outbox
             lines = await self.followups.case_lines(tx, case, coach) if moment == "viewed" else []
+        return self._under_answer(case, coach, outbox, lines)
+
+    def accepted(self, case: CaseRecord, coach: CoachRecord, outbox: Outbox) -> Outbox:
+        """``AcceptDecorator``: the "Afspraak maken" button under "is van jou", added in the
+        accepting transaction (so the outbox holds the answer as the coach sees it)."""
+        return self._under_answer(case, coach, outbox, [])
+
+    def _under_answer(
+        self, case: CaseRecord, coach: CoachRecord, outbox: Outbox, lines: list[str]
+    ) -> Outbox:
         button = self.booking.new_button(case.id)
         mine = [i for i, (p, m) in enumerate(outbox) if p == coach.person and not m.buttons]
         if not mine:

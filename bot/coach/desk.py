@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from bot.coach.card import CASE_BUTTONS, CardWriter, case_button, case_in
 from bot.coach.handoff import Handoff, Outbox
@@ -45,7 +45,7 @@ from flows.inputs import ButtonPressed, CommandReceived, MediaReceived, Reminder
 from flows.routing.outcomes import OUTCOMES, is_outcome
 from flows.text import Param, Verbatim, msg
 from storage.ports import Transaction
-from storage.routing_port import CASE_OUTCOMES, CaseOutcome, CoachRecord
+from storage.routing_port import CASE_OUTCOMES, CaseOutcome, CaseRecord, CoachRecord
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,15 @@ class DeskExtension(Protocol):
     async def after(
         self, coach: CoachRecord, case_id: CaseId, moment: CaseMoment, outbox: Outbox
     ) -> Outbox: ...
+
+
+@runtime_checkable
+class AcceptDecorator(Protocol):
+    """An extension that adds to the desk's answer to "Neem op" without I/O: done inside the
+    accepting transaction, so the outbox holds the answer as the coach sees it (the
+    extension's ``after`` then gets an empty answer for "accepted")."""
+
+    def accepted(self, case: CaseRecord, coach: CoachRecord, outbox: Outbox) -> Outbox: ...
 
 
 @dataclass
@@ -275,7 +284,7 @@ class CoachDesk:
             return await self.relay.coach_wrote(coach, CaseId(case), event.text)
         return [(me, self._say("coach.help"))]
 
-    async def _button(self, coach: CoachRecord, value: str) -> Outbox:
+    async def _button(self, coach: CoachRecord, value: str) -> Outbox | Staged:
         me = coach.person
         assert me is not None
         prefix, _, rest = value.partition("=")
@@ -284,16 +293,25 @@ class CoachDesk:
             return [(me, self._say("coach.stale"))]
         case_id = CaseId(case)
         if action in ("accept", "claim"):
-            return await self._after(
-                coach, case_id, "accepted", await self.handoff.accept(coach, case_id)
-            )
+            decorate = [e.accepted for e in self.extensions if isinstance(e, AcceptDecorator)]
+            accepted = await self.handoff.accept_staged(coach, case_id, decorate)
+            if not isinstance(accepted, Staged):
+                return await self._after(coach, case_id, "accepted", accepted)
+            # Written with the change (what the extensions add to it included,
+            # ``AcceptDecorator``): out first, then anything they send of their own.
+            await self.handoff.send(accepted)
+            return await self._after(coach, case_id, "accepted", [])
         if action == "decline":
             return await self.handoff.decline(coach, case_id)
         kind, _, outcome = action.partition(":")
         if kind == "close" and is_outcome(outcome):
-            return await self._after(
-                coach, case_id, "closed", await self.relay.close(coach, case_id, _outcome(outcome))
-            )
+            closed = await self.relay.close(coach, case_id, _outcome(outcome))
+            if not isinstance(closed, Staged):
+                return await self._after(coach, case_id, "closed", closed)
+            # Written with the change: out first, then what the extensions add (their own
+            # messages, after their own reads).
+            await self.handoff.send(closed)
+            return await self._after(coach, case_id, "closed", [])
         return [(me, self._say("coach.stale"))]
 
     async def _command(self, coach: CoachRecord, command: CommandReceived) -> Outbox | Staged:

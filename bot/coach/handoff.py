@@ -51,7 +51,7 @@ Rules of this module:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Literal, Protocol, runtime_checkable
@@ -76,7 +76,13 @@ from flows.routing.places import Resolver
 from flows.session import JsonValue, Session
 from flows.text import Msg, Param, Verbatim, msg
 from storage.ports import ReminderRecord, Transaction
-from storage.routing_port import CaseRecord, CoachMessageKind, CoachRecord, OfferRecord
+from storage.routing_port import (
+    CaseRecord,
+    CoachMessageKind,
+    CoachRecord,
+    OfferRecord,
+    RelayRecord,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +90,8 @@ REMINDER_PREFIX = "handoff."
 # Outbox rows for coaches are sent by Handoff.send_one (their ids are remembered).
 COACH_VIA = "coach"
 Outbox = list[tuple[PersonId, OutgoingMessage]]
+# Adds to the messages of an accepted case without I/O, inside the accepting transaction.
+Decorate = Callable[["CaseRecord", "CoachRecord", Outbox], Outbox]
 # Coaches and the team are Telegram chats.
 TEAM_CHANNEL = "tg"
 PlaceStatus = Literal["routed", "blind_spot", "outside_flanders", "no_place"]
@@ -745,6 +753,24 @@ class Handoff:
     # --- answers from the coach desk ------------------------------------------------------
 
     async def accept(self, coach: CoachRecord, case_id: CaseId) -> Outbox:
+        """The coach takes the case; the messages are returned to be sent (:meth:`send`)."""
+        outbox = await self._accept(coach, case_id, (), stage=False)
+        assert not isinstance(outbox, Staged)
+        return outbox
+
+    async def accept_staged(
+        self, coach: CoachRecord, case_id: CaseId, decorate: Sequence[Decorate] = ()
+    ) -> Outbox | Staged:
+        """Like :meth:`accept`, with the messages of a taken case (the coach's "is van jou" and
+        details, the young person's welcome) written to the outbox in the accepting
+        transaction (:mod:`bot.outbox`), after ``decorate`` (what other features add to them,
+        without I/O) ran on them; send them with :meth:`send`. A refusal ("gone", "full") is
+        returned as messages, undecorated."""
+        return await self._accept(coach, case_id, decorate, stage=True)
+
+    async def _accept(
+        self, coach: CoachRecord, case_id: CaseId, decorate: Sequence[Decorate], *, stage: bool
+    ) -> Outbox | Staged:
         now = self.service.clock.now()
         me = coach.person  # None: acting from the dashboard without a chat
         async with self.service.storage.transaction() as tx:
@@ -786,12 +812,25 @@ class Handoff:
                 if m.direction == "to_coach" and not m.delivered
             ]
             await tx.cases.mark_delivered(tuple(m.id for m in waiting))
+            outbox = self._accepted(case, coach, waiting)
+            for decorator in decorate:
+                outbox = decorator(case, coach, outbox)
+            staged = (
+                await self.service.relay.stage_for(tx, outbox, via=COACH_VIA) if stage else None
+            )
         log.info(
             "handoff accepted case=%s offer=%s coach=%s",
             case.id,
             offer.id if offer is not None else "-",
             coach.id,
         )
+        await self.tidy_cards(case.id)
+        return outbox if staged is None else staged
+
+    def _accepted(
+        self, case: CaseRecord, coach: CoachRecord, waiting: Sequence[RelayRecord]
+    ) -> Outbox:
+        me = coach.person
         name = Verbatim(self.writer.young_name(case.intake))
         # "Is van jou" first (other features add their buttons under it), then everything the
         # coach may now see.
@@ -808,7 +847,6 @@ class Handoff:
             )
         ]
         outbox.append((case.person, self.welcome(case, coach)))
-        await self.tidy_cards(case.id)
         return outbox
 
     def welcome(self, case: CaseRecord, coach: CoachRecord) -> OutgoingMessage:
@@ -824,7 +862,10 @@ class Handoff:
             msg(step, coach=name),
         )
 
-    async def decline(self, coach: CoachRecord, case_id: CaseId) -> Outbox:
+    async def decline(self, coach: CoachRecord, case_id: CaseId) -> Outbox | Staged:
+        """The coach's "Niet voor mij". What it causes (the coach's confirmation, the next
+        coach's card, a new time for the young person) is written to the outbox in the
+        transaction of the change (:mod:`bot.outbox`); send it with :meth:`send`."""
         now = self.service.clock.now()
         me = coach.person  # None: acting from the dashboard without a chat
         async with self.service.storage.transaction() as tx:
@@ -836,8 +877,13 @@ class Handoff:
                 return self._to(me, self._coach_text("coach.accept.gone", case=case_id))
             log.info("handoff declined case=%s offer=%s coach=%s", case.id, offer.id, coach.id)
             outbox = await self.move_on(tx, case, now, told_before=True)
+            staged = await self.service.relay.stage_for(
+                tx,
+                [*self._to(me, self._coach_text("coach.declined", case=case_id)), *outbox],
+                via=COACH_VIA,
+            )
         await self.tidy_cards(case_id)
-        return [*self._to(me, self._coach_text("coach.declined", case=case_id)), *outbox]
+        return staged
 
     # --- coach chats: what the bot sent, and tidying it -------------------------------------
 

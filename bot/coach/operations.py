@@ -64,7 +64,7 @@ class CaseOperations:
 
     async def accept(self, case_id: CaseId, coach: CoachRecord) -> Done:
         """The coach takes the case: their open offer, or the case from the team queue."""
-        await self.handoff.send(await self.handoff.accept(coach, case_id))
+        await self.handoff.send(await self.handoff.accept_staged(coach, case_id))
         case = await self._case(case_id)
         return Done(case is not None and case.status == "open" and case.coach == coach.id, case)
 

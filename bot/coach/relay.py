@@ -218,7 +218,12 @@ class Relay:
 
     # --- closing and reopening ------------------------------------------------------------
 
-    async def close(self, coach: CoachRecord, case_id: CaseId, outcome: CaseOutcome) -> Outbox:
+    async def close(
+        self, coach: CoachRecord, case_id: CaseId, outcome: CaseOutcome
+    ) -> Outbox | Staged:
+        """Close the case. The coach's confirmation and the young person's message (with the
+        reopen button) are written to the outbox in the transaction that closes it
+        (:mod:`bot.outbox`); send them with ``Handoff.send``."""
         me = coach.person  # None: closing from the dashboard without a chat
         mine = self.handoff._to
         now = self._now()
@@ -232,16 +237,19 @@ class Relay:
             if coach.current_case == case.id:
                 await tx.coaches.set_current_case(coach.id, None)
             await tx.privacy.add_count(self.handoff.month(now), f"cases.closed.{outcome}")
+            label = Verbatim(self.writer.text(f"coach.outcome.{outcome}"))
+            language = case.language
+            young = self.handoff.say(
+                language,
+                msg("routing.closed", coach=Verbatim(coach.first_name)),
+                buttons=self.reopen_button(language),
+            )
+            done = self.writer.say("coach.closed", case=case.id, outcome=label)
+            staged = await self.handoff.service.relay.stage_for(
+                tx, [*mine(me, done), (case.person, young)], via=COACH_VIA
+            )
         log.info("case closed case=%s coach=%s outcome=%s", case.id, coach.id, outcome)
-        label = Verbatim(self.writer.text(f"coach.outcome.{outcome}"))
-        language = case.language
-        young = self.handoff.say(
-            language,
-            msg("routing.closed", coach=Verbatim(coach.first_name)),
-            buttons=self.reopen_button(language),
-        )
-        done = self.writer.say("coach.closed", case=case.id, outcome=label)
-        return [*mine(me, done), (case.person, young)]
+        return staged
 
     async def on_button(self, person: PersonId, event: ButtonPressed, language: str) -> None:
         """The young person's ``case=...`` buttons (a :data:`bot.service.ButtonHandler`)."""

@@ -10,7 +10,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from bot.service import OutgoingMessage
-from flows.ids import PersonId
+from flows.ids import CaseId, PersonId
 from storage.memory import MemoryStorage
 from tests.bot.fakes import RecordingChannel
 from tests.routing2.conftest import YOUNG, Harness, make_harness
@@ -125,3 +125,115 @@ async def test_a_kill_after_yes_to_the_case_team_still_reaches_everyone() -> Non
     assert any("Sara" in t for t in again.texts(YOUNG))  # "Sara (VDAB) looks along"
     assert any("#1" in t for t in again.texts(PersonId("tg:901")))  # Sara's welcome and card
     assert any("#1" in t for t in again.texts(PersonId("tg:900")))  # Lotte hears it
+
+
+async def test_a_kill_after_niet_voor_mij_still_tells_the_coach_and_offers_the_next() -> None:
+    storage = MemoryStorage()
+    first = make_harness(storage)
+    lotte = await first.add_coach("Lotte", chat=900)
+    sara = await first.add_coach("Sara", chat=901)
+    await first.submit()
+    declining = lotte if first.sent(PersonId("tg:900")) else sara
+    other = PersonId("tg:901") if declining is lotte else PersonId("tg:900")
+    await killed_while_sending(first, first.coach_presses(declining, "case=1:decline"))
+    # Committed before the kill: the offer was declined.
+    async with storage.transaction() as tx:
+        offers = await tx.cases.offers_of(CaseId("1"))
+    assert any(o.status == "declined" and o.coach == declining.id for o in offers)
+
+    again = await restart(storage)
+    assert declining.person is not None
+    assert any("#1" in t for t in again.texts(declining.person))  # "niet voor jou" confirmed
+    assert any("Dossier #1" in t for t in again.texts(other))  # the next coach's card
+
+
+async def test_a_kill_after_closing_still_tells_the_coach_and_the_young_person() -> None:
+    storage = MemoryStorage()
+    first = make_harness(storage)
+    lotte = await first.add_coach("Lotte", chat=900)
+    await first.submit()
+    assert await first.coach_presses(lotte, "case=1:accept")
+    await first.service.relay.flush()  # what went out before is marked sent
+    await killed_while_sending(first, first.coach_presses(lotte, "case=1:close:work"))
+    case = await first.case()
+    assert case is not None and case.status == "closed"  # committed before the kill
+
+    again = await restart(storage)
+    assert any("#1" in t for t in again.texts(PersonId("tg:900")))
+    young = again.sent(YOUNG)
+    assert len(young) == 1 and any(v == "case=reopen" for row in young[0].buttons for _, v in row)
+
+
+async def test_closing_without_a_kill_sends_each_message_once_and_leaves_no_row() -> None:
+    storage = MemoryStorage()
+    calm = make_harness(storage)
+    lotte = await calm.add_coach("Lotte", chat=900)
+    await calm.submit()
+    assert await calm.coach_presses(lotte, "case=1:accept")
+    before_young = len(calm.sent(YOUNG))
+    before_coach = len(calm.sent(PersonId("tg:900")))
+    assert await calm.coach_presses(lotte, "case=1:close:work")
+    assert len(calm.sent(YOUNG)) == before_young + 1
+    await calm.service.relay.flush()
+    # A restart finds nothing left to send.
+    again = await restart(storage)
+    assert again.sent(YOUNG) == [] and again.sent(PersonId("tg:900")) == []
+    assert len(calm.sent(PersonId("tg:900"))) > before_coach
+
+
+async def test_a_kill_after_accepting_still_tells_the_coach_and_the_young_person() -> None:
+    storage = MemoryStorage()
+    first = make_harness(storage)
+    lotte = await first.add_coach("Lotte", chat=900)
+    await first.submit()
+    await first.service.relay.flush()
+    await killed_while_sending(first, first.coach_presses(lotte, "case=1:accept"))
+    case = await first.case()
+    assert case is not None and case.status == "open"  # committed before the kill
+
+    again = await restart(storage)
+    assert any("is van jou" in t for t in again.texts(PersonId("tg:900")))
+    welcome = again.texts(YOUNG)
+    assert len(welcome) == 1 and "Lotte" in welcome[0]
+
+
+async def test_the_appointment_button_under_is_van_jou_survives_a_kill() -> None:
+    from bot.appointments.wiring import install_appointments
+    from bot.settings import load_settings
+
+    def with_appointments(harness: Harness) -> Harness:
+        side = install_appointments(
+            harness.service,
+            load_settings({}, env_file=None),
+            directory=harness.side.handoff.directory,
+            holidays=harness.side.handoff.holidays,
+        )
+        harness.side.desk.extensions.append(side.desk)
+        return harness
+
+    storage = MemoryStorage()
+    first = with_appointments(make_harness(storage))
+    lotte = await first.add_coach("Lotte", chat=900)
+    await first.submit()
+    await first.service.relay.flush()
+    await killed_while_sending(first, first.coach_presses(lotte, "case=1:accept"))
+
+    again = with_appointments(make_harness(storage))
+    await again.service.relay.sweep(everything=True)
+    accepted = [m for m in again.sent(PersonId("tg:900")) if "is van jou" in m.text]
+    assert len(accepted) == 1
+    assert [v for row in accepted[0].buttons for _, v in row] == ["apb=1::d"]
+
+
+async def test_accepting_without_a_kill_sends_each_message_once_and_leaves_no_row() -> None:
+    storage = MemoryStorage()
+    calm = make_harness(storage)
+    lotte = await calm.add_coach("Lotte", chat=900)
+    await calm.submit()
+    before = len(calm.sent(YOUNG))
+    assert await calm.coach_presses(lotte, "case=1:accept")
+    assert len(calm.sent(YOUNG)) == before + 1
+    assert sum("is van jou" in t for t in calm.texts(PersonId("tg:900"))) == 1
+    await calm.service.relay.flush()
+    again = await restart(storage)
+    assert again.sent(YOUNG) == [] and again.sent(PersonId("tg:900")) == []
