@@ -1,9 +1,12 @@
-"""Test fakes for the service: a recording channel and a tiny translator."""
+"""Test fakes for the service: a recording channel, a channel that hangs (a kill while
+sending) and a tiny translator."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Awaitable, Mapping, MutableMapping
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from bot.i18n import Catalog, Translator
 from bot.service import OutgoingMessage
@@ -42,6 +45,32 @@ class RecordingChannel:
 
     def last(self, person: PersonId) -> OutgoingMessage:
         return [m for p, m in self.sent if p == person][-1]
+
+
+class HangingChannel(RecordingChannel):
+    """Every send hangs: the process is killed while it sends (the outbox's tests)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sending = asyncio.Event()
+
+    async def deliver(self, person: PersonId, message: OutgoingMessage) -> None:
+        self.sending.set()
+        await asyncio.Event().wait()
+
+
+async def killed_at_first_send(
+    channels: Mapping[str, Any], act: Awaitable[object], channel: str = "tg"
+) -> None:
+    """Run ``act`` until its first send on ``channel``, then cancel it, as a kill would: what
+    it committed stays, what it had still to send is in the outbox for the next start."""
+    hangs = HangingChannel()
+    # The service's channels are a dict it reads on every send: swapping one is the kill's setup.
+    cast(MutableMapping[str, Any], channels)[channel] = hangs
+    task = asyncio.ensure_future(act)
+    await asyncio.wait_for(hangs.sending.wait(), timeout=10)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 def id_translator(

@@ -5,39 +5,18 @@ calendar files are sent directly (not stored)."""
 
 from __future__ import annotations
 
-import asyncio
-
 from bot.appointments.wiring import install_appointments
-from bot.service import OutgoingMessage
 from bot.settings import load_settings
 from flows.booking import Draft
-from flows.ids import PersonId
 from storage.memory import MemoryStorage
 from storage.ports import Storage
 from tests.appointments.conftest import AppointmentHarness, buttons_of, make, option
-from tests.bot.fakes import RecordingChannel
+from tests.bot.fakes import killed_at_first_send
 from tests.routing2.conftest import YOUNG, Harness, local, make_harness
 
 
-class Hangs(RecordingChannel):
-    """Every send hangs: the process is killed while it sends."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.sending = asyncio.Event()
-
-    async def deliver(self, person: PersonId, message: OutgoingMessage) -> None:
-        self.sending.set()
-        await asyncio.Event().wait()
-
-
 async def killed_while_pressing(h: AppointmentHarness, value: str) -> None:
-    hangs = Hangs()
-    h.base.service.channels["tg"] = hangs  # type: ignore[index]
-    task = asyncio.ensure_future(h.young_presses(value))
-    await asyncio.wait_for(hangs.sending.wait(), timeout=10)
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    await killed_at_first_send(h.base.service.channels, h.young_presses(value))
 
 
 async def restart(storage: Storage) -> Harness:

@@ -5,37 +5,18 @@ and the send delays it, never loses it."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
-from bot.service import OutgoingMessage
 from flows.ids import CaseId, PersonId
 from storage.memory import MemoryStorage
-from tests.bot.fakes import RecordingChannel
+from tests.bot.fakes import killed_at_first_send
 from tests.routing2.conftest import YOUNG, Harness, make_harness
-
-
-class Hangs(RecordingChannel):
-    """Every send hangs: the process is killed while it sends."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.sending = asyncio.Event()
-
-    async def deliver(self, person: PersonId, message: OutgoingMessage) -> None:
-        self.sending.set()
-        await asyncio.Event().wait()
 
 
 async def killed_while_sending(harness: Harness, act: Coroutine[Any, Any, object]) -> None:
     """Run ``act`` (a coroutine) until its first send, then kill it."""
-    hangs = Hangs()
-    harness.service.channels["tg"] = hangs  # type: ignore[index]
-    task = asyncio.ensure_future(act)
-    await asyncio.wait_for(hangs.sending.wait(), timeout=10)
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    await killed_at_first_send(harness.service.channels, act)
 
 
 async def restart(storage: MemoryStorage) -> Harness:

@@ -6,37 +6,20 @@ erasure no outbox row holds the person (the confirmation's row is deleted as soo
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
-from bot.service import OutgoingMessage
 from flows.ids import PersonId
 from flows.inputs import ButtonPressed, CommandReceived, TextReceived
 from storage.memory import MemoryStorage
 from storage.ports import Storage
-from tests.bot.fakes import RecordingChannel
+from tests.bot.fakes import killed_at_first_send
 from tests.privacy.conftest import ANNA, CANARY, T0, Harness, make_harness, sqlite_storage
 
 
-class Hangs(RecordingChannel):
-    """Every send hangs: the process is killed while it sends."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.sending = asyncio.Event()
-
-    async def deliver(self, person: PersonId, message: OutgoingMessage) -> None:
-        self.sending.set()
-        await asyncio.Event().wait()
-
-
 async def killed_while_sending(harness: Harness, press: str) -> None:
-    hangs = Hangs()
-    harness.service.channels["tg"] = hangs  # type: ignore[index]
-    task = asyncio.ensure_future(harness.service.handle(ANNA, ButtonPressed(press, T0)))
-    await asyncio.wait_for(hangs.sending.wait(), timeout=10)
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    await killed_at_first_send(
+        harness.service.channels, harness.service.handle(ANNA, ButtonPressed(press, T0))
+    )
 
 
 async def restart(storage: Storage) -> Harness:
