@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.service import OutgoingMessage
 from flows.booking import Draft
-from flows.ids import CaseId
+from flows.ids import CaseId, PersonId
 from storage.memory import MemoryStorage
 from tests.appointments.conftest import AppointmentHarness, buttons_of, make, option
+from tests.bot.fakes import RecordingChannel
 from tests.reliability.test_appointment_outbox import Hangs, restart
 from tests.routing2.conftest import YOUNG
 
@@ -84,5 +86,56 @@ async def test_a_cancel_without_a_kill_is_sent_once_and_leaves_no_row() -> None:
     await h.base.service.relay.flush()
     assert len(h.to(YOUNG)) == before_young + 1
     assert len(h.to(h.me)) == before_coach + 1
+    after = await restart(storage)
+    assert after.sent(YOUNG) == [] and after.sent(h.me) == []
+
+
+class HangsOnCancelled(RecordingChannel):
+    """Sends everything but the young person's "cancelled": the process dies while sending it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sending = asyncio.Event()
+
+    async def deliver(self, person: PersonId, message: OutgoingMessage) -> None:
+        if message.text.startswith(CANCELLED):
+            self.sending.set()
+            await asyncio.Event().wait()
+        await super().deliver(person, message)
+
+
+CANCELLED = "Je afspraak van donderdag 26 november om 14:00 gaat niet door."
+
+
+async def test_a_kill_after_closing_still_cancels_the_appointment_to_the_young_person() -> None:
+    storage = MemoryStorage()
+    h = await make(storage=storage)
+    await h.book(option(2026, 11, 26, 14))
+    hangs = HangsOnCancelled()
+    h.base.service.channels["tg"] = hangs  # type: ignore[index]
+    task = asyncio.ensure_future(h.coach_presses(f"case={h.case}:close:work"))
+    await asyncio.wait_for(hangs.sending.wait(), timeout=10)
+    # The close's own messages went out before: written back as sent, so only the
+    # cancellation is left.
+    await h.base.service.relay.flush()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    async with storage.transaction() as tx:
+        [stored] = await tx.appointments.of_case(h.case)
+    assert stored.status == "cancelled"  # committed before the kill
+
+    again = await restart(storage)
+    young = again.texts(YOUNG)
+    assert len(young) == 1 and young[0].startswith(CANCELLED)
+    assert again.sent(h.me) == []
+
+
+async def test_closing_without_a_kill_cancels_once_and_leaves_no_row() -> None:
+    storage = MemoryStorage()
+    h = await make(storage=storage)
+    await h.book(option(2026, 11, 26, 14))
+    await h.coach_presses(f"case={h.case}:close:work")
+    await h.base.service.relay.flush()
+    assert len([t for t in h.texts(YOUNG) if t.startswith(CANCELLED)]) == 1
     after = await restart(storage)
     assert after.sent(YOUNG) == [] and after.sent(h.me) == []
