@@ -1,7 +1,8 @@
 """The coach's own appointment buttons go through the outbox (issue #16, deliverable 2): a
 proposal ("Versturen") and a cancellation are written with the appointment's change, so a kill
 between the commit and the send delays the messages to the young person and the coach's
-confirmation, never loses them; without a kill each is sent once."""
+confirmation, never loses them; without a kill each is sent once. The same for the young
+person's "cancelled" when closing a case cancels a planned appointment."""
 
 from __future__ import annotations
 
