@@ -20,7 +20,9 @@ Rules of this module:
   appointment that moved, a second tap) gets a kind "this changed", never a second booking.
 * Coach answers on an appointment (``apc=<id>:came|missed|moved|cancel``): attendance after the
   appointment, or cancelling it. Only the coach of the case may.
-* Every state change and the reminder rows it plans are one transaction; messages go out after.
+* Every state change and the reminder rows it plans are one transaction; the messages it causes
+  are written to the outbox in it (:mod:`bot.outbox`) and sent after the commit. The calendar
+  files are sent directly (documents, not stored).
 """
 
 from __future__ import annotations
@@ -125,7 +127,10 @@ class Booking:
                 return [(me, refused)] if refused is not None else []
             active = [a for a in await tx.appointments.of_case(case.id) if a.status in ACTIVE]
         if not active:
-            return await self._step(coach, Draft(case.id))
+            # A new draft's first step (the day picker) changes nothing: never staged.
+            first = await self._step(coach, Draft(case.id))
+            assert not isinstance(first, Staged)
+            return first
         current = active[-1]
         buttons: Keyboard = (
             ((self.ctx.coach_label("coach.appt.new.button"), Draft(case.id).value()),),
@@ -183,10 +188,15 @@ class Booking:
                 else [(person, self.ctx.coach_say("coach.appt.gone"))]
             )
         else:
-            outbox = await self._coach_action(coach, event.value)
+            outbox = await self._coach_action(coach, event.value, stage=True)
+        if isinstance(outbox, Staged):
+            # Written with the change (a proposal, a cancellation, attendance): a kill after
+            # the commit leaves them to the relay's sweep.
+            await self.ctx.send_staged(outbox)
+            return
         await self.ctx.send(outbox)
 
-    async def _step(self, coach: CoachRecord, draft: Draft) -> Outbox:
+    async def _step(self, coach: CoachRecord, draft: Draft) -> Outbox | Staged:
         me = coach.person
         if me is None:
             return []
@@ -197,7 +207,7 @@ class Booking:
         if case is None:
             return [(me, refused)] if refused is not None else []
         if draft.step == "send":
-            return await self._send(coach, case, draft)
+            return await self._send(coach, case, draft, stage=True)
         now = self.ctx.now()
         # Options that passed while the coach was choosing are dropped, not sent.
         kept = tuple(o for o in draft.options if o.starts_at(self.ctx.tz) > now)
@@ -311,7 +321,11 @@ class Booking:
             return None
         return Slot(option.starts_at(self.ctx.tz), option.kind, place)
 
-    async def _send(self, coach: CoachRecord, case: CaseRecord, draft: Draft) -> Outbox:
+    async def _send(
+        self, coach: CoachRecord, case: CaseRecord, draft: Draft, *, stage: bool = False
+    ) -> Outbox | Staged:
+        """Store the proposal; with ``stage`` its messages (the proposal, the coach's "sent")
+        are written to the outbox in the same transaction and returned as :class:`Staged`."""
         me = coach.person
         assert me is not None
         slots = tuple(self._slot(case, option) for option in draft.options)
@@ -341,6 +355,16 @@ class Booking:
                         await self._save(tx, moved, old, decisions, now)
                 stored = await tx.appointments.add(proposed, now)
                 language = await self.ctx.language_of(tx, case.person, case.language)
+                outbox: Outbox = [
+                    (case.person, self.proposal(stored, coach, language)),
+                    (
+                        me,
+                        self.ctx.coach_say(
+                            "coach.appt.sent", case=case.id, name=self.ctx.young_name(case)
+                        ),
+                    ),
+                ]
+                staged = await self.ctx.stage(tx, outbox) if stage else None
         except IllegalAppointment:
             # An option passed between the overview and "Versturen".
             return [(me, self.ctx.coach_say("coach.appt.expired", case=case.id))]
@@ -353,23 +377,21 @@ class Booking:
             coach.id,
             len(stored.options),
         )
-        return [
-            (case.person, self.proposal(stored, coach, language)),
-            (
-                me,
-                self.ctx.coach_say("coach.appt.sent", case=case.id, name=self.ctx.young_name(case)),
-            ),
-        ]
+        return staged if staged is not None else outbox
 
     async def propose_for(self, coach: CoachRecord, case: CaseRecord, draft: Draft) -> Outbox:
         """Send a proposal drafted elsewhere (the team dashboard's form), as "Versturen" does.
         The coach's answers go to ``coach.person``."""
-        return await self._send(coach, case, draft)
+        outbox = await self._send(coach, case, draft)
+        assert not isinstance(outbox, Staged)
+        return outbox
 
     async def coach_answer(self, coach: CoachRecord, appointment_id: int, action: str) -> Outbox:
         """Attendance (``came``, ``missed``, ``moved``) or ``cancel``, as the coach's buttons
         do; only the coach of the case may."""
-        return await self._coach_action(coach, coach_button(appointment_id, action))
+        outbox = await self._coach_action(coach, coach_button(appointment_id, action))
+        assert not isinstance(outbox, Staged)
+        return outbox
 
     def proposal(
         self, appointment: Appointment, coach: CoachRecord, language: str
@@ -400,7 +422,12 @@ class Booking:
             raise _Raced
         return await self.ctx.apply(tx, new, decisions)
 
-    async def _coach_action(self, coach: CoachRecord, value: str) -> Outbox:
+    async def _coach_action(
+        self, coach: CoachRecord, value: str, *, stage: bool = False
+    ) -> Outbox | Staged:
+        """Attendance or cancelling; with ``stage`` the messages it causes (the coach's
+        confirmation, the young person's "cancelled") are written to the outbox in the change's
+        transaction and returned as :class:`Staged`. A refusal changes nothing: messages."""
         me = coach.person
         assert me is not None
         number, _, action = value.partition("=")[2].partition(":")
@@ -420,11 +447,25 @@ class Booking:
                     new, decisions = record_attendance(old, _ATTENDANCE[action], now)
                 tells = await self._save(tx, new, old, decisions, now)
                 language = await self.ctx.language_of(tx, case.person, case.language)
+                outbox = self._coach_told(me, coach, case, old, action, tells, language)
+                staged = await self.ctx.stage(tx, outbox) if stage else None
         except (IllegalAppointment, _Raced):
             return [(me, self.ctx.coach_say("coach.appt.gone"))]
         log.info(
             "appointment %s appointment=%s case=%s coach=%s", action, new.id, case.id, coach.id
         )
+        return staged if staged is not None else outbox
+
+    def _coach_told(
+        self,
+        me: PersonId,
+        coach: CoachRecord,
+        case: CaseRecord,
+        old: Appointment,
+        action: str,
+        tells: list[Tell],
+        language: str,
+    ) -> Outbox:
         name = self.ctx.young_name(case)
         outbox: Outbox = []
         if action == "cancel":

@@ -378,6 +378,9 @@ class FollowUps:
         return lines
 
     async def case_closed(self, coach: CoachRecord, case_id: CaseId) -> Outbox:
+        """After the close's commit (the desk's ``after``): cancel what is planned and plan the
+        last rating. The young person's "cancelled" messages are written to the outbox with the
+        cancellations and sent here after the commit, so nothing is returned to send."""
         now = self.ctx.now()
         cancelled = []
         async with self.ctx.service.storage.transaction() as tx:
@@ -400,9 +403,13 @@ class FollowUps:
                 0,
             )
             language = await self.ctx.language_of(tx, case.person, case.language)
+            outbox: Outbox = [
+                (case.person, self.booking.cancelled(old, coach, language))
+                for old in cancelled
+                if old.slot is not None
+            ]
+            # Written with the cancellations: a kill after the commit leaves them to the sweep.
+            staged = await self.ctx.stage(tx, outbox)
         log.info("follow-ups closed case=%s cancelled=%d", case.id, len(cancelled))
-        outbox: Outbox = []
-        for old in cancelled:
-            if old.slot is not None:
-                outbox.append((case.person, self.booking.cancelled(old, coach, language)))
-        return outbox
+        await self.ctx.send_staged(staged)
+        return []

@@ -21,7 +21,9 @@ Rules of this module:
   who accepts it at once (:meth:`bot.coach.handoff.Handoff.accept`, with the desk extensions'
   additions): no round of offers. The young person's intake is then done (the engine input
   :class:`flows.inputs.ConnectedToCoach`; the answers given so far are kept for the coach), so
-  what they write goes to their coach. When the coach is full
+  what they write goes to their coach. The acceptance's messages (the coach's "is van jou" with
+  what ``AcceptDecorator`` extensions add, the welcome) are written to the outbox in the
+  accepting transaction (:mod:`bot.outbox`) and sent after its commit. When the coach is full
   the offer stays open for them with the usual deadline, and then moves on as any offer does.
 * An unknown, expired or used code (any ``/start`` payload but a coach's own invite) gets a
   kind message and the normal start: nothing is lost.
@@ -39,12 +41,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.coach.dates import when_text
-from bot.coach.desk import CaseMoment, CoachDesk
+from bot.coach.desk import AcceptDecorator, CaseMoment, CoachDesk
 from bot.coach.handoff import Handoff, Outbox, offer_key
 from bot.coach.invites import looks_like_invite as looks_like_coach_invite
 from bot.coach.team import deadline
 from bot.conversations import NOTICE_VERSION
 from bot.inbound import Inbound
+from bot.outbox import Staged
 from bot.pipeline import Routed
 from bot.plugins import Registry
 from bot.referral.codes import (
@@ -305,10 +308,25 @@ class Referrals:
         # What the engine's "done" says after the commit (nothing today; it remembers the
         # language for the screen), then the coach's acceptance.
         done = await self.service.finish(connected)
-        outbox = await self.handoff.accept(coach, case_id)
-        if self.desk is not None:
-            for extension in self.desk.extensions:
-                outbox = await extension.after(coach, case_id, "accepted", outbox)
+        extensions = self.desk.extensions if self.desk is not None else []
+        decorate = [e.accepted for e in extensions if isinstance(e, AcceptDecorator)]
+        accepted = await self.handoff.accept_staged(coach, case_id, decorate)
+        if isinstance(accepted, Staged):
+            # Written with the acceptance (what the extensions add to it included, as the
+            # desk's "Neem op" does): out after "done", then what the extensions send of
+            # their own after their own reads.
+            if done:
+                await self.handoff.send([(person, message) for message in done])
+            await self.handoff.send(accepted)
+            extra: Outbox = []
+            for extension in extensions:
+                extra = await extension.after(coach, case_id, "accepted", extra)
+            if extra:
+                await self.handoff.send(extra)
+            return
+        outbox = accepted
+        for extension in extensions:
+            outbox = await extension.after(coach, case_id, "accepted", outbox)
         if not any(to == person for to, _ in outbox):
             # The coach is full: the offer stays theirs until its deadline, as any offer (the
             # card lets them take it or pass it on), and the young person hears when.

@@ -1,0 +1,76 @@
+"""A coach's personal invitation accepted goes through the outbox (issue #16, deliverable 2):
+the coach's "is van jou" (with what extensions add to it) and the young person's welcome are
+written with the acceptance, so a kill between its commit and the send delays them, never
+loses them; without a kill each is sent once."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.referral.feature import Referrals
+from flows.ids import PersonId
+from flows.inputs import CommandReceived
+from storage.memory import MemoryStorage
+from storage.ports import Storage
+from storage.routing_port import CoachRecord
+from tests.reliability.test_appointment_outbox import Hangs
+from tests.routing2.conftest import YOUNG, Harness, make_harness
+
+
+async def invited(storage: Storage) -> tuple[Harness, CoachRecord]:
+    """Sara invites; the young person opens the link and is asked."""
+    h = make_harness(storage)
+
+    async def username() -> str:
+        return "opstap_test_bot"
+
+    h.service.add(Referrals(h.service, h.side.handoff, username, desk=h.side.desk))
+    sara = await h.add_coach("Sara", chat=501)
+    assert sara.person is not None
+    await h.coach_command(sara, "uitnodigen")
+    code = h.last_text(sara.person).split("?start=", 1)[1].split()[0]
+    await h.service.handle(YOUNG, CommandReceived("start", code, h.clock.now()))
+    assert "Sara van CAW Oost-Brabant nodigt je uit" in h.last_text(YOUNG)
+    await h.service.relay.flush()
+    return h, sara
+
+
+async def restart(storage: Storage) -> Harness:
+    again = make_harness(storage)
+    await again.service.relay.sweep(everything=True)
+    return again
+
+
+async def test_a_kill_after_accepting_an_invitation_still_tells_both() -> None:
+    storage = MemoryStorage()
+    h, sara = await invited(storage)
+    coach: PersonId | None = sara.person
+    assert coach is not None
+    hangs = Hangs()
+    h.service.channels["tg"] = hangs  # type: ignore[index]
+    task = asyncio.ensure_future(h.young_presses("invite=yes"))
+    await asyncio.wait_for(hangs.sending.wait(), timeout=10)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    case = await h.case()
+    assert case is not None and case.status == "open"  # committed before the kill
+
+    again = await restart(storage)
+    young = again.texts(YOUNG)
+    assert len(young) == 1 and "Goed nieuws! Sara van CAW Oost-Brabant" in young[0]
+    told = again.texts(coach)
+    assert told and f"Dossier #{case.id} is van jou" in told[0]
+
+
+async def test_an_accepted_invitation_without_a_kill_is_sent_once_and_leaves_no_row() -> None:
+    storage = MemoryStorage()
+    h, sara = await invited(storage)
+    assert sara.person is not None
+    before_young, before_coach = len(h.texts(YOUNG)), len(h.texts(sara.person))
+    await h.young_presses("invite=yes")
+    await h.service.relay.flush()
+    young = h.texts(YOUNG)[before_young:]
+    assert len(young) == 1 and "Goed nieuws! Sara van CAW Oost-Brabant" in young[0]
+    assert len(h.texts(sara.person)) > before_coach
+    after = await restart(storage)
+    assert after.sent(YOUNG) == [] and after.sent(sara.person) == []
