@@ -13,18 +13,13 @@ from flows.booking import Draft
 from flows.ids import CaseId, PersonId
 from storage.memory import MemoryStorage
 from tests.appointments.conftest import AppointmentHarness, buttons_of, make, option
-from tests.bot.fakes import RecordingChannel
-from tests.reliability.test_appointment_outbox import Hangs, restart
+from tests.bot.fakes import RecordingChannel, killed_at_first_send
+from tests.reliability.test_appointment_outbox import restart
 from tests.routing2.conftest import YOUNG
 
 
 async def killed_while_coach_presses(h: AppointmentHarness, value: str) -> None:
-    hangs = Hangs()
-    h.base.service.channels["tg"] = hangs  # type: ignore[index]
-    task = asyncio.ensure_future(h.coach_presses(value))
-    await asyncio.wait_for(hangs.sending.wait(), timeout=10)
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    await killed_at_first_send(h.base.service.channels, h.coach_presses(value))
 
 
 def send_value(case: CaseId) -> str:

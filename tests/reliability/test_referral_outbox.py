@@ -5,15 +5,13 @@ loses them; without a kill each is sent once."""
 
 from __future__ import annotations
 
-import asyncio
-
 from bot.referral.feature import Referrals
 from flows.ids import PersonId
 from flows.inputs import CommandReceived
 from storage.memory import MemoryStorage
 from storage.ports import Storage
 from storage.routing_port import CoachRecord
-from tests.reliability.test_appointment_outbox import Hangs
+from tests.bot.fakes import killed_at_first_send
 from tests.routing2.conftest import YOUNG, Harness, make_harness
 
 
@@ -46,12 +44,7 @@ async def test_a_kill_after_accepting_an_invitation_still_tells_both() -> None:
     h, sara = await invited(storage)
     coach: PersonId | None = sara.person
     assert coach is not None
-    hangs = Hangs()
-    h.service.channels["tg"] = hangs  # type: ignore[index]
-    task = asyncio.ensure_future(h.young_presses("invite=yes"))
-    await asyncio.wait_for(hangs.sending.wait(), timeout=10)
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    await killed_at_first_send(h.service.channels, h.young_presses("invite=yes"))
     case = await h.case()
     assert case is not None and case.status == "open"  # committed before the kill
 
