@@ -484,6 +484,23 @@ class Pipeline:
             language = self.languages.get(person) or service.language_for(inbound.language_hint)
             await service.deliver(person, [service.error_message(language)])
 
+    async def _lookup(
+        self, tx: Transaction, routers: list[Router], inbound: Inbound
+    ) -> tuple[Router | None, object] | None:
+        """In ``tx``: the update log's "handled already?" (``None``: a duplicate, logged), then
+        the routers' claims: the first router with a true claim and that claim, else nobody."""
+        key = inbound.key
+        if key is not None and (
+            self.service.relay.is_settled(key) or await self.inbox.seen(tx, key)
+        ):
+            log.info("duplicate input person=%s key=%s", inbound.person, key)
+            return None
+        for router in routers:
+            claim = await router.claims(tx, inbound)
+            if claim:
+                return router, claim
+        return None, None
+
     async def _route(self, inbound: Inbound) -> None:
         service = self.service
         person, event = inbound.person, inbound.event
@@ -514,16 +531,10 @@ class Pipeline:
         if not any(router.writes_in_claim(inbound) for router in routers):
             # Nobody writes in a claim here: look up in a read, which queues behind no writer.
             async with service.storage.reading() as tx:
-                if key is not None and (
-                    service.relay.is_settled(key) or await self.inbox.seen(tx, key)
-                ):
-                    log.info("duplicate input person=%s", person)
-                    return
-                for router in routers:
-                    claim = await router.claims(tx, inbound)
-                    if claim:
-                        claimed = router
-                        break
+                found = await self._lookup(tx, routers, inbound)
+            if found is None:
+                return
+            claimed, claim = found
             if claimed is not None and await claimed.route(inbound, claim):
                 return
             if handler is not None:
@@ -535,16 +546,10 @@ class Pipeline:
             claimed, claim, routed = None, None, None
             try:
                 async with service.storage.transaction() as tx:
-                    if key is not None and (
-                        service.relay.is_settled(key) or await self.inbox.seen(tx, key)
-                    ):
-                        log.info("duplicate input person=%s key=%s", person, key)
+                    found = await self._lookup(tx, routers, inbound)
+                    if found is None:
                         return
-                    for router in routers:
-                        claim = await router.claims(tx, inbound)
-                        if claim:
-                            claimed = router
-                            break
+                    claimed, claim = found
                     if claimed is None and handler is None:
                         routed = await service.step(tx, person, event, language, after_flow=True)
                         if isinstance(routed, FlowDone):
