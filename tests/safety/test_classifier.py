@@ -25,8 +25,9 @@ from flows.safety.detect import MODEL_PATTERN
 VALIDATION_MODEL_RECALL = 0.58  # the classifier alone, on lines it never saw (0.622)
 VALIDATION_FALSE_ALARMS = 0.10  # the check threshold is chosen to stay at or under this
 # Rules + classifier on the validation split (0.927 since batch 4 joined it on 2026-12-06: a
-# fifth of a new writer's lines, neither trained on nor, mostly, covered by a rule; 0.956 before).
-VALIDATION_BOTH_RECALL = 0.92
+# fifth of a new writer's lines, neither trained on nor, mostly, covered by a rule; 0.956 before;
+# 0.915 when batch 6 joined it, before the fourth round tuned anything).
+VALIDATION_BOTH_RECALL = 0.90
 HELD_OUT_FLOORS: dict[str, tuple[float, float]] = {
     # batch: (recall at least, false alarms at most), rules + classifier, for each batch while
     # it is held out.  Batches 2 and 3 (first scored against commit 6d1d721: recall 0.525 and
@@ -37,8 +38,9 @@ HELD_OUT_FLOORS: dict[str, tuple[float, float]] = {
     # Batch 5 (first scored against the frozen commit 7c7ee8f: recall 0.728, false alarms
     # 0.089) became tuning data on 2026-12-06 in the third tuning round; batch 6 gets its
     # floor here once it has been scored.
-    # Batch 6, first scored against the frozen commit 9c59297: recall 0.778, false alarms 0.113.
-    "batch6": (0.77, 0.115),
+    # Batch 6 (first scored against the frozen commit 9c59297: recall 0.778, false alarms 0.113)
+    # became tuning data on 2026-12-06 in the fourth tuning round; the next held-out batch gets
+    # its floor here once it has been scored.
 }
 
 
