@@ -51,6 +51,7 @@ class AppointmentRow(SQLModel, table=True):
         Index("ix_appointments_person", "person"),
         Index("ix_appointments_case_id", "case_id"),
         CheckConstraint(_among("status", APPOINTMENT_STATUSES), name="ck_appointments_status"),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -76,6 +77,7 @@ class RatingRow(SQLModel, table=True):
         Index("ix_ratings_person", "person"),
         Index("ix_ratings_case_id", "case_id"),
         CheckConstraint(_among("kind", RATING_KINDS), name="ck_ratings_kind"),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

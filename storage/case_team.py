@@ -36,6 +36,7 @@ class CaseMemberRow(SQLModel, table=True):
             f"status IN ({', '.join(repr(s) for s in CASE_MEMBER_STATUSES)})",
             name="ck_case_members_status",
         ),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -36,6 +36,7 @@ class CoachMessageRow(SQLModel, table=True):
         ),
         Index("ix_coach_messages_case_id", "case_id"),
         CheckConstraint(_among("kind", COACH_MESSAGE_KINDS), name="ck_coach_messages_kind"),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -52,7 +53,7 @@ class ErasedCaseRow(SQLModel, table=True):
     __tablename__ = "erased_cases"
     __table_args__ = (Index("ix_erased_cases_partnership", "partnership"),)
 
-    case_id: int = Field(primary_key=True)
+    case_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     partnership: str
     coach_id: str | None = Field(default=None, nullable=True)
     erased_at: datetime = Field(sa_type=UtcDateTime, nullable=False)

@@ -47,6 +47,7 @@ class HandoverRow(SQLModel, table=True):
             f"status IN ({', '.join(repr(s) for s in HANDOVER_STATUSES)})",
             name="ck_handovers_status",
         ),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -50,6 +50,7 @@ class RelayFileRow(SQLModel, table=True):
         Index("ix_relay_files_person", "person"),
         CheckConstraint(_among("direction", RELAY_DIRECTIONS), name="ck_relay_files_direction"),
         CheckConstraint(_among("kind", RELAY_FILE_KINDS), name="ck_relay_files_kind"),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -91,6 +91,7 @@ class CaseRow(SQLModel, table=True):
         CheckConstraint(
             f"outcome IS NULL OR {_among('outcome', CASE_OUTCOMES)}", name="ck_cases_outcome"
         ),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -122,6 +123,7 @@ class OfferRow(SQLModel, table=True):
         # loads() counts open offers per coach.
         Index("ix_offers_coach_id_status", "coach_id", "status"),
         CheckConstraint(_among("status", OFFER_STATUSES), name="ck_offers_status"),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -143,6 +145,7 @@ class RelayMessageRow(SQLModel, table=True):
         ),
         Index("ix_relay_messages_case_id", "case_id"),
         CheckConstraint(_among("direction", RELAY_DIRECTIONS), name="ck_relay_messages_direction"),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -62,6 +62,7 @@ class SafetyEventRow(SQLModel, table=True):
             sqlite_where=text(OPEN_PREDICATE),
             postgresql_where=text(OPEN_PREDICATE),
         ),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -69,6 +69,7 @@ class ReminderRow(SQLModel, table=True):
         # claim_due scans by status and due time.
         Index("ix_reminders_status_due_at", "status", "due_at"),
         CheckConstraint(f"status IN ({_STATUS_LIST})", name="ck_reminders_status"),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -98,6 +99,7 @@ class ConsentRow(SQLModel, table=True):
     """Every consent given or withdrawn, never updated: the history is the proof."""
 
     __tablename__ = "consents"
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: int | None = Field(default=None, primary_key=True)
     person: str = Field(index=True)
@@ -125,6 +127,7 @@ class DataAccessRow(SQLModel, table=True):
     __tablename__ = "data_access_log"
     __table_args__ = (
         CheckConstraint(f"action IN ({_ACTION_LIST})", name="ck_data_access_log_action"),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -48,6 +48,7 @@ class TeamUserRow(SQLModel, table=True):
     __table_args__ = (
         Index("uq_team_users_email", "email", unique=True),
         CheckConstraint(_among("role", TEAM_ROLES), name="ck_team_users_role"),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -82,7 +83,10 @@ class TeamSessionRow(SQLModel, table=True):
 
 class TeamLoginAttemptRow(SQLModel, table=True):
     __tablename__ = "team_login_attempts"
-    __table_args__ = (Index("ix_team_login_attempts_key_at", "key", "at"),)
+    __table_args__ = (
+        Index("ix_team_login_attempts_key_at", "key", "at"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str  # "account:<sha256 of the e-mail typed>" or "address:<client address>"
@@ -95,6 +99,7 @@ class TeamAuditRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_team_audit_partnership_at", "partnership", "at"),
         Index("ix_team_audit_case_id", "case_id"),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -115,6 +120,7 @@ class CaseNoteRow(SQLModel, table=True):
             ["case_id"], ["cases.id"], name="fk_case_notes_case", ondelete="CASCADE"
         ),
         Index("ix_case_notes_case_id", "case_id"),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
