@@ -74,7 +74,10 @@ class DeskExtension(Protocol):
     @property
     def commands(self) -> frozenset[str]: ...
 
-    async def command(self, coach: CoachRecord, command: CommandReceived) -> Outbox: ...
+    async def command(self, coach: CoachRecord, command: CommandReceived) -> Outbox | Staged:
+        """The answer to one of :attr:`commands`: messages, or what the command's own change
+        wrote to the outbox with it (:mod:`bot.outbox`)."""
+        ...
 
     async def after(
         self, coach: CoachRecord, case_id: CaseId, moment: CaseMoment, outbox: Outbox

@@ -24,7 +24,11 @@ Rules of this module:
   what they write goes to their coach. The acceptance's messages (the coach's "is van jou" with
   what ``AcceptDecorator`` extensions add, the welcome) are written to the outbox in the
   accepting transaction (:mod:`bot.outbox`) and sent after its commit. When the coach is full
-  the offer stays open for them with the usual deadline, and then moves on as any offer does.
+  (the acceptance's own rule, checked in the connecting transaction) the offer stays open for
+  them with the usual deadline, and then moves on as any offer does; the coach's "full" with
+  the card and the young person's "you will hear when" are written to the outbox in the
+  connecting transaction. Only a coach who became full between that commit and the acceptance
+  gets these sent directly.
 * An unknown, expired or used code (any ``/start`` payload but a coach's own invite) gets a
   kind message and the normal start: nothing is lost.
 * A session changes only through the engine (``service.step``); this module never saves one.
@@ -42,7 +46,7 @@ from zoneinfo import ZoneInfo
 
 from bot.coach.dates import when_text
 from bot.coach.desk import AcceptDecorator, CaseMoment, CoachDesk
-from bot.coach.handoff import Handoff, Outbox, offer_key
+from bot.coach.handoff import COACH_VIA, Handoff, Outbox, offer_key
 from bot.coach.invites import looks_like_invite as looks_like_coach_invite
 from bot.coach.team import deadline
 from bot.conversations import NOTICE_VERSION
@@ -280,6 +284,8 @@ class Referrals:
             partnership = self.handoff.directory.partnership(invite.partnership) if invite else None
             case_id: CaseId | None = None
             connected: Routed | None = None
+            # The coach is full: what that causes, written with the connection.
+            offered: Staged | None = None
             declined = False
             if invite is not None and coach is not None and coach.active and partnership:
                 asked = self._ask(coach, language).text
@@ -296,9 +302,15 @@ class Referrals:
                 )
                 declined = not given
                 if given and await referrals.use_invite(invite.code_hash, now):
-                    case_id, connected = await self._connect(
+                    case_id, connected, full = await self._connect(
                         tx, person, session, coach, language, now
                     )
+                    if full:
+                        offered = await self.service.relay.stage_for(
+                            tx,
+                            await self._still_offered(tx, person, coach, case_id, language),
+                            via=COACH_VIA,
+                        )
         if declined:
             await self._start(person, language, msg("referral.invite.declined"))
             return
@@ -309,6 +321,14 @@ class Referrals:
         # language for the screen), then the coach's acceptance.
         done = await self.service.finish(connected)
         extensions = self.desk.extensions if self.desk is not None else []
+        if offered is not None:
+            # The coach is full (as the acceptance would find): the offer stays theirs until
+            # its deadline, as any offer (the card lets them take it or pass it on), and the
+            # young person hears when. Written with the connection, out after "done".
+            if done:
+                await self.handoff.send([(person, message) for message in done])
+            await self.handoff.send(offered)
+            return
         decorate = [e.accepted for e in extensions if isinstance(e, AcceptDecorator)]
         accepted = await self.handoff.accept_staged(coach, case_id, decorate)
         if isinstance(accepted, Staged):
@@ -328,22 +348,35 @@ class Referrals:
         for extension in extensions:
             outbox = await extension.after(coach, case_id, "accepted", outbox)
         if not any(to == person for to, _ in outbox):
-            # The coach is full: the offer stays theirs until its deadline, as any offer (the
-            # card lets them take it or pass it on), and the young person hears when.
-            outbox += await self._still_offered(person, coach, case_id, language)
+            # The coach became full between the connection's commit and the acceptance (a
+            # case taken meanwhile): as above, sent directly (the refusal is a message).
+            async with self.service.storage.transaction() as tx:
+                outbox += await self._still_offered(
+                    tx, person, coach, case_id, language, refused=False
+                )
         await self.handoff.send([*((person, message) for message in done), *outbox])
 
     async def _still_offered(
-        self, person: PersonId, coach: CoachRecord, case_id: CaseId, language: str
+        self,
+        tx: Transaction,
+        person: PersonId,
+        coach: CoachRecord,
+        case_id: CaseId,
+        language: str,
+        *,
+        refused: bool = True,
     ) -> Outbox:
-        async with self.service.storage.transaction() as tx:
-            case = await tx.cases.get(case_id)
-            offers = await tx.cases.offers_of(case_id) if case is not None else []
+        """The coach is full: their "full" answer (unless the refused acceptance gave it),
+        the offer's card, and the young person's "you will hear when"."""
+        case = await tx.cases.get(case_id)
+        offers = await tx.cases.offers_of(case_id) if case is not None else []
         open_offers = [o for o in offers if o.status == "open" and o.coach == coach.id]
         if case is None or not open_offers or case.promised_at is None:
             return []
         offer = open_offers[-1]
-        outbox: Outbox = []
+        load = (await tx.cases.loads((coach.id,)))[coach.id] - 1
+        full = self.handoff.full_answer(case_id, load, coach.capacity)
+        outbox: Outbox = [(coach.person, full)] if coach.person is not None and refused else []
         if coach.person is not None:
             due = self.handoff.when(offer.deadline_at, "nl")
             outbox += [(coach.person, m) for m in self.handoff.writer.card(case, offer, due)]
@@ -361,9 +394,10 @@ class Referrals:
         coach: CoachRecord,
         language: str,
         now: datetime,
-    ) -> tuple[CaseId, Routed]:
+    ) -> tuple[CaseId, Routed, bool]:
         """The case with the coach's partnership, offered to that coach; the intake done
-        (through the engine: :class:`ConnectedToCoach`)."""
+        (through the engine: :class:`ConnectedToCoach`). Also whether the coach is full (the
+        acceptance's own rule, :meth:`bot.coach.handoff.Handoff.accept`)."""
         partnership = self.handoff.directory.partnership(coach.partnership)
         assert partnership is not None
         intake = card_answers(session.answers) if session is not None else {}
@@ -408,7 +442,7 @@ class Referrals:
         )
         await referrals.mark_submitted(arrival, now, case.id)
         log.info("referral invite connected person=%s coach=%s case=%s", person, coach.id, case.id)
-        return case.id, routed
+        return case.id, routed, coach.role == "coach" and load >= coach.capacity
 
     # --- where an intake came from ----------------------------------------------------------
 
