@@ -37,7 +37,8 @@ to :meth:`Pipeline.handle`, which runs these stages in this order:
 
 Transactions per input: at most one write. An answer, a flow's button, a service button, a
 young person's text to their coach (the relay's in-transaction phase) and a coach's message to
-a case (the desk relays it in its claim): one. Other coach-desk actions and a service command
+a case (the desk relays it in its claim) and a ``/start <code>`` (the referral router's
+claim): one. Other coach-desk actions and a service command
 (a coach's chat takes every command): the route stage's lookup in a read-only transaction
 (``Storage.reading``: it waits for no writer; a router says beforehand, in memory, whether its
 claim may write, :meth:`Router.writes_in_claim`), then the handler's or the engine's own.
