@@ -215,6 +215,26 @@ def parse_update(data: object, bot: Any) -> Update | None:
         return None
 
 
+# Telegram's words when a press is too old to answer (about 15 minutes; a replayed update).
+_STALE_QUERY = ("query is too old", "query id is invalid")
+
+
+async def answer_query(query: CallbackQuery) -> None:
+    """``answerCallbackQuery`` for a press. Telegram refuses it for a press that is too old,
+    which every update replayed after a restart is: expected, so logged at DEBUG (by type
+    only, as every failure: never the query's data, text or the token). Other failures at
+    INFO."""
+    try:
+        await query.answer()
+    except BadRequest as error:
+        if any(words in str(error).lower() for words in _STALE_QUERY):
+            log.debug("answerCallbackQuery refused: the press is too old")
+        else:
+            log.info("answerCallbackQuery failed error=%s", type(error).__name__)
+    except TelegramError as error:
+        log.info("answerCallbackQuery failed error=%s", type(error).__name__)
+
+
 class TelegramFrontDoor:
     """Builds the PTB application and translates between updates and inputs."""
 
@@ -621,10 +641,7 @@ class TelegramFrontDoor:
         await self.pipeline.handle(inbound, turn=_TURN.get())
 
     async def _answer(self, query: CallbackQuery) -> None:
-        try:
-            await query.answer()
-        except TelegramError as error:
-            log.info("answerCallbackQuery failed error=%s", type(error).__name__)
+        await answer_query(query)
 
     async def _retire_pressed(self, query: CallbackQuery) -> None:
         message = query.message
