@@ -33,6 +33,7 @@ from flows.session import Session
 from storage import (  # noqa: F401
     appointments_memory,
     case_team_memory,
+    help_keyboard_memory,
     inbox_memory,
     referral_memory,
     relay_files_memory,

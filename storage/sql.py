@@ -51,6 +51,7 @@ from storage import (  # noqa: F401
     appointments_sql,
     case_team_sql,
     handovers_sql,
+    help_keyboard_sql,
     inbox_sql,
     referral_sql,
     relay_files_sql,

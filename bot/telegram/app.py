@@ -69,6 +69,7 @@ from bot.pipeline import Turn
 from bot.service import Clock, ConversationService
 from bot.telegram.channel import TelegramChannel, person_of
 from bot.telegram.inbox import TelegramInbox, key_of
+from bot.telegram.keyboards import HelpKeyboards
 from bot.telegram.leader import PollingLeadership
 from bot.telegram.limits import FloodLimiter
 from bot.web.limits import AUTHENTICATED_KEY
@@ -298,6 +299,8 @@ class TelegramFrontDoor:
         self._replayed: set[int] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._polling: asyncio.Task[None] | None = None
+        # The chats that have the help button, across restarts (bot/telegram/keyboards.py).
+        self.keyboards = HelpKeyboards(service.storage, clock)
         translator = service.translator
         help_labels = {
             lang: translator.render(msg("safety.button"), lang) for lang in translator.languages
@@ -312,6 +315,7 @@ class TelegramFrontDoor:
             on_language=self.set_chat_commands,
             help_hints=help_hints,
             on_forbidden=self._forbidden,
+            on_keyboard=self.keyboards.shown,
         )
         app = self.application
         app.add_handler(CallbackQueryHandler(self._on_button))
@@ -330,6 +334,8 @@ class TelegramFrontDoor:
         app = self.application
         await app.initialize()
         await self.set_default_commands()
+        # Before any update: the chats an earlier process showed the help button get no hint.
+        self.channel.remember_keyboards(await self.keyboards.load())
         if self.webhook_url is None:
             # Polling while a webhook is set gives 409.
             await app.bot.delete_webhook()
@@ -403,6 +409,7 @@ class TelegramFrontDoor:
         finally:
             self.service.relay.hold_back("tg")
         await app.shutdown()
+        await self.keyboards.stored()
 
     async def reset(self) -> None:
         """After a failed :meth:`start`: undo what started, so the next attempt begins clean
