@@ -31,6 +31,10 @@ Rules of this module:
   gets these sent directly.
 * An unknown, expired or used code (any ``/start`` payload but a coach's own invite) gets a
   kind message and the normal start: nothing is lost.
+* ``/start <code>`` costs one transaction: the router's claim (:meth:`Referrals.claims`, in the
+  pipeline's transaction of the input, ``writes_in_claim``) reads the code and does the write
+  (the engine's start with its messages staged, the arrival, the invitation opened);
+  :meth:`Referrals.route` only sends after the commit.
 * A session changes only through the engine (``service.step``); this module never saves one.
 * Every time comes from the service's clock. Logs hold ids only, never a code.
 """
@@ -98,6 +102,18 @@ async def add_personal_invite(
     return code, until
 
 
+@dataclass(frozen=True)
+class _Started:
+    """A ``/start <code>`` done in the input's transaction (the router's claim): what is left
+    to send after the commit. ``routed``: the engine's start, its messages staged in the outbox
+    (after the kind word ``before``); ``ask``: an invitation's question instead."""
+
+    person: PersonId
+    routed: Routed | None
+    before: tuple[Msg, ...] = ()
+    ask: OutgoingMessage | None = None
+
+
 @dataclass
 class InviteDesk:
     """``/uitnodigen`` on the coach desk (a :class:`bot.coach.desk.DeskExtension`)."""
@@ -159,24 +175,57 @@ class Referrals:
         )
 
     def writes_in_claim(self, inbound: Inbound) -> bool:
-        return False
-
-    async def claims(self, tx: Transaction, inbound: Inbound) -> bool:
+        """A start with a code is done in the claim: one transaction for the input."""
         return self.wants(inbound)
 
-    async def route(self, inbound: Inbound, claim: object = None) -> bool:
+    async def claims(self, tx: Transaction, inbound: Inbound) -> _Started | bool:
+        """Inside the input's transaction (the pipeline's only one for it): the link's start,
+        the invitation opened, or the normal start after a kind word; :meth:`route` sends what
+        it left after the commit. A version conflict runs the whole input again."""
+        if not self.wants(inbound):
+            return False
         event = inbound.event
         assert isinstance(event, CommandReceived)
         code = event.args.strip()
+        person = inbound.person
         language = self.service.language_for(inbound.language_hint)
         if is_link_code(code):
-            await self._link(inbound.person, code, language)
-        elif is_invite_code(code):
-            await self._invite(inbound.person, code, language)
-        else:
-            log.info("start with an unknown payload person=%s", inbound.person)
-            await self._start(inbound.person, language, msg("referral.link.unknown"))
+            return await self._link(tx, person, code, language)
+        if is_invite_code(code):
+            return await self._invite(tx, person, code, language)
+        log.info("start with an unknown payload person=%s", person)
+        return await self._start_in(tx, person, language, msg("referral.link.unknown"))
+
+    async def route(self, inbound: Inbound, claim: object = None) -> bool:
+        """After the commit: send what the claim left. Without the pipeline's claim (called on
+        its own) the claim's work runs in a transaction of its own first."""
+        started = claim if isinstance(claim, _Started) else await self._claim_alone(inbound)
+        if started is None:
+            return False
+        if started.ask is not None:
+            await self.service.deliver(started.person, [started.ask])
+            return True
+        routed = started.routed
+        assert routed is not None
+        if not started.before:
+            await self.service.deliver_routed(routed)
+            return True
+        said = self.say(routed.session.language, *started.before)
+        # The start's messages were staged in the outbox with the session: marked sent here,
+        # or the relay's sweep would send them a second time.
+        follow = await self.service.finish(routed)
+        await self.service.relay.deliver(started.person, [said, *follow], routed.staged_ids)
         return True
+
+    async def _claim_alone(self, inbound: Inbound) -> _Started | None:
+        for _ in range(ATTEMPTS):
+            try:
+                async with self.service.storage.transaction() as tx:
+                    claimed = await self.claims(tx, inbound)
+                return claimed if isinstance(claimed, _Started) else None
+            except VersionConflict:
+                log.info("version conflict person=%s", inbound.person)
+        raise RuntimeError("version conflict persisted")
 
     async def _start(self, person: PersonId, language: str, *before: Msg) -> None:
         """The normal start (the welcome, or "continue?"), after ``before`` in its language."""
@@ -188,45 +237,39 @@ class Referrals:
         follow = await self.service.finish(routed)
         await self.service.relay.deliver(person, [*said, *follow], routed.staged_ids)
 
-    async def _link(self, person: PersonId, code: str, language: str) -> None:
+    async def _start_in(
+        self, tx: Transaction, person: PersonId, language: str, *before: Msg
+    ) -> _Started:
+        """:meth:`_start` inside ``tx``: the engine's start, its messages staged."""
         now = self.service.clock.now()
-        for _ in range(ATTEMPTS):
-            try:
-                async with self.service.storage.transaction() as tx:
-                    referrals = referrals_of(tx)
-                    link = await referrals.link(code)
-                    valid = link is not None and link.valid_at(now)
-                    partnership = (
-                        self.handoff.directory.partnership(link.partnership)
-                        if link is not None and valid
-                        else None
-                    )
-                    if link is None or partnership is None:
-                        routed = None
-                        break
-                    # The start and the link's answers in one engine input (the session
-                    # changes only through the engine).
-                    followed = LinkFollowed(referral_answers(partnership.id, partnership.name), now)
-                    stepped = await self.service.step(
-                        tx, person, followed, language, after_flow=False
-                    )
-                    assert isinstance(stepped, Routed)  # after_flow=False: the engine ran
-                    routed = await self.service.stage(tx, stepped)
-                    if routed.session.step is not None and not routed.discard:
-                        await referrals.arrive(
-                            person, "link", partnership.id, link.source, now, link_code=code
-                        )
-                        log.info("referral link person=%s partnership=%s", person, partnership.id)
-                break
-            except VersionConflict:
-                log.info("version conflict person=%s", person)
-        else:
-            raise RuntimeError("version conflict persisted")
-        if routed is None:
+        start = CommandReceived("start", "", now)
+        stepped = await self.service.step(tx, person, start, language, after_flow=False)
+        assert isinstance(stepped, Routed)  # after_flow=False: the engine ran
+        return _Started(person, await self.service.stage(tx, stepped), before)
+
+    async def _link(self, tx: Transaction, person: PersonId, code: str, language: str) -> _Started:
+        now = self.service.clock.now()
+        referrals = referrals_of(tx)
+        link = await referrals.link(code)
+        valid = link is not None and link.valid_at(now)
+        partnership = (
+            self.handoff.directory.partnership(link.partnership)
+            if link is not None and valid
+            else None
+        )
+        if link is None or partnership is None:
             log.info("referral link unknown or expired person=%s", person)
-            await self._start(person, language, msg("referral.link.unknown"))
-            return
-        await self.service.deliver_routed(routed)
+            return await self._start_in(tx, person, language, msg("referral.link.unknown"))
+        # The start and the link's answers in one engine input (the session changes only
+        # through the engine).
+        followed = LinkFollowed(referral_answers(partnership.id, partnership.name), now)
+        stepped = await self.service.step(tx, person, followed, language, after_flow=False)
+        assert isinstance(stepped, Routed)  # after_flow=False: the engine ran
+        routed = await self.service.stage(tx, stepped)
+        if routed.session.step is not None and not routed.discard:
+            await referrals.arrive(person, "link", partnership.id, link.source, now, link_code=code)
+            log.info("referral link person=%s partnership=%s", person, partnership.id)
+        return _Started(person, routed)
 
     # --- a coach's personal invitation -----------------------------------------------------
 
@@ -255,20 +298,20 @@ class Referrals:
         question = msg("referral.invite.ask", coach=name, organisation=Verbatim(coach.organisation))
         return self.say(language, question, buttons=buttons)
 
-    async def _invite(self, person: PersonId, code: str, language: str) -> None:
+    async def _invite(
+        self, tx: Transaction, person: PersonId, code: str, language: str
+    ) -> _Started:
         now = self.service.clock.now()
-        async with self.service.storage.transaction() as tx:
-            invite = await referrals_of(tx).open_invite(code_hash(code), person, now)
-            coach = await tx.coaches.get(CoachId(invite.coach)) if invite is not None else None
-            session = await tx.sessions.get(person)
+        invite = await referrals_of(tx).open_invite(code_hash(code), person, now)
+        coach = await tx.coaches.get(CoachId(invite.coach)) if invite is not None else None
+        session = await tx.sessions.get(person)
         if session is not None:
             language = session.language
         if invite is None or coach is None or not coach.active:
             log.info("referral invite unknown, used or expired person=%s", person)
-            await self._start(person, language, msg("referral.invite.gone"))
-            return
+            return await self._start_in(tx, person, language, msg("referral.invite.gone"))
         log.info("referral invite opened person=%s coach=%s", person, coach.id)
-        await self.service.deliver(person, [self._ask(coach, language)])
+        return _Started(person, None, ask=self._ask(coach, language))
 
     async def on_button(self, person: PersonId, event: ButtonPressed, hint: str) -> None:
         """``invite=yes`` / ``invite=no`` under the invitation's question."""
