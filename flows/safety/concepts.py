@@ -449,9 +449,15 @@ class ConceptScreener:
         return best
 
 
+# A tablet's strength in milligrams is no count ("ik nam 1 dafalgan 500", "400 d'ibuprofène"):
+# nobody writes that they took 400 pills, and the strength beside a count ("20 dafalgan 500")
+# leaves the count to match.
+_STRENGTHS: Final = frozenset({200, 250, 400, 500, 600, 750, 800})
+
+
 def _is_amount(token: str) -> bool:
-    """A number of pills or doses: 5 or more (written in digits)."""
-    return token.isdigit() and 5 <= int(token) < 1000
+    """A number of pills or doses: 5 or more (written in digits), not a tablet's strength."""
+    return token.isdigit() and 5 <= int(token) < 1000 and int(token) not in _STRENGTHS
 
 
 def _combinations(
