@@ -1112,7 +1112,10 @@ class Screener:
                     )
                 )
         if found and self._resolved is not None:
-            found = self._drop_resolved(padded, found)
+            found, tail = self._drop_resolved(padded, found)
+            if not found:
+                # Told as over: the classifier judges only what comes after the "now".
+                return self._ask_model(normalised, tail)
         if not found:
             return self._ask_model(normalised)
         found.sort(key=lambda x: (x.start, _SEVERITY_RANK[x.category], x.end))
@@ -1122,33 +1125,37 @@ class Screener:
         ).category
         return Screening(True, worst, tuple(found), tier)
 
-    def _drop_resolved(self, padded: str, found: list[Match]) -> list[Match]:
+    def _drop_resolved(self, padded: str, found: list[Match]) -> tuple[list[Match], int]:
         """Drop the matches told as a crisis that is over: a time in the past stands before a
         "now it is fine" (``resolved`` in the lexicons), and the match ends before that "now".
         What comes after the "now" is never dropped ("vorig jaar wou ik dood, nu gaat het
-        beter, maar vandaag wil ik weer dood" still flags)."""
+        beter, maar vandaag wil ik weer dood" still flags).  Also returns where the last
+        "now" ends (in the normalised text; 0 when nothing was dropped)."""
         if self._resolved is None:
-            return found
+            return found, 0
         past_re, now_re = self._resolved
         past = past_re.search(padded)
         if past is None:
-            return found
+            return found, 0
         # Offsets in the padded text are one more than in the normalised text of the matches.
-        nows = [m.start() - 1 for m in now_re.finditer(padded) if m.start() > past.start()]
+        nows = [(m.start() - 1, m.end() - 1) for m in now_re.finditer(padded)]
+        nows = [n for n in nows if n[0] > past.start() - 1]
         if not nows:
-            return found
-        last_now = max(nows)
-        return [m for m in found if m.end > last_now]
+            return found, 0
+        last_start, last_end = max(nows)
+        return [m for m in found if m.end > last_start], min(last_end, len(padded) - 2)
 
-    def _ask_model(self, normalised: str) -> Screening:
-        """No rule fired: the classifier decides (``check`` or ``crisis`` by its thresholds).
-        Its match spans the whole message and names the model, never the text."""
-        parts = self.model_features(normalised) if self._model is not None else []
+    def _ask_model(self, normalised: str, start: int = 0) -> Screening:
+        """No rule fired: the classifier decides (``check`` or ``crisis`` by its thresholds)
+        on the text from ``start`` on.  Its match spans that text and names the model, never
+        the text."""
+        text = normalised[start:]
+        parts = self.model_features(text) if self._model is not None else []
         if self._model is None or not parts:
             return Screening(False, None, ())  # no model, or too short to score
         result = self._model.score(parts)
         if result.tier is None or result.category == NONE_CLASS:
             return Screening(False, None, (), score=result.score)
         category: Category = result.category  # type: ignore[assignment]  # checked when built
-        match = Match(category, MODEL_PATTERN, "model", 0, len(normalised), result.tier)
+        match = Match(category, MODEL_PATTERN, "model", start, len(normalised), result.tier)
         return Screening(True, category, (match,), result.tier, result.score)
