@@ -1111,10 +1111,11 @@ class Screener:
                         hit.rule.tier,
                     )
                 )
-        if found and self._resolved is not None:
+        if self._resolved is not None:
+            # Told as over: the rule hits before the "now" fall away, and the classifier
+            # judges only what comes after it.
             found, tail = self._drop_resolved(padded, found)
             if not found:
-                # Told as over: the classifier judges only what comes after the "now".
                 return self._ask_model(normalised, tail)
         if not found:
             return self._ask_model(normalised)
