@@ -1113,8 +1113,9 @@ class Screener:
                 )
         if self._resolved is not None:
             # Told as over: the rule hits before the "now" fall away, and the classifier
-            # judges only what comes after it.
-            found, tail = self._drop_resolved(padded, found)
+            # judges only what comes after it.  (Looked for in the text before the idioms
+            # are blanked: an idiom may hold the "now".)
+            found, tail = self._drop_resolved(f" {normalised} ", found)
             if not found:
                 return self._ask_model(normalised, tail)
         if not found:
