@@ -476,3 +476,19 @@ def test_a_circumstance_explains_a_phrase_only_until_i_starts_a_new_thought() ->
     assert not rules.screen("ik heb mezelf gesneden aan een blikje").flagged
     assert rules.screen("ik snij in mijn polsen ik zoek werk").flagged
     assert rules.screen("ik zoek werk ik snij in mijn polsen").flagged
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("my stepdad is beating my mum right now", "acute_danger"),
+        ("mijn vader slaat mijn moeder nu, ik zit boven", "acute_danger"),
+        ("mon beau-père frappe ma mère en ce moment", "acute_danger"),
+        ("mon voisin m'a agressée sexuellement hier", "abuse_violence"),
+        ("my mate snorted something and now he's fitting on the floor", "overdose"),
+        ("er is brand in de gang en we zitten vast in de badkamer", "acute_danger"),
+    ],
+)
+def test_acute_situations_of_the_fourth_round(text: str, category: str) -> None:
+    result = load_screener().with_model(None).screen(text)
+    assert result.tier == "crisis" and result.category == category
