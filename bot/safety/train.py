@@ -37,7 +37,16 @@ Rules of this module:
   fresh batch out of training (2026-12-06, batches 2 and 3 by turns, everything else as
   shipped): at 5 % recall 0.70 / 0.84 and false alarms 0.028 / 0.020, at 8 % 0.81 / 0.86 and
   0.056 / 0.034, at 10 % 0.83 / 0.88 and 0.066 / 0.060.  (Before: 10 %, picked the same way
-  on batch 1 with the rules of commit ``00e9773``.)
+  on batch 1 with the rules of commit ``00e9773``.)  Checked again in the fourth round
+  (2026-12-06): with the classifier trained without batches 7, 8 and 9 and the rules written
+  before anyone read them (so an honest test of the budget), recall / false alarms over the
+  three were 0.70 / 0.090 at 4 %, 0.76 / 0.102 at 5 %, 0.79 / 0.116 at 6 % and 0.84 / 0.134 at
+  8 %; leaving batches 4, 5 and 6 out by turns gave 0.77 / 0.029 at 5 %, 0.79 / 0.035 at 6 %
+  and 0.82 / 0.043 at 8 %.  A point of false alarms costs about two to three points of recall
+  at every budget, and a false alarm costs a kind question where a miss costs a young person
+  in crisis a question about their postcode: the budget stays 8 %.  Most false alarms on a
+  new writer's lines came from the rules (talk about others, past crises, songs, hyperbole),
+  which is where the fourth round worked.
 """
 
 from __future__ import annotations

@@ -55,6 +55,8 @@ _VETO_AFTER: Final = 4
 # starts the next thought ("ik wil nie meer leve mijn vader drinkt elke dag"), and must never
 # hide the phrase before it.
 _INSIDE_ONLY_VETOES: Final = frozenset({"other"})
+# The concept of the self as subject ("ik", "i", "je"): it starts a new thought after a phrase.
+_SELF: Final = "i"
 
 
 @dataclass(frozen=True)
@@ -109,9 +111,12 @@ class _Language:
         rules: Sequence[ConceptRule],
         forms: Mapping[str, str],
         negations: frozenset[str] = frozenset(),
+        subjects: frozenset[str] = frozenset(),
     ) -> None:
         self.language = language
         self.negations = negations
+        # "I" as the subject, written as it is ("ik", "i", "je"): it starts a new thought.
+        self.subjects = subjects
         self.rules = tuple(rules)
         self.forms = dict(forms)
         # Terms are matched as lemmas: "genomen" in a term means every form of "nemen".  A
@@ -273,6 +278,20 @@ class ConceptScreener:
                     terms.append(_Term(term_words(item, normalise, where), name))
                     if name in ("i", "self"):
                         self_words.update(term_words(item, normalise, where))
+            objects = {
+                w
+                for name in ("me", "myself")
+                for item in (concepts_raw.get(name) or [])
+                if isinstance(item, str)
+                for w in term_words(item, normalise, where)
+            }
+            subjects = frozenset(
+                words[0]
+                for item in (concepts_raw.get(_SELF) or [])
+                if isinstance(item, str)
+                for words in [term_words(item, normalise, where)]
+                if len(words) == 1 and words[0] not in objects
+            )
             names = set(concepts_raw)
             rules: list[ConceptRule] = []
             for i, raw in enumerate(rules_raw):
@@ -290,6 +309,7 @@ class ConceptScreener:
                             for t in re.split(r"[\W_]+", normalise(w))
                             if t
                         ),
+                        subjects,
                     )
                 )
         return cls(languages, frozenset(all_neg), frozenset(self_words))
@@ -310,7 +330,7 @@ class ConceptScreener:
             if not positions:
                 continue
             for rule in lang.rules:
-                span = self._fire(rule, positions, tokens, lang.negations)
+                span = self._fire(rule, positions, tokens, lang.negations, lang.subjects)
                 if span is not None:
                     hits.append(ConceptHit(rule, tokens[span[0]].start, tokens[span[1] - 1].end))
         return hits
@@ -406,6 +426,7 @@ class ConceptScreener:
         positions: Mapping[str, list[tuple[int, int]]],
         tokens: Sequence[_Token],
         negations: frozenset[str],
+        subjects: frozenset[str] = frozenset(),
     ) -> tuple[int, int] | None:
         lists = [positions.get(c) for c in rule.all]
         if any(not x for x in lists):
@@ -430,9 +451,16 @@ class ConceptScreener:
                 for i in window
             ):
                 continue
+            # A circumstance after the phrase explains it only until "I" starts a new
+            # thought ("ik snij in mijn polsen ik zoek werk": the work is not the knife's),
+            # and the word right before it only when the phrase does not start with "I".
+            stop = next((i for i in range(end, len(tokens)) if tokens[i].text in subjects), None)
+            stop = len(tokens) if stop is None else stop
+            first = start if tokens[start].text in subjects else start - 1
             if rule.none and any(
-                a >= start - 1
+                a >= first
                 and b <= end + (0 if c in _INSIDE_ONLY_VETOES else _VETO_AFTER)
+                and (a < end or a < stop)
                 and tokens[a].clause == tokens[start].clause
                 for c in rule.none
                 for a, b in positions.get(c, ())
@@ -449,9 +477,15 @@ class ConceptScreener:
         return best
 
 
+# A tablet's strength in milligrams is no count ("ik nam 1 dafalgan 500", "400 d'ibuprofène"):
+# nobody writes that they took 400 pills, and the strength beside a count ("20 dafalgan 500")
+# leaves the count to match.
+_STRENGTHS: Final = frozenset({200, 250, 400, 500, 600, 750, 800})
+
+
 def _is_amount(token: str) -> bool:
-    """A number of pills or doses: 5 or more (written in digits)."""
-    return token.isdigit() and 5 <= int(token) < 1000
+    """A number of pills or doses: 5 or more (written in digits), not a tablet's strength."""
+    return token.isdigit() and 5 <= int(token) < 1000 and int(token) not in _STRENGTHS
 
 
 def _combinations(

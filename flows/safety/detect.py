@@ -530,6 +530,7 @@ _ALLOWED_KEYS: Final = frozenset(
         "check",
         "concepts",
         "rules",
+        "resolved",
     }
 )
 
@@ -780,6 +781,8 @@ class _Lexicon:
     idioms: tuple[str, ...]
     patterns: Mapping[Category, tuple[str, ...]]
     check: Mapping[Category, tuple[str, ...]]
+    past: tuple[str, ...] = ()
+    now_ok: tuple[str, ...] = ()
 
 
 def _patterns(raw: Any, where: str, key: str) -> dict[Category, tuple[str, ...]]:
@@ -827,6 +830,13 @@ def _validate(language: str, doc: Any) -> _Lexicon:
         macros[name] = text
     patterns = _patterns(doc.get("patterns") or {}, where, "patterns")
     check = _patterns(doc.get("check") or {}, where, "check")
+    resolved = doc.get("resolved") or {}
+    if not isinstance(resolved, Mapping) or set(resolved) - {"past", "now"}:
+        raise ValueError(f"{where}: resolved must be a mapping with the lists past and now")
+    past = tuple(_string_list(resolved.get("past"), f"{where}: resolved.past"))
+    now_ok = tuple(_string_list(resolved.get("now"), f"{where}: resolved.now"))
+    if bool(past) != bool(now_ok):
+        raise ValueError(f"{where}: resolved needs both past and now phrases")
     return _Lexicon(
         language=language,
         negations=tuple(_string_list(doc.get("negations"), f"{where}: negations")),
@@ -834,6 +844,8 @@ def _validate(language: str, doc: Any) -> _Lexicon:
         idioms=tuple(_string_list(doc.get("idioms"), f"{where}: idioms")),
         patterns=patterns,
         check=check,
+        past=past,
+        now_ok=now_ok,
     )
 
 
@@ -906,7 +918,7 @@ class Screener:
     does that with the shipped files and caches the result.
     """
 
-    __slots__ = ("_concepts", "_idioms", "_languages", "_model", "_rules")
+    __slots__ = ("_concepts", "_idioms", "_languages", "_model", "_resolved", "_rules")
 
     def __init__(
         self,
@@ -915,12 +927,14 @@ class Screener:
         languages: tuple[str, ...],
         concepts: ConceptScreener | None = None,
         model: Classifier | None = None,
+        resolved: tuple[re.Pattern[str], re.Pattern[str]] | None = None,
     ) -> None:
         self._rules = rules
         self._idioms = idioms
         self._languages = languages
         self._concepts = concepts
         self._model = model
+        self._resolved = resolved
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -937,7 +951,9 @@ class Screener:
             unknown = set(model.categories) - set(CATEGORIES)
             if unknown:
                 raise ValueError(f"model: unknown categories {sorted(unknown)}")
-        return Screener(self._rules, self._idioms, self._languages, self._concepts, model)
+        return Screener(
+            self._rules, self._idioms, self._languages, self._concepts, model, self._resolved
+        )
 
     @classmethod
     def from_mappings(
@@ -1013,7 +1029,22 @@ class Screener:
                     f"lexicon {rule.language!r}: rule {rule.name!r}: unknown category "
                     f"{rule.category!r}; allowed: {', '.join(CATEGORIES)}"
                 )
-        screener = cls(tuple(rules), idioms, tuple(lex.language for lex in parsed), concepts)
+        resolved = None
+        past_entries = [
+            (_expand(p, lex.macros, f"lexicon {lex.language!r}: resolved.past"), p, "past")
+            for lex in parsed
+            for p in lex.past
+        ]
+        now_entries = [
+            (_expand(p, lex.macros, f"lexicon {lex.language!r}: resolved.now"), p, "now")
+            for lex in parsed
+            for p in lex.now_ok
+        ]
+        if past_entries and now_entries:
+            resolved = (_build_regex(past_entries, gap)[0], _build_regex(now_entries, gap)[0])
+        screener = cls(
+            tuple(rules), idioms, tuple(lex.language for lex in parsed), concepts, None, resolved
+        )
         return screener if model is None else screener.with_model(Classifier.from_mapping(model))
 
     def _blank_idioms(self, padded: str) -> str:
@@ -1080,6 +1111,13 @@ class Screener:
                         hit.rule.tier,
                     )
                 )
+        if self._resolved is not None:
+            # Told as over: the rule hits before the "now" fall away, and the classifier
+            # judges only what comes after it.  (Looked for in the text before the idioms
+            # are blanked: an idiom may hold the "now".)
+            found, tail = self._drop_resolved(f" {normalised} ", found)
+            if not found:
+                return self._ask_model(normalised, tail)
         if not found:
             return self._ask_model(normalised)
         found.sort(key=lambda x: (x.start, _SEVERITY_RANK[x.category], x.end))
@@ -1089,15 +1127,37 @@ class Screener:
         ).category
         return Screening(True, worst, tuple(found), tier)
 
-    def _ask_model(self, normalised: str) -> Screening:
-        """No rule fired: the classifier decides (``check`` or ``crisis`` by its thresholds).
-        Its match spans the whole message and names the model, never the text."""
-        parts = self.model_features(normalised) if self._model is not None else []
+    def _drop_resolved(self, padded: str, found: list[Match]) -> tuple[list[Match], int]:
+        """Drop the matches told as a crisis that is over: a time in the past stands before a
+        "now it is fine" (``resolved`` in the lexicons), and the match ends before that "now".
+        What comes after the "now" is never dropped ("vorig jaar wou ik dood, nu gaat het
+        beter, maar vandaag wil ik weer dood" still flags).  Also returns where the last
+        "now" ends (in the normalised text; 0 when nothing was dropped)."""
+        if self._resolved is None:
+            return found, 0
+        past_re, now_re = self._resolved
+        past = past_re.search(padded)
+        if past is None:
+            return found, 0
+        # Offsets in the padded text are one more than in the normalised text of the matches.
+        nows = [(m.start() - 1, m.end() - 1) for m in now_re.finditer(padded)]
+        nows = [n for n in nows if n[0] > past.start() - 1]
+        if not nows:
+            return found, 0
+        last_start, last_end = max(nows)
+        return [m for m in found if m.end > last_start], min(last_end, len(padded) - 2)
+
+    def _ask_model(self, normalised: str, start: int = 0) -> Screening:
+        """No rule fired: the classifier decides (``check`` or ``crisis`` by its thresholds)
+        on the text from ``start`` on.  Its match spans that text and names the model, never
+        the text."""
+        text = normalised[start:]
+        parts = self.model_features(text) if self._model is not None else []
         if self._model is None or not parts:
             return Screening(False, None, ())  # no model, or too short to score
         result = self._model.score(parts)
         if result.tier is None or result.category == NONE_CLASS:
             return Screening(False, None, (), score=result.score)
         category: Category = result.category  # type: ignore[assignment]  # checked when built
-        match = Match(category, MODEL_PATTERN, "model", 0, len(normalised), result.tier)
+        match = Match(category, MODEL_PATTERN, "model", start, len(normalised), result.tier)
         return Screening(True, category, (match,), result.tier, result.score)

@@ -22,12 +22,15 @@ from flows.safety.classifier import Classifier, features, sentence_spans
 from flows.safety.detect import MODEL_PATTERN
 
 # Reached by the shipped model (see README "How well the crisis screen works"), minus a margin.
-VALIDATION_MODEL_RECALL = 0.58  # the classifier alone, on lines it never saw (0.622)
+# The classifier alone, on lines it never saw (0.886 after the fourth round, with batches 7-9
+# in the split; 0.622 when the split was the corpus and batch 1).
+VALIDATION_MODEL_RECALL = 0.85
 VALIDATION_FALSE_ALARMS = 0.10  # the check threshold is chosen to stay at or under this
 # Rules + classifier on the validation split (0.927 since batch 4 joined it on 2026-12-06: a
 # fifth of a new writer's lines, neither trained on nor, mostly, covered by a rule; 0.956 before;
-# 0.915 when batch 6 joined it, before the fourth round tuned anything).
-VALIDATION_BOTH_RECALL = 0.90
+# 0.915 when batch 6 joined it, before the fourth round tuned anything; 0.947 after the fourth
+# round, with batches 7, 8 and 9 in it).
+VALIDATION_BOTH_RECALL = 0.92
 HELD_OUT_FLOORS: dict[str, tuple[float, float]] = {
     # batch: (recall at least, false alarms at most), rules + classifier, for each batch while
     # it is held out.  Batches 2 and 3 (first scored against commit 6d1d721: recall 0.525 and

@@ -22,6 +22,7 @@ from flows.safety import (
     normalise,
     normalise_with_offsets,
 )
+from flows.safety.classifier import Classifier
 
 EXAMPLES = load_labelled(DEFAULT_LABELLED)
 POSITIVES = [e for e in EXAMPLES if e.label]
@@ -425,3 +426,69 @@ def test_unquoted_yaml_no_is_caught_with_a_hint() -> None:
     doc = yaml.safe_load('negations: [no, not]\npatterns:\n  suicide: ["i want to die"]\n')
     with pytest.raises(ValueError, match="quote it"):
         Screener.from_mappings({"en": doc})
+
+
+# --- a crisis told as over (the lexicons' ``resolved``) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "vorig jaar wou ik dood, nu gaat het echt beter",
+        "two years ago i tried to kill myself, now i'm doing really well",
+        "il y a deux ans je me scarifiais, maintenant ça va bien",
+    ],
+)
+def test_a_crisis_told_as_over_does_not_flag_by_rule(text: str) -> None:
+    assert not load_screener().with_model(None).screen(text).flagged
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "vorig jaar wou ik dood, nu gaat het beter, maar vandaag wil ik weer dood",
+        "last year he hit me, now i'm ok but yesterday he hit me again",
+        "vorig jaar wou ik dood",
+        "nu gaat het beter, maar ik wil dood",
+    ],
+)
+def test_what_comes_after_the_now_still_flags(text: str) -> None:
+    assert load_screener().with_model(None).screen(text).flagged
+
+
+def test_after_a_crisis_told_as_over_the_model_reads_only_what_follows() -> None:
+    from tests.safety.test_classifier import _model
+
+    flags_death = _model({"w dood": {"suicide": 40.0}}, check=0.5, crisis=0.9)
+    screener = load_screener().with_model(Classifier.from_mapping(flags_death))
+    assert not screener.screen("vorig jaar wou ik dood, nu gaat het echt beter met mij").flagged
+    result = screener.screen("vorig jaar was zwaar, nu gaat het beter maar ik denk aan de dood")
+    assert result.flagged
+
+
+def test_a_tablet_strength_is_no_amount(screener: Screener) -> None:
+    assert not screener.with_model(None).screen("ik nam 1 dafalgan 500 tegen de hoofdpijn").flagged
+    assert screener.with_model(None).screen("ik heb 20 dafalgan 500 genomen").flagged
+
+
+def test_a_circumstance_explains_a_phrase_only_until_i_starts_a_new_thought() -> None:
+    rules = load_screener().with_model(None)
+    assert not rules.screen("ik heb mezelf gesneden aan een blikje").flagged
+    assert rules.screen("ik snij in mijn polsen ik zoek werk").flagged
+    assert rules.screen("ik zoek werk ik snij in mijn polsen").flagged
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("my stepdad is beating my mum right now", "acute_danger"),
+        ("mijn vader slaat mijn moeder nu, ik zit boven", "acute_danger"),
+        ("mon beau-père frappe ma mère en ce moment", "acute_danger"),
+        ("mon voisin m'a agressée sexuellement hier", "abuse_violence"),
+        ("my mate snorted something and now he's fitting on the floor", "overdose"),
+        ("er is brand in de gang en we zitten vast in de badkamer", "acute_danger"),
+    ],
+)
+def test_acute_situations_of_the_fourth_round(text: str, category: str) -> None:
+    result = load_screener().with_model(None).screen(text)
+    assert result.tier == "crisis" and result.category == category
