@@ -30,6 +30,9 @@ Rules:
 * The relay also writes back which inbox updates were handled outside a transaction of their
   own (``Relay.settle``: a crisis reply, a service button, an update nobody handles), in the
   same batched flush.
+* A row holds a rendered message (encrypted), never a file: a message that carries a stored
+  document (``OutgoingMessage.attachment``, a handover's PDF) names it by kind and id, and the
+  sender of its ``via`` loads it when it sends. Without that sender the row waits.
 * Logs carry ids and counts, never text.
 """
 
@@ -46,6 +49,7 @@ from typing import TYPE_CHECKING
 from bot.delivery import NoChannel, delivery_is_strict
 from bot.logs import describe
 from bot.pipeline import Turn
+from bot.render import ATTACHMENT_KINDS, Attachment
 from flows.ids import PersonId
 from flows.session import JsonValue
 from storage.ports import Transaction
@@ -85,6 +89,9 @@ def body_of(message: OutgoingMessage, via: str | None = None) -> dict[str, JsonV
     }
     if message.download is not None:
         body["download"] = list(message.download)
+    if message.attachment is not None:
+        # The document by kind and id only: its sender loads it when it sends.
+        body["attachment"] = [message.attachment.kind, message.attachment.id]
     if via is not None:
         body["via"] = via
     return body
@@ -108,6 +115,13 @@ def message_of(body: dict[str, JsonValue]) -> OutgoingMessage:
     )
     download = body.get("download")
     language = body.get("language")
+    attached = body.get("attachment")
+    attachment = None
+    if isinstance(attached, list) and len(attached) == 2:
+        kind, number = attached
+        for known in ATTACHMENT_KINDS:
+            if kind == known and isinstance(number, int) and not isinstance(number, bool):
+                attachment = Attachment(known, number)
     return OutgoingMessage(
         text(body.get("text")),
         buttons,
@@ -119,6 +133,7 @@ def message_of(body: dict[str, JsonValue]) -> OutgoingMessage:
         else None,
         team=body.get("team") is True,
         language=language if isinstance(language, str) else None,
+        attachment=attachment,
     )
 
 
@@ -215,6 +230,10 @@ class Relay:
         sender = self.senders.get(via) if via is not None else None
         if sender is not None:
             await sender(person, message)
+        elif message.attachment is not None:
+            # Only its feature's sender loads the document: without it, the caption alone
+            # must not go. The row waits (and is retried) for a process that has it.
+            raise LookupError(f"no sender for an attachment via={via}")
         else:
             await self.service.deliver(person, [message])
 

@@ -37,7 +37,8 @@ to :meth:`Pipeline.handle`, which runs these stages in this order:
 
 Transactions per input: at most one write. An answer, a flow's button, a service button, a
 young person's text to their coach (the relay's in-transaction phase) and a coach's message to
-a case (the desk relays it in its claim): one. Other coach-desk actions and a service command
+a case (the desk relays it in its claim) and a ``/start <code>`` (the referral router's
+claim): one. Other coach-desk actions and a service command
 (a coach's chat takes every command): the route stage's lookup in a read-only transaction
 (``Storage.reading``: it waits for no writer; a router says beforehand, in memory, whether its
 claim may write, :meth:`Router.writes_in_claim`), then the handler's or the engine's own.
@@ -272,6 +273,17 @@ class _Duplicate(Exception):
     """Another worker handled the same input meanwhile: roll this transaction back."""
 
 
+class ClaimFailed(Exception):
+    """Raised by a router's claim whose write failed (the coach desk relaying a coach's
+    message): the input's transaction rolls back like for any error, and the person gets
+    ``messages`` (what went wrong for them and what to do) instead of the generic error text.
+    Raise it ``from`` the error; the pipeline logs that error's type and place, never text."""
+
+    def __init__(self, messages: list[OutgoingMessage]) -> None:
+        super().__init__("claim failed")
+        self.messages = messages
+
+
 class Router(Protocol):
     """Takes inputs that are not for the young person's conversation (the coach desk)."""
 
@@ -291,7 +303,8 @@ class Router(Protocol):
         is the claim, handed to :meth:`route` (the coach desk's: the coach), so the router
         need not look it up again; a false one passes the input on. A router may do its
         write here too and leave only the sending to :meth:`route` (the desk relays a coach's
-        message so): one transaction for the input."""
+        message so): one transaction for the input. When that write fails, it raises
+        :class:`ClaimFailed` with what to tell the person: all of the transaction rolls back."""
         ...
 
     async def route(self, inbound: Inbound, claim: object = None) -> bool:
@@ -474,6 +487,11 @@ class Pipeline:
         except NoChannel:
             # A reminder this process cannot deliver: the tick gives it back (bot.delivery).
             raise
+        except ClaimFailed as failed:
+            # Rolled back; the router says what to tell the person (the router logged it).
+            cause = failed.__cause__ or failed
+            log.info("claim failed person=%s error=%s", person, describe(cause))
+            await service.deliver(person, failed.messages)
         except Exception as error:
             log.error(
                 "input failed person=%s input=%s error=%s",

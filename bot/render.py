@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from bot.i18n import Translator
 from flows.effects import Button, Part, SendMessage
@@ -43,6 +44,21 @@ Keyboard = tuple[tuple[tuple[str, str], ...], ...]
 Buttons = Sequence[Sequence[Button | tuple[str, str]]]
 """Buttons to render: a label that is a message id is rendered, a (label, value) pair made
 elsewhere (a label that is data, such as a date) passes as it is."""
+
+
+AttachmentKind = Literal["handover"]
+"""Stored documents a message can carry (:class:`Attachment`): the warm handover's PDF."""
+ATTACHMENT_KINDS: tuple[AttachmentKind, ...] = get_args(AttachmentKind)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A stored document a message carries, named by its kind and row id, never by its
+    content: whoever sends the message (the sender its outbox row names, ``via``) loads the
+    document when it sends, so the outbox holds an id, not a file."""
+
+    kind: AttachmentKind
+    id: int
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,9 @@ class OutgoingMessage:
     # The language the text is in (None: not known here); a channel shows what it adds itself,
     # such as the persistent help button and its hint, in the same language.
     language: str | None = None
+    # A stored document that goes with the text (the text is its caption): only a sender that
+    # loads it sends such a message (:mod:`bot.outbox`).
+    attachment: Attachment | None = None
 
 
 @dataclass(frozen=True)
@@ -148,14 +167,17 @@ class Renderer:
         *,
         separator: str = "\n",
         crisis: bool = False,
+        attachment: Attachment | None = None,
     ) -> OutgoingMessage:
         """A message for the team (a coach's chat, the safety chat): Dutch, marked ``team``, so
         channels add nothing meant for young people (the help button). A card assembled by its
-        writer comes in as one :class:`~flows.text.Verbatim` part."""
+        writer comes in as one :class:`~flows.text.Verbatim` part. With ``attachment`` the text
+        is the caption of that stored document (a handover's PDF for VDAB)."""
         return OutgoingMessage(
             separator.join(self.text(part, TEAM_LANGUAGE) for part in parts),
             self.buttons(buttons, TEAM_LANGUAGE),
             crisis=crisis,
             team=True,
             language=TEAM_LANGUAGE,
+            attachment=attachment,
         )

@@ -33,6 +33,7 @@ from flows.session import Session
 from storage import (  # noqa: F401
     appointments_memory,
     case_team_memory,
+    help_keyboard_memory,
     inbox_memory,
     referral_memory,
     relay_files_memory,
@@ -40,7 +41,7 @@ from storage import (  # noqa: F401
     safety_memory,
     web_transcript_memory,
 )
-from storage.assembly import MEMORY_ADAPTERS, MemoryContext
+from storage.assembly import MEMORY_ADAPTERS, MemoryContext, RepositoryKey
 from storage.codec import session_from_row, session_to_row, to_utc
 from storage.crypto import Keyring
 from storage.personal import core_parts
@@ -465,6 +466,9 @@ class MemoryStorage:
             yield Transaction(MEMORY_ADAPTERS, MemoryContext(working, self.keyring, self.now))
             # Reached only when the block did not raise: commit by swapping the copy in.
             self.database.state = working
+
+    def provides(self, key: RepositoryKey[Any]) -> bool:
+        return key in MEMORY_ADAPTERS
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[Transaction]:

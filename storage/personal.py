@@ -147,6 +147,7 @@ class DataAccessPart:
 
 def core_parts() -> list[PersonalData]:
     """A fresh registry with the parts of the core tables (each storage owns its list)."""
+    from storage.help_keyboard import HelpKeyboardPart
     from storage.inbox import DeliveryPart
 
     return [
@@ -155,4 +156,5 @@ def core_parts() -> list[PersonalData]:
         ConsentPart(),
         DataAccessPart(),
         DeliveryPart(),
+        HelpKeyboardPart(),
     ]

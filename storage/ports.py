@@ -473,6 +473,12 @@ class Storage(Protocol):
         """The registry of :class:`PersonalData` parts; features append theirs at start-up."""
         ...
 
+    def provides(self, key: RepositoryKey[Any]) -> bool:
+        """Whether this storage's transactions have a repository for ``key`` (its backend
+        registered an adapter for it): what a feature asks before it relies on a port that not
+        every backend has (``storage.provides(TEAM_DATA_KEY)``), instead of asking the class."""
+        ...
+
     async def close(self) -> None: ...
 
     async def ping(self) -> bool:

@@ -51,6 +51,7 @@ from storage import (  # noqa: F401
     appointments_sql,
     case_team_sql,
     handovers_sql,
+    help_keyboard_sql,
     inbox_sql,
     referral_sql,
     relay_files_sql,
@@ -59,7 +60,7 @@ from storage import (  # noqa: F401
     team_sql,
     web_transcript_sql,
 )
-from storage.assembly import SQL_ADAPTERS, SqlContext
+from storage.assembly import SQL_ADAPTERS, RepositoryKey, SqlContext
 from storage.codec import session_from_row, session_to_row, to_utc
 from storage.crypto import Keyring
 from storage.db import READ_ONLY_OPTION, is_postgres, make_engine
@@ -546,6 +547,9 @@ class SqlStorage:
     @property
     def is_postgres(self) -> bool:
         return is_postgres(self.engine)
+
+    def provides(self, key: RepositoryKey[Any]) -> bool:
+        return key in SQL_ADAPTERS
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:

@@ -161,6 +161,9 @@ from storage import case_team as _case_team  # noqa: E402, F401
 from storage import escalation as _escalation  # noqa: E402, F401
 from storage import handovers as _handovers  # noqa: E402, F401
 
+# Which Telegram chats have the persistent help button (storage/help_keyboard.py).
+from storage import help_keyboard as _help_keyboard  # noqa: E402, F401
+
 # The durable inbox and the outbox (storage/inbox.py).
 from storage import inbox as _inbox  # noqa: E402, F401
 

@@ -62,6 +62,8 @@ SERVICE_IDS = frozenset(
         "count.months",
         # The outbox's part in /mijngegevens (storage/inbox.py, named by bot/privacy.py).
         "privacy.part.delivery",
+        # Telegram's help button in /mijngegevens (storage/help_keyboard.py).
+        "privacy.part.help_keyboard",
         # The web chat page (bot/web/app.py).
         "web.placeholder",
         "web.send",

@@ -74,6 +74,12 @@ _STATUS_TEXT = {"proposed": "coach.appt.status.proposed", "booked": "coach.appt.
 Document = tuple[PersonId, str, bytes, str]
 
 
+def _mine(me: PersonId | None, message: OutgoingMessage) -> Outbox:
+    """A message for the acting coach's chat, when they have one (from the dashboard a coach
+    may have none: the dashboard reads the result from storage)."""
+    return [] if me is None else [(me, message)]
+
+
 class _Raced(Exception):
     """Someone changed the appointment between our read and our write: roll back."""
 
@@ -327,17 +333,16 @@ class Booking:
         """Store the proposal; with ``stage`` its messages (the proposal, the coach's "sent")
         are written to the outbox in the same transaction and returned as :class:`Staged`."""
         me = coach.person
-        assert me is not None
         slots = tuple(self._slot(case, option) for option in draft.options)
         if not slots or any(s is None for s in slots):
-            return [(me, self.ctx.coach_say("coach.appt.gone"))]
+            return _mine(me, self.ctx.coach_say("coach.appt.gone"))
         now = self.ctx.now()
         try:
             async with self.ctx.service.storage.transaction() as tx:
                 # Checked again in the transaction that writes: the case may have closed.
                 current, refused = await self._own_case(tx, coach, case.id)
                 if current is None:
-                    return [(me, refused)] if refused is not None else []
+                    return _mine(me, refused) if refused is not None else []
                 earlier = await tx.appointments.of_case(case.id)
                 carried = earlier[-1].missed_in_row if earlier else 0
                 proposed, _ = propose(
@@ -357,7 +362,7 @@ class Booking:
                 language = await self.ctx.language_of(tx, case.person, case.language)
                 outbox: Outbox = [
                     (case.person, self.proposal(stored, coach, language)),
-                    (
+                    *_mine(
                         me,
                         self.ctx.coach_say(
                             "coach.appt.sent", case=case.id, name=self.ctx.young_name(case)
@@ -367,9 +372,9 @@ class Booking:
                 staged = await self.ctx.stage(tx, outbox) if stage else None
         except IllegalAppointment:
             # An option passed between the overview and "Versturen".
-            return [(me, self.ctx.coach_say("coach.appt.expired", case=case.id))]
+            return _mine(me, self.ctx.coach_say("coach.appt.expired", case=case.id))
         except _Raced:
-            return [(me, self.ctx.coach_say("coach.appt.gone"))]
+            return _mine(me, self.ctx.coach_say("coach.appt.gone"))
         log.info(
             "appointment proposed appointment=%s case=%s coach=%s options=%d",
             stored.id,
@@ -379,19 +384,21 @@ class Booking:
         )
         return staged if staged is not None else outbox
 
-    async def propose_for(self, coach: CoachRecord, case: CaseRecord, draft: Draft) -> Outbox:
-        """Send a proposal drafted elsewhere (the team dashboard's form), as "Versturen" does.
-        The coach's answers go to ``coach.person``."""
-        outbox = await self._send(coach, case, draft)
-        assert not isinstance(outbox, Staged)
-        return outbox
+    async def propose_for(
+        self, coach: CoachRecord, case: CaseRecord, draft: Draft
+    ) -> Outbox | Staged:
+        """Send a proposal drafted elsewhere (the team dashboard's form), as "Versturen" does:
+        its messages are written to the outbox with it (send them with ``Handoff.send``). The
+        coach's answers go to ``coach.person``, none when the coach has no chat."""
+        return await self._send(coach, case, draft, stage=True)
 
-    async def coach_answer(self, coach: CoachRecord, appointment_id: int, action: str) -> Outbox:
+    async def coach_answer(
+        self, coach: CoachRecord, appointment_id: int, action: str
+    ) -> Outbox | Staged:
         """Attendance (``came``, ``missed``, ``moved``) or ``cancel``, as the coach's buttons
-        do; only the coach of the case may."""
-        outbox = await self._coach_action(coach, coach_button(appointment_id, action))
-        assert not isinstance(outbox, Staged)
-        return outbox
+        do (the dashboard's form); only the coach of the case may. Written to the outbox as
+        :meth:`propose_for`."""
+        return await self._coach_action(coach, coach_button(appointment_id, action), stage=True)
 
     def proposal(
         self, appointment: Appointment, coach: CoachRecord, language: str
@@ -429,18 +436,17 @@ class Booking:
         confirmation, the young person's "cancelled") are written to the outbox in the change's
         transaction and returned as :class:`Staged`. A refusal changes nothing: messages."""
         me = coach.person
-        assert me is not None
         number, _, action = value.partition("=")[2].partition(":")
         appointment = row_number(number)
         if appointment is None or action not in (*_ATTENDANCE, "cancel"):
-            return [(me, self.ctx.coach_say("coach.appt.gone"))]
+            return _mine(me, self.ctx.coach_say("coach.appt.gone"))
         now = self.ctx.now()
         try:
             async with self.ctx.service.storage.transaction() as tx:
                 old = await tx.appointments.get(AppointmentId(appointment))
                 case = await tx.cases.get(old.case) if old is not None else None
                 if old is None or case is None or (case.coach or old.coach) != coach.id:
-                    return [(me, self.ctx.coach_say("coach.appt.gone"))]
+                    return _mine(me, self.ctx.coach_say("coach.appt.gone"))
                 if action == "cancel":
                     new, decisions = cancel(old)
                 else:
@@ -450,7 +456,7 @@ class Booking:
                 outbox = self._coach_told(me, coach, case, old, action, tells, language)
                 staged = await self.ctx.stage(tx, outbox) if stage else None
         except (IllegalAppointment, _Raced):
-            return [(me, self.ctx.coach_say("coach.appt.gone"))]
+            return _mine(me, self.ctx.coach_say("coach.appt.gone"))
         log.info(
             "appointment %s appointment=%s case=%s coach=%s", action, new.id, case.id, coach.id
         )
@@ -458,7 +464,7 @@ class Booking:
 
     def _coach_told(
         self,
-        me: PersonId,
+        me: PersonId | None,
         coach: CoachRecord,
         case: CaseRecord,
         old: Appointment,
@@ -469,25 +475,21 @@ class Booking:
         name = self.ctx.young_name(case)
         outbox: Outbox = []
         if action == "cancel":
-            outbox.append((me, self.ctx.coach_say("coach.appt.cancelled", case=case.id, name=name)))
+            outbox += _mine(me, self.ctx.coach_say("coach.appt.cancelled", case=case.id, name=name))
         elif Tell("coach", "two_missed") in tells:
-            outbox.append(
-                (
-                    me,
-                    self.ctx.coach_say(
-                        "coach.appt.two_missed", self.new_button(case.id), case=case.id, name=name
-                    ),
-                )
+            outbox += _mine(
+                me,
+                self.ctx.coach_say(
+                    "coach.appt.two_missed", self.new_button(case.id), case=case.id, name=name
+                ),
             )
         else:
             buttons = self.new_button(case.id) if action != "came" else ()
-            outbox.append(
-                (
-                    me,
-                    self.ctx.coach_say(
-                        f"coach.appt.recorded.{action}", buttons, case=case.id, name=name
-                    ),
-                )
+            outbox += _mine(
+                me,
+                self.ctx.coach_say(
+                    f"coach.appt.recorded.{action}", buttons, case=case.id, name=name
+                ),
             )
         if Tell("person", "cancelled") in tells and old.slot is not None:
             outbox.append((case.person, self.cancelled(old, coach, language)))

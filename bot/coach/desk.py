@@ -8,7 +8,9 @@ Rules of this module:
   claimed input after it, with the coach the claim found. It takes an invite deep link
   (``/start c_...``) from any chat, and every input of a chat bound to a coach. Other chats are
   not touched (``False``): the young person's conversation goes on as before. When the lookup
-  itself fails, the input is passed on rather than lost.
+  itself fails, the input is passed on rather than lost. When relaying a coach's message
+  fails, nothing of it is kept or sent (the transaction rolls back) and the coach is told that
+  this message did not reach the young person and to send it again (``coach.relay.failed``).
 * Coach chats are team chats (:meth:`CoachDesk.is_team`, known in memory from start-up and every
   lookup): the pipeline does not screen them for crisis words.
 * Only ``case=`` buttons are the desk's: any other button pressed in a coach chat (a safety
@@ -39,12 +41,13 @@ from bot.coach.relay import Relay
 from bot.inbound import Inbound
 from bot.logs import describe
 from bot.outbox import Staged
+from bot.pipeline import ClaimFailed
 from bot.service import OutgoingMessage
 from flows.ids import CaseId, PersonId, row_number
 from flows.inputs import ButtonPressed, CommandReceived, MediaReceived, ReminderDue, TextReceived
 from flows.routing.outcomes import OUTCOMES, is_outcome
 from flows.text import Param, Verbatim, msg
-from storage.ports import Transaction
+from storage.ports import Transaction, VersionConflict
 from storage.routing_port import CASE_OUTCOMES, CaseOutcome, CaseRecord, CoachRecord
 
 log = logging.getLogger(__name__)
@@ -74,7 +77,10 @@ class DeskExtension(Protocol):
     @property
     def commands(self) -> frozenset[str]: ...
 
-    async def command(self, coach: CoachRecord, command: CommandReceived) -> Outbox: ...
+    async def command(self, coach: CoachRecord, command: CommandReceived) -> Outbox | Staged:
+        """The answer to one of :attr:`commands`: messages, or what the command's own change
+        wrote to the outbox with it (:mod:`bot.outbox`)."""
+        ...
 
     async def after(
         self, coach: CoachRecord, case_id: CaseId, moment: CaseMoment, outbox: Outbox
@@ -179,7 +185,7 @@ class CoachDesk:
             case = case_in(inbound.reply_to) or coach.current_case
             if case is None:
                 return None
-            return await self.relay.coach_wrote_in(tx, coach, CaseId(case), event.text)
+            return await self._relay_in(tx, coach, CaseId(case), event.text)
         if (
             isinstance(event, CommandReceived)
             and event.name == "case"
@@ -187,8 +193,43 @@ class CoachDesk:
         ):
             number, _, text = event.args.strip().partition(" ")
             if row_number(number) is not None and text.strip():
-                return await self.relay.coach_wrote_in(tx, coach, CaseId(number), text)
+                return await self._relay_in(tx, coach, CaseId(number), text)
         return None
+
+    async def _relay_in(
+        self, tx: Transaction, coach: CoachRecord, case_id: CaseId, text: str
+    ) -> Outbox | Staged:
+        """The relay in the input's transaction. When it fails, all of that transaction rolls
+        back (the young person gets nothing, half or whole) and the coach hears that this
+        message did not go and to send it again (:class:`ClaimFailed`), not the generic error
+        text."""
+        try:
+            return await self.relay.coach_wrote_in(tx, coach, case_id, text)
+        except VersionConflict:
+            raise  # the pipeline runs the input again
+        except Exception as error:
+            log.error(
+                "relay to young person failed case=%s coach=%s error=%s",
+                case_id,
+                coach.id,
+                describe(error),
+            )
+            raise ClaimFailed([self._say("coach.relay.failed", case=case_id)]) from error
+
+    async def _relay(self, coach: CoachRecord, case_id: CaseId, text: str) -> Outbox | Staged:
+        """The relay in a transaction of its own (the desk called without the pipeline's
+        claim): on a failure the same answer to the coach as :meth:`_relay_in`."""
+        try:
+            return await self.relay.coach_wrote(coach, case_id, text)
+        except Exception as error:
+            log.error(
+                "relay to young person failed case=%s coach=%s error=%s",
+                case_id,
+                coach.id,
+                describe(error),
+            )
+            assert coach.person is not None
+            return [(coach.person, self._say("coach.relay.failed", case=case_id))]
 
     async def route(self, inbound: Inbound, claim: object = None) -> bool:
         """Handle an input; ``claim`` is what :meth:`claims` found in the input's transaction
@@ -281,7 +322,7 @@ class CoachDesk:
             case = case_in(inbound.reply_to) or coach.current_case
             if case is None:
                 return [(me, self._say("coach.which_case"))]
-            return await self.relay.coach_wrote(coach, CaseId(case), event.text)
+            return await self._relay(coach, CaseId(case), event.text)
         return [(me, self._say("coach.help"))]
 
     async def _button(self, coach: CoachRecord, value: str) -> Outbox | Staged:
@@ -326,7 +367,7 @@ class CoachDesk:
             if row_number(number) is None:
                 return [(me, self._say("coach.case.how"))]
             if text.strip():
-                return await self.relay.coach_wrote(coach, CaseId(number), text)
+                return await self._relay(coach, CaseId(number), text)
             return await self._choose(coach, CaseId(number))
         if name == "cases":
             return [(me, await self._list(coach))]

@@ -789,12 +789,7 @@ class Handoff:
             if coach.role == "coach":
                 load = (await tx.cases.loads((coach.id,)))[coach.id] - (1 if mine else 0)
                 if load >= coach.capacity:
-                    return self._to(
-                        me,
-                        self._coach_text(
-                            "coach.accept.full", case=case_id, load=load, capacity=coach.capacity
-                        ),
-                    )
+                    return self._to(me, self.full_answer(case_id, load, coach.capacity))
             if mine:
                 assert offer is not None
                 if not await tx.cases.answer_offer(offer.id, "accepted", now):
@@ -826,6 +821,10 @@ class Handoff:
         )
         await self.tidy_cards(case.id)
         return outbox if staged is None else staged
+
+    def full_answer(self, case_id: CaseId, load: int, capacity: int) -> OutgoingMessage:
+        """The coach's answer when they cannot take a case: they are full."""
+        return self._coach_text("coach.accept.full", case=case_id, load=load, capacity=capacity)
 
     def _accepted(
         self, case: CaseRecord, coach: CoachRecord, waiting: Sequence[RelayRecord]

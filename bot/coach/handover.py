@@ -13,11 +13,18 @@ Rules of this module:
   newest version of a case's handover can be agreed to. Changes: what the young person types
   next goes to the coach through the relay, and the coach sends a new ``/overdracht``.
 * After "yes" the summary is rendered as a PDF (Dutch, for VDAB; :func:`bot.export_pdf.
-  summary_pdf`, DejaVu Sans) and recorded with the case (``handovers``, encrypted). It goes to
-  the partnership's VDAB jongerenconsulent from the directory (``vdab``): by Telegram when the
-  directory has their chat, otherwise it waits on the dashboard's case page for the
-  coordinator. The coach is told which, honestly; the young person is told who will contact
-  them.
+  summary_pdf`, DejaVu Sans) and recorded with the case (``handovers``, encrypted), in the
+  answer's transaction. It goes to the partnership's VDAB jongerenconsulent from the directory
+  (``vdab``): by Telegram when the directory has their chat, otherwise it waits on the
+  dashboard's case page for the coordinator. The coach is told which; the young person is told
+  who will contact them.
+* What a change causes is written to the outbox in its transaction (:mod:`bot.outbox`) and
+  sent after the commit: the proposal and the coach's "asked", the answer's messages, and the
+  PDF for VDAB as a row that names the handover by id (``OutgoingMessage.attachment``; never
+  the file): :meth:`HandoverDesk.send_document` (the sender ``via`` :data:`HANDOVER_VIA`)
+  loads it from ``handovers`` when it sends, and sends nothing when the handover was erased.
+  A PDF that Telegram keeps refusing is dropped from the outbox after its attempts (logged by
+  id); it stays on the dashboard's case page.
 * Logs hold case, coach and handover ids only.
 """
 
@@ -31,8 +38,11 @@ from zoneinfo import ZoneInfo
 
 from bot.coach.desk import CaseMoment
 from bot.coach.files import FileChats
-from bot.coach.handoff import Handoff, Outbox
+from bot.coach.handoff import COACH_VIA, Handoff, Outbox
+from bot.delivery import NoChannel
 from bot.export_pdf import summary_pdf
+from bot.outbox import Staged
+from bot.render import Attachment
 from bot.service import OutgoingMessage
 from flows.effects import Button
 from flows.ids import CaseId, PersonId
@@ -41,11 +51,14 @@ from flows.intake.domains import DOMAIN_IDS
 from flows.session import JsonValue
 from flows.text import Verbatim, msg
 from storage.handovers_port import HANDOVERS_KEY, HandoverDelivery, HandoverRecord
+from storage.ports import Transaction
 from storage.routing_port import CaseRecord, CoachRecord
 
 log = logging.getLogger(__name__)
 
 HANDOVER_BUTTONS = "ovd"
+# Outbox rows of a handover's PDF for VDAB are sent by :meth:`HandoverDesk.send_document`.
+HANDOVER_VIA = "handover"
 COMMAND = "overdracht"
 MAX_PART = 600
 _LINE = re.compile(r"^\s*([^:]{2,40}):\s*(.+?)\s*$")
@@ -101,6 +114,10 @@ class HandoverDesk:
     and the young person's ``ovd=`` buttons (a service button handler)."""
 
     handoff: Handoff
+
+    def __post_init__(self) -> None:
+        # The PDF for VDAB waits in the outbox by id; this loads and sends it.
+        self.handoff.service.relay.senders[HANDOVER_VIA] = self.send_document
 
     # --- texts ----------------------------------------------------------------------------
 
@@ -172,7 +189,7 @@ class HandoverDesk:
     def commands(self) -> frozenset[str]:
         return frozenset({COMMAND})
 
-    async def command(self, coach: CoachRecord, command: CommandReceived) -> Outbox:
+    async def command(self, coach: CoachRecord, command: CommandReceived) -> Outbox | Staged:
         me = coach.person
         if me is None:
             return []
@@ -210,11 +227,16 @@ class HandoverDesk:
             handover_id = await tx[HANDOVERS_KEY].add(case.id, case.person, coach.id, summary, now)
             if coach.current_case != case.id:
                 await tx.coaches.set_current_case(coach.id, case.id)
+            staged = await self.handoff.service.relay.stage_for(
+                tx,
+                [
+                    (case.person, self._proposal(handover_id, summary, case.language, coach)),
+                    (me, writer.say("coach.handover.asked", case=case.id, name=name)),
+                ],
+                via=COACH_VIA,
+            )
         log.info("handover proposed case=%s coach=%s handover=%s", case.id, coach.id, handover_id)
-        return [
-            (case.person, self._proposal(handover_id, summary, case.language, coach)),
-            (me, writer.say("coach.handover.asked", case=case.id, name=name)),
-        ]
+        return staged
 
     def _proposal(
         self, handover_id: int, summary: dict[str, JsonValue], language: str, coach: CoachRecord
@@ -267,15 +289,22 @@ class HandoverDesk:
                     if answered
                     else [(person, self.handoff.say(language, msg("handover.stale")))]
                 )
+                # What the answer causes is written with it: the PDF recorded, the document
+                # for VDAB (by id), the young person's and the coach's messages.
+                staged: list[Staged] = []
+                if answered and coach is not None:
+                    if answer == "yes":
+                        staged = await self._deliver(tx, handover, case, coach, now)
+                    else:
+                        changes = self._changes(case, coach)
+                        staged = [await service.relay.stage_for(tx, changes, via=COACH_VIA)]
             if answered and coach is not None:
-                if answer == "yes":
-                    outbox = await self._deliver(handover, case, coach, now)
-                else:
-                    outbox = self._changes(case, coach)
                 log.info(
                     "handover answered case=%s handover=%s answer=%s", case.id, handover.id, answer
                 )
         await self.handoff.send(outbox)
+        for written in staged:
+            await self.handoff.send(written)
 
     def _changes(self, case: CaseRecord, coach: CoachRecord) -> Outbox:
         writer = self.handoff.writer
@@ -316,32 +345,40 @@ class HandoverDesk:
         )
 
     async def _deliver(
-        self, handover: HandoverRecord, case: CaseRecord, coach: CoachRecord, now: datetime
-    ) -> Outbox:
+        self,
+        tx: Transaction,
+        handover: HandoverRecord,
+        case: CaseRecord,
+        coach: CoachRecord,
+        now: datetime,
+    ) -> list[Staged]:
+        """In the transaction of the young person's "yes": the PDF recorded with the handover,
+        the document for VDAB's chat (named by the handover's id: :meth:`send_document` loads
+        it when it sends) and the messages to the young person and the coach, written to the
+        outbox; returned in the order they go out (the document first)."""
         writer = self.handoff.writer
         name = Verbatim(writer.young_name(case.intake))
         pdf = self.render_pdf(handover, case, coach, now)
         partnership = self.handoff.directory.partnership(case.partnership)
         vdab = partnership.vdab if partnership is not None else None
         delivery: HandoverDelivery = "dashboard"
+        relay = self.handoff.service.relay
+        staged: list[Staged] = []
         if vdab is not None and vdab.telegram_chat is not None:
-            caption = writer.text(
+            delivery = "telegram"
+            caption = msg(
                 "coach.handover.for_vdab",
                 partnership=Verbatim(partnership.name if partnership else case.partnership),
                 name=name,
             )
-            chats = self.handoff.chats
-            try:
-                if isinstance(chats, FileChats) and await chats.deliver_file(
-                    PersonId(f"tg:{vdab.telegram_chat}"), "document", pdf, caption
-                ):
-                    delivery = "telegram"
-            except Exception as error:
-                log.error("handover not sent case=%s error=%s", case.id, type(error).__name__)
+            document = self.handoff.service.renderer.team(
+                [caption], attachment=Attachment("handover", handover.id)
+            )
+            vdab_chat = PersonId(f"tg:{vdab.telegram_chat}")
+            staged.append(await relay.stage_for(tx, [(vdab_chat, document)], via=HANDOVER_VIA))
         contact = vdab.name if vdab is not None else "VDAB"
-        async with self.handoff.service.storage.transaction() as tx:
-            await tx[HANDOVERS_KEY].delivered(handover.id, pdf, contact, delivery, now)
-            await tx.privacy.add_count(self.handoff.month(now), f"handovers.{delivery}")
+        await tx[HANDOVERS_KEY].delivered(handover.id, pdf, contact, delivery, now)
+        await tx.privacy.add_count(self.handoff.month(now), f"handovers.{delivery}")
         log.info("handover delivered case=%s handover=%s by=%s", case.id, handover.id, delivery)
         if vdab is None:
             young = msg("handover.agreed.unknown", coach=Verbatim(coach.first_name))
@@ -357,4 +394,25 @@ class HandoverDesk:
         out: Outbox = [(case.person, self.handoff.say(case.language, young))]
         if coach.person is not None:
             out.append((coach.person, writer.team(note)))
-        return out
+        staged.append(await relay.stage_for(tx, out, via=COACH_VIA))
+        return staged
+
+    async def send_document(self, person: PersonId, message: OutgoingMessage) -> None:
+        """An outbox row of a handover's PDF for VDAB (``Relay.senders``): the PDF is loaded
+        from the handover the row names (erased with the case: then nothing is sent); the
+        row's text is its caption. Raises when it did not go (the row waits for the sweep)."""
+        attachment = message.attachment
+        if attachment is None or attachment.kind != "handover":
+            raise LookupError("not a handover document")
+        async with self.handoff.service.storage.transaction() as tx:
+            handover = await tx[HANDOVERS_KEY].get(attachment.id)
+        if handover is None or handover.pdf is None:
+            log.info("handover document gone handover=%s", attachment.id)
+            return
+        chats = self.handoff.chats
+        if not isinstance(chats, FileChats):
+            raise NoChannel(person.split(":", 1)[0])
+        if not await chats.deliver_file(person, "document", handover.pdf, message.text):
+            log.warning("handover document not delivered handover=%s", attachment.id)
+            return
+        log.info("handover document sent case=%s handover=%s", handover.case_id, handover.id)

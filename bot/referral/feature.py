@@ -24,9 +24,17 @@ Rules of this module:
   what they write goes to their coach. The acceptance's messages (the coach's "is van jou" with
   what ``AcceptDecorator`` extensions add, the welcome) are written to the outbox in the
   accepting transaction (:mod:`bot.outbox`) and sent after its commit. When the coach is full
-  the offer stays open for them with the usual deadline, and then moves on as any offer does.
+  (the acceptance's own rule, checked in the connecting transaction) the offer stays open for
+  them with the usual deadline, and then moves on as any offer does; the coach's "full" with
+  the card and the young person's "you will hear when" are written to the outbox in the
+  connecting transaction. Only a coach who became full between that commit and the acceptance
+  gets these sent directly.
 * An unknown, expired or used code (any ``/start`` payload but a coach's own invite) gets a
   kind message and the normal start: nothing is lost.
+* ``/start <code>`` costs one transaction: the router's claim (:meth:`Referrals.claims`, in the
+  pipeline's transaction of the input, ``writes_in_claim``) reads the code and does the write
+  (the engine's start with its messages staged, the arrival, the invitation opened);
+  :meth:`Referrals.route` only sends after the commit.
 * A session changes only through the engine (``service.step``); this module never saves one.
 * Every time comes from the service's clock. Logs hold ids only, never a code.
 """
@@ -42,7 +50,7 @@ from zoneinfo import ZoneInfo
 
 from bot.coach.dates import when_text
 from bot.coach.desk import AcceptDecorator, CaseMoment, CoachDesk
-from bot.coach.handoff import Handoff, Outbox, offer_key
+from bot.coach.handoff import COACH_VIA, Handoff, Outbox, offer_key
 from bot.coach.invites import looks_like_invite as looks_like_coach_invite
 from bot.coach.team import deadline
 from bot.conversations import NOTICE_VERSION
@@ -92,6 +100,18 @@ async def add_personal_invite(
     until = now + INVITE_VALID
     await referrals_of(tx).add_invite(code_hash(code), coach.id, coach.partnership, now, until)
     return code, until
+
+
+@dataclass(frozen=True)
+class _Started:
+    """A ``/start <code>`` done in the input's transaction (the router's claim): what is left
+    to send after the commit. ``routed``: the engine's start, its messages staged in the outbox
+    (after the kind word ``before``); ``ask``: an invitation's question instead."""
+
+    person: PersonId
+    routed: Routed | None
+    before: tuple[Msg, ...] = ()
+    ask: OutgoingMessage | None = None
 
 
 @dataclass
@@ -155,24 +175,57 @@ class Referrals:
         )
 
     def writes_in_claim(self, inbound: Inbound) -> bool:
-        return False
-
-    async def claims(self, tx: Transaction, inbound: Inbound) -> bool:
+        """A start with a code is done in the claim: one transaction for the input."""
         return self.wants(inbound)
 
-    async def route(self, inbound: Inbound, claim: object = None) -> bool:
+    async def claims(self, tx: Transaction, inbound: Inbound) -> _Started | bool:
+        """Inside the input's transaction (the pipeline's only one for it): the link's start,
+        the invitation opened, or the normal start after a kind word; :meth:`route` sends what
+        it left after the commit. A version conflict runs the whole input again."""
+        if not self.wants(inbound):
+            return False
         event = inbound.event
         assert isinstance(event, CommandReceived)
         code = event.args.strip()
+        person = inbound.person
         language = self.service.language_for(inbound.language_hint)
         if is_link_code(code):
-            await self._link(inbound.person, code, language)
-        elif is_invite_code(code):
-            await self._invite(inbound.person, code, language)
-        else:
-            log.info("start with an unknown payload person=%s", inbound.person)
-            await self._start(inbound.person, language, msg("referral.link.unknown"))
+            return await self._link(tx, person, code, language)
+        if is_invite_code(code):
+            return await self._invite(tx, person, code, language)
+        log.info("start with an unknown payload person=%s", person)
+        return await self._start_in(tx, person, language, msg("referral.link.unknown"))
+
+    async def route(self, inbound: Inbound, claim: object = None) -> bool:
+        """After the commit: send what the claim left. Without the pipeline's claim (called on
+        its own) the claim's work runs in a transaction of its own first."""
+        started = claim if isinstance(claim, _Started) else await self._claim_alone(inbound)
+        if started is None:
+            return False
+        if started.ask is not None:
+            await self.service.deliver(started.person, [started.ask])
+            return True
+        routed = started.routed
+        assert routed is not None
+        if not started.before:
+            await self.service.deliver_routed(routed)
+            return True
+        said = self.say(routed.session.language, *started.before)
+        # The start's messages were staged in the outbox with the session: marked sent here,
+        # or the relay's sweep would send them a second time.
+        follow = await self.service.finish(routed)
+        await self.service.relay.deliver(started.person, [said, *follow], routed.staged_ids)
         return True
+
+    async def _claim_alone(self, inbound: Inbound) -> _Started | None:
+        for _ in range(ATTEMPTS):
+            try:
+                async with self.service.storage.transaction() as tx:
+                    claimed = await self.claims(tx, inbound)
+                return claimed if isinstance(claimed, _Started) else None
+            except VersionConflict:
+                log.info("version conflict person=%s", inbound.person)
+        raise RuntimeError("version conflict persisted")
 
     async def _start(self, person: PersonId, language: str, *before: Msg) -> None:
         """The normal start (the welcome, or "continue?"), after ``before`` in its language."""
@@ -184,45 +237,39 @@ class Referrals:
         follow = await self.service.finish(routed)
         await self.service.relay.deliver(person, [*said, *follow], routed.staged_ids)
 
-    async def _link(self, person: PersonId, code: str, language: str) -> None:
+    async def _start_in(
+        self, tx: Transaction, person: PersonId, language: str, *before: Msg
+    ) -> _Started:
+        """:meth:`_start` inside ``tx``: the engine's start, its messages staged."""
         now = self.service.clock.now()
-        for _ in range(ATTEMPTS):
-            try:
-                async with self.service.storage.transaction() as tx:
-                    referrals = referrals_of(tx)
-                    link = await referrals.link(code)
-                    valid = link is not None and link.valid_at(now)
-                    partnership = (
-                        self.handoff.directory.partnership(link.partnership)
-                        if link is not None and valid
-                        else None
-                    )
-                    if link is None or partnership is None:
-                        routed = None
-                        break
-                    # The start and the link's answers in one engine input (the session
-                    # changes only through the engine).
-                    followed = LinkFollowed(referral_answers(partnership.id, partnership.name), now)
-                    stepped = await self.service.step(
-                        tx, person, followed, language, after_flow=False
-                    )
-                    assert isinstance(stepped, Routed)  # after_flow=False: the engine ran
-                    routed = await self.service.stage(tx, stepped)
-                    if routed.session.step is not None and not routed.discard:
-                        await referrals.arrive(
-                            person, "link", partnership.id, link.source, now, link_code=code
-                        )
-                        log.info("referral link person=%s partnership=%s", person, partnership.id)
-                break
-            except VersionConflict:
-                log.info("version conflict person=%s", person)
-        else:
-            raise RuntimeError("version conflict persisted")
-        if routed is None:
+        start = CommandReceived("start", "", now)
+        stepped = await self.service.step(tx, person, start, language, after_flow=False)
+        assert isinstance(stepped, Routed)  # after_flow=False: the engine ran
+        return _Started(person, await self.service.stage(tx, stepped), before)
+
+    async def _link(self, tx: Transaction, person: PersonId, code: str, language: str) -> _Started:
+        now = self.service.clock.now()
+        referrals = referrals_of(tx)
+        link = await referrals.link(code)
+        valid = link is not None and link.valid_at(now)
+        partnership = (
+            self.handoff.directory.partnership(link.partnership)
+            if link is not None and valid
+            else None
+        )
+        if link is None or partnership is None:
             log.info("referral link unknown or expired person=%s", person)
-            await self._start(person, language, msg("referral.link.unknown"))
-            return
-        await self.service.deliver_routed(routed)
+            return await self._start_in(tx, person, language, msg("referral.link.unknown"))
+        # The start and the link's answers in one engine input (the session changes only
+        # through the engine).
+        followed = LinkFollowed(referral_answers(partnership.id, partnership.name), now)
+        stepped = await self.service.step(tx, person, followed, language, after_flow=False)
+        assert isinstance(stepped, Routed)  # after_flow=False: the engine ran
+        routed = await self.service.stage(tx, stepped)
+        if routed.session.step is not None and not routed.discard:
+            await referrals.arrive(person, "link", partnership.id, link.source, now, link_code=code)
+            log.info("referral link person=%s partnership=%s", person, partnership.id)
+        return _Started(person, routed)
 
     # --- a coach's personal invitation -----------------------------------------------------
 
@@ -251,20 +298,20 @@ class Referrals:
         question = msg("referral.invite.ask", coach=name, organisation=Verbatim(coach.organisation))
         return self.say(language, question, buttons=buttons)
 
-    async def _invite(self, person: PersonId, code: str, language: str) -> None:
+    async def _invite(
+        self, tx: Transaction, person: PersonId, code: str, language: str
+    ) -> _Started:
         now = self.service.clock.now()
-        async with self.service.storage.transaction() as tx:
-            invite = await referrals_of(tx).open_invite(code_hash(code), person, now)
-            coach = await tx.coaches.get(CoachId(invite.coach)) if invite is not None else None
-            session = await tx.sessions.get(person)
+        invite = await referrals_of(tx).open_invite(code_hash(code), person, now)
+        coach = await tx.coaches.get(CoachId(invite.coach)) if invite is not None else None
+        session = await tx.sessions.get(person)
         if session is not None:
             language = session.language
         if invite is None or coach is None or not coach.active:
             log.info("referral invite unknown, used or expired person=%s", person)
-            await self._start(person, language, msg("referral.invite.gone"))
-            return
+            return await self._start_in(tx, person, language, msg("referral.invite.gone"))
         log.info("referral invite opened person=%s coach=%s", person, coach.id)
-        await self.service.deliver(person, [self._ask(coach, language)])
+        return _Started(person, None, ask=self._ask(coach, language))
 
     async def on_button(self, person: PersonId, event: ButtonPressed, hint: str) -> None:
         """``invite=yes`` / ``invite=no`` under the invitation's question."""
@@ -280,6 +327,8 @@ class Referrals:
             partnership = self.handoff.directory.partnership(invite.partnership) if invite else None
             case_id: CaseId | None = None
             connected: Routed | None = None
+            # The coach is full: what that causes, written with the connection.
+            offered: Staged | None = None
             declined = False
             if invite is not None and coach is not None and coach.active and partnership:
                 asked = self._ask(coach, language).text
@@ -296,9 +345,15 @@ class Referrals:
                 )
                 declined = not given
                 if given and await referrals.use_invite(invite.code_hash, now):
-                    case_id, connected = await self._connect(
+                    case_id, connected, full = await self._connect(
                         tx, person, session, coach, language, now
                     )
+                    if full:
+                        offered = await self.service.relay.stage_for(
+                            tx,
+                            await self._still_offered(tx, person, coach, case_id, language),
+                            via=COACH_VIA,
+                        )
         if declined:
             await self._start(person, language, msg("referral.invite.declined"))
             return
@@ -309,6 +364,14 @@ class Referrals:
         # language for the screen), then the coach's acceptance.
         done = await self.service.finish(connected)
         extensions = self.desk.extensions if self.desk is not None else []
+        if offered is not None:
+            # The coach is full (as the acceptance would find): the offer stays theirs until
+            # its deadline, as any offer (the card lets them take it or pass it on), and the
+            # young person hears when. Written with the connection, out after "done".
+            if done:
+                await self.handoff.send([(person, message) for message in done])
+            await self.handoff.send(offered)
+            return
         decorate = [e.accepted for e in extensions if isinstance(e, AcceptDecorator)]
         accepted = await self.handoff.accept_staged(coach, case_id, decorate)
         if isinstance(accepted, Staged):
@@ -328,22 +391,35 @@ class Referrals:
         for extension in extensions:
             outbox = await extension.after(coach, case_id, "accepted", outbox)
         if not any(to == person for to, _ in outbox):
-            # The coach is full: the offer stays theirs until its deadline, as any offer (the
-            # card lets them take it or pass it on), and the young person hears when.
-            outbox += await self._still_offered(person, coach, case_id, language)
+            # The coach became full between the connection's commit and the acceptance (a
+            # case taken meanwhile): as above, sent directly (the refusal is a message).
+            async with self.service.storage.transaction() as tx:
+                outbox += await self._still_offered(
+                    tx, person, coach, case_id, language, refused=False
+                )
         await self.handoff.send([*((person, message) for message in done), *outbox])
 
     async def _still_offered(
-        self, person: PersonId, coach: CoachRecord, case_id: CaseId, language: str
+        self,
+        tx: Transaction,
+        person: PersonId,
+        coach: CoachRecord,
+        case_id: CaseId,
+        language: str,
+        *,
+        refused: bool = True,
     ) -> Outbox:
-        async with self.service.storage.transaction() as tx:
-            case = await tx.cases.get(case_id)
-            offers = await tx.cases.offers_of(case_id) if case is not None else []
+        """The coach is full: their "full" answer (unless the refused acceptance gave it),
+        the offer's card, and the young person's "you will hear when"."""
+        case = await tx.cases.get(case_id)
+        offers = await tx.cases.offers_of(case_id) if case is not None else []
         open_offers = [o for o in offers if o.status == "open" and o.coach == coach.id]
         if case is None or not open_offers or case.promised_at is None:
             return []
         offer = open_offers[-1]
-        outbox: Outbox = []
+        load = (await tx.cases.loads((coach.id,)))[coach.id] - 1
+        full = self.handoff.full_answer(case_id, load, coach.capacity)
+        outbox: Outbox = [(coach.person, full)] if coach.person is not None and refused else []
         if coach.person is not None:
             due = self.handoff.when(offer.deadline_at, "nl")
             outbox += [(coach.person, m) for m in self.handoff.writer.card(case, offer, due)]
@@ -361,9 +437,10 @@ class Referrals:
         coach: CoachRecord,
         language: str,
         now: datetime,
-    ) -> tuple[CaseId, Routed]:
+    ) -> tuple[CaseId, Routed, bool]:
         """The case with the coach's partnership, offered to that coach; the intake done
-        (through the engine: :class:`ConnectedToCoach`)."""
+        (through the engine: :class:`ConnectedToCoach`). Also whether the coach is full (the
+        acceptance's own rule, :meth:`bot.coach.handoff.Handoff.accept`)."""
         partnership = self.handoff.directory.partnership(coach.partnership)
         assert partnership is not None
         intake = card_answers(session.answers) if session is not None else {}
@@ -408,7 +485,7 @@ class Referrals:
         )
         await referrals.mark_submitted(arrival, now, case.id)
         log.info("referral invite connected person=%s coach=%s case=%s", person, coach.id, case.id)
-        return case.id, routed
+        return case.id, routed, coach.role == "coach" and load >= coach.capacity
 
     # --- where an intake came from ----------------------------------------------------------
 

@@ -6,10 +6,10 @@ Rules of this module:
   :class:`bot.coach.operations.CaseOperations`; proposals and attendance are the booking's
   (:meth:`bot.appointments.booking.Booking.propose_for`, ``coach_answer``). Those operations
   check the case's coach, status and capacity themselves and send what they produce.
-* The booking answers the acting coach in their chat; from the web that chat is :data:`WEB`:
-  those answers go to the coach's Telegram chat when they have one (they see there what they
-  did here), and are dropped otherwise. Everything to the young person goes out as it would
-  from Telegram.
+* The booking answers the acting coach in their chat: from the web, their Telegram chat when
+  they have one (they see there what they did here), none otherwise. What a proposal or an
+  attendance causes, for the coach and the young person alike, is written to the outbox with
+  the change (:mod:`bot.outbox`) and sent after its commit, as from Telegram.
 * Who acts: a coach acts as themselves; a coordinator acts on a case as the case's coach (the
   young person hears that coach's name, as before). Whether it worked is read back from the
   stored case or appointment afterwards, never guessed from the answer texts.
@@ -17,26 +17,20 @@ Rules of this module:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, time
 from typing import Literal
 
 from bot.appointments.booking import Booking
-from bot.coach.handoff import Handoff, Outbox
+from bot.coach.handoff import Handoff
 from bot.coach.operations import CaseOperations
 from bot.coach.relay import Relay
 from flows.appointments import AppointmentId
 from flows.booking import Draft, Option
-from flows.ids import CaseId, PersonId
+from flows.ids import CaseId
 from storage.routing_port import CaseRecord, CoachRecord
 
-WEB = PersonId("team:web")
-
 Result = Literal["ok", "refused"]
-
-
-def as_web(coach: CoachRecord) -> CoachRecord:
-    return replace(coach, person=WEB)
 
 
 def _result(ok: bool) -> Result:
@@ -52,17 +46,6 @@ class TeamActions:
     @property
     def operations(self) -> CaseOperations:
         return CaseOperations(self.handoff, self.relay)
-
-    async def _send(self, outbox: Outbox, coach: CoachRecord) -> None:
-        real = coach.person
-        out: Outbox = []
-        for person, message in outbox:
-            if person == WEB:
-                if real is not None:
-                    out.append((real, message))
-            else:
-                out.append((person, message))
-        await self.handoff.send(out)
 
     async def accept(self, coach: CoachRecord, case_id: CaseId) -> Result:
         """The coach's own offer, or a case from the team queue."""
@@ -85,8 +68,7 @@ class TeamActions:
         draft = Draft(case.id, tuple(Option(day, at, place) for day, at, place in options[:3]))
         async with self.handoff.service.storage.transaction() as tx:
             before = len(await tx.appointments.of_case(case.id))
-        outbox = await self.booking.propose_for(as_web(coach), case, draft)
-        await self._send(outbox, coach)
+        await self.handoff.send(await self.booking.propose_for(coach, case, draft))
         async with self.handoff.service.storage.transaction() as tx:
             after = len(await tx.appointments.of_case(case.id))
         return _result(after > before)
@@ -100,8 +82,7 @@ class TeamActions:
             before = await tx.appointments.get(AppointmentId(appointment_id))
         if before is None or before.case != case.id:
             return "refused"
-        outbox = await self.booking.coach_answer(as_web(coach), appointment_id, action)
-        await self._send(outbox, coach)
+        await self.handoff.send(await self.booking.coach_answer(coach, appointment_id, action))
         async with self.handoff.service.storage.transaction() as tx:
             after = await tx.appointments.get(AppointmentId(appointment_id))
         changed = after is not None and (after.status, after.revision) != (

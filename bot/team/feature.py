@@ -3,8 +3,10 @@
 Rules: :meth:`TeamDashboard.register` is the only place the dashboard plugs in: its routes,
 each with the permission it declares (:data:`bot.team.access.ROUTES`, behind the dashboard's
 guard), the app's set-up (its dependencies, the security headers), the ``team`` personal-data
-part and its housekeeping job. The dashboard needs the SQL store (its reports are queries): on
-any other store it registers nothing. Cookies are Secure (``__Host-``) when
+part and its housekeeping job. The dashboard needs the team's repository (``TEAM_DATA_KEY``:
+its reports are queries, so only the SQL backend registers it today): it asks the storage for
+that capability (``storage.provides``), never for its class, and on a storage without it
+registers nothing. Cookies are Secure (``__Host-``) when
 ``OPSTAP_PUBLIC_URL`` is https; plain http is the development exception (``make run`` on
 127.0.0.1), refused in production: there the routes are not registered without https, and a
 warning says so (the personal-data part still is: the tables hold data either way).
@@ -30,9 +32,8 @@ from bot.service import ConversationService
 from bot.settings import Settings
 from bot.team.app import TeamDeps, guarded_routes, prepare, templates
 from bot.team.auth import IDLE, MAX_AGE, Authenticator
-from storage.sql import SqlStorage
 from storage.team_personal import ATTEMPTS_KEPT, TeamPart
-from storage.team_sql import SqlTeamStore
+from storage.team_sql import TEAM_DATA_KEY, SqlTeamStore
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +50,8 @@ class TeamDashboard:
 
     def register(self, registry: Registry) -> None:
         storage = self.service.storage
-        if not isinstance(storage, SqlStorage):
-            log.warning("team dashboard off: it needs the SQL store")
+        if not storage.provides(TEAM_DATA_KEY):
+            log.warning("team dashboard off: the storage has no team repository")
             return
         registry.personal_data(TeamPart())
         store = SqlTeamStore(storage)

@@ -69,6 +69,7 @@ from bot.pipeline import Turn
 from bot.service import Clock, ConversationService
 from bot.telegram.channel import TelegramChannel, person_of
 from bot.telegram.inbox import TelegramInbox, key_of
+from bot.telegram.keyboards import HelpKeyboards
 from bot.telegram.leader import PollingLeadership
 from bot.telegram.limits import FloodLimiter
 from bot.web.limits import AUTHENTICATED_KEY
@@ -215,6 +216,26 @@ def parse_update(data: object, bot: Any) -> Update | None:
         return None
 
 
+# Telegram's words when a press is too old to answer (about 15 minutes; a replayed update).
+_STALE_QUERY = ("query is too old", "query id is invalid")
+
+
+async def answer_query(query: CallbackQuery) -> None:
+    """``answerCallbackQuery`` for a press. Telegram refuses it for a press that is too old,
+    which every update replayed after a restart is: expected, so logged at DEBUG (by type
+    only, as every failure: never the query's data, text or the token). Other failures at
+    INFO."""
+    try:
+        await query.answer()
+    except BadRequest as error:
+        if any(words in str(error).lower() for words in _STALE_QUERY):
+            log.debug("answerCallbackQuery refused: the press is too old")
+        else:
+            log.info("answerCallbackQuery failed error=%s", type(error).__name__)
+    except TelegramError as error:
+        log.info("answerCallbackQuery failed error=%s", type(error).__name__)
+
+
 class TelegramFrontDoor:
     """Builds the PTB application and translates between updates and inputs."""
 
@@ -278,6 +299,8 @@ class TelegramFrontDoor:
         self._replayed: set[int] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._polling: asyncio.Task[None] | None = None
+        # The chats that have the help button, across restarts (bot/telegram/keyboards.py).
+        self.keyboards = HelpKeyboards(service.storage, clock)
         translator = service.translator
         help_labels = {
             lang: translator.render(msg("safety.button"), lang) for lang in translator.languages
@@ -292,6 +315,7 @@ class TelegramFrontDoor:
             on_language=self.set_chat_commands,
             help_hints=help_hints,
             on_forbidden=self._forbidden,
+            on_keyboard=self.keyboards.shown,
         )
         app = self.application
         app.add_handler(CallbackQueryHandler(self._on_button))
@@ -310,6 +334,8 @@ class TelegramFrontDoor:
         app = self.application
         await app.initialize()
         await self.set_default_commands()
+        # Before any update: the chats an earlier process showed the help button get no hint.
+        self.channel.remember_keyboards(await self.keyboards.load())
         if self.webhook_url is None:
             # Polling while a webhook is set gives 409.
             await app.bot.delete_webhook()
@@ -383,6 +409,7 @@ class TelegramFrontDoor:
         finally:
             self.service.relay.hold_back("tg")
         await app.shutdown()
+        await self.keyboards.stored()
 
     async def reset(self) -> None:
         """After a failed :meth:`start`: undo what started, so the next attempt begins clean
@@ -621,10 +648,7 @@ class TelegramFrontDoor:
         await self.pipeline.handle(inbound, turn=_TURN.get())
 
     async def _answer(self, query: CallbackQuery) -> None:
-        try:
-            await query.answer()
-        except TelegramError as error:
-            log.info("answerCallbackQuery failed error=%s", type(error).__name__)
+        await answer_query(query)
 
     async def _retire_pressed(self, query: CallbackQuery) -> None:
         message = query.message

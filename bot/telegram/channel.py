@@ -6,12 +6,15 @@ Rules:
   64 bytes, checked). When a new question is sent, the buttons of the previous question are
   removed so they cannot be pressed into a wrong state.
 * The persistent "Ik heb nu hulp nodig" button is a reply keyboard, attached to the first
-  message without inline buttons that a chat gets from this process. A message can carry only
+  message without inline buttons that a chat gets. A message can carry only
   one keyboard, so when that first message has inline buttons (every question has), a short
   hint with the help button comes just before it (just after it when it is the crisis response,
   which always comes first): the young person has the button from the start. Messages for the
   team (``OutgoingMessage.team``) never get it, and neither do reminders (background delivery,
-  :func:`bot.delivery.background_delivery`): they go to chats that already have it.
+  :func:`bot.delivery.background_delivery`): they go to chats that already have it. Once per
+  chat and language, also across restarts: the chats that have it come in at start
+  (:meth:`TelegramChannel.remember_keyboards`, from storage) and each new one goes out
+  through ``on_keyboard`` (the front door stores it); a new language brings it again.
 * Arabic messages get a right-to-left mark at the start of every line.
 * One Bot API call per tap where Telegram allows it: while the replies to a button press are
   delivered (:meth:`TelegramChannel.replying_to`, entered by the pipeline around the route
@@ -35,7 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -60,6 +63,8 @@ MAX_CAPTION = 1024
 RLM = "\u200f"
 LanguageHook = Callable[[int, str], Awaitable[None]]
 ForbiddenHook = Callable[[int], Awaitable[None]]
+# A chat was shown the help button, in this language (called at once; it must not block).
+KeyboardHook = Callable[[int, str], None]
 
 
 @dataclass
@@ -101,6 +106,7 @@ class TelegramChannel:
         on_language: LanguageHook | None = None,
         help_hints: dict[str, str] | None = None,
         on_forbidden: ForbiddenHook | None = None,
+        on_keyboard: KeyboardHook | None = None,
     ) -> None:
         self._bot = bot
         self.on_language = on_language
@@ -115,6 +121,9 @@ class TelegramChannel:
         # Messages whose buttons were taken off.
         self._bare: dict[int, set[int]] = {}
         self._keyboard_sent: set[int] = set()
+        # The language each chat's help button was shown in (with _keyboard_sent).
+        self._keyboard_languages: dict[int, str] = {}
+        self.on_keyboard = on_keyboard
         # The last language each chat was spoken to in (for the help button and its hint).
         self._languages: dict[int, str] = {}
         self.blocked: set[int] = set()
@@ -174,7 +183,7 @@ class TelegramChannel:
             markup = InlineKeyboardMarkup(rows)
         elif chat_id not in self._keyboard_sent and not message.team:
             markup = self._help_keyboard(language)
-            self._keyboard_sent.add(chat_id)
+            self._keyboard_shown(chat_id, language)
         press = _PRESS.get()
         if press is not None and press.chat_id == chat_id and message.prompt:
             press.prompted = True
@@ -317,7 +326,20 @@ class TelegramChannel:
             reply_markup=self._help_keyboard(language),
         )
         self._last_sent[chat_id] = sent.message_id
+        self._keyboard_shown(chat_id, language)
+
+    def _keyboard_shown(self, chat_id: int, language: str) -> None:
         self._keyboard_sent.add(chat_id)
+        self._keyboard_languages[chat_id] = language
+        if self.on_keyboard is not None:
+            self.on_keyboard(chat_id, language)
+
+    def remember_keyboards(self, shown: Mapping[int, str]) -> None:
+        """Chats that were shown the help button before (by an earlier process), with its
+        language: no hint for them until their language changes."""
+        for chat_id, language in shown.items():
+            self._keyboard_sent.add(chat_id)
+            self._keyboard_languages[chat_id] = language
 
     async def deliver_document(
         self, person: PersonId, filename: str, content: bytes, caption: str
@@ -404,6 +426,7 @@ class TelegramChannel:
         self._morphed.pop(chat_id, None)
         self._bare.pop(chat_id, None)
         self._keyboard_sent.discard(chat_id)
+        self._keyboard_languages.pop(chat_id, None)
         self.blocked.discard(chat_id)
 
     async def _retire_prompt(self, chat_id: int) -> None:
@@ -431,10 +454,10 @@ class TelegramChannel:
 
     async def language_changed(self, person: PersonId, language: str) -> None:
         chat_id = chat_id_of(person)
-        if self._languages.get(chat_id) != language:
+        self._languages[chat_id] = language
+        if self._keyboard_languages.get(chat_id, language) != language:
             # The help button and its hint come again, in the new language, with the next
             # question.
-            self._languages[chat_id] = language
             self._keyboard_sent.discard(chat_id)
         # The menu language follows the person's choice; done by the application with the
         # translated descriptions (see bot.telegram.app.set_chat_commands).

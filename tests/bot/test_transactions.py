@@ -15,13 +15,17 @@ import pytest
 
 from bot.inbound import Inbound
 from bot.privacy import PrivacyDesk
+from bot.referral.feature import Referrals
 from flows.ids import PersonId
 from flows.inputs import ButtonPressed, CommandReceived, Input, TextReceived
 from storage.memory import MemoryStorage
 from storage.ports import Transaction
+from storage.referral import referrals_of
+from storage.referral_port import ReferralLink
 from tests.routing2.conftest import YOUNG, Harness, make_harness
 
 NEWCOMER = PersonId("tg:5151")
+PARTNERSHIP = "boest-your-future"
 
 
 class CountingStorage(MemoryStorage):
@@ -161,3 +165,46 @@ async def test_a_young_persons_service_command_costs_one_write(
     )
     assert storage.reads == reads + 1
     assert len(harness.sent(NEWCOMER)) > sent
+
+
+async def test_a_start_with_a_referral_code_costs_one_transaction(
+    rig: tuple[Harness, CountingStorage],
+) -> None:
+    """``/start <code>``: the referral router reads the code and starts the intake in its
+    claim, the pipeline's one transaction for the input; no read before it. The same for an
+    unknown code (a kind word, then the normal start) and a coach's invitation (asked)."""
+    harness, storage = rig
+
+    async def username() -> str:
+        return "opstap_test_bot"
+
+    side = harness.side
+    harness.service.add(Referrals(harness.service, side.handoff, username, desk=side.desk))
+    now = harness.clock.now()
+    async with storage.transaction() as tx:
+        await referrals_of(tx).add_link(ReferralLink("r_poster0001", PARTNERSHIP, "bib", now))
+    reads = storage.reads
+    followed = CommandReceived("start", "r_poster0001", now)
+    assert await transactions_of(harness, storage, NEWCOMER, followed) == 1
+    assert storage.reads == reads
+    async with storage.transaction() as tx:
+        session = await tx.sessions.get(NEWCOMER)
+        arrivals = await referrals_of(tx).arrivals_of(NEWCOMER)
+    assert session is not None and session.answer("referral_partnership") == PARTNERSHIP
+    assert [(a.kind, a.source) for a in arrivals] == [("link", "bib")]
+    assert harness.sent(NEWCOMER)
+
+    stranger = PersonId("tg:5252")
+    unknown = CommandReceived("start", "r_doesnotexist", now)
+    assert await transactions_of(harness, storage, stranger, unknown) == 1
+    assert len(harness.sent(stranger)) >= 2  # the kind word, then the welcome
+
+    coach = await harness.add_coach("Sara", chat=501)
+    assert coach.person is not None
+    await harness.coach_command(coach, "uitnodigen")
+    code = harness.last_text(coach.person).split("?start=", 1)[1].split()[0]
+    invited = PersonId("tg:5353")
+    opened = CommandReceived("start", code, now)
+    assert await transactions_of(harness, storage, invited, opened) == 1
+    assert "Sara van CAW Oost-Brabant nodigt je uit" in harness.last_text(invited)
+    assert storage.reads == reads

@@ -64,6 +64,7 @@ async def test_the_export_holds_every_stored_field_consent_and_reminder() -> Non
         "consents",
         "data_access",
         "delivery",
+        "help_keyboard",
     }
     # Replies wait in the outbox until the relay's next flush (nobody runs it here).
     assert "hello.mood.ask" in [m["text"] for m in data["delivery"]]

@@ -14,6 +14,7 @@ from bot.runtime import build_runtime
 from bot.settings import Settings, load_settings
 from flows.ids import FlowId, PersonId, StepId
 from flows.session import Session
+from storage.help_keyboard_port import HELP_KEYBOARD_KEY
 from storage.memory import MemoryStorage
 from storage.migrate import upgrade
 from storage.ports import ConsentRecord, RetentionPolicy, Storage, Transaction
@@ -62,6 +63,9 @@ async def seed(storage: Storage) -> None:
         await tx.updates.first_time("telegram", "1", NOW - timedelta(days=8))
         await tx.updates.first_time("telegram", "2", NOW - timedelta(days=6))
         await tx.privacy.add_count("2026-01", "privacy.erasures", 4)
+        # The help button shown over 12 months ago, and lately.
+        await tx[HELP_KEYBOARD_KEY].record({CLOSED: "nl"}, NOW - timedelta(days=400))
+        await tx[HELP_KEYBOARD_KEY].record({RECENT: "nl"}, NOW)
 
 
 async def persons_with_sessions(storage: Storage) -> set[PersonId]:
@@ -85,6 +89,7 @@ async def test_the_purge_follows_the_policy(caplog: pytest.LogCaptureFixture) ->
         "data_access": 1,
         "processed_updates": 1,
         "delivery": 0,  # pending updates and unsent messages stuck for a week
+        "help_keyboard": 1,  # shown over 12 months ago (the hint may come once more)
     }
     assert await persons_with_sessions(storage) == {RECENT, DONE_RECENTLY}
     async with storage.transaction() as tx:

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from flows.ids import FlowId, PersonId, ReminderKey, StepId
 from flows.session import Session
+from storage.help_keyboard_port import HELP_KEYBOARD_KEY
 from storage.ports import ConsentRecord, RetentionPolicy, Storage, months_back
 from tests.privacy.conftest import ANNA, T0
 
@@ -80,6 +81,7 @@ async def test_erasing_a_person_leaves_the_others(storage: Storage) -> None:
             await tx.privacy.record_access(person, "kortrijk", None, "received", T0)
             await tx.outbox.add(person, {"text": "Hoe gaat het?"}, T0)
             await tx.updates.hold("telegram", person, person, '{"text": "goed"}', T0)
+            await tx[HELP_KEYBOARD_KEY].record({person: "nl"}, T0)
         sent = await tx.reminders.schedule(ANNA, ReminderKey("old"), T0, 1)
         await tx.reminders.cancel(ANNA, "old")
         assert sent
@@ -91,6 +93,7 @@ async def test_erasing_a_person_leaves_the_others(storage: Storage) -> None:
         "consents": 1,
         "data_access": 1,
         "delivery": 2,  # the message waiting to be sent and the update not handled yet
+        "help_keyboard": 1,
     }
     async with storage.transaction() as tx:
         left = {part.name: await part.export(tx, ANNA) for part in storage.personal_data_parts}
@@ -101,6 +104,7 @@ async def test_erasing_a_person_leaves_the_others(storage: Storage) -> None:
         "consents": [],
         "data_access": [],
         "delivery": [],
+        "help_keyboard": [],
     }
     assert all(value for value in ben.values())
     async with storage.transaction() as tx:

@@ -13,6 +13,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -27,6 +28,7 @@ from bot.telegram.app import SECRET_HEADER, WEBHOOK_PATH, TelegramFrontDoor
 from flows.ids import PersonId
 from flows.inputs import ButtonPressed, CommandReceived, TextReceived
 from storage import db as storage_db
+from storage.assembly import RepositoryKey
 from storage.memory import MemoryDatabase, MemoryStorage
 from storage.migrate import upgrade
 from storage.ports import Storage, Transaction
@@ -329,6 +331,9 @@ class Outage:
         if self.down:
             raise ConnectionError("database unreachable")
         return self.storage.reading()
+
+    def provides(self, key: RepositoryKey[Any]) -> bool:
+        return self.storage.provides(key)
 
     async def close(self) -> None:
         await self.storage.close()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from bot.coach.relay import REOPEN
+from bot.inbound import Inbound
 from flows.ids import CaseId, PersonId
-from flows.inputs import MediaReceived
+from flows.inputs import CommandReceived, MediaReceived, TextReceived
 from storage.crypto import Keyring
 from storage.migrate import upgrade
 from storage.routing import CASES, RELAY_MESSAGES
@@ -268,3 +271,49 @@ async def test_the_help_keyboard_in_a_coach_chat_is_never_relayed(harness: Harne
     await h.coach_says(lotte, "🆘 Ik heb nu hulp nodig")
     assert h.texts(YOUNG) == before
     assert h.last_text(chat(lotte)).startswith("Die knop is voor jongeren")
+
+
+async def test_a_coachs_message_that_could_not_be_relayed_is_named_and_nothing_half_stays(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The relay fails inside the input's transaction (after the message was written): all of
+    it rolls back, the young person gets nothing, and the coach reads that this message did
+    not go and to send it again, not the generic error text. Sent again, it goes once."""
+    h = harness
+    lotte, case = await accepted(h)
+    me = chat(lotte)
+    young_before = h.texts(YOUNG)
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("outbox down")
+
+    monkeypatch.setattr(h.service.relay, "stage_for", broken)
+    secret = "Mijn nummer is 0470 12 34 56"
+    typed = Inbound(me, TextReceived(secret, h.clock.now()), "nl", key="telegram:4242")
+    addressed = CommandReceived("case", f"{case} {secret}", h.clock.now())
+    with caplog.at_level(logging.DEBUG):
+        await h.service.pipeline.handle(typed)
+        told = h.last_text(me)
+        await h.service.pipeline.handle(Inbound(me, addressed, "nl", key="telegram:4243"))
+        assert h.last_text(me) == told
+        # Without the pipeline's claim (the desk on its own), the same answer.
+        await h.coach_says(lotte, secret)
+        assert h.last_text(me) == told
+    assert told == (
+        f"📁 Dossier #{case} · Je bericht is niet doorgestuurd: er ging bij ons iets mis. "
+        "De jongere kreeg niets. Stuur je bericht over een paar minuten opnieuw."
+    )
+    assert h.texts(YOUNG) == young_before
+    await h.service.relay.flush()  # what was sent before leaves the outbox
+    async with h.storage.transaction() as tx:
+        kept = await tx.cases.messages_of(case)
+        assert await tx.outbox.of(YOUNG) == []
+    assert secret not in [m.text for m in kept]
+    assert "relay to young person failed" in caplog.text
+    assert "0470" not in caplog.text
+
+    monkeypatch.undo()
+    again = Inbound(me, TextReceived(secret, h.clock.now()), "nl", key="telegram:4244")
+    await h.service.pipeline.handle(again)
+    assert h.texts(YOUNG)[len(young_before) :] == [h.last_text(YOUNG)]
+    assert h.last_text(YOUNG).endswith(secret)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flows.ids import PersonId
+from flows.session import JsonValue
 from storage.crypto import Keyring
 from storage.inbox import MAX_ATTEMPTS, DeliveryPart, take_pending
 from storage.migrate import upgrade
@@ -90,6 +91,19 @@ async def test_outbox_keeps_order_per_channel_and_forgets_what_was_sent(
         d = await tx.outbox.add(ANNA, {"text": "drie"}, T0)
     assert [(m.id, m.attempts) for m in left] == [(c, 1)]
     assert d > c
+
+
+async def test_a_row_that_names_a_stored_document_keeps_the_reference(backend: Backend) -> None:
+    """A message that carries a stored document (the handover's PDF for VDAB) is stored as a
+    reference, kind and id, inside the encrypted body: another process reads it back as is."""
+    first = await backend.open()
+    body: dict[str, JsonValue] = {"text": "Warme overdracht", "attachment": ["handover", 12]}
+    async with first.transaction() as tx:
+        row = await tx.outbox.add(ANNA, body, T0)
+    second = await backend.open()
+    async with second.transaction() as tx:
+        [stored] = await tx.outbox.of(ANNA)
+    assert stored.id == row and stored.body == body
 
 
 async def test_the_part_exports_erases_and_purges(storage: Storage) -> None:

@@ -3,15 +3,25 @@ through the registry, and nothing else wires it."""
 
 from __future__ import annotations
 
+import copy
 import shutil
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.clock import FrozenClock
+from bot.plugins import Registry
 from bot.runtime import build_runtime
+from bot.team.access import ROUTES
 from bot.team.app import TEAM_KEY
 from bot.team.auth import session_hash
+from bot.team.feature import TeamDashboard
+from storage.assembly import RepositoryKey
+from storage.memory import MemoryStorage
+from storage.ports import Storage, Transaction
 from storage.team_personal import TeamPart
+from storage.team_sql import TEAM_DATA_KEY
 from tests.team.conftest import T0, Team, team_settings
 
 
@@ -53,3 +63,61 @@ async def test_production_without_https_serves_no_dashboard(tmp_path: Path, team
         assert "team" in [p.name for p in runtime.service.storage.personal_data_parts]
     finally:
         await runtime.service.storage.close()
+
+
+class Proxy:
+    """A storage that is no ``SqlStorage`` but hands everything to one (as a counting or
+    failing wrapper in a test, or another backend that registers the team's repository)."""
+
+    def __init__(self, inner: Storage) -> None:
+        self.inner = inner
+        self.personal_data_parts = inner.personal_data_parts
+
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        return self.inner.transaction()
+
+    def reading(self) -> AbstractAsyncContextManager[Transaction]:
+        return self.inner.reading()
+
+    def provides(self, key: RepositoryKey[Any]) -> bool:
+        return self.inner.provides(key)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    async def ping(self) -> bool:
+        return await self.inner.ping()
+
+    async def scrub(self) -> None:
+        await self.inner.scrub()
+
+
+def dashboard_on(team: Team, storage: Storage) -> Registry:
+    """A second dashboard registered on ``storage``: what it plugged in."""
+    service = copy.copy(team.runtime.service)
+    service.storage = storage
+    feature = TeamDashboard(
+        service, team.settings, handoff=team.deps.handoff, relay=team.deps.relay, booking=None
+    )
+    registry = Registry(parts=[])
+    registry.add(feature)
+    return registry
+
+
+async def test_the_dashboard_asks_the_storage_for_the_team_repository(team: Team) -> None:
+    """By capability, not by class: any storage whose transactions have the team's repository
+    (``TEAM_DATA_KEY``) gets the dashboard; the memory storage has none, so none there."""
+    sql = team.runtime.service.storage
+    assert sql.provides(TEAM_DATA_KEY)
+    registry = dashboard_on(team, Proxy(sql))
+    assert {(r.method, r.path) for r in registry.routes} == {
+        (spec.method, spec.path) for spec in ROUTES
+    }
+    assert [p.name for p in registry.parts] == ["team"]
+    assert [j.name for j in registry.jobs] == ["team.sessions"]
+
+    memory = MemoryStorage()
+    assert not memory.provides(TEAM_DATA_KEY)
+    for storage in (memory, Proxy(memory)):
+        off = dashboard_on(team, storage)
+        assert (off.routes, off.parts, off.jobs, off.http_setups) == ([], [], [], [])
