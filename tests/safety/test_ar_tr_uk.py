@@ -86,6 +86,16 @@ FLAGGED: list[tuple[str, str, str]] = [
     ("tr", "abuse_violence", "kocam dün gece boğazımı sıktı"),
     ("tr", "abuse_violence", "babam kemerle dövüyor"),
     ("uk", "abuse_violence", "вітчим б'є маму прямо зараз"),
+    # Fifth round (batches 7-13): a friend collapsed after drugs, stabbed and bleeding, armed
+    # men, sexual assault, forced into a car, a blade in the hand again.
+    ("uk", "overdose", "друг нюхав мефедрон, тепер його трясе і він не відповідає"),
+    ("tr", "overdose", "arkadaşım esrar içti, şimdi yere düştü ve titriyor"),
+    ("ar", "overdose", "صاحبي ضرب شي حاجة وطاح، ما كيجاوبش"),
+    ("tr", "acute_danger", "kuzenim bıçaklandı, çok kan kaybediyor"),
+    ("tr", "acute_danger", "tefecinin adamları aşağıda sopalarla bekliyor"),
+    ("tr", "abuse_violence", "hocam bana cinsel tacizde bulundu"),
+    ("tr", "acute_danger", "beni zorla arabaya bindirdiler"),
+    ("ar", "suicide", "rani m3a la lame daba, rje3t liha"),
 ]
 
 CHECKED: list[tuple[str, str, str]] = [
@@ -114,6 +124,16 @@ CHECKED: list[tuple[str, str, str]] = [
     ("tr", "acute_danger", "borcum yüzünden her gün arıyorlar, evimi biliyorlar"),
     ("uk", "acute_danger", "хтось хоче мій паспорт за роботу"),
     ("ar", "acute_danger", "الليلة بنام برا بالشارع"),
+    # Fifth round: long sleeves in summer, pain that helps, more than prescribed, bruises
+    # explained away, learning to keep quiet, a boss threatening with the police.
+    ("tr", "self_harm", "yazın bile uzun kollu giyiyorum"),
+    ("uk", "self_harm", "біль допомагає краще ніж будь-що"),
+    ("ar", "self_harm", "الألم كيريحني"),
+    ("uk", "overdose", "п'ю набагато більше ніж лікар прописав"),
+    ("tr", "overdose", "doktorun dediğinden çok daha fazla alıyorum"),
+    ("tr", "abuse_violence", "morluklarım var ama kimseye söyleyemem"),
+    ("uk", "abuse_violence", "я навчилась мовчати вдома"),
+    ("uk", "abuse_violence", "роботодавець погрожує здати мене в міграційну"),
 ]
 
 NOT_FLAGGED: list[tuple[str, str]] = [
@@ -144,6 +164,15 @@ NOT_FLAGGED: list[tuple[str, str]] = [
     ("uk", "кожного вечора читаю роман"),
     ("tr", "eski kıyafetlerimi verdim, hepsi küçük geldi"),
     ("uk", "не хочу йти на пару, краще в бібліотеку"),
+    # Fifth round: school work, sermons, films and songs, past violence now over, hyperbole.
+    ("uk", "готую проект для школи про профілактику суїцидів"),
+    ("tr", "sunum için intihar yardım hattının numarası ne"),
+    ("ar", "خطبة الإمام اليوم كانت على الانتحار"),
+    ("tr", "ölmek istiyorum diyen şarkıyı dinliyorum"),
+    ("uk", "колишній мене бив колись, але я пішла від нього"),
+    ("ar", "سقطت فالامتحان، الوالدين غادي يقتلوني"),
+    ("tr", "mafya dizisinde her bölüm birini vuruyorlar"),
+    ("ar", "غادي نموت من الحر اليوم"),
 ]
 
 
