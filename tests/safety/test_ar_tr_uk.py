@@ -1,0 +1,199 @@
+"""Rules of the Arabic, Turkish and Ukrainian lexicons added while tuning on fresh batches 1-6.
+
+The lines here are written for these tests (none is copied from a batch): each kind of phrasing
+the batches showed missing gets a line that the rules alone must flag, and each everyday
+look-alike a line they must leave alone.  The classifier is switched off, so a rule that
+breaks fails here even when the model would still catch the line.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+import pytest
+import yaml
+
+from bot.safety.lexicon import load_screener
+from flows.safety.detect import Screener
+
+LANGUAGES = ("ar", "tr", "uk")
+
+
+@pytest.fixture(scope="module")
+def rules() -> Screener:
+    return load_screener().with_model(None)
+
+
+class _UniqueKeys(yaml.SafeLoader):
+    """A YAML loader that refuses a mapping key given twice (the second would hide the first)."""
+
+
+def _no_duplicates(loader: _UniqueKeys, node: yaml.MappingNode, deep: bool = False) -> object:
+    seen: set[object] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r} at line {key_node.start_mark.line + 1}")
+        seen.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_UniqueKeys.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_lexicon_has_no_key_twice(language: str) -> None:
+    # A second "acute_danger:" under check once silently replaced the first list.
+    text = (files("flows.safety") / "lexicon" / f"{language}.yaml").read_text("utf-8")
+    assert yaml.load(text, Loader=_UniqueKeys)["language"] == language
+
+
+FLAGGED: list[tuple[str, str, str]] = [
+    # (language, category, text)
+    # Papers taken by an employer or a "helper": exploitation.
+    ("uk", "acute_danger", "хазяїн відібрав у мене паспорт і каже працювати далі"),
+    ("tr", "acute_danger", "patron pasaportumu aldı, eve gitmemize izin yok"),
+    ("ar", "acute_danger", "صاحب الشغل خد جوازي وما بيرجعه"),
+    # A small child alone for hours.
+    ("uk", "acute_danger", "малюк сусідів 2 роки сам вдома з ранку, ніхто не відчиняє"),
+    ("tr", "acute_danger", "komşunun bebeği dünden beri yalnız, kimse kapıyı açmıyor"),
+    ("ar", "acute_danger", "في طفل لوحده بالشقة اللي جنبنا من الصبح"),
+    # Fire, trapped.
+    ("uk", "acute_danger", "у будинку пожежа, ми на сходах і не можемо вийти"),
+    ("tr", "acute_danger", "binada yangın var, mahsur kaldık"),
+    # Someone else took something and does not respond.
+    ("tr", "overdose", "arkadaşım partide bir şey içti, yere düştü ve uyanmıyor"),
+    ("ar", "overdose", "صديقي شرب حبوب بالسهرة وهلأ طايح وما عم يفيق"),
+    # Pills taken already, a thank-you as goodbye.
+    ("uk", "overdose", "таблетки вже випила, просто хотіла подякувати вам"),
+    ("tr", "overdose", "ilaçları zaten içtim, sadece teşekkür etmek istedim"),
+    # Latin-script Ukrainian and Arabizi.
+    ("uk", "suicide", "vse, ya vyrishyv, zavtra pokinchu z soboyu"),
+    ("uk", "self_harm", "znovu rizhu sebe i ne mozhu zupynytysya"),
+    ("ar", "suicide", "ana wa9fa 3la sta7 daba w ghadi nt9ez"),
+    ("ar", "overdose", "klit 3chrin 7ba dyal dafalgan"),
+    # High places and tracks in first-person forms.
+    ("tr", "suicide", "köprüdeyim şimdi, atlayacağım"),
+    ("uk", "suicide", "я на даху, 14 поверх"),
+    ("uk", "suicide", "стрибну під поїзд сьогодні"),
+    # A knife in the hand, "I'll do it now".
+    ("uk", "suicide", "ніж у руці, зараз зроблю це"),
+    ("tr", "suicide", "bıçak elimde, bu gece yapacağım"),
+    # A rope and the decision taken.
+    ("uk", "suicide", "мотузку купила. все вирішила"),
+    # Hurt until it bleeds, choking, a belt.
+    ("uk", "self_harm", "бився головою об стіну, поки не пішла кров"),
+    ("tr", "abuse_violence", "kocam dün gece boğazımı sıktı"),
+    ("tr", "abuse_violence", "babam kemerle dövüyor"),
+    ("uk", "abuse_violence", "вітчим б'є маму прямо зараз"),
+    # Fifth round (batches 7-13): a friend collapsed after drugs, stabbed and bleeding, armed
+    # men, sexual assault, forced into a car, a blade in the hand again.
+    ("uk", "overdose", "друг нюхав мефедрон, тепер його трясе і він не відповідає"),
+    ("tr", "overdose", "arkadaşım esrar içti, şimdi yere düştü ve titriyor"),
+    ("ar", "overdose", "صاحبي ضرب شي حاجة وطاح، ما كيجاوبش"),
+    ("tr", "acute_danger", "kuzenim bıçaklandı, çok kan kaybediyor"),
+    ("tr", "acute_danger", "tefecinin adamları aşağıda sopalarla bekliyor"),
+    ("tr", "abuse_violence", "hocam bana cinsel tacizde bulundu"),
+    ("tr", "acute_danger", "beni zorla arabaya bindirdiler"),
+    ("ar", "suicide", "rani m3a la lame daba, rje3t liha"),
+]
+
+CHECKED: list[tuple[str, str, str]] = [
+    # Indirect signals: nobody would notice, why live, the relieved family, not waking up.
+    ("uk", "suicide", "якщо я зникну, ніхто не помітить"),
+    ("tr", "suicide", "ortadan kaybolsam kimse aramaz"),
+    ("ar", "suicide", "لو اختفيت ما حدا رح يحس"),
+    ("ar", "suicide", "الكل رح يرتاح لو أنا مش موجودة"),
+    ("uk", "suicide", "навіщо взагалі жити"),
+    ("ar", "suicide", "bghit nn3s w ma nfi9ch"),
+    # Saving pills, hiding scars, deserving pain, relapse urge.
+    ("uk", "overdose", "вже місяць збираю таблетки"),
+    ("tr", "overdose", "haplarımı dolapta saklıyorum"),
+    ("tr", "self_harm", "yara izlerimi uzun kollu giyerek saklıyorum"),
+    ("ar", "self_harm", "كنخبي الجروح اللي فدراعي"),
+    ("uk", "self_harm", "я заслуговую на біль"),
+    ("tr", "self_harm", "aylardır kesmiyordum ama şimdi çok istiyorum"),
+    # Alcohol with sleeping pills.
+    ("tr", "overdose", "her gece votkayla uyku hapı alıyorum"),
+    ("uk", "overdose", "можна запивати снодійне алкоголем?"),
+    # Control by a partner, avoiding home.
+    ("tr", "abuse_violence", "sevgilim telefonumu kontrol ediyor, görüşmemi yasakladı"),
+    ("uk", "abuse_violence", "чоловік не дає мені грошей і перевіряє мій телефон"),
+    ("ar", "abuse_violence", "ما بغيتش نرجع للدار الليلة"),
+    # Debts and callers, papers asked for, sleeping outside.
+    ("tr", "acute_danger", "borcum yüzünden her gün arıyorlar, evimi biliyorlar"),
+    ("uk", "acute_danger", "хтось хоче мій паспорт за роботу"),
+    ("ar", "acute_danger", "الليلة بنام برا بالشارع"),
+    # Fifth round: long sleeves in summer, pain that helps, more than prescribed, bruises
+    # explained away, learning to keep quiet, a boss threatening with the police.
+    ("tr", "self_harm", "yazın bile uzun kollu giyiyorum"),
+    ("uk", "self_harm", "біль допомагає краще ніж будь-що"),
+    ("ar", "self_harm", "الألم كيريحني"),
+    ("uk", "overdose", "п'ю набагато більше ніж лікар прописав"),
+    ("tr", "overdose", "doktorun dediğinden çok daha fazla alıyorum"),
+    ("tr", "abuse_violence", "morluklarım var ama kimseye söyleyemem"),
+    ("uk", "abuse_violence", "я навчилась мовчати вдома"),
+    ("uk", "abuse_violence", "роботодавець погрожує здати мене в міграційну"),
+]
+
+NOT_FLAGGED: list[tuple[str, str]] = [
+    # A dose as prescribed, asking about the next one.
+    ("uk", "випила 1 ібупрофен 400, чи можна ще через 8 годин?"),
+    ("tr", "1 parol 500 aldım, akşam bir daha alabilir miyim"),
+    ("ar", "خذيت حبة بنادول ٥٠٠، اقدر اخذ وحدة كمان بعد ٨ ساعات؟"),
+    # Crises told as over.
+    ("uk", "минулого року я хотів померти, а зараз краще, ходжу до психолога"),
+    ("uk", "я вже два місяці не ріжу себе"),
+    ("tr", "iki yıl önce intihar girişimim oldu ama artık iyiyim"),
+    ("ar", "كنت بدي موت من سنتين، هلأ الحمدلله أحسن"),
+    ("ar", "صاحبي حاول ينتحر من زمان ودابا مزيان"),
+    # The helpline's number for someone else.
+    ("uk", "дайте номер лінії запобігання самогубствам для подруги"),
+    ("tr", "intihar hattı numarası ne, arkadaşıma vermek istiyorum"),
+    ("ar", "شو رقم خط الانتحار؟ بدي اعطيه لصاحبي"),
+    # A thing that is 'so bad one wants to hang oneself'.
+    ("uk", "ця пара така нудна що хочеться повіситися"),
+    ("ar", "بدي انتحر من كتر الواجب"),
+    # Everyday look-alikes of the new kinds.
+    ("uk", "забрала паспорт у консульстві"),
+    ("tr", "pasaportumu konsolosluktan aldım"),
+    ("tr", "kardeşim 5 yaşında, tek başına ayakkabısını bağlıyor"),
+    ("ar", "ختي الصغيرة كتلعب بوحدها"),
+    ("tr", "saç düzleştiriciyle elimi yaktım"),
+    ("tr", "mutfakta çalışırken elimi kestim"),
+    ("uk", "кожного вечора читаю роман"),
+    ("tr", "eski kıyafetlerimi verdim, hepsi küçük geldi"),
+    ("uk", "не хочу йти на пару, краще в бібліотеку"),
+    # Fifth round: school work, sermons, films and songs, past violence now over, hyperbole.
+    ("uk", "готую проект для школи про профілактику суїцидів"),
+    ("tr", "sunum için intihar yardım hattının numarası ne"),
+    ("ar", "خطبة الإمام اليوم كانت على الانتحار"),
+    ("tr", "ölmek istiyorum diyen şarkıyı dinliyorum"),
+    ("uk", "колишній мене бив колись, але я пішла від нього"),
+    ("ar", "سقطت فالامتحان، الوالدين غادي يقتلوني"),
+    ("tr", "mafya dizisinde her bölüm birini vuruyorlar"),
+    ("ar", "غادي نموت من الحر اليوم"),
+]
+
+
+@pytest.mark.parametrize(("language", "category", "text"), FLAGGED)
+def test_clear_signal_is_flagged(rules: Screener, language: str, category: str, text: str) -> None:
+    result = rules.screen(text)
+    assert result.flagged, (language, text)
+    assert result.tier == "crisis", (language, text, result.tier)
+    assert result.category in (category, "suicide", "acute_danger"), (text, result.category)
+
+
+@pytest.mark.parametrize(("language", "category", "text"), CHECKED)
+def test_indirect_signal_is_flagged(
+    rules: Screener, language: str, category: str, text: str
+) -> None:
+    result = rules.screen(text)
+    assert result.flagged, (language, text)
+    del category  # the tier may be crisis when a clearer rule fires too
+
+
+@pytest.mark.parametrize(("language", "text"), NOT_FLAGGED)
+def test_look_alike_is_not_flagged(rules: Screener, language: str, text: str) -> None:
+    result = rules.screen(text)
+    assert not result.flagged, (language, text, [m.pattern for m in result.matches])
