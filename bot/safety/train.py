@@ -19,6 +19,9 @@ Rules of this module:
 * Augmentation (seeded): typos (a letter dropped, doubled, swapped), a word dropped, chat
   spellings the normaliser does not undo (Turkish ``-iyom``/``-cam``, French ``chui``, ...), a
   crisis line with small talk of its language before or after it, and two negatives joined.
+* The model also stores the *answers* the bot itself offers (its own texts of at most
+  ``ANSWER_WORDS`` words and the natural replies of :mod:`flows.replies`): a message that is
+  one of them as a whole is left to the rules (see :mod:`flows.safety.classifier`).
 * Paraphrase templates (``tests/safety/paraphrases.yaml``: slots filled a few ways each,
   seeded) add training lines of kinds the corpus has few of, with look-alike negatives beside
   them.  They are training data only, never scored.
@@ -64,6 +67,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args
 
 import yaml
 
@@ -73,6 +77,7 @@ from bot.safety.evaluate import (
     model_corpus,
 )
 from bot.safety.lexicon import load_screener
+from flows import replies
 from flows.safety.classifier import MODEL_FORMAT, NONE_CLASS, Classifier
 from flows.safety.detect import SEVERITY, Screener, normalise
 
@@ -152,6 +157,22 @@ def locale_negatives(screener: Screener, locales: Path = LOCALES) -> list[tuple[
                     if len(piece) >= 3 and not screener.screen(piece).flagged:
                         found.append((language, piece))
     return found
+
+
+ANSWER_WORDS = 5  # the longest of the bot's own texts that counts as an answer typed back
+
+
+def answers(locale: Sequence[tuple[str, str]]) -> list[str]:
+    """What the classifier leaves to the rules as a whole message (``Classifier.answers``):
+    the bot's own short texts (button labels; ``locale``, already without what the rules
+    flag) and the natural replies of every language, as :func:`flows.replies.normalise` and
+    the screener's own normalising leave them."""
+    texts = [text for _, text in locale]
+    for name in get_args(replies.Intent):
+        for phrases in replies.phrases(name).values():
+            texts.extend(phrases)
+    found = {replies.normalise(normalise(text)) for text in texts}
+    return sorted(a for a in found if 0 < len(a.split()) <= ANSWER_WORDS)
 
 
 _SLOT_RE = re.compile(r"\{(\w+)\}")
@@ -495,6 +516,7 @@ def train(
     model = dict(provisional)
     # Rounded up, never down: a rounded-down threshold would flag the negative it stops at.
     model["thresholds"] = {"check": _round_up(check), "crisis": _round_up(crisis)}
+    model["answers"] = answers(locale)
     model["info"] = {
         "trained_on": {
             "lines": len(training),

@@ -16,6 +16,12 @@ Rules of this module:
   names are shared by all languages, so what is learnt in one carries over to the others.
 * A message, or a sentence of it, of fewer than ``MIN_WORDS`` words is not scored: one emoji
   or one word is too little to go on, and the rules already judge those alone.
+* Nor is a message that is, as a whole, an *answer* the bot itself offers: one of its own
+  short texts typed back (a button's label such as "Maakt niet uit") or a natural reply of
+  :mod:`flows.replies` ("ik wil stoppen", "zeg ik liever niet").  The training script stores
+  them in the model (``answers``, compared after :func:`flows.replies.normalise`), because a
+  model with a low check threshold asked the direct question after "maakt niet uit" in the
+  middle of an intake.  The rules still read every answer.
 * Classes: ``none`` and the screener's categories.  The *score* of a message is the
   probability that it is not ``none``; its category is the likeliest of the others.  A
   message of several sentences is also scored sentence by sentence and the highest score
@@ -112,7 +118,16 @@ class Classifier:
     """Multinomial logistic regression over named features (no hashing: a feature's name is
     its key, so a decision can be traced to the n-grams and concepts behind it).  Immutable."""
 
-    __slots__ = ("_bias", "_classes", "_index", "_scale", "_thresholds", "_weights", "info")
+    __slots__ = (
+        "_bias",
+        "_classes",
+        "_index",
+        "_scale",
+        "_thresholds",
+        "_weights",
+        "answers",
+        "info",
+    )
 
     def __init__(
         self,
@@ -124,6 +139,7 @@ class Classifier:
         info: Mapping[str, Any] | None = None,
         *,
         scale: float = 1.0,
+        answers: Iterable[str] = (),
     ) -> None:
         """``weights``: one per (feature, class), feature-major; each is multiplied by
         ``scale`` (the stored weights are small integers)."""
@@ -142,6 +158,7 @@ class Classifier:
         self._bias = tuple(bias)
         self._thresholds = (float(check), float(crisis))
         self.info: Mapping[str, Any] = dict(info or {})
+        self.answers: frozenset[str] = frozenset(answers)
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -167,11 +184,16 @@ class Classifier:
                 raw.byteswap()
             bias = [float(b) for b in data["bias"]]
             thresholds = {k: float(v) for k, v in data["thresholds"].items()}
+            answers = data.get("answers", [])
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"model: malformed data: {exc}") from None
         if not isinstance(names, list) or not all(isinstance(f, str) for f in names):
             raise ValueError("model: features must be a list of strings")
-        return cls(classes, names, raw, bias, thresholds, data.get("info"), scale=scale)
+        if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
+            raise ValueError("model: answers must be a list of strings")
+        return cls(
+            classes, names, raw, bias, thresholds, data.get("info"), scale=scale, answers=answers
+        )
 
     def probabilities(self, names: Iterable[str]) -> list[float]:
         """Class probabilities (classes in model order) of one text's distinct features."""

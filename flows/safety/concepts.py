@@ -42,7 +42,9 @@ Tier = Literal["crisis", "check"]
 TIERS: Final[tuple[Tier, ...]] = ("crisis", "check")
 
 DEFAULT_WITHIN: Final = 8
-_TOKEN_RE: Final = re.compile(r"\w+|[.,;!?\n]|\s{3,}")
+# Arabic writes its own comma, semicolon and question mark (، ؛ ؟): they end a clause too, so
+# "١ غرام، ... بعد ٦ ساعات؟" does not read the hours as a number of pills.
+_TOKEN_RE: Final = re.compile(r"\w+|[.,;!?\n\u060c\u061b\u061f]|\s{3,}")
 _BREAK: Final = "|"
 _PLURAL_ENDINGS: Final = ("'s", "s", "en", "es", "x", "ов", "и", "ы", "ів")
 # Arabic clitics written onto the word: and, so, with, for, the, will ("وبالسكين", "سأموت").
@@ -399,7 +401,7 @@ class ConceptScreener:
             text = m.group(0)
             if not (text[0].isalnum() or text[0] == "_"):
                 clause += 1
-                sentence += text in ".!?\n"
+                sentence += text in ".!?\n\u061f"
                 continue
             pieces = self._split_glued(text)
             if pieces is None:

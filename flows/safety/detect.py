@@ -76,6 +76,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, get_args
 
+from flows import replies
 from flows.safety.classifier import NONE_CLASS, Classifier, features, sentence_spans
 from flows.safety.concepts import ConceptScreener, Tier
 
@@ -1152,9 +1153,11 @@ class Screener:
         on the text from ``start`` on.  Its match spans that text and names the model, never
         the text."""
         text = normalised[start:]
-        parts = self.model_features(text) if self._model is not None else []
-        if self._model is None or not parts:
-            return Screening(False, None, ())  # no model, or too short to score
+        if self._model is None or replies.normalise(text) in self._model.answers:
+            return Screening(False, None, ())  # no model, or one of the bot's own answers
+        parts = self.model_features(text)
+        if not parts:
+            return Screening(False, None, ())  # too short to score
         result = self._model.score(parts)
         if result.tier is None or result.category == NONE_CLASS:
             return Screening(False, None, (), score=result.score)

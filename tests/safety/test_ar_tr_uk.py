@@ -197,3 +197,10 @@ def test_indirect_signal_is_flagged(
 def test_look_alike_is_not_flagged(rules: Screener, language: str, text: str) -> None:
     result = rules.screen(text)
     assert not result.flagged, (language, text, [m.pattern for m in result.matches])
+
+
+def test_the_arabic_comma_ends_a_clause_so_hours_are_no_pills(rules: Screener) -> None:
+    # One tablet of 1 g, "after 6 hours we'll see": the ، ends the clause, so the 6 belongs to
+    # the hours (before, it was read as 6 pills beside "took" and gave the crisis reply).
+    assert not rules.screen("خذيت حبة باراسيتامول ١ غرام، بعد ٦ ساعات نشوف كيفاش نحس").flagged
+    assert rules.screen("خذيت ٢٠ حبة باراسيتامول").tier == "crisis"

@@ -179,7 +179,8 @@ def test_the_shipped_fresh_batches_are_scored_separately(
 def test_a_classifier_decision_names_the_model_and_its_score() -> None:
     line = "ik kan niet meer, alles is te veel en ik wil stoppen met alles"
     (result,) = _run(line + "\n")
-    assert result["tier"] == "check" and result["score"] > 0.5
+    # Check or crisis by the score (the fourth round's model scores it above the crisis one).
+    assert result["flagged"] and result["tier"] in ("check", "crisis") and result["score"] > 0.5
     (match,) = result["matches"]
     assert match["phrase"] == "(model)" and (match["start"], match["end"]) == (0, len(line))
     (ruled,) = _run("ik wil dood\n")
