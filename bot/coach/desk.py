@@ -208,13 +208,7 @@ class CoachDesk:
         except VersionConflict:
             raise  # the pipeline runs the input again
         except Exception as error:
-            log.error(
-                "relay to young person failed case=%s coach=%s error=%s",
-                case_id,
-                coach.id,
-                describe(error),
-            )
-            raise ClaimFailed([self._say("coach.relay.failed", case=case_id)]) from error
+            raise ClaimFailed([self._relay_failed(coach, case_id, error)]) from error
 
     async def _relay(self, coach: CoachRecord, case_id: CaseId, text: str) -> Outbox | Staged:
         """The relay in a transaction of its own (the desk called without the pipeline's
@@ -222,14 +216,20 @@ class CoachDesk:
         try:
             return await self.relay.coach_wrote(coach, case_id, text)
         except Exception as error:
-            log.error(
-                "relay to young person failed case=%s coach=%s error=%s",
-                case_id,
-                coach.id,
-                describe(error),
-            )
             assert coach.person is not None
-            return [(coach.person, self._say("coach.relay.failed", case=case_id))]
+            return [(coach.person, self._relay_failed(coach, case_id, error))]
+
+    def _relay_failed(
+        self, coach: CoachRecord, case_id: CaseId, error: Exception
+    ) -> OutgoingMessage:
+        """Log a failed relay by ids (never the text) and say so to the coach."""
+        log.error(
+            "relay to young person failed case=%s coach=%s error=%s",
+            case_id,
+            coach.id,
+            describe(error),
+        )
+        return self._say("coach.relay.failed", case=case_id)
 
     async def route(self, inbound: Inbound, claim: object = None) -> bool:
         """Handle an input; ``claim`` is what :meth:`claims` found in the input's transaction

@@ -93,6 +93,18 @@ async def proposed(storage: Storage) -> tuple[Harness, PersonId]:
     return h, chat(lotte)
 
 
+async def killed_while_sending_the_pdf(storage: Storage) -> PersonId:
+    """The young person says yes and the process dies while the PDF is on its way to VDAB;
+    returns the coach's chat."""
+    h, coach = await proposed(storage)
+    files = with_vdab_chat(h, hang=True)
+    task = asyncio.ensure_future(h.young_presses("ovd=1:yes"))
+    await asyncio.wait_for(files.sending.wait(), timeout=10)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    return coach
+
+
 async def test_a_kill_after_the_coach_prepares_a_handover_still_asks_the_young_person() -> None:
     storage = MemoryStorage()
     h = make_harness(storage)
@@ -110,12 +122,7 @@ async def test_a_kill_after_the_coach_prepares_a_handover_still_asks_the_young_p
 
 async def test_a_kill_while_sending_the_pdf_to_vdab_still_delivers_it_and_tells_both() -> None:
     storage = MemoryStorage()
-    h, coach = await proposed(storage)
-    files = with_vdab_chat(h, hang=True)
-    task = asyncio.ensure_future(h.young_presses("ovd=1:yes"))
-    await asyncio.wait_for(files.sending.wait(), timeout=10)
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    coach = await killed_while_sending_the_pdf(storage)
     async with storage.transaction() as tx:
         handover = await tx[HANDOVERS_KEY].get(1)
     # Committed before the kill: agreed, with its PDF.
@@ -168,12 +175,7 @@ async def test_an_erased_handover_leaves_nothing_for_vdab() -> None:
     """The row names the handover; when the handover is gone (``/wis``) the row sends
     nothing: no PDF and no caption alone."""
     storage = MemoryStorage()
-    h, _ = await proposed(storage)
-    files = with_vdab_chat(h, hang=True)
-    task = asyncio.ensure_future(h.young_presses("ovd=1:yes"))
-    await asyncio.wait_for(files.sending.wait(), timeout=10)
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    await killed_while_sending_the_pdf(storage)
     async with storage.transaction() as tx:
         assert await tx[HANDOVERS_KEY].erase(YOUNG) == 1
 
