@@ -33,7 +33,7 @@ from storage.memory import MemoryDatabase, MemoryStorage
 from storage.migrate import upgrade
 from storage.ports import Storage, Transaction
 from storage.sql import SqlStorage, open_storage
-from tests.bot.fakes import RecordingChannel, id_translator
+from tests.bot.fakes import HangingChannel, RecordingChannel, id_translator
 from tests.bot.test_pipeline import CHAT, inline, tap_flow
 from tests.fakes.bot_api import FakeBotApi
 from tests.routing2.conftest import local, make_harness
@@ -62,24 +62,12 @@ async def sqlite(tmp_path: Path) -> SqlStorage:
     return await open_storage(url)
 
 
-class StuckChannel(RecordingChannel):
-    """A channel whose send never finishes: the process dies while it sends."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.sending = asyncio.Event()
-
-    async def deliver(self, person: PersonId, message: OutgoingMessage) -> None:
-        self.sending.set()
-        await asyncio.Event().wait()
-
-
 # --- the outbox ------------------------------------------------------------------------------
 
 
 async def test_a_crash_between_commit_and_send_loses_no_reply(tmp_path: Path) -> None:
     storage = await sqlite(tmp_path)
-    stuck = StuckChannel()
+    stuck = HangingChannel()
     service = service_on(storage, stuck)
     handling = asyncio.create_task(service.handle(ANNA, CommandReceived("start", "", T0)))
     await asyncio.wait_for(stuck.sending.wait(), timeout=10)
@@ -441,7 +429,7 @@ async def test_a_process_without_telegram_leaves_an_offer_deadline_for_one_that_
 
 async def test_two_workers_sweeping_at_once_send_a_leftover_once(tmp_path: Path) -> None:
     storage = await sqlite(tmp_path)
-    stuck = StuckChannel()
+    stuck = HangingChannel()
     service = service_on(storage, stuck)
     handling = asyncio.create_task(service.handle(ANNA, CommandReceived("start", "", T0)))
     await asyncio.wait_for(stuck.sending.wait(), timeout=10)
