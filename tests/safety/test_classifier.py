@@ -49,9 +49,8 @@ HELD_OUT_FLOORS: dict[str, tuple[float, float]] = {
     # false alarms 0.042 and 0.096.  After that the end-to-end transcripts showed "Liever bellen
     # dan WhatsApp" getting the check question; with look-alike templates for "rather X than Y"
     # (written for that, not from a batch) the retrained model scores 0.950 / 0.042 and 0.928 /
-    # 0.092 on them.
-    "batch10": (0.94, 0.045),
-    "batch14": (0.92, 0.10),
+    # 0.092 on them.  Both became tuning data on 2026-12-06 in the fifth tuning round, while
+    # batches 15 and 16 were written blind; those get their floors here once scored.
 }
 
 
