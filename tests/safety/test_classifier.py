@@ -50,7 +50,11 @@ HELD_OUT_FLOORS: dict[str, tuple[float, float]] = {
     # dan WhatsApp" getting the check question; with look-alike templates for "rather X than Y"
     # (written for that, not from a batch) the retrained model scores 0.950 / 0.042 and 0.928 /
     # 0.092 on them.  Both became tuning data on 2026-12-06 in the fifth tuning round, while
-    # batches 15 and 16 were written blind; those get their floors here once scored.
+    # batches 15 and 16 were written blind.
+    # Batches 15 and 16, first scored against the frozen commit 57aba68: recall 0.958 and 0.933,
+    # false alarms 0.133 and 0.129 (the writers made at least half of the negatives hard ones).
+    "batch15": (0.95, 0.135),
+    "batch16": (0.93, 0.13),
 }
 
 
