@@ -22,7 +22,9 @@ Rules:
   coach's card, a relayed message): ``Relay.stage_for`` in the feature's transaction,
   ``Relay.send_staged`` after its commit. A row marked ``via`` a feature is sent by the sender
   that feature registered (``Relay.senders``: the coach side remembers the Telegram ids of what
-  a coach got), also when the sweep sends it.
+  a coach got), also when the sweep sends it. Every ``stage_for`` says whom its messages are
+  ``about`` (the case's young person, or ``None``): ``/wis`` of that person deletes the rows
+  still unsent, whoever they are for (``storage.inbox.DeliveryPart``).
 * A message is taken only by a process that has the person's channel and only once that channel
   is ready (``Relay.hold_back`` until ``Relay.channel_ready``): a process without Telegram
   leaves ``tg:`` rows for one that has it. A row that failed :data:`MAX_ATTEMPTS` times is
@@ -196,13 +198,19 @@ class Relay:
         outbox: Sequence[tuple[PersonId, OutgoingMessage]],
         *,
         via: str | None = None,
+        about: PersonId | None,
     ) -> Staged:
         """Inside a feature's transaction: the messages its change causes, for anyone (a
         coach's card, a relayed message), written with the change. Send them after the commit
-        with :meth:`send_staged`; a crash in between leaves them to the sweep."""
+        with :meth:`send_staged`; a crash in between leaves them to the sweep. ``about``: the
+        young person whose data they carry (their case's person; ``None`` for nobody's), so
+        their ``/wis`` deletes the ones still unsent, whoever they are for."""
         now = self.service.clock.now()
         rows = tuple(
-            [(person, m, await tx.outbox.add(person, body_of(m, via), now)) for person, m in outbox]
+            [
+                (person, m, await tx.outbox.add(person, body_of(m, via), now, about=about))
+                for person, m in outbox
+            ]
         )
         return Staged(rows, via)
 

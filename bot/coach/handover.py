@@ -234,6 +234,7 @@ class HandoverDesk:
                     (me, writer.say("coach.handover.asked", case=case.id, name=name)),
                 ],
                 via=COACH_VIA,
+                about=case.person,
             )
         log.info("handover proposed case=%s coach=%s handover=%s", case.id, coach.id, handover_id)
         return staged
@@ -297,7 +298,11 @@ class HandoverDesk:
                         staged = await self._deliver(tx, handover, case, coach, now)
                     else:
                         changes = self._changes(case, coach)
-                        staged = [await service.relay.stage_for(tx, changes, via=COACH_VIA)]
+                        staged = [
+                            await service.relay.stage_for(
+                                tx, changes, via=COACH_VIA, about=case.person
+                            )
+                        ]
             if answered and coach is not None:
                 log.info(
                     "handover answered case=%s handover=%s answer=%s", case.id, handover.id, answer
@@ -375,7 +380,11 @@ class HandoverDesk:
                 [caption], attachment=Attachment("handover", handover.id)
             )
             vdab_chat = PersonId(f"tg:{vdab.telegram_chat}")
-            staged.append(await relay.stage_for(tx, [(vdab_chat, document)], via=HANDOVER_VIA))
+            staged.append(
+                await relay.stage_for(
+                    tx, [(vdab_chat, document)], via=HANDOVER_VIA, about=case.person
+                )
+            )
         contact = vdab.name if vdab is not None else "VDAB"
         await tx[HANDOVERS_KEY].delivered(handover.id, pdf, contact, delivery, now)
         await tx.privacy.add_count(self.handoff.month(now), f"handovers.{delivery}")
@@ -394,7 +403,7 @@ class HandoverDesk:
         out: Outbox = [(case.person, self.handoff.say(case.language, young))]
         if coach.person is not None:
             out.append((coach.person, writer.team(note)))
-        staged.append(await relay.stage_for(tx, out, via=COACH_VIA))
+        staged.append(await relay.stage_for(tx, out, via=COACH_VIA, about=case.person))
         return staged
 
     async def send_document(self, person: PersonId, message: OutgoingMessage) -> None:

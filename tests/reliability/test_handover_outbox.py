@@ -3,7 +3,8 @@ person, and after their "yes" the PDF for VDAB's chat (a row that names the hand
 the PDF itself stays in ``handovers``, encrypted, and is loaded when the row is sent), the
 young person's "who will contact you" and the coach's note are written with the change, so a
 kill between the commit and the send delays them, never loses them; without a kill each is
-sent once."""
+sent once. ``/wis`` deletes the unsent PDF row (its caption names the young person) in the
+erasure's transaction."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.coach.handover import HANDOVER_VIA
 from bot.outbox import body_of, message_of
+from bot.privacy import PrivacyDesk
 from bot.render import Attachment, Renderer
 from bot.service import OutgoingMessage
 from flows.ids import PersonId
@@ -206,9 +208,30 @@ async def test_without_its_sender_a_document_row_waits_and_its_caption_never_goe
         [Verbatim("Warme overdracht")], attachment=Attachment("handover", 3)
     )
     async with h.storage.transaction() as tx:
-        staged = await h.service.relay.stage_for(tx, [(VDAB, document)], via=HANDOVER_VIA)
+        staged = await h.service.relay.stage_for(
+            tx, [(VDAB, document)], via=HANDOVER_VIA, about=None
+        )
     await h.service.relay.send_staged(staged)
     await h.service.relay.flush()
     assert h.sent(VDAB) == []
     async with h.storage.transaction() as tx:
         assert [r.id for r in await tx.outbox.of(VDAB)] == [staged.rows[0][2]]
+
+
+async def test_erasure_deletes_the_unsent_pdf_for_vdab_in_its_transaction() -> None:
+    """The PDF's row for VDAB's chat carries the young person's first name in its caption:
+    ``/wis`` deletes it with everything else, and only the neutral confirmation goes."""
+    storage = MemoryStorage()
+    await killed_while_sending_the_pdf(storage)
+    async with storage.transaction() as tx:
+        [row] = await tx.outbox.of(VDAB)
+    assert "Warme overdracht van" in str(row.body.get("text"))
+
+    again = make_harness(storage)
+    PrivacyDesk(again.service, notifier=again.side.relay).install()
+    await again.young_presses("privacy=erase:yes")
+    async with storage.transaction() as tx:
+        assert await tx.outbox.of(VDAB) == []
+        assert await tx.outbox.unsent() == []
+    assert len(again.sent(YOUNG)) == 1  # the confirmation, and nothing about the handover
+    assert again.sent(VDAB) == []
