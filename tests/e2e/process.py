@@ -17,6 +17,12 @@ from storage.crypto import Keyring
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
+# The compiled crisis screener (bot/safety/compiled.py) is shared by every ``opstap run`` of
+# a test session: the first start builds and stores it, the next ones load it (a tenth of a
+# second) instead of building it again and writing it to their own work directory (seconds of
+# CPU each). tests/conftest.py points this at a folder of the session's temporary directory;
+# a test that gives its own OPSTAP_CACHE_DIR keeps it.
+SCREENER_CACHE: Path | None = None
 
 
 def free_port() -> int:
@@ -45,6 +51,7 @@ class OpstapProcess:
             "OPSTAP_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'opstap.db'}",
             "OPSTAP_TICK_SECONDS": "0.5",
             "OPSTAP_LOG_LEVEL": "DEBUG",
+            **({"OPSTAP_CACHE_DIR": str(SCREENER_CACHE)} if SCREENER_CACHE is not None else {}),
             **env,
         }
         self.process: asyncio.subprocess.Process | None = None

@@ -28,6 +28,7 @@ would answer 400 to, and is allowed for that message only.
 from __future__ import annotations
 
 import contextlib
+import shutil
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -51,7 +52,6 @@ from flows.effects import SendCrisisHelp, SendMessage, SubmitIntake
 from flows.ids import FlowId
 from flows.intake.flow import INTAKE
 from flows.text import msg
-from storage.migrate import upgrade
 from tests.e2e.process import free_port
 from tests.fakes.bot_api import FakeBotApi, SentMessage, _CallbackQuery
 from tests.flows import SCENARIOS, STEP_SECONDS, T0, Action, Run, translator
@@ -157,9 +157,10 @@ class Harness:
         await self.runtime.tick.run_once()
 
 
-async def make_harness(tmp_path: Path, extra: dict[str, str]) -> Harness:
+async def make_harness(tmp_path: Path, migrated: Path, extra: dict[str, str]) -> Harness:
+    """A started runtime on a copy of the session's migrated SQLite file (``migrated``)."""
+    shutil.copyfile(migrated, tmp_path / "opstap.db")
     url = f"sqlite+aiosqlite:///{tmp_path / 'opstap.db'}"
-    await upgrade(url)
     settings = load_settings(
         {
             "OPSTAP_DATABASE_URL": url,
@@ -402,7 +403,10 @@ WEB_SKIPS = {
 
 @pytest.fixture(params=["telegram", "web"])
 async def driver(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    migrated_sqlite: Path,
 ) -> AsyncIterator[Driver]:
     """The channel under test, on a runtime of its own."""
     channel = request.param
@@ -410,7 +414,7 @@ async def driver(
     if channel == "web" and name in WEB_SKIPS:
         pytest.skip(WEB_SKIPS[name])
     if channel == "web":
-        harness = await make_harness(tmp_path, {})
+        harness = await make_harness(tmp_path, migrated_sqlite, {})
         try:
             async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
                 yield WebDriver(http, harness)
@@ -424,7 +428,7 @@ async def driver(
         lambda **options: FloodLimiter(per_chat_per_second=1000, **options),
     )
     async with FakeBotApi() as fake:
-        harness = await make_harness(tmp_path, {"TELEGRAM_API_URL": fake.api_root})
+        harness = await make_harness(tmp_path, migrated_sqlite, {"TELEGRAM_API_URL": fake.api_root})
         await harness.stop()
         # The fake's token is shorter than a real one; the settings check is not under test.
         harness.settings = harness.settings.model_copy(update={"telegram_token": fake.token})

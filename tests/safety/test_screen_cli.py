@@ -110,7 +110,8 @@ def test_evaluate_main_fails_when_recall_is_too_low(tmp_path: Path) -> None:
         "nl\t0\t\t\tik zoek werk\n",
         encoding="utf-8",
     )
-    assert evaluate.main(["--labelled", str(labelled)]) == 1
+    # Without the shipped fresh batches: only this file can make it fail.
+    assert evaluate.main(["--labelled", str(labelled), "--no-fresh"]) == 1
 
 
 def test_evaluate_main_fails_when_false_alarms_are_too_many(tmp_path: Path) -> None:
@@ -118,7 +119,7 @@ def test_evaluate_main_fails_when_false_alarms_are_too_many(tmp_path: Path) -> N
     labelled.write_text(
         "nl\t1\tcrisis\tsuicide\tik wil dood\nnl\t0\t\t\tik wil dood\n", encoding="utf-8"
     )
-    assert evaluate.main(["--labelled", str(labelled)]) == 1
+    assert evaluate.main(["--labelled", str(labelled), "--no-fresh"]) == 1
 
 
 @pytest.mark.parametrize(
@@ -146,10 +147,21 @@ def _batch(tmp_path: Path, name: str, status: str, lines: str) -> Path:
     return path
 
 
+def _passing_labelled(tmp_path: Path) -> Path:
+    """A small tuning corpus the shipped screener passes (the whole one takes a minute)."""
+    path = tmp_path / "labelled.tsv"
+    path.write_text(
+        "nl\t1\tcrisis\tsuicide\tik wil dood\nnl\t0\t\t\tik zoek werk\n", encoding="utf-8"
+    )
+    assert evaluate.main(["--labelled", str(path), "--no-fresh"]) == 0
+    return path
+
+
 def test_a_held_out_batch_below_target_fails_the_gate(tmp_path: Path) -> None:
     missed = "nl\t1\tcheck\tsuicide\tde zon schijnt op het terras\nnl\t0\t\t\tik zoek werk\n"
     held = _batch(tmp_path, "b.tsv", "held-out", missed)
-    assert evaluate.main(["--fresh", str(held)]) == 1
+    labelled = _passing_labelled(tmp_path)
+    assert evaluate.main(["--labelled", str(labelled), "--fresh", str(held)]) == 1
 
 
 def test_a_batch_used_for_tuning_is_reported_but_does_not_gate(
@@ -157,7 +169,9 @@ def test_a_batch_used_for_tuning_is_reported_but_does_not_gate(
 ) -> None:
     missed = "nl\t1\tcheck\tsuicide\tde zon schijnt op het terras\nnl\t0\t\t\tik zoek werk\n"
     tuned = _batch(tmp_path, "b.tsv", "tuning", missed)
-    assert evaluate.main(["--fresh", str(tuned)]) == 0
+    labelled = _passing_labelled(tmp_path)
+    capsys.readouterr()  # only what the run with the batch prints
+    assert evaluate.main(["--labelled", str(labelled), "--fresh", str(tuned)]) == 0
     out = capsys.readouterr().out
     assert "fresh b" in out and "does not gate" in out and "no held-out fresh batch" in out
 

@@ -2,7 +2,7 @@
 
 * ``memory``: :class:`storage.memory.MemoryStorage`.
 * ``sqlite``: a migrated file in ``tmp_path`` (WAL; a second engine on the same file is a second
-  process).
+  process): a copy of one file the session migrated once (``migrated_sqlite``, tests/conftest.py).
 * ``postgres``: one database ``opstap_test_<random>`` per test session, migrated once and emptied
   (TRUNCATE) before each test, dropped at the end. URL of the server from
   ``OPSTAP_TEST_POSTGRES_URL``. Unreachable: the tests skip, but fail when ``CI`` is set, so a
@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -112,11 +113,18 @@ class Backend:
     url: str | None = None
     memory: MemoryDatabase | None = None
     opened: list[Storage] = field(default_factory=list)
+    # SQLite: a migrated file to copy instead of migrating again.
+    template: Path | None = None
 
     async def prepare(self) -> None:
         if self.name == "sqlite":
             assert self.url is not None
-            await upgrade(self.url)
+            if self.template is not None:
+                database = make_url(self.url).database
+                assert database is not None
+                shutil.copyfile(self.template, database)
+            else:
+                await upgrade(self.url)
         elif self.name == "postgres":
             assert self.url is not None
             await truncate_all(self.url)
@@ -153,7 +161,11 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     if name == "memory":
         chosen = Backend(name, memory=MemoryDatabase())
     elif name == "sqlite":
-        chosen = Backend(name, url=f"sqlite+aiosqlite:///{tmp_path / 'opstap.db'}")
+        chosen = Backend(
+            name,
+            url=f"sqlite+aiosqlite:///{tmp_path / 'opstap.db'}",
+            template=request.getfixturevalue("migrated_sqlite"),
+        )
     else:
         # A session fixture; its set-up runs in a worker thread, so calling it from this loop
         # is safe.
