@@ -38,6 +38,7 @@ Rules of this module:
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -292,6 +293,7 @@ class ConceptScreener:
         normalised like messages).  Raises ValueError naming the language and the item.
         """
         languages: list[_Language] = []
+        seen: dict[str, tuple[str, ...]] = {}  # a written word -> its normalised words
         for language, doc in lexicons.items():
             concepts_raw = doc.get("concepts") or {}
             rules_raw = doc.get("rules") or []
@@ -350,7 +352,9 @@ class ConceptScreener:
                 lang.own_words |= {
                     w
                     for text in _strings(doc)
-                    for w in re.split(r"[\W_]+", normalise(text))
+                    for piece in _PIECE_RE.split(text)
+                    if piece
+                    for w in _latin_words(piece, seen, normalise)
                     if len(w) > 1 and not w.isdigit()
                 }
                 # Longest first: "ikke" before "ik".
@@ -527,6 +531,27 @@ def _combinations(
     for options in lists:
         out = [(*prev, o) for prev in out for o in options][:limit]
     return out
+
+
+# Where a lexicon string is cut into words for :func:`_latin_words`.
+_PIECE_RE: Final = re.compile(r"[\s()\[\]|*=^$#{}.,;:!?…]+")
+
+
+def _latin_words(piece: str, seen: dict[str, tuple[str, ...]], normalise: Any) -> tuple[str, ...]:
+    """A written word of a lexicon folded like the normaliser folds Latin letters ("gün" ->
+    "gun"): the words a "~" term is checked against are Latin.  A light fold, not the whole
+    normaliser (that made start-up seconds slower), except for short words, which the
+    normaliser may expand as chat shorthand (Turkish "da" reads as "dat").  Other scripts
+    give nothing."""
+    words = seen.get(piece)
+    if words is None:
+        folded = unicodedata.normalize("NFKD", piece.casefold().replace("ı", "i"))
+        plain = "".join(c for c in folded if not unicodedata.combining(c))
+        words = tuple(w for w in re.split(r"[\W_]+", plain) if w) if plain.isascii() else ()
+        if words and len(piece) <= 4:
+            words += tuple(w for w in re.split(r"[\W_]+", normalise(piece)) if w)
+        seen[piece] = words
+    return words
 
 
 def _strings(value: Any) -> Iterable[str]:
