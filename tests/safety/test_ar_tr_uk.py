@@ -161,6 +161,13 @@ CHECKED: list[tuple[str, str, str]] = [
     ("tr", "acute_danger", "nerede yaşadığımı biliyorlar"),
     ("uk", "acute_danger", "він знає де я живу"),
     ("ar", "acute_danger", "عرفو فين ساكنة"),
+    # After batches 17-20: transliterated Ukrainian, Arabizi, the only way out.
+    ("uk", "suicide", "vsim bude lehshe bez mene"),
+    ("uk", "suicide", "на мій похорон ніхто б не прийшов"),
+    ("tr", "suicide", "tek çare ölmek gibi geliyor"),
+    ("ar", "suicide", "kolchi ghadi ykoun mzyan bla biya"),
+    ("tr", "abuse_violence", "üvey babam içince korkuyorum"),
+    ("uk", "abuse_violence", "коли вітчим п'є я ховаюсь у ванній"),
 ]
 
 NOT_FLAGGED: list[tuple[str, str]] = [
@@ -214,6 +221,11 @@ NOT_FLAGGED: list[tuple[str, str]] = [
     ("ar", "تعبت من الشغل اليوم"),
     ("tr", "galatasaray yine kaybetti olsam daha iyi"),
     ("uk", "вона знає де я живу, приходь в гості"),
+    ("uk", "я тут довго не буду, тільки заберу документи"),
+    ("tr", "bu işte ben yokum artık, siz devam edin"),
+    ("ar", "ما كنشوف حتى حل لهاد التمرين"),
+    ("tr", "tatil planımı yaptım, izin zamanını bekliyorum"),
+    ("uk", "на похорон дідуся прийшло багато людей"),
 ]
 
 
