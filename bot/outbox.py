@@ -22,11 +22,17 @@ Rules:
   coach's card, a relayed message): ``Relay.stage_for`` in the feature's transaction,
   ``Relay.send_staged`` after its commit. A row marked ``via`` a feature is sent by the sender
   that feature registered (``Relay.senders``: the coach side remembers the Telegram ids of what
-  a coach got), also when the sweep sends it.
+  a coach got), also when the sweep sends it. Every ``stage_for`` says whom its messages are
+  ``about`` (the case's young person, or ``None``): ``/wis`` of that person deletes the rows
+  still unsent, whoever they are for (``storage.inbox.DeliveryPart``).
 * A message is taken only by a process that has the person's channel and only once that channel
   is ready (``Relay.hold_back`` until ``Relay.channel_ready``): a process without Telegram
   leaves ``tg:`` rows for one that has it. A row that failed :data:`MAX_ATTEMPTS` times is
-  dropped (logged by id).
+  dropped (logged by id). When it was written ``via`` a feature that registered a hook for
+  that (``Registry.undelivered``: the handover's PDF for VDAB), the hook runs in the
+  transaction that drops the row (the feature records it and writes whom to tell), and what it
+  wrote is sent after the commit. A failing hook rolls back; the row is then dropped without
+  it, so a give-up never loops.
 * The relay also writes back which inbox updates were handled outside a transaction of their
   own (``Relay.settle``: a crisis reply, a service button, an update nobody handles), in the
   same batched flush.
@@ -52,7 +58,7 @@ from bot.pipeline import Turn
 from bot.render import ATTACHMENT_KINDS, Attachment
 from flows.ids import PersonId
 from flows.session import JsonValue
-from storage.ports import Transaction
+from storage.ports import OutboxRecord, Transaction
 
 if TYPE_CHECKING:
     from bot.service import ConversationService, OutgoingMessage
@@ -196,13 +202,19 @@ class Relay:
         outbox: Sequence[tuple[PersonId, OutgoingMessage]],
         *,
         via: str | None = None,
+        about: PersonId | None,
     ) -> Staged:
         """Inside a feature's transaction: the messages its change causes, for anyone (a
         coach's card, a relayed message), written with the change. Send them after the commit
-        with :meth:`send_staged`; a crash in between leaves them to the sweep."""
+        with :meth:`send_staged`; a crash in between leaves them to the sweep. ``about``: the
+        young person whose data they carry (their case's person; ``None`` for nobody's), so
+        their ``/wis`` deletes the ones still unsent, whoever they are for."""
         now = self.service.clock.now()
         rows = tuple(
-            [(person, m, await tx.outbox.add(person, body_of(m, via), now)) for person, m in outbox]
+            [
+                (person, m, await tx.outbox.add(person, body_of(m, via), now, about=about))
+                for person, m in outbox
+            ]
         )
         return Staged(rows, via)
 
@@ -417,7 +429,7 @@ class Relay:
                         row.id,
                         describe(error),
                     )
-                    await self._failed(row.id, row.attempts)
+                    await self._failed(person, row)
                     # The rest waits, so the person's messages keep their order.
                     break
                 log.debug(
@@ -441,16 +453,39 @@ class Relay:
             log.info("outbox delete deferred id=%d error=%s", message_id, describe(error))
             self.sent([message_id])
 
-    async def _failed(self, message_id: int, attempts: int) -> None:
+    async def _failed(self, person: PersonId, row: OutboxRecord) -> None:
+        attempts = row.attempts + 1
+        if attempts < MAX_ATTEMPTS:
+            try:
+                async with self.service.storage.transaction() as tx:
+                    await tx.outbox.attempted(row.id)
+            except Exception as error:
+                log.error("outbox bookkeeping failed id=%d error=%s", row.id, describe(error))
+            return
+        via = row.body.get("via")
+        hook = self.service.registry.undelivered_hooks.get(via) if isinstance(via, str) else None
+        staged: Staged | None = None
         try:
             async with self.service.storage.transaction() as tx:
-                if attempts + 1 >= MAX_ATTEMPTS:
-                    await tx.outbox.remove((message_id,))
-                    log.error("outbox message dropped id=%d attempts=%d", message_id, attempts + 1)
-                else:
-                    await tx.outbox.attempted(message_id)
+                await tx.outbox.remove((row.id,))
+                if hook is not None:
+                    # The feature records the give-up and writes whom to tell, with the drop.
+                    staged = await hook(tx, person, message_of(row.body))
         except Exception as error:
-            log.error("outbox bookkeeping failed id=%d error=%s", message_id, describe(error))
+            log.error("outbox give-up failed id=%d error=%s", row.id, describe(error))
+            if hook is None:
+                return
+            staged = None
+            try:
+                # Dropped without the hook: a give-up must not loop.
+                async with self.service.storage.transaction() as tx:
+                    await tx.outbox.remove((row.id,))
+            except Exception as again:
+                log.error("outbox bookkeeping failed id=%d error=%s", row.id, describe(again))
+                return
+        log.error("outbox message dropped id=%d attempts=%d", row.id, attempts)
+        if staged:
+            await self.send_staged(staged)
 
     # --- the background task --------------------------------------------------------------
 

@@ -23,6 +23,11 @@ Rules:
 * A button prefix (the part of a button's value before ``=``) and a command name belong to one
   feature: registering one twice raises :class:`DuplicateRegistration` at start-up. A flow must
   not use a registered prefix as a step id.
+* A feature that writes outbox rows ``via`` its own sender may register what happens when the
+  outbox gives one up after its attempts (:meth:`Registry.undelivered`, one hook per ``via``):
+  the hook runs in the transaction that drops the row, records it in the feature's tables and
+  writes what that causes (``Relay.stage_for``); the relay sends that after the commit. The
+  outbox itself knows no feature.
 * An HTTP route (:meth:`Registry.route`) is a method, a path, a handler and the permission it
   declares (the feature's own vocabulary, never empty: :class:`UndeclaredPermission`); the
   feature's handler enforces it. A method and path belong to one feature. The runtime adds
@@ -46,6 +51,7 @@ from storage.ports import PersonalData, ReminderRecord, Transaction
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from bot.outbox import Staged
     from bot.pipeline import Router
     from bot.service import OutgoingMessage
 
@@ -74,6 +80,11 @@ ReminderHold = Callable[[ReminderRecord, datetime], Awaitable[datetime | None]]
 TeamCheck = Callable[[PersonId], bool]
 StartHook = Callable[[], Awaitable[None]]
 Job = Callable[[], Awaitable[None]]
+Undelivered = Callable[[Transaction, PersonId, "OutgoingMessage"], Awaitable["Staged | None"]]
+"""The outbox gave up a row written ``via`` a feature (:data:`bot.outbox.MAX_ATTEMPTS` failed
+sends): (the transaction that drops the row, whom it was for, the message). It records that
+and returns what it wrote to the outbox about it (``Relay.stage_for``), sent after the commit;
+``None`` when there is nothing to tell."""
 HttpHandler = Callable[["web.Request"], Awaitable["web.StreamResponse"]]
 HttpSetup = Callable[["web.Application"], None]
 
@@ -152,6 +163,7 @@ class Registry:
     on_start: list[StartHook] = field(default_factory=list)
     routes: list[HttpRoute] = field(default_factory=list)
     http_setups: list[HttpSetup] = field(default_factory=list)
+    undelivered_hooks: dict[str, Undelivered] = field(default_factory=dict)
     features: list[str] = field(default_factory=list)
     _owners: dict[str, str] = field(default_factory=dict)
     _current: str = "core"
@@ -222,6 +234,12 @@ class Registry:
 
     def start(self, hook: StartHook) -> None:
         self.on_start.append(hook)
+
+    def undelivered(self, via: str, hook: Undelivered) -> None:
+        """What happens when the outbox gives up a row written ``via`` this feature's sender
+        (see :data:`Undelivered`); one hook per ``via``."""
+        self._claim("undelivered", via)
+        self.undelivered_hooks[via] = hook
 
     def route(self, method: str, path: str, handler: HttpHandler, *, permission: str) -> None:
         if not permission.strip():

@@ -21,7 +21,8 @@ Rules:
   kept), the same summary as a PDF (:mod:`bot.export_pdf`) and a JSON file with everything
   every part holds for machines, to the person's own chat only (Telegram handlers accept
   private chats only; the web chat is private by its cookie).
-* ``/wis`` asks first. Then every part erases the person in one transaction, an anonymous
+* ``/wis`` asks first. Then every part erases the person in one transaction (the ``delivery``
+  part also the unsent outbox rows about them for anyone else: ``outbox.about``), an anonymous
   monthly count is the only trace, the channel forgets what it holds and the coach is told
   through :class:`CoachNotifier` (provided by the routing feature). Then the storage is
   scrubbed (``Storage.scrub``): no copy stays in SQLite's WAL or free pages, nor in

@@ -7,7 +7,8 @@ Rules of this module (those of :mod:`storage.tables` apply):
 * ``summary`` (JSON: what was achieved per domain, the young person's goals, next steps, contact
   preference) and ``pdf`` (base64 of the rendered PDF) are :class:`storage.db.EncryptedText`.
   ``contact`` is the directory's name of the VDAB contact it went to, ``delivery`` the way
-  (``telegram`` or ``dashboard``: the coordinator sends it on from the case page).
+  (``telegram`` or ``dashboard``: the coordinator sends it on from the case page;
+  ``telegram_failed``: VDAB's chat never took it, and it waits on the case page too).
 """
 
 from __future__ import annotations

@@ -20,7 +20,10 @@ from storage.assembly import RepositoryKey
 
 HandoverStatus = Literal["proposed", "changes", "agreed"]
 HANDOVER_STATUSES: tuple[HandoverStatus, ...] = get_args(HandoverStatus)
-HandoverDelivery = Literal["telegram", "dashboard"]
+HandoverDelivery = Literal["telegram", "dashboard", "telegram_failed"]
+"""How the PDF went to VDAB: by ``telegram``; waiting on the ``dashboard`` (no chat in the
+directory); or ``telegram_failed``: sent by Telegram, but VDAB's chat never took it (the outbox
+gave it up), so it waits on the dashboard's case page to be passed on another way."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,11 @@ class HandoverRepository(Protocol):
         delivery: HandoverDelivery,
         now: datetime,
     ) -> None: ...
+
+    async def undelivered(self, handover_id: int) -> bool:
+        """The PDF sent by Telegram did not arrive: compare-and-set of ``delivery`` from
+        ``telegram`` to ``telegram_failed``; ``False`` when it was not (or no longer) that."""
+        ...
 
     async def of_person(self, person: PersonId) -> list[HandoverRecord]: ...
 

@@ -124,6 +124,14 @@ class SqlHandovers:
             )
         )
 
+    async def undelivered(self, handover_id: int) -> bool:
+        result = await self._conn.execute(
+            update(T)
+            .where(T.c.id == handover_id, T.c.delivery == "telegram")
+            .values(delivery="telegram_failed")
+        )
+        return bool(result.rowcount)
+
     async def of_person(self, person: PersonId) -> list[HandoverRecord]:
         result = await self._conn.execute(select(T).where(T.c.person == person).order_by(T.c.id))
         return [_record(row, self._keyring) for row in result.mappings()]

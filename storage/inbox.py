@@ -11,9 +11,12 @@ are on ``SQLModel.metadata``):
 * ``outbox`` holds a message caused by a state change, written in the transaction of that
   change and deleted once a channel took it (``bot.outbox``). ``body`` is the rendered
   message and is encrypted (``"outbox.body"``). Ids only grow (``AUTOINCREMENT`` on SQLite), so
-  one person's messages go out in the order they were written.
-* Both are short-lived: rows normally live for seconds. ``/wis`` erases them; the retention job
-  drops rows stuck for longer than :data:`STUCK_AFTER`.
+  one person's messages go out in the order they were written. ``about`` names the young
+  person whose data a message for someone else carries (a coach's card, a relayed message, the
+  handover's PDF for VDAB), ``NULL`` when it carries nobody's (migration ``0019_outbox_about``).
+* Both are short-lived: rows normally live for seconds. ``/wis`` erases a person's pending
+  updates, the unsent messages to them and the unsent messages about them, in the erasure's
+  transaction; the retention job drops rows stuck for longer than :data:`STUCK_AFTER`.
 """
 
 from __future__ import annotations
@@ -67,11 +70,15 @@ class OutboxRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_outbox_person_id", "person", "id"),
         Index("ix_outbox_created_at", "created_at"),
+        Index("ix_outbox_about", "about"),
         {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
     person: str
+    # The young person whose data the message carries when it goes to someone else (their
+    # coach, VDAB): ``/wis`` of that person deletes it unsent.
+    about: str | None = Field(default=None, nullable=True)
     body: str = Field(sa_type=EncryptedText, nullable=False)  # JSON object
     created_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
     attempts: int = 0
@@ -99,6 +106,8 @@ class DeliveryPart:
         ]
 
     async def erase(self, tx: Transaction, person: PersonId) -> int:
+        # The unsent messages to the person and those about them to anyone else (a caption
+        # with their name for VDAB, their words for a coach), whatever feature wrote them.
         return await tx.outbox.erase(person) + await tx.updates.erase(person)
 
     async def purge_expired(self, tx: Transaction, now: datetime, policy: RetentionPolicy) -> int:

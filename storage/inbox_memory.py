@@ -118,11 +118,19 @@ class MemoryOutbox:
         record, sealed = stored
         return replace(record, body=decode_body(unseal(self._keyring, sealed, BODY_AAD)))
 
-    async def add(self, person: PersonId, body: dict[str, JsonValue], now: datetime) -> int:
+    async def add(
+        self,
+        person: PersonId,
+        body: dict[str, JsonValue],
+        now: datetime,
+        *,
+        about: PersonId | None = None,
+    ) -> int:
         new_id = self._state.next_id
         self._state.next_id += 1
         sealed = seal(self._keyring, encode_body(body), BODY_AAD)
-        self._state.outbox[new_id] = (OutboxRecord(new_id, person, {}, to_utc(now), 0), sealed)
+        record = OutboxRecord(new_id, person, {}, to_utc(now), 0, about)
+        self._state.outbox[new_id] = (record, sealed)
         return new_id
 
     async def unsent(
@@ -172,9 +180,10 @@ class MemoryOutbox:
         return record.attempts + 1
 
     async def erase(self, person: PersonId) -> int:
-        gone = [i for i, (r, _) in self._state.outbox.items() if r.person == person]
+        gone = [i for i, (r, _) in self._state.outbox.items() if person in (r.person, r.about)]
         for message_id in gone:
             del self._state.outbox[message_id]
+            self._state.claimed.pop(message_id, None)
         return len(gone)
 
     async def purge(self, before: datetime) -> int:

@@ -151,11 +151,20 @@ class SqlOutbox:
             body=decode_body(unseal(self._keyring, row["body"], BODY_AAD)),
             created_at=row["created_at"],
             attempts=int(row["attempts"]),
+            about=None if row["about"] is None else PersonId(row["about"]),
         )
 
-    async def add(self, person: PersonId, body: dict[str, JsonValue], now: datetime) -> int:
+    async def add(
+        self,
+        person: PersonId,
+        body: dict[str, JsonValue],
+        now: datetime,
+        *,
+        about: PersonId | None = None,
+    ) -> int:
         values: dict[str, Any] = {
             "person": person,
+            "about": about,
             "body": seal(self._keyring, encode_body(body), BODY_AAD),
             "created_at": to_utc(now),
             "attempts": 0,
@@ -215,7 +224,9 @@ class SqlOutbox:
         return 0 if found is None else int(found)
 
     async def erase(self, person: PersonId) -> int:
-        result = await self._conn.execute(delete(O).where(O.c.person == person))
+        result = await self._conn.execute(
+            delete(O).where(or_(O.c.person == person, O.c.about == person))
+        )
         return result.rowcount
 
     async def purge(self, before: datetime) -> int:

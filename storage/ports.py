@@ -325,11 +325,21 @@ class OutboxRecord:
     """The rendered message (text, buttons, flags); encrypted at rest."""
     created_at: datetime
     attempts: int
+    about: PersonId | None = None
+    """The young person whose data a message for someone else carries (``/wis`` erases it)."""
 
 
 class OutboxRepository(Protocol):
-    async def add(self, person: PersonId, body: dict[str, JsonValue], now: datetime) -> int:
-        """Store a message to send; returns its id (ids grow in insertion order)."""
+    async def add(
+        self,
+        person: PersonId,
+        body: dict[str, JsonValue],
+        now: datetime,
+        *,
+        about: PersonId | None = None,
+    ) -> int:
+        """Store a message to send; returns its id (ids grow in insertion order). ``about``:
+        the young person whose data a message for ``person`` carries (erased with them)."""
         ...
 
     async def unsent(
@@ -359,7 +369,9 @@ class OutboxRepository(Protocol):
         """One more failed attempt; returns the attempts so far."""
         ...
 
-    async def erase(self, person: PersonId) -> int: ...
+    async def erase(self, person: PersonId) -> int:
+        """Drop the unsent messages to ``person`` and those ``about`` them (``/wis``)."""
+        ...
 
     async def purge(self, before: datetime) -> int:
         """Drop messages created before ``before`` (stuck for days)."""

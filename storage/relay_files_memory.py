@@ -220,6 +220,14 @@ class MemoryHandovers:
             stored, record=record, pdf=seal_bytes(self._keyring, pdf, PDF_AAD)
         )
 
+    async def undelivered(self, handover_id: int) -> bool:
+        stored = self._state.handovers.get(handover_id)
+        if stored is None or stored.record.delivery != "telegram":
+            return False
+        record = replace(stored.record, delivery="telegram_failed")
+        self._state.handovers[handover_id] = replace(stored, record=record)
+        return True
+
     async def of_person(self, person: PersonId) -> list[HandoverRecord]:
         return [self._out(s) for s in self._live() if s.record.person == person]
 

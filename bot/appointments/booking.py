@@ -369,7 +369,7 @@ class Booking:
                         ),
                     ),
                 ]
-                staged = await self.ctx.stage(tx, outbox) if stage else None
+                staged = await self.ctx.stage(tx, outbox, about=case.person) if stage else None
         except IllegalAppointment:
             # An option passed between the overview and "Versturen".
             return _mine(me, self.ctx.coach_say("coach.appt.expired", case=case.id))
@@ -454,7 +454,7 @@ class Booking:
                 tells = await self._save(tx, new, old, decisions, now)
                 language = await self.ctx.language_of(tx, case.person, case.language)
                 outbox = self._coach_told(me, coach, case, old, action, tells, language)
-                staged = await self.ctx.stage(tx, outbox) if stage else None
+                staged = await self.ctx.stage(tx, outbox, about=case.person) if stage else None
         except (IllegalAppointment, _Raced):
             return _mine(me, self.ctx.coach_say("coach.appt.gone"))
         log.info(
@@ -572,7 +572,7 @@ class Booking:
                 tells = await self._save(tx, new, old, decisions, now)
                 coach = await self.ctx.coach_of(tx, case, new)
                 outbox, documents = self._told(new, case, coach, tells, language, now)
-                staged = await self.ctx.stage(tx, outbox)
+                staged = await self.ctx.stage(tx, outbox, about=person)
         except (IllegalAppointment, _Raced, ValueError):
             return stale, []
         log.info("appointment answer appointment=%s action=%s", new.id, action.partition(":")[0])

@@ -182,12 +182,13 @@ class AppointmentContext:
     ) -> list[Tell]:
         return await apply_decisions(tx, appointment, decisions)
 
-    async def stage(self, tx: Transaction, outbox: Outbox) -> Staged:
+    async def stage(self, tx: Transaction, outbox: Outbox, *, about: PersonId) -> Staged:
         """Inside the transaction of a change: the messages it causes, written to the outbox
         with it (:mod:`bot.outbox`); sent like :meth:`send` sends them (``Handoff.send_one``
         remembers a coach's copy by id), after the commit with :meth:`send_staged` or, after
-        a crash, by the relay's sweep."""
-        return await self.service.relay.stage_for(tx, outbox, via=COACH_VIA)
+        a crash, by the relay's sweep. ``about``: the case's young person (their ``/wis``
+        deletes what is still unsent)."""
+        return await self.service.relay.stage_for(tx, outbox, via=COACH_VIA, about=about)
 
     async def send_staged(self, staged: Staged) -> None:
         await self.service.relay.send_staged(staged)

@@ -208,7 +208,7 @@ class FollowUps:
                     await tx.reachability.mark_reachable(person)
                     # Written with the change (the coach hears that an appointment is wanted).
                     answer = self._checkin_answer(case, coach, action, language)
-                    staged = await self.ctx.stage(tx, answer)
+                    staged = await self.ctx.stage(tx, answer, about=person)
         if staged is not None:
             await self.ctx.send_staged(staged)
             return
@@ -275,7 +275,9 @@ class FollowUps:
             if not record.complete:
                 question = self._question(record, language)
                 return (
-                    await self.ctx.stage(tx, [(person, question)]) if question is not None else None
+                    await self.ctx.stage(tx, [(person, question)], about=person)
+                    if question is not None
+                    else None
                 )
             case = await tx.cases.get(record.case)
             baseline = (
@@ -285,7 +287,7 @@ class FollowUps:
             )
             coach = await self.ctx.coach_of(tx, case) if case is not None else None
             staged = await self.ctx.stage(
-                tx, self._rerated(person, record, case, coach, baseline, language)
+                tx, self._rerated(person, record, case, coach, baseline, language), about=person
             )
         log.info("re-rating done rating=%s case=%s", record.id, record.case)
         return staged
@@ -409,7 +411,7 @@ class FollowUps:
                 if old.slot is not None
             ]
             # Written with the cancellations: a kill after the commit leaves them to the sweep.
-            staged = await self.ctx.stage(tx, outbox)
+            staged = await self.ctx.stage(tx, outbox, about=case.person)
         log.info("follow-ups closed case=%s cancelled=%d", case.id, len(cancelled))
         await self.ctx.send_staged(staged)
         return []

@@ -181,7 +181,7 @@ class CaseTeam:
                 )
                 outbox = self._answered(case, member, colleague, coach, answer)
             # Written with the answer: a crash after the commit cannot lose them.
-            staged = await service.relay.stage_for(tx, outbox, via=COACH_VIA)
+            staged = await service.relay.stage_for(tx, outbox, via=COACH_VIA, about=case.person)
         await service.relay.send_staged(staged)
 
     def _answered(

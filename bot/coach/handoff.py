@@ -305,7 +305,9 @@ class Handoff:
         for :meth:`after_submit`, with its messages already in the outbox."""
         note = await self._submit(tx, session, now)
         coaches, young = await self._submission_messages(tx, session, note)
-        staged = await self.service.relay.stage_for(tx, coaches, via=COACH_VIA)
+        staged = await self.service.relay.stage_for(
+            tx, coaches, via=COACH_VIA, about=session.person
+        )
         return replace(note, coaches=staged, replies=tuple(young))
 
     async def _submit(self, tx: Transaction, session: Session, now: datetime) -> HandoffNote:
@@ -811,7 +813,9 @@ class Handoff:
             for decorator in decorate:
                 outbox = decorator(case, coach, outbox)
             staged = (
-                await self.service.relay.stage_for(tx, outbox, via=COACH_VIA) if stage else None
+                await self.service.relay.stage_for(tx, outbox, via=COACH_VIA, about=case.person)
+                if stage
+                else None
             )
         log.info(
             "handoff accepted case=%s offer=%s coach=%s",
@@ -880,6 +884,7 @@ class Handoff:
                 tx,
                 [*self._to(me, self._coach_text("coach.declined", case=case_id)), *outbox],
                 via=COACH_VIA,
+                about=case.person,
             )
         await self.tidy_cards(case_id)
         return staged

@@ -23,8 +23,11 @@ Rules of this module:
   PDF for VDAB as a row that names the handover by id (``OutgoingMessage.attachment``; never
   the file): :meth:`HandoverDesk.send_document` (the sender ``via`` :data:`HANDOVER_VIA`)
   loads it from ``handovers`` when it sends, and sends nothing when the handover was erased.
-  A PDF that Telegram keeps refusing is dropped from the outbox after its attempts (logged by
-  id); it stays on the dashboard's case page.
+  A PDF that VDAB's chat refuses (an error, or a chat that blocked the bot) is tried again by
+  the outbox; when the outbox gives it up (:meth:`HandoverDesk.undelivered`, registered with
+  ``Registry.undelivered``), in that same transaction the handover is marked
+  ``telegram_failed`` (the case page says it did not arrive) and the coach who made it is told
+  in Dutch that the PDF is on the case page, to pass on another way.
 * Logs hold case, coach and handover ids only.
 """
 
@@ -59,6 +62,12 @@ log = logging.getLogger(__name__)
 HANDOVER_BUTTONS = "ovd"
 # Outbox rows of a handover's PDF for VDAB are sent by :meth:`HandoverDesk.send_document`.
 HANDOVER_VIA = "handover"
+
+
+class DocumentRefused(RuntimeError):
+    """VDAB's chat did not take the PDF (it blocked the bot): the outbox tries again."""
+
+
 COMMAND = "overdracht"
 MAX_PART = 600
 _LINE = re.compile(r"^\s*([^:]{2,40}):\s*(.+?)\s*$")
@@ -234,6 +243,7 @@ class HandoverDesk:
                     (me, writer.say("coach.handover.asked", case=case.id, name=name)),
                 ],
                 via=COACH_VIA,
+                about=case.person,
             )
         log.info("handover proposed case=%s coach=%s handover=%s", case.id, coach.id, handover_id)
         return staged
@@ -297,7 +307,11 @@ class HandoverDesk:
                         staged = await self._deliver(tx, handover, case, coach, now)
                     else:
                         changes = self._changes(case, coach)
-                        staged = [await service.relay.stage_for(tx, changes, via=COACH_VIA)]
+                        staged = [
+                            await service.relay.stage_for(
+                                tx, changes, via=COACH_VIA, about=case.person
+                            )
+                        ]
             if answered and coach is not None:
                 log.info(
                     "handover answered case=%s handover=%s answer=%s", case.id, handover.id, answer
@@ -375,7 +389,11 @@ class HandoverDesk:
                 [caption], attachment=Attachment("handover", handover.id)
             )
             vdab_chat = PersonId(f"tg:{vdab.telegram_chat}")
-            staged.append(await relay.stage_for(tx, [(vdab_chat, document)], via=HANDOVER_VIA))
+            staged.append(
+                await relay.stage_for(
+                    tx, [(vdab_chat, document)], via=HANDOVER_VIA, about=case.person
+                )
+            )
         contact = vdab.name if vdab is not None else "VDAB"
         await tx[HANDOVERS_KEY].delivered(handover.id, pdf, contact, delivery, now)
         await tx.privacy.add_count(self.handoff.month(now), f"handovers.{delivery}")
@@ -394,7 +412,7 @@ class HandoverDesk:
         out: Outbox = [(case.person, self.handoff.say(case.language, young))]
         if coach.person is not None:
             out.append((coach.person, writer.team(note)))
-        staged.append(await relay.stage_for(tx, out, via=COACH_VIA))
+        staged.append(await relay.stage_for(tx, out, via=COACH_VIA, about=case.person))
         return staged
 
     async def send_document(self, person: PersonId, message: OutgoingMessage) -> None:
@@ -413,6 +431,41 @@ class HandoverDesk:
         if not isinstance(chats, FileChats):
             raise NoChannel(person.split(":", 1)[0])
         if not await chats.deliver_file(person, "document", handover.pdf, message.text):
-            log.warning("handover document not delivered handover=%s", attachment.id)
-            return
+            # The chat blocked the bot: not sent, so the row is tried again and, when the
+            # outbox gives it up, :meth:`undelivered` says so.
+            raise DocumentRefused(f"handover={attachment.id}")
         log.info("handover document sent case=%s handover=%s", handover.case_id, handover.id)
+
+    async def undelivered(
+        self, tx: Transaction, person: PersonId, message: OutgoingMessage
+    ) -> Staged | None:
+        """The outbox gave up the PDF for VDAB (a :data:`bot.plugins.Undelivered` hook, in the
+        transaction that drops the row): the handover is marked ``telegram_failed`` and the
+        coach who made it is told that the PDF is on the case page. Nothing when the handover
+        was erased or marked already."""
+        attachment = message.attachment
+        if attachment is None or attachment.kind != "handover":
+            return None
+        handovers = tx[HANDOVERS_KEY]
+        handover = await handovers.get(attachment.id)
+        if handover is None or not await handovers.undelivered(handover.id):
+            return None
+        now = self.handoff.service.clock.now()
+        await tx.privacy.add_count(self.handoff.month(now), "handovers.telegram_failed")
+        log.warning(
+            "handover document not delivered case=%s handover=%s", handover.case_id, handover.id
+        )
+        case = await tx.cases.get(handover.case_id)
+        coach = await tx.coaches.get(handover.coach)
+        if case is None or coach is None or coach.person is None:
+            return None
+        writer = self.handoff.writer
+        note = writer.text(
+            "coach.handover.not_arrived",
+            case=case.id,
+            name=Verbatim(writer.young_name(case.intake)),
+            contact=Verbatim(handover.contact or "VDAB"),
+        )
+        return await self.handoff.service.relay.stage_for(
+            tx, [(coach.person, writer.team(note))], via=COACH_VIA, about=case.person
+        )

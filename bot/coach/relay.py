@@ -154,7 +154,9 @@ class Relay:
             await tx.cases.add_message(case.id, "to_coach", text, now, delivered=False)
             log.info("relay kept case=%s", case.id)
             kept = say(language, msg("routing.kept"))
-            return await relay.stage_for(tx, [(case.person, kept)], via=COACH_VIA)
+            return await relay.stage_for(
+                tx, [(case.person, kept)], via=COACH_VIA, about=case.person
+            )
         await tx.cases.add_message(case.id, "to_coach", text, now, delivered=True)
         # The case team (bot.coach.case_team) reads along, with the young person's yes.
         team = [m.person for m in await active_members(tx, case.id) if m.person is not None]
@@ -163,7 +165,9 @@ class Relay:
         note = self.writer.text("coach.from_young", case=case.id, name=name, text=Verbatim(text))
         outbox: Outbox = [(p, self.writer.team(note)) for p in (coach.person, *team)]
         reply = say(language, msg("routing.relayed", coach=Verbatim(coach.first_name)))
-        return await relay.stage_for(tx, [*outbox, (case.person, reply)], via=COACH_VIA)
+        return await relay.stage_for(
+            tx, [*outbox, (case.person, reply)], via=COACH_VIA, about=case.person
+        )
 
     # --- coach -> young person ------------------------------------------------------------
 
@@ -210,7 +214,7 @@ class Relay:
         name = Verbatim(self.writer.young_name(case.intake))
         sent = self.writer.say("coach.sent", case=case.id, name=name)
         return await self.handoff.service.relay.stage_for(
-            tx, [(case.person, young), (me, sent)], via=COACH_VIA
+            tx, [(case.person, young), (me, sent)], via=COACH_VIA, about=case.person
         )
 
     def _coach(self, message_id: str, case_id: str) -> OutgoingMessage:
@@ -246,7 +250,7 @@ class Relay:
             )
             done = self.writer.say("coach.closed", case=case.id, outcome=label)
             staged = await self.handoff.service.relay.stage_for(
-                tx, [*mine(me, done), (case.person, young)], via=COACH_VIA
+                tx, [*mine(me, done), (case.person, young)], via=COACH_VIA, about=case.person
             )
         log.info("case closed case=%s coach=%s outcome=%s", case.id, coach.id, outcome)
         return staged
@@ -270,7 +274,9 @@ class Relay:
         written to the outbox with the change; send them with ``Relay.send_staged``."""
         async with self.handoff.service.storage.transaction() as tx:
             outbox = await self._reopen(tx, person, language)
-            return await self.handoff.service.relay.stage_for(tx, outbox, via=COACH_VIA)
+            return await self.handoff.service.relay.stage_for(
+                tx, outbox, via=COACH_VIA, about=person
+            )
 
     async def _reopen(self, tx: Transaction, person: PersonId, language: str) -> Outbox:
         say = self.handoff.say

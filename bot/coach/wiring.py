@@ -4,7 +4,8 @@ Rules: :meth:`CoachSide.register` is the only place the coach side plugs in: the
 ``SubmitIntake`` (its in-transaction note goes to its after-commit phase), the relay as an
 after-flow hook, the young person's ``case=`` buttons, the coach desk as a router of the
 inbound pipeline (its coach chats are team chats, not screened), the handoff's reminder
-handler, the ``cases`` personal-data part and the desk's start-up (learning the coach chats).
+handler, what happens when the outbox gives up the handover's PDF for VDAB, the ``cases``
+personal-data part and the desk's start-up (learning the coach chats).
 The erasure notifier (:attr:`CoachSide.relay`) is handed to the privacy feature by the runtime.
 """
 
@@ -18,7 +19,7 @@ from bot.coach.case_team import TEAM_BUTTONS, CaseTeam
 from bot.coach.desk import CoachDesk
 from bot.coach.files import RelayFiles
 from bot.coach.handoff import Handoff
-from bot.coach.handover import HANDOVER_BUTTONS, HandoverDesk
+from bot.coach.handover import HANDOVER_BUTTONS, HANDOVER_VIA, HandoverDesk
 from bot.coach.operations import CaseOperations
 from bot.coach.relay import Relay
 from bot.plugins import Registry
@@ -56,6 +57,8 @@ class CoachSide:
         registry.personal_data(RelayFilePart())
         registry.personal_data(HandoverPart())
         registry.button(HANDOVER_BUTTONS, self.handover.on_button)
+        # VDAB's chat never took the PDF: the handover says so and its coach is told.
+        registry.undelivered(HANDOVER_VIA, self.handover.undelivered)
         registry.personal_data(CaseTeamPart())
         registry.button(TEAM_BUTTONS, self.team.on_button)
         registry.command(TEAM_COMMAND, self.team.on_command)

@@ -353,6 +353,7 @@ class Referrals:
                             tx,
                             await self._still_offered(tx, person, coach, case_id, language),
                             via=COACH_VIA,
+                            about=person,
                         )
         if declined:
             await self._start(person, language, msg("referral.invite.declined"))

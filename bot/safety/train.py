@@ -47,9 +47,17 @@ Rules of this module:
   8 %; leaving batches 4, 5 and 6 out by turns gave 0.77 / 0.029 at 5 %, 0.79 / 0.035 at 6 %
   and 0.82 / 0.043 at 8 %.  A point of false alarms costs about two to three points of recall
   at every budget, and a false alarm costs a kind question where a miss costs a young person
-  in crisis a question about their postcode: the budget stays 8 %.  Most false alarms on a
+  in crisis a question about their postcode: the budget stayed 8 %.  Most false alarms on a
   new writer's lines came from the rules (talk about others, past crises, songs, hyperbole),
-  which is where the fourth round worked.
+  which is where the fourth round worked.  Fifth round (2026-12-06, branch ``tune5a``): with
+  the benign idioms hidden from the classifier and look-alike templates by kind, the same
+  recall comes at fewer false alarms, so the budget went down to 6 %.  Measured with the
+  classifier trained without batches 17-20 (written after these changes were made, never read
+  before this measurement): the old model at 8 % had recall / false alarms 0.933 / 0.141 over
+  the four; the new one 0.920 / 0.117 at 5 %, 0.939 / 0.133 at 6 %, 0.953 / 0.162 at 8 %.
+  Without batches 10 and 14 (rules not tuned on them yet): old at 8 % 0.939 / 0.067, new at
+  6 % 0.939 / 0.060.  A threshold per language was no better (chosen on some 100-180
+  negatives a language it is noisy: at 8 % 0.950 / 0.081 against 0.939 / 0.067 global).
 """
 
 from __future__ import annotations
@@ -93,7 +101,7 @@ EPOCHS = 8
 LEARNING_RATE = 0.3
 L2 = 1e-5
 MIN_COUNT = 3
-CHECK_FALSE_ALARMS = 0.08
+CHECK_FALSE_ALARMS = 0.06
 CRISIS_FALSE_ALARMS = 0.01
 AUGMENT_POSITIVE = 3
 AUGMENT_NEGATIVE = 1

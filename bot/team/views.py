@@ -622,6 +622,8 @@ def _handover_view(
         "status": HANDOVER_LABELS.get(handover.status, handover.status),
         "pdf": handover.pdf is not None,
         "by_telegram": handover.delivery == "telegram",
+        # Sent by Telegram, but VDAB's chat never took it: to pass on another way.
+        "not_arrived": handover.delivery == "telegram_failed",
         "contact": handover.contact or "-",
         "email": (vdab.email or "-") if vdab is not None else "-",
         "sent_at": _local(deps, handover.delivered_at),

@@ -14,6 +14,10 @@ Rules of this module:
 * The screener adds the lexicon's concepts found in the text as features
   (``ConceptScreener.concept_features``: "death", "meds", "harm_verb" and pairs of them): their
   names are shared by all languages, so what is learnt in one carries over to the others.
+* The screener hands in the text with the lexicon's benign idioms blanked
+  (``Screener.model_features``): an idiom hides its own words from the classifier as it does
+  from the rules ("ik lach me dood", "dead tired"), and a sentence that had one gets the
+  feature ``i idiom``; a real phrase beside it still counts.
 * A message, or a sentence of it, of fewer than ``MIN_WORDS`` words is not scored: one emoji
   or one word is too little to go on, and the rules already judge those alone.
 * Nor is a message that is, as a whole, an *answer* the bot itself offers: one of its own

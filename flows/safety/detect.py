@@ -99,6 +99,9 @@ _SEVERITY_RANK: Final[dict[str, int]] = {c: i for i, c in enumerate(SEVERITY)}
 
 # The "phrase" of a match made by the classifier rather than a lexicon phrase.
 MODEL_PATTERN: Final = "(model)"
+# The classifier's feature for a sentence in which a benign idiom was blanked
+# (:meth:`Screener.model_features`).
+IDIOM_FEATURE: Final = "i idiom"
 
 
 @dataclass(frozen=True)
@@ -1094,21 +1097,28 @@ class Screener:
         has several sentences, each sentence's (none at all for a message too short to score,
         see ``flows.safety.classifier.MIN_WORDS``).  A sentence's features are its words and
         character n-grams (:func:`flows.safety.classifier.features`) and the lexicon's
-        concepts found in it once the benign idioms are blanked; the whole message's are the
-        union of its sentences'.  The training script uses this too, so a model sees at run
-        time what it saw when it learnt."""
-        spans = sentence_spans(normalised)
+        concepts found in it, all read once the benign idioms are blanked: an idiom hides its
+        own words from the classifier as it does from the rules ("ik lach me dood", "dead
+        tired"), so a message that is safe because of one does not score on its crisis words,
+        while a real phrase beside it still counts.  A sentence that had an idiom blanked also
+        gets the feature ``IDIOM_FEATURE``.  The whole message's features are the union of
+        its sentences'.  The training script uses this too, so a model sees at run time what
+        it saw when it learnt."""
+        padded = self._blank_idioms(f" {normalised} ")
+        blanked = padded[1:-1]
+        spans = sentence_spans(blanked)
         if not spans:
             return []
         cache: dict[str, list[str]] = {}
         parts = []
         for a, b in spans:
-            text = normalised[a:b]
+            text = blanked[a:b]
             if text not in cache:
                 cache[text] = features(text)
+                if text != normalised[a:b]:
+                    cache[text].append(IDIOM_FEATURE)
             parts.append(list(cache[text]))
         if self._concepts is not None:
-            padded = self._blank_idioms(f" {normalised} ")
             found = self._concepts.concept_features(padded, [(a + 1, b + 1) for a, b in spans])
             for names, extra in zip(parts, found, strict=True):
                 names.extend(extra)

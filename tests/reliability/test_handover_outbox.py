@@ -3,15 +3,22 @@ person, and after their "yes" the PDF for VDAB's chat (a row that names the hand
 the PDF itself stays in ``handovers``, encrypted, and is loaded when the row is sent), the
 young person's "who will contact you" and the coach's note are written with the change, so a
 kill between the commit and the send delays them, never loses them; without a kill each is
-sent once."""
+sent once. A PDF that VDAB's chat never takes is given up by the outbox: the handover then
+says it did not arrive and its coach is told, once. ``/wis`` deletes the unsent PDF row (its
+caption names the young person) in the erasure's transaction."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Literal
+
+import pytest
 
 from bot.coach.handover import HANDOVER_VIA
-from bot.outbox import body_of, message_of
+from bot.outbox import CLAIM_LEASE, MAX_ATTEMPTS, body_of, message_of
+from bot.privacy import PrivacyDesk
 from bot.render import Attachment, Renderer
 from bot.service import OutgoingMessage
 from flows.ids import PersonId
@@ -37,8 +44,11 @@ class Files:
 
     h: Harness
     hang: bool = False
+    # VDAB's chat does not take files: Telegram answers with an error, or the chat blocked us.
+    refuse: Literal["error", "blocked"] | None = None
     sending: asyncio.Event = field(default_factory=asyncio.Event)
     files: list[tuple[PersonId, bytes, str]] = field(default_factory=list)
+    refused: int = 0
 
     async def fetch_file(self, file_id: str, limit: int) -> bytes | None:
         return None
@@ -49,6 +59,11 @@ class Files:
         if self.hang:
             self.sending.set()
             await asyncio.Event().wait()
+        if self.refuse is not None:
+            self.refused += 1
+            if self.refuse == "error":
+                raise RuntimeError("Bad Request: chat not found")
+            return []
         self.files.append((person, content, caption))
         return [len(self.files)]
 
@@ -63,7 +78,9 @@ class Files:
         return True
 
 
-def with_vdab_chat(h: Harness, *, hang: bool = False) -> Files:
+def with_vdab_chat(
+    h: Harness, *, hang: bool = False, refuse: Literal["error", "blocked"] | None = None
+) -> Files:
     """VDAB's consultant has a Telegram chat in the directory; files go through ``Files``."""
     handoff = h.side.handoff
     directory = handoff.directory
@@ -72,7 +89,7 @@ def with_vdab_chat(h: Harness, *, hang: bool = False) -> Files:
         for p in directory.partnerships
     )
     handoff.directory = replace(directory, partnerships=partnerships)
-    files = Files(h, hang=hang)
+    files = Files(h, hang=hang, refuse=refuse)
     handoff.chats = files
     return files
 
@@ -206,9 +223,95 @@ async def test_without_its_sender_a_document_row_waits_and_its_caption_never_goe
         [Verbatim("Warme overdracht")], attachment=Attachment("handover", 3)
     )
     async with h.storage.transaction() as tx:
-        staged = await h.service.relay.stage_for(tx, [(VDAB, document)], via=HANDOVER_VIA)
+        staged = await h.service.relay.stage_for(
+            tx, [(VDAB, document)], via=HANDOVER_VIA, about=None
+        )
     await h.service.relay.send_staged(staged)
     await h.service.relay.flush()
     assert h.sent(VDAB) == []
     async with h.storage.transaction() as tx:
         assert [r.id for r in await tx.outbox.of(VDAB)] == [staged.rows[0][2]]
+
+
+async def sweeps(h: Harness, count: int) -> None:
+    """``count`` sweeps of the leftovers, each after the previous one's claim ran out."""
+    for _ in range(count):
+        h.clock.advance(CLAIM_LEASE + timedelta(seconds=1))
+        await h.service.relay.sweep(everything=True)
+
+
+@pytest.mark.parametrize("refuse", ["error", "blocked"])
+async def test_a_pdf_vdab_never_takes_is_marked_on_the_handover_and_its_coach_is_told(
+    refuse: Literal["error", "blocked"],
+) -> None:
+    storage = MemoryStorage()
+    h, coach = await proposed(storage)
+    files = with_vdab_chat(h, refuse=refuse)
+    await h.young_presses("ovd=1:yes")
+    await h.service.relay.flush()
+    before = len(h.texts(coach))
+    # The first try went right after the commit; the sweeps count their tries until the
+    # outbox gives up.
+    await sweeps(h, MAX_ATTEMPTS - 1)
+    async with storage.transaction() as tx:
+        assert await tx.outbox.of(VDAB) != []  # not given up yet: one more try
+        handover = await tx[HANDOVERS_KEY].get(1)
+    assert handover is not None and handover.delivery == "telegram"
+    await sweeps(h, 1)
+    assert files.files == [] and files.refused == 1 + MAX_ATTEMPTS
+
+    async with storage.transaction() as tx:
+        handover = await tx[HANDOVERS_KEY].get(1)
+        assert await tx.outbox.of(VDAB) == []
+    # The record says the PDF did not arrive; it stays there for the case page.
+    assert handover is not None and handover.delivery == "telegram_failed"
+    assert handover.pdf is not None and handover.pdf.startswith(b"%PDF-")
+    told = h.texts(coach)[before:]
+    assert len(told) == 1
+    assert "niet aangekomen" in told[0] and "dossierpagina" in told[0]
+    assert "Dossier #1" in told[0]
+    # Nothing more goes, also not after a restart.
+    await h.service.relay.flush()
+    again, sent = await restart(storage, vdab_chat=True)
+    assert sent is not None and sent.files == []
+    assert again.sent(coach) == [] and again.sent(VDAB) == []
+
+
+async def test_a_give_up_the_feature_cannot_record_still_drops_the_row() -> None:
+    """A failing give-up hook rolls back its writes; the row goes all the same (no loop)."""
+    storage = MemoryStorage()
+    h, coach = await proposed(storage)
+    with_vdab_chat(h, refuse="error")
+
+    async def broken(*_: object) -> None:
+        raise RuntimeError("the feature's tables are gone")
+
+    h.service.registry.undelivered_hooks[HANDOVER_VIA] = broken
+    await h.young_presses("ovd=1:yes")
+    await h.service.relay.flush()
+    before = len(h.texts(coach))
+    await sweeps(h, MAX_ATTEMPTS + 2)
+    async with storage.transaction() as tx:
+        assert await tx.outbox.of(VDAB) == []
+        handover = await tx[HANDOVERS_KEY].get(1)
+    assert handover is not None and handover.delivery == "telegram"  # rolled back
+    assert h.texts(coach)[before:] == []
+
+
+async def test_erasure_deletes_the_unsent_pdf_for_vdab_in_its_transaction() -> None:
+    """The PDF's row for VDAB's chat carries the young person's first name in its caption:
+    ``/wis`` deletes it with everything else, and only the neutral confirmation goes."""
+    storage = MemoryStorage()
+    await killed_while_sending_the_pdf(storage)
+    async with storage.transaction() as tx:
+        [row] = await tx.outbox.of(VDAB)
+    assert "Warme overdracht van" in str(row.body.get("text"))
+
+    again = make_harness(storage)
+    PrivacyDesk(again.service, notifier=again.side.relay).install()
+    await again.young_presses("privacy=erase:yes")
+    async with storage.transaction() as tx:
+        assert await tx.outbox.of(VDAB) == []
+        assert await tx.outbox.unsent() == []
+    assert len(again.sent(YOUNG)) == 1  # the confirmation, and nothing about the handover
+    assert again.sent(VDAB) == []

@@ -20,7 +20,7 @@ from bot.safety.train import CLASSES, fingerprint, paraphrases, quantise, train
 from flows.replies import normalise as replies_normalise
 from flows.safety import Screener
 from flows.safety.classifier import Classifier, features, sentence_spans
-from flows.safety.detect import MODEL_PATTERN, normalise
+from flows.safety.detect import IDIOM_FEATURE, MODEL_PATTERN, normalise
 
 # Reached by the shipped model (see README "How well the crisis screen works"), minus a margin.
 # The classifier alone, on lines it never saw (0.886 after the fourth round, with batches 7-9
@@ -173,6 +173,33 @@ def test_the_model_decides_only_where_no_rule_fired() -> None:
     assert MODEL_PATTERN not in {m.pattern for m in ruled.matches}
     quiet = screener.screen("ik zoek werk")
     assert not quiet.flagged and quiet.score is not None
+
+
+def test_a_benign_idiom_is_hidden_from_the_classifier_as_from_the_rules() -> None:
+    # "ik lach me dood" is safe because of the idiom: its words are not the model's to read,
+    # and the sentence says an idiom was there; a real phrase beside it still counts.
+    lexicon = {"nl": {**_lexicon()["nl"], "idioms": ["lach me dood"]}}
+    screener = Screener.from_mappings(lexicon)
+    (names,) = screener.model_features(normalise("ik lach me dood met die grap"))
+    assert "w dood" not in names and "c <dood>" not in names
+    assert IDIOM_FEATURE in names and "w grap" in names
+    whole, idiom, real = screener.model_features(
+        normalise("ik lach me dood met die grap. maar eigenlijk wil ik dood")
+    )
+    assert IDIOM_FEATURE in idiom and "w dood" not in idiom
+    assert "w dood" in real and IDIOM_FEATURE not in real
+    assert "w dood" in whole
+    (plain,) = screener.model_features(normalise("ik wil echt dood nu"))
+    assert IDIOM_FEATURE not in plain
+    # A message that is nothing but an idiom is too short to score once it is hidden.
+    assert screener.model_features(normalise("lach me dood!")) == []
+    blocked = Screener.from_mappings(
+        {"nl": {**lexicon["nl"], "idioms": ["van de afgrond"]}}, model=SMALL
+    )
+    assert (
+        Screener.from_mappings(_lexicon(), model=SMALL).screen("ik spring van de afgrond").flagged
+    )
+    assert not blocked.screen("ik spring van de afgrond").flagged
 
 
 def test_without_a_model_the_rules_screen_alone() -> None:

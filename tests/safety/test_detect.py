@@ -23,6 +23,7 @@ from flows.safety import (
     normalise_with_offsets,
 )
 from flows.safety.classifier import Classifier
+from flows.safety.detect import IDIOM_FEATURE
 
 EXAMPLES = load_labelled(DEFAULT_LABELLED)
 POSITIVES = [e for e in EXAMPLES if e.label]
@@ -164,6 +165,30 @@ def test_real_phrase_next_to_idiom_still_flags(screener: Screener) -> None:
 )
 def test_idiom_never_hides_a_real_phrase_beside_it(screener: Screener, text: str) -> None:
     assert screener.screen(text).category == "suicide"
+
+
+@pytest.mark.parametrize(
+    ("benign", "real"),
+    [
+        ("mijn broer sloeg met de deur en ging weg", "mijn broer slaat mij als hij boos is"),
+        ("mijn neef had ooit een overdosis, nu is hij clean", "ik heb net een overdosis genomen"),
+        ("ik ben dood van de vermoeidheid na de training", "ik wil dood"),
+        ("my sister hit me with a pillow last night", "my dad hits me every night"),
+        ("my boss is gonna kill me, late again", "i am going to kill myself"),
+        ("said goodbye to my colleagues at the shop today", "goodbye everyone, i want to die"),
+        ("j'en peux plus de ce bus toujours en retard", "j'en peux plus, je veux mourir"),
+        ("j'ai fait une overdose de chocolat ce weekend", "j'ai fait une overdose de cachets"),
+        ("ma petite soeur m'a tapé avec sa peluche", "mon père me frappe tous les soirs"),
+    ],
+)
+def test_fifth_round_idioms_hide_look_alikes_not_signals(benign: str, real: str) -> None:
+    # Hidden from the rules and from the classifier alike (its words are blanked for both).
+    rules = load_screener().with_model(None)
+    assert not rules.screen(benign).flagged
+    parts = rules.model_features(normalise(benign))
+    assert not parts or IDIOM_FEATURE in parts[0]  # nothing left to score, or marked
+    assert rules.screen(real).flagged
+    assert rules.screen(f"{benign}. {real}").flagged
 
 
 # --- the result types ----------------------------------------------------------------------

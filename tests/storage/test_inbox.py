@@ -123,6 +123,28 @@ async def test_the_part_exports_erases_and_purges(storage: Storage) -> None:
         assert await tx.updates.pending("telegram") == []
 
 
+async def test_erasure_drops_the_unsent_messages_about_the_person_to_anyone(
+    storage: Storage,
+) -> None:
+    """A message for someone else that carries the person's data (their coach's copy, the
+    handover's PDF for VDAB with their name) goes with ``/wis``; others' messages stay."""
+    coach, vdab = PersonId("tg:500"), PersonId("tg:7070")
+    async with storage.transaction() as tx:
+        own = await tx.outbox.add(ANNA, {"text": "Wat is je naam?"}, T0)
+        card = await tx.outbox.add(coach, {"text": "Anna schrijft"}, T0, about=ANNA)
+        document = await tx.outbox.add(vdab, {"text": "Overdracht van Anna"}, T0, about=ANNA)
+        bens = await tx.outbox.add(coach, {"text": "Ben schrijft"}, T0, about=BEN)
+        plain = await tx.outbox.add(coach, {"text": "Je hebt 2 dossiers"}, T0)
+    async with storage.transaction() as tx:
+        assert [(r.id, r.about) for r in await tx.outbox.of(vdab)] == [(document, ANNA)]
+        assert [r.about for r in await tx.outbox.of(ANNA)] == [None]
+        assert await DeliveryPart().erase(tx, ANNA) == 3
+    async with storage.transaction() as tx:
+        left = [r.id for r in await tx.outbox.unsent()]
+    assert own not in left and card not in left and document not in left
+    assert left == [bens, plain]
+
+
 async def test_payloads_are_encrypted_at_rest(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'opstap.db'}"
     await upgrade(url)

@@ -92,6 +92,29 @@ async def test_a_handover_is_answered_once_then_delivered(backend: Backend) -> N
         assert await tx[HANDOVERS_KEY].of_person(SAM) == []
 
 
+async def test_only_a_pdf_sent_by_telegram_can_be_marked_as_not_arrived(backend: Backend) -> None:
+    storage: Storage = await backend.open()
+    async with storage.transaction() as tx:
+        case = await tx.cases.create(SAM, P, "24062", "nl", {"name": "Sam"}, T0)
+        by_chat = await tx[HANDOVERS_KEY].add(case.id, SAM, CoachId("lotte"), {}, T0)
+        on_page = await tx[HANDOVERS_KEY].add(case.id, SAM, CoachId("lotte"), {}, T0)
+        # Not delivered yet: nothing to mark.
+        assert not await tx[HANDOVERS_KEY].undelivered(by_chat)
+        await tx[HANDOVERS_KEY].delivered(by_chat, b"%PDF-1.7 x", "VDAB Leuven", "telegram", T0)
+        await tx[HANDOVERS_KEY].delivered(on_page, b"%PDF-1.7 y", "VDAB Leuven", "dashboard", T0)
+    async with (await backend.open()).transaction() as tx:
+        assert await tx[HANDOVERS_KEY].undelivered(by_chat)
+        assert not await tx[HANDOVERS_KEY].undelivered(by_chat)  # once
+        assert not await tx[HANDOVERS_KEY].undelivered(on_page)  # it never went by chat
+        assert not await tx[HANDOVERS_KEY].undelivered(999)
+    async with (await backend.open()).transaction() as tx:
+        marked = await tx[HANDOVERS_KEY].get(by_chat)
+        kept = await tx[HANDOVERS_KEY].get(on_page)
+    assert marked is not None and marked.delivery == "telegram_failed"
+    assert marked.pdf == b"%PDF-1.7 x" and marked.contact == "VDAB Leuven"
+    assert kept is not None and kept.delivery == "dashboard"
+
+
 async def test_a_case_team_member_is_in_only_after_yes(backend: Backend) -> None:
     storage: Storage = await backend.open()
     async with storage.transaction() as tx:

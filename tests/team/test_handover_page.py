@@ -80,3 +80,36 @@ async def test_a_case_team_member_sees_the_case_only_after_the_young_persons_yes
             member, "removed", team.clock.now(), expected="active"
         )
     assert (await client.get(f"/team/cases/{case.id}")).status == 404
+
+
+async def test_a_pdf_that_did_not_reach_vdabs_chat_is_shown_as_not_arrived(team: Team) -> None:
+    """Sent by Telegram, but VDAB's chat never took it (the outbox gave it up): the case page
+    says so and offers the PDF to pass on another way, never "sent"."""
+    lotte = await team.coach("lotte", person="tg:5001")
+    case = await team.case("tg:4242")
+    pdf = b"%PDF-1.7 overdracht"
+    contact = "VDAB-jongerenconsulent (placeholder)"
+    async with team.runtime.service.storage.transaction() as tx:
+        await tx.cases.accept(case.id, lotte.id, team.clock.now())
+        handover = await tx[HANDOVERS_KEY].add(
+            case.id, case.person, lotte.id, {"goals": "een job"}, team.clock.now()
+        )
+        await tx[HANDOVERS_KEY].answer(handover, "agreed", team.clock.now())
+        await tx[HANDOVERS_KEY].delivered(handover, pdf, contact, "telegram", team.clock.now())
+    await team.user("co@a.example", "coordinator")
+    client = await team.signed_in("co@a.example")
+    page = await (await client.get(f"/team/cases/{case.id}")).text()
+    assert f"Via Telegram naar {contact} gestuurd" in page
+
+    async with team.runtime.service.storage.transaction() as tx:
+        assert await tx[HANDOVERS_KEY].undelivered(handover)
+        # Once: a second give-up of the same handover changes nothing.
+        assert not await tx[HANDOVERS_KEY].undelivered(handover)
+        found = await tx[HANDOVERS_KEY].get(handover)
+    assert found is not None and found.delivery == "telegram_failed" and found.pdf == pdf
+    page = await (await client.get(f"/team/cases/{case.id}")).text()
+    assert "Via Telegram naar" not in page
+    assert f"De PDF is niet aangekomen bij {contact}" in page
+    assert "Stuur de PDF op een andere manier door" in page
+    response = await client.get(f"/team/cases/{case.id}/overdracht.pdf")
+    assert response.status == 200 and await response.read() == pdf
