@@ -37,6 +37,7 @@ def concept_words(doc: Mapping[str, Any]) -> set[str]:
     for items in (doc.get("concepts") or {}).values():
         for item in items:
             for w in term_words(item, normalise, "forms"):
+                w = w.removeprefix("~")
                 if not w.endswith("*") and not w.startswith("=") and w != "#n" and len(w) > 1:
                     words.add(w)
     return words

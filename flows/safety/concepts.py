@@ -13,7 +13,10 @@ Rules of this module:
   any word starting with it (Turkish endings, compounds like ``zelfmoordgedachten``); one
   starting with ``*`` any word ending with it (Arabic prefixes); ``=word`` only that exact
   form (tense matters: "genomen", not "nemen"); ``#n`` a number of 5 or more.  Arabic clitics
-  (و ف ب ل ال س) are also taken off a token before lookup.
+  (و ف ب ل ال س) are also taken off a token before lookup.  A term word starting with ``~`` is
+  also an everyday word of another language (Turkish "kan" blood is Dutch "kan", "hap*" pill
+  starts "happy"): it matches only in a clause without a word that belongs to another
+  language's lexicon and not to its own ("her yer kan" yes, "ik kan niet meer" no).
 * A rule fires when one term of each of its ``all`` concepts is found in one clause, within
   ``within`` tokens, and no negation word of the rule's language stands inside that window or
   right before it (per language: Flemish "ne" is "een", French "ne" is a negation; a negation
@@ -25,7 +28,9 @@ Rules of this module:
   from anywhere in the same sentence ("morgen ben ik er niet meer, ik heb een examen");
   ``across: true`` lets the concepts stand in different clauses.
 * A token glued from several words ("ikwildood", "iwannadie") is split when it starts with a
-  self word and every piece is a known word: young people skip spaces.
+  self word and every piece is a known word: young people skip spaces.  Per language: the
+  self word and the pieces come from one language's lexicon (a French "je" glued to Dutch
+  words is no French phrase).
 * Every rule names a category and a tier: ``crisis`` (help lines at once) or ``check`` (an
   indirect signal: the bot asks one direct question first).
 """
@@ -33,6 +38,7 @@ Rules of this module:
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -92,6 +98,8 @@ class ConceptHit:
 class _Term:
     words: tuple[str, ...]  # normalised; a trailing "*" marks a prefix word
     concept: str
+    scoped: bool = False
+    """A word was written ``~word``: it is also another language's everyday word."""
 
 
 @dataclass(frozen=True)
@@ -121,12 +129,21 @@ class _Language:
         self.subjects = subjects
         self.rules = tuple(rules)
         self.forms = dict(forms)
+        # "~kan": the word is also another language's (matched only in a clause of its own).
+        terms = [
+            _Term(tuple(w.removeprefix("~") for w in t.words), t.concept, True)
+            if any(w.startswith("~") for w in t.words)
+            else t
+            for t in terms
+        ]
         # Terms are matched as lemmas: "genomen" in a term means every form of "nemen".  A
         # word written "=genomen" is matched exactly as written (tense matters there).
         written = frozenset(
             w for t in terms for w in t.words if "*" not in w and not w.startswith("=")
         )
-        terms = [_Term(tuple(self._term_lemma(w) for w in t.words), t.concept) for t in terms]
+        terms = [
+            _Term(tuple(self._term_lemma(w) for w in t.words), t.concept, t.scoped) for t in terms
+        ]
         self.exact: dict[str, list[_Term]] = {}
         self.prefix: dict[str, list[tuple[str, _Term]]] = {}
         self.suffix: list[tuple[str, _Term]] = []
@@ -144,6 +161,18 @@ class _Language:
             for w in (*written, *(w for t in terms for w in t.words))
             if "*" not in w and not w.startswith("=") and w != "#n" and len(w) > 1
         )
+        # The pieces a glued token of this language may be cut into, and its self words.
+        self.pieces = self.vocabulary | negations
+        self.self_words: tuple[str, ...] = ()
+        # Every word this language's lexicon knows (for "~" terms of the others), and the
+        # words of the other languages that are not this one's (set by ConceptScreener).
+        self.own_words = (
+            self.vocabulary
+            | negations
+            | subjects
+            | {w for pair in self.forms.items() for w in pair}
+        )
+        self.foreign: frozenset[str] = frozenset()
 
     def _term_lemma(self, word: str) -> str:
         if word.endswith("*") or word.startswith(("=", "*")) or word == "#n":
@@ -213,28 +242,38 @@ class _Language:
             if any(tokens[i + k].clause != tokens[i].clause for k in range(n)):
                 continue
             if all(self.word_matches(term.words[k], tokens[i + k].text) for k in range(1, n)):
+                if term.scoped and self.foreign_clause(tokens, i):
+                    continue
                 found.append((term.concept, n))
         return found
+
+    def foreign_clause(self, tokens: Sequence[_Token], i: int) -> bool:
+        """Whether the clause of token ``i`` holds a word of another language's lexicon that
+        is not this language's ("ik kan niet meer": "ik" and "niet" are Dutch, not Turkish)."""
+        clause = tokens[i].clause
+        j = i
+        while j > 0 and tokens[j - 1].clause == clause:
+            j -= 1
+        while j < len(tokens) and tokens[j].clause == clause:
+            if tokens[j].text in self.foreign:
+                return True
+            j += 1
+        return False
 
 
 class ConceptScreener:
     """All languages' concept rules; immutable once built."""
 
-    __slots__ = ("_languages", "_negations", "_self_words", "_vocabulary")
+    __slots__ = ("_languages",)
 
-    def __init__(
-        self,
-        languages: Sequence[_Language],
-        negations: frozenset[str],
-        self_words: frozenset[str],
-    ) -> None:
+    def __init__(self, languages: Sequence[_Language]) -> None:
         self._languages = tuple(languages)
-        self._negations = negations
-        self._self_words = self_words
-        vocab: set[str] = set(negations)
         for lang in languages:
-            vocab |= lang.vocabulary
-        self._vocabulary = frozenset(vocab)
+            others: set[str] = set()
+            for other in languages:
+                if other is not lang:
+                    others |= other.own_words
+            lang.foreign = frozenset(w for w in others - lang.own_words if len(w) > 1)
 
     @property
     def rules(self) -> tuple[ConceptRule, ...]:
@@ -254,12 +293,7 @@ class ConceptScreener:
         normalised like messages).  Raises ValueError naming the language and the item.
         """
         languages: list[_Language] = []
-        all_neg: set[str] = set()
-        self_words: set[str] = set()
-        for language, words in negations.items():
-            for w in words:
-                all_neg.update(t for t in re.split(r"[\W_]+", normalise(w)) if t)
-            del language
+        seen: dict[str, tuple[str, ...]] = {}  # a written word -> its normalised words
         for language, doc in lexicons.items():
             concepts_raw = doc.get("concepts") or {}
             rules_raw = doc.get("rules") or []
@@ -269,6 +303,7 @@ class ConceptScreener:
             if not isinstance(rules_raw, list):
                 raise ValueError(f"{where}: rules must be a list")
             terms: list[_Term] = []
+            self_words: set[str] = set()
             for name, items in concepts_raw.items():
                 if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
                     raise ValueError(f"{where}: concept name {name!r} must be lower_snake_case")
@@ -299,32 +334,46 @@ class ConceptScreener:
             for i, raw in enumerate(rules_raw):
                 rules.append(_rule(raw, i, language, names, where))
             if terms or rules:
-                languages.append(
-                    _Language(
-                        language,
-                        terms,
-                        rules,
-                        _norm_forms(forms.get(language, {})),
-                        frozenset(
-                            t
-                            for w in negations.get(language, ())
-                            for t in re.split(r"[\W_]+", normalise(w))
-                            if t
-                        ),
-                        subjects,
-                    )
+                lang = _Language(
+                    language,
+                    terms,
+                    rules,
+                    _norm_forms(forms.get(language, {})),
+                    frozenset(
+                        t
+                        for w in negations.get(language, ())
+                        for t in re.split(r"[\W_]+", normalise(w))
+                        if t
+                    ),
+                    subjects,
                 )
-        return cls(languages, frozenset(all_neg), frozenset(self_words))
+                # Every word the language's file uses (phrases, idioms, terms) is its own: a
+                # "~" term of another language is not refused for it.
+                lang.own_words |= {
+                    w
+                    for text in _strings(doc)
+                    for piece in _PIECE_RE.split(text)
+                    if piece
+                    for w in _latin_words(piece, seen, normalise)
+                    if len(w) > 1 and not w.isdigit()
+                }
+                # Longest first: "ikke" before "ik".
+                lang.self_words = tuple(
+                    sorted((w.removeprefix("~") for w in self_words), key=len, reverse=True)
+                )
+                languages.append(lang)
+        return cls(languages)
 
     def screen(self, padded: str) -> list[ConceptHit]:
         """Every rule that fires in ``padded`` (normalised text; idioms already blanked)."""
-        tokens = self._tokens(padded)
-        if not tokens:
+        raw = self._tokens(padded)
+        if not raw:
             return []
         hits: list[ConceptHit] = []
         for lang in self._languages:
             if not lang.rules:
                 continue
+            tokens = _split_glued(raw, lang)
             positions: dict[str, list[tuple[int, int]]] = {}
             for i in range(len(tokens)):
                 for concept, n in lang.concepts_at(tokens, i):
@@ -353,24 +402,24 @@ class ConceptScreener:
         """
         spans = spans or [(0, len(padded))]
         out: list[dict[str, None]] = [{} for _ in spans]
-        tokens = self._tokens(padded)
-        if not tokens:
+        raw = self._tokens(padded)
+        if not raw:
             return [[] for _ in spans]
 
         starts = [a for a, _ in spans]
 
-        def part_of(i: int) -> int | None:
-            at = tokens[i].start
+        def part_of(at: int) -> int | None:
             n = bisect_right(starts, at) - 1
             return n if n >= 0 and at < spans[n][1] else None
 
         for lang in self._languages:
+            tokens = _split_glued(raw, lang)
             spots: list[tuple[str, int, int]] = []
             for i in range(len(tokens)):
                 found = lang.concepts_at(tokens, i)
                 if not found:
                     continue
-                part = part_of(i)
+                part = part_of(tokens[i].start)
                 if part is None:
                     continue
                 negated = any(
@@ -394,7 +443,8 @@ class ConceptScreener:
 
     # -- internals -----------------------------------------------------------------------
 
-    def _tokens(self, padded: str) -> list[_Token]:
+    @staticmethod
+    def _tokens(padded: str) -> list[_Token]:
         tokens: list[_Token] = []
         clause = sentence = 0
         for m in _TOKEN_RE.finditer(padded):
@@ -403,24 +453,8 @@ class ConceptScreener:
                 clause += 1
                 sentence += text in ".!?\n\u061f"
                 continue
-            pieces = self._split_glued(text)
-            if pieces is None:
-                tokens.append(_Token(text, m.start(), m.end(), clause, sentence))
-            else:
-                for piece in pieces:
-                    tokens.append(_Token(piece, m.start(), m.end(), clause, sentence))
+            tokens.append(_Token(text, m.start(), m.end(), clause, sentence))
         return tokens
-
-    def _split_glued(self, text: str) -> list[str] | None:
-        """Split "ikwildood" into known words when it starts with a self word."""
-        if len(text) < 6 or text in self._vocabulary or not text.isascii():
-            return None
-        for first in sorted(self._self_words, key=len, reverse=True):
-            if text.startswith(first) and len(first) < len(text):
-                rest = _segment(text[len(first) :], self._vocabulary)
-                if rest is not None:
-                    return [first, *rest]
-        return None
 
     def _fire(
         self,
@@ -499,6 +533,67 @@ def _combinations(
     return out
 
 
+# Where a lexicon string is cut into words for :func:`_latin_words`.
+_PIECE_RE: Final = re.compile(r"[\s()\[\]|*=^$#{}.,;:!?…]+")
+
+
+def _latin_words(piece: str, seen: dict[str, tuple[str, ...]], normalise: Any) -> tuple[str, ...]:
+    """A written word of a lexicon folded like the normaliser folds Latin letters ("gün" ->
+    "gun"): the words a "~" term is checked against are Latin.  A light fold, not the whole
+    normaliser (that made start-up seconds slower), except for short words, which the
+    normaliser may expand as chat shorthand (Turkish "da" reads as "dat").  Other scripts
+    give nothing."""
+    words = seen.get(piece)
+    if words is None:
+        folded = unicodedata.normalize("NFKD", piece.casefold().replace("ı", "i"))
+        plain = "".join(c for c in folded if not unicodedata.combining(c))
+        words = tuple(w for w in re.split(r"[\W_]+", plain) if w) if plain.isascii() else ()
+        if words and len(piece) <= 4:
+            words += tuple(w for w in re.split(r"[\W_]+", normalise(piece)) if w)
+        seen[piece] = words
+    return words
+
+
+def _strings(value: Any) -> Iterable[str]:
+    """Every string in a parsed YAML document (keys of mappings left out)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _split_glued(tokens: list[_Token], lang: _Language) -> list[_Token]:
+    """``tokens`` with every glued token ("ikwildood") cut into ``lang``'s words: it starts with
+    one of the language's self words and every piece is a word of its lexicon.  The same list
+    when nothing is glued (the usual case)."""
+    out: list[_Token] | None = None
+    for n, token in enumerate(tokens):
+        pieces = _glued_pieces(token.text, lang)
+        if pieces is None:
+            if out is not None:
+                out.append(token)
+            continue
+        if out is None:
+            out = list(tokens[:n])
+        out.extend(_Token(p, token.start, token.end, token.clause, token.sentence) for p in pieces)
+    return tokens if out is None else out
+
+
+def _glued_pieces(text: str, lang: _Language) -> list[str] | None:
+    if len(text) < 6 or not lang.self_words or text in lang.pieces or not text.isascii():
+        return None
+    for first in lang.self_words:
+        if text.startswith(first) and len(first) < len(text):
+            rest = _segment(text[len(first) :], lang.pieces)
+            if rest is not None:
+                return [first, *rest]
+    return None
+
+
 def _segment(text: str, vocabulary: frozenset[str]) -> list[str] | None:
     """Cut ``text`` into vocabulary words (longest first); None when it cannot be done."""
     if not text:
@@ -518,6 +613,8 @@ def term_words(item: str, normalise: Any, where: str) -> tuple[str, ...]:
         if raw == "#n":
             out.append(raw)
             continue
+        scoped = raw.startswith("~")
+        raw = raw.removeprefix("~")
         exact = raw.startswith("=")
         star = raw.endswith("*")
         core = raw.strip("*=")
@@ -528,6 +625,8 @@ def term_words(item: str, normalise: Any, where: str) -> tuple[str, ...]:
             words[-1] += "*"
         if exact:
             words = ["=" + w for w in words]
+        if scoped:
+            words = ["~" + w for w in words]
         out.extend(words)
     return tuple(out)
 

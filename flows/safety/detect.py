@@ -58,8 +58,9 @@ Phrase syntax (one phrase per YAML list item)::
                     (``zelfmoord*`` also matches ``zelfmoordgedachten``)
     (a|b c)         one of the alternatives
     [a|b c]         optional: one of the alternatives, or nothing
-    ...             a gap of up to three words, none of which may be a negation
-                    (``ik wil ... dood`` matches ``ik wil echt dood``, not ``ik wil niet dood``)
+    ...             a gap of up to three words, none of which may be a negation of the
+                    phrase's own language (``ik wil ... dood`` matches ``ik wil echt dood``,
+                    not ``ik wil niet dood``; French "ne" does not stop a Turkish gap)
     {name}          the text of macro ``name`` from the same file's ``macros``
     $               the end of the message (after the last word and any punctuation)
     ^               the start of the message (only as the first item)
@@ -867,24 +868,48 @@ class _Rule:
     tier: Tier = "crisis"
 
 
+def _gap_regex(negations: Iterable[str]) -> str:
+    """The regex of a gap ``...``: up to ``_GAP_WORDS`` words, none of them one of
+    ``negations`` (normalised words of the phrase's own language)."""
+    words = sorted(set(negations), key=len, reverse=True)
+    if not words:
+        return rf"(?:\w+{_SEP}){{0,{_GAP_WORDS}}}"
+    neg_alt = "|".join(_letter_regex(w) for w in words)
+    return rf"(?:(?!(?:{neg_alt})(?!\w))\w+{_SEP}){{0,{_GAP_WORDS}}}"
+
+
 def _build_regex(
-    entries: Iterable[tuple[str, str, str]], gap: str
+    entries: Iterable[tuple[str, str, str, str]],
 ) -> tuple[re.Pattern[str], dict[str, str]]:
     """One alternation over many phrases; each phrase is a named group so a match can say
     which phrase it was.  ``entries``: (phrase after macro expansion, phrase as written,
-    where it comes from, for error messages)."""
+    where it comes from, for error messages, the regex of its gap ``...``: the negations of
+    the phrase's own language, see :func:`_gap_regex`)."""
     by_first: dict[frozenset[str] | None, list[str]] = {}
     names: dict[str, str] = {}
     bodies_written: list[tuple[str, str, str]] = []
-    for i, (expanded, written, where) in enumerate(entries):
-        try:
-            body, first = _compile_phrase(expanded, gap)
-        except _PhraseError as exc:
-            raise ValueError(f"{where}: phrase {written!r}: {exc}") from None
+    for i, (expanded, written, where, gap) in enumerate(entries):
+        body, first = _compile_phrase_at(expanded, written, where, gap)
         name = f"p{i}"
         names[name] = written
         bodies_written.append((body, written, where))
         by_first.setdefault(first, []).append(f"(?P<{name}>{body})")
+    return _alternation(by_first, bodies_written), names
+
+
+def _compile_phrase_at(
+    expanded: str, written: str, where: str, gap: str
+) -> tuple[str, frozenset[str] | None]:
+    try:
+        return _compile_phrase(expanded, gap)
+    except _PhraseError as exc:
+        raise ValueError(f"{where}: phrase {written!r}: {exc}") from None
+
+
+def _alternation(
+    by_first: Mapping[frozenset[str] | None, list[str]],
+    bodies_written: Sequence[tuple[str, str, str]],
+) -> re.Pattern[str]:
     # Speed: phrases are grouped by the characters they can start with, behind a one-character
     # lookahead, so at a word start only the few phrases that can begin there are tried; and
     # (?=\w) first, because most positions in a message are not word starts at all.
@@ -899,7 +924,7 @@ def _build_regex(
     try:
         # Start-up speed: one compile for all phrases; each phrase alone only to name the
         # culprit when the whole does not compile.
-        return re.compile(r"(?=\w)(?<!\w)(?:" + "|".join(branches) + ")"), names
+        return re.compile(r"(?=\w)(?<!\w)(?:" + "|".join(branches) + ")")
     except re.error:
         for body, written, where in bodies_written:
             try:
@@ -983,23 +1008,22 @@ class Screener:
         parsed = [_validate(lang, doc) for lang, doc in lexicons.items()]
         if not any(phrases for lex in parsed for phrases in lex.patterns.values()):
             raise ValueError("the lexicons contain no crisis phrases at all")
-        # The gap '...' may not step over a negation of ANY language: messages mix languages.
-        negations: set[str] = set()
-        for lex in parsed:
-            for neg in lex.negations:
-                negations.update(w for w in re.split(r"[\W_]+", normalise(neg)) if w)
-        if negations:
-            neg_alt = "|".join(_letter_regex(w) for w in sorted(negations, key=len, reverse=True))
-            gap = rf"(?:(?!(?:{neg_alt})(?!\w))\w+{_SEP}){{0,{_GAP_WORDS}}}"
-        else:
-            gap = rf"(?:\w+{_SEP}){{0,{_GAP_WORDS}}}"
+        # The gap '...' may not step over a negation of the phrase's own language: French
+        # "ne" is a negation, Turkish "ne" asks "what" ("intihar hattının numarası ne").
+        gaps = {
+            lex.language: _gap_regex(
+                w for neg in lex.negations for w in re.split(r"[\W_]+", normalise(neg)) if w
+            )
+            for lex in parsed
+        }
 
         rules: list[_Rule] = []
-        idiom_entries: list[tuple[str, str, str]] = []
+        idiom_entries: list[tuple[str, str, str, str]] = []
         for lex in parsed:
             where = f"lexicon {lex.language!r}"
+            gap = gaps[lex.language]
             idiom_entries.extend(
-                (_expand(p, lex.macros, f"{where}: idioms"), p, f"{where}: idioms")
+                (_expand(p, lex.macros, f"{where}: idioms"), p, f"{where}: idioms", gap)
                 for p in lex.idioms
             )
             tiers: tuple[tuple[Tier, Mapping[Category, tuple[str, ...]]], ...] = (
@@ -1014,13 +1038,13 @@ class Screener:
                         continue
                     at = f"{where}: {key}.{cat}"
                     regex, names = _build_regex(
-                        [(_expand(p, lex.macros, at), p, at) for p in phrases], gap
+                        [(_expand(p, lex.macros, at), p, at, gap) for p in phrases]
                     )
                     rules.append(_Rule(lex.language, cat, regex, names, tier))
         idioms = None
         if idiom_entries:
             # One alternation for the idioms of all languages: messages mix languages.
-            idioms, _ = _build_regex(idiom_entries, gap)
+            idioms, _ = _build_regex(idiom_entries)
         concepts = ConceptScreener.build(
             {lang: doc for lang, doc in lexicons.items() if isinstance(doc, Mapping)},
             forms or {},
@@ -1035,17 +1059,27 @@ class Screener:
                 )
         resolved = None
         past_entries = [
-            (_expand(p, lex.macros, f"lexicon {lex.language!r}: resolved.past"), p, "past")
+            (
+                _expand(p, lex.macros, f"lexicon {lex.language!r}: resolved.past"),
+                p,
+                "past",
+                gaps[lex.language],
+            )
             for lex in parsed
             for p in lex.past
         ]
         now_entries = [
-            (_expand(p, lex.macros, f"lexicon {lex.language!r}: resolved.now"), p, "now")
+            (
+                _expand(p, lex.macros, f"lexicon {lex.language!r}: resolved.now"),
+                p,
+                "now",
+                gaps[lex.language],
+            )
             for lex in parsed
             for p in lex.now_ok
         ]
         if past_entries and now_entries:
-            resolved = (_build_regex(past_entries, gap)[0], _build_regex(now_entries, gap)[0])
+            resolved = (_build_regex(past_entries)[0], _build_regex(now_entries)[0])
         screener = cls(
             tuple(rules), idioms, tuple(lex.language for lex in parsed), concepts, None, resolved
         )

@@ -8,6 +8,7 @@ import pytest
 
 from bot.safety.lexicon import load_forms, load_screener
 from flows.safety import Screener
+from flows.safety.detect import normalise
 
 
 @pytest.fixture(scope="module")
@@ -210,3 +211,91 @@ def test_rules_are_data() -> None:
 def test_bad_rules_raise_value_error(rules: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Screener.from_mappings(_minimal(rules=rules))
+
+
+# -- language handling: negations, glued words and shared spellings apply per language --------
+
+
+def test_a_phrase_gap_refuses_only_its_own_languages_negations(screener: Screener) -> None:
+    rules = screener.with_model(None)
+    # Turkish "ne" asks "what"; French "ne" is a negation and once closed every gap.
+    assert rules.screen("uyku hapından kaç tane içsem ne olur").flagged
+    assert rules.screen("kardeşim bıçaklandı ne yapacağım kan kaybediyor").tier == "crisis"
+    # A language's own negation still closes its gaps.
+    assert not rules.screen("ik wil niet dood").flagged
+
+
+def test_a_gap_negation_is_data_of_its_language() -> None:
+    lexicons: dict[str, Any] = {
+        "fr": {"negations": ["ne"], "patterns": {"suicide": ["je veux ... mourir"]}},
+        "tr": {"negations": ["yok"], "patterns": {"suicide": ["ölmek ... istiyorum"]}},
+    }
+    screener = Screener.from_mappings(lexicons)
+    assert screener.screen("ölmek ne kadar istiyorum").flagged
+    assert not screener.screen("ölmek yok istiyorum").flagged
+    assert not screener.screen("je veux ne pas mourir").flagged
+    assert screener.screen("je veux yok mourir").flagged
+
+
+def test_glued_words_are_cut_with_one_languages_words() -> None:
+    # English "i" glued to Dutch "wil" "dood" was cut (self words and pieces of all languages)
+    # and the Dutch rule fired; "ik" + "wil dood" is Dutch all through.
+    lexicons: dict[str, Any] = {
+        "nl": {
+            "patterns": {"suicide": ["ik wil dood"]},
+            "concepts": {"i": ["ik"], "wish": ["wil"], "death": ["dood"]},
+            "rules": [{"category": "suicide", "tier": "crisis", "all": ["wish", "death"]}],
+        },
+        "en": {
+            "patterns": {"suicide": ["i want to die"]},
+            "concepts": {"i": ["i"], "wish": ["want"], "death": ["die"]},
+            "rules": [{"category": "suicide", "tier": "crisis", "all": ["i", "wish", "death"]}],
+        },
+    }
+    screener = Screener.from_mappings(lexicons)
+    assert screener.screen("ikwildood").tier == "crisis"
+    assert screener.screen("iwantdie").tier == "crisis"
+    assert screener.screen("iwildood").tier is None
+
+
+def test_an_everyday_word_is_not_cut_into_self_words(screener: Screener) -> None:
+    # "meisje" was cut into English "me", Dutch "is", "je": the classifier saw a self word.
+    found = screener.model_features(normalise("het meisje is dood"))[0]
+    assert "k me" not in found and "k i" not in found and "k myself" not in found
+    assert screener.screen("ikwildood").tier == "crisis"
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("ik kan niet meer naar school", "k bleed"),  # Turkish "kan" is blood
+        ("i am so happy today", "k meds"),  # Turkish "hap" is a pill
+        ("what happened to my mum yesterday", "k hot_thing"),  # Turkish "mum" is a candle
+        ("ik ben moe van school", "k self"),  # Turkish "ben" is "I"
+    ],
+)
+def test_a_shared_spelling_counts_only_in_its_own_language(
+    screener: Screener, text: str, concept: str
+) -> None:
+    assert concept not in screener.model_features(normalise(text))[0], text
+
+
+def test_a_shared_spelling_still_counts_in_its_language(screener: Screener) -> None:
+    assert "k bleed" in screener.model_features(normalise("her yer kan, durmuyor"))[0]
+    rules = screener.with_model(None)
+    assert rules.screen("kolumdan kan akıyor durmuyor").tier == "crisis"
+    assert rules.screen("dün gece 20 tane hapı yuttum").category == "overdose"
+
+
+def test_a_shared_spelling_is_data() -> None:
+    lexicons: dict[str, Any] = {
+        "nl": {"patterns": {"suicide": ["ik wil dood"]}, "concepts": {"i": ["ik", "niet"]}},
+        "tr": {
+            "patterns": {"suicide": ["ölmek istiyorum"]},
+            "concepts": {"blood": ["~kan"], "cut": ["kestim"]},
+            "rules": [{"category": "self_harm", "tier": "crisis", "all": ["cut", "blood"]}],
+        },
+    }
+    screener = Screener.from_mappings(lexicons)
+    assert screener.screen("kestim kan").tier == "crisis"
+    assert screener.screen("kestim ik kan niet").tier is None
