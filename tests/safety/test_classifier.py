@@ -53,8 +53,10 @@ HELD_OUT_FLOORS: dict[str, tuple[float, float]] = {
     # batches 15 and 16 were written blind.
     # Batches 15 and 16, first scored against the frozen commit 57aba68: recall 0.958 and 0.933,
     # false alarms 0.133 and 0.129 (the writers made at least half of the negatives hard ones).
-    "batch15": (0.95, 0.135),
-    "batch16": (0.93, 0.13),
+    # Scored again after the fifth tuning round (detector 830088d; the tuners never opened
+    # them): recall 0.969 and 0.961, false alarms 0.087 and 0.083.
+    "batch15": (0.96, 0.09),
+    "batch16": (0.955, 0.085),
 }
 
 
