@@ -470,3 +470,171 @@ def test_the_ports_rule_catches_a_feature_port_written_back(tmp_path: Path) -> N
     classes, keys = classes_and_keys(bad)
     assert classes - CORE_CLASSES == {"CaseRepository"}
     assert keys - CORE_KEYS == {"CASES_KEY"}
+
+
+# --- no timed tests ------------------------------------------------------------------------
+# A test asserts behaviour; how fast something is belongs in bench/ (``make bench``). A test
+# that asserts a measured duration against a number fails on a loaded machine, not when the
+# feature breaks. Waiting with a deadline (``while clock() < deadline``, a ``timeout=``) is
+# fine: it only fails when the awaited thing never happens. Limits on an injected or virtual
+# clock are fine too: they are not measured.
+
+# Stopwatches with no use in a test but timing: forbidden in tests/ outright.
+STOPWATCHES = frozenset({"perf_counter", "perf_counter_ns", "process_time", "timeit"})
+# Reading a real clock: ``time.monotonic()``, ``time.time()``, ``loop.time()``, ``monotonic()``.
+REAL_CLOCKS = frozenset({"monotonic", "monotonic_ns", "time", "time_ns"} | STOPWATCHES)
+
+
+def _reads_a_clock(node: ast.AST, marks: set[str]) -> bool:
+    """Whether ``node`` reads a real clock: a call of one, a name that holds a reading, or
+    ``.time`` (the moment the fake Bot API recorded a call)."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call) and not sub.args and not sub.keywords:
+            func = sub.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in REAL_CLOCKS:
+                return True
+        elif (isinstance(sub, ast.Attribute) and sub.attr == "time") or (
+            isinstance(sub, ast.Name) and sub.id in marks
+        ):
+            return True
+    return False
+
+
+def _is_duration(node: ast.AST, marks: set[str], durations: set[str]) -> bool:
+    """A difference of clock readings, or a name that holds one."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and sub.id in durations:
+            return True
+        if (
+            isinstance(sub, ast.BinOp)
+            and isinstance(sub.op, ast.Sub)
+            and (_reads_a_clock(sub.left, marks) or _reads_a_clock(sub.right, marks))
+        ):
+            return True
+    return False
+
+
+def _is_number(node: ast.AST) -> bool:
+    if isinstance(node, ast.UnaryOp):
+        node = node.operand
+    return isinstance(node, ast.Constant) and isinstance(node.value, int | float)
+
+
+def _own_nodes(scope: ast.AST) -> Iterator[ast.AST]:
+    """The nodes of one function (or of the module), without those of functions in it."""
+    todo = list(ast.iter_child_nodes(scope))
+    while todo:
+        node = todo.pop()
+        yield node
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            todo.extend(ast.iter_child_nodes(node))
+
+
+def timed_assertions(path: Path) -> list[str]:
+    """``file:line`` of each ``assert`` that compares a measured duration with a number, and
+    of each use of a stopwatch."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.Attribute):
+            names = {node.attr}
+        elif isinstance(node, ast.Name):
+            names = {node.id}
+        else:
+            continue
+        for name in sorted(names & STOPWATCHES):
+            found.append(f"{path.name}:{node.lineno} uses {name}")
+    scopes = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    for scope in [tree, *scopes]:
+        marks: set[str] = set()
+        durations: set[str] = set()
+        body = list(_own_nodes(scope))
+        # Two passes: a reading may be assigned after the code that reads it in a loop.
+        for _ in range(2):
+            for node in body:
+                if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+                    value = node.value
+                    if value is None:
+                        continue
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    names = {
+                        t.id
+                        for target in targets
+                        for t in ast.walk(target)
+                        if isinstance(t, ast.Name)
+                    }
+                    if _is_duration(value, marks, durations):
+                        durations |= names
+                    elif _reads_a_clock(value, marks):
+                        marks |= names
+                elif (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "append"
+                    and isinstance(node.func.value, ast.Name)
+                    and node.args
+                ):
+                    if _is_duration(node.args[0], marks, durations):
+                        durations.add(node.func.value.id)
+                    elif _reads_a_clock(node.args[0], marks):
+                        marks.add(node.func.value.id)
+        for node in body:
+            if not isinstance(node, ast.Assert):
+                continue
+            for compare in (n for n in ast.walk(node.test) if isinstance(n, ast.Compare)):
+                sides = [compare.left, *compare.comparators]
+                if any(_is_number(s) for s in sides) and any(
+                    _is_duration(s, marks, durations) for s in sides if not _is_number(s)
+                ):
+                    found.append(f"{path.name}:{node.lineno} asserts a measured duration")
+    return sorted(set(found))
+
+
+def test_no_test_asserts_a_measured_duration() -> None:
+    found = [
+        f"{path.relative_to(ROOT)}: {hit}"
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        for hit in timed_assertions(path)
+    ]
+    assert found == [], "timed tests (move the figure to bench/, assert a cause):\n" + "\n".join(
+        found
+    )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import time\nstarted = time.perf_counter()\n",
+        "from time import perf_counter\n",
+        "import time\ndef t():\n    s = time.monotonic()\n    work()\n"
+        "    took = time.monotonic() - s\n    assert took < 1.0\n",
+        "def t(loop):\n    s = loop.time()\n    work()\n    assert loop.time() - s < 1.5\n",
+        "def t(fake):\n    times = [c.time for c in fake.calls()]\n"
+        "    assert times[-1] - times[0] >= 0.75\n",
+        "import time\ndef t():\n    took = []\n    for _ in range(3):\n"
+        "        s = time.monotonic()\n        took.append(time.monotonic() - s)\n"
+        "    assert max(took) < 0.3\n",
+    ],
+)
+def test_the_timing_rule_catches_a_timed_assertion(tmp_path: Path, source: str) -> None:
+    bad = tmp_path / "test_bad.py"
+    bad.write_text(source, encoding="utf-8")
+    assert timed_assertions(bad) != []
+
+
+def test_the_timing_rule_lets_a_deadline_wait(tmp_path: Path) -> None:
+    good = tmp_path / "test_good.py"
+    good.write_text(
+        "import time\n"
+        "def wait(ready):\n"
+        "    deadline = time.monotonic() + 10\n"
+        "    while not ready():\n"
+        '        assert time.monotonic() < deadline, "never ready"\n'
+        "def t(vtime):\n"
+        "    assert vtime.clock() - 0.0 == 1.0\n",
+        encoding="utf-8",
+    )
+    assert timed_assertions(good) == []

@@ -478,16 +478,15 @@ async def test_get_updates_offsets_limit_and_long_polling(fake_bot_api: FakeBotA
     _, body = await _post(fake_bot_api, "getUpdates", {"offset": first + 3, "timeout": 0})
     assert body["result"] == []
 
-    loop = asyncio.get_running_loop()
-    started = loop.time()
+    # A long poll that, without an update, would wait far longer than this test's deadline.
     poll = asyncio.create_task(
-        _post(fake_bot_api, "getUpdates", {"offset": first + 3, "timeout": 5})
+        _post(fake_bot_api, "getUpdates", {"offset": first + 3, "timeout": 3600})
     )
     await asyncio.sleep(0.2)
+    assert not poll.done()
     fake_bot_api.user_sends_voice(CHAT)
-    _, body = await poll
+    _, body = await asyncio.wait_for(poll, timeout=30)  # woken by the update
     assert "voice" in body["result"][0]["message"]
-    assert loop.time() - started < 1.5  # woken by the update, not by the timeout
 
     await _post(
         fake_bot_api, "getUpdates", {"offset": first + 4, "allowed_updates": ["callback_query"]}
@@ -613,11 +612,35 @@ async def test_wait_for_message_timeout_explains(fake_bot_api: FakeBotApi) -> No
     with pytest.raises(AssertionError) as caught:
         await fake_bot_api.wait_for_message(CHAT, contains="welkom", timeout=0.2)
     assert "iets anders" in str(caught.value)
+
+
+async def test_a_delayed_method_answers_only_after_its_delay(
+    fake_bot_api: FakeBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fake's own wait, held until the test lets it go: no stopwatch needed.
+    waits: list[float] = []
+    let_go = asyncio.Event()
+
+    async def held(seconds: float) -> None:
+        waits.append(seconds)
+        await let_go.wait()
+
+    monkeypatch.setattr(fake_bot_api, "_sleep", held)
     fake_bot_api.delay("sendMessage", 0.3)
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    await _post(fake_bot_api, "sendMessage", {"chat_id": CHAT, "text": "traag"})
-    assert loop.time() - started >= 0.3
+    post = asyncio.create_task(
+        _post(fake_bot_api, "sendMessage", {"chat_id": CHAT, "text": "traag"})
+    )
+    try:
+        for _ in range(1000):
+            if waits:
+                break
+            await asyncio.sleep(0.01)
+        assert waits == [0.3]
+        assert not post.done() and not fake_bot_api.calls("sendMessage")[0].done
+    finally:
+        let_go.set()
+    status, _ = await post
+    assert status == 200
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,14 +5,14 @@ API for the Telegram cases)."""
 from __future__ import annotations
 
 import asyncio
-import statistics
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from bot.clock import SystemClock
 from bot.i18n import Translator
@@ -23,10 +23,12 @@ from bot.safety.lexicon import load_screener
 from bot.safety.responder import HelpLineResponder
 from bot.service import ConversationService, OutgoingMessage
 from bot.telegram.app import TelegramFrontDoor
+from bot.telegram.limits import FloodLimiter
 from flows.engine import Flow, Step, option
 from flows.ids import FlowId, PersonId, StepId
 from flows.inputs import ButtonPressed, CommandReceived, TextReceived
 from flows.text import msg
+from storage.db import SQLITE_BUSY_TIMEOUT_MS
 from storage.memory import MemoryStorage
 from storage.migrate import upgrade
 from storage.sql import SqlStorage, open_storage
@@ -271,7 +273,7 @@ async def test_a_rapid_tapper_gets_every_tap_answered_at_once_and_applied_in_ord
     async with telegram_bot(fake, tmp_path, tap_flow(25)) as bot:
         fake.user_sends_command(CHAT, "/start")
         await fake.wait_for_message(CHAT, predicate=inline, timeout=10)
-        pressed: list[tuple[str, float, str]] = []  # query id, when, value
+        pressed: list[tuple[str, str]] = []  # query id, value
         for n in range(20):
             # A person taps what is on the screen; right after a stale tap the question may
             # be on its way again.
@@ -279,23 +281,24 @@ async def test_a_rapid_tapper_gets_every_tap_answered_at_once_and_applied_in_ord
             live = live_question(fake)
             value = f"{step_of(live)}={'ab'[n % 2]}"
             update = fake.user_presses_button(CHAT, live.message_id, value)
-            pressed.append((update["callback_query"]["id"], time.monotonic(), value))
+            pressed.append((update["callback_query"]["id"], value))
             await asyncio.sleep(0.3)
         # Longer than the pacing's longest wait, so the last replies are out.
         await fake.wait_idle(1.5, timeout=120)
-        answers = {
-            c.params["callback_query_id"]: c.time for c in fake.calls("answerCallbackQuery") if c.ok
-        }
+        answered = [
+            c.params["callback_query_id"] for c in fake.calls("answerCallbackQuery") if c.ok
+        ]
         assert fake.unanswered_callback_queries() == []
-        late = [(v, round(answers[q] - at, 2)) for q, at, v in pressed if answers[q] - at >= 1.0]
-        assert not late, f"answered a second or more after the tap: {late}"
+        # Every tap answered once, in the order tapped. That an answer never waits for the
+        # chat's pacing is the next test's (a cause, not a stopwatch).
+        assert answered == [query for query, _ in pressed]
         async with bot.storage.transaction() as tx:
             session = await tx.sessions.get(PersonId(f"tg:{CHAT}"))
     assert session is not None
     # The first tap on each question is its answer (a tap on a question already answered is
     # stale and only re-prompts); answered in the order tapped, none skipped.
     expected: dict[str, str] = {}
-    for _, _, value in pressed:
+    for _, value in pressed:
         step, _, choice = value.partition("=")
         expected.setdefault(step, choice)
     assert session.answers == expected
@@ -303,21 +306,90 @@ async def test_a_rapid_tapper_gets_every_tap_answered_at_once_and_applied_in_ord
     assert session.step == f"q{len(expected) + 1}"
 
 
-async def test_from_button_press_to_the_next_question_is_quick(
-    fake_bot_api: FakeBotApi, tmp_path: Path
+async def test_a_tap_is_answered_while_the_chats_earlier_sends_wait_for_its_pace(
+    fake_bot_api: FakeBotApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """p50 under 300 ms and p99 under 1 s on the fake Bot API, at a person's pace (a second to
-    read each question). The old pacing (edit plus new message, one per second per chat) took
-    a second for every tap, so both bounds fail there."""
+    """The spinner stops at once, whatever the chat's pacing: with a send of this chat held
+    in its pacing wait (the limiter's sleep does not end until the test lets it go), a tap
+    is answered, and only its question waits. Answering after the handling (behind the
+    pacing), as before, never answers while the pace is held."""
     fake = fake_bot_api
-    took: list[float] = []
+    async with telegram_bot(fake, tmp_path, tap_flow(3)) as bot:
+        fake.user_sends_command(CHAT, "/start")
+        question = await fake.wait_for_message(CHAT, predicate=inline, timeout=10)
+        await fake.wait_idle(0.2, timeout=10)
+        limiter = bot.front.application.bot.rate_limiter
+        assert isinstance(limiter, FloodLimiter)
+        let_go = asyncio.Event()
+        waits: list[float] = []
+
+        async def held_sleep(seconds: float) -> None:
+            waits.append(seconds)
+            await let_go.wait()
+
+        # Chat paces made from here on wait on the held sleep; a fresh chat pace for CHAT.
+        monkeypatch.setattr(limiter, "_sleep", held_sleep)
+        limiter._chats.pop(CHAT, None)
+        sender = bot.front.application.bot
+        for n in range(3):  # the chat's burst
+            await sender.send_message(CHAT, f"bericht {n}")
+        paced = asyncio.create_task(sender.send_message(CHAT, "wacht op het tempo"))
+        try:
+            for _ in range(1000):  # until the fourth send waits for the pace
+                if waits:
+                    break
+                await asyncio.sleep(0.01)
+            assert waits, "the fourth send did not wait for the chat's pace"
+            edits = len(fake.calls("editMessageText"))
+            update = fake.user_presses_button(CHAT, question.message_id, "q1=a")
+            answer = await fake.wait_for_call(
+                "answerCallbackQuery",
+                lambda c: c.params["callback_query_id"] == update["callback_query"]["id"],
+                timeout=10,
+            )
+            assert answer.ok
+            # Answered while the pace still holds the chat: the earlier send and the tap's own
+            # question have not gone out yet.
+            assert not paced.done()
+            assert len(fake.calls("editMessageText")) == edits
+        finally:
+            # Also when it failed: the bot cannot stop while a send of it waits.
+            let_go.set()
+        await paced
+        await fake.wait_for_answer(
+            CHAT, question, predicate=lambda m: inline(m) and step_of(m) == "q2", timeout=10
+        )
+        await fake.wait_idle(0.3, timeout=10)
+
+
+async def test_the_next_question_replaces_the_pressed_one_in_one_call_without_a_pacing_wait(
+    fake_bot_api: FakeBotApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At a person's pace (a second to read each question) a tap costs one Bot API call,
+    the edit that turns the pressed message into the next question, so the chat's pacing
+    never makes it wait. The old way (an edit plus a new message, one per second per chat)
+    made two calls a tap and waited for its pace on every tap. How quick a tap is, as a
+    figure, is the benchmarks' (``make bench``)."""
+    fake = fake_bot_api
     async with telegram_bot(fake, tmp_path, tap_flow(12)) as bot:
         fake.user_sends_command(CHAT, "/start")
         await fake.wait_for_message(CHAT, predicate=inline, timeout=10)
+        await fake.wait_idle(0.2, timeout=10)
+        limiter = bot.front.application.bot.rate_limiter
+        assert isinstance(limiter, FloodLimiter)
+        waits: list[float] = []
+        real_sleep = asyncio.sleep
+
+        async def recorded_sleep(seconds: float) -> None:
+            waits.append(seconds)
+            await real_sleep(seconds)
+
+        monkeypatch.setattr(limiter, "_sleep", recorded_sleep)
+        limiter._chats.pop(CHAT, None)
         for n in range(1, 11):
             live = live_question(fake)
             assert step_of(live) == f"q{n}"
-            started = time.monotonic()
+            before = {m: len(fake.calls(m)) for m in ("editMessageText", "sendMessage")}
             fake.user_presses_button(CHAT, live.message_id, f"q{n}=a")
             following = f"q{n + 1}"
 
@@ -325,16 +397,15 @@ async def test_from_button_press_to_the_next_question_is_quick(
                 return inline(message) and step_of(message) == following
 
             await fake.wait_for_answer(CHAT, live, predicate=is_next, timeout=10)
-            took.append(time.monotonic() - started)
+            await fake.wait_idle(0.05, timeout=10)
+            # One call for this tap: the pressed message edited into the next question.
+            assert len(fake.calls("editMessageText")) == before["editMessageText"] + 1
+            assert len(fake.calls("sendMessage")) == before["sendMessage"]
             await asyncio.sleep(1.0)
         await fake.wait_idle(0.3, timeout=10)
         assert bot.service is not None
-    took.sort()
-    p50 = statistics.median(took)
-    assert p50 < 0.3, f"p50 {p50:.3f}s: {[round(t, 3) for t in took]}"
-    assert took[-1] < 1.0, f"p99 {took[-1]:.3f}s: {[round(t, 3) for t in took]}"
-    # One Bot API call per tap: the pressed message became the next question.
-    assert len(fake.calls("editMessageText")) >= 10
+    assert waits == [], f"taps waited for the chat's pace: {waits}"
+    assert fake.unanswered_callback_queries() == []
     assert len([m for m in fake.messages(CHAT) if inline(m)]) == 1
 
 
@@ -354,29 +425,39 @@ async def test_a_crisis_phrase_is_answered_while_another_process_holds_the_write
             [
                 sys.executable,
                 "-c",
-                "import sqlite3, sys, time\n"
+                "import sqlite3, sys\n"
                 "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
                 "c.execute('BEGIN IMMEDIATE')\n"
                 "print('locked', flush=True)\n"
-                "time.sleep(8)\n",
+                # Holds the lock until the test writes a line: for as long as it takes.
+                "sys.stdin.readline()\n"
+                "c.execute('ROLLBACK')\n"
+                "print('released', flush=True)\n",
                 str(tmp_path / "opstap.db"),
             ],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
         try:
-            assert holder.stdout is not None
+            assert holder.stdin is not None and holder.stdout is not None
             line = await asyncio.to_thread(holder.stdout.readline)
             assert line.strip() == "locked"
             before = len(fake.messages(CHAT))
-            started = time.monotonic()
             fake.user_sends_text(CHAT, CRISIS)
-            reply = await fake.wait_for_message(CHAT, after=before, contains="1813", timeout=7)
-            took = time.monotonic() - started
-            assert took < 1.0, f"the crisis reply took {took:.2f}s"
+            # A reply that waited for the lock would come only after SQLite's busy timeout
+            # gave up; the deadline is below that.
+            reply = await fake.wait_for_message(
+                CHAT, after=before, contains="1813", timeout=SQLITE_BUSY_TIMEOUT_MS / 2000
+            )
             assert "112" in reply.plain_text
-            # The lock is still held: the reply did not wait for the database.
+            # The lock is still held: the holder is alive and has not let go (it lets go only
+            # now, when told).
             assert holder.poll() is None
+            holder.stdin.write("let go\n")
+            holder.stdin.flush()
+            line = await asyncio.to_thread(holder.stdout.readline)
+            assert line.strip() == "released"
         finally:
             holder.kill()
             holder.wait()

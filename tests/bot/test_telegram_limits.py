@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
-import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -28,14 +27,56 @@ def make_bot(fake: FakeBotApi, limiter: FloodLimiter) -> ExtBot[None]:
     return ExtBot(fake.token, base_url=fake.base_url, rate_limiter=limiter)  # type: ignore[arg-type]
 
 
+class HeldTime:
+    """The limiter's clock for tests against the fake Bot API: it stands still while requests
+    run and moves on only by the limiter's own waits, which are recorded. While ``held`` is
+    set, a wait does not end until the test lets it go (``release``): a send waiting for its
+    chat's pace is then visibly still waiting."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.waits: list[float] = []
+        self.held: asyncio.Event | None = None
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        if self.held is not None:
+            await self.held.wait()
+        self.now += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+    def hold(self) -> None:
+        self.held = asyncio.Event()
+
+    def release(self) -> None:
+        assert self.held is not None
+        self.held.set()
+
+    def limiter(self, **options: float) -> FloodLimiter:
+        return FloodLimiter(clock=self.clock, sleep=self.sleep, **options)  # type: ignore[arg-type]
+
+    async def until_waiting(self, count: int) -> None:
+        """Until ``count`` waits began (a deadline only for when they never do)."""
+        for _ in range(1000):
+            if len(self.waits) >= count:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"{len(self.waits)} waits, expected {count}")
+
+
 async def test_a_429_waits_retry_after_and_then_sends(fake_bot_api: FakeBotApi) -> None:
     fake_bot_api.fail_next("sendMessage", 429, retry_after=1)
-    bot = make_bot(fake_bot_api, FloodLimiter())
+    held = HeldTime()
+    bot = make_bot(fake_bot_api, held.limiter())
     async with bot:
         await bot.send_message(CHAT, "hallo")
     calls = fake_bot_api.calls("sendMessage")
     assert [c.status for c in calls] == [429, 200]
-    assert calls[1].time - calls[0].time >= 1.0
+    # The retry waited Telegram's retry_after (and a little), on the limiter's own clock.
+    assert len(held.waits) == 1 and held.waits[0] >= 1.0
     assert [m.text for m in fake_bot_api.messages(CHAT)] == ["hallo"]
 
 
@@ -57,66 +98,76 @@ async def test_a_blocked_chat_is_not_retried(fake_bot_api: FakeBotApi) -> None:
 
 
 async def test_one_chat_is_held_to_its_rate(fake_bot_api: FakeBotApi) -> None:
-    bot = make_bot(fake_bot_api, FloodLimiter(per_chat_per_second=4, per_chat_burst=2))
+    held = HeldTime()
+    bot = make_bot(fake_bot_api, held.limiter(per_chat_per_second=4, per_chat_burst=2))
+    sent_at: list[float] = []
     async with bot:
         for n in range(6):
             await bot.send_message(CHAT, f"bericht {n}")
-    times = [c.time for c in fake_bot_api.calls("sendMessage")]
-    # A burst of two, then four per second: the sixth waits (6 - 2) / 4 = 1.0 s. Without the
-    # limiter all six take a few milliseconds; the bound leaves room for a slow machine only
-    # on the side that cannot hide a missing limiter.
-    assert times[-1] - times[0] >= 0.75
+            sent_at.append(held.clock())
+    assert len(fake_bot_api.calls("sendMessage")) == 6
+    # A burst of two, then four per second, on the limiter's clock (which moves only by its
+    # own waits): the sixth goes (6 - 2) / 4 = 1.0 s after the first.
+    assert sent_at == pytest.approx([0.0, 0.0, 0.25, 0.5, 0.75, 1.0])
 
 
 async def test_a_short_burst_in_one_chat_goes_out_at_once(fake_bot_api: FakeBotApi) -> None:
-    bot = make_bot(fake_bot_api, FloodLimiter(per_chat_per_second=1, per_chat_burst=3))
+    held = HeldTime()
+    bot = make_bot(fake_bot_api, held.limiter(per_chat_per_second=1, per_chat_burst=3))
     async with bot:
         for n in range(3):
             await bot.send_message(CHAT, f"bericht {n}")
+        # The first three without any wait (the old one-per-second pacing waited twice) ...
+        assert held.waits == []
         await bot.send_message(CHAT, "de vierde")
-    times = [c.time for c in fake_bot_api.calls("sendMessage")]
-    # The first three at once (under the old one-per-second pacing they took 2 s) ...
-    assert times[2] - times[0] < 0.5
-    # ... and the fourth waits for its turn: about one second.
-    assert times[3] - times[0] >= 0.75
+    # ... and the fourth waits for its turn: one second on the limiter's clock.
+    assert held.waits == pytest.approx([1.0])
+    assert len(fake_bot_api.calls("sendMessage")) == 4
 
 
 async def test_answering_a_button_never_waits_for_the_chats_pacing(
     fake_bot_api: FakeBotApi,
 ) -> None:
-    bot = make_bot(fake_bot_api, FloodLimiter(per_chat_per_second=1, per_chat_burst=1))
+    held = HeldTime()
+    bot = make_bot(fake_bot_api, held.limiter(per_chat_per_second=1, per_chat_burst=1))
     async with bot:
         await bot.send_message(CHAT, "eerste")
+        held.hold()
         paced = asyncio.create_task(bot.send_message(CHAT, "tweede"))
-        await asyncio.sleep(0.05)
-        started = time.monotonic()
+        # The second send waits for the chat's pace, and keeps waiting until let go.
+        await held.until_waiting(1)
         # A query id the fake does not know answers 400; what matters is when it went out.
+        # (Were the answer paced, it would wait behind the held send and never come back.)
         with contextlib.suppress(BadRequest):
-            await bot.answer_callback_query("1")
-        answered = time.monotonic() - started
+            await asyncio.wait_for(bot.answer_callback_query("1"), timeout=10)
+        assert not paced.done()
+        held.release()
         await paced
     assert len(fake_bot_api.take_violations("answerCallbackQuery")) == 1
-    # The paced send waits about a second; the answer does not wait for it.
-    assert answered < 0.5
-    times = [c.time for c in fake_bot_api.calls("sendMessage")]
-    assert times[1] - times[0] >= 0.75
+    # The answer reached Telegram while the paced send was still waiting, and before it.
+    methods = [c.method for c in fake_bot_api.calls(include_polling=False)]
+    assert methods[-3:] == ["sendMessage", "answerCallbackQuery", "sendMessage"]
+    assert held.waits == pytest.approx([1.0])
 
 
 async def test_the_crisis_response_never_waits_for_the_chats_pacing(
     fake_bot_api: FakeBotApi,
 ) -> None:
-    bot = make_bot(fake_bot_api, FloodLimiter(per_chat_per_second=1, per_chat_burst=1))
+    held = HeldTime()
+    bot = make_bot(fake_bot_api, held.limiter(per_chat_per_second=1, per_chat_burst=1))
     async with bot:
         await bot.send_message(CHAT, "eerste")
+        held.hold()
         paced = asyncio.create_task(bot.send_message(CHAT, "tweede"))
-        await asyncio.sleep(0.05)
-        started = time.monotonic()
+        await held.until_waiting(1)
+        # Were the crisis response paced, it would wait behind the held send for ever.
         with urgent_delivery():
-            await bot.send_message(CHAT, "hulplijnen")
-        sent = time.monotonic() - started
+            await asyncio.wait_for(bot.send_message(CHAT, "hulplijnen"), timeout=10)
+        assert not paced.done()
+        held.release()
         await paced
-    # The paced send waits about a second; the crisis response goes past it at once.
-    assert sent < 0.5
+    # The paced send waited for the chat's pace; the crisis response went past it.
+    assert held.waits == pytest.approx([1.0])
     assert [c.params["text"] for c in fake_bot_api.calls("sendMessage")] == [
         "eerste",
         "hulplijnen",

@@ -85,10 +85,10 @@ class OpstapProcess:
                 await asyncio.sleep(0.2)
         raise AssertionError(f"opstap did not become healthy:\n{self.output()}")
 
-    async def stop(self, sig: int = signal.SIGTERM) -> float:
-        """Stop with ``sig``; returns how long it took."""
+    async def stop(self, sig: int = signal.SIGTERM) -> int:
+        """Stop with ``sig``; returns the exit code. A process that ignores the signal (still
+        running after ten seconds, a deadline, not a measurement) fails the test."""
         assert self.process is not None
-        started = time.monotonic()
         if self.process.returncode is None:
             self.process.send_signal(sig)
             try:
@@ -97,7 +97,9 @@ class OpstapProcess:
                 self.process.kill()
                 await self.process.wait()
                 raise AssertionError(f"opstap ignored the signal:\n{self.output()}") from None
-        return time.monotonic() - started
+        code = self.process.returncode
+        assert code is not None
+        return code
 
     def keyring(self) -> Keyring | None:
         """The key ``opstap run`` stored on its first start (``.env`` in the work directory)."""

@@ -50,8 +50,9 @@ async def test_a_rejected_token_is_retried_while_the_web_chat_runs(tmp_path: Pat
             assert process.output().count("telegram start failed error=InvalidToken") >= 2
             assert await web_chat_answers(process)
         finally:
-            took = await process.stop()
-        assert took < 10.0
+            code = await process.stop()
+        # On its own, on the signal (stop fails the test when it has to kill it).
+        assert code == 0
     output = process.output()
     assert TOKEN not in output
     assert TOKEN.split(":", 1)[1] not in output
@@ -84,9 +85,8 @@ async def test_sigterm_refuses_new_requests_and_stops_within_ten_seconds(
     process = OpstapProcess(tmp_path, {})
     await process.start()
     assert await web_chat_answers(process)
-    took = await process.stop(signal.SIGTERM)
-    assert took < 10.0
-    assert process.process is not None and process.process.returncode == 0
+    # Stopped on its own within stop's deadline (ten seconds), and cleanly.
+    assert await process.stop(signal.SIGTERM) == 0
 
 
 async def test_a_first_start_without_a_key_stores_one_and_says_where(tmp_path: Path) -> None:

@@ -56,6 +56,7 @@ async def test_the_web_chat_works_in_a_phone_browser(tmp_path: Path) -> None:
             await page.screenshot(path=str(tmp_path / "web-chat.png"))
             await browser.close()
     finally:
-        took = await server.stop()
-    assert took < 5.0
+        code = await server.stop()
+    # On its own, on the signal (stop fails the test when it has to kill it).
+    assert code == 0
     assert "Ik zoek werk, zegt Zarkonia" not in server.output()

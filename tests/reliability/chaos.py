@@ -140,8 +140,8 @@ class Cluster:
             process.process.kill()
             await process.process.wait()
         else:
-            took = await process.stop(sig)
-            assert took < 10.0, f"worker {index} took {took:.1f} s to stop"
+            # Stopped on its own: stop fails the test when it has to kill the worker.
+            await process.stop(sig)
         self.logs.append(process.output())
 
     async def stop_all(self) -> None:

