@@ -89,7 +89,10 @@ async def test_a_lost_connection_frees_the_lock(leader_database: str) -> None:
         )
         assert state.scalar() == "active"
         idle = await second._connection.execute(  # type: ignore[union-attr]
-            text("SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'")
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE state = 'idle in transaction' AND datname = current_database()"
+            )
         )
         assert idle.scalar() == 0
     finally:
