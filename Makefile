@@ -11,6 +11,9 @@ STAMP := $(VENV)/.installed-stamp
 LOCK := requirements.lock
 DEV_LOCK := requirements-dev.lock
 PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider
+# Two workers, a test file each at a time (pytest-xdist): the end-to-end tests mostly wait for
+# Telegram's pacing, so two halve the run on two cores. PYTEST_WORKERS= runs serially.
+PYTEST_WORKERS ?= -n 2 --dist loadfile
 LOCK_FLAGS ?=
 UV_COMPILE := $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command "make lock" --quiet $(LOCK_FLAGS)
@@ -52,12 +55,12 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	$(PYTEST)
+	$(PYTEST) $(PYTEST_WORKERS)
 
 test: lint typecheck pytest
 
 test-fast: lint typecheck $(STAMP)
-	$(PYTEST) -m "not e2e"
+	$(PYTEST) $(PYTEST_WORKERS) -m "not e2e"
 
 # The tree is not formatted yet (that lands in one go, so no branch conflicts): by default
 # this formats the Python files changed since main; FILES="a.py b.py", or FILES=. for all.
