@@ -1,9 +1,10 @@
 """The rules' false alarms by kind (sixth round, Dutch, English and French), each beside the real
 signal it must never hide.
 
-Every case is screened by the rules alone (the shipped lexicons without the classifier): these
-are rule changes, and the classifier decides separately.  The texts are written for these tests,
-not copied from a batch.
+The rule cases are screened by the rules alone (the shipped lexicons without the classifier):
+these are rule changes, and the classifier decides separately.  Denials are screened as shipped
+(their fix is training templates), and everyday idioms are checked as hidden from the classifier.
+The texts are written for these tests, not copied from a batch.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import pytest
 
 from bot.safety.lexicon import load_screener
 from flows.safety import Screener
+from flows.safety.detect import IDIOM_FEATURE, normalise
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +139,20 @@ def test_a_denial_passes_and_a_denial_with_a_signal_flags(denial: str, with_sign
     screener = load_screener()
     assert not screener.screen(denial).flagged, denial
     assert screener.screen(with_signal).flagged, with_signal
+
+
+# Idioms that only the classifier saw as signals: hidden from it now, as from the rules; the
+# real phrase beside the same words still flags.
+@pytest.mark.parametrize(
+    ("idiom", "signal"),
+    [
+        ("tis precies of ik doodga van de honger", "ik wil doodgaan"),
+        ("on fait le pont à l'ascension, vous êtes ouverts ?", "je vais sauter du pont"),
+        ("i'd literally die for a coffee rn, long day at work", "i want to die"),
+    ],
+)
+def test_an_everyday_idiom_is_hidden_from_the_classifier(
+    rules: Screener, idiom: str, signal: str
+) -> None:
+    assert IDIOM_FEATURE in rules.model_features(normalise(idiom))[0], idiom
+    assert rules.screen(signal).flagged, signal
