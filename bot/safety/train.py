@@ -30,11 +30,20 @@ Rules of this module:
   run time or to train (about 20 s).  Classes are weighted so that positives and negatives
   weigh the same in total.  Features seen in fewer than ``MIN_COUNT`` training texts are
   dropped; weights are stored as 16-bit integers with one scale.
+* Two members are trained, one per seed in ``SEEDS`` (each with its own augmentation, order
+  and paraphrase fills), and their weights averaged (:func:`soup`): for a linear model that is
+  averaging their logits, so the variance of one seed's draw shrinks at the size and speed of
+  about one model (a feature only one member kept counts half).
+* The ``veto`` (see :mod:`flows.safety.classifier`), before the other thresholds, on the
+  validation split's positives that the rules flag (long enough to score): the highest score
+  below which at most ``VETO_RECALL_COST`` of them fall, never above ``VETO_MAX`` (0 now:
+  the veto is off, see the sixth round below).
 * Thresholds, on the validation split's negatives: ``check`` is the lowest score at which the
   rules and the classifier together flag at most ``CHECK_FALSE_ALARMS`` of them, ``crisis``
   the lowest at which they flag at most ``CRISIS_FALSE_ALARMS`` (never below ``check``); a
-  negative the rules flag already counts against the budget (the classifier is only asked
-  where no rule fired).  Why 8 % and not the issue's 5 %: the corpus's negatives are hard ones
+  negative the rules flag (and the veto keeps) already counts against the budget (the
+  classifier is only asked where no rule fired).  Why 8 % until the sixth round (5 % since,
+  see below) and not the issue's 5 %: the corpus's negatives are hard ones
   written to look like crisis text ("ik lach me dood", "ik snij de groenten"), so on them the
   classifier looks worse than it is.  The budget was picked on tuning data only, leaving one
   fresh batch out of training (2026-12-06, batches 2 and 3 by turns, everything else as
@@ -58,6 +67,31 @@ Rules of this module:
   Without batches 10 and 14 (rules not tuned on them yet): old at 8 % 0.939 / 0.067, new at
   6 % 0.939 / 0.060.  A threshold per language was no better (chosen on some 100-180
   negatives a language it is noisy: at 8 % 0.950 / 0.081 against 0.939 / 0.067 global).
+  Sixth round (2026-12-06, branch ``tune6c``): a soup of two seeds and a 5 % budget; a veto
+  measured and left off.  Measured on two folds of tuning batches the current rules never saw
+  while they were written, each left out of training (``/tmp`` scripts, rules of ``e440e61``):
+  fold X = batches 23 and 24 (1,200 lines, 630 negatives), fold Y = batches 15 and 16 (1,200
+  lines, 480 negatives).  Recall / false alarms, and false alarms at recall 0.95 (the check
+  threshold swept on the fold): the old training (one model, 6 %) X 0.954 / 0.178 (0.168), Y
+  0.954 / 0.079 (0.077).  A second seed alone: X 0.946 / 0.178 (0.178), Y 0.961 / 0.079
+  (0.075): a point of recall is seed noise.  The two seeds' weights averaged (the soup; 5.3
+  instead of 4.8 MB, one model's speed): at 6 % X 0.958 / 0.170 (0.160), Y 0.963 / 0.083
+  (0.075); at 5.5 % 0.953 / 0.165 and 0.960 / 0.081; at 5 % 0.951 / 0.160 and 0.957 / 0.081
+  (one model at 5 %: 0.944 / 0.159 and 0.942 / 0.075).  Shipped: the soup at 5 %, against the
+  old training recall -0.003 / +0.003 and false alarms -0.018 / +0.002.  L2 at 1e-4 instead of
+  1e-5 was no better (one model, 5 %, with the veto below: X 0.949 / 0.160, Y 0.953 / 0.060
+  against 0.951 / 0.152 and 0.953 / 0.058).  The veto (a rule hit dropped when the model scores
+  the message under 0.10): the rules alone flag 0.062 and 0.040 of the folds' negatives, all
+  but one at the crisis tier, and the model scores a quarter of those under 0.08 and 0.03, while
+  no crisis line the rules caught on either fold scored under 0.15 (0.6 % of the validation
+  split's under 0.1).  With the soup, the veto and 5 %: X 0.958 / 0.152 (0.143), Y 0.963 /
+  0.056 (0.050), the best of everything measured; a veto of the check tier alone changes
+  nothing.  It is off all the same: scored on the whole message, benign text beside a real
+  phrase can pull the score under the veto ("ياريتني ميت" followed by "ik heb schulden"; "ik
+  wil ⚰️" alone scores low too), and ``tests/safety/test_detect.py`` rightly fails on that.
+  A veto that judges only the rule hit's own context (not measured yet) is the next thing to
+  try.  Fold X's false alarms are mostly the classifier's (0.12 of its negatives, a new
+  writer's hard look-alikes): no setting here brings them near 0.05.
 """
 
 from __future__ import annotations
@@ -72,7 +106,7 @@ import re
 import sys
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import get_args
@@ -97,12 +131,20 @@ FILLS_PER_TEMPLATE = 4
 PARAPHRASE_WEIGHT = 0.5
 CLASSES: tuple[str, ...] = (NONE_CLASS, *SEVERITY)
 SEED = 13
+# The soup's members, one per seed (see ``soup``).
+SEEDS = (SEED, SEED + 1)
 EPOCHS = 8
 LEARNING_RATE = 0.3
 L2 = 1e-5
 MIN_COUNT = 3
-CHECK_FALSE_ALARMS = 0.06
+CHECK_FALSE_ALARMS = 0.05
 CRISIS_FALSE_ALARMS = 0.01
+# The veto may cost at most this share of the validation split's crisis lines that the rules
+# catch (and that are long enough to score), and is never above VETO_MAX.  Off (0) for now: a
+# veto on the whole message's score lets benign text beside a real phrase hide it (see the
+# sixth round in the module rules).
+VETO_RECALL_COST = 0.01
+VETO_MAX = 0.0
 AUGMENT_POSITIVE = 3
 AUGMENT_NEGATIVE = 1
 LOCALE_WEIGHT = 0.1
@@ -454,8 +496,68 @@ def threshold(scores: Sequence[float], budget: float, *, total: int = 0, spent: 
     return min(0.999, max(0.05, math.nextafter(ranked[allowed], 1.0)))
 
 
+def veto_threshold(scores: Sequence[float], cost: float, ceiling: float = 1.0) -> float:
+    """The highest veto under which at most ``cost`` of ``scores`` fall (the scores of the
+    crisis lines the rules catch): a rule hit scored below it is taken for a look-alike.
+    Never above ``ceiling``; 0 (no veto) without scores."""
+    if not scores:
+        return 0.0
+    ranked = sorted(scores)
+    allowed = math.floor(cost * len(ranked))
+    return min(ceiling, ranked[allowed]) if allowed < len(ranked) else ceiling
+
+
+def _round_down(value: float) -> float:
+    return max(0.0, math.floor(value * 1e6) / 1e6)
+
+
 def _round_up(value: float) -> float:
     return min(1.0, math.ceil(value * 1e6) / 1e6)
+
+
+def choose_thresholds(
+    scorer: Classifier, validation: Sequence[Example], screener: Screener
+) -> dict[str, float]:
+    """``veto``, ``check`` and ``crisis`` for ``scorer`` (its own thresholds are not used) on
+    the validation split, with the rules of ``screener`` (see the module rules)."""
+    screener = screener.with_model(None)
+    # The veto first: the lowest scores of the crisis lines the rules catch (long enough to
+    # score) bound it.  Rounded down, never up: rounded up it would drop the line it stops at.
+    parts = {ex.text: screener.model_features(normalise(ex.text)) for ex in validation}
+    scores = {text: scorer.score(p).score for text, p in parts.items() if p}
+    ruled = {ex.text for ex in validation if screener.screen(ex.text).flagged}
+    veto = _round_down(
+        veto_threshold(
+            [
+                scores[ex.text]
+                for ex in validation
+                if ex.label and ex.text in ruled and ex.text in scores
+            ],
+            VETO_RECALL_COST,
+            VETO_MAX,
+        )
+    )
+    validation_negatives = [ex for ex in validation if not ex.label]
+    # The budget is for what ships, the rules and the classifier together: a negative the
+    # rules flag and the veto keeps already spends it, and is not the classifier's to decide;
+    # one the veto drops scores below the veto, so below any check threshold.
+    spending = {
+        ex.text
+        for ex in validation_negatives
+        if ex.text in ruled and scores.get(ex.text, 1.0) >= veto
+    }
+    left = [ex for ex in validation_negatives if ex.text not in spending]
+    spent = len(validation_negatives) - len(left)
+    negatives = [scores.get(ex.text, 0.0) for ex in left]
+    total = len(validation_negatives)
+    check = threshold(negatives, CHECK_FALSE_ALARMS, total=total, spent=spent)
+    crisis = max(check, threshold(negatives, CRISIS_FALSE_ALARMS, total=total, spent=spent))
+    # Rounded up, never down: a rounded-down threshold would flag the negative it stops at.
+    return {
+        "check": _round_up(check),
+        "crisis": _round_up(crisis),
+        "veto": min(veto, _round_up(check) / 2),
+    }
 
 
 @dataclass(frozen=True)
@@ -464,25 +566,22 @@ class Trained:
     classifier: Classifier
 
 
-def train(
-    examples: Sequence[Example],
+def _member(
+    training: Sequence[Example],
     locale: Sequence[tuple[str, str]],
     screener: Screener,
-    *,
-    extra: Sequence[Sample] = (),
-    seed: int = SEED,
-) -> Trained:
-    """Train on ``examples`` (split here) and ``locale`` negatives; ``screener`` gives the
-    features (its rules and concepts; its own model, if any, is not used)."""
-    screener = screener.with_model(None)
+    extra: Sequence[Sample],
+    seed: int,
+) -> tuple[list[str], list[float], list[float], int]:
+    """One model of the soup: (features, weights, bias, augmented lines)."""
     rng = random.Random(seed)  # noqa: S311  # reproducible augmentation, not secrets
-    training, validation = split(examples)
     small_talk: dict[str, list[str]] = {}
     for ex in training:
         if not ex.label and len(ex.text) < 80:
             small_talk.setdefault(ex.language, []).append(ex.text)
     samples = [Sample(ex.language, ex.text, target(ex), 1.0) for ex in training]
-    samples += augment(training, small_talk, rng)
+    augmented = augment(training, small_talk, rng)
+    samples += augmented
     samples += [Sample(lang, text, 0, LOCALE_WEIGHT) for lang, text in locale]
     samples += extra
     # Positives and negatives weigh the same in total.
@@ -499,6 +598,49 @@ def train(
     ]
     vocabulary, data = encode(samples, screener)
     weights, bias = fit(vocabulary, data, rng)
+    return vocabulary, weights, bias, len(augmented)
+
+
+def soup(
+    members: Sequence[tuple[Sequence[str], Sequence[float], Sequence[float]]],
+) -> tuple[list[str], list[float], list[float]]:
+    """The members' weights and biases averaged (a feature a member lacks weighs 0 there):
+    for a linear model that averages their logits, so one model of about one member's size
+    and speed scores like the members together."""
+    k = len(CLASSES)
+    rows: dict[str, list[float]] = {}
+    for vocabulary, weights, _ in members:
+        for i, name in enumerate(vocabulary):
+            row = rows.setdefault(name, [0.0] * k)
+            for c in range(k):
+                row[c] += weights[i * k + c] / len(members)
+    names = sorted(rows)
+    bias = [sum(b[c] for _, _, b in members) / len(members) for c in range(k)]
+    return names, [w for name in names for w in rows[name]], bias
+
+
+def train(
+    examples: Sequence[Example],
+    locale: Sequence[tuple[str, str]],
+    screener: Screener,
+    *,
+    extra: Sequence[Sample] | Callable[[int], Sequence[Sample]] = (),
+    seeds: Sequence[int] = SEEDS,
+) -> Trained:
+    """Train on ``examples`` (split here) and ``locale`` negatives; ``screener`` gives the
+    features (its rules and concepts; its own model, if any, is not used).  One member per
+    seed (its augmentation, its order, and ``extra`` filled with it when that is a function of
+    the seed), averaged (:func:`soup`)."""
+    screener = screener.with_model(None)
+    training, validation = split(examples)
+    members = []
+    augmented = extras = 0
+    for seed in seeds:
+        more = extra(seed) if callable(extra) else extra
+        vocabulary, weights, bias, n = _member(training, locale, screener, more, seed)
+        members.append((vocabulary, weights, bias))
+        augmented, extras = augmented or n, extras or len(more)
+    vocabulary, weights, bias = soup(members)
     scale, _ = quantise(weights)
     names, kept = prune(vocabulary, weights, scale)
     scale, blob = quantise(kept)
@@ -511,30 +653,21 @@ def train(
         "features": names,
         "weights": blob,
     }
-    scorer = Classifier.from_mapping(provisional)
-    # The budget is for what ships, the rules and the classifier together: a negative the
-    # rules flag already spends it, and is not the classifier's to decide.
-    validation_negatives = [ex for ex in validation if not ex.label]
-    left = [ex for ex in validation_negatives if not screener.screen(ex.text).flagged]
-    spent = len(validation_negatives) - len(left)
-    negatives = [scorer.score(screener.model_features(normalise(ex.text))).score for ex in left]
-    total = len(validation_negatives)
-    check = threshold(negatives, CHECK_FALSE_ALARMS, total=total, spent=spent)
-    crisis = max(check, threshold(negatives, CRISIS_FALSE_ALARMS, total=total, spent=spent))
     model = dict(provisional)
-    # Rounded up, never down: a rounded-down threshold would flag the negative it stops at.
-    model["thresholds"] = {"check": _round_up(check), "crisis": _round_up(crisis)}
+    model["thresholds"] = choose_thresholds(
+        Classifier.from_mapping(provisional), validation, screener
+    )
     model["answers"] = answers(locale)
     model["info"] = {
         "trained_on": {
             "lines": len(training),
-            "augmented": len(samples) - len(training) - len(locale) - len(extra),
-            "paraphrases": len(extra),
+            "augmented": augmented,
+            "paraphrases": extras,
             "bot_texts": len(locale),
         },
         "validation_lines": len(validation),
         "corpus_sha256": fingerprint(examples),
-        "seed": seed,
+        "seeds": list(seeds),
         "epochs": EPOCHS,
         "features": len(names),
     }
@@ -553,7 +686,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     screener = load_screener().with_model(None)
     examples = model_corpus()
     locale = locale_negatives(screener)
-    trained = train(examples, locale, screener, extra=paraphrases())
+    trained = train(examples, locale, screener, extra=lambda seed: paraphrases(seed=seed))
     write(trained.model, args.out)
     info = trained.model["info"]
     print(f"wrote {args.out.name}: {json.dumps(info)}; thresholds {trained.model['thresholds']}")
