@@ -1,4 +1,5 @@
-"""Rules of the Arabic, Turkish and Ukrainian lexicons added while tuning on fresh batches 1-6.
+"""Rules of the Arabic, Turkish and Ukrainian lexicons added while tuning on fresh batches
+(1-6 first; the sixth round's, after batches 15, 16, 23 and 24, at the end).
 
 The lines here are written for these tests (none is copied from a batch): each kind of phrasing
 the batches showed missing gets a line that the rules alone must flag, and each everyday
@@ -257,3 +258,107 @@ def test_the_arabic_comma_ends_a_clause_so_hours_are_no_pills(rules: Screener) -
     # the hours (before, it was read as 6 pills beside "took" and gave the crisis reply).
     assert not rules.screen("خذيت حبة باراسيتامول ١ غرام، بعد ٦ ساعات نشوف كيفاش نحس").flagged
     assert rules.screen("خذيت ٢٠ حبة باراسيتامول").tier == "crisis"
+
+
+# Sixth round (after batches 15, 16, 23 and 24; lines written for these tests).  False alarms of
+# the rules by kind: a crisis told as over (``resolved``), someone else's crisis in the third
+# person, what a help line does, media and courses, jokes and hyperbole, play.
+OVER_OR_NOT_MINE: list[tuple[str, str]] = [
+    # Told as over: a time in the past, then "now it is fine".
+    ("tr", "geçen yıl intihar girişiminde bulundum, şimdi çok daha iyiyim, staj arıyorum"),
+    ("tr", "lisede kendimi kesiyordum, yıllardır iyiyim"),
+    ("uk", "три роки тому я наковталась таблеток, зараз все добре, вчуся"),
+    ("uk", "в школі різала себе, шрами вже старі, шукаю квартиру"),
+    ("ar", "من سنتين حاولت انتحر، هلأ أنا منيحة وعم ادرس"),
+    ("ar", "joj snin hadi drt overdose, daba ana mzyana w khddama"),
+    ("ar", "زوجي السابق كان يضربني، هذا صار من زمان"),
+    # Someone else's wish, in the third person.
+    ("tr", "kuzenim bana ölmek istediğini yazdı, ne yapmalıyım"),
+    ("tr", "arkadaşım kendine zarar veriyormuş, nasıl yardım ederim"),
+    ("uk", "подруга каже що хоче вмерти, як їй допомогти?"),
+    ("ar", "صاحبتي قالتلي إنها بدها تنتحر، كيف بساعدها؟"),
+    # What a help line does; school tasks; media and courses.
+    ("tr", "intihar yardım hattını arayınca ne oluyor, ücretsiz mi"),
+    ("tr", "ödevim intihar oranları hakkında, kaynak lazım"),
+    ("uk", "дивилися на курсі фільм про передозування, цікаво"),
+    ("ar", "chno numéro dyal ligne d suicide? bghitha l projet f lycée"),
+    ("ar", "قرأت قصة عن شاب انتحر، حزينة كتير"),
+    # Jokes and hyperbole: a game lost, a threat said laughing, a thing that "will kill me".
+    ("tr", "valorantta yenildim intihar edicem 😂"),
+    ("tr", "patronum geç kalırsam beni öldürür"),
+    ("uk", "ця граматика мене вб'є"),
+    ("ar", "ghadi nmout bj3, ma klit walo"),
+    ("ar", "بغيت نموت ههه سقطت مرة أخرى"),
+    # Play: a pillow or a ball.
+    ("tr", "kardeşim yastıkla vurdu bana, kahkaha attık"),
+    ("uk", "брат вдарив мене подушкою"),
+    ("ar", "اختي ضربتني بالمخدة"),
+]
+
+# ... and a real signal beside any of those kinds still flags.
+STILL_FLAGGED: list[tuple[str, str]] = [
+    (
+        "tr",
+        "geçen yıl intihar girişiminde bulundum, şimdi iyiyim ama bu gece kendimi öldürmek isterim",
+    ),
+    ("tr", "intihar edicem şaka değil"),
+    ("tr", "her şeyi kaybettim intihar edicem"),
+    ("tr", "ödevimi yapamıyorum intihar etmek istiyorum"),
+    ("uk", "два роки тому різала себе, зараз все добре, але сьогодні я хочу померти"),
+    ("uk", "після роботи він мене вб'є"),
+    ("uk", "подруга хоче покінчити з собою, і я теж хочу покінчити з собою"),
+    ("ar", "كنت تعبانة، هلأ أحسن بس بدي انتحر الليلة"),
+    ("ar", "بدي موت ههه لا بجد بدي موت"),
+    ("ar", "زوجي كان يضربني وهلأ أنا بخير بس امبارح ضربني مرة ثانية"),
+]
+
+# Indirect signals by kind that no rule named (Turkish and Arabic).
+CHECKED_ROUND6: list[tuple[str, str]] = [
+    ("tr", "telefonumu kardeşime verdim, artık lazım olmıcak"),
+    ("tr", "sabah uyanmasam hiç fark etmez aslında"),
+    ("tr", "yaşamak için hiç sebebim kalmadı"),
+    ("tr", "kara düşünceler geri geldi"),
+    ("tr", "herkese helallik mesajı attım"),
+    ("tr", "yalnızken kendime bişey yapmak geliyor aklıma"),
+    ("tr", "her gece ölümü düşünüyom"),
+    ("ar", "ma b9a 3ndi 7ta sabab bach n3ich"),
+    ("ar", "kanfker f lmout bzaf"),
+    ("ar", "بتمنى نام وما فيق"),
+    ("ar", "dima kanlbs kmam twal 7ta f sif"),
+    ("ar", "ghedda ma b9itch ghadi nkoun hna"),
+]
+
+# Everyday look-alikes of those signals.
+NOT_CHECKED_ROUND6: list[tuple[str, str]] = [
+    ("tr", "bu kitap bana lazım olmayacak, kütüphaneye geri verdim"),
+    ("tr", "bu sınav haftası bitsin artık"),
+    ("tr", "tatile gidiyorum, benden haber alamazsınız bir hafta"),
+    ("tr", "kola içtim kalbim hızlı atıyor"),
+    ("ar", "ghda ghadi nkoun hna m3a l3achra"),
+    ("ar", "ghda ma ghadich nkoun hna, 3ndi exam"),
+    ("ar", "خذيت حبوب احتياطا للسفر"),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), OVER_OR_NOT_MINE)
+def test_crisis_told_as_over_or_not_mine_is_not_flagged(
+    rules: Screener, language: str, text: str
+) -> None:
+    assert not rules.screen(text).flagged, f"{language}: {text}"
+
+
+@pytest.mark.parametrize(("language", "text"), STILL_FLAGGED)
+def test_a_real_signal_beside_a_benign_kind_still_flags(
+    rules: Screener, language: str, text: str
+) -> None:
+    assert rules.screen(text).flagged, f"{language}: {text}"
+
+
+@pytest.mark.parametrize(("language", "text"), CHECKED_ROUND6)
+def test_indirect_signal_of_round6_is_flagged(rules: Screener, language: str, text: str) -> None:
+    assert rules.screen(text).flagged, f"{language}: {text}"
+
+
+@pytest.mark.parametrize(("language", "text"), NOT_CHECKED_ROUND6)
+def test_look_alike_of_round6_is_not_flagged(rules: Screener, language: str, text: str) -> None:
+    assert not rules.screen(text).flagged, f"{language}: {text}"
