@@ -92,6 +92,14 @@ Rules of this module:
   A veto that judges only the rule hit's own context (not measured yet) is the next thing to
   try.  Fold X's false alarms are mostly the classifier's (0.12 of its negatives, a new
   writer's hard look-alikes): no setting here brings them near 0.05.
+  After merging the sixth round (the rules of ``tune6a`` and ``tune6b`` flag almost no tuning
+  negative any more, 0.1 % of the validation split's), the 5 % budget went to the classifier
+  and its check threshold fell to 0.45.  Measured on batches 25 and 26 (written blind during
+  the round, read by nobody, not trained on; 540 positives, 660 negatives), recall / false
+  alarms: at 3 % 0.950 / 0.111, at 3.5 % 0.952 / 0.118, at 4 % 0.956 / 0.123, at 4.5 % 0.957 /
+  0.129, at 5 % 0.961 / 0.135, at 6 % 0.969 / 0.155 (the detector of ``e440e61`` before the
+  round, at 6 %: 0.943 / 0.117).  The budget is 4 %: the recall target holds with a little to
+  spare, and the false alarms the rules gave up are not handed back to the classifier.
 """
 
 from __future__ import annotations
@@ -137,7 +145,7 @@ EPOCHS = 8
 LEARNING_RATE = 0.3
 L2 = 1e-5
 MIN_COUNT = 3
-CHECK_FALSE_ALARMS = 0.05
+CHECK_FALSE_ALARMS = 0.04
 CRISIS_FALSE_ALARMS = 0.01
 # The veto may cost at most this share of the validation split's crisis lines that the rules
 # catch (and that are long enough to score), and is never above VETO_MAX.  Off (0) for now: a

@@ -60,8 +60,10 @@ HELD_OUT_FLOORS: dict[str, tuple[float, float]] = {
     # 0.942, false alarms 0.121 and 0.125 (the negatives of these writers are harder still).
     # Retrained with batches 15, 16, 23 and 24 as tuning data (data only, no rule changed):
     # recall 0.969 and 0.936, false alarms 0.096 and 0.104.
-    "batch21": (0.965, 0.10),
-    "batch22": (0.93, 0.105),
+    # After the sixth tuning round (detector of this commit; the tuners never opened them):
+    # recall 0.975 and 0.947, false alarms 0.067 and 0.092.
+    "batch21": (0.97, 0.07),
+    "batch22": (0.94, 0.095),
 }
 
 
@@ -412,6 +414,7 @@ def test_a_rule_hit_the_veto_drops_does_not_spend_the_false_alarm_budget(
     from bot.safety.train import choose_thresholds
 
     monkeypatch.setattr(training, "VETO_MAX", 0.1)  # off in the shipped training
+    monkeypatch.setattr(training, "CHECK_FALSE_ALARMS", 0.05)  # one of the twenty below
 
     scorer = Classifier.from_mapping(
         _model(
