@@ -89,9 +89,18 @@ Rules of this module:
   nothing.  It is off all the same: scored on the whole message, benign text beside a real
   phrase can pull the score under the veto ("ياريتني ميت" followed by "ik heb schulden"; "ik
   wil ⚰️" alone scores low too), and ``tests/safety/test_detect.py`` rightly fails on that.
-  A veto that judges only the rule hit's own context (not measured yet) is the next thing to
-  try.  Fold X's false alarms are mostly the classifier's (0.12 of its negatives, a new
-  writer's hard look-alikes): no setting here brings them near 0.05.
+  A veto that judges only the rule hit's own context was measured after the merge (same
+  folds and fold models, ``/tmp`` scripts): a window of k = 2-4 words around each hit, within
+  its sentence or clause, with or without the whole message also low, still let benign text
+  beside a real phrase hide it in 1-3 % of 600 positive + negative pairs (a hit of two words,
+  "ياريتني ميت", is scored with its neighbours or not at all); the designs that cannot be
+  fooled (the hit's own words, or the hit with its left and its right words each) dropped 0-2
+  of the folds' 39 and 19 rule false alarms.  And "ik wil ⚰️" and "أخذت جرعة زائدة" score
+  0.05-0.08 on their own, under any useful veto.  The veto stays off; the rules' false alarms
+  on new writers are the lexicon's to fix (or a model that sees the rule hits as features,
+  trained on rule outputs it was not tuned on).  Fold X's false alarms are mostly the
+  classifier's (0.12 of its negatives, a new writer's hard look-alikes): no setting here
+  brings them near 0.05.
   After merging the sixth round (the rules of ``tune6a`` and ``tune6b`` flag almost no tuning
   negative any more, 0.1 % of the validation split's), the 5 % budget went to the classifier
   and its check threshold fell to 0.45.  Measured on batches 25 and 26 (written blind during
