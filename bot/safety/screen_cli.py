@@ -13,8 +13,8 @@ Rules of this module:
   ``start``/``end`` are offsets in the
   ORIGINAL line (Python string indices, end exclusive).  They are mapped back from the
   normalised text; a replaced piece (an emoji token, an expanded contraction like "wanna")
-  maps to the whole original piece.  ``score`` is the classifier's score (0-1) when it
-  decided (no rule fired, or it vetoed the rule hits as a look-alike), else ``null``.
+  maps to the whole original piece.  ``score`` is the classifier's score (0-1) when it was
+  consulted (no rule fired), else ``null``.
 * The text is echoed because the operator asked for it on their own terminal; nothing is
   logged, and this tool is for reviewing the lexicon, not for user data.
 * Returns 0; the caller (``opstap screen``) turns it into the exit status.

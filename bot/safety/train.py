@@ -34,16 +34,12 @@ Rules of this module:
   and paraphrase fills), and their weights averaged (:func:`soup`): for a linear model that is
   averaging their logits, so the variance of one seed's draw shrinks at the size and speed of
   about one model (a feature only one member kept counts half).
-* The ``veto`` (see :mod:`flows.safety.classifier`), before the other thresholds, on the
-  validation split's positives that the rules flag (long enough to score): the highest score
-  below which at most ``VETO_RECALL_COST`` of them fall, never above ``VETO_MAX`` (0 now:
-  the veto is off, see the sixth round below).
 * Thresholds, on the validation split's negatives: ``check`` is the lowest score at which the
   rules and the classifier together flag at most ``CHECK_FALSE_ALARMS`` of them, ``crisis``
   the lowest at which they flag at most ``CRISIS_FALSE_ALARMS`` (never below ``check``); a
-  negative the rules flag (and the veto keeps) already counts against the budget (the
-  classifier is only asked where no rule fired).  Why 8 % until the sixth round (5 % since,
-  see below) and not the issue's 5 %: the corpus's negatives are hard ones
+  negative the rules flag already counts against the budget (the
+  classifier is only asked where no rule fired).  Why 8 % (6 % in the fifth round, 4 % since
+  the sixth, see below) and not the issue's 5 %: the corpus's negatives are hard ones
   written to look like crisis text ("ik lach me dood", "ik snij de groenten"), so on them the
   classifier looks worse than it is.  The budget was picked on tuning data only, leaving one
   fresh batch out of training (2026-12-06, batches 2 and 3 by turns, everything else as
@@ -96,11 +92,11 @@ Rules of this module:
   "ياريتني ميت", is scored with its neighbours or not at all); the designs that cannot be
   fooled (the hit's own words, or the hit with its left and its right words each) dropped 0-2
   of the folds' 39 and 19 rule false alarms.  And "ik wil ⚰️" and "أخذت جرعة زائدة" score
-  0.05-0.08 on their own, under any useful veto.  The veto stays off; the rules' false alarms
-  on new writers are the lexicon's to fix (or a model that sees the rule hits as features,
-  trained on rule outputs it was not tuned on).  Fold X's false alarms are mostly the
-  classifier's (0.12 of its negatives, a new writer's hard look-alikes): no setting here
-  brings them near 0.05.
+  0.05-0.08 on their own, under any useful veto.  So the veto, shipped off, was removed: a
+  rule hit decides.  The rules' false alarms on new writers are the lexicon's to fix (or a
+  model's that sees the rule hits as features, trained on rule outputs it was not tuned on).
+  Fold X's false alarms are mostly the classifier's (0.12 of its negatives, a new writer's
+  hard look-alikes): no setting here brings them near 0.05.
   After merging the sixth round (the rules of ``tune6a`` and ``tune6b`` flag almost no tuning
   negative any more, 0.1 % of the validation split's), the 5 % budget went to the classifier
   and its check threshold fell to 0.45.  Measured on batches 25 and 26 (written blind during
@@ -156,12 +152,6 @@ L2 = 1e-5
 MIN_COUNT = 3
 CHECK_FALSE_ALARMS = 0.04
 CRISIS_FALSE_ALARMS = 0.01
-# The veto may cost at most this share of the validation split's crisis lines that the rules
-# catch (and that are long enough to score), and is never above VETO_MAX.  Off (0) for now: a
-# veto on the whole message's score lets benign text beside a real phrase hide it (see the
-# sixth round in the module rules).
-VETO_RECALL_COST = 0.01
-VETO_MAX = 0.0
 AUGMENT_POSITIVE = 3
 AUGMENT_NEGATIVE = 1
 LOCALE_WEIGHT = 0.1
@@ -513,21 +503,6 @@ def threshold(scores: Sequence[float], budget: float, *, total: int = 0, spent: 
     return min(0.999, max(0.05, math.nextafter(ranked[allowed], 1.0)))
 
 
-def veto_threshold(scores: Sequence[float], cost: float, ceiling: float = 1.0) -> float:
-    """The highest veto under which at most ``cost`` of ``scores`` fall (the scores of the
-    crisis lines the rules catch): a rule hit scored below it is taken for a look-alike.
-    Never above ``ceiling``; 0 (no veto) without scores."""
-    if not scores:
-        return 0.0
-    ranked = sorted(scores)
-    allowed = math.floor(cost * len(ranked))
-    return min(ceiling, ranked[allowed]) if allowed < len(ranked) else ceiling
-
-
-def _round_down(value: float) -> float:
-    return max(0.0, math.floor(value * 1e6) / 1e6)
-
-
 def _round_up(value: float) -> float:
     return min(1.0, math.ceil(value * 1e6) / 1e6)
 
@@ -535,46 +510,20 @@ def _round_up(value: float) -> float:
 def choose_thresholds(
     scorer: Classifier, validation: Sequence[Example], screener: Screener
 ) -> dict[str, float]:
-    """``veto``, ``check`` and ``crisis`` for ``scorer`` (its own thresholds are not used) on
-    the validation split, with the rules of ``screener`` (see the module rules)."""
+    """``check`` and ``crisis`` for ``scorer`` (its own thresholds are not used) on the
+    validation split, with the rules of ``screener`` (see the module rules)."""
     screener = screener.with_model(None)
-    # The veto first: the lowest scores of the crisis lines the rules catch (long enough to
-    # score) bound it.  Rounded down, never up: rounded up it would drop the line it stops at.
-    parts = {ex.text: screener.model_features(normalise(ex.text)) for ex in validation}
-    scores = {text: scorer.score(p).score for text, p in parts.items() if p}
-    ruled = {ex.text for ex in validation if screener.screen(ex.text).flagged}
-    veto = _round_down(
-        veto_threshold(
-            [
-                scores[ex.text]
-                for ex in validation
-                if ex.label and ex.text in ruled and ex.text in scores
-            ],
-            VETO_RECALL_COST,
-            VETO_MAX,
-        )
-    )
     validation_negatives = [ex for ex in validation if not ex.label]
     # The budget is for what ships, the rules and the classifier together: a negative the
-    # rules flag and the veto keeps already spends it, and is not the classifier's to decide;
-    # one the veto drops scores below the veto, so below any check threshold.
-    spending = {
-        ex.text
-        for ex in validation_negatives
-        if ex.text in ruled and scores.get(ex.text, 1.0) >= veto
-    }
-    left = [ex for ex in validation_negatives if ex.text not in spending]
+    # rules flag already spends it, and is not the classifier's to decide.
+    left = [ex for ex in validation_negatives if not screener.screen(ex.text).flagged]
     spent = len(validation_negatives) - len(left)
-    negatives = [scores.get(ex.text, 0.0) for ex in left]
+    negatives = [scorer.score(screener.model_features(normalise(ex.text))).score for ex in left]
     total = len(validation_negatives)
     check = threshold(negatives, CHECK_FALSE_ALARMS, total=total, spent=spent)
     crisis = max(check, threshold(negatives, CRISIS_FALSE_ALARMS, total=total, spent=spent))
     # Rounded up, never down: a rounded-down threshold would flag the negative it stops at.
-    return {
-        "check": _round_up(check),
-        "crisis": _round_up(crisis),
-        "veto": min(veto, _round_up(check) / 2),
-    }
+    return {"check": _round_up(check), "crisis": _round_up(crisis)}
 
 
 @dataclass(frozen=True)

@@ -34,19 +34,12 @@ Rules of this module:
 * Two thresholds, chosen by the training script on a validation split of the corpus (never on
   a held-out batch) and stored in the model: a score at or above ``check`` asks the direct
   question, at or above ``crisis`` gives the help lines at once.  The screener consults the
-  model for its tier only when no rule fired.
-* A third, ``veto`` (below ``check``; 0, the default, vetoes nothing): where rules fired but
-  the model scores the message below it, the rule hits were a look-alike (someone else's
-  crisis, a past one, a song, a game) and the message is not flagged.  The training script
-  chooses it on the validation split so that it drops almost none of the crisis lines the rules
-  catch there; it ships as 0 for now (``bot.safety.train``: scored on the whole message, benign
-  text beside a real phrase could pull it under the veto).  A message too short to score, or
-  one of the bot's own answers, is never vetoed: there the rules decide alone.
+  model only when no rule fired: a rule hit decides as before.
 * Loading must stay cheap (start-up): the weights are stored as one base64 string of 16-bit
   integers per model, decoded with :mod:`array` and :mod:`base64` (about 10 ms, some 3 % of
   what the rules take to compile; ``bench/micro.py``).  Feature names are a plain list.
-* Speed: scoring adds about 0.3 ms to a short message (``bench/micro.py``), also where a rule
-  fired (for the veto); the work grows with the text's length, like the rules'.
+* Speed: scoring adds about 0.3 ms to a short message (``bench/micro.py``); the work grows
+  with the text's length, like the rules'.
 """
 
 from __future__ import annotations
@@ -135,7 +128,6 @@ class Classifier:
         "_index",
         "_scale",
         "_thresholds",
-        "_veto",
         "_weights",
         "answers",
         "info",
@@ -163,16 +155,12 @@ class Classifier:
         check, crisis = thresholds.get("check"), thresholds.get("crisis")
         if check is None or crisis is None or not 0.0 < check <= crisis <= 1.0:
             raise ValueError("model: thresholds need 0 < check <= crisis <= 1")
-        veto = float(thresholds.get("veto", 0.0))
-        if not 0.0 <= veto < check:
-            raise ValueError("model: thresholds need 0 <= veto < check")
         self._classes = tuple(classes)
         self._index = {f: i * k for i, f in enumerate(features)}
         self._weights = weights
         self._scale = scale
         self._bias = tuple(bias)
         self._thresholds = (float(check), float(crisis))
-        self._veto = veto
         self.info: Mapping[str, Any] = dict(info or {})
         self.answers: frozenset[str] = frozenset(answers)
 
@@ -184,11 +172,6 @@ class Classifier:
     def thresholds(self) -> tuple[float, float]:
         """``(check, crisis)``."""
         return self._thresholds
-
-    @property
-    def veto(self) -> float:
-        """Below this score a rule hit is taken for a look-alike (0: never)."""
-        return self._veto
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Classifier:

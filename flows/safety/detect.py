@@ -13,11 +13,7 @@ Rules of this module:
 * Every language is screened on every message: young people mix languages in one sentence.
 * Where no rule fires, an optional trained classifier (:mod:`flows.safety.classifier`, data
   handed in like the lexicons) decides by its score: its match names ``(model)``, spans the
-  whole message and carries the tier its thresholds give.  Where rules fire they decide the
-  tier, unless the classifier scores the message below its ``veto`` threshold: then the hits
-  are taken for a look-alike (someone else's crisis, a past one, a song) and the message is
-  not flagged.  A message too short for the classifier, or one of the bot's own answers, is
-  never vetoed.
+  whole message and carries the tier its thresholds give.  A rule hit is never overruled.
 
 Normalisation (:func:`normalise`) in order:
 
@@ -141,8 +137,8 @@ class Screening:
     matches: tuple[Match, ...]
     tier: Tier | None = None
     score: float | None = field(default=None, compare=False)
-    """The classifier's score when it decided (no rule fired, or it vetoed the rules' hits),
-    else ``None``; a diagnostic, left out of equality."""
+    """The classifier's score when it was consulted (no rule fired), else ``None``; a
+    diagnostic, left out of equality."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -1169,9 +1165,6 @@ class Screener:
                 return self._ask_model(normalised, tail)
         if not found:
             return self._ask_model(normalised)
-        doubt = self._veto(normalised)
-        if doubt is not None:
-            return Screening(False, None, (), score=doubt)
         found.sort(key=lambda x: (x.start, _SEVERITY_RANK[x.category], x.end))
         tier: Tier = "crisis" if any(m.tier == "crisis" for m in found) else "check"
         worst = min(
@@ -1198,20 +1191,6 @@ class Screener:
             return found, 0
         last_start, last_end = max(nows)
         return [m for m in found if m.end > last_start], min(last_end, len(padded) - 2)
-
-    def _veto(self, normalised: str) -> float | None:
-        """Rules fired: the classifier's score when it is below the model's ``veto`` threshold
-        (the hits are a look-alike and the message is not flagged), else ``None`` (the rules
-        decide).  A message too short to score or one of the bot's own answers is not the
-        classifier's to veto."""
-        model = self._model
-        if model is None or model.veto <= 0.0 or replies.normalise(normalised) in model.answers:
-            return None
-        parts = self.model_features(normalised)
-        if not parts:
-            return None
-        score = model.score(parts).score
-        return score if score < model.veto else None
 
     def _ask_model(self, normalised: str, start: int = 0) -> Screening:
         """No rule fired: the classifier decides (``check`` or ``crisis`` by its thresholds)

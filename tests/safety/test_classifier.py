@@ -211,50 +211,6 @@ def test_a_benign_idiom_is_hidden_from_the_classifier_as_from_the_rules() -> Non
     assert not blocked.screen("ik spring van de afgrond").flagged
 
 
-def test_a_rule_hit_the_model_scores_very_low_is_vetoed() -> None:
-    # A look-alike (a game, someone else's past): the rule fires, the model is sure it is
-    # nothing.  Below the veto threshold the message is not flagged; without a veto, or with
-    # a score above it, the rule decides as before.
-    weights = {"w afgrond": {"suicide": 30.0}, "w spel": {"none": 40.0}}
-    vetoing = _model(weights, check=0.5, crisis=0.9)
-    vetoing["thresholds"]["veto"] = 0.05
-    screener = Screener.from_mappings(_lexicon(), model=vetoing)
-    text = "in het spel ik heb alle pillen genomen"
-    vetoed = screener.screen(text)
-    assert not vetoed.flagged and vetoed.matches == () and vetoed.tier is None
-    assert vetoed.score is not None and vetoed.score < 0.05
-    no_veto = Screener.from_mappings(_lexicon(), model=_model(weights, check=0.5, crisis=0.9))
-    assert no_veto.screen(text).flagged and no_veto.screen(text).tier == "crisis"
-    # The model not sure it is nothing: the rule decides.
-    assert screener.screen("ik heb alle pillen genomen").tier == "crisis"
-    # Too short for the model (the rules decide alone), or one of the bot's own answers.
-    short = Screener.from_mappings(
-        {"nl": {"negations": ["niet"], "patterns": {"overdose": ["pillen genomen"]}}},
-        model=vetoing,
-    )
-    assert short.screen("spel: pillen genomen").tier is None  # three words: scored, vetoed
-    assert short.screen("pillen genomen").tier == "crisis"
-    answered = Screener.from_mappings(_lexicon(), model={**vetoing, "answers": [text]})
-    assert answered.screen(text).tier == "crisis"
-
-
-def test_a_veto_at_or_above_the_check_threshold_is_refused() -> None:
-    with pytest.raises(ValueError, match="veto"):
-        Classifier.from_mapping({**SMALL, "thresholds": {"check": 0.5, "crisis": 0.9, "veto": 0.5}})
-    assert Classifier.from_mapping(SMALL).veto == 0.0
-
-
-def test_the_veto_costs_at_most_its_share_of_the_crisis_lines_the_rules_catch() -> None:
-    from bot.safety.train import veto_threshold
-
-    scores = [0.01 * i for i in range(1, 101)]  # 0.01 .. 1.00
-    # 2 % of 100 lines: the two lowest (0.01, 0.02) fall under the veto, the third does not.
-    assert veto_threshold(scores, 0.02) == pytest.approx(0.03)
-    assert veto_threshold(scores, 0.02, ceiling=0.025) == 0.025
-    assert veto_threshold(scores, 0.0) == pytest.approx(0.01)  # vetoes nothing it saw
-    assert veto_threshold([], 0.02) == 0.0
-
-
 def test_without_a_model_the_rules_screen_alone() -> None:
     screener = Screener.from_mappings(_lexicon(), model=SMALL).with_model(None)
     assert screener.model is None
@@ -405,32 +361,3 @@ def test_floors_on_the_held_out_batches(batch: str) -> None:
     both = _figures(load_screener(), evaluate.load_labelled(path))
     assert both.recall >= least_recall
     assert both.false_alarms <= most_false_alarms
-
-
-def test_a_rule_hit_the_veto_drops_does_not_spend_the_false_alarm_budget(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from bot.safety import train as training
-    from bot.safety.train import choose_thresholds
-
-    monkeypatch.setattr(training, "VETO_MAX", 0.1)  # off in the shipped training
-    monkeypatch.setattr(training, "CHECK_FALSE_ALARMS", 0.05)  # one of the twenty below
-
-    scorer = Classifier.from_mapping(
-        _model(
-            {"w afgrond": {"suicide": 30.0}, "w spel": {"none": 40.0}, "w weg": {"suicide": 6.0}},
-            check=0.5,
-            crisis=0.9,
-        )
-    )
-    screener = Screener.from_mappings(_lexicon())
-    lines = [(f"ik heb alle pillen genomen, afgrond {i}", 1, "overdose") for i in range(10)]
-    # Twenty negatives, 5 %: one may be flagged.  The rules flag a look-alike the model is
-    # sure of (vetoed, so it spends nothing); of the others "ik wil weg" scores highest.
-    lines += [("in het spel ik heb alle pillen genomen", 0, ""), ("ik wil weg nu", 0, "")]
-    lines += [(f"ik zoek werk in gent {i}", 0, "") for i in range(18)]
-    found = choose_thresholds(scorer, _examples(lines), screener)
-    assert found["veto"] == pytest.approx(0.1)
-    weg = scorer.score(screener.model_features("ik wil weg nu")).score
-    calm = scorer.score(screener.model_features("ik zoek werk in gent 1")).score
-    assert calm < found["check"] <= weg  # the budget's one false alarm went to the classifier
