@@ -31,7 +31,8 @@ Rules of this module:
   weigh the same in total.  Features seen in fewer than ``MIN_COUNT`` training texts are
   dropped; weights are stored as 16-bit integers with one scale.
 * Two members are trained, one per seed in ``SEEDS`` (each with its own augmentation, order
-  and paraphrase fills), and their weights averaged (:func:`soup`): for a linear model that is
+  and paraphrase fills; in parallel, one forked process each, see :func:`in_parallel`), and
+  their weights averaged (:func:`soup`): for a linear model that is
   averaging their logits, so the variance of one seed's draw shrinks at the size and speed of
   about one model (a feature only one member kept counts half).
 * Thresholds, on the validation split's negatives: ``check`` is the lowest score at which the
@@ -114,6 +115,8 @@ import base64
 import hashlib
 import json
 import math
+import multiprocessing
+import os
 import random
 import re
 import sys
@@ -121,14 +124,16 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import get_args
+from typing import TypeVar, get_args
 
 import yaml
 
 from bot.safety.evaluate import (
     Example,
     is_validation,
+    load_labelled,
     model_corpus,
 )
 from bot.safety.lexicon import load_screener
@@ -585,6 +590,46 @@ def soup(
     return names, [w for name in names for w in rows[name]], bias
 
 
+T = TypeVar("T")
+
+
+def _run(job: Callable[[], T], conn: Connection) -> None:
+    try:
+        conn.send((True, job()))
+    except BaseException as exc:  # noqa: BLE001  # handed to the parent, which raises it
+        conn.send((False, repr(exc)))
+    finally:
+        conn.close()
+
+
+def in_parallel(jobs: Sequence[Callable[[], T]]) -> list[T]:
+    """Run ``jobs`` and return their results in order: each in a forked process when there are
+    several jobs and cores (the members of the soup are independent and pure Python, so two
+    cores train two members in the time of one), else one after the other.  A fork inherits
+    the screener and the data instead of pickling them (unpickling a screener recompiles its
+    rules, seconds); only the results travel back."""
+    cores = os.cpu_count() or 1
+    if len(jobs) < 2 or cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [job() for job in jobs]
+    ctx = multiprocessing.get_context("fork")
+    results: list[T] = []
+    for start in range(0, len(jobs), cores):
+        running = []
+        for job in jobs[start : start + cores]:
+            parent, child = ctx.Pipe(duplex=False)
+            process = ctx.Process(target=_run, args=(job, child), daemon=True)
+            process.start()
+            child.close()
+            running.append((process, parent))
+        for process, parent in running:
+            ok, value = parent.recv()  # before join: a large result fills the pipe
+            process.join()
+            if not ok:
+                raise RuntimeError(f"training a member failed: {value}")
+            results.append(value)
+    return results
+
+
 def train(
     examples: Sequence[Example],
     locale: Sequence[tuple[str, str]],
@@ -599,13 +644,15 @@ def train(
     the seed), averaged (:func:`soup`)."""
     screener = screener.with_model(None)
     training, validation = split(examples)
-    members = []
-    augmented = extras = 0
-    for seed in seeds:
-        more = extra(seed) if callable(extra) else extra
-        vocabulary, weights, bias, n = _member(training, locale, screener, more, seed)
-        members.append((vocabulary, weights, bias))
-        augmented, extras = augmented or n, extras or len(more)
+    fills = {seed: extra(seed) if callable(extra) else extra for seed in seeds}
+
+    def member(seed: int) -> Callable[[], tuple[list[str], list[float], list[float], int]]:
+        return lambda: _member(training, locale, screener, fills[seed], seed)
+
+    results = in_parallel([member(seed) for seed in seeds])
+    members = [(vocabulary, weights, bias) for vocabulary, weights, bias, _ in results]
+    augmented = results[0][3] if results else 0
+    extras = len(fills[seeds[0]]) if seeds else 0
     vocabulary, weights, bias = soup(members)
     scale, _ = quantise(weights)
     names, kept = prune(vocabulary, weights, scale)
@@ -648,9 +695,18 @@ def write(model: dict[str, object], path: Path = MODEL_PATH) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    parser.add_argument(
+        "--leave-out",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="BATCH",
+        help="train without this tuning batch (a fold, to measure on it); repeatable",
+    )
     args = parser.parse_args(argv)
     screener = load_screener().with_model(None)
-    examples = model_corpus()
+    left_out = {(ex.language, ex.text) for path in args.leave_out for ex in load_labelled(path)}
+    examples = [ex for ex in model_corpus() if (ex.language, ex.text) not in left_out]
     locale = locale_negatives(screener)
     trained = train(examples, locale, screener, extra=lambda seed: paraphrases(seed=seed))
     write(trained.model, args.out)

@@ -16,7 +16,15 @@ import pytest
 from bot.safety import evaluate
 from bot.safety.evaluate import OVERALL, Example, model_corpus, run, run_model, score
 from bot.safety.lexicon import load_model, load_screener
-from bot.safety.train import CLASSES, fingerprint, paraphrases, quantise, train
+from bot.safety.train import (
+    CLASSES,
+    fingerprint,
+    in_parallel,
+    paraphrases,
+    quantise,
+    soup,
+    train,
+)
 from flows.replies import normalise as replies_normalise
 from flows.safety import Screener
 from flows.safety.classifier import Classifier, features, sentence_spans
@@ -61,9 +69,13 @@ HELD_OUT_FLOORS: dict[str, tuple[float, float]] = {
     # Retrained with batches 15, 16, 23 and 24 as tuning data (data only, no rule changed):
     # recall 0.969 and 0.936, false alarms 0.096 and 0.104.
     # After the sixth tuning round (detector of this commit; the tuners never opened them):
-    # recall 0.975 and 0.947, false alarms 0.067 and 0.092.
-    "batch21": (0.97, 0.07),
-    "batch22": (0.94, 0.095),
+    # recall 0.975 and 0.947, false alarms 0.067 and 0.092.  Both became tuning data on
+    # 2026-12-06 in the seventh tuning round, once batches 27 and 28 were written.
+    # Batches 27 and 28, first scored against the frozen commit 2710293 (the detector of the
+    # sixth round): recall 0.942 and 0.969, false alarms 0.104 and 0.046.  The rules alone
+    # 0.525 / 0.067 and 0.511 / 0.029, the classifier alone 0.942 / 0.067 and 0.961 / 0.021.
+    "batch27": (0.94, 0.105),
+    "batch28": (0.965, 0.05),
 }
 
 
@@ -311,6 +323,47 @@ def test_training_is_reproducible_and_learns() -> None:
     calm = first.classifier.score(screener.model_features("ik wil naar de winkel"))
     assert probe.score > calm.score
     assert probe.category == "suicide"
+
+
+def test_the_soup_averages_the_members_weights_and_biases() -> None:
+    k = len(CLASSES)
+    a = (["w dood", "w werk"], [1.0] * k + [-2.0] * k, [0.5] * k)
+    b = (["w dood", "w brug"], [3.0] * k + [4.0] * k, [1.5] * k)
+    names, weights, bias = soup([a, b])
+    assert names == ["w brug", "w dood", "w werk"]
+    rows = {name: weights[i * k : (i + 1) * k] for i, name in enumerate(names)}
+    assert rows["w dood"] == [2.0] * k  # both members: the mean
+    assert rows["w brug"] == [2.0] * k  # one member: half its weight (the other has 0)
+    assert rows["w werk"] == [-1.0] * k
+    assert bias == [1.0] * k
+
+
+def _fail() -> int:
+    raise ValueError("no")
+
+
+def test_members_run_side_by_side_keep_their_order_and_report_a_failure() -> None:
+    assert in_parallel([lambda: 1, lambda: 2, lambda: 3]) == [1, 2, 3]
+    assert in_parallel([lambda: "alone"]) == ["alone"]
+    with pytest.raises((RuntimeError, ValueError), match="no"):
+        in_parallel([lambda: 1, _fail])
+
+
+def test_a_soup_of_two_seeds_is_reproducible_and_differs_from_one_seed() -> None:
+    screener = Screener.from_mappings(_lexicon())
+    lines = [
+        (f"ik wil {w} van de brug springen", 1, "suicide")
+        for w in ("echt", "gewoon", "vanavond", "straks", "nu", "morgen", "zo", "toch")
+    ] + [
+        (f"ik wil {w} naar de winkel gaan", 0, "")
+        for w in ("echt", "gewoon", "vanavond", "straks", "nu", "morgen", "zo", "toch")
+    ]
+    pair = train(_examples(lines), [], screener, seeds=(13, 14))
+    assert train(_examples(lines), [], screener, seeds=(13, 14)).model == pair.model
+    assert pair.model["info"]["seeds"] == [13, 14]
+    assert train(_examples(lines), [], screener, seeds=(13,)).model["weights"] != pair.model[
+        "weights"
+    ]
 
 
 def _figures(screener: Screener, examples: list[Example], *, model_only: bool = False) -> Any:
