@@ -596,7 +596,7 @@ T = TypeVar("T")
 def _run(job: Callable[[], T], conn: Connection) -> None:
     try:
         conn.send((True, job()))
-    except BaseException as exc:  # noqa: BLE001  # handed to the parent, which raises it
+    except BaseException as exc:  # handed to the parent, which raises it
         conn.send((False, repr(exc)))
     finally:
         conn.close()

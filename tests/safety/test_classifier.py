@@ -360,7 +360,9 @@ def test_a_soup_of_two_seeds_is_reproducible_and_differs_from_one_seed() -> None
     ]
     pair = train(_examples(lines), [], screener, seeds=(13, 14))
     assert train(_examples(lines), [], screener, seeds=(13, 14)).model == pair.model
-    assert pair.model["info"]["seeds"] == [13, 14]
+    info = pair.model["info"]
+    assert isinstance(info, dict)
+    assert info["seeds"] == [13, 14]
     assert train(_examples(lines), [], screener, seeds=(13,)).model["weights"] != pair.model[
         "weights"
     ]
