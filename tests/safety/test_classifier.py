@@ -363,9 +363,9 @@ def test_a_soup_of_two_seeds_is_reproducible_and_differs_from_one_seed() -> None
     info = pair.model["info"]
     assert isinstance(info, dict)
     assert info["seeds"] == [13, 14]
-    assert train(_examples(lines), [], screener, seeds=(13,)).model["weights"] != pair.model[
-        "weights"
-    ]
+    assert (
+        train(_examples(lines), [], screener, seeds=(13,)).model["weights"] != pair.model["weights"]
+    )
 
 
 def _figures(screener: Screener, examples: list[Example], *, model_only: bool = False) -> Any:
