@@ -66,7 +66,7 @@ Phrase syntax (one phrase per YAML list item)::
                     not ``ik wil niet dood``; French "ne" does not stop a Turkish gap)
     {name}          the text of macro ``name`` from the same file's ``macros``
     $               the end of the message (after the last word and any punctuation, and
-                    any laughter: ``😂`` becomes ``haha``, see ``LAUGH_TOKEN``)
+                    any laughter: ``😂`` becomes ``haha``, see ``LAUGH_WORD``)
     ^               the start of the message (only as the first item)
 
 Words are matched whole (word boundaries on both sides) and separated by any short run of
@@ -151,7 +151,7 @@ class Screening:
 
 # The word a laughing emoji becomes (``EMOJI_TOKENS``).  A ``$`` in a phrase allows it after
 # the last word: "i want to disappear 😂" is still "i want to disappear" at the end.
-LAUGH_TOKEN: Final = "haha"
+LAUGH_WORD: Final = "haha"
 
 # Emoji that carry crisis meaning become plain words that lexicon phrases can use.
 # Keys are base code points; the variation selector (U+FE0F) that often follows is dropped.
@@ -167,12 +167,12 @@ EMOJI_TOKENS: Final[Mapping[str, str]] = {
     # Laughing faces become the word young people type for them, so idioms, ``unless`` and
     # ``resolved`` lists and the classifier can see the laughter ("ma mère va me tuer 😂").
     # Laughter alone never vetoes a wish to die: a phrase ending in ``$`` still matches with
-    # laughter after it (see ``LAUGH_TOKEN``), and no rule lists it as a veto on its own.
-    "\U0001f602": LAUGH_TOKEN,  # 😂
-    "\U0001f923": LAUGH_TOKEN,  # 🤣
-    "\U0001f605": LAUGH_TOKEN,  # 😅
-    "\U0001f606": LAUGH_TOKEN,  # 😆
-    "\U0001f639": LAUGH_TOKEN,  # 😹
+    # laughter after it (see ``LAUGH_WORD``), and no rule lists it as a veto on its own.
+    "\U0001f602": LAUGH_WORD,  # 😂
+    "\U0001f923": LAUGH_WORD,  # 🤣
+    "\U0001f605": LAUGH_WORD,  # 😅
+    "\U0001f606": LAUGH_WORD,  # 😆
+    "\U0001f639": LAUGH_WORD,  # 😹
 }
 
 # Characters that carry no letters: zero-width joiners/spaces, BOM, soft hyphen (used to slip
@@ -682,7 +682,7 @@ class _Parser:
             elif tok == "[":
                 items.append(_Node("opt", children=self.alternatives("]")))
             elif tok == "$":
-                items.append(_Node("end", regex=rf"(?:{LAUGH_TOKEN}{_SEP})*$"))
+                items.append(_Node("end", regex=rf"(?:{LAUGH_WORD}{_SEP})*$"))
             elif tok == "^":
                 items.append(_Node("end", regex=r"(?<=^ )"))
             elif tok == "...":
