@@ -45,7 +45,10 @@ or more tolerates a doubled or an undoubled letter (``die`` matches ``diee``, ``
 ``dod``), so the normaliser only has to cut long runs.
 
 Emoji: ``💊`` -> ``pills``, ``🔪``/``🗡`` -> ``knife``, ``🪢`` -> ``rope``,
-``⚰``/``🪦`` -> ``coffin``, ``🩸`` -> ``blood``, ``🔫`` -> ``gun``.
+``⚰``/``🪦`` -> ``coffin``, ``🩸`` -> ``blood``, ``🔫`` -> ``gun``; the laughing faces
+``😂 🤣 😅 😆 😹`` -> ``haha`` (the word young people type for them: idioms, the ``unless``
+and ``resolved`` lists and the classifier see the laughter; a phrase ending in ``$`` still
+matches with laughter after its last word, and laughter alone vetoes no wish to die).
 One emoji alone never flags: a single pill may be a medication reminder, a knife a cooking
 photo.  The lexicon decides what combinations mean
 (``common.yaml``: three pills, knife + blood, knife next to "myself"; the language files: pills
@@ -62,7 +65,8 @@ Phrase syntax (one phrase per YAML list item)::
                     phrase's own language (``ik wil ... dood`` matches ``ik wil echt dood``,
                     not ``ik wil niet dood``; French "ne" does not stop a Turkish gap)
     {name}          the text of macro ``name`` from the same file's ``macros``
-    $               the end of the message (after the last word and any punctuation)
+    $               the end of the message (after the last word and any punctuation, and
+                    any laughter: ``😂`` becomes ``haha``, see ``LAUGH_WORD``)
     ^               the start of the message (only as the first item)
 
 Words are matched whole (word boundaries on both sides) and separated by any short run of
@@ -145,6 +149,10 @@ class Screening:
 # Normalisation
 # --------------------------------------------------------------------------------------------
 
+# The word a laughing emoji becomes (``EMOJI_TOKENS``).  A ``$`` in a phrase allows it after
+# the last word: "i want to disappear 😂" is still "i want to disappear" at the end.
+LAUGH_WORD: Final = "haha"
+
 # Emoji that carry crisis meaning become plain words that lexicon phrases can use.
 # Keys are base code points; the variation selector (U+FE0F) that often follows is dropped.
 EMOJI_TOKENS: Final[Mapping[str, str]] = {
@@ -156,6 +164,15 @@ EMOJI_TOKENS: Final[Mapping[str, str]] = {
     "\U0001faa6": "coffin",  # 🪦 headstone
     "\U0001fa78": "blood",  # 🩸
     "\U0001f52b": "gun",  # 🔫
+    # Laughing faces become the word young people type for them, so idioms, ``unless`` and
+    # ``resolved`` lists and the classifier can see the laughter ("ma mère va me tuer 😂").
+    # Laughter alone never vetoes a wish to die: a phrase ending in ``$`` still matches with
+    # laughter after it (see ``LAUGH_WORD``), and no rule lists it as a veto on its own.
+    "\U0001f602": LAUGH_WORD,  # 😂
+    "\U0001f923": LAUGH_WORD,  # 🤣
+    "\U0001f605": LAUGH_WORD,  # 😅
+    "\U0001f606": LAUGH_WORD,  # 😆
+    "\U0001f639": LAUGH_WORD,  # 😹
 }
 
 # Characters that carry no letters: zero-width joiners/spaces, BOM, soft hyphen (used to slip
@@ -665,7 +682,7 @@ class _Parser:
             elif tok == "[":
                 items.append(_Node("opt", children=self.alternatives("]")))
             elif tok == "$":
-                items.append(_Node("end", regex=r"$"))
+                items.append(_Node("end", regex=rf"(?:{LAUGH_WORD}{_SEP})*$"))
             elif tok == "^":
                 items.append(_Node("end", regex=r"(?<=^ )"))
             elif tok == "...":
