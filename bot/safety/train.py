@@ -36,76 +36,87 @@ Rules of this module:
   averaging their logits, so the variance of one seed's draw shrinks at the size and speed of
   about one model (a feature only one member kept counts half).
 * Thresholds, on the validation split's negatives: ``check`` is the lowest score at which the
-  rules and the classifier together flag at most ``CHECK_FALSE_ALARMS`` of them, ``crisis``
-  the lowest at which they flag at most ``CRISIS_FALSE_ALARMS`` (never below ``check``); a
-  negative the rules flag already counts against the budget (the
-  classifier is only asked where no rule fired).  Why 8 % (6 % in the fifth round, 4 % since
-  the sixth, see below) and not the issue's 5 %: the corpus's negatives are hard ones
-  written to look like crisis text ("ik lach me dood", "ik snij de groenten"), so on them the
-  classifier looks worse than it is.  The budget was picked on tuning data only, leaving one
-  fresh batch out of training (2026-12-06, batches 2 and 3 by turns, everything else as
-  shipped): at 5 % recall 0.70 / 0.84 and false alarms 0.028 / 0.020, at 8 % 0.81 / 0.86 and
-  0.056 / 0.034, at 10 % 0.83 / 0.88 and 0.066 / 0.060.  (Before: 10 %, picked the same way
-  on batch 1 with the rules of commit ``00e9773``.)  Checked again in the fourth round
+  rules and the classifier together flag at most ``CHECK_FALSE_ALARMS`` of them, ``crisis`` the
+  lowest at which they flag at most ``CRISIS_FALSE_ALARMS`` (never below ``check``); a negative
+  the rules flag already counts against the budget (the classifier is only asked where no rule
+  fired).  The budget is 5 % since the seventh round (see below); it was 8 % at first (6 % in
+  the fifth round, 4 % in the sixth), and not the issue's 5 %, because the corpus's negatives
+  are hard ones written to look like crisis text ("ik lach me dood", "ik snij de groenten"), so
+  on them the classifier looks worse than it is.  The budget was picked on tuning data only,
+  leaving one fresh batch out of training (2026-12-06, batches 2 and 3 by turns, everything else
+  as shipped): at 5 % recall 0.70 / 0.84 and false alarms 0.028 / 0.020, at 8 % 0.81 / 0.86 and
+  0.056 / 0.034, at 10 % 0.83 / 0.88 and 0.066 / 0.060.  (Before: 10 %, picked the same way on
+  batch 1 with the rules of commit ``00e9773``.)  Checked again in the fourth round
   (2026-12-06): with the classifier trained without batches 7, 8 and 9 and the rules written
   before anyone read them (so an honest test of the budget), recall / false alarms over the
   three were 0.70 / 0.090 at 4 %, 0.76 / 0.102 at 5 %, 0.79 / 0.116 at 6 % and 0.84 / 0.134 at
-  8 %; leaving batches 4, 5 and 6 out by turns gave 0.77 / 0.029 at 5 %, 0.79 / 0.035 at 6 %
-  and 0.82 / 0.043 at 8 %.  A point of false alarms costs about two to three points of recall
-  at every budget, and a false alarm costs a kind question where a miss costs a young person
-  in crisis a question about their postcode: the budget stayed 8 %.  Most false alarms on a
-  new writer's lines came from the rules (talk about others, past crises, songs, hyperbole),
-  which is where the fourth round worked.  Fifth round (2026-12-06, branch ``tune5a``): with
-  the benign idioms hidden from the classifier and look-alike templates by kind, the same
-  recall comes at fewer false alarms, so the budget went down to 6 %.  Measured with the
-  classifier trained without batches 17-20 (written after these changes were made, never read
-  before this measurement): the old model at 8 % had recall / false alarms 0.933 / 0.141 over
-  the four; the new one 0.920 / 0.117 at 5 %, 0.939 / 0.133 at 6 %, 0.953 / 0.162 at 8 %.
-  Without batches 10 and 14 (rules not tuned on them yet): old at 8 % 0.939 / 0.067, new at
-  6 % 0.939 / 0.060.  A threshold per language was no better (chosen on some 100-180
-  negatives a language it is noisy: at 8 % 0.950 / 0.081 against 0.939 / 0.067 global).
-  Sixth round (2026-12-06, branch ``tune6c``): a soup of two seeds and a 5 % budget; a veto
-  measured and left off.  Measured on two folds of tuning batches the current rules never saw
-  while they were written, each left out of training (``/tmp`` scripts, rules of ``e440e61``):
-  fold X = batches 23 and 24 (1,200 lines, 630 negatives), fold Y = batches 15 and 16 (1,200
-  lines, 480 negatives).  Recall / false alarms, and false alarms at recall 0.95 (the check
-  threshold swept on the fold): the old training (one model, 6 %) X 0.954 / 0.178 (0.168), Y
-  0.954 / 0.079 (0.077).  A second seed alone: X 0.946 / 0.178 (0.178), Y 0.961 / 0.079
-  (0.075): a point of recall is seed noise.  The two seeds' weights averaged (the soup; 5.3
-  instead of 4.8 MB, one model's speed): at 6 % X 0.958 / 0.170 (0.160), Y 0.963 / 0.083
-  (0.075); at 5.5 % 0.953 / 0.165 and 0.960 / 0.081; at 5 % 0.951 / 0.160 and 0.957 / 0.081
-  (one model at 5 %: 0.944 / 0.159 and 0.942 / 0.075).  Shipped: the soup at 5 %, against the
-  old training recall -0.003 / +0.003 and false alarms -0.018 / +0.002.  L2 at 1e-4 instead of
-  1e-5 was no better (one model, 5 %, with the veto below: X 0.949 / 0.160, Y 0.953 / 0.060
-  against 0.951 / 0.152 and 0.953 / 0.058).  The veto (a rule hit dropped when the model scores
-  the message under 0.10): the rules alone flag 0.062 and 0.040 of the folds' negatives, all
-  but one at the crisis tier, and the model scores a quarter of those under 0.08 and 0.03, while
-  no crisis line the rules caught on either fold scored under 0.15 (0.6 % of the validation
-  split's under 0.1).  With the soup, the veto and 5 %: X 0.958 / 0.152 (0.143), Y 0.963 /
-  0.056 (0.050), the best of everything measured; a veto of the check tier alone changes
-  nothing.  It is off all the same: scored on the whole message, benign text beside a real
-  phrase can pull the score under the veto ("ياريتني ميت" followed by "ik heb schulden"; "ik
-  wil ⚰️" alone scores low too), and ``tests/safety/test_detect.py`` rightly fails on that.
-  A veto that judges only the rule hit's own context was measured after the merge (same
-  folds and fold models, ``/tmp`` scripts): a window of k = 2-4 words around each hit, within
-  its sentence or clause, with or without the whole message also low, still let benign text
-  beside a real phrase hide it in 1-3 % of 600 positive + negative pairs (a hit of two words,
-  "ياريتني ميت", is scored with its neighbours or not at all); the designs that cannot be
-  fooled (the hit's own words, or the hit with its left and its right words each) dropped 0-2
-  of the folds' 39 and 19 rule false alarms.  And "ik wil ⚰️" and "أخذت جرعة زائدة" score
-  0.05-0.08 on their own, under any useful veto.  So the veto, shipped off, was removed: a
+  8 %; leaving batches 4, 5 and 6 out by turns gave 0.77 / 0.029 at 5 %, 0.79 / 0.035 at 6 % and
+  0.82 / 0.043 at 8 %.  A point of false alarms costs about two to three points of recall at
+  every budget, and a false alarm costs a kind question where a miss costs a young person in
+  crisis a question about their postcode: the budget stayed 8 %.  Most false alarms on a new
+  writer's lines came from the rules (talk about others, past crises, songs, hyperbole), which
+  is where the fourth round worked.  Fifth round (2026-12-06, branch ``tune5a``): with the
+  benign idioms hidden from the classifier and look-alike templates by kind, the same recall
+  comes at fewer false alarms, so the budget went down to 6 %.  Measured with the classifier
+  trained without batches 17-20 (written after these changes were made, never read before this
+  measurement): the old model at 8 % had recall / false alarms 0.933 / 0.141 over the four; the
+  new one 0.920 / 0.117 at 5 %, 0.939 / 0.133 at 6 %, 0.953 / 0.162 at 8 %.  Without batches 10
+  and 14 (rules not tuned on them yet): old at 8 % 0.939 / 0.067, new at 6 % 0.939 / 0.060.  A
+  threshold per language was no better (chosen on some 100-180 negatives a language it is noisy:
+  at 8 % 0.950 / 0.081 against 0.939 / 0.067 global).  Sixth round (2026-12-06, branch
+  ``tune6c``): a soup of two seeds and a 5 % budget; a veto measured and left off.  Measured on
+  two folds of tuning batches the current rules never saw while they were written, each left out
+  of training (``/tmp`` scripts, rules of ``e440e61``): fold X = batches 23 and 24 (1,200 lines,
+  630 negatives), fold Y = batches 15 and 16 (1,200 lines, 480 negatives).  Recall / false
+  alarms, and false alarms at recall 0.95 (the check threshold swept on the fold): the old
+  training (one model, 6 %)  X 0.954 / 0.178 (0.168), Y 0.954 / 0.079 (0.077).  A second seed
+  alone: X 0.946 / 0.178 (0.178), Y 0.961 / 0.079 (0.075): a point of recall is seed noise.  The
+  two seeds' weights averaged (the soup; 5.3 instead of 4.8 MB, one model's speed): at 6 % X
+  0.958 / 0.170 (0.160), Y 0.963 / 0.083 (0.075); at 5.5 % 0.953 / 0.165 and 0.960 / 0.081; at
+  5 % 0.951 / 0.160 and 0.957 / 0.081 (one model at 5 %: 0.944 / 0.159 and 0.942 / 0.075).
+  Shipped: the soup at 5 %, against the old training recall -0.003 / +0.003 and false alarms
+  -0.018 / +0.002.  L2 at 1e-4 instead of 1e-5 was no better (one model, 5 %, with the veto
+  below: X 0.949 / 0.160, Y 0.953 / 0.060 against 0.951 / 0.152 and 0.953 / 0.058).  The veto (a
+  rule hit dropped when the model scores the message under 0.10): the rules alone flag 0.062 and
+  0.040 of the folds' negatives, all but one at the crisis tier, and the model scores a quarter
+  of those under 0.08 and 0.03, while no crisis line the rules caught on either fold scored
+  under 0.15 (0.6 % of the validation split's under 0.1).  With the soup, the veto and 5 %: X
+  0.958 / 0.152 (0.143), Y 0.963 / 0.056 (0.050), the best of everything measured; a veto of the
+  check tier alone changes nothing.  It is off all the same: scored on the whole message, benign
+  text beside a real phrase can pull the score under the veto ("ياريتني ميت" followed by "ik heb
+  schulden"; "ik wil ⚰️" alone scores low too), and ``tests/safety/test_detect.py`` rightly
+  fails on that.  A veto that judges only the rule hit's own context was measured after the
+  merge (same folds and fold models, ``/tmp`` scripts): a window of k = 2-4 words around each
+  hit, within its sentence or clause, with or without the whole message also low, still let
+  benign text beside a real phrase hide it in 1-3 % of 600 positive + negative pairs (a hit of
+  two words, "ياريتني ميت", is scored with its neighbours or not at all); the designs that
+  cannot be fooled (the hit's own words, or the hit with its left and its right words each)
+  dropped 0-2 of the folds' 39 and 19 rule false alarms.  And "ik wil ⚰️" and "أخذت جرعة زائدة"
+  score 0.05-0.08 on their own, under any useful veto.  So the veto, shipped off, was removed: a
   rule hit decides.  The rules' false alarms on new writers are the lexicon's to fix (or a
   model's that sees the rule hits as features, trained on rule outputs it was not tuned on).
-  Fold X's false alarms are mostly the classifier's (0.12 of its negatives, a new writer's
-  hard look-alikes): no setting here brings them near 0.05.
-  After merging the sixth round (the rules of ``tune6a`` and ``tune6b`` flag almost no tuning
-  negative any more, 0.1 % of the validation split's), the 5 % budget went to the classifier
-  and its check threshold fell to 0.45.  Measured on batches 25 and 26 (written blind during
-  the round, read by nobody, not trained on; 540 positives, 660 negatives), recall / false
-  alarms: at 3 % 0.950 / 0.111, at 3.5 % 0.952 / 0.118, at 4 % 0.956 / 0.123, at 4.5 % 0.957 /
-  0.129, at 5 % 0.961 / 0.135, at 6 % 0.969 / 0.155 (the detector of ``e440e61`` before the
-  round, at 6 %: 0.943 / 0.117).  The budget is 4 %: the recall target holds with a little to
-  spare, and the false alarms the rules gave up are not handed back to the classifier.
+  Fold X's false alarms are mostly the classifier's (0.12 of its negatives, a new writer's hard
+  look-alikes): no setting here brings them near 0.05.  After merging the sixth round (the rules
+  of ``tune6a`` and ``tune6b`` flag almost no tuning negative any more, 0.1 % of the validation
+  split's), the 5 % budget went to the classifier and its check threshold fell to 0.45.
+  Measured on batches 25 and 26 (written blind during the round, read by nobody, not trained on;
+  540 positives, 660 negatives), recall / false alarms: at 3 % 0.950 / 0.111, at 3.5 % 0.952 /
+  0.118, at 4 % 0.956 / 0.123, at 4.5 % 0.957 / 0.129, at 5 % 0.961 / 0.135, at 6 % 0.969 /
+  0.155 (the detector of ``e440e61`` before the round, at 6 %: 0.943 / 0.117).  The budget was
+  4 %: the recall target held with a little to spare, and the false alarms the rules gave up
+  were not handed back to the classifier.  Seventh round (2026-12-07): the rules no longer decide on
+  a bare topic noun ("zelfmoord", "overdose", "intihar", "передоз": concept rules that need this
+  person, branches ``tune7r`` and ``tune7j``), which halved their false alarms on batches they
+  were not written from (batches 34-36: 0.069 -> 0.038 of 720 negatives, recall unchanged).
+  Context concepts crossed with the signal concepts at sentence level (past, someone else,
+  information, media, jokes, work; branch ``tune7m``) were measured on two folds (batches 29+30
+  and 21+22 left out, the rules of ``bd95591``) and changed nothing beyond seed noise (4 %:
+  0.958 / 0.087 -> 0.958 / 0.094 and 0.940 / 0.065 -> 0.946 / 0.067): not shipped.  With the new
+  rules the budget was measured on batches 31 and 32 (written blind at the start of the round,
+  read by nobody, not trained on; 720 positives, 480 negatives), recall / false alarms over
+  both: at 3 % 0.931 / 0.040, at 4 % 0.939 / 0.046, at 5 % 0.957 / 0.050, at 6 % 0.964 / 0.067.
+  The rules now spend little of the budget on new writers' text, so the classifier's threshold
+  sets the balance; the budget is 5 % again, the only one that meets both targets there.
 """
 
 from __future__ import annotations
@@ -155,7 +166,7 @@ EPOCHS = 8
 LEARNING_RATE = 0.3
 L2 = 1e-5
 MIN_COUNT = 3
-CHECK_FALSE_ALARMS = 0.04
+CHECK_FALSE_ALARMS = 0.05
 CRISIS_FALSE_ALARMS = 0.01
 AUGMENT_POSITIVE = 3
 AUGMENT_NEGATIVE = 1
