@@ -26,8 +26,9 @@ Normalisation (:func:`normalise`) in order:
    zero-width characters and skin-tone modifiers are dropped; apostrophe look-alikes become
    ``'``; a few crisis emoji become word tokens (see ``EMOJI_TOKENS``); any other emoji or symbol
    becomes a space.
-2. ``@``/``$`` between letters become ``a``/``s``; a word mixing Latin and Cyrillic look-alike
-   letters is written in its majority script.
+2. E-mail and web addresses become a space (they carry no signal, and the intake asks for an
+   e-mail address); ``@``/``$`` between letters become ``a``/``s``; a word mixing Latin and
+   Cyrillic look-alike letters is written in its majority script.
 3. Digits inside a Latin word that also has letters are read as letters (``d00d`` -> ``dood``,
    ``1k`` -> ``ik``); numbers such as ``1813`` or ``112`` are left alone.
 4. A letter repeated three times or more is cut to two (``dooooood`` -> ``dood``,
@@ -343,6 +344,11 @@ _EN_SUFFIX: Final[Mapping[str, str]] = {"re": " are", "ve": " have", "ll": " wil
 _NL_T_RE: Final = re.compile(r"(?<=[^\W\d_])'t(?!\w)")
 _INNER_APOSTROPHE_RE: Final = re.compile(r"(?<=\w)'(?=\w)")
 _APOSTROPHE_RE: Final = re.compile(r"'")
+# An e-mail or web address carries no signal, and its pieces read as words ("sam peeters
+# voorbeeld be" scored as a sentence): the intake asks for an e-mail address.
+_ADDRESS_RE: Final = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\b(?:https?://|www\.)\S+", re.UNICODE
+)
 _AT_DOLLAR_RE: Final = re.compile(r"(?<=[^\W\d_])[@$]+(?=[^\W\d_])")
 _LATIN_TOKEN_RE: Final = re.compile(r"(?<!\w)[a-z0-9]+(?!\w)")
 _MIXED_TOKEN_RE: Final = re.compile(r"\w+")
@@ -498,6 +504,7 @@ def _unleet(m: re.Match[str]) -> str:
 def normalise_with_offsets(text: str) -> NormalisedText:
     """Normalise ``text`` (see the module docstring) and keep the offset map."""
     buf = _fold(text)
+    buf.sub(_ADDRESS_RE, lambda m: " ")
     buf.sub(_AT_DOLLAR_RE, lambda m: "".join("a" if c == "@" else "s" for c in m.group(0)))
     if any(_is_cyrillic(c) for c in buf.text):
         buf.sub(_MIXED_TOKEN_RE, _fix_mixed_script)

@@ -334,6 +334,27 @@ def test_emoji_decisions(screener: Screener, text: str, flagged: bool) -> None:
     assert screener.screen(text).flagged is flagged
 
 
+@pytest.mark.parametrize(
+    ("text", "normalised"),
+    [
+        ("Sam.Peeters@Voorbeeld.be", ""),
+        ("mail: sam_p+jobs@mail.voorbeeld.be graag", "mail: graag"),
+        ("kijk op https://www.voorbeeld.be/hulp?x=1 aub", "kijk op aub"),
+        ("www.voorbeeld.be", ""),
+    ],
+)
+def test_an_address_is_no_words(text: str, normalised: str) -> None:
+    # The intake asks for an e-mail address: its pieces ("sam peeters voorbeeld be") are no
+    # sentence, and the classifier once asked the check question after one.
+    assert normalise(text) == normalised
+
+
+def test_an_address_never_hides_a_signal_beside_it(screener: Screener) -> None:
+    assert not screener.screen("Sam.Peeters@Voorbeeld.be").flagged
+    assert screener.screen("sam.peeters@voorbeeld.be ik wil dood").flagged
+    assert screener.screen("ik snij mezelf www.voorbeeld.be").flagged
+
+
 def test_negation_in_gap_blocks_a_match(screener: Screener) -> None:
     assert not screener.screen("ik wil niet dood").flagged
     assert screener.screen("ik wil echt gewoon dood").flagged
