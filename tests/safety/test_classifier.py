@@ -79,6 +79,11 @@ HELD_OUT_FLOORS: dict[str, tuple[float, float]] = {
     # recall 0.964 and 0.981, false alarms 0.079 and 0.025 (the rules alone 0.037 and 0.000).
     "batch27": (0.96, 0.08),
     "batch28": (0.98, 0.03),
+    # Batches 37 and 38, written blind after the seventh round was finished (an estimate of its
+    # detector that no choice was made on), first scored against 302806f: recall 0.969 and
+    # 0.967, false alarms 0.075 and 0.062.
+    "batch37": (0.965, 0.075),
+    "batch38": (0.965, 0.0625),
 }
 
 
@@ -310,15 +315,16 @@ def _examples(lines: list[tuple[str, int, str]]) -> list[Example]:
     ]
 
 
+_WORDS = ("echt", "gewoon", "vanavond", "straks", "nu", "morgen", "zo", "toch")
+# A tiny corpus: the same sentence frame as a signal and as a look-alike.
+_BRIDGE_AND_SHOP = [(f"ik wil {w} van de brug springen", 1, "suicide") for w in _WORDS] + [
+    (f"ik wil {w} naar de winkel gaan", 0, "") for w in _WORDS
+]
+
+
 def test_training_is_reproducible_and_learns() -> None:
     screener = Screener.from_mappings(_lexicon())
-    lines = [
-        (f"ik wil {w} van de brug springen", 1, "suicide")
-        for w in ("echt", "gewoon", "vanavond", "straks", "nu", "morgen", "zo", "toch")
-    ] + [
-        (f"ik wil {w} naar de winkel gaan", 0, "")
-        for w in ("echt", "gewoon", "vanavond", "straks", "nu", "morgen", "zo", "toch")
-    ]
+    lines = _BRIDGE_AND_SHOP
     first = train(_examples(lines), [], screener)
     second = train(_examples(lines), [], screener)
     assert first.model == second.model
@@ -354,13 +360,7 @@ def test_members_run_side_by_side_keep_their_order_and_report_a_failure() -> Non
 
 def test_a_soup_of_two_seeds_is_reproducible_and_differs_from_one_seed() -> None:
     screener = Screener.from_mappings(_lexicon())
-    lines = [
-        (f"ik wil {w} van de brug springen", 1, "suicide")
-        for w in ("echt", "gewoon", "vanavond", "straks", "nu", "morgen", "zo", "toch")
-    ] + [
-        (f"ik wil {w} naar de winkel gaan", 0, "")
-        for w in ("echt", "gewoon", "vanavond", "straks", "nu", "morgen", "zo", "toch")
-    ]
+    lines = _BRIDGE_AND_SHOP
     pair = train(_examples(lines), [], screener, seeds=(13, 14))
     assert train(_examples(lines), [], screener, seeds=(13, 14)).model == pair.model
     info = pair.model["info"]
