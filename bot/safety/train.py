@@ -135,6 +135,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TypeVar, get_args
@@ -656,11 +657,9 @@ def train(
     screener = screener.with_model(None)
     training, validation = split(examples)
     fills = {seed: extra(seed) if callable(extra) else extra for seed in seeds}
-
-    def member(seed: int) -> Callable[[], tuple[list[str], list[float], list[float], int]]:
-        return lambda: _member(training, locale, screener, fills[seed], seed)
-
-    results = in_parallel([member(seed) for seed in seeds])
+    results = in_parallel(
+        [partial(_member, training, locale, screener, fills[seed], seed) for seed in seeds]
+    )
     members = [(vocabulary, weights, bias) for vocabulary, weights, bias, _ in results]
     augmented = results[0][3] if results else 0
     extras = len(fills[seeds[0]]) if seeds else 0

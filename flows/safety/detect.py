@@ -346,9 +346,9 @@ _INNER_APOSTROPHE_RE: Final = re.compile(r"(?<=\w)'(?=\w)")
 _APOSTROPHE_RE: Final = re.compile(r"'")
 # An e-mail or web address carries no signal, and its pieces read as words ("sam peeters
 # voorbeeld be" scored as a sentence): the intake asks for an e-mail address.
-_ADDRESS_RE: Final = re.compile(
-    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\b(?:https?://|www\.)\S+", re.UNICODE
-)
+_ADDRESS_RE: Final = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\b(?:https?://|www\.)\S+")
+# Every address has one of these: most messages skip the scan (screening is on every message).
+_ADDRESS_MARKS: Final = ("@", "://", "www.")
 _AT_DOLLAR_RE: Final = re.compile(r"(?<=[^\W\d_])[@$]+(?=[^\W\d_])")
 _LATIN_TOKEN_RE: Final = re.compile(r"(?<!\w)[a-z0-9]+(?!\w)")
 _MIXED_TOKEN_RE: Final = re.compile(r"\w+")
@@ -504,7 +504,8 @@ def _unleet(m: re.Match[str]) -> str:
 def normalise_with_offsets(text: str) -> NormalisedText:
     """Normalise ``text`` (see the module docstring) and keep the offset map."""
     buf = _fold(text)
-    buf.sub(_ADDRESS_RE, lambda m: " ")
+    if any(mark in buf.text for mark in _ADDRESS_MARKS):
+        buf.sub(_ADDRESS_RE, lambda m: " ")
     buf.sub(_AT_DOLLAR_RE, lambda m: "".join("a" if c == "@" else "s" for c in m.group(0)))
     if any(_is_cyrillic(c) for c in buf.text):
         buf.sub(_MIXED_TOKEN_RE, _fix_mixed_script)
