@@ -82,9 +82,13 @@ HELD_OUT_FLOORS: dict[str, tuple[float, float]] = {
     # 0.967, false alarms 0.075 and 0.062.  Batches 27, 28, 37 and 38 became tuning data on
     # 2026-12-07 in the eighth tuning round, once batches 39 and 40 were written.
     # Batches 39 and 40, first scored against the frozen commit f19b1a1 (the detector of the
-    # seventh round): recall 0.947 and 0.969, false alarms 0.071 and 0.087.
-    "batch39": (0.945, 0.075),
-    "batch40": (0.965, 0.0875),
+    # seventh round): recall 0.947 and 0.969, false alarms 0.071 and 0.087.  Retrained with
+    # batches 27, 28, 37, 38 and 41 (data only): 0.972 / 0.071 and 0.972 / 0.071.  After the
+    # eighth tuning round (detector of this commit; nobody opened them, though a tuner's grep
+    # printed up to 17 Turkish and Ukrainian lines of the fresh batches, some perhaps of these):
+    # recall 0.969 and 0.983, false alarms 0.067 and 0.075.
+    "batch39": (0.965, 0.0675),
+    "batch40": (0.98, 0.075),
 }
 
 
