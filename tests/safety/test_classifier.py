@@ -89,6 +89,11 @@ HELD_OUT_FLOORS: dict[str, tuple[float, float]] = {
     # recall 0.969 and 0.983, false alarms 0.067 and 0.075.
     "batch39": (0.965, 0.0675),
     "batch40": (0.98, 0.075),
+    # Batches 43 and 44, written blind after the eighth round was finished (an estimate of its
+    # detector that no choice was made on), first scored against 02619dd: recall 0.989 and
+    # 0.975, false alarms 0.050 and 0.062.
+    "batch43": (0.985, 0.05),
+    "batch44": (0.97, 0.0625),
 }
 
 
