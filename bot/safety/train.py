@@ -39,8 +39,8 @@ Rules of this module:
   rules and the classifier together flag at most ``CHECK_FALSE_ALARMS`` of them, ``crisis`` the
   lowest at which they flag at most ``CRISIS_FALSE_ALARMS`` (never below ``check``); a negative
   the rules flag already counts against the budget (the classifier is only asked where no rule
-  fired).  The budget is 5 % since the seventh round (see below); it was 8 % at first (6 % in
-  the fifth round, 4 % in the sixth), and not the issue's 5 %, because the corpus's negatives
+  fired).  The budget is 4 % since the eighth round (see below); it was 8 % at first (6 % in
+  the fifth round, 4 % in the sixth, 5 % in the seventh), and not the issue's 5 %, because the corpus's negatives
   are hard ones written to look like crisis text ("ik lach me dood", "ik snij de groenten"), so
   on them the classifier looks worse than it is.  The budget was picked on tuning data only,
   leaving one fresh batch out of training (2026-12-06, batches 2 and 3 by turns, everything else
@@ -130,6 +130,14 @@ Rules of this module:
   apart) as features, fold A only (time ran out for B): 0.963 / 0.065, 0.058 (292,000 instead
   of 220,000 features): noise too, not shipped.  At recall 0.95 fold B's false alarms are
   almost all the rules' (0.019 of 0.025), fold A's half: on these batches the rules set the floor.
+  Retrained with batches 27, 28, 37, 38, 41 and 42 and the eighth round's rules, the 5 % budget
+  put the check threshold at 0.40, the lowest of any round, and the test suite found two
+  everyday sentences that got the check question ("i will go to the gym tonight" 0.42, "I do
+  not want to die" 0.45, both negatives of the suite, the second one a paraphrase template
+  too).  On the validation split 5 % -> 4 % costs little recall (0.986 / 0.050 at 0.40, 0.982 /
+  0.040 at 0.49), and the held-out batches had recall to spare (0.969-0.989 at 5 %), so the
+  budget is 4 % (check 0.49).  Chosen on the suite and the validation split; the held-out
+  batches were scored again afterwards, not consulted.
 """
 
 from __future__ import annotations
@@ -180,7 +188,7 @@ EPOCHS = 8
 LEARNING_RATE = 0.3
 L2 = 1e-5
 MIN_COUNT = 3
-CHECK_FALSE_ALARMS = 0.05
+CHECK_FALSE_ALARMS = 0.04
 CRISIS_FALSE_ALARMS = 0.01
 AUGMENT_POSITIVE = 3
 AUGMENT_NEGATIVE = 1

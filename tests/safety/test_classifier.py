@@ -86,14 +86,16 @@ HELD_OUT_FLOORS: dict[str, tuple[float, float]] = {
     # batches 27, 28, 37, 38 and 41 (data only): 0.972 / 0.071 and 0.972 / 0.071.  After the
     # eighth tuning round (detector of this commit; nobody opened them, though a tuner's grep
     # printed up to 17 Turkish and Ukrainian lines of the fresh batches, some perhaps of these):
-    # recall 0.969 and 0.983, false alarms 0.067 and 0.075.
-    "batch39": (0.965, 0.0675),
-    "batch40": (0.98, 0.075),
+    # recall 0.969 and 0.983, false alarms 0.067 and 0.075 at a 5 % budget; as shipped (4 %,
+    # check 0.49, chosen on the suite and the validation split): 0.961 / 0.067, 0.978 / 0.058.
+    "batch39": (0.96, 0.0675),
+    "batch40": (0.975, 0.0585),
     # Batches 43 and 44, written blind after the eighth round was finished (an estimate of its
     # detector that no choice was made on), first scored against 02619dd: recall 0.989 and
-    # 0.975, false alarms 0.050 and 0.062.
+    # 0.975, false alarms 0.050 and 0.062; as shipped (the same model at 4 %): 0.986 / 0.050
+    # and 0.967 / 0.054.
     "batch43": (0.985, 0.05),
-    "batch44": (0.97, 0.0625),
+    "batch44": (0.965, 0.055),
 }
 
 
