@@ -14,15 +14,9 @@ from importlib.resources import files
 import pytest
 import yaml
 
-from bot.safety.lexicon import load_screener
 from flows.safety.detect import Screener
 
 LANGUAGES = ("ar", "tr", "uk")
-
-
-@pytest.fixture(scope="module")
-def rules() -> Screener:
-    return load_screener().with_model(None)
 
 
 class _UniqueKeys(yaml.SafeLoader):

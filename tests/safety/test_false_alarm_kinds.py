@@ -15,12 +15,6 @@ from bot.safety.lexicon import load_screener
 from flows.safety import Screener
 from flows.safety.detect import IDIOM_FEATURE, normalise
 
-
-@pytest.fixture(scope="module")
-def rules() -> Screener:
-    return load_screener().with_model(None)
-
-
 # A crisis told as over: a time in the past, then a "now it is fine" of another form than
 # "nu gaat het goed" ("sindsdien ben ik clean", "it's long behind me", "ça va mieux").
 _TOLD_AS_OVER = [
@@ -32,12 +26,39 @@ _TOLD_AS_OVER = [
     ("en", "two years ago i overdosed, doing much better now, just need a flat"),
     ("fr", "y a trois ans je me scarifiais, c'est fini depuis longtemps"),
     ("fr", "l'an dernier j'ai voulu mourir, je vais beaucoup mieux"),
+    # Eighth round (tune8r): "maar al twee jaar niet meer", "ma da is lang geleden", a relative
+    # safe now, "à 14 ans", "c'était en 2019 ... tout est réglé", "je suis en paix avec ça".
+    ("nl", "vroeger sneed ik in mijn armen, maar al twee jaar niet meer"),
+    ("nl", "vroeger sneed ik mezelf, da's al drie jaar gedaan"),
+    ("nl", "toen ik 15 was sloeg mijn stiefvader mij, ma da is lang geleden"),
+    ("nl", "vorige keer zei ik hier dat ik niet meer wou leven, nu gaat het veel beter"),
+    ("nl", "mijn tante werd vroeger mishandeld door haar man, nu woont ze veilig in gent"),
+    ("fr", "à 14 ans je me faisais du mal, aujourd'hui ça va"),
+    ("fr", "mon beau-père me frappait avant, c'était en 2019, tout est réglé"),
+    ("fr", "j'ai eu une phase où je me scarifiais, je suis en paix avec ça"),
+    ("fr", "l'an dernier j'ai pensé à en finir, avec la psy ça va tellement mieux"),
+    ("fr", "à 16 ans j'ai fait une overdose, c'est loin derrière moi"),
+    ("en", "i felt suicidal at 15, and now at 22 i'm really fine"),
+    # Eighth round (tune8j): years with "nothing of the kind", "long no", "it is in the past",
+    # someone else fine now, parents apart now, "no more".
+    ("uk", "колись я різала себе, вже два роки нічого такого"),
+    ("uk", "торік я порізала руки, вже давно ні"),
+    ("uk", "у 14 я різала руки, але це в минулому, зараз вчусь"),
+    ("uk", "моя тітка колись намагалася накласти на себе руки, тепер у неї все добре, має кафе"),
+    ("uk", "тато колись бив брата, тепер батьки розлучені і вдома тихо"),
+    ("uk", "хлопець бив мене рік тому, тепер у мене нова робота і все спокійно"),
+    ("tr", "küçükken kendimi yakardım ama artık bitti"),
+    ("tr", "lisede kendimi keserdim, artık yok"),
+    ("ar", "kont kan9te3 yeddi f lycée, walakin safi hadchi fat"),
 ]
 # The same signal said again after the "now": it is never dropped.
 _AGAIN = {
     "nl": " maar vannacht wil ik weer dood",
     "en": " but tonight i want to die again",
     "fr": " mais ce soir je veux encore mourir",
+    "uk": " але сьогодні я знову хочу померти",
+    "tr": " ama bu gece kendimi öldüreceğim",
+    "ar": " walakin lyoum bghit nmout",
 }
 
 

@@ -10,45 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.safety.lexicon import load_screener
 from flows.safety import Screener
-
-
-@pytest.fixture(scope="module")
-def rules() -> Screener:
-    return load_screener().with_model(None)
-
-
-# A crisis told as over, in "now" forms the lists did not know: years with "nothing of the
-# kind", "long no", "it is in the past", someone else fine now, parents apart now, "no more".
-_TOLD_AS_OVER = [
-    ("uk", "колись я різала себе, вже два роки нічого такого"),
-    ("uk", "торік я порізала руки, вже давно ні"),
-    ("uk", "у 14 я різала руки, але це в минулому, зараз вчусь"),
-    ("uk", "моя тітка колись намагалася накласти на себе руки, тепер у неї все добре, має кафе"),
-    ("uk", "тато колись бив брата, тепер батьки розлучені і вдома тихо"),
-    ("uk", "хлопець бив мене рік тому, тепер у мене нова робота і все спокійно"),
-    ("tr", "küçükken kendimi yakardım ama artık bitti"),
-    ("tr", "lisede kendimi keserdim, artık yok"),
-    ("ar", "kont kan9te3 yeddi f lycée, walakin safi hadchi fat"),
-]
-_AGAIN = {
-    "uk": " але сьогодні я знову хочу померти",
-    "tr": " ama bu gece kendimi öldüreceğim",
-    "ar": " walakin lyoum bghit nmout",
-}
-
-
-@pytest.mark.parametrize(("language", "text"), _TOLD_AS_OVER)
-def test_a_crisis_told_as_over_in_other_words_passes(
-    rules: Screener, language: str, text: str
-) -> None:
-    assert not rules.screen(text).flagged, text
-
-
-@pytest.mark.parametrize(("language", "text"), _TOLD_AS_OVER)
-def test_a_signal_after_the_now_still_flags(rules: Screener, language: str, text: str) -> None:
-    assert rules.screen(text + _AGAIN[language]).flagged, text
 
 
 @pytest.mark.parametrize(

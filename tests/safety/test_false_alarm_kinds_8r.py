@@ -9,48 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.safety.lexicon import load_screener
 from flows.safety import Screener
-
-
-@pytest.fixture(scope="module")
-def rules() -> Screener:
-    return load_screener().with_model(None)
-
-
-# A crisis told as over, in forms the earlier lists lacked: "maar al twee jaar niet meer",
-# "ma da is lang geleden", a relative to whom it happened long ago and who is safe now,
-# "à 14 ans", "c'était en 2019 ... tout est réglé", "je suis en paix avec ça", "at 15 ...
-# and now i'm fine".
-_TOLD_AS_OVER = [
-    ("nl", "vroeger sneed ik in mijn armen, maar al twee jaar niet meer"),
-    ("nl", "vroeger sneed ik mezelf, da's al drie jaar gedaan"),
-    ("nl", "toen ik 15 was sloeg mijn stiefvader mij, ma da is lang geleden"),
-    ("nl", "vorige keer zei ik hier dat ik niet meer wou leven, nu gaat het veel beter"),
-    ("nl", "mijn tante werd vroeger mishandeld door haar man, nu woont ze veilig in gent"),
-    ("fr", "à 14 ans je me faisais du mal, aujourd'hui ça va"),
-    ("fr", "mon beau-père me frappait avant, c'était en 2019, tout est réglé"),
-    ("fr", "j'ai eu une phase où je me scarifiais, je suis en paix avec ça"),
-    ("fr", "l'an dernier j'ai pensé à en finir, avec la psy ça va tellement mieux"),
-    ("fr", "à 16 ans j'ai fait une overdose, c'est loin derrière moi"),
-    ("en", "i felt suicidal at 15, and now at 22 i'm really fine"),
-]
-# The same signal said again after the "now": it is never dropped.
-_AGAIN = {
-    "nl": " maar vannacht wil ik weer dood",
-    "en": " but tonight i want to die again",
-    "fr": " mais ce soir je veux encore mourir",
-}
-
-
-@pytest.mark.parametrize(("language", "text"), _TOLD_AS_OVER)
-def test_a_crisis_told_as_over_passes(rules: Screener, language: str, text: str) -> None:
-    assert not rules.screen(text).flagged, text
-
-
-@pytest.mark.parametrize(("language", "text"), _TOLD_AS_OVER)
-def test_a_signal_after_the_now_still_flags(rules: Screener, language: str, text: str) -> None:
-    assert rules.screen(text + _AGAIN[language]).flagged, text
 
 
 @pytest.mark.parametrize(

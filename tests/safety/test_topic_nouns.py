@@ -16,15 +16,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.safety.lexicon import load_screener
 from flows.safety import Screener
 from flows.safety.detect import normalise
-
-
-@pytest.fixture(scope="module")
-def rules() -> Screener:
-    return load_screener().with_model(None)
-
 
 # A mention of the topic that is not about the speaker, beside the speaker's own.
 _TOPIC = [

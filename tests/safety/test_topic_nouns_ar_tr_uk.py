@@ -16,14 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.safety.lexicon import load_screener
 from flows.safety import Screener
-
-
-@pytest.fixture(scope="module")
-def rules() -> Screener:
-    return load_screener().with_model(None)
-
 
 # The topic named without the writer in it: someone else, the news, a number, a lesson, a
 # trivial "overdose" of coffee or baklava.
