@@ -40,9 +40,10 @@ Rules of this module:
   lowest at which they flag at most ``CRISIS_FALSE_ALARMS`` (never below ``check``); a negative
   the rules flag already counts against the budget (the classifier is only asked where no rule
   fired).  The budget is 4 % since the eighth round (see below); it was 8 % at first (6 % in
-  the fifth round, 4 % in the sixth, 5 % in the seventh), and not the issue's 5 %, because the corpus's negatives
-  are hard ones written to look like crisis text ("ik lach me dood", "ik snij de groenten"), so
-  on them the classifier looks worse than it is.  The budget was picked on tuning data only,
+  the fifth round, 4 % in the sixth, 5 % in the seventh), and not the issue's 5 %, because the
+  corpus's negatives are hard ones written to look like crisis text ("ik lach me dood", "ik
+  snij de groenten"), so on them the classifier looks worse than it is.  The budget was picked
+  on tuning data only,
   leaving one fresh batch out of training (2026-12-06, batches 2 and 3 by turns, everything else
   as shipped): at 5 % recall 0.70 / 0.84 and false alarms 0.028 / 0.020, at 8 % 0.81 / 0.86 and
   0.056 / 0.034, at 10 % 0.83 / 0.88 and 0.066 / 0.060.  (Before: 10 %, picked the same way on
