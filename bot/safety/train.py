@@ -138,7 +138,16 @@ Rules of this module:
   too).  On the validation split 5 % -> 4 % costs little recall (0.986 / 0.050 at 0.40, 0.982 /
   0.040 at 0.49), and the held-out batches had recall to spare (0.969-0.989 at 5 %), so the
   budget is 4 % (check 0.49).  Chosen on the suite and the validation split; the held-out
-  batches were scored again afterwards, not consulted.
+  batches were scored again afterwards, not consulted.  Ninth round (2026-12-07): the sixth
+  round's veto once more, as a floor for long messages only (a rule hit outweighed when the
+  model scores a message of eight words or more under 0.05), measured on 3,600 lines no model
+  in the comparison had seen (batches 47-50 with the eighth round's model, 41 and 42 with one
+  trained without them): false alarms 144 -> 129 of 1,680 negatives, no positive lost (at 0.10
+  and 0.15: 125 and 119, one and two check lines lost).  Not shipped, for the sixth round's
+  reason: a crisis line of the corpus followed by a benign one, run on, was outweighed in 1.6 %
+  of 5,400 such pairs ("i'm scared of my exams i want to die" 0.03, "je cherche du travail je
+  subis des violences à la maison" 0.04), and ``tests/safety/test_detect.py`` failed on
+  "ياريتني ميت" before a Dutch sentence.  Length is no way out: the benign text is the length.
 """
 
 from __future__ import annotations

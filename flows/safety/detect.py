@@ -546,6 +546,8 @@ def normalise(text: str) -> str:
 # leaves a long run of spaces, and a phrase must not be glued together across it.
 _SEP: Final = r"[\W_]{1,5}"
 _GAP_WORDS: Final = 3
+# Where a sentence ends, for the reach of ``idioms_unless`` (the classifier cuts at the same marks).
+_SENTENCE_END_RE: Final = re.compile(r"[.!?\n]")
 _MACRO_RE: Final = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _LANGUAGE_RE: Final = re.compile(r"[a-z][a-z_]{1,15}")
 _SPECIAL: Final = frozenset("()[]|")
@@ -556,6 +558,7 @@ _ALLOWED_KEYS: Final = frozenset(
         "negations",
         "macros",
         "idioms",
+        "idioms_unless",
         "patterns",
         "check",
         "concepts",
@@ -813,6 +816,7 @@ class _Lexicon:
     check: Mapping[Category, tuple[str, ...]]
     past: tuple[str, ...] = ()
     now_ok: tuple[str, ...] = ()
+    idioms_unless: tuple[str, ...] = ()
 
 
 def _patterns(raw: Any, where: str, key: str) -> dict[Category, tuple[str, ...]]:
@@ -876,6 +880,7 @@ def _validate(language: str, doc: Any) -> _Lexicon:
         check=check,
         past=past,
         now_ok=now_ok,
+        idioms_unless=tuple(_string_list(doc.get("idioms_unless"), f"{where}: idioms_unless")),
     )
 
 
@@ -972,7 +977,15 @@ class Screener:
     does that with the shipped files and caches the result.
     """
 
-    __slots__ = ("_concepts", "_idioms", "_languages", "_model", "_resolved", "_rules")
+    __slots__ = (
+        "_concepts",
+        "_idioms",
+        "_idioms_unless",
+        "_languages",
+        "_model",
+        "_resolved",
+        "_rules",
+    )
 
     def __init__(
         self,
@@ -982,9 +995,11 @@ class Screener:
         concepts: ConceptScreener | None = None,
         model: Classifier | None = None,
         resolved: tuple[re.Pattern[str], re.Pattern[str]] | None = None,
+        idioms_unless: re.Pattern[str] | None = None,
     ) -> None:
         self._rules = rules
         self._idioms = idioms
+        self._idioms_unless = idioms_unless
         self._languages = languages
         self._concepts = concepts
         self._model = model
@@ -1006,7 +1021,13 @@ class Screener:
             if unknown:
                 raise ValueError(f"model: unknown categories {sorted(unknown)}")
         return Screener(
-            self._rules, self._idioms, self._languages, self._concepts, model, self._resolved
+            self._rules,
+            self._idioms,
+            self._languages,
+            self._concepts,
+            model,
+            self._resolved,
+            self._idioms_unless,
         )
 
     @classmethod
@@ -1044,12 +1065,22 @@ class Screener:
 
         rules: list[_Rule] = []
         idiom_entries: list[tuple[str, str, str, str]] = []
+        unless_entries: list[tuple[str, str, str, str]] = []
         for lex in parsed:
             where = f"lexicon {lex.language!r}"
             gap = gaps[lex.language]
             idiom_entries.extend(
                 (_expand(p, lex.macros, f"{where}: idioms"), p, f"{where}: idioms", gap)
                 for p in lex.idioms
+            )
+            unless_entries.extend(
+                (
+                    _expand(p, lex.macros, f"{where}: idioms_unless"),
+                    p,
+                    f"{where}: idioms_unless",
+                    gap,
+                )
+                for p in lex.idioms_unless
             )
             tiers: tuple[tuple[Tier, Mapping[Category, tuple[str, ...]]], ...] = (
                 ("crisis", lex.patterns),
@@ -1070,6 +1101,7 @@ class Screener:
         if idiom_entries:
             # One alternation for the idioms of all languages: messages mix languages.
             idioms, _ = _build_regex(idiom_entries)
+        idioms_unless = _build_regex(unless_entries)[0] if unless_entries else None
         concepts = ConceptScreener.build(
             {lang: doc for lang, doc in lexicons.items() if isinstance(doc, Mapping)},
             forms or {},
@@ -1106,16 +1138,35 @@ class Screener:
         if past_entries and now_entries:
             resolved = (_build_regex(past_entries)[0], _build_regex(now_entries)[0])
         screener = cls(
-            tuple(rules), idioms, tuple(lex.language for lex in parsed), concepts, None, resolved
+            tuple(rules),
+            idioms,
+            tuple(lex.language for lex in parsed),
+            concepts,
+            None,
+            resolved,
+            idioms_unless,
         )
         return screener if model is None else screener.with_model(Classifier.from_mapping(model))
 
     def _blank_idioms(self, padded: str) -> str:
         """Blank benign idioms with spaces of equal length: offsets stay valid and only the
-        idiom's own span is hidden from the crisis phrases."""
+        idiom's own span is hidden from the crisis phrases.  An idiom stays when one of the
+        ``idioms_unless`` phrases starts where it starts or later in its sentence: "mijn vader
+        gaat me vermoorden als ik het aan iemand vertel" is a threat, not a figure of speech."""
         if self._idioms is None:
             return padded
-        return self._idioms.sub(lambda m: " " * len(m.group(0)), padded)
+        unless = self._idioms_unless
+        starts = [m.start() for m in unless.finditer(padded)] if unless is not None else []
+
+        def blank(m: re.Match[str]) -> str:
+            if starts:
+                stop = _SENTENCE_END_RE.search(padded, m.end())
+                end = stop.start() if stop is not None else len(padded)
+                if any(m.start() <= at < end for at in starts):
+                    return m.group(0)
+            return " " * len(m.group(0))
+
+        return self._idioms.sub(blank, padded)
 
     def model_features(self, normalised: str) -> list[list[str]]:
         """The classifier's features of a message: first the whole message's, then, when it

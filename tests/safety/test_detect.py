@@ -191,6 +191,69 @@ def test_fifth_round_idioms_hide_look_alikes_not_signals(benign: str, real: str)
     assert rules.screen(f"{benign}. {real}").flagged
 
 
+# A threat by someone else with a trivial cause is an idiom ("ze gaat me vermoorden als ik te
+# laat ben"); with a condition about telling someone, the police or leaving it is a threat.
+_THREAT_LEXICON = {
+    "nl": {
+        "negations": ["niet"],
+        "idioms": ["gaat me vermoorden (als|wanneer)"],
+        "idioms_unless": ["aan iemand vertel", "naar de politie ga"],
+        "patterns": {"acute_danger": ["gaat me vermoorden"]},
+    }
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("mijn ma gaat me vermoorden als ik te laat ben", False),
+        ("mijn vader gaat me vermoorden als ik het aan iemand vertel", True),
+        ("hij gaat me vermoorden wanneer ik naar de politie ga", True),
+        # Only in the idiom's own sentence, from where it starts on.
+        ("mijn ma gaat me vermoorden als ik te laat ben. dat wil ik aan iemand vertel", False),
+        ("ik heb het aan iemand vertel en mijn ma gaat me vermoorden als ik te laat ben", False),
+        ("mijn ma gaat me vermoorden als ik te laat ben en mijn vader ook", False),
+    ],
+)
+def test_an_idiom_stays_when_its_sentence_says_the_threat_is_real(text: str, flagged: bool) -> None:
+    screener = Screener.from_mappings(_THREAT_LEXICON)
+    assert screener.screen(text).flagged is flagged
+    without = Screener.from_mappings({"nl": {**_THREAT_LEXICON["nl"], "idioms_unless": []}})
+    assert not without.screen(text).flagged
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mijn vader gaat me vermoorden als ik het aan iemand vertel",
+        "mijn papa gaat me vermoorden als ik iets zeg tegen de juf",
+        "mijn vader gaat me afmaken als ik naar de politie ga",
+        "mijn ma gaat me doodmaken als ze weet dat ik met jullie praat",
+        "بابا رح يقتلني إذا حكيت لحدا",
+        "أبوي رح يقتلني اذا قلت لحدا",
+        "ماما رح تقتلني اذا عرفت اني حكيت معكم",
+        "جوزي رح يقتلني اذا رحت للشرطه",
+    ],
+)
+def test_a_threat_about_telling_or_the_police_flags(rules: Screener, text: str) -> None:
+    result = rules.screen(text)
+    assert result.flagged and result.tier == "crisis"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mijn ma gaat me vermoorden als ze mijn rapport ziet",
+        "mijn papa gaat me vermoorden als ik weer te laat thuis kom",
+        "ماما رح تقتلني اذا شافت علاماتي",
+        "بابا رح يقتلني اذا رسبت",
+        "ماما رح تقتلني اذا قلت لها اني رسبت",
+    ],
+)
+def test_a_threat_with_an_everyday_cause_stays_an_idiom(rules: Screener, text: str) -> None:
+    assert not rules.screen(text).flagged
+
+
 # --- the result types ----------------------------------------------------------------------
 
 
