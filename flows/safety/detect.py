@@ -7,7 +7,9 @@ Rules of this module:
 * Never log or keep the screened text: :class:`Screening` carries only offsets, the matched
   lexicon phrase (from our own data) and categories.
 * Detection is one door among several (the help button and command always work); it is tuned
-  for recall first, precision second.  A benign idiom only ever suppresses its *own* span.
+  for recall first, precision second.  A benign idiom only ever suppresses its *own* span,
+  and not even that where its sentence says it is meant (``idioms_unless``: "gaat me
+  vermoorden als" is an idiom, not in "... als ik het aan iemand vertel").
 * Screening runs on every incoming message, so all lexicon phrases are compiled once, into one
   regular expression per (language, category), when the :class:`Screener` is built.
 * Every language is screened on every message: young people mix languages in one sentence.
