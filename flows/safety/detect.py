@@ -966,6 +966,23 @@ def _alternation(
         raise
 
 
+def _every_language(
+    parsed: Sequence[_Lexicon],
+    gaps: Mapping[str, str],
+    key: str,
+    phrases: Callable[[_Lexicon], tuple[str, ...]],
+) -> re.Pattern[str] | None:
+    """One alternation over the phrases under ``key`` of all languages (idioms, the "now" of a
+    crisis told as over, ...): messages mix languages.  ``None`` when no language has any."""
+    entries = [
+        (_expand(p, lex.macros, at), p, at, gaps[lex.language])
+        for lex in parsed
+        for at in [f"lexicon {lex.language!r}: {key}"]
+        for p in phrases(lex)
+    ]
+    return _build_regex(entries)[0] if entries else None
+
+
 def _trim_end(padded: str, start: int, end: int) -> int:
     while end > start and not (padded[end - 1].isalnum()):
         end -= 1
@@ -1066,24 +1083,9 @@ class Screener:
         }
 
         rules: list[_Rule] = []
-        idiom_entries: list[tuple[str, str, str, str]] = []
-        unless_entries: list[tuple[str, str, str, str]] = []
         for lex in parsed:
             where = f"lexicon {lex.language!r}"
             gap = gaps[lex.language]
-            idiom_entries.extend(
-                (_expand(p, lex.macros, f"{where}: idioms"), p, f"{where}: idioms", gap)
-                for p in lex.idioms
-            )
-            unless_entries.extend(
-                (
-                    _expand(p, lex.macros, f"{where}: idioms_unless"),
-                    p,
-                    f"{where}: idioms_unless",
-                    gap,
-                )
-                for p in lex.idioms_unless
-            )
             tiers: tuple[tuple[Tier, Mapping[Category, tuple[str, ...]]], ...] = (
                 ("crisis", lex.patterns),
                 ("check", lex.check),
@@ -1099,11 +1101,10 @@ class Screener:
                         [(_expand(p, lex.macros, at), p, at, gap) for p in phrases]
                     )
                     rules.append(_Rule(lex.language, cat, regex, names, tier))
-        idioms = None
-        if idiom_entries:
-            # One alternation for the idioms of all languages: messages mix languages.
-            idioms, _ = _build_regex(idiom_entries)
-        idioms_unless = _build_regex(unless_entries)[0] if unless_entries else None
+        idioms = _every_language(parsed, gaps, "idioms", lambda lex: lex.idioms)
+        idioms_unless = _every_language(
+            parsed, gaps, "idioms_unless", lambda lex: lex.idioms_unless
+        )
         concepts = ConceptScreener.build(
             {lang: doc for lang, doc in lexicons.items() if isinstance(doc, Mapping)},
             forms or {},
@@ -1117,28 +1118,10 @@ class Screener:
                     f"{rule.category!r}; allowed: {', '.join(CATEGORIES)}"
                 )
         resolved = None
-        past_entries = [
-            (
-                _expand(p, lex.macros, f"lexicon {lex.language!r}: resolved.past"),
-                p,
-                "past",
-                gaps[lex.language],
-            )
-            for lex in parsed
-            for p in lex.past
-        ]
-        now_entries = [
-            (
-                _expand(p, lex.macros, f"lexicon {lex.language!r}: resolved.now"),
-                p,
-                "now",
-                gaps[lex.language],
-            )
-            for lex in parsed
-            for p in lex.now_ok
-        ]
-        if past_entries and now_entries:
-            resolved = (_build_regex(past_entries)[0], _build_regex(now_entries)[0])
+        past = _every_language(parsed, gaps, "resolved.past", lambda lex: lex.past)
+        now_ok = _every_language(parsed, gaps, "resolved.now", lambda lex: lex.now_ok)
+        if past is not None and now_ok is not None:
+            resolved = (past, now_ok)
         screener = cls(
             tuple(rules),
             idioms,
@@ -1158,10 +1141,13 @@ class Screener:
         if self._idioms is None:
             return padded
         unless = self._idioms_unless
-        starts = [m.start() for m in unless.finditer(padded)] if unless is not None else []
+        starts: list[int] | None = None  # looked for once, and only when an idiom is found
 
         def blank(m: re.Match[str]) -> str:
-            if starts:
+            nonlocal starts
+            if unless is not None:
+                if starts is None:
+                    starts = [u.start() for u in unless.finditer(padded)]
                 stop = _SENTENCE_END_RE.search(padded, m.end())
                 end = stop.start() if stop is not None else len(padded)
                 if any(m.start() <= at < end for at in starts):
