@@ -26,7 +26,9 @@ Rules of this module:
   after a phrase it starts the next thought ("ik wil nie meer leve mijn vader drinkt") and
   must never hide the phrase.  ``unless`` concepts veto
   from anywhere in the same sentence ("morgen ben ik er niet meer, ik heb een examen");
-  ``across: true`` lets the concepts stand in different clauses.
+  ``across: true`` lets the concepts stand in different clauses; ``ordered: true`` needs them
+  in the order ``all`` names them ("ik ga me vermoorden" is a plan, "hij gaat me vermoorden als
+  ik het vertel" a threat by someone else).
 * A token glued from several words ("ikwildood", "iwannadie") is split when it starts with a
   self word and every piece is a known word: young people skip spaces.  Per language: the
   self word and the pieces come from one language's lexicon (a French "je" glued to Dutch
@@ -83,6 +85,8 @@ class ConceptRule:
     ik heb een examen": a reason that explains the absence)."""
     across: bool = False
     """The concepts may stand in different clauses ("hij wou seks, ik niet, maar ...")."""
+    ordered: bool = False
+    """The concepts must stand in the order of ``all`` (word order tells who does what)."""
 
 
 @dataclass(frozen=True)
@@ -470,6 +474,8 @@ class ConceptScreener:
         # Small numbers: try every combination, shortest window first.
         best: tuple[int, int] | None = None
         for combo in _combinations([x for x in lists if x is not None], limit=400):
+            if rule.ordered and any(combo[k][0] > combo[k + 1][0] for k in range(len(combo) - 1)):
+                continue
             spans = sorted(combo)
             if any(spans[k][1] > spans[k + 1][0] for k in range(len(spans) - 1)):
                 continue  # overlapping terms: one word cannot be two concepts
@@ -635,7 +641,8 @@ def _rule(raw: Any, i: int, language: str, names: set[str], where: str) -> Conce
     at = f"{where}: rules[{i}]"
     if not isinstance(raw, Mapping):
         raise ValueError(f"{at}: expected a mapping with category, tier, all")
-    unknown = set(raw) - {"name", "category", "tier", "all", "none", "within", "unless", "across"}
+    keys = {"name", "category", "tier", "all", "none", "within", "unless", "across", "ordered"}
+    unknown = set(raw) - keys
     if unknown:
         raise ValueError(f"{at}: unknown key(s) {sorted(map(str, unknown))}")
     category = raw.get("category")
@@ -650,6 +657,9 @@ def _rule(raw: Any, i: int, language: str, names: set[str], where: str) -> Conce
     across = raw.get("across", False)
     if not isinstance(across, bool):
         raise ValueError(f"{at}: across must be true or false")
+    ordered = raw.get("ordered", False)
+    if not isinstance(ordered, bool):
+        raise ValueError(f"{at}: ordered must be true or false")
     for c in [*need, *veto, *unless]:
         if c not in names:
             raise ValueError(f"{at}: unknown concept {c!r}")
@@ -667,6 +677,7 @@ def _rule(raw: Any, i: int, language: str, names: set[str], where: str) -> Conce
         within=within,
         unless=tuple(unless),
         across=across,
+        ordered=ordered,
     )
 
 

@@ -113,6 +113,32 @@ def test_a_circumstance_after_a_phrase_still_explains_it() -> None:
     assert screener.screen("ik heb mezelf pa gesneden").tier is None
 
 
+def test_an_ordered_rule_needs_its_concepts_in_that_order() -> None:
+    doc = _minimal(
+        concepts={"i": ["ik"], "me": ["me"], "kill": ["vermoorden"]},
+        rules=[{"category": "suicide", "all": ["i", "me", "kill"], "ordered": True}],
+    )
+    screener = Screener.from_mappings(doc)
+    assert screener.screen("ik ga me vermoorden").category == "suicide"
+    assert screener.screen("morgen ga ik me vermoorden").category == "suicide"
+    # Someone else's threat: "me" comes before "ik" there.
+    assert screener.screen("hij gaat me vermoorden als ik het vertel").tier is None
+
+
+# Word order says who does what: a threat by someone else is not the young person's plan.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hij gaat me vermoorden als ik het vertel",
+        "mijn vriend gaat me vermoorden als ik het uitmaak",
+    ],
+)
+def test_a_threat_by_someone_else_is_no_suicide(screener: Screener, text: str) -> None:
+    result = screener.with_model(None).screen(text)
+    assert result.tier == "crisis", text
+    assert result.category in ("acute_danger", "abuse_violence"), text
+
+
 # Situations fresh batches 2 and 3 showed missing, one line per language each (newly worded).
 @pytest.mark.parametrize(
     ("text", "tier", "category"),
@@ -206,6 +232,7 @@ def test_rules_are_data() -> None:
         ([{"category": "suicide", "tier": "soon", "all": ["i", "wish"]}], "tier"),
         ([{"category": "suicide", "all": ["i"]}], "two or more"),
         ([{"category": "suicide", "all": ["i", "wish"], "within": 99}], "within"),
+        ([{"category": "suicide", "all": ["i", "wish"], "ordered": "yes"}], "ordered"),
     ],
 )
 def test_bad_rules_raise_value_error(rules: Any, message: str) -> None:
