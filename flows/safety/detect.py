@@ -86,7 +86,7 @@ from typing import Any, Final, Literal, get_args
 
 from flows import replies
 from flows.safety.classifier import NONE_CLASS, Classifier, features, sentence_spans
-from flows.safety.concepts import ConceptScreener, Tier
+from flows.safety.concepts import ConceptHit, ConceptScreener, Tier
 
 Category = Literal["suicide", "overdose", "self_harm", "abuse_violence", "acute_danger"]
 
@@ -983,6 +983,18 @@ def _every_language(
     return _build_regex(entries)[0] if entries else None
 
 
+def _concept_match(hit: ConceptHit) -> Match:
+    """A concept rule's hit as a match (offsets in the normalised text, not the padded one)."""
+    return Match(
+        hit.rule.category,  # type: ignore[arg-type]  # checked when the rules were built
+        hit.rule.name,
+        hit.rule.language,
+        hit.start - 1,
+        hit.end - 1,
+        hit.rule.tier,
+    )
+
+
 def _trim_end(padded: str, start: int, end: int) -> int:
     while end > start and not (padded[end - 1].isalnum()):
         end -= 1
@@ -1209,22 +1221,20 @@ class Screener:
                     Match(rule.category, phrase, rule.language, start - 1, end - 1, rule.tier)
                 )
         if self._concepts is not None:
-            for hit in self._concepts.screen(padded):
-                found.append(
-                    Match(
-                        hit.rule.category,  # type: ignore[arg-type]  # checked when built
-                        hit.rule.name,
-                        hit.rule.language,
-                        hit.start - 1,
-                        hit.end - 1,
-                        hit.rule.tier,
-                    )
-                )
+            found.extend(_concept_match(hit) for hit in self._concepts.screen(padded))
         if self._resolved is not None:
             # Told as over: the rule hits before the "now" fall away, and the classifier
             # judges only what comes after it.  (Looked for in the text before the idioms
             # are blanked: an idiom may hold the "now".)
             found, tail = self._drop_resolved(f" {normalised} ", found)
+            if tail and self._concepts is not None:
+                # A concept rule reports one hit, its shortest: when that was the past one,
+                # the same rule may fire again after the "now" ("vorig jaar sloeg hij me, nu
+                # gaat het goed, maar gisteren sloeg hij me weer").  So it is asked again
+                # about what follows the "now" alone (offsets kept: the rest is blanked).
+                after = " " * (tail + 1) + padded[tail + 1 :]
+                again = [_concept_match(hit) for hit in self._concepts.screen(after)]
+                found.extend(m for m in again if m not in found)
             if not found:
                 return self._ask_model(normalised, tail)
         if not found:

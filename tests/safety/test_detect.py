@@ -578,6 +578,8 @@ def test_a_crisis_told_as_over_does_not_flag_by_rule(text: str) -> None:
         "last year he hit me, now i'm ok but yesterday he hit me again",
         "vorig jaar wou ik dood",
         "nu gaat het beter, maar ik wil dood",
+        # The same concept rule before and after the "now": the second hit is a new crisis.
+        "vorig jaar sloeg mijn vriend me, nu gaat het beter, maar gisteren sloeg mijn vriend me",
     ],
 )
 def test_what_comes_after_the_now_still_flags(text: str) -> None:
