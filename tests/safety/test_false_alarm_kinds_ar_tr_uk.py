@@ -76,3 +76,102 @@ def test_an_everyday_kind_passes_the_rules(rules: Screener, text: str) -> None:
 )
 def test_the_real_signal_still_flags(rules: Screener, text: str) -> None:
     assert rules.screen(text).flagged, text
+
+
+# Tenth round (tune10b), from tuning batches 53-55, by kind: a crisis told as over, with a time
+# ago and a "now fine"; someone else's crisis told as over, or grief about someone else; a threat
+# by a parent or teacher over a trifle, said laughing.  Each benign text beside a real signal in
+# the same shape, which must still flag.
+TENTH_ROUND = [
+    # Over: my age then, years well since ("and I am fine").
+    (
+        "كنت كنجرح يدي ملي كان عندي 14 عام، ولكن هادي 4 سنين وانا لاباس، بغيت نعرف شي جمعية",
+        "كنت كنجرح يدي ملي كان عندي 14 عام، والبارح رجعت جرحت يدي",
+    ),
+    # Someone else's overdose, years ago, survived and working now.
+    (
+        "صاحبي شرب دوا بزاف هادي 3 سنين وعاش، دابا خدام مع جمعية",
+        "صاحبي شرب دوا بزاف هادي ساعة وما كيفيقش",
+    ),
+    # A former neighbour's threat, moved out months ago.
+    (
+        "جاري السابق هددني بالموس ولكن رحلت هادي 3 شهور، بغيت نعرف كيفاش نبدل العنوان",
+        "جاري السابق هددني بالموس ولكن رحلت هادي 3 شهور، والبارح لقيتو قدام الدار هددني عاوتاني",
+    ),
+    # A teacher, then "I'll throw myself out of the window" and laughter; not without both.
+    (
+        "ila 3awtani lprof dyal maths 3tana devoir ghadi nrmi rasi mn cherjem 😂",
+        "ila 3awtani baba drebni ghadi nrmi rasi mn cherjem 😂",
+    ),
+    (
+        "ila 3awtani lprof dyal maths 3tana devoir ghadi nrmi rasi mn cherjem 😂",
+        "lprof dyal maths ghadi nrmi rasi mn cherjem",
+    ),
+    # "Last year ... but now happy".
+    (
+        "العام اللي فات كنت بغيت نموت، ولكن دابا فرحانة وخدامة",
+        "العام اللي فات كنت بغيت نموت، ولكن دابا فرحانة، والبارح رجعت بغيت نموت",
+    ),
+    # An ex who used to hit, "it's been years, it is over"; never "I thought it was over".
+    (
+        "eski kocam beni döverdi ama 3 yıl oldu bitti, şimdi yeni bir iş arıyorum",
+        "eski kocam beni döverdi, 3 yıl oldu bitti sandım ama dün gece yine dövdü",
+    ),
+    (
+        "eski kocam beni döverdi ama 3 yıl oldu bitti, şimdi yeni bir iş arıyorum",
+        "2 yil once beni doverdi, dun gece yine dovdu",
+    ),
+    # An age then, "now married and very happy".
+    (
+        "16 yaşımda kendimi kesiyordum, şimdi 22 yaşındayım, evliyim ve çok mutluyum",
+        "16 yaşımda başladım kendimi kesmeye, hala kendimi kesiyorum",
+    ),
+    # A parent who "would kill me" over a failed exam or a scratched car; not over a secret.
+    (
+        "annem matematik sınavından kaldığımı öğrenirse beni öldürür valla 😭",
+        "babam hamile olduğumu öğrenirse beni öldürür",
+    ),
+    (
+        "babam arabasını çizdiğimi görürse beni öldürür",
+        "abim sevgilim olduğunu öğrenirse beni öldürür",
+    ),
+    # A sister who "will strangle me" over a borrowed phone, laughing.
+    (
+        "ablam beni boğazlayacak telefonunu izinsiz aldım diye 😂",
+        "kocam beni boğazlayacak diye korkuyorum",
+    ),
+    # An ex who hit, "but that was years ago".
+    (
+        "колишній чоловік мене бив, але це було 3 роки тому, я живу в іншому місті. "
+        "де знайти курси мови?",
+        "колишній чоловік мене бив, але це було 3 роки тому, а вчора він знову мене бив",
+    ),
+    # An ex's threat with a knife, "we moved out a year ago".
+    (
+        "колишній хлопець погрожував мені ножем, але ми вже рік як переїхали, як змінити адресу?",
+        "колишній хлопець погрожував мені ножем, ми вже рік як переїхали, а вчора він знайшов нас "
+        "і погрожував мені ножем",
+    ),
+    # Grief: someone else died by suicide; not when the writer means to follow.
+    (
+        "у сусідки син покінчив з собою торік, як підтримати її?",
+        "у сусідки син покінчив з собою торік, і я теж хочу померти",
+    ),
+    (
+        "у сусідки син покінчив з собою торік, як підтримати її?",
+        "мама покінчила з собою, я думаю зробити так само",
+    ),
+    # Someone else's overdose years ago, survived, studying now.
+    (
+        "брат 3 роки тому наковтався таблеток, вижив, тепер вчиться на медбрата",
+        "я щойно наковталась таблеток",
+    ),
+]
+
+
+@pytest.mark.parametrize(("benign", "real"), TENTH_ROUND)
+def test_tenth_round_kind_passes_and_its_real_signal_flags(
+    rules: Screener, benign: str, real: str
+) -> None:
+    assert not rules.screen(benign).flagged, benign
+    assert rules.screen(real).flagged, real
