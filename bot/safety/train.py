@@ -148,8 +148,8 @@ Rules of this module:
   of 5,400 such pairs ("i'm scared of my exams i want to die" 0.03, "je cherche du travail je
   subis des violences à la maison" 0.04), and ``tests/safety/test_detect.py`` failed on
   "ياريتني ميت" before a Dutch sentence.  Length is no way out: the benign text is the length.
-  Tenth round (2026-12-07): more hard negatives, English above all (batches 53-55: 980
-  negatives, 420 of them English, written because English had the most false alarms on the
+  Tenth round (2026-12-07): more hard negatives, English above all (batches 53-55: 700
+  negatives, 280 of them English, written because English had the most false alarms on the
   held-out batches).  Measured on a fold, batches 47-50 left out of both models (1,260
   positives, 1,140 negatives; the rules of ``0f4c8fc``), recall / false alarms at each model's
   own thresholds: without 53-55 0.981 / 0.081 (check 0.48, English 21 of 190), with them 0.975
