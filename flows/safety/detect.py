@@ -983,6 +983,27 @@ def _every_language(
     return _build_regex(entries)[0] if entries else None
 
 
+# What someone else does to me: a self-harm reading of the same words ("mon ex me frappe
+# encore" is also "me frappe encore") is not the young person's own act.
+_DONE_TO_ME: Final = frozenset({"abuse_violence", "acute_danger"})
+
+
+def _read_once(found: list[Match]) -> list[Match]:
+    """Drop a self-harm match that starts inside a match of violence by someone else which
+    began before it: the person named first makes it their act ("mon ex me frappe encore"),
+    and the help is for violence (1712), not self-harm.  A self-harm phrase of its own, before
+    or after ("ik snij mezelf omdat hij me slaat"), stays."""
+    others = [m for m in found if m.category in _DONE_TO_ME]
+    if not others:
+        return found
+    return [
+        m
+        for m in found
+        if m.category != "self_harm"
+        or not any(o.start < m.start < o.end for o in others)
+    ]
+
+
 def _concept_match(hit: ConceptHit) -> Match:
     """A concept rule's hit as a match (offsets in the normalised text, not the padded one)."""
     return Match(
@@ -1239,6 +1260,7 @@ class Screener:
                 return self._ask_model(normalised, tail)
         if not found:
             return self._ask_model(normalised)
+        found = _read_once(found)
         found.sort(key=lambda x: (x.start, _SEVERITY_RANK[x.category], x.end))
         tier: Tier = "crisis" if any(m.tier == "crisis" for m in found) else "check"
         worst = min(

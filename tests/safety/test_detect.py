@@ -622,3 +622,22 @@ def test_a_circumstance_explains_a_phrase_only_until_i_starts_a_new_thought() ->
 def test_acute_situations_of_the_fourth_round(text: str, category: str) -> None:
     result = load_screener().with_model(None).screen(text)
     assert result.tier == "crisis" and result.category == category
+
+
+# --- the same words read as self-harm and as someone else's violence ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # Someone named first: their act, and the help is for violence.
+        ("mon ex me frappe encore", "abuse_violence"),
+        ("ma belle-mère m'a brûlé le bras avec le fer à repasser", "abuse_violence"),
+        # My own act, before or after someone else's: self-harm stays.
+        ("je me frappe encore la tête contre le mur", "self_harm"),
+        ("ik snij mezelf omdat hij me slaat", "self_harm"),
+    ],
+)
+def test_someone_elses_act_is_not_read_as_self_harm(text: str, category: str) -> None:
+    result = load_screener().with_model(None).screen(text)
+    assert result.tier == "crisis" and result.category == category, text
