@@ -16,6 +16,9 @@ Rules of this module:
 * Where no rule fires, an optional trained classifier (:mod:`flows.safety.classifier`, data
   handed in like the lexicons) decides by its score: its match names ``(model)``, spans the
   whole message and carries the tier its thresholds give.  A rule hit is never overruled.
+* The most severe category found wins, with one exception: a self-harm match that starts
+  inside a match of someone else's violence begun before it is the same words read twice
+  ("mon ex me frappe encore"), and is dropped.
 
 Normalisation (:func:`normalise`) in order:
 
@@ -999,8 +1002,7 @@ def _read_once(found: list[Match]) -> list[Match]:
     return [
         m
         for m in found
-        if m.category != "self_harm"
-        or not any(o.start < m.start < o.end for o in others)
+        if m.category != "self_harm" or not any(o.start < m.start < o.end for o in others)
     ]
 
 
