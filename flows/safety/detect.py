@@ -18,7 +18,8 @@ Rules of this module:
   whole message and carries the tier its thresholds give.  A rule hit is never overruled.
 * The most severe category found wins, with one exception: a self-harm match that starts
   inside a match of someone else's violence begun before it is the same words read twice
-  ("mon ex me frappe encore"), and is dropped.
+  ("mon ex me frappe encore"), and is dropped unless it alone makes the message crisis: the
+  category changes, never the tier.
 
 Normalisation (:func:`normalise`) in order:
 
@@ -995,14 +996,18 @@ def _read_once(found: list[Match]) -> list[Match]:
     """Drop a self-harm match that starts inside a match of violence by someone else which
     began before it: the person named first makes it their act ("mon ex me frappe encore"),
     and the help is for violence (1712), not self-harm.  A self-harm phrase of its own, before
-    or after ("ik snij mezelf omdat hij me slaat"), stays."""
+    or after ("ik snij mezelf omdat hij me slaat"), stays, and so does one that would raise
+    the tier (a crisis read inside a check): this changes the category, never the tier."""
     others = [m for m in found if m.category in _DONE_TO_ME]
     if not others:
         return found
     return [
         m
         for m in found
-        if m.category != "self_harm" or not any(o.start < m.start < o.end for o in others)
+        if m.category != "self_harm"
+        or not any(
+            o.start < m.start < o.end and (o.tier == "crisis" or m.tier == "check") for o in others
+        )
     ]
 
 
