@@ -1262,7 +1262,7 @@ class Screener:
                 # about what follows the "now" alone (offsets kept: the rest is blanked).
                 after = " " * (tail + 1) + padded[tail + 1 :]
                 again = [_concept_match(hit) for hit in self._concepts.screen(after)]
-                found.extend(m for m in again if m not in found)
+                found += [m for m in again if m not in found]
             if not found:
                 return self._ask_model(normalised, tail)
         if not found:
