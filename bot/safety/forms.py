@@ -11,11 +11,18 @@ Rules of this module:
 * For every single word of every concept term (not the ``*`` prefix words) the lemma is looked
   up; every form whose lemma is one of those lemmas goes into the table, and so does the term
   word itself.  ``tests/safety/test_forms.py`` rebuilds a table and compares it with the file.
+* Beside the tables, ``forms/words.sha256`` records a digest of each language's concept words
+  as they were when its table was built (one ``<lang> <hex>`` line each).  Rebuilding every
+  table in the test suite would cost half a minute and hundreds of MB; comparing digests costs
+  nothing and catches the mistake that happens: a term added without ``make safety-forms``,
+  so its inflections silently never match (found in the eleventh round, in French and
+  Ukrainian).
 * Only languages simplemma knows are built (Arabic is not: its rules use prefix words).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from collections.abc import Iterable, Mapping
@@ -28,6 +35,7 @@ from flows.safety.concepts import term_words
 from flows.safety.detect import normalise
 
 FORMS_DIR = Path(__file__).resolve().parents[2] / "flows" / "safety" / "lexicon" / "forms"
+DIGESTS = FORMS_DIR / "words.sha256"
 # simplemma has no Arabic data: every supported language but Arabic.
 SIMPLEMMA_LANGUAGES = frozenset(CODES) - {"ar"}
 
@@ -41,6 +49,19 @@ def concept_words(doc: Mapping[str, Any]) -> set[str]:
                 if not w.endswith("*") and not w.startswith("=") and w != "#n" and len(w) > 1:
                     words.add(w)
     return words
+
+
+def words_digest(words: Iterable[str]) -> str:
+    """A digest of a set of concept words, independent of their order."""
+    return hashlib.sha256("\n".join(sorted(set(words))).encode()).hexdigest()
+
+
+def read_digests(path: Path = DIGESTS) -> dict[str, str]:
+    """Language -> digest of the concept words its table was built from."""
+    if not path.is_file():
+        return {}
+    pairs = (line.split() for line in path.read_text(encoding="utf-8").splitlines())
+    return {parts[0]: parts[1] for parts in pairs if len(parts) == 2}
 
 
 def build_table(language: str, words: Iterable[str]) -> dict[str, str]:
@@ -72,16 +93,22 @@ def write_all(languages: Iterable[str] | None = None) -> list[Path]:
     lexicons = load_lexicons()
     FORMS_DIR.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
+    digests = read_digests()
     for language, doc in sorted(lexicons.items()):
         if language not in SIMPLEMMA_LANGUAGES or (languages and language not in languages):
             continue
-        table = build_table(language, concept_words(doc))
+        words = concept_words(doc)
+        table = build_table(language, words)
+        digests[language] = words_digest(words)
         path = FORMS_DIR / f"{language}.json"
         path.write_text(
             json.dumps(table, ensure_ascii=False, indent=0, sort_keys=True) + "\n",
             encoding="utf-8",
         )
         written.append(path)
+    DIGESTS.write_text(
+        "".join(f"{lang} {digests[lang]}\n" for lang in sorted(digests)), encoding="utf-8"
+    )
     return written
 
 

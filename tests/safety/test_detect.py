@@ -633,6 +633,11 @@ def test_acute_situations_of_the_fourth_round(text: str, category: str) -> None:
         # Someone named first: their act, and the help is for violence.
         ("mon ex me frappe encore", "abuse_violence"),
         ("ma belle-mère m'a brûlé le bras avec le fer à repasser", "abuse_violence"),
+        # The people of chat French (meuf, keum, reuf) are someone else too, and a past or
+        # present form of the verb is the act ("frappe" alone is also a noun to simplemma).
+        ("ma meuf me frappe et m'insulte, jsais pas a qui le dire", "abuse_violence"),
+        ("mon reuf m a frappé hier", "abuse_violence"),
+        ("mon keum m a tapé quand j ai dit non", "abuse_violence"),
         # My own act, before or after someone else's: self-harm stays.
         ("je me frappe encore la tête contre le mur", "self_harm"),
         ("ik snij mezelf omdat hij me slaat", "self_harm"),
