@@ -1,5 +1,5 @@
-"""The rules' false alarms by kind (eighth and tenth rounds, Dutch, English and French), each
-beside the real signal it must never hide.
+"""The rules' false alarms by kind (eighth, tenth and eleventh rounds, Dutch, English and
+French), each beside the real signal it must never hide.
 
 Screened by the rules alone (the shipped lexicons without the classifier): these are rule
 changes.  The texts are written for these tests, not copied from a batch.
@@ -174,8 +174,48 @@ _TENTH_ROUND = [
     ("mon écran est cassé, je me coupe le pouce dessus", "je me coupe les poignets"),
 ]
 
+_ELEVENTH_ROUND = [
+    # Eleventh round (tune11a), by kind.  Someone "of mine" ("een vriendin van mij", "van me")
+    # whose suicide or attempt is told: the person's, not mine; my own stays a signal.
+    (
+        "een vriendin van mij pleegde vorig jaar zelfmoord, hoe troost ik haar broer",
+        "een vriendin van mij weet dat ik zelfmoord wil plegen",
+    ),
+    (
+        "ne kameraad van me deed vorige week een zelfmoordpoging, wat zeg ik tegen hem",
+        "ne kameraad van me weet niet dat ik een zelfmoordpoging deed",
+    ),
+    # A number with a unit (kilos gained on a treatment, months of a treatment) counts no pills.
+    (
+        "ik heb al 6 maanden mijn sertraline genomen, mag ik stoppen?",
+        "ik heb 30 sertraline genomen",
+    ),
+    (
+        "avec mon traitement pour la thyroïde j'ai pris 9 kilos, c'est normal ?",
+        "j'ai pris 30 cachets de mon traitement",
+    ),
+    (
+        "since starting my prescription i've had 7 kilos extra on the scale",
+        "i've had 30 of my prescription tonight",
+    ),
+    # A device (or its battery) that is dead, then what I need to do.
+    (
+        "the battery of my scooter is dead and i need to get to class, help",
+        "the battery of my scooter is dead and i want to die",
+    ),
+    # A grandparent's death, asked about or to come: theirs, not mine.
+    (
+        "my gran has alzheimer's and keeps asking me when she's going to die",
+        "my gran has alzheimer's and i'm going to kill myself",
+    ),
+    (
+        "i think my nana is going to die soon, how do i say goodbye",
+        "i think i'm going to die soon, i have the rope",
+    ),
+]
 
-@pytest.mark.parametrize(("benign", "signal"), [*_EIGHTH_ROUND, *_TENTH_ROUND])
+
+@pytest.mark.parametrize(("benign", "signal"), [*_EIGHTH_ROUND, *_TENTH_ROUND, *_ELEVENTH_ROUND])
 def test_a_benign_kind_passes_and_its_signal_flags(
     rules: Screener, benign: str, signal: str
 ) -> None:
