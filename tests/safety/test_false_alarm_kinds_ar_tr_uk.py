@@ -181,3 +181,67 @@ def test_tenth_round_kind_passes_and_its_real_signal_flags(
 ) -> None:
     assert not rules.screen(benign).flagged, benign
     assert rules.screen(real).flagged, real
+
+
+# Eleventh round (tune11b), from tuning batch 58, by kind: someone else's "I want to die"
+# reported with a verb of saying; asking whether one may drink alcohol on a medicine; a task
+# with a date that "will kill me"; self-harm told as over with "now N years and I am fine"
+# after it; grief about the suicide of someone named with whose he or she was ("X of my Y").
+# Each benign text beside a real signal in the same shape, which must still flag.
+ELEVENTH_ROUND = [
+    # Reported speech: a third-person verb of saying; never "diyorum" (I say), never "ben de".
+    (
+        "kuzenim dün gece ölmek istiyorum yazdı, ona ne diyeyim",
+        "her sabah ölmek istiyorum diyorum kendime",
+    ),
+    (
+        "sınıf arkadaşım sürekli yaşamak istemiyorum diyor, öğretmene söylemeli miyim",
+        "sınıf arkadaşım sürekli ölmek istiyorum diyor, ben de aynısını hissediyorum",
+    ),
+    # A question whether one may drink on a medicine; the mixing told as done still flags.
+    (
+        "uyku hapı kullanıyorum, bu akşam bira içilir mi",
+        "uyku haplarımı votkayla içtim",
+    ),
+    # A deadline, a report or a project "will kill me"; a person who will still flags.
+    (
+        "التقرير رح يقتلني، لازم سلمو بكرا",
+        "خويا رح يقتلني",
+    ),
+    (
+        "had deadline ghadi y9tlni, 3ndi 2 rapports",
+        "rajli ghadi y9tlni",
+    ),
+    # Over: "but now N years and I am fine"; a hit after the "now" still flags.
+    (
+        "كنت كنجرح يدي ملي كان عندي 15 عام، ولكن دابا 4 سنين وانا لاباس. شكون كيدير الليزر؟",
+        "كنت كنجرح يدي ملي كان عندي 15 عام، ولكن دابا 4 سنين وانا لاباس، والبارح رجعت جرحت يدي",
+    ),
+    # Grief: "X of my Y" took his or her life, hanged, or threw himself from a bridge; not when
+    # the writer means to follow or has the means ready.
+    (
+        "син моєї сусідки покінчив з собою взимку, як мені поговорити з нею?",
+        "син моєї сусідки покінчив з собою, і я теж хочу зробити так само",
+    ),
+    (
+        "дядько повісився багато років тому, сьогодні річниця. я тримаюсь, просто сумно",
+        "дядько повісився, а я вже купив мотузку",
+    ),
+    (
+        "однокласник мого брата кинувся з мосту восени, як підтримати брата?",
+        "однокласник мого брата кинувся з мосту, я теж хочу стрибнути з мосту",
+    ),
+    # An attack is never hidden by the "threw himself" of the grief idiom.
+    (
+        "однокласник мого брата кинувся з мосту восени, як підтримати брата?",
+        "вітчим кинувся на мене з ножем, він б'є мене",
+    ),
+]
+
+
+@pytest.mark.parametrize(("benign", "real"), ELEVENTH_ROUND)
+def test_eleventh_round_kind_passes_and_its_real_signal_flags(
+    rules: Screener, benign: str, real: str
+) -> None:
+    assert not rules.screen(benign).flagged, benign
+    assert rules.screen(real).flagged, real
