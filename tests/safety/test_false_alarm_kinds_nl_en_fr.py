@@ -198,6 +198,15 @@ _ELEVENTH_ROUND = [
         "since starting my prescription i've had 7 kilos extra on the scale",
         "i've had 30 of my prescription tonight",
     ),
+    # A weight beside a real overdose hides nothing (the dose per kilo is what matters).
+    (
+        "since starting my prescription i've had 7 kilos extra on the scale",
+        "i took 30 paracetamol and i only weigh 50 kg",
+    ),
+    (
+        "ik heb al 6 maanden mijn sertraline genomen, mag ik stoppen?",
+        "ik heb 20 paracetamols genomen en ik weeg maar 50 kilo",
+    ),
     # A device (or its battery) that is dead, then what I need to do.
     (
         "the battery of my scooter is dead and i need to get to class, help",
