@@ -1,5 +1,5 @@
-"""The rules' false alarms by kind (eighth round, Arabic, Turkish and Ukrainian), each beside the
-real signal it must never hide.
+"""The rules' false alarms by kind (eighth, tenth and eleventh rounds, Arabic, Turkish and
+Ukrainian), each beside the real signal it must never hide.
 
 Screened by the rules alone (the shipped lexicons without the classifier): these are rule
 changes, and the classifier decides separately.  The texts are written for these tests, not
@@ -166,21 +166,7 @@ TENTH_ROUND = [
         "брат 3 роки тому наковтався таблеток, вижив, тепер вчиться на медбрата",
         "я щойно наковталась таблеток",
     ),
-    # Eleventh round: "в кінці місяця" (at the end of the month) is no decision, beside a rope
-    # at work; "кінець" said as a word of its own still is.
-    (
-        "працюю на висоті на мотузках, контракт закінчується в кінці місяця",
-        "купила мотузку, все, кінець",
-    ),
 ]
-
-
-@pytest.mark.parametrize(("benign", "real"), TENTH_ROUND)
-def test_tenth_round_kind_passes_and_its_real_signal_flags(
-    rules: Screener, benign: str, real: str
-) -> None:
-    assert not rules.screen(benign).flagged, benign
-    assert rules.screen(real).flagged, real
 
 
 # Eleventh round (tune11b), from tuning batch 58, by kind: someone else's "I want to die"
@@ -240,11 +226,17 @@ ELEVENTH_ROUND = [
     # in the kitchen is not.
     ("я ріжу хліб ножем, а брат миє посуд", "вітчим кинувся на мене з ножем"),
     ("папа порезался ножом на кухне, уже всё хорошо", "он кинулся на меня с ножом"),
+    # "в кінці місяця" (at the end of the month) is no decision, beside a rope at work;
+    # "кінець" said as a word of its own still is.
+    (
+        "працюю на висоті на мотузках, контракт закінчується в кінці місяця",
+        "купила мотузку, все, кінець",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("benign", "real"), ELEVENTH_ROUND)
-def test_eleventh_round_kind_passes_and_its_real_signal_flags(
+@pytest.mark.parametrize(("benign", "real"), [*TENTH_ROUND, *ELEVENTH_ROUND])
+def test_a_kind_of_the_tenth_or_eleventh_round_passes_and_its_real_signal_flags(
     rules: Screener, benign: str, real: str
 ) -> None:
     assert not rules.screen(benign).flagged, benign
