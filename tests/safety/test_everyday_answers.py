@@ -2,8 +2,8 @@
 
 A young person who types their age or where they live and is asked "denk je eraan om jezelf
 iets aan te doen?" loses trust in the chat. The golden transcripts caught "ik ben 16" doing
-exactly that once the classifier joined the rules; these answers (other ages and towns than
-the training templates in paraphrases.yaml) keep it from coming back.
+exactly that once the classifier joined the rules; these answers (other ages, towns and
+wordings than the training templates in paraphrases.yaml) keep it from coming back.
 """
 
 from __future__ import annotations
@@ -29,6 +29,24 @@ EVERYDAY = [
     "عمري 27 سنة",
     "27 yaşındayım",
     "мені 27 років",
+    # Housing and sleep: the intake asks what would help with housing and how one sleeps.
+    # "Een plek om te slapen" got the check question in the golden transcript (eleventh
+    # round); "somewhere to sleep tonight" got help lines at once.  Sleeping rough in the cold
+    # with no way out stays a signal of the corpus.
+    "Een plek om te slapen",
+    "een bed voor vannacht",
+    "ik kan niet slapen",
+    "a place to sleep",
+    "somewhere to sleep tonight",
+    "i cant sleep",
+    "un endroit où dormir ce soir",
+    "j'arrive pas à dormir",
+    "محتاج مكان نبات فيه الليلة",
+    "ما بقدر نام",
+    "uyuyacak bir yer",
+    "uyuyamıyorum",
+    "місце щоб переночувати сьогодні",
+    "не можу заснути",
 ]
 
 
@@ -36,3 +54,23 @@ EVERYDAY = [
 def test_an_everyday_intake_answer_is_not_a_signal(text: str) -> None:
     result = load_screener().screen(text)
     assert not result.flagged, (text, result.tier, result.score)
+
+
+# Sleeping badly and a place to sleep are benign idioms of the lexicons (eleventh round): they
+# hide their own words, never a real signal beside them, and a night outside in the cold with
+# no way out is no request for a bed.
+SLEEP_BESIDE_A_SIGNAL = [
+    "i cant sleep and i want to die",
+    "ik kan niet slapen, ik wil dood",
+    "je dors mal et je veux mourir",
+    "محتاج مكان للنوم، بدي موت",
+    "uyuyamıyorum, ölmek istiyorum",
+    "не можу заснути, хочу померти",
+    "no place to sleep tonight and its freezing, i dont know how long i can last",
+    "geen plaats om te slapen vannacht en het vriest, ik weet niet hoe lang ik dit nog volhoud",
+]
+
+
+@pytest.mark.parametrize("text", SLEEP_BESIDE_A_SIGNAL)
+def test_a_sleep_answer_hides_no_signal_beside_it(text: str) -> None:
+    assert load_screener().screen(text).flagged, text
