@@ -167,6 +167,13 @@ Rules of this module:
   equal thresholds (0.50: recall 0.983 both, 128 and 129 false alarms of 2,723).  So the data
   helps a little on hard negatives and otherwise moves the threshold along the curve, as in
   the tenth round.  Shipped at the same 4 % budget; the held-out batches were not consulted.
+  That model (check 0.54) asked the check question after "Een plek om te slapen" in the
+  golden transcript (0.57), and the model before it gave help lines at once for "somewhere to
+  sleep tonight" (0.97): sleep and a bed read as danger.  Templates alone (look-alike
+  negatives in ``paraphrases.yaml``) brought the first to 0.40 but left "i cant sleep" at
+  0.63; sleeping badly and a place to sleep asked for are benign idioms now, hidden from the
+  classifier as from the rules, and the model shipped was trained with both (check 0.53,
+  crisis 0.88).
 """
 
 from __future__ import annotations
