@@ -298,7 +298,7 @@ def test_an_everyday_word_is_not_cut_into_self_words(screener: Screener) -> None
         ("ik kan niet meer naar school", "k bleed"),  # Turkish "kan" is blood
         ("i am so happy today", "k meds"),  # Turkish "hap" is a pill
         ("what happened to my mum yesterday", "k hot_thing"),  # Turkish "mum" is a candle
-        ("ik ben moe van school", "k self"),  # Turkish "ben" is "I"
+        ("ik ben moe na school", "k self"),  # Turkish "ben" is "I"
     ],
 )
 def test_a_shared_spelling_counts_only_in_its_own_language(

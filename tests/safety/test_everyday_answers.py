@@ -47,6 +47,30 @@ EVERYDAY = [
     "uyuyamıyorum",
     "місце щоб переночувати сьогодні",
     "не можу заснути",
+    # The intake's other domains answered plainly: feeling tired or lonely, drinking, a couch
+    # or a car to sleep in.  Probed by hand in the eleventh round: each got the check question
+    # or help lines at once ("i drink too much": 112 and the poison centre).
+    "ik slaap in mijn auto",
+    "ik voel me vaak alleen",
+    "ik ben heel moe de laatste tijd",
+    "ik drink te veel",
+    "ik slaap bij een vriend op de zetel",
+    "i drink too much",
+    "i feel lonely a lot",
+    "im always tired",
+    "i sleep on my friends couch",
+    "im homeless",
+    "je dors chez un pote",
+    "je bois trop",
+    "je me sens seule",
+    "je suis tout le temps fatigué",
+    "ana bla dar",
+    "كنعس عند صاحبي",
+    "çok içiyorum",
+    "arkadaşımda kalıyorum",
+    "evsizim",
+    "я забагато п'ю",
+    "я сплю у друга",
 ]
 
 
@@ -58,8 +82,8 @@ def test_an_everyday_intake_answer_is_not_a_signal(text: str) -> None:
 
 # Sleeping badly and a place to sleep are benign idioms of the lexicons (eleventh round): they
 # hide their own words, never a real signal beside them, and a night outside in the cold with
-# no way out is no request for a bed.
-SLEEP_BESIDE_A_SIGNAL = [
+# no way out is no request for a bed.  Tired, lonely or drinking beside a real signal flags.
+EVERYDAY_BESIDE_A_SIGNAL = [
     "i cant sleep and i want to die",
     "ik kan niet slapen, ik wil dood",
     "je dors mal et je veux mourir",
@@ -68,9 +92,12 @@ SLEEP_BESIDE_A_SIGNAL = [
     "не можу заснути, хочу померти",
     "no place to sleep tonight and its freezing, i dont know how long i can last",
     "geen plaats om te slapen vannacht en het vriest, ik weet niet hoe lang ik dit nog volhoud",
+    "ik ben heel moe van het leven, ik wil niet meer",
+    "i drink too much and tonight i took all my pills",
+    "je me sens seule et je veux mourir",
 ]
 
 
-@pytest.mark.parametrize("text", SLEEP_BESIDE_A_SIGNAL)
-def test_a_sleep_answer_hides_no_signal_beside_it(text: str) -> None:
+@pytest.mark.parametrize("text", EVERYDAY_BESIDE_A_SIGNAL)
+def test_an_everyday_answer_hides_no_signal_beside_it(text: str) -> None:
     assert load_screener().screen(text).flagged, text
