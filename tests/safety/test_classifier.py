@@ -93,16 +93,19 @@ HELD_OUT_FLOORS: dict[str, tuple[float, float]] = {
     # with batches 53-55, mostly hard negatives, and the round's rules; check 0.53): 0.958 /
     # 0.054 and 0.975 / 0.050.  Eleventh round (cd004a1: retrained with batch 58 and the
     # round's rules; check 0.54): 0.964 / 0.050 and 0.978 / 0.058 (two negatives more); as
-    # shipped (3093787: retrained once more after a golden transcript failed, sleep answers
-    # as idioms; check 0.53): 0.958 / 0.046 and 0.981 / 0.058.
+    # second model (3093787: retrained after a golden transcript failed, sleep answers as
+    # idioms; check 0.53): 0.958 / 0.046 and 0.981 / 0.058; as shipped (41affdb: plain intake
+    # answers about tiredness, drinking and where one sleeps too): 0.961 / 0.050 and 0.967 /
+    # 0.058.
     "batch39": (0.955, 0.05),
-    "batch40": (0.97, 0.06),
+    "batch40": (0.965, 0.06),
     # Batches 43 and 44, written blind after the eighth round was finished (an estimate of its
     # detector that no choice was made on), first scored against 02619dd: recall 0.989 and
     # 0.975, false alarms 0.050 and 0.062; as shipped (the same model at 4 %): 0.986 / 0.050
     # and 0.967 / 0.054.  Ninth round (85d77fe): 0.978 / 0.046 and 0.969 / 0.046.  Tenth round
     # (cae2ae0): 0.975 / 0.042 and 0.964 / 0.037.  Eleventh round (cd004a1): 0.972 / 0.042 and
-    # 0.967 / 0.042; as shipped (3093787): 0.972 / 0.037 and 0.967 / 0.042.
+    # 0.967 / 0.042; 3093787: 0.972 / 0.037 and 0.967 / 0.042; as shipped (41affdb): 0.972 /
+    # 0.037 and 0.964 / 0.042.
     "batch43": (0.97, 0.045),
     "batch44": (0.96, 0.045),
     # Batches 45 and 46, written blind before the ninth round changed anything, first scored
@@ -110,23 +113,26 @@ HELD_OUT_FLOORS: dict[str, tuple[float, float]] = {
     # and 0.079.  After the ninth round (85d77fe, scored once; the lead saw one Dutch crisis
     # line of batch 45 when it printed the file's header, after the detector was frozen):
     # 0.978 / 0.083 and 0.992 / 0.067.  Tenth round (cae2ae0): 0.981 / 0.075 and 0.992 / 0.071.
-    # Eleventh round (cd004a1): 0.981 / 0.075 and 0.986 / 0.067 (one crisis line less); as
-    # shipped (3093787): 0.983 / 0.075 and 0.992 / 0.062.
+    # Eleventh round (cd004a1): 0.981 / 0.075 and 0.986 / 0.067 (one crisis line less);
+    # 3093787: 0.983 / 0.075 and 0.992 / 0.062; as shipped (41affdb): 0.983 / 0.071 and 0.992
+    # / 0.067.
     "batch45": (0.98, 0.075),
-    "batch46": (0.99, 0.065),
+    "batch46": (0.99, 0.07),
     # Batches 51 and 52, written blind while the tenth round began, first scored against
     # 63465b5 (the ninth round's detector) before anything changed: recall 0.972 and 0.978,
     # false alarms 0.037 and 0.042.  After the tenth round (cae2ae0, scored once): 0.972 /
     # 0.037 and 0.983 / 0.050.  Eleventh round (cd004a1): 0.972 / 0.029 and 0.978 / 0.046;
-    # as shipped (3093787): 0.967 / 0.025 and 0.978 / 0.054.
+    # 3093787: 0.967 / 0.025 and 0.978 / 0.054; as shipped (41affdb): 0.969 / 0.025 and 0.978
+    # / 0.050.
     "batch51": (0.965, 0.03),
-    "batch52": (0.975, 0.055),
+    "batch52": (0.975, 0.05),
     # Batches 56 and 57, written blind while the eleventh round began, first scored against
     # cc59445 (the tenth round's detector) before anything changed: recall 0.983 and 0.969,
     # false alarms 0.054 and 0.029.  After the eleventh round (cd004a1, scored once): 0.983 /
-    # 0.050 and 0.969 / 0.033; as shipped (3093787): 0.983 / 0.054 and 0.967 / 0.037.
-    "batch56": (0.98, 0.055),
-    "batch57": (0.965, 0.04),
+    # 0.050 and 0.969 / 0.033; 3093787: 0.983 / 0.054 and 0.967 / 0.037; as shipped (41affdb):
+    # 0.983 / 0.050 and 0.964 / 0.025.
+    "batch56": (0.98, 0.05),
+    "batch57": (0.96, 0.03),
 }
 
 
