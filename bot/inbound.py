@@ -34,6 +34,9 @@ class Inbound:
     """The text of the bot's message this one replies to (a coach answering a case message)."""
     edited: bool = False
     """An edit of an earlier message, not a new one."""
+    screened: bool = False
+    """Screened already: a held answer the young person said "Nee" about (tier "check"),
+    handed on to their flow by the pipeline itself. The screen stage lets it pass."""
     key: str | None = None
     """The channel's id of this delivery (``telegram:<update_id>``): the same key is handled
     once. ``None``: the channel does not redeliver (the web chat answers the request)."""

@@ -6,11 +6,14 @@ to :meth:`Pipeline.handle`, which runs these stages in this order:
 1. **screen** (pure, before the person's turn): text, a caption, a command's arguments and an
    edited message go through the :class:`Screener`; ``/hulp``, ``/help`` and the help button's
    words ask for help. Either gets the crisis reply at once, and the flagged text is not an
-   answer. Nothing waits for storage before that reply except the language of a person this
-   process has not seen yet, and that wait is bounded (:data:`LANGUAGE_LOOKUP_SECONDS`, the read
-   runs in a task of its own): when the database is locked or down the reply goes out in the
-   channel's language. The chosen language
-   (the session's, remembered in :class:`LanguageMemo`) wins over the channel's hint. Team chats
+   answer. A text flagged at tier "check" (one direct question first) is held in memory
+   (:class:`HeldAnswers`): when the young person answers "Nee", it goes on to their flow as
+   if it had not been flagged, so an answer to an intake question is not lost; any other
+   input of theirs drops it (they moved on). Nothing waits for storage before that reply
+   except the language of a person this process has not seen yet, and that wait is bounded
+   (:data:`LANGUAGE_LOOKUP_SECONDS`, the read runs in a task of its own): when the database
+   is locked or down the reply goes out in the channel's language. The chosen language (the
+   session's, remembered in :class:`LanguageMemo`) wins over the channel's hint. Team chats
    (coaches, :attr:`Pipeline.team`) are not screened: a coach quoting a young person is not in
    crisis.
 2. **acknowledge** (before the person's turn): a button press is answered
@@ -81,10 +84,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# The prefix of the safety net's buttons (the check question's answers, the crisis reply's).
+SAFETY_BUTTONS = "safety"
 # Commands that get the crisis response in every state, before the database is touched.
 HELP_COMMANDS = frozenset({"hulp", "help"})
 LANGUAGE_LOOKUP_SECONDS = 0.5
 MAX_REMEMBERED = 50_000
+# A held answer (tier "check") goes on after "Nee" within this time; later, the question
+# comes back instead (the young person may have left, and the text is personal data).
+HOLD_ANSWER_SECONDS = 30 * 60
+MAX_HELD_ANSWERS = 10_000
 ATTEMPTS = 3
 
 
@@ -240,6 +249,42 @@ class LanguageMemo:
         self._known.pop(person, None)
 
 
+class HeldAnswers:
+    """The text each person last sent when it got the check question (tier "check"), so that
+    "Nee" hands it on to their flow instead of asking them to type it again.
+
+    In memory only, on purpose: the screen stage does not wait for storage, and the text is
+    personal data that needs no copy in the database. So a restart, or the button reaching
+    another process, loses it; then the question comes back, as it did before. Held for at
+    most :data:`HOLD_ANSWER_SECONDS`, at most one text a person, bounded in number (least
+    recently held go first), and dropped on the person's next input of any other kind or on
+    an erasure. Never logged."""
+
+    def __init__(self, limit: int = MAX_HELD_ANSWERS) -> None:
+        self._held: OrderedDict[PersonId, tuple[str, datetime]] = OrderedDict()
+        self._limit = limit
+
+    def hold(self, person: PersonId, text: str, at: datetime) -> None:
+        self._held[person] = (text, at)
+        self._held.move_to_end(person)
+        while len(self._held) > self._limit:
+            self._held.popitem(last=False)
+
+    def take(self, person: PersonId, now: datetime) -> str | None:
+        """The held text, once; ``None`` when there is none or it is too old."""
+        found = self._held.pop(person, None)
+        if found is None:
+            return None
+        text, at = found
+        return text if (now - at).total_seconds() <= HOLD_ANSWER_SECONDS else None
+
+    def forget(self, person: PersonId) -> None:
+        self._held.pop(person, None)
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+
 # --- ports of the stages ---------------------------------------------------------------------
 
 
@@ -320,6 +365,7 @@ class Pipeline:
     service: ConversationService
     inbox: Inbox = field(default_factory=UpdateLogInbox)
     languages: LanguageMemo = field(default_factory=LanguageMemo)
+    held: HeldAnswers = field(default_factory=HeldAnswers)
     flood: FloodGate = field(default_factory=FloodGate)
     _help_texts: frozenset[str] | None = None
     _lookups: set[asyncio.Task[str | None]] = field(default_factory=set)
@@ -383,8 +429,11 @@ class Pipeline:
     async def _screen(self, inbound: Inbound) -> bool:
         """``True`` when the input got the crisis reply and goes no further."""
         person, event = inbound.person, inbound.event
-        if self.is_team(person):
+        if self.is_team(person) or inbound.screened:
             return False
+        if not (isinstance(event, ButtonPressed) and event.value.startswith(SAFETY_BUTTONS + "=")):
+            # Any input but an answer to the safety net's buttons: the person moved on.
+            self.held.forget(person)
         asks_help = (isinstance(event, CommandReceived) and event.name in HELP_COMMANDS) or (
             isinstance(event, TextReceived)
             and (
@@ -420,9 +469,24 @@ class Pipeline:
         ask = getattr(self.service.crisis, "check_question", None)
         if tier == "check" and ask is not None and result.category is not None:
             # An indirect signal: one direct question first (bot/safety/alerts.py answers it).
+            if isinstance(event, TextReceived) and not inbound.edited:
+                # Kept for "Nee" (see :meth:`answer_after_check`).
+                self.held.hold(person, event.text, event.at)
             await self.service.deliver(person, [ask(result.category, language)])
             return True
         await self.service.send_crisis(person, result.category, language)
+        return True
+
+    async def answer_after_check(self, person: PersonId, now: datetime, language: str) -> bool:
+        """After "Nee" to the check question (in the person's turn): the held text goes on to
+        their flow as if it had not been flagged. ``False`` when nothing is held (another
+        input came in between, the process restarted, or it is too old): the caller brings the
+        question back instead."""
+        text = self.held.take(person, now)
+        if text is None:
+            return False
+        event = TextReceived(text, now)
+        await self.handle(Inbound(person, event, language_hint=language, screened=True))
         return True
 
     async def help(self, person: PersonId, *, language_hint: str | None = None) -> None:

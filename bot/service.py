@@ -36,7 +36,15 @@ from bot.delivery import NoChannel, delivery_is_strict
 from bot.i18n import Translator
 from bot.inbound import Inbound
 from bot.logs import describe
-from bot.pipeline import HELP_COMMANDS, FlowDone, HookValues, KeyedLocks, Pipeline, Routed
+from bot.pipeline import (
+    HELP_COMMANDS,
+    SAFETY_BUTTONS,
+    FlowDone,
+    HookValues,
+    KeyedLocks,
+    Pipeline,
+    Routed,
+)
 from bot.plugins import (
     AfterFlow,
     ButtonHandler,
@@ -88,7 +96,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # The button under the crisis response that brings the current question back.
-SAFETY_BUTTONS = "safety"
 RESUME_AFTER_CRISIS = f"{SAFETY_BUTTONS}=continue"
 __all__ = [
     "HELP_COMMANDS",
@@ -526,6 +533,7 @@ class ConversationService:
     def forget(self, person: PersonId) -> None:
         """After an erasure: the channel drops what it holds for the person."""
         self.pipeline.languages.forget(person)
+        self.pipeline.held.forget(person)
         channel = self._channel(person)
         if channel is not None:
             channel.forget(person)

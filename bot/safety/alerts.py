@@ -45,10 +45,11 @@ from typing import Literal, Protocol
 
 from bot.delivery import NoChannel, delivery_is_strict
 from bot.logs import describe
+from bot.pipeline import SAFETY_BUTTONS
 from bot.plugins import Registry
 from bot.routing.gazetteer import belgian_public_holidays, load_directory
 from bot.safety.responder import HelpLineResponder, parse_check
-from bot.service import SAFETY_BUTTONS, ConversationService, OutgoingMessage
+from bot.service import ConversationService, OutgoingMessage
 from flows.ids import CaseId, PartnershipId, PersonId, ReminderKey, row_number
 from flows.inputs import ButtonPressed
 from flows.routing.directory import WorkingHours
@@ -471,11 +472,14 @@ class SafetyNet:
         self, person: PersonId, event: ButtonPressed, answer: str, category: str, language: str
     ) -> None:
         """The answer to the check question: "Ja" or "Ik weet het niet" get the crisis
-        response and the team alert; "Nee" goes back to the question, and the team still sees
-        a low-level signal."""
+        response and the team alert; after "Nee" what they wrote goes on to their flow (held
+        by the pipeline; else the question comes back), and the team still sees a low-level
+        signal."""
         if category not in _RANK:
             category = "suicide"
         if answer in ("yes", "unsure"):
+            # The text was a signal after all: it is not handed on as an answer.
+            self.service.pipeline.held.forget(person)
             await self.service.send_crisis(person, category, language)
             return
         now = self.service.clock.now()
@@ -483,8 +487,10 @@ class SafetyNet:
             await self.low_signal(person, category, now)
         finally:
             await self.service.deliver(person, [self.responder.check_no(language)])
-            # Back to the question they were at.
-            await self.service.resume_after_crisis(person)
+            # What they wrote goes on to their flow (an answer to the question they were at);
+            # without it, that question comes back.
+            if not await self.service.pipeline.answer_after_check(person, now, language):
+                await self.service.resume_after_crisis(person)
 
     async def talk(self, person: PersonId, language: str) -> None:
         """ "Ik wil met iemand praten": alert the team and say honestly when they read it."""

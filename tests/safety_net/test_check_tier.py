@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+from bot.pipeline import HOLD_ANSWER_SECONDS, HeldAnswers
+from flows.ids import PersonId, StepId
 from flows.inputs import ButtonPressed, TextReceived
-from tests.safety_net.conftest import COACH, YOUNG, Rig, buttons_of, make_rig
+from flows.session import Session
+from tests.safety_net.conftest import COACH, YOUNG, Rig, buttons_of, intake, make_rig
 
 INDIRECT = "morgen ben ik er niet meer"
 
@@ -81,3 +86,113 @@ async def test_a_clear_signal_still_gets_help_at_once() -> None:
     await say(rig, "ik wil dood")
     assert "1813" in rig.to(YOUNG)[0].text
     assert len(await rig.events()) == 1
+
+
+# --- "Nee" keeps what they wrote: an answer to the question is not lost ----------------------
+
+
+async def _at_words_step(rig: Rig) -> None:
+    """A session at the intake's "Waarmee wil je graag hulp?" (free text)."""
+    flow = intake()
+    session = Session(
+        person=YOUNG,
+        flow=flow.id,
+        step=StepId("words"),
+        language="nl",
+        started_at=rig.clock.now() - timedelta(minutes=5),
+        updated_at=rig.clock.now() - timedelta(minutes=1),
+        version=2,
+        answers={"age": 23},
+        history=(StepId("welcome"),),
+    )
+    async with rig.storage.transaction() as tx:
+        await tx.sessions.save(session, expected_version=None)
+
+
+async def _session(rig: Rig) -> Session:
+    async with rig.storage.transaction() as tx:
+        session = await tx.sessions.get(YOUNG)
+    assert session is not None
+    return session
+
+
+async def test_no_hands_what_they_wrote_on_as_the_answer() -> None:
+    rig = make_rig()
+    await _at_words_step(rig)
+    await say(rig, INDIRECT)
+    [question] = rig.to(YOUNG)
+    assert "denk je eraan" in question.text
+    assert "own_words" not in (await _session(rig)).answers  # not an answer yet
+    await press(rig, "safety=check:no:suicide")
+    after = rig.to(YOUNG)[1:]
+    assert "Dank je dat je het zegt" in after[0].text
+    session = await _session(rig)
+    # The flow took it as the answer to the question they were at, and went on.
+    assert session.answers["own_words"] == INDIRECT
+    assert session.step != StepId("words")
+    assert not any("Waarmee wil je graag hulp?" in m.text for m in after)
+    assert len(rig.service.pipeline.held) == 0  # handed on once, then gone
+
+
+async def test_without_a_held_text_no_brings_the_question_back() -> None:
+    rig = make_rig()
+    await _at_words_step(rig)
+    await say(rig, INDIRECT)
+    rig.service.pipeline.held.forget(YOUNG)  # a restart, or another process
+    await press(rig, "safety=check:no:suicide")
+    after = rig.to(YOUNG)[1:]
+    assert any("Waarmee wil je graag hulp?" in m.text for m in after)
+    assert "own_words" not in (await _session(rig)).answers
+
+
+async def test_another_input_in_between_drops_the_held_text() -> None:
+    rig = make_rig()
+    await _at_words_step(rig)
+    await say(rig, INDIRECT)
+    await say(rig, "ik zoek werk")  # they moved on: this is the answer
+    assert len(rig.service.pipeline.held) == 0
+    moved_on = await _session(rig)
+    assert moved_on.answers["own_words"] == "ik zoek werk"
+    await press(rig, "safety=check:no:suicide")
+    session = await _session(rig)
+    # Nothing was handed on to the question they are at now.
+    assert (session.step, dict(session.answers)) == (moved_on.step, dict(moved_on.answers))
+
+
+async def test_yes_never_hands_the_text_on() -> None:
+    rig = make_rig()
+    await _at_words_step(rig)
+    await say(rig, INDIRECT)
+    await press(rig, "safety=check:yes:suicide")
+    assert len(rig.service.pipeline.held) == 0
+    await press(rig, "safety=continue")  # back to the questions after the help lines
+    assert "own_words" not in (await _session(rig)).answers
+
+
+async def test_a_held_text_older_than_the_limit_is_not_handed_on() -> None:
+    rig = make_rig()
+    await _at_words_step(rig)
+    await say(rig, INDIRECT)
+    rig.clock.advance(timedelta(seconds=HOLD_ANSWER_SECONDS + 1))
+    await press(rig, "safety=check:no:suicide")
+    assert "own_words" not in (await _session(rig)).answers
+    assert any("Waarmee wil je graag hulp?" in m.text for m in rig.to(YOUNG)[1:])
+
+
+async def test_an_erasure_drops_the_held_text() -> None:
+    rig = make_rig()
+    await _at_words_step(rig)
+    await say(rig, INDIRECT)
+    rig.service.forget(YOUNG)
+    assert len(rig.service.pipeline.held) == 0
+
+
+def test_held_answers_are_taken_once_and_bounded() -> None:
+    held = HeldAnswers(limit=2)
+    at = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    held.hold(PersonId("a"), "één", at)
+    assert held.take(PersonId("a"), at) == "één"
+    assert held.take(PersonId("a"), at) is None
+    for name in ("a", "b", "c"):
+        held.hold(PersonId(name), name, at)
+    assert len(held) == 2 and held.take(PersonId("a"), at) is None  # the oldest went first

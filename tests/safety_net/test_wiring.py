@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from bot.inbound import Inbound
+from bot.pipeline import SAFETY_BUTTONS
 from bot.runtime import build_runtime
 from bot.safety.alerts import ESCALATE
 from bot.safety.responder import HelpLineResponder
-from bot.service import SAFETY_BUTTONS
 from bot.settings import SettingsError, load_settings
 from flows.ids import PersonId
 from flows.inputs import ButtonPressed, TextReceived
