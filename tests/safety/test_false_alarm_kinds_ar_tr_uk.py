@@ -1,5 +1,5 @@
-"""The rules' false alarms by kind (eighth, tenth and eleventh rounds, Arabic, Turkish and
-Ukrainian), each beside the real signal it must never hide.
+"""The rules' false alarms by kind (eighth, tenth, eleventh and twelfth rounds, Arabic, Turkish
+and Ukrainian), each beside the real signal it must never hide.
 
 Screened by the rules alone (the shipped lexicons without the classifier): these are rule
 changes, and the classifier decides separately.  The texts are written for these tests, not
@@ -235,8 +235,44 @@ ELEVENTH_ROUND = [
 ]
 
 
-@pytest.mark.parametrize(("benign", "real"), [*TENTH_ROUND, *ELEVENTH_ROUND])
-def test_a_kind_of_the_tenth_or_eleventh_round_passes_and_its_real_signal_flags(
+# Twelfth round: debts and rent, by kind.  A landlord, a bank, a collection agency or a company
+# that threatens with court, eviction, a lawsuit, the enforcement office, collectors or cutting
+# off the power (also the check tier of debt + pressure); the same shape with a blow, a weapon, a
+# threat to kill, nudes or sex as the condition stays a signal, and so does a partner or a parent
+# who throws me out.
+TWELFTH_ROUND = [
+    ("بنك كيهددني بالمحكمة", "راجلي كيهددني يخرجني من الدار و كيضربني"),
+    ("صاحب البيت كيهددني بالطرد", "صاحب البيت كيهددني بالطرد الا ما نعستش معاه"),
+    ("الشركه بتهددني برفع دعوى", "هددني بالمحكمه و بالسكين"),
+    ("هددوني بقطع الكهرباء", "بابا هددني يطردني من البيت"),
+    (
+        "borcum var, beni mahkemeyle tehdit ediyorlar",
+        "sevgilim beni mahkemeyle tehdit ediyor ve dövüyor",
+    ),
+    ("tahsilat şirketi beni tehdit ediyor", "kocam beni tehdit ediyor"),
+    ("banka beni tehdit ediyor icraya vereceğiz diye", "kocam beni bıçakla tehdit etti"),
+    ("ev sahibi beni tehdit ediyor, evden atacakmış", "sevgilim beni evden atmakla tehdit ediyor"),
+    ("мені погрожують судом через борги", "він погрожує мене вбити"),
+    (
+        "борги за телефон і за інтернет, мені вже погрожують судом",
+        "він погрожує мені судом і б'є мене",
+    ),
+    ("мне угрожают судом за долги", "хлопець погрожує мені судом і ножем"),
+    ("мені погрожують виселенням", "хлопець погрожує вигнати мене з квартири"),
+    (
+        "хазяйка квартири погрожує вигнати мене на вулицю",
+        "власник квартири погрожує виселити мене, якщо я не буду з ним спати",
+    ),
+    ("банк погрожує передати борг колекторам", "вітчим погрожує викласти мої фото"),
+    (
+        "угрожают отключить свет за долги",
+        "хозяин квартиры требует секс вместо оплаты и угрожает выселить",
+    ),
+]
+
+
+@pytest.mark.parametrize(("benign", "real"), [*TENTH_ROUND, *ELEVENTH_ROUND, *TWELFTH_ROUND])
+def test_a_kind_of_the_tenth_to_twelfth_round_passes_and_its_real_signal_flags(
     rules: Screener, benign: str, real: str
 ) -> None:
     assert not rules.screen(benign).flagged, benign

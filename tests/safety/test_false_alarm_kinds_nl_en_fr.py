@@ -1,5 +1,5 @@
-"""The rules' false alarms by kind (eighth, tenth and eleventh rounds, Dutch, English and
-French), each beside the real signal it must never hide.
+"""The rules' false alarms by kind (eighth, tenth, eleventh and twelfth rounds, Dutch, English
+and French), each beside the real signal it must never hide.
 
 Screened by the rules alone (the shipped lexicons without the classifier): these are rule
 changes.  The texts are written for these tests, not copied from a batch.
@@ -224,7 +224,54 @@ _ELEVENTH_ROUND = [
 ]
 
 
-@pytest.mark.parametrize(("benign", "signal"), [*_EIGHTH_ROUND, *_TENTH_ROUND, *_ELEVENTH_ROUND])
+_TWELFTH_ROUND = [
+    # Twelfth round: debts and rent.  A landlord, a bank, a bailiff or a company that threatens
+    # with court, eviction, a bailiff, a fine, a lawyer or cutting off the power; the same shape
+    # with a blow, a weapon, a threat to kill, nudes or sex as the condition stays a signal (and a
+    # partner who throws me out is no part of this kind).
+    ("de huisbaas dreigt me eruit te zetten", "mijn vriend dreigt me buiten te zetten en slaat me"),
+    (
+        "de huisbaas dreigt me eruit te zetten als ik de huur niet betaal",
+        "de huisbaas dreigt me eruit te zetten als ik geen seks met hem heb",
+    ),
+    (
+        "ze dreigen me met de rechtbank voor die rekening",
+        "hij dreigt me met de rechtbank en met een mes",
+    ),
+    ("de bank dreigt me voor de rechter te slepen", "hij dreigt me te vermoorden"),
+    ("ik word bedreigd met een uithuiszetting", "ik word bedreigd door mijn ex"),
+    ("het incassobureau bedreigt me met beslag op mijn loon", "mijn vader dreigt me te slaan"),
+    (
+        "ze dreigen me de elektriciteit af te sluiten",
+        "hij dreigt mijn naaktfoto's te verspreiden",
+    ),
+    ("they threaten to take me to court over the debt", "my ex threatens to kill me"),
+    (
+        "they threatened me with bailiffs for the phone bill",
+        "he threatens me with court and hits me",
+    ),
+    ("they threatened to sue me", "my boyfriend threatens to kick me out and hits me"),
+    ("they threatened me with a lawyer", "he threatened me with a lawyer and a knife"),
+    ("they're threatening me with a fine", "he threatens to share my nudes"),
+    (
+        "she threatened to evict me",
+        "my landlord wants sex instead of rent and threatens to evict me",
+    ),
+    ("ils me menacent d'huissier pour les factures", "il me menace avec un couteau"),
+    ("ils me menacent du tribunal", "il me menace du tribunal et me frappe"),
+    ("on me menace d'expulsion", "mon copain menace de me mettre dehors et il me frappe"),
+    ("je suis menacée d'expulsion", "il me menace d'un avocat et d'un couteau"),
+    ("ils menacent de me couper le courant", "il me menace de me tuer"),
+    (
+        "ils menacent de m'expulser si je paie pas le loyer",
+        "le proprio veut du sexe à la place du loyer et menace de m'expulser",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("benign", "signal"), [*_EIGHTH_ROUND, *_TENTH_ROUND, *_ELEVENTH_ROUND, *_TWELFTH_ROUND]
+)
 def test_a_benign_kind_passes_and_its_signal_flags(
     rules: Screener, benign: str, signal: str
 ) -> None:
