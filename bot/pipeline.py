@@ -44,7 +44,9 @@ a case (the desk relays it in its claim) and a ``/start <code>`` (the referral r
 claim): one. Other coach-desk actions and a service command
 (a coach's chat takes every command): the route stage's lookup in a read-only transaction
 (``Storage.reading``: it waits for no writer; a router says beforehand, in memory, whether its
-claim may write, :meth:`Router.writes_in_claim`), then the handler's or the engine's own.
+claim may write, :meth:`Router.writes_in_claim`), then the handler's or the engine's own. A
+held answer handed on after "Nee" is an input of its own, inside the button's turn: the
+button's handler and then the engine's one write.
 
 Order: inputs of one person are routed one at a time in arrival order. The turn is reserved
 synchronously when the input arrives (:meth:`KeyedLocks.reserve`, before any ``await``), so a
