@@ -356,3 +356,79 @@ def test_indirect_signal_of_round6_is_flagged(rules: Screener, language: str, te
 @pytest.mark.parametrize(("language", "text"), NOT_CHECKED_ROUND6)
 def test_look_alike_of_round6_is_not_flagged(rules: Screener, language: str, text: str) -> None:
     assert not rules.screen(text).flagged, f"{language}: {text}"
+
+
+# Thirteenth round (tuning batches 67 and 68; lines written for these tests).  Signal kinds the
+# rules missed, each beside an everyday look-alike: coercion and exploitation (sex demanded for
+# rent, work without pay for a debt, papers kept by the boss, being locked in, a threat to find
+# my family if I leave, a marriage or a trip against my will), a blow to a pregnant belly, a
+# wish to be rid of this life, and indirect signals (a sleep without waking, painless ways, "I
+# won't need it for long anyway", a farewell, things given away "so all is in order after me").
+THIRTEENTH_ROUND: list[tuple[str, str, str]] = [
+    ("ar", "صاحبي كيخلصني مزيان فالخدمة ديالو", "صاحبي كيجبرني ننعس مع الرجال باش نخلص الكرا"),
+    (
+        "ar",
+        "كنخدم فالمطعم و كنخلص الكرا بوحدي",
+        "كنخدم عند خالتي بلا فلوس باش نخلص الدين ديال السفر",
+    ),
+    ("ar", "المدير شاف الباسبور ديالي فالقنصلية", "المدير شاد ليا الباسبور و ما بغاش يرجعو"),
+    ("ar", "الا مشيت للدار غادي نلقى عائلتي", "قال ليا الا هربت غادي يلقى اهلي"),
+    ("ar", "بابا لقا ليا عريس مزيان و انا فرحانة", "جابو ليا عريس فالبلاد و قالو غادي نبقى تما"),
+    (
+        "ar",
+        "3ndi papiers w khddam m3a patron mzyan",
+        "lpatron kaykhdmna bla papiers w kaygol ghadi y3ayet l police",
+    ),
+    ("ar", "صاحب الدار قفل الباب ديال الكراج", "مول الخدمه قافل عليا فالمخزن"),
+    ("ar", "كنحلم بنعسة طويلة فالويكاند", "كنحلم بنعسة ما فيهاش فيقان"),
+    (
+        "ar",
+        "كنقلب على طريقة ما كتوجعش باش نحيد الوشم",
+        "كنقلب على طرق بلا وجع، ما تسولنيش علاش",
+    ),
+    (
+        "ar",
+        "لن أحتاج إلى السيارة لفترة طويلة، سأسافر",
+        "لن أحتاج إلى غرفة لفترة طويلة على أي حال",
+    ),
+    ("ar", "كنشوف فالتلفون حتى الصباح", "كنشوف فالموس كل ليلة"),
+    (
+        "tr",
+        "bebek karnımda tekmeliyor, 6 aylık hamileyim",
+        "sevgilim karnıma tekme attı, hamileyim",
+    ),
+    ("tr", "patron yol paramı karşıladı, çok iyi biri", "patron yol paramı borç diye yazıyor"),
+    ("tr", "işten ayrılırsam ailemi özleyeceğim", "işten ayrılırsam ailemi bulacağını söylüyor"),
+    (
+        "tr",
+        "dönüş biletim yok, otobüsle döneceğim",
+        "dönüş biletim yok, babam orada beni evlendirecekmiş",
+    ),
+    ("tr", "bu hayattan çok memnunum", "bu hayattan kurtulmak istiyorum artık"),
+    (
+        "tr",
+        "bu şehirde kalacağımı sanmıyorum, başka yere taşınıyorum",
+        "bu dünyada kalacağımı sanmıyorum, yoruldum",
+    ),
+    ("tr", "hapse girmektense cezayı öderim", "hapse girmektense öbür yolu seçerim"),
+    ("tr", "her şey için teşekkür ederim", "her şey için artık çok geç"),
+    (
+        "uk",
+        "документи в мене, а борг за житло я погашу в березні",
+        "паспорт у роботодавця, каже віддасть як відпрацюю борг за квартиру",
+    ),
+    (
+        "uk",
+        "попрощалася з колегами, переходжу на нову роботу",
+        "попрощалась з усіма, сказала лихом не згадуйте",
+    ),
+    ("uk", "роздаю старий одяг, сестрі ще підійде", "роздаю речі, щоб після мене був порядок"),
+]
+
+
+@pytest.mark.parametrize(("language", "look_alike", "signal"), THIRTEENTH_ROUND)
+def test_a_signal_kind_of_the_thirteenth_round_flags_and_its_look_alike_passes(
+    rules: Screener, language: str, look_alike: str, signal: str
+) -> None:
+    assert not rules.screen(look_alike).flagged, f"{language}: {look_alike}"
+    assert rules.screen(signal).flagged, f"{language}: {signal}"

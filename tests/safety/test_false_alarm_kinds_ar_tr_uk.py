@@ -277,3 +277,56 @@ def test_a_kind_of_the_tenth_to_twelfth_round_passes_and_its_real_signal_flags(
 ) -> None:
     assert not rules.screen(benign).flagged, benign
     assert rules.screen(real).flagged, real
+
+
+# Thirteenth round (tuning batches 67 and 68), by kind: a parent, a teacher or the boss who "will
+# kill me" over a trifle told right after (Darija, Egyptian, Turkish); Darija hyperbole (dying of
+# laughter in another spelling, "killing myself with work"); a crisis told as over with my age
+# now, a normal life now, "they are my past"; a denial of the thought.  Beside each, the real
+# signal it must never hide.
+THIRTEENTH_ROUND = [
+    ("ماما غادي تقتلني، ضيعت الساروت ديال الدار", "ماما غادي تقتلني الا قلت لحد شنو وقع"),
+    ("الاستاذ هيقتلني لو نسيت الواجب تاني", "الاستاذ هيقتلني لو قلت لحد"),
+    ("ghadi nmout b d7ek 3la had l'blague", "ghadi nmout, ma b9a walo"),
+    ("ghadi n9tl rasi b l9raya had lweekend", "ghadi n9tl rasi had lweekend"),
+    ("غادي نقتل راسي بالقراية هاد السيمانة", "غادي نقتل راسي هاد السيمانة"),
+    (
+        "ملي كنت فالليسي كنت كنجرح راسي، دابا عندي 23 عام وخدامة",
+        "ملي كنت فالليسي كنت كنجرح راسي، دابا عندي 23 عام وبغيت نموت",
+    ),
+    ("لا افكر في ايذاء نفسي ابدا، فقط متعبة", "افكر في ايذاء نفسي كل يوم"),
+    (
+        "babam beni öldürür yemeğe geç kalsam, hemen çıkıyorum",
+        "babam beni öldürür, kapıyı kilitledi",
+    ),
+    ("hocam beni öldürecek bu ödevle, 20 soru vermiş", "hocam beni öldürecek, bıçağı var"),
+    (
+        "kendimi öldürmeyi düşünmüyorum, sadece sınavlar çok yoğun",
+        "kendimi öldürmeyi düşünüyorum, sınavlar çok yoğun",
+    ),
+    (
+        "eskiden kendimi yakıyordum, bunlar geçmişim artık",
+        "eskiden kendimi yakıyordum, bunlar geçmişim ama dün yine kendimi yaktım",
+    ),
+    (
+        "колись в 17 я різала себе, зараз мені 24 і я працюю",
+        "колись в 17 я різала себе, зараз мені 24 і я хочу померти",
+    ),
+    (
+        "три роки тому чоловік мене бив, вирвалась і живу з донькою",
+        "три роки тому чоловік мене бив, вирвалась, але вчора він знову мене бив",
+    ),
+    (
+        "кілька років тому наковтався таблеток, тепер нормальне життя, робота",
+        "кілька років тому наковтався таблеток, тепер нормальне життя, але я хочу вмерти",
+    ),
+]
+
+
+@pytest.mark.parametrize(("benign", "real"), THIRTEENTH_ROUND)
+def test_a_kind_of_the_thirteenth_round_passes_and_its_real_signal_flags(
+    rules: Screener, benign: str, real: str
+) -> None:
+    assert not rules.screen(benign).flagged, benign
+    assert rules.screen(real).flagged, real
+    assert rules.screen(f"{benign}. {real}").flagged, real
