@@ -1,5 +1,6 @@
-"""The rules' false alarms by kind (eighth, tenth, eleventh and twelfth rounds, Dutch, English
-and French), each beside the real signal it must never hide.
+"""The rules' false alarms by kind (eighth, tenth, eleventh, twelfth and thirteenth rounds,
+Dutch, English and French), each beside the real signal it must never hide; from the thirteenth
+round on also signals the rules missed (coercion, a means at hand), each beside its benign twin.
 
 Screened by the rules alone (the shipped lexicons without the classifier): these are rule
 changes.  The texts are written for these tests, not copied from a batch.
@@ -269,8 +270,155 @@ _TWELFTH_ROUND = [
 ]
 
 
+_THIRTEENTH_ROUND = [
+    # Thirteenth round: a plot told (someone in a film or a book jumps off a building); the
+    # wish of my own beside it stays a signal.
+    (
+        "the series ended with her jumping off the roof, i cried",
+        "i'm going to jump off the roof tonight",
+    ),
+    (
+        "that movie ends with the hero jumping from the bridge",
+        "i want to throw myself in front of a train",
+    ),
+    # Food hyperbole: "so good I'm gonna die"; the bare "I'm gonna die" stays a signal.
+    ("this lasagna is so good i'm gonna die", "i'm gonna die tonight, i have the pills"),
+    ("je vais mourir tellement c'est bon ce tiramisu", "je vais mourir ce soir, j'ai tout prévu"),
+    ("ces frites sont tellement bonnes que je vais crever", "je veux crever, j'en peux plus"),
+    # A burn while cooking or at work; the same burn "on purpose" stays a signal.
+    (
+        "je me suis brûlée le poignet sur la plaque du four en cuisinant",
+        "je me suis brûlée le poignet sur la plaque exprès",
+    ),
+    ("je me suis brûlé en sortant le gratin, ça pique", "je me brûle avec un briquet le soir"),
+    ("i burned myself on the oven tray making dinner", "i burned myself on purpose again"),
+    # A cook's cuts and burns on the job; "on purpose" or "to cope" beside it stays a signal.
+    (
+        "i'm a cook in a restaurant and i burn myself a lot",
+        "i'm a cook in a restaurant and i burn myself a lot to cope",
+    ),
+    (
+        "ik werk in een bakkerij en ik snij mezelf weleens in mijn duim",
+        "ik werk in een bakkerij en ik snij mezelf weleens expres",
+    ),
+    (
+        "je suis cuistot dans un resto, je me brûle tout le temps au grill",
+        "je suis cuistot dans un resto, je me brûle souvent exprès",
+    ),
+    # Bored to death in French; a wish to die beside it stays a signal.
+    ("je vais m'ennuyer à mourir ce soir", "je vais mourir ce soir"),
+    # Coercion: sex demanded to pay the rent or a debt, or as the condition for a room.
+    (
+        "i sleep at my mate's place and can't pay the rent",
+        "the man i live with says i must sleep with his friends to pay the rent",
+    ),
+    (
+        "ik slaap bij mijn vrienden omdat ik de huur niet kan betalen",
+        "de man bij wie ik woon wil dat ik met zijn vrienden slaap voor de huur",
+    ),
+    (
+        "je dors chez des potes parce que je peux pas payer le loyer",
+        "il dit que je dois coucher avec ses potes pour rembourser ma dette",
+    ),
+    (
+        "my landlord says i can pay the rent by bank transfer",
+        "my landlord says i can pay the rent in other ways, i don't know what he means",
+    ),
+    (
+        "de huisbaas zegt dat ik de huur per overschrijving mag betalen",
+        "de huisbaas zegt dat ik de huur in natura mag betalen",
+    ),
+    (
+        "le proprio dit que je peux payer le loyer par virement",
+        "le proprio dit que si je couche pas avec lui je dors dehors",
+    ),
+    # Papers held, wages kept, a debt worked off, a threat to report me to immigration.
+    (
+        "my boss needs my id card for the contract",
+        "my boss has my papers and won't give them back",
+    ),
+    (
+        "de school heeft mijn papieren nodig voor de inschrijving",
+        "mijn baas heeft mijn papieren en geeft ze niet terug",
+    ),
+    (
+        "ils ont encore perdu mes papiers à la commune",
+        "mon patron a mes papiers et veut pas me les rendre",
+    ),
+    (
+        "the government takes half my salary in tax",
+        "my boyfriend takes all my wages and gives me pocket money",
+    ),
+    (
+        "mijn werkgever heeft mijn loon nog niet betaald",
+        "mijn vriend neemt heel mijn loon en ik krijg zakgeld",
+    ),
+    ("le chef me paie mon salaire le 5", "mon mari prend tout mon salaire"),
+    (
+        "i work for free at my internship and pay off my student loan",
+        "he says i owe him for the journey and must work for free till it's paid",
+    ),
+    (
+        "ik werk gratis op mijn stage en betaal mijn studielening af",
+        "ik moet mijn schuld bij hem afwerken, hij betaalt me niet",
+    ),
+    (
+        "je bosse pour rembourser mon prêt étudiant",
+        "je dois rembourser ma dette en travaillant pour lui gratuitement",
+    ),
+    (
+        "my manager says he'll report the broken till to head office",
+        "my boss says he'll report me to immigration if i quit",
+    ),
+    (
+        "ik moet mijn adres aangeven bij de gemeente",
+        "hij gaat me aangeven bij de vreemdelingendienst als ik stop",
+    ),
+    (
+        "je dois envoyer mes documents à l'office des étrangers",
+        "il va me dénoncer à l'office des étrangers si je parle",
+    ),
+    # A threat with my photos on a condition.
+    (
+        "he wants to send the holiday photos to my family",
+        "he keeps threatening to send photos of me to my dad",
+    ),
+    (
+        "hij wil de foto's van de reis naar mijn familie sturen",
+        "hij dreigt mijn foto's naar mijn familie te sturen",
+    ),
+    (
+        "il veut envoyer les photos des vacances à ma famille",
+        "il va montrer mes photos à tout le monde si je fais pas ce qu'il dit",
+    ),
+    # A means at hand looked at for long, or laid out; buying one or a pill box is no part of it.
+    (
+        "been looking at razor blades online for my beard",
+        "the razor blade is next to my bed and i've been staring at it all evening",
+    ),
+    (
+        "my pills are laid out in a weekly organiser",
+        "the pills are lined up on the table in front of me",
+    ),
+    (
+        "ik kijk naar scheermesjes online voor mijn baard",
+        "het scheermesje ligt naast mijn kussen, ik staar er al uren naar",
+    ),
+    ("het mes ligt klaar voor de taart", "de pillen van mijn oma liggen hier voor mij"),
+    (
+        "je regarde des lames de rasoir en ligne pour ma barbe",
+        "la lame est posée sur ma table de nuit, je la fixe depuis ce matin",
+    ),
+    (
+        "j'ai mes médocs devant moi, je les prends avant ou après manger?",
+        "les cachets sont alignés sur mon lit",
+    ),
+]
+
+
 @pytest.mark.parametrize(
-    ("benign", "signal"), [*_EIGHTH_ROUND, *_TENTH_ROUND, *_ELEVENTH_ROUND, *_TWELFTH_ROUND]
+    ("benign", "signal"),
+    [*_EIGHTH_ROUND, *_TENTH_ROUND, *_ELEVENTH_ROUND, *_TWELFTH_ROUND, *_THIRTEENTH_ROUND],
 )
 def test_a_benign_kind_passes_and_its_signal_flags(
     rules: Screener, benign: str, signal: str
