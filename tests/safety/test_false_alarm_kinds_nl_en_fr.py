@@ -345,6 +345,21 @@ _THIRTEENTH_ROUND = [
         "ils ont encore perdu mes papiers à la commune",
         "mon patron a mes papiers et veut pas me les rendre",
     ),
+    # "Nodig" and "besoin" alone said nothing about the papers: a plea for help beside them
+    # hid the signal ("ik heb hulp nodig"); only "they need my papers" is administrative.
+    (
+        "le cpas a besoin de mes papiers pour le dossier",
+        "mon patron garde mon passeport, j'ai besoin d'aide",
+    ),
+    (
+        "het ocmw heeft mijn paspoort nodig voor het dossier",
+        "mijn baas houdt mijn paspoort, ik heb hulp nodig",
+    ),
+    # "Passes" is a common word ("tu passes au cpas"); only "(faire) des passes" is sex for money.
+    (
+        "tu passes au cpas pour le loyer demain?",
+        "il me fait faire des passes pour payer le loyer",
+    ),
     (
         "the government takes half my salary in tax",
         "my boyfriend takes all my wages and gives me pocket money",
