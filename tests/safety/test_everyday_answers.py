@@ -71,6 +71,13 @@ EVERYDAY = [
     "evsizim",
     "я забагато п'ю",
     "я сплю у друга",
+    # Thirteenth round, probed by hand after the retrain: "alles in orde" (all fine, to "Hoe
+    # gaat het met geld?") got the check question, read as "alles in orde gebracht"; "ما بشرب
+    # ولا شي" (I don't drink at all) as well.  Whole-answer idioms of the lexicons now.
+    "alles in orde",
+    "alles is in orde hoor",
+    "ما بشرب ولا شي",
+    "ma kanchrb walo",
 ]
 
 
@@ -95,6 +102,9 @@ EVERYDAY_BESIDE_A_SIGNAL = [
     "ik ben heel moe van het leven, ik wil niet meer",
     "i drink too much and tonight i took all my pills",
     "je me sens seule et je veux mourir",
+    "ik heb alles in orde gebracht, voor als ik er niet meer ben",
+    "alles in orde, ik wil dood",
+    "ما بشرب ولا شي بس بدي موت",
 ]
 
 
