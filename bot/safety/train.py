@@ -194,6 +194,15 @@ Rules of this module:
   0.56) was tried first, for one sentence of the suite ("I do not want to die", 0.54), and
   scored once on the held-out batches: recall under 0.95 on three of them.  It is back at 4 %
   after that score, so that choice was made with the held-out batches in view.
+  Thirteenth round (2026-12-07): batches 67 (messages, hard negatives, coercion among the
+  signals) and 68 (answers), and rules by kind for coercion and exploitation.  A fold first,
+  67 left out and 68 in (the old rules): on 67 0.956 / 0.081 with and without 68 (check 0.50
+  and 0.51): answers teach the model nothing about messages.  Shipped with both at the
+  standing 4 % (check 0.46, crisis 0.87; validation split 0.978 / 0.039).  On the held-out
+  batches, scored once: recall 0.967 -> 0.969 and false alarms 0.047 -> 0.053 over the twelve
+  older ones.  The validation split shares its writers with the training lines, so a budget
+  chosen on it says less and less about new writers (0.039 there, 0.054 on them): thresholds
+  chosen on whole batches left out would be honest, and are the next step.
 """
 
 from __future__ import annotations
