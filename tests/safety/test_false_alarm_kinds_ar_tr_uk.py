@@ -271,14 +271,6 @@ TWELFTH_ROUND = [
 ]
 
 
-@pytest.mark.parametrize(("benign", "real"), [*TENTH_ROUND, *ELEVENTH_ROUND, *TWELFTH_ROUND])
-def test_a_kind_of_the_tenth_to_twelfth_round_passes_and_its_real_signal_flags(
-    rules: Screener, benign: str, real: str
-) -> None:
-    assert not rules.screen(benign).flagged, benign
-    assert rules.screen(real).flagged, real
-
-
 # Thirteenth round (tuning batches 67 and 68), by kind: a parent, a teacher or the boss who "will
 # kill me" over a trifle told right after (Darija, Egyptian, Turkish); Darija hyperbole (dying of
 # laughter in another spelling, "killing myself with work"); a crisis told as over with my age
@@ -323,10 +315,13 @@ THIRTEENTH_ROUND = [
 ]
 
 
-@pytest.mark.parametrize(("benign", "real"), THIRTEENTH_ROUND)
-def test_a_kind_of_the_thirteenth_round_passes_and_its_real_signal_flags(
+@pytest.mark.parametrize(
+    ("benign", "real"), [*TENTH_ROUND, *ELEVENTH_ROUND, *TWELFTH_ROUND, *THIRTEENTH_ROUND]
+)
+def test_a_kind_of_the_tenth_to_thirteenth_round_passes_and_its_real_signal_flags(
     rules: Screener, benign: str, real: str
 ) -> None:
     assert not rules.screen(benign).flagged, benign
     assert rules.screen(real).flagged, real
+    # The benign kind never hides the real signal told after it.
     assert rules.screen(f"{benign}. {real}").flagged, real
