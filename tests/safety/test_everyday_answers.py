@@ -78,6 +78,13 @@ EVERYDAY = [
     "alles is in orde hoor",
     "ما بشرب ولا شي",
     "ma kanchrb walo",
+    # The same probe: "ik heb niemand" (to "Heb je iemand bij wie je terechtkan?") got the
+    # check question, "i have nobody" and "j'ai personne" too: loneliness, like "ik voel me
+    # vaak alleen" above.
+    "ik heb niemand",
+    "ik heb echt niemand",
+    "i have nobody",
+    "j'ai personne",
 ]
 
 
@@ -105,6 +112,9 @@ EVERYDAY_BESIDE_A_SIGNAL = [
     "ik heb alles in orde gebracht, voor als ik er niet meer ben",
     "alles in orde, ik wil dood",
     "ما بشرب ولا شي بس بدي موت",
+    "ik heb niemand, ik wil dood",
+    "i have nobody and i want to die",
+    "j'ai personne, je veux mourir",
 ]
 
 
