@@ -158,6 +158,11 @@ HELD_OUT_FLOORS: dict[str, tuple[float, float]] = {
     # 0.967 / 0.056.
     "batch65": (0.97, 0.075),
     "batch66": (0.965, 0.06),
+    # Batches 69 (messages) and 70 (answers), written blind while the fourteenth round began,
+    # first scored against 97def77 (the thirteenth round's detector) before anything changed:
+    # 0.961 / 0.033 and 0.987 / 0.044.
+    "batch69": (0.96, 0.035),
+    "batch70": (0.985, 0.045),
 }
 
 
