@@ -8,9 +8,12 @@ Rules of this module:
 * Data sets are scored separately, never pooled: the tuning corpus
   (``tests/safety/labelled.tsv``, the rules were written while looking at it) and every fresh
   batch in ``tests/safety/fresh/*.tsv`` (written by someone else, scored before any tuning).
-  A fresh batch says in a ``# status: held-out`` or ``# status: tuning`` comment line what it
-  is now: a batch that was used to tune once more is tuning data and no longer proves
-  anything, so it is reported but does not gate.
+  A fresh batch says in a ``# status: held-out``, ``# status: calibration`` or
+  ``# status: tuning`` comment line what it is now: a batch that was used to tune once more is
+  tuning data and no longer proves anything, so it is reported but does not gate.  A
+  *calibration* batch is one nobody tuned on and the classifier never trained on: the training
+  script chooses the classifier's thresholds on it (writers the model never saw, rules never
+  fitted to it), so it is reported and does not gate either.
 * A line is ``language<TAB>label<TAB>tier<TAB>category<TAB>text``; label 1 must flag (tier
   ``crisis`` or ``check``, category one of the detector's), 0 must not flag (tier and category
   empty).  ``#`` starts a comment line; the header line is allowed.
@@ -23,8 +26,8 @@ Rules of this module:
   what the classifier adds (recall) and costs (false alarms) is visible.  The classifier
   trained on the tuning corpus and the tuning batches except their *validation split* (one
   line in five by a hash of language and text, :func:`is_validation`): that split is scored
-  as a data set of its own, and is the only part of the tuning data that says something about
-  the classifier.  Its thresholds were chosen on that split, so it does not gate.
+  as a data set of its own.  It shares its writers with the training lines, so it says less
+  about new writers than the calibration batches do; it does not gate.
 * Exit status 0 only when every held-out fresh batch and the tuning corpus reach recall >= 0.95
   (clear and indirect together) and false alarms <= 0.05 overall (the targets of issue #13);
   1 otherwise; 2 when a file is malformed.  With no held-out batch the run says so.
@@ -120,7 +123,7 @@ class Scores:
 class DataSet:
     name: str
     path: Path
-    status: str  # "tuning" or "held-out"
+    status: str  # "tuning", "calibration", "held-out" or "validation"
     examples: tuple[Example, ...]
 
 
@@ -175,12 +178,25 @@ def model_corpus(labelled: Path = DEFAULT_LABELLED, fresh: Path = FRESH_DIR) -> 
     return [ex for ex in examples if ex.language in SUPPORTED_CODES]
 
 
+def calibration_set(fresh: Path = FRESH_DIR) -> list[Example]:
+    """What the classifier's thresholds are chosen on (``bot.safety.train``): the fresh
+    batches marked ``calibration``, in the supported languages.  Never trained on, and the
+    rules were never tuned on them, so they stand for new writers."""
+    examples: list[Example] = []
+    if fresh.is_dir():
+        for path in sorted(fresh.glob("*.tsv")):
+            if batch_status(path) == "calibration":
+                examples.extend(load_labelled(path))
+    return [ex for ex in examples if ex.language in SUPPORTED_CODES]
+
+
 def validation_split(examples: Iterable[Example]) -> list[Example]:
     return [ex for ex in examples if is_validation(ex.language, ex.text)]
 
 
 def batch_status(path: Path) -> str:
-    """``held-out`` unless the file says ``# status: tuning`` in a comment line."""
+    """``held-out`` unless the file says ``# status: tuning`` or ``# status: calibration``
+    in a comment line (anything else there is held out too: when in doubt, nothing is read)."""
     with path.open(encoding="utf-8") as fh:
         for raw in fh:
             if not raw.startswith("#"):
@@ -188,7 +204,10 @@ def batch_status(path: Path) -> str:
             text = raw.lstrip("#").strip().lower()
             if text.startswith("status:"):
                 value = text.removeprefix("status:").strip()
-                return "tuning" if value.startswith("tuning") else "held-out"
+                for status in ("tuning", "calibration"):
+                    if value.startswith(status):
+                        return status
+                return "held-out"
     return "held-out"
 
 
@@ -363,6 +382,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ""
                 if gates
                 else " (the classifier's thresholds were chosen on it, does not gate)"
+                if data.status == "calibration"
+                else " (the classifier never trained on it, does not gate)"
                 if data.status == "validation"
                 else " (tuning data, does not gate)"
             )

@@ -9,13 +9,16 @@ Rules of this module:
 * Training data: the labelled corpus (``tests/safety/labelled.tsv``) and every fresh batch whose
   header says ``# status: tuning``, in the supported languages only (batch 3's Polish lines are
   scored, never trained on).  A held-out batch is never read: it is what the model is
-  measured on (``make eval-safety``).  Besides these, the bot's own texts (the ``.po``
-  catalogues of every domain but ``safety``, each language) are ordinary negatives, so that
-  everyday words are not mistaken for distress; a text the rules flag is left out of them.
+  measured on (``make eval-safety``).  A *calibration* batch (``# status: calibration``) is
+  never trained on either: the thresholds are chosen on it (below).  Besides these, the bot's
+  own texts (the ``.po`` catalogues of every domain but ``safety``, each language) are
+  ordinary negatives, so that everyday words are not mistaken for distress; a text the rules
+  flag is left out of them.
 * The lines are split once, by a hash of language and text (stable across runs and machines):
-  one in five is the *validation split*.  The model never trains on it; the thresholds are
-  chosen on it, and ``tests/safety/test_classifier.py`` asserts floors on it with the shipped
-  model.  Augmented variants are made from the training split only, after the split.
+  one in five is the *validation split*.  The model never trains on it, and
+  ``tests/safety/test_classifier.py`` asserts floors on it with the shipped model (the
+  thresholds were chosen on it until the fourteenth round; now only when there is no
+  calibration batch).  Augmented variants are made from the training split only, after the split.
 * Augmentation (seeded): typos (a letter dropped, doubled, swapped), a word dropped, chat
   spellings the normaliser does not undo (Turkish ``-iyom``/``-cam``, French ``chui``, ...), a
   crisis line with small talk of its language before or after it, and two negatives joined.
@@ -35,11 +38,23 @@ Rules of this module:
   their weights averaged (:func:`soup`): for a linear model that is
   averaging their logits, so the variance of one seed's draw shrinks at the size and speed of
   about one model (a feature only one member kept counts half).
-* Thresholds, on the validation split's negatives: ``check`` is the lowest score at which the
-  rules and the classifier together flag at most ``CHECK_FALSE_ALARMS`` of them, ``crisis`` the
-  lowest at which they flag at most ``CRISIS_FALSE_ALARMS`` (never below ``check``); a negative
-  the rules flag already counts against the budget (the classifier is only asked where no rule
-  fired).  The budget is 4 % since the eighth round (see below); it was 8 % at first (6 % in
+* Thresholds, on the *calibration batches* (fresh batches written blind, never trained on, and
+  never opened by anyone tuning the rules: new writers for the rules and the classifier alike,
+  which the validation split is not, since it shares its writers with the training lines):
+  ``check`` is the lowest score at which the rules and the classifier together flag at most
+  ``CHECK_FALSE_ALARMS`` of their negatives (a negative the rules flag already counts against
+  the budget: the classifier is only asked where no rule fired), but never higher than the
+  score at which the rules and the classifier together would catch less than
+  ``CHECK_LEAST_RECALL`` of their positives (recall comes first: a miss costs a young person in
+  crisis a question about their postcode, a false alarm a kind question).  ``crisis`` is the
+  lowest score at which the classifier flags at most ``CRISIS_FALSE_ALARMS`` of the negatives
+  it is asked about (never below ``check``); the rules' own crisis hits do not count there, or
+  on new writers, where they alone are over that budget, the classifier would have no crisis
+  tier left.  With no calibration batch, both are chosen the same way on the validation split,
+  without the recall floor.  The model stores which set it was, with its recall and false
+  alarms there (``info.thresholds_chosen_on``).  Until the fourteenth round the thresholds were
+  chosen on the validation split's negatives, the rules' hits counting against both budgets.
+  The budget is 4 % since the eighth round (see below); it was 8 % at first (6 % in
   the fifth round, 4 % in the sixth, 5 % in the seventh), and not the issue's 5 %, because the
   corpus's negatives are hard ones written to look like crisis text ("ik lach me dood", "ik
   snij de groenten"), so on them the classifier looks worse than it is.  The budget was picked
@@ -230,6 +245,7 @@ import yaml
 
 from bot.safety.evaluate import (
     Example,
+    calibration_set,
     is_validation,
     load_labelled,
     model_corpus,
@@ -255,6 +271,9 @@ L2 = 1e-5
 MIN_COUNT = 3
 CHECK_FALSE_ALARMS = 0.04
 CRISIS_FALSE_ALARMS = 0.01
+# On the calibration batches, ``check`` never rises above the score that keeps this much
+# recall: a miss costs a young person in crisis, a false alarm a kind question.
+CHECK_LEAST_RECALL = 0.97
 AUGMENT_POSITIVE = 3
 AUGMENT_NEGATIVE = 1
 LOCALE_WEIGHT = 0.1
@@ -606,27 +625,86 @@ def threshold(scores: Sequence[float], budget: float, *, total: int = 0, spent: 
     return min(0.999, max(0.05, math.nextafter(ranked[allowed], 1.0)))
 
 
+def recall_floor(scores: Sequence[float], least: float, *, total: int, caught: int) -> float:
+    """The highest score that still flags ``least`` of ``total`` positives: ``scores`` are
+    those the rules leave (``caught`` of them the rules flag already).  1.0 when the rules
+    alone reach it."""
+    needed = math.ceil(least * total - 1e-9) - caught
+    if needed <= 0:
+        return 1.0
+    ranked = sorted(scores, reverse=True)
+    if needed > len(ranked):
+        return 0.05  # out of reach: as low as a threshold goes
+    return max(0.05, ranked[needed - 1])
+
+
 def _round_up(value: float) -> float:
     return min(1.0, math.ceil(value * 1e6) / 1e6)
 
 
+def _round_down(value: float) -> float:
+    return max(0.0, math.floor(value * 1e6) / 1e6)
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """The thresholds and what they give on the lines they were chosen on."""
+
+    check: float
+    crisis: float
+    recall: float
+    false_alarms: float
+    bound: str  # "false alarms" (the budget set check) or "recall" (the floor did)
+
+
 def choose_thresholds(
-    scorer: Classifier, validation: Sequence[Example], screener: Screener
-) -> dict[str, float]:
-    """``check`` and ``crisis`` for ``scorer`` (its own thresholds are not used) on the
-    validation split, with the rules of ``screener`` (see the module rules)."""
+    scorer: Classifier,
+    examples: Sequence[Example],
+    screener: Screener,
+    *,
+    least_recall: float | None = None,
+) -> Chosen:
+    """``check`` and ``crisis`` for ``scorer`` (its own thresholds are not used) on
+    ``examples`` (the calibration batches, or the validation split when there are none), with
+    the rules of ``screener`` (see the module rules).  With ``least_recall``, ``check`` is
+    never higher than the score at which the rules and the classifier together would catch
+    fewer of the positives than that: recall comes first."""
     screener = screener.with_model(None)
-    validation_negatives = [ex for ex in validation if not ex.label]
+
+    def scores(items: Sequence[Example]) -> tuple[list[float], int]:
+        # The rules decide first (as at run time): what they flag is not the classifier's.
+        left = [ex for ex in items if not screener.screen(ex.text).flagged]
+        found = [scorer.score(screener.model_features(normalise(ex.text))).score for ex in left]
+        return found, len(items) - len(left)
+
+    all_negatives = [ex for ex in examples if not ex.label]
+    all_positives = [ex for ex in examples if ex.label]
     # The budget is for what ships, the rules and the classifier together: a negative the
     # rules flag already spends it, and is not the classifier's to decide.
-    left = [ex for ex in validation_negatives if not screener.screen(ex.text).flagged]
-    spent = len(validation_negatives) - len(left)
-    negatives = [scorer.score(screener.model_features(normalise(ex.text))).score for ex in left]
-    total = len(validation_negatives)
-    check = threshold(negatives, CHECK_FALSE_ALARMS, total=total, spent=spent)
-    crisis = max(check, threshold(negatives, CRISIS_FALSE_ALARMS, total=total, spent=spent))
+    negatives, spent = scores(all_negatives)
+    total = len(all_negatives)
     # Rounded up, never down: a rounded-down threshold would flag the negative it stops at.
-    return {"check": _round_up(check), "crisis": _round_up(crisis)}
+    check = _round_up(threshold(negatives, CHECK_FALSE_ALARMS, total=total, spent=spent))
+    # Help lines at once: the classifier may give them to at most CRISIS_FALSE_ALARMS of the
+    # negatives it is asked about.  Not counting the rules' crisis hits: on new writers they
+    # alone are over that budget, and spending it for them would leave the classifier no crisis
+    # tier at all ("please help i dont want to die" would get the check question first).
+    crisis = max(check, _round_up(threshold(negatives, CRISIS_FALSE_ALARMS)))
+    positives, caught = scores(all_positives)
+    bound = "false alarms"
+    if least_recall is not None and all_positives:
+        # Rounded down: a rounded-up floor would miss the positive it stops at.
+        floor = _round_down(
+            recall_floor(positives, least_recall, total=len(all_positives), caught=caught)
+        )
+        if floor < check:
+            check, bound = floor, "recall"
+            crisis = max(crisis, check)
+    recall = (
+        (caught + sum(s >= check for s in positives)) / len(all_positives) if all_positives else 1.0
+    )
+    false_alarms = (spent + sum(s >= check for s in negatives)) / total if total else 0.0
+    return Chosen(check, crisis, round(recall, 4), round(false_alarms, 4), bound)
 
 
 @dataclass(frozen=True)
@@ -735,11 +813,15 @@ def train(
     *,
     extra: Sequence[Sample] | Callable[[int], Sequence[Sample]] = (),
     seeds: Sequence[int] = SEEDS,
+    calibration: Sequence[Example] = (),
 ) -> Trained:
     """Train on ``examples`` (split here) and ``locale`` negatives; ``screener`` gives the
     features (its rules and concepts; its own model, if any, is not used).  One member per
     seed (its augmentation, its order, and ``extra`` filled with it when that is a function of
-    the seed), averaged (:func:`soup`)."""
+    the seed), averaged (:func:`soup`).  The thresholds are chosen on ``calibration`` (never
+    trained on), or on the validation split when it is empty."""
+    if {(ex.language, ex.text) for ex in calibration} & {(ex.language, ex.text) for ex in examples}:
+        raise ValueError("a calibration line is among the training lines")
     screener = screener.with_model(None)
     training, validation = split(examples)
     fills = {seed: extra(seed) if callable(extra) else extra for seed in seeds}
@@ -763,9 +845,14 @@ def train(
         "weights": blob,
     }
     model = dict(provisional)
-    model["thresholds"] = choose_thresholds(
-        Classifier.from_mapping(provisional), validation, screener
-    )
+    provisional_classifier = Classifier.from_mapping(provisional)
+    if calibration:
+        chosen = choose_thresholds(
+            provisional_classifier, calibration, screener, least_recall=CHECK_LEAST_RECALL
+        )
+    else:
+        chosen = choose_thresholds(provisional_classifier, validation, screener)
+    model["thresholds"] = {"check": chosen.check, "crisis": chosen.crisis}
     model["answers"] = answers(locale)
     model["info"] = {
         "trained_on": {
@@ -776,6 +863,14 @@ def train(
         },
         "validation_lines": len(validation),
         "corpus_sha256": fingerprint(examples),
+        "thresholds_chosen_on": {
+            "set": "calibration batches" if calibration else "validation split",
+            "lines": len(calibration or validation),
+            "sha256": fingerprint(calibration) if calibration else None,
+            "recall": chosen.recall,
+            "false_alarms": chosen.false_alarms,
+            "bound": chosen.bound,
+        },
         "seeds": list(seeds),
         "epochs": EPOCHS,
         "features": len(names),
@@ -804,7 +899,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     left_out = {(ex.language, ex.text) for path in args.leave_out for ex in load_labelled(path)}
     examples = [ex for ex in model_corpus() if (ex.language, ex.text) not in left_out]
     locale = locale_negatives(screener)
-    trained = train(examples, locale, screener, extra=lambda seed: paraphrases(seed=seed))
+    trained = train(
+        examples,
+        locale,
+        screener,
+        extra=lambda seed: paraphrases(seed=seed),
+        calibration=calibration_set(),
+    )
     write(trained.model, args.out)
     info = trained.model["info"]
     print(f"wrote {args.out.name}: {json.dumps(info)}; thresholds {trained.model['thresholds']}")

@@ -31,10 +31,10 @@ Rules of this module:
   message of several sentences is also scored sentence by sentence and the highest score
   counts, so a crisis sentence beside small talk is not diluted; the whole message's features
   are the union of its sentences' (computed once).
-* Two thresholds, chosen by the training script on a validation split of the corpus (never on
-  a held-out batch) and stored in the model: a score at or above ``check`` asks the direct
-  question, at or above ``crisis`` gives the help lines at once.  The screener consults the
-  model only when no rule fired: a rule hit decides as before.
+* Two thresholds, chosen by the training script on the calibration batches (fresh batches it
+  never trains on; never on a held-out batch) and stored in the model: a score at or above
+  ``check`` asks the direct question, at or above ``crisis`` gives the help lines at once.  The
+  screener consults the model only when no rule fired: a rule hit decides as before.
 * Loading must stay cheap (start-up): the weights are stored as one base64 string of 16-bit
   integers per model, decoded with :mod:`array` and :mod:`base64` (about 10 ms, some 3 % of
   what the rules take to compile; ``bench/micro.py``).  Feature names are a plain list.

@@ -18,10 +18,12 @@ from bot.safety.evaluate import OVERALL, Example, model_corpus, run, run_model, 
 from bot.safety.lexicon import load_model, load_screener
 from bot.safety.train import (
     CLASSES,
+    choose_thresholds,
     fingerprint,
     in_parallel,
     paraphrases,
     quantise,
+    recall_floor,
     soup,
     train,
 )
@@ -478,6 +480,111 @@ def test_polish_lines_are_scored_but_never_trained_on(tmp_path: Path) -> None:
     )
     assert {ex.language for ex in model_corpus(labelled, fresh)} == {"nl", "en"}
     assert "pl" in {ex.language for ex in evaluate.load_labelled(fresh / "a.tsv")}
+
+
+def test_training_never_reads_a_calibration_batch(tmp_path: Path) -> None:
+    labelled = tmp_path / "labelled.tsv"
+    labelled.write_text("nl\t1\tcrisis\tsuicide\tik wil dood\n", encoding="utf-8")
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / "a.tsv").write_text("# status: tuning\nnl\t0\t\t\tik zoek werk\n", encoding="utf-8")
+    (fresh / "c.tsv").write_text(
+        "# status: calibration\nnl\t0\t\t\tik zoek een kot\npl\t0\t\t\tszukam pracy\n",
+        encoding="utf-8",
+    )
+    (fresh / "h.tsv").write_text("# status: held-out\nnl\t0\t\t\tgeheim\n", encoding="utf-8")
+    assert evaluate.batch_status(fresh / "c.tsv") == "calibration"
+    assert {ex.text for ex in model_corpus(labelled, fresh)} == {"ik wil dood", "ik zoek werk"}
+    assert [ex.text for ex in evaluate.calibration_set(fresh)] == ["ik zoek een kot"]
+
+
+def test_training_refuses_a_calibration_line_among_the_training_lines() -> None:
+    screener = Screener.from_mappings(_lexicon())
+    examples = _examples(_BRIDGE_AND_SHOP)
+    with pytest.raises(ValueError, match="calibration"):
+        train(examples, [], screener, calibration=examples[:1])
+
+
+_DIGITS = "abcdefghij"  # a score as letters: the normaliser reads digits as letters
+
+
+class _ByWord:
+    """A scorer that gives a message the score its last word spells ("qxeaa" -> 0.400)."""
+
+    def score(self, found: list[list[str]]) -> Any:
+        words = [f for f in (found or [[]])[0] if f.startswith("w qx")]
+        value = int("".join(str(_DIGITS.index(c)) for c in words[-1][4:])) if words else 0
+        return type("Scored", (), {"score": value / 1000})()
+
+
+def _scored(values: list[int], label: bool, prefix: str = "dit is") -> list[Example]:
+    """Lines scoring ``value`` / 1000 each."""
+    tier, category = ("check", "suicide") if label else (None, None)
+    return [
+        Example(
+            "nl",
+            label,
+            tier,
+            category,
+            f"{prefix} qx" + "".join(_DIGITS[int(d)] for d in f"{v:03d}"),
+            v,
+        )
+        for v in values
+    ]
+
+
+def test_thresholds_on_calibration_lines_keep_the_recall_floor() -> None:
+    screener = Screener.from_mappings(_lexicon())
+    scorer: Any = _ByWord()
+    # 50 negatives scoring 0.01-0.50: a 4 % budget lets the two highest through (0.50, 0.49),
+    # so check lands just above 0.48.
+    negatives = _scored(list(range(10, 501, 10)), False)
+    high = _scored([600, 700, 800, 900, 950], True)
+    chosen = choose_thresholds(scorer, [*negatives, *high], screener, least_recall=0.96)
+    assert 0.48 < chosen.check <= 0.49
+    assert chosen.bound == "false alarms"
+    assert (chosen.recall, chosen.false_alarms) == (1.0, 0.04)
+    # Two positives under that: the budget alone would miss them (recall 5 of 7); recall
+    # comes first, so check drops to the lower one and the false alarms are what they are.
+    low = _scored([300, 400], True)
+    chosen = choose_thresholds(scorer, [*negatives, *high, *low], screener, least_recall=0.96)
+    assert chosen.check == 0.30 and chosen.bound == "recall"
+    assert chosen.recall == 1.0 and chosen.false_alarms == 0.42  # 0.30-0.50: 21 of 50
+    assert chosen.crisis >= chosen.check
+    unbound = choose_thresholds(scorer, [*negatives, *high, *low], screener)
+    assert 0.48 < unbound.check <= 0.49 and unbound.bound == "false alarms"
+    assert unbound.recall == round(5 / 7, 4)
+
+
+def test_the_rules_crisis_hits_do_not_take_the_classifiers_crisis_tier() -> None:
+    screener = Screener.from_mappings(_lexicon())
+    scorer: Any = _ByWord()
+    # 200 negatives the classifier scores 0.001-0.200 and 4 the rules flag at the crisis tier.
+    # The classifier may give help at once to 1 % of its 200 (two): crisis sits just above the
+    # third highest, 0.198, whatever the rules spent.
+    negatives = _scored(list(range(1, 201)), False)
+    ruled = _scored([1, 2, 3, 4], False, prefix="ik heb alle pillen genomen")
+    assert all(screener.screen(ex.text).tier == "crisis" for ex in ruled)
+    chosen = choose_thresholds(scorer, [*negatives, *ruled, *_scored([900], True)], screener)
+    assert 0.198 < chosen.crisis <= 0.199
+    assert chosen.false_alarms == round((4 + 4) / 204, 4)  # 4 % of 204 is 8: 4 each
+
+
+def test_the_recall_floor_counts_what_the_rules_catch() -> None:
+    scores = [0.9, 0.8, 0.7, 0.6, 0.5]
+    # Ten positives, 0.9 needed: nine.  The rules catch five, so four more: down to 0.6.
+    assert recall_floor(scores, 0.9, total=10, caught=5) == 0.6
+    assert recall_floor(scores, 0.5, total=10, caught=5) == 1.0  # the rules alone reach it
+    assert recall_floor(scores, 1.0, total=11, caught=5) == 0.05  # out of reach
+
+
+def test_the_shipped_thresholds_were_chosen_on_the_current_calibration_batches() -> None:
+    """Add or retire a calibration batch: retrain (``make safety-model``)."""
+    data = load_model()
+    assert data is not None
+    chosen = data["info"]["thresholds_chosen_on"]
+    assert chosen["set"] == "calibration batches"
+    assert chosen["sha256"] == fingerprint(evaluate.calibration_set())
 
 
 def test_the_false_alarm_budget_counts_what_the_rules_flag() -> None:
