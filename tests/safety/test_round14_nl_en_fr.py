@@ -82,6 +82,19 @@ _FAREWELL_LETTER = [
         "j'ai déjà écrit ma lettre de motivation pour le stage",
         "j'ai déjà écrit ma lettre pour mes parents, elle est sous mon oreiller",
     ),
+    # Or written with a "for later" beside it; written to invite or to explain is none.
+    (
+        "ik heb een brief geschreven voor mijn broers om ze uit te nodigen",
+        "ik heb brieven geschreven voor mijn broers, voor als het zover is",
+    ),
+    (
+        "i wrote a letter to my sister to say sorry about the party",
+        "i wrote a letter to my sister, just in case",
+    ),
+    (
+        "j'ai écrit une lettre à ma soeur pour son mariage",
+        "j'ai écrit une lettre à ma soeur, on sait jamais",
+    ),
 ]
 
 _OWN_FUNERAL = [
@@ -145,3 +158,44 @@ def test_a_round14_kind_flags_and_its_look_alike_passes(
     assert not rules.screen(benign).flagged, benign
     assert rules.screen(signal).flagged, signal
     assert rules.screen(f"{benign}. {signal}").flagged, signal
+
+
+# The kinds above, as first written, also flagged everyday life of the people Opstap is for: a
+# letter written for a parent, a debt with a bailiff at the door, a wedding one has to go to.
+# A debt needs a threat of harm (a vaguer one only with a dealer), a letter must be written
+# already and left ready, a marriage forced as such.
+_EVERYDAY = [
+    "kan je me helpen een brief te schrijven voor mijn mama? ze spreekt geen nederlands",
+    "ik moet een brief schrijven voor mijn vader naar het ocmw",
+    "ik heb een brief geschreven voor mijn ouders om te zeggen dat ik verhuis",
+    "can you help me write a letter for my dad, he doesnt read english",
+    "j'ai écrit une lettre pour ma mère",
+    "j'ai des dettes, l'huissier va venir la semaine prochaine",
+    "j'ai des dettes et ils vont venir saisir mes meubles",
+    "ik heb schulden bij de bank en de deurwaarder komt me halen voor de rechtbank",
+    "ik sta in de schuld bij de huisbaas, hij staat voor mijn deur",
+    "i owe them money and they are coming round to talk about a payment plan",
+    "je suis obligé d'aller au mariage de mon cousin samedi",
+    "i'm forced to go to my aunt's wedding lol",
+    "ik ben verplicht om naar de trouw van mijn nicht te gaan",
+    "j'ai pas la force d'aller au mariage",
+]
+
+
+@pytest.mark.parametrize("text", _EVERYDAY)
+def test_everyday_letters_debts_and_weddings_pass(rules: Screener, text: str) -> None:
+    assert not rules.screen(text).flagged
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kzit aan het spoor en ik wacht op de volgende trein",
+        "i'm standing by the tracks waiting for the next train",
+        "je suis sur le pont et je regarde l'eau depuis une heure",
+    ],
+)
+def test_a_bridge_or_the_tracks_now_gets_the_check_question(rules: Screener, text: str) -> None:
+    # Also a view or a commute ("we zaten op de brug naar het water te kijken"): one question
+    # first, not the help lines at once.
+    assert rules.screen(text).tier == "check"
