@@ -169,13 +169,20 @@ def model_corpus(labelled: Path = DEFAULT_LABELLED, fresh: Path = FRESH_DIR) -> 
     """What the classifier is trained around (``bot.safety.train``): the corpus and the fresh
     batches marked ``tuning``, in the supported languages only (batch 3 also has Polish lines,
     scored but never trained on: Polish has no lexicon and is not offered).  A held-out batch
-    is never part of it."""
+    is never part of it, nor a line that is also in a calibration batch (a short answer such
+    as "nee" comes back in many batches): the thresholds are chosen on those lines, and a model
+    that trained on them would score them too well."""
     examples = list(load_labelled(labelled))
     if fresh.is_dir():
         for path in sorted(fresh.glob("*.tsv")):
             if batch_status(path) == "tuning":
                 examples.extend(load_labelled(path))
-    return [ex for ex in examples if ex.language in SUPPORTED_CODES]
+    calibrating = {(ex.language, ex.text) for ex in calibration_set(fresh)}
+    return [
+        ex
+        for ex in examples
+        if ex.language in SUPPORTED_CODES and (ex.language, ex.text) not in calibrating
+    ]
 
 
 def calibration_set(fresh: Path = FRESH_DIR) -> list[Example]:
