@@ -218,6 +218,36 @@ Rules of this module:
   older ones.  The validation split shares its writers with the training lines, so a budget
   chosen on it says less and less about new writers (0.039 there, 0.054 on them): thresholds
   chosen on whole batches left out would be honest, and are the next step.
+  Fourteenth round (2026-12-07): the thresholds move to calibration batches.  First, four
+  learners measured on a fold (batches 47, 48, 64 and 67 left out; one member, seed 13, each;
+  false alarms on the fold at recall 0.95 / 0.96 / 0.97 with the check threshold swept): as
+  shipped 0.029 / 0.036 / 0.049; character 3-4-grams only and ``MIN_COUNT`` 5 (107,000
+  features instead of 259,000) 0.029 / 0.038 / 0.052; 4 epochs 0.028 / 0.033 / 0.048; the
+  bot's own texts weighing 0.3, 0.032 / 0.036 / 0.044.  All within seed noise: no learner
+  change.  The same fold model at its own threshold (chosen on the validation split at 4 %)
+  had false alarms of 0.051 on the fold, as the held-out batches do (0.052): the split's 4 %
+  is about 5 % on new writers.  So batches 71-73 (1,800 lines: messages, messages in chat
+  spelling, answers to the intake's questions; 930 negatives) were written blind as
+  *calibration* batches: never trained on, never opened while tuning.  On them the detector
+  of ``97def77`` (check 0.46) had recall 0.972 and false alarms 0.061; the rules alone flag
+  2.2 % of their negatives, all at the crisis tier.  On that curve raising check from 0.46 to
+  0.55 cost 0.3 points of recall for 1.2 points of false alarms, and above 0.65 recall fell
+  fast (0.959 at 0.65, 0.948 at 0.70); a 4 % budget alone would put check at 0.69 (recall
+  0.951).  Hence recall first: ``CHECK_LEAST_RECALL`` 0.97 (a held-out batch of 150-360
+  positives varies by about a point, and the target is 0.95 on each), the 4 % budget where
+  it asks less.  The crisis budget counts only the classifier's own crisis scores: with the
+  rules' crisis hits counted, it was spent before the classifier began (crisis 0.96, and
+  "please help i dont want to die" got the check question first).  A line that is also in a
+  calibration batch (47 of the tuning lines, mostly short answers) is left out of training.
+  Retrained with the round's rules, the recall floor decided: check 0.46, crisis 0.84, and on
+  the calibration batches recall 0.970 and false alarms 0.061 (the old weights under the same
+  rule: check 0.55, false alarms 0.048).  The floor sits on a steep step (two of 870 positives move
+  check between 0.47 and 0.55), and at the recall wanted new writers get about 6 % false
+  alarms: thresholds cannot buy them back, the classifier has to separate better.  Held out,
+  scored once: recall 0.969 -> 0.970 and false alarms 0.054 -> 0.050 over the fourteen older
+  batches.  Before the retrain the held-out batches were seen once with the old weights at the
+  interim thresholds (a full ``make eval-safety`` run to check its output); nothing was
+  chosen on it.
 """
 
 from __future__ import annotations
