@@ -375,13 +375,25 @@ def test_the_shipped_model_was_trained_on_the_current_corpus() -> None:
     assert data["info"]["corpus_sha256"] == fingerprint(model_corpus())
 
 
-def test_training_never_reads_a_held_out_batch(tmp_path: Path) -> None:
+def _corpus(tmp_path: Path, batches: dict[str, str]) -> tuple[Path, Path]:
+    """A corpus of one line and fresh batches (file name -> text) under ``tmp_path``."""
     labelled = tmp_path / "labelled.tsv"
     labelled.write_text("nl\t1\tcrisis\tsuicide\tik wil dood\n", encoding="utf-8")
     fresh = tmp_path / "fresh"
     fresh.mkdir()
-    (fresh / "a.tsv").write_text("# status: tuning\nnl\t0\t\t\tik zoek werk\n", encoding="utf-8")
-    (fresh / "b.tsv").write_text("# status: held-out\nnl\t0\t\t\tgeheim\n", encoding="utf-8")
+    for name, text in batches.items():
+        (fresh / name).write_text(text, encoding="utf-8")
+    return labelled, fresh
+
+
+def test_training_never_reads_a_held_out_batch(tmp_path: Path) -> None:
+    labelled, fresh = _corpus(
+        tmp_path,
+        {
+            "a.tsv": "# status: tuning\nnl\t0\t\t\tik zoek werk\n",
+            "b.tsv": "# status: held-out\nnl\t0\t\t\tgeheim\n",
+        },
+    )
     texts = {ex.text for ex in model_corpus(labelled, fresh)}
     assert texts == {"ik wil dood", "ik zoek werk"}
 
@@ -477,33 +489,24 @@ def test_floors_on_the_validation_split() -> None:
 
 
 def test_polish_lines_are_scored_but_never_trained_on(tmp_path: Path) -> None:
-    labelled = tmp_path / "labelled.tsv"
-    labelled.write_text("nl\t1\tcrisis\tsuicide\tik wil dood\n", encoding="utf-8")
-    fresh = tmp_path / "fresh"
-    fresh.mkdir()
-    (fresh / "a.tsv").write_text(
-        "# status: tuning\nen\t0\t\t\tnice day\npl\t1\tcrisis\tsuicide\tchcę umrzeć\n",
-        encoding="utf-8",
+    labelled, fresh = _corpus(
+        tmp_path,
+        {"a.tsv": "# status: tuning\nen\t0\t\t\tnice day\npl\t1\tcrisis\tsuicide\tchcę umrzeć\n"},
     )
     assert {ex.language for ex in model_corpus(labelled, fresh)} == {"nl", "en"}
     assert "pl" in {ex.language for ex in evaluate.load_labelled(fresh / "a.tsv")}
 
 
 def test_training_never_reads_a_calibration_batch(tmp_path: Path) -> None:
-    labelled = tmp_path / "labelled.tsv"
-    labelled.write_text("nl\t1\tcrisis\tsuicide\tik wil dood\n", encoding="utf-8")
-    fresh = tmp_path / "fresh"
-    fresh.mkdir()
-    (fresh / "a.tsv").write_text(
-        "# status: tuning\nnl\t0\t\t\tik zoek werk\nnl\t0\t\t\tik zoek een kot\n",
-        encoding="utf-8",
+    labelled, fresh = _corpus(
+        tmp_path,
+        {
+            "a.tsv": "# status: tuning\nnl\t0\t\t\tik zoek werk\nnl\t0\t\t\tik zoek een kot\n",
+            # A line in a calibration batch too stays out of training (its tuning copy too).
+            "c.tsv": "# status: calibration\nnl\t0\t\t\tik zoek een kot\npl\t0\t\t\tszukam pracy\n",
+            "h.tsv": "# status: held-out\nnl\t0\t\t\tgeheim\n",
+        },
     )
-    # A line in a calibration batch too stays out of training (the tuning copy included).
-    (fresh / "c.tsv").write_text(
-        "# status: calibration\nnl\t0\t\t\tik zoek een kot\npl\t0\t\t\tszukam pracy\n",
-        encoding="utf-8",
-    )
-    (fresh / "h.tsv").write_text("# status: held-out\nnl\t0\t\t\tgeheim\n", encoding="utf-8")
     assert evaluate.batch_status(fresh / "c.tsv") == "calibration"
     assert {ex.text for ex in model_corpus(labelled, fresh)} == {"ik wil dood", "ik zoek werk"}
     assert [ex.text for ex in evaluate.calibration_set(fresh)] == ["ik zoek een kot"]
