@@ -172,11 +172,7 @@ def model_corpus(labelled: Path = DEFAULT_LABELLED, fresh: Path = FRESH_DIR) -> 
     is never part of it, nor a line that is also in a calibration batch (a short answer such
     as "nee" comes back in many batches): the thresholds are chosen on those lines, and a model
     that trained on them would score them too well."""
-    examples = list(load_labelled(labelled))
-    if fresh.is_dir():
-        for path in sorted(fresh.glob("*.tsv")):
-            if batch_status(path) == "tuning":
-                examples.extend(load_labelled(path))
+    examples = [*load_labelled(labelled), *_batch_lines(fresh, "tuning")]
     calibrating = {(ex.language, ex.text) for ex in calibration_set(fresh)}
     return [
         ex
@@ -189,12 +185,17 @@ def calibration_set(fresh: Path = FRESH_DIR) -> list[Example]:
     """What the classifier's thresholds are chosen on (``bot.safety.train``): the fresh
     batches marked ``calibration``, in the supported languages.  Never trained on, and the
     rules were never tuned on them, so they stand for new writers."""
-    examples: list[Example] = []
-    if fresh.is_dir():
-        for path in sorted(fresh.glob("*.tsv")):
-            if batch_status(path) == "calibration":
-                examples.extend(load_labelled(path))
-    return [ex for ex in examples if ex.language in SUPPORTED_CODES]
+    return [ex for ex in _batch_lines(fresh, "calibration") if ex.language in SUPPORTED_CODES]
+
+
+def _batch_lines(fresh: Path, status: str) -> list[Example]:
+    """Every line of the fresh batches in ``fresh`` whose status is ``status``."""
+    return [
+        ex
+        for path in fresh_batches(fresh)
+        if batch_status(path) == status
+        for ex in load_labelled(path)
+    ]
 
 
 def validation_split(examples: Iterable[Example]) -> list[Example]:
