@@ -55,7 +55,7 @@ from flows.inputs import ButtonPressed
 from flows.routing.directory import WorkingHours
 from flows.routing.hours import zone
 from flows.safety.detect import SEVERITY
-from flows.safety.response import CONTINUE, TALK
+from flows.safety.response import CONTINUE, TALK, check_no_signal
 from flows.text import msg
 from storage.ports import ReminderRecord, Storage
 from storage.safety import SafetyEventPart
@@ -513,7 +513,7 @@ class SafetyNet:
         t = self.service.translator
         label = t.render(msg(f"safety.category.{category}"), TEAM_LANGUAGE)
         at = now.astimezone(self.responder.zone).strftime("%d-%m %H:%M")
-        signal = self.service.renderer.team([msg("safety.alert.check_no", category=label, time=at)])
+        signal = self.service.renderer.team([check_no_signal(category, label, at)])
         reached = 0
         for chat in dict.fromkeys(responders):
             if chat.partition(":")[0] not in self.service.channels:

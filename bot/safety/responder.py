@@ -30,7 +30,7 @@ from bot.service import OutgoingMessage
 from flows.effects import Button
 from flows.ids import PersonId
 from flows.safety.helplines import HelpLines
-from flows.safety.response import crisis_response, day_and_night_options
+from flows.safety.response import check_question, crisis_response, day_and_night_options
 from flows.text import Msg, msg
 
 FollowUp = Literal["alerted_now", "alerted_later", "nobody", "talk_nobody"]
@@ -53,6 +53,7 @@ ALERT_IDS = frozenset(
         "safety.alert.again",
         "safety.alert.new_category",
         "safety.alert.check_no",
+        "safety.alert.check_no_danger",
         "safety.alert.case",
         "safety.alert.escalated",
         "safety.alert.unsaved",
@@ -79,6 +80,7 @@ CATEGORY_IDS = frozenset(
 CHECK_IDS = frozenset(
     {
         "safety.check.question",
+        "safety.check.danger",
         "safety.check.yes",
         "safety.check.no",
         "safety.check.unsure",
@@ -186,14 +188,15 @@ class HelpLineResponder:
         return Renderer(self.translator)
 
     def check_question(self, category: str, language: str) -> OutgoingMessage:
-        """Tier ``check``: one gentle, direct question with Ja / Nee / Ik weet het niet. The
-        buttons carry the category (``safety=check:<answer>:<category>``), so the answer needs
-        no stored state."""
+        """Tier ``check``: one gentle, direct question with Ja / Nee / Ik weet het niet, about
+        self-harm or, for someone else's violence or danger, about being hurt or unsafe
+        (:func:`flows.safety.response.check_question`). The buttons carry the category
+        (``safety=check:<answer>:<category>``), so the answer needs no stored state."""
         buttons = tuple(
             (Button(msg(f"safety.check.{answer}"), check_value(answer, category)),)
             for answer in CHECK_ANSWERS
         )
-        question = [msg("safety.check.question")]
+        question = [check_question(category)]
         return self.renderer.message(question, language, buttons, crisis=True)
 
     def check_no(self, language: str) -> OutgoingMessage:

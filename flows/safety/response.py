@@ -32,6 +32,8 @@ __all__ = [
     "CONTINUE",
     "TALK",
     "CrisisResponse",
+    "check_no_signal",
+    "check_question",
     "crisis_response",
     "day_and_night_options",
     "next_step",
@@ -43,6 +45,12 @@ TALK = "safety=talk"
 
 _ABUSE = "abuse_violence"
 _OVERDOSE = "overdose"
+# The check tier's question fits what was found.  Issue #13 names "denk je eraan om jezelf iets
+# aan te doen?" for indirect wishes to die, and it fits self-harm and pills too; after a hint of
+# someone else's violence or of danger ("hij laat me niet meer buiten", "ik ben bang voor mijn
+# huisbaas") that question misses what they said, so the bot asks whether someone hurts them
+# or they are unsafe.  Ja / Nee / Ik weet het niet mean the same either way.
+_ABOUT_OTHERS = frozenset({_ABUSE, "acute_danger"})
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,17 @@ class CrisisResponse:
 
 
 _MAX_LANGUAGES = 4
+
+
+def check_question(category: str) -> Msg:
+    """The one direct question of tier "check" for the category the screen found."""
+    return msg("safety.check.danger" if category in _ABOUT_OTHERS else "safety.check.question")
+
+
+def check_no_signal(category: str, label: str, time: str) -> Msg:
+    """The team's low-level signal after "Nee": it names the question that was answered."""
+    about = "safety.alert.check_no_danger" if category in _ABOUT_OTHERS else "safety.alert.check_no"
+    return msg(about, category=label, time=time)
 
 
 def speaks(line: HelpLine) -> Msg:

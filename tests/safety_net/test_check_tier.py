@@ -40,6 +40,31 @@ async def test_an_indirect_signal_gets_one_direct_question_and_no_alert_yet() ->
     assert rig.to(COACH) == [] and await rig.events() == []
 
 
+async def test_a_hint_of_someone_elses_violence_asks_whether_someone_hurts_them() -> None:
+    # "denk je eraan om jezelf iets aan te doen?" would miss what they said.
+    rig = make_rig()
+    await say(rig, "hij controleert mijn gsm altijd")
+    [question] = rig.to(YOUNG)
+    assert "doet iemand je pijn, of ben je niet veilig?" in question.text
+    assert "jezelf" not in question.text
+    assert buttons_of(question)[1] == "safety=check:no:abuse_violence"
+    await press(rig, "safety=check:no:abuse_violence")
+    [note] = rig.to(COACH)
+    assert "Laag signaal" in note.text and "pijn doet" in note.text
+    assert "zichzelf" not in note.text
+    assert await rig.events() == []
+
+
+async def test_yes_to_the_danger_question_gets_1712_and_alerts_the_team() -> None:
+    rig = make_rig()
+    await say(rig, "hij controleert mijn gsm altijd")
+    await press(rig, "safety=check:yes:abuse_violence")
+    response = rig.to(YOUNG)[1]
+    assert "1712" in response.text and response.crisis
+    [event] = await rig.events()
+    assert event.category == "abuse_violence"
+
+
 async def test_the_question_is_asked_in_the_chosen_language() -> None:
     rig = make_rig()
     await rig.service.handle(

@@ -11,7 +11,13 @@ import pytest
 
 from bot.safety.helplines import load_helplines, load_helplines_mapping
 from flows.safety.helplines import HelpLinesError, parse_helplines
-from flows.safety.response import CONTINUE, TALK, crisis_response
+from flows.safety.response import (
+    CONTINUE,
+    TALK,
+    check_no_signal,
+    check_question,
+    crisis_response,
+)
 from flows.text import Msg
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -199,3 +205,18 @@ def test_bad_languages_are_refused() -> None:
     data["lines"][0]["languages"] = ["Dutch"]
     with pytest.raises(HelpLinesError, match="ISO codes"):
         parse_helplines(data)
+
+
+@pytest.mark.parametrize(
+    ("category", "question", "signal"),
+    [
+        ("suicide", "safety.check.question", "safety.alert.check_no"),
+        ("self_harm", "safety.check.question", "safety.alert.check_no"),
+        ("overdose", "safety.check.question", "safety.alert.check_no"),
+        ("abuse_violence", "safety.check.danger", "safety.alert.check_no_danger"),
+        ("acute_danger", "safety.check.danger", "safety.alert.check_no_danger"),
+    ],
+)
+def test_the_check_question_fits_the_category(category: str, question: str, signal: str) -> None:
+    assert check_question(category).id == question
+    assert check_no_signal(category, "geweld", "01-01 10:00").id == signal
