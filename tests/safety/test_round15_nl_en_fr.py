@@ -129,3 +129,33 @@ def test_a_farewell_letter_is_no_idiom(screener: Screener, text: str) -> None:
     parts = screener.model_features(normalise(text))
     assert parts and IDIOM_FEATURE not in parts[0], text
     assert screener.with_model(None).screen(text).tier == "crisis", text
+
+
+_GOODBYES = [
+    # (a goodbye to colleagues, a class or a school, or a character's: no signal; one for the
+    # family: crisis)  The lead's additions from the round's tuning batch 78.
+    (
+        "ik heb mijn afscheidsbrief voor de collega's geschreven, vrijdag is mijn laatste dag",
+        "ik heb een afscheidsbrief geschreven voor mijn familie",
+    ),
+    (
+        "need a goodbye letter to my old school for the yearbook, any ideas?",
+        "i wrote a goodbye letter for my family",
+    ),
+    (
+        "on doit écrire la lettre d'adieu d'un personnage du roman pour le cours",
+        "j'ai écrit une lettre d'adieu pour ma famille",
+    ),
+    (
+        "j'ai fait une carte d'adieu pour mes collègues, je change de boulot",
+        "j'ai laissé une lettre d'adieu à ma mère sur la table",
+    ),
+]
+
+
+@pytest.mark.parametrize(("goodbye", "farewell"), _GOODBYES)
+def test_a_goodbye_at_work_or_school_is_no_farewell_letter(
+    rules: Screener, goodbye: str, farewell: str
+) -> None:
+    assert not rules.screen(goodbye).flagged, goodbye
+    assert rules.screen(farewell).tier == "crisis", farewell
