@@ -248,6 +248,18 @@ Rules of this module:
   batches.  Before the retrain the held-out batches were seen once with the old weights at the
   interim thresholds (a full ``make eval-safety`` run to check its output); nothing was
   chosen on it.
+
+  Fifteenth round (2026-12-07): data and rules for kinds found by probing everyday lines, no
+  learner change.  Being made to do everyday things ("mijn ouders dwingen me om te studeren")
+  got help at once from the rules and the classifier (0.97-1.00), and a letter ready for an
+  office ("de brief voor de vdab ligt klaar") from the classifier (0.98).  Tuning batch 78,
+  written blind on those kinds, had false alarms of 0.267 before the round (the rules alone
+  0.183).  The rules now flag coercion by what is forced; letters to offices and things that
+  "will kill me" are idioms; tuning batches 76-78 (2,520 lines) and templates for the same
+  contrasts joined the training data.  Retrained, the recall floor decided again: check 0.49,
+  crisis 0.82, and on the calibration batches recall 0.970 and false alarms 0.048 (0.061 with
+  the fourteenth round's model at the same recall).  Held out, scored once: over the sixteen
+  older batches recall 0.969 -> 0.969 and false alarms 0.048 -> 0.045.
 """
 
 from __future__ import annotations
