@@ -13,9 +13,11 @@ retention purge runs daily at 03:30 local time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,9 +151,35 @@ class Runtime:
 
     @staticmethod
     async def _store_screener(store: Callable[[], Path]) -> None:
-        # After start-up and off the event loop: it takes about a second, once per version.
+        # After start-up and off the event loop, once per version.  It takes about 9 seconds
+        # (pickling re-parses every pattern), more on a busy machine, so it runs in a daemon
+        # thread and not in the loop's executor: a stop never waits for it (SIGTERM stops in
+        # time; asyncio.run would join an executor thread).  The file is replaced atomically,
+        # so a write cut off by the exit leaves no cache and the next start writes it again.
+        loop = asyncio.get_running_loop()
+        finished: asyncio.Future[None] = loop.create_future()
+
+        def report(error: Exception | None) -> None:
+            if finished.done():
+                return
+            if error is None:
+                finished.set_result(None)
+            else:
+                finished.set_exception(error)
+
+        def write() -> None:
+            error: Exception | None = None
+            try:
+                store()
+            except Exception as failed:
+                error = failed
+            # When the loop has closed, nobody is waiting any more.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(report, error)
+
+        threading.Thread(target=write, name="screener-cache", daemon=True).start()
         try:
-            await asyncio.to_thread(store)
+            await finished
         except Exception as error:
             log.warning("screener cache not written error=%s", describe(error))
 
@@ -257,8 +285,9 @@ class Runtime:
         # What was sent and handled is written back; the rest is sent or handled at the next
         # start (at most twice, never lost).
         await self.service.relay.stop()
-        if self._cache_write is not None:
-            # A thread cannot be cancelled; it ends by itself within a second or two.
+        if self._cache_write is not None and not self._cache_write.done():
+            # The daemon thread writing the cache is left to finish or to end with the process.
+            self._cache_write.cancel()
             await asyncio.gather(self._cache_write, return_exceptions=True)
         if self._runner is not None:
             try:

@@ -94,3 +94,41 @@ def test_without_a_folder_nothing_is_cached() -> None:
     screener, stale = compiled.load(None)
     assert screener is load_screener()
     assert not stale
+
+
+async def test_a_stop_never_waits_for_the_cache_write() -> None:
+    """Pickling the screener takes seconds (about 9 on a busy machine); SIGTERM must still stop
+    the process in time, so the write runs in a daemon thread that a stop leaves behind."""
+    import asyncio
+    import threading
+
+    from bot.runtime import Runtime
+
+    release = threading.Event()
+
+    def slow() -> Path:
+        release.wait(10)
+        return Path("cache")
+
+    task = asyncio.create_task(Runtime._store_screener(slow))
+    await asyncio.sleep(0.05)
+    [thread] = [t for t in threading.enumerate() if t.name == "screener-cache"]
+    assert thread.daemon  # the interpreter's exit does not join it
+    task.cancel()
+    await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), timeout=1)
+    assert thread.is_alive()  # left behind, not waited for
+    release.set()
+    thread.join(2)
+
+
+async def test_a_failed_cache_write_is_logged_and_start_up_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from bot.runtime import Runtime
+
+    def broken() -> Path:
+        raise OSError("disk full")
+
+    with caplog.at_level("WARNING"):
+        await Runtime._store_screener(broken)
+    assert "screener cache not written" in caplog.text
