@@ -18,8 +18,10 @@ Rules:
 * Nothing Telegram handed over is lost (the durable inbox, :mod:`bot.telegram.inbox`): every
   update is stored as pending before Telegram may forget it. Polling is our own loop: the
   offset of the next ``getUpdates`` (which confirms a batch) moves only after the batch was
-  stored. Webhook mode answers 200 only after the update was stored, 503 when the database does
-  not take it (Telegram retries). At start, and every :data:`PENDING_EVERY` for stale rows,
+  stored; storing never holds up the next look for updates (it looks again from the same
+  offset meanwhile), so a press is answered at once also while SQLite waits for its lock.
+  Webhook mode answers 200 only after the update was stored, 503 when the database does not
+  take it (Telegram retries). At start, and every :data:`PENDING_EVERY` for stale rows,
   pending updates are handled again; replies left in the outbox go out first.
 * Webhook mode: our aiohttp route compares ``X-Telegram-Bot-Api-Secret-Token`` in constant time
   and answers 401 otherwise; polling mode deletes any webhook first (polling while a webhook is
@@ -92,6 +94,8 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_membe
 POLL_TIMEOUT = 10
 # Seconds between polls after a failure: doubling up to the last.
 POLL_BACKOFF = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+# While a batch is being stored, how often polling looks for new updates without waiting.
+PEEK_EVERY = 0.25
 # How often stale pending updates (another worker's, or left by a failure) are looked for.
 PENDING_EVERY = 30.0
 # The webhook answers within this, or 503 (Telegram retries).
@@ -495,13 +499,21 @@ class TelegramFrontDoor:
 
     async def _poll(self) -> None:
         """Long polling. Each update is handed over at once (the screen waits for nothing)
-        and stored; only after it was stored does the offset move, so the next
-        ``getUpdates`` confirms it. While storing fails, polling goes on from the same offset
-        (new updates are still screened and answered) and storing is tried again."""
+        and stored; only after it was stored does the offset move, so a later ``getUpdates``
+        confirms it. Storing does not hold up polling: while a batch is being stored (on
+        SQLite it can wait seconds for the write lock behind busy conversations) the loop
+        looks again every :data:`PEEK_EVERY` from the same offset, so a press that arrives
+        meanwhile is still answered at once (the updates it gets again are skipped). While
+        storing fails, polling goes on from the same offset (new updates are still screened
+        and answered) and storing is tried again after a back-off."""
         bot = self.application.bot
+        loop = asyncio.get_running_loop()
         offset: int | None = None
         unstored: dict[int, tuple[Update, object]] = {}
-        failures = 0
+        storing: tuple[asyncio.Task[list[Update]], list[tuple[Update, object]]] | None = None
+        poll_failures = 0
+        store_failures = 0
+        store_after = 0.0
         try:
             while True:
                 try:
@@ -510,23 +522,15 @@ class TelegramFrontDoor:
                         timeout=0 if unstored else POLL_TIMEOUT,
                         allowed_updates=ALLOWED_UPDATES,
                     )
+                    poll_failures = 0
                     self._hand_over(updates)
                     for update in updates:
                         unstored.setdefault(update.update_id, (update, update.to_dict()))
-                    if unstored:
-                        batch = list(unstored.values())
-                        new = await self.inbox.hold(batch)
-                        for update, _ in batch:
-                            self._took(update, update in new)
-                        # Only now: the next call confirms these to Telegram.
-                        offset = max(unstored) + 1
-                        unstored.clear()
-                    failures = 0
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:
-                    wait = POLL_BACKOFF[min(failures, len(POLL_BACKOFF) - 1)]
-                    failures += 1
+                    wait = POLL_BACKOFF[min(poll_failures, len(POLL_BACKOFF) - 1)]
+                    poll_failures += 1
                     # The type only: PTB's messages can quote the token.
                     level = logging.WARNING if isinstance(error, Conflict) else logging.ERROR
                     if isinstance(error, InvalidToken):
@@ -538,7 +542,40 @@ class TelegramFrontDoor:
                         wait,
                     )
                     await asyncio.sleep(wait)
+                if storing is None and unstored and loop.time() >= store_after:
+                    batch = list(unstored.values())
+                    storing = (asyncio.create_task(self.inbox.hold(batch)), batch)
+                if storing is not None:
+                    task, batch = storing
+                    await asyncio.wait({task}, timeout=PEEK_EVERY)
+                    if not task.done():
+                        continue
+                    storing = None
+                    try:
+                        new = task.result()
+                    except Exception as error:
+                        wait = POLL_BACKOFF[min(store_failures, len(POLL_BACKOFF) - 1)]
+                        store_failures += 1
+                        store_after = loop.time() + wait
+                        log.error(
+                            "telegram updates not stored error=%s retry_in=%.0fs",
+                            type(error).__name__,
+                            wait,
+                        )
+                        continue
+                    store_failures = 0
+                    for update, _ in batch:
+                        self._took(update, update in new)
+                        del unstored[update.update_id]
+                    # Only now: the next call confirms these to Telegram.
+                    offset = max(update.update_id for update, _ in batch) + 1
+                elif unstored:
+                    # Storing failed: look again, and store, after the back-off.
+                    await asyncio.sleep(max(0.0, min(store_after - loop.time(), POLL_BACKOFF[0])))
         finally:
+            if storing is not None:
+                storing[0].cancel()
+                await asyncio.gather(storing[0], return_exceptions=True)
             # Stopped before they were stored: Telegram keeps them (never confirmed).
             for update, _ in unstored.values():
                 self._took(update, False)

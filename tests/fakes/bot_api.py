@@ -856,6 +856,10 @@ class FakeBotApi:
         """Updates not confirmed by the bot yet (getUpdates offset / webhook 2xx)."""
         return copy.deepcopy(self._updates)
 
+    def was_delivered(self, update_id: int) -> bool:
+        """Whether the bot fetched the update (or the webhook was given it), confirmed or not."""
+        return update_id in self._returned_update_ids
+
     def unanswered_callback_queries(self) -> list[JSONDict]:
         """Callback queries delivered to the bot that it has not answered (yet)."""
         return [
