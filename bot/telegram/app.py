@@ -525,7 +525,9 @@ class TelegramFrontDoor:
                     poll_failures = 0
                     self._hand_over(updates)
                     for update in updates:
-                        unstored.setdefault(update.update_id, (update, update.to_dict()))
+                        # A look while storing gets the unconfirmed ones again: keep the first.
+                        if update.update_id not in unstored:
+                            unstored[update.update_id] = (update, update.to_dict())
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:
