@@ -141,6 +141,18 @@ def test_wanting_the_noise_to_stop_is_everyday(rules: Screener, everyday: str, r
     assert rules.screen(real).flagged, real
 
 
+_WHO_I_AM = [
+    "my stepdad is gonna kill me when he finds out i'm pregnant, i failed maths too",
+    "mijn vader gaat me vermoorden als hij hoort dat ik een vriendje heb, mijn rapport is slecht",
+    "mon père va me tuer s'il apprend que j'ai un copain, j'ai raté mon contrôle",
+]
+
+
+@pytest.mark.parametrize("text", _WHO_I_AM)
+def test_a_threat_over_who_i_am_or_love_is_no_hyperbole(rules: Screener, text: str) -> None:
+    assert rules.screen(text).tier == "crisis", text
+
+
 def test_noise_in_my_head_is_no_building_site(rules: Screener) -> None:
     assert rules.screen("ik wil dat het stopt, dat lawaai in mijn hoofd").flagged
 
