@@ -25,7 +25,7 @@ _HYPERBOLE = [
         "my mum is gonna murder me",
     ),
     (
-        "i forgot to pay the gas bill with the shared money, my flatmate will kill me lol",
+        "i forgot to pay the gas bill again, my flatmate will kill me lol",
         "my flatmate will kill me, he has a knife in his room",
     ),
     (
