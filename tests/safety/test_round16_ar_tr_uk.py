@@ -57,6 +57,15 @@ FAREWELL_LETTERS = [
     ),
 ]
 
+# Ukrainian: a goodbye letter to colleagues or the team on leaving a job is no farewell letter.
+UK_LETTERS = [
+    (
+        "я написала прощальний лист",
+        "пишу прощальний лист колективу, завтра останній день на роботі",
+    ),
+    ("написала прощальний лист мамі", "колегам прощальне повідомлення вже надіслала, йду в декрет"),
+]
+
 # Ukrainian: tired of living in a place, things given away because not needed, a drink on a
 # medication asked about.
 UK_EVERYDAY = [
@@ -69,7 +78,9 @@ UK_EVERYDAY = [
 ]
 
 
-@pytest.mark.parametrize(("signal", "look_alike"), KILL_ME_MISHAP + FAREWELL_LETTERS + UK_EVERYDAY)
+@pytest.mark.parametrize(
+    ("signal", "look_alike"), KILL_ME_MISHAP + FAREWELL_LETTERS + UK_LETTERS + UK_EVERYDAY
+)
 def test_the_signal_flags_and_the_look_alike_passes(
     rules: Screener, signal: str, look_alike: str
 ) -> None:
@@ -89,4 +100,24 @@ def test_the_signal_flags_and_the_look_alike_passes(
     ],
 )
 def test_an_idiom_never_hides_a_signal_beside_it(rules: Screener, text: str) -> None:
+    assert rules.screen(text).flagged, text
+
+
+# A "will kill me" beside a witnessed act, an abortion, a coming out, evidence or a change of
+# faith: what the writer did is no mishap, and the threat stays.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "він мене вб'є, я бачила що він зробив",
+        "брат мене вб'є, я зізналась що я лесбійка",
+        "він мене вб'є, я записала його на відео",
+        "babam beni öldürecek, eşcinsel olduğumu söyledim",
+        "abim beni öldürecek, kürtaj oldum",
+        "هو غادي يقتلني، شفت شنو دار",
+        "بابا رح يقتلني، اعترفت اني مثلي",
+        "мене вб'ють, я взяла в борг у них гроші і не віддала",
+        "написала прощальний лист колегам і мамі, мене скоро не буде",
+    ],
+)
+def test_a_threat_over_what_is_no_mishap_still_flags(rules: Screener, text: str) -> None:
     assert rules.screen(text).flagged, text
