@@ -18,6 +18,19 @@ from flows.safety import Screener
 # threat with telling, leaving, the police, a weapon, fear, a beating, a boyfriend or a
 # pregnancy beside it still flags.
 KILL_ME_MISHAP = [
+    # His deed, not mine: a past verb names no person, so the mishap needs "я" before it.
+    (
+        "колишній стоїть під дверима, розбив вікно і кричить що мене вб'є",
+        "я розбила мамину вазу, мама мене вб'є",
+    ),
+    # "saattir" (for hours) is no "satır" (a cleaver): the queue idiom stays an idiom.
+    (
+        "babam beni öldürecek, elinde bıçak var",
+        "bu kuyruk beni öldürecek, 2 saattir ocmw'de bekliyorum",
+    ),
+    # Staying out may be a family's honour: only an everyday mishap named is an idiom.
+    ("babam beni öldürecek, dün gece eve gelmedim", "babam beni öldürecek, bileziği kaybettim"),
+    ("тато мене вб'є, бо я не прийшла ночувати", "тато мене вб'є бо я розбила його телефон"),
     ("мама мене вб'є", "мама мене вб'є, я загубила ключі від квартири"),
     ("він мене вб'є, я розповіла все вчительці", "тато мене вб'є, я розбила його окуляри"),
     (

@@ -184,3 +184,18 @@ def test_things_given_via_a_shop_or_the_ocmw_are_no_farewell(
 ) -> None:
     assert not rules.screen(everyday).flagged, everyday
     assert rules.screen(real).flagged, real
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A partner, or a bare he or she, is never a trifle's "will kill me", and money or a
+        # phone is control as often as a mishap.
+        "my boyfriend is going to kill me, he checks my phone every night",
+        "he's gonna kill me, he wants all my money",
+        "mijn lief gaat me vermoorden, hij pakt altijd mijn geld af",
+        "mon mec va me tuer, il regarde mon téléphone",
+    ],
+)
+def test_a_partners_threat_over_money_or_a_phone_flags(rules: Screener, text: str) -> None:
+    assert rules.screen(text).tier == "crisis", text
