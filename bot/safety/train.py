@@ -260,6 +260,18 @@ Rules of this module:
   crisis 0.82, and on the calibration batches recall 0.970 and false alarms 0.048 (0.061 with
   the fourteenth round's model at the same recall).  Held out, scored once: over the sixteen
   older batches recall 0.969 -> 0.969 and false alarms 0.048 -> 0.045.
+
+  Sixteenth round (2026-12-08): data and rules, no learner change.  Held-out batches 79 and 80,
+  written blind, had 0.933 / 0.071 and 0.973 / 0.060 before the round.  Tuning batch 81,
+  written blind on the kinds still flagged on probes (letters said to be ready, a person who
+  "will kill me" over a trifle, clothes given away, an ex who keeps texting), had false alarms
+  of 0.153 (the rules alone 0.075).  The rules' "will kill me" over a named everyday mishap
+  became an idiom; batch 81 joined the training data.  Retrained, the recall floor decided:
+  check 0.55, crisis 0.82, and on the calibration batches recall 0.970 and false alarms 0.048,
+  the same as the fifteenth round's model.  Held out, scored once: over the eighteen older
+  batches recall 0.969 -> 0.963 and false alarms 0.045 -> 0.038, the classifier alone 0.966 /
+  0.029 -> 0.959 / 0.023 (the rules alone lost one positive).  The floor held on the
+  calibration batches and not on the held-out ones: a real loss of recall.
 """
 
 from __future__ import annotations
