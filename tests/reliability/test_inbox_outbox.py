@@ -35,7 +35,7 @@ from storage.ports import Storage, Transaction
 from storage.sql import SqlStorage, open_storage
 from tests.bot.fakes import HangingChannel, RecordingChannel, id_translator
 from tests.bot.test_pipeline import CHAT, inline, tap_flow
-from tests.fakes.bot_api import FakeBotApi
+from tests.fakes.bot_api import FakeBotApi, SentMessage
 from tests.routing2.conftest import local, make_harness
 
 T0 = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
@@ -223,9 +223,10 @@ async def telegram_on(fake: FakeBotApi, tmp_path: Path) -> AsyncIterator[Running
         await storage.close()
 
 
-def write_lock(path: Path) -> subprocess.Popen[str]:
-    """Another process holds SQLite's write lock until its stdin closes."""
-    return subprocess.Popen(
+@asynccontextmanager
+async def write_lock(path: Path) -> AsyncIterator[subprocess.Popen[str]]:
+    """Another process holds SQLite's write lock until the block ends."""
+    holder = subprocess.Popen(  # noqa: ASYNC220 - a second process, on purpose
         [
             sys.executable,
             "-c",
@@ -240,6 +241,30 @@ def write_lock(path: Path) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         text=True,
     )
+    try:
+        assert holder.stdout is not None
+        assert (await asyncio.to_thread(holder.stdout.readline)).strip() == "locked"
+        yield holder
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait()
+
+
+async def started_with_a_question(fake: FakeBotApi) -> SentMessage:
+    """/start, and the first question with its buttons, all quiet after it."""
+    fake.user_sends_command(CHAT, "/start")
+    question = await fake.wait_for_message(CHAT, predicate=inline, timeout=10)
+    await fake.wait_idle(0.2, timeout=10)
+    return question
+
+
+async def all_confirmed(fake: FakeBotApi) -> None:
+    for _ in range(100):
+        if not fake.pending_updates():
+            break
+        await asyncio.sleep(0.1)
+    assert fake.pending_updates() == []
 
 
 async def test_polling_confirms_an_update_only_after_it_was_stored(
@@ -249,29 +274,16 @@ async def test_polling_confirms_an_update_only_after_it_was_stored(
     # Storing fails fast while the lock is held (instead of waiting 10 s for it).
     monkeypatch.setattr(storage_db, "SQLITE_BUSY_TIMEOUT_MS", 200)
     async with telegram_on(fake, tmp_path) as running:
-        fake.user_sends_command(CHAT, "/start")
-        question = await fake.wait_for_message(CHAT, predicate=inline, timeout=10)
-        await fake.wait_idle(0.2, timeout=10)
-        holder = write_lock(tmp_path / "opstap.db")
-        try:
-            assert holder.stdout is not None
-            assert (await asyncio.to_thread(holder.stdout.readline)).strip() == "locked"
+        question = await started_with_a_question(fake)
+        async with write_lock(tmp_path / "opstap.db"):
             update = fake.user_presses_button(CHAT, question.message_id, "q1=a")
             # The bot fetched it but cannot store it (a few attempts fail): Telegram must keep
             # it, and the next getUpdates must not confirm it.
             await asyncio.sleep(2.0)
             assert update["update_id"] in [u["update_id"] for u in fake.pending_updates()]
             assert "taps.q2" not in [m.plain_text for m in fake.messages(CHAT)]
-        finally:
-            assert holder.stdin is not None
-            holder.stdin.close()
-            holder.wait()
         await fake.wait_for_message(CHAT, contains="taps.q2", timeout=15)
-        for _ in range(100):
-            if not fake.pending_updates():
-                break
-            await asyncio.sleep(0.1)
-        assert fake.pending_updates() == []
+        await all_confirmed(fake)
         async with running.storage.transaction() as tx:
             assert await tx.updates.seen("telegram", str(update["update_id"]))
             assert await tx.updates.pending("telegram") == []
@@ -287,13 +299,8 @@ async def test_a_press_is_answered_while_an_earlier_update_waits_to_be_stored(
     # Storing waits for the lock all the while the other process holds it.
     monkeypatch.setattr(storage_db, "SQLITE_BUSY_TIMEOUT_MS", 120_000)
     async with telegram_on(fake, tmp_path) as running:
-        fake.user_sends_command(CHAT, "/start")
-        question = await fake.wait_for_message(CHAT, predicate=inline, timeout=10)
-        await fake.wait_idle(0.2, timeout=10)
-        holder = write_lock(tmp_path / "opstap.db")
-        try:
-            assert holder.stdout is not None
-            assert (await asyncio.to_thread(holder.stdout.readline)).strip() == "locked"
+        question = await started_with_a_question(fake)
+        async with write_lock(tmp_path / "opstap.db") as holder:
             text = fake.user_sends_text(CHAT, "hallo")
             # The bot fetches the text and starts storing it: that waits for the lock.
             await fake.wait_idle(0.3, timeout=10)
@@ -311,16 +318,8 @@ async def test_a_press_is_answered_while_an_earlier_update_waits_to_be_stored(
             assert text["update_id"] in pending
             assert press["update_id"] in pending
             assert "taps.q2" not in [m.plain_text for m in fake.messages(CHAT)]
-        finally:
-            assert holder.stdin is not None
-            holder.stdin.close()
-            holder.wait()
         await fake.wait_for_message(CHAT, contains="taps.q2", timeout=15)
-        for _ in range(100):
-            if not fake.pending_updates():
-                break
-            await asyncio.sleep(0.1)
-        assert fake.pending_updates() == []
+        await all_confirmed(fake)
         assert fake.unanswered_callback_queries() == []
         async with running.storage.transaction() as tx:
             for update in (text, press):
