@@ -572,7 +572,8 @@ class TelegramFrontDoor:
                     # Only now: the next call confirms these to Telegram.
                     offset = max(update.update_id for update, _ in batch) + 1
                 elif unstored:
-                    # Storing failed: look again, and store, after the back-off.
+                    # Storing failed: look again within a second (a press is still answered),
+                    # store again once the back-off has passed.
                     await asyncio.sleep(max(0.0, min(store_after - loop.time(), POLL_BACKOFF[0])))
         finally:
             if storing is not None:
